@@ -1,0 +1,406 @@
+package cache
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Layout names: the format version folder, the temporary folder and the
+// index file of an entry.
+const (
+	versionDir = "v1"
+	tmpDir     = "tmp"
+	EntryFile  = "entry.json"
+	format     = 1
+)
+
+// ErrMiss reports that no entry exists for a key.
+var ErrMiss = errors.New("not in the cache")
+
+// DamagedError reports an entry that exists but does not verify.
+type DamagedError struct {
+	Key    string
+	Reason string
+}
+
+func (e *DamagedError) Error() string {
+	return fmt.Sprintf("cache entry %s is damaged: %s", short(e.Key), e.Reason)
+}
+
+// File describes one file of an entry.
+type File struct {
+	Name   string `json:"name"` // slash-separated path relative to the entry
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// Entry is a verified cache entry.
+type Entry struct {
+	Key     string          `json:"key"`
+	Format  int             `json:"format"`
+	Created time.Time       `json:"created"`
+	Files   []File          `json:"files"` // sorted by name
+	Meta    json.RawMessage `json:"meta,omitempty"`
+	Dir     string          `json:"-"` // where the entry lives
+}
+
+// File returns the description of the named file, if the entry has it.
+func (e *Entry) File(name string) (File, bool) {
+	for _, f := range e.Files {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return File{}, false
+}
+
+// Cache is a cache rooted at a directory. Its methods are safe for use by
+// several goroutines and several processes at once.
+type Cache struct {
+	dir string
+	now func() time.Time
+}
+
+// Open returns the cache rooted at dir. It creates nothing: the folders are
+// made on the first Publish.
+func Open(dir string) *Cache {
+	return &Cache{dir: dir, now: time.Now}
+}
+
+// Dir returns the cache's root directory.
+func (c *Cache) Dir() string { return c.dir }
+
+// Key returns the key of a preimage: the hex SHA-256 of its bytes.
+func Key(preimage string) string {
+	sum := sha256.Sum256([]byte(preimage))
+	return hex.EncodeToString(sum[:])
+}
+
+func validKey(key string) bool {
+	if len(key) != 64 {
+		return false
+	}
+	_, err := hex.DecodeString(key)
+	return err == nil && strings.ToLower(key) == key
+}
+
+// Path returns the directory an entry for key lives in.
+func (c *Cache) Path(key string) string {
+	return filepath.Join(c.dir, versionDir, key[:2], key)
+}
+
+// Get returns the entry for key after verifying every file's size and
+// digest. It returns ErrMiss when there is none and a *DamagedError when
+// the entry does not verify. It never writes.
+func (c *Cache) Get(key string) (*Entry, error) {
+	if !validKey(key) {
+		return nil, fmt.Errorf("cache: invalid key %q", key)
+	}
+	dir := c.Path(key)
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrMiss
+	}
+	e, err := readEntry(dir)
+	if err != nil {
+		return nil, &DamagedError{Key: key, Reason: err.Error()}
+	}
+	if e.Key != key {
+		return nil, &DamagedError{Key: key, Reason: fmt.Sprintf("entry.json names key %s", short(e.Key))}
+	}
+	if err := verifyFiles(dir, e.Files); err != nil {
+		return nil, &DamagedError{Key: key, Reason: err.Error()}
+	}
+	return e, nil
+}
+
+// MaxEntryJSON bounds the size of an entry.json that readEntry accepts.
+const MaxEntryJSON = 1 << 20
+
+// ReadEntry parses dir's entry.json without verifying the files (see Get).
+func readEntry(dir string) (*Entry, error) {
+	f, err := os.Open(filepath.Join(dir, EntryFile))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, errors.New("entry.json is missing")
+		}
+		return nil, fmt.Errorf("read entry.json: %w", err)
+	}
+	defer f.Close()
+	src, err := io.ReadAll(io.LimitReader(f, MaxEntryJSON+1))
+	if err != nil {
+		return nil, fmt.Errorf("read entry.json: %w", err)
+	}
+	return ParseEntry(src, dir)
+}
+
+// ParseEntry decodes the bytes of an entry.json found in dir, strictly:
+// unknown fields, a wrong format version, file names that escape the entry
+// and malformed digests are errors.
+func ParseEntry(src []byte, dir string) (*Entry, error) {
+	if len(src) > MaxEntryJSON {
+		return nil, errors.New("entry.json is too large")
+	}
+	dec := json.NewDecoder(strings.NewReader(string(src)))
+	dec.DisallowUnknownFields()
+	var e Entry
+	if err := dec.Decode(&e); err != nil {
+		return nil, fmt.Errorf("entry.json is not valid: %v", err)
+	}
+	if dec.More() {
+		return nil, errors.New("entry.json has trailing data")
+	}
+	if e.Format != format {
+		return nil, fmt.Errorf("entry.json has format %d, want %d", e.Format, format)
+	}
+	for i, f := range e.Files {
+		if !fs.ValidPath(f.Name) || f.Name == "." || f.Name == EntryFile || f.Size < 0 || !validKey(f.SHA256) {
+			return nil, fmt.Errorf("entry.json lists an invalid file %q", f.Name)
+		}
+		if i > 0 && e.Files[i-1].Name >= f.Name {
+			return nil, errors.New("entry.json lists files out of order")
+		}
+	}
+	e.Dir = dir
+	return &e, nil
+}
+
+func verifyFiles(dir string, want []File) error {
+	have, err := listFiles(dir)
+	if err != nil {
+		return err
+	}
+	if len(have) != len(want) {
+		return fmt.Errorf("has %d files, entry.json lists %d", len(have), len(want))
+	}
+	for i, f := range want {
+		if have[i] != f.Name {
+			return fmt.Errorf("file %s is missing", f.Name)
+		}
+		size, sum, err := digestFile(filepath.Join(dir, filepath.FromSlash(f.Name)))
+		if err != nil {
+			return err
+		}
+		if size != f.Size {
+			return fmt.Errorf("file %s has %d bytes, want %d", f.Name, size, f.Size)
+		}
+		if sum != f.SHA256 {
+			return fmt.Errorf("file %s does not match its digest", f.Name)
+		}
+	}
+	return nil
+}
+
+// listFiles returns the regular files under dir, except entry.json, as
+// sorted slash-separated relative paths. Anything that is not a regular
+// file or a directory is an error.
+func listFiles(dir string) ([]string, error) {
+	var names []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		rel = filepath.ToSlash(rel)
+		switch {
+		case d.IsDir():
+			return nil
+		case !d.Type().IsRegular():
+			return fmt.Errorf("%s is not a regular file", rel)
+		case rel == EntryFile:
+			return nil
+		}
+		names = append(names, rel)
+		return nil
+	})
+	sort.Strings(names)
+	return names, err
+}
+
+// DigestFile returns the size and hex SHA-256 of a file's contents.
+func DigestFile(path string) (int64, string, error) { return digestFile(path) }
+
+func digestFile(path string) (int64, string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return 0, "", err
+	}
+	return n, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// TempDir makes a new directory in the cache's temporary folder, for a
+// computation's outputs before Publish. The caller removes it if it does
+// not publish it.
+func (c *Cache) TempDir() (string, error) {
+	parent := filepath.Join(c.dir, tmpDir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return "", fmt.Errorf("cache: %w", err)
+	}
+	dir, err := os.MkdirTemp(parent, "build-")
+	if err != nil {
+		return "", fmt.Errorf("cache: %w", err)
+	}
+	return dir, nil
+}
+
+// Publish makes the files in dir (made by TempDir) the entry for key, with
+// meta stored in entry.json. It digests and syncs every file, writes
+// entry.json last, and renames dir into place. If an entry for key already
+// exists and verifies, dir is removed and the existing entry returned; a
+// damaged one is replaced. On error dir is removed.
+func (c *Cache) Publish(key, dir string, meta any) (*Entry, error) {
+	e, err := c.publish(key, dir, meta)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("cache: publish %s: %w", short(key), err)
+	}
+	return e, nil
+}
+
+func (c *Cache) publish(key, dir string, meta any) (*Entry, error) {
+	if !validKey(key) {
+		return nil, fmt.Errorf("invalid key %q", key)
+	}
+	names, err := listFiles(dir)
+	if err != nil {
+		return nil, err
+	}
+	e := &Entry{Key: key, Format: format, Created: c.now().UTC().Truncate(time.Second)}
+	for _, name := range names {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := syncFile(path); err != nil {
+			return nil, err
+		}
+		size, sum, err := digestFile(path)
+		if err != nil {
+			return nil, err
+		}
+		e.Files = append(e.Files, File{Name: name, Size: size, SHA256: sum})
+	}
+	if meta != nil {
+		if e.Meta, err = json.Marshal(meta); err != nil {
+			return nil, fmt.Errorf("encode metadata: %w", err)
+		}
+	}
+	buf, err := json.MarshalIndent(e, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := writeSynced(filepath.Join(dir, EntryFile), append(buf, '\n')); err != nil {
+		return nil, err
+	}
+	if err := syncDirs(dir); err != nil {
+		return nil, err
+	}
+	final := c.Path(key)
+	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		return nil, err
+	}
+	for attempt := 0; ; attempt++ {
+		err := os.Rename(dir, final)
+		if err == nil {
+			break
+		}
+		if _, statErr := os.Stat(final); statErr != nil {
+			return nil, err
+		}
+		// Someone else published this key first: keep theirs if it verifies.
+		if existing, getErr := c.Get(key); getErr == nil {
+			os.RemoveAll(dir)
+			return existing, nil
+		}
+		if attempt > 0 {
+			return nil, fmt.Errorf("replace damaged entry: %w", err)
+		}
+		if err := c.discard(final); err != nil {
+			return nil, err
+		}
+	}
+	if err := syncDir(filepath.Dir(final)); err != nil {
+		return nil, err
+	}
+	e.Dir = final
+	return e, nil
+}
+
+// discard moves an entry out of the way, then deletes it, so that the
+// entry's name is freed by one rename.
+func (c *Cache) discard(entryDir string) error {
+	trash, err := os.MkdirTemp(filepath.Join(c.dir, tmpDir), "trash-")
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(entryDir, filepath.Join(trash, "entry")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		os.RemoveAll(trash)
+		return err
+	}
+	return os.RemoveAll(trash)
+}
+
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+func syncDir(path string) error {
+	d, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return err
+	}
+	return nil
+}
+
+func syncDirs(root string) error {
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return err
+		}
+		return syncDir(path)
+	})
+}
+
+func writeSynced(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func short(key string) string {
+	if len(key) > 12 {
+		return key[:12]
+	}
+	return key
+}

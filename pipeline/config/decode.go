@@ -1,0 +1,361 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// MaxNodes bounds how many YAML nodes one Decode call visits, following
+// aliases; a document whose aliases expand beyond it (a "billion laughs"
+// document) is refused instead of exhausting memory.
+const MaxNodes = 100_000
+
+var nodeType = reflect.TypeOf(yaml.Node{})
+
+// Lines maps each key path that was decoded ("init.std") to its line.
+type Lines map[string]int
+
+// Decode sets the fields of the struct that dst points to from the mapping
+// node n, strictly. Fields are matched by their `yaml` tag exactly; fields
+// absent from n keep the values dst already holds, which is how defaults
+// survive. It reports every problem: unknown keys (with the nearest valid key
+// suggested), keys repeated in any letter case, dotted keys, wrong types,
+// integers written with a fraction, nulls, and documents that expand beyond
+// MaxNodes. The errors carry Line and Key (relative to n); the caller adds
+// File and Stage. Decode panics if dst is not a pointer to a struct.
+func Decode(n *yaml.Node, dst any) (Lines, Errors) {
+	v := reflect.ValueOf(dst)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		panic(fmt.Sprintf("config.Decode: dst must be a pointer to a struct, got %T", dst))
+	}
+	d := &decoder{lines: Lines{}}
+	d.value(n, v.Elem(), "")
+	return d.lines, d.errs
+}
+
+type decoder struct {
+	lines   Lines
+	errs    Errors
+	visited int
+}
+
+func (d *decoder) fail(n *yaml.Node, key, format string, args ...any) {
+	line := 0
+	if n != nil {
+		line = n.Line
+	}
+	d.errs = append(d.errs, &Error{Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+// resolve follows aliases and counts the nodes seen, so a document cannot
+// make Decode do unbounded work.
+func (d *decoder) resolve(n *yaml.Node) (*yaml.Node, bool) {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	d.visited++
+	if d.visited == MaxNodes+1 {
+		d.fail(n, "", "the document expands to more than %d nodes through aliases; refusing it", MaxNodes)
+	}
+	return n, d.visited <= MaxNodes
+}
+
+func (d *decoder) value(n *yaml.Node, v reflect.Value, key string) {
+	n, ok := d.resolve(n)
+	if !ok || n == nil {
+		return
+	}
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+		d.fail(n, key, "expected %s, got null", describeKind(v.Type()))
+		return
+	}
+	if v.Type() == nodeType {
+		v.Set(reflect.ValueOf(*n))
+		return
+	}
+	if v.Kind() == reflect.Pointer {
+		elem := reflect.New(v.Type().Elem())
+		if !v.IsNil() {
+			elem.Elem().Set(v.Elem())
+		}
+		before := len(d.errs)
+		d.value(n, elem.Elem(), key)
+		if len(d.errs) == before {
+			v.Set(elem)
+		}
+		return
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		d.mapping(n, v, key)
+	case reflect.Slice:
+		d.sequence(n, v, key)
+	case reflect.Map:
+		d.stringMap(n, v, key)
+	default:
+		d.scalar(n, v, key)
+	}
+}
+
+func (d *decoder) mapping(n *yaml.Node, v reflect.Value, key string) {
+	if n.Kind != yaml.MappingNode {
+		d.fail(n, key, "expected a mapping of keys to values, got %s", describeNode(n))
+		return
+	}
+	fields := structFields(v.Type())
+	names := make([]string, 0, len(fields))
+	for name := range fields {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	seen := map[string]*yaml.Node{} // lower-cased key -> first key node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		kn, vn := n.Content[i], n.Content[i+1]
+		name := kn.Value
+		path := joinKey(key, name)
+		if kn.Kind != yaml.ScalarNode {
+			d.fail(kn, key, "expected a key name, got %s", describeNode(kn))
+			continue
+		}
+		if name == "<<" {
+			d.fail(kn, key, "merge keys (<<) are not supported; write the keys out")
+			continue
+		}
+		if first, dup := seen[strings.ToLower(name)]; dup {
+			if first.Value == name {
+				d.fail(kn, path, "key repeated (first at line %d)", first.Line)
+			} else {
+				d.fail(kn, path, "key repeats %q of line %d in another letter case", first.Value, first.Line)
+			}
+			continue
+		}
+		seen[strings.ToLower(name)] = kn
+		if strings.Contains(name, ".") {
+			d.fail(kn, path, "dotted keys are not allowed here; write %q as nested keys", name)
+			continue
+		}
+		idx, ok := fields[name]
+		if !ok {
+			d.fail(kn, path, "%s", unknownKey(name, names))
+			continue
+		}
+		d.lines[path] = kn.Line
+		d.value(vn, v.Field(idx), path)
+	}
+}
+
+func unknownKey(name string, valid []string) string {
+	if s := Suggest(name, valid); s != "" {
+		return fmt.Sprintf("unknown key (did you mean %q?)", s)
+	}
+	return fmt.Sprintf("unknown key (valid keys: %s)", strings.Join(valid, ", "))
+}
+
+// stringMap decodes a mapping with free-form keys (such as a stage's
+// inputs) into a map from string to a scalar type.
+func (d *decoder) stringMap(n *yaml.Node, v reflect.Value, key string) {
+	if n.Kind != yaml.MappingNode {
+		d.fail(n, key, "expected a mapping of keys to values, got %s", describeNode(n))
+		return
+	}
+	m := reflect.MakeMap(v.Type())
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		kn, vn := n.Content[i], n.Content[i+1]
+		path := joinKey(key, kn.Value)
+		if m.MapIndex(reflect.ValueOf(kn.Value)).IsValid() {
+			d.fail(kn, path, "key repeated")
+			continue
+		}
+		d.lines[path] = kn.Line
+		elem := reflect.New(v.Type().Elem()).Elem()
+		before := len(d.errs)
+		d.value(vn, elem, path)
+		if len(d.errs) == before {
+			m.SetMapIndex(reflect.ValueOf(kn.Value), elem)
+		}
+	}
+	v.Set(m)
+}
+
+func (d *decoder) sequence(n *yaml.Node, v reflect.Value, key string) {
+	if n.Kind != yaml.SequenceNode {
+		d.fail(n, key, "expected a list, got %s", describeNode(n))
+		return
+	}
+	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	before := len(d.errs)
+	for i, item := range n.Content {
+		d.value(item, s.Index(i), fmt.Sprintf("%s[%d]", key, i))
+	}
+	if len(d.errs) == before {
+		v.Set(s)
+	}
+}
+
+func (d *decoder) scalar(n *yaml.Node, v reflect.Value, key string) {
+	if n.Kind != yaml.ScalarNode {
+		d.fail(n, key, "expected %s, got %s", describeKind(v.Type()), describeNode(n))
+		return
+	}
+	if err := SetScalar(v, n); err != nil {
+		d.fail(n, key, "%s", err)
+	}
+}
+
+// SetScalar stores the scalar node n into v (a string, bool, integer or
+// float kind), refusing anything that would lose or reinterpret the value:
+// a quoted number for a number, `yes` for a bool, 20.5 or 1e100 for an
+// integer, a negative value for an unsigned integer.
+func SetScalar(v reflect.Value, n *yaml.Node) error {
+	tag := n.ShortTag()
+	want := describeKind(v.Type())
+	switch v.Kind() {
+	case reflect.String:
+		if tag != "!!str" {
+			return fmt.Errorf("expected %s, got %s", want, describeNode(n))
+		}
+		v.SetString(n.Value)
+	case reflect.Bool:
+		if tag != "!!bool" {
+			return fmt.Errorf("expected true or false, got %s", describeNode(n))
+		}
+		b, err := strconv.ParseBool(strings.ToLower(n.Value))
+		if err != nil {
+			return fmt.Errorf("expected true or false, got %s", describeNode(n))
+		}
+		v.SetBool(b)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return setInteger(v, n, want)
+	case reflect.Float32, reflect.Float64:
+		var f float64
+		if (tag != "!!float" && tag != "!!int") || n.Decode(&f) != nil {
+			return fmt.Errorf("expected %s, got %s", want, describeNode(n))
+		}
+		v.SetFloat(f)
+	default:
+		panic(fmt.Sprintf("config: unsupported field type %s", v.Type()))
+	}
+	return nil
+}
+
+// maxExactInt is 2^53, the largest magnitude below which every integer is
+// exactly a float64, so `steps: 1e9` is taken as the integer it names.
+const maxExactInt = 1 << 53
+
+func setInteger(v reflect.Value, n *yaml.Node, want string) error {
+	var i int64
+	switch n.ShortTag() {
+	case "!!int":
+		if n.Decode(&i) != nil {
+			var u uint64
+			if v.Kind() >= reflect.Uint && n.Decode(&u) == nil {
+				return setUnsigned(v, u, n)
+			}
+			return fmt.Errorf("expected %s, got %s, which is out of range", want, n.Value)
+		}
+	case "!!float":
+		var f float64
+		if n.Decode(&f) != nil || math.IsNaN(f) || math.IsInf(f, 0) || f != math.Trunc(f) {
+			return fmt.Errorf("expected %s, got %s", want, n.Value)
+		}
+		if math.Abs(f) > maxExactInt {
+			return fmt.Errorf("expected %s, got %s, which is out of range", want, n.Value)
+		}
+		i = int64(f)
+	default:
+		return fmt.Errorf("expected %s, got %s", want, describeNode(n))
+	}
+	if v.Kind() >= reflect.Uint && v.Kind() <= reflect.Uintptr {
+		if i < 0 {
+			return fmt.Errorf("expected %s, got %s", want, n.Value)
+		}
+		return setUnsigned(v, uint64(i), n)
+	}
+	if v.OverflowInt(i) {
+		return fmt.Errorf("expected %s, got %s, which is out of range", want, n.Value)
+	}
+	v.SetInt(i)
+	return nil
+}
+
+func setUnsigned(v reflect.Value, u uint64, n *yaml.Node) error {
+	if v.OverflowUint(u) {
+		return fmt.Errorf("expected %s, got %s, which is out of range", describeKind(v.Type()), n.Value)
+	}
+	v.SetUint(u)
+	return nil
+}
+
+// describeKind names what a value of type t looks like to a user.
+func describeKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Pointer:
+		return describeKind(t.Elem())
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "an integer"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a non-negative integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice:
+		return "a list"
+	case reflect.Struct:
+		return "a mapping of keys to values"
+	}
+	return t.String()
+}
+
+// describeNode shows what the user wrote, briefly.
+func describeNode(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	switch n.ShortTag() {
+	case "!!str":
+		v := n.Value
+		if len(v) > 40 {
+			v = v[:40] + "…"
+		}
+		return strconv.Quote(v)
+	case "!!null":
+		return "null"
+	}
+	return n.Value
+}
+
+func joinKey(parent, name string) string {
+	if parent == "" {
+		return name
+	}
+	return parent + "." + name
+}
+
+// structFields maps yaml tag names to field indices.
+func structFields(t reflect.Type) map[string]int {
+	m := make(map[string]int, t.NumField())
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "" || name == "-" || !f.IsExported() {
+			continue
+		}
+		m[name] = i
+	}
+	return m
+}

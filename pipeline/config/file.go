@@ -1,0 +1,341 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// MaxFileBytes bounds the size of a config file; experiment files are a few
+// kilobytes, and anything near this is a mistake or an attack.
+const MaxFileBytes = 1 << 20
+
+// File is an experiment config as written, before stage parameters are
+// decoded: the engine decodes each stage's With node with the kind's
+// parameter struct.
+type File struct {
+	Path   string   // the path as given, used in messages
+	Name   string   // names the results folder
+	Seed   uint64   // the master seed
+	Stages []*Stage // in run order
+	Sweep  []*Axis  // the sweep grid, in the order written
+
+	root      *yaml.Node
+	overrides []*Override
+}
+
+// Stage is one entry of the config's stage list.
+type Stage struct {
+	ID     string            // unique, [a-z][a-z0-9_]*
+	Kind   string            // the stage kind
+	With   *yaml.Node        // the parameters as written (a mapping), or nil
+	Inputs map[string]string // explicit input slots: slot -> "stageid.slot" or "stageid"
+	Line   int               // the line of the entry
+	Lines  Lines             // lines of the entry's keys (id, kind, with, inputs.*)
+}
+
+// Axis is one key of the sweep grid and the values it takes.
+type Axis struct {
+	Key    string       // a key path: "seed", "name", or "<stage id>.<param path>"
+	Values []*yaml.Node // scalars, in order
+	Line   int
+	Origin string // set when the axis came from --set
+}
+
+var (
+	namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+	idPattern   = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+)
+
+// maxNameLen bounds names and ids, which become folder names.
+const maxNameLen = 64
+
+type topLevel struct {
+	Name   string      `yaml:"name"`
+	Seed   uint64      `yaml:"seed"`
+	Stages []stageDecl `yaml:"stages"`
+	Sweep  yaml.Node   `yaml:"sweep"`
+}
+
+type stageDecl struct {
+	ID     string            `yaml:"id"`
+	Kind   string            `yaml:"kind"`
+	With   yaml.Node         `yaml:"with"`
+	Inputs map[string]string `yaml:"inputs"`
+}
+
+// Load reads and parses the config file at path (see Parse).
+func Load(path string, overrides []*Override) (*File, error) {
+	src, err := readLimited(path)
+	if err != nil {
+		return nil, Errors{{File: path, Msg: err.Error()}}
+	}
+	return Parse(path, src, overrides)
+}
+
+func readLimited(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, errors.New("no such file")
+		}
+		return nil, fmt.Errorf("cannot read: %v", errors.Unwrap(err))
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
+	}
+	if fi.Size() > MaxFileBytes {
+		return nil, fmt.Errorf("%d bytes is too large for a config (at most %d)", fi.Size(), MaxFileBytes)
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read: %v", errors.Unwrap(err))
+	}
+	return src, nil
+}
+
+// Parse parses src as the config file path, applies the --set overrides,
+// and checks the top level and the stage list. Every problem is returned
+// together, as Errors.
+func Parse(path string, src []byte, overrides []*Override) (*File, error) {
+	if len(src) > MaxFileBytes {
+		return nil, Errors{{File: path, Msg: fmt.Sprintf("%d bytes is too large for a config (at most %d)", len(src), MaxFileBytes)}}
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		return nil, Errors{yamlError(path, err)}
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 || len(bytes.TrimSpace(src)) == 0 {
+		return nil, Errors{{File: path, Msg: "the file is empty; expected name, seed and stages"}}
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, Errors{{File: path, Line: root.Line, Msg: "expected a mapping with name, seed and stages at the top level"}}
+	}
+	f := &File{Path: path, root: root, overrides: overrides}
+	var errs Errors
+	for _, o := range overrides {
+		if err := o.applyTop(root); err != nil {
+			errs = append(errs, &Error{Origin: o.Origin, Msg: err.Error()})
+		}
+	}
+	var top topLevel
+	lines, decodeErrs := Decode(root, &top)
+	for _, e := range decodeErrs {
+		e.File = path
+		f.attributeOrigin(e, "")
+		errs = append(errs, e)
+	}
+	f.Name, f.Seed = top.Name, top.Seed
+	switch {
+	case lines["name"] == 0 && !hasKey(root, "name"):
+		errs = append(errs, &Error{File: path, Line: root.Line, Key: "name", Msg: "missing; expected a name such as book-ch7"})
+	case len(top.Name) > maxNameLen || !namePattern.MatchString(top.Name):
+		errs = append(errs, f.errAt(lines, "", "name", fmt.Sprintf("must match [a-z0-9][a-z0-9_-]* and be at most %d characters, got %s", maxNameLen, quoteShort(top.Name))))
+	}
+	if !hasKey(root, "stages") {
+		errs = append(errs, &Error{File: path, Line: root.Line, Key: "stages", Msg: "missing; expected a list of stages"})
+	} else if len(top.Stages) == 0 && len(decodeErrs) == 0 {
+		errs = append(errs, f.errAt(lines, "", "stages", "expected at least one stage"))
+	}
+	ids := map[string]int{}
+	for i, sd := range top.Stages {
+		key := fmt.Sprintf("stages[%d]", i)
+		st := &Stage{ID: sd.ID, Kind: sd.Kind, Inputs: sd.Inputs, Line: lines[key+".id"], Lines: Lines{}}
+		for k, l := range lines {
+			if rest, ok := strings.CutPrefix(k, key+"."); ok {
+				st.Lines[rest] = l
+			}
+		}
+		if sd.With.Kind != 0 {
+			w := sd.With
+			st.With = &w
+		}
+		if st.Line == 0 {
+			st.Line = lines[key+".kind"]
+		}
+		switch {
+		case sd.ID == "":
+			errs = append(errs, &Error{File: path, Line: stageLine(root, i), Key: key, Msg: "missing id"})
+		case len(sd.ID) > maxNameLen || !idPattern.MatchString(sd.ID):
+			errs = append(errs, &Error{File: path, Line: st.Lines["id"], Key: key + ".id", Msg: fmt.Sprintf("must match [a-z][a-z0-9_]* and be at most %d characters, got %s", maxNameLen, quoteShort(sd.ID))})
+		default:
+			if first, dup := ids[sd.ID]; dup {
+				errs = append(errs, &Error{File: path, Line: st.Lines["id"], Key: key + ".id", Msg: fmt.Sprintf("duplicate stage id %q (first at line %d)", sd.ID, first)})
+			}
+			ids[sd.ID] = st.Lines["id"]
+		}
+		if sd.Kind == "" {
+			errs = append(errs, &Error{File: path, Line: stageLine(root, i), Stage: sd.ID, Key: "kind", Msg: "missing kind"})
+		}
+		f.Stages = append(f.Stages, st)
+	}
+	sweepErrs := f.parseSweep(&top.Sweep)
+	errs = append(errs, sweepErrs...)
+	for _, o := range overrides {
+		if err := o.applyStage(f); err != nil {
+			errs = append(errs, &Error{Origin: o.Origin, Msg: err.Error()})
+		}
+	}
+	return f, errs.Err()
+}
+
+func (f *File) parseSweep(n *yaml.Node) Errors {
+	var errs Errors
+	if n.Kind == 0 {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return Errors{{File: f.Path, Line: n.Line, Key: "sweep", Msg: "expected a mapping of key paths to lists of values"}}
+	}
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		kn, vn := n.Content[i], n.Content[i+1]
+		key := "sweep." + kn.Value
+		if first, dup := seen[strings.ToLower(kn.Value)]; dup {
+			errs = append(errs, &Error{File: f.Path, Line: kn.Line, Key: key, Msg: fmt.Sprintf("key repeated (first at line %d)", first)})
+			continue
+		}
+		seen[strings.ToLower(kn.Value)] = kn.Line
+		values, err := axisValues(vn)
+		if err != nil {
+			errs = append(errs, &Error{File: f.Path, Line: vn.Line, Key: key, Msg: err.Error()})
+			continue
+		}
+		f.Sweep = append(f.Sweep, &Axis{Key: kn.Value, Values: values, Line: kn.Line})
+	}
+	return errs
+}
+
+func axisValues(n *yaml.Node) ([]*yaml.Node, error) {
+	for n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	switch n.Kind {
+	case yaml.ScalarNode:
+		return []*yaml.Node{n}, nil
+	case yaml.SequenceNode:
+		if len(n.Content) == 0 {
+			return nil, errors.New("expected at least one value")
+		}
+		out := make([]*yaml.Node, len(n.Content))
+		for i, c := range n.Content {
+			for c.Kind == yaml.AliasNode {
+				c = c.Alias
+			}
+			if c.Kind != yaml.ScalarNode {
+				return nil, fmt.Errorf("value %d: expected a scalar, got %s", i+1, describeNode(c))
+			}
+			out[i] = c
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("expected a list of values, got %s", describeNode(n))
+}
+
+// Stage returns the stage with the given id, or nil.
+func (f *File) Stage(id string) *Stage {
+	for _, s := range f.Stages {
+		if s.ID == id {
+			return s
+		}
+	}
+	return nil
+}
+
+// StageError builds an error located at a key of stage s's parameters; key
+// is relative to `with` ("init.std"), lines are those Decode returned.
+func (f *File) StageError(s *Stage, lines Lines, key, msg string) *Error {
+	e := &Error{File: f.Path, Stage: s.ID, Key: key, Msg: msg}
+	e.Line = lines[key]
+	if e.Line == 0 {
+		// A key the user left out is reported at the stage's `with` or entry.
+		if l := s.Lines["with"]; l > 0 {
+			e.Line = l
+		} else {
+			e.Line = s.Line
+		}
+	}
+	f.attributeOrigin(e, s.ID)
+	return e
+}
+
+// Locate fills in the file and, for values that came from --set, the
+// origin of an error that Decode returned for stage s.
+func (f *File) Locate(e *Error, s *Stage) {
+	e.File = f.Path
+	if s != nil {
+		e.Stage = s.ID
+	}
+	id := ""
+	if s != nil {
+		id = s.ID
+	}
+	f.attributeOrigin(e, id)
+}
+
+func (f *File) attributeOrigin(e *Error, stage string) {
+	for _, o := range f.overrides {
+		if o.stage == stage && o.param != "" && (e.Key == o.param || strings.HasPrefix(e.Key, o.param+".")) {
+			if e.Line == 0 || o.valueLine == e.Line {
+				e.Origin = o.Origin
+			}
+		}
+	}
+}
+
+func (f *File) errAt(lines Lines, stage, key, msg string) *Error {
+	e := &Error{File: f.Path, Line: lines[key], Stage: stage, Key: key, Msg: msg}
+	f.attributeOrigin(e, stage)
+	return e
+}
+
+func hasKey(m *yaml.Node, key string) bool {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return true
+		}
+	}
+	return false
+}
+
+func stageLine(root *yaml.Node, i int) int {
+	for j := 0; j+1 < len(root.Content); j += 2 {
+		if root.Content[j].Value == "stages" {
+			seq := root.Content[j+1]
+			if seq.Kind == yaml.SequenceNode && i < len(seq.Content) {
+				return seq.Content[i].Line
+			}
+		}
+	}
+	return root.Line
+}
+
+func quoteShort(s string) string {
+	if len(s) > maxNameLen {
+		s = s[:maxNameLen] + "…"
+	}
+	return strconv.Quote(s)
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: (?:unmarshal errors:\s*)?line (\d+): (.*)$`)
+
+// yamlError turns a yaml.v3 parse error into one located Error.
+func yamlError(path string, err error) *Error {
+	msg := strings.TrimSpace(err.Error())
+	if te, ok := err.(*yaml.TypeError); ok && len(te.Errors) > 0 {
+		msg = "yaml: " + strings.TrimSpace(te.Errors[0])
+	}
+	msg = strings.Join(strings.Fields(msg), " ")
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Error{File: path, Line: line, Msg: "malformed YAML: " + m[2]}
+	}
+	return &Error{File: path, Msg: "malformed YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+}

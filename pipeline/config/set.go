@@ -1,0 +1,248 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// Override is one `--set KEY=VALUE` given on the command line.
+//
+// KEY is `seed` or `name` (top level), `STAGE.PARAM[.PARAM…]` (a key of a
+// stage's `with`, such as train.hidden or train.init.seed), or
+// `sweep.KEY` (a sweep axis; VALUE is then a comma-separated list or a YAML
+// flow list). VALUE is read as a YAML scalar, so `4` is an integer, `0.5` a
+// number and `numpy` a string.
+type Override struct {
+	Origin string     // the argument as written, for messages: `--set train.hidden=4`
+	Key    string     // the key path
+	Value  *yaml.Node // a scalar, or a sequence for a sweep axis
+
+	stage, param string // the stage id ("" for top level) and the key within it
+	valueLine    int
+}
+
+var keyPath = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$`)
+
+// MaxOverrideBytes bounds one --set argument.
+const MaxOverrideBytes = 64 << 10
+
+// ParseOverride parses one --set argument.
+func ParseOverride(arg string) (*Override, error) {
+	if len(arg) > MaxOverrideBytes {
+		return nil, fmt.Errorf("--set: argument of %d bytes is too long", len(arg))
+	}
+	key, value, ok := strings.Cut(arg, "=")
+	o := &Override{Origin: "--set " + arg, Key: strings.TrimSpace(key)}
+	if !ok {
+		return nil, fmt.Errorf("%s: expected KEY=VALUE, such as train.hidden=4", o.Origin)
+	}
+	if !keyPath.MatchString(o.Key) {
+		return nil, fmt.Errorf("%s: %q is not a key path; expected lower-case keys joined by dots, such as train.hidden", o.Origin, o.Key)
+	}
+	if strings.TrimSpace(value) == "" {
+		return nil, fmt.Errorf("%s: expected a value after =", o.Origin)
+	}
+	var err error
+	if rest, isSweep := strings.CutPrefix(o.Key, "sweep."); isSweep {
+		o.Value, err = parseList(value)
+		o.stage, o.param = "sweep", rest
+	} else {
+		o.Value, err = parseScalar(value)
+		head, rest, _ := strings.Cut(o.Key, ".")
+		if rest == "" {
+			o.param = head
+		} else {
+			o.stage, o.param = head, rest
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", o.Origin, err)
+	}
+	return o, nil
+}
+
+func parseScalar(s string) (*yaml.Node, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(s), &doc); err != nil || len(doc.Content) != 1 {
+		return nil, fmt.Errorf("value %q is not a YAML scalar", s)
+	}
+	n := doc.Content[0]
+	if n.Kind != yaml.ScalarNode {
+		return nil, fmt.Errorf("value %q is not a single value", s)
+	}
+	n.Line, n.Column = 0, 0
+	return n, nil
+}
+
+func parseList(s string) (*yaml.Node, error) {
+	seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+	t := strings.TrimSpace(s)
+	if strings.HasPrefix(t, "[") {
+		var doc yaml.Node
+		if err := yaml.Unmarshal([]byte(t), &doc); err != nil || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.SequenceNode {
+			return nil, fmt.Errorf("value %q is not a YAML list", s)
+		}
+		for _, c := range doc.Content[0].Content {
+			if c.Kind != yaml.ScalarNode {
+				return nil, fmt.Errorf("value %q: expected a list of scalars", s)
+			}
+			c.Line, c.Column = 0, 0
+			seq.Content = append(seq.Content, c)
+		}
+		return seq, nil
+	}
+	for _, part := range strings.Split(s, ",") {
+		n, err := parseScalar(part)
+		if err != nil {
+			return nil, err
+		}
+		seq.Content = append(seq.Content, n)
+	}
+	return seq, nil
+}
+
+// applyTop sets a top-level key (seed, name) in the root mapping.
+func (o *Override) applyTop(root *yaml.Node) error {
+	if o.stage != "" {
+		return nil
+	}
+	switch o.param {
+	case "seed", "name":
+		setKey(root, o.param, o.Value)
+		return nil
+	}
+	return fmt.Errorf("only seed, name, STAGE.PARAM and sweep.KEY can be set, not %q", o.Key)
+}
+
+// applyStage sets a key inside a stage's `with`, or a sweep axis.
+func (o *Override) applyStage(f *File) error {
+	switch o.stage {
+	case "":
+		return nil
+	case "sweep":
+		axis := &Axis{Key: o.param, Values: o.Value.Content, Origin: o.Origin}
+		for i, a := range f.Sweep {
+			if a.Key == o.param {
+				f.Sweep[i] = axis
+				return nil
+			}
+		}
+		f.Sweep = append(f.Sweep, axis)
+		return nil
+	}
+	s := f.Stage(o.stage)
+	if s == nil {
+		ids := make([]string, len(f.Stages))
+		for i, st := range f.Stages {
+			ids[i] = st.ID
+		}
+		if hint := Suggest(o.stage, ids); hint != "" {
+			return fmt.Errorf("no stage with id %q (did you mean %q?)", o.stage, hint)
+		}
+		return fmt.Errorf("no stage with id %q (stages: %s)", o.stage, strings.Join(ids, ", "))
+	}
+	if s.With == nil {
+		s.With = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	}
+	if s.With.Kind != yaml.MappingNode {
+		return errors.New("the stage's with is not a mapping")
+	}
+	m := s.With
+	parts := strings.Split(o.param, ".")
+	for _, p := range parts[:len(parts)-1] {
+		child := lookup(m, p)
+		if child == nil || child.Kind != yaml.MappingNode {
+			child = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+			setKey(m, p, child)
+		}
+		m = child
+	}
+	setKey(m, parts[len(parts)-1], o.Value)
+	return nil
+}
+
+// Set applies a single value at a key path, as --set would; sweeps use it
+// to build each trial. The returned copy shares nothing with f.
+func (f *File) Set(key string, value *yaml.Node) (*File, error) {
+	o := &Override{Origin: "sweep " + key, Key: key, Value: value}
+	head, rest, _ := strings.Cut(key, ".")
+	if rest == "" {
+		o.param = head
+	} else {
+		o.stage, o.param = head, rest
+	}
+	g := f.clone()
+	if o.stage == "" {
+		switch o.param {
+		case "seed":
+			var seed uint64
+			if err := value.Decode(&seed); err != nil || value.ShortTag() != "!!int" {
+				return nil, fmt.Errorf("seed: expected a non-negative integer, got %s", describeNode(value))
+			}
+			g.Seed = seed
+		case "name":
+			if value.ShortTag() != "!!str" || !namePattern.MatchString(value.Value) {
+				return nil, fmt.Errorf("name: must match [a-z0-9][a-z0-9_-]*, got %s", describeNode(value))
+			}
+			g.Name = value.Value
+		default:
+			return nil, fmt.Errorf("only seed, name and STAGE.PARAM can be swept, not %q", key)
+		}
+		return g, nil
+	}
+	if err := o.applyStage(g); err != nil {
+		return nil, err
+	}
+	g.overrides = append(g.overrides, o)
+	return g, nil
+}
+
+// clone deep-copies the parts of f that Set changes.
+func (f *File) clone() *File {
+	g := *f
+	g.Stages = make([]*Stage, len(f.Stages))
+	for i, s := range f.Stages {
+		c := *s
+		if s.With != nil {
+			c.With = cloneNode(s.With)
+		}
+		g.Stages[i] = &c
+	}
+	g.overrides = append([]*Override(nil), f.overrides...)
+	return &g
+}
+
+func cloneNode(n *yaml.Node) *yaml.Node {
+	c := *n
+	if n.Kind == yaml.AliasNode {
+		return &c // shares the anchored node; expanding here could be exponential
+	}
+	c.Content = make([]*yaml.Node, len(n.Content))
+	for i, k := range n.Content {
+		c.Content[i] = cloneNode(k)
+	}
+	return &c
+}
+
+func lookup(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func setKey(m *yaml.Node, key string, value *yaml.Node) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content[i+1] = value
+			return
+		}
+	}
+	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, value)
+}

@@ -1,0 +1,265 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/nnpipe/nnpipe/pipeline/cache"
+)
+
+// KeyFormat is the version of the preimage layout; changing the layout
+// must change it, so that old entries are never mistaken for new ones.
+const KeyFormat = "nnpipe stage key v1"
+
+// Engine runs plans against a cache.
+type Engine struct {
+	Cache     *cache.Cache
+	NoCache   bool         // recompute every stage (results are still published)
+	Log       *slog.Logger // warnings about damaged entries and the like
+	Version   string       // nnpipe's version, recorded in entries
+	Workers   int          // goroutines a stage may use
+	DebugKeys bool         // log every key's preimage
+	// Progress returns the progress display for a stage; nil means none.
+	Progress func(step *Step) Progress
+}
+
+// StageResult is the outcome of one stage of a run.
+type StageResult struct {
+	ID      string            `json:"id"`
+	Kind    string            `json:"kind"`
+	Key     string            `json:"key"`
+	Cached  bool              `json:"cached"`
+	Seconds float64           `json:"seconds"`
+	Digests map[string]string `json:"digests"` // output slot -> digest
+
+	// ComputeSeconds is how long the stage took when it was computed, this
+	// run or the run that filled the cache entry.
+	ComputeSeconds float64 `json:"compute_seconds"`
+
+	Outputs map[string]string `json:"-"` // output slot -> path in the cache
+	Spec    *Spec             `json:"-"`
+}
+
+// EntryMeta is what the engine stores in a cache entry's entry.json about
+// the computation, so that `plan` can explain a miss.
+type EntryMeta struct {
+	Stage    string            `json:"stage"`
+	Kind     string            `json:"kind"`
+	Version  int               `json:"version"`
+	Params   map[string]any    `json:"params"`
+	Inputs   map[string]string `json:"inputs"`
+	Preimage string            `json:"preimage"`
+	Seconds  float64           `json:"seconds"`
+	Nnpipe   string            `json:"nnpipe"`
+}
+
+// Run runs every stage of p in order, reusing cached outputs. A failing
+// stage's error is wrapped with its id; nothing of a failed stage is
+// published.
+func (e *Engine) Run(ctx context.Context, p *Plan) ([]*StageResult, error) {
+	results := map[string]*StageResult{}
+	var out []*StageResult
+	for _, step := range p.Stages {
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
+		r, err := e.runStep(ctx, p, step, results)
+		if err != nil {
+			return out, fmt.Errorf("stage %q: %w", step.ID, err)
+		}
+		results[step.ID] = r
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Key returns the cache key of step and its preimage, given the digests of
+// the results of earlier stages.
+func (e *Engine) Key(p *Plan, step *Step, done map[string]*StageResult) (key, preimage string, inputs map[string]string, err error) {
+	params, err := ParamsMap(step.Params)
+	if err != nil {
+		return "", "", nil, err
+	}
+	inputs = map[string]string{}
+	for _, b := range step.Inputs {
+		r, ok := done[b.From]
+		if !ok {
+			return "", "", nil, fmt.Errorf("input %q: stage %q has not run", b.Slot, b.From)
+		}
+		inputs[b.Slot] = r.Digests[b.FromSlot]
+	}
+	preimage, err = Preimage(step.Spec, params, inputs, p.configHashFor(step.Spec))
+	if err != nil {
+		return "", "", nil, err
+	}
+	return cache.Key(preimage), preimage, inputs, nil
+}
+
+func (p *Plan) configHashFor(s *Spec) string {
+	if s.RunScoped {
+		return p.Hash
+	}
+	return ""
+}
+
+// Preimage is the printable description a stage's key hashes: the key
+// format, the kind and its version, the canonical JSON of its parameters,
+// the digest of each input slot (sorted by slot) and, for run-scoped
+// kinds, the config hash.
+func Preimage(s *Spec, params map[string]any, inputs map[string]string, configHash string) (string, error) {
+	pj, err := json.Marshal(params)
+	if err != nil {
+		return "", fmt.Errorf("encode parameters: %w", err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\nkind %s\nversion %d\nparams %s\n", KeyFormat, s.Kind, s.Version, pj)
+	slots := make([]string, 0, len(inputs))
+	for slot := range inputs {
+		slots = append(slots, slot)
+	}
+	sort.Strings(slots)
+	for _, slot := range slots {
+		fmt.Fprintf(&b, "input %s %s\n", slot, inputs[slot])
+	}
+	if configHash != "" {
+		fmt.Fprintf(&b, "config %s\n", configHash)
+	}
+	return b.String(), nil
+}
+
+func (e *Engine) log() *slog.Logger {
+	if e.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return e.Log
+}
+
+func (e *Engine) runStep(ctx context.Context, p *Plan, step *Step, done map[string]*StageResult) (*StageResult, error) {
+	key, preimage, inputDigests, err := e.Key(p, step, done)
+	if err != nil {
+		return nil, err
+	}
+	if e.DebugKeys {
+		e.log().Info("cache key", "stage", step.ID, "key", key, "preimage", preimage)
+	}
+	r := &StageResult{ID: step.ID, Kind: step.Kind, Key: key, Spec: step.Spec}
+	if !e.NoCache {
+		lookup := time.Now()
+		entry, err := e.Cache.Get(key)
+		switch {
+		case err == nil:
+			r.Cached, r.Seconds = true, time.Since(lookup).Seconds()
+			var meta EntryMeta
+			if json.Unmarshal(entry.Meta, &meta) == nil {
+				r.ComputeSeconds = meta.Seconds
+			}
+			return r, fill(r, step.Spec, entry)
+		case errors.Is(err, cache.ErrMiss):
+		default:
+			var damaged *cache.DamagedError
+			if !errors.As(err, &damaged) {
+				return nil, err
+			}
+			e.log().Warn("recomputing damaged cache entry", "stage", step.ID, "reason", damaged.Reason)
+		}
+	}
+	tmp, err := e.Cache.TempDir()
+	if err != nil {
+		return nil, err
+	}
+	io := NewIO(step.ID, map[string]string{}, map[string]string{})
+	io.Version, io.Workers, io.Log = e.Version, max(1, e.Workers), e.log()
+	io.ConfigHash = p.configHashFor(step.Spec)
+	if e.Progress != nil {
+		if pr := e.Progress(step); pr != nil {
+			io.Progress = pr
+		}
+	}
+	for _, b := range step.Inputs {
+		io.inputs[b.Slot] = done[b.From].Outputs[b.FromSlot]
+	}
+	for _, o := range step.Spec.Outputs {
+		path := outputPath(tmp, o)
+		if strings.HasSuffix(o.File, "/") {
+			if err := os.MkdirAll(path, 0o755); err != nil {
+				os.RemoveAll(tmp)
+				return nil, err
+			}
+		}
+		io.outputs[o.Slot] = path
+	}
+	start := time.Now()
+	if err := step.Spec.Run(ctx, step.Params, io); err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
+	r.Seconds = time.Since(start).Seconds()
+	r.ComputeSeconds = r.Seconds
+	if err := ctx.Err(); err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
+	params, _ := ParamsMap(step.Params)
+	meta := EntryMeta{Stage: step.ID, Kind: step.Kind, Version: step.Spec.Version, Params: params,
+		Inputs: inputDigests, Preimage: preimage, Seconds: r.Seconds, Nnpipe: e.Version}
+	entry, err := e.Cache.Publish(key, tmp, meta)
+	if err != nil {
+		return nil, err
+	}
+	return r, fill(r, step.Spec, entry)
+}
+
+// fill records where each output slot of an entry is and its digest: a
+// file's SHA-256, or for a folder slot the SHA-256 of its files' names and
+// digests.
+func fill(r *StageResult, s *Spec, entry *cache.Entry) error {
+	r.Outputs, r.Digests = map[string]string{}, map[string]string{}
+	for _, o := range s.Outputs {
+		r.Outputs[o.Slot] = outputPath(entry.Dir, o)
+		if dir, isDir := strings.CutSuffix(o.File, "/"); isDir {
+			h := sha256.New()
+			for _, f := range entry.Files {
+				if strings.HasPrefix(f.Name, dir+"/") {
+					fmt.Fprintf(h, "%s %s\n", f.Name, f.SHA256)
+				}
+			}
+			r.Digests[o.Slot] = hex.EncodeToString(h.Sum(nil))
+			continue
+		}
+		f, ok := entry.File(o.File)
+		if !ok {
+			return fmt.Errorf("cache entry %s lacks output %s", entry.Key[:12], o.File)
+		}
+		r.Digests[o.Slot] = f.SHA256
+	}
+	return nil
+}
+
+// PublishedFiles lists the files of a run's results that go into the run
+// directory: run-directory name -> path in the cache. A file name claimed
+// by two stages is prefixed with the later stage's id.
+func PublishedFiles(results []*StageResult) map[string]string {
+	files := map[string]string{}
+	for _, r := range results {
+		for _, o := range r.Spec.Outputs {
+			if !o.Publish {
+				continue
+			}
+			name := strings.TrimSuffix(o.File, "/")
+			if _, taken := files[name]; taken {
+				name = r.ID + "-" + name
+			}
+			files[name] = r.Outputs[o.Slot]
+		}
+	}
+	return files
+}

@@ -1,0 +1,153 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// RunDir builds a results directory under a temporary name beside its final
+// place and renames it into place when complete, so an interrupted run
+// leaves nothing that `compare` would read.
+type RunDir struct {
+	tmp   string
+	final string
+}
+
+// TempPrefix starts the name of every directory under construction.
+const TempPrefix = ".tmp-"
+
+// NewRunDir starts building the directory final. final must not exist, or
+// be an empty directory.
+func NewRunDir(final string) (*RunDir, error) {
+	if err := checkFree(final); err != nil {
+		return nil, err
+	}
+	parent := filepath.Dir(final)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp(parent, TempPrefix+filepath.Base(final)+"-")
+	if err != nil {
+		return nil, err
+	}
+	return &RunDir{tmp: tmp, final: final}, nil
+}
+
+func checkFree(dir string) error {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("%s exists and is not a readable directory", dir)
+	case len(entries) > 0:
+		return fmt.Errorf("%s exists and is not empty", dir)
+	}
+	return nil
+}
+
+// Final returns where the directory will be once committed.
+func (d *RunDir) Final() string { return d.final }
+
+// Path returns where to write name (slash-separated) inside the directory.
+func (d *RunDir) Path(name string) string {
+	return filepath.Join(d.tmp, filepath.FromSlash(name))
+}
+
+// WriteFile writes a file into the directory, making parent folders.
+func (d *RunDir) WriteFile(name string, data []byte) error {
+	path := d.Path(name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
+}
+
+// Copy copies the file or folder src into the directory as name.
+func (d *RunDir) Copy(name, src string) error {
+	return copyTree(d.Path(name), src)
+}
+
+func copyTree(dst, src string) error {
+	fi, err := os.Stat(src)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return copyFile(dst, src)
+	}
+	return filepath.WalkDir(src, func(path string, de fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		target := filepath.Join(dst, rel)
+		if de.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		return copyFile(target, path)
+	})
+}
+
+func copyFile(dst, src string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// Commit syncs the directory's files and renames it into place.
+func (d *RunDir) Commit() error {
+	err := filepath.WalkDir(d.tmp, func(path string, de fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if de.IsDir() {
+			return syncPath(path)
+		}
+		return syncPath(path)
+	})
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", d.final, err)
+	}
+	if err := checkFree(d.final); err != nil {
+		return err
+	}
+	os.Remove(d.final) // an empty directory given with --out
+	if err := os.Rename(d.tmp, d.final); err != nil {
+		return fmt.Errorf("move the run into place: %w", err)
+	}
+	return syncPath(filepath.Dir(d.final))
+}
+
+// Abort removes the directory under construction.
+func (d *RunDir) Abort() { os.RemoveAll(d.tmp) }
+
+func syncPath(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,194 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+)
+
+// Spec describes a stage kind.
+type Spec struct {
+	Kind    string   // the name used in configs, such as "train"
+	Version int      // bumped whenever the outputs for equal inputs change; part of the key
+	Doc     string   // one line: what the stage does
+	Inputs  []string // the slots it reads, such as "dataset", "split"
+	Outputs []Output // the slots it writes
+
+	// NewParams returns a fresh parameter struct (a pointer) with every
+	// default filled in. Its fields carry `yaml` tags (the config keys) and
+	// `doc` tags (one line of meaning, shown by `nnpipe stages`).
+	NewParams func() Params
+
+	// Run computes the outputs from the inputs. It must read only io's
+	// inputs, write only io's outputs, and honour ctx.
+	Run func(ctx context.Context, p Params, io *IO) error
+
+	// RunScoped marks a kind whose outputs record the run's config hash
+	// (predictions carry it in their metadata): the hash then joins the key.
+	RunScoped bool
+}
+
+// Output is an output slot and the file (or, ending in "/", the folder)
+// that holds it.
+type Output struct {
+	Slot    string
+	File    string
+	Publish bool // copied into the run directory
+}
+
+// Params is a stage's parameter struct.
+type Params interface {
+	// Validate reports every out-of-range or inconsistent value.
+	Validate() []FieldError
+}
+
+// Seeded is implemented by parameters that draw random numbers: it fills
+// every seed the config left unset from the master seed and the stage id.
+type Seeded interface {
+	DefaultSeeds(master uint64, stageID string)
+}
+
+// FieldError is a problem with one parameter; Key is its path within the
+// stage's `with` ("init.std").
+type FieldError struct {
+	Key string
+	Msg string
+}
+
+// Errorf builds a FieldError.
+func Errorf(key, format string, args ...any) FieldError {
+	return FieldError{Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+// InvalidInputError marks a stage failure caused by the user's input (a
+// malformed data file, a split that leaves a part empty): the CLI exits 2.
+type InvalidInputError struct{ Err error }
+
+func (e *InvalidInputError) Error() string { return e.Err.Error() }
+func (e *InvalidInputError) Unwrap() error { return e.Err }
+
+// Invalid wraps err as an InvalidInputError.
+func Invalid(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &InvalidInputError{Err: err}
+}
+
+// IsInvalid reports whether err was caused by invalid user input.
+func IsInvalid(err error) bool {
+	var e *InvalidInputError
+	return errors.As(err, &e)
+}
+
+// Progress receives a long stage's progress. Implementations must be cheap.
+type Progress interface {
+	// Start announces total units of work.
+	Start(total int64, what string)
+	// Set reports done units so far and a short detail, such as the error.
+	Set(done int64, detail string)
+	// Finish ends the display.
+	Finish()
+}
+
+// NoProgress discards progress.
+type NoProgress struct{}
+
+// Start does nothing.
+func (NoProgress) Start(int64, string) {}
+
+// Set does nothing.
+func (NoProgress) Set(int64, string) {}
+
+// Finish does nothing.
+func (NoProgress) Finish() {}
+
+// IO is what a running stage may touch: its input files, its output paths,
+// and the run's facts it is allowed to depend on.
+type IO struct {
+	StageID    string
+	ConfigHash string // set only for RunScoped kinds
+	Version    string // nnpipe's version
+	Workers    int    // goroutines the stage may use
+	Log        *slog.Logger
+	Progress   Progress
+
+	inputs  map[string]string
+	outputs map[string]string
+}
+
+// NewIO builds an IO; the engine does this, and tests of stage kinds too.
+// inputs maps slots to files; outputs maps slots to where to write them.
+func NewIO(stageID string, inputs, outputs map[string]string) *IO {
+	return &IO{StageID: stageID, inputs: inputs, outputs: outputs, Workers: 1,
+		Log: slog.New(slog.DiscardHandler), Progress: NoProgress{}}
+}
+
+// Input returns the path of the input slot. It panics if the kind did not
+// declare the slot, which is a programming error.
+func (io *IO) Input(slot string) string {
+	p, ok := io.inputs[slot]
+	if !ok {
+		panic(fmt.Sprintf("stage %q: undeclared input slot %q", io.StageID, slot))
+	}
+	return p
+}
+
+// Output returns the path to write the output slot to (a folder for a
+// folder slot, already made). It panics if the slot is undeclared.
+func (io *IO) Output(slot string) string {
+	p, ok := io.outputs[slot]
+	if !ok {
+		panic(fmt.Sprintf("stage %q: undeclared output slot %q", io.StageID, slot))
+	}
+	return p
+}
+
+func outputPath(dir string, o Output) string {
+	return filepath.Join(dir, filepath.FromSlash(strings.TrimSuffix(o.File, "/")))
+}
+
+// Registry is the set of stage kinds a config may use.
+type Registry struct {
+	specs  []*Spec
+	byKind map[string]*Spec
+}
+
+// NewRegistry builds a registry from specs, in the order given. It returns
+// an error for a duplicate kind or an incomplete spec.
+func NewRegistry(specs ...Spec) (*Registry, error) {
+	r := &Registry{byKind: map[string]*Spec{}}
+	for i := range specs {
+		s := &specs[i]
+		switch {
+		case s.Kind == "" || s.NewParams == nil || s.Run == nil || s.Version < 1:
+			return nil, fmt.Errorf("registry: spec %d (%q) is incomplete", i, s.Kind)
+		case r.byKind[s.Kind] != nil:
+			return nil, fmt.Errorf("registry: kind %q registered twice", s.Kind)
+		}
+		r.specs = append(r.specs, s)
+		r.byKind[s.Kind] = s
+	}
+	return r, nil
+}
+
+// Lookup returns the spec of a kind.
+func (r *Registry) Lookup(kind string) (*Spec, bool) {
+	s, ok := r.byKind[kind]
+	return s, ok
+}
+
+// Specs returns every spec in registration order.
+func (r *Registry) Specs() []*Spec { return r.specs }
+
+// Kinds returns every kind name in registration order.
+func (r *Registry) Kinds() []string {
+	out := make([]string, len(r.specs))
+	for i, s := range r.specs {
+		out[i] = s.Kind
+	}
+	return out
+}
