@@ -11,6 +11,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nnpipe/nnpipe/pipeline/cache"
@@ -30,6 +31,19 @@ type Engine struct {
 	DebugKeys bool         // log every key's preimage
 	// Progress returns the progress display for a stage; nil means none.
 	Progress func(step *Step) Progress
+	// RecordFailures stores a record of every failed stage in the cache, so
+	// that `sweep --collect` can tell failed trials from unfinished ones.
+	RecordFailures bool
+
+	locks sync.Map // key -> *sync.Mutex: one computation per key in this process
+}
+
+// Failure is the record of a stage that failed.
+type Failure struct {
+	Stage  string `json:"stage"`
+	Kind   string `json:"kind"`
+	Status string `json:"status"` // StatusFailed or StatusDiverged
+	Error  string `json:"error"`
 }
 
 // StageResult is the outcome of one stage of a run.
@@ -152,6 +166,11 @@ func (e *Engine) runStep(ctx context.Context, p *Plan, step *Step, done map[stri
 		e.log().Info("cache key", "stage", step.ID, "key", key, "preimage", preimage)
 	}
 	r := &StageResult{ID: step.ID, Kind: step.Kind, Key: key, Spec: step.Spec}
+	// Trials of a sweep share upstream stages: the first to need a key
+	// computes it, the others wait and then find it in the cache.
+	mu, _ := e.locks.LoadOrStore(key, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
 	if !e.NoCache {
 		lookup := time.Now()
 		entry, err := e.Cache.Get(key)
@@ -200,6 +219,12 @@ func (e *Engine) runStep(ctx context.Context, p *Plan, step *Step, done map[stri
 	start := time.Now()
 	if err := step.Spec.Run(ctx, step.Params, io); err != nil {
 		os.RemoveAll(tmp)
+		if e.RecordFailures && ctx.Err() == nil {
+			f := Failure{Stage: step.ID, Kind: step.Kind, Status: StatusOf(err), Error: err.Error()}
+			if rerr := e.Cache.RecordFailure(key, f); rerr != nil {
+				e.log().Warn("could not record the failure", "stage", step.ID, "error", rerr)
+			}
+		}
 		return nil, err
 	}
 	r.Seconds = time.Since(start).Seconds()
@@ -214,6 +239,9 @@ func (e *Engine) runStep(ctx context.Context, p *Plan, step *Step, done map[stri
 	entry, err := e.Cache.Publish(key, tmp, meta)
 	if err != nil {
 		return nil, err
+	}
+	if e.RecordFailures {
+		e.Cache.ClearFailure(key)
 	}
 	return r, fill(r, step.Spec, entry)
 }
@@ -262,4 +290,50 @@ func PublishedFiles(results []*StageResult) map[string]string {
 		}
 	}
 	return files
+}
+
+// ProbeStatus is how far a plan's computation has got in the cache.
+type ProbeStatus int
+
+// Probe outcomes.
+const (
+	ProbeDone    ProbeStatus = iota // every stage is in the cache
+	ProbeFailed                     // a stage has a failure record
+	ProbePending                    // a stage is neither cached nor failed
+)
+
+// Probe looks p's stages up in the cache without running anything: it
+// returns the results of the stages that are cached, in order, and stops
+// at the first that is not, returning its failure record when it has one.
+// Damaged entries count as missing. It never writes.
+func (e *Engine) Probe(p *Plan) ([]*StageResult, ProbeStatus, *Failure, error) {
+	done := map[string]*StageResult{}
+	var out []*StageResult
+	for _, step := range p.Stages {
+		key, _, _, err := e.Key(p, step, done)
+		if err != nil {
+			return out, ProbePending, nil, err
+		}
+		entry, err := e.Cache.Get(key)
+		if err != nil {
+			if b, ok := e.Cache.Failure(key); ok {
+				var f Failure
+				if json.Unmarshal(b, &f) == nil {
+					return out, ProbeFailed, &f, nil
+				}
+			}
+			return out, ProbePending, nil, nil
+		}
+		r := &StageResult{ID: step.ID, Kind: step.Kind, Key: key, Spec: step.Spec, Cached: true}
+		var meta EntryMeta
+		if json.Unmarshal(entry.Meta, &meta) == nil {
+			r.ComputeSeconds = meta.Seconds
+		}
+		if err := fill(r, step.Spec, entry); err != nil {
+			return out, ProbePending, nil, err
+		}
+		done[step.ID] = r
+		out = append(out, r)
+	}
+	return out, ProbeDone, nil, nil
 }

@@ -13,8 +13,9 @@ import (
 // place and renames it into place when complete, so an interrupted run
 // leaves nothing that `compare` would read.
 type RunDir struct {
-	tmp   string
-	final string
+	tmp     string
+	final   string
+	replace bool
 }
 
 // TempPrefix starts the name of every directory under construction.
@@ -48,6 +49,20 @@ func checkFree(dir string) error {
 		return fmt.Errorf("%s exists and is not empty", dir)
 	}
 	return nil
+}
+
+// NewReplacingRunDir is NewRunDir for a directory that a complete new
+// version replaces on Commit, such as a sweep's, rebuilt by every rerun.
+func NewReplacingRunDir(final string) (*RunDir, error) {
+	parent := filepath.Dir(final)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp(parent, TempPrefix+filepath.Base(final)+"-")
+	if err != nil {
+		return nil, err
+	}
+	return &RunDir{tmp: tmp, final: final, replace: true}, nil
 }
 
 // Final returns where the directory will be once committed.
@@ -113,21 +128,19 @@ func copyFile(dst, src string) error {
 	return out.Close()
 }
 
-// Commit syncs the directory's files and renames it into place.
+// Commit flushes the directory's files to disk and renames it into place.
 func (d *RunDir) Commit() error {
-	err := filepath.WalkDir(d.tmp, func(path string, de fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if de.IsDir() {
-			return syncPath(path)
-		}
-		return syncPath(path)
-	})
-	if err != nil {
+	if err := syncTree(d.tmp); err != nil {
 		return fmt.Errorf("sync %s: %w", d.final, err)
 	}
-	if err := checkFree(d.final); err != nil {
+	if d.replace {
+		// Move the old version aside by one rename, then delete it.
+		old := d.tmp + "-old"
+		if err := os.Rename(d.final, old); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("replace %s: %w", d.final, err)
+		}
+		defer os.RemoveAll(old)
+	} else if err := checkFree(d.final); err != nil {
 		return err
 	}
 	os.Remove(d.final) // an empty directory given with --out

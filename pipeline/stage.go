@@ -192,3 +192,28 @@ func (r *Registry) Kinds() []string {
 	}
 	return out
 }
+
+// Status values of a failed computation.
+const (
+	StatusFailed   = "failed"
+	StatusDiverged = "diverged"
+)
+
+// DivergedError marks a stage failure in which training diverged: a sweep
+// records the trial as `diverged` rather than `failed`.
+type DivergedError struct{ Err error }
+
+func (e *DivergedError) Error() string { return e.Err.Error() }
+func (e *DivergedError) Unwrap() error { return e.Err }
+
+// Diverged wraps err as a DivergedError.
+func Diverged(err error) error { return &DivergedError{Err: err} }
+
+// StatusOf returns the status a failure with err is recorded as.
+func StatusOf(err error) string {
+	var d *DivergedError
+	if errors.As(err, &d) {
+		return StatusDiverged
+	}
+	return StatusFailed
+}

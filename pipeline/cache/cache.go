@@ -259,8 +259,11 @@ func (c *Cache) TempDir() (string, error) {
 }
 
 // Publish makes the files in dir (made by TempDir) the entry for key, with
-// meta stored in entry.json. It digests and syncs every file, writes
-// entry.json last, and renames dir into place. If an entry for key already
+// meta stored in entry.json. It digests every file, writes entry.json
+// last, and renames dir into place. It does not fsync: a process killed at
+// any moment leaves either no entry or a whole one, and an entry torn by a
+// machine crash fails the digest check of the next Get and is recomputed,
+// so durability is not worth ~7 ms per file. If an entry for key already
 // exists and verifies, dir is removed and the existing entry returned; a
 // damaged one is replaced. On error dir is removed.
 func (c *Cache) Publish(key, dir string, meta any) (*Entry, error) {
@@ -283,9 +286,6 @@ func (c *Cache) publish(key, dir string, meta any) (*Entry, error) {
 	e := &Entry{Key: key, Format: format, Created: c.now().UTC().Truncate(time.Second)}
 	for _, name := range names {
 		path := filepath.Join(dir, filepath.FromSlash(name))
-		if err := syncFile(path); err != nil {
-			return nil, err
-		}
 		size, sum, err := digestFile(path)
 		if err != nil {
 			return nil, err
@@ -301,10 +301,7 @@ func (c *Cache) publish(key, dir string, meta any) (*Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeSynced(filepath.Join(dir, EntryFile), append(buf, '\n')); err != nil {
-		return nil, err
-	}
-	if err := syncDirs(dir); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, EntryFile), append(buf, '\n'), 0o644); err != nil {
 		return nil, err
 	}
 	final := c.Path(key)
@@ -331,9 +328,6 @@ func (c *Cache) publish(key, dir string, meta any) (*Entry, error) {
 			return nil, err
 		}
 	}
-	if err := syncDir(filepath.Dir(final)); err != nil {
-		return nil, err
-	}
 	e.Dir = final
 	return e, nil
 }
@@ -352,55 +346,65 @@ func (c *Cache) discard(entryDir string) error {
 	return os.RemoveAll(trash)
 }
 
-func syncFile(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Sync()
-}
 
-func syncDir(path string) error {
-	d, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return err
-	}
-	return nil
-}
 
-func syncDirs(root string) error {
-	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || !d.IsDir() {
-			return err
-		}
-		return syncDir(path)
-	})
-}
 
-func writeSynced(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
 
 func short(key string) string {
 	if len(key) > 12 {
 		return key[:12]
 	}
 	return key
+}
+
+// failuresDir holds records of computations that failed, by key.
+const failuresDir = "failures"
+
+// RecordFailure stores rec (JSON) as the record of a failed computation of
+// key, atomically, replacing an earlier one. Sweeps use it so that a
+// collecting process can tell a failed trial from one not yet run.
+func (c *Cache) RecordFailure(key string, rec any) error {
+	if !validKey(key) {
+		return fmt.Errorf("cache: invalid key %q", key)
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(c.dir, failuresDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".tmp-")
+	if err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	_, werr := tmp.Write(b)
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), filepath.Join(dir, key+".json"))
+	}
+	if werr != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("cache: record failure: %w", werr)
+	}
+	return nil
+}
+
+// Failure returns the failure record of key, if there is one.
+func (c *Cache) Failure(key string) ([]byte, bool) {
+	if !validKey(key) {
+		return nil, false
+	}
+	b, err := os.ReadFile(filepath.Join(c.dir, failuresDir, key+".json"))
+	return b, err == nil
+}
+
+// ClearFailure removes the failure record of key, once it has succeeded.
+func (c *Cache) ClearFailure(key string) {
+	if validKey(key) {
+		os.Remove(filepath.Join(c.dir, failuresDir, key+".json"))
+	}
 }

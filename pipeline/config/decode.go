@@ -188,14 +188,13 @@ func (d *decoder) sequence(n *yaml.Node, v reflect.Value, key string) {
 		d.fail(n, key, "expected a list, got %s", describeNode(n))
 		return
 	}
+	// The list is kept even when an item has problems, so that callers can
+	// go on checking the items that are fine and report everything at once.
 	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
-	before := len(d.errs)
 	for i, item := range n.Content {
 		d.value(item, s.Index(i), fmt.Sprintf("%s[%d]", key, i))
 	}
-	if len(d.errs) == before {
-		v.Set(s)
-	}
+	v.Set(s)
 }
 
 func (d *decoder) scalar(n *yaml.Node, v reflect.Value, key string) {

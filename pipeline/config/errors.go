@@ -10,6 +10,7 @@ type Error struct {
 	File   string // the config file's path as the user gave it
 	Line   int    // 1-based line of the offending key or value; 0 when unknown
 	Origin string // where the value came from when not the file, e.g. `--set train.hidden=0`
+	Trial  string // the sweep trial, as its swept values, when the problem is one trial's
 	Stage  string // the stage id, when the problem is inside a stage
 	Key    string // the key path within the stage (or top level), e.g. "init.std"
 	Msg    string // what is wrong and what was expected
@@ -27,6 +28,9 @@ func (e *Error) Error() string {
 	case e.File != "":
 		b.WriteString(e.File)
 		b.WriteString(": ")
+	}
+	if e.Trial != "" {
+		fmt.Fprintf(&b, "trial %s: ", e.Trial)
 	}
 	if e.Stage != "" {
 		fmt.Fprintf(&b, "stage %q: ", e.Stage)

@@ -129,7 +129,8 @@ func Parse(path string, src []byte, overrides []*Override) (*File, error) {
 	lines, decodeErrs := Decode(root, &top)
 	for _, e := range decodeErrs {
 		e.File = path
-		f.attributeOrigin(e, "")
+		localizeStageKey(e, top.Stages)
+		f.attributeOrigin(e, e.Stage)
 		errs = append(errs, e)
 	}
 	f.Name, f.Seed = top.Name, top.Seed
@@ -162,12 +163,12 @@ func Parse(path string, src []byte, overrides []*Override) (*File, error) {
 		}
 		switch {
 		case sd.ID == "":
-			errs = append(errs, &Error{File: path, Line: stageLine(root, i), Key: key, Msg: "missing id"})
+			errs = append(errs, &Error{File: path, Line: stageLine(root, i), Key: "id", Msg: fmt.Sprintf("stage %d of the list has no id", i+1)})
 		case len(sd.ID) > maxNameLen || !idPattern.MatchString(sd.ID):
-			errs = append(errs, &Error{File: path, Line: st.Lines["id"], Key: key + ".id", Msg: fmt.Sprintf("must match [a-z][a-z0-9_]* and be at most %d characters, got %s", maxNameLen, quoteShort(sd.ID))})
+			errs = append(errs, &Error{File: path, Line: st.Lines["id"], Key: "id", Msg: fmt.Sprintf("must match [a-z][a-z0-9_]* and be at most %d characters, got %s", maxNameLen, quoteShort(sd.ID))})
 		default:
 			if first, dup := ids[sd.ID]; dup {
-				errs = append(errs, &Error{File: path, Line: st.Lines["id"], Key: key + ".id", Msg: fmt.Sprintf("duplicate stage id %q (first at line %d)", sd.ID, first)})
+				errs = append(errs, &Error{File: path, Line: st.Lines["id"], Key: "id", Msg: fmt.Sprintf("duplicate stage id %q (first at line %d)", sd.ID, first)})
 			}
 			ids[sd.ID] = st.Lines["id"]
 		}
@@ -280,12 +281,12 @@ func (f *File) Locate(e *Error, s *Stage) {
 	f.attributeOrigin(e, id)
 }
 
+// attributeOrigin marks an error about a value that a --set override
+// replaced as coming from that override.
 func (f *File) attributeOrigin(e *Error, stage string) {
 	for _, o := range f.overrides {
 		if o.stage == stage && o.param != "" && (e.Key == o.param || strings.HasPrefix(e.Key, o.param+".")) {
-			if e.Line == 0 || o.valueLine == e.Line {
-				e.Origin = o.Origin
-			}
+			e.Origin = o.Origin
 		}
 	}
 }
@@ -294,6 +295,24 @@ func (f *File) errAt(lines Lines, stage, key, msg string) *Error {
 	e := &Error{File: f.Path, Line: lines[key], Stage: stage, Key: key, Msg: msg}
 	f.attributeOrigin(e, stage)
 	return e
+}
+
+// localizeStageKey rewrites a key "stages[3].with.x" of a top-level decode
+// error as stage "<id>", key "with.x", which is how users think of it.
+func localizeStageKey(e *Error, stages []stageDecl) {
+	rest, ok := strings.CutPrefix(e.Key, "stages[")
+	if !ok {
+		return
+	}
+	num, tail, ok := strings.Cut(rest, "]")
+	i, err := strconv.Atoi(num)
+	if !ok || err != nil {
+		return
+	}
+	if i < len(stages) && stages[i].ID != "" {
+		e.Stage = stages[i].ID
+		e.Key = strings.TrimPrefix(tail, ".")
+	}
 }
 
 func hasKey(m *yaml.Node, key string) bool {

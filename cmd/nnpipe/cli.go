@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/pipeline/config"
+	"github.com/nnpipe/nnpipe/stages"
+	"github.com/spf13/cobra"
+)
+
+// Version is nnpipe's version, recorded in manifests and Parquet metadata.
+const Version = "0.1.0"
+
+// Exit statuses (design §1).
+const (
+	exitOK          = 0
+	exitFailure     = 1
+	exitInvalid     = 2
+	exitInterrupted = 130
+)
+
+// usageError marks a problem with the command line itself: exit 2.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Errorf(format, args...)}
+}
+
+// env is what every command gets: where to write, and the registry.
+type env struct {
+	stdout, stderr io.Writer
+	registry       *pipeline.Registry
+	log            *slog.Logger
+}
+
+// Main runs nnpipe with args (without the program name) and returns the
+// exit status. Results go to stdout, messages to stderr. An interrupt
+// (SIGINT, SIGTERM) cancels the work and gives 130.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	e := &env{stdout: stdout, stderr: stderr, registry: stages.Builtin(), log: newLogger(stderr)}
+	root := newRoot(e)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	return exitStatus(stderr, err, ctx)
+}
+
+// exitStatus prints err, one line per problem, and picks the exit status.
+func exitStatus(stderr io.Writer, err error, ctx context.Context) int {
+	if err == nil {
+		return exitOK
+	}
+	code := exitFailure
+	var cerrs config.Errors
+	var usage *usageError
+	switch {
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		fmt.Fprintln(stderr, "nnpipe: interrupted")
+		return exitInterrupted
+	case errors.As(err, &cerrs), errors.As(err, &usage), pipeline.IsInvalid(err):
+		code = exitInvalid
+	}
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintf(stderr, "nnpipe: %s\n", line)
+	}
+	return code
+}
+
+func newRoot(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "nnpipe",
+		Short:         "Run neural-network experiments as a cached, configuration-driven pipeline",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       Version,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &usageError{fmt.Errorf("%s: %w", c.CommandPath(), err)}
+	})
+	root.AddCommand(newRunCmd(e), newSweepCmd(e), newValidateCmd(e), newCompareCmd(e))
+	return root
+}
+
+// exactArgs is cobra.ExactArgs with an exit status of 2 and a message
+// that names what is expected.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usagef("%s: expected %s, got %d arguments (see %s --help)", c.CommandPath(), strings.TrimPrefix(c.Use, c.Name()+" "), len(args), c.CommandPath())
+		}
+		return nil
+	}
+}
+
+// minArgs is cobra.MinimumNArgs with an exit status of 2.
+func minArgs(n int) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) < n {
+			return usagef("%s: expected %s (see %s --help)", c.CommandPath(), strings.TrimPrefix(c.Use, c.Name()+" "), c.CommandPath())
+		}
+		return nil
+	}
+}

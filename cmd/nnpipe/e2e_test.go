@@ -1,0 +1,164 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const bookConfig = "../../configs/book-ch7.yaml"
+
+// publishedOutputs are the files issue 2 requires to be byte-identical
+// between a computed run and a cached rerun.
+var publishedOutputs = []string{"predictions.parquet", "metrics.json", "history.parquet"}
+
+func TestSecondRunIsAllCacheHitsWithIdenticalOutputs(t *testing.T) {
+	results := t.TempDir()
+	first := runJSONOf(t, bookConfig, "--results", results)
+	second := runJSONOf(t, bookConfig, "--results", results)
+	if len(first.Stages) != 5 {
+		t.Fatalf("run reported %d stages, want 5", len(first.Stages))
+	}
+	for i := range first.Stages {
+		if first.Stages[i].Cached {
+			t.Errorf("first run: stage %q cached = true, want false", first.Stages[i].ID)
+		}
+		if !second.Stages[i].Cached {
+			t.Errorf("second run: stage %q cached = false, want true", second.Stages[i].ID)
+		}
+		if first.Stages[i].Key != second.Stages[i].Key {
+			t.Errorf("stage %q: keys differ between runs", first.Stages[i].ID)
+		}
+	}
+	if first.RunDir == second.RunDir {
+		t.Fatalf("both runs landed in %s", first.RunDir)
+	}
+	for _, name := range publishedOutputs {
+		a, b := readFile(t, filepath.Join(first.RunDir, name)), readFile(t, filepath.Join(second.RunDir, name))
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s differs between the computed and the cached run", name)
+		}
+	}
+	var manifest struct {
+		Stages []struct{ Cached bool }
+	}
+	decodeJSONFile(t, filepath.Join(second.RunDir, "manifest.json"), &manifest)
+	for i, s := range manifest.Stages {
+		if !s.Cached {
+			t.Errorf("second run's manifest: stage %d cached = false, want true", i)
+		}
+	}
+}
+
+func TestChangingStepsReusesUpstreamStages(t *testing.T) {
+	results := t.TempDir()
+	runJSONOf(t, bookConfig, "--results", results)
+	r := runJSONOf(t, bookConfig, "--results", results, "--set", "train.steps=500")
+	want := map[string]bool{"data": true, "split": true, "train": false, "eval": false, "predictions": false}
+	for _, s := range r.Stages {
+		if s.Cached != want[s.ID] {
+			t.Errorf("with train.steps=500: stage %q cached = %v, want %v", s.ID, s.Cached, want[s.ID])
+		}
+	}
+}
+
+func TestNoCacheRecomputesTheSameBytes(t *testing.T) {
+	results := t.TempDir()
+	first := runJSONOf(t, bookConfig, "--results", results)
+	again := runJSONOf(t, bookConfig, "--results", results, "--no-cache")
+	for _, s := range again.Stages {
+		if s.Cached {
+			t.Errorf("--no-cache: stage %q cached = true, want false", s.ID)
+		}
+	}
+	for _, name := range publishedOutputs {
+		if !bytes.Equal(readFile(t, filepath.Join(first.RunDir, name)), readFile(t, filepath.Join(again.RunDir, name))) {
+			t.Errorf("%s differs after recomputing with --no-cache", name)
+		}
+	}
+}
+
+func TestDamagedCacheEntryIsDetectedAndRecomputed(t *testing.T) {
+	damages := []struct {
+		name   string
+		damage func(t *testing.T, path string)
+	}{
+		{"truncated", func(t *testing.T, path string) {
+			if err := os.Truncate(path, 10); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"byte flipped", func(t *testing.T, path string) {
+			b := readFile(t, path)
+			b[len(b)/2] ^= 0x20
+			if err := os.WriteFile(path, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"deleted", func(t *testing.T, path string) {
+			if err := os.Remove(path); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, d := range damages {
+		t.Run(d.name, func(t *testing.T) {
+			results := t.TempDir()
+			first := runJSONOf(t, bookConfig, "--results", results)
+			var trainKey string
+			for _, s := range first.Stages {
+				if s.ID == "train" {
+					trainKey = s.Key
+				}
+			}
+			d.damage(t, filepath.Join(results, ".cache", "v1", trainKey[:2], trainKey, "model.json"))
+			stdout, stderr, code := nnpipe(t, "run", bookConfig, "--results", results, "--json")
+			if code != 0 {
+				t.Fatalf("rerun after damage: exit %d\n%s", code, stderr)
+			}
+			if !strings.Contains(stderr, "warning: recomputing damaged cache entry") || !strings.Contains(stderr, "stage=train") {
+				t.Errorf("stderr = %q, want a warning naming the damaged train entry", stderr)
+			}
+			if !strings.Contains(stdout, `"cached": false`) {
+				t.Errorf("rerun after damage reported every stage cached")
+			}
+			third := runJSONOf(t, bookConfig, "--results", results)
+			for _, s := range third.Stages {
+				if !s.Cached {
+					t.Errorf("after the repair, stage %q cached = false, want true", s.ID)
+				}
+			}
+		})
+	}
+}
+
+func TestOutPutsTheRunExactlyThere(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "my-run")
+	r := runJSONOf(t, bookConfig, "--results", t.TempDir(), "--out", dir)
+	if r.RunDir != dir {
+		t.Errorf("run_dir = %q, want %q", r.RunDir, dir)
+	}
+	for _, name := range []string{"config.yaml", "manifest.json", "metrics.json", "summary.md", "summary.parquet", "predictions.parquet", "history.parquet"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("run directory lacks %s: %v", name, err)
+		}
+	}
+	if _, stderr, code := nnpipe(t, "run", bookConfig, "--results", t.TempDir(), "--out", dir, "--quiet"); code == 0 {
+		t.Errorf("--out into a non-empty folder succeeded, want an error")
+	} else if !strings.Contains(stderr, "not empty") {
+		t.Errorf("stderr = %q, want it to say the folder is not empty", stderr)
+	}
+}
+
+func TestEffectiveConfigRunsAsItIsWithTheSameResults(t *testing.T) {
+	results := t.TempDir()
+	first := runJSONOf(t, bookConfig, "--results", results)
+	again := runJSONOf(t, filepath.Join(first.RunDir, "config.yaml"), "--results", results)
+	for i, s := range again.Stages {
+		if s.Key != first.Stages[i].Key || !s.Cached {
+			t.Errorf("stage %q from config.yaml: key %s cached %v, want the original key, cached", s.ID, s.Key[:8], s.Cached)
+		}
+	}
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"runtime"
+	"slices"
+
+	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/pipeline/config"
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+)
+
+// commonFlags are the flags `run` and `sweep` share (design §1).
+type commonFlags struct {
+	sets    []string
+	out     string
+	results string
+	cache   string
+	noCache bool
+	quiet   bool
+	json    bool
+	jobs    int
+}
+
+func (f *commonFlags) register(c *cobra.Command) {
+	fl := c.Flags()
+	fl.StringArrayVar(&f.sets, "set", nil, "override a config value: KEY=VALUE (train.hidden=4, seed=3, sweep.train.hidden=1,2,4); repeatable")
+	fl.StringVar(&f.out, "out", "", "write the results exactly to `DIR` (must not exist, or be empty)")
+	fl.StringVar(&f.results, "results", "results", "the results `DIR`; runs land in DIR/<name>/")
+	fl.StringVar(&f.cache, "cache", "", "the cache `DIR` (default <results>/.cache, or $NNPIPE_CACHE)")
+	fl.BoolVar(&f.noCache, "no-cache", false, "recompute every stage (results are still cached)")
+	fl.BoolVar(&f.quiet, "quiet", false, "no progress display and no messages but errors")
+	fl.BoolVar(&f.json, "json", false, "print the result as JSON on stdout")
+	fl.IntVarP(&f.jobs, "jobs", "j", runtime.NumCPU(), "parallel workers")
+}
+
+// cacheDir resolves the cache folder: --cache, then $NNPIPE_CACHE, then
+// <results>/.cache. Viper does the layering of flag over environment.
+func (f *commonFlags) cacheDir(c *cobra.Command) (string, error) {
+	v := viper.New()
+	if err := v.BindPFlag("cache", c.Flags().Lookup("cache")); err != nil {
+		return "", err
+	}
+	if err := v.BindEnv("cache", "NNPIPE_CACHE"); err != nil {
+		return "", err
+	}
+	if dir := v.GetString("cache"); dir != "" {
+		return dir, nil
+	}
+	return filepath.Join(f.results, ".cache"), nil
+}
+
+func (f *commonFlags) validate() error {
+	if f.jobs < 1 {
+		return usagef("--jobs: must be >= 1, got %d", f.jobs)
+	}
+	if f.results == "" {
+		return usagef("--results: must not be empty")
+	}
+	return nil
+}
+
+// parseOverrides parses every --set.
+func parseOverrides(sets []string) ([]*config.Override, error) {
+	var out []*config.Override
+	var errs config.Errors
+	for _, s := range sets {
+		o, err := config.ParseOverride(s)
+		if err != nil {
+			errs = append(errs, &config.Error{Msg: err.Error()})
+			continue
+		}
+		out = append(out, o)
+	}
+	return out, errs.Err()
+}
+
+// loadPlan reads, overrides and compiles a config.
+func loadPlan(path string, sets []string, reg *pipeline.Registry) (*config.File, *pipeline.Plan, error) {
+	overrides, err := parseOverrides(sets)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, loadErr := config.Load(path, overrides)
+	if f == nil {
+		return nil, nil, loadErr
+	}
+	// Compile even when the file has problems, so that every problem of
+	// the stages is reported together with those of the top level.
+	p, err := pipeline.Compile(f, reg)
+	var errs config.Errors
+	errors.As(loadErr, &errs)
+	if cerrs := (config.Errors{}); errors.As(err, &cerrs) {
+		errs = append(errs, cerrs...)
+	} else if err != nil {
+		return f, nil, err
+	}
+	if len(errs) > 0 {
+		sortErrors(errs)
+		return f, nil, errs
+	}
+	return f, p, nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// sortErrors orders problems by line (those without one last), keeping the
+// order of problems on the same line.
+func sortErrors(errs config.Errors) {
+	slices.SortStableFunc(errs, func(a, b *config.Error) int {
+		la, lb := a.Line, b.Line
+		if la == 0 {
+			la = math.MaxInt
+		}
+		if lb == 0 {
+			lb = math.MaxInt
+		}
+		return la - lb
+	})
+}

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/nnpipe/nnpipe"
+
+// TestImportRules checks the package boundaries of style.md with go list:
+// the engine never depends on the stage kinds, the math and the codecs
+// never depend on the engine, and the heavy libraries stay in one package
+// each.
+func TestImportRules(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}|{{join .Imports \" \"}}|{{join .Deps \" \"}}", module+"/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	type pkg struct{ imports, deps []string }
+	pkgs := map[string]pkg{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		parts := strings.Split(line, "|")
+		pkgs[parts[0]] = pkg{strings.Fields(parts[1]), strings.Fields(parts[2])}
+	}
+	has := func(list []string, prefix string) string {
+		for _, p := range list {
+			if p == prefix || strings.HasPrefix(p, prefix+"/") {
+				return p
+			}
+		}
+		return ""
+	}
+	onlyIn := map[string]string{ // library -> the one package that may import it
+		"github.com/apache/arrow-go":        module + "/stages/dataset",
+		"github.com/olekukonko/tablewriter": module + "/stages/report",
+		"gonum.org/v1/plot":                 module + "/stages/report",
+	}
+	for path, p := range pkgs {
+		rel := strings.TrimPrefix(path, module+"/")
+		if strings.HasPrefix(rel, "pipeline") {
+			if d := has(p.deps, module+"/stages"); d != "" {
+				t.Errorf("%s depends on %s; pipeline/ must never import stages/", path, d)
+			}
+		}
+		if rel == "stages/nn" || rel == "stages/dataset" {
+			if d := has(p.deps, module+"/pipeline"); d != "" {
+				t.Errorf("%s depends on %s; the math and the codecs must not know the engine", path, d)
+			}
+		}
+		if rel == "stages/nn" {
+			for _, imp := range p.imports {
+				if strings.Contains(strings.Split(imp, "/")[0], ".") && !strings.HasPrefix(imp, "gonum.org/v1/gonum") {
+					t.Errorf("stages/nn imports %s; it may import only the standard library and gonum", imp)
+				}
+			}
+		}
+		for lib, owner := range onlyIn {
+			if imp := has(p.imports, lib); imp != "" && path != owner && !strings.HasPrefix(path, owner+"/") {
+				t.Errorf("%s imports %s; only %s may", path, imp, owner)
+			}
+		}
+	}
+	for _, rel := range []string{"pipeline", "stages/nn", "stages/dataset", "stages/report"} {
+		if _, ok := pkgs[module+"/"+rel]; !ok {
+			t.Errorf("go list did not list %s", rel)
+		}
+	}
+}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/pipeline/cache"
+	"github.com/spf13/cobra"
+)
+
+func newRunCmd(e *env) *cobra.Command {
+	var f commonFlags
+	c := &cobra.Command{
+		Use:   "run CONFIG",
+		Short: "Run the chain of stages once and print the summary",
+		Long: "Run the chain of stages of CONFIG once, reusing every cached stage output,\n" +
+			"write the run directory under <results>/<name>/<run-id>/ and print its summary.",
+		Args: exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := f.validate(); err != nil {
+				return err
+			}
+			cacheDir, err := f.cacheDir(c)
+			if err != nil {
+				return err
+			}
+			return runOnce(c, e, &f, args[0], cacheDir)
+		},
+	}
+	f.register(c)
+	return c
+}
+
+func runOnce(c *cobra.Command, e *env, f *commonFlags, path, cacheDir string) error {
+	_, plan, err := loadPlan(path, f.sets, e.registry)
+	if err != nil {
+		return err
+	}
+	ctx := c.Context()
+	eng := newEngine(e, f, cacheDir)
+	start := time.Now()
+	results, err := eng.Run(ctx, plan)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	runID := newRunID(start, plan.Hash)
+	final := f.out
+	if final == "" {
+		runID = freeRunID(filepath.Join(f.results, plan.Name), runID)
+		final = filepath.Join(f.results, plan.Name, runID)
+	}
+	run, err := writeRun(final, plan, results, runID, "", time.Since(start).Seconds())
+	if err != nil {
+		return fmt.Errorf("%s: write results: %w", path, err)
+	}
+	if f.json {
+		return printRunJSON(e, run)
+	}
+	return printRunSummary(e, run)
+}
+
+func newEngine(e *env, f *commonFlags, cacheDir string) *pipeline.Engine {
+	log := e.log
+	if f.quiet {
+		log = quietLogger(e.stderr)
+	}
+	return &pipeline.Engine{
+		Cache:     cache.Open(cacheDir),
+		NoCache:   f.noCache,
+		Log:       log,
+		Version:   Version,
+		Workers:   f.jobs,
+		DebugKeys: os.Getenv("NNPIPE_DEBUG_CACHE") != "",
+		Progress:  progressFor(e.stderr, f.quiet || f.json),
+	}
+}
+
+// newRunID is <UTC yyyymmddThhmmss>-<8 hex of the config hash>.
+func newRunID(t time.Time, hash string) string {
+	return t.UTC().Format("20060102T150405") + "-" + hash[:8]
+}
+
+// freeRunID returns id, or id-2, id-3, … when runs of the same config
+// started within the same second already took the name.
+func freeRunID(parent, id string) string {
+	name := id
+	for i := 2; ; i++ {
+		if _, err := os.Lstat(filepath.Join(parent, name)); os.IsNotExist(err) {
+			return name
+		}
+		name = fmt.Sprintf("%s-%d", id, i)
+	}
+}
+
+// runJSON is what `run --json` prints (design §6).
+type runJSON struct {
+	RunDir  string          `json:"run_dir"`
+	RunID   string          `json:"run_id"`
+	Metrics json.RawMessage `json:"metrics"`
+	Stages  []stageJSON     `json:"stages"`
+}
+
+type stageJSON struct {
+	ID      string  `json:"id"`
+	Kind    string  `json:"kind"`
+	Key     string  `json:"key"`
+	Cached  bool    `json:"cached"`
+	Seconds float64 `json:"seconds"`
+}
+
+func printRunJSON(e *env, r *runRecord) error {
+	out := runJSON{RunDir: r.Dir, RunID: r.ID, Metrics: r.MetricsJSON, Stages: stagesJSON(r.Results)}
+	if out.Metrics == nil {
+		out.Metrics = json.RawMessage("null")
+	}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func stagesJSON(results []*pipeline.StageResult) []stageJSON {
+	out := make([]stageJSON, len(results))
+	for i, r := range results {
+		out[i] = stageJSON{ID: r.ID, Kind: r.Kind, Key: r.Key, Cached: r.Cached, Seconds: r.Seconds}
+	}
+	return out
+}
+
+func printRunSummary(e *env, r *runRecord) error {
+	if err := r.Summary.table().Write(e.stdout, "table"); err != nil {
+		return err
+	}
+	cached := 0
+	for _, s := range r.Results {
+		if s.Cached {
+			cached++
+		}
+	}
+	fmt.Fprintf(e.stdout, "%s, %d cached\n", plural(len(r.Results), "stage", "stages"), cached)
+	fmt.Fprintf(e.stdout, "run directory: %s\n", r.Dir)
+	return nil
+}

@@ -1,0 +1,521 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/pipeline/config"
+	"github.com/nnpipe/nnpipe/stages/report"
+	"github.com/spf13/cobra"
+	"gonum.org/v1/gonum/stat"
+)
+
+// defaultMaxTrials bounds a sweep grid unless --max-trials says otherwise.
+const defaultMaxTrials = 100_000
+
+type sweepFlags struct {
+	commonFlags
+	shard     string
+	collect   bool
+	maxTrials uint64
+}
+
+func newSweepCmd(e *env) *cobra.Command {
+	var f sweepFlags
+	c := &cobra.Command{
+		Use:   "sweep CONFIG",
+		Short: "Run every trial of the config's sweep grid, in parallel, and tabulate them",
+		Long: "Expand the sweep: grid of CONFIG (and any --set sweep.KEY=v1,v2) into trials, run them on\n" +
+			"--jobs workers, and write results/<name>/sweep-<id>/ with one run directory per trial,\n" +
+			"summary.parquet and summary.md. Finished trials are cache hits on a rerun.\n\n" +
+			"On a cluster, start one process per shard with --shard i/n (or --shard auto inside a\n" +
+			"Kubernetes Indexed Job or a Slurm job array) on a shared --cache, then assemble the\n" +
+			"tables with --collect.",
+		Args: exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := f.validate(); err != nil {
+				return err
+			}
+			cacheDir, err := f.cacheDir(c)
+			if err != nil {
+				return err
+			}
+			return runSweep(c.Context(), e, &f, args[0], cacheDir)
+		},
+	}
+	f.register(c)
+	c.Flags().StringVar(&f.shard, "shard", "", "run only shard `i/n` of the trials (sorted by id), or auto / auto/n on Kubernetes or Slurm")
+	c.Flags().BoolVar(&f.collect, "collect", false, "run nothing: assemble the sweep's tables from the trials finished so far")
+	c.Flags().Uint64Var(&f.maxTrials, "max-trials", defaultMaxTrials, "refuse a grid of more than `N` trials")
+	return c
+}
+
+// trialOutcome is what happened to one trial in this process.
+type trialOutcome struct {
+	trial   *pipeline.Trial
+	results []*pipeline.StageResult
+	err     error
+	cached  bool
+}
+
+func runSweep(ctx context.Context, e *env, f *sweepFlags, path, cacheDir string) error {
+	overrides, err := parseOverrides(f.sets)
+	if err != nil {
+		return err
+	}
+	file, err := config.Load(path, overrides)
+	if err != nil {
+		return err
+	}
+	if size, ok := pipeline.GridSize(file.Sweep); !ok || size > f.maxTrials {
+		if !ok {
+			return usagef("%s: the sweep grid has more than 2^64 trials; --max-trials is %d", path, f.maxTrials)
+		}
+		return usagef("%s: the sweep grid has %d trials, more than --max-trials %d", path, size, f.maxTrials)
+	}
+	trials, err := pipeline.Expand(file, e.registry)
+	if err != nil {
+		return err
+	}
+	selected := trials
+	if f.shard != "" {
+		i, n, err := pipeline.ParseShard(f.shard, os.Getenv)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		selected = pipeline.Shard(trials, i, n)
+	}
+	eng := newEngine(e, &f.commonFlags, cacheDir)
+	eng.RecordFailures = true
+	eng.Progress = nil // one sweep bar instead of a bar per trial
+	if !f.collect {
+		outcomes := runTrials(ctx, e, f, eng, selected)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if f.shard != "" {
+			return reportShard(e, f, outcomes)
+		}
+	}
+	rec, err := collectSweep(e, f, eng, file, trials)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if f.json {
+		if err := printSweepJSON(e, rec); err != nil {
+			return err
+		}
+	} else if err := printSweepSummary(e, rec); err != nil {
+		return err
+	}
+	if rec.failed > 0 {
+		return fmt.Errorf("%s: %s of %d failed", path, plural(rec.failed, "trial", "trials"), len(rec.rows))
+	}
+	return nil
+}
+
+// runTrials runs trials on f.jobs workers. Each trial's numerical gradient
+// gets the CPUs left over, so the machine is used but not oversubscribed;
+// results do not depend on either number.
+func runTrials(ctx context.Context, e *env, f *sweepFlags, eng *pipeline.Engine, trials []*pipeline.Trial) []trialOutcome {
+	jobs := min(f.jobs, max(1, len(trials)))
+	eng.Workers = max(1, f.jobs/jobs)
+	prog := newSweepProgress(e.stderr, f.quiet || f.json, len(trials))
+	defer prog.finish()
+	outcomes := make([]trialOutcome, len(trials))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				prog.started()
+				t := trials[i]
+				results, err := eng.Run(ctx, t.Plan)
+				o := trialOutcome{trial: t, results: results, err: err, cached: err == nil}
+				for _, r := range results {
+					o.cached = o.cached && r.Cached
+				}
+				outcomes[i] = o
+				prog.finished(o)
+			}
+		}()
+	}
+	for i := range trials {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return outcomes
+}
+
+func reportShard(e *env, f *sweepFlags, outcomes []trialOutcome) error {
+	failed, cached := 0, 0
+	for _, o := range outcomes {
+		switch {
+		case o.err != nil:
+			failed++
+			fmt.Fprintf(e.stderr, "nnpipe: trial %s (%s): %v\n", o.trial.ID, o.trial.Label(), o.err)
+		case o.cached:
+			cached++
+		}
+	}
+	if !f.quiet {
+		fmt.Fprintf(e.stdout, "shard %s: %s, %d cached, %d failed; assemble with: nnpipe sweep --collect\n", f.shard, plural(len(outcomes), "trial", "trials"), cached, failed)
+	}
+	if failed > 0 {
+		return fmt.Errorf("shard %s: %s failed", f.shard, plural(failed, "trial", "trials"))
+	}
+	return nil
+}
+
+// sweepRecord is an assembled sweep.
+type sweepRecord struct {
+	ID      string
+	Dir     string
+	Axes    []*config.Axis
+	rows    []*summaryRow
+	trials  []*pipeline.Trial // same order as rows
+	runDirs []string
+	results [][]*pipeline.StageResult
+	pending int
+	failed  int
+}
+
+// sweepManifest is sweep.json.
+type sweepManifest struct {
+	Format  int                `json:"format"`
+	Nnpipe  string             `json:"nnpipe"`
+	SweepID string             `json:"sweep_id"`
+	Name    string             `json:"name"`
+	Created string             `json:"created"`
+	Axes    []sweepAxis        `json:"axes"`
+	Trials  []sweepTrialRecord `json:"trials"`
+	Pending int                `json:"pending"`
+}
+
+type sweepAxis struct {
+	Key    string   `json:"key"`
+	Values []string `json:"values"`
+}
+
+type sweepTrialRecord struct {
+	TrialID string            `json:"trial_id"`
+	Values  map[string]string `json:"values"`
+	Status  string            `json:"status"`
+	Error   string            `json:"error,omitempty"`
+}
+
+// sweepID names a sweep by its set of trials.
+func sweepID(trials []*pipeline.Trial) string {
+	h := sha256.New()
+	for _, t := range pipeline.SortByID(trials) {
+		fmt.Fprintln(h, t.ID)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:8]
+}
+
+// collectSweep assembles the sweep directory from what the cache holds for
+// each trial: finished trials get a run directory, failed ones a record,
+// pending ones are counted. It runs nothing.
+func collectSweep(e *env, f *sweepFlags, eng *pipeline.Engine, file *config.File, trials []*pipeline.Trial) (*sweepRecord, error) {
+	rec := &sweepRecord{ID: sweepID(trials), Axes: file.Sweep}
+	final := f.out
+	if final == "" {
+		final = filepath.Join(f.results, file.Name, "sweep-"+rec.ID)
+	}
+	var rd *pipeline.RunDir
+	var err error
+	if f.out != "" {
+		rd, err = pipeline.NewRunDir(final)
+	} else {
+		rd, err = pipeline.NewReplacingRunDir(final)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := fillSweep(rd, rec, eng, file, trials); err != nil {
+		rd.Abort()
+		return nil, err
+	}
+	if err := rd.Commit(); err != nil {
+		rd.Abort()
+		return nil, err
+	}
+	rec.Dir = final
+	for i := range rec.runDirs {
+		if rec.runDirs[i] != "" {
+			rec.runDirs[i] = filepath.Join(final, rec.runDirs[i])
+		}
+	}
+	return rec, nil
+}
+
+func fillSweep(rd *pipeline.RunDir, rec *sweepRecord, eng *pipeline.Engine, file *config.File, trials []*pipeline.Trial) error {
+	m := sweepManifest{Format: 1, Nnpipe: Version, SweepID: rec.ID, Name: file.Name, Created: time.Now().UTC().Format(time.RFC3339)}
+	for _, a := range file.Sweep {
+		ax := sweepAxis{Key: a.Key}
+		for _, v := range a.Values {
+			ax.Values = append(ax.Values, v.Value)
+		}
+		m.Axes = append(m.Axes, ax)
+	}
+	for _, t := range trials {
+		results, status, failure, err := eng.Probe(t.Plan)
+		if err != nil {
+			return fmt.Errorf("trial %s: %w", t.ID, err)
+		}
+		tr := sweepTrialRecord{TrialID: t.ID, Values: map[string]string{}}
+		for _, v := range t.Values {
+			tr.Values[v.Key] = v.Value
+		}
+		var row *summaryRow
+		runDir := ""
+		switch status {
+		case pipeline.ProbePending:
+			rec.pending++
+			continue
+		case pipeline.ProbeFailed:
+			rec.failed++
+			row = newSummaryRow(t.Plan, results, nil)
+			row.TrialID, row.Status, row.Error = t.ID, failure.Status, fmt.Sprintf("stage %q: %s", failure.Stage, failure.Error)
+			tr.Status, tr.Error = row.Status, row.Error
+			runDir = "trials/" + t.ID
+			if err := writeFailedTrial(rd.Path(runDir), t, row); err != nil {
+				return err
+			}
+		case pipeline.ProbeDone:
+			runDir = "trials/" + t.ID
+			seconds := 0.0
+			for _, r := range results {
+				seconds += r.ComputeSeconds
+			}
+			run, err := writeRun(rd.Path(runDir), t.Plan, results, t.ID, statusOK, seconds)
+			if err != nil {
+				return fmt.Errorf("trial %s: %w", t.ID, err)
+			}
+			row = run.Summary
+			tr.Status = statusOK
+		}
+		rec.rows = append(rec.rows, row)
+		rec.trials = append(rec.trials, t)
+		rec.runDirs = append(rec.runDirs, runDir)
+		rec.results = append(rec.results, results)
+		m.Trials = append(m.Trials, tr)
+	}
+	m.Pending = rec.pending
+	if len(rec.rows) > 0 {
+		if err := writeSummaries(rd, rec.rows); err != nil {
+			return err
+		}
+		md := strings.Builder{}
+		if err := rec.groupTable().Write(&md, report.Markdown); err != nil {
+			return err
+		}
+		if err := rd.WriteFile("summary.md", []byte(md.String())); err != nil {
+			return err
+		}
+	}
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return rd.WriteFile("sweep.json", append(b, '\n'))
+}
+
+// writeFailedTrial leaves a failed trial's config and manifest, so the
+// failure can be read and reproduced.
+func writeFailedTrial(dir string, t *pipeline.Trial, row *summaryRow) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	cfg, err := t.Plan.EffectiveYAML()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), cfg, 0o644); err != nil {
+		return err
+	}
+	m := manifest{Format: manifestFormat, Nnpipe: Version, RunID: t.ID, Name: t.Plan.Name, ConfigSHA256: t.Plan.Hash,
+		Created: time.Now().UTC().Format(time.RFC3339), Status: row.Status, Error: row.Error}
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "manifest.json"), append(b, '\n'), 0o644)
+}
+
+// isSeedKey reports whether a swept key is a seed, over which results are
+// averaged rather than grouped.
+func isSeedKey(key string) bool { return key == "seed" || strings.HasSuffix(key, ".seed") }
+
+// sweepGroup is the trials sharing the values of the non-seed axes.
+type sweepGroup struct {
+	values []string
+	rows   []*summaryRow
+}
+
+func (rec *sweepRecord) groups() ([]string, []*sweepGroup) {
+	var keys []string
+	for _, a := range rec.Axes {
+		if !isSeedKey(a.Key) {
+			keys = append(keys, a.Key)
+		}
+	}
+	index := map[string]*sweepGroup{}
+	var out []*sweepGroup
+	for i, row := range rec.rows {
+		vals := make([]string, len(keys))
+		for k, key := range keys {
+			for _, v := range rec.trials[i].Values {
+				if v.Key == key {
+					vals[k] = v.Value
+				}
+			}
+		}
+		id := strings.Join(vals, "\x00")
+		g, ok := index[id]
+		if !ok {
+			g = &sweepGroup{values: vals}
+			index[id] = g
+			out = append(out, g)
+		}
+		g.rows = append(g.rows, row)
+	}
+	return keys, out
+}
+
+// meanStd returns the mean and sample standard deviation of the metric
+// over the group's successful trials (std 0 for one trial), and the count.
+func (g *sweepGroup) meanStd(metric func(*summaryRow) float64) (float64, float64, int) {
+	var xs []float64
+	for _, r := range g.rows {
+		if r.Status == statusOK {
+			xs = append(xs, metric(r))
+		}
+	}
+	switch len(xs) {
+	case 0:
+		return math.NaN(), math.NaN(), 0
+	case 1:
+		return xs[0], 0, 1
+	}
+	mean, std := stat.MeanStdDev(xs, nil)
+	return mean, std, len(xs)
+}
+
+// groupTable is the sweep's table: per setting of the non-seed axes, the
+// mean ± std over seeds of each metric; the best setting (highest mean test
+// accuracy, then lowest test cross-entropy) is marked with *.
+func (rec *sweepRecord) groupTable() report.Table {
+	keys, groups := rec.groups()
+	header := append(append([]string{}, keys...), "trials", "test acc", "test CE", "train acc", "train CE")
+	best, bestAcc, bestCE := -1, math.Inf(-1), math.Inf(1)
+	for i, g := range groups {
+		acc, _, n := g.meanStd(func(r *summaryRow) float64 { return r.TestAcc })
+		ce, _, _ := g.meanStd(func(r *summaryRow) float64 { return r.TestCE })
+		if n > 0 && (acc > bestAcc || (acc == bestAcc && ce < bestCE)) {
+			best, bestAcc, bestCE = i, acc, ce
+		}
+	}
+	t := report.Table{Header: header}
+	for i, g := range groups {
+		row := append([]string{}, g.values...)
+		ok, total := 0, len(g.rows)
+		for _, r := range g.rows {
+			if r.Status == statusOK {
+				ok++
+			}
+		}
+		count := strconv.Itoa(total)
+		if ok < total {
+			count = fmt.Sprintf("%d (%d failed)", total, total-ok)
+		}
+		row = append(row, count)
+		for _, metric := range []func(*summaryRow) float64{
+			func(r *summaryRow) float64 { return r.TestAcc }, func(r *summaryRow) float64 { return r.TestCE },
+			func(r *summaryRow) float64 { return r.TrainAcc }, func(r *summaryRow) float64 { return r.TrainCE },
+		} {
+			m, s, _ := g.meanStd(metric)
+			row = append(row, report.FormatMeanStd(m, s))
+		}
+		if i == best {
+			if len(row) > 0 && len(keys) > 0 {
+				row[0] += " *"
+			}
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	t.Numeric = make([]bool, len(header))
+	for i := range header {
+		t.Numeric[i] = true
+	}
+	return t
+}
+
+func printSweepSummary(e *env, rec *sweepRecord) error {
+	if len(rec.rows) > 0 {
+		if err := rec.groupTable().Write(e.stdout, report.Text); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(e.stdout, "%s: %d ok, %d failed, %d not finished", plural(len(rec.rows)+rec.pending, "trial", "trials"),
+		len(rec.rows)-rec.failed, rec.failed, rec.pending)
+	fmt.Fprintf(e.stdout, "; * marks the best mean test accuracy\nsweep directory: %s\n", rec.Dir)
+	return nil
+}
+
+type sweepJSON struct {
+	SweepDir string           `json:"sweep_dir"`
+	SweepID  string           `json:"sweep_id"`
+	Pending  int              `json:"pending"`
+	Trials   []sweepTrialJSON `json:"trials"`
+}
+
+type sweepTrialJSON struct {
+	TrialID string            `json:"trial_id"`
+	Values  map[string]string `json:"values"`
+	Status  string            `json:"status"`
+	Error   string            `json:"error,omitempty"`
+	RunDir  string            `json:"run_dir"`
+	Metrics json.RawMessage   `json:"metrics"`
+	Stages  []stageJSON       `json:"stages"`
+}
+
+func printSweepJSON(e *env, rec *sweepRecord) error {
+	out := sweepJSON{SweepDir: rec.Dir, SweepID: rec.ID, Pending: rec.pending, Trials: []sweepTrialJSON{}}
+	for i, row := range rec.rows {
+		t := sweepTrialJSON{TrialID: row.TrialID, Values: map[string]string{}, Status: row.Status, Error: row.Error,
+			RunDir: rec.runDirs[i], Stages: stagesJSON(rec.results[i]), Metrics: json.RawMessage("null")}
+		for _, v := range rec.trials[i].Values {
+			t.Values[v.Key] = v.Value
+		}
+		if row.Status == statusOK {
+			if b, err := os.ReadFile(filepath.Join(rec.runDirs[i], "metrics.json")); err == nil {
+				t.Metrics = b
+			} else if !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+		}
+		out.Trials = append(out.Trials, t)
+	}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}

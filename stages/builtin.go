@@ -1,0 +1,27 @@
+// Package stages holds the stage kinds, one package each, and Builtin, the
+// one list that registers them.
+package stages
+
+import (
+	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/stages/evaluate"
+	"github.com/nnpipe/nnpipe/stages/generate"
+	"github.com/nnpipe/nnpipe/stages/predictions"
+	"github.com/nnpipe/nnpipe/stages/split"
+	"github.com/nnpipe/nnpipe/stages/train"
+)
+
+// Builtin returns the registry of every stage kind, in pipeline order.
+func Builtin() *pipeline.Registry {
+	r, err := pipeline.NewRegistry(
+		generate.Spec(),    // → dataset: synthetic data (the book's Gaussian mixture, moons, spirals, …)
+		split.Spec(),       // dataset → split: training and test rows
+		train.Spec(),       // dataset, split → model, history: gradient descent
+		evaluate.Spec(),    // dataset, split, model → metrics
+		predictions.Spec(), // dataset, split, model → predictions.parquet
+	)
+	if err != nil {
+		panic(err) // the list above is fixed; a test builds it
+	}
+	return r
+}

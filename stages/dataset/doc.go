@@ -1,0 +1,28 @@
+// Package dataset holds nnpipe's in-memory labelled table ([Dataset]), the train/test
+// assignment of its rows ([Split]), and every codec that moves them or any other typed table
+// in and out of files: Parquet for the pipeline's own artifacts (datasets, splits,
+// predictions, histories, summaries) and CSV or Parquet for the user's data ([Load]).
+//
+// It is the only package of the project that imports Apache Arrow, so that the other
+// packages' test binaries stay small and link fast.
+//
+// # Parquet library
+//
+// Parquet goes through github.com/apache/arrow-go/v18's lower-level parquet/file and
+// parquet/schema packages, not parquet/pqarrow: `go list -deps` counts 281 packages for
+// parquet/file against 407 for pqarrow, which pulls in arrow/flight and with it gRPC and
+// protobuf. The project's tables are flat columns of a handful of primitive types, which the
+// column-chunk writers and readers handle directly, without building Arrow arrays.
+//
+// # Files written here
+//
+// Every file is plain Parquet that any reader opens (DuckDB, pandas, Spark): REQUIRED
+// columns of INT64, INT32, DOUBLE, BOOLEAN or BYTE_ARRAY annotated as UTF-8 strings, snappy
+// compression, plain encoding (no dictionaries), created_by "nnpipe", and the caller's
+// key-value metadata sorted by key. Writing equal input twice gives identical bytes.
+// Tables are written in row groups of at most [RowGroupRows] rows, so a large table is never
+// held whole in memory by the writer.
+//
+// A write that returns an error removes the file it was writing; it never leaves a
+// half-written file behind.
+package dataset

@@ -1,0 +1,264 @@
+package dataset
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// LoadOptions says how to read a user's table.
+type LoadOptions struct {
+	Format    string   // "csv" or "parquet"; "" picks by extension (.csv, .parquet/.pq)
+	Label     string   // label column (required)
+	Features  []string // feature columns; nil or empty: every other numeric column, in file order
+	Delimiter rune     // CSV only; 0 means ','
+}
+
+// LoadError is the error of [Load]: a problem with the user's file, located as precisely as
+// it can be. Its message reads `FILE[:LINE]: [row ROW: ][column "COLUMN": ]problem`, e.g.
+// `data.csv:14: column "x1": "abc" is not a number`.
+type LoadError struct {
+	File   string // the path as given to Load
+	Line   int    // 1-based line of a CSV file (the header is line 1); 0 when it does not apply
+	Row    int    // 1-based row of a Parquet file; 0 when it does not apply
+	Column string // the column's name; "" when it does not apply
+	Err    error  // the problem; for a missing or unreadable file it matches fs.ErrNotExist etc.
+}
+
+func (e *LoadError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		b.WriteString(":" + strconv.Itoa(e.Line))
+	}
+	b.WriteString(": ")
+	if e.Row > 0 {
+		b.WriteString("row " + strconv.Itoa(e.Row) + ": ")
+	}
+	if e.Column != "" {
+		b.WriteString("column " + strconv.Quote(e.Column) + ": ")
+	}
+	b.WriteString(e.Err.Error())
+	return b.String()
+}
+
+func (e *LoadError) Unwrap() error { return e.Err }
+
+// Load reads a CSV file (with a header row) or a Parquet file into a valid [Dataset].
+//
+// Labels may be integers or strings; the classes are the sorted distinct values (integers
+// sorted numerically and named in canonical form, so "01" and "1" are one class "1"; strings
+// sorted bytewise); at least two are required. Values and labels are trimmed of surrounding
+// spaces. Feature values must be finite numbers (strconv.ParseFloat syntax); Parquet features
+// may be DOUBLE, FLOAT or signed integer columns. Without opt.Features, the features are every
+// column other than the label that is numeric: in a CSV file, whose value on the first data
+// row parses as a number; in a Parquet file, whose type is one of those.
+//
+// Every error is a *LoadError naming the file and, where it applies, the line (CSV), row
+// (Parquet) and column.
+func Load(path string, opt LoadOptions) (*Dataset, error) {
+	fail := func(format string, args ...any) error {
+		return &LoadError{File: path, Err: fmt.Errorf(format, args...)}
+	}
+	if opt.Label == "" {
+		return nil, fail("no label column given")
+	}
+	if i, j := dupIndex(opt.Features); i >= 0 {
+		return nil, &LoadError{File: path, Column: opt.Features[j], Err: errors.New("listed twice as a feature")}
+	}
+	if slices.Contains(opt.Features, opt.Label) {
+		return nil, &LoadError{File: path, Column: opt.Label, Err: errors.New("is both the label and a feature")}
+	}
+	format := strings.ToLower(opt.Format)
+	if format == "" {
+		switch strings.ToLower(filepath.Ext(path)) {
+		case ".csv":
+			format = "csv"
+		case ".parquet", ".pq":
+			format = "parquet"
+		default:
+			return nil, fail("cannot tell the format from the extension %q; set the format to csv or parquet", filepath.Ext(path))
+		}
+	}
+	if format != "csv" && format != "parquet" {
+		return nil, fail("unknown format %q; want csv or parquet", opt.Format)
+	}
+	if format == "parquet" && opt.Delimiter != 0 {
+		return nil, fail("a delimiter applies to CSV only")
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, &LoadError{File: path, Err: unwrapPath(err)}
+	}
+	if st.IsDir() {
+		return nil, fail("is a directory")
+	}
+	if format == "parquet" {
+		return loadParquet(path, st.Size(), opt)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &LoadError{File: path, Err: unwrapPath(err)}
+	}
+	defer f.Close()
+	return readCSV(path, f, st.Size(), opt)
+}
+
+// unwrapPath drops the *fs.PathError wrapper, whose message repeats the path that LoadError
+// prints anyway; the inner error still matches fs.ErrNotExist and fs.ErrPermission.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// dupIndex returns the indices i < j of the first repeated name, or -1, -1.
+func dupIndex(names []string) (int, int) {
+	seen := make(map[string]int, len(names))
+	for j, s := range names {
+		if i, ok := seen[s]; ok {
+			return i, j
+		}
+		seen[s] = j
+	}
+	return -1, -1
+}
+
+// Digest returns the hex SHA-256 of a file's bytes, read as a stream, for cache keys.
+func Digest(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("digest: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("digest %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// classSet assigns provisional ids to distinct label values as rows arrive and, at the end,
+// the final class ids in sorted order.
+type classSet[K cmp.Ordered] struct {
+	ids   map[K]int32
+	keys  []K // distinct values by provisional id
+	own   func(K) K
+	last  K
+	lastN int32 // provisional id of last, or -1
+}
+
+func newClassSet[K cmp.Ordered](own func(K) K) *classSet[K] {
+	return &classSet[K]{ids: make(map[K]int32), own: own, lastN: -1}
+}
+
+// id returns the provisional id of k. Labels often come in runs, so the last one is cached.
+func (c *classSet[K]) id(k K) int32 {
+	if c.lastN >= 0 && k == c.last {
+		return c.lastN
+	}
+	n, ok := c.ids[k]
+	if !ok {
+		k = c.own(k) // keep a copy that does not pin the caller's buffer
+		n = int32(len(c.keys))
+		c.ids[k] = n
+		c.keys = append(c.keys, k)
+	}
+	c.last, c.lastN = k, n
+	return n
+}
+
+// sortedRemap returns the keys in sorted order and, for each provisional id, its rank.
+func sortedRemap[K cmp.Ordered](keys []K) (sorted []K, rank []int32) {
+	order := make([]int32, len(keys))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return cmp.Compare(keys[a], keys[b]) })
+	sorted = make([]K, len(keys))
+	rank = make([]int32, len(keys))
+	for r, id := range order {
+		sorted[r] = keys[id]
+		rank[id] = int32(r)
+	}
+	return sorted, rank
+}
+
+// textClasses turns the provisional ids of textual labels into final class ids in place and
+// returns the class names: integers sorted numerically when every label is an integer,
+// otherwise the strings sorted bytewise.
+func textClasses(keys []string, labels []int32) []string {
+	ints := make([]int64, len(keys))
+	allInts := true
+	for i, k := range keys {
+		v, err := strconv.ParseInt(k, 10, 64)
+		if err != nil {
+			allInts = false
+			break
+		}
+		ints[i] = v
+	}
+	if !allInts {
+		names, rank := sortedRemap(keys)
+		remap(labels, rank)
+		return names
+	}
+	// "1" and "01" are the same integer: merge them before ranking.
+	byValue := newClassSet(func(v int64) int64 { return v })
+	merged := make([]int32, len(keys))
+	for i, v := range ints {
+		merged[i] = byValue.id(v)
+	}
+	sorted, rank := sortedRemap(byValue.keys)
+	for i := range merged {
+		merged[i] = rank[merged[i]]
+	}
+	remap(labels, merged)
+	names := make([]string, len(sorted))
+	for i, v := range sorted {
+		names[i] = strconv.FormatInt(v, 10)
+	}
+	return names
+}
+
+// intClasses does the same for integer labels.
+func intClasses(keys []int64, labels []int32) []string {
+	sorted, rank := sortedRemap(keys)
+	remap(labels, rank)
+	names := make([]string, len(sorted))
+	for i, v := range sorted {
+		names[i] = strconv.FormatInt(v, 10)
+	}
+	return names
+}
+
+func remap(labels, to []int32) {
+	for i, l := range labels {
+		labels[i] = to[l]
+	}
+}
+
+// singleClass is the error for a label column with one distinct value.
+func singleClass(name string) error {
+	return fmt.Errorf("every row has the same label %q; need at least 2 classes", name)
+}
+
+// listColumns formats header names for an error message, eliding a long header.
+func listColumns(names []string) string {
+	const most = 12
+	if len(names) > most {
+		return strings.Join(names[:most], ", ") + fmt.Sprintf(", … (%d columns)", len(names))
+	}
+	return strings.Join(names, ", ")
+}

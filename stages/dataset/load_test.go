@@ -1,0 +1,402 @@
+package dataset
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// TestLoadErrors loads one bad file per error case of issue 5 and compares every message with
+// testdata/load_errors.golden.
+func TestLoadErrors(t *testing.T) {
+	tmp := t.TempDir()
+	gen := func(name string, fields []Field, cols ...any) string {
+		path := filepath.Join(tmp, name)
+		writeTable(t, path, fields, nil, RowGroupRows, cols)
+		return path
+	}
+	xy := []Field{{"x", Float64}, {"y", String}}
+	noRows := gen("no_rows.parquet", xy, []float64{}, []string{})
+	oneClass := gen("one_class.parquet", xy, []float64{1, 2}, []string{"a", "a"})
+	nan := gen("nan.parquet", xy, []float64{1, 2, math.NaN()}, []string{"a", "b", "a"})
+	emptyLabel := gen("empty_label.parquet", xy, []float64{1, 2}, []string{"a", " "})
+	emptyPq := filepath.Join(tmp, "empty.parquet")
+	notPq := filepath.Join(tmp, "text.parquet")
+	for path, data := range map[string]string{emptyPq: "", notPq: "x,y\n1,a\n"} {
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	csv := func(name string) string { return filepath.Join("testdata", "load", name) }
+	label := LoadOptions{Label: "label"}
+	const duck = "testdata/duckdb.parquet"
+	tests := []struct {
+		name string
+		path string
+		opt  LoadOptions
+	}{
+		{"a missing file", csv("missing.csv"), label},
+		{"a directory", "testdata/load", LoadOptions{Label: "label", Format: "csv"}},
+		{"an empty file", csv("empty.csv"), label},
+		{"a file of blank lines", csv("blank_lines.csv"), label},
+		{"a header without rows", csv("header_only.csv"), label},
+		{"a ragged row", csv("ragged.csv"), label},
+		{"a non-numeric feature", csv("data.csv"), label},
+		{"a non-numeric feature named explicitly", csv("data.csv"), LoadOptions{Label: "label", Features: []string{"x1"}}},
+		{"NaN", csv("nan.csv"), label},
+		{"minus infinity", csv("inf.csv"), label},
+		{"a number out of range", csv("out_of_range.csv"), label},
+		{"an empty feature value", csv("empty_value.csv"), label},
+		{"a missing label column", csv("no_label.csv"), label},
+		{"a missing feature column", csv("data.csv"), LoadOptions{Label: "label", Features: []string{"x0", "x2"}}},
+		{"an empty label", csv("empty_label.csv"), label},
+		{"a single class", csv("single_class.csv"), label},
+		{"a single class written three ways", csv("single_int_class.csv"), label},
+		{"a broken quote", csv("bad_quote.csv"), label},
+		{"no numeric column", csv("no_numeric.csv"), label},
+		{"a duplicated feature column", csv("duplicate.csv"), LoadOptions{Label: "label", Features: []string{"x0"}}},
+		{"the wrong delimiter", csv("semicolons.csv"), label},
+		{"an unknown extension", csv("data.txt"), label},
+		{"an unknown format", csv("data.csv"), LoadOptions{Label: "label", Format: "xlsx"}},
+		{"no label given", csv("data.csv"), LoadOptions{}},
+		{"the label as a feature", csv("data.csv"), LoadOptions{Label: "label", Features: []string{"x0", "label"}}},
+		{"a feature listed twice", csv("data.csv"), LoadOptions{Label: "label", Features: []string{"x0", "x0"}}},
+		{"an invalid delimiter", csv("data.csv"), LoadOptions{Label: "label", Delimiter: '"'}},
+		{"an empty Parquet file", emptyPq, LoadOptions{Label: "y"}},
+		{"a text file named .parquet", notPq, LoadOptions{Label: "y"}},
+		{"a Parquet file without rows", noRows, LoadOptions{Label: "y"}},
+		{"a Parquet file with a single class", oneClass, LoadOptions{Label: "y"}},
+		{"a Parquet NaN", nan, LoadOptions{Label: "y"}},
+		{"a Parquet empty label", emptyLabel, LoadOptions{Label: "y"}},
+		{"a Parquet missing label column", duck, LoadOptions{Label: "label"}},
+		{"a Parquet null feature", duck, LoadOptions{Label: "species", Features: []string{"x", "gap"}}},
+		{"a Parquet NaN written by DuckDB", duck, LoadOptions{Label: "species", Features: []string{"bad"}}},
+		{"a Parquet null label", duck, LoadOptions{Label: "maybe", Features: []string{"x"}}},
+		{"a Parquet date feature", duck, LoadOptions{Label: "species", Features: []string{"x", "day"}}},
+		{"a Parquet string feature", duck, LoadOptions{Label: "cls", Features: []string{"species"}}},
+		{"a Parquet boolean label", duck, LoadOptions{Label: "flag"}},
+		{"a Parquet float label", duck, LoadOptions{Label: "x", Features: []string{"i"}}},
+		{"a Parquet default feature with a null", duck, LoadOptions{Label: "species"}},
+		{"a delimiter for a Parquet file", duck, LoadOptions{Label: "species", Delimiter: ';'}},
+	}
+	var got strings.Builder
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := Load(tt.path, tt.opt)
+			if err == nil {
+				t.Fatalf("Load(%s, %+v) = %d rows, want an error", tt.path, tt.opt, d.Rows())
+			}
+			var le *LoadError
+			if !errors.As(err, &le) {
+				t.Fatalf("Load(%s) error %T %q is not a *LoadError", tt.path, err, err)
+			}
+			if le.File != tt.path {
+				t.Errorf("Load(%s): LoadError.File = %q, want the path", tt.path, le.File)
+			}
+			fmt.Fprintf(&got, "%s\n\t%s\n", tt.name, strings.ReplaceAll(err.Error(), tmp, "$TMP"))
+		})
+	}
+	golden := filepath.Join("testdata", "load_errors.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != string(want) {
+		gl, wl := strings.Split(got.String(), "\n"), strings.Split(string(want), "\n")
+		for i := range max(len(gl), len(wl)) {
+			g, w := at(gl, i), at(wl, i)
+			if g != w {
+				t.Errorf("load_errors.golden line %d:\n got %s\nwant %s", i+1, g, w)
+			}
+		}
+	}
+}
+
+func at(lines []string, i int) string {
+	if i < len(lines) {
+		return lines[i]
+	}
+	return "<none>"
+}
+
+func TestLoadErrorFields(t *testing.T) {
+	tests := []struct {
+		name                 string
+		path                 string
+		opt                  LoadOptions
+		line, row            int
+		column               string
+		isNotExist, isDirErr bool
+	}{
+		{name: "a bad value names line and column", path: "testdata/load/data.csv", opt: LoadOptions{Label: "label"}, line: 14, column: "x1"},
+		{name: "a ragged row names its line", path: "testdata/load/ragged.csv", opt: LoadOptions{Label: "label"}, line: 4},
+		{name: "a Parquet null names row and column", path: "testdata/duckdb.parquet", opt: LoadOptions{Label: "species", Features: []string{"gap"}}, row: 3, column: "gap"},
+		{name: "a missing file matches fs.ErrNotExist", path: "testdata/load/nope.csv", opt: LoadOptions{Label: "label"}, isNotExist: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(tt.path, tt.opt)
+			var le *LoadError
+			if !errors.As(err, &le) {
+				t.Fatalf("Load(%s) = %v, want a *LoadError", tt.path, err)
+			}
+			if le.Line != tt.line || le.Row != tt.row || le.Column != tt.column {
+				t.Errorf("Load(%s) = line %d row %d column %q, want %d %d %q", tt.path, le.Line, le.Row, le.Column, tt.line, tt.row, tt.column)
+			}
+			if tt.isNotExist && !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("Load(%s) = %v, want errors.Is fs.ErrNotExist", tt.path, err)
+			}
+		})
+	}
+}
+
+func TestLoadUnreadableFile(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads files whatever their mode")
+	}
+	path := filepath.Join(t.TempDir(), "secret.csv")
+	if err := os.WriteFile(path, []byte("x,label\n1,a\n2,b\n"), 0o000); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path, LoadOptions{Label: "label"}); !errors.Is(err, fs.ErrPermission) {
+		t.Errorf("Load(unreadable) = %v, want fs.ErrPermission", err)
+	}
+}
+
+func TestLoadCSV(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		opt  LoadOptions
+		want *Dataset
+	}{
+		{
+			name: "string labels become sorted classes and non-numeric columns are skipped",
+			text: "id,x0,x1,label\nr1,1.5,-2,virginica\nr2,0,3e2,setosa\nr3,-0.25,0x1p-2,versicolor\n",
+			opt:  LoadOptions{Label: "label"},
+			want: &Dataset{Features: []string{"x0", "x1"}, X: []float64{1.5, -2, 0, 300, -0.25, 0.25},
+				Labels: []int32{2, 0, 1}, Classes: []string{"setosa", "versicolor", "virginica"}},
+		},
+		{
+			name: "integer labels sort numerically and keep their canonical names",
+			text: "y,x\n10,1\n9,2\n-1,3\n010,4\n",
+			opt:  LoadOptions{Label: "y"},
+			want: &Dataset{Features: []string{"x"}, X: []float64{1, 2, 3, 4}, Labels: []int32{2, 1, 0, 2}, Classes: []string{"-1", "9", "10"}},
+		},
+		{
+			name: "mixed labels sort as strings",
+			text: "x,y\n1,10\n2,9\n3,b\n",
+			opt:  LoadOptions{Label: "y"},
+			want: &Dataset{Features: []string{"x"}, X: []float64{1, 2, 3}, Labels: []int32{0, 1, 2}, Classes: []string{"10", "9", "b"}},
+		},
+		{
+			name: "explicit features keep their order and may skip numeric columns",
+			text: "a,b,c,label\n1,2,3,p\n4,5,6,q\n",
+			opt:  LoadOptions{Label: "label", Features: []string{"c", "a"}},
+			want: &Dataset{Features: []string{"c", "a"}, X: []float64{3, 1, 6, 4}, Labels: []int32{0, 1}, Classes: []string{"p", "q"}},
+		},
+		{
+			name: "a semicolon delimiter, quotes, spaces, CRLF and a byte order mark",
+			text: "\uFEFF x0 ;\"x;1\";label\r\n\" 1.5 \";2;\"a b\"\r\n3; 4 ;c\r\n",
+			opt:  LoadOptions{Label: "label", Delimiter: ';'},
+			want: &Dataset{Features: []string{"x0", "x;1"}, X: []float64{1.5, 2, 3, 4}, Labels: []int32{0, 1}, Classes: []string{"a b", "c"}},
+		},
+		{
+			name: "a tab delimiter and a label in the first column",
+			text: "label\tx\n1\t-1\n0\t1\n",
+			opt:  LoadOptions{Label: "label", Delimiter: '\t'},
+			want: &Dataset{Features: []string{"x"}, X: []float64{-1, 1}, Labels: []int32{1, 0}, Classes: []string{"0", "1"}},
+		},
+		{
+			name: "an unnamed index column (as pandas writes) is not a feature",
+			text: ",x,label\n0,0.5,a\n1,0.25,b\n",
+			opt:  LoadOptions{Label: "label"},
+			want: &Dataset{Features: []string{"x"}, X: []float64{0.5, 0.25}, Labels: []int32{0, 1}, Classes: []string{"a", "b"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "data.csv")
+			if err := os.WriteFile(path, []byte(tt.text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			got, err := Load(path, tt.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Load(%q) = %+v, want %+v", tt.text, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadIris(t *testing.T) {
+	d, err := Load("testdata/iris.csv", LoadOptions{Label: "species"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Rows() != 150 || d.Dims() != 4 || !slices.Equal(d.Classes, []string{"setosa", "versicolor", "virginica"}) {
+		t.Errorf("Load(iris) = %d rows, %v, %v; want 150 rows, 4 features, 3 species", d.Rows(), d.Features, d.Classes)
+	}
+	if want := []float64{5.1, 3.5, 1.4, 0.2}; !slices.Equal(d.X[:4], want) {
+		t.Errorf("Load(iris) first row = %v, want %v", d.X[:4], want)
+	}
+	counts := make([]int, len(d.Classes))
+	for _, l := range d.Labels {
+		counts[l]++
+	}
+	if !slices.Equal(counts, []int{50, 50, 50}) {
+		t.Errorf("Load(iris) class counts = %v, want 50 each", counts)
+	}
+}
+
+func TestLoadDuckDBParquet(t *testing.T) {
+	tests := []struct {
+		name string
+		opt  LoadOptions
+		want *Dataset
+	}{
+		{
+			name: "OPTIONAL columns of every numeric type and a string label",
+			opt:  LoadOptions{Label: "species", Features: []string{"x", "f", "i", "b", "u"}},
+			want: &Dataset{Features: []string{"x", "f", "i", "b", "u"},
+				X: []float64{
+					0.5, 1.5, 1, 10, 200,
+					-1.25, 2.5, -2, 20, 1,
+					2, -0.5, 3, -30, 2,
+					3.5, 0.25, 4, 40, 3},
+				Labels: []int32{1, 0, 1, 2}, Classes: []string{"a", "b", "c"}},
+		},
+		{
+			name: "integer labels sort numerically",
+			opt:  LoadOptions{Label: "cls", Features: []string{"x"}},
+			want: &Dataset{Features: []string{"x"}, X: []float64{0.5, -1.25, 2, 3.5}, Labels: []int32{1, 2, 1, 0}, Classes: []string{"-1", "2", "10"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Load("testdata/duckdb.parquet", tt.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Load(duckdb.parquet, %+v) = %+v, want %+v", tt.opt, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestLoadCSVAndParquetAgree writes the same data as CSV (shortest exact decimal form) and as
+// Parquet, and checks that both load to the identical dataset, bit for bit.
+func TestLoadCSVAndParquetAgree(t *testing.T) {
+	d := testDataset(3000, 3, 4)
+	dir := t.TempDir()
+	var b bytes.Buffer
+	b.WriteString(strings.Join(d.Features, ",") + ",label\n")
+	for i := range d.Rows() {
+		for j := range d.Dims() {
+			b.WriteString(strconv.FormatFloat(d.X[i*d.Dims()+j], 'g', -1, 64) + ",")
+		}
+		b.WriteString(d.Classes[d.Labels[i]] + "\n")
+	}
+	csvPath := filepath.Join(dir, "d.csv")
+	if err := os.WriteFile(csvPath, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pqPath := filepath.Join(dir, "d.parquet")
+	if err := WriteFile(pqPath, d, nil); err != nil {
+		t.Fatal(err)
+	}
+	fromCSV, err := Load(csvPath, LoadOptions{Label: "label"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromPq, err := Load(pqPath, LoadOptions{Label: "label_name"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromPq.Features = fromPq.Features[:d.Dims()] // the int32 `label` column is numeric: a default feature
+	fromPq.X = dropLastColumn(fromPq.X, d.Dims()+1)
+	for _, got := range []*Dataset{fromCSV, fromPq} {
+		if !slices.Equal(got.Features, d.Features) || !sameBits(got.X, d.X) || !slices.Equal(got.Labels, d.Labels) || !slices.Equal(got.Classes, d.Classes) {
+			t.Errorf("Load gave %d rows %v %v, want the written dataset", got.Rows(), got.Features, got.Classes)
+		}
+	}
+}
+
+func dropLastColumn(x []float64, width int) []float64 {
+	var out []float64
+	for i := 0; i < len(x); i += width {
+		out = append(out, x[i:i+width-1]...)
+	}
+	return out
+}
+
+func TestDigest(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "abc")
+	if err := os.WriteFile(path, []byte("abc"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Digest(path)
+	// The SHA-256 of "abc" from FIPS 180-2, appendix B.1.
+	const want = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+	if err != nil || got != want {
+		t.Errorf("Digest(abc) = %q, %v, want %q", got, err, want)
+	}
+	if _, err := Digest(filepath.Join(t.TempDir(), "missing")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Digest(missing) = %v, want fs.ErrNotExist", err)
+	}
+}
+
+// FuzzReadCSV checks that the CSV reader never panics, that every error is a *LoadError that
+// names a line, and that every success is a valid dataset with at least two classes.
+func FuzzReadCSV(f *testing.F) {
+	for _, s := range []string{
+		"x0,x1,label\n1,2,a\n3,4,b\n",
+		"label,x\n1,0.5\n0,-0.5\n",
+		"x,label\n1,\"a\nb\"\n2,c\n",
+		"x,label\nNaN,a\n",
+		"x,label\n1e999,a\n",
+		"\uFEFFx,label\r\n1,a\r\n2,b\r\n",
+		",x,label\n0,1,a\n1,2,b\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d, err := readCSV("fuzz.csv", bytes.NewReader(data), int64(len(data)), LoadOptions{Label: "label"})
+		if err != nil {
+			var le *LoadError
+			if !errors.As(err, &le) {
+				t.Fatalf("readCSV(%q) error %T %v is not a *LoadError", data, err, err)
+			}
+			if le.Line < 1 || !strings.HasPrefix(err.Error(), "fuzz.csv:"+strconv.Itoa(le.Line)+": ") {
+				t.Fatalf("readCSV(%q) = %q, want an error that names a line", data, err)
+			}
+			return
+		}
+		if err := d.Validate(); err != nil {
+			t.Fatalf("readCSV(%q) returned an invalid dataset: %v", data, err)
+		}
+		if len(d.Classes) < 2 {
+			t.Fatalf("readCSV(%q) returned %d classes, want at least 2", data, len(d.Classes))
+		}
+	})
+}

@@ -1,0 +1,338 @@
+package dataset
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/schema"
+)
+
+// numKind is how a Parquet column's values become float64 features or integer labels.
+type numKind int
+
+const (
+	notNumeric numKind = iota
+	kindDouble
+	kindFloat
+	kindInt32  // INT32, plain or a signed INT(8|16|32)
+	kindUint32 // INT32 holding an unsigned INT(8|16|32)
+	kindInt64  // INT64, plain or signed INT(64)
+)
+
+// numericKind classifies a column for use as a feature or integer label.
+func numericKind(sc *schema.Schema, col *schema.Column) numKind {
+	if isNested(sc, col) {
+		return notNumeric
+	}
+	lt := col.LogicalType()
+	it, isInt := lt.(schema.IntLogicalType)
+	switch col.PhysicalType() {
+	case parquet.Types.Double:
+		if lt.IsNone() {
+			return kindDouble
+		}
+	case parquet.Types.Float:
+		if lt.IsNone() {
+			return kindFloat
+		}
+	case parquet.Types.Int32:
+		switch {
+		case lt.IsNone() || isInt && it.IsSigned():
+			return kindInt32
+		case isInt:
+			return kindUint32
+		}
+	case parquet.Types.Int64:
+		if lt.IsNone() || isInt && it.IsSigned() {
+			return kindInt64
+		}
+	}
+	return notNumeric
+}
+
+// isStringColumn reports whether a column holds text labels.
+func isStringColumn(sc *schema.Schema, col *schema.Column) bool {
+	t, ok := tableType(sc, col)
+	return ok && t == String
+}
+
+// loadParquet is Load for a Parquet file of size bytes.
+func loadParquet(path string, size int64, opt LoadOptions) (d *Dataset, err error) {
+	fail := func(column string, format string, args ...any) error {
+		return &LoadError{File: path, Column: column, Err: fmt.Errorf(format, args...)}
+	}
+	if size == 0 {
+		return nil, fail("", "empty file")
+	}
+	defer func() {
+		if p := recover(); p != nil { // see recoverCorrupt
+			d, err = nil, fail("", "corrupt Parquet file: %v", p)
+		}
+	}()
+	r, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		if inner := unwrapPath(err); inner != err { // opening failed, not decoding
+			return nil, &LoadError{File: path, Err: inner}
+		}
+		return nil, fail("", "not a readable Parquet file: %v", err)
+	}
+	defer r.Close()
+	sc := r.MetaData().Schema
+
+	names := make([]string, sc.NumColumns())
+	index := make(map[string]int, len(names))
+	dup := make(map[string]bool)
+	for i := range names {
+		names[i] = sc.Column(i).Path()
+		if _, ok := index[names[i]]; ok {
+			dup[names[i]] = true
+		} else {
+			index[names[i]] = i
+		}
+	}
+	lookup := func(name, role string) (int, error) {
+		i, ok := index[name]
+		if !ok {
+			return 0, fail(name, "%s column not in the file (%s)", role, listColumns(names))
+		}
+		if dup[name] {
+			return 0, fail(name, "appears more than once in the file")
+		}
+		return i, nil
+	}
+	labelCol, err := lookup(opt.Label, "label")
+	if err != nil {
+		return nil, err
+	}
+	labelKind := numericKind(sc, sc.Column(labelCol))
+	labelText := isStringColumn(sc, sc.Column(labelCol))
+	if labelKind == kindDouble || labelKind == kindFloat || labelKind == notNumeric && !labelText {
+		return nil, fail(opt.Label, "unsupported type %s for a label; want integers or strings", describeType(sc, sc.Column(labelCol)))
+	}
+	var featCols []int
+	for _, f := range opt.Features {
+		i, err := lookup(f, "feature")
+		if err != nil {
+			return nil, err
+		}
+		if numericKind(sc, sc.Column(i)) == notNumeric {
+			return nil, fail(f, "unsupported type %s for a feature; want DOUBLE, FLOAT or integers", describeType(sc, sc.Column(i)))
+		}
+		featCols = append(featCols, i)
+	}
+	if len(opt.Features) == 0 {
+		for i := range names {
+			if i != labelCol && !dup[names[i]] && numericKind(sc, sc.Column(i)) != notNumeric {
+				featCols = append(featCols, i)
+			}
+		}
+		if len(featCols) == 0 {
+			return nil, fail("", "no feature columns: no column but the label is numeric (%s)", listColumns(names))
+		}
+	}
+	n := r.NumRows()
+	if n == 0 {
+		return nil, fail("", "no rows")
+	}
+	if n > math.MaxInt32 {
+		return nil, fail("", "%d rows is more than this program handles", n)
+	}
+
+	dims := len(featCols)
+	d = &Dataset{Features: make([]string, dims), X: make([]float64, n*int64(dims)), Labels: make([]int32, n)}
+	featOf := make(map[int]int, dims) // column -> feature index
+	for k, c := range featCols {
+		d.Features[k] = names[c]
+		featOf[c] = k
+	}
+	fr := featureReader{x: d.X, dims: dims}
+	lr := labelReader{labels: d.Labels, texts: newClassSet(strings.Clone), ints: newClassSet(func(v int64) int64 { return v })}
+	cols := append([]int{labelCol}, featCols...)
+	err = forEachChunk(r, cols, func(row0, rows int64, i int, cr file.ColumnChunkReader) error {
+		if i == labelCol {
+			return lr.read(cr, row0, rows)
+		}
+		return fr.read(cr, featOf[i], row0, rows)
+	})
+	if err != nil {
+		le := &LoadError{File: path, Err: err}
+		var ce *columnError
+		if errors.As(err, &ce) {
+			le.Column, le.Err = ce.column, ce.err
+		}
+		var re *rowError
+		if errors.As(le.Err, &re) {
+			le.Row, le.Err = int(re.row)+1, re.err
+		}
+		return nil, le
+	}
+	if labelText {
+		d.Classes = textClasses(lr.texts.keys, d.Labels)
+	} else {
+		d.Classes = intClasses(lr.ints.keys, d.Labels)
+	}
+	if len(d.Classes) < 2 {
+		return nil, fail(opt.Label, "%v", singleClass(d.Classes[0]))
+	}
+	if err := d.Validate(); err != nil {
+		return nil, fail("", "%v", err) // not expected: every check above comes first
+	}
+	return d, nil
+}
+
+// featureReader decodes feature columns into the row-major matrix x, converting to float64
+// and rejecting NaN and ±Inf.
+type featureReader struct {
+	x    []float64
+	dims int
+	f64  []float64
+	f32  []float32
+	i32  []int32
+	i64  []int64
+	defs []int16
+}
+
+func (fr *featureReader) read(cr file.ColumnChunkReader, j int, row0, rows int64) error {
+	if cr.Descriptor().MaxDefinitionLevel() > 0 && fr.defs == nil {
+		fr.defs = make([]int16, batchRows)
+	}
+	var defs []int16
+	if cr.Descriptor().MaxDefinitionLevel() > 0 {
+		defs = fr.defs
+	}
+	fr.f64 = scratch(fr.f64)
+	// put stores a batch of values that starts at chunk row done.
+	put := func(done int64, v []float64) error {
+		x := fr.x[(row0+done)*int64(fr.dims)+int64(j):]
+		for k, f := range v {
+			if math.IsNaN(f) || math.IsInf(f, 0) {
+				return &rowError{row: done + int64(k), err: fmt.Errorf("%v is not a finite number", f)}
+			}
+			x[k*fr.dims] = f
+		}
+		return nil
+	}
+	conv := fr.f64 // other types are converted into it, batch by batch
+	switch c := cr.(type) {
+	case *file.Float64ColumnChunkReader:
+		return readBatches(c, defs, rows, func(int64) []float64 { return fr.f64 }, put)
+	case *file.Float32ColumnChunkReader:
+		fr.f32 = scratch(fr.f32)
+		return readBatches(c, defs, rows, func(int64) []float32 { return fr.f32 }, func(done int64, v []float32) error {
+			for k, f := range v {
+				conv[k] = float64(f)
+			}
+			return put(done, conv[:len(v)])
+		})
+	case *file.Int32ColumnChunkReader:
+		fr.i32 = scratch(fr.i32)
+		unsigned := isUnsigned(cr)
+		return readBatches(c, defs, rows, func(int64) []int32 { return fr.i32 }, func(done int64, v []int32) error {
+			for k, i := range v {
+				if unsigned {
+					conv[k] = float64(uint32(i))
+				} else {
+					conv[k] = float64(i)
+				}
+			}
+			return put(done, conv[:len(v)])
+		})
+	case *file.Int64ColumnChunkReader:
+		fr.i64 = scratch(fr.i64)
+		return readBatches(c, defs, rows, func(int64) []int64 { return fr.i64 }, func(done int64, v []int64) error {
+			for k, i := range v {
+				conv[k] = float64(i)
+			}
+			return put(done, conv[:len(v)])
+		})
+	}
+	return fmt.Errorf("unexpected column reader %T", cr)
+}
+
+// isUnsigned reports whether an INT32 column holds unsigned INT(8|16|32) values.
+func isUnsigned(cr file.ColumnChunkReader) bool {
+	it, ok := cr.Descriptor().LogicalType().(schema.IntLogicalType)
+	return ok && !it.IsSigned()
+}
+
+// scratch returns buf, allocated to batchRows values on first use.
+func scratch[T any](buf []T) []T {
+	if buf == nil {
+		buf = make([]T, batchRows)
+	}
+	return buf
+}
+
+// labelReader decodes the label column into provisional class ids.
+type labelReader struct {
+	labels []int32
+	texts  *classSet[string]
+	ints   *classSet[int64]
+	bas    []parquet.ByteArray
+	i32    []int32
+	i64    []int64
+	defs   []int16
+}
+
+func (lr *labelReader) read(cr file.ColumnChunkReader, row0, rows int64) error {
+	var defs []int16
+	if cr.Descriptor().MaxDefinitionLevel() > 0 {
+		lr.defs = scratch(lr.defs)
+		defs = lr.defs
+	}
+	dst := lr.labels[row0 : row0+rows]
+	switch c := cr.(type) {
+	case *file.ByteArrayColumnChunkReader:
+		lr.bas = scratch(lr.bas)
+		return readBatches(c, defs, rows, func(int64) []parquet.ByteArray { return lr.bas }, func(done int64, v []parquet.ByteArray) error {
+			for k, b := range v {
+				s := bytes.TrimSpace(b)
+				if len(s) == 0 {
+					return &rowError{row: done + int64(k), err: errors.New("empty label")}
+				}
+				dst[done+int64(k)] = textID(lr.texts, s)
+			}
+			return nil
+		})
+	case *file.Int32ColumnChunkReader:
+		lr.i32 = scratch(lr.i32)
+		unsigned := isUnsigned(cr)
+		return readBatches(c, defs, rows, func(int64) []int32 { return lr.i32 }, func(done int64, v []int32) error {
+			for k, l := range v {
+				w := int64(l)
+				if unsigned {
+					w = int64(uint32(l))
+				}
+				dst[done+int64(k)] = lr.ints.id(w)
+			}
+			return nil
+		})
+	case *file.Int64ColumnChunkReader:
+		lr.i64 = scratch(lr.i64)
+		return readBatches(c, defs, rows, func(int64) []int64 { return lr.i64 }, func(done int64, v []int64) error {
+			for k, l := range v {
+				dst[done+int64(k)] = lr.ints.id(l)
+			}
+			return nil
+		})
+	}
+	return fmt.Errorf("unexpected column reader %T", cr)
+}
+
+// textID is classSet.id for a label held as bytes, without converting a known label to a
+// string (map lookups and comparisons with string(b) do not allocate).
+func textID(c *classSet[string], b []byte) int32 {
+	if c.lastN >= 0 && string(b) == c.last {
+		return c.lastN
+	}
+	if n, ok := c.ids[string(b)]; ok {
+		c.last, c.lastN = c.keys[n], n
+		return n
+	}
+	return c.id(string(b))
+}

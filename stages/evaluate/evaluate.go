@@ -1,0 +1,141 @@
+// Package evaluate is the `evaluate` stage kind: cross-entropy, accuracy,
+// confusion matrices and per-class precision and recall of a model on the
+// training and test rows.
+package evaluate
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/stages/model"
+	"github.com/nnpipe/nnpipe/stages/nn"
+)
+
+// Params are the `evaluate` stage's parameters; it has none.
+type Params struct{}
+
+// Validate has nothing to check.
+func (*Params) Validate() []pipeline.FieldError { return nil }
+
+// Part is the metrics of one side of the split.
+type Part struct {
+	CrossEntropy float64   `json:"cross_entropy"`
+	Accuracy     float64   `json:"accuracy"` // fraction correct
+	N            int       `json:"n"`
+	Confusion    [][]int   `json:"confusion"` // [true class][predicted class]
+	Precision    []float64 `json:"precision"` // per class; 0 when nothing was predicted as the class
+	Recall       []float64 `json:"recall"`    // per class; 0 when the class has no rows
+}
+
+// Metrics is metrics.json.
+type Metrics struct {
+	Train   Part     `json:"train"`
+	Test    Part     `json:"test"`
+	Classes []string `json:"classes"`
+}
+
+// Read loads a metrics.json.
+func Read(path string) (*Metrics, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var m Metrics
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("read metrics %s: %w", path, err)
+	}
+	return &m, nil
+}
+
+// Spec returns the stage kind.
+func Spec() pipeline.Spec {
+	return pipeline.Spec{
+		Kind: "evaluate", Version: 1,
+		Doc:       "cross-entropy, accuracy, confusion matrices, precision and recall on the training and test rows",
+		Inputs:    []string{"dataset", "split", "model"},
+		Outputs:   []pipeline.Output{{Slot: "metrics", File: "metrics.json", Publish: true}},
+		NewParams: func() pipeline.Params { return &Params{} },
+		Run: func(ctx context.Context, _ pipeline.Params, io *pipeline.IO) error {
+			d, train, test, err := model.ReadSplit(io.Input("dataset"), io.Input("split"))
+			if err != nil {
+				return err
+			}
+			m, err := model.Read(io.Input("model"))
+			if err != nil {
+				return err
+			}
+			if err := m.Check(d); err != nil {
+				return err
+			}
+			out := Metrics{Classes: d.Classes}
+			if out.Train, err = Evaluate(m, train); err != nil {
+				return err
+			}
+			if out.Test, err = Evaluate(m, test); err != nil {
+				return err
+			}
+			b, err := json.MarshalIndent(out, "", "  ")
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(io.Output("metrics"), append(b, '\n'), 0o644)
+		},
+	}
+}
+
+// Evaluate computes the metrics of m on the rows of p.
+func Evaluate(m *model.Model, p model.Part) (Part, error) {
+	k := m.K
+	out := Part{N: p.N(), Confusion: make([][]int, k), Precision: make([]float64, k), Recall: make([]float64, k)}
+	for i := range out.Confusion {
+		out.Confusion[i] = make([]int, k)
+	}
+	if p.N() == 0 {
+		return out, nil
+	}
+	o, err := nn.NewObjective(m.Shape(), p.X, p.Labels)
+	if err != nil {
+		return out, err
+	}
+	out.CrossEntropy = o.Value(m.Weights)
+	probs := make([]float64, p.N()*k)
+	o.Probabilities(probs, m.Weights)
+	correct := 0
+	for n, t := range p.Labels {
+		pred := Argmax(probs[n*k : (n+1)*k])
+		out.Confusion[t][pred]++
+		if int32(pred) == t {
+			correct++
+		}
+	}
+	out.Accuracy = float64(correct) / float64(p.N())
+	for c := range k {
+		predicted, actual := 0, 0
+		for t := range k {
+			predicted += out.Confusion[t][c]
+			actual += out.Confusion[c][t]
+		}
+		if predicted > 0 {
+			out.Precision[c] = float64(out.Confusion[c][c]) / float64(predicted)
+		}
+		if actual > 0 {
+			out.Recall[c] = float64(out.Confusion[c][c]) / float64(actual)
+		}
+	}
+	return out, nil
+}
+
+// Argmax returns the index of the largest value, the first on ties (as
+// NumPy's argmax does).
+func Argmax(xs []float64) int {
+	best := 0
+	for i, x := range xs {
+		if x > xs[best] {
+			best = i
+		}
+	}
+	return best
+}

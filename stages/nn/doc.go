@@ -1,0 +1,31 @@
+// Package nn is the network math of nnpipe: the book's two-layer classifier, its mean
+// cross-entropy, three ways of computing the gradient of that error, and full-batch gradient
+// descent.
+//
+// The network has D inputs, M sigmoid hidden units and K softmax outputs; a bias is a dummy
+// input fixed at 1 in the last column of each layer. The flat parameter vector is
+//
+//	wv = [w row-major M×(D+1), v row-major K×(M+1)],  P = M(D+1) + K(M+1)
+//
+// and, for a sample x with class t (x_D = 1, z_M = 1),
+//
+//	b_j = Σ_i w_ji x_i,   z_j = σ(b_j) = 1/(1+e^(−b_j)),
+//	a_k = Σ_j v_kj z_j,   y_k = e^(a_k) / Σ_l e^(a_l),
+//	E   = −(1/N) Σ_n log y_{n,t_n}.
+//
+// The logarithm of the softmax is evaluated as a_t − logsumexp(a) with the maximum subtracted,
+// so pre-activations of any finite size (|a| ≈ 700 and beyond) neither overflow nor lose the
+// error.
+//
+// The gradient is, by default, the book's central difference
+//
+//	g_p = (E(wv + ε e_p) − E(wv − ε e_p)) / 2ε   for every p,
+//
+// computed fast (Numerical) or by the plain full recompute (NumericalFull); Backprop is the
+// analytic gradient of the same E. Train applies wv ← wv − α g.
+//
+// The package knows nothing about pipelines: it imports the standard library and gonum only.
+// Like gonum, results are written into a destination, and a destination or parameter vector of
+// the wrong length panics; anything a user can get wrong (shapes, labels, options) is an error
+// at construction.
+package nn

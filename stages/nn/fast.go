@@ -1,0 +1,391 @@
+package nn
+
+import "math"
+
+// The fast numerical gradient.
+//
+// For every parameter p the central difference needs E(wv ± h e_p) − E(wv), a mean over rows
+// of per-row changes ΔE_n(±h). (h is the step actually taken: fl(w_p+ε) − w_p upwards and
+// w_p − fl(w_p−ε) downwards, as the full recompute takes it.) A perturbation of v_kj changes
+// only output k of each row, by h·z_nj; a perturbation of w_ji changes only hidden unit j, its
+// pre-activation by h·x_ni. So every ΔE_n is a function of one scalar, built from the row's
+// unperturbed quantities:
+//
+//	v_kj:  ΔE_n = f(h z_nj),  f(u) = log(1 + y_nk (e^u − 1)) − [k = t_n] u
+//	w_ji:  ΔE_n = F(h x_ni),  F(h) = L(σ(b_nj + h) − σ(b_nj)),
+//	       L(s) = log Σ_k y_nk e^(v_kj s) − v_{t_n j} s
+//
+// f is the cumulant generating function of a Bernoulli(y_nk) variable, L that of the output
+// weights v_·j of unit j under the row's softmax distribution, and σ's Taylor coefficients are
+// Bernoulli cumulants too. Their power series therefore have closed-form coefficients: the
+// cumulants of the softmax (the moments of v_·j under y_n, computed once per row and unit) and
+// polynomials in σ(b_nj) and y_nk. In the difference E(wv+he_p) − E(wv−he_p) the even powers
+// cancel exactly, so the gradient is the odd part, summed here through h⁷:
+//
+//	g_p = (1/(N ε)) Σ_n [F₁ (h x) + F₃ (h x)³ + F₅ (h x)⁵ + F₇ (h x)⁷]
+//
+// (F₁ x is back-propagation's term; the others are what the central difference adds), an O(1)
+// Horner step per row and parameter, with x = 0 contributing exactly nothing.
+//
+// The series is used only where its remainder is proven below seriesTol per row. By Cauchy's
+// estimate, if a function is analytic and bounded by B on the complex disc |h| ≤ t₁, its odd
+// terms from h⁹ on sum to at most B q⁹/(1−q²), q = |h|/t₁:
+//   - f(u): for |u| ≤ 1, |f| ≤ boundV (|log(1−y+ye^u)| ≤ ln(1/(e⁻¹cos 1)) + 1, |u| ≤ 1), so
+//     t₁ = 1 and q = h·max z ≤ h.
+//   - F(h): with the weights v_·j spanning a range R, L is analytic for |s| < π/R (shifted to
+//     the midpoint, every e^(c s) keeps a positive real part) and |L| ≤ boundL on
+//     |s| ≤ 0.9π/R; |σ^(r)(b)/r!| ≤ π^(1−r)/4 for all real b (from σ's poles at ±iπ(2m+1)), so
+//     |σ(b+h) − σ(b)| ≤ |h|/4 / (1 − |h|/π) stays within that disc for |h| ≤ t₁ =
+//     π/(1 + R/3.6). Hence, per unit j, the series is exact for a row when its largest input
+//     magnitude is at most tx_j = q_max t₁ / h_max.
+//
+// Elsewhere (large weights, large inputs or a large ε) ΔE_n(+h) and ΔE_n(−h) are evaluated
+// exactly in O(K) per row: σ(b+h) − σ(b) = σ(b) σ(−b−h) expm1(h) without cancellation, and
+// log Σ_k y_k e^(c_k) as log1p(Σ_k y_k expm1(c_k)) or, for large c, as a log-sum-exp.
+
+const (
+	// seriesTol bounds the truncation error of the series per row and parameter, in gradient
+	// units: 2⁻⁵⁴, below the rounding of a gradient component of size 1.
+	seriesTol = 0x1p-54
+	// boundL bounds |L| on its disc: 1.5·0.9π + ln(1/cos(0.45π)) = 6.0962…, rounded up.
+	boundL = 6.1
+	// boundV bounds |f| on |u| ≤ 1: ln(e/cos 1) + 1 + 1 = 3.6152…, rounded up.
+	boundV = 3.62
+)
+
+// fastStep is the per-step state of the fast gradient, set by prepare.
+type fastStep struct {
+	hp, hm  []float64 // P: the steps actually taken, fl(w+ε) − w and w − fl(w−ε)
+	hsq     []float64 // P: h̄², h̄ = (hp + hm)/2
+	scale   []float64 // P: h̄/ε, the factor from the series' sums to the gradient
+	tx      []float64 // M: unit j's series is exact for rows with xmax ≤ tx[j]
+	vSeries bool      // the output weights' series is exact for every row
+}
+
+func newFastStep(s Shape) fastStep {
+	p := s.NumParams()
+	return fastStep{
+		hp:    make([]float64, p),
+		hm:    make([]float64, p),
+		hsq:   make([]float64, p),
+		scale: make([]float64, p),
+		tx:    make([]float64, s.M),
+	}
+}
+
+// seriesQ returns the largest q = |h|/t₁ for which B q⁹/(1−q²) ≤ seriesTol·ε: the odd series
+// through the 7th power, divided by ε, is then exact to seriesTol.
+func seriesQ(bound, eps float64) float64 {
+	// q ≤ 1/2 makes 1/(1−q²) ≤ 4/3.
+	return math.Min(0.5, math.Pow(seriesTol*eps*0.75/bound, 1.0/9))
+}
+
+// prepare computes the step's perturbations and where the series may be used.
+func (f *fastStep) prepare(o *Objective, wv []float64, eps float64) {
+	s := o.shape
+	for p, w := range wv {
+		hp, hm := (w+eps)-w, w-(w-eps)
+		hb := (hp + hm) / 2
+		f.hp[p], f.hm[p], f.hsq[p], f.scale[p] = hp, hm, hb*hb, hb/eps
+	}
+	nw := s.numW()
+	v := wv[nw:]
+	qw := seriesQ(boundL, eps)
+	for j := range s.M {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for k := range s.K {
+			vk := v[k*(s.M+1)+j]
+			lo, hi = math.Min(lo, vk), math.Max(hi, vk)
+		}
+		hmax := 0.0
+		for p := j * (s.D + 1); p < (j+1)*(s.D+1); p++ {
+			hmax = math.Max(hmax, math.Max(f.hp[p], f.hm[p]))
+		}
+		t1 := math.Pi / (1 + (hi-lo)/3.6)
+		// NaN weights give a NaN threshold: every row is then evaluated exactly (to NaN).
+		f.tx[j] = qw * t1 / hmax
+	}
+	hmax := 0.0
+	for p := nw; p < len(wv); p++ {
+		hmax = math.Max(hmax, math.Max(f.hp[p], f.hm[p]))
+	}
+	f.vSeries = hmax <= seriesQ(boundV, eps)
+	if o.forceExact {
+		f.vSeries = false
+		for j := range f.tx {
+			f.tx[j] = -1
+		}
+	}
+}
+
+// fastChunk adds the fast gradient's per-row terms of the rows of chunk c (before the
+// factor scale/N) into the chunk's partial sums, and stores the rows' cross-entropy.
+func (o *Objective) fastChunk(sc *scratch, wv []float64, c int) {
+	s := o.shape
+	d, m := s.D, s.M
+	nw, np := s.numW(), s.NumParams()
+	w, v := wv[:nw], wv[nw:]
+	acc := o.acc[c*np : (c+1)*np]
+	clear(acc)
+	f := &o.fast
+	z, b, ez, y := sc.z, sc.b, sc.ez, sc.y
+	lo, hi := o.chunk(c)
+	for r := lo; r < hi; r++ {
+		x := o.x[r*d : (r+1)*d]
+		t := int(o.labels[r])
+		// Forward pass, bit for bit the one of rowLoss.
+		for j := range m {
+			row := w[j*(d+1) : (j+1)*(d+1)]
+			bj := 0.0
+			for i, xi := range x {
+				bj += row[i] * xi
+			}
+			bj += row[d]
+			e := math.Exp(-bj)
+			zj := 1 / (1 + e)
+			b[j], z[j] = bj, zj
+			if e <= math.MaxFloat64 {
+				ez[j] = e * zj // 1 − z_j = e/(1+e)
+			} else {
+				ez[j] = 1
+			}
+		}
+		z[m] = 1
+		outputs(s, v, z, sc.a)
+		sc.lse = softmaxLSE(sc.a, y)
+		o.loss[r] = sc.lse - sc.a[t]
+
+		// Hidden units: the perturbations of w_ji.
+		for j := range m {
+			accRow := acc[j*(d+1) : (j+1)*(d+1)]
+			if !(o.xmax[r] <= f.tx[j]) {
+				o.exactHidden(sc, wv, accRow, r, j)
+				continue
+			}
+			f1, f3, f5, f7 := hiddenSeries(z[j], ez[j], y, v, m+1, j, t)
+			hs := f.hsq[j*(d+1) : (j+1)*(d+1)]
+			hs, accRow = hs[:len(x)+1], accRow[:len(x)+1]
+			for i, xi := range x {
+				u := hs[i] * xi * xi
+				accRow[i] += xi * (f1 + u*(f3+u*(f5+u*f7)))
+			}
+			u := hs[d]
+			accRow[d] += f1 + u*(f3+u*(f5+u*f7))
+		}
+
+		// Outputs: the perturbations of v_kj.
+		accV := acc[nw:]
+		if !f.vSeries {
+			o.exactOutputs(sc, accV, r, t)
+			continue
+		}
+		for k, yk := range y {
+			c1 := yk
+			if k == t {
+				c1--
+			}
+			sk := yk * (1 - yk)
+			gk := sk * (1 - 2*yk)
+			c3 := gk / 6
+			c5 := gk * (1 - 12*sk) / 120
+			c7 := gk * (1 - 60*sk + 360*sk*sk) / 5040
+			hs := f.hsq[nw+k*(m+1) : nw+(k+1)*(m+1)]
+			accRow := accV[k*(m+1) : (k+1)*(m+1)]
+			hs = hs[:len(z)]
+			accRow = accRow[:len(z)]
+			for j, zj := range z {
+				u := hs[j] * zj * zj
+				accRow[j] += zj * (c1 + u*(c3+u*(c5+u*c7)))
+			}
+		}
+	}
+}
+
+// hiddenSeries returns the odd Taylor coefficients F₁, F₃, F₅, F₇ of one row's error change
+// F(h) = L(σ(b+h) − σ(b)) for hidden unit j, where z = σ(b), ez = 1 − z, y the row's softmax
+// outputs, v the output weights (row stride stride) and t the row's class.
+func hiddenSeries(z, ez float64, y, v []float64, stride, j, t int) (f1, f3, f5, f7 float64) {
+	// σ(b+h) − σ(b) = Σ d_r h^r, d_r = σ^(r)(b)/r!, the Bernoulli(z) cumulants κ_{r+1}/r!.
+	sg := z * ez
+	g := ez - z
+	s2 := sg * sg
+	d1 := sg
+	d2 := sg * g / 2
+	d3 := sg * (1 - 6*sg) / 6
+	d4 := sg * g * (1 - 12*sg) / 24
+	d5 := sg * (1 - 30*sg + 120*s2) / 120
+	d6 := sg * g * (1 - 60*sg + 360*s2) / 720
+	d7 := sg * (1 - 126*sg + 1680*s2 - 5040*s2*sg) / 5040
+
+	// Cumulants of V = v_kj under the softmax distribution y: from the central moments.
+	mu := 0.0
+	for k, yk := range y {
+		mu += yk * v[k*stride+j]
+	}
+	var m2, m3, m4, m5, m6, m7 float64
+	for k, yk := range y {
+		c := v[k*stride+j] - mu
+		c2 := c * c
+		c3 := c2 * c
+		c4 := c2 * c2
+		m2 += yk * c2
+		m3 += yk * c3
+		m4 += yk * c4
+		m5 += yk * c4 * c
+		m6 += yk * c4 * c2
+		m7 += yk * c4 * c3
+	}
+	// L(s) = Σ l_r s^r: l_1 = E[V] − v_t, l_r = κ_r/r!.
+	l1 := mu - v[t*stride+j]
+	l2 := m2 / 2
+	l3 := m3 / 6
+	l4 := (m4 - 3*m2*m2) / 24
+	l5 := (m5 - 10*m3*m2) / 120
+	l6 := (m6 - 15*m4*m2 - 10*m3*m3 + 30*m2*m2*m2) / 720
+	l7 := (m7 - 21*m5*m2 - 35*m4*m3 + 210*m3*m2*m2) / 5040
+
+	// Compose: the odd coefficients of L(Σ d_r h^r).
+	d1s := d1 * d1
+	d1c := d1s * d1
+	f1 = l1 * d1
+	f3 = l1*d3 + l2*2*d1*d2 + l3*d1c
+	f5 = l1*d5 + l2*2*(d1*d4+d2*d3) + l3*3*(d1s*d3+d1*d2*d2) + l4*4*d1c*d2 + l5*d1c*d1s
+	f7 = l1*d7 +
+		l2*2*(d1*d6+d2*d5+d3*d4) +
+		l3*(3*d1s*d5+6*d1*d2*d4+3*d1*d3*d3+3*d2*d2*d3) +
+		l4*(4*d1c*d4+12*d1s*d2*d3+4*d1*d2*d2*d2) +
+		l5*(5*d1c*d1*d3+10*d1c*d2*d2) +
+		l6*6*d1c*d1s*d2 +
+		l7*d1c*d1c*d1
+	return f1, f3, f5, f7
+}
+
+// exactHidden adds unit j's exact per-row terms (ΔE(+h₊x) − ΔE(−h₋x)) / 2h̄ for every input of
+// row r into accRow.
+func (o *Objective) exactHidden(sc *scratch, wv, accRow []float64, r, j int) {
+	s := o.shape
+	d := s.D
+	f := &o.fast
+	v := wv[s.numW():]
+	stride := s.M + 1
+	vt := v[int(o.labels[r])*stride+j]
+	x := o.x[r*d : (r+1)*d]
+	sc.exact++
+	for i := range d + 1 {
+		xi := 1.0
+		if i < d {
+			xi = x[i]
+		}
+		p := j*(d+1) + i
+		hb := (f.hp[p] + f.hm[p]) / 2
+		if xi == 0 || hb == 0 {
+			continue // the perturbed input is 0 (or no step): the row is unchanged
+		}
+		plus := o.exactHiddenDelta(sc, v, vt, stride, j, f.hp[p]*xi)
+		minus := o.exactHiddenDelta(sc, v, vt, stride, j, -f.hm[p]*xi)
+		accRow[i] += (plus - minus) / (2 * hb)
+	}
+}
+
+// exactHiddenDelta returns the row's ΔE when unit j's pre-activation changes by h.
+func (o *Objective) exactHiddenDelta(sc *scratch, v []float64, vt float64, stride, j int, h float64) float64 {
+	bj, zj := sc.b[j], sc.z[j]
+	dz := zj / (1 + math.Exp(bj+h)) * math.Expm1(h) // σ(b+h) − σ(b) = σ(b) σ(−b−h) (e^h − 1)
+	if dz == 0 {
+		return 0
+	}
+	for k := range sc.c {
+		sc.c[k] = (v[k*stride+j] - vt) * dz
+	}
+	return logMeanExp(sc)
+}
+
+// exactOutputs adds the exact per-row terms of every output weight of row r, whose class is t,
+// into accV.
+func (o *Objective) exactOutputs(sc *scratch, accV []float64, r, t int) {
+	s := o.shape
+	f := &o.fast
+	nw := s.numW()
+	sc.exact++
+	for k := range s.K {
+		for j, zj := range sc.z {
+			p := k*(s.M+1) + j
+			hb := (f.hp[nw+p] + f.hm[nw+p]) / 2
+			if zj == 0 || hb == 0 {
+				continue
+			}
+			plus := outputDelta(sc, k, t, f.hp[nw+p]*zj)
+			minus := outputDelta(sc, k, t, -f.hm[nw+p]*zj)
+			accV[p] += (plus - minus) / (2 * hb)
+		}
+	}
+}
+
+// outputDelta returns the row's ΔE when output k's pre-activation changes by u.
+func outputDelta(sc *scratch, k, t int, u float64) float64 {
+	if math.Abs(u) <= 0.5 {
+		d := math.Log1p(sc.y[k] * math.Expm1(u))
+		if k == t {
+			d -= u
+		}
+		return d
+	}
+	for l := range sc.c {
+		sc.c[l] = 0
+		if l == k {
+			sc.c[l] = u
+		}
+		if k == t {
+			sc.c[l] -= u
+		}
+	}
+	return logMeanExp(sc)
+}
+
+// logMeanExp returns log Σ_k y_k e^(c_k) for the current row (sc.y, sc.a, sc.lse) and
+// exponents sc.c, without cancellation for small c and without overflow for large c.
+func logMeanExp(sc *scratch) float64 {
+	cmax := 0.0
+	for _, ck := range sc.c {
+		cmax = math.Max(cmax, math.Abs(ck))
+	}
+	if cmax <= 0.5 {
+		sum := 0.0
+		for k, ck := range sc.c {
+			sum += sc.y[k] * math.Expm1(ck)
+		}
+		return math.Log1p(sum)
+	}
+	// log y_k = a_k − lse, so the terms are e^(a_k − lse + c_k).
+	m := math.Inf(-1)
+	for k, ck := range sc.c {
+		m = math.Max(m, sc.a[k]-sc.lse+ck)
+	}
+	sum := 0.0
+	for k, ck := range sc.c {
+		sum += math.Exp(sc.a[k] - sc.lse + ck - m)
+	}
+	return m + math.Log(sum)
+}
+
+// softmaxLSE writes the softmax of a into y and returns log Σ_k e^(a_k), bit for bit the value
+// of logSumExp(a).
+func softmaxLSE(a, y []float64) float64 {
+	m := a[0]
+	for _, ak := range a[1:] {
+		if ak > m {
+			m = ak
+		}
+	}
+	s := 0.0
+	for k, ak := range a {
+		e := math.Exp(ak - m)
+		y[k] = e
+		s += e
+	}
+	inv := 1 / s
+	for k := range y {
+		y[k] *= inv
+	}
+	return m + math.Log(s)
+}

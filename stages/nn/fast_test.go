@@ -1,0 +1,207 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"testing"
+)
+
+// gridCase is one network of issue 3's grid.
+type gridCase struct {
+	shape Shape
+	n     int
+	large bool // output weights scaled so that max |a| = 750
+}
+
+func (c gridCase) String() string {
+	w := "unit weights"
+	if c.large {
+		w = "large weights"
+	}
+	return fmt.Sprintf("D=%d M=%d K=%d N=%d %s", c.shape.D, c.shape.M, c.shape.K, c.n, w)
+}
+
+// problem draws the case's network: inputs N(0,1) with a fifth of them exactly 0, weights
+// N(0,1), or for large weights N(0,10²) hidden weights and output weights scaled to
+// max |a| = 750 (e^750 overflows float64: a naive softmax gives Inf/Inf) with the label of
+// three rows in four set to the row's most probable class, so that E stays moderate (see
+// TestFastGradientMatchesFull's tolerance).
+func (c gridCase) problem(seed uint64) problem {
+	wStd, aMax := 1.0, 0.0
+	if c.large {
+		wStd, aMax = 10, 750
+	}
+	pr := randomProblem(seed, c.shape, c.n, wStd, aMax)
+	if c.large {
+		s := c.shape
+		z, a := make([]float64, s.M+1), make([]float64, s.K)
+		for r := range c.n {
+			if r%4 == 3 {
+				continue
+			}
+			hidden(s, pr.wv[:s.numW()], pr.x[r*s.D:(r+1)*s.D], z)
+			outputs(s, pr.wv[s.numW():], z, a)
+			best := 0
+			for k := range a {
+				if a[k] > a[best] {
+					best = k
+				}
+			}
+			pr.labels[r] = int32(best)
+		}
+	}
+	return pr
+}
+
+// grid returns issue 3's grid, D ∈ {1,2,13,64} × M ∈ {1,2,8,32} × K ∈ {2,3,10} ×
+// N ∈ {1,7,1000}, each with unit and with large weights; with -short, a fixed sample of it
+// that still contains every value of every dimension.
+func grid(short bool) []gridCase {
+	var cases []gridCase
+	i := 0
+	for _, d := range []int{1, 2, 13, 64} {
+		for _, m := range []int{1, 2, 8, 32} {
+			for _, k := range []int{2, 3, 10} {
+				for _, n := range []int{1, 7, 1000} {
+					for _, large := range []bool{false, true} {
+						i++
+						if short && i%11 != 0 {
+							continue
+						}
+						cases = append(cases, gridCase{Shape{d, m, k}, n, large})
+					}
+				}
+			}
+		}
+	}
+	return cases
+}
+
+// checkedParams returns the parameters whose full-recompute gradient a test computes: all of
+// them while the oracle's cost 2P·N·P stays small, otherwise every stride-th one plus the
+// first and last of each layer.
+func checkedParams(s Shape, n int) []int {
+	p := s.NumParams()
+	stride := max(1, p*p*n/4e6)
+	var ps []int
+	for q := 0; q < p; q++ {
+		if q%stride == 0 || q == s.numW()-1 || q == s.numW() || q == p-1 {
+			ps = append(ps, q)
+		}
+	}
+	return ps
+}
+
+func TestFastGradientMatchesFull(t *testing.T) {
+	// Tolerance 1e-10 absolute per component (issue 3). The fast gradient's own error is
+	// rounding of order 1e-16·|g| (the series' remainder is proven below 2⁻⁵⁴ per row, and it
+	// works with the changes ΔE directly). The full recompute, the oracle, is less exact: E±
+	// are each rounded to a few ulp of E, and their difference is divided by 2ε = 0.002, so it
+	// carries an error of about 500·ulp(E) ≈ 1e-13·E. Measured: ≤ 3e-12 with unit weights;
+	// with |a| up to 750, E reaches ~200 and the difference ~1e-10 there. Labels that make
+	// every row wrong by |a| ≈ 750 (E ≈ 1500) would put the oracle's own rounding above 1e-10;
+	// TestFastGradientLargeWeights checks those against an exact-arithmetic oracle.
+	const tol = 1e-10
+	worst := 0.0
+	for i, c := range grid(testing.Short()) {
+		t.Run(c.String(), func(t *testing.T) {
+			pr := c.problem(uint64(i))
+			o := pr.objective(t)
+			g := make([]float64, len(pr.wv))
+			o.Gradient(g, pr.wv, Numerical, 1e-3)
+			full := make([]float64, len(pr.wv))
+			for _, p := range checkedParams(c.shape, c.n) {
+				o.numericalFull(o.sc, full, pr.wv, 1e-3, p, p+1)
+				d := math.Abs(g[p] - full[p])
+				worst = math.Max(worst, d)
+				if !(d <= tol) {
+					t.Errorf("Gradient(Numerical)[%s] = %.17g, NumericalFull %.17g, differ by %.3g > %g",
+						c.shape.ParamName(p), g[p], full[p], d, tol)
+				}
+			}
+		})
+	}
+	t.Logf("largest difference %.3g", worst)
+}
+
+func TestSeriesMatchesExactEvaluation(t *testing.T) {
+	// Where the series is used, it must agree with the exact per-row evaluation of
+	// E(wv ± h e_p) − E(wv) to rounding. Both are exact to ~1e-16 relative to the terms they
+	// add; the tolerance 1e-14·max(1, |g_p|) leaves room for a few hundred such roundings.
+	for i, c := range []struct {
+		shape Shape
+		n     int
+		eps   float64
+	}{
+		{Shape{2, 2, 3}, 100, 1e-3},
+		{Shape{13, 8, 10}, 50, 1e-3},
+		{Shape{64, 4, 3}, 20, 1e-3},
+		{Shape{3, 5, 4}, 40, 2e-4},
+	} {
+		t.Run(fmt.Sprintf("D=%d M=%d K=%d N=%d eps=%g", c.shape.D, c.shape.M, c.shape.K, c.n, c.eps), func(t *testing.T) {
+			pr := randomProblem(uint64(200+i), c.shape, c.n, 1, 0)
+			o := pr.objective(t)
+			series := make([]float64, len(pr.wv))
+			o.sc.exact = 0
+			o.Gradient(series, pr.wv, Numerical, c.eps)
+			if o.sc.exact != 0 {
+				t.Fatalf("%d rows × units evaluated exactly, want the series everywhere", o.sc.exact)
+			}
+			o.forceExact = true
+			exact := make([]float64, len(pr.wv))
+			o.Gradient(exact, pr.wv, Numerical, c.eps)
+			if want := c.n * (c.shape.M + 1); o.sc.exact != want {
+				t.Fatalf("%d rows × units evaluated exactly, want %d", o.sc.exact, want)
+			}
+			for p := range series {
+				if d := math.Abs(series[p] - exact[p]); !(d <= 1e-14*math.Max(1, math.Abs(exact[p]))) {
+					t.Errorf("series gradient[%s] = %.17g, exact %.17g", c.shape.ParamName(p), series[p], exact[p])
+				}
+			}
+		})
+	}
+}
+
+func TestFastGradientFallsBackForLargeSteps(t *testing.T) {
+	// ε = 0.05 is too large for the series of the output weights (and, with inputs up to ~4,
+	// of most rows of the hidden units): the exact evaluation takes over, and the result is
+	// still the full recompute's. Tolerance: the full recompute's rounding, ~1e-16·E/ε, is
+	// 50 times smaller than at ε = 1e-3; 1e-12 is generous.
+	pr := randomProblem(300, Shape{3, 4, 5}, 60, 1, 0)
+	o := pr.objective(t)
+	g := make([]float64, len(pr.wv))
+	full := make([]float64, len(pr.wv))
+	o.sc.exact = 0
+	o.Gradient(g, pr.wv, Numerical, 0.05)
+	if o.sc.exact == 0 {
+		t.Fatal("no row was evaluated exactly")
+	}
+	o.Gradient(full, pr.wv, NumericalFull, 0.05)
+	for p := range g {
+		if d := math.Abs(g[p] - full[p]); !(d <= 1e-12) {
+			t.Errorf("Gradient(Numerical, ε=0.05)[%s] = %.17g, NumericalFull %.17g", pr.shape.ParamName(p), g[p], full[p])
+		}
+	}
+}
+
+func TestZeroInputLeavesRowUnchanged(t *testing.T) {
+	// A row whose input i is 0 adds nothing to the gradient of w_ji but its bias term: with
+	// all inputs 0, the gradient of every non-bias hidden weight is exactly 0, by the series
+	// and by the exact evaluation alike.
+	s := Shape{D: 3, M: 2, K: 3}
+	pr := randomProblem(400, s, 5, 1, 0)
+	clear(pr.x)
+	for _, exact := range []bool{false, true} {
+		o := pr.objective(t)
+		o.forceExact = exact
+		g := make([]float64, len(pr.wv))
+		o.Gradient(g, pr.wv, Numerical, 1e-3)
+		for j := range s.M {
+			for i := range s.D {
+				if p := j*(s.D+1) + i; g[p] != 0 {
+					t.Errorf("exact=%v: Gradient[%s] = %g, want 0", exact, s.ParamName(p), g[p])
+				}
+			}
+		}
+	}
+}

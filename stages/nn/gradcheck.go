@@ -1,0 +1,57 @@
+package nn
+
+import "math"
+
+// GradCheckReport compares a numerical gradient gn with a back-propagated one gb.
+type GradCheckReport struct {
+	// MaxAbs is max_p |gn_p − gb_p|.
+	MaxAbs float64
+	// MaxRel is max_p |gn_p − gb_p| / max(|gn_p|, |gb_p|, f), where the floor f is a thousandth
+	// of the largest |gn_q| or |gb_q| (1 if both gradients are zero). A component a thousand
+	// times smaller than the largest hardly moves the weights, and compared with itself its
+	// difference would be dominated by rounding and the ε² error of the central difference.
+	MaxRel float64
+	// WorstAbs and WorstRel are the flat parameter indices where MaxAbs and MaxRel occur (the
+	// first such index; 0 if the gradients are equal). Shape.ParamName names them.
+	WorstAbs, WorstRel int
+}
+
+// GradCheck compares the numerical gradient (the fast method, step eps) with the
+// back-propagated one at wv. It panics under the conditions of Objective.Gradient.
+func GradCheck(o *Objective, wv []float64, eps float64) GradCheckReport {
+	gn := make([]float64, len(wv))
+	gb := make([]float64, len(wv))
+	o.Gradient(gn, wv, Numerical, eps)
+	o.Gradient(gb, wv, Backprop, 0)
+	return compareGradients(gn, gb)
+}
+
+// compareGradients computes the GradCheckReport of gn against gb; a NaN difference counts as
+// the largest.
+func compareGradients(gn, gb []float64) GradCheckReport {
+	scale := 0.0
+	for p := range gn {
+		scale = math.Max(scale, math.Max(math.Abs(gn[p]), math.Abs(gb[p])))
+	}
+	floor := scale / 1000
+	if floor == 0 {
+		floor = 1
+	}
+	var r GradCheckReport
+	for p := range gn {
+		d := math.Abs(gn[p] - gb[p])
+		rel := d / math.Max(floor, math.Max(math.Abs(gn[p]), math.Abs(gb[p])))
+		if worse(d, r.MaxAbs) {
+			r.MaxAbs, r.WorstAbs = d, p
+		}
+		if worse(rel, r.MaxRel) {
+			r.MaxRel, r.WorstRel = rel, p
+		}
+	}
+	return r
+}
+
+// worse reports whether d is larger than cur, counting NaN as larger than any number.
+func worse(d, cur float64) bool {
+	return d > cur || (math.IsNaN(d) && !math.IsNaN(cur))
+}

@@ -1,0 +1,158 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+)
+
+// Method selects how a gradient is computed.
+type Method int
+
+const (
+	// Numerical is the central difference g_p = (E(wv+εe_p) − E(wv−εe_p)) / 2ε, computed fast:
+	// the same numbers as NumericalFull to rounding. It is the default.
+	Numerical Method = iota
+	// NumericalFull is the same central difference by its plain definition: for every p, two
+	// full evaluations of E over all rows. It is kept for teaching, comparison and as the test
+	// oracle; it costs about 2P forward passes.
+	NumericalFull
+	// Backprop is the analytic gradient of the same E by back-propagation.
+	Backprop
+)
+
+// String returns the method's configuration name: "numerical", "numerical-full" or
+// "backprop".
+func (m Method) String() string {
+	switch m {
+	case Numerical:
+		return "numerical"
+	case NumericalFull:
+		return "numerical-full"
+	case Backprop:
+		return "backprop"
+	}
+	return fmt.Sprintf("Method(%d)", int(m))
+}
+
+// Gradient writes the gradient of E at wv into dst (length P), computed by method m. eps is
+// the central-difference step ε of the numerical methods and is ignored by Backprop. It
+// panics if dst or wv does not have P elements, if m is not a Method, or if a numerical method
+// gets an eps that is not a finite number > 0.
+func (o *Objective) Gradient(dst, wv []float64, m Method, eps float64) {
+	o.checkGradient(dst, wv, m, eps)
+	switch m {
+	case Numerical:
+		o.fast.prepare(o, wv, eps)
+		for c := range o.numChunks {
+			o.fastChunk(o.sc, wv, c)
+		}
+		o.reduce(dst, o.fast.scale)
+	case NumericalFull:
+		o.numericalFull(o.sc, dst, wv, eps, 0, len(wv))
+	case Backprop:
+		for c := range o.numChunks {
+			o.backpropChunk(o.sc, wv, c)
+		}
+		o.reduce(dst, nil)
+	}
+}
+
+// checkGradient panics on the conditions Gradient documents.
+func (o *Objective) checkGradient(dst, wv []float64, m Method, eps float64) {
+	o.checkParams(wv)
+	if len(dst) != len(wv) {
+		panic(fmt.Sprintf("nn: gradient destination has %d elements, want %d", len(dst), len(wv)))
+	}
+	switch m {
+	case Numerical, NumericalFull:
+		if !(eps > 0 && eps <= math.MaxFloat64) {
+			panic(fmt.Sprintf("nn: central-difference step %v is not a finite number > 0", eps))
+		}
+	case Backprop:
+	default:
+		panic(fmt.Sprintf("nn: unknown gradient method %d", int(m)))
+	}
+}
+
+// reduce sets dst_p = scale_p/N · Σ_c acc[c][p], adding the chunks' partial sums in chunk
+// order (scale nil means 1).
+func (o *Objective) reduce(dst, scale []float64) {
+	p := len(dst)
+	copy(dst, o.acc[:p])
+	for c := 1; c < o.numChunks; c++ {
+		part := o.acc[c*p : (c+1)*p]
+		for i, v := range part {
+			dst[i] += v
+		}
+	}
+	inv := 1 / float64(o.n)
+	if scale == nil {
+		for i := range dst {
+			dst[i] *= inv
+		}
+		return
+	}
+	for i := range dst {
+		dst[i] *= scale[i] * inv
+	}
+}
+
+// numericalFull writes g_p for p in [lo, hi) into dst[p] by the definition: E is evaluated
+// over all rows at wv − εe_p and at wv + εe_p (the perturbed weight rounded to float64, as the
+// book does), and g_p = (E₊ − E₋) / 2ε.
+func (o *Objective) numericalFull(sc *scratch, dst, wv []float64, eps float64, lo, hi int) {
+	pert := sc.pert
+	copy(pert, wv)
+	for p := lo; p < hi; p++ {
+		pert[p] = wv[p] - eps
+		e1 := o.value(sc, pert)
+		pert[p] = wv[p] + eps
+		e2 := o.value(sc, pert)
+		pert[p] = wv[p]
+		dst[p] = (e2 - e1) / (2 * eps)
+	}
+}
+
+// backpropChunk adds, for the rows of chunk c, the terms of the analytic gradient
+//
+//	∂E/∂v_kj = (1/N) Σ_n (y_nk − t_nk) z_nj
+//	∂E/∂w_ji = (1/N) Σ_n σ'(b_nj) Σ_k (y_nk − t_nk) v_kj x_ni
+//
+// (without the 1/N) into the chunk's partial sums, and stores the rows' cross-entropy.
+func (o *Objective) backpropChunk(sc *scratch, wv []float64, c int) {
+	s := o.shape
+	nw, p := s.numW(), s.NumParams()
+	v := wv[nw:]
+	acc := o.acc[c*p : (c+1)*p]
+	clear(acc)
+	gw, gv := acc[:nw], acc[nw:]
+	d, m := s.D, s.M
+	z, dk := sc.z, sc.y
+	lo, hi := o.chunk(c)
+	for r := lo; r < hi; r++ {
+		o.loss[r] = o.rowLoss(sc, wv, r)
+		for k, ak := range sc.a {
+			dk[k] = math.Exp(ak - sc.lse) // y_k
+		}
+		dk[o.labels[r]]-- // δ_k = y_k − t_k
+		for k, dkk := range dk {
+			row := gv[k*(m+1) : (k+1)*(m+1)]
+			for j, zj := range z {
+				row[j] += dkk * zj
+			}
+		}
+		x := o.x[r*d : (r+1)*d]
+		for j := range m {
+			dh := 0.0
+			for k, dkk := range dk {
+				dh += dkk * v[k*(m+1)+j]
+			}
+			dh *= z[j] * (1 - z[j])
+			row := gw[j*(d+1) : (j+1)*(d+1)]
+			for i, xi := range x {
+				row[i] += dh * xi
+			}
+			row[d] += dh
+		}
+	}
+}

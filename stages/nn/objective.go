@@ -1,0 +1,278 @@
+package nn
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Objective is the mean cross-entropy E of a network of a given Shape over one data set. It
+// keeps a copy of the data and the scratch space its methods need, so that Value,
+// Probabilities, Predict and Gradient allocate nothing. An Objective is not safe for
+// concurrent use.
+//
+// Every method panics if a parameter vector does not have Shape().NumParams() elements or a
+// destination does not have the documented length.
+type Objective struct {
+	shape  Shape
+	n      int
+	x      []float64 // N×D, row-major
+	labels []int32   // N, in [0, K)
+	xmax   []float64 // N: max(1, max_i |x_ni|), the largest input magnitude incl. the bias
+
+	// Rows are processed in fixed chunks, whatever the number of goroutines, and per-chunk
+	// partial sums are added in chunk order: results do not depend on the goroutines.
+	chunkSize, numChunks int
+	acc                  []float64 // numChunks×P per-chunk partial gradient sums
+	loss                 []float64 // N: per-row cross-entropy of the last evaluation
+
+	fast       fastStep // per-step state of the fast numerical gradient
+	forceExact bool     // tests: evaluate every perturbation exactly, no series
+	sc         *scratch // the single-goroutine scratch
+}
+
+// scratch is the per-goroutine working memory of one row's computations.
+type scratch struct {
+	pert  []float64 // P: the perturbed parameter vector of the full-recompute gradient
+	z     []float64 // M+1: hidden activations, z[M] = 1
+	b     []float64 // M: hidden pre-activations
+	ez    []float64 // M: 1 − z_j, computed without cancellation
+	a     []float64 // K: output pre-activations
+	y     []float64 // K: softmax outputs
+	c     []float64 // K: exponents of an exact perturbation
+	lse   float64   // log Σ_k e^(a_k) of the current row
+	exact int       // rows × units (or outputs) evaluated exactly instead of by series
+}
+
+func newScratch(s Shape) *scratch {
+	return &scratch{
+		pert: make([]float64, s.NumParams()),
+		z:    make([]float64, s.M+1),
+		b:    make([]float64, s.M),
+		ez:   make([]float64, s.M),
+		a:    make([]float64, s.K),
+		y:    make([]float64, s.K),
+		c:    make([]float64, s.K),
+	}
+}
+
+// Rows per chunk: at least minChunkRows, and at most maxChunks chunks.
+const (
+	minChunkRows = 128
+	maxChunks    = 64
+)
+
+// NewObjective returns the objective of a network of shape s over the data x (row-major
+// N×D, N = len(labels)) with class indices labels in [0, K). It copies x and labels. It returns
+// an error if the shape is invalid, there are no rows, len(x) is not N·D, an input is NaN or
+// infinite, or a label is out of range.
+func NewObjective(s Shape, x []float64, labels []int32) (*Objective, error) {
+	if err := s.Validate(); err != nil {
+		return nil, fmt.Errorf("network shape: %w", err)
+	}
+	n := len(labels)
+	if n == 0 {
+		return nil, errors.New("data: no rows")
+	}
+	if len(x) != n*s.D {
+		return nil, fmt.Errorf("data: %d input values for %d rows of %d inputs, want %d", len(x), n, s.D, n*s.D)
+	}
+	for i, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("data: row %d input %d is %v", i/s.D, i%s.D, v)
+		}
+	}
+	for i, t := range labels {
+		if t < 0 || int(t) >= s.K {
+			return nil, fmt.Errorf("data: row %d label %d is not a class index in [0, %d)", i, t, s.K)
+		}
+	}
+	numChunks := min((n+minChunkRows-1)/minChunkRows, maxChunks)
+	chunkSize := (n + numChunks - 1) / numChunks
+	numChunks = (n + chunkSize - 1) / chunkSize
+	o := &Objective{
+		shape:     s,
+		n:         n,
+		x:         append([]float64(nil), x...),
+		labels:    append([]int32(nil), labels...),
+		xmax:      make([]float64, n),
+		chunkSize: chunkSize,
+		numChunks: numChunks,
+		acc:       make([]float64, numChunks*s.NumParams()),
+		loss:      make([]float64, n),
+		fast:      newFastStep(s),
+		sc:        newScratch(s),
+	}
+	for r := range n {
+		m := 1.0
+		for _, v := range o.x[r*s.D : (r+1)*s.D] {
+			m = math.Max(m, math.Abs(v))
+		}
+		o.xmax[r] = m
+	}
+	return o, nil
+}
+
+// Shape returns the network's shape.
+func (o *Objective) Shape() Shape { return o.shape }
+
+// Len returns N, the number of rows.
+func (o *Objective) Len() int { return o.n }
+
+// checkParams panics unless wv has P elements.
+func (o *Objective) checkParams(wv []float64) {
+	if p := o.shape.NumParams(); len(wv) != p {
+		panic(fmt.Sprintf("nn: parameter vector has %d elements, want %d", len(wv), p))
+	}
+}
+
+// chunk returns the rows [lo, hi) of chunk c.
+func (o *Objective) chunk(c int) (lo, hi int) {
+	lo = c * o.chunkSize
+	return lo, min(lo+o.chunkSize, o.n)
+}
+
+// Value returns E(wv), the mean cross-entropy −(1/N) Σ_n log y_{n,t_n}.
+func (o *Objective) Value(wv []float64) float64 {
+	o.checkParams(wv)
+	return o.value(o.sc, wv)
+}
+
+// value is Value without the check. Every path that computes E (value, the gradients, the
+// parallel runner) adds the same per-row terms in row order with the same compensated sum, so
+// they agree bit for bit.
+func (o *Objective) value(sc *scratch, wv []float64) float64 {
+	var sum kahan
+	for r := range o.n {
+		sum.add(o.rowLoss(sc, wv, r))
+	}
+	return sum.value() / float64(o.n)
+}
+
+// kahan is a compensated (Kahan–Babuška–Neumaier) sum: the rounding error of adding N terms
+// stays at a few ulp of the result instead of growing with N. It matters for the central
+// difference, which divides the difference of two such sums by 2ε.
+type kahan struct{ s, c float64 }
+
+func (k *kahan) add(x float64) {
+	t := k.s + x
+	if math.Abs(k.s) >= math.Abs(x) {
+		k.c += (k.s - t) + x
+	} else {
+		k.c += (x - t) + k.s
+	}
+	k.s = t
+}
+
+func (k *kahan) value() float64 { return k.s + k.c }
+
+// lossRows stores the cross-entropy of rows [lo, hi) in o.loss.
+func (o *Objective) lossRows(sc *scratch, wv []float64, lo, hi int) {
+	for r := lo; r < hi; r++ {
+		o.loss[r] = o.rowLoss(sc, wv, r)
+	}
+}
+
+// meanLoss returns the mean of o.loss, added as value adds it.
+func (o *Objective) meanLoss() float64 {
+	var sum kahan
+	for _, l := range o.loss {
+		sum.add(l)
+	}
+	return sum.value() / float64(o.n)
+}
+
+// rowLoss runs the forward pass of row r and returns its cross-entropy; sc.z, sc.a and sc.lse
+// then hold the row's activations.
+func (o *Objective) rowLoss(sc *scratch, wv []float64, r int) float64 {
+	s := o.shape
+	hidden(s, wv[:s.numW()], o.x[r*s.D:(r+1)*s.D], sc.z)
+	outputs(s, wv[s.numW():], sc.z, sc.a)
+	sc.lse = logSumExp(sc.a)
+	return sc.lse - sc.a[o.labels[r]]
+}
+
+// Probabilities writes the softmax outputs y_nk into dst, row-major N×K. It panics if dst
+// does not have N·K elements.
+func (o *Objective) Probabilities(dst, wv []float64) {
+	o.checkParams(wv)
+	s := o.shape
+	if len(dst) != o.n*s.K {
+		panic(fmt.Sprintf("nn: probability destination has %d elements, want %d", len(dst), o.n*s.K))
+	}
+	for r := range o.n {
+		o.rowLoss(o.sc, wv, r)
+		for k, ak := range o.sc.a {
+			dst[r*s.K+k] = math.Exp(ak - o.sc.lse)
+		}
+	}
+}
+
+// Predict writes the predicted class of every row, the index of its largest softmax output
+// (the first one on a tie, as NumPy's argmax), into dst. It panics if dst does not have N
+// elements.
+func (o *Objective) Predict(dst []int32, wv []float64) {
+	o.checkParams(wv)
+	if len(dst) != o.n {
+		panic(fmt.Sprintf("nn: prediction destination has %d elements, want %d", len(dst), o.n))
+	}
+	y := o.sc.y
+	for r := range o.n {
+		o.rowLoss(o.sc, wv, r)
+		best := 0
+		for k, ak := range o.sc.a {
+			y[k] = math.Exp(ak - o.sc.lse)
+			if y[k] > y[best] {
+				best = k
+			}
+		}
+		dst[r] = int32(best)
+	}
+}
+
+// hidden writes the hidden activations z_j = σ(Σ_i w_ji x_i) of one row into z (length
+// M+1), z[M] = 1 being the output layer's bias input.
+func hidden(s Shape, w, x, z []float64) {
+	d := s.D
+	for j := range s.M {
+		row := w[j*(d+1) : (j+1)*(d+1)]
+		b := 0.0
+		for i, xi := range x {
+			b += row[i] * xi
+		}
+		z[j] = sigmoid(b + row[d])
+	}
+	z[s.M] = 1
+}
+
+// outputs writes the output pre-activations a_k = Σ_j v_kj z_j of one row into a.
+func outputs(s Shape, v, z, a []float64) {
+	m := s.M
+	for k := range a {
+		row := v[k*(m+1) : (k+1)*(m+1)]
+		ak := 0.0
+		for j, zj := range z {
+			ak += row[j] * zj
+		}
+		a[k] = ak
+	}
+}
+
+// sigmoid is 1/(1+e^(−b)); it is 0 or 1, never NaN, for large |b|.
+func sigmoid(b float64) float64 { return 1 / (1 + math.Exp(-b)) }
+
+// logSumExp returns log Σ_k e^(a_k), with the maximum subtracted so that no exponential
+// overflows.
+func logSumExp(a []float64) float64 {
+	m := a[0]
+	for _, ak := range a[1:] {
+		if ak > m {
+			m = ak
+		}
+	}
+	s := 0.0
+	for _, ak := range a {
+		s += math.Exp(ak - m)
+	}
+	return m + math.Log(s)
+}

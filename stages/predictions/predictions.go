@@ -1,0 +1,197 @@
+// Package predictions is the `predictions` stage kind: it writes every
+// row's predicted class and class probabilities as Parquet, streamed in
+// row groups.
+package predictions
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/stages/dataset"
+	"github.com/nnpipe/nnpipe/stages/evaluate"
+	"github.com/nnpipe/nnpipe/stages/model"
+	"github.com/nnpipe/nnpipe/stages/nn"
+)
+
+// Params are the `predictions` stage's parameters.
+type Params struct {
+	BatchRows int `yaml:"batch_rows" doc:"rows computed and written at a time, 1 to 1,048,576"`
+}
+
+// NewParams returns the defaults.
+func NewParams() *Params { return &Params{BatchRows: 65536} }
+
+// Validate checks ranges.
+func (p *Params) Validate() []pipeline.FieldError {
+	if p.BatchRows < 1 || p.BatchRows > 1<<20 {
+		return []pipeline.FieldError{pipeline.Errorf("batch_rows", "must be between 1 and %d, got %d", 1<<20, p.BatchRows)}
+	}
+	return nil
+}
+
+// Spec returns the stage kind.
+func Spec() pipeline.Spec {
+	return pipeline.Spec{
+		Kind: "predictions", Version: 1,
+		Doc:       "writes every row's predicted class and probabilities to predictions.parquet",
+		Inputs:    []string{"dataset", "split", "model"},
+		Outputs:   []pipeline.Output{{Slot: "predictions", File: "predictions.parquet", Publish: true}},
+		NewParams: func() pipeline.Params { return NewParams() },
+		RunScoped: true,
+		Run: func(ctx context.Context, p pipeline.Params, io *pipeline.IO) error {
+			return run(ctx, p.(*Params), io)
+		},
+	}
+}
+
+// namedLabels reports whether class names say more than the class ids.
+func namedLabels(classes []string) bool {
+	for i, c := range classes {
+		if c != strconv.Itoa(i) {
+			return true
+		}
+	}
+	return false
+}
+
+func run(ctx context.Context, p *Params, io *pipeline.IO) error {
+	d, train, test, err := model.ReadSplit(io.Input("dataset"), io.Input("split"))
+	if err != nil {
+		return err
+	}
+	m, err := model.Read(io.Input("model"))
+	if err != nil {
+		return err
+	}
+	if err := m.Check(d); err != nil {
+		return err
+	}
+	named := namedLabels(d.Classes)
+	fields := []dataset.Field{{Name: "row", Type: dataset.Int64}, {Name: "split", Type: dataset.String}}
+	for _, f := range d.Features {
+		fields = append(fields, dataset.Field{Name: f, Type: dataset.Float64})
+	}
+	fields = append(fields, dataset.Field{Name: "label", Type: dataset.Int32})
+	if named {
+		fields = append(fields, dataset.Field{Name: "label_name", Type: dataset.String})
+	}
+	fields = append(fields, dataset.Field{Name: "predicted", Type: dataset.Int32})
+	for k := range m.K {
+		fields = append(fields, dataset.Field{Name: fmt.Sprintf("p_%d", k), Type: dataset.Float64})
+	}
+	fields = append(fields, dataset.Field{Name: "correct", Type: dataset.Bool})
+	classes, _ := json.Marshal(d.Classes)
+	meta := map[string]string{
+		"nnpipe.config_sha256": io.ConfigHash,
+		"nnpipe.version":       io.Version,
+		"nnpipe.classes":       string(classes),
+	}
+	w, err := dataset.CreateTable(io.Output("predictions"), fields, meta)
+	if err != nil {
+		return fmt.Errorf("write predictions: %w", err)
+	}
+	b := newBatch(m, d.Dims(), named, p.BatchRows)
+	for _, part := range []struct {
+		name string
+		p    model.Part
+	}{{"train", train}, {"test", test}} {
+		for lo := 0; lo < part.p.N(); lo += p.BatchRows {
+			if err := ctx.Err(); err != nil {
+				w.Abort()
+				return err
+			}
+			hi := min(lo+p.BatchRows, part.p.N())
+			cols, err := b.fill(part.name, part.p, lo, hi, d.Classes)
+			if err != nil {
+				w.Abort()
+				return err
+			}
+			if err := w.Append(cols...); err != nil {
+				w.Abort()
+				return fmt.Errorf("write predictions: %w", err)
+			}
+		}
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("write predictions: %w", err)
+	}
+	return nil
+}
+
+// batch holds reusable column buffers for one batch of rows.
+type batch struct {
+	m                *model.Model
+	dims             int
+	named            bool
+	row              []int64
+	split            []string
+	features         [][]float64
+	label, predicted []int32
+	labelName        []string
+	probs            [][]float64
+	flat             []float64
+	correct          []bool
+}
+
+func newBatch(m *model.Model, dims int, named bool, rows int) *batch {
+	b := &batch{m: m, dims: dims, named: named}
+	b.features = make([][]float64, dims)
+	b.probs = make([][]float64, m.K)
+	return b
+}
+
+func (b *batch) fill(split string, p model.Part, lo, hi int, classes []string) ([]any, error) {
+	n, k := hi-lo, b.m.K
+	b.row, b.split = b.row[:0], b.split[:0]
+	b.label, b.predicted, b.labelName, b.correct = b.label[:0], b.predicted[:0], b.labelName[:0], b.correct[:0]
+	for i := range b.features {
+		b.features[i] = b.features[i][:0]
+	}
+	for i := range b.probs {
+		b.probs[i] = b.probs[i][:0]
+	}
+	o, err := nn.NewObjective(b.m.Shape(), p.X[lo*b.dims:hi*b.dims], p.Labels[lo:hi])
+	if err != nil {
+		return nil, err
+	}
+	if cap(b.flat) < n*k {
+		b.flat = make([]float64, n*k)
+	}
+	flat := b.flat[:n*k]
+	o.Probabilities(flat, b.m.Weights)
+	for i := range n {
+		r := lo + i
+		b.row = append(b.row, int64(p.Rows[r]))
+		b.split = append(b.split, split)
+		for j := range b.dims {
+			b.features[j] = append(b.features[j], p.X[r*b.dims+j])
+		}
+		t := p.Labels[r]
+		pred := evaluate.Argmax(flat[i*k : (i+1)*k])
+		b.label = append(b.label, t)
+		b.predicted = append(b.predicted, int32(pred))
+		if b.named {
+			b.labelName = append(b.labelName, classes[t])
+		}
+		for c := range k {
+			b.probs[c] = append(b.probs[c], flat[i*k+c])
+		}
+		b.correct = append(b.correct, int32(pred) == t)
+	}
+	cols := []any{b.row, b.split}
+	for _, f := range b.features {
+		cols = append(cols, f)
+	}
+	cols = append(cols, b.label)
+	if b.named {
+		cols = append(cols, b.labelName)
+	}
+	cols = append(cols, b.predicted)
+	for _, pc := range b.probs {
+		cols = append(cols, pc)
+	}
+	return append(cols, b.correct), nil
+}

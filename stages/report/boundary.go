@@ -1,0 +1,365 @@
+package report
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"math"
+	"strconv"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Points are the 2-D inputs drawn over the decision regions: point i is
+// (X0[i], X1[i]) of class Labels[i], a training point when Train[i] is true
+// and a test point otherwise. Classes names the classes for the legend (nil:
+// their numbers); there are max(len(Classes), largest label + 1) classes.
+// XName and YName label the axes.
+type Points struct {
+	X0, X1       []float64
+	Labels       []int32
+	Train        []bool
+	Classes      []string
+	XName, YName string
+}
+
+// DefaultGrid is Boundary's number of grid cells per axis when grid is zero
+// or negative.
+const DefaultGrid = 100
+
+// maxGrid bounds Boundary's grid, which costs grid² predictions.
+const maxGrid = 2000
+
+// boundaryMargin is the share of the data's range added on each side of the
+// plotted region.
+const boundaryMargin = 0.1
+
+// The probability levels whose contours Boundary draws, as the book does.
+const (
+	contourLow  = 0.5
+	contourHigh = 0.9
+)
+
+// Boundary writes to path a PNG of the input plane of a 2-D problem (the
+// book's P.273 figure): each of grid × grid cells filled with the colour of
+// the class predicted at its centre (ClassColors), the contours of each
+// class's probability at 0.5 (solid) and 0.9 (dashed) in the class's dark
+// colour, and the points: training points as filled markers, test points as
+// open ones, one marker shape and colour per class. The plotted region is the
+// points' range plus a tenth of it on each side (±0.5 when the range is
+// zero).
+//
+// predict must fill probs (one entry per class, zeroed before each call) with
+// the class probabilities at (x0, x1); the predicted class is the most
+// probable, the first on ties, and a cell whose probabilities are all NaN is
+// left white. A grid of zero or less means DefaultGrid.
+func Boundary(path string, pts Points, predict func(x0, x1 float64, probs []float64), grid int, size Size) error {
+	size, err := size.resolve()
+	if err != nil {
+		return fmt.Errorf("boundary plot: %w", err)
+	}
+	fig, err := newBoundaryFigure(pts, predict, grid)
+	if err != nil {
+		return fmt.Errorf("boundary plot: %w", err)
+	}
+	img := render(size, func(dc draw.Canvas) { fig.draw(dc) })
+	return writePNG(path, img)
+}
+
+// ClassColors returns the opaque region colours Boundary uses for a problem
+// of k classes: element c fills class c's region. The first ten are light
+// tints of the Tableau palette; later ones are spread around the hue circle.
+func ClassColors(k int) []color.NRGBA {
+	out := make([]color.NRGBA, k)
+	for c := range out {
+		out[c], _ = classColor(c)
+	}
+	return out
+}
+
+// classColor returns class c's region colour (light) and marker and contour
+// colour (dark).
+func classColor(c int) (light, dark color.NRGBA) {
+	lights := [paletteSize]color.NRGBA{
+		{174, 199, 232, 255}, {255, 187, 120, 255}, {152, 223, 138, 255}, {255, 152, 150, 255},
+		{197, 176, 213, 255}, {196, 156, 148, 255}, {247, 182, 210, 255}, {199, 199, 199, 255},
+		{219, 219, 141, 255}, {158, 218, 229, 255},
+	}
+	if c < paletteSize {
+		// The dark colour is the matching Tableau 10 colour, a little darker
+		// so that it stands out on its own region.
+		d := lineColor(c)
+		darker := func(v uint8) uint8 { return uint8(int(v) * 4 / 5) }
+		return lights[c], color.NRGBA{darker(d.R), darker(d.G), darker(d.B), 255}
+	}
+	hue := math.Mod(float64(c)*137.50776405, 360) // the golden angle spreads hues evenly
+	return hsv(hue, 0.3, 0.95), hsv(hue, 0.85, 0.6)
+}
+
+// hsv converts a colour given as hue in degrees, saturation and value in
+// [0, 1] to an opaque NRGBA.
+func hsv(h, s, v float64) color.NRGBA {
+	c := v * s
+	x := c * (1 - math.Abs(math.Mod(h/60, 2)-1))
+	var r, g, b float64
+	switch {
+	case h < 60:
+		r, g = c, x
+	case h < 120:
+		r, g = x, c
+	case h < 180:
+		g, b = c, x
+	case h < 240:
+		g, b = x, c
+	case h < 300:
+		r, b = x, c
+	default:
+		r, b = c, x
+	}
+	m := v - c
+	to8 := func(f float64) uint8 { return uint8(math.Round((f + m) * 255)) }
+	return color.NRGBA{to8(r), to8(g), to8(b), 255}
+}
+
+// markerGlyph draws a point's marker: a shape filled with the glyph style's
+// colour and outlined.
+type markerGlyph struct {
+	shape   int // 0 circle, 1 square, 2 triangle
+	outline color.Color
+	width   vg.Length
+}
+
+// DrawGlyph implements draw.GlyphDrawer.
+func (m markerGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
+	r := sty.Radius
+	var p vg.Path
+	switch m.shape % 3 {
+	case 0:
+		p.Move(vg.Point{X: pt.X + r, Y: pt.Y})
+		p.Arc(pt, r, 0, 2*math.Pi)
+	case 1:
+		h := r * 0.9 // a square of the circle's area would be 0.886 r
+		p.Move(vg.Point{X: pt.X - h, Y: pt.Y - h})
+		p.Line(vg.Point{X: pt.X + h, Y: pt.Y - h})
+		p.Line(vg.Point{X: pt.X + h, Y: pt.Y + h})
+		p.Line(vg.Point{X: pt.X - h, Y: pt.Y + h})
+	case 2:
+		t := r * 1.3 // the triangle's corners stick out further than a circle's edge
+		p.Move(vg.Point{X: pt.X, Y: pt.Y + t})
+		p.Line(vg.Point{X: pt.X - t*0.866, Y: pt.Y - t*0.5})
+		p.Line(vg.Point{X: pt.X + t*0.866, Y: pt.Y - t*0.5})
+	}
+	p.Close()
+	c.SetColor(sty.Color)
+	c.Fill(p)
+	c.SetLineStyle(draw.LineStyle{Color: m.outline, Width: m.width})
+	c.Stroke(p)
+}
+
+// markerRadius is the size of the points' markers.
+const markerRadius = vg.Length(3.5)
+
+// boundaryFigure is a Boundary plot ready to draw.
+type boundaryFigure struct {
+	plot   *plot.Plot
+	legend []legendEntry
+}
+
+func newBoundaryFigure(pts Points, predict func(x0, x1 float64, probs []float64), grid int) (*boundaryFigure, error) {
+	n := len(pts.X0)
+	if len(pts.X1) != n || len(pts.Labels) != n || len(pts.Train) != n {
+		return nil, fmt.Errorf("%d x0, %d x1, %d labels and %d train flags", n, len(pts.X1), len(pts.Labels), len(pts.Train))
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("no points")
+	}
+	if predict == nil {
+		return nil, fmt.Errorf("no predict function")
+	}
+	if grid <= 0 {
+		grid = DefaultGrid
+	}
+	if grid < 2 || grid > maxGrid {
+		return nil, fmt.Errorf("grid of %d cells per axis: want 2..%d", grid, maxGrid)
+	}
+	k := len(pts.Classes)
+	xmin, xmax, ymin, ymax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+	for i := range n {
+		x, y, l := pts.X0[i], pts.X1[i], pts.Labels[i]
+		if math.IsNaN(x) || math.IsInf(x, 0) || math.IsNaN(y) || math.IsInf(y, 0) {
+			return nil, fmt.Errorf("point %d is (%v, %v)", i, x, y)
+		}
+		if l < 0 {
+			return nil, fmt.Errorf("point %d has label %d", i, l)
+		}
+		k = max(k, int(l)+1)
+		xmin, xmax = min(xmin, x), max(xmax, x)
+		ymin, ymax = min(ymin, y), max(ymax, y)
+	}
+	xmin, xmax = widen(xmin, xmax)
+	ymin, ymax = widen(ymin, ymax)
+
+	// Sample the classifier at the centre of every cell.
+	xs, ys := make([]float64, grid), make([]float64, grid)
+	for i := range grid {
+		xs[i] = xmin + (float64(i)+0.5)*(xmax-xmin)/float64(grid)
+		ys[i] = ymin + (float64(i)+0.5)*(ymax-ymin)/float64(grid)
+	}
+	probs := make([][]float64, k) // probs[class][r*grid+c]
+	for c := range probs {
+		probs[c] = make([]float64, grid*grid)
+	}
+	regions := image.NewNRGBA(image.Rect(0, 0, grid, grid))
+	fills := ClassColors(k)
+	p := make([]float64, k)
+	for r, y := range ys {
+		for c, x := range xs {
+			clear(p)
+			predict(x, y, p)
+			best := -1
+			for j, v := range p {
+				probs[j][r*grid+c] = v
+				if !math.IsNaN(v) && (best < 0 || v > p[best]) {
+					best = j
+				}
+			}
+			fill := color.NRGBA{255, 255, 255, 255}
+			if best >= 0 {
+				fill = fills[best]
+			}
+			regions.SetNRGBA(c, grid-1-r, fill) // image rows run downwards
+		}
+	}
+
+	pl := plot.New()
+	pl.Title.Text = "Predicted class regions, probability contours 0.5 and 0.9"
+	pl.X.Label.Text, pl.Y.Label.Text = pts.XName, pts.YName
+	pl.X.Min, pl.X.Max, pl.Y.Min, pl.Y.Max = xmin, xmax, ymin, ymax
+	pl.Add(plotter.NewImage(regions, xmin, ymin, xmax, ymax))
+	solid := draw.LineStyle{Width: vg.Points(1.5)}
+	dashed := draw.LineStyle{Width: vg.Points(1.2), Dashes: []vg.Length{vg.Points(5), vg.Points(3)}}
+	for c := range k {
+		_, dark := classColor(c)
+		f := field{xs: xs, ys: ys, z: probs[c]}
+		pl.Add(
+			&isolinePlotter{lines: isolines(f, contourLow), style: withColor(solid, dark)},
+			&isolinePlotter{lines: isolines(f, contourHigh), style: withColor(dashed, dark)},
+		)
+	}
+
+	fig := &boundaryFigure{plot: pl}
+	// Test points first, so that training points are drawn on top.
+	for _, train := range []bool{false, true} {
+		for c := range k {
+			var xys plotter.XYs
+			for i := range n {
+				if pts.Train[i] == train && int(pts.Labels[i]) == c {
+					xys = append(xys, plotter.XY{X: pts.X0[i], Y: pts.X1[i]})
+				}
+			}
+			if len(xys) == 0 {
+				continue
+			}
+			sc, err := marker(xys, c, train)
+			if err != nil {
+				return nil, err
+			}
+			pl.Add(sc)
+			kind := "test"
+			if train {
+				kind = "train"
+			}
+			name := strconv.Itoa(c)
+			if c < len(pts.Classes) {
+				name = pts.Classes[c]
+			}
+			fig.legend = append(fig.legend, legendEntry{text: name + " " + kind, thumbs: []plot.Thumbnailer{sc}})
+		}
+	}
+	grey := color.NRGBA{80, 80, 80, 255}
+	fig.legend = append(fig.legend,
+		legendEntry{text: "p = 0.5", thumbs: []plot.Thumbnailer{lineThumb(withColor(solid, grey))}},
+		legendEntry{text: "p = 0.9", thumbs: []plot.Thumbnailer{lineThumb(withColor(dashed, grey))}},
+	)
+	return fig, nil
+}
+
+// legendShare is the most of the width that Boundary's legend may take.
+const legendShare = 0.35
+
+// draw draws the figure in dc.
+func (f *boundaryFigure) draw(dc draw.Canvas) {
+	drawWithLegend(dc, f.plot, f.legend, legendShare)
+}
+
+// widen adds boundaryMargin of the range on each side of [lo, hi].
+func widen(lo, hi float64) (float64, float64) {
+	m := boundaryMargin * (hi - lo)
+	if m == 0 {
+		m = 0.5
+	}
+	return lo - m, hi + m
+}
+
+// marker returns the scatter that draws one class's training points (filled
+// with the class's dark colour, a thin black outline) or test points (white,
+// a thick outline in the class's dark colour), in the class's shape.
+func marker(xys plotter.XYs, class int, train bool) (*plotter.Scatter, error) {
+	_, dark := classColor(class)
+	s, err := plotter.NewScatter(xys)
+	if err != nil {
+		return nil, err
+	}
+	if train {
+		s.GlyphStyle = draw.GlyphStyle{Color: dark, Radius: markerRadius,
+			Shape: markerGlyph{shape: class, outline: color.Black, width: vg.Points(0.6)}}
+	} else {
+		s.GlyphStyle = draw.GlyphStyle{Color: color.White, Radius: markerRadius,
+			Shape: markerGlyph{shape: class, outline: dark, width: vg.Points(1.4)}}
+	}
+	return s, nil
+}
+
+func withColor(s draw.LineStyle, c color.Color) draw.LineStyle {
+	s.Color = c
+	return s
+}
+
+// isolinePlotter draws polylines given in data coordinates.
+type isolinePlotter struct {
+	lines [][]xy
+	style draw.LineStyle
+}
+
+// Plot implements plot.Plotter.
+func (ip *isolinePlotter) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	c.SetLineStyle(ip.style)
+	for _, l := range ip.lines {
+		var path vg.Path
+		for i, pt := range l {
+			v := vg.Point{X: trX(pt.x), Y: trY(pt.y)}
+			if i == 0 {
+				path.Move(v)
+			} else {
+				path.Line(v)
+			}
+		}
+		if len(l) > 2 && l[0] == l[len(l)-1] {
+			path.Close()
+		}
+		c.Stroke(path)
+	}
+}
+
+// lineThumb is a legend thumbnail of a line style.
+type lineThumb draw.LineStyle
+
+// Thumbnail implements plot.Thumbnailer.
+func (t lineThumb) Thumbnail(c *draw.Canvas) {
+	y := c.Center().Y
+	c.StrokeLine2(draw.LineStyle(t), c.Min.X, y, c.Max.X, y)
+}

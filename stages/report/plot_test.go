@@ -1,0 +1,532 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// tinyHistory is a fixed 50-step training history of a 2-2-3 network: the
+// cross-entropies fall from about 1.1 and each weight drifts to its own
+// value.
+func tinyHistory() (steps []int, train, test []float64, names []string, series [][]float64) {
+	for j := range 2 {
+		for i := range 3 {
+			names = append(names, fmt.Sprintf("w[%d][%d]", j, i))
+		}
+	}
+	for k := range 3 {
+		for j := range 3 {
+			names = append(names, fmt.Sprintf("v[%d][%d]", k, j))
+		}
+	}
+	series = make([][]float64, len(names))
+	for s := range 50 {
+		steps = append(steps, s+1)
+		decay := math.Exp(-float64(s) / 12)
+		train = append(train, 0.22+0.88*decay)
+		test = append(test, 0.27+0.83*decay)
+		for p := range series {
+			// ends spread evenly over [-3, 3] in each panel (6 w, 9 v)
+			end := -3 + 6*float64(p)/5
+			if p >= 6 {
+				end = -3 + 6*float64(p-6)/8
+			}
+			series[p] = append(series[p], end*(1-decay))
+		}
+	}
+	return steps, train, test, names, series
+}
+
+// tinyCentres are the centres of the fixed 3-class problem: class c is the
+// class of the nearest centre.
+var tinyCentres = [3][2]float64{{0, 0}, {3, 0}, {1.5, 2.5}}
+
+// tinyPoints are two training and two test points per class, half a unit
+// from their centre, so that the centres themselves stay clear of markers.
+func tinyPoints() Points {
+	var pts Points
+	offsets := [4][2]float64{{-0.5, -0.5}, {0.5, -0.5}, {-0.5, 0.5}, {0.5, 0.5}}
+	for c, ctr := range tinyCentres {
+		for i, o := range offsets {
+			pts.X0 = append(pts.X0, ctr[0]+o[0])
+			pts.X1 = append(pts.X1, ctr[1]+o[1])
+			pts.Labels = append(pts.Labels, int32(c))
+			pts.Train = append(pts.Train, i < 2)
+		}
+	}
+	pts.Classes = []string{"a", "b", "c"}
+	pts.XName, pts.YName = "x0", "x1"
+	return pts
+}
+
+// nearestCentre predicts the nearest centre's class with probability 1.
+func nearestCentre(x0, x1 float64, probs []float64) {
+	best, bestD := 0, math.Inf(1)
+	for c, ctr := range tinyCentres {
+		if d := math.Hypot(x0-ctr[0], x1-ctr[1]); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	probs[best] = 1
+}
+
+// softCentres gives class c the probability softmax(-2 d_c²), d_c the
+// distance to centre c.
+func softCentres(x0, x1 float64, probs []float64) {
+	sum := 0.0
+	for c, ctr := range tinyCentres {
+		dx, dy := x0-ctr[0], x1-ctr[1]
+		probs[c] = math.Exp(-2 * (dx*dx + dy*dy))
+		sum += probs[c]
+	}
+	for c := range probs {
+		probs[c] /= sum
+	}
+}
+
+func tinySweep() []SweepPoint {
+	var pts []SweepPoint
+	for i, h := range []int{1, 2, 4, 8} {
+		pts = append(pts, SweepPoint{
+			X: float64(h), Label: fmt.Sprint(h), N: 3,
+			AccMean: 0.8 + 0.03*float64(i), AccStd: 0.01 * float64(i+1),
+			CEMean: 0.5 - 0.05*float64(i), CEStd: 0.02,
+		})
+	}
+	pts[3].AccStd = math.NaN() // one seed: no error bar
+	return pts
+}
+
+// plotCase is one call of a plot function, writing to the given path.
+type plotCase struct {
+	name string
+	draw func(path string, size Size) error
+}
+
+func plotCases() []plotCase {
+	steps, train, test, names, series := tinyHistory()
+	return []plotCase{
+		{"learning_curve", func(path string, size Size) error {
+			return LearningCurve(path, steps, train, test, false, size)
+		}},
+		{"learning_curve_log", func(path string, size Size) error {
+			return LearningCurve(path, steps, train, test, true, size)
+		}},
+		{"weights", func(path string, size Size) error {
+			return Weights(path, steps, names, series, 6, size)
+		}},
+		{"boundary", func(path string, size Size) error {
+			return Boundary(path, tinyPoints(), softCentres, 40, size)
+		}},
+		{"sweep", func(path string, size Size) error {
+			return Sweep(path, "train.hidden", tinySweep(), size)
+		}},
+	}
+}
+
+func readPNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("decode %s: %v", path, err)
+	}
+	return img
+}
+
+func TestPlotSize(t *testing.T) {
+	sizes := []struct {
+		in   Size
+		w, h int
+	}{
+		{Size{}, 800, 600},
+		{Size{Width: 641, Height: 479, DPI: 72}, 641, 479},
+		{Size{Width: 300, Height: 500, DPI: 150}, 300, 500},
+		{Size{Width: 1000}, 1000, 600},
+	}
+	for _, pc := range plotCases() {
+		for _, sz := range sizes {
+			t.Run(fmt.Sprintf("%s at %+v", pc.name, sz.in), func(t *testing.T) {
+				path := filepath.Join(t.TempDir(), "p.png")
+				if err := pc.draw(path, sz.in); err != nil {
+					t.Fatalf("%s(%+v) = %v", pc.name, sz.in, err)
+				}
+				b := readPNG(t, path).Bounds()
+				if b.Dx() != sz.w || b.Dy() != sz.h {
+					t.Errorf("%s(%+v) is %dx%d pixels, want %dx%d", pc.name, sz.in, b.Dx(), b.Dy(), sz.w, sz.h)
+				}
+			})
+		}
+	}
+}
+
+// TestPlotGolden renders each plot twice at a small size: both renders must
+// be identical bytes, and equal to the golden file (go test -update rewrites
+// it; look at the new image before committing it).
+func TestPlotGolden(t *testing.T) {
+	size := Size{Width: 480, Height: 360, DPI: 72}
+	for _, pc := range plotCases() {
+		t.Run(pc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var renders [2][]byte
+			for i := range renders {
+				path := filepath.Join(dir, fmt.Sprintf("%d.png", i))
+				if err := pc.draw(path, size); err != nil {
+					t.Fatalf("%s = %v", pc.name, err)
+				}
+				b, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				renders[i] = b
+			}
+			if !bytes.Equal(renders[0], renders[1]) {
+				t.Fatalf("%s gave different bytes on two renders of the same input", pc.name)
+			}
+			checkGolden(t, "plots/"+pc.name+".png", renders[0])
+		})
+	}
+}
+
+func nrgbaAt(img image.Image, x, y int) color.NRGBA {
+	return color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
+}
+
+// toPixel returns the function that maps a point of the data plane to its
+// pixel (column, row from the top, fractional) in an image of the given size
+// drawn by f.draw: it lays the figure out the same way and uses the plot's
+// own transforms.
+func (f *boundaryFigure) toPixel(size Size) func(x0, x1 float64) (float64, float64) {
+	size, _ = size.resolve()
+	c := newCanvas(size)
+	ll := layoutLegend(figureCanvas(c), f.legend, legendShare)
+	data := f.plot.DataCanvas(ll.plotArea)
+	trX, trY := f.plot.Transforms(&data)
+	dpi := float64(size.DPI)
+	return func(x0, x1 float64) (float64, float64) {
+		return trX(x0).Dots(dpi), float64(size.Height) - trY(x1).Dots(dpi)
+	}
+}
+
+// renderBoundary draws Boundary to a file and returns the decoded image and
+// the figure's map from data coordinates to pixels.
+func renderBoundary(t *testing.T, predict func(x0, x1 float64, probs []float64), size Size) (image.Image, func(x0, x1 float64) (float64, float64)) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "boundary.png")
+	if err := Boundary(path, tinyPoints(), predict, 100, size); err != nil {
+		t.Fatalf("Boundary = %v", err)
+	}
+	fig, err := newBoundaryFigure(tinyPoints(), predict, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return readPNG(t, path), fig.toPixel(size)
+}
+
+func TestBoundaryRegionColours(t *testing.T) {
+	for _, size := range []Size{{}, {Width: 500, Height: 700, DPI: 120}} {
+		img, toPixel := renderBoundary(t, nearestCentre, size)
+		fills := ClassColors(3)
+		probes := []struct {
+			x0, x1 float64
+			class  int
+		}{
+			{0, 0, 0}, {3, 0, 1}, {1.5, 2.5, 2}, // the centres
+			{-0.7, 0, 0}, {3.7, 0, 1}, {1.5, 3.2, 2}, // beyond them, inside the margin
+			{0.9, -0.6, 0}, {2.1, -0.6, 1}, {1.5, 1.4, 2}, // 0.6 from the boundaries
+		}
+		for _, p := range probes {
+			px, py := toPixel(p.x0, p.x1)
+			got := nrgbaAt(img, int(px), int(py))
+			if got != fills[p.class] {
+				t.Errorf("size %+v: pixel (%.0f, %.0f) at (%v, %v) = %v, want class %d's colour %v",
+					size, px, py, p.x0, p.x1, got, p.class, fills[p.class])
+			}
+		}
+	}
+}
+
+func TestBoundaryMarkers(t *testing.T) {
+	img, toPixel := renderBoundary(t, nearestCentre, Size{})
+	pts := tinyPoints()
+	white := color.NRGBA{255, 255, 255, 255}
+	for i := range pts.X0 {
+		_, dark := classColor(int(pts.Labels[i]))
+		want, kind := dark, "training"
+		if !pts.Train[i] {
+			want, kind = white, "test"
+		}
+		px, py := toPixel(pts.X0[i], pts.X1[i])
+		if got := nrgbaAt(img, int(px), int(py)); got != want {
+			t.Errorf("centre of %s point %d (%v, %v) at pixel (%.0f, %.0f) = %v, want %v",
+				kind, i, pts.X0[i], pts.X1[i], px, py, got, want)
+		}
+	}
+}
+
+// closestTo returns the smallest largest-channel difference between want and
+// a pixel of img within the given rectangle.
+func closestTo(img image.Image, r image.Rectangle, want color.NRGBA) int {
+	best := 256
+	for y := r.Min.Y; y <= r.Max.Y; y++ {
+		for x := r.Min.X; x <= r.Max.X; x++ {
+			c := nrgbaAt(img, x, y)
+			d := max(absDiff(c.R, want.R), absDiff(c.G, want.G), absDiff(c.B, want.B))
+			best = min(best, d)
+		}
+	}
+	return best
+}
+
+func absDiff(a, b uint8) int {
+	if a > b {
+		return int(a - b)
+	}
+	return int(b - a)
+}
+
+func TestBoundaryContours(t *testing.T) {
+	img, toPixel := renderBoundary(t, softCentres, Size{})
+	_, dark0 := classColor(0)
+	_, dark1 := classColor(1)
+	// A 1.5-point (2-pixel) line covers at least one pixel within a pixel of
+	// its centre line fully, so its colour is within rounding of the line's;
+	// 24 allows for an overlapping contour's antialiased edge.
+	const tol = 24
+	// (1.5, 0) is halfway between centres 0 and 1, where p0 = p1 ≈ 0.5: both
+	// solid 0.5 contours pass there, class 1's drawn last.
+	px, py := toPixel(1.5, 0)
+	near := image.Rect(int(px)-2, int(py)-2, int(px)+2, int(py)+2)
+	if d := closestTo(img, near, dark1); d > tol {
+		t.Errorf("no pixel near (1.5, 0) has class 1's contour colour %v (closest differs by %d)", dark1, d)
+	}
+	// p0 = 0.9 on the segment from centre 0 to centre 1 where
+	// exp(2(6x-9)) = 9, x = (9 - ln 9 / 2) / 6. The contour is dashed (5 on,
+	// 3 off, in points) and runs vertically there, so a stretch of 12 points
+	// up and down is sure to cross a dash.
+	x := (9 - math.Log(9)/2) / 6
+	px, py = toPixel(x, 0)
+	stretch := image.Rect(int(px)-2, int(py)-16, int(px)+2, int(py)+16)
+	if d := closestTo(img, stretch, dark0); d > tol {
+		t.Errorf("no pixel near (%.3f, 0) has class 0's dashed contour colour %v (closest differs by %d)", x, dark0, d)
+	}
+	// And where no contour runs, no pixel has a contour colour: the centre
+	// of class 1, where p1 ≈ 1.
+	px, py = toPixel(3, 0.2)
+	quiet := image.Rect(int(px)-2, int(py)-2, int(px)+2, int(py)+2)
+	if d := closestTo(img, quiet, dark1); d <= tol {
+		t.Errorf("a pixel near (3, 0.2), far from every contour, has class 1's contour colour")
+	}
+}
+
+// countColour counts the pixels of img that are exactly c.
+func countColour(img image.Image, c color.NRGBA) int {
+	n := 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if nrgbaAt(img, x, y) == c {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func TestLinePlotsDrawEverySeries(t *testing.T) {
+	steps, train, test, names, series := tinyHistory()
+	// A 1.5-point line over most of an 800-pixel-wide plot covers hundreds of
+	// pixels fully; 50 leaves room for the legend's short samples alone.
+	const minPixels = 50
+	t.Run("learning curve draws train and test", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "lc.png")
+		if err := LearningCurve(path, steps, train, test, false, Size{}); err != nil {
+			t.Fatal(err)
+		}
+		img := readPNG(t, path)
+		for i, name := range []string{"train", "test"} {
+			if n := countColour(img, lineColor(i)); n < minPixels {
+				t.Errorf("LearningCurve drew %d pixels of the %s colour, want at least %d", n, name, minPixels)
+			}
+		}
+	})
+	t.Run("learning curve without a test split draws train only", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "lc.png")
+		if err := LearningCurve(path, steps, train, nil, true, Size{}); err != nil {
+			t.Fatal(err)
+		}
+		img := readPNG(t, path)
+		if n := countColour(img, lineColor(1)); n != 0 {
+			t.Errorf("LearningCurve without test values drew %d pixels of the test colour, want 0", n)
+		}
+		if n := countColour(img, lineColor(0)); n < minPixels {
+			t.Errorf("LearningCurve drew %d pixels of the train colour, want at least %d", n, minPixels)
+		}
+	})
+	t.Run("weights draws a line per weight in each panel", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "w.png")
+		if err := Weights(path, steps, names, series, 6, Size{}); err != nil {
+			t.Fatal(err)
+		}
+		img := readPNG(t, path)
+		// The output panel's nine lines take the first nine colours.
+		for i := range 9 {
+			if n := countColour(img, lineColor(i)); n < minPixels {
+				t.Errorf("Weights drew %d pixels of colour %d, want at least %d", n, i, minPixels)
+			}
+		}
+	})
+	t.Run("sweep draws its means", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "s.png")
+		if err := Sweep(path, "train.hidden", tinySweep(), Size{}); err != nil {
+			t.Fatal(err)
+		}
+		if n := countColour(readPNG(t, path), lineColor(0)); n < minPixels {
+			t.Errorf("Sweep drew %d pixels of the line colour, want at least %d", n, minPixels)
+		}
+	})
+}
+
+func TestPlotsRejectBadInput(t *testing.T) {
+	steps, train, test, names, series := tinyHistory()
+	pts := tinyPoints()
+	short := tinyPoints()
+	short.Train = short.Train[1:]
+	tests := []struct {
+		name string
+		draw func(path string) error
+	}{
+		{"learning curve with fewer values than steps", func(p string) error {
+			return LearningCurve(p, steps, train[1:], test, false, Size{})
+		}},
+		{"learning curve with a negative size", func(p string) error {
+			return LearningCurve(p, steps, train, test, false, Size{Width: -1})
+		}},
+		{"weights with a name missing", func(p string) error {
+			return Weights(p, steps, names[1:], series, 6, Size{})
+		}},
+		{"weights with more hidden weights than series", func(p string) error {
+			return Weights(p, steps, names, series, 16, Size{})
+		}},
+		{"boundary with a train flag missing", func(p string) error {
+			return Boundary(p, short, nearestCentre, 0, Size{})
+		}},
+		{"boundary without a predict function", func(p string) error {
+			return Boundary(p, pts, nil, 0, Size{})
+		}},
+		{"boundary with a huge grid", func(p string) error {
+			return Boundary(p, pts, nearestCentre, 1e6, Size{})
+		}},
+		{"boundary without points", func(p string) error {
+			return Boundary(p, Points{}, nearestCentre, 0, Size{})
+		}},
+		{"sweep without settings", func(p string) error {
+			return Sweep(p, "x", nil, Size{})
+		}},
+		{"sweep with a NaN position", func(p string) error {
+			return Sweep(p, "x", []SweepPoint{{X: math.NaN()}}, Size{})
+		}},
+		{"a plot into a directory that does not exist", func(p string) error {
+			return LearningCurve(filepath.Join(p, "missing", "lc.png"), steps, train, test, false, Size{})
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "p.png")
+			if err := tt.draw(path); err == nil {
+				t.Fatalf("got no error, want one")
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("left %d files behind, want none", len(entries))
+			}
+		})
+	}
+}
+
+func TestPlotsSkipNonFiniteValues(t *testing.T) {
+	steps, train, test, names, series := tinyHistory()
+	train[10], test[20] = math.NaN(), math.Inf(1)
+	series[3][5] = math.NaN()
+	dir := t.TempDir()
+	if err := LearningCurve(filepath.Join(dir, "lc.png"), steps, train, test, true, Size{}); err != nil {
+		t.Errorf("LearningCurve with NaN and Inf = %v, want nil", err)
+	}
+	if err := Weights(filepath.Join(dir, "w.png"), steps, names, series, 6, Size{}); err != nil {
+		t.Errorf("Weights with NaN = %v, want nil", err)
+	}
+	allNaN := []float64{math.NaN(), math.NaN()}
+	if err := LearningCurve(filepath.Join(dir, "nan.png"), []int{1, 2}, allNaN, nil, true, Size{}); err != nil {
+		t.Errorf("LearningCurve of NaN only on a log axis = %v, want nil", err)
+	}
+}
+
+func TestFiniteXYsThinsKeepingExtremes(t *testing.T) {
+	n := 100000
+	xs, ys := make([]float64, n), make([]float64, n)
+	for i := range n {
+		xs[i], ys[i] = float64(i), 1
+	}
+	ys[54321] = 100 // a spike
+	ys[7] = math.NaN()
+	got := finiteXYs(xs, ys, false, 1000)
+	if len(got) > 1000 {
+		t.Errorf("finiteXYs kept %d points, want at most 1000", len(got))
+	}
+	spike := false
+	for i, p := range got {
+		if math.IsNaN(p.Y) {
+			t.Errorf("finiteXYs kept NaN at %v", p.X)
+		}
+		if p.Y == 100 {
+			spike = true
+		}
+		if i > 0 && p.X <= got[i-1].X {
+			t.Errorf("finiteXYs points out of order at %d: %v after %v", i, p.X, got[i-1].X)
+		}
+	}
+	if !spike {
+		t.Errorf("finiteXYs dropped the spike at x = 54321")
+	}
+}
+
+func BenchmarkBoundary(b *testing.B) {
+	dir := b.TempDir()
+	for _, grid := range []int{50, 100, 200} {
+		b.Run(fmt.Sprintf("grid=%d", grid), func(b *testing.B) {
+			for b.Loop() {
+				if err := Boundary(filepath.Join(dir, "b.png"), tinyPoints(), softCentres, grid, Size{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkLearningCurve(b *testing.B) {
+	dir := b.TempDir()
+	for _, n := range []int{1000, 100000} {
+		steps, train, test := make([]int, n), make([]float64, n), make([]float64, n)
+		for i := range n {
+			steps[i], train[i], test[i] = i+1, 1/float64(i+1), 2/float64(i+1)
+		}
+		b.Run(fmt.Sprintf("steps=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				if err := LearningCurve(filepath.Join(dir, "lc.png"), steps, train, test, true, Size{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,302 @@
+// Package train is the `train` stage kind: it fits the two-layer network
+// by full-batch gradient descent, with the numerical (central difference)
+// gradient by default or back-propagation, recording the history.
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/stages/dataset"
+	"github.com/nnpipe/nnpipe/stages/model"
+	"github.com/nnpipe/nnpipe/stages/nn"
+	"github.com/nnpipe/nnpipe/stages/rng"
+)
+
+// Params are the `train` stage's parameters.
+type Params struct {
+	Hidden       int     `yaml:"hidden" doc:"hidden units M, 1 to 100,000"`
+	Gradient     string  `yaml:"gradient" doc:"numerical (central difference) or backprop (analytic)"`
+	Numerical    string  `yaml:"numerical" doc:"how the numerical gradient is computed: fast, or full (the plain definition, for teaching)"`
+	Epsilon      float64 `yaml:"epsilon" doc:"central-difference step ε, > 0"`
+	LearningRate float64 `yaml:"learning_rate" doc:"learning rate α, > 0"`
+	Steps        int     `yaml:"steps" doc:"number of gradient-descent updates, 1 to 1,000,000,000"`
+	RecordEvery  int     `yaml:"record_every" doc:"record the history every this many steps (the last step always), >= 1"`
+	Init         Init    `yaml:"init" doc:"initial weights"`
+}
+
+// Init says how the initial weights are drawn: each N(0, std²).
+type Init struct {
+	Std  float64 `yaml:"std" doc:"standard deviation of the initial weights, >= 0"`
+	Seed *uint64 `yaml:"seed" doc:"random seed; default derived from the master seed and the stage id"`
+	RNG  string  `yaml:"rng" doc:"random generator: pcg, or numpy (np.random.seed(seed); np.random.normal(0, std, P))"`
+}
+
+// Limits on sizes a run can be asked for.
+const (
+	MaxHidden = 100_000
+	MaxSteps  = 1_000_000_000
+)
+
+// NewParams returns the defaults: the book's settings with two hidden units.
+func NewParams() *Params {
+	return &Params{Hidden: 2, Gradient: "numerical", Numerical: "fast", Epsilon: 0.001,
+		LearningRate: 0.5, Steps: 1000, RecordEvery: 1, Init: Init{Std: 0.01, RNG: rng.PCG}}
+}
+
+// DefaultSeeds fills an unset init seed from the master seed and the stage id.
+func (p *Params) DefaultSeeds(master uint64, id string) {
+	if p.Init.Seed == nil {
+		s := rng.DeriveFor(p.Init.RNG, master, id, "init")
+		p.Init.Seed = &s
+	}
+}
+
+// Validate checks ranges.
+func (p *Params) Validate() []pipeline.FieldError {
+	var errs []pipeline.FieldError
+	if p.Hidden < 1 || p.Hidden > MaxHidden {
+		errs = append(errs, pipeline.Errorf("hidden", "must be between 1 and %d, got %d", MaxHidden, p.Hidden))
+	}
+	if _, err := p.method(); err != nil {
+		key := "gradient"
+		if strings.HasPrefix(err.Error(), "numerical") {
+			key = "numerical"
+		}
+		errs = append(errs, pipeline.Errorf(key, "%v", err))
+	}
+	if !(p.Epsilon > 0) || math.IsInf(p.Epsilon, 0) {
+		errs = append(errs, pipeline.Errorf("epsilon", "must be > 0, got %v", p.Epsilon))
+	}
+	if !(p.LearningRate > 0) || math.IsInf(p.LearningRate, 0) {
+		errs = append(errs, pipeline.Errorf("learning_rate", "must be > 0, got %v", p.LearningRate))
+	}
+	if p.Steps < 1 || p.Steps > MaxSteps {
+		errs = append(errs, pipeline.Errorf("steps", "must be between 1 and %d, got %d", MaxSteps, p.Steps))
+	}
+	if p.RecordEvery < 1 {
+		errs = append(errs, pipeline.Errorf("record_every", "must be >= 1, got %d", p.RecordEvery))
+	}
+	if !(p.Init.Std >= 0) || math.IsInf(p.Init.Std, 0) {
+		errs = append(errs, pipeline.Errorf("init.std", "must be >= 0, got %v", p.Init.Std))
+	}
+	if _, err := rng.New(p.Init.RNG, *p.Init.Seed); err != nil {
+		key := "init.rng"
+		if errors.Is(err, rng.ErrSeedRange) {
+			key = "init.seed"
+		}
+		errs = append(errs, pipeline.Errorf(key, "%v", err))
+	}
+	return errs
+}
+
+func (p *Params) method() (nn.Method, error) {
+	switch p.Gradient {
+	case "backprop":
+		return nn.Backprop, nil
+	case "numerical":
+		switch p.Numerical {
+		case "fast":
+			return nn.Numerical, nil
+		case "full":
+			return nn.NumericalFull, nil
+		}
+		return 0, fmt.Errorf("numerical: must be fast or full, got %q", p.Numerical)
+	}
+	return 0, fmt.Errorf("must be numerical or backprop, got %q", p.Gradient)
+}
+
+// Spec returns the stage kind.
+func Spec() pipeline.Spec {
+	return pipeline.Spec{
+		Kind: "train", Version: 1,
+		Doc:    "fits the two-layer network by gradient descent (numerical or back-propagated gradient)",
+		Inputs: []string{"dataset", "split"},
+		Outputs: []pipeline.Output{
+			{Slot: "model", File: "model.json", Publish: true},
+			{Slot: "history", File: "history.parquet", Publish: true},
+		},
+		NewParams: func() pipeline.Params { return NewParams() },
+		Run: func(ctx context.Context, p pipeline.Params, io *pipeline.IO) error {
+			return run(ctx, p.(*Params), io)
+		},
+	}
+}
+
+func run(ctx context.Context, p *Params, io *pipeline.IO) error {
+	d, trainPart, testPart, err := model.ReadSplit(io.Input("dataset"), io.Input("split"))
+	if err != nil {
+		return err
+	}
+	shape := nn.Shape{D: d.Dims(), M: p.Hidden, K: len(d.Classes)}
+	m := &model.Model{Format: model.Format, D: shape.D, M: shape.M, K: shape.K,
+		Features: d.Features, Classes: d.Classes, Gradient: p.Gradient}
+	if p.Gradient == "numerical" {
+		m.Gradient = "numerical-" + p.Numerical
+	}
+	wv, err := InitialWeights(shape, p.Init)
+	if err != nil {
+		return err
+	}
+	h, err := newHistory(io.Output("history"), shape)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if h != nil {
+			h.w.Abort()
+		}
+	}()
+	trainObj, err := nn.NewObjective(shape, trainPart.X, trainPart.Labels)
+	if err != nil {
+		return fmt.Errorf("training rows: %w", err)
+	}
+	testObj, err := nn.NewObjective(shape, testPart.X, testPart.Labels)
+	if err != nil {
+		return fmt.Errorf("test rows: %w", err)
+	}
+	if err := h.add(0, trainObj.Value(wv), testObj.Value(wv), wv); err != nil {
+		return err
+	}
+	method, _ := p.method()
+	io.Progress.Start(int64(p.Steps), "train "+io.StageID)
+	defer io.Progress.Finish()
+	every := max(1, p.Steps/500)
+	var writeErr error
+	observe := func(step int, trainE, testE float64, w []float64) {
+		if step%p.RecordEvery == 0 || step == p.Steps {
+			if err := h.add(step, trainE, testE, w); err != nil && writeErr == nil {
+				writeErr = err
+			}
+		}
+		if step%every == 0 || step == p.Steps {
+			io.Progress.Set(int64(step), fmt.Sprintf("E=%.4f", trainE))
+		}
+	}
+	opt := nn.Options{Method: method, Epsilon: p.Epsilon, LearningRate: p.LearningRate, Steps: p.Steps, Workers: io.Workers}
+	err = nn.Train(ctx, trainObj, testObj, wv, opt, observe)
+	if writeErr != nil {
+		return writeErr
+	}
+	if err != nil {
+		var div *nn.DivergenceError
+		if errors.As(err, &div) {
+			return pipeline.Diverged(err)
+		}
+		return err
+	}
+	if zeroGradient(trainObj, wv, method, p.Epsilon) {
+		io.Log.Warn("the gradient at the final weights is exactly zero: epsilon may be too small for the differences to register", "stage", io.StageID, "epsilon", p.Epsilon)
+	}
+	if err := h.close(); err != nil {
+		return err
+	}
+	h = nil
+	m.Weights, m.Steps = wv, p.Steps
+	return m.Write(io.Output("model"))
+}
+
+// zeroGradient reports whether every component of the gradient at wv is
+// zero, which for the numerical gradient means ε is too small for
+// E(w+ε)−E(w−ε) to differ in floating point.
+func zeroGradient(o *nn.Objective, wv []float64, m nn.Method, eps float64) bool {
+	g := make([]float64, len(wv))
+	o.Gradient(g, wv, m, eps)
+	for _, x := range g {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// InitialWeights draws the P initial weights, each 0 + std·N(0,1) in order,
+// which for rng numpy is np.random.seed(seed); np.random.normal(0, std, P).
+func InitialWeights(s nn.Shape, in Init) ([]float64, error) {
+	src, err := rng.New(in.RNG, *in.Seed)
+	if err != nil {
+		return nil, err
+	}
+	wv := make([]float64, s.NumParams())
+	for i := range wv {
+		wv[i] = 0 + in.Std*src.NormFloat64()
+	}
+	return wv, nil
+}
+
+// history streams the training history into history.parquet: step,
+// train_ce, test_ce and one column per parameter (w_j_i, v_k_j).
+type history struct {
+	w     *dataset.TableWriter
+	shape nn.Shape
+	buf   [][]float64 // per parameter, the pending values
+	steps []int64
+	tr    []float64
+	te    []float64
+}
+
+const historyBatch = 1024
+
+// ColumnName returns the history column of parameter p: "w_j_i" or "v_k_j".
+func ColumnName(s nn.Shape, p int) string {
+	name := s.ParamName(p) // "w[j][i]"
+	r := strings.NewReplacer("[", "_", "]", "")
+	return r.Replace(name)
+}
+
+func newHistory(path string, s nn.Shape) (*history, error) {
+	fields := []dataset.Field{{Name: "step", Type: dataset.Int64}, {Name: "train_ce", Type: dataset.Float64}, {Name: "test_ce", Type: dataset.Float64}}
+	for p := range s.NumParams() {
+		fields = append(fields, dataset.Field{Name: ColumnName(s, p), Type: dataset.Float64})
+	}
+	w, err := dataset.CreateTable(path, fields, map[string]string{"nnpipe.layout": "wv = [w (M×(D+1)) row-major, v (K×(M+1)) row-major]; step 0 is the initial weights"})
+	if err != nil {
+		return nil, fmt.Errorf("write history: %w", err)
+	}
+	return &history{w: w, shape: s, buf: make([][]float64, s.NumParams())}, nil
+}
+
+func (h *history) add(step int, trainE, testE float64, wv []float64) error {
+	h.steps = append(h.steps, int64(step))
+	h.tr = append(h.tr, trainE)
+	h.te = append(h.te, testE)
+	for p, x := range wv {
+		h.buf[p] = append(h.buf[p], x)
+	}
+	if len(h.steps) >= historyBatch {
+		return h.flush()
+	}
+	return nil
+}
+
+func (h *history) flush() error {
+	if len(h.steps) == 0 {
+		return nil
+	}
+	cols := []any{h.steps, h.tr, h.te}
+	for _, b := range h.buf {
+		cols = append(cols, b)
+	}
+	if err := h.w.Append(cols...); err != nil {
+		return fmt.Errorf("write history: %w", err)
+	}
+	h.steps, h.tr, h.te = h.steps[:0], h.tr[:0], h.te[:0]
+	for p := range h.buf {
+		h.buf[p] = h.buf[p][:0]
+	}
+	return nil
+}
+
+func (h *history) close() error {
+	if err := h.flush(); err != nil {
+		return err
+	}
+	if err := h.w.Close(); err != nil {
+		return fmt.Errorf("write history: %w", err)
+	}
+	return nil
+}
