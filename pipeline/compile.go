@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -15,7 +16,8 @@ import (
 // Plan is a config compiled against a registry: every stage's parameters
 // decoded, defaulted and validated, and every input slot bound.
 type Plan struct {
-	File   *config.File
+	File    *config.File
+	BaseDir string // the config file's folder
 	Name   string
 	Seed   uint64
 	Stages []*Step
@@ -42,7 +44,7 @@ type Binding struct {
 // Compile decodes and validates every stage of f against reg and binds the
 // inputs. It reports every problem at once, as config.Errors.
 func Compile(f *config.File, reg *Registry) (*Plan, error) {
-	p := &Plan{File: f, Name: f.Name, Seed: f.Seed}
+	p := &Plan{File: f, Name: f.Name, Seed: f.Seed, BaseDir: filepath.Dir(f.Path)}
 	var errs config.Errors
 	provided := map[string]string{} // slot -> nearest earlier stage id providing it
 	outputsOf := map[string]*Spec{}

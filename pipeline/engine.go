@@ -115,6 +115,13 @@ func (e *Engine) Key(p *Plan, step *Step, done map[string]*StageResult) (key, pr
 	if err != nil {
 		return "", "", nil, err
 	}
+	if step.Spec.Fingerprint != nil {
+		fp, err := step.Spec.Fingerprint(step.Params, p.BaseDir)
+		if err != nil {
+			return "", "", nil, Invalid(err)
+		}
+		preimage += "fingerprint " + fp + "\n"
+	}
 	return cache.Key(preimage), preimage, inputs, nil
 }
 
@@ -198,6 +205,7 @@ func (e *Engine) runStep(ctx context.Context, p *Plan, step *Step, done map[stri
 	io := NewIO(step.ID, map[string]string{}, map[string]string{})
 	io.Version, io.Workers, io.Log = e.Version, max(1, e.Workers), e.log()
 	io.ConfigHash = p.configHashFor(step.Spec)
+	io.BaseDir = p.BaseDir
 	if e.Progress != nil {
 		if pr := e.Progress(step); pr != nil {
 			io.Progress = pr

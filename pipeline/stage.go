@@ -29,6 +29,13 @@ type Spec struct {
 	// RunScoped marks a kind whose outputs record the run's config hash
 	// (predictions carry it in their metadata): the hash then joins the key.
 	RunScoped bool
+
+	// Fingerprint, when set, returns what else the outputs depend on beyond
+	// the parameters and inputs — for `load`, the digest of the file it
+	// reads — as printable text that joins the key's preimage. base is the
+	// config file's folder, against which relative paths resolve. An error
+	// is the user's (a missing file): the CLI exits 2.
+	Fingerprint func(p Params, base string) (string, error)
 }
 
 // Output is an output slot and the file (or, ending in "/", the folder)
@@ -110,6 +117,7 @@ func (NoProgress) Finish() {}
 // and the run's facts it is allowed to depend on.
 type IO struct {
 	StageID    string
+	BaseDir    string // the config file's folder: relative paths in parameters resolve against it
 	ConfigHash string // set only for RunScoped kinds
 	Version    string // nnpipe's version
 	Workers    int    // goroutines the stage may use

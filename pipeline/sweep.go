@@ -177,18 +177,18 @@ func ParseShard(s string, getenv func(string) string) (i, n int, err error) {
 			if c == "" {
 				return 0, 0, errors.New("--shard auto: SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not; give --shard auto/N")
 			}
-			min := getenv("SLURM_ARRAY_TASK_MIN")
-			i, n, err := parseShardNumbers(idx, c)
-			if err == nil && min != "" {
-				var lo int
-				if _, scanErr := fmt.Sscan(min, &lo); scanErr == nil {
-					i -= lo
-					if i < 0 || i >= n {
-						return 0, 0, fmt.Errorf("--shard auto: SLURM_ARRAY_TASK_ID %s minus SLURM_ARRAY_TASK_MIN %d is outside 0..%d", idx, lo, n-1)
-					}
+			// Arrays may start at any index (--array=1-8): count from the first.
+			if lo := getenv("SLURM_ARRAY_TASK_MIN"); lo != "" {
+				var id, first int
+				if _, err := fmt.Sscan(idx, &id); err != nil {
+					return 0, 0, fmt.Errorf("--shard auto: SLURM_ARRAY_TASK_ID %q is not a number", idx)
 				}
+				if _, err := fmt.Sscan(lo, &first); err != nil {
+					return 0, 0, fmt.Errorf("--shard auto: SLURM_ARRAY_TASK_MIN %q is not a number", lo)
+				}
+				idx = fmt.Sprint(id - first)
 			}
-			return i, n, err
+			return parseShardNumbers(idx, c)
 		}
 		return 0, 0, errors.New("--shard auto: neither JOB_COMPLETION_INDEX (Kubernetes Indexed Job) nor SLURM_ARRAY_TASK_ID (Slurm job array) is set")
 	}

@@ -6,6 +6,8 @@ import (
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/stages/evaluate"
 	"github.com/nnpipe/nnpipe/stages/generate"
+	"github.com/nnpipe/nnpipe/stages/gradcheck"
+	"github.com/nnpipe/nnpipe/stages/plot"
 	"github.com/nnpipe/nnpipe/stages/predictions"
 	"github.com/nnpipe/nnpipe/stages/split"
 	"github.com/nnpipe/nnpipe/stages/train"
@@ -17,8 +19,10 @@ func Builtin() *pipeline.Registry {
 		generate.Spec(),    // → dataset: synthetic data (the book's Gaussian mixture, moons, spirals, …)
 		split.Spec(),       // dataset → split: training and test rows
 		train.Spec(),       // dataset, split → model, history: gradient descent
+		gradcheck.Spec(),   // dataset, split, model → report: numerical vs back-propagated gradient
 		evaluate.Spec(),    // dataset, split, model → metrics
 		predictions.Spec(), // dataset, split, model → predictions.parquet
+		plot.Spec(),        // history, model, dataset, split → plots/*.png
 	)
 	if err != nil {
 		panic(err) // the list above is fixed; a test builds it

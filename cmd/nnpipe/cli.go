@@ -92,7 +92,7 @@ func newRoot(e *env) *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &usageError{fmt.Errorf("%s: %w", c.CommandPath(), err)}
 	})
-	root.AddCommand(newRunCmd(e), newSweepCmd(e), newValidateCmd(e), newCompareCmd(e))
+	root.AddCommand(newRunCmd(e), newSweepCmd(e), newValidateCmd(e), newStagesCmd(e), newCompareCmd(e), newPlanCmd(e))
 	return root
 }
 

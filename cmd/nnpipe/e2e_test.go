@@ -18,8 +18,8 @@ func TestSecondRunIsAllCacheHitsWithIdenticalOutputs(t *testing.T) {
 	results := t.TempDir()
 	first := runJSONOf(t, bookConfig, "--results", results)
 	second := runJSONOf(t, bookConfig, "--results", results)
-	if len(first.Stages) != 5 {
-		t.Fatalf("run reported %d stages, want 5", len(first.Stages))
+	if len(first.Stages) != 6 {
+		t.Fatalf("run reported %d stages, want 6", len(first.Stages))
 	}
 	for i := range first.Stages {
 		if first.Stages[i].Cached {
@@ -56,7 +56,7 @@ func TestChangingStepsReusesUpstreamStages(t *testing.T) {
 	results := t.TempDir()
 	runJSONOf(t, bookConfig, "--results", results)
 	r := runJSONOf(t, bookConfig, "--results", results, "--set", "train.steps=500")
-	want := map[string]bool{"data": true, "split": true, "train": false, "eval": false, "predictions": false}
+	want := map[string]bool{"data": true, "split": true, "train": false, "eval": false, "predictions": false, "plots": false}
 	for _, s := range r.Stages {
 		if s.Cached != want[s.ID] {
 			t.Errorf("with train.steps=500: stage %q cached = %v, want %v", s.ID, s.Cached, want[s.ID])

@@ -168,7 +168,11 @@ func (o *Override) applyStage(f *File) error {
 // Set applies a single value at a key path, as --set would; sweeps use it
 // to build each trial. The returned copy shares nothing with f.
 func (f *File) Set(key string, value *yaml.Node) (*File, error) {
-	o := &Override{Origin: "sweep " + key, Key: key, Value: value}
+	origin := "--set sweep." + key
+	if value.Line > 0 {
+		origin = fmt.Sprintf("%s:%d", f.Path, value.Line)
+	}
+	o := &Override{Origin: origin, Key: key, Value: value}
 	head, rest, _ := strings.Cut(key, ".")
 	if rest == "" {
 		o.param = head

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -144,6 +145,57 @@ func BenchmarkReadTable(b *testing.B) {
 			}
 			for b.Loop() {
 				if _, err := ReadTable(path); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportRows(b, n, path)
+		})
+	}
+}
+
+// writeBenchCSV writes d as CSV with the label names in the last column, each value in its
+// shortest exact form (about 19 characters).
+func writeBenchCSV(b *testing.B, path string, d *Dataset) {
+	b.Helper()
+	buf := []byte(strings.Join(d.Features, ",") + ",label\n")
+	for i := range d.Rows() {
+		for j := range d.Dims() {
+			buf = strconv.AppendFloat(buf, d.X[i*d.Dims()+j], 'g', -1, 64)
+			buf = append(buf, ',')
+		}
+		buf = append(buf, d.Classes[d.Labels[i]]...)
+		buf = append(buf, '\n')
+	}
+	if err := os.WriteFile(path, buf, 0o644); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func BenchmarkLoadCSV(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			path := filepath.Join(b.TempDir(), "d.csv")
+			writeBenchCSV(b, path, benchDataset(n))
+			for b.Loop() {
+				if _, err := Load(path, LoadOptions{Label: "label"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportRows(b, n, path)
+		})
+	}
+}
+
+func BenchmarkLoadParquet(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			path := filepath.Join(b.TempDir(), "d.parquet")
+			if err := WriteFile(path, benchDataset(n), nil); err != nil {
+				b.Fatal(err)
+			}
+			opt := LoadOptions{Label: "label_name", Features: benchDataset(1).Features}
+			for b.Loop() {
+				if _, err := Load(path, opt); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -600,3 +600,36 @@ func TestReadFileRejectsOtherTables(t *testing.T) {
 		})
 	}
 }
+
+// TestTableWriterBuffersOneRowGroup appends many small batches and checks that the writer
+// never holds more than one row group, however many rows go through it.
+func TestTableWriterBuffersOneRowGroup(t *testing.T) {
+	const groupRows = 1000
+	path := filepath.Join(t.TempDir(), "t.parquet")
+	w, err := createTable(path, allFields, nil, groupRows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Abort()
+	batch := allColumns(333)
+	for range 100 { // 33,300 rows
+		if err := w.Append(batch...); err != nil {
+			t.Fatal(err)
+		}
+		for i, b := range w.buf {
+			if c := reflect.ValueOf(b).Cap(); c > groupRows {
+				t.Fatalf("buffer of column %d holds %d rows, want at most %d", i, c, groupRows)
+			}
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	tab, err := ReadTable(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tab.Rows != 33300 {
+		t.Errorf("ReadTable rows = %d, want 33300", tab.Rows)
+	}
+}

@@ -35,18 +35,17 @@ func readCSV(name string, r io.Reader, size int64, opt LoadOptions) (*Dataset, e
 	// read returns the next record, or nil at the end of the file.
 	read := func() ([]string, error) {
 		rec, err := cr.Read()
+		if err == nil {
+			lastLine, _ = cr.FieldPos(len(rec) - 1)
+			return rec, nil
+		}
 		if errors.Is(err, io.EOF) {
 			return nil, nil
 		}
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
+		if pe := (*csv.ParseError)(nil); errors.As(err, &pe) {
 			return nil, at(max(pe.Line, 1), "", "%v (character %d)", pe.Err, pe.Column)
 		}
-		if err != nil {
-			return nil, at(lastLine, "", "%v", err)
-		}
-		lastLine, _ = cr.FieldPos(len(rec) - 1)
-		return rec, nil
+		return nil, at(lastLine, "", "%v", err)
 	}
 
 	rec, err := read()

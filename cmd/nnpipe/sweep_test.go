@@ -1,0 +1,224 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/nnpipe/nnpipe/stages/dataset"
+)
+
+const smallSweep = "testdata/sweep/small.yaml"
+
+func sweepJSONOf(t *testing.T, args ...string) (sweepJSON, int, string) {
+	t.Helper()
+	out, stderr, code := nnpipe(t, append([]string{"sweep", "--json", "--quiet"}, args...)...)
+	var s sweepJSON
+	if code == 0 || code == 1 {
+		if err := json.Unmarshal([]byte(out), &s); err != nil {
+			t.Fatalf("sweep --json printed invalid JSON (exit %d): %v\n%s\n%s", code, err, out, stderr)
+		}
+	}
+	return s, code, stderr
+}
+
+// summaryWithoutTimes reads summary.parquet and drops the wall-clock columns.
+func summaryWithoutTimes(t *testing.T, dir string) map[string]any {
+	t.Helper()
+	tbl, err := dataset.ReadTable(filepath.Join(dir, "summary.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]any{}
+	for i, f := range tbl.Fields {
+		if f.Name == "seconds" || f.Name == "train_seconds" {
+			continue
+		}
+		out[f.Name] = tbl.Columns[i]
+	}
+	return out
+}
+
+func TestSweepGivesIdenticalResultsWithOneOrTwoJobs(t *testing.T) {
+	one, code, stderr := sweepJSONOf(t, smallSweep, "--results", t.TempDir(), "--jobs", "1")
+	if code != 0 {
+		t.Fatalf("sweep --jobs 1: exit %d\n%s", code, stderr)
+	}
+	two, code, stderr := sweepJSONOf(t, smallSweep, "--results", t.TempDir(), "--jobs", "2")
+	if code != 0 {
+		t.Fatalf("sweep --jobs 2: exit %d\n%s", code, stderr)
+	}
+	if len(one.Trials) != 6 || len(two.Trials) != 6 {
+		t.Fatalf("trials: %d and %d, want 6 each", len(one.Trials), len(two.Trials))
+	}
+	if one.SweepID != two.SweepID {
+		t.Errorf("sweep ids %s and %s differ", one.SweepID, two.SweepID)
+	}
+	for i := range one.Trials {
+		a, b := one.Trials[i], two.Trials[i]
+		if a.TrialID != b.TrialID {
+			t.Fatalf("trial %d: ids %s and %s differ", i, a.TrialID, b.TrialID)
+		}
+		for _, name := range publishedOutputs {
+			if !bytes.Equal(readFile(t, filepath.Join(a.RunDir, name)), readFile(t, filepath.Join(b.RunDir, name))) {
+				t.Errorf("trial %s: %s differs between --jobs 1 and --jobs 2", a.TrialID, name)
+			}
+		}
+	}
+	if a, b := summaryWithoutTimes(t, one.SweepDir), summaryWithoutTimes(t, two.SweepDir); !reflect.DeepEqual(a, b) {
+		t.Errorf("summary.parquet parameters and metrics differ between --jobs 1 and --jobs 2")
+	}
+}
+
+func TestSweepRerunIsAllCacheHitsAndKeepsTrialIDs(t *testing.T) {
+	results := t.TempDir()
+	first, code, _ := sweepJSONOf(t, smallSweep, "--results", results)
+	if code != 0 {
+		t.Fatalf("first sweep: exit %d", code)
+	}
+	again, code, _ := sweepJSONOf(t, smallSweep, "--results", results)
+	if code != 0 {
+		t.Fatalf("second sweep: exit %d", code)
+	}
+	if again.SweepDir != first.SweepDir {
+		t.Errorf("rerun landed in %s, want the same sweep directory %s", again.SweepDir, first.SweepDir)
+	}
+	for _, tr := range again.Trials {
+		for _, s := range tr.Stages {
+			if !s.Cached {
+				t.Errorf("rerun: trial %s stage %s cached = false, want true", tr.TrialID, s.ID)
+			}
+		}
+	}
+	// A trial's id is its effective config's hash: the same trial run alone
+	// has the same id.
+	r := runJSONOf(t, smallSweep, "--results", results, "--set", "train.hidden=2", "--set", "train.init.seed=1")
+	found := false
+	for _, tr := range first.Trials {
+		if tr.Values["train.hidden"] == "2" && tr.Values["train.init.seed"] == "1" {
+			found = strings.HasSuffix(r.RunID, "-"+tr.TrialID[:8])
+		}
+	}
+	if !found {
+		t.Errorf("run of the same settings has id %s, which does not end in the trial's id prefix", r.RunID)
+	}
+}
+
+func TestSweepRefusesAHugeGridBeforeExpandingIt(t *testing.T) {
+	values := make([]string, 1000)
+	for i := range values {
+		values[i] = strings.Repeat("1", 1) // any value: the size is what counts
+	}
+	list := strings.Join(values, ",")
+	results := t.TempDir()
+	_, stderr, code := nnpipe(t, "sweep", smallSweep, "--results", results,
+		"--set", "sweep.train.steps="+list, "--set", "sweep.train.learning_rate="+list, "--set", "sweep.seed="+list)
+	if code != exitInvalid {
+		t.Fatalf("exit %d, want %d", code, exitInvalid)
+	}
+	if !strings.Contains(stderr, "6000000000 trials, more than --max-trials 100000") {
+		t.Errorf("stderr = %q, want the grid's size and the limit", stderr)
+	}
+	if left := listTree(t, results); len(left) > 0 {
+		t.Errorf("results hold %v after a refused sweep", left)
+	}
+}
+
+func TestSweepWithAnInvalidTrialRunsNothing(t *testing.T) {
+	results := t.TempDir()
+	_, stderr, code := nnpipe(t, "sweep", "testdata/sweep/invalid.yaml", "--results", results)
+	if code != exitInvalid {
+		t.Fatalf("exit %d, want %d\n%s", code, exitInvalid, stderr)
+	}
+	golden(t, "testdata/sweep/invalid.golden", stderr)
+	if left := listTree(t, results); len(left) > 0 {
+		t.Errorf("results hold %v after a refused sweep, want nothing", left)
+	}
+}
+
+func TestSweepRecordsADivergedTrialAndFinishesTheOthers(t *testing.T) {
+	s, code, stderr := sweepJSONOf(t, "testdata/sweep/diverging.yaml", "--results", t.TempDir())
+	if code != exitFailure {
+		t.Fatalf("exit %d, want %d\n%s", code, exitFailure, stderr)
+	}
+	statuses := map[string]string{}
+	for _, tr := range s.Trials {
+		statuses[tr.Values["train.learning_rate"]] = tr.Status
+		if tr.Status == statusDiverged && !strings.Contains(tr.Error, "step") {
+			t.Errorf("diverged trial's error %q does not name the step", tr.Error)
+		}
+	}
+	if statuses["0.5"] != statusOK || statuses["1e300"] != statusDiverged {
+		t.Errorf("statuses = %v, want 0.5 ok and 1e300 diverged", statuses)
+	}
+	tbl, err := dataset.ReadTable(filepath.Join(s.SweepDir, "summary.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, _ := tbl.Column("status")
+	acc, _ := tbl.Column("test_accuracy")
+	for i, st := range status.([]string) {
+		if st != statusOK && !math.IsNaN(acc.([]float64)[i]) {
+			t.Errorf("summary row %d: status %s with test accuracy %v, want NaN", i, st, acc.([]float64)[i])
+		}
+	}
+}
+
+func TestShardsStartedAtOnceThenCollectEqualOneProcess(t *testing.T) {
+	shared := t.TempDir()
+	cacheDir := filepath.Join(shared, "cache")
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	outs := make([][]byte, 3)
+	for i := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := command(t, "sweep", smallSweep, "--shard", []string{"0/3", "1/3", "2/3"}[i], "--cache", cacheDir, "--results", shared, "--jobs", "1", "--quiet")
+			outs[i], errs[i] = c.CombinedOutput()
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("shard %d/3: %v\n%s", i, err, outs[i])
+		}
+	}
+	collected, code, stderr := sweepJSONOf(t, smallSweep, "--collect", "--cache", cacheDir, "--results", shared)
+	if code != 0 {
+		t.Fatalf("collect: exit %d\n%s", code, stderr)
+	}
+	if collected.Pending != 0 || len(collected.Trials) != 6 {
+		t.Fatalf("collect found %d trials and %d pending, want 6 and 0", len(collected.Trials), collected.Pending)
+	}
+	single, code, _ := sweepJSONOf(t, smallSweep, "--results", t.TempDir())
+	if code != 0 {
+		t.Fatalf("one-process sweep: exit %d", code)
+	}
+	if a, b := summaryWithoutTimes(t, collected.SweepDir), summaryWithoutTimes(t, single.SweepDir); !reflect.DeepEqual(a, b) {
+		t.Errorf("the collected summary differs from a one-process sweep's")
+	}
+}
+
+func TestCollectBeforeAnyTrialRanReportsThemPending(t *testing.T) {
+	s, code, stderr := sweepJSONOf(t, smallSweep, "--collect", "--results", t.TempDir())
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if s.Pending != 6 || len(s.Trials) != 0 {
+		t.Errorf("pending %d, trials %d; want 6 pending and none collected", s.Pending, len(s.Trials))
+	}
+}
+
+func TestShardFlagIsParsedOrRefused(t *testing.T) {
+	for _, arg := range []string{"3/3", "x/2", "1", "-1/2"} {
+		if _, stderr, code := nnpipe(t, "sweep", smallSweep, "--shard", arg, "--results", t.TempDir()); code != exitInvalid {
+			t.Errorf("--shard %s: exit %d, want %d (%s)", arg, code, exitInvalid, stderr)
+		}
+	}
+}

@@ -1,0 +1,104 @@
+// Package gradcheck is the `gradcheck` stage kind: it compares the
+// numerical gradient with the back-propagated one at the trained weights,
+// on the training rows, and reports the largest differences.
+package gradcheck
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+
+	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/stages/model"
+	"github.com/nnpipe/nnpipe/stages/nn"
+)
+
+// Params are the `gradcheck` stage's parameters.
+type Params struct {
+	Epsilon   float64 `yaml:"epsilon" doc:"central-difference step of the numerical gradient, > 0 (smaller than training's shows back-propagation's own agreement)"`
+	Tolerance float64 `yaml:"tolerance" doc:"largest relative difference that counts as ok, > 0"`
+}
+
+// NewParams returns the defaults.
+func NewParams() *Params { return &Params{Epsilon: 1e-6, Tolerance: 1e-6} }
+
+// Validate checks ranges.
+func (p *Params) Validate() []pipeline.FieldError {
+	var errs []pipeline.FieldError
+	if !(p.Epsilon > 0) || math.IsInf(p.Epsilon, 0) {
+		errs = append(errs, pipeline.Errorf("epsilon", "must be > 0, got %v", p.Epsilon))
+	}
+	if !(p.Tolerance > 0) || math.IsInf(p.Tolerance, 0) {
+		errs = append(errs, pipeline.Errorf("tolerance", "must be > 0, got %v", p.Tolerance))
+	}
+	return errs
+}
+
+// Report is gradcheck.json.
+type Report struct {
+	Status       string  `json:"status"` // "ok", or "mismatch"
+	Message      string  `json:"message"`
+	Epsilon      float64 `json:"epsilon"`
+	Tolerance    float64 `json:"tolerance"`
+	MaxAbs       float64 `json:"max_abs"`
+	WorstAbs     string  `json:"worst_abs"` // the parameter, as w[j][i] or v[k][j]
+	MaxRel       float64 `json:"max_rel"`
+	WorstRel     string  `json:"worst_rel"`
+	Params       int     `json:"params"`
+	TrainingRows int     `json:"training_rows"`
+}
+
+// Spec returns the stage kind.
+func Spec() pipeline.Spec {
+	return pipeline.Spec{
+		Kind: "gradcheck", Version: 1,
+		Doc:       "compares the numerical and back-propagated gradients at the trained weights",
+		Inputs:    []string{"dataset", "split", "model"},
+		Outputs:   []pipeline.Output{{Slot: "report", File: "gradcheck.json", Publish: true}},
+		NewParams: func() pipeline.Params { return NewParams() },
+		Run: func(ctx context.Context, p pipeline.Params, io *pipeline.IO) error {
+			r, err := check(p.(*Params), io)
+			if err != nil {
+				return err
+			}
+			io.Log.Info("gradient check: "+r.Message, "stage", io.StageID)
+			b, err := json.MarshalIndent(r, "", "  ")
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(io.Output("report"), append(b, '\n'), 0o644)
+		},
+	}
+}
+
+func check(p *Params, io *pipeline.IO) (*Report, error) {
+	d, train, _, err := model.ReadSplit(io.Input("dataset"), io.Input("split"))
+	if err != nil {
+		return nil, err
+	}
+	m, err := model.Read(io.Input("model"))
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Check(d); err != nil {
+		return nil, err
+	}
+	o, err := nn.NewObjective(m.Shape(), train.X, train.Labels)
+	if err != nil {
+		return nil, err
+	}
+	g := nn.GradCheck(o, m.Weights, p.Epsilon)
+	s := m.Shape()
+	r := &Report{Epsilon: p.Epsilon, Tolerance: p.Tolerance, MaxAbs: g.MaxAbs, WorstAbs: s.ParamName(g.WorstAbs),
+		MaxRel: g.MaxRel, WorstRel: s.ParamName(g.WorstRel), Params: s.NumParams(), TrainingRows: train.N()}
+	if g.MaxRel <= p.Tolerance {
+		r.Status = "ok"
+		r.Message = fmt.Sprintf("ok: numerical and back-propagated gradients agree within %.1e relative (largest %.2e at %s)", p.Tolerance, g.MaxRel, r.WorstRel)
+	} else {
+		r.Status = "mismatch"
+		r.Message = fmt.Sprintf("mismatch: %s differs by %.2e relative (%.2e absolute), more than %.1e", r.WorstRel, g.MaxRel, g.MaxAbs, p.Tolerance)
+	}
+	return r, nil
+}

@@ -1,0 +1,191 @@
+// Package plot is the `plot` stage kind: the book's figures as PNG — the
+// learning curve, every weight by step, and for 2-D inputs the decision
+// boundary with probability contours.
+package plot
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/stages/dataset"
+	"github.com/nnpipe/nnpipe/stages/model"
+	"github.com/nnpipe/nnpipe/stages/nn"
+	"github.com/nnpipe/nnpipe/stages/report"
+)
+
+// The plots the stage can draw.
+const (
+	LearningCurve = "learning_curve"
+	Weights       = "weights"
+	Boundary      = "boundary"
+)
+
+var kinds = []string{LearningCurve, Weights, Boundary}
+
+// Params are the `plot` stage's parameters.
+type Params struct {
+	Plots  []string `yaml:"plots" doc:"which plots: learning_curve, weights, boundary (2-D inputs only)"`
+	Width  int      `yaml:"width" doc:"image width in pixels, 100 to 4000"`
+	Height int      `yaml:"height" doc:"image height in pixels, 100 to 4000"`
+	DPI    int      `yaml:"dpi" doc:"resolution in dots per inch (text size), 50 to 600"`
+	Grid   int      `yaml:"grid" doc:"boundary plot: cells per axis, 10 to 1000"`
+	LogY   bool     `yaml:"log_y" doc:"learning curve: logarithmic error axis, for long runs"`
+}
+
+// NewParams returns the defaults: every plot, 800×600 at 96 dpi.
+func NewParams() *Params {
+	return &Params{Plots: append([]string(nil), kinds...), Width: report.DefaultWidth, Height: report.DefaultHeight,
+		DPI: report.DefaultDPI, Grid: report.DefaultGrid}
+}
+
+// Validate checks ranges and plot names.
+func (p *Params) Validate() []pipeline.FieldError {
+	var errs []pipeline.FieldError
+	seen := map[string]bool{}
+	for i, k := range p.Plots {
+		ok := false
+		for _, valid := range kinds {
+			ok = ok || k == valid
+		}
+		if !ok {
+			errs = append(errs, pipeline.Errorf(fmt.Sprintf("plots[%d]", i), "must be one of %s, got %q", strings.Join(kinds, ", "), k))
+		}
+		if seen[k] {
+			errs = append(errs, pipeline.Errorf(fmt.Sprintf("plots[%d]", i), "%q is listed twice", k))
+		}
+		seen[k] = true
+	}
+	check := func(key string, v, lo, hi int) {
+		if v < lo || v > hi {
+			errs = append(errs, pipeline.Errorf(key, "must be between %d and %d, got %d", lo, hi, v))
+		}
+	}
+	check("width", p.Width, 100, 4000)
+	check("height", p.Height, 100, 4000)
+	check("dpi", p.DPI, 50, 600)
+	check("grid", p.Grid, 10, 1000)
+	return errs
+}
+
+// Spec returns the stage kind.
+func Spec() pipeline.Spec {
+	return pipeline.Spec{
+		Kind: "plot", Version: 1,
+		Doc:       "draws learning_curve.png, weights.png and (2-D inputs) boundary.png, the book's figures",
+		Inputs:    []string{"history", "model", "dataset", "split"},
+		Outputs:   []pipeline.Output{{Slot: "plots", File: "plots/", Publish: true}},
+		NewParams: func() pipeline.Params { return NewParams() },
+		Run: func(ctx context.Context, p pipeline.Params, io *pipeline.IO) error {
+			return run(p.(*Params), io)
+		},
+	}
+}
+
+func run(p *Params, io *pipeline.IO) error {
+	size := report.Size{Width: p.Width, Height: p.Height, DPI: p.DPI}
+	out := io.Output("plots")
+	m, err := model.Read(io.Input("model"))
+	if err != nil {
+		return err
+	}
+	for _, kind := range p.Plots {
+		path := filepath.Join(out, kind+".png")
+		var err error
+		switch kind {
+		case LearningCurve, Weights:
+			err = drawHistory(kind, path, io.Input("history"), m, p.LogY, size)
+		case Boundary:
+			err = drawBoundary(path, io, m, p.Grid, size)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", kind, err)
+		}
+	}
+	return nil
+}
+
+func drawHistory(kind, path, historyPath string, m *model.Model, logY bool, size report.Size) error {
+	h, err := dataset.ReadTable(historyPath)
+	if err != nil {
+		return fmt.Errorf("read history: %w", err)
+	}
+	col := func(name string) ([]float64, error) {
+		c, ok := h.Column(name)
+		if !ok {
+			return nil, fmt.Errorf("history has no column %q", name)
+		}
+		f, ok := c.([]float64)
+		if !ok {
+			return nil, fmt.Errorf("history column %q is not float64", name)
+		}
+		return f, nil
+	}
+	sc, ok := h.Column("step")
+	steps64, isInt := sc.([]int64)
+	if !ok || !isInt {
+		return fmt.Errorf("history has no int64 step column")
+	}
+	steps := make([]int, len(steps64))
+	for i, s := range steps64 {
+		steps[i] = int(s)
+	}
+	if kind == LearningCurve {
+		train, err := col("train_ce")
+		if err != nil {
+			return err
+		}
+		test, err := col("test_ce")
+		if err != nil {
+			return err
+		}
+		return report.LearningCurve(path, steps, train, test, logY, size)
+	}
+	shape := m.Shape()
+	names := make([]string, shape.NumParams())
+	series := make([][]float64, shape.NumParams())
+	for p := range names {
+		names[p] = shape.ParamName(p)
+		if series[p], err = col(strings.NewReplacer("[", "_", "]", "").Replace(names[p])); err != nil {
+			return err
+		}
+	}
+	return report.Weights(path, steps, names, series, shape.M*(shape.D+1), size)
+}
+
+func drawBoundary(path string, io *pipeline.IO, m *model.Model, grid int, size report.Size) error {
+	if m.D != 2 {
+		io.Log.Info("skipping boundary.png: it needs 2-D inputs", "stage", io.StageID, "inputs", m.D)
+		return nil
+	}
+	d, train, test, err := model.ReadSplit(io.Input("dataset"), io.Input("split"))
+	if err != nil {
+		return err
+	}
+	pts := report.Points{Classes: d.Classes, XName: d.Features[0], YName: d.Features[1]}
+	for _, part := range []struct {
+		p     model.Part
+		train bool
+	}{{train, true}, {test, false}} {
+		for i := range part.p.N() {
+			pts.X0 = append(pts.X0, part.p.X[2*i])
+			pts.X1 = append(pts.X1, part.p.X[2*i+1])
+			pts.Labels = append(pts.Labels, part.p.Labels[i])
+			pts.Train = append(pts.Train, part.train)
+		}
+	}
+	shape := m.Shape()
+	x := make([]float64, 2)
+	label := []int32{0}
+	predict := func(x0, x1 float64, probs []float64) {
+		x[0], x[1] = x0, x1
+		o, err := nn.NewObjective(shape, x, label)
+		if err != nil {
+			panic(err) // the shape was validated when the model was read
+		}
+		o.Probabilities(probs, m.Weights)
+	}
+	return report.Boundary(path, pts, predict, grid, size)
+}
