@@ -38,6 +38,16 @@ func usagef(format string, args ...any) error {
 	return &usageError{fmt.Errorf(format, args...)}
 }
 
+// interruptedError reports what had finished when an interrupt stopped
+// the work.
+type interruptedError struct {
+	finished string
+	err      error
+}
+
+func (e *interruptedError) Error() string { return "interrupted: " + e.finished }
+func (e *interruptedError) Unwrap() error { return e.err }
+
 // env is what every command gets: where to write, and the registry.
 type env struct {
 	stdout, stderr io.Writer
@@ -70,7 +80,12 @@ func exitStatus(stderr io.Writer, err error, ctx context.Context) int {
 	var usage *usageError
 	switch {
 	case ctx.Err() != nil && errors.Is(err, context.Canceled):
-		fmt.Fprintln(stderr, "nnpipe: interrupted")
+		var intr *interruptedError
+		if errors.As(err, &intr) {
+			fmt.Fprintf(stderr, "nnpipe: interrupted: %s\n", intr.finished)
+		} else {
+			fmt.Fprintln(stderr, "nnpipe: interrupted")
+		}
 		return exitInterrupted
 	case errors.As(err, &cerrs), errors.As(err, &usage), pipeline.IsInvalid(err):
 		code = exitInvalid
@@ -92,7 +107,7 @@ func newRoot(e *env) *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &usageError{fmt.Errorf("%s: %w", c.CommandPath(), err)}
 	})
-	root.AddCommand(newRunCmd(e), newSweepCmd(e), newValidateCmd(e), newStagesCmd(e), newCompareCmd(e), newPlanCmd(e))
+	root.AddCommand(newRunCmd(e), newSweepCmd(e), newValidateCmd(e), newStagesCmd(e), newCacheCmd(e), newShowCmd(e), newCompareCmd(e), newPlanCmd(e))
 	return root
 }
 

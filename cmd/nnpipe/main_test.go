@@ -14,7 +14,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // nnpipe runs Main with args and returns what it printed and its status.
-func nnpipe(t *testing.T, args ...string) (stdout, stderr string, code int) {
+func nnpipe(t testing.TB, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code = Main(context.Background(), args, &out, &errb)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/nnpipe/nnpipe/pipeline"
@@ -45,6 +46,9 @@ func runOnce(c *cobra.Command, e *env, f *commonFlags, path, cacheDir string) er
 	start := time.Now()
 	results, err := eng.Run(ctx, plan)
 	if err != nil {
+		if ctx.Err() != nil {
+			return &interruptedError{finished: finishedStages(results), err: err}
+		}
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	runID := newRunID(start, plan.Hash)
@@ -143,4 +147,17 @@ func printRunSummary(e *env, r *runRecord) error {
 	fmt.Fprintf(e.stdout, "%s, %d cached\n", plural(len(r.Results), "stage", "stages"), cached)
 	fmt.Fprintf(e.stdout, "run directory: %s\n", r.Dir)
 	return nil
+}
+
+// finishedStages says which stages had finished (and so are cached) when a
+// run stopped early.
+func finishedStages(results []*pipeline.StageResult) string {
+	if len(results) == 0 {
+		return "no stage had finished; nothing was written"
+	}
+	ids := make([]string, len(results))
+	for i, r := range results {
+		ids[i] = r.ID
+	}
+	return fmt.Sprintf("stages %s finished and are cached; nothing was written to the results", strings.Join(ids, ", "))
 }

@@ -103,7 +103,13 @@ func runSweep(ctx context.Context, e *env, f *sweepFlags, path, cacheDir string)
 	if !f.collect {
 		outcomes := runTrials(ctx, e, f, eng, selected)
 		if err := ctx.Err(); err != nil {
-			return err
+			done := 0
+			for _, o := range outcomes {
+				if o.trial != nil && o.err == nil {
+					done++
+				}
+			}
+			return &interruptedError{err: err, finished: fmt.Sprintf("%d of %s finished and are cached; run the same command again to go on", done, plural(len(selected), "trial", "trials"))}
 		}
 		if f.shard != "" {
 			return reportShard(e, f, outcomes)

@@ -5,6 +5,7 @@ package plot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -100,12 +101,22 @@ func run(p *Params, io *pipeline.IO) error {
 		case Boundary:
 			err = drawBoundary(path, io, m, p.Grid, size)
 		}
+		var skip errSkip
+		if errors.As(err, &skip) {
+			io.Log.Info("skipping "+kind+".png: "+skip.reason, "stage", io.StageID)
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", kind, err)
 		}
 	}
 	return nil
 }
+
+// errSkip is a plot that does not apply to the run, with the reason.
+type errSkip struct{ reason string }
+
+func (e errSkip) Error() string { return e.reason }
 
 func drawHistory(kind, path, historyPath string, m *model.Model, logY bool, size report.Size) error {
 	h, err := dataset.ReadTable(historyPath)
@@ -144,6 +155,9 @@ func drawHistory(kind, path, historyPath string, m *model.Model, logY bool, size
 		return report.LearningCurve(path, steps, train, test, logY, size)
 	}
 	shape := m.Shape()
+	if len(h.Fields) < 3+shape.NumParams() {
+		return errSkip{fmt.Sprintf("the history records no weights for %d parameters", shape.NumParams())}
+	}
 	names := make([]string, shape.NumParams())
 	series := make([][]float64, shape.NumParams())
 	for p := range names {
@@ -157,8 +171,7 @@ func drawHistory(kind, path, historyPath string, m *model.Model, logY bool, size
 
 func drawBoundary(path string, io *pipeline.IO, m *model.Model, grid int, size report.Size) error {
 	if m.D != 2 {
-		io.Log.Info("skipping boundary.png: it needs 2-D inputs", "stage", io.StageID, "inputs", m.D)
-		return nil
+		return errSkip{fmt.Sprintf("it needs 2-D inputs, the model has %d", m.D)}
 	}
 	d, train, test, err := model.ReadSplit(io.Input("dataset"), io.Input("split"))
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/stages/dataset"
@@ -25,7 +26,7 @@ type Params struct {
 	Epsilon      float64 `yaml:"epsilon" doc:"central-difference step ε, > 0"`
 	LearningRate float64 `yaml:"learning_rate" doc:"learning rate α, > 0"`
 	Steps        int     `yaml:"steps" doc:"number of gradient-descent updates, 1 to 1,000,000,000"`
-	RecordEvery  int     `yaml:"record_every" doc:"record the history every this many steps (the last step always), >= 1"`
+	RecordEvery  int     `yaml:"record_every" doc:"record the history every this many steps (the last step always; at most a million rows), >= 1"`
 	Init         Init    `yaml:"init" doc:"initial weights"`
 }
 
@@ -40,6 +41,18 @@ type Init struct {
 const (
 	MaxHidden = 100_000
 	MaxSteps  = 1_000_000_000
+	// largeParams is where training warns, before it starts, of the
+	// number of evaluations of E a numerical step makes.
+	largeParams = 100_000
+	// estimateAbove is the projected training time above which training
+	// warns, after its first step, how long it will take.
+	estimateAbove = 30 * time.Second
+	// MaxHistoryParams is the most parameters whose values history.parquet
+	// records step by step; larger networks record only the errors.
+	MaxHistoryParams = 1000
+	// MaxHistoryRows bounds the rows of history.parquet: a longer run
+	// records every ⌈steps/MaxHistoryRows⌉ steps at least.
+	MaxHistoryRows = 1_000_000
 )
 
 // NewParams returns the defaults: the book's settings with two hidden units.
@@ -84,7 +97,11 @@ func (p *Params) Validate() []pipeline.FieldError {
 	if !(p.Init.Std >= 0) || math.IsInf(p.Init.Std, 0) {
 		errs = append(errs, pipeline.Errorf("init.std", "must be >= 0, got %v", p.Init.Std))
 	}
-	if _, err := rng.New(p.Init.RNG, *p.Init.Seed); err != nil {
+	seed := uint64(0)
+	if p.Init.Seed != nil {
+		seed = *p.Init.Seed
+	}
+	if _, err := rng.New(p.Init.RNG, seed); err != nil {
 		key := "init.rng"
 		if errors.Is(err, rng.ErrSeedRange) {
 			key = "init.seed"
@@ -142,6 +159,10 @@ func run(ctx context.Context, p *Params, io *pipeline.IO) error {
 	if err != nil {
 		return err
 	}
+	if p.Gradient == "numerical" && shape.NumParams() >= largeParams {
+		io.Log.Warn("a large network for numerical gradients", "stage", io.StageID, "params", shape.NumParams(),
+			"evaluations_of_E_per_step", 2*shape.NumParams(), "training_rows", trainPart.N(), "steps", p.Steps)
+	}
 	h, err := newHistory(io.Output("history"), shape)
 	if err != nil {
 		return err
@@ -165,10 +186,22 @@ func run(ctx context.Context, p *Params, io *pipeline.IO) error {
 	method, _ := p.method()
 	io.Progress.Start(int64(p.Steps), "train "+io.StageID)
 	defer io.Progress.Finish()
+	recordEvery := p.RecordEvery
+	if limit := (p.Steps + MaxHistoryRows - 1) / MaxHistoryRows; limit > recordEvery {
+		recordEvery = limit
+		io.Log.Warn("recording the history less often, to keep it under a million rows", "stage", io.StageID, "record_every", recordEvery)
+	}
 	every := max(1, p.Steps/500)
 	var writeErr error
+	start := time.Now()
 	observe := func(step int, trainE, testE float64, w []float64) {
-		if step%p.RecordEvery == 0 || step == p.Steps {
+		if step == 1 && p.Steps > 1 {
+			if first := time.Since(start); first*time.Duration(p.Steps) > estimateAbove {
+				io.Log.Warn("training will take long", "stage", io.StageID, "first_step", first.Round(time.Millisecond).String(),
+					"estimated_total", (first * time.Duration(p.Steps)).Round(time.Second).String())
+			}
+		}
+		if step%recordEvery == 0 || step == p.Steps {
 			if err := h.add(step, trainE, testE, w); err != nil && writeErr == nil {
 				writeErr = err
 			}
@@ -250,22 +283,30 @@ func ColumnName(s nn.Shape, p int) string {
 
 func newHistory(path string, s nn.Shape) (*history, error) {
 	fields := []dataset.Field{{Name: "step", Type: dataset.Int64}, {Name: "train_ce", Type: dataset.Float64}, {Name: "test_ce", Type: dataset.Float64}}
-	for p := range s.NumParams() {
+	params := s.NumParams()
+	if params > MaxHistoryParams {
+		params = 0
+	}
+	for p := range params {
 		fields = append(fields, dataset.Field{Name: ColumnName(s, p), Type: dataset.Float64})
 	}
-	w, err := dataset.CreateTable(path, fields, map[string]string{"nnpipe.layout": "wv = [w (M×(D+1)) row-major, v (K×(M+1)) row-major]; step 0 is the initial weights"})
+	meta := map[string]string{"nnpipe.layout": "wv = [w (M×(D+1)) row-major, v (K×(M+1)) row-major]; step 0 is the initial weights"}
+	if params == 0 {
+		meta["nnpipe.layout"] = fmt.Sprintf("%d parameters: more than %d, so only the errors are recorded; step 0 is the initial weights", s.NumParams(), MaxHistoryParams)
+	}
+	w, err := dataset.CreateTable(path, fields, meta)
 	if err != nil {
 		return nil, fmt.Errorf("write history: %w", err)
 	}
-	return &history{w: w, shape: s, buf: make([][]float64, s.NumParams())}, nil
+	return &history{w: w, shape: s, buf: make([][]float64, params)}, nil
 }
 
 func (h *history) add(step int, trainE, testE float64, wv []float64) error {
 	h.steps = append(h.steps, int64(step))
 	h.tr = append(h.tr, trainE)
 	h.te = append(h.te, testE)
-	for p, x := range wv {
-		h.buf[p] = append(h.buf[p], x)
+	for p := range h.buf {
+		h.buf[p] = append(h.buf[p], wv[p])
 	}
 	if len(h.steps) >= historyBatch {
 		return h.flush()

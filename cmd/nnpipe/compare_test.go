@@ -1,0 +1,580 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/nnpipe/nnpipe/stages/dataset"
+)
+
+// fixtureRun is one row of a synthetic summary.parquet.
+type fixtureRun struct {
+	id, name, status, err  string
+	seed, hidden, initSeed int64
+	noise                  float64 // the sweep's data.noise; NaN: the column is left out
+	trainCE, testCE        float64
+	trainAcc, testAcc      float64
+}
+
+// writeSummary writes dir/summary.parquet with rows in the layout of
+// results.go's writeSummaries: the fixed columns, the parameters (data.noise
+// only when the first row has one), the metrics, train_seconds.
+func writeSummary(tb testing.TB, dir string, rows ...fixtureRun) {
+	tb.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	withNoise := len(rows) > 0 && !math.IsNaN(rows[0].noise)
+	fields := []dataset.Field{
+		{Name: "trial_id", Type: dataset.String}, {Name: "name", Type: dataset.String},
+		{Name: "status", Type: dataset.String}, {Name: "error", Type: dataset.String},
+		{Name: "seconds", Type: dataset.Float64},
+		{Name: "seed", Type: dataset.Int64}, {Name: "data.n", Type: dataset.Int64},
+	}
+	if withNoise {
+		fields = append(fields, dataset.Field{Name: "data.noise", Type: dataset.Float64})
+	}
+	fields = append(fields,
+		dataset.Field{Name: "train.hidden", Type: dataset.Int64}, dataset.Field{Name: "train.gradient", Type: dataset.String},
+		dataset.Field{Name: "train.learning_rate", Type: dataset.Float64}, dataset.Field{Name: "train.init.seed", Type: dataset.Int64},
+		dataset.Field{Name: "train.shuffle", Type: dataset.Bool},
+		dataset.Field{Name: "train_cross_entropy", Type: dataset.Float64}, dataset.Field{Name: "test_cross_entropy", Type: dataset.Float64},
+		dataset.Field{Name: "train_accuracy", Type: dataset.Float64}, dataset.Field{Name: "test_accuracy", Type: dataset.Float64},
+		dataset.Field{Name: "train_seconds", Type: dataset.Float64})
+	var (
+		ids, names, statuses, errs, gradients []string
+		seconds, noise, lrs, trainCE, testCE  []float64
+		trainAcc, testAcc, trainSeconds       []float64
+		seeds, ns, hidden, initSeeds          []int64
+		shuffle                               []bool
+	)
+	for i, r := range rows {
+		ids, names, statuses, errs = append(ids, r.id), append(names, r.name), append(statuses, r.status), append(errs, r.err)
+		seconds = append(seconds, 1.5+float64(i)) // distinct per row, as wall times are
+		seeds, ns, noise = append(seeds, r.seed), append(ns, 200), append(noise, r.noise)
+		hidden, gradients, lrs = append(hidden, r.hidden), append(gradients, "numerical"), append(lrs, 0.5)
+		initSeeds, shuffle = append(initSeeds, r.initSeed), append(shuffle, false)
+		trainCE, testCE, trainAcc, testAcc = append(trainCE, r.trainCE), append(testCE, r.testCE), append(trainAcc, r.trainAcc), append(testAcc, r.testAcc)
+		trainSeconds = append(trainSeconds, 0.25*float64(i+1))
+	}
+	cols := []any{ids, names, statuses, errs, seconds, seeds, ns}
+	if withNoise {
+		cols = append(cols, noise)
+	}
+	cols = append(cols, hidden, gradients, lrs, initSeeds, shuffle, trainCE, testCE, trainAcc, testAcc, trainSeconds)
+	w, err := dataset.CreateTable(filepath.Join(dir, summaryFile), fields, map[string]string{"nnpipe.version": Version})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer w.Abort()
+	if err := w.Append(cols...); err != nil {
+		tb.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func okRun(id string, hidden, initSeed int64, trainCE, testCE, trainAcc, testAcc float64) fixtureRun {
+	return fixtureRun{id: id, name: "book-ch7", status: statusOK, seed: 1, hidden: hidden, initSeed: initSeed, noise: math.NaN(),
+		trainCE: trainCE, testCE: testCE, trainAcc: trainAcc, testAcc: testAcc}
+}
+
+func sweepTrial(id string, hidden, initSeed int64, trainCE, testCE, trainAcc, testAcc float64) fixtureRun {
+	r := okRun(id, hidden, initSeed, trainCE, testCE, trainAcc, testAcc)
+	r.name, r.noise = "sweep-hidden", 0.2
+	return r
+}
+
+// Fixture paths, relative to the folder writeFixture makes current.
+const (
+	runA  = "book/20250101T000000-aaaaaaaa"
+	runB  = "book/20250101T000100-bbbbbbbb"
+	runC  = "book/20250101T000200-cccccccc"
+	sweep = "sweep/sweep-5e5e5e5e"
+)
+
+// writeFixture builds, in a fresh current folder, a results/<name> folder
+// "book" of three runs (one diverged) and an unfinished one, and a sweep of
+// six trials (hidden 2, 4, 12 × init seed 1, 2; one failed).
+func writeFixture(t *testing.T) {
+	t.Helper()
+	t.Chdir(t.TempDir())
+	writeSummary(t, runA, okRun("20250101T000000-aaaaaaaa", 2, 1, 0.41, 0.45, 0.86, 0.84))
+	writeSummary(t, runB, okRun("20250101T000100-bbbbbbbb", 3, 1, 0.30, 0.38, 0.90, 0.88))
+	diverged := okRun("20250101T000200-cccccccc", 8, 1, math.NaN(), math.NaN(), math.NaN(), math.NaN())
+	diverged.status, diverged.err = statusDiverged, "train: cross-entropy is NaN at step 412"
+	writeSummary(t, runC, diverged)
+	writeSummary(t, "book/.tmp-20250101T000300-dddddddd-123", okRun("20250101T000300-dddddddd", 99, 1, 0.1, 0.1, 0.99, 0.99))
+	failed := sweepTrial("e5f6a7b8c9d0", 12, 2, 0.11, 0.62, 0.99, 0.81)
+	failed.status, failed.err = statusFailed, "train: write model: no space left on device"
+	writeSummary(t, sweep,
+		sweepTrial("0a1b2c3d4e5f", 2, 1, 0.40, 0.44, 0.86, 0.84),
+		sweepTrial("1b2c3d4e5f6a", 2, 2, 0.42, 0.46, 0.84, 0.82),
+		sweepTrial("2c3d4e5f6a7b", 4, 1, 0.20, 0.31, 0.95, 0.90),
+		sweepTrial("3d4e5f6a7b8c", 4, 2, 0.22, 0.29, 0.93, 0.94),
+		sweepTrial("4e5f6a7b8c9d", 12, 1, 0.05, 0.35, 1.00, 0.91),
+		failed)
+	if err := os.MkdirAll("empty/.tmp-x", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile("notes.txt", []byte("not a summary\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll("damaged", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile("damaged/summary.parquet", []byte("PAR1 this is no parquet file PAR1"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := dataset.WriteSplit("split.parquet", dataset.Split{Train: []int{0}, Test: []int{1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll("notsummary", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename("split.parquet", "notsummary/summary.parquet"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// goldenDir is testdata/compare as an absolute path: the tests run from a
+// temporary folder (writeFixture).
+func goldenDir(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs(filepath.Join("testdata", "compare"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestCompareTables(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string // after "compare"
+	}{
+		{"folder of runs shows only the differing parameter, skips unfinished runs, keeps the diverged one", []string{"book"}},
+		{"runs and a sweep mixed get a source column and blanks for missing parameters", []string{"book", sweep}},
+		{"a summary.parquet path reads like its directory", []string{sweep + "/summary.parquet", "--format", "csv"}},
+		{"numeric sort orders hidden sizes 2 4 12", []string{sweep, "--sort", "train.hidden", "--format", "csv"}},
+		{"lexical sort orders trial ids descending", []string{sweep, "--sort", "-trial_id", "--format", "csv"}},
+		{"descending sort on test accuracy puts rows without one last", []string{"book", sweep, "--sort", "-test_accuracy", "--format", "csv"}},
+		{"sorting on a time column shows it", []string{sweep, "--sort", "seconds", "--format", "csv"}},
+		{"group by hidden size gives mean and std", []string{sweep, "--group-by", "train.hidden"}},
+		{"group by hidden size in json splits std into its own column", []string{sweep, "--group-by", "train.hidden", "--format", "json"}},
+		{"group by two keys sorted on the mean", []string{"book", sweep, "--group-by", "name,train.hidden", "--sort", "-test_accuracy", "--format", "md"}},
+		{"baseline outside the paths is compared first with deltas", []string{sweep, "--baseline", runA, "--format", "md"}},
+		{"baseline deltas in csv are columns", []string{"book", sweep, "--baseline", "book", "--format", "csv"}},
+		{"baseline deltas in json are columns", []string{runA, runB, "--baseline", runA, "--format", "json"}},
+		{"baseline with group by", []string{sweep, "--group-by", "train.hidden", "--baseline", runB}},
+		{"markdown", []string{"book", sweep, "--format", "md"}},
+		{"csv", []string{"book", sweep, "--format", "csv"}},
+		{"json", []string{"book", sweep, "--format", "json"}},
+	}
+	dir := goldenDir(t)
+	writeFixture(t)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			stdout, stderr, code := nnpipe(t, append([]string{"compare"}, c.args...)...)
+			if code != exitOK || stderr != "" {
+				t.Fatalf("nnpipe compare %s: exit %d, stderr:\n%s", strings.Join(c.args, " "), code, stderr)
+			}
+			if strings.Contains(stdout, "dddddddd") {
+				t.Errorf("nnpipe compare %s printed the unfinished run:\n%s", strings.Join(c.args, " "), stdout)
+			}
+			golden(t, filepath.Join(dir, goldenName(c.name)+".golden"), stdout)
+		})
+	}
+}
+
+// goldenName turns a case name into a file name.
+func goldenName(name string) string {
+	return strings.NewReplacer(" ", "-", ".", "", ",", "").Replace(name)
+}
+
+func TestCompareRefusesBadInput(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string // after "compare"
+	}{
+		{"missing path", []string{"book", "results/nope"}},
+		{"a file other than summary.parquet", []string{"notes.txt"}},
+		{"a folder with no finished run", []string{"empty"}},
+		{"an unfinished run given directly", []string{"book/.tmp-20250101T000300-dddddddd-123"}},
+		{"a damaged summary", []string{"damaged"}},
+		{"a parquet file that is not a summary", []string{"notsummary"}},
+		{"unknown sort column", []string{"book", "--sort", "hidden"}},
+		{"unknown sort column when grouped", []string{sweep, "--group-by", "train.hidden", "--sort", "seed"}},
+		{"unknown group key", []string{"book", "--group-by", "train.hidden,train.hiden"}},
+		{"empty group key", []string{"book", "--group-by", "train.hidden,"}},
+		{"unknown format", []string{"book", "--format", "xml"}},
+		{"missing baseline", []string{"book", "--baseline", "book/nope"}},
+		{"baseline without an ok row", []string{"book", "--baseline", runC}},
+		{"no path", nil},
+	}
+	dir := goldenDir(t)
+	writeFixture(t)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			stdout, stderr, code := nnpipe(t, append([]string{"compare"}, c.args...)...)
+			if code != exitInvalid {
+				t.Errorf("nnpipe compare %s: exit %d, want %d; stderr:\n%s", strings.Join(c.args, " "), code, exitInvalid, stderr)
+			}
+			if stdout != "" {
+				t.Errorf("nnpipe compare %s printed on stdout:\n%s", strings.Join(c.args, " "), stdout)
+			}
+			if lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "nnpipe: ") {
+				t.Errorf("nnpipe compare %s: stderr = %q, want one line starting with \"nnpipe: \"", strings.Join(c.args, " "), stderr)
+			}
+			golden(t, filepath.Join(dir, "error-"+goldenName(c.name)+".golden"), stderr)
+		})
+	}
+	t.Run("a bad path is named", func(t *testing.T) {
+		for _, p := range []string{"results/nope", "notes.txt", "empty", "book/.tmp-20250101T000300-dddddddd-123", "damaged/summary.parquet"} {
+			_, stderr, _ := nnpipe(t, "compare", "book", p)
+			if !strings.Contains(stderr, p) {
+				t.Errorf("nnpipe compare book %s: stderr = %q, want it to name %s", p, stderr, p)
+			}
+		}
+	})
+}
+
+// compareJSON runs compare with --format json and decodes its rows.
+func compareJSON(t *testing.T, args ...string) ([]string, []map[string]any) {
+	t.Helper()
+	stdout, stderr, code := nnpipe(t, append(append([]string{"compare"}, args...), "--format", "json")...)
+	if code != exitOK {
+		t.Fatalf("nnpipe compare %v: exit %d, stderr:\n%s", args, code, stderr)
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(stdout), &rows); err != nil {
+		t.Fatalf("nnpipe compare --format json printed invalid JSON: %v\n%s", err, stdout)
+	}
+	return firstKeys(t, stdout), rows
+}
+
+// firstKeys returns the keys of the first object of a JSON array, in order.
+func firstKeys(t *testing.T, text string) []string {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(text))
+	for _, want := range []json.Delim{'[', '{'} {
+		if tok, err := dec.Token(); err != nil || tok != want {
+			return nil // no rows
+		}
+	}
+	var keys []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, tok.(string))
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return keys
+}
+
+func TestCompareShowsOnlyDifferingParameters(t *testing.T) {
+	writeFixture(t)
+	metrics := []string{"train_cross_entropy", "test_cross_entropy", "train_accuracy", "test_accuracy"}
+	cases := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"one run shows no parameter", []string{runA}, append([]string{"trial_id", "status"}, metrics...)},
+		{"two runs show the hidden size", []string{"book"}, append(append([]string{"trial_id", "status", "train.hidden"}, metrics...), "error")},
+		{"a sweep shows hidden size and init seed", []string{sweep}, append(append([]string{"trial_id", "status", "train.hidden", "train.init.seed"}, metrics...), "error")},
+		{"runs with a sweep add source, name and the sweep-only noise, columns in first-seen order", []string{runA, sweep},
+			append(append([]string{"trial_id", "source", "status", "name", "train.hidden", "train.init.seed", "data.noise"}, metrics...), "error")},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			keys, _ := compareJSON(t, c.args...)
+			if !slices.Equal(keys, c.want) {
+				t.Errorf("compare %v columns = %v, want %v", c.args, keys, c.want)
+			}
+		})
+	}
+	t.Run("a parameter missing from a summary is blank", func(t *testing.T) {
+		_, rows := compareJSON(t, runA, sweep)
+		if v, ok := rows[0]["data.noise"]; !ok || v != nil {
+			t.Errorf("run's data.noise = %v, want null", v)
+		}
+		if v := rows[1]["data.noise"]; v != 0.2 {
+			t.Errorf("sweep trial's data.noise = %v, want 0.2", v)
+		}
+	})
+	t.Run("failed rows keep status and error, metrics blank", func(t *testing.T) {
+		_, rows := compareJSON(t, "book")
+		r := rows[2]
+		if r["status"] != statusDiverged || r["error"] != "train: cross-entropy is NaN at step 412" {
+			t.Errorf("diverged row = %v, want status diverged and its error", r)
+		}
+		for _, m := range metrics {
+			if r[m] != nil {
+				t.Errorf("diverged row's %s = %v, want null", m, r[m])
+			}
+		}
+	})
+}
+
+func TestCompareSortIsNumericForNumbersAndLexicalOtherwise(t *testing.T) {
+	num := func(x float64) cell {
+		return cell{set: true, num: true, f: x, std: math.NaN(), text: strconv.FormatFloat(x, 'g', -1, 64)}
+	}
+	text := func(s string) cell { return cell{set: true, text: s} }
+	newView := func() *view {
+		return &view{
+			cols: []viewCol{{name: "id"}, {name: "hidden", numeric: true}, {name: "label"}},
+			rows: [][]cell{
+				{text("a"), num(12), text("12")},
+				{text("b"), num(2), text("2")},
+				{text("c"), {}, {}},
+				{text("d"), num(4), text("4")},
+				{text("e"), num(math.NaN()), text("x")},
+				{text("f"), num(2), text("2")},
+			},
+		}
+	}
+	cases := []struct {
+		spec string
+		want string // the id column after sorting
+	}{
+		{"hidden", "bfdace"},  // 2 2 4 12, stable; no value and NaN last, in their order
+		{"-hidden", "adbfce"}, // 12 4 2 2, stable; no value and NaN still last
+		{"label", "abfdec"},   // "12" < "2" < "4" < "x"; no value last
+		{"-label", "edbfac"},
+		{"id", "abcdef"},
+	}
+	for _, c := range cases {
+		t.Run(c.spec, func(t *testing.T) {
+			v := newView()
+			if err := v.sort(c.spec); err != nil {
+				t.Fatal(err)
+			}
+			var got strings.Builder
+			for _, r := range v.rows {
+				got.WriteString(r[0].text)
+			}
+			if got.String() != c.want {
+				t.Errorf("sort(%q) = %s, want %s", c.spec, got.String(), c.want)
+			}
+		})
+	}
+}
+
+func TestCompareGroupByMeanStd(t *testing.T) {
+	t.Run("meanStd", func(t *testing.T) {
+		cases := []struct {
+			xs        []float64
+			mean, std float64
+		}{
+			{[]float64{0.90, 0.94}, 0.92, math.Sqrt(0.0008)}, // sample std: sqrt((0.02² + 0.02²) / 1)
+			{[]float64{1, 2, 3, 4}, 2.5, math.Sqrt(5.0 / 3)},
+			{[]float64{0.91}, 0.91, math.NaN()},
+			{nil, math.NaN(), math.NaN()},
+		}
+		for _, c := range cases {
+			mean, std, n := meanStd(c.xs)
+			// 1e-12: a few roundings of decimal inputs near 1.
+			if !near(mean, c.mean, 1e-12) || !near(std, c.std, 1e-12) || n != len(c.xs) {
+				t.Errorf("meanStd(%v) = %v, %v, %d, want %v, %v, %d", c.xs, mean, std, n, c.mean, c.std, len(c.xs))
+			}
+		}
+	})
+	t.Run("per hidden size over the ok trials", func(t *testing.T) {
+		writeFixture(t)
+		_, rows := compareJSON(t, sweep, "--group-by", "train.hidden")
+		want := []struct {
+			hidden, n, failed float64
+			acc, accStd       float64 // test accuracy
+		}{
+			{2, 2, 0, 0.83, math.Sqrt(0.0002)}, // 0.84, 0.82
+			{4, 2, 0, 0.92, math.Sqrt(0.0008)}, // 0.90, 0.94
+			{12, 2, 1, 0.91, math.NaN()},       // 0.91; the failed trial is left out
+		}
+		if len(rows) != len(want) {
+			t.Fatalf("compare --group-by train.hidden printed %d rows, want %d", len(rows), len(want))
+		}
+		for i, w := range want {
+			r := rows[i]
+			std, _ := r["test_accuracy_std"].(float64)
+			if r["test_accuracy_std"] == nil {
+				std = math.NaN()
+			}
+			// 5e-5: the table prints 4 decimals.
+			if r["train.hidden"] != w.hidden || r["n"] != w.n || r["failed"] != w.failed ||
+				!near(r["test_accuracy"].(float64), w.acc, 5e-5) || !near(std, w.accStd, 5e-5) {
+				t.Errorf("group %v = %v, want n %v, failed %v, test accuracy %v ± %v", w.hidden, r, w.n, w.failed, w.acc, w.accStd)
+			}
+		}
+	})
+}
+
+func TestCompareBaselineDeltas(t *testing.T) {
+	writeFixture(t)
+	_, rows := compareJSON(t, sweep, "--baseline", runB, "--group-by", "source")
+	// runB: test accuracy 0.88, train CE 0.30. The sweep's ok trials: test
+	// accuracy mean (0.84+0.82+0.90+0.94+0.91)/5 = 0.882, train CE mean
+	// (0.40+0.42+0.20+0.22+0.05)/5 = 0.258.
+	want := map[string][2]float64{runB: {0, 0}, sweep: {0.002, -0.042}}
+	for _, r := range rows {
+		w := want[r["source"].(string)]
+		// 5e-5: the table prints 4 decimals.
+		if !near(r["test_accuracy_delta"].(float64), w[0], 5e-5) || !near(r["train_cross_entropy_delta"].(float64), w[1], 5e-5) {
+			t.Errorf("%s: deltas test accuracy %v, train CE %v, want %v, %v", r["source"], r["test_accuracy_delta"], r["train_cross_entropy_delta"], w[0], w[1])
+		}
+	}
+	if len(rows) != 2 {
+		t.Errorf("compare --group-by source printed %d rows, want 2", len(rows))
+	}
+}
+
+func near(a, b, tol float64) bool {
+	if math.IsNaN(a) || math.IsNaN(b) {
+		return math.IsNaN(a) && math.IsNaN(b)
+	}
+	return math.Abs(a-b) <= tol
+}
+
+// TestCompareTwoRealRuns compares the run directories of the real run
+// command: the hidden size is the one parameter that differs.
+func TestCompareTwoRealRuns(t *testing.T) {
+	results := t.TempDir()
+	var dirs []string
+	for _, set := range [][]string{nil, {"--set", "train.hidden=3"}} {
+		args := append([]string{"run", bookConfig, "--results", results, "--quiet", "--json", "--set", "train.steps=20"}, set...)
+		stdout, stderr, code := nnpipe(t, args...)
+		if code != exitOK {
+			t.Fatalf("nnpipe %v: exit %d, stderr:\n%s", args, code, stderr)
+		}
+		var r runJSON
+		if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, r.RunDir)
+	}
+	for _, args := range [][]string{{dirs[0], dirs[1]}, {filepath.Join(results, "book-ch7")}} {
+		keys, rows := compareJSON(t, args...)
+		want := []string{"trial_id", "status", "train.hidden", "train_cross_entropy", "test_cross_entropy", "train_accuracy", "test_accuracy"}
+		if len(args) > 1 {
+			want = slices.Insert(want, 1, "source")
+		}
+		if !slices.Equal(keys, want) {
+			t.Errorf("compare %v columns = %v, want %v", args, keys, want)
+		}
+		if len(rows) != 2 {
+			t.Fatalf("compare %v printed %d rows, want 2", args, len(rows))
+		}
+		for i, hidden := range []float64{2, 3} {
+			r := rows[i]
+			if r["trial_id"] != filepath.Base(dirs[i]) || r["status"] != statusOK || r["train.hidden"] != hidden {
+				t.Errorf("compare %v row %d = %v, want run %s, ok, hidden %v", args, i, r, filepath.Base(dirs[i]), hidden)
+			}
+			var m struct{ Test struct{ Accuracy float64 } }
+			decodeJSONFile(t, filepath.Join(dirs[i], "metrics.json"), &m)
+			// 5e-5: the table prints 4 decimals.
+			if got, _ := r["test_accuracy"].(float64); !near(got, m.Test.Accuracy, 5e-5) {
+				t.Errorf("compare %v row %d test_accuracy = %v, want metrics.json's %v", args, i, got, m.Test.Accuracy)
+			}
+		}
+	}
+}
+
+// writeRunSummaries makes n run directories under dir, each with a one-row
+// summary.parquet of a real run's shape (hidden 1..8, 5 seeds, ...).
+func writeRunSummaries(b *testing.B, dir string, n int) {
+	for i := range n {
+		id := fmt.Sprintf("20250101T%06d-%08x", i, i)
+		r := okRun(id, int64(1+i%8), int64(i/8%5), 0.3+0.001*float64(i%100), 0.4, 0.9, 0.85+0.0001*float64(i%100))
+		writeSummary(b, filepath.Join(dir, id), r)
+	}
+}
+
+// BenchmarkCompare1000Runs times the whole command over a results folder of
+// 1,000 runs: finding them, reading every summary.parquet, printing.
+func BenchmarkCompare1000Runs(b *testing.B) {
+	dir := b.TempDir()
+	writeRunSummaries(b, dir, 1000)
+	b.Run("read-only", func(b *testing.B) { // dataset.ReadTable of every summary, for scale
+		files, err := summaryFiles(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if _, err := readSummaries(files); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	for _, bc := range []struct {
+		name string
+		args []string
+	}{
+		{"csv", []string{"--format", "csv"}},
+		{"table", nil},
+		{"sort", []string{"--sort", "-test_accuracy", "--format", "csv"}},
+		{"group-by", []string{"--group-by", "train.hidden", "--format", "csv"}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			args := append([]string{"compare", dir}, bc.args...)
+			for b.Loop() {
+				if code := Main(context.Background(), args, io.Discard, io.Discard); code != exitOK {
+					b.Fatalf("exit %d", code)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkCompareRuns shows how the cost grows with the number of runs.
+func BenchmarkCompareRuns(b *testing.B) {
+	for _, n := range []int{10, 100} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			dir := b.TempDir()
+			writeRunSummaries(b, dir, n)
+			args := []string{"compare", dir, "--format", "csv"}
+			for b.Loop() {
+				if code := Main(context.Background(), args, io.Discard, io.Discard); code != exitOK {
+					b.Fatalf("exit %d", code)
+				}
+			}
+		})
+	}
+}
+
+func TestCompareDeltaIsOnTheValuesGrid(t *testing.T) {
+	cases := []struct {
+		x, base float64
+		want    string
+	}{
+		{0.40, 0.41, "-0.0100"}, // the float difference is -0.009999999999999953
+		{0.88, 0.86, "0.0200"},
+		{0.86, 0.86, "0.0000"},
+		{0.86, 0.86000001, "0.0000"}, // rounds to -0.0000; no sign on zero
+		{1.1e-5, 1.0e-5, "1.00e-06"}, // values printed in exponent form keep it
+		{0.5, math.Inf(1), "-Inf"},
+	}
+	for _, c := range cases {
+		if got := formatDelta(c.x-c.base, c.x); got != c.want {
+			t.Errorf("formatDelta(%v - %v, %v) = %q, want %q", c.x, c.base, c.x, got, c.want)
+		}
+	}
+	if got := signed("0.0200"); got != "+0.0200" {
+		t.Errorf(`signed("0.0200") = %q, want "+0.0200"`, got)
+	}
+}

@@ -1,0 +1,112 @@
+package stages
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/pipeline/cache"
+	"github.com/nnpipe/nnpipe/pipeline/config"
+)
+
+// everyKind is a config that uses every stage kind; determinism is checked
+// for each. A kind missing from it fails TestEveryStageIsDeterministic.
+const everyKind = `
+name: every-kind
+seed: 7
+stages:
+  - {id: data, kind: generate, with: {dataset: moons, n: 120}}
+  - {id: csv, kind: load, with: {path: data.csv, label: label}}
+  - {id: split, kind: split, with: {shuffle: true, stratify: true}}
+  - {id: scaled, kind: standardize}
+  - {id: train, kind: train, with: {hidden: 3, steps: 30, learning_rate: 1}}
+  - {id: check, kind: gradcheck}
+  - {id: eval, kind: evaluate}
+  - {id: predictions, kind: predictions}
+  - {id: plots, kind: plot, with: {width: 300, height: 200, grid: 20}}
+`
+
+const dataCSV = "x,y,label\n0,1,a\n1,0,b\n0.5,0.5,a\n1,1,b\n0.2,0.1,a\n0.9,0.8,b\n0.1,0.3,a\n0.7,0.9,b\n"
+
+func runEveryKind(t *testing.T, dir string) []*pipeline.StageResult {
+	t.Helper()
+	reg := Builtin()
+	cfgPath := filepath.Join(dir, "every.yaml")
+	if err := os.WriteFile(cfgPath, []byte(everyKind), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "data.csv"), []byte(dataCSV), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := config.Load(cfgPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := reg.Lookup("load"); !ok {
+		t.Skip("the load stage is not registered yet")
+	}
+	plan, err := pipeline.Compile(f, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &pipeline.Engine{Cache: cache.Open(filepath.Join(dir, "cache")), Version: "test", Workers: 1}
+	results, err := e.Run(context.Background(), plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return results
+}
+
+func TestEveryStageIsDeterministic(t *testing.T) {
+	a, b := runEveryKind(t, t.TempDir()), runEveryKind(t, t.TempDir())
+	covered := map[string]bool{}
+	for i := range a {
+		covered[a[i].Kind] = true
+		if a[i].Key != b[i].Key {
+			t.Errorf("stage %q: keys differ between two runs", a[i].ID)
+		}
+		for slot, pa := range a[i].Outputs {
+			pb := b[i].Outputs[slot]
+			filepath.WalkDir(pa, func(path string, d os.DirEntry, err error) error {
+				if err != nil || d.IsDir() {
+					return err
+				}
+				rel, _ := filepath.Rel(pa, path)
+				x, _ := os.ReadFile(path)
+				y, err := os.ReadFile(filepath.Join(pb, rel))
+				if err != nil || !bytes.Equal(x, y) {
+					t.Errorf("stage %q (%s): output %s differs between two runs", a[i].ID, a[i].Kind, filepath.Join(slot, rel))
+				}
+				return nil
+			})
+		}
+	}
+	for _, kind := range Builtin().Kinds() {
+		if !covered[kind] {
+			t.Errorf("kind %q is not in the determinism config", kind)
+		}
+	}
+}
+
+func TestBuiltinRegistersEveryKindOnceWithDocs(t *testing.T) {
+	for _, s := range Builtin().Specs() {
+		if s.Doc == "" {
+			t.Errorf("kind %q has no doc line", s.Kind)
+		}
+		p := s.NewParams()
+		if seeded, ok := p.(pipeline.Seeded); ok {
+			seeded.DefaultSeeds(1, "x")
+		}
+		if errs := p.Validate(); len(errs) > 0 {
+			t.Errorf("kind %q: its defaults do not validate: %v", s.Kind, errs)
+		}
+		for _, f := range config.Describe(s.NewParams()) {
+			if f.Doc == "" {
+				t.Errorf("kind %q: parameter %q has no doc tag", s.Kind, f.Key)
+			}
+		}
+	}
+}

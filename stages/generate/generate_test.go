@@ -1,0 +1,112 @@
+package generate
+
+import (
+	"math"
+	"testing"
+)
+
+func params(dataset string, n int, seed uint64) *Params {
+	p := NewParams()
+	p.Dataset, p.N = dataset, n
+	p.Seed = &seed
+	return p
+}
+
+func TestGenerateDrawsEveryDatasetDeterministically(t *testing.T) {
+	for _, name := range datasets {
+		t.Run(name, func(t *testing.T) {
+			a, err := Generate(params(name, 300, 3))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := Generate(params(name, 300, 3))
+			c, _ := Generate(params(name, 300, 4))
+			if a.Rows() != 300 || a.Dims() != 2 {
+				t.Fatalf("Generate(%s) has %d rows of %d, want 300 of 2", name, a.Rows(), a.Dims())
+			}
+			if err := a.Validate(); err != nil {
+				t.Fatalf("Generate(%s) is not a valid dataset: %v", name, err)
+			}
+			same, differs := true, false
+			for i := range a.X {
+				same = same && a.X[i] == b.X[i]
+				differs = differs || a.X[i] != c.X[i]
+			}
+			if !same {
+				t.Errorf("Generate(%s) with the same seed drew different values", name)
+			}
+			if !differs {
+				t.Errorf("Generate(%s) with seeds 3 and 4 drew the same values", name)
+			}
+			counts := make([]int, len(a.Classes))
+			for _, l := range a.Labels {
+				counts[l]++
+			}
+			for k, n := range counts {
+				if n == 0 {
+					t.Errorf("Generate(%s): class %d has no rows", name, k)
+				}
+			}
+		})
+	}
+}
+
+func TestGaussianMixtureFollowsItsParameters(t *testing.T) {
+	// 20,000 draws: the class frequencies are within 0.02 of 0.4/0.4/0.2
+	// (3 standard errors are ~0.01) and each class's means within 0.05.
+	p := params("gaussian_mixture", 20000, 11)
+	d, err := Generate(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{0.4, 0.4, 0.2}
+	sum := make([][2]float64, 3)
+	counts := make([]int, 3)
+	for n, l := range d.Labels {
+		counts[l]++
+		sum[l][0] += d.X[2*n]
+		sum[l][1] += d.X[2*n+1]
+	}
+	for k := range 3 {
+		if f := float64(counts[k]) / 20000; math.Abs(f-want[k]) > 0.02 {
+			t.Errorf("class %d frequency = %.3f, want %.1f", k, f, want[k])
+		}
+		for i := range 2 {
+			if m := sum[k][i] / float64(counts[k]); math.Abs(m-p.Mixture.Means[k][i]) > 0.05 {
+				t.Errorf("class %d mean of x%d = %.3f, want %v", k, i, m, p.Mixture.Means[k][i])
+			}
+		}
+	}
+}
+
+func TestValidateRefusesBadParameters(t *testing.T) {
+	cases := []struct {
+		name   string
+		change func(p *Params)
+		key    string
+	}{
+		{"unknown dataset", func(p *Params) { p.Dataset = "mnist" }, "dataset"},
+		{"one row", func(p *Params) { p.N = 1 }, "n"},
+		{"negative noise", func(p *Params) { p.Noise = -1 }, "noise"},
+		{"NaN noise", func(p *Params) { p.Noise = math.NaN() }, "noise"},
+		{"unknown rng", func(p *Params) { p.RNG = "mt" }, "rng"},
+		{"numpy seed too large", func(p *Params) { p.RNG = "numpy"; s := uint64(1 << 33); p.Seed = &s }, "seed"},
+		{"cumulative not ending in 1", func(p *Params) { p.Mixture.Cumulative = []float64{0.4, 0.8, 0.9} }, "mixture.cumulative"},
+		{"mismatched means", func(p *Params) { p.Mixture.Means = p.Mixture.Means[:2] }, "mixture"},
+		{"negative std", func(p *Params) { p.Mixture.Stds[0] = []float64{-1, 1} }, "mixture.stds[0]"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := params("gaussian_mixture", 10, 1)
+			c.change(p)
+			errs := p.Validate()
+			found := false
+			for _, e := range errs {
+				found = found || e.Key == c.key
+			}
+			if !found {
+				t.Errorf("Validate() = %v, want an error for key %q", errs, c.key)
+			}
+		})
+	}
+}
