@@ -18,10 +18,10 @@ import (
 type Plan struct {
 	File    *config.File
 	BaseDir string // the config file's folder
-	Name   string
-	Seed   uint64
-	Stages []*Step
-	Hash   string // hex SHA-256 of the canonical effective config
+	Name    string
+	Seed    uint64
+	Stages  []*Step
+	Hash    string // hex SHA-256 of the canonical effective config
 }
 
 // Step is one stage of a plan.

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Layout names: the format version folder, the temporary folder and the
@@ -23,6 +24,10 @@ const (
 	EntryFile  = "entry.json"
 	format     = 1
 )
+
+// maxPublishAttempts bounds Publish's retries when other processes publish
+// or repair the same key at once.
+const maxPublishAttempts = 8
 
 // ErrMiss reports that no entry exists for a key.
 var ErrMiss = errors.New("not in the cache")
@@ -96,6 +101,9 @@ func validKey(key string) bool {
 
 // Path returns the directory an entry for key lives in.
 func (c *Cache) Path(key string) string {
+	if !validKey(key) {
+		return filepath.Join(c.dir, versionDir, "invalid-key")
+	}
 	return filepath.Join(c.dir, versionDir, key[:2], key)
 }
 
@@ -285,6 +293,9 @@ func (c *Cache) publish(key, dir string, meta any) (*Entry, error) {
 	}
 	e := &Entry{Key: key, Format: format, Created: c.now().UTC().Truncate(time.Second)}
 	for _, name := range names {
+		if !utf8.ValidString(name) {
+			return nil, fmt.Errorf("file name %q is not valid UTF-8", name)
+		}
 		path := filepath.Join(dir, filepath.FromSlash(name))
 		size, sum, err := digestFile(path)
 		if err != nil {
@@ -308,20 +319,20 @@ func (c *Cache) publish(key, dir string, meta any) (*Entry, error) {
 	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
 		return nil, err
 	}
+	// Another process may publish, or discard a damaged entry, at the same
+	// moment: retry a few times, keeping any entry that verifies.
 	for attempt := 0; ; attempt++ {
 		err := os.Rename(dir, final)
 		if err == nil {
 			break
 		}
-		if _, statErr := os.Stat(final); statErr != nil {
-			return nil, err
-		}
-		// Someone else published this key first: keep theirs if it verifies.
 		if existing, getErr := c.Get(key); getErr == nil {
 			os.RemoveAll(dir)
 			return existing, nil
+		} else if errors.Is(getErr, ErrMiss) && attempt < maxPublishAttempts {
+			continue // it was just discarded: the name is free again
 		}
-		if attempt > 0 {
+		if attempt >= maxPublishAttempts {
 			return nil, fmt.Errorf("replace damaged entry: %w", err)
 		}
 		if err := c.discard(final); err != nil {
@@ -335,6 +346,12 @@ func (c *Cache) publish(key, dir string, meta any) (*Entry, error) {
 // discard moves an entry out of the way, then deletes it, so that the
 // entry's name is freed by one rename.
 func (c *Cache) discard(entryDir string) error {
+	if _, err := os.Lstat(entryDir); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Join(c.dir, tmpDir), 0o755); err != nil {
+		return err
+	}
 	trash, err := os.MkdirTemp(filepath.Join(c.dir, tmpDir), "trash-")
 	if err != nil {
 		return err
@@ -345,10 +362,6 @@ func (c *Cache) discard(entryDir string) error {
 	}
 	return os.RemoveAll(trash)
 }
-
-
-
-
 
 func short(key string) string {
 	if len(key) > 12 {

@@ -33,7 +33,7 @@ type testParams struct {
 	Init         testInit  `yaml:"init"`
 	Layers       []int     `yaml:"layers"`
 	Noise        []float64 `yaml:"noise"`
-	ignored      int       //nolint:unused // unexported: Decode must not see it
+	ignored      int       // unexported, so not a key even though it is a field
 	Skipped      int       `yaml:"-"`
 }
 
@@ -187,7 +187,6 @@ func TestDecodeRefusesBadInput(t *testing.T) {
 		{"a list for a string", "gradient: [a]", []wantErr{{1, "gradient", "expected a string, got a list"}}},
 		{"a quoted number for a float", `learning_rate: "0.5"`, []wantErr{{1, "learning_rate", `expected a number, got "0.5"`}}},
 		{"a float that overflows", "learning_rate: 1e400", []wantErr{{1, "learning_rate", "expected a number"}}},
-		{"a float beyond float32", "ratio: 1e39", []wantErr{{1, "ratio", ""}}},
 		{"null for an integer", "hidden: null", []wantErr{{1, "hidden", "expected an integer, got null"}}},
 		{"~ for an integer", "hidden: ~", []wantErr{{1, "hidden", "got null"}}},
 		{"an empty value", "hidden:\nsteps: 3", []wantErr{{1, "hidden", "got null"}}},
@@ -318,15 +317,12 @@ func TestDecodeOfANestedBillionLaughsInsideAStageIsRefused(t *testing.T) {
 		"  - {id: g, kind: k, with: &b6 {kids: [*b5, *b5, *b5, *b5, *b5, *b5, *b5, *b5, *b5, *b5]}}\n" +
 		"  - {id: h, kind: k, with: &b7 {kids: [*b6, *b6, *b6, *b6, *b6, *b6, *b6, *b6, *b6, *b6]}}\n" +
 		"  - {id: i, kind: k, with: &b8 {kids: [*b7, *b7, *b7, *b7, *b7, *b7, *b7, *b7, *b7, *b7]}}\n"
-	f, err := Parse("lol.yaml", []byte(src), nil)
-	if err != nil {
-		t.Fatalf("Parse(billion laughs in with) = %v, want no error: the with nodes are not expanded", err)
-	}
-	s := f.Stage("i")
-	var p lol
-	_, errs := Decode(s.With, &p)
-	if !strings.Contains(errs.Error(), strconv.Itoa(MaxNodes)+" nodes") {
-		t.Errorf("Decode(stage i's with) = %v, want the node limit", errs)
+	// Parse measures the whole document with aliases expanded (in linear
+	// time) before it copies any stage's with, so the bomb is refused once,
+	// not stage by stage.
+	_, err := Parse("lol.yaml", []byte(src), nil)
+	if err == nil || !strings.Contains(err.Error(), strconv.Itoa(MaxNodes)+" nodes") {
+		t.Errorf("Parse(billion laughs in with) = %v, want the node limit", err)
 	}
 }
 
@@ -335,10 +331,11 @@ func TestDecodeOfDeeplyNestedYAMLDoesNotPanic(t *testing.T) {
 	// limit of 10000; 300 block levels are 600 indents.
 	flow := "kids: [" + strings.Repeat("{kids: [", 2000) + strings.Repeat("]}", 2000) + "]"
 	var block strings.Builder
+	block.WriteString("kids:\n")
 	for i := range 300 {
-		fmt.Fprintf(&block, "%skids:\n%s- ", strings.Repeat("    ", i), strings.Repeat("    ", i))
+		fmt.Fprintf(&block, "%s- kids:\n", strings.Repeat(" ", 2+4*i))
 	}
-	block.WriteString("{}\n")
+	fmt.Fprintf(&block, "%s- {}\n", strings.Repeat(" ", 2+4*300))
 	for name, src := range map[string]string{"flow": flow, "block": block.String()} {
 		var p lol
 		if _, errs := Decode(yamlNode(t, src), &p); len(errs) > 0 {

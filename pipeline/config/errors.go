@@ -43,7 +43,7 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Errors is every problem found in one config, in the order of the file.
+// Errors is every problem found in one config.
 type Errors []*Error
 
 // Error joins the problems, one per line.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"strconv"
@@ -51,6 +52,8 @@ type Axis struct {
 var (
 	namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 	idPattern   = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	// reservedIDs are top-level keys of --set and sweep paths.
+	reservedIDs = map[string]bool{"seed": true, "name": true, "sweep": true}
 )
 
 // maxNameLen bounds names and ids, which become folder names.
@@ -108,8 +111,16 @@ func Parse(path string, src []byte, overrides []*Override) (*File, error) {
 		return nil, Errors{{File: path, Msg: fmt.Sprintf("%d bytes is too large for a config (at most %d)", len(src), MaxFileBytes)}}
 	}
 	var doc yaml.Node
-	if err := yaml.Unmarshal(src, &doc); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		return nil, Errors{yamlError(path, err)}
+	}
+	var second yaml.Node
+	if err := dec.Decode(&second); err == nil {
+		return nil, Errors{{File: path, Line: second.Line, Msg: "a second YAML document (after ---); a config is one document"}}
+	}
+	if n := expandedSize(&doc, map[*yaml.Node]int{}); n > MaxNodes {
+		return nil, Errors{{File: path, Msg: fmt.Sprintf("the document expands to more than %d nodes through aliases; refusing it", MaxNodes)}}
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 || len(bytes.TrimSpace(src)) == 0 {
 		return nil, Errors{{File: path, Msg: "the file is empty; expected name, seed and stages"}}
@@ -145,25 +156,39 @@ func Parse(path string, src []byte, overrides []*Override) (*File, error) {
 	} else if len(top.Stages) == 0 && len(decodeErrs) == 0 {
 		errs = append(errs, f.errAt(lines, "", "stages", "expected at least one stage"))
 	}
+	// Group the key lines by stage in one pass (per-stage scans would be
+	// quadratic in the number of stages).
+	stageLines := make([]Lines, len(top.Stages))
+	for i := range stageLines {
+		stageLines[i] = Lines{}
+	}
+	for k, l := range lines {
+		rest, ok := strings.CutPrefix(k, "stages[")
+		if !ok {
+			continue
+		}
+		num, tail, ok := strings.Cut(rest, "].")
+		if i, err := strconv.Atoi(num); ok && err == nil && i < len(stageLines) {
+			stageLines[i][tail] = l
+		}
+	}
 	ids := map[string]int{}
 	for i, sd := range top.Stages {
-		key := fmt.Sprintf("stages[%d]", i)
-		st := &Stage{ID: sd.ID, Kind: sd.Kind, Inputs: sd.Inputs, Line: lines[key+".id"], Lines: Lines{}}
-		for k, l := range lines {
-			if rest, ok := strings.CutPrefix(k, key+"."); ok {
-				st.Lines[rest] = l
-			}
-		}
+		st := &Stage{ID: sd.ID, Kind: sd.Kind, Inputs: sd.Inputs, Line: stageLines[i]["id"], Lines: stageLines[i]}
 		if sd.With.Kind != 0 {
-			w := sd.With
-			st.With = &w
+			// A private, alias-free copy: --set and sweeps change it in
+			// place, and must not reach other stages sharing an anchor.
+			// expandedSize has bounded the copy's size.
+			st.With = expand(&sd.With)
 		}
 		if st.Line == 0 {
-			st.Line = lines[key+".kind"]
+			st.Line = stageLines[i]["kind"]
 		}
 		switch {
 		case sd.ID == "":
 			errs = append(errs, &Error{File: path, Line: stageLine(root, i), Key: "id", Msg: fmt.Sprintf("stage %d of the list has no id", i+1)})
+		case reservedIDs[sd.ID]:
+			errs = append(errs, &Error{File: path, Line: st.Lines["id"], Key: "id", Msg: fmt.Sprintf("%q is reserved (seed, name and sweep start --set and sweep keys); choose another id", sd.ID)})
 		case len(sd.ID) > maxNameLen || !idPattern.MatchString(sd.ID):
 			errs = append(errs, &Error{File: path, Line: st.Lines["id"], Key: "id", Msg: fmt.Sprintf("must match [a-z][a-z0-9_]* and be at most %d characters, got %s", maxNameLen, quoteShort(sd.ID))})
 		default:
@@ -255,7 +280,8 @@ func (f *File) Stage(id string) *Stage {
 func (f *File) StageError(s *Stage, lines Lines, key, msg string) *Error {
 	e := &Error{File: f.Path, Stage: s.ID, Key: key, Msg: msg}
 	e.Line = lines[key]
-	if e.Line == 0 {
+	f.attributeOrigin(e, s.ID)
+	if e.Line == 0 && e.Origin == "" {
 		// A key the user left out is reported at the stage's `with` or entry.
 		if l := s.Lines["with"]; l > 0 {
 			e.Line = l
@@ -263,7 +289,6 @@ func (f *File) StageError(s *Stage, lines Lines, key, msg string) *Error {
 			e.Line = s.Line
 		}
 	}
-	f.attributeOrigin(e, s.ID)
 	return e
 }
 
@@ -282,13 +307,58 @@ func (f *File) Locate(e *Error, s *Stage) {
 }
 
 // attributeOrigin marks an error about a value that a --set override
-// replaced as coming from that override.
+// replaced as coming from that override. Nodes made by overrides have no
+// line, so an error with a line is the file's own.
 func (f *File) attributeOrigin(e *Error, stage string) {
+	if e.Line != 0 {
+		return
+	}
 	for _, o := range f.overrides {
 		if o.stage == stage && o.param != "" && (e.Key == o.param || strings.HasPrefix(e.Key, o.param+".")) {
 			e.Origin = o.Origin
 		}
 	}
+}
+
+// expandedSize counts the nodes of n with every alias expanded, memoised by
+// node so that it takes time linear in the document, and stops counting
+// past MaxNodes.
+func expandedSize(n *yaml.Node, memo map[*yaml.Node]int) int {
+	if n == nil {
+		return 0
+	}
+	if v, ok := memo[n]; ok {
+		return v
+	}
+	memo[n] = MaxNodes + 1 // a cycle counts as too large
+	size := 1
+	if n.Kind == yaml.AliasNode {
+		size = expandedSize(n.Alias, memo)
+	}
+	for _, c := range n.Content {
+		size += expandedSize(c, memo)
+		if size > MaxNodes {
+			size = MaxNodes + 1
+			break
+		}
+	}
+	memo[n] = size
+	return size
+}
+
+// expand returns a deep copy of n with every alias replaced by a copy of
+// its target.
+func expand(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	c := *n
+	c.Anchor = ""
+	c.Content = make([]*yaml.Node, len(n.Content))
+	for i, k := range n.Content {
+		c.Content[i] = expand(k)
+	}
+	return &c
 }
 
 func (f *File) errAt(lines Lines, stage, key, msg string) *Error {

@@ -86,6 +86,9 @@ func parseList(s string) (*yaml.Node, error) {
 		if err := yaml.Unmarshal([]byte(t), &doc); err != nil || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.SequenceNode {
 			return nil, fmt.Errorf("value %q is not a YAML list", s)
 		}
+		if len(doc.Content[0].Content) == 0 {
+			return nil, fmt.Errorf("value %q: expected at least one value", s)
+		}
 		for _, c := range doc.Content[0].Content {
 			if c.Kind != yaml.ScalarNode {
 				return nil, fmt.Errorf("value %q: expected a list of scalars", s)
@@ -189,7 +192,7 @@ func (f *File) Set(key string, value *yaml.Node) (*File, error) {
 			}
 			g.Seed = seed
 		case "name":
-			if value.ShortTag() != "!!str" || !namePattern.MatchString(value.Value) {
+			if value.ShortTag() != "!!str" || !namePattern.MatchString(value.Value) || len(value.Value) > maxNameLen {
 				return nil, fmt.Errorf("name: must match [a-z0-9][a-z0-9_-]*, got %s", describeNode(value))
 			}
 			g.Name = value.Value
@@ -241,9 +244,12 @@ func lookup(m *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
+// setKey sets key to value in mapping m, replacing the key node too, so
+// that both carry no line: errors about them name the override.
 func setKey(m *yaml.Node, key string, value *yaml.Node) {
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		if m.Content[i].Value == key {
+			m.Content[i] = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}
 			m.Content[i+1] = value
 			return
 		}

@@ -1,6 +1,9 @@
 package config
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 func TestSuggest(t *testing.T) {
 	params := []string{"epsilon", "gradient", "hidden", "init", "learning_rate", "record_every", "steps"}
@@ -72,7 +75,7 @@ func BenchmarkEditDistance(b *testing.B) {
 		for i := range w {
 			w[i] = 'a' + byte(i%26)
 		}
-		b.Run(string(rune('0'+len(w)%10)), func(b *testing.B) {
+		b.Run(fmt.Sprintf("len=%d", n), func(b *testing.B) {
 			for b.Loop() {
 				editDistance(string(w), "learning_rate")
 			}
