@@ -157,7 +157,9 @@ func TestFastGradientLargeWeights(t *testing.T) {
 			e := o.Value(pr.wv)
 			fullTol := 1000 * math.Nextafter(e, math.Inf(1)) / 1e-3 * 0x1p-52
 			var worstFast, worstFull float64
-			defer func() { t.Logf("largest difference from the oracle: fast %.3g, full %.3g (E = %.4g)", worstFast, worstFull, e) }()
+			defer func() {
+				t.Logf("largest difference from the oracle: fast %.3g, full %.3g (E = %.4g)", worstFast, worstFull, e)
+			}()
 			for p := range pr.wv {
 				want := bigGradient(pr, p, 1e-3)
 				worstFast = math.Max(worstFast, math.Abs(fast[p]-want))

@@ -5,11 +5,11 @@ import "math"
 // The fast numerical gradient.
 //
 // For every parameter p the central difference needs E(wv ± h e_p) − E(wv), a mean over rows
-// of per-row changes ΔE_n(±h). (h is the step actually taken: fl(w_p+ε) − w_p upwards and
-// w_p − fl(w_p−ε) downwards, as the full recompute takes it.) A perturbation of v_kj changes
-// only output k of each row, by h·z_nj; a perturbation of w_ji changes only hidden unit j, its
-// pre-activation by h·x_ni. So every ΔE_n is a function of one scalar, built from the row's
-// unperturbed quantities:
+// of per-row changes ΔE_n(±h). (h is the step actually taken: h₊ = fl(w_p+ε) − w_p upwards,
+// h₋ = w_p − fl(w_p−ε) downwards, as the full recompute takes them.) A perturbation of v_kj
+// changes only output k of each row, by h·z_nj; a perturbation of w_ji changes only hidden
+// unit j, its pre-activation by h·x_ni. So every ΔE_n is a function of one scalar, built from
+// the row's unperturbed quantities:
 //
 //	v_kj:  ΔE_n = f(h z_nj),  f(u) = log(1 + y_nk (e^u − 1)) − [k = t_n] u
 //	w_ji:  ΔE_n = F(h x_ni),  F(h) = L(σ(b_nj + h) − σ(b_nj)),
@@ -18,66 +18,89 @@ import "math"
 // f is the cumulant generating function of a Bernoulli(y_nk) variable, L that of the output
 // weights v_·j of unit j under the row's softmax distribution, and σ's Taylor coefficients are
 // Bernoulli cumulants too. Their power series therefore have closed-form coefficients: the
-// cumulants of the softmax (the moments of v_·j under y_n, computed once per row and unit) and
-// polynomials in σ(b_nj) and y_nk. In the difference E(wv+he_p) − E(wv−he_p) the even powers
-// cancel exactly, so the gradient is the odd part, summed here through h⁷:
+// cumulants of the softmax (the central moments of v_·j under y_n, computed once per row and
+// unit) and polynomials in σ(b_nj) and y_nk. In E(wv+he_p) − E(wv−he_p) the even powers
+// cancel, so the gradient is the odd part, summed through h⁵, h⁷, h⁹ or h¹¹ (the first
+// proven exact, below):
 //
-//	g_p = (1/(N ε)) Σ_n [F₁ (h x) + F₃ (h x)³ + F₅ (h x)⁵ + F₇ (h x)⁷]
+//	g_p = (1/(N ε)) Σ_n [F₁ (h̄x) + F₃ (h̄x)³ + F₅ (h̄x)⁵ + …],  h̄ = (h₊ + h₋)/2,
 //
-// (F₁ x is back-propagation's term; the others are what the central difference adds), an O(1)
-// Horner step per row and parameter, with x = 0 contributing exactly nothing.
+// an O(1) Horner step per row and parameter (F₁x is back-propagation's term; the others are
+// what the central difference adds), with x = 0 contributing exactly nothing. h₊ and h₋
+// differ by at most an ulp of w_p; using their mean makes the result the definition's at a
+// weight moved by at most half an ulp, i.e. exact to the rounding of w_p ± ε.
 //
 // The series is used only where its remainder is proven below seriesTol per row. By Cauchy's
 // estimate, if a function is analytic and bounded by B on the complex disc |h| ≤ t₁, its odd
-// terms from h⁹ on sum to at most B q⁹/(1−q²), q = |h|/t₁:
-//   - f(u): for |u| ≤ 1, |f| ≤ boundV (|log(1−y+ye^u)| ≤ ln(1/(e⁻¹cos 1)) + 1, |u| ≤ 1), so
-//     t₁ = 1 and q = h·max z ≤ h.
+// terms from h^(n+2) on sum to at most B q^(n+2)/(1−q²), q = |h|/t₁:
+//   - f(u): on |u| ≤ 1, |f| ≤ boundV, so t₁ = 1 and q = h·max z ≤ h.
 //   - F(h): with the weights v_·j spanning a range R, L is analytic for |s| < π/R (shifted to
-//     the midpoint, every e^(c s) keeps a positive real part) and |L| ≤ boundL on
+//     their midpoint, every y_k e^(c_k s) keeps a positive real part) and |L| ≤ boundL on
 //     |s| ≤ 0.9π/R; |σ^(r)(b)/r!| ≤ π^(1−r)/4 for all real b (from σ's poles at ±iπ(2m+1)), so
-//     |σ(b+h) − σ(b)| ≤ |h|/4 / (1 − |h|/π) stays within that disc for |h| ≤ t₁ =
-//     π/(1 + R/3.6). Hence, per unit j, the series is exact for a row when its largest input
-//     magnitude is at most tx_j = q_max t₁ / h_max.
+//     |σ(b+h) − σ(b)| ≤ (|h|/4) / (1 − |h|/π) stays within that disc for |h| ≤ t₁ =
+//     π/(1 + R/3.6). Hence the series of unit j is exact for every row whose largest input
+//     magnitude (the bias input is 1) is at most tx_j = q_max t₁ / max h.
 //
-// Elsewhere (large weights, large inputs or a large ε) ΔE_n(+h) and ΔE_n(−h) are evaluated
-// exactly in O(K) per row: σ(b+h) − σ(b) = σ(b) σ(−b−h) expm1(h) without cancellation, and
-// log Σ_k y_k e^(c_k) as log1p(Σ_k y_k expm1(c_k)) or, for large c, as a log-sum-exp.
+// Elsewhere (large output weights, large inputs or a large ε) ΔE_n(+h₊) and ΔE_n(−h₋) are
+// evaluated exactly in O(K) per row and parameter: σ(b+h) − σ(b) = σ(b) σ(−b−h) expm1(h)
+// without cancellation, and log Σ_k y_k e^(c_k) as log1p(Σ_k y_k expm1(c_k)) or, for large c,
+// as a log-sum-exp.
 
 const (
 	// seriesTol bounds the truncation error of the series per row and parameter, in gradient
 	// units: 2⁻⁵⁴, below the rounding of a gradient component of size 1.
 	seriesTol = 0x1p-54
-	// boundL bounds |L| on its disc: 1.5·0.9π + ln(1/cos(0.45π)) = 6.0962…, rounded up.
+	// boundL bounds |L| on |s| ≤ 0.9π/R: |log Σ y e^(cs)| ≤ |log|·|| + |arg| ≤
+	// (0.45π + ln(1/cos 0.45π)) + 0.45π, plus |(midpoint − v_t) s| ≤ 0.45π: 6.0962…, up.
 	boundL = 6.1
-	// boundV bounds |f| on |u| ≤ 1: ln(e/cos 1) + 1 + 1 = 3.6152…, rounded up.
+	// boundV bounds |f| on |u| ≤ 1: |log(1−y+ye^u)| ≤ ln(1/(e⁻¹ cos 1)) + 1 (modulus and
+	// argument), plus |u| ≤ 1: 3.6157…, rounded up.
 	boundV = 3.62
 )
 
+// The odd series may be summed through h⁵, h⁷, h⁹ or h¹¹, whichever is the first proven exact:
+// 5 and 7 have hand-written coefficients, 9 and 11 generic ones (needed when weights or inputs
+// are large); beyond, the exact evaluation.
+const (
+	numOrders = 4
+	maxOrder  = 11
+)
+
+// seriesOrder returns the degree of tier i: 5, 7, 9, 11.
+func seriesOrder(i int) int { return 5 + 2*i }
+
 // fastStep is the per-step state of the fast gradient, set by prepare.
 type fastStep struct {
-	hp, hm  []float64 // P: the steps actually taken, fl(w+ε) − w and w − fl(w−ε)
-	hsq     []float64 // P: h̄², h̄ = (hp + hm)/2
-	scale   []float64 // P: h̄/ε, the factor from the series' sums to the gradient
-	tx      []float64 // M: unit j's series is exact for rows with xmax ≤ tx[j]
-	vSeries bool      // the output weights' series is exact for every row
+	hp, hm []float64 // P: the steps actually taken, fl(w+ε) − w and w − fl(w−ε)
+	hsq    []float64 // P: h̄², h̄ = (hp + hm)/2
+	scale  []float64 // P: h̄/ε, the factor from the series' sums to the gradient
+	// tx[i][j]: unit j's series through h^seriesOrder(i) is exact for rows with xmax ≤ tx[i][j].
+	tx [numOrders][]float64
+	// vOrder: the output weights' series through h^vOrder is exact for every row; 0: none is.
+	vOrder int
+	vT     []float64 // M×K: v transposed, the output weights of each hidden unit
 }
 
 func newFastStep(s Shape) fastStep {
 	p := s.NumParams()
-	return fastStep{
+	f := fastStep{
 		hp:    make([]float64, p),
 		hm:    make([]float64, p),
 		hsq:   make([]float64, p),
 		scale: make([]float64, p),
-		tx:    make([]float64, s.M),
+		vT:    make([]float64, s.M*s.K),
 	}
+	for i := range f.tx {
+		f.tx[i] = make([]float64, s.M)
+	}
+	return f
 }
 
-// seriesQ returns the largest q = |h|/t₁ for which B q⁹/(1−q²) ≤ seriesTol·ε: the odd series
-// through the 7th power, divided by ε, is then exact to seriesTol.
-func seriesQ(bound, eps float64) float64 {
+// seriesQ returns the largest q = |h|/t₁ for which B q^(n+2)/(1−q²) ≤ seriesTol·ε: the odd
+// series through the n-th power, divided by ε, is then exact to seriesTol.
+func seriesQ(bound, eps float64, n int) float64 {
 	// q ≤ 1/2 makes 1/(1−q²) ≤ 4/3.
-	return math.Min(0.5, math.Pow(seriesTol*eps*0.75/bound, 1.0/9))
+	return math.Min(0.5, math.Pow(seriesTol*eps*0.75/bound, 1/float64(n+2)))
 }
 
 // prepare computes the step's perturbations and where the series may be used.
@@ -90,11 +113,15 @@ func (f *fastStep) prepare(o *Objective, wv []float64, eps float64) {
 	}
 	nw := s.numW()
 	v := wv[nw:]
-	qw := seriesQ(boundL, eps)
+	var q [numOrders]float64
+	for i := range numOrders {
+		q[i] = seriesQ(boundL, eps, seriesOrder(i))
+	}
 	for j := range s.M {
 		lo, hi := math.Inf(1), math.Inf(-1)
 		for k := range s.K {
 			vk := v[k*(s.M+1)+j]
+			f.vT[j*s.K+k] = vk
 			lo, hi = math.Min(lo, vk), math.Max(hi, vk)
 		}
 		hmax := 0.0
@@ -102,18 +129,23 @@ func (f *fastStep) prepare(o *Objective, wv []float64, eps float64) {
 			hmax = math.Max(hmax, math.Max(f.hp[p], f.hm[p]))
 		}
 		t1 := math.Pi / (1 + (hi-lo)/3.6)
-		// NaN weights give a NaN threshold: every row is then evaluated exactly (to NaN).
-		f.tx[j] = qw * t1 / hmax
+		// NaN weights give NaN thresholds: every row is then evaluated exactly (to NaN).
+		for i := range numOrders {
+			f.tx[i][j] = q[i] * t1 / hmax
+			if o.forceExact {
+				f.tx[i][j] = -1
+			}
+		}
 	}
 	hmax := 0.0
 	for p := nw; p < len(wv); p++ {
 		hmax = math.Max(hmax, math.Max(f.hp[p], f.hm[p]))
 	}
-	f.vSeries = hmax <= seriesQ(boundV, eps)
-	if o.forceExact {
-		f.vSeries = false
-		for j := range f.tx {
-			f.tx[j] = -1
+	f.vOrder = 0
+	for i := range numOrders {
+		if n := seriesOrder(i); hmax <= seriesQ(boundV, eps, n) && !o.forceExact {
+			f.vOrder = n
+			break
 		}
 	}
 }
@@ -122,64 +154,88 @@ func (f *fastStep) prepare(o *Objective, wv []float64, eps float64) {
 // factor scale/N) into the chunk's partial sums, and stores the rows' cross-entropy.
 func (o *Objective) fastChunk(sc *scratch, wv []float64, c int) {
 	s := o.shape
-	d, m := s.D, s.M
+	d, m, nk := s.D, s.M, s.K
 	nw, np := s.numW(), s.NumParams()
-	w, v := wv[:nw], wv[nw:]
 	acc := o.acc[c*np : (c+1)*np]
 	clear(acc)
 	f := &o.fast
-	z, b, ez, y := sc.z, sc.b, sc.ez, sc.y
+	z, ez, y := sc.z, sc.ez, sc.y
 	lo, hi := o.chunk(c)
 	for r := lo; r < hi; r++ {
 		x := o.x[r*d : (r+1)*d]
 		t := int(o.labels[r])
-		// Forward pass, bit for bit the one of rowLoss.
-		for j := range m {
-			row := w[j*(d+1) : (j+1)*(d+1)]
-			bj := 0.0
-			for i, xi := range x {
-				bj += row[i] * xi
-			}
-			bj += row[d]
-			e := math.Exp(-bj)
-			zj := 1 / (1 + e)
-			b[j], z[j] = bj, zj
-			if e <= math.MaxFloat64 {
-				ez[j] = e * zj // 1 − z_j = e/(1+e)
-			} else {
-				ez[j] = 1
-			}
-		}
-		z[m] = 1
-		outputs(s, v, z, sc.a)
-		sc.lse = softmaxLSE(sc.a, y)
-		o.loss[r] = sc.lse - sc.a[t]
+		o.loss[r] = o.forwardRow(sc, wv, r)
 
 		// Hidden units: the perturbations of w_ji.
+		xmax := o.xmax[r]
 		for j := range m {
 			accRow := acc[j*(d+1) : (j+1)*(d+1)]
-			if !(o.xmax[r] <= f.tx[j]) {
-				o.exactHidden(sc, wv, accRow, r, j)
+			hs := f.hsq[j*(d+1) : (j+1)*(d+1)]
+			vj := f.vT[j*nk : (j+1)*nk]
+			switch {
+			case xmax <= f.tx[0][j]:
+				f1, f3, f5 := hiddenSeries5(z[j], ez[j], y, vj, t)
+				if s := f1 + f3 + f5; s-s != 0 {
+					break // a coefficient overflowed: evaluate exactly
+				}
+				hs, accRow := hs[:len(x)+1], accRow[:len(x)+1]
+				for i, xi := range x {
+					u := hs[i] * xi * xi
+					accRow[i] += xi * (f1 + u*(f3+u*f5))
+				}
+				u := hs[d]
+				accRow[d] += f1 + u*(f3+u*f5)
+				sc.tiers[0]++
+				continue
+			case xmax <= f.tx[1][j]:
+				f1, f3, f5, f7 := hiddenSeries7(z[j], ez[j], y, vj, t)
+				if s := f1 + f3 + f5 + f7; s-s != 0 {
+					break
+				}
+				hs, accRow := hs[:len(x)+1], accRow[:len(x)+1]
+				for i, xi := range x {
+					u := hs[i] * xi * xi
+					accRow[i] += xi * (f1 + u*(f3+u*(f5+u*f7)))
+				}
+				u := hs[d]
+				accRow[d] += f1 + u*(f3+u*(f5+u*f7))
+				sc.tiers[1]++
+				continue
+			case xmax <= f.tx[2][j] || xmax <= f.tx[3][j]:
+				tier := 2
+				if !(xmax <= f.tx[2][j]) {
+					tier = 3
+				}
+				n := seriesOrder(tier)
+				var fc [maxOrder/2 + 1]float64
+				hiddenSeriesN(n, z[j], ez[j], y, vj, t, &fc)
+				if !addOddSeries(accRow, hs, x, fc[:n/2+1]) {
+					break
+				}
+				sc.tiers[tier]++
 				continue
 			}
-			f1, f3, f5, f7 := hiddenSeries(z[j], ez[j], y, v, m+1, j, t)
-			hs := f.hsq[j*(d+1) : (j+1)*(d+1)]
-			hs, accRow = hs[:len(x)+1], accRow[:len(x)+1]
-			for i, xi := range x {
-				u := hs[i] * xi * xi
-				accRow[i] += xi * (f1 + u*(f3+u*(f5+u*f7)))
-			}
-			u := hs[d]
-			accRow[d] += f1 + u*(f3+u*(f5+u*f7))
+			// Large weights or inputs, or output weights beyond ~1e44 (with steps too small to
+			// matter) whose coefficients overflow: the exact evaluation copes.
+			o.exactHidden(sc, wv, accRow, r, j)
 		}
 
 		// Outputs: the perturbations of v_kj.
 		accV := acc[nw:]
-		if !f.vSeries {
+		if f.vOrder == 0 {
 			o.exactOutputs(sc, accV, r, t)
 			continue
 		}
 		for k, yk := range y {
+			hs := f.hsq[nw+k*(m+1) : nw+(k+1)*(m+1)]
+			accRow := accV[k*(m+1) : (k+1)*(m+1)]
+			if f.vOrder > 7 {
+				var fc [maxOrder/2 + 1]float64
+				outputSeriesN(f.vOrder, yk, k == t, &fc)
+				addOddSeries(accRow, hs, z[:m], fc[:f.vOrder/2+1])
+				continue
+			}
+			// f's odd coefficients: y − [k=t] and the Bernoulli cumulants κ_r(y)/r!.
 			c1 := yk
 			if k == t {
 				c1--
@@ -188,9 +244,10 @@ func (o *Objective) fastChunk(sc *scratch, wv []float64, c int) {
 			gk := sk * (1 - 2*yk)
 			c3 := gk / 6
 			c5 := gk * (1 - 12*sk) / 120
-			c7 := gk * (1 - 60*sk + 360*sk*sk) / 5040
-			hs := f.hsq[nw+k*(m+1) : nw+(k+1)*(m+1)]
-			accRow := accV[k*(m+1) : (k+1)*(m+1)]
+			c7 := 0.0
+			if f.vOrder == 7 {
+				c7 = gk * (1 - 60*sk + 360*sk*sk) / 5040
+			}
 			hs = hs[:len(z)]
 			accRow = accRow[:len(z)]
 			for j, zj := range z {
@@ -201,10 +258,161 @@ func (o *Objective) fastChunk(sc *scratch, wv []float64, c int) {
 	}
 }
 
-// hiddenSeries returns the odd Taylor coefficients F₁, F₃, F₅, F₇ of one row's error change
-// F(h) = L(σ(b+h) − σ(b)) for hidden unit j, where z = σ(b), ez = 1 − z, y the row's softmax
-// outputs, v the output weights (row stride stride) and t the row's class.
-func hiddenSeries(z, ez float64, y, v []float64, stride, j, t int) (f1, f3, f5, f7 float64) {
+// addOddSeries adds, for each input x_i (and a last input 1, the bias), x_i·Σ_r c_r u^r with
+// u = hs_i x_i², to acc_i: a row's series terms for one unit's or output's parameters, c the
+// odd coefficients F₁, F₃, …. It reports false, adding nothing, if a coefficient is not
+// finite.
+func addOddSeries(acc, hs, x, c []float64) bool {
+	sum := 0.0
+	for _, ci := range c {
+		sum += ci
+	}
+	if sum-sum != 0 {
+		return false
+	}
+	n := len(c) - 1
+	hs, acc = hs[:len(x)+1], acc[:len(x)+1]
+	for i, xi := range x {
+		u := hs[i] * xi * xi
+		p := c[n]
+		for r := n - 1; r >= 0; r-- {
+			p = c[r] + u*p
+		}
+		acc[i] += xi * p
+	}
+	u := hs[len(x)]
+	p := c[n]
+	for r := n - 1; r >= 0; r-- {
+		p = c[r] + u*p
+	}
+	acc[len(x)] += p
+	return true
+}
+
+// hiddenSeriesN writes the odd Taylor coefficients F₁, F₃, …, F_n (n odd, ≤ maxOrder) of
+// F(h) = L(σ(b+h) − σ(b)) into fc: hiddenSeries7's, by recurrences for any order.
+func hiddenSeriesN(n int, z, ez float64, y, vj []float64, t int, fc *[maxOrder/2 + 1]float64) {
+	// σ(b+h) = Σ s_r h^r solves S' = S(1−S): (r+1) s_{r+1} = (1−2σ) s_r − Σ_{i=1}^{r−1} s_i s_{r−i}.
+	var sr [maxOrder + 1]float64
+	sr[1] = z * ez
+	g := ez - z
+	for r := 1; r < n; r++ {
+		acc := g * sr[r]
+		for i := 1; i < r; i++ {
+			acc -= sr[i] * sr[r-i]
+		}
+		sr[r+1] = acc / float64(r+1)
+	}
+	// Central moments of V = vj under y, divided by r!: the coefficients of E[e^((V−μ)s)].
+	vj = vj[:len(y)]
+	mu := 0.0
+	for k, yk := range y {
+		mu += yk * vj[k]
+	}
+	var mt [maxOrder + 1]float64
+	for k, yk := range y {
+		c := vj[k] - mu
+		p := yk * c
+		for r := 2; r <= n; r++ {
+			p *= c
+			mt[r] += p
+		}
+	}
+	fact := 1.0
+	for r := 2; r <= n; r++ {
+		fact *= float64(r)
+		mt[r] /= fact
+	}
+	// l_r = κ_r/r!, the coefficients of log E[e^((V−μ)s)]: r l_r = r m̃_r − Σ k l_k m̃_(r−k);
+	// then L's own linear term E[V] − v_t.
+	var l [maxOrder + 1]float64
+	for r := 2; r <= n; r++ {
+		acc := float64(r) * mt[r]
+		for k := 2; k <= r-2; k++ {
+			acc -= float64(k) * l[k] * mt[r-k]
+		}
+		l[r] = acc / float64(r)
+	}
+	l[1] = mu - vj[t]
+	// F = Σ_m l_m (Σ_r s_r h^r)^m, truncated at h^n.
+	var pw, next, fs [maxOrder + 1]float64
+	pw = sr
+	for r := 1; r <= n; r++ {
+		fs[r] = l[1] * sr[r]
+	}
+	for m := 2; m <= n; m++ {
+		for r := m; r <= n; r++ {
+			acc := 0.0
+			for i := m - 1; i <= r-1; i++ {
+				acc += pw[i] * sr[r-i]
+			}
+			next[r] = acc
+		}
+		for r := m; r <= n; r++ {
+			pw[r] = next[r]
+			fs[r] += l[m] * next[r]
+		}
+		pw[m-1] = 0
+	}
+	for i := range n/2 + 1 {
+		fc[i] = fs[2*i+1]
+	}
+}
+
+// outputSeriesN writes the odd Taylor coefficients of f(u) = log(1 + y(e^u − 1)) − [target] u
+// through u^n into fc: the log of the series 1 + Σ (y/r!) u^r, by the same recurrence.
+func outputSeriesN(n int, y float64, target bool, fc *[maxOrder/2 + 1]float64) {
+	var p, l [maxOrder + 1]float64
+	fact := 1.0
+	for r := 1; r <= n; r++ {
+		fact *= float64(r)
+		p[r] = y / fact
+	}
+	for r := 1; r <= n; r++ {
+		acc := float64(r) * p[r]
+		for k := 1; k < r; k++ {
+			acc -= float64(k) * l[k] * p[r-k]
+		}
+		l[r] = acc / float64(r)
+	}
+	l[1] = y // exactly
+	if target {
+		l[1]--
+	}
+	for i := range n/2 + 1 {
+		fc[i] = l[2*i+1]
+	}
+}
+
+// forwardRow runs the forward pass of row r, keeping in sc what the gradients need: b, z,
+// 1 − z, a, y and log Σ e^a. It returns the row's cross-entropy, bit for bit rowLoss's.
+func (o *Objective) forwardRow(sc *scratch, wv []float64, r int) float64 {
+	s := o.shape
+	d, m := s.D, s.M
+	w := wv[:s.numW()]
+	x := o.x[r*d : (r+1)*d]
+	for j := range m {
+		row := w[j*(d+1) : (j+1)*(d+1)]
+		bj := dot(row[:d], x) + row[d]
+		e := math.Exp(-bj)
+		zj := 1 / (1 + e) // sigmoid(bj), the same operations
+		sc.b[j], sc.z[j] = bj, zj
+		if e <= math.MaxFloat64 {
+			sc.ez[j] = e * zj // 1 − z_j = e/(1+e), without cancellation
+		} else {
+			sc.ez[j] = 1
+		}
+	}
+	sc.z[m] = 1
+	outputs(s, wv[s.numW():], sc.z, sc.a)
+	sc.lse = softmaxLSE(sc.a, sc.y)
+	return sc.lse - sc.a[o.labels[r]]
+}
+
+// hiddenSeries7 returns the odd Taylor coefficients F₁, F₃, F₅, F₇ of one row's error change
+// F(h) = L(σ(b+h) − σ(b)) for a hidden unit with activation z = σ(b), ez = 1 − z, output
+// weights vj (one per class), the row's softmax outputs y and class t.
+func hiddenSeries7(z, ez float64, y, vj []float64, t int) (f1, f3, f5, f7 float64) {
 	// σ(b+h) − σ(b) = Σ d_r h^r, d_r = σ^(r)(b)/r!, the Bernoulli(z) cumulants κ_{r+1}/r!.
 	sg := z * ez
 	g := ez - z
@@ -217,14 +425,15 @@ func hiddenSeries(z, ez float64, y, v []float64, stride, j, t int) (f1, f3, f5, 
 	d6 := sg * g * (1 - 60*sg + 360*s2) / 720
 	d7 := sg * (1 - 126*sg + 1680*s2 - 5040*s2*sg) / 5040
 
-	// Cumulants of V = v_kj under the softmax distribution y: from the central moments.
+	// Cumulants of V = vj[k] under the softmax distribution y: from the central moments.
+	vj = vj[:len(y)]
 	mu := 0.0
 	for k, yk := range y {
-		mu += yk * v[k*stride+j]
+		mu += yk * vj[k]
 	}
 	var m2, m3, m4, m5, m6, m7 float64
 	for k, yk := range y {
-		c := v[k*stride+j] - mu
+		c := vj[k] - mu
 		c2 := c * c
 		c3 := c2 * c
 		c4 := c2 * c2
@@ -236,7 +445,7 @@ func hiddenSeries(z, ez float64, y, v []float64, stride, j, t int) (f1, f3, f5, 
 		m7 += yk * c4 * c3
 	}
 	// L(s) = Σ l_r s^r: l_1 = E[V] − v_t, l_r = κ_r/r!.
-	l1 := mu - v[t*stride+j]
+	l1 := mu - vj[t]
 	l2 := m2 / 2
 	l3 := m3 / 6
 	l4 := (m4 - 3*m2*m2) / 24
@@ -258,6 +467,45 @@ func hiddenSeries(z, ez float64, y, v []float64, stride, j, t int) (f1, f3, f5, 
 		l6*6*d1c*d1s*d2 +
 		l7*d1c*d1c*d1
 	return f1, f3, f5, f7
+}
+
+// hiddenSeries5 is hiddenSeries7 through F₅, for rows where that is exact.
+func hiddenSeries5(z, ez float64, y, vj []float64, t int) (f1, f3, f5 float64) {
+	sg := z * ez
+	g := ez - z
+	d1 := sg
+	d2 := sg * g / 2
+	d3 := sg * (1 - 6*sg) / 6
+	d4 := sg * g * (1 - 12*sg) / 24
+	d5 := sg * (1 - 30*sg + 120*sg*sg) / 120
+
+	vj = vj[:len(y)]
+	mu := 0.0
+	for k, yk := range y {
+		mu += yk * vj[k]
+	}
+	var m2, m3, m4, m5 float64
+	for k, yk := range y {
+		c := vj[k] - mu
+		c2 := c * c
+		c3 := c2 * c
+		m2 += yk * c2
+		m3 += yk * c3
+		m4 += yk * c2 * c2
+		m5 += yk * c2 * c3
+	}
+	l1 := mu - vj[t]
+	l2 := m2 / 2
+	l3 := m3 / 6
+	l4 := (m4 - 3*m2*m2) / 24
+	l5 := (m5 - 10*m3*m2) / 120
+
+	d1s := d1 * d1
+	d1c := d1s * d1
+	f1 = l1 * d1
+	f3 = l1*d3 + l2*2*d1*d2 + l3*d1c
+	f5 = l1*d5 + l2*2*(d1*d4+d2*d3) + l3*3*(d1s*d3+d1*d2*d2) + l4*4*d1c*d2 + l5*d1c*d1s
+	return f1, f3, f5
 }
 
 // exactHidden adds unit j's exact per-row terms (ΔE(+h₊x) − ΔE(−h₋x)) / 2h̄ for every input of
@@ -371,15 +619,15 @@ func logMeanExp(sc *scratch) float64 {
 // softmaxLSE writes the softmax of a into y and returns log Σ_k e^(a_k), bit for bit the value
 // of logSumExp(a).
 func softmaxLSE(a, y []float64) float64 {
-	m := a[0]
-	for _, ak := range a[1:] {
-		if ak > m {
-			m = ak
-		}
-	}
+	im := argmax(a)
+	m := a[im]
+	y = y[:len(a)]
 	s := 0.0
 	for k, ak := range a {
-		e := math.Exp(ak - m)
+		e := 1.0
+		if k != im {
+			e = math.Exp(ak - m)
+		}
 		y[k] = e
 		s += e
 	}

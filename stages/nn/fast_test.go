@@ -205,3 +205,106 @@ func TestZeroInputLeavesRowUnchanged(t *testing.T) {
 		}
 	}
 }
+
+func TestFastGradientWithHugeWeights(t *testing.T) {
+	// Weights so large (|w| ≥ 1e20) that w ± ε rounds to w: the full recompute evaluates E
+	// twice at the same point and gets exactly 0; so must the fast gradient (no 0·∞ from
+	// series coefficients that overflow).
+	pr := randomProblem(700, Shape{2, 3, 4}, 10, 1, 0)
+	for p := range pr.wv {
+		pr.wv[p] = math.Copysign(1e20+math.Abs(pr.wv[p])*1e40, pr.wv[p])
+	}
+	o := pr.objective(t)
+	for _, m := range []Method{Numerical, NumericalFull} {
+		g := make([]float64, len(pr.wv))
+		o.Gradient(g, pr.wv, m, 1e-3)
+		for p := range g {
+			if g[p] != 0 {
+				t.Errorf("Gradient(%s)[%s] = %g, want 0", m, pr.shape.ParamName(p), g[p])
+			}
+		}
+	}
+}
+
+func TestGenericSeriesMatchesClosedForms(t *testing.T) {
+	// The recurrences of hiddenSeriesN and outputSeriesN against the hand-written
+	// coefficients through h⁷: the same numbers to rounding (a few ulp of the largest term,
+	// and more for the high coefficients, which cancel: 1e-12 relative to their scale).
+	for _, c := range []struct {
+		z  float64
+		y  []float64
+		vj []float64
+		t  int
+	}{
+		{0.3, []float64{0.2, 0.5, 0.3}, []float64{-1.5, 0.7, 2}, 1},
+		{0.999, []float64{0.01, 0.99}, []float64{3, -4}, 0},
+		{1e-6, []float64{0.1, 0.2, 0.3, 0.4}, []float64{10, -10, 5, 0.5}, 3},
+	} {
+		ez := 1 - c.z
+		f1, f3, f5, f7 := hiddenSeries7(c.z, ez, c.y, c.vj, c.t)
+		g1, g3, g5 := hiddenSeries5(c.z, ez, c.y, c.vj, c.t)
+		var fc [maxOrder/2 + 1]float64
+		hiddenSeriesN(11, c.z, ez, c.y, c.vj, c.t, &fc)
+		for i, want := range []float64{f1, f3, f5, f7} {
+			scale := math.Max(math.Abs(want), math.Abs(f1)*1e-3)
+			if math.Abs(fc[i]-want) > 1e-12*scale {
+				t.Errorf("z=%v: hiddenSeriesN F%d = %.17g, hiddenSeries7 %.17g", c.z, 2*i+1, fc[i], want)
+			}
+		}
+		for i, got := range []float64{g1, g3, g5} {
+			if want := []float64{f1, f3, f5}[i]; got != want {
+				t.Errorf("z=%v: hiddenSeries5 F%d = %.17g, hiddenSeries7 %.17g", c.z, 2*i+1, got, want)
+			}
+		}
+		for k, yk := range c.y {
+			outputSeriesN(9, yk, k == c.t, &fc)
+			sk := yk * (1 - yk)
+			gk := sk * (1 - 2*yk)
+			c1 := yk
+			if k == c.t {
+				c1--
+			}
+			for i, want := range []float64{c1, gk / 6, gk * (1 - 12*sk) / 120, gk * (1 - 60*sk + 360*sk*sk) / 5040} {
+				if math.Abs(fc[i]-want) > 1e-15 {
+					t.Errorf("y=%v: outputSeriesN c%d = %.17g, want %.17g", yk, 2*i+1, fc[i], want)
+				}
+			}
+		}
+	}
+}
+
+func TestHigherOrderSeriesMatchExactEvaluation(t *testing.T) {
+	// Larger output weights or inputs need the series through h⁹ or h¹¹; where they are used
+	// they must agree with the exact evaluation as the low orders do (1e-14·max(1, |g_p|)).
+	for i, c := range []struct {
+		name       string
+		wStd, xMul float64
+		eps        float64
+	}{
+		{"output weights N(0, 10²)", 10, 1, 1e-3},
+		{"inputs up to ~16", 2, 4, 1e-3},
+		{"a step of 0.01", 1, 1, 0.01},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			pr := randomProblem(uint64(250+i), Shape{16, 6, 10}, 60, c.wStd, 0)
+			for p := range pr.x {
+				pr.x[p] *= c.xMul
+			}
+			o := pr.objective(t)
+			series := make([]float64, len(pr.wv))
+			o.Gradient(series, pr.wv, Numerical, c.eps)
+			if o.sc.tiers[2]+o.sc.tiers[3] == 0 {
+				t.Fatalf("series tiers used %v: want some rows through h⁹ or h¹¹", o.sc.tiers)
+			}
+			t.Logf("rows × units by series order 5, 7, 9, 11: %v; exact: %d", o.sc.tiers, o.sc.exact)
+			o.forceExact = true
+			exact := make([]float64, len(pr.wv))
+			o.Gradient(exact, pr.wv, Numerical, c.eps)
+			for p := range series {
+				if d := math.Abs(series[p] - exact[p]); !(d <= 1e-14*math.Max(1, math.Abs(exact[p]))) {
+					t.Errorf("series gradient[%s] = %.17g, exact %.17g", pr.shape.ParamName(p), series[p], exact[p])
+				}
+			}
+		})
+	}
+}

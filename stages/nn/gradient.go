@@ -3,6 +3,8 @@ package nn
 import (
 	"fmt"
 	"math"
+
+	"gonum.org/v1/gonum/floats"
 )
 
 // Method selects how a gradient is computed.
@@ -130,11 +132,8 @@ func (o *Objective) backpropChunk(sc *scratch, wv []float64, c int) {
 	z, dk := sc.z, sc.y
 	lo, hi := o.chunk(c)
 	for r := lo; r < hi; r++ {
-		o.loss[r] = o.rowLoss(sc, wv, r)
-		for k, ak := range sc.a {
-			dk[k] = math.Exp(ak - sc.lse) // y_k
-		}
-		dk[o.labels[r]]-- // δ_k = y_k − t_k
+		o.loss[r] = o.forwardRow(sc, wv, r) // sc.y = dk holds y_k
+		dk[o.labels[r]]--                   // δ_k = y_k − t_k
 		for k, dkk := range dk {
 			row := gv[k*(m+1) : (k+1)*(m+1)]
 			for j, zj := range z {
@@ -147,10 +146,14 @@ func (o *Objective) backpropChunk(sc *scratch, wv []float64, c int) {
 			for k, dkk := range dk {
 				dh += dkk * v[k*(m+1)+j]
 			}
-			dh *= z[j] * (1 - z[j])
+			dh *= z[j] * sc.ez[j] // σ'(b_j) = z_j (1 − z_j)
 			row := gw[j*(d+1) : (j+1)*(d+1)]
-			for i, xi := range x {
-				row[i] += dh * xi
+			if d >= dotAsm {
+				floats.AddScaled(row[:d], dh, x)
+			} else {
+				for i, xi := range x {
+					row[i] += dh * xi
+				}
 			}
 			row[d] += dh
 		}

@@ -41,7 +41,7 @@ func randomProblem(seed uint64, s Shape, n int, wStd, aMax float64) problem {
 				big = math.Max(big, math.Abs(ak))
 			}
 		}
-		for p := s.numW(); p < len(pr.wv); p++ {
+		for p := s.numW(); p < len(pr.wv) && big > 0; p++ {
 			pr.wv[p] *= aMax / big
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"gonum.org/v1/gonum/floats"
 )
 
 // Objective is the mean cross-entropy E of a network of a given Shape over one data set. It
@@ -33,15 +35,16 @@ type Objective struct {
 
 // scratch is the per-goroutine working memory of one row's computations.
 type scratch struct {
-	pert  []float64 // P: the perturbed parameter vector of the full-recompute gradient
-	z     []float64 // M+1: hidden activations, z[M] = 1
-	b     []float64 // M: hidden pre-activations
-	ez    []float64 // M: 1 − z_j, computed without cancellation
-	a     []float64 // K: output pre-activations
-	y     []float64 // K: softmax outputs
-	c     []float64 // K: exponents of an exact perturbation
-	lse   float64   // log Σ_k e^(a_k) of the current row
-	exact int       // rows × units (or outputs) evaluated exactly instead of by series
+	pert  []float64      // P: the perturbed parameter vector of the full-recompute gradient
+	z     []float64      // M+1: hidden activations, z[M] = 1
+	b     []float64      // M: hidden pre-activations
+	ez    []float64      // M: 1 − z_j, computed without cancellation
+	a     []float64      // K: output pre-activations
+	y     []float64      // K: softmax outputs
+	c     []float64      // K: exponents of an exact perturbation
+	lse   float64        // log Σ_k e^(a_k) of the current row
+	exact int            // rows × units (or outputs) evaluated exactly instead of by series
+	tiers [numOrders]int // rows × units summed through each series order (for the tests)
 }
 
 func newScratch(s Shape) *scratch {
@@ -202,9 +205,7 @@ func (o *Objective) Probabilities(dst, wv []float64) {
 	}
 	for r := range o.n {
 		o.rowLoss(o.sc, wv, r)
-		for k, ak := range o.sc.a {
-			dst[r*s.K+k] = math.Exp(ak - o.sc.lse)
-		}
+		softmaxLSE(o.sc.a, dst[r*s.K:(r+1)*s.K])
 	}
 }
 
@@ -219,9 +220,9 @@ func (o *Objective) Predict(dst []int32, wv []float64) {
 	y := o.sc.y
 	for r := range o.n {
 		o.rowLoss(o.sc, wv, r)
+		softmaxLSE(o.sc.a, y)
 		best := 0
-		for k, ak := range o.sc.a {
-			y[k] = math.Exp(ak - o.sc.lse)
+		for k := range y {
 			if y[k] > y[best] {
 				best = k
 			}
@@ -236,13 +237,26 @@ func hidden(s Shape, w, x, z []float64) {
 	d := s.D
 	for j := range s.M {
 		row := w[j*(d+1) : (j+1)*(d+1)]
-		b := 0.0
-		for i, xi := range x {
-			b += row[i] * xi
-		}
-		z[j] = sigmoid(b + row[d])
+		z[j] = sigmoid(dot(row[:d], x) + row[d])
 	}
 	z[s.M] = 1
+}
+
+// dotAsm is the length from which dot uses gonum's assembly kernel; below it, the call costs
+// more than it saves.
+const dotAsm = 16
+
+// dot returns Σ_i a_i x_i. Every forward pass uses it, so they agree bit for bit.
+func dot(a, x []float64) float64 {
+	if len(x) >= dotAsm {
+		return floats.Dot(a, x)
+	}
+	a = a[:len(x)]
+	s := 0.0
+	for i, xi := range x {
+		s += a[i] * xi
+	}
+	return s
 }
 
 // outputs writes the output pre-activations a_k = Σ_j v_kj z_j of one row into a.
@@ -262,17 +276,28 @@ func outputs(s Shape, v, z, a []float64) {
 func sigmoid(b float64) float64 { return 1 / (1 + math.Exp(-b)) }
 
 // logSumExp returns log Σ_k e^(a_k), with the maximum subtracted so that no exponential
-// overflows.
+// overflows (the maximum's own term is e⁰ = 1, not computed).
 func logSumExp(a []float64) float64 {
-	m := a[0]
-	for _, ak := range a[1:] {
-		if ak > m {
-			m = ak
-		}
-	}
+	im := argmax(a)
+	m := a[im]
 	s := 0.0
-	for _, ak := range a {
-		s += math.Exp(ak - m)
+	for k, ak := range a {
+		e := 1.0
+		if k != im {
+			e = math.Exp(ak - m)
+		}
+		s += e
 	}
 	return m + math.Log(s)
+}
+
+// argmax returns the index of the first largest element of a (0 if all are NaN).
+func argmax(a []float64) int {
+	im := 0
+	for k, ak := range a {
+		if ak > a[im] {
+			im = k
+		}
+	}
+	return im
 }

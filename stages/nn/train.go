@@ -47,9 +47,13 @@ func (opt Options) Validate() error {
 	return errors.Join(errs...)
 }
 
-// DivergenceError reports that training produced a cross-entropy that is NaN or infinite.
+// DivergenceError reports that training produced a cross-entropy that is NaN or infinite, or
+// one more than ExplodeFactor times max(1, its value at the initial weights): with numerical
+// gradients an overflowing network often saturates (its gradient vanishes) while E stays
+// finite but huge, which is divergence all the same.
 type DivergenceError struct {
-	Step   int     // the update (counting from 1) after which E was not finite
+	Step   int     // the update (counting from 1) after which E was not finite, or exploded
+	Start  float64 // the training cross-entropy at the initial weights
 	TrainE float64 // the training cross-entropy after that update
 	TestE  float64 // the test cross-entropy after that update, NaN without a test set
 }
@@ -57,6 +61,9 @@ type DivergenceError struct {
 // Error names the step and the non-finite error and suggests a smaller learning rate, e.g.
 // "diverged at step 17: train cross-entropy is +Inf; try a smaller learning_rate".
 func (e *DivergenceError) Error() string {
+	if isFinite(e.TrainE) && (isFinite(e.TestE) || math.IsNaN(e.TestE)) {
+		return fmt.Sprintf("diverged at step %d: train cross-entropy rose to %.4g from %.4g at the start; try a smaller learning_rate", e.Step, e.TrainE, e.Start)
+	}
 	which, val := "train", e.TrainE
 	if isFinite(e.TrainE) {
 		which, val = "test", e.TestE
@@ -64,15 +71,21 @@ func (e *DivergenceError) Error() string {
 	return fmt.Sprintf("diverged at step %d: %s cross-entropy is %v; try a smaller learning_rate", e.Step, which, val)
 }
 
+// ExplodeFactor is how many times max(1, E at the initial weights) the training
+// cross-entropy may reach before Train calls it divergence.
+const ExplodeFactor = 100
+
 func isFinite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
 // Train runs full-batch gradient descent on wv in place, as the book does: Steps times,
 // g := train.Gradient(wv); wv ← wv − α g; then it evaluates the training (and, if test is not
 // nil, the test) cross-entropy at the new wv and calls observe(step, trainE, testE, wv), step
-// counting from 1; testE is NaN when test is nil. observe may be nil; it must not keep or
+// counting from 1; testE is NaN when test is nil. The values are the same bits as
+// train.Value(wv) and test.Value(wv) (the training one comes from the next gradient's forward
+// pass), and the same bits whatever opt.Workers. observe may be nil; it must not keep or
 // modify wv (copy it).
 //
-// Train checks ctx before every step and returns its error, wrapped, if it is done. If a
+// Train checks ctx before every update and returns its error, wrapped, if it is done. If a
 // cross-entropy after an update is NaN or infinite, Train returns a *DivergenceError for that
 // step without calling observe for it (observe has seen every earlier step); wv then holds the
 // diverged weights. Train returns an error if the options are out of range, wv does not have
@@ -93,30 +106,32 @@ func Train(ctx context.Context, train, test *Objective, wv []float64, opt Option
 	g := make([]float64, len(wv))
 	// The gradient at wv_s also yields E(wv_s), so the training error after step s is
 	// reported once the next gradient is computed (or at the end): one forward pass less.
+	start := math.NaN()
 	report := func(step int, trainE float64) error {
 		testE := run.value(test, wv)
-		if !isFinite(trainE) || (test != nil && !isFinite(testE)) {
-			return &DivergenceError{Step: step, TrainE: trainE, TestE: testE}
+		if !isFinite(trainE) || (test != nil && !isFinite(testE)) || trainE > ExplodeFactor*math.Max(1, start) {
+			return &DivergenceError{Step: step, TrainE: trainE, TestE: testE, Start: start}
 		}
 		if observe != nil {
 			observe(step, trainE, testE, wv)
 		}
 		return nil
 	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("training stopped before step 1: %w", err)
+	}
 	for step := 1; step <= opt.Steps; step++ {
-		if err := ctx.Err(); err != nil {
-			if step > 1 {
-				if rerr := report(step-1, run.value(train, wv)); rerr != nil {
-					return rerr
-				}
-			}
-			return fmt.Errorf("training stopped before step %d: %w", step, err)
+		e := run.gradient(g, wv) // E(wv) after step−1 updates
+		if step == 1 {
+			start = e
 		}
-		e := run.gradient(g, wv)
 		if step > 1 {
 			if err := report(step-1, e); err != nil {
 				return err
 			}
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("training stopped before step %d: %w", step, err)
 		}
 		for p, gp := range g {
 			wv[p] -= opt.LearningRate * gp
