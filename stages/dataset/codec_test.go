@@ -82,7 +82,11 @@ func datasetFields(d *Dataset) []Field {
 	for _, name := range d.Features {
 		f = append(f, Field{name, Float64})
 	}
-	return append(f, Field{labelColumn, Int32}, Field{labelNameColumn, String})
+	f = append(f, Field{labelColumn, Int32}, Field{labelNameColumn, String})
+	for _, c := range d.Extra {
+		f = append(f, Field{c.Name, String})
+	}
+	return f
 }
 
 func datasetMeta(t *testing.T, d *Dataset) map[string]string {

@@ -13,9 +13,9 @@ import (
 	"unicode/utf8"
 )
 
-// readCSV reads a CSV table with a header row from r; name is the file name for errors and
-// size its length in bytes (0 if unknown), used to size the arrays once. Every error is a
-// *LoadError with a line.
+// readCSV reads a CSV table with a header row (unless opt.NoHeader) from r; name is the file
+// name for errors and size its length in bytes (0 if unknown), used to size the arrays once.
+// Every error is a *LoadError with a line.
 func readCSV(name string, r io.Reader, size int64, opt LoadOptions) (*Dataset, error) {
 	at := func(line int, column string, format string, args ...any) error {
 		return &LoadError{File: name, Line: line, Column: column, Err: fmt.Errorf(format, args...)}
@@ -53,14 +53,26 @@ func readCSV(name string, r io.Reader, size int64, opt LoadOptions) (*Dataset, e
 		return nil, err
 	}
 	if rec == nil {
+		if opt.NoHeader {
+			return nil, at(1, "", "empty file: no rows")
+		}
 		return nil, at(1, "", "empty file: no header row")
 	}
 	rec[0] = strings.TrimPrefix(rec[0], "\uFEFF") // a byte order mark from spreadsheet exports
-	header := make([]string, len(rec))
-	for i, s := range rec {
-		header[i] = strings.TrimSpace(strings.Clone(s))
+	var header []string
+	var headerEnd int64
+	if opt.NoHeader {
+		header = make([]string, len(rec))
+		for i := range header {
+			header[i] = "c" + strconv.Itoa(i)
+		}
+	} else {
+		header = make([]string, len(rec))
+		for i, s := range rec {
+			header[i] = strings.TrimSpace(strings.Clone(s))
+		}
+		headerEnd = cr.InputOffset()
 	}
-	headerEnd := cr.InputOffset()
 	index := make(map[string]int, len(header))
 	dup := make(map[string]bool)
 	for i, h := range header {
@@ -74,8 +86,14 @@ func readCSV(name string, r io.Reader, size int64, opt LoadOptions) (*Dataset, e
 		i, ok := index[col]
 		if !ok {
 			hint := ""
-			if len(header) == 1 && strings.ContainsAny(header[0], ",;\t|") {
+			if len(header) == 1 && strings.ContainsAny(rec[0], ",;\t|") {
 				hint = "; the header is one column: is the delimiter right?"
+				if opt.NoHeader {
+					hint = "; the first line is one column: is the delimiter right?"
+				}
+			}
+			if opt.NoHeader {
+				return 0, at(1, col, "%s column not in the file (without a header row its columns are %s)%s", role, listColumns(header), hint)
 			}
 			return 0, at(1, col, "%s column not in the header (%s)%s", role, listColumns(header), hint)
 		}
@@ -94,20 +112,30 @@ func readCSV(name string, r io.Reader, size int64, opt LoadOptions) (*Dataset, e
 			return nil, err
 		}
 	}
-
-	rec, err = read()
-	if err != nil {
-		return nil, err
+	keepCols := make([]int, len(opt.Keep))
+	kept := make(map[int]bool, len(opt.Keep))
+	for k, name := range opt.Keep {
+		if keepCols[k], err = lookup(name, "kept"); err != nil {
+			return nil, err
+		}
+		kept[keepCols[k]] = true
 	}
-	if rec == nil {
-		return nil, at(1, "", "a header but no data rows")
+
+	if !opt.NoHeader {
+		rec, err = read()
+		if err != nil {
+			return nil, err
+		}
+		if rec == nil {
+			return nil, at(1, "", "a header but no data rows")
+		}
 	}
 	if len(opt.Features) == 0 {
 		// The first data row decides which columns are numeric; a later value that does not
 		// parse is then an error on its line rather than a column silently dropped.
 		featCols = featCols[:0]
 		for i, s := range rec {
-			if i == labelCol || i >= len(header) || header[i] == "" || dup[header[i]] {
+			if i == labelCol || kept[i] || i >= len(header) || header[i] == "" || dup[header[i]] {
 				continue
 			}
 			if _, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil || errors.Is(err, strconv.ErrRange) {
@@ -124,6 +152,10 @@ func readCSV(name string, r io.Reader, size int64, opt LoadOptions) (*Dataset, e
 	for k, c := range featCols {
 		d.Features[k] = header[c]
 	}
+	for _, c := range keepCols {
+		d.Extra = append(d.Extra, Column{Name: header[c]})
+	}
+	texts := make(map[string]string) // kept values seen so far, shared
 	classes := newClassSet(strings.Clone)
 	for row := 0; rec != nil; row++ {
 		if len(rec) != len(header) {
@@ -137,6 +169,9 @@ func readCSV(name string, r io.Reader, size int64, opt LoadOptions) (*Dataset, e
 				est := int((size-headerEnd)/per) + 64
 				d.X = slices.Grow(d.X, est*dims+est/16*dims-len(d.X))
 				d.Labels = slices.Grow(d.Labels, est+est/16-len(d.Labels))
+				for k := range d.Extra {
+					d.Extra[k].Values = slices.Grow(d.Extra[k].Values, est+est/16-len(d.Extra[k].Values))
+				}
 			}
 		}
 		for _, c := range featCols {
@@ -154,6 +189,9 @@ func readCSV(name string, r io.Reader, size int64, opt LoadOptions) (*Dataset, e
 			return nil, at(line, opt.Label, "empty label")
 		}
 		d.Labels = append(d.Labels, classes.id(s))
+		for k, c := range keepCols {
+			d.Extra[k].Values = append(d.Extra[k].Values, intern(texts, strings.TrimSpace(rec[c])))
+		}
 		if rec, err = read(); err != nil {
 			return nil, err
 		}
@@ -201,4 +239,18 @@ func shortQuote(s string) string {
 // validDelimiter mirrors encoding/csv's rule for Comma.
 func validDelimiter(r rune) bool {
 	return r != 0 && r != '"' && r != '\r' && r != '\n' && utf8.ValidRune(r) && r != utf8.RuneError
+}
+
+// intern returns s, or an equal string seen before, so that a column of few distinct values
+// (0/1, train/test) costs no allocation per row and holds no copy per row. It remembers at most
+// maxKnown values, so a column of distinct ids cannot grow the table without limit.
+func intern(known map[string]string, s string) string {
+	if k, ok := known[s]; ok {
+		return k
+	}
+	k := strings.Clone(s)
+	if len(known) < maxKnown {
+		known[k] = k
+	}
+	return k
 }

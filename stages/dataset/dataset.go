@@ -6,7 +6,8 @@ import (
 	"math"
 )
 
-// Dataset is a labelled table held in memory: N rows of D float64 features and a class label.
+// Dataset is a labelled table held in memory: N rows of D float64 features and a class label,
+// and optionally extra columns that ride along without being features.
 //
 // The zero value has no rows and is not valid; see [Dataset.Validate].
 type Dataset struct {
@@ -14,6 +15,26 @@ type Dataset struct {
 	X        []float64 // N×D values, row-major: X[i*D+j] is feature j of row i
 	Labels   []int32   // N class indices in [0, len(Classes))
 	Classes  []string  // the K class names; index = class id
+	Extra    []Column  // columns carried along for later stages (a 0/1 `train` column); usually nil
+}
+
+// Column is a column carried with a [Dataset] that is neither a feature nor the label, such as
+// the 0/1 or train/test column that a split reads. Its values are kept as the text they had in
+// the user's file (numbers of a Parquet file in their shortest exact decimal form).
+type Column struct {
+	Name   string
+	Values []string // one per row
+}
+
+// ExtraColumn returns the values of the extra column with the given name and whether there is
+// one.
+func (d *Dataset) ExtraColumn(name string) ([]string, bool) {
+	for _, c := range d.Extra {
+		if c.Name == name {
+			return c.Values, true
+		}
+	}
+	return nil, false
 }
 
 // Rows returns N, the number of rows (the number of labels).
@@ -23,8 +44,9 @@ func (d *Dataset) Rows() int { return len(d.Labels) }
 func (d *Dataset) Dims() int { return len(d.Features) }
 
 // Validate reports whether d is well formed: at least one feature and one row, feature and
-// class names unique and non-empty, len(X) = N×D, every label in [0, K), and every value
-// finite. It returns the first problem found.
+// class names unique and non-empty, len(X) = N×D, every label in [0, K), every value finite,
+// and every extra column named (distinct from the features and from each other) with one value
+// per row. It returns the first problem found.
 func (d *Dataset) Validate() error {
 	if d == nil {
 		return errors.New("dataset is nil")
@@ -57,6 +79,19 @@ func (d *Dataset) Validate() error {
 	for i, v := range d.X {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return fmt.Errorf("row %d: feature %q: %v is not a finite number", i/dims, d.Features[i%dims], v)
+		}
+	}
+	if len(d.Extra) > 0 {
+		names := make([]string, 0, dims+len(d.Extra))
+		names = append(names, d.Features...)
+		for _, c := range d.Extra {
+			if len(c.Values) != n {
+				return fmt.Errorf("extra column %q has %d values, want %d", c.Name, len(c.Values), n)
+			}
+			names = append(names, c.Name)
+		}
+		if err := uniqueNames("column", names); err != nil {
+			return err
 		}
 	}
 	return nil

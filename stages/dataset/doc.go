@@ -3,6 +3,11 @@
 // in and out of files: Parquet for the pipeline's own artifacts (datasets, splits,
 // predictions, histories, summaries) and CSV or Parquet for the user's data ([Load]).
 //
+// A dataset may carry extra columns ([Column]) that are neither features nor the label, such
+// as a 0/1 `train` column: [Load] keeps the ones it is asked to ([LoadOptions.Keep]),
+// [WriteFile] and [ReadFile] pass them through as string columns, and a split stage reads
+// them. They are opt-in so that the columns nobody asked for cost no memory.
+//
 // It is the only package of the project that imports Apache Arrow, so that the other
 // packages' test binaries stay small and link fast.
 //

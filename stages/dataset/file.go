@@ -21,10 +21,10 @@ const (
 )
 
 // WriteFile writes d as Parquet: one float64 column per feature, in order, then `label` int32
-// and `label_name` string (the class name of the label); key-value metadata `nnpipe.classes`
-// (the JSON array of class names) plus meta, which must not set that key. Equal input gives
-// identical bytes. d must be valid (see [Dataset.Validate]) and no feature may be named
-// `label` or `label_name`.
+// and `label_name` string (the class name of the label), then one string column per extra
+// column, in order; key-value metadata `nnpipe.classes` (the JSON array of class names) plus
+// meta, which must not set that key. Equal input gives identical bytes. d must be valid (see
+// [Dataset.Validate]) and no feature or extra column may be named `label` or `label_name`.
 func WriteFile(path string, d *Dataset, meta map[string]string) error {
 	if err := d.Validate(); err != nil {
 		return fmt.Errorf("write dataset %s: %w", path, err)
@@ -33,7 +33,7 @@ func WriteFile(path string, d *Dataset, meta map[string]string) error {
 		return fmt.Errorf("write dataset %s: metadata key %q is reserved", path, classesKey)
 	}
 	dims := d.Dims()
-	fields := make([]Field, 0, dims+2)
+	fields := make([]Field, 0, dims+2+len(d.Extra))
 	for _, f := range d.Features {
 		if f == labelColumn || f == labelNameColumn {
 			return fmt.Errorf("write dataset %s: feature name %q is reserved", path, f)
@@ -41,6 +41,12 @@ func WriteFile(path string, d *Dataset, meta map[string]string) error {
 		fields = append(fields, Field{Name: f, Type: Float64})
 	}
 	fields = append(fields, Field{Name: labelColumn, Type: Int32}, Field{Name: labelNameColumn, Type: String})
+	for _, c := range d.Extra {
+		if c.Name == labelColumn || c.Name == labelNameColumn {
+			return fmt.Errorf("write dataset %s: extra column name %q is reserved", path, c.Name)
+		}
+		fields = append(fields, Field{Name: c.Name, Type: String})
+	}
 	classes, err := json.Marshal(d.Classes)
 	if err != nil {
 		return fmt.Errorf("write dataset %s: %w", path, err)
@@ -63,7 +69,7 @@ func writeDataset(path string, d *Dataset, fields []Field, meta map[string]strin
 	defer w.Abort()
 	n, dims := d.Rows(), d.Dims()
 	chunk := min(n, groupRows)
-	cols := make([]any, dims+2)
+	cols := make([]any, dims+2+len(d.Extra))
 	feats := make([][]float64, dims)
 	for j := range feats {
 		feats[j] = make([]float64, chunk)
@@ -84,6 +90,9 @@ func writeDataset(path string, d *Dataset, fields []Field, meta map[string]strin
 			names[i] = d.Classes[l]
 		}
 		cols[dims], cols[dims+1] = labels, names[:m]
+		for k, c := range d.Extra {
+			cols[dims+2+k] = c.Values[lo:hi]
+		}
 		if err := w.Append(cols...); err != nil {
 			return err
 		}
@@ -93,7 +102,8 @@ func writeDataset(path string, d *Dataset, fields []Field, meta map[string]strin
 
 // ReadFile reads a file written by [WriteFile]. The result is valid (see [Dataset.Validate]):
 // a file whose labels or values break the contract is an error, as is a `label_name` that
-// disagrees with `nnpipe.classes`.
+// disagrees with `nnpipe.classes`. Every string column other than `label_name` is an extra
+// column.
 func ReadFile(path string) (d *Dataset, err error) {
 	defer recoverCorrupt(path, &err)
 	r, err := openParquet(path)
@@ -112,11 +122,12 @@ func readDataset(r *file.Reader) (*Dataset, error) {
 	sc := r.MetaData().Schema
 	d := &Dataset{}
 	labelCol, nameCol := -1, -1
-	featCol := make([]int, sc.NumColumns()) // column -> feature index, or -1
+	featCol := make([]int, sc.NumColumns())  // column -> feature index, or -1
+	extraCol := make([]int, sc.NumColumns()) // column -> extra column index, or -1
 	for i := range sc.NumColumns() {
 		col := sc.Column(i)
 		typ, ok := tableType(sc, col)
-		featCol[i] = -1
+		featCol[i], extraCol[i] = -1, -1
 		switch {
 		case !ok:
 			return nil, fmt.Errorf("column %q: unsupported type %s", col.Path(), describeType(sc, col))
@@ -127,8 +138,11 @@ func readDataset(r *file.Reader) (*Dataset, error) {
 		case typ == Float64:
 			featCol[i] = len(d.Features)
 			d.Features = append(d.Features, col.Name())
+		case typ == String:
+			extraCol[i] = len(d.Extra)
+			d.Extra = append(d.Extra, Column{Name: col.Name()})
 		default:
-			return nil, fmt.Errorf("column %q has type %v, want float64 (or int32 %q, string %q)", col.Name(), typ, labelColumn, labelNameColumn)
+			return nil, fmt.Errorf("column %q has type %v, want float64 (or int32 %q, string %q or extra string columns)", col.Name(), typ, labelColumn, labelNameColumn)
 		}
 	}
 	if labelCol < 0 {
@@ -147,11 +161,17 @@ func readDataset(r *file.Reader) (*Dataset, error) {
 	n, dims := r.NumRows(), len(d.Features)
 	d.X = make([]float64, n*int64(dims))
 	d.Labels = make([]int32, n)
+	for k := range d.Extra {
+		d.Extra[k].Values = make([]string, n)
+	}
 	scratch := make([]float64, batchRows)
 	names := make([]parquet.ByteArray, batchRows)
+	var sr stringReader
 	err := forEachChunk(r, nil, func(row0, rows int64, i int, cr file.ColumnChunkReader) error {
 		defs := defScratch(cr)
 		switch {
+		case extraCol[i] >= 0:
+			return sr.read(cr.(*file.ByteArrayColumnChunkReader), defs, d.Extra[extraCol[i]].Values[row0:row0+rows])
 		case i == labelCol:
 			return readInto(cr.(*file.Int32ColumnChunkReader), defs, d.Labels[row0:row0+rows])
 		case i == nameCol:

@@ -15,12 +15,19 @@ import (
 	"strings"
 )
 
-// LoadOptions says how to read a user's table.
+// LoadOptions says how to read a user's table. The zero value of every field but Label is the
+// default.
 type LoadOptions struct {
-	Format    string   // "csv" or "parquet"; "" picks by extension (.csv, .parquet/.pq)
-	Label     string   // label column (required)
-	Features  []string // feature columns; nil or empty: every other numeric column, in file order
-	Delimiter rune     // CSV only; 0 means ','
+	Format   string   // "csv" or "parquet"; "" picks by extension (.csv, .parquet/.pq)
+	Label    string   // label column (required)
+	Features []string // feature columns; nil or empty: every other numeric column not kept, in file order
+	// Keep names columns to carry along as [Dataset.Extra], in this order, as text: neither
+	// features nor the label (a 0/1 or train/test column for a split, an id).
+	Keep      []string
+	Delimiter rune // CSV only; 0 means ','
+	// NoHeader says a CSV file has no header row: every line is data and the columns are
+	// named c0, c1, … in order. Parquet files always name their columns.
+	NoHeader bool
 }
 
 // LoadError is the error of [Load]: a problem with the user's file, located as precisely as
@@ -53,15 +60,21 @@ func (e *LoadError) Error() string {
 
 func (e *LoadError) Unwrap() error { return e.Err }
 
-// Load reads a CSV file (with a header row) or a Parquet file into a valid [Dataset].
+// Load reads a CSV file (with a header row unless opt.NoHeader) or a Parquet file into a valid
+// [Dataset].
 //
 // Labels may be integers or strings; the classes are the sorted distinct values (integers
 // sorted numerically and named in canonical form, so "01" and "1" are one class "1"; strings
 // sorted bytewise); at least two are required. Values and labels are trimmed of surrounding
 // spaces. Feature values must be finite numbers (strconv.ParseFloat syntax); Parquet features
 // may be DOUBLE, FLOAT or signed integer columns. Without opt.Features, the features are every
-// column other than the label that is numeric: in a CSV file, whose value on the first data
-// row parses as a number; in a Parquet file, whose type is one of those.
+// column other than the label and the kept columns that is numeric: in a CSV file, whose value
+// on the first data row parses as a number; in a Parquet file, whose type is one of those.
+// Kept columns (opt.Keep) become [Dataset.Extra], trimmed text; in a Parquet file they may be
+// strings, integers, DOUBLE, FLOAT or BOOLEAN.
+//
+// path must name a regular file: a directory, a named pipe or a device is refused without
+// being read, so a FIFO cannot block the caller.
 //
 // Every error is a *LoadError naming the file and, where it applies, the line (CSV), row
 // (Parquet) and column.
@@ -77,6 +90,17 @@ func Load(path string, opt LoadOptions) (*Dataset, error) {
 	}
 	if slices.Contains(opt.Features, opt.Label) {
 		return nil, &LoadError{File: path, Column: opt.Label, Err: errors.New("is both the label and a feature")}
+	}
+	if i, j := dupIndex(opt.Keep); i >= 0 {
+		return nil, &LoadError{File: path, Column: opt.Keep[j], Err: errors.New("kept twice")}
+	}
+	for _, k := range opt.Keep {
+		switch {
+		case k == opt.Label:
+			return nil, &LoadError{File: path, Column: k, Err: errors.New("is both the label and a kept column")}
+		case slices.Contains(opt.Features, k):
+			return nil, &LoadError{File: path, Column: k, Err: errors.New("is both a feature and a kept column")}
+		}
 	}
 	format := strings.ToLower(opt.Format)
 	if format == "" {
@@ -95,23 +119,63 @@ func Load(path string, opt LoadOptions) (*Dataset, error) {
 	if format == "parquet" && opt.Delimiter != 0 {
 		return nil, fail("a delimiter applies to CSV only")
 	}
-	st, err := os.Stat(path)
+	if format == "parquet" && opt.NoHeader {
+		return nil, fail("only a CSV file can lack a header row: a Parquet file always names its columns")
+	}
+	f, size, err := openRegular(path)
 	if err != nil {
-		return nil, &LoadError{File: path, Err: unwrapPath(err)}
-	}
-	if st.IsDir() {
-		return nil, fail("is a directory")
-	}
-	if format == "parquet" {
-		return loadParquet(path, st.Size(), opt)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, &LoadError{File: path, Err: unwrapPath(err)}
+		return nil, &LoadError{File: path, Err: err}
 	}
 	defer f.Close()
-	return readCSV(path, f, st.Size(), opt)
+	if format == "parquet" {
+		return loadParquet(path, f, size, opt)
+	}
+	return readCSV(path, f, size, opt)
 }
+
+// openRegular opens path for reading and returns it with its size, if it is a regular file.
+// It opens without blocking (see openNoBlock) and checks the opened file, not the name, so a
+// named pipe is refused rather than waited on, and the file checked is the file read.
+func openRegular(path string) (*os.File, int64, error) {
+	f, err := openNoBlock(path)
+	if err != nil {
+		return nil, 0, unwrapPath(err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, unwrapPath(err)
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, 0, notRegular(st.Mode())
+	}
+	return f, st.Size(), nil
+}
+
+// ErrNotRegular is matched (with errors.Is) by the error for a path that exists but is not a
+// regular file: a directory, a named pipe, a socket or a device.
+var ErrNotRegular = errors.New("not a regular file")
+
+// notRegular describes a non-regular file mode as an error matching ErrNotRegular.
+func notRegular(m fs.FileMode) error {
+	switch {
+	case m.IsDir():
+		return &notRegularError{"is a directory"}
+	case m&fs.ModeNamedPipe != 0:
+		return &notRegularError{"is a named pipe (FIFO), not a regular file"}
+	case m&fs.ModeSocket != 0:
+		return &notRegularError{"is a socket, not a regular file"}
+	case m&fs.ModeDevice != 0:
+		return &notRegularError{"is a device, not a regular file"}
+	}
+	return &notRegularError{"is not a regular file (mode " + m.Type().String() + ")"}
+}
+
+type notRegularError struct{ msg string }
+
+func (e *notRegularError) Error() string        { return e.msg }
+func (e *notRegularError) Is(target error) bool { return target == ErrNotRegular }
 
 // unwrapPath drops the *fs.PathError wrapper, whose message repeats the path that LoadError
 // prints anyway; the inner error still matches fs.ErrNotExist and fs.ErrPermission.
@@ -135,16 +199,19 @@ func dupIndex(names []string) (int, int) {
 	return -1, -1
 }
 
-// Digest returns the hex SHA-256 of a file's bytes, read as a stream, for cache keys.
+// Digest returns the hex SHA-256 of a file's bytes, read as a stream, for cache keys. Like
+// [Load], it refuses anything but a regular file (the error matches [ErrNotRegular]) without
+// reading it, so a named pipe cannot block it. Every error is a *LoadError naming the file; a
+// missing file matches fs.ErrNotExist.
 func Digest(path string) (string, error) {
-	f, err := os.Open(path)
+	f, _, err := openRegular(path)
 	if err != nil {
-		return "", fmt.Errorf("digest: %w", err)
+		return "", &LoadError{File: path, Err: err}
 	}
 	defer f.Close()
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("digest %s: %w", path, err)
+		return "", &LoadError{File: path, Err: unwrapPath(err)}
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }

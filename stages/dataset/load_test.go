@@ -90,6 +90,12 @@ func TestLoadErrors(t *testing.T) {
 		{"a Parquet float label", duck, LoadOptions{Label: "x", Features: []string{"i"}}},
 		{"a Parquet default feature with a null", duck, LoadOptions{Label: "species"}},
 		{"a delimiter for a Parquet file", duck, LoadOptions{Label: "species", Delimiter: ';'}},
+		{"an empty file without a header", csv("empty.csv"), LoadOptions{Label: "c0", NoHeader: true}},
+		{"a label named as in a header of a file without one", csv("data.csv"), LoadOptions{Label: "label", NoHeader: true}},
+		{"a non-numeric feature without a header", csv("data.csv"), LoadOptions{Label: "c2", Features: []string{"c1"}, NoHeader: true}},
+		{"no header for a Parquet file", duck, LoadOptions{Label: "species", NoHeader: true}},
+		{"a kept column not in the header", csv("data.csv"), LoadOptions{Label: "label", Keep: []string{"train"}}},
+		{"a Parquet kept column of an unsupported type", duck, LoadOptions{Label: "species", Keep: []string{"day"}}},
 	}
 	var got strings.Builder
 	for _, tt := range tests {
@@ -397,6 +403,40 @@ func FuzzReadCSV(f *testing.F) {
 		}
 		if len(d.Classes) < 2 {
 			t.Fatalf("readCSV(%q) returned %d classes, want at least 2", data, len(d.Classes))
+		}
+	})
+}
+
+// FuzzReadCSVWithoutHeader is FuzzReadCSV for a file without a header row and with a kept
+// column: the same guarantees, and every kept value is there for every row.
+func FuzzReadCSVWithoutHeader(f *testing.F) {
+	for _, s := range []string{
+		"1,a,x\n2,b,y\n",
+		"1,a\n2,b\n",
+		"\uFEFF0.5,a,1\n-0.5,b,0\n",
+		"1,a,x\n2,b\n",
+		"NaN,a,x\n",
+	} {
+		f.Add([]byte(s))
+	}
+	opt := LoadOptions{Label: "c1", Keep: []string{"c2"}, NoHeader: true}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d, err := readCSV("fuzz.csv", bytes.NewReader(data), int64(len(data)), opt)
+		if err != nil {
+			var le *LoadError
+			if !errors.As(err, &le) {
+				t.Fatalf("readCSV(%q) error %T %v is not a *LoadError", data, err, err)
+			}
+			if le.Line < 1 || !strings.HasPrefix(err.Error(), "fuzz.csv:"+strconv.Itoa(le.Line)+": ") {
+				t.Fatalf("readCSV(%q) = %q, want an error that names a line", data, err)
+			}
+			return
+		}
+		if err := d.Validate(); err != nil {
+			t.Fatalf("readCSV(%q) returned an invalid dataset: %v", data, err)
+		}
+		if v, ok := d.ExtraColumn("c2"); !ok || len(v) != d.Rows() {
+			t.Fatalf("readCSV(%q) kept %d values of c2 for %d rows", data, len(v), d.Rows())
 		}
 	})
 }

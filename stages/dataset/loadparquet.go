@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/parquet"
@@ -61,8 +63,8 @@ func isStringColumn(sc *schema.Schema, col *schema.Column) bool {
 	return ok && t == String
 }
 
-// loadParquet is Load for a Parquet file of size bytes.
-func loadParquet(path string, size int64, opt LoadOptions) (d *Dataset, err error) {
+// loadParquet is Load for the Parquet file f, named path, of size bytes. The caller closes f.
+func loadParquet(path string, f *os.File, size int64, opt LoadOptions) (d *Dataset, err error) {
 	fail := func(column string, format string, args ...any) error {
 		return &LoadError{File: path, Column: column, Err: fmt.Errorf(format, args...)}
 	}
@@ -74,14 +76,10 @@ func loadParquet(path string, size int64, opt LoadOptions) (d *Dataset, err erro
 			d, err = nil, fail("", "corrupt Parquet file: %v", p)
 		}
 	}()
-	r, err := file.OpenParquetFile(path, false)
+	r, err := file.NewParquetReader(f)
 	if err != nil {
-		if inner := unwrapPath(err); inner != err { // opening failed, not decoding
-			return nil, &LoadError{File: path, Err: inner}
-		}
 		return nil, fail("", "not a readable Parquet file: %v", err)
 	}
-	defer r.Close()
 	sc := r.MetaData().Schema
 
 	names := make([]string, sc.NumColumns())
@@ -114,6 +112,18 @@ func loadParquet(path string, size int64, opt LoadOptions) (d *Dataset, err erro
 	if labelKind == kindDouble || labelKind == kindFloat || labelKind == notNumeric && !labelText {
 		return nil, fail(opt.Label, "unsupported type %s for a label; want integers or strings", describeType(sc, sc.Column(labelCol)))
 	}
+	keepCols := make([]int, len(opt.Keep))
+	kept := make(map[int]bool, len(opt.Keep))
+	for k, name := range opt.Keep {
+		i, err := lookup(name, "kept")
+		if err != nil {
+			return nil, err
+		}
+		if keptKind(sc, sc.Column(i)) == notKeepable {
+			return nil, fail(name, "unsupported type %s for a kept column; want strings, integers, DOUBLE, FLOAT or BOOLEAN", describeType(sc, sc.Column(i)))
+		}
+		keepCols[k], kept[i] = i, true
+	}
 	var featCols []int
 	for _, f := range opt.Features {
 		i, err := lookup(f, "feature")
@@ -127,7 +137,7 @@ func loadParquet(path string, size int64, opt LoadOptions) (d *Dataset, err erro
 	}
 	if len(opt.Features) == 0 {
 		for i := range names {
-			if i != labelCol && !dup[names[i]] && numericKind(sc, sc.Column(i)) != notNumeric {
+			if i != labelCol && !kept[i] && !dup[names[i]] && numericKind(sc, sc.Column(i)) != notNumeric {
 				featCols = append(featCols, i)
 			}
 		}
@@ -150,12 +160,21 @@ func loadParquet(path string, size int64, opt LoadOptions) (d *Dataset, err erro
 		d.Features[k] = names[c]
 		featOf[c] = k
 	}
+	keepOf := make(map[int]int, len(keepCols)) // column -> extra column index
+	for k, c := range keepCols {
+		d.Extra = append(d.Extra, Column{Name: names[c], Values: make([]string, n)})
+		keepOf[c] = k
+	}
 	fr := featureReader{x: d.X, dims: dims}
 	lr := labelReader{labels: d.Labels, texts: newClassSet(strings.Clone), ints: newClassSet(func(v int64) int64 { return v })}
-	cols := append([]int{labelCol}, featCols...)
+	var kr keepReader
+	cols := append(append([]int{labelCol}, featCols...), keepCols...)
 	err = forEachChunk(r, cols, func(row0, rows int64, i int, cr file.ColumnChunkReader) error {
 		if i == labelCol {
 			return lr.read(cr, row0, rows)
+		}
+		if k, ok := keepOf[i]; ok {
+			return kr.read(cr, d.Extra[k].Values[row0:row0+rows])
 		}
 		return fr.read(cr, featOf[i], row0, rows)
 	})
@@ -335,4 +354,128 @@ func textID(c *classSet[string], b []byte) int32 {
 		return n
 	}
 	return c.id(string(b))
+}
+
+// keepKind is how a kept Parquet column's values become text.
+type keepKind int
+
+const (
+	notKeepable keepKind = iota
+	keepText
+	keepNumber
+	keepBool
+)
+
+// keptKind classifies a column for use as a kept column.
+func keptKind(sc *schema.Schema, col *schema.Column) keepKind {
+	switch {
+	case isStringColumn(sc, col):
+		return keepText
+	case numericKind(sc, col) != notNumeric:
+		return keepNumber
+	}
+	if t, ok := tableType(sc, col); ok && t == Bool {
+		return keepBool
+	}
+	return notKeepable
+}
+
+// keepReader decodes kept columns into text: strings trimmed as in a CSV file, integers in
+// decimal, floating-point numbers in their shortest exact form, booleans as true and false.
+// Values seen before share one string, so a 0/1 or train/test column costs no allocation per
+// row.
+type keepReader struct {
+	bas   []parquet.ByteArray
+	b     []bool
+	f32   []float32
+	f64   []float64
+	i32   []int32
+	i64   []int64
+	defs  []int16
+	texts map[string]string
+}
+
+func (kr *keepReader) read(cr file.ColumnChunkReader, dst []string) error {
+	if kr.texts == nil {
+		kr.texts = make(map[string]string)
+	}
+	var defs []int16
+	if cr.Descriptor().MaxDefinitionLevel() > 0 {
+		kr.defs = scratch(kr.defs)
+		defs = kr.defs
+	}
+	rows := int64(len(dst))
+	var buf []byte
+	// put stores the text of b (which it may not keep) at chunk row i.
+	put := func(i int64, b []byte) {
+		if s, ok := kr.texts[string(b)]; ok {
+			dst[i] = s
+			return
+		}
+		s := string(b)
+		if len(kr.texts) < maxKnown {
+			kr.texts[s] = s
+		}
+		dst[i] = s
+	}
+	switch c := cr.(type) {
+	case *file.ByteArrayColumnChunkReader:
+		kr.bas = scratch(kr.bas)
+		return readBatches(c, defs, rows, func(int64) []parquet.ByteArray { return kr.bas }, func(done int64, v []parquet.ByteArray) error {
+			for k, b := range v {
+				put(done+int64(k), bytes.TrimSpace(b))
+			}
+			return nil
+		})
+	case *file.BooleanColumnChunkReader:
+		kr.b = scratch(kr.b)
+		return readBatches(c, defs, rows, func(int64) []bool { return kr.b }, func(done int64, v []bool) error {
+			for k, b := range v {
+				dst[done+int64(k)] = strconv.FormatBool(b)
+			}
+			return nil
+		})
+	case *file.Float64ColumnChunkReader:
+		kr.f64 = scratch(kr.f64)
+		return readBatches(c, defs, rows, func(int64) []float64 { return kr.f64 }, func(done int64, v []float64) error {
+			for k, f := range v {
+				buf = strconv.AppendFloat(buf[:0], f, 'g', -1, 64)
+				put(done+int64(k), buf)
+			}
+			return nil
+		})
+	case *file.Float32ColumnChunkReader:
+		kr.f32 = scratch(kr.f32)
+		return readBatches(c, defs, rows, func(int64) []float32 { return kr.f32 }, func(done int64, v []float32) error {
+			for k, f := range v {
+				buf = strconv.AppendFloat(buf[:0], float64(f), 'g', -1, 32)
+				put(done+int64(k), buf)
+			}
+			return nil
+		})
+	case *file.Int32ColumnChunkReader:
+		kr.i32 = scratch(kr.i32)
+		unsigned := isUnsigned(cr)
+		return readBatches(c, defs, rows, func(int64) []int32 { return kr.i32 }, func(done int64, v []int32) error {
+			for k, i := range v {
+				w := int64(i)
+				if unsigned {
+					w = int64(uint32(i))
+				}
+				buf = strconv.AppendInt(buf[:0], w, 10)
+				put(done+int64(k), buf)
+			}
+			return nil
+		})
+	case *file.Int64ColumnChunkReader:
+		kr.i64 = scratch(kr.i64)
+		return readBatches(c, defs, rows, func(int64) []int64 { return kr.i64 }, func(done int64, v []int64) error {
+			for k, i := range v {
+				buf = strconv.AppendInt(buf[:0], i, 10)
+				put(done+int64(k), buf)
+			}
+			return nil
+		})
+	}
+	return fmt.Errorf("unexpected column reader %T", cr)
 }

@@ -1,5 +1,7 @@
 // Package split is the `split` stage kind: it divides a data set's rows
-// into a training part and a test part.
+// into a training part and a test part, by a ratio (in data order,
+// shuffled, or stratified by class) or by a 0/1 or train/test column of
+// the data.
 package split
 
 import (
@@ -7,6 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/stages/dataset"
@@ -15,9 +20,10 @@ import (
 
 // Params are the `split` stage's parameters.
 type Params struct {
-	TrainRatio float64 `yaml:"train_ratio" doc:"fraction of the rows that train, strictly between 0 and 1"`
+	TrainRatio float64 `yaml:"train_ratio" doc:"fraction of the rows that train, strictly between 0 and 1; unused with column"`
 	Shuffle    bool    `yaml:"shuffle" doc:"shuffle the rows before splitting; false keeps the book's way: the first rows train"`
-	Stratify   bool    `yaml:"stratify" doc:"keep each class's proportion in both parts"`
+	Stratify   bool    `yaml:"stratify" doc:"keep each class's proportion in both parts: round(train_ratio × its rows) of each class train"`
+	Column     string  `yaml:"column" doc:"a column the load stage kept: 1/true/train marks a training row, 0/false/test a test row; empty: split by train_ratio"`
 	Seed       *uint64 `yaml:"seed" doc:"random seed of the shuffle; default derived from the master seed and the stage id"`
 	RNG        string  `yaml:"rng" doc:"random generator of the shuffle: pcg or numpy"`
 }
@@ -33,7 +39,8 @@ func (p *Params) DefaultSeeds(master uint64, id string) {
 	}
 }
 
-// Validate checks ranges.
+// Validate checks ranges, and that a column split asks for no shuffle or
+// stratification, which it would otherwise silently ignore.
 func (p *Params) Validate() []pipeline.FieldError {
 	var errs []pipeline.FieldError
 	if !(p.TrainRatio > 0 && p.TrainRatio < 1) {
@@ -46,6 +53,14 @@ func (p *Params) Validate() []pipeline.FieldError {
 		}
 		errs = append(errs, pipeline.Errorf(key, "%v", err))
 	}
+	if p.Column != "" {
+		if p.Shuffle {
+			errs = append(errs, pipeline.Errorf("shuffle", "does not apply with column %q, which decides the parts (rows keep the data order)", p.Column))
+		}
+		if p.Stratify {
+			errs = append(errs, pipeline.Errorf("stratify", "does not apply with column %q, which decides the parts", p.Column))
+		}
+	}
 	return errs
 }
 
@@ -53,7 +68,7 @@ func (p *Params) Validate() []pipeline.FieldError {
 func Spec() pipeline.Spec {
 	return pipeline.Spec{
 		Kind: "split", Version: 1,
-		Doc:       "divides the rows into a training part and a test part",
+		Doc:       "divides the rows into a training part and a test part (by ratio, stratified, or by a 0/1 column)",
 		Inputs:    []string{"dataset"},
 		Outputs:   []pipeline.Output{{Slot: "split", File: "split.parquet"}},
 		NewParams: func() pipeline.Params { return NewParams() },
@@ -62,7 +77,7 @@ func Spec() pipeline.Spec {
 			if err != nil {
 				return fmt.Errorf("read dataset: %w", err)
 			}
-			s, err := Split(d.Labels, len(d.Classes), p.(*Params))
+			s, err := Split(d, p.(*Params))
 			if err != nil {
 				return pipeline.Invalid(err)
 			}
@@ -71,9 +86,21 @@ func Spec() pipeline.Spec {
 	}
 }
 
-// Split assigns the rows whose labels are given: round(ratio·n) rows train
-// (per class when stratified), in data order unless shuffled.
-func Split(labels []int32, classes int, p *Params) (dataset.Split, error) {
+// Split assigns the rows of d to the two parts. With p.Column, the values
+// of that extra column decide (see [ByColumn]). Otherwise round(ratio·n)
+// rows train, or when stratified round(ratio·n_c) rows of each class c, in
+// data order unless shuffled; within each part rows keep the (shuffled)
+// order. A part left empty, or when stratified a class too small to have
+// rows in both parts, is an error that names it.
+func Split(d *dataset.Dataset, p *Params) (dataset.Split, error) {
+	if p.Column != "" {
+		values, ok := d.ExtraColumn(p.Column)
+		if !ok {
+			return dataset.Split{}, missingColumn(d, p.Column)
+		}
+		return ByColumn(p.Column, values)
+	}
+	labels, classes := d.Labels, d.Classes
 	n := len(labels)
 	order := make([]int, n)
 	for i := range order {
@@ -90,26 +117,27 @@ func Split(labels []int32, classes int, p *Params) (dataset.Split, error) {
 	if !p.Stratify {
 		nTrain := int(math.Round(p.TrainRatio * float64(n)))
 		if nTrain == 0 || nTrain == n {
-			return s, fmt.Errorf("train_ratio %v of %d rows leaves the %s part empty", p.TrainRatio, n, emptyPart(nTrain))
+			return s, fmt.Errorf("train_ratio %v of %s leaves the %s part empty", p.TrainRatio, plural(n, "row"), emptyPart(nTrain))
 		}
 		s.Train = append([]int(nil), order[:nTrain]...)
 		s.Test = append([]int(nil), order[nTrain:]...)
 		return s, nil
 	}
-	byClass := make([][]int, classes)
-	for _, r := range order {
-		byClass[labels[r]] = append(byClass[labels[r]], r)
+	counts := make([]int, len(classes))
+	for _, l := range labels {
+		counts[l]++
 	}
-	take := make([]int, classes)
-	for c, rows := range byClass {
-		k := int(math.Round(p.TrainRatio * float64(len(rows))))
-		if len(rows) > 0 && (k == 0 || k == len(rows)) {
-			return s, fmt.Errorf("class %d has %d rows: too few to put some in both parts with train_ratio %v", c, len(rows), p.TrainRatio)
+	take := make([]int, len(classes))
+	for c, m := range counts {
+		k := int(math.Round(p.TrainRatio * float64(m)))
+		if m > 0 && (k == 0 || k == m) {
+			return s, fmt.Errorf("stratify: class %q has %s, too few to put some in both parts with train_ratio %v (round(%v × %d) = %d train)",
+				classes[c], plural(m, "row"), p.TrainRatio, p.TrainRatio, m, k)
 		}
 		take[c] = k
 	}
 	// Keep the shuffled (or data) order within each part.
-	seen := make([]int, classes)
+	seen := make([]int, len(classes))
 	for _, r := range order {
 		c := labels[r]
 		if seen[c] < take[c] {
@@ -120,6 +148,76 @@ func Split(labels []int32, classes int, p *Params) (dataset.Split, error) {
 		seen[c]++
 	}
 	return s, nil
+}
+
+// ByColumn splits rows by the values of the named column: "1", "true" or
+// "train" (in any letter case, around spaces) puts a row in the training
+// part, "0", "false" or "test" in the test part, and any other number equal
+// to 1 or 0 ("1.0") counts as that number. Rows keep the data order. Any
+// other value, or a part left empty, is an error naming the column (and the
+// 1-based row).
+func ByColumn(name string, values []string) (dataset.Split, error) {
+	var s dataset.Split
+	// A split column comes in long runs: parse a value only when it changes.
+	last, lastTrain := "", false
+	for i, v := range values {
+		if i == 0 || v != last {
+			train, ok := partOf(v)
+			if !ok {
+				return dataset.Split{}, fmt.Errorf("column %q: row %d: %s is not 1/true/train or 0/false/test", name, i+1, strconv.Quote(v))
+			}
+			last, lastTrain = v, train
+		}
+		if lastTrain {
+			s.Train = append(s.Train, i)
+		} else {
+			s.Test = append(s.Test, i)
+		}
+	}
+	switch {
+	case len(s.Train) == 0:
+		return dataset.Split{}, fmt.Errorf("column %q puts all %s in the test part; the training part is empty", name, plural(len(values), "row"))
+	case len(s.Test) == 0:
+		return dataset.Split{}, fmt.Errorf("column %q puts all %s in the training part; the test part is empty", name, plural(len(values), "row"))
+	}
+	return s, nil
+}
+
+// partOf reads one value of a split column; train is true for a training row.
+func partOf(v string) (train, ok bool) {
+	v = strings.TrimSpace(v)
+	switch strings.ToLower(v) {
+	case "1", "true", "train":
+		return true, true
+	case "0", "false", "test":
+		return false, true
+	}
+	if f, err := strconv.ParseFloat(v, 64); err == nil && (f == 0 || f == 1) {
+		return f == 1, true
+	}
+	return false, false
+}
+
+// missingColumn explains why d has no extra column of that name.
+func missingColumn(d *dataset.Dataset, name string) error {
+	if slices.Contains(d.Features, name) {
+		return fmt.Errorf("column %q is a feature, so the model would learn from the split; list it under the load stage's keep, which carries it without making it a feature", name)
+	}
+	if len(d.Extra) == 0 {
+		return fmt.Errorf("column %q is not in the dataset, which carries no extra columns; list it under the load stage's keep", name)
+	}
+	names := make([]string, len(d.Extra))
+	for i, c := range d.Extra {
+		names[i] = c.Name
+	}
+	return fmt.Errorf("column %q is not in the dataset, which carries %s; list it under the load stage's keep", name, strings.Join(names, ", "))
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
 }
 
 func emptyPart(nTrain int) string {

@@ -234,8 +234,8 @@ func run(ctx context.Context, p *Params, io *pipeline.IO) error {
 }
 
 // zeroGradient reports whether every component of the gradient at wv is
-// zero, which for the numerical gradient means ε is too small for
-// E(w+ε)−E(w−ε) to differ in floating point.
+// zero, which for the numerical gradient means ε is so small that w ± ε
+// rounds to w.
 func zeroGradient(o *nn.Objective, wv []float64, m nn.Method, eps float64) bool {
 	g := make([]float64, len(wv))
 	o.Gradient(g, wv, m, eps)

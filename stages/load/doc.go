@@ -1,0 +1,14 @@
+// Package load is the `load` stage kind: it reads the user's own table, a CSV or Parquet file,
+// into the pipeline's dataset.
+//
+// The label column may hold integers or strings; the classes are its sorted distinct values,
+// and their names travel with the dataset into the metrics and the predictions. The features
+// are the columns listed, or every other numeric column. Columns listed under `keep` ride along
+// as text without being features, for a later stage such as `split` with `column`.
+//
+// The file's SHA-256 joins the stage's cache key (see [Fingerprint]): editing the file reruns
+// the stage and whatever its output feeds, touching it does not. A relative path is relative
+// to the config file's folder. A problem with the data is the user's input error: the run
+// exits with status 2 and one line that names the file and, where it applies, the line (CSV)
+// or row (Parquet) and the column.
+package load

@@ -1,0 +1,169 @@
+package load
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/stages/dataset"
+)
+
+// Params are the `load` stage's parameters.
+type Params struct {
+	Path      string   `yaml:"path" doc:"required: the CSV or Parquet file; a relative path is relative to the config file's folder"`
+	Format    string   `yaml:"format" doc:"csv or parquet; empty: by the extension (.csv, .parquet, .pq)"`
+	Label     string   `yaml:"label" doc:"required: the label column, integers or strings; the classes are its sorted distinct values"`
+	Features  []string `yaml:"features" doc:"the feature columns, in order; empty: every other numeric column that is not kept"`
+	Keep      []string `yaml:"keep" doc:"other columns carried along as text for later stages (split's column); never features"`
+	Delimiter string   `yaml:"delimiter" doc:"CSV only: the field separator, one character"`
+	Header    bool     `yaml:"header" doc:"CSV only: the first line names the columns; false: every line is data and the columns are c0, c1, …"`
+}
+
+// NewParams returns the defaults: a comma-separated file with a header row, every numeric
+// column but the label a feature, no column kept. Path and Label have no default.
+func NewParams() *Params {
+	return &Params{Features: []string{}, Keep: []string{}, Delimiter: ",", Header: true}
+}
+
+// formats are the values Params.Format may take.
+var formats = []string{"csv", "parquet"}
+
+// format returns the file format: Format, or the one the extension names ("" if none does).
+func (p *Params) format() string {
+	if p.Format != "" {
+		return p.Format
+	}
+	switch strings.ToLower(filepath.Ext(p.Path)) {
+	case ".csv":
+		return "csv"
+	case ".parquet", ".pq":
+		return "parquet"
+	}
+	return ""
+}
+
+// Validate reports every missing, out-of-range or inconsistent parameter. It does not look at
+// the file: that happens when the key is computed (see [Fingerprint]) and when the stage runs.
+func (p *Params) Validate() []pipeline.FieldError {
+	var errs []pipeline.FieldError
+	if p.Path == "" {
+		errs = append(errs, pipeline.Errorf("path", "required: the CSV or Parquet file to load"))
+	}
+	if p.Format != "" && !slices.Contains(formats, p.Format) {
+		errs = append(errs, pipeline.Errorf("format", "must be csv or parquet (or left out to go by the extension), got %q", p.Format))
+	}
+	format := p.format()
+	if p.Path != "" && format == "" {
+		errs = append(errs, pipeline.Errorf("path", "cannot tell the format from the extension %q; set format to csv or parquet", filepath.Ext(p.Path)))
+	}
+	if p.Label == "" {
+		errs = append(errs, pipeline.Errorf("label", "required: the column that holds the classes"))
+	}
+	if r, ok := delimiterRune(p.Delimiter); !ok {
+		errs = append(errs, pipeline.Errorf("delimiter", "must be one character other than a quote, CR or LF, got %q", p.Delimiter))
+	} else if format == "parquet" && r != ',' {
+		errs = append(errs, pipeline.Errorf("delimiter", "applies to CSV only, and %s is Parquet", p.Path))
+	}
+	if format == "parquet" && !p.Header {
+		errs = append(errs, pipeline.Errorf("header", "applies to CSV only: a Parquet file always names its columns"))
+	}
+	errs = append(errs, checkNames("features", p.Features, p.Label)...)
+	errs = append(errs, checkNames("keep", p.Keep, p.Label)...)
+	for i, k := range p.Keep {
+		if slices.Contains(p.Features, k) {
+			errs = append(errs, pipeline.Errorf(fmt.Sprintf("keep[%d]", i), "%q is also a feature; a kept column never is", k))
+		}
+	}
+	return errs
+}
+
+// checkNames reports empty and repeated column names in a list, and the label in it.
+func checkNames(key string, names []string, label string) []pipeline.FieldError {
+	var errs []pipeline.FieldError
+	for i, n := range names {
+		k := fmt.Sprintf("%s[%d]", key, i)
+		switch {
+		case n == "":
+			errs = append(errs, pipeline.Errorf(k, "must name a column, got an empty name"))
+		case n == label:
+			errs = append(errs, pipeline.Errorf(k, "%q is the label", n))
+		case slices.Index(names, n) < i:
+			errs = append(errs, pipeline.Errorf(k, "%q is listed twice", n))
+		}
+	}
+	return errs
+}
+
+// delimiterRune returns the one character of s if it can separate CSV fields.
+func delimiterRune(s string) (rune, bool) {
+	r, size := utf8.DecodeRuneInString(s)
+	if size == 0 || size != len(s) || r == utf8.RuneError || r == '"' || r == '\r' || r == '\n' {
+		return 0, false
+	}
+	return r, true
+}
+
+// Resolve returns the file a path parameter names: itself when absolute, else relative to
+// base, the config file's folder ("" for the working directory).
+func Resolve(path, base string) string {
+	if filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(base, path)
+}
+
+// Options returns the dataset.LoadOptions that p stands for.
+func (p *Params) Options() dataset.LoadOptions {
+	opt := dataset.LoadOptions{Format: p.format(), Label: p.Label, Features: p.Features, Keep: p.Keep, NoHeader: !p.Header}
+	if opt.Format == "csv" {
+		opt.Delimiter, _ = delimiterRune(p.Delimiter)
+	}
+	return opt
+}
+
+// Fingerprint returns what the outputs depend on beyond the parameters: the SHA-256 of the
+// file's bytes, as "sha256 <hex>". base is the config file's folder. A missing, unreadable or
+// non-regular file (a directory, a FIFO, which is refused without blocking) is an error that
+// names the file.
+func Fingerprint(p pipeline.Params, base string) (string, error) {
+	sum, err := dataset.Digest(Resolve(p.(*Params).Path, base))
+	if err != nil {
+		return "", err
+	}
+	return "sha256 " + sum, nil
+}
+
+// Spec returns the stage kind.
+func Spec() pipeline.Spec {
+	return pipeline.Spec{
+		Kind: "load", Version: 1,
+		Doc:         "reads a CSV or Parquet file: a label column (integers or strings) and numeric feature columns",
+		Outputs:     []pipeline.Output{{Slot: "dataset", File: "dataset.parquet"}},
+		NewParams:   func() pipeline.Params { return NewParams() },
+		Fingerprint: Fingerprint,
+		Run: func(ctx context.Context, p pipeline.Params, io *pipeline.IO) error {
+			d, err := Load(p.(*Params), io.BaseDir)
+			if err != nil {
+				return err
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			return dataset.WriteFile(io.Output("dataset"), d, nil)
+		},
+	}
+}
+
+// Load reads the file p names, relative to base. A problem with the file or its data is a
+// pipeline.Invalid error wrapping a *dataset.LoadError.
+func Load(p *Params, base string) (*dataset.Dataset, error) {
+	d, err := dataset.Load(Resolve(p.Path, base), p.Options())
+	if err != nil {
+		return nil, pipeline.Invalid(err)
+	}
+	return d, nil
+}

@@ -1,0 +1,299 @@
+package split
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/stages/dataset"
+)
+
+// params returns the defaults with a fixed seed, changed by set.
+func params(set func(p *Params)) *Params {
+	p := NewParams()
+	p.DefaultSeeds(1, "split")
+	if set != nil {
+		set(p)
+	}
+	return p
+}
+
+// labelled returns a dataset whose rows have the given class counts, the classes interleaved
+// (0 1 2 0 1 2 …, a class dropping out when it runs out), one feature holding the row index.
+func labelled(counts ...int) *dataset.Dataset {
+	d := &dataset.Dataset{Features: []string{"x"}}
+	for c := range counts {
+		d.Classes = append(d.Classes, "class "+strconv.Itoa(c))
+	}
+	left := slices.Clone(counts)
+	for more := true; more; {
+		more = false
+		for c := range left {
+			if left[c] > 0 {
+				d.Labels = append(d.Labels, int32(c))
+				d.X = append(d.X, float64(len(d.X)))
+				left[c]--
+				more = true
+			}
+		}
+	}
+	return d
+}
+
+// classCounts counts each class among rows.
+func classCounts(d *dataset.Dataset, rows []int) []int {
+	n := make([]int, len(d.Classes))
+	for _, r := range rows {
+		n[d.Labels[r]]++
+	}
+	return n
+}
+
+// checkPartition fails unless s holds every row of an n-row dataset exactly once.
+func checkPartition(t *testing.T, s dataset.Split, n int) {
+	t.Helper()
+	all := append(slices.Clone(s.Train), s.Test...)
+	slices.Sort(all)
+	for i, r := range all {
+		if r != i {
+			t.Fatalf("split rows = %v, want every row of %d exactly once", all, n)
+		}
+	}
+	if len(all) != n {
+		t.Fatalf("split has %d rows, want %d", len(all), n)
+	}
+}
+
+func TestSplitByRatio(t *testing.T) {
+	d := labelled(40, 40, 20)
+	tests := []struct {
+		name      string
+		p         *Params
+		wantTrain int
+		inOrder   bool
+	}{
+		{"the first rows train, in data order (the book's way)", params(func(p *Params) { p.TrainRatio = 0.5 }), 50, true},
+		{"a ratio rounds to the nearest row", params(func(p *Params) { p.TrainRatio = 0.333 }), 33, true},
+		{"a shuffled split takes the ratio in a new order", params(func(p *Params) { p.TrainRatio = 0.7; p.Shuffle = true }), 70, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Split(d, tt.p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkPartition(t, s, d.Rows())
+			if len(s.Train) != tt.wantTrain {
+				t.Errorf("Split(%d rows, ratio %v) = %d training rows, want %d", d.Rows(), tt.p.TrainRatio, len(s.Train), tt.wantTrain)
+			}
+			if got := slices.IsSorted(s.Train) && s.Train[0] == 0; got != tt.inOrder {
+				t.Errorf("Split(shuffle %v) training rows in data order from row 0 = %v, want %v", tt.p.Shuffle, got, tt.inOrder)
+			}
+		})
+	}
+}
+
+func TestShuffleIsSeededAndDeterministic(t *testing.T) {
+	d := labelled(50, 50)
+	p := params(func(p *Params) { p.Shuffle = true })
+	a, _ := Split(d, p)
+	b, _ := Split(d, p)
+	if !slices.Equal(a.Train, b.Train) || !slices.Equal(a.Test, b.Test) {
+		t.Errorf("Split with one seed twice gave different parts")
+	}
+	other := params(func(p *Params) { p.Shuffle = true; *p.Seed = *p.Seed + 1 })
+	c, _ := Split(d, other)
+	if slices.Equal(a.Train, c.Train) {
+		t.Errorf("Split with seeds %d and %d gave the same training rows", *p.Seed, *other.Seed)
+	}
+}
+
+func TestStratifiedSplitKeepsClassProportionsInBothParts(t *testing.T) {
+	tests := []struct {
+		name   string
+		counts []int
+		ratio  float64
+		// wantTrain is round(ratio × count) per class; the test part has the rest.
+		wantTrain []int
+	}{
+		{"balanced classes at 0.7", []int{50, 50, 50}, 0.7, []int{35, 35, 35}},
+		{"unbalanced classes at 0.5", []int{76, 82, 42}, 0.5, []int{38, 41, 21}},
+		{"a small class at 0.8", []int{100, 10}, 0.8, []int{80, 8}},
+	}
+	for _, tt := range tests {
+		for _, shuffled := range []bool{false, true} {
+			t.Run(tt.name+" shuffled "+strconv.FormatBool(shuffled), func(t *testing.T) {
+				d := labelled(tt.counts...)
+				s, err := Split(d, params(func(p *Params) { p.TrainRatio, p.Stratify, p.Shuffle = tt.ratio, true, shuffled }))
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkPartition(t, s, d.Rows())
+				train, test := classCounts(d, s.Train), classCounts(d, s.Test)
+				for c := range tt.counts {
+					if train[c] != tt.wantTrain[c] || test[c] != tt.counts[c]-tt.wantTrain[c] {
+						t.Errorf("class %d of %d rows: %d train and %d test, want %d and %d",
+							c, tt.counts[c], train[c], test[c], tt.wantTrain[c], tt.counts[c]-tt.wantTrain[c])
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestSplitErrorsNameWhatIsWrong(t *testing.T) {
+	tests := []struct {
+		name string
+		d    *dataset.Dataset
+		p    *Params
+		want []string // in the message
+	}{
+		{"a ratio that leaves no training row", labelled(1, 1), params(func(p *Params) { p.TrainRatio = 0.2 }), []string{"training part empty"}},
+		{"a ratio that leaves no test row", labelled(2, 1), params(func(p *Params) { p.TrainRatio = 0.9 }), []string{"test part empty"}},
+		{"a stratified class of one row", labelled(10, 1), params(func(p *Params) { p.Stratify = true }), []string{`class "class 1"`, "1 row"}},
+		{"a stratified class too small for the ratio", labelled(10, 3), params(func(p *Params) { p.Stratify, p.TrainRatio = true, 0.9 }), []string{`class "class 1"`, "3 rows"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Split(tt.d, tt.p)
+			if err == nil {
+				t.Fatalf("Split = nil error, want one")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Split error = %q, want it to mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// withColumn returns labelled(counts) with an extra column "part" holding values in turn.
+func withColumn(values ...string) *dataset.Dataset {
+	d := labelled(len(values)/2, len(values)-len(values)/2)
+	d.Extra = []dataset.Column{{Name: "part", Values: values}}
+	return d
+}
+
+func TestSplitByColumn(t *testing.T) {
+	tests := []struct {
+		name            string
+		values          []string
+		wantTrain, want []int
+	}{
+		{"0 and 1", []string{"1", "1", "0", "1", "0"}, []int{0, 1, 3}, []int{2, 4}},
+		{"train and test in any case around spaces", []string{" Train", "TEST ", "train", "test"}, []int{0, 2}, []int{1, 3}},
+		{"true and false", []string{"true", "False"}, []int{0}, []int{1}},
+		{"numbers equal to 1 and 0", []string{"1.0", "0.0", "1e0", "-0"}, []int{0, 2}, []int{1, 3}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Split(withColumn(tt.values...), params(func(p *Params) { p.Column = "part" }))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(s.Train, tt.wantTrain) || !slices.Equal(s.Test, tt.want) {
+				t.Errorf("Split(column %q) = %v / %v, want %v / %v", tt.values, s.Train, s.Test, tt.wantTrain, tt.want)
+			}
+		})
+	}
+}
+
+func TestSplitByColumnErrors(t *testing.T) {
+	feature := labelled(2, 2)
+	feature.Features = []string{"part"}
+	tests := []struct {
+		name string
+		d    *dataset.Dataset
+		want string
+	}{
+		{"a value that is neither", withColumn("1", "0", "maybe"), `column "part": row 3: "maybe" is not`},
+		{"every row training", withColumn("1", "1", "true"), "the test part is empty"},
+		{"every row test", withColumn("0", "test"), "the training part is empty"},
+		{"a column the dataset does not carry", labelled(2, 2), "list it under the load stage's keep"},
+		{"a column that is a feature", feature, "is a feature"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Split(tt.d, params(func(p *Params) { p.Column = "part" }))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Split(column) = %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		p    *Params
+		keys []string
+	}{
+		{"the defaults", params(nil), nil},
+		{"a column alone", params(func(p *Params) { p.Column = "train" }), nil},
+		{"a ratio of 1", params(func(p *Params) { p.TrainRatio = 1 }), []string{"train_ratio"}},
+		{"a column with shuffle and stratify", params(func(p *Params) { p.Column, p.Shuffle, p.Stratify = "train", true, true }), []string{"shuffle", "stratify"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var keys []string
+			for _, e := range tt.p.Validate() {
+				keys = append(keys, e.Key)
+			}
+			if !slices.Equal(keys, tt.keys) {
+				t.Errorf("Validate(%+v) keys = %v, want %v", tt.p, keys, tt.keys)
+			}
+		})
+	}
+}
+
+// TestRunWritesTheSplitAndMarksBadSplitsInvalid runs the stage twice on the same input
+// (identical bytes) and once on a split that cannot be made (a pipeline.Invalid error, which
+// makes the CLI exit 2, and no output file).
+func TestRunWritesTheSplitAndMarksBadSplitsInvalid(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "dataset.parquet")
+	if err := dataset.WriteFile(in, withColumn("1", "0", "1", "0"), nil); err != nil {
+		t.Fatal(err)
+	}
+	run := func(name string, p *Params) (string, error) {
+		out := filepath.Join(dir, name)
+		io := pipeline.NewIO("split", map[string]string{"dataset": in}, map[string]string{"split": out})
+		return out, Spec().Run(context.Background(), p, io)
+	}
+	var outputs [][]byte
+	for i := range 2 {
+		out, err := run("split"+strconv.Itoa(i)+".parquet", params(func(p *Params) { p.Column = "part" }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outputs = append(outputs, b)
+		s, err := dataset.ReadSplit(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(s.Train, []int{0, 2}) || !slices.Equal(s.Test, []int{1, 3}) {
+			t.Errorf("split by column = %v / %v, want [0 2] / [1 3]", s.Train, s.Test)
+		}
+	}
+	if string(outputs[0]) != string(outputs[1]) {
+		t.Errorf("two runs wrote different bytes")
+	}
+	out, err := run("bad.parquet", params(func(p *Params) { p.TrainRatio = 0.1 }))
+	if !pipeline.IsInvalid(err) {
+		t.Errorf("Run(4 rows at train_ratio 0.1) = %v, want a pipeline.Invalid error", err)
+	}
+	if _, statErr := os.Stat(out); !errors.Is(statErr, os.ErrNotExist) {
+		t.Errorf("a failed split left %s behind", out)
+	}
+}

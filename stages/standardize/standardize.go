@@ -1,0 +1,121 @@
+package standardize
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/stages/dataset"
+	"gonum.org/v1/gonum/stat"
+)
+
+// Params are the `standardize` stage's parameters; it has none.
+type Params struct{}
+
+// Validate has nothing to check.
+func (*Params) Validate() []pipeline.FieldError { return nil }
+
+// MetaKey is the key of the dataset file's key-value metadata under which the stage records
+// the scaling it applied, as the JSON of a [Scaling].
+const MetaKey = "nnpipe.standardize"
+
+// Scaling is what standardizing did to each feature: x ↦ (x − Mean[j]) / Std[j].
+type Scaling struct {
+	Features []string  `json:"features"`
+	Mean     []float64 `json:"mean"` // over the training rows
+	// Std is the population standard deviation over the training rows (divided by n, as
+	// scikit-learn's StandardScaler does), or 1 for a column that is constant there.
+	Std      []float64 `json:"std"`
+	Constant []bool    `json:"constant"` // the column is constant over the training rows
+}
+
+// Spec returns the stage kind.
+func Spec() pipeline.Spec {
+	return pipeline.Spec{
+		Kind: "standardize", Version: 1,
+		Doc:       "rescales each feature to (x − mean) / deviation of the training rows only; a constant column is only centred",
+		Inputs:    []string{"dataset", "split"},
+		Outputs:   []pipeline.Output{{Slot: "dataset", File: "dataset.parquet"}},
+		NewParams: func() pipeline.Params { return &Params{} },
+		Run: func(ctx context.Context, _ pipeline.Params, io *pipeline.IO) error {
+			d, err := dataset.ReadFile(io.Input("dataset"))
+			if err != nil {
+				return fmt.Errorf("read dataset: %w", err)
+			}
+			s, err := dataset.ReadSplit(io.Input("split"))
+			if err != nil {
+				return fmt.Errorf("read split: %w", err)
+			}
+			sc, err := Fit(d, s.Train)
+			if err != nil {
+				return err
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			sc.Apply(d.X)
+			meta, err := json.Marshal(sc)
+			if err != nil {
+				return err
+			}
+			return dataset.WriteFile(io.Output("dataset"), d, map[string]string{MetaKey: string(meta)})
+		},
+	}
+}
+
+// Fit computes the scaling of each feature of d from the rows listed in train (the training
+// part of a split), and only from them. A row index out of range is an error, and so is an
+// empty training part (a pipeline.Invalid error).
+func Fit(d *dataset.Dataset, train []int) (*Scaling, error) {
+	if len(train) == 0 {
+		return nil, pipeline.Invalid(errors.New("the split has no training rows to take the mean and deviation of"))
+	}
+	n, dims := d.Rows(), d.Dims()
+	for _, r := range train {
+		if r < 0 || r >= n {
+			return nil, fmt.Errorf("split names row %d of a dataset of %d rows", r, n)
+		}
+	}
+	sc := &Scaling{Features: d.Features, Mean: make([]float64, dims), Std: make([]float64, dims), Constant: make([]bool, dims)}
+	col := make([]float64, len(train)) // one feature's training values: gonum/stat wants them contiguous
+	for j := range dims {
+		lo, hi := d.X[train[0]*dims+j], d.X[train[0]*dims+j]
+		for i, r := range train {
+			v := d.X[r*dims+j]
+			col[i] = v
+			lo, hi = min(lo, v), max(hi, v)
+		}
+		if lo == hi {
+			// Exactly constant: centre on the value itself so the training rows become exact
+			// zeros; a computed deviation could be a rounding residue instead of 0.
+			sc.Mean[j], sc.Std[j], sc.Constant[j] = lo, 1, true
+			continue
+		}
+		mean, std := stat.PopMeanStdDev(col, nil)
+		switch {
+		case std == 0:
+			// Distinct values whose squared differences underflow: as good as constant.
+			sc.Mean[j], sc.Std[j], sc.Constant[j] = mean, 1, true
+		case math.IsInf(std, 0) || math.IsNaN(std) || math.IsInf(mean, 0):
+			return nil, pipeline.Invalid(fmt.Errorf("feature %q: values too far apart (from %g to %g) to take their deviation in float64", d.Features[j], lo, hi))
+		default:
+			sc.Mean[j], sc.Std[j] = mean, std
+		}
+	}
+	return sc, nil
+}
+
+// Apply standardizes the row-major matrix x in place, every row, training and test alike.
+// len(x) must be a multiple of the number of features.
+func (sc *Scaling) Apply(x []float64) {
+	dims := len(sc.Mean)
+	for i := 0; i < len(x); i += dims {
+		row := x[i : i+dims]
+		for j, v := range row {
+			row[j] = stat.StdScore(v, sc.Mean[j], sc.Std[j])
+		}
+	}
+}
