@@ -198,7 +198,8 @@ func (p *Plan) Effective() ([]byte, error) {
 }
 
 // EffectiveYAML returns the effective config as YAML, for config.yaml in the
-// run directory; it runs as it is and gives the same results.
+// run directory; it runs as it is, from anywhere, and gives the same
+// results: relative file paths (Spec.PathKeys) are made absolute.
 func (p *Plan) EffectiveYAML() ([]byte, error) {
 	ec, err := p.effective()
 	if err != nil {
@@ -215,6 +216,15 @@ func (p *Plan) EffectiveYAML() ([]byte, error) {
 			var with yaml.Node
 			if err := with.Encode(s.Params); err != nil {
 				return nil, err
+			}
+			for _, key := range s.Spec.PathKeys {
+				if v := mappingValue(&with, key); v != nil && v.Value != "" && !filepath.IsAbs(v.Value) {
+					abs, err := filepath.Abs(filepath.Join(p.BaseDir, v.Value))
+					if err != nil {
+						return nil, err
+					}
+					v.Value = abs
+				}
 			}
 			setMapping(stages.Content[i], "with", &with)
 		}

@@ -9,6 +9,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -226,7 +229,7 @@ func (e *Engine) runStep(ctx context.Context, p *Plan, step *Step, done map[stri
 	}
 	start := time.Now()
 	if err := step.Spec.Run(ctx, step.Params, io); err != nil {
-		os.RemoveAll(tmp)
+		e.discardTemp(tmp)
 		if e.RecordFailures && ctx.Err() == nil {
 			f := Failure{Stage: step.ID, Kind: step.Kind, Status: StatusOf(err), Error: err.Error()}
 			if rerr := e.Cache.RecordFailure(key, f); rerr != nil {
@@ -238,9 +241,10 @@ func (e *Engine) runStep(ctx context.Context, p *Plan, step *Step, done map[stri
 	r.Seconds = time.Since(start).Seconds()
 	r.ComputeSeconds = r.Seconds
 	if err := ctx.Err(); err != nil {
-		os.RemoveAll(tmp)
+		e.discardTemp(tmp)
 		return nil, err
 	}
+	freeMemory()
 	params, _ := ParamsMap(step.Params)
 	meta := EntryMeta{Stage: step.ID, Kind: step.Kind, Version: step.Spec.Version, Params: params,
 		Inputs: inputDigests, Preimage: preimage, Seconds: r.Seconds, Nnpipe: e.Version}
@@ -252,6 +256,31 @@ func (e *Engine) runStep(ctx context.Context, p *Plan, step *Step, done map[stri
 		e.Cache.ClearFailure(key)
 	}
 	return r, fill(r, step.Spec, entry)
+}
+
+// discardTemp removes a failed stage's temporary folder, and the cache's
+// temporary folder and the cache itself when that leaves them empty, so a
+// run refused for bad data leaves nothing behind.
+func (e *Engine) discardTemp(tmp string) {
+	os.RemoveAll(tmp)
+	parent := filepath.Dir(tmp)
+	if os.Remove(parent) == nil {
+		os.Remove(filepath.Dir(parent))
+	}
+}
+
+// freeMemoryAbove is the heap size above which the engine returns memory
+// to the system between stages: a large data set's stages each hold it
+// once, and without this the garbage collector's target keeps twice the
+// previous stage's peak.
+const freeMemoryAbove = 128 << 20
+
+func freeMemory() {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	if m.HeapAlloc > freeMemoryAbove {
+		debug.FreeOSMemory()
+	}
 }
 
 // fill records where each output slot of an entry is and its digest: a

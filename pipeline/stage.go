@@ -36,6 +36,11 @@ type Spec struct {
 	// config file's folder, against which relative paths resolve. An error
 	// is the user's (a missing file): the CLI exits 2.
 	Fingerprint func(p Params, base string) (string, error)
+
+	// PathKeys names the parameters that are file paths, relative to the
+	// config file's folder when not absolute. The effective config written
+	// into a run directory makes them absolute, so that it runs from there.
+	PathKeys []string
 }
 
 // Output is an output slot and the file (or, ending in "/", the folder)

@@ -145,6 +145,7 @@ func Spec() pipeline.Spec {
 		Outputs:     []pipeline.Output{{Slot: "dataset", File: "dataset.parquet"}},
 		NewParams:   func() pipeline.Params { return NewParams() },
 		Fingerprint: Fingerprint,
+		PathKeys:    []string{"path"},
 		Run: func(ctx context.Context, p pipeline.Params, io *pipeline.IO) error {
 			d, err := Load(p.(*Params), io.BaseDir)
 			if err != nil {

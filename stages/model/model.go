@@ -90,7 +90,9 @@ func Gather(d *dataset.Dataset, rows []int) Part {
 	return p
 }
 
-// ReadSplit reads a dataset and its split and gathers both parts.
+// ReadSplit reads a dataset and its split and gathers both parts. The
+// returned dataset keeps its names and classes but not its values (X is
+// nil): they are in the parts.
 func ReadSplit(datasetPath, splitPath string) (*dataset.Dataset, Part, Part, error) {
 	d, err := dataset.ReadFile(datasetPath)
 	if err != nil {
@@ -107,7 +109,9 @@ func ReadSplit(datasetPath, splitPath string) (*dataset.Dataset, Part, Part, err
 			}
 		}
 	}
-	return d, Gather(d, s.Train), Gather(d, s.Test), nil
+	train, test := Gather(d, s.Train), Gather(d, s.Test)
+	d.X = nil // the parts hold the values now; keep one copy of a large data set, not two
+	return d, train, test, nil
 }
 
 // Check reports whether a model fits a dataset.
