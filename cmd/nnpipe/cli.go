@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -19,6 +20,9 @@ import (
 
 // Version is nnpipe's version, recorded in manifests and Parquet metadata.
 const Version = "0.1.0"
+
+// gcPercent is the garbage collector's target unless GOGC says otherwise.
+const gcPercent = 50
 
 // Exit statuses (design §1).
 const (
@@ -59,6 +63,12 @@ type env struct {
 // exit status. Results go to stdout, messages to stderr. An interrupt
 // (SIGINT, SIGTERM) cancels the work and gives 130.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if os.Getenv("GOGC") == "" {
+		// The data sets are most of the heap: a collection at 1.5× the live
+		// heap instead of 2× keeps a million-row run's peak within 3× its
+		// data (measured: 305 → 245 MB) at no measurable cost in time.
+		debug.SetGCPercent(gcPercent)
+	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	e := &env{stdout: stdout, stderr: stderr, registry: stages.Builtin(), log: newLogger(stderr)}
