@@ -13,6 +13,10 @@ import (
 // place and renames it into place when complete, so an interrupted run
 // leaves nothing that `compare` would read.
 type RunDir struct {
+	// NoSync skips flushing the files to disk on Commit, for a directory
+	// inside another that is flushed as a whole when it is committed.
+	NoSync bool
+
 	tmp     string
 	final   string
 	replace bool
@@ -130,8 +134,10 @@ func copyFile(dst, src string) error {
 
 // Commit flushes the directory's files to disk and renames it into place.
 func (d *RunDir) Commit() error {
-	if err := syncTree(d.tmp); err != nil {
-		return fmt.Errorf("sync %s: %w", d.final, err)
+	if !d.NoSync {
+		if err := syncTree(d.tmp); err != nil {
+			return fmt.Errorf("sync %s: %w", d.final, err)
+		}
 	}
 	if d.replace {
 		// Move the old version aside by one rename, then delete it.

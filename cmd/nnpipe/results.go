@@ -63,7 +63,10 @@ type runRecord struct {
 
 // writeRun assembles the run directory final from a plan's stage results,
 // under a temporary name, and renames it into place.
-func writeRun(final string, plan *pipeline.Plan, results []*pipeline.StageResult, runID, status string, seconds float64) (*runRecord, error) {
+//
+// A run directory inside a sweep's is not flushed on its own (sync false):
+// the sweep's directory is flushed once, as a whole, when it is committed.
+func writeRun(final string, plan *pipeline.Plan, results []*pipeline.StageResult, runID, status string, seconds float64, sync bool) (*runRecord, error) {
 	if status == "" {
 		status = statusOK
 	}
@@ -71,6 +74,7 @@ func writeRun(final string, plan *pipeline.Plan, results []*pipeline.StageResult
 	if err != nil {
 		return nil, err
 	}
+	rd.NoSync = !sync
 	rec, err := fillRun(rd, plan, results, runID, status, seconds)
 	if err != nil {
 		rd.Abort()

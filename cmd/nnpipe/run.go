@@ -57,7 +57,7 @@ func runOnce(c *cobra.Command, e *env, f *commonFlags, path, cacheDir string) er
 		runID = freeRunID(filepath.Join(f.results, plan.Name), runID)
 		final = filepath.Join(f.results, plan.Name, runID)
 	}
-	run, err := writeRun(final, plan, results, runID, "", time.Since(start).Seconds())
+	run, err := writeRun(final, plan, results, runID, "", time.Since(start).Seconds(), true)
 	if err != nil {
 		return fmt.Errorf("%s: write results: %w", path, err)
 	}

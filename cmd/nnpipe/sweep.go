@@ -141,34 +141,41 @@ func runTrials(ctx context.Context, e *env, f *sweepFlags, eng *pipeline.Engine,
 	prog := newSweepProgress(e.stderr, f.quiet || f.json, len(trials))
 	defer prog.finish()
 	outcomes := make([]trialOutcome, len(trials))
+	forEach(len(trials), jobs, func(i int) {
+		if ctx.Err() != nil {
+			return // interrupted: leave the rest
+		}
+		prog.started()
+		t := trials[i]
+		results, err := eng.Run(ctx, t.Plan)
+		o := trialOutcome{trial: t, results: results, err: err, cached: err == nil}
+		for _, r := range results {
+			o.cached = o.cached && r.Cached
+		}
+		outcomes[i] = o
+		prog.finished(o)
+	})
+	return outcomes
+}
+
+// forEach calls fn(i) for i in [0, n) on up to jobs goroutines.
+func forEach(n, jobs int, fn func(i int)) {
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range jobs {
+	for range min(jobs, max(n, 1)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				prog.started()
-				t := trials[i]
-				results, err := eng.Run(ctx, t.Plan)
-				o := trialOutcome{trial: t, results: results, err: err, cached: err == nil}
-				for _, r := range results {
-					o.cached = o.cached && r.Cached
-				}
-				outcomes[i] = o
-				prog.finished(o)
+				fn(i)
 			}
 		}()
 	}
-	for i := range trials {
-		if ctx.Err() != nil {
-			break
-		}
+	for i := range n {
 		next <- i
 	}
 	close(next)
 	wg.Wait()
-	return outcomes
 }
 
 func reportShard(e *env, f *sweepFlags, outcomes []trialOutcome) error {
@@ -256,7 +263,7 @@ func collectSweep(e *env, f *sweepFlags, eng *pipeline.Engine, file *config.File
 	if err != nil {
 		return nil, err
 	}
-	if err := fillSweep(rd, rec, eng, file, trials); err != nil {
+	if err := fillSweep(rd, rec, eng, file, trials, f.jobs); err != nil {
 		rd.Abort()
 		return nil, err
 	}
@@ -273,7 +280,7 @@ func collectSweep(e *env, f *sweepFlags, eng *pipeline.Engine, file *config.File
 	return rec, nil
 }
 
-func fillSweep(rd *pipeline.RunDir, rec *sweepRecord, eng *pipeline.Engine, file *config.File, trials []*pipeline.Trial) error {
+func fillSweep(rd *pipeline.RunDir, rec *sweepRecord, eng *pipeline.Engine, file *config.File, trials []*pipeline.Trial, jobs int) error {
 	m := sweepManifest{Format: 1, Nnpipe: Version, SweepID: rec.ID, Name: file.Name, Created: time.Now().UTC().Format(time.RFC3339)}
 	for _, a := range file.Sweep {
 		ax := sweepAxis{Key: a.Key}
@@ -282,48 +289,69 @@ func fillSweep(rd *pipeline.RunDir, rec *sweepRecord, eng *pipeline.Engine, file
 		}
 		m.Axes = append(m.Axes, ax)
 	}
-	for _, t := range trials {
-		results, status, failure, err := eng.Probe(t.Plan)
-		if err != nil {
-			return fmt.Errorf("trial %s: %w", t.ID, err)
-		}
-		tr := sweepTrialRecord{TrialID: t.ID, Values: map[string]string{}}
+	// Probe and write every trial's directory on the workers, then
+	// gather the outcomes in trial order.
+	type collected struct {
+		t       *pipeline.Trial
+		status  pipeline.ProbeStatus
+		row     *summaryRow
+		tr      sweepTrialRecord
+		runDir  string
+		results []*pipeline.StageResult
+		err     error
+	}
+	out := make([]collected, len(trials))
+	forEach(len(trials), jobs, func(i int) {
+		t := trials[i]
+		c := collected{t: t, tr: sweepTrialRecord{TrialID: t.ID, Values: map[string]string{}}}
+		defer func() { out[i] = c }()
 		for _, v := range t.Values {
-			tr.Values[v.Key] = v.Value
+			c.tr.Values[v.Key] = v.Value
 		}
-		var row *summaryRow
-		runDir := ""
+		results, status, failure, err := eng.Probe(t.Plan)
+		c.status, c.results = status, results
+		if err != nil {
+			c.err = fmt.Errorf("trial %s: %w", t.ID, err)
+			return
+		}
 		switch status {
+		case pipeline.ProbeFailed:
+			c.row = newSummaryRow(t.Plan, results, nil)
+			c.row.TrialID, c.row.Status, c.row.Error = t.ID, failure.Status, fmt.Sprintf("stage %q: %s", failure.Stage, failure.Error)
+			c.tr.Status, c.tr.Error = c.row.Status, c.row.Error
+			c.runDir = "trials/" + t.ID
+			c.err = writeFailedTrial(rd.Path(c.runDir), t, c.row)
+		case pipeline.ProbeDone:
+			c.runDir = "trials/" + t.ID
+			seconds := 0.0
+			for _, r := range results {
+				seconds += r.ComputeSeconds
+			}
+			run, err := writeRun(rd.Path(c.runDir), t.Plan, results, t.ID, statusOK, seconds, false)
+			if err != nil {
+				c.err = fmt.Errorf("trial %s: %w", t.ID, err)
+				return
+			}
+			c.row = run.Summary
+			c.tr.Status = statusOK
+		}
+	})
+	for _, c := range out {
+		if c.err != nil {
+			return c.err
+		}
+		switch c.status {
 		case pipeline.ProbePending:
 			rec.pending++
 			continue
 		case pipeline.ProbeFailed:
 			rec.failed++
-			row = newSummaryRow(t.Plan, results, nil)
-			row.TrialID, row.Status, row.Error = t.ID, failure.Status, fmt.Sprintf("stage %q: %s", failure.Stage, failure.Error)
-			tr.Status, tr.Error = row.Status, row.Error
-			runDir = "trials/" + t.ID
-			if err := writeFailedTrial(rd.Path(runDir), t, row); err != nil {
-				return err
-			}
-		case pipeline.ProbeDone:
-			runDir = "trials/" + t.ID
-			seconds := 0.0
-			for _, r := range results {
-				seconds += r.ComputeSeconds
-			}
-			run, err := writeRun(rd.Path(runDir), t.Plan, results, t.ID, statusOK, seconds)
-			if err != nil {
-				return fmt.Errorf("trial %s: %w", t.ID, err)
-			}
-			row = run.Summary
-			tr.Status = statusOK
 		}
-		rec.rows = append(rec.rows, row)
-		rec.trials = append(rec.trials, t)
-		rec.runDirs = append(rec.runDirs, runDir)
-		rec.results = append(rec.results, results)
-		m.Trials = append(m.Trials, tr)
+		rec.rows = append(rec.rows, c.row)
+		rec.trials = append(rec.trials, c.t)
+		rec.runDirs = append(rec.runDirs, c.runDir)
+		rec.results = append(rec.results, c.results)
+		m.Trials = append(m.Trials, c.tr)
 	}
 	m.Pending = rec.pending
 	if len(rec.rows) > 0 {
