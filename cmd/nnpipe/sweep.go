@@ -100,8 +100,9 @@ func runSweep(ctx context.Context, e *env, f *sweepFlags, path, cacheDir string)
 	eng := newEngine(e, &f.commonFlags, cacheDir)
 	eng.RecordFailures = true
 	eng.Progress = nil // one sweep bar instead of a bar per trial
+	var outcomes []trialOutcome
 	if !f.collect {
-		outcomes := runTrials(ctx, e, f, eng, selected)
+		outcomes = runTrials(ctx, e, f, eng, selected)
 		if err := ctx.Err(); err != nil {
 			done := 0
 			for _, o := range outcomes {
@@ -118,6 +119,19 @@ func runSweep(ctx context.Context, e *env, f *sweepFlags, path, cacheDir string)
 	rec, err := collectSweep(e, f, eng, file, trials)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
+	}
+	// Report what this process did: a trial it ran has its own stage
+	// results (cached or computed); the others come from the cache.
+	ran := map[string][]*pipeline.StageResult{}
+	for _, o := range outcomes {
+		if o.trial != nil && o.err == nil {
+			ran[o.trial.ID] = o.results
+		}
+	}
+	for i, t := range rec.trials {
+		if r, ok := ran[t.ID]; ok {
+			rec.results[i] = r
+		}
 	}
 	if f.json {
 		if err := printSweepJSON(e, rec); err != nil {
