@@ -54,6 +54,14 @@ func (f *commonFlags) cacheDir(c *cobra.Command) (string, error) {
 	return filepath.Join(f.results, ".cache"), nil
 }
 
+// prepare checks the flags and resolves the cache folder.
+func (f *commonFlags) prepare(c *cobra.Command) (string, error) {
+	if err := f.validate(); err != nil {
+		return "", err
+	}
+	return f.cacheDir(c)
+}
+
 func (f *commonFlags) validate() error {
 	if f.jobs < 1 {
 		return usagef("--jobs: must be >= 1, got %d", f.jobs)

@@ -22,10 +22,7 @@ func newRunCmd(e *env) *cobra.Command {
 			"write the run directory under <results>/<name>/<run-id>/ and print its summary.",
 		Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := f.validate(); err != nil {
-				return err
-			}
-			cacheDir, err := f.cacheDir(c)
+			cacheDir, err := f.prepare(c)
 			if err != nil {
 				return err
 			}

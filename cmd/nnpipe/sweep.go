@@ -45,10 +45,7 @@ func newSweepCmd(e *env) *cobra.Command {
 			"tables with --collect.",
 		Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := f.validate(); err != nil {
-				return err
-			}
-			cacheDir, err := f.cacheDir(c)
+			cacheDir, err := f.prepare(c)
 			if err != nil {
 				return err
 			}

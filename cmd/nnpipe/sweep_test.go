@@ -170,6 +170,7 @@ func TestSweepRecordsADivergedTrialAndFinishesTheOthers(t *testing.T) {
 }
 
 func TestShardsStartedAtOnceThenCollectEqualOneProcess(t *testing.T) {
+	binary(t) // build (or skip) here: t.Skip must not run in the goroutines below
 	shared := t.TempDir()
 	cacheDir := filepath.Join(shared, "cache")
 	var wg sync.WaitGroup

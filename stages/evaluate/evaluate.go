@@ -59,15 +59,8 @@ func Spec() pipeline.Spec {
 		Outputs:   []pipeline.Output{{Slot: "metrics", File: "metrics.json", Publish: true}},
 		NewParams: func() pipeline.Params { return &Params{} },
 		Run: func(ctx context.Context, _ pipeline.Params, io *pipeline.IO) error {
-			d, train, test, err := model.ReadSplit(io.Input("dataset"), io.Input("split"))
+			d, train, test, m, err := model.ReadAll(io.Input("dataset"), io.Input("split"), io.Input("model"))
 			if err != nil {
-				return err
-			}
-			m, err := model.Read(io.Input("model"))
-			if err != nil {
-				return err
-			}
-			if err := m.Check(d); err != nil {
 				return err
 			}
 			out := Metrics{Classes: d.Classes}

@@ -74,15 +74,8 @@ func Spec() pipeline.Spec {
 }
 
 func check(p *Params, io *pipeline.IO) (*Report, error) {
-	d, train, _, err := model.ReadSplit(io.Input("dataset"), io.Input("split"))
+	_, train, _, m, err := model.ReadAll(io.Input("dataset"), io.Input("split"), io.Input("model"))
 	if err != nil {
-		return nil, err
-	}
-	m, err := model.Read(io.Input("model"))
-	if err != nil {
-		return nil, err
-	}
-	if err := m.Check(d); err != nil {
 		return nil, err
 	}
 	o, err := nn.NewObjective(m.Shape(), train.X, train.Labels)

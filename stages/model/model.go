@@ -121,3 +121,20 @@ func (m *Model) Check(d *dataset.Dataset) error {
 	}
 	return nil
 }
+
+// ReadAll reads what evaluating a model takes: the dataset with both parts
+// of its split gathered (see ReadSplit), and a model that fits the dataset.
+func ReadAll(datasetPath, splitPath, modelPath string) (*dataset.Dataset, Part, Part, *Model, error) {
+	d, train, test, err := ReadSplit(datasetPath, splitPath)
+	if err != nil {
+		return nil, Part{}, Part{}, nil, err
+	}
+	m, err := Read(modelPath)
+	if err != nil {
+		return nil, Part{}, Part{}, nil, err
+	}
+	if err := m.Check(d); err != nil {
+		return nil, Part{}, Part{}, nil, err
+	}
+	return d, train, test, m, nil
+}

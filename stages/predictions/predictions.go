@@ -58,15 +58,8 @@ func namedLabels(classes []string) bool {
 }
 
 func run(ctx context.Context, p *Params, io *pipeline.IO) error {
-	d, train, test, err := model.ReadSplit(io.Input("dataset"), io.Input("split"))
+	d, train, test, m, err := model.ReadAll(io.Input("dataset"), io.Input("split"), io.Input("model"))
 	if err != nil {
-		return err
-	}
-	m, err := model.Read(io.Input("model"))
-	if err != nil {
-		return err
-	}
-	if err := m.Check(d); err != nil {
 		return err
 	}
 	named := namedLabels(d.Classes)
