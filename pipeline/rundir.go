@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // RunDir builds a results directory under a temporary name beside its final
@@ -42,6 +43,10 @@ func NewRunDir(final string) (*RunDir, error) {
 	return &RunDir{tmp: tmp, final: final}, nil
 }
 
+// ErrTaken reports that a run directory's name is already taken: another
+// run of the same config in the same second, or a non-empty --out.
+var ErrTaken = errors.New("already exists and is not empty")
+
 func checkFree(dir string) error {
 	entries, err := os.ReadDir(dir)
 	switch {
@@ -50,9 +55,29 @@ func checkFree(dir string) error {
 	case err != nil:
 		return fmt.Errorf("%s exists and is not a readable directory", dir)
 	case len(entries) > 0:
-		return fmt.Errorf("%s exists and is not empty", dir)
+		return fmt.Errorf("%s: %w", dir, ErrTaken)
 	}
 	return nil
+}
+
+// CheckWritable reports early, before any work, a folder that cannot be
+// made because a file stands on its path. It creates nothing.
+func CheckWritable(dir string) error {
+	for p := filepath.Clean(dir); ; p = filepath.Dir(p) {
+		fi, err := os.Stat(p)
+		if err == nil {
+			if !fi.IsDir() {
+				return fmt.Errorf("%s cannot be made: %s is not a directory", dir, p)
+			}
+			return nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%s cannot be made: %w", dir, err)
+		}
+		if filepath.Dir(p) == p {
+			return nil
+		}
+	}
 }
 
 // NewReplacingRunDir is NewRunDir for a directory that a complete new
@@ -140,17 +165,28 @@ func (d *RunDir) Commit() error {
 		}
 	}
 	if d.replace {
-		// Move the old version aside by one rename, then delete it.
-		old := d.tmp + "-old"
-		if err := os.Rename(d.final, old); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("replace %s: %w", d.final, err)
+		// Swap the new version with the old in one step (the old then
+		// sits at the temporary name and is deleted), so that the folder
+		// never goes missing.
+		err := renameNoReplace(d.tmp, d.final)
+		if errors.Is(err, fs.ErrExist) || errors.Is(err, syscall.ENOTEMPTY) {
+			err = exchange(d.tmp, d.final)
+			defer os.RemoveAll(d.tmp)
 		}
-		defer os.RemoveAll(old)
-	} else if err := checkFree(d.final); err != nil {
+		if err != nil {
+			return fmt.Errorf("move %s into place: %w", d.final, err)
+		}
+		return syncPath(filepath.Dir(d.final))
+	}
+	if err := checkFree(d.final); err != nil {
 		return err
 	}
 	os.Remove(d.final) // an empty directory given with --out
-	if err := os.Rename(d.tmp, d.final); err != nil {
+	// Never replace: another process may have taken the name meanwhile.
+	if err := renameNoReplace(d.tmp, d.final); err != nil {
+		if errors.Is(err, fs.ErrExist) || errors.Is(err, syscall.ENOTEMPTY) {
+			return fmt.Errorf("%s: %w", d.final, ErrTaken)
+		}
 		return fmt.Errorf("move the run into place: %w", err)
 	}
 	return syncPath(filepath.Dir(d.final))
@@ -169,4 +205,26 @@ func syncPath(path string) error {
 		return err
 	}
 	return nil
+}
+
+// renameChecked renames old to new after checking that new does not exist.
+func renameChecked(oldpath, newpath string) error {
+	if _, err := os.Lstat(newpath); err == nil {
+		return &os.LinkError{Op: "rename", Old: oldpath, New: newpath, Err: fs.ErrExist}
+	}
+	return os.Rename(oldpath, newpath)
+}
+
+// exchangeByRenames swaps a and b through a third name; b is missing
+// between the second and third rename.
+func exchangeByRenames(a, b string) error {
+	aside := a + "-old"
+	if err := os.Rename(b, aside); err != nil {
+		return err
+	}
+	if err := os.Rename(a, b); err != nil {
+		os.Rename(aside, b)
+		return err
+	}
+	return os.Rename(aside, a)
 }

@@ -16,3 +16,10 @@ func syncTree(dir string) error {
 		return syncPath(path)
 	})
 }
+
+// renameNoReplace renames old to new unless new exists; the check and the
+// rename are two steps here, one on Linux.
+func renameNoReplace(oldpath, newpath string) error { return renameChecked(oldpath, newpath) }
+
+// exchange swaps the directories a and b, by three renames here.
+func exchange(a, b string) error { return exchangeByRenames(a, b) }

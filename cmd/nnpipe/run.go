@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -39,6 +40,13 @@ func runOnce(c *cobra.Command, e *env, f *commonFlags, path, cacheDir string) er
 		return err
 	}
 	ctx := c.Context()
+	target := f.out
+	if target == "" {
+		target = filepath.Join(f.results, plan.Name)
+	}
+	if err := pipeline.CheckWritable(target); err != nil {
+		return fmt.Errorf("%s: results: %w", path, err)
+	}
 	eng := newEngine(e, f, cacheDir)
 	start := time.Now()
 	results, err := eng.Run(ctx, plan)
@@ -48,15 +56,25 @@ func runOnce(c *cobra.Command, e *env, f *commonFlags, path, cacheDir string) er
 		}
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	runID := newRunID(start, plan.Hash)
-	final := f.out
-	if final == "" {
-		runID = freeRunID(filepath.Join(f.results, plan.Name), runID)
-		final = filepath.Join(f.results, plan.Name, runID)
-	}
-	run, err := writeRun(final, plan, results, runID, "", time.Since(start).Seconds(), true)
-	if err != nil {
-		return fmt.Errorf("%s: write results: %w", path, err)
+	// Runs of the same config started in the same second share a run id:
+	// the second to commit takes the next suffix, -2, -3, ….
+	base := newRunID(start, plan.Hash)
+	var run *runRecord
+	for attempt := 1; ; attempt++ {
+		runID, final := base, f.out
+		if attempt > 1 {
+			runID = fmt.Sprintf("%s-%d", base, attempt)
+		}
+		if final == "" {
+			final = filepath.Join(f.results, plan.Name, runID)
+		}
+		run, err = writeRun(final, plan, results, runID, "", time.Since(start).Seconds(), true)
+		if err == nil {
+			break
+		}
+		if f.out != "" || !errors.Is(err, pipeline.ErrTaken) || attempt >= maxRunIDAttempts {
+			return fmt.Errorf("%s: write results: %w", path, err)
+		}
 	}
 	if f.json {
 		return printRunJSON(e, run)
@@ -85,17 +103,8 @@ func newRunID(t time.Time, hash string) string {
 	return t.UTC().Format("20060102T150405") + "-" + hash[:8]
 }
 
-// freeRunID returns id, or id-2, id-3, … when runs of the same config
-// started within the same second already took the name.
-func freeRunID(parent, id string) string {
-	name := id
-	for i := 2; ; i++ {
-		if _, err := os.Lstat(filepath.Join(parent, name)); os.IsNotExist(err) {
-			return name
-		}
-		name = fmt.Sprintf("%s-%d", id, i)
-	}
-}
+// maxRunIDAttempts bounds the run-id suffixes tried.
+const maxRunIDAttempts = 1000
 
 // runJSON is what `run --json` prints (design §6).
 type runJSON struct {

@@ -4,22 +4,26 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/config"
 	"github.com/spf13/cobra"
 )
 
 func newValidateCmd(e *env) *cobra.Command {
 	var sets []string
+	var maxTrials uint64
 	c := &cobra.Command{
 		Use:   "validate CONFIG...",
-		Short: "Check configs without running anything; list every problem",
+		Short: "Check configs, and every trial of their sweeps, without running anything; list every problem",
 		Args:  minArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			var all config.Errors
 			for _, path := range args {
-				_, _, err := loadPlan(path, sets, e.registry)
+				trials, err := validateOne(e, path, sets, maxTrials)
 				var errs config.Errors
 				switch {
+				case err == nil && trials > 0:
+					fmt.Fprintf(e.stdout, "%s: ok (%s)\n", path, plural(trials, "sweep trial", "sweep trials"))
 				case err == nil:
 					fmt.Fprintf(e.stdout, "%s: ok\n", path)
 				case errors.As(err, &errs):
@@ -32,5 +36,25 @@ func newValidateCmd(e *env) *cobra.Command {
 		},
 	}
 	c.Flags().StringArrayVar(&sets, "set", nil, "override a config value: KEY=VALUE; repeatable")
+	c.Flags().Uint64Var(&maxTrials, "max-trials", defaultMaxTrials, "refuse a sweep grid of more than `N` trials")
 	return c
+}
+
+// validateOne checks a config and, when it has a sweep grid, the grid's
+// size and every trial, as `sweep` would before running. It returns the
+// number of trials.
+func validateOne(e *env, path string, sets []string, maxTrials uint64) (int, error) {
+	f, _, err := loadPlan(path, sets, e.registry)
+	if err != nil || len(f.Sweep) == 0 {
+		return 0, err
+	}
+	if size, ok := pipeline.GridSize(f.Sweep); !ok || size > maxTrials {
+		msg := fmt.Sprintf("the sweep grid has %d trials, more than --max-trials %d", size, maxTrials)
+		if !ok {
+			msg = fmt.Sprintf("the sweep grid has more than 2^64 trials; --max-trials is %d", maxTrials)
+		}
+		return 0, config.Errors{{File: path, Key: "sweep", Msg: msg}}
+	}
+	trials, err := pipeline.Expand(f, e.registry)
+	return len(trials), err
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 	"unicode/utf8"
 )
@@ -115,8 +116,12 @@ func (c *Cache) Get(key string) (*Entry, error) {
 		return nil, fmt.Errorf("cache: invalid key %q", key)
 	}
 	dir := c.Path(key)
-	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-		return nil, ErrMiss
+	if fi, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return nil, ErrMiss // ENOTDIR: a file stands where a cache folder should; Publish will say so
+	} else if err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	} else if !fi.IsDir() {
+		return nil, &DamagedError{Key: key, Reason: "the entry is a file, not a folder"}
 	}
 	e, err := readEntry(dir)
 	if err != nil {

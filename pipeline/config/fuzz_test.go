@@ -56,7 +56,7 @@ func FuzzParse(f *testing.F) {
 		if o, err := ParseOverride(set); err == nil {
 			overrides = append(overrides, o)
 		}
-		maxLine := strings.Count(string(src), "\n") + 2
+		maxLine := yamlLineBreaks(string(src)) + 2
 		file, err := Parse(path, src, overrides)
 		checkFuzzErrors(t, "Parse", path, maxLine, err)
 		if file == nil {
@@ -139,4 +139,21 @@ func FuzzParseOverride(f *testing.F) {
 			fuzzDecodeStages(t, file, maxLine)
 		}
 	})
+}
+
+// yamlLineBreaks counts the line breaks YAML sees: \n, a lone \r, and
+// NEL, LS and PS, each of which starts a new line for yaml.v3.
+func yamlLineBreaks(s string) int {
+	n := 0
+	for i, r := range s {
+		switch r {
+		case '\n', '\u0085', '\u2028', '\u2029':
+			n++
+		case '\r':
+			if i+1 >= len(s) || s[i+1] != '\n' {
+				n++
+			}
+		}
+	}
+	return n
 }

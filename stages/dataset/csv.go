@@ -27,7 +27,8 @@ func readCSV(name string, r io.Reader, size int64, opt LoadOptions) (*Dataset, e
 	if !validDelimiter(delim) {
 		return nil, &LoadError{File: name, Err: fmt.Errorf("invalid delimiter %q", delim)}
 	}
-	cr := csv.NewReader(bufio.NewReaderSize(r, 256<<10))
+	lines := &lineLimiter{r: bufio.NewReaderSize(r, 256<<10), limit: MaxLineBytes, line: 1}
+	cr := csv.NewReader(lines)
 	cr.Comma = delim
 	cr.FieldsPerRecord = -1 // ragged rows are reported here, with both counts
 	cr.ReuseRecord = true
@@ -42,6 +43,9 @@ func readCSV(name string, r io.Reader, size int64, opt LoadOptions) (*Dataset, e
 		if errors.Is(err, io.EOF) {
 			return nil, nil
 		}
+		if errors.Is(err, errLineTooLong) {
+			return nil, at(lines.line, "", "line is longer than %d bytes", MaxLineBytes)
+		}
 		if pe := (*csv.ParseError)(nil); errors.As(err, &pe) {
 			return nil, at(max(pe.Line, 1), "", "%v (character %d)", pe.Err, pe.Column)
 		}
@@ -51,6 +55,9 @@ func readCSV(name string, r io.Reader, size int64, opt LoadOptions) (*Dataset, e
 	rec, err := read()
 	if err != nil {
 		return nil, err
+	}
+	if len(rec) > MaxColumns {
+		return nil, at(1, "", "%d columns, more than %d", len(rec), MaxColumns)
 	}
 	if rec == nil {
 		if opt.NoHeader {
@@ -253,4 +260,39 @@ func intern(known map[string]string, s string) string {
 		known[k] = k
 	}
 	return k
+}
+
+// MaxColumns bounds the columns of a CSV file.
+const MaxColumns = 10_000
+
+// MaxLineBytes bounds a CSV line: a table row is short, and a file that is
+// one enormous line (a binary file, a wrong delimiter) must be refused
+// quickly and in bounded memory rather than read whole.
+const MaxLineBytes = 1 << 20
+
+var errLineTooLong = errors.New("line too long")
+
+// lineLimiter passes bytes through, failing once a line exceeds limit
+// bytes; it counts lines for the error message.
+type lineLimiter struct {
+	r     io.Reader
+	limit int
+	run   int // bytes since the last newline
+	line  int
+}
+
+func (l *lineLimiter) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for i, b := range p[:n] {
+		if b == '\n' {
+			l.run = 0
+			l.line++
+			continue
+		}
+		l.run++
+		if l.run > l.limit {
+			return i, errLineTooLong
+		}
+	}
+	return n, err
 }

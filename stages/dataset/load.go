@@ -323,9 +323,16 @@ func singleClass(name string) error {
 
 // listColumns formats header names for an error message, eliding a long header.
 func listColumns(names []string) string {
-	const most = 12
-	if len(names) > most {
-		return strings.Join(names[:most], ", ") + fmt.Sprintf(", … (%d columns)", len(names))
+	const most, longest = 12, 64
+	short := make([]string, 0, min(len(names), most))
+	for _, n := range names[:min(len(names), most)] {
+		if len(n) > longest {
+			n = n[:longest] + "…"
+		}
+		short = append(short, n)
 	}
-	return strings.Join(names, ", ")
+	if len(names) > most {
+		return strings.Join(short, ", ") + fmt.Sprintf(", … (%d columns)", len(names))
+	}
+	return strings.Join(short, ", ")
 }

@@ -159,10 +159,6 @@ func run(ctx context.Context, p *Params, io *pipeline.IO) error {
 	if err != nil {
 		return err
 	}
-	if p.Gradient == "numerical" && shape.NumParams() >= largeParams {
-		io.Log.Warn("a large network for numerical gradients", "stage", io.StageID, "params", shape.NumParams(),
-			"evaluations_of_E_per_step", 2*shape.NumParams(), "training_rows", trainPart.N(), "steps", p.Steps)
-	}
 	h, err := newHistory(io.Output("history"), shape)
 	if err != nil {
 		return err
@@ -184,6 +180,16 @@ func run(ctx context.Context, p *Params, io *pipeline.IO) error {
 		return err
 	}
 	method, _ := p.method()
+	if shape.NumParams() >= largeParams {
+		// Time one gradient, so the warning can say how long it will take.
+		g := make([]float64, shape.NumParams())
+		t0 := time.Now()
+		trainObj.Gradient(g, wv, method, p.Epsilon)
+		step := time.Since(t0)
+		io.Log.Warn("a large network", "stage", io.StageID, "params", shape.NumParams(),
+			"evaluations_of_E_per_numerical_step", 2*shape.NumParams(), "training_rows", trainPart.N(),
+			"one_step", step.Round(time.Millisecond).String(), "estimated_time", (step * time.Duration(p.Steps)).Round(time.Second).String())
+	}
 	io.Progress.Start(int64(p.Steps), "train "+io.StageID)
 	defer io.Progress.Finish()
 	recordEvery := p.RecordEvery

@@ -1,0 +1,512 @@
+//go:build linux
+
+package main
+
+// Hostile and odd input (issue 7): configs built to escape the results
+// folder, to exhaust memory or time, data files that are not files, and
+// numbers at the edge of what training can do. Each hostile input must be
+// refused with exit 2, quickly, with a short clear error and bounded
+// memory, writing nothing anywhere.
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nnpipe/nnpipe/stages"
+)
+
+// Bounds on a refusal. The issue asks for "well under a second": each of
+// the 77 refusals observed here (2 cores, shared) took 7–44 ms of wall time
+// with a peak of 26–36 MB resident, the binary's own baseline being about
+// 22 MB; so these bounds are only a sanity check that catches hangs and
+// blow-ups on a loaded machine. The two 100 MB lines are the exception:
+// today they reach the memory bound within a second (unguarded, the one
+// field takes 2.6 s and 0.9 GB and prints the 100 MB line in its error; the
+// 52 million fields take 21 s and 5.3 GB).
+const (
+	hostileMaxTime   = 5 * time.Second
+	hostileMaxRSS    = 256 << 20 // bytes
+	hostileMaxStderr = 16 << 10  // bytes: a clear error is a few lines
+)
+
+// lockedBuffer is a bytes.Buffer safe to read while a process writes it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// Len returns the number of bytes written so far.
+func (l *lockedBuffer) Len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Len()
+}
+
+// rssOf returns the resident memory of process pid in bytes, or 0.
+func rssOf(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// bounded is how a guarded process ended.
+type bounded struct {
+	code     int // exit status, -1 if killed
+	took     time.Duration
+	peakRSS  int64 // bytes
+	killedBy string
+	stderr   string
+	stderrN  int
+}
+
+// runBounded runs the binary with args in dir and kills it if it runs
+// longer than hostileMaxTime or its memory exceeds hostileMaxRSS, so that
+// a blow-up fails the test instead of the machine.
+func runBounded(t *testing.T, dir string, args ...string) bounded {
+	t.Helper()
+	c := exec.Command(binary(t), args...)
+	c.Dir = dir
+	c.Env = append(os.Environ(), "NNPIPE_CACHE=")
+	var stdout, stderr lockedBuffer
+	c.Stdout, c.Stderr = &stdout, &stderr
+	start := time.Now()
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		c.Wait()
+		close(done)
+	}()
+	var r bounded
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(hostileMaxTime)
+wait:
+	for {
+		select {
+		case <-done:
+			break wait
+		case <-deadline:
+			r.killedBy = fmt.Sprintf("still running after %v", hostileMaxTime)
+		case <-tick.C:
+			if rss := rssOf(c.Process.Pid); rss > hostileMaxRSS {
+				r.killedBy = fmt.Sprintf("%d MB resident, over %d MB", rss>>20, hostileMaxRSS>>20)
+			}
+			if stderr.Len() > hostileMaxStderr {
+				r.killedBy = fmt.Sprintf("over %d KB of messages", hostileMaxStderr>>10)
+			}
+		}
+		if r.killedBy != "" {
+			c.Process.Kill()
+			<-done
+			break
+		}
+	}
+	r.took = time.Since(start)
+	r.code = c.ProcessState.ExitCode()
+	if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.peakRSS = ru.Maxrss << 10 // Linux reports kilobytes
+	}
+	r.stderr, r.stderrN = stderr.String(), stderr.Len()
+	if len(r.stderr) > 2000 {
+		r.stderr = r.stderr[:2000] + "…"
+	}
+	return r
+}
+
+// hostileCase is a hostile config and how it must be refused.
+type hostileCase struct {
+	name string
+	// file is a config under testdata/hostile/, or make writes one into dir
+	// and returns its path.
+	file string
+	make func(t *testing.T, dir string) string
+	args []string       // more arguments after the config
+	cmds []string       // the commands that must refuse it; default run, sweep, validate, plan
+	want *regexp.Regexp // the error must match
+}
+
+// writeConfig writes src as name in dir.
+func writeConfig(t *testing.T, dir, name, src string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// minimalConfig is a valid config with the given name and first stage id,
+// with a sweep of two seeds, so that `sweep` goes as far as `run` does.
+func minimalConfig(name, id string) string {
+	return fmt.Sprintf("name: %s\nseed: 1\nstages:\n  - {id: %s, kind: generate, with: {n: 20}}\n  - {id: split, kind: split}\n  - {id: train, kind: train, with: {steps: 5}}\n%s", name, id, twoSeeds)
+}
+
+// twoSeeds is a sweep section that ends a config.
+const twoSeeds = "sweep:\n  seed: [1, 2]\n"
+
+var hostileConfigs = []hostileCase{
+	{name: "name with ../", file: "name-dotdot.yaml", want: regexp.MustCompile(`name: must match`)},
+	{name: "name with /", file: "name-slash.yaml", want: regexp.MustCompile(`name: must match`)},
+	{name: "name with an escaped NUL", file: "name-nul.yaml", want: regexp.MustCompile(`name: must match .*\\x00`)},
+	{name: "name with a NUL byte", want: regexp.MustCompile(`malformed YAML: control characters`),
+		make: func(t *testing.T, dir string) string {
+			return writeConfig(t, dir, "nul-byte.yaml", minimalConfig("book\x00ch7", "data"))
+		}},
+	{name: "name of 10,000 characters", want: regexp.MustCompile(`name: must match .*at most 64 characters, got "a{64}…"`),
+		make: func(t *testing.T, dir string) string {
+			return writeConfig(t, dir, "long-name.yaml", minimalConfig(strings.Repeat("a", 10_000), "data"))
+		}},
+	{name: "name ../ given with --set", args: []string{"--set", "name=../escape"}, want: regexp.MustCompile(`name`),
+		make: func(t *testing.T, dir string) string {
+			return writeConfig(t, dir, "ok.yaml", minimalConfig("ok", "data"))
+		}},
+	{name: "name of 10,000 characters given with --set", args: []string{"--set", "name=" + strings.Repeat("b", 10_000)}, want: regexp.MustCompile(`name`),
+		make: func(t *testing.T, dir string) string {
+			return writeConfig(t, dir, "ok.yaml", minimalConfig("ok", "data"))
+		}},
+	{name: "stage id with ../", file: "id-dotdot.yaml", want: regexp.MustCompile(`id: must match`)},
+	{name: "stage id with /", file: "id-slash.yaml", want: regexp.MustCompile(`id: must match`)},
+	{name: "stage id with a NUL", file: "id-nul.yaml", want: regexp.MustCompile(`id: must match .*\\x00`)},
+	{name: "stage id of 10,000 characters", want: regexp.MustCompile(`id: must match .*got "d{64}…"`),
+		make: func(t *testing.T, dir string) string {
+			return writeConfig(t, dir, "long-id.yaml", minimalConfig("hostile", strings.Repeat("d", 10_000)))
+		}},
+	{name: "stage input naming ../", file: "input-dotdot.yaml", cmds: []string{"run", "validate", "plan"}, want: regexp.MustCompile(`not an output of an earlier stage`)},
+	{name: "billion laughs everywhere the decoder walks", file: "billion-laughs.yaml", want: regexp.MustCompile(`expands to more than \d+ nodes`)},
+	{name: "billion laughs as the stage list", file: "billion-laughs-stages.yaml", want: regexp.MustCompile(`expands to more than \d+ nodes`)},
+	{name: "parameters nested 10,000 deep", want: regexp.MustCompile(`malformed YAML|expected`),
+		make: func(t *testing.T, dir string) string {
+			return writeConfig(t, dir, "deep-with.yaml", "name: deep\nseed: 1\nstages:\n  - id: data\n    kind: generate\n    with: "+
+				strings.Repeat("{n: ", 10_000)+"1"+strings.Repeat("}", 10_000)+"\n"+twoSeeds)
+		}},
+	{name: "inputs nested 10,000 deep", want: regexp.MustCompile(`malformed YAML|expected`),
+		make: func(t *testing.T, dir string) string {
+			return writeConfig(t, dir, "deep-inputs.yaml", "name: deep\nseed: 1\nstages:\n  - {id: data, kind: generate}\n  - id: split\n    kind: split\n    inputs: "+
+				strings.Repeat("{a: ", 9_999)+"1"+strings.Repeat("}", 9_999)+"\n"+twoSeeds)
+		}},
+	{name: "stage list nested 10,000 deep", want: regexp.MustCompile(`malformed YAML|expected`),
+		make: func(t *testing.T, dir string) string {
+			return writeConfig(t, dir, "deep-stages.yaml", "name: deep\nseed: 1\nstages: "+strings.Repeat("[", 10_000)+strings.Repeat("]", 10_000)+"\n"+twoSeeds)
+		}},
+	{name: "sweep values nested 100,000 deep", want: regexp.MustCompile(`malformed YAML|expected`),
+		make: func(t *testing.T, dir string) string {
+			return writeConfig(t, dir, "deep-sweep.yaml", "name: deep\nseed: 1\nstages:\n  - {id: data, kind: generate}\nsweep:\n  seed: "+strings.Repeat("[", 100_000)+"1"+strings.Repeat("]", 100_000)+"\n")
+		}},
+	// `run` runs the config without its grid, so only the commands that
+	// read the grid must refuse it.
+	{name: "sweep grid of 10^9 trials", file: "grid-1e9.yaml", cmds: []string{"sweep", "plan", "validate"}, want: regexp.MustCompile(`1000000000 trials`)},
+}
+
+// hostileLoads are the `load` stage's hostile data files; make writes the
+// data file into dir and returns its path.
+var hostileLoads = []struct {
+	name string
+	make func(t *testing.T, dir string) string
+	cmds []string
+	want *regexp.Regexp
+}{
+	{"a directory", func(t *testing.T, dir string) string {
+		path := filepath.Join(dir, "data.csv")
+		if err := os.Mkdir(path, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}, []string{"run", "plan"}, regexp.MustCompile(`directory`)},
+	{"a FIFO with no writer", func(t *testing.T, dir string) string {
+		path := filepath.Join(dir, "data.csv")
+		if err := syscall.Mkfifo(path, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}, []string{"run", "plan"}, regexp.MustCompile(`FIFO|pipe`)},
+	// Made here, never committed: 100 MB of one field, no newline.
+	{"a 100 MB line of one field", func(t *testing.T, dir string) string {
+		return writeConfig(t, dir, "data.csv", strings.Repeat("a", 100<<20))
+	}, []string{"run"}, regexp.MustCompile(`data.csv`)},
+	// 100 MB of "1," on one line: 52 million columns.
+	{"a 100 MB line of 52 million fields", func(t *testing.T, dir string) string {
+		return writeConfig(t, dir, "data.csv", strings.Repeat("1,", 50<<20))
+	}, []string{"run"}, regexp.MustCompile(`data.csv`)},
+}
+
+// unexpectedWrites lists what is under root besides the folders down to
+// work and empty folders under work/results and work/cache.
+func unexpectedWrites(t *testing.T, root, work string) []string {
+	t.Helper()
+	var out []string
+	for _, rel := range listTree(t, root) {
+		path := filepath.Join(root, rel)
+		if strings.HasPrefix(work, path) {
+			continue // a/, a/b/, a/b/work/
+		}
+		inside := false
+		for _, allowed := range []string{filepath.Join(work, "results"), filepath.Join(work, "cache")} {
+			inside = inside || path == allowed || strings.HasPrefix(path, allowed+string(filepath.Separator))
+		}
+		if fi, err := os.Stat(path); !inside || err != nil || !fi.IsDir() {
+			out = append(out, rel)
+		}
+	}
+	return out
+}
+
+// refuse runs each command of c on config from a folder of its own and
+// checks the refusal. It returns how many commands refused it properly.
+func refuse(t *testing.T, config string, args, cmds []string, want *regexp.Regexp) int {
+	t.Helper()
+	if cmds == nil {
+		cmds = []string{"run", "sweep", "validate", "plan"}
+	}
+	refused := 0
+	for _, cmd := range cmds {
+		t.Run(cmd, func(t *testing.T) {
+			// The process runs three folders deep in a fresh tree, so that a
+			// name with ../../ that got through would land inside the tree.
+			root := t.TempDir()
+			work := filepath.Join(root, "a", "b", "work")
+			if err := os.MkdirAll(work, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			a := []string{cmd, config}
+			if cmd != "validate" {
+				a = append(a, "--results", "results", "--cache", "cache")
+			}
+			a = append(a, args...)
+			before := listTree(t, filepath.Dir(config))
+			r := runBounded(t, work, a...)
+			t.Logf("nnpipe %s: exit %d in %v, peak %d MB", cmd, r.code, r.took.Round(time.Millisecond), r.peakRSS>>20)
+			if r.killedBy != "" {
+				t.Errorf("nnpipe %s killed after %v: %s; stderr: %q", cmd, r.took.Round(time.Millisecond), r.killedBy, r.stderr)
+				return
+			}
+			ok := true
+			if r.code != exitInvalid {
+				t.Errorf("nnpipe %s: exit %d, want %d; stderr: %q", cmd, r.code, exitInvalid, r.stderr)
+				ok = false
+			}
+			if r.peakRSS > hostileMaxRSS {
+				t.Errorf("nnpipe %s: peak memory %d MB, want under %d MB", cmd, r.peakRSS>>20, hostileMaxRSS>>20)
+				ok = false
+			}
+			if r.stderrN > hostileMaxStderr {
+				t.Errorf("nnpipe %s: %d bytes of messages, want a short error (under %d)", cmd, r.stderrN, hostileMaxStderr)
+				ok = false
+			} else if !want.MatchString(r.stderr) {
+				t.Errorf("nnpipe %s: stderr %q does not match %q", cmd, r.stderr, want)
+				ok = false
+			}
+			// Folders the cache makes before a stage runs may stay (empty);
+			// no file may, and nothing outside the results and the cache.
+			if wrote := unexpectedWrites(t, root, work); len(wrote) > 0 {
+				t.Errorf("nnpipe %s wrote %v; a refused input writes no file, and nothing outside the results and cache folders", cmd, wrote)
+				ok = false
+			}
+			if after := listTree(t, filepath.Dir(config)); !slices.Equal(before, after) {
+				t.Errorf("nnpipe %s changed the config's folder: %v, then %v", cmd, before, after)
+				ok = false
+			}
+			if ok {
+				refused++
+			}
+		})
+	}
+	return refused
+}
+
+func TestHostileConfigsAreRefusedQuicklyWithBoundedMemoryWritingNothing(t *testing.T) {
+	binary(t)
+	total, refused := 0, 0
+	for _, c := range hostileConfigs {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			config := c.file
+			if config != "" {
+				src := readFile(t, filepath.Join("testdata", "hostile", c.file))
+				config = writeConfig(t, dir, c.file, string(src))
+			} else {
+				config = c.make(t, dir)
+			}
+			n := len(c.cmds)
+			if n == 0 {
+				n = 4
+			}
+			total += n
+			refused += refuse(t, config, c.args, c.cmds, c.want)
+		})
+	}
+	if _, err := os.Stat("/tmp/nnpipe-hostile-escape"); err == nil {
+		t.Errorf("a run wrote /tmp/nnpipe-hostile-escape, the absolute path given as a name")
+	}
+	t.Logf("hostile configs: %d of %d refusals as they should be", refused, total)
+}
+
+func TestHostileLoadPathsAreRefusedQuicklyWithBoundedMemory(t *testing.T) {
+	binary(t)
+	if _, ok := stages.Builtin().Lookup("load"); !ok {
+		t.Skip("the load stage is not registered yet (stages/load is being written)")
+	}
+	total, refused := 0, 0
+	for _, c := range hostileLoads {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			data := c.make(t, dir)
+			config := writeConfig(t, dir, "load.yaml", fmt.Sprintf(
+				"name: hostile-load\nseed: 1\nstages:\n  - id: data\n    kind: load\n    with: {path: %q, label: label}\n  - {id: split, kind: split}\n  - {id: train, kind: train, with: {steps: 5}}\n", data))
+			total += len(c.cmds)
+			refused += refuse(t, config, nil, c.cmds, c.want)
+		})
+	}
+	t.Logf("hostile data files: %d of %d refusals as they should be", refused, total)
+}
+
+func TestEpsilonSoSmallTheGradientUnderflowsIsWarnedAbout(t *testing.T) {
+	// E(w+ε)−E(w−ε) is exactly 0 when ε = 1e-300 is far below the weights'
+	// spacing: the gradient is all zeros and nothing trains.
+	_, stderr, code := nnpipe(t, "run", bookConfig, "--results", t.TempDir(), "--set", "train.epsilon=1e-300", "--set", "train.steps=20")
+	if code != 0 {
+		t.Fatalf("exit %d, want 0\n%s", code, stderr)
+	}
+	if !regexp.MustCompile(`(?m)^nnpipe: warning: .*gradient.*zero`).MatchString(stderr) {
+		t.Errorf("stderr = %q, want a warning that the gradient is all zeros", stderr)
+	}
+}
+
+func TestLearningRateOfAMillionIsReportedAsDivergenceWithTheStep(t *testing.T) {
+	// With α = 1e6 the softmax saturates and the log-sum-exp keeps E
+	// finite (train CE ≈ 2.2e5 after 1000 steps, against ln 3 ≈ 1.1 at the
+	// start), so a check for NaN or Inf alone never fires; the train stage
+	// also reports a cross-entropy that rose far above its start (today:
+	// "diverged at step 1: train cross-entropy rose to 1.378e+05 from 1.101").
+	_, stderr, code := nnpipe(t, "run", bookConfig, "--results", t.TempDir(), "--set", "train.learning_rate=1e6", "--quiet")
+	if code != exitFailure {
+		t.Errorf("exit %d, want %d (diverged)", code, exitFailure)
+	}
+	if !regexp.MustCompile(`diverged at step \d+`).MatchString(stderr) {
+		t.Errorf("stderr = %q, want the divergence reported with its step", stderr)
+	}
+}
+
+func TestHiddenOf100000IsRefusedOrWarnedAboutBeforeTraining(t *testing.T) {
+	binary(t)
+	// P = M(D+1) + K(M+1) = 100000·3 + 3·100001 for the book's D = 2, K = 3;
+	// plan estimates several minutes for its 1000 numerical steps.
+	params := regexp.MustCompile(`600[, ]?003`)
+	estimate := regexp.MustCompile(`(?i)estimat|\d+(\.\d+)? ?(µs|ms|s|min|h|days)\b`)
+	var stderr lockedBuffer
+	c := command(t, "run", bookConfig, "--results", t.TempDir(), "--set", "train.hidden=100000")
+	c.Stderr = &stderr
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { c.Wait(); close(done) }()
+	defer func() {
+		select {
+		case <-done:
+		default:
+			c.Process.Signal(os.Interrupt)
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				c.Process.Kill()
+				<-done
+			}
+		}
+	}()
+	// Data and split take milliseconds, so a warning given before training
+	// comes at once; training itself would take minutes.
+	deadline := time.After(2 * time.Second)
+	exited := false
+wait:
+	for {
+		select {
+		case <-done:
+			exited = true
+			break wait
+		case <-deadline:
+			break wait
+		case <-time.After(20 * time.Millisecond):
+			if warned(stderr.String(), params, estimate) {
+				return
+			}
+		}
+	}
+	if exited && c.ProcessState.ExitCode() == exitInvalid {
+		return // refused
+	}
+	if warned(stderr.String(), params, estimate) {
+		return
+	}
+	t.Errorf("hidden 100000 was neither refused (exit 2) nor warned about with the parameter count (600003) and an estimated time on one warning line; stderr: %q", stderr.String())
+}
+
+// warned reports whether a warning line of stderr matches every pattern.
+func warned(stderr string, patterns ...*regexp.Regexp) bool {
+	for _, line := range strings.Split(stderr, "\n") {
+		if !strings.HasPrefix(line, "nnpipe: warning:") {
+			continue
+		}
+		all := true
+		for _, p := range patterns {
+			all = all && p.MatchString(line)
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+func TestStepsOfABillionAreValidEstimatedByPlanAndInterruptible(t *testing.T) {
+	steps := "train.steps=1e9"
+	if out, stderr, code := nnpipe(t, "validate", bookConfig, "--set", steps); code != 0 {
+		t.Errorf("validate with %s: exit %d, want 0\n%s%s", steps, code, out, stderr)
+	}
+	out, stderr, code := nnpipe(t, "plan", bookConfig, "--results", t.TempDir(), "--set", steps)
+	if code != 0 {
+		t.Fatalf("plan with %s: exit %d\n%s", steps, code, stderr)
+	}
+	if !regexp.MustCompile(`estimated .* for 1000000000 steps`).MatchString(out) {
+		t.Errorf("plan with %s does not estimate the time of all the steps:\n%s", steps, out)
+	}
+	binary(t)
+	results := t.TempDir()
+	p, code, took := interruptAfter(t, time.Second, "run", bookConfig, "--results", results, "--set", steps)
+	checkInterrupted(t, p, code, took, results, filepath.Join(results, ".cache"))
+	if !strings.Contains(p.stderr.String(), "interrupted") {
+		t.Errorf("stderr = %q, want it to say the run was interrupted", p.stderr.String())
+	}
+}
