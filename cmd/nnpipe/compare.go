@@ -19,6 +19,7 @@ import (
 	"github.com/nnpipe/nnpipe/stages/report"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+	"gonum.org/v1/gonum/stat"
 )
 
 // summaryFile is the one file compare reads in a run or sweep directory.
@@ -446,22 +447,14 @@ func (c *comparison) metricValues(rows []summaryLine, metric string) []float64 {
 // meanStd returns the mean of xs and their sample standard deviation
 // (divisor n-1), NaN for what n is too small for.
 func meanStd(xs []float64) (mean, std float64, n int) {
-	n = len(xs)
-	if n == 0 {
+	switch n = len(xs); n {
+	case 0:
 		return math.NaN(), math.NaN(), 0
+	case 1:
+		return xs[0], math.NaN(), 1
 	}
-	for _, x := range xs {
-		mean += x
-	}
-	mean /= float64(n)
-	if n < 2 {
-		return mean, math.NaN(), n
-	}
-	var ss float64
-	for _, x := range xs {
-		ss += (x - mean) * (x - mean)
-	}
-	return mean, math.Sqrt(ss / float64(n-1)), n
+	mean, std = stat.MeanStdDev(xs, nil)
+	return mean, std, n
 }
 
 // view is the table about to be printed: named columns of cells.

@@ -19,7 +19,6 @@ import (
 	"github.com/nnpipe/nnpipe/pipeline/config"
 	"github.com/nnpipe/nnpipe/stages/report"
 	"github.com/spf13/cobra"
-	"gonum.org/v1/gonum/stat"
 )
 
 // defaultMaxTrials bounds a sweep grid unless --max-trials says otherwise.
@@ -376,6 +375,9 @@ func fillSweep(rd *pipeline.RunDir, rec *sweepRecord, eng *pipeline.Engine, file
 		if err := rd.WriteFile("summary.md", []byte(md.String())); err != nil {
 			return err
 		}
+		if err := rec.plot(rd.Path("plots/sweep.png")); err != nil {
+			return fmt.Errorf("plot the sweep: %w", err)
+		}
 	}
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
@@ -447,7 +449,7 @@ func (rec *sweepRecord) groups() ([]string, []*sweepGroup) {
 }
 
 // meanStd returns the mean and sample standard deviation of the metric
-// over the group's successful trials (std 0 for one trial), and the count.
+// over the group's successful trials, and their count.
 func (g *sweepGroup) meanStd(metric func(*summaryRow) float64) (float64, float64, int) {
 	var xs []float64
 	for _, r := range g.rows {
@@ -455,14 +457,7 @@ func (g *sweepGroup) meanStd(metric func(*summaryRow) float64) (float64, float64
 			xs = append(xs, metric(r))
 		}
 	}
-	switch len(xs) {
-	case 0:
-		return math.NaN(), math.NaN(), 0
-	case 1:
-		return xs[0], 0, 1
-	}
-	mean, std := stat.MeanStdDev(xs, nil)
-	return mean, std, len(xs)
+	return meanStd(xs)
 }
 
 // groupTable is the sweep's table: per setting of the non-seed axes, the
@@ -563,4 +558,58 @@ func printSweepJSON(e *env, rec *sweepRecord) error {
 	enc := json.NewEncoder(e.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+// plot draws plots/sweep.png: test accuracy and test cross-entropy against
+// the first swept parameter that is not a seed, mean ± std over the rest
+// (seeds, and any other axis). A sweep of seeds alone has nothing to plot
+// against and draws nothing.
+func (rec *sweepRecord) plot(path string) error {
+	key := ""
+	for _, a := range rec.Axes {
+		if !isSeedKey(a.Key) {
+			key = a.Key
+			break
+		}
+	}
+	if key == "" {
+		return nil
+	}
+	type acc struct{ accs, ces []float64 }
+	byValue := map[string]*acc{}
+	var order []string
+	for i, row := range rec.rows {
+		v := ""
+		for _, tv := range rec.trials[i].Values {
+			if tv.Key == key {
+				v = tv.Value
+			}
+		}
+		a, ok := byValue[v]
+		if !ok {
+			a = &acc{}
+			byValue[v] = a
+			order = append(order, v)
+		}
+		if row.Status == statusOK {
+			a.accs = append(a.accs, row.TestAcc)
+			a.ces = append(a.ces, row.TestCE)
+		}
+	}
+	var pts []report.SweepPoint
+	for i, v := range order {
+		a := byValue[v]
+		x, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			x = float64(i) // a non-numeric value (a gradient method): plot in grid order
+		}
+		p := report.SweepPoint{X: x, Label: v, N: len(a.accs)}
+		p.AccMean, p.AccStd, _ = meanStd(a.accs)
+		p.CEMean, p.CEStd, _ = meanStd(a.ces)
+		pts = append(pts, p)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return report.Sweep(path, key, pts, report.Size{})
 }
