@@ -27,7 +27,7 @@ const KeyFormat = "nnpipe stage key v1"
 // Engine runs plans against a cache.
 type Engine struct {
 	Cache     *cache.Cache
-	NoCache   bool         // recompute every stage (results are still published)
+	NoCache   bool         // recompute every stage once (results are still published)
 	Log       *slog.Logger // warnings about damaged entries and the like
 	Version   string       // nnpipe's version, recorded in entries
 	Workers   int          // goroutines a stage may use
@@ -38,7 +38,8 @@ type Engine struct {
 	// that `sweep --collect` can tell failed trials from unfinished ones.
 	RecordFailures bool
 
-	locks sync.Map // key -> *sync.Mutex: one computation per key in this process
+	locks    sync.Map // key -> *sync.Mutex: one computation per key in this process
+	computed sync.Map // key -> true: computed by this engine, reused even with NoCache
 }
 
 // Failure is the record of a stage that failed.
@@ -181,7 +182,7 @@ func (e *Engine) runStep(ctx context.Context, p *Plan, step *Step, done map[stri
 	mu, _ := e.locks.LoadOrStore(key, &sync.Mutex{})
 	mu.(*sync.Mutex).Lock()
 	defer mu.(*sync.Mutex).Unlock()
-	if !e.NoCache {
+	if _, done := e.computed.Load(key); !e.NoCache || done {
 		lookup := time.Now()
 		entry, err := e.Cache.Get(key)
 		switch {
@@ -255,6 +256,7 @@ func (e *Engine) runStep(ctx context.Context, p *Plan, step *Step, done map[stri
 	if e.RecordFailures {
 		e.Cache.ClearFailure(key)
 	}
+	e.computed.Store(key, true)
 	return r, fill(r, step.Spec, entry)
 }
 
