@@ -162,3 +162,26 @@ func TestEffectiveConfigRunsAsItIsWithTheSameResults(t *testing.T) {
 		}
 	}
 }
+
+func TestBackpropConfigReachesTheBookAccuraciesAndPassesTheGradientCheck(t *testing.T) {
+	r := runJSONOf(t, "../../configs/book-ch7-backprop.yaml", "--results", t.TempDir())
+	var m struct {
+		Train struct{ Accuracy float64 }
+		Test  struct{ Accuracy float64 }
+	}
+	decodeJSONFile(t, filepath.Join(r.RunDir, "metrics.json"), &m)
+	if m.Train.Accuracy != 0.91 || m.Test.Accuracy != 0.88 {
+		t.Errorf("backprop accuracies train %v test %v, want the book's 0.91 and 0.88", m.Train.Accuracy, m.Test.Accuracy)
+	}
+	var g struct {
+		Status   string  `json:"status"`
+		MaxRel   float64 `json:"max_rel"`
+		WorstRel string  `json:"worst_rel"`
+	}
+	decodeJSONFile(t, filepath.Join(r.RunDir, "gradcheck.json"), &g)
+	// At ε = 1e-6 the central difference's ε² error is ~1e-12 and its
+	// rounding ~1e-16/ε = 1e-10 relative: far inside the 1e-6 tolerance.
+	if g.Status != "ok" || g.MaxRel > 1e-6 || g.WorstRel == "" {
+		t.Errorf("gradcheck = %+v, want ok within 1e-6 naming the worst parameter", g)
+	}
+}
