@@ -213,7 +213,7 @@ func run(ctx context.Context, p *Params, io *pipeline.IO) error {
 			}
 		}
 		if step%every == 0 || step == p.Steps {
-			io.Progress.Set(int64(step), fmt.Sprintf("E=%.4f", trainE))
+			io.Progress.Set(int64(step), fmt.Sprintf("%s: train E %.4f", io.StageID, trainE))
 		}
 	}
 	opt := nn.Options{Method: method, Epsilon: p.Epsilon, LearningRate: p.LearningRate, Steps: p.Steps, Workers: io.Workers}
