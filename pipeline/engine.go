@@ -42,10 +42,23 @@ type Engine struct {
 	computed sync.Map // key -> true: computed by this engine, reused even with NoCache
 }
 
+// FailedStageError is a stage failure whose partial outputs were kept in
+// Dir (a diverged training's history), for the run directory to show.
+type FailedStageError struct {
+	Key  string
+	Dir  string
+	Spec *Spec
+	Err  error
+}
+
+func (e *FailedStageError) Error() string { return e.Err.Error() }
+func (e *FailedStageError) Unwrap() error { return e.Err }
+
 // Failure is the record of a stage that failed.
 type Failure struct {
 	Stage  string `json:"stage"`
 	Kind   string `json:"kind"`
+	Key    string `json:"key"`
 	Status string `json:"status"` // StatusFailed or StatusDiverged
 	Error  string `json:"error"`
 }
@@ -230,12 +243,27 @@ func (e *Engine) runStep(ctx context.Context, p *Plan, step *Step, done map[stri
 	}
 	start := time.Now()
 	if err := step.Spec.Run(ctx, step.Params, io); err != nil {
-		e.discardTemp(tmp)
+		status := StatusOf(err)
+		var kept string
+		if status == StatusDiverged && ctx.Err() == nil {
+			// What a diverged stage wrote (the history up to the divergence)
+			// is worth showing: keep it beside the failure record.
+			var kerr error
+			if kept, kerr = e.Cache.KeepFailed(key, tmp); kerr != nil {
+				e.log().Warn("could not keep the diverged stage's outputs", "stage", step.ID, "error", kerr)
+			}
+		}
+		if kept == "" {
+			e.discardTemp(tmp)
+		}
 		if e.RecordFailures && ctx.Err() == nil {
-			f := Failure{Stage: step.ID, Kind: step.Kind, Status: StatusOf(err), Error: err.Error()}
+			f := Failure{Stage: step.ID, Kind: step.Kind, Key: key, Status: status, Error: err.Error()}
 			if rerr := e.Cache.RecordFailure(key, f); rerr != nil {
 				e.log().Warn("could not record the failure", "stage", step.ID, "error", rerr)
 			}
+		}
+		if kept != "" {
+			return nil, &FailedStageError{Key: key, Dir: kept, Spec: step.Spec, Err: err}
 		}
 		return nil, err
 	}

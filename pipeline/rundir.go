@@ -137,6 +137,9 @@ func copyTree(dst, src string) error {
 	})
 }
 
+// CopyFile copies the file src to dst, making dst's folder.
+func CopyFile(dst, src string) error { return copyFile(dst, src) }
+
 func copyFile(dst, src string) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err

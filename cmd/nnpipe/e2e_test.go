@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nnpipe/nnpipe/stages/dataset"
 )
 
 const bookConfig = "../../configs/book-ch7.yaml"
@@ -183,5 +185,32 @@ func TestBackpropConfigReachesTheBookAccuraciesAndPassesTheGradientCheck(t *test
 	// rounding ~1e-16/ε = 1e-10 relative: far inside the 1e-6 tolerance.
 	if g.Status != "ok" || g.MaxRel > 1e-6 || g.WorstRel == "" {
 		t.Errorf("gradcheck = %+v, want ok within 1e-6 naming the worst parameter", g)
+	}
+}
+
+func TestDivergedRunKeepsItsHistoryAndFails(t *testing.T) {
+	results := t.TempDir()
+	_, stderr, code := nnpipe(t, "run", bookConfig, "--results", results, "--set", "train.learning_rate=1e6")
+	if code != exitFailure {
+		t.Fatalf("exit %d, want %d\n%s", code, exitFailure, stderr)
+	}
+	if !strings.Contains(stderr, "diverged at step 1") || !strings.Contains(stderr, "try a smaller learning_rate") {
+		t.Errorf("stderr = %q, want the step and the advice", stderr)
+	}
+	runs, _ := filepath.Glob(filepath.Join(results, "book-ch7", "2*"))
+	if len(runs) != 1 {
+		t.Fatalf("run directories %v, want one for the diverged run", runs)
+	}
+	var m struct{ Status, Error string }
+	decodeJSONFile(t, filepath.Join(runs[0], "manifest.json"), &m)
+	if m.Status != statusDiverged || !strings.Contains(m.Error, "step 1") {
+		t.Errorf("manifest status %q error %q, want diverged naming the step", m.Status, m.Error)
+	}
+	h, err := dataset.ReadTable(filepath.Join(runs[0], "history.parquet"))
+	if err != nil {
+		t.Fatalf("the diverged run kept no history: %v", err)
+	}
+	if steps, _ := h.Column("step"); h.Rows != 1 || steps.([]int64)[0] != 0 {
+		t.Errorf("history has %d rows, want the initial state only (it diverged at step 1)", h.Rows)
 	}
 }

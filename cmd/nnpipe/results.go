@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
@@ -403,4 +404,65 @@ func walkDir(root, rel string, names *[]string) error {
 		*names = append(*names, p)
 	}
 	return nil
+}
+
+// keptFile is an output a failed stage kept: its run-directory name and
+// where it is.
+type keptFile struct{ name, path string }
+
+// keptFiles lists the published outputs that the failed stage stageID
+// (cache key key) kept, such as a diverged training's history.parquet.
+func keptFiles(eng *pipeline.Engine, key string, plan *pipeline.Plan, stageID string) []keptFile {
+	dir, ok := eng.Cache.FailedDir(key)
+	if !ok {
+		return nil
+	}
+	for _, s := range plan.Stages {
+		if s.ID == stageID {
+			return keptFilesIn(dir, s.Spec)
+		}
+	}
+	return nil
+}
+
+// keptFilesIn lists the published outputs of spec found in dir.
+func keptFilesIn(dir string, spec *pipeline.Spec) []keptFile {
+	var out []keptFile
+	for _, o := range spec.Outputs {
+		name := strings.TrimSuffix(o.File, "/")
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if _, err := os.Stat(path); err == nil && o.Publish {
+			out = append(out, keptFile{name: name, path: path})
+		}
+	}
+	return out
+}
+
+// fillFailedRun writes a failed run's directory: the effective config, a
+// manifest with the status and error, a summary row, and the kept files.
+func fillFailedRun(dir string, plan *pipeline.Plan, runID string, row *summaryRow, kept []keptFile) error {
+	cfg, err := plan.EffectiveYAML()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), cfg, 0o644); err != nil {
+		return err
+	}
+	m := manifest{Format: manifestFormat, Nnpipe: Version, RunID: runID, Name: plan.Name, ConfigSHA256: plan.Hash,
+		Created: time.Now().UTC().Format(time.RFC3339), Status: row.Status, Error: row.Error, Files: map[string]string{}}
+	for _, k := range kept {
+		if err := pipeline.CopyFile(filepath.Join(dir, k.name), k.path); err != nil {
+			return err
+		}
+		_, sum, err := cache.DigestFile(k.path)
+		if err != nil {
+			return err
+		}
+		m.Files[k.name] = sum
+	}
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "manifest.json"), append(b, '\n'), 0o644)
 }

@@ -54,6 +54,10 @@ func runOnce(c *cobra.Command, e *env, f *commonFlags, path, cacheDir string) er
 		if ctx.Err() != nil {
 			return &interruptedError{finished: finishedStages(results), err: err}
 		}
+		var failed *pipeline.FailedStageError
+		if errors.As(err, &failed) {
+			return writeDivergedRun(e, f, path, plan, start, err, failed)
+		}
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	// Runs of the same config started in the same second share a run id:
@@ -166,4 +170,39 @@ func finishedStages(results []*pipeline.StageResult) string {
 		ids[i] = r.ID
 	}
 	return fmt.Sprintf("stages %s finished and are cached; nothing was written to the results", strings.Join(ids, ", "))
+}
+
+// writeDivergedRun writes the directory of a run whose training diverged:
+// its config, a manifest and summary with status diverged and the error,
+// and the history up to the divergence, so it can be looked at. The run
+// still fails (exit 1).
+func writeDivergedRun(e *env, f *commonFlags, path string, plan *pipeline.Plan, start time.Time, err error, failed *pipeline.FailedStageError) error {
+	runErr := fmt.Errorf("%s: %w", path, err)
+	runID := newRunID(start, plan.Hash)
+	final := f.out
+	if final == "" {
+		final = filepath.Join(f.results, plan.Name, runID)
+	}
+	rd, derr := pipeline.NewRunDir(final)
+	if derr != nil {
+		return runErr
+	}
+	row := newSummaryRow(plan, nil, nil)
+	row.TrialID, row.Status, row.Error, row.Seconds = runID, pipeline.StatusOf(err), err.Error(), time.Since(start).Seconds()
+	if ferr := fillFailedRun(rd.Path(""), plan, runID, row, keptFilesIn(failed.Dir, failed.Spec)); ferr != nil {
+		rd.Abort()
+		return runErr
+	}
+	if ferr := writeSummaries(rd, []*summaryRow{row}); ferr != nil {
+		rd.Abort()
+		return runErr
+	}
+	if cerr := rd.Commit(); cerr != nil {
+		rd.Abort()
+		return runErr
+	}
+	if !f.quiet {
+		fmt.Fprintf(e.stderr, "nnpipe: the run diverged; its history up to then is in %s\n", final)
+	}
+	return runErr
 }

@@ -330,7 +330,7 @@ func fillSweep(rd *pipeline.RunDir, rec *sweepRecord, eng *pipeline.Engine, file
 			c.row.TrialID, c.row.Status, c.row.Error = t.ID, failure.Status, fmt.Sprintf("stage %q: %s", failure.Stage, failure.Error)
 			c.tr.Status, c.tr.Error = c.row.Status, c.row.Error
 			c.runDir = "trials/" + t.ID
-			c.err = writeFailedTrial(rd.Path(c.runDir), t, c.row)
+			c.err = writeFailedTrial(rd.Path(c.runDir), t, c.row, keptFiles(eng, failure.Key, t.Plan, failure.Stage))
 		case pipeline.ProbeDone:
 			c.runDir = "trials/" + t.ID
 			seconds := 0.0
@@ -386,26 +386,14 @@ func fillSweep(rd *pipeline.RunDir, rec *sweepRecord, eng *pipeline.Engine, file
 	return rd.WriteFile("sweep.json", append(b, '\n'))
 }
 
-// writeFailedTrial leaves a failed trial's config and manifest, so the
-// failure can be read and reproduced.
-func writeFailedTrial(dir string, t *pipeline.Trial, row *summaryRow) error {
+// writeFailedTrial leaves a failed trial's config and manifest, and what
+// its failing stage kept (a diverged training's history), so the failure
+// can be read and reproduced.
+func writeFailedTrial(dir string, t *pipeline.Trial, row *summaryRow, kept []keptFile) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	cfg, err := t.Plan.EffectiveYAML()
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), cfg, 0o644); err != nil {
-		return err
-	}
-	m := manifest{Format: manifestFormat, Nnpipe: Version, RunID: t.ID, Name: t.Plan.Name, ConfigSHA256: t.Plan.Hash,
-		Created: time.Now().UTC().Format(time.RFC3339), Status: row.Status, Error: row.Error}
-	b, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, "manifest.json"), append(b, '\n'), 0o644)
+	return fillFailedRun(dir, t.Plan, t.ID, row, kept)
 }
 
 // isSeedKey reports whether a swept key is a seed, over which results are

@@ -426,3 +426,33 @@ func (c *Cache) ClearFailure(key string) {
 		os.Remove(filepath.Join(c.dir, failuresDir, key+".json"))
 	}
 }
+
+// KeepFailed moves dir, the outputs a failed computation of key wrote so
+// far, to the failure records (replacing older ones), where FailedDir
+// finds them. A diverged training keeps its history this way.
+func (c *Cache) KeepFailed(key, dir string) (string, error) {
+	if !validKey(key) {
+		return "", fmt.Errorf("cache: invalid key %q", key)
+	}
+	dest := filepath.Join(c.dir, failuresDir, key)
+	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+		return "", fmt.Errorf("cache: %w", err)
+	}
+	if err := c.discard(dest); err != nil {
+		return "", fmt.Errorf("cache: %w", err)
+	}
+	if err := os.Rename(dir, dest); err != nil {
+		return "", fmt.Errorf("cache: keep failed outputs: %w", err)
+	}
+	return dest, nil
+}
+
+// FailedDir returns the outputs kept for a failed computation of key.
+func (c *Cache) FailedDir(key string) (string, bool) {
+	if !validKey(key) {
+		return "", false
+	}
+	dir := filepath.Join(c.dir, failuresDir, key)
+	fi, err := os.Stat(dir)
+	return dir, err == nil && fi.IsDir()
+}

@@ -224,6 +224,11 @@ func run(ctx context.Context, p *Params, io *pipeline.IO) error {
 	if err != nil {
 		var div *nn.DivergenceError
 		if errors.As(err, &div) {
+			// Keep the history up to the divergence: the engine keeps the
+			// outputs of a diverged stage for the run directory.
+			if cerr := h.close(); cerr == nil {
+				h = nil
+			}
 			return pipeline.Diverged(err)
 		}
 		return err
