@@ -114,10 +114,10 @@ func (p *sweepProgress) finished(o trialOutcome) {
 	case o.cached:
 		p.cached++
 	}
+	p.draw() // the description first: Add redraws the bar with it
 	if p.bar != nil {
 		_ = p.bar.Add(1)
 	}
-	p.draw()
 }
 
 func (p *sweepProgress) draw() {
