@@ -40,6 +40,21 @@ type Engine struct {
 
 	locks    sync.Map // key -> *sync.Mutex: one computation per key in this process
 	computed sync.Map // key -> true: computed by this engine, reused even with NoCache
+	verified sync.Map // key -> *cache.Entry: published or verified by this engine
+}
+
+// get is Cache.Get, except that an entry this engine has already published
+// or verified is not read and digested again: the trials of a sweep share
+// their upstream stages, and collecting a sweep probes every stage it ran.
+func (e *Engine) get(key string) (*cache.Entry, error) {
+	if v, ok := e.verified.Load(key); ok {
+		return v.(*cache.Entry), nil
+	}
+	entry, err := e.Cache.Get(key)
+	if err == nil {
+		e.verified.Store(key, entry)
+	}
+	return entry, err
 }
 
 // FailedStageError is a stage failure whose partial outputs were kept in
@@ -197,7 +212,7 @@ func (e *Engine) runStep(ctx context.Context, p *Plan, step *Step, done map[stri
 	defer mu.(*sync.Mutex).Unlock()
 	if _, done := e.computed.Load(key); !e.NoCache || done {
 		lookup := time.Now()
-		entry, err := e.Cache.Get(key)
+		entry, err := e.get(key)
 		switch {
 		case err == nil:
 			r.Cached, r.Seconds = true, time.Since(lookup).Seconds()
@@ -285,6 +300,7 @@ func (e *Engine) runStep(ctx context.Context, p *Plan, step *Step, done map[stri
 		e.Cache.ClearFailure(key)
 	}
 	e.computed.Store(key, true)
+	e.verified.Store(key, entry)
 	return r, fill(r, step.Spec, entry)
 }
 
@@ -381,7 +397,7 @@ func (e *Engine) Probe(p *Plan) ([]*StageResult, ProbeStatus, *Failure, error) {
 		if err != nil {
 			return out, ProbePending, nil, err
 		}
-		entry, err := e.Cache.Get(key)
+		entry, err := e.get(key)
 		if err != nil {
 			if b, ok := e.Cache.Failure(key); ok {
 				var f Failure
