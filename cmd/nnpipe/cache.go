@@ -61,8 +61,9 @@ func newCacheCmd(e *env) *cobra.Command {
 		Use:   "gc",
 		Short: "Remove the entries no finished run or sweep under --results references",
 		Long: "Remove every cache entry that no finished run or sweep trial under --results references\n" +
-			"(their manifest.json lists the stage keys), and leftovers of killed processes. Entries\n" +
-			"younger than --keep-recent are kept, so a run in progress does not lose its stages.",
+			"(their manifest.json lists the stage keys), failure records, and what killed processes left\n" +
+			"half-built (the cache's tmp/ and .tmp-* folders under --results). Anything younger than\n" +
+			"--keep-recent is kept, so a run in progress does not lose its work.",
 		Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
 			ch, err := f.open(c)
@@ -199,6 +200,17 @@ func cacheGC(e *env, c *cache.Cache, results string, keep time.Duration, dryRun 
 			return err
 		}
 		freed += tmp
+		// Run and sweep folders that killed processes left half-built.
+		names, _ := os.ReadDir(results)
+		for _, n := range names {
+			if n.IsDir() && !strings.HasPrefix(n.Name(), ".") {
+				left, err := cache.RemoveOlder(filepath.Join(results, n.Name()), pipeline.TempPrefix, keep)
+				freed += left
+				if err != nil {
+					return err
+				}
+			}
+		}
 	}
 	verb := "removed"
 	if dryRun {

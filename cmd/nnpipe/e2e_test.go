@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nnpipe/nnpipe/stages/dataset"
 )
@@ -212,5 +213,36 @@ func TestDivergedRunKeepsItsHistoryAndFails(t *testing.T) {
 	}
 	if steps, _ := h.Column("step"); h.Rows != 1 || steps.([]int64)[0] != 0 {
 		t.Errorf("history has %d rows, want the initial state only (it diverged at step 1)", h.Rows)
+	}
+}
+
+func TestCacheGCRemovesHalfBuiltRunsOnlyOnceOld(t *testing.T) {
+	results := t.TempDir()
+	old := filepath.Join(results, "book-ch7", ".tmp-20260101T000000-aaaaaaaa-1")
+	fresh := filepath.Join(results, "book-ch7", ".tmp-20260101T000000-bbbbbbbb-2")
+	for _, d := range []string{old, fresh} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "config.yaml"), []byte("half"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	twoHoursAgo := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(old, twoHoursAgo, twoHoursAgo); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code := nnpipe(t, "cache", "gc", "--results", results)
+	if code != 0 {
+		t.Fatalf("cache gc: exit %d\n%s", code, stderr)
+	}
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Errorf("cache gc left %s, a half-built run two hours old", old)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("cache gc removed %s, which a run may still be building", fresh)
+	}
+	if !strings.Contains(out, "freed 4 B") {
+		t.Errorf("cache gc printed %q, want the 4 bytes it freed", out)
 	}
 }

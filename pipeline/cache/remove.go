@@ -3,6 +3,7 @@ package cache
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -17,10 +18,29 @@ func (c *Cache) Remove(key string) error {
 }
 
 // RemoveStaleTemp deletes the build folders in the cache's temporary
-// folder that are older than age: leftovers of killed processes. It returns
-// the bytes freed.
+// folder, and the failure records, that are older than age: leftovers of
+// killed processes, and failures old enough to have been looked at (a
+// rerun records a failure again). It returns the bytes freed.
 func (c *Cache) RemoveStaleTemp(age time.Duration) (int64, error) {
-	dir := filepath.Join(c.dir, tmpDir)
+	var freed int64
+	for _, sub := range []string{tmpDir, failuresDir} {
+		n, err := removeOlder(filepath.Join(c.dir, sub), "", age, c.now())
+		freed += n
+		if err != nil {
+			return freed, err
+		}
+	}
+	return freed, nil
+}
+
+// RemoveOlder deletes the entries of dir whose names start with prefix and
+// that were last modified more than age ago, returning the bytes freed. A
+// missing dir frees nothing.
+func RemoveOlder(dir, prefix string, age time.Duration) (int64, error) {
+	return removeOlder(dir, prefix, age, time.Now())
+}
+
+func removeOlder(dir, prefix string, age time.Duration, now time.Time) (int64, error) {
 	entries, err := os.ReadDir(dir)
 	if os.IsNotExist(err) {
 		return 0, nil
@@ -31,7 +51,7 @@ func (c *Cache) RemoveStaleTemp(age time.Duration) (int64, error) {
 	var freed int64
 	for _, e := range entries {
 		info, err := e.Info()
-		if err != nil || c.now().Sub(info.ModTime()) < age {
+		if err != nil || !strings.HasPrefix(e.Name(), prefix) || now.Sub(info.ModTime()) < age {
 			continue
 		}
 		path := filepath.Join(dir, e.Name())
