@@ -138,7 +138,7 @@ func createTable(path string, fields []Field, meta map[string]string, groupRows 
 	if err != nil {
 		return nil, fmt.Errorf("create table: %w", err)
 	}
-	sink := &fileSink{w: bufio.NewWriterSize(f, 1<<20), f: f}
+	sink := &fileSink{w: bufio.NewWriterSize(f, 64<<10), f: f} // 64 KiB: 1 MiB cost a small table more than its data
 	fw, err := file.NewParquetWriterWithError(sink, root,
 		file.WithWriterProps(parquet.NewWriterProperties(props...)), file.WithWriteMetadata(kv))
 	if err != nil {

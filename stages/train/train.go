@@ -309,7 +309,12 @@ func newHistory(path string, s nn.Shape) (*history, error) {
 	if err != nil {
 		return nil, fmt.Errorf("write history: %w", err)
 	}
-	return &history{w: w, shape: s, buf: make([][]float64, params)}, nil
+	h := &history{w: w, shape: s, buf: make([][]float64, params),
+		steps: make([]int64, 0, historyBatch), tr: make([]float64, 0, historyBatch), te: make([]float64, 0, historyBatch)}
+	for p := range h.buf {
+		h.buf[p] = make([]float64, 0, historyBatch)
+	}
+	return h, nil
 }
 
 func (h *history) add(step int, trainE, testE float64, wv []float64) error {
