@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nnpipe/nnpipe/pipeline/cache"
 )
@@ -169,6 +170,16 @@ func (p *Plan) configHashFor(s *Spec) string {
 // the digest of each input slot (sorted by slot) and, for run-scoped
 // kinds, the config hash.
 func Preimage(s *Spec, params map[string]any, inputs map[string]string, configHash string) (string, error) {
+	// JSON would turn invalid UTF-8 into U+FFFD, giving different values
+	// one key; configs are UTF-8 (YAML requires it), so refuse the rest.
+	if err := checkUTF8(params); err != nil {
+		return "", err
+	}
+	for slot, d := range inputs {
+		if !utf8.ValidString(slot) || !utf8.ValidString(d) {
+			return "", fmt.Errorf("input %q is not valid UTF-8", slot)
+		}
+	}
 	pj, err := json.Marshal(params)
 	if err != nil {
 		return "", fmt.Errorf("encode parameters: %w", err)
@@ -419,4 +430,31 @@ func (e *Engine) Probe(p *Plan) ([]*StageResult, ProbeStatus, *Failure, error) {
 		out = append(out, r)
 	}
 	return out, ProbeDone, nil, nil
+}
+
+// checkUTF8 reports a string anywhere in v (maps, lists) that is not
+// valid UTF-8.
+func checkUTF8(v any) error {
+	switch x := v.(type) {
+	case string:
+		if !utf8.ValidString(x) {
+			return fmt.Errorf("parameter value %q is not valid UTF-8", x)
+		}
+	case map[string]any:
+		for k, e := range x {
+			if !utf8.ValidString(k) {
+				return fmt.Errorf("parameter name %q is not valid UTF-8", k)
+			}
+			if err := checkUTF8(e); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if err := checkUTF8(e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
