@@ -32,6 +32,10 @@ func NewRunDir(final string) (*RunDir, error) {
 	if err := checkFree(final); err != nil {
 		return nil, err
 	}
+	return newRunDir(final, false)
+}
+
+func newRunDir(final string, replace bool) (*RunDir, error) {
 	parent := filepath.Dir(final)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return nil, err
@@ -40,7 +44,7 @@ func NewRunDir(final string) (*RunDir, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &RunDir{tmp: tmp, final: final}, nil
+	return &RunDir{tmp: tmp, final: final, replace: replace}, nil
 }
 
 // ErrTaken reports that a run directory's name is already taken: another
@@ -82,17 +86,7 @@ func CheckWritable(dir string) error {
 
 // NewReplacingRunDir is NewRunDir for a directory that a complete new
 // version replaces on Commit, such as a sweep's, rebuilt by every rerun.
-func NewReplacingRunDir(final string) (*RunDir, error) {
-	parent := filepath.Dir(final)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return nil, err
-	}
-	tmp, err := os.MkdirTemp(parent, TempPrefix+filepath.Base(final)+"-")
-	if err != nil {
-		return nil, err
-	}
-	return &RunDir{tmp: tmp, final: final, replace: true}, nil
-}
+func NewReplacingRunDir(final string) (*RunDir, error) { return newRunDir(final, true) }
 
 // Final returns where the directory will be once committed.
 func (d *RunDir) Final() string { return d.final }
@@ -193,6 +187,18 @@ func (d *RunDir) Commit() error {
 		return fmt.Errorf("move the run into place: %w", err)
 	}
 	return syncPath(filepath.Dir(d.final))
+}
+
+// Finish commits the directory if filling it succeeded (err is nil) and
+// aborts it otherwise, or if the commit fails; it returns the first error.
+func (d *RunDir) Finish(err error) error {
+	if err == nil {
+		err = d.Commit()
+	}
+	if err != nil {
+		d.Abort()
+	}
+	return err
 }
 
 // Abort removes the directory under construction.

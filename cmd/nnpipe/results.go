@@ -77,12 +77,7 @@ func writeRun(final string, plan *pipeline.Plan, results []*pipeline.StageResult
 	}
 	rd.NoSync = !sync
 	rec, err := fillRun(rd, plan, results, runID, status, seconds)
-	if err != nil {
-		rd.Abort()
-		return nil, err
-	}
-	if err := rd.Commit(); err != nil {
-		rd.Abort()
+	if err := rd.Finish(err); err != nil {
 		return nil, err
 	}
 	rec.Dir = final
@@ -225,19 +220,17 @@ func flatten(prefix string, v reflect.Value, out *[]param) {
 
 // summaryFields returns the columns of rows: the fixed ones, every
 // parameter any row has (in first-seen order), the metrics.
-func summaryFields(rows []*summaryRow) ([]dataset.Field, []string) {
+func summaryFields(rows []*summaryRow) []dataset.Field {
 	fields := []dataset.Field{
 		{Name: "trial_id", Type: dataset.String}, {Name: "name", Type: dataset.String},
 		{Name: "status", Type: dataset.String}, {Name: "error", Type: dataset.String},
 		{Name: "seconds", Type: dataset.Float64},
 	}
-	var keys []string
 	seen := map[string]bool{}
 	for _, r := range rows {
 		for _, p := range r.Params {
 			if !seen[p.Key] {
 				seen[p.Key] = true
-				keys = append(keys, p.Key)
 				fields = append(fields, dataset.Field{Name: p.Key, Type: typeOf(p.Value)})
 			}
 		}
@@ -246,7 +239,7 @@ func summaryFields(rows []*summaryRow) ([]dataset.Field, []string) {
 		fields = append(fields, dataset.Field{Name: m, Type: dataset.Float64})
 	}
 	fields = append(fields, dataset.Field{Name: "train_seconds", Type: dataset.Float64})
-	return fields, keys
+	return fields
 }
 
 func typeOf(v any) dataset.Type {
@@ -263,7 +256,7 @@ func typeOf(v any) dataset.Type {
 
 // writeSummaries writes summary.parquet and summary.md for rows.
 func writeSummaries(rd *pipeline.RunDir, rows []*summaryRow) error {
-	fields, keys := summaryFields(rows)
+	fields := summaryFields(rows)
 	cols := make([]any, len(fields))
 	for i, f := range fields {
 		switch f.Type {
@@ -305,7 +298,6 @@ func writeSummaries(rd *pipeline.RunDir, rows []*summaryRow) error {
 			}
 		}
 	}
-	_ = keys
 	w, err := dataset.CreateTable(rd.Path("summary.parquet"), fields, map[string]string{"nnpipe.version": Version})
 	if err != nil {
 		return err

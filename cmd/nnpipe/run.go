@@ -189,16 +189,11 @@ func writeDivergedRun(e *env, f *commonFlags, path string, plan *pipeline.Plan, 
 	}
 	row := newSummaryRow(plan, nil, nil)
 	row.TrialID, row.Status, row.Error, row.Seconds = runID, pipeline.StatusOf(err), err.Error(), time.Since(start).Seconds()
-	if ferr := fillFailedRun(rd.Path(""), plan, runID, row, keptFilesIn(failed.Dir, failed.Spec)); ferr != nil {
-		rd.Abort()
-		return runErr
+	ferr := fillFailedRun(rd.Path(""), plan, runID, row, keptFilesIn(failed.Dir, failed.Spec))
+	if ferr == nil {
+		ferr = writeSummaries(rd, []*summaryRow{row})
 	}
-	if ferr := writeSummaries(rd, []*summaryRow{row}); ferr != nil {
-		rd.Abort()
-		return runErr
-	}
-	if cerr := rd.Commit(); cerr != nil {
-		rd.Abort()
+	if rd.Finish(ferr) != nil {
 		return runErr
 	}
 	if !f.quiet {

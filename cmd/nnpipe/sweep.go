@@ -273,12 +273,7 @@ func collectSweep(e *env, f *sweepFlags, eng *pipeline.Engine, file *config.File
 	if err != nil {
 		return nil, err
 	}
-	if err := fillSweep(rd, rec, eng, file, trials, f.jobs); err != nil {
-		rd.Abort()
-		return nil, err
-	}
-	if err := rd.Commit(); err != nil {
-		rd.Abort()
+	if err := rd.Finish(fillSweep(rd, rec, eng, file, trials, f.jobs)); err != nil {
 		return nil, err
 	}
 	rec.Dir = final
@@ -517,19 +512,16 @@ type sweepJSON struct {
 }
 
 type sweepTrialJSON struct {
-	TrialID string            `json:"trial_id"`
-	Values  map[string]string `json:"values"`
-	Status  string            `json:"status"`
-	Error   string            `json:"error,omitempty"`
-	RunDir  string            `json:"run_dir"`
-	Metrics json.RawMessage   `json:"metrics"`
-	Stages  []stageJSON       `json:"stages"`
+	sweepTrialRecord
+	RunDir  string          `json:"run_dir"`
+	Metrics json.RawMessage `json:"metrics"`
+	Stages  []stageJSON     `json:"stages"`
 }
 
 func printSweepJSON(e *env, rec *sweepRecord) error {
 	out := sweepJSON{SweepDir: rec.Dir, SweepID: rec.ID, Pending: rec.pending, Trials: []sweepTrialJSON{}}
 	for i, row := range rec.rows {
-		t := sweepTrialJSON{TrialID: row.TrialID, Values: map[string]string{}, Status: row.Status, Error: row.Error,
+		t := sweepTrialJSON{sweepTrialRecord: sweepTrialRecord{TrialID: row.TrialID, Values: map[string]string{}, Status: row.Status, Error: row.Error},
 			RunDir: rec.runDirs[i], Stages: stagesJSON(rec.results[i]), Metrics: json.RawMessage("null")}
 		for _, v := range rec.trials[i].Values {
 			t.Values[v.Key] = v.Value

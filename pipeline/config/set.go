@@ -22,7 +22,6 @@ type Override struct {
 	Value  *yaml.Node // a scalar, or a sequence for a sweep axis
 
 	stage, param string // the stage id ("" for top level) and the key within it
-	valueLine    int
 }
 
 var keyPath = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$`)

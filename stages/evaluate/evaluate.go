@@ -98,7 +98,7 @@ func Evaluate(m *model.Model, p model.Part) (Part, error) {
 	o.Probabilities(probs, m.Weights)
 	correct := 0
 	for n, t := range p.Labels {
-		pred := Argmax(probs[n*k : (n+1)*k])
+		pred := nn.Argmax(probs[n*k : (n+1)*k])
 		out.Confusion[t][pred]++
 		if int32(pred) == t {
 			correct++
@@ -119,16 +119,4 @@ func Evaluate(m *model.Model, p model.Part) (Part, error) {
 		}
 	}
 	return out, nil
-}
-
-// Argmax returns the index of the largest value, the first on ties (as
-// NumPy's argmax does).
-func Argmax(xs []float64) int {
-	best := 0
-	for i, x := range xs {
-		if x > xs[best] {
-			best = i
-		}
-	}
-	return best
 }

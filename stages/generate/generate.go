@@ -51,10 +51,7 @@ func NewParams() *Params {
 
 // DefaultSeeds fills an unset seed from the master seed and the stage id.
 func (p *Params) DefaultSeeds(master uint64, id string) {
-	if p.Seed == nil {
-		s := rng.DeriveFor(p.RNG, master, id, "")
-		p.Seed = &s
-	}
+	rng.DefaultSeed(&p.Seed, p.RNG, master, id, "")
 }
 
 // Validate checks ranges and the mixture's consistency.

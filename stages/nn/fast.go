@@ -619,7 +619,7 @@ func logMeanExp(sc *scratch) float64 {
 // softmaxLSE writes the softmax of a into y and returns log Σ_k e^(a_k), bit for bit the value
 // of logSumExp(a).
 func softmaxLSE(a, y []float64) float64 {
-	im := argmax(a)
+	im := Argmax(a)
 	m := a[im]
 	y = y[:len(a)]
 	s := 0.0

@@ -278,7 +278,7 @@ func sigmoid(b float64) float64 { return 1 / (1 + math.Exp(-b)) }
 // logSumExp returns log Σ_k e^(a_k), with the maximum subtracted so that no exponential
 // overflows (the maximum's own term is e⁰ = 1, not computed).
 func logSumExp(a []float64) float64 {
-	im := argmax(a)
+	im := Argmax(a)
 	m := a[im]
 	s := 0.0
 	for k, ak := range a {
@@ -291,8 +291,9 @@ func logSumExp(a []float64) float64 {
 	return m + math.Log(s)
 }
 
-// argmax returns the index of the first largest element of a (0 if all are NaN).
-func argmax(a []float64) int {
+// Argmax returns the index of the first largest element of a (0 if all are
+// NaN), as NumPy's argmax picks the predicted class.
+func Argmax(a []float64) int {
 	im := 0
 	for k, ak := range a {
 		if ak > a[im] {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/stages/dataset"
-	"github.com/nnpipe/nnpipe/stages/evaluate"
 	"github.com/nnpipe/nnpipe/stages/model"
 	"github.com/nnpipe/nnpipe/stages/nn"
 )
@@ -163,7 +162,7 @@ func (b *batch) fill(split string, p model.Part, lo, hi int, classes []string) (
 			b.features[j] = append(b.features[j], p.X[r*b.dims+j])
 		}
 		t := p.Labels[r]
-		pred := evaluate.Argmax(flat[i*k : (i+1)*k])
+		pred := nn.Argmax(flat[i*k : (i+1)*k])
 		b.label = append(b.label, t)
 		b.predicted = append(b.predicted, int32(pred))
 		if b.named {

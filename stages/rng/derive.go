@@ -44,3 +44,12 @@ func DeriveFor(kind string, master uint64, id, sub string) uint64 {
 	}
 	return s & (1<<63 - 1)
 }
+
+// DefaultSeed sets *seed, when it is nil, to DeriveFor(kind, master, id, sub):
+// how every stage fills the seeds its config left unset.
+func DefaultSeed(seed **uint64, kind string, master uint64, id, sub string) {
+	if *seed == nil {
+		s := DeriveFor(kind, master, id, sub)
+		*seed = &s
+	}
+}

@@ -33,10 +33,7 @@ func NewParams() *Params { return &Params{TrainRatio: 0.5, RNG: rng.PCG} }
 
 // DefaultSeeds fills an unset seed from the master seed and the stage id.
 func (p *Params) DefaultSeeds(master uint64, id string) {
-	if p.Seed == nil {
-		s := rng.DeriveFor(p.RNG, master, id, "")
-		p.Seed = &s
-	}
+	rng.DefaultSeed(&p.Seed, p.RNG, master, id, "")
 }
 
 // Validate checks ranges, and that a column split asks for no shuffle or

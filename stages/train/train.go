@@ -63,10 +63,7 @@ func NewParams() *Params {
 
 // DefaultSeeds fills an unset init seed from the master seed and the stage id.
 func (p *Params) DefaultSeeds(master uint64, id string) {
-	if p.Init.Seed == nil {
-		s := rng.DeriveFor(p.Init.RNG, master, id, "init")
-		p.Init.Seed = &s
-	}
+	rng.DefaultSeed(&p.Init.Seed, p.Init.RNG, master, id, "init")
 }
 
 // Validate checks ranges.
