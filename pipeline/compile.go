@@ -41,14 +41,64 @@ type Binding struct {
 	FromSlot string
 }
 
+// ref is the output the binding reads, as `stage.slot`.
+func (b Binding) ref() string { return b.From + "." + b.FromSlot }
+
 // Compile decodes and validates every stage of f against reg and binds the
-// inputs. It reports every problem at once, as config.Errors.
+// inputs. It reports every problem at once, as config.Errors: unknown
+// kinds, parameters, and wiring — an input slot nobody fills, an input
+// wired to an output of another type, and inputs that must describe the
+// same rows (Input.SameRows) but come from different data.
 func Compile(f *config.File, reg *Registry) (*Plan, error) {
+	w := newWiring(f, reg)
 	p := &Plan{File: f, Name: f.Name, Seed: f.Seed, BaseDir: filepath.Dir(f.Path)}
 	var errs config.Errors
+	for i := range f.Stages {
+		errs = append(errs, w.errs[i]...)
+		if w.specs[i] == nil {
+			continue
+		}
+		step, stepErrs := w.step(f, i)
+		errs = append(errs, stepErrs...)
+		p.Stages = append(p.Stages, step)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	if err := p.hash(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// hash fills in p.Hash.
+func (p *Plan) hash() error {
+	eff, err := p.Effective()
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(eff)
+	p.Hash = hex.EncodeToString(sum[:])
+	return nil
+}
+
+// wiring is what compiling a config decides before any parameter is
+// decoded: each stage's kind and where each of its inputs comes from. It
+// does not depend on parameter values, so every trial of a sweep shares
+// the wiring of the sweep's config.
+type wiring struct {
+	specs    []*Spec         // by stage; nil for an unknown kind
+	bindings [][]Binding     // by stage
+	errs     []config.Errors // by stage
+}
+
+func newWiring(f *config.File, reg *Registry) *wiring {
+	n := len(f.Stages)
+	w := &wiring{specs: make([]*Spec, n), bindings: make([][]Binding, n), errs: make([]config.Errors, n)}
 	provided := map[string]string{} // slot -> nearest earlier stage id providing it
 	outputsOf := map[string]*Spec{}
-	for _, st := range f.Stages {
+	rows := map[string]string{} // output `stage.slot` -> the output whose rows it carries
+	for i, st := range f.Stages {
 		spec, ok := reg.Lookup(st.Kind)
 		if !ok {
 			msg := fmt.Sprintf("unknown stage kind %q (kinds: %s)", st.Kind, strings.Join(reg.Kinds(), ", "))
@@ -56,29 +106,34 @@ func Compile(f *config.File, reg *Registry) (*Plan, error) {
 				msg = fmt.Sprintf("unknown stage kind %q (did you mean %q?)", st.Kind, s)
 			}
 			if st.Kind != "" {
-				errs = append(errs, &config.Error{File: f.Path, Line: st.Lines["kind"], Stage: st.ID, Key: "kind", Msg: msg})
+				w.errs[i] = append(w.errs[i], &config.Error{File: f.Path, Line: st.Lines["kind"], Stage: st.ID, Key: "kind", Msg: msg})
 			}
 			continue
 		}
-		step := &Step{ID: st.ID, Kind: st.Kind, Spec: spec, Params: spec.NewParams(), Line: st.Line}
-		errs = append(errs, decodeParams(f, st, step)...)
-		errs = append(errs, bind(f, st, step, provided, outputsOf)...)
+		w.specs[i] = spec
+		w.bindings[i], w.errs[i] = bind(f, st, spec, provided, outputsOf)
+		w.errs[i] = append(w.errs[i], checkRows(f, st, spec, w.bindings[i], rows)...)
 		for _, o := range spec.Outputs {
 			provided[o.Slot] = st.ID
+			ref := st.ID + "." + o.Slot
+			rows[ref] = ref
+			for _, b := range w.bindings[i] {
+				if o.RowsFrom != "" && b.Slot == o.RowsFrom {
+					rows[ref] = rows[b.ref()]
+				}
+			}
 		}
 		outputsOf[st.ID] = spec
-		p.Stages = append(p.Stages, step)
 	}
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	eff, err := p.Effective()
-	if err != nil {
-		return nil, err
-	}
-	sum := sha256.Sum256(eff)
-	p.Hash = hex.EncodeToString(sum[:])
-	return p, nil
+	return w
+}
+
+// step decodes, defaults and validates the parameters of stage i of f,
+// which has the wiring's stages.
+func (w *wiring) step(f *config.File, i int) (*Step, config.Errors) {
+	st, spec := f.Stages[i], w.specs[i]
+	step := &Step{ID: st.ID, Kind: st.Kind, Spec: spec, Params: spec.NewParams(), Inputs: w.bindings[i], Line: st.Line}
+	return step, decodeParams(f, st, step)
 }
 
 func decodeParams(f *config.File, st *config.Stage, step *Step) config.Errors {
@@ -104,11 +159,11 @@ func decodeParams(f *config.File, st *config.Stage, step *Step) config.Errors {
 	return errs
 }
 
-func bind(f *config.File, st *config.Stage, step *Step, provided map[string]string, outputsOf map[string]*Spec) config.Errors {
+func bind(f *config.File, st *config.Stage, spec *Spec, provided map[string]string, outputsOf map[string]*Spec) ([]Binding, config.Errors) {
 	var errs config.Errors
-	declared := map[string]bool{}
-	for _, slot := range step.Spec.Inputs {
-		declared[slot] = true
+	slots := make([]string, len(spec.Inputs))
+	for i, in := range spec.Inputs {
+		slots[i] = in.Slot
 	}
 	explicit := make([]string, 0, len(st.Inputs))
 	for slot := range st.Inputs {
@@ -116,44 +171,89 @@ func bind(f *config.File, st *config.Stage, step *Step, provided map[string]stri
 	}
 	sort.Strings(explicit)
 	for _, slot := range explicit {
-		if !declared[slot] {
-			errs = append(errs, &config.Error{File: f.Path, Line: st.Lines["inputs."+slot], Stage: st.ID, Key: "inputs." + slot,
-				Msg: fmt.Sprintf("kind %q has no input slot %q (slots: %s)", st.Kind, slot, strings.Join(step.Spec.Inputs, ", "))})
+		if _, ok := spec.Input(slot); !ok {
+			msg := fmt.Sprintf("kind %q has no input slot %q (slots: %s)", st.Kind, slot, strings.Join(slots, ", "))
+			if len(slots) == 0 {
+				msg = fmt.Sprintf("kind %q has no input slots", st.Kind)
+			}
+			errs = append(errs, &config.Error{File: f.Path, Line: st.Lines["inputs."+slot], Stage: st.ID, Key: "inputs." + slot, Msg: msg})
 		}
 	}
-	for _, slot := range step.Spec.Inputs {
-		b := Binding{Slot: slot, FromSlot: slot}
-		if ref, ok := st.Inputs[slot]; ok {
+	var bindings []Binding
+	for _, in := range spec.Inputs {
+		b := Binding{Slot: in.Slot, FromSlot: in.Slot}
+		ref, isExplicit := st.Inputs[in.Slot]
+		if isExplicit {
 			from, fromSlot, _ := strings.Cut(ref, ".")
 			if fromSlot == "" {
-				fromSlot = slot
-			}
-			spec, ok := outputsOf[from]
-			if !ok || !hasOutput(spec, fromSlot) {
-				errs = append(errs, &config.Error{File: f.Path, Line: st.Lines["inputs."+slot], Stage: st.ID, Key: "inputs." + slot,
-					Msg: fmt.Sprintf("%q is not an output of an earlier stage", ref)})
-				continue
+				fromSlot = in.Slot
 			}
 			b.From, b.FromSlot = from, fromSlot
-		} else if from, ok := provided[slot]; ok {
+		} else if from, ok := provided[in.Slot]; ok {
 			b.From = from
 		} else {
 			errs = append(errs, &config.Error{File: f.Path, Line: st.Line, Stage: st.ID,
-				Msg: fmt.Sprintf("input slot %q is not provided by any earlier stage", slot)})
+				Msg: fmt.Sprintf("input slot %q is not provided by any earlier stage", in.Slot)})
 			continue
 		}
-		step.Inputs = append(step.Inputs, b)
+		out, ok := Output{}, false
+		if from := outputsOf[b.From]; from != nil {
+			out, ok = from.Output(b.FromSlot)
+		}
+		switch {
+		case !ok:
+			errs = append(errs, &config.Error{File: f.Path, Line: st.Lines["inputs."+in.Slot], Stage: st.ID, Key: "inputs." + in.Slot,
+				Msg: fmt.Sprintf("%q is not an output of an earlier stage", ref)})
+			continue
+		case out.Type != in.Type:
+			line, how := st.Lines["inputs."+in.Slot], ""
+			if !isExplicit {
+				line, how = st.Line, " (the nearest earlier output of that name)"
+			}
+			errs = append(errs, &config.Error{File: f.Path, Line: line, Stage: st.ID, Key: "inputs." + in.Slot,
+				Msg: fmt.Sprintf("%s%s is of type %s, but the slot takes type %s", b.ref(), how, out.Type, in.Type)})
+			continue
+		}
+		bindings = append(bindings, b)
+	}
+	return bindings, errs
+}
+
+// checkRows refuses inputs that must describe the same rows (SameRows) but
+// trace back to different data; rows maps each earlier output to the
+// output whose rows it carries.
+func checkRows(f *config.File, st *config.Stage, spec *Spec, bindings []Binding, rows map[string]string) config.Errors {
+	bound := map[string]Binding{}
+	for _, b := range bindings {
+		bound[b.Slot] = b
+	}
+	var errs config.Errors
+	for _, in := range spec.Inputs {
+		b, ok := bound[in.Slot]
+		other, otherOK := bound[in.SameRows]
+		if in.SameRows == "" || !ok || !otherOK || rows[b.ref()] == rows[other.ref()] {
+			continue
+		}
+		line := st.Lines["inputs."+in.Slot]
+		if line == 0 {
+			line = st.Lines["inputs."+in.SameRows]
+		}
+		if line == 0 {
+			line = st.Line
+		}
+		errs = append(errs, &config.Error{File: f.Path, Line: line, Stage: st.ID, Key: "inputs." + in.Slot,
+			Msg: fmt.Sprintf("%s describes the rows of %s, but the %s input is %s; wire both to the same data (inputs: {%s: STAGE.SLOT, %s: STAGE.SLOT})",
+				b.ref(), rows[b.ref()], in.SameRows, withRows(other.ref(), rows), in.SameRows, in.Slot)})
 	}
 	return errs
 }
 
-func hasOutput(s *Spec, slot string) bool {
-	for _, o := range s.Outputs {
-		if o.Slot == slot {
-			return true
-		}
+// withRows names an output and, when they are another's, whose rows it has.
+func withRows(ref string, rows map[string]string) string {
+	if r := rows[ref]; r != ref {
+		return fmt.Sprintf("%s (the rows of %s)", ref, r)
 	}
-	return false
+	return ref
 }
 
 // effectiveStage is one stage of the effective config.

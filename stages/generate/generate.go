@@ -118,7 +118,7 @@ func Spec() pipeline.Spec {
 	return pipeline.Spec{
 		Kind: "generate", Version: 1,
 		Doc:       "draws a synthetic labelled 2-D data set (the book's Gaussian mixture, xor, moons, circles, spirals)",
-		Outputs:   []pipeline.Output{{Slot: "dataset", File: "dataset.parquet"}},
+		Outputs:   []pipeline.Output{{Slot: "dataset", Type: "dataset", File: "dataset.parquet"}},
 		NewParams: func() pipeline.Params { return NewParams() },
 		Run: func(ctx context.Context, p pipeline.Params, io *pipeline.IO) error {
 			d, err := Generate(p.(*Params))

@@ -129,10 +129,10 @@ func Spec() pipeline.Spec {
 	return pipeline.Spec{
 		Kind: "train", Version: 1,
 		Doc:    "fits the two-layer network by gradient descent (numerical or back-propagated gradient)",
-		Inputs: []string{"dataset", "split"},
+		Inputs: []pipeline.Input{{Slot: "dataset", Type: "dataset"}, {Slot: "split", Type: "split", SameRows: "dataset"}},
 		Outputs: []pipeline.Output{
-			{Slot: "model", File: "model.json", Publish: true},
-			{Slot: "history", File: "history.parquet", Publish: true},
+			{Slot: "model", Type: "model", File: "model.json", Publish: true},
+			{Slot: "history", Type: "history", File: "history.parquet", Publish: true},
 		},
 		NewParams: func() pipeline.Params { return NewParams() },
 		Run: func(ctx context.Context, p pipeline.Params, io *pipeline.IO) error {
