@@ -3,10 +3,11 @@ package pipeline
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/nnpipe/nnpipe/pipeline/config"
@@ -16,8 +17,8 @@ import (
 // Plan is a config compiled against a registry: every stage's parameters
 // decoded, defaulted and validated, and every input slot bound.
 type Plan struct {
-	File    *config.File
-	BaseDir string // the config file's folder
+	File    *config.File // the config compiled; for a sweep trial, the sweep's (its values are in Stages)
+	BaseDir string       // the config file's folder
 	Name    string
 	Seed    uint64
 	Stages  []*Step
@@ -32,6 +33,9 @@ type Step struct {
 	Params Params
 	Inputs []Binding // in the order of Spec.Inputs
 	Line   int
+
+	with   []byte // the canonical JSON of Params, set when compiled (see ParamsJSON)
+	prefix []byte // the step's effective stage up to its parameters, set when compiled
 }
 
 // Binding says which earlier stage's output fills an input slot.
@@ -71,8 +75,18 @@ func Compile(f *config.File, reg *Registry) (*Plan, error) {
 	return p, nil
 }
 
-// hash fills in p.Hash.
+// hash fills in p.Hash, and each step's parameter JSON on the way.
 func (p *Plan) hash() error {
+	for _, s := range p.Stages {
+		if s.with != nil {
+			continue
+		}
+		with, err := ParamsJSON(s.Params)
+		if err != nil {
+			return fmt.Errorf("stage %q: %w", s.ID, err)
+		}
+		s.with = with
+	}
 	eff, err := p.Effective()
 	if err != nil {
 		return err
@@ -90,11 +104,12 @@ type wiring struct {
 	specs    []*Spec         // by stage; nil for an unknown kind
 	bindings [][]Binding     // by stage
 	errs     []config.Errors // by stage
+	prefixes [][]byte        // by stage: its effective JSON up to the parameters
 }
 
 func newWiring(f *config.File, reg *Registry) *wiring {
 	n := len(f.Stages)
-	w := &wiring{specs: make([]*Spec, n), bindings: make([][]Binding, n), errs: make([]config.Errors, n)}
+	w := &wiring{specs: make([]*Spec, n), bindings: make([][]Binding, n), errs: make([]config.Errors, n), prefixes: make([][]byte, n)}
 	provided := map[string]string{} // slot -> nearest earlier stage id providing it
 	outputsOf := map[string]*Spec{}
 	rows := map[string]string{} // output `stage.slot` -> the output whose rows it carries
@@ -113,6 +128,7 @@ func newWiring(f *config.File, reg *Registry) *wiring {
 		w.specs[i] = spec
 		w.bindings[i], w.errs[i] = bind(f, st, spec, provided, outputsOf)
 		w.errs[i] = append(w.errs[i], checkRows(f, st, spec, w.bindings[i], rows)...)
+		w.prefixes[i] = appendStagePrefix(nil, st.ID, st.Kind, w.bindings[i])
 		for _, o := range spec.Outputs {
 			provided[o.Slot] = st.ID
 			ref := st.ID + "." + o.Slot
@@ -132,7 +148,7 @@ func newWiring(f *config.File, reg *Registry) *wiring {
 // which has the wiring's stages.
 func (w *wiring) step(f *config.File, i int) (*Step, config.Errors) {
 	st, spec := f.Stages[i], w.specs[i]
-	step := &Step{ID: st.ID, Kind: st.Kind, Spec: spec, Params: spec.NewParams(), Inputs: w.bindings[i], Line: st.Line}
+	step := &Step{ID: st.ID, Kind: st.Kind, Spec: spec, Params: spec.NewParams(), Inputs: w.bindings[i], Line: st.Line, prefix: w.prefixes[i]}
 	return step, decodeParams(f, st, step)
 }
 
@@ -288,13 +304,72 @@ func (p *Plan) effective() (*effectiveConfig, error) {
 
 // Effective returns the canonical JSON of the effective config: every
 // default filled in, every seed resolved, every input bound. Its SHA-256 is
-// the plan's Hash.
+// the plan's Hash. It equals json.Marshal of the config with each stage's
+// `with` as ParamsMap gives it, built without the round trip.
 func (p *Plan) Effective() ([]byte, error) {
-	ec, err := p.effective()
-	if err != nil {
-		return nil, err
+	b := make([]byte, 0, 64+256*len(p.Stages))
+	b = append(b, `{"name":`...)
+	b = appendJSONString(b, p.Name)
+	b = append(b, `,"seed":`...)
+	b = strconv.AppendUint(b, p.Seed, 10)
+	b = append(b, `,"stages":`...)
+	if p.Stages == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, s := range p.Stages {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = s.appendEffective(b); err != nil {
+				return nil, err
+			}
+		}
+		b = append(b, ']')
 	}
-	return json.Marshal(ec)
+	return append(b, '}'), nil
+}
+
+// appendEffective appends the step's stage of the effective config.
+func (s *Step) appendEffective(b []byte) ([]byte, error) {
+	with := s.with
+	if with == nil {
+		var err error
+		if with, err = ParamsJSON(s.Params); err != nil {
+			return nil, fmt.Errorf("stage %q: %w", s.ID, err)
+		}
+	}
+	if s.prefix != nil {
+		b = append(b, s.prefix...)
+	} else {
+		b = appendStagePrefix(b, s.ID, s.Kind, s.Inputs)
+	}
+	b = append(b, with...)
+	return append(b, '}'), nil
+}
+
+// appendStagePrefix appends a stage of the effective config up to the
+// value of its "with".
+func appendStagePrefix(b []byte, id, kind string, inputs []Binding) []byte {
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, id)
+	b = append(b, `,"kind":`...)
+	b = appendJSONString(b, kind)
+	if len(inputs) > 0 {
+		inputs = slices.SortedFunc(slices.Values(inputs), func(x, y Binding) int { return strings.Compare(x.Slot, y.Slot) })
+		b = append(b, `,"inputs":{`...)
+		for i, in := range inputs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, in.Slot)
+			b = append(b, ':')
+			b = appendJSONString(b, in.ref())
+		}
+		b = append(b, '}')
+	}
+	return append(b, `,"with":`...)
 }
 
 // EffectiveYAML returns the effective config as YAML, for config.yaml in the

@@ -1,13 +1,17 @@
 package pipeline
 
 import (
+	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/bits"
+	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/nnpipe/nnpipe/pipeline/config"
+	yaml "go.yaml.in/yaml/v3"
 )
 
 // AxisValue is one swept key's value in a trial.
@@ -53,8 +57,19 @@ func GridSize(axes []*config.Axis) (uint64, bool) {
 // (the last axis varying fastest). It reports every problem of every trial,
 // each naming its trial, before anything runs; a problem shared by every
 // trial is reported once. Trials whose effective configs are equal are
-// merged.
-func Expand(f *config.File, reg *Registry) ([]*Trial, error) {
+// merged. It checks ctx between trials and returns ctx's error, and no
+// trials, once ctx is done.
+//
+// The wiring of the stages is compiled once, and a stage's parameters once
+// per distinct setting of the axes that reach it (its own keys, and seed
+// for a stage that draws random numbers): trials share those steps.
+func Expand(ctx context.Context, f *config.File, reg *Registry) ([]*Trial, error) {
+	return expand(ctx, f, reg, nil)
+}
+
+// expand is Expand; onTrial, when set, is called after each trial of the
+// grid with how many have been expanded.
+func expand(ctx context.Context, f *config.File, reg *Registry, onTrial func(done uint64)) ([]*Trial, error) {
 	if len(f.Sweep) == 0 {
 		return nil, config.Errors{{File: f.Path, Msg: "no sweep grid: add a sweep: section or --set sweep.KEY=v1,v2"}}
 	}
@@ -62,42 +77,65 @@ func Expand(f *config.File, reg *Registry) ([]*Trial, error) {
 	if !ok || size == 0 {
 		return nil, config.Errors{{File: f.Path, Key: "sweep", Msg: "the grid is empty or too large"}}
 	}
-	var trials []*Trial
+	w := newWiring(f, reg)
 	var errs config.Errors
+	for _, e := range w.errs {
+		errs = append(errs, e...)
+	}
+	if len(errs) > 0 {
+		return nil, errs // the same for every trial: no trial to name
+	}
+	memo := newStepMemo(f, w)
+	var trials []*Trial
 	seenErr := map[string]int{} // message without the trial -> count
 	seenID := map[string]bool{}
 	idx := make([]int, len(f.Sweep))
+	keys := make([]string, len(f.Sweep))
+	for i, a := range f.Sweep {
+		keys[i] = a.Key
+	}
+	nodes := make([]*yaml.Node, len(f.Sweep))
 	for n := uint64(0); n < size; n++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		values := make([]AxisValue, len(f.Sweep))
-		tf := f
-		var setErr error
 		for i, a := range f.Sweep {
-			node := a.Values[idx[i]]
-			values[i] = AxisValue{Key: a.Key, Value: node.Value}
-			next, err := tf.Set(a.Key, node)
-			if err != nil {
-				setErr = err
-				break
-			}
-			tf = next
+			nodes[i] = a.Values[idx[i]]
+			values[i] = AxisValue{Key: a.Key, Value: nodes[i].Value}
 		}
 		t := &Trial{Values: values}
+		tf, bad, setErr := f.SetAll(keys, nodes)
 		if setErr != nil {
-			addTrialErr(&errs, seenErr, &config.Error{File: f.Path, Line: axisLine(f, values), Key: "sweep", Msg: setErr.Error()}, t.Label())
-		} else if plan, err := Compile(tf, reg); err != nil {
-			var ce config.Errors
-			if !errors.As(err, &ce) {
-				return nil, err
+			a := f.Sweep[bad]
+			addTrialErr(&errs, seenErr, &config.Error{File: f.Path, Line: a.Line, Origin: a.Origin, Key: "sweep." + a.Key, Msg: setErr.Error()}, t.Label())
+		} else {
+			// The plan keeps the sweep's file, not the trial's copy: the
+			// trial's values are in its steps, and a grid of many trials
+			// should not hold a copy of the config each.
+			plan := &Plan{File: f, Name: tf.Name, Seed: tf.Seed, BaseDir: filepath.Dir(f.Path)}
+			var stepErrs config.Errors
+			for i := range f.Stages {
+				if w.specs[i] == nil {
+					continue // a stage without a kind, which parsing reported
+				}
+				step, e := memo.step(tf, i, idx)
+				stepErrs = append(stepErrs, e...)
+				plan.Stages = append(plan.Stages, step)
 			}
-			for _, e := range ce {
+			for _, e := range stepErrs {
 				addTrialErr(&errs, seenErr, e, t.Label())
 			}
-		} else {
-			t.Plan = plan
-			t.ID = plan.Hash[:TrialIDLen]
-			if !seenID[t.ID] {
-				seenID[t.ID] = true
-				trials = append(trials, t)
+			if len(stepErrs) == 0 {
+				if err := plan.hash(); err != nil {
+					return nil, err
+				}
+				t.Plan = plan
+				t.ID = plan.Hash[:TrialIDLen]
+				if !seenID[t.ID] {
+					seenID[t.ID] = true
+					trials = append(trials, t)
+				}
 			}
 		}
 		for i := len(idx) - 1; i >= 0; i-- {
@@ -107,6 +145,9 @@ func Expand(f *config.File, reg *Registry) ([]*Trial, error) {
 			}
 			idx[i] = 0
 		}
+		if onTrial != nil {
+			onTrial(n + 1)
+		}
 	}
 	if len(errs) > 0 {
 		return nil, errs
@@ -114,13 +155,64 @@ func Expand(f *config.File, reg *Registry) ([]*Trial, error) {
 	return trials, nil
 }
 
-func axisLine(f *config.File, values []AxisValue) int {
-	for _, a := range f.Sweep {
-		if len(values) > 0 && a.Key == values[len(values)-1].Key {
-			return a.Line
+// stepMemo keeps each stage's compiled step per setting of the axes that
+// reach the stage, so that trials differing elsewhere share it.
+type stepMemo struct {
+	w     *wiring
+	axes  [][]int                // by stage: the axes that reach it
+	steps []map[string]*memoStep // by stage: axis value indices -> step
+	key   []byte
+}
+
+type memoStep struct {
+	step *Step
+	errs config.Errors
+}
+
+func newStepMemo(f *config.File, w *wiring) *stepMemo {
+	m := &stepMemo{w: w, axes: make([][]int, len(f.Stages)), steps: make([]map[string]*memoStep, len(f.Stages))}
+	for i, st := range f.Stages {
+		if w.specs[i] == nil {
+			continue
+		}
+		_, seeded := w.specs[i].NewParams().(Seeded)
+		every := true // every axis that varies reaches the stage: no two trials share it
+		for a, axis := range f.Sweep {
+			head, _, _ := strings.Cut(axis.Key, ".")
+			if head == st.ID || (head == "seed" && seeded) {
+				m.axes[i] = append(m.axes[i], a)
+			} else if len(axis.Values) > 1 {
+				every = false
+			}
+		}
+		if !every {
+			m.steps[i] = map[string]*memoStep{}
 		}
 	}
-	return 0
+	return m
+}
+
+// step returns stage i of the trial tf, whose axes take the values idx.
+func (m *stepMemo) step(tf *config.File, i int, idx []int) (*Step, config.Errors) {
+	m.key = m.key[:0]
+	for _, a := range m.axes[i] {
+		m.key = binary.AppendUvarint(m.key, uint64(idx[a]))
+	}
+	if ms, ok := m.steps[i][string(m.key)]; ok {
+		return ms.step, ms.errs
+	}
+	step, errs := m.w.step(tf, i)
+	if len(errs) == 0 {
+		with, err := ParamsJSON(step.Params)
+		if err != nil {
+			errs = config.Errors{{File: tf.Path, Line: step.Line, Stage: step.ID, Msg: err.Error()}}
+		}
+		step.with = with
+	}
+	if m.steps[i] != nil {
+		m.steps[i][string(m.key)] = &memoStep{step: step, errs: errs}
+	}
+	return step, errs
 }
 
 // addTrialErr records e for the trial labelled label, once per distinct

@@ -81,7 +81,7 @@ func runSweep(ctx context.Context, e *env, f *sweepFlags, path, cacheDir string)
 		}
 		return usagef("%s: the sweep grid has %d trials, more than --max-trials %d", path, size, f.maxTrials)
 	}
-	trials, err := pipeline.Expand(file, e.registry)
+	trials, err := pipeline.Expand(ctx, file, e.registry)
 	if err != nil {
 		return err
 	}

@@ -234,7 +234,7 @@ func SetScalar(v reflect.Value, n *yaml.Node) error {
 		return setInteger(v, n, want)
 	case reflect.Float32, reflect.Float64:
 		var f float64
-		if (tag != "!!float" && tag != "!!int") || n.Decode(&f) != nil {
+		if (tag != "!!float" && tag != "!!int") || decodeFloat(n, &f) != nil {
 			return fmt.Errorf("expected %s, got %s", want, describeNode(n))
 		}
 		v.SetFloat(f)
@@ -252,7 +252,7 @@ func setInteger(v reflect.Value, n *yaml.Node, want string) error {
 	var i int64
 	switch n.ShortTag() {
 	case "!!int":
-		if n.Decode(&i) != nil {
+		if decodeInt(n, &i) != nil {
 			var u uint64
 			if v.Kind() >= reflect.Uint && n.Decode(&u) == nil {
 				return setUnsigned(v, u, n)
@@ -261,7 +261,7 @@ func setInteger(v reflect.Value, n *yaml.Node, want string) error {
 		}
 	case "!!float":
 		var f float64
-		if n.Decode(&f) != nil || math.IsNaN(f) || math.IsInf(f, 0) || f != math.Trunc(f) {
+		if decodeFloat(n, &f) != nil || math.IsNaN(f) || math.IsInf(f, 0) || f != math.Trunc(f) {
 			return fmt.Errorf("expected %s, got %s", want, n.Value)
 		}
 		if math.Abs(f) > maxExactInt {
@@ -282,6 +282,59 @@ func setInteger(v reflect.Value, n *yaml.Node, want string) error {
 	}
 	v.SetInt(i)
 	return nil
+}
+
+// plainDecimal reports whether s is an optional sign and decimal digits,
+// with at most one point and an exponent: the spellings on which strconv
+// and YAML agree. Others (1_000, 0x1F, .inf) go through yaml.v3.
+func plainDecimal(s string, float bool) bool {
+	if t := strings.TrimLeft(s, "+-"); s == "" || len(t) > 1 && t[0] == '0' && t[1] >= '0' && t[1] <= '9' {
+		return false // empty, or 010, which YAML reads as octal
+	}
+	digits := false
+	for i := range len(s) {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits = true
+		case (c == '-' || c == '+') && (i == 0 || s[i-1] == 'e' || s[i-1] == 'E'):
+		case float && (c == '.' || c == 'e' || c == 'E'):
+		default:
+			return false
+		}
+	}
+	return digits
+}
+
+// decodeFloat is n.Decode(f) for a scalar already resolved as !!int or
+// !!float, without yaml.v3's decoder for the plain spellings.
+func decodeFloat(n *yaml.Node, f *float64) error {
+	if n.ShortTag() == "!!int" {
+		var i int64
+		if decodeInt(n, &i) == nil {
+			*f = float64(i) // as YAML does: -0 is the integer 0
+			return nil
+		}
+	} else if plainDecimal(n.Value, true) {
+		v, err := strconv.ParseFloat(n.Value, 64)
+		if err == nil {
+			*f = v
+			return nil
+		}
+	}
+	return n.Decode(f)
+}
+
+// decodeInt is n.Decode(i) for a scalar already resolved as !!int, without
+// yaml.v3's decoder for plain decimal integers.
+func decodeInt(n *yaml.Node, i *int64) error {
+	if plainDecimal(n.Value, false) && n.Value[0] != '+' {
+		v, err := strconv.ParseInt(n.Value, 10, 64)
+		if err == nil {
+			*i = v
+			return nil
+		}
+	}
+	return n.Decode(i)
 }
 
 func setUnsigned(v reflect.Value, u uint64, n *yaml.Node) error {

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"strconv"
 	"strings"
@@ -33,8 +34,9 @@ type testParams struct {
 	Init         testInit  `yaml:"init"`
 	Layers       []int     `yaml:"layers"`
 	Noise        []float64 `yaml:"noise"`
-	ignored      int       // unexported, so not a key even though it is a field
-	Skipped      int       `yaml:"-"`
+	//lint:ignore U1000 an unexported field is never a key, which the decoder tests check
+	ignored int // unexported, so not a key even though it is a field
+	Skipped int `yaml:"-"`
 }
 
 // defaultParams is what a constructor pre-fills before decoding; Shuffle
@@ -393,6 +395,46 @@ func TestSetScalarSetsAnAddressableValue(t *testing.T) {
 		}
 		if got := v.Interface(); got != tt.want {
 			t.Errorf("SetScalar(%T, %q) set %v, want %v", tt.dst, tt.src, got, tt.want)
+		}
+	}
+}
+
+// TestNumbersDecodeAsYAMLDecodesThem checks the fast paths for plain numbers
+// against yaml.v3's own decoding, over tricky spellings and random ones.
+func TestNumbersDecodeAsYAMLDecodesThem(t *testing.T) {
+	spellings := []string{"0", "-0", "+0", "1", "+1", "-1", "010", "-010", "0o17", "0x1F", "1_000", "0.5", ".5", "-.5", "5.",
+		"1e3", "1E3", "1e+3", "1e-3", "-1.5e-300", "1e400", "-1e400", "9223372036854775807", "9223372036854775808",
+		"-9223372036854775808", "-9223372036854775809", "18446744073709551616", "00.5", "0e0", ".inf", "-.inf", ".nan", "1.7976931348623157e308",
+		"4.9e-324", "2.5e-324", "0.1e1", "1e", "e1", "--1", "1-1", "1e1e1", "+", "-", ".", "123456789012345678901234567890"}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		var b strings.Builder
+		for range 1 + rnd.IntN(8) {
+			b.WriteByte("0123456789.e-+_"[rnd.IntN(15)])
+		}
+		spellings = append(spellings, b.String())
+	}
+	for _, s := range spellings {
+		var doc yaml.Node
+		if err := yaml.Unmarshal([]byte("v: "+s), &doc); err != nil {
+			continue
+		}
+		n := doc.Content[0].Content[1]
+		if tag := n.ShortTag(); tag != "!!int" && tag != "!!float" {
+			continue
+		}
+		var fast, slow float64
+		fastErr, slowErr := decodeFloat(n, &fast), n.Decode(&slow)
+		if (fastErr == nil) != (slowErr == nil) || (fastErr == nil && math.Float64bits(fast) != math.Float64bits(slow) && !(math.IsNaN(fast) && math.IsNaN(slow))) {
+			t.Errorf("decodeFloat(%q) = %v, %v; yaml.v3 gives %v, %v", s, fast, fastErr, slow, slowErr)
+		}
+		if n.ShortTag() != "!!int" {
+			continue
+		}
+		var fi, si int64
+		fastErr, slowErr = decodeInt(n, &fi), n.Decode(&si)
+		if (fastErr == nil) != (slowErr == nil) || fi != si {
+			t.Errorf("decodeInt(%q) = %v, %v; yaml.v3 gives %v, %v", s, fi, fastErr, si, slowErr)
 		}
 	}
 }

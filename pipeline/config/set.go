@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -168,11 +169,33 @@ func (o *Override) applyStage(f *File) error {
 }
 
 // Set applies a single value at a key path, as --set would; sweeps use it
-// to build each trial. The returned copy shares nothing with f.
+// to build each trial. f is left as it was: the copy shares with f only
+// what neither of them changes.
 func (f *File) Set(key string, value *yaml.Node) (*File, error) {
+	g, _, err := f.SetAll([]string{key}, []*yaml.Node{value})
+	return g, err
+}
+
+// SetAll applies values[i] at keys[i], in order, as Set would one after
+// the other, copying each stage it changes once. On a problem it returns
+// the index of the key at fault.
+func (f *File) SetAll(keys []string, values []*yaml.Node) (*File, int, error) {
+	g := f.clone()
+	copied := make([]bool, len(g.Stages))
+	for k, key := range keys {
+		if err := g.set(key, values[k], copied); err != nil {
+			return nil, k, err
+		}
+	}
+	return g, -1, nil
+}
+
+// set applies one value to f, a clone, copying the stage it changes unless
+// copied says f already owns a copy.
+func (f *File) set(key string, value *yaml.Node, copied []bool) error {
 	origin := "--set sweep." + key
 	if value.Line > 0 {
-		origin = fmt.Sprintf("%s:%d", f.Path, value.Line)
+		origin = f.Path + ":" + strconv.Itoa(value.Line)
 	}
 	o := &Override{Origin: origin, Key: key, Value: value}
 	head, rest, _ := strings.Cut(key, ".")
@@ -181,43 +204,53 @@ func (f *File) Set(key string, value *yaml.Node) (*File, error) {
 	} else {
 		o.stage, o.param = head, rest
 	}
-	g := f.clone()
 	if o.stage == "" {
 		switch o.param {
 		case "seed":
-			var seed uint64
-			if err := value.Decode(&seed); err != nil || value.ShortTag() != "!!int" {
-				return nil, fmt.Errorf("seed: expected a non-negative integer, got %s", describeNode(value))
+			var seed int64
+			if value.ShortTag() != "!!int" || decodeInt(value, &seed) != nil || seed < 0 {
+				var big uint64 // beyond int64
+				if value.ShortTag() != "!!int" || value.Decode(&big) != nil {
+					return fmt.Errorf("seed: expected a non-negative integer, got %s", describeNode(value))
+				}
+				f.Seed = big
+				return nil
 			}
-			g.Seed = seed
+			f.Seed = uint64(seed)
 		case "name":
 			if value.ShortTag() != "!!str" || !namePattern.MatchString(value.Value) || len(value.Value) > maxNameLen {
-				return nil, fmt.Errorf("name: must match [a-z0-9][a-z0-9_-]*, got %s", describeNode(value))
+				return fmt.Errorf("name: must match [a-z0-9][a-z0-9_-]*, got %s", describeNode(value))
 			}
-			g.Name = value.Value
+			f.Name = value.Value
 		default:
-			return nil, fmt.Errorf("only seed, name and STAGE.PARAM can be swept, not %q", key)
+			return fmt.Errorf("only seed, name and STAGE.PARAM can be swept, not %q", key)
 		}
-		return g, nil
+		return nil
 	}
-	if err := o.applyStage(g); err != nil {
-		return nil, err
+	// Copy the stage the value goes into; the others stay shared with the
+	// file f was cloned from, which nothing changes after parsing.
+	for i, s := range f.Stages {
+		if s.ID == o.stage && !copied[i] {
+			c := *s
+			if s.With != nil {
+				c.With = cloneNode(s.With)
+			}
+			f.Stages[i], copied[i] = &c, true
+			break
+		}
 	}
-	g.overrides = append(g.overrides, o)
-	return g, nil
+	if err := o.applyStage(f); err != nil {
+		return err
+	}
+	f.overrides = append(f.overrides, o)
+	return nil
 }
 
-// clone deep-copies the parts of f that Set changes.
+// clone copies f and its list of stages, which Set changes; the stages
+// themselves are shared until Set copies the one it changes.
 func (f *File) clone() *File {
 	g := *f
-	g.Stages = make([]*Stage, len(f.Stages))
-	for i, s := range f.Stages {
-		c := *s
-		if s.With != nil {
-			c.With = cloneNode(s.With)
-		}
-		g.Stages[i] = &c
-	}
+	g.Stages = append([]*Stage(nil), f.Stages...)
 	g.overrides = append([]*Override(nil), f.overrides...)
 	return &g
 }
