@@ -87,6 +87,16 @@ type Seeded interface {
 	DefaultSeeds(master uint64, stageID string)
 }
 
+// Unused is implemented by parameters some of which have no effect given
+// the others, such as a shuffle's seed when nothing is shuffled. A sweep may
+// not vary a parameter its trials do not use: their results would be
+// labelled with values that made no difference.
+type Unused interface {
+	// UnusedKeys returns the keys, as paths within the stage's `with`
+	// ("init.seed"), of the parameters that do not affect the outputs.
+	UnusedKeys() []string
+}
+
 // FieldError is a problem with one parameter; Key is its path within the
 // stage's `with` ("init.std").
 type FieldError struct {

@@ -2,7 +2,9 @@ package pipeline
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/bits"
@@ -56,9 +58,12 @@ func GridSize(axes []*config.Axis) (uint64, bool) {
 // Expand compiles every trial of f's sweep grid against reg, in grid order
 // (the last axis varying fastest). It reports every problem of every trial,
 // each naming its trial, before anything runs; a problem shared by every
-// trial is reported once. Trials whose effective configs are equal are
-// merged. It checks ctx between trials and returns ctx's error, and no
-// trials, once ctx is done.
+// trial is reported once. Two trials that compute the same thing — they
+// differ only in keys the stages do not use (a `sweep.` prefix inside
+// sweep:, a seed every stage sets itself, a parameter the stage reports
+// Unused) or in the name — are a problem of the axes they differ in. It
+// checks ctx between trials and returns ctx's error, and no trials, once
+// ctx is done.
 //
 // The wiring of the stages is compiled once, and a stage's parameters once
 // per distinct setting of the axes that reach it (its own keys, and seed
@@ -87,8 +92,9 @@ func expand(ctx context.Context, f *config.File, reg *Registry, onTrial func(don
 	}
 	memo := newStepMemo(f, w)
 	var trials []*Trial
-	seenErr := map[string]int{} // message without the trial -> count
-	seenID := map[string]bool{}
+	seenErr := map[string]int{}                // message without the trial -> count
+	computed := map[[sha256.Size]byte]uint64{} // what a trial computes -> its grid number
+	unusedReported := map[string]bool{}        // axes already reported as not used
 	idx := make([]int, len(f.Sweep))
 	keys := make([]string, len(f.Sweep))
 	for i, a := range f.Sweep {
@@ -115,13 +121,18 @@ func expand(ctx context.Context, f *config.File, reg *Registry, onTrial func(don
 			// should not hold a copy of the config each.
 			plan := &Plan{File: f, Name: tf.Name, Seed: tf.Seed, BaseDir: filepath.Dir(f.Path)}
 			var stepErrs config.Errors
+			what := sha256.New() // what the trial computes: each stage's parameters that have an effect
 			for i := range f.Stages {
 				if w.specs[i] == nil {
 					continue // a stage without a kind, which parsing reported
 				}
-				step, e := memo.step(tf, i, idx)
-				stepErrs = append(stepErrs, e...)
-				plan.Stages = append(plan.Stages, step)
+				ms := memo.step(tf, i, idx)
+				stepErrs = append(stepErrs, ms.errs...)
+				plan.Stages = append(plan.Stages, ms.step)
+				what.Write([]byte(ms.step.ID))
+				what.Write([]byte{0})
+				what.Write(ms.used)
+				what.Write([]byte{0})
 			}
 			for _, e := range stepErrs {
 				addTrialErr(&errs, seenErr, e, t.Label())
@@ -132,8 +143,14 @@ func expand(ctx context.Context, f *config.File, reg *Registry, onTrial func(don
 				}
 				t.Plan = plan
 				t.ID = plan.Hash[:TrialIDLen]
-				if !seenID[t.ID] {
-					seenID[t.ID] = true
+				var sum [sha256.Size]byte
+				what.Sum(sum[:0])
+				if first, dup := computed[sum]; dup {
+					if e := sameComputation(f, gridIndex(f, first), idx, unusedReported); e != nil {
+						errs = append(errs, e)
+					}
+				} else {
+					computed[sum] = n
 					trials = append(trials, t)
 				}
 			}
@@ -152,7 +169,76 @@ func expand(ctx context.Context, f *config.File, reg *Registry, onTrial func(don
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	seenID := make(map[string]*Trial, len(trials))
+	for _, t := range trials {
+		if other, dup := seenID[t.ID]; dup {
+			return nil, fmt.Errorf("trials %s and %s share the id %s, the first %d hex digits of their config hashes", other.Label(), t.Label(), t.ID, TrialIDLen)
+		}
+		seenID[t.ID] = t
+	}
 	return trials, nil
+}
+
+// gridIndex returns the value indices of trial n of f's grid.
+func gridIndex(f *config.File, n uint64) []int {
+	idx := make([]int, len(f.Sweep))
+	for i := len(f.Sweep) - 1; i >= 0; i-- {
+		k := uint64(len(f.Sweep[i].Values))
+		idx[i] = int(n % k)
+		n /= k
+	}
+	return idx
+}
+
+// sameComputation reports two trials, with value indices a and b, that
+// compute the same thing: the axes in which they differ are not used by
+// them. Each set of such axes is reported once.
+func sameComputation(f *config.File, a, b []int, reported map[string]bool) *config.Error {
+	var differ, same []int
+	for i := range f.Sweep {
+		if a[i] != b[i] {
+			differ = append(differ, i)
+		} else if len(f.Sweep[i].Values) > 1 {
+			same = append(same, i)
+		}
+	}
+	names := make([]string, len(differ))
+	explained := true // every axis in which they differ is reported as unused already
+	for k, i := range differ {
+		names[k] = f.Sweep[i].Key
+		explained = explained && reported[names[k]]
+	}
+	id := strings.Join(names, "\x00")
+	if reported[id] || explained {
+		return nil
+	}
+	reported[id] = true
+	value := func(i, v int) string { return f.Sweep[i].Key + "=" + f.Sweep[i].Values[v].Value }
+	first := f.Sweep[differ[0]]
+	e := &config.Error{File: f.Path, Line: first.Line, Origin: first.Origin}
+	var context []string
+	for _, i := range same {
+		context = append(context, value(i, a[i]))
+	}
+	when := ""
+	if len(context) > 0 {
+		when = " when " + strings.Join(context, " ")
+	}
+	if len(differ) == 1 {
+		i := differ[0]
+		e.Key = "sweep." + f.Sweep[i].Key
+		e.Msg = fmt.Sprintf("%s and %s give the same computation%s: the trials do not use this key, and their results would be labelled with values that made no difference",
+			f.Sweep[i].Values[a[i]].Value, f.Sweep[i].Values[b[i]].Value, when)
+		return e
+	}
+	var ta, tb []string
+	for _, i := range differ {
+		ta, tb = append(ta, value(i, a[i])), append(tb, value(i, b[i]))
+	}
+	e.Key = "sweep"
+	e.Msg = fmt.Sprintf("the trials %s and %s give the same computation%s: the trials do not use %s as swept",
+		strings.Join(ta, " "), strings.Join(tb, " "), when, strings.Join(names, " and "))
+	return e
 }
 
 // stepMemo keeps each stage's compiled step per setting of the axes that
@@ -167,6 +253,7 @@ type stepMemo struct {
 type memoStep struct {
 	step *Step
 	errs config.Errors
+	used []byte // the canonical JSON of the parameters that have an effect (see Unused)
 }
 
 func newStepMemo(f *config.File, w *wiring) *stepMemo {
@@ -193,26 +280,29 @@ func newStepMemo(f *config.File, w *wiring) *stepMemo {
 }
 
 // step returns stage i of the trial tf, whose axes take the values idx.
-func (m *stepMemo) step(tf *config.File, i int, idx []int) (*Step, config.Errors) {
+func (m *stepMemo) step(tf *config.File, i int, idx []int) *memoStep {
 	m.key = m.key[:0]
 	for _, a := range m.axes[i] {
 		m.key = binary.AppendUvarint(m.key, uint64(idx[a]))
 	}
 	if ms, ok := m.steps[i][string(m.key)]; ok {
-		return ms.step, ms.errs
+		return ms
 	}
 	step, errs := m.w.step(tf, i)
+	ms := &memoStep{step: step, errs: errs}
 	if len(errs) == 0 {
-		with, err := ParamsJSON(step.Params)
-		if err != nil {
-			errs = config.Errors{{File: tf.Path, Line: step.Line, Stage: step.ID, Msg: err.Error()}}
+		var err error
+		if step.with, err = ParamsJSON(step.Params); err == nil {
+			ms.used, err = usedJSON(step.Params, step.with)
 		}
-		step.with = with
+		if err != nil {
+			ms.errs = config.Errors{{File: tf.Path, Line: step.Line, Stage: step.ID, Msg: err.Error()}}
+		}
 	}
 	if m.steps[i] != nil {
-		m.steps[i][string(m.key)] = &memoStep{step: step, errs: errs}
+		m.steps[i][string(m.key)] = ms
 	}
-	return step, errs
+	return ms
 }
 
 // addTrialErr records e for the trial labelled label, once per distinct
@@ -226,6 +316,29 @@ func addTrialErr(errs *config.Errors, seen map[string]int, e *config.Error, labe
 	c := *e
 	c.Trial = label
 	*errs = append(*errs, &c)
+}
+
+// SweepIDLen is how many hex digits name a sweep's folder.
+const SweepIDLen = 8
+
+// SweepID names a sweep by its grid — each axis's key and values, as
+// written, in order — and its set of trials. Rerunning a sweep, or running
+// it in shards, gives the same id; two grids whose trials coincide (one
+// with an axis of a single value the config already has, say) do not, so
+// neither overwrites the other's folder.
+func SweepID(axes []*config.Axis, trials []*Trial) string {
+	h := sha256.New()
+	fmt.Fprintln(h, "nnpipe sweep 2")
+	for _, a := range axes {
+		fmt.Fprintf(h, "axis %q\n", a.Key)
+		for _, v := range a.Values {
+			fmt.Fprintf(h, "value %q\n", v.Value)
+		}
+	}
+	for _, t := range SortByID(trials) {
+		fmt.Fprintf(h, "trial %s\n", t.ID)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:SweepIDLen]
 }
 
 // SortByID sorts trials by id: the order shards divide them in, which does

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/nnpipe/nnpipe/pipeline"
@@ -104,4 +106,61 @@ func TestExpandingTheShippedSweepsGivesEachTrialItsOwnPlan(t *testing.T) {
 	if sweeps == 0 {
 		t.Error("no shipped config has a sweep")
 	}
+}
+
+// TestUnusedKeysNameParameters checks that every key a kind reports unused,
+// in each setting that changes the answer, is one of its parameters.
+func TestUnusedKeysNameParameters(t *testing.T) {
+	variants := map[string][]func(p pipeline.Params){
+		"generate": {
+			func(p pipeline.Params) { setField(p, "Dataset", "gaussian_mixture") },
+			func(p pipeline.Params) { setField(p, "Dataset", "moons") },
+			func(p pipeline.Params) { setField(p, "Dataset", "spirals") },
+		},
+		"split": {
+			func(pipeline.Params) {},
+			func(p pipeline.Params) { setField(p, "Shuffle", true) },
+			func(p pipeline.Params) { setField(p, "Column", "part") },
+		},
+		"train": {
+			func(pipeline.Params) {},
+			func(p pipeline.Params) { setField(p, "Gradient", "backprop") },
+		},
+	}
+	reported := 0
+	for _, spec := range Builtin().Specs() {
+		keys := map[string]bool{} // every parameter and every mapping of them
+		for _, f := range config.Describe(spec.NewParams()) {
+			for k := f.Key; ; {
+				keys[k] = true
+				i := strings.LastIndex(k, ".")
+				if i < 0 {
+					break
+				}
+				k = k[:i]
+			}
+		}
+		for _, change := range append(variants[spec.Kind], func(pipeline.Params) {}) {
+			p := spec.NewParams()
+			change(p)
+			u, ok := p.(pipeline.Unused)
+			if !ok {
+				continue
+			}
+			for _, k := range u.UnusedKeys() {
+				reported++
+				if !keys[k] {
+					t.Errorf("kind %q reports %q unused, which is not one of its parameters %v", spec.Kind, k, keys)
+				}
+			}
+		}
+	}
+	if reported == 0 {
+		t.Error("no kind reports an unused parameter in any setting")
+	}
+}
+
+// setField sets the exported field name of the struct p points to.
+func setField(p pipeline.Params, name string, v any) {
+	reflect.ValueOf(p).Elem().FieldByName(name).Set(reflect.ValueOf(v))
 }

@@ -131,7 +131,7 @@ type planTrainCost struct {
 // planSweep is what a sweep would do.
 type planSweep struct {
 	GridSize uint64 `json:"grid_size"`
-	Trials   int    `json:"trials"` // distinct trials after merging equal configs
+	Trials   int    `json:"trials"` // the grid's trials, each computing something else
 	Done     int    `json:"done"`
 	Failed   int    `json:"failed"`
 	Pending  int    `json:"pending"`
@@ -368,9 +368,6 @@ func printPlan(w io.Writer, rep *planReport) error {
 	if s := rep.Sweep; s != nil {
 		fmt.Fprintln(w)
 		fmt.Fprintf(w, "sweep: %s", plural(s.Trials, "trial", "trials"))
-		if uint64(s.Trials) != s.GridSize {
-			fmt.Fprintf(w, " (a grid of %d; equal configs merged)", s.GridSize)
-		}
 		fmt.Fprintf(w, ": %d done, %d failed, %d pending\n", s.Done, s.Failed, s.Pending)
 		for i, t := range s.FailedTrials {
 			if i == maxFailedListed {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -245,20 +243,11 @@ type sweepTrialRecord struct {
 	Error   string            `json:"error,omitempty"`
 }
 
-// sweepID names a sweep by its set of trials.
-func sweepID(trials []*pipeline.Trial) string {
-	h := sha256.New()
-	for _, t := range pipeline.SortByID(trials) {
-		fmt.Fprintln(h, t.ID)
-	}
-	return hex.EncodeToString(h.Sum(nil))[:8]
-}
-
 // collectSweep assembles the sweep directory from what the cache holds for
 // each trial: finished trials get a run directory, failed ones a record,
 // pending ones are counted. It runs nothing.
 func collectSweep(e *env, f *sweepFlags, eng *pipeline.Engine, file *config.File, trials []*pipeline.Trial) (*sweepRecord, error) {
-	rec := &sweepRecord{ID: sweepID(trials), Axes: file.Sweep}
+	rec := &sweepRecord{ID: pipeline.SweepID(file.Sweep, trials), Axes: file.Sweep}
 	final := f.out
 	if final == "" {
 		final = filepath.Join(f.results, file.Name, "sweep-"+rec.ID)

@@ -229,6 +229,10 @@ func (f *File) parseSweep(n *yaml.Node) Errors {
 			continue
 		}
 		seen[strings.ToLower(kn.Value)] = kn.Line
+		if msg := axisKeyProblem(kn.Value); msg != "" {
+			errs = append(errs, &Error{File: f.Path, Line: kn.Line, Key: key, Msg: msg})
+			continue
+		}
 		values, err := axisValues(vn)
 		if err != nil {
 			errs = append(errs, &Error{File: f.Path, Line: vn.Line, Key: key, Msg: err.Error()})
@@ -237,6 +241,17 @@ func (f *File) parseSweep(n *yaml.Node) Errors {
 		f.Sweep = append(f.Sweep, &Axis{Key: kn.Value, Values: values, Line: kn.Line})
 	}
 	return errs
+}
+
+// axisKeyProblem says what is wrong with a sweep axis's key, or "".
+func axisKeyProblem(key string) string {
+	switch {
+	case !keyPath.MatchString(key):
+		return fmt.Sprintf("%s is not a key path; expected seed, name or STAGE.PARAM such as train.hidden", quoteShort(key))
+	case key == "sweep" || strings.HasPrefix(key, "sweep."):
+		return fmt.Sprintf("a sweep key names the parameter to vary: write %s; the sweep. prefix belongs to --set only", quoteShort(strings.TrimPrefix(key, "sweep.")))
+	}
+	return ""
 }
 
 func axisValues(n *yaml.Node) ([]*yaml.Node, error) {

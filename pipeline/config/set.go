@@ -127,6 +127,9 @@ func (o *Override) applyStage(f *File) error {
 	case "":
 		return nil
 	case "sweep":
+		if msg := axisKeyProblem(o.param); msg != "" {
+			return errors.New(msg)
+		}
 		axis := &Axis{Key: o.param, Values: o.Value.Content, Origin: o.Origin}
 		for i, a := range f.Sweep {
 			if a.Key == o.param {
@@ -203,6 +206,9 @@ func (f *File) set(key string, value *yaml.Node, copied []bool) error {
 		o.param = head
 	} else {
 		o.stage, o.param = head, rest
+	}
+	if o.stage == "sweep" {
+		return fmt.Errorf("%s: only seed, name and STAGE.PARAM can be swept", key)
 	}
 	if o.stage == "" {
 		switch o.param {

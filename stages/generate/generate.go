@@ -113,6 +113,19 @@ func (m *Mixture) validate() []pipeline.FieldError {
 	return errs
 }
 
+// UnusedKeys names the parameters the chosen data set does not draw
+// with: noise and classes for the Gaussian mixture, the mixture for the
+// others, classes for all but spirals.
+func (p *Params) UnusedKeys() []string {
+	switch p.Dataset {
+	case "gaussian_mixture":
+		return []string{"noise", "classes"}
+	case "spirals":
+		return []string{"mixture"}
+	}
+	return []string{"mixture", "classes"}
+}
+
 // Spec returns the stage kind.
 func Spec() pipeline.Spec {
 	return pipeline.Spec{

@@ -61,6 +61,19 @@ func (p *Params) Validate() []pipeline.FieldError {
 	return errs
 }
 
+// UnusedKeys names the parameters that do not affect the split: with
+// column, everything but the column; without shuffling, the seed and the
+// generator.
+func (p *Params) UnusedKeys() []string {
+	switch {
+	case p.Column != "":
+		return []string{"train_ratio", "shuffle", "stratify", "seed", "rng"}
+	case !p.Shuffle:
+		return []string{"seed", "rng"}
+	}
+	return nil
+}
+
 // Spec returns the stage kind.
 func Spec() pipeline.Spec {
 	return pipeline.Spec{

@@ -124,6 +124,15 @@ func (p *Params) method() (nn.Method, error) {
 	return 0, fmt.Errorf("must be numerical or backprop, got %q", p.Gradient)
 }
 
+// UnusedKeys names the parameters that do not affect training: with
+// back-propagation, those of the numerical gradient.
+func (p *Params) UnusedKeys() []string {
+	if p.Gradient == "backprop" {
+		return []string{"epsilon", "numerical"}
+	}
+	return nil
+}
+
 // Spec returns the stage kind.
 func Spec() pipeline.Spec {
 	return pipeline.Spec{
