@@ -297,7 +297,7 @@ func TestDecodeRefusesABillionLaughs(t *testing.T) {
 		Kids []lol `yaml:"kids"`
 	}
 	_, errs := Decode(n, &dst)
-	limit := strconv.Itoa(MaxNodes) + " nodes"
+	limit := strconv.Itoa(MaxAliasNodes) + " nodes"
 	found := 0
 	for _, e := range errs {
 		if strings.Contains(e.Msg, limit) {
@@ -323,8 +323,8 @@ func TestDecodeOfANestedBillionLaughsInsideAStageIsRefused(t *testing.T) {
 	// time) before it copies any stage's with, so the bomb is refused once,
 	// not stage by stage.
 	_, err := Parse("lol.yaml", []byte(src), nil)
-	if err == nil || !strings.Contains(err.Error(), strconv.Itoa(MaxNodes)+" nodes") {
-		t.Errorf("Parse(billion laughs in with) = %v, want the node limit", err)
+	if err == nil || !strings.Contains(err.Error(), "at most "+strconv.Itoa(MaxAliasNodes)+" more from aliases") {
+		t.Errorf("Parse(billion laughs in with) = %v, want the alias limit", err)
 	}
 }
 
@@ -436,5 +436,48 @@ func TestNumbersDecodeAsYAMLDecodesThem(t *testing.T) {
 		if (fastErr == nil) != (slowErr == nil) || fi != si {
 			t.Errorf("decodeInt(%q) = %v, %v; yaml.v3 gives %v, %v", s, fi, fastErr, si, slowErr)
 		}
+	}
+}
+
+// TestTheAliasBudgetCountsOnlyWhatAliasesAdd checks that large documents
+// written out in full are not refused as alias bombs: only the nodes
+// aliases add count against MaxAliasNodes, and the size of a document as
+// written is bounded by MaxFileBytes, with a message that says so.
+func TestTheAliasBudgetCountsOnlyWhatAliasesAdd(t *testing.T) {
+	list := func(n int) string { return "[" + strings.TrimSuffix(strings.Repeat("1,", n), ",") + "]" }
+	// Ten aliases of a list of 9,000 add 90,000 nodes: within the budget.
+	aliased := "x: &x " + list(9_000) + "\ny: [" + strings.TrimSuffix(strings.Repeat("*x, ", 10), ", ") + "]\n"
+	cases := []struct {
+		name, src string
+		want      string // a substring of the one error, or "" for none
+	}{
+		{"a plain list of 200,000 values, twice the alias budget", "name: big\nstages: [{id: a, kind: k}]\nsweep:\n  a.n: " + list(200_000) + "\n", ""},
+		{"a large list plus aliases within the budget", "name: big\nstages: [{id: a, kind: k}]\nsweep:\n  a.n: " + list(120_000) + "\n" + aliased, "unknown key"},
+		{"aliases beyond the budget in a small document", billionLaughs(6), "at most 100000 more from aliases"},
+		{"a document over the size limit", "name: big\nx: " + list(600_000) + "\n", "bytes is too large for a config"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse("big.yaml", []byte(c.src), nil)
+			es := asErrors(t, err)
+			switch {
+			case c.want == "" && err != nil:
+				t.Errorf("Parse = %v, want no error", err)
+			case c.want != "" && (len(es) == 0 || !strings.Contains(es[0].Msg, c.want)):
+				t.Errorf("Parse = %v, want an error about %q", err, c.want)
+			}
+			for _, e := range es {
+				if c.want != "at most 100000 more from aliases" && strings.Contains(e.Msg, "alias") {
+					t.Errorf("Parse blames aliases the document does not use: %v", e)
+				}
+			}
+		})
+	}
+	// Decode of a long plain list reaches no alias and is no bomb.
+	var dst struct {
+		Noise []float64 `yaml:"noise"`
+	}
+	if _, errs := Decode(yamlNode(t, "noise: "+list(150_000)), &dst); len(errs) > 0 || len(dst.Noise) != 150_000 {
+		t.Errorf("Decode(a plain list of 150,000) = %d values, %v; want every value and no error", len(dst.Noise), errs)
 	}
 }

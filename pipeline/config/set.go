@@ -48,6 +48,9 @@ func ParseOverride(arg string) (*Override, error) {
 	}
 	var err error
 	if rest, isSweep := strings.CutPrefix(o.Key, "sweep."); isSweep {
+		if msg := axisKeyProblem(rest); msg != "" {
+			return nil, fmt.Errorf("%s: %s", o.Origin, msg)
+		}
 		o.Value, err = parseList(value)
 		o.stage, o.param = "sweep", rest
 	} else {
@@ -74,6 +77,9 @@ func parseScalar(s string) (*yaml.Node, error) {
 	if n.Kind != yaml.ScalarNode {
 		return nil, fmt.Errorf("value %q is not a single value", s)
 	}
+	if msg := tagProblem(n); msg != "" {
+		return nil, fmt.Errorf("value %q: %s", s, msg)
+	}
 	n.Line, n.Column = 0, 0
 	return n, nil
 }
@@ -89,9 +95,15 @@ func parseList(s string) (*yaml.Node, error) {
 		if len(doc.Content[0].Content) == 0 {
 			return nil, fmt.Errorf("value %q: expected at least one value", s)
 		}
+		if msg := tagProblem(doc.Content[0]); msg != "" {
+			return nil, fmt.Errorf("value %q: %s", s, msg)
+		}
 		for _, c := range doc.Content[0].Content {
 			if c.Kind != yaml.ScalarNode {
 				return nil, fmt.Errorf("value %q: expected a list of scalars", s)
+			}
+			if msg := tagProblem(c); msg != "" {
+				return nil, fmt.Errorf("value %q: %s", s, msg)
 			}
 			c.Line, c.Column = 0, 0
 			seq.Content = append(seq.Content, c)

@@ -90,6 +90,10 @@ func TestParseOverrideRefusesBadSyntax(t *testing.T) {
 		{"an unclosed sweep list", "sweep.train.hidden=[1,2", "is not a YAML list"},
 		{"a sweep list that is a mapping", "sweep.train.hidden=[1]: 2", "is not a YAML list"},
 		{"an argument over the size limit", "name=" + strings.Repeat("a", MaxOverrideBytes), "too long"},
+		{"a tagged value", "train.hidden=!custom 5", "the YAML tag !custom is not supported"},
+		{"a tagged sweep value", "sweep.seed=1,!!binary eA==", "the YAML tag !!binary is not supported"},
+		{"a tagged value in a sweep list", "sweep.seed=[1, !x 2]", "the YAML tag !x is not supported"},
+		{"a sweep key with the sweep prefix", "sweep.sweep.seed=1,2", `write "seed"; the sweep. prefix belongs to --set only`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
