@@ -112,7 +112,8 @@ func newWiring(f *config.File, reg *Registry) *wiring {
 	w := &wiring{specs: make([]*Spec, n), bindings: make([][]Binding, n), errs: make([]config.Errors, n), prefixes: make([][]byte, n)}
 	provided := map[string]string{} // slot -> nearest earlier stage id providing it
 	outputsOf := map[string]*Spec{}
-	rows := map[string]string{} // output `stage.slot` -> the output whose rows it carries
+	rows := map[string]string{}            // output `stage.slot` -> the output whose rows it carries
+	made := map[string]map[string]string{} // output `stage.slot` -> input slot of its From -> the output bound there
 	for i, st := range f.Stages {
 		spec, ok := reg.Lookup(st.Kind)
 		if !ok {
@@ -128,14 +129,19 @@ func newWiring(f *config.File, reg *Registry) *wiring {
 		w.specs[i] = spec
 		w.bindings[i], w.errs[i] = bind(f, st, spec, provided, outputsOf)
 		w.errs[i] = append(w.errs[i], checkRows(f, st, spec, w.bindings[i], rows)...)
+		w.errs[i] = append(w.errs[i], checkMadeFrom(f, st, spec, w.bindings[i], made)...)
 		w.prefixes[i] = appendStagePrefix(nil, st.ID, st.Kind, w.bindings[i])
 		for _, o := range spec.Outputs {
 			provided[o.Slot] = st.ID
 			ref := st.ID + "." + o.Slot
 			rows[ref] = ref
+			made[ref] = map[string]string{}
 			for _, b := range w.bindings[i] {
 				if o.RowsFrom != "" && b.Slot == o.RowsFrom {
 					rows[ref] = rows[b.ref()]
+				}
+				if slices.Contains(o.From, b.Slot) {
+					made[ref][b.Slot] = b.ref()
 				}
 			}
 		}
@@ -260,6 +266,41 @@ func checkRows(f *config.File, st *config.Stage, spec *Spec, bindings []Binding,
 		errs = append(errs, &config.Error{File: f.Path, Line: line, Stage: st.ID, Key: "inputs." + in.Slot,
 			Msg: fmt.Sprintf("%s describes the rows of %s, but the %s input is %s; wire both to the same data (inputs: {%s: STAGE.SLOT, %s: STAGE.SLOT})",
 				b.ref(), rows[b.ref()], in.SameRows, withRows(other.ref(), rows), in.SameRows, in.Slot)})
+	}
+	return errs
+}
+
+// checkMadeFrom refuses inputs that must have been made from the data of
+// other inputs (MadeFrom) but were made from something else; made maps each
+// earlier output to the outputs bound to the inputs it was made from.
+func checkMadeFrom(f *config.File, st *config.Stage, spec *Spec, bindings []Binding, made map[string]map[string]string) config.Errors {
+	bound := map[string]Binding{}
+	for _, b := range bindings {
+		bound[b.Slot] = b
+	}
+	var errs config.Errors
+	for _, in := range spec.Inputs {
+		b, ok := bound[in.Slot]
+		if !ok {
+			continue
+		}
+		for _, m := range in.MadeFrom {
+			other, otherOK := bound[m]
+			from, known := made[b.ref()][m]
+			if !otherOK || !known || from == other.ref() {
+				continue // unbound, or the producing kind does not say
+			}
+			line := st.Lines["inputs."+in.Slot]
+			if line == 0 {
+				line = st.Lines["inputs."+m]
+			}
+			if line == 0 {
+				line = st.Line
+			}
+			errs = append(errs, &config.Error{File: f.Path, Line: line, Stage: st.ID, Key: "inputs." + in.Slot,
+				Msg: fmt.Sprintf("%s was made from %s %s, but the %s input is %s; wire both to the same data (inputs: {%s: STAGE.SLOT, %s: STAGE.SLOT})",
+					b.ref(), m, from, m, other.ref(), m, in.Slot)})
+		}
 	}
 	return errs
 }

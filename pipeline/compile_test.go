@@ -27,9 +27,10 @@ func wiringSpecs() []Spec {
 			Outputs: []Output{{Slot: "rows", Type: "table", File: "rows.txt", RowsFrom: "rows"}}},
 		{Kind: "fit", Version: 1, NewParams: none, Run: run,
 			Inputs:  []Input{{Slot: "rows", Type: "table"}, {Slot: "parts", Type: "parts", SameRows: "rows"}},
-			Outputs: []Output{{Slot: "weights", Type: "weights", File: "w.txt"}}},
+			Outputs: []Output{{Slot: "weights", Type: "weights", File: "w.txt", From: []string{"rows", "parts"}}}},
 		{Kind: "score", Version: 1, NewParams: none, Run: run,
-			Inputs:  []Input{{Slot: "rows", Type: "table"}, {Slot: "parts", Type: "parts", SameRows: "rows"}, {Slot: "weights", Type: "weights"}},
+			Inputs: []Input{{Slot: "rows", Type: "table"}, {Slot: "parts", Type: "parts", SameRows: "rows"},
+				{Slot: "weights", Type: "weights", MadeFrom: []string{"rows", "parts"}}},
 			Outputs: []Output{{Slot: "score", Type: "score", File: "s.txt"}}},
 	}
 }
@@ -85,6 +86,32 @@ func TestCompileChecksTheTypesAndRowsOfEveryInput(t *testing.T) {
 			want: []string{
 				`w.yaml:7: stage "r": inputs.parts: h.parts describes the rows of a.rows, but the rows input is b.rows; wire both to the same data (inputs: {rows: STAGE.SLOT, parts: STAGE.SLOT})`,
 				`w.yaml:8: stage "f": inputs.parts: h.parts describes the rows of a.rows, but the rows input is r.rows (the rows of b.rows); wire both to the same data (inputs: {rows: STAGE.SLOT, parts: STAGE.SLOT})`,
+			},
+		},
+		{
+			name:   "weights scored on the rescaled table they were fitted on are fine",
+			stages: "  - {id: a, kind: table}\n  - {id: h, kind: halves}\n  - {id: r, kind: rescale}\n  - {id: f, kind: fit}\n  - {id: s, kind: score}\n",
+		},
+		{
+			name:   "weights fitted on the rescaled table, scored on the raw one, are refused",
+			stages: "  - {id: a, kind: table}\n  - {id: h, kind: halves}\n  - {id: r, kind: rescale}\n  - {id: f, kind: fit}\n  - {id: s, kind: score, inputs: {rows: a.rows}}\n",
+			want: []string{
+				`w.yaml:8: stage "s": inputs.weights: f.weights was made from rows r.rows, but the rows input is a.rows; wire both to the same data (inputs: {rows: STAGE.SLOT, weights: STAGE.SLOT})`,
+			},
+		},
+		{
+			name:   "weights scored on another table with its own parts are refused for both",
+			stages: "  - {id: a, kind: table}\n  - {id: h, kind: halves}\n  - {id: f, kind: fit}\n  - {id: b, kind: table}\n  - {id: hb, kind: halves}\n  - {id: s, kind: score}\n",
+			want: []string{
+				`w.yaml:9: stage "s": inputs.weights: f.weights was made from rows a.rows, but the rows input is b.rows; wire both to the same data (inputs: {rows: STAGE.SLOT, weights: STAGE.SLOT})`,
+				`w.yaml:9: stage "s": inputs.weights: f.weights was made from parts h.parts, but the parts input is hb.parts; wire both to the same data (inputs: {parts: STAGE.SLOT, weights: STAGE.SLOT})`,
+			},
+		},
+		{
+			name:   "weights fitted with other parts of the same table are refused",
+			stages: "  - {id: a, kind: table}\n  - {id: h, kind: halves}\n  - {id: f, kind: fit}\n  - {id: h2, kind: halves}\n  - {id: s, kind: score}\n",
+			want: []string{
+				`w.yaml:8: stage "s": inputs.weights: f.weights was made from parts h.parts, but the parts input is h2.parts; wire both to the same data (inputs: {parts: STAGE.SLOT, weights: STAGE.SLOT})`,
 			},
 		},
 		{
@@ -154,6 +181,9 @@ func TestNewRegistryRefusesSlotsThatDoNotFitTogether(t *testing.T) {
 		{"SameRows naming no input", func(s *Spec) { s.Inputs[1].SameRows = "nothing" }},
 		{"SameRows naming its own slot", func(s *Spec) { s.Inputs[1].SameRows = "parts" }},
 		{"RowsFrom naming no input", func(s *Spec) { s.Outputs[0].RowsFrom = "out" }},
+		{"MadeFrom naming its own slot", func(s *Spec) { s.Inputs[1].MadeFrom = []string{"parts"} }},
+		{"MadeFrom naming no input", func(s *Spec) { s.Inputs[1].MadeFrom = []string{"rows", "nothing"} }},
+		{"From naming no input", func(s *Spec) { s.Outputs[0].From = []string{"out"} }},
 	}
 	if _, err := NewRegistry(base()); err != nil {
 		t.Fatalf("NewRegistry(valid spec) = %v", err)

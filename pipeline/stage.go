@@ -59,6 +59,12 @@ type Input struct {
 	// with the same rows (Output.RowsFrom traces them), never for the rows
 	// of an unrelated data stage.
 	SameRows string
+	// MadeFrom names other input slots of the kind whose data this input
+	// must have been made from (as the producing output's From says): an
+	// evaluation's model input names dataset and split, so a model is
+	// evaluated with the very data and split it was trained on, not with
+	// the raw features of data it saw rescaled, or with another split.
+	MadeFrom []string
 }
 
 // Output is an output slot and the file (or, ending in "/", the folder)
@@ -73,6 +79,10 @@ type Output struct {
 	// by row names the dataset it rescales. Empty: the output has rows of
 	// its own (data generated or loaded) or none (a model).
 	RowsFrom string
+	// From names the input slots the output is made from, which the
+	// inputs that read it can check (Input.MadeFrom): a trained model is
+	// made from a dataset and a split.
+	From []string
 }
 
 // Params is a stage's parameter struct.
@@ -206,8 +216,8 @@ type Registry struct {
 
 // NewRegistry builds a registry from specs, in the order given. It returns
 // an error for a duplicate kind, an incomplete spec, or slots that do not
-// fit together: a slot declared twice, or a SameRows or RowsFrom that does
-// not name another input slot of the kind. Empty slot types are filled in
+// fit together: a slot declared twice, or a SameRows, MadeFrom, RowsFrom
+// or From that does not name another input slot of the kind. Empty slot types are filled in
 // with the slot's name.
 func NewRegistry(specs ...Spec) (*Registry, error) {
 	r := &Registry{byKind: map[string]*Spec{}}
@@ -231,7 +241,7 @@ func NewRegistry(specs ...Spec) (*Registry, error) {
 // normalizeSlots checks s's slot declarations and fills in their types, on
 // copies of the slices so that the caller's spec is left alone.
 func normalizeSlots(s *Spec) error {
-	s.Inputs = append([]Input(nil), s.Inputs...)
+	s.Inputs = append([]Input(nil), s.Inputs...) // the slices inside stay shared: nothing writes them
 	s.Outputs = append([]Output(nil), s.Outputs...)
 	inputs := map[string]bool{}
 	for i := range s.Inputs {
@@ -248,6 +258,11 @@ func normalizeSlots(s *Spec) error {
 		if in.SameRows != "" && (in.SameRows == in.Slot || !inputs[in.SameRows]) {
 			return fmt.Errorf("input slot %q: SameRows %q is not another input slot", in.Slot, in.SameRows)
 		}
+		for _, m := range in.MadeFrom {
+			if m == in.Slot || !inputs[m] {
+				return fmt.Errorf("input slot %q: MadeFrom %q is not another input slot", in.Slot, m)
+			}
+		}
 	}
 	outputs := map[string]bool{}
 	for i := range s.Outputs {
@@ -261,6 +276,11 @@ func normalizeSlots(s *Spec) error {
 		}
 		if o.RowsFrom != "" && !inputs[o.RowsFrom] {
 			return fmt.Errorf("output slot %q: RowsFrom %q is not an input slot", o.Slot, o.RowsFrom)
+		}
+		for _, from := range o.From {
+			if !inputs[from] {
+				return fmt.Errorf("output slot %q: From %q is not an input slot", o.Slot, from)
+			}
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package stages
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/nnpipe/nnpipe/pipeline"
@@ -79,8 +80,9 @@ func TestASplitIsNeverReadWithTheRowsOfOtherData(t *testing.T) {
 
 // TestEverySplitInputIsTiedToItsDataset checks the slot declarations the
 // wiring check relies on: every kind that reads a split says it must split
-// the dataset it reads, and every kind that outputs rows derived from its
-// input says so.
+// the dataset it reads, every kind that outputs rows derived from its input
+// says so, and models and histories say what they were made from and are
+// read with it.
 func TestEverySplitInputIsTiedToItsDataset(t *testing.T) {
 	for _, spec := range Builtin().Specs() {
 		for _, in := range spec.Inputs {
@@ -88,9 +90,19 @@ func TestEverySplitInputIsTiedToItsDataset(t *testing.T) {
 				t.Errorf("kind %q: input %q of type split has SameRows %q, want \"dataset\"", spec.Kind, in.Slot, in.SameRows)
 			}
 		}
+		_, readsData := spec.Input("dataset")
+		_, readsSplit := spec.Input("split")
+		for _, in := range spec.Inputs {
+			if (in.Type == "model" || in.Type == "history") && readsData && readsSplit && !slices.Equal(in.MadeFrom, []string{"dataset", "split"}) {
+				t.Errorf("kind %q: input %q of type %s with a dataset and a split has MadeFrom %q, want both", spec.Kind, in.Slot, in.Type, in.MadeFrom)
+			}
+		}
 		for _, o := range spec.Outputs {
-			if _, readsData := spec.Input("dataset"); readsData && (o.Type == "split" || o.Type == "dataset") && o.RowsFrom != "dataset" {
+			if readsData && (o.Type == "split" || o.Type == "dataset") && o.RowsFrom != "dataset" {
 				t.Errorf("kind %q: output %q derives from its dataset input but has RowsFrom %q", spec.Kind, o.Slot, o.RowsFrom)
+			}
+			if (o.Type == "model" || o.Type == "history") && !slices.Equal(o.From, []string{"dataset", "split"}) {
+				t.Errorf("kind %q: output %q of type %s has From %q, want dataset and split", spec.Kind, o.Slot, o.Type, o.From)
 			}
 		}
 	}

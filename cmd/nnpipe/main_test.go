@@ -102,6 +102,7 @@ func TestBadInputIsRefusedWithOneLinePerProblemAndNothingWritten(t *testing.T) {
 		{name: "wiring-second-dataset"},
 		{name: "wiring-wrong-type"},
 		{name: "wiring-explicit-other-split"},
+		{name: "wiring-model-other-data"},
 		{name: "yaml-tag"},
 		{name: "inputs-null"},
 		{name: "set-tagged-value", args: []string{"testdata/ok.yaml", "--set", "train.hidden=!custom 5"}},

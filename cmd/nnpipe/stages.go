@@ -29,6 +29,9 @@ func newStagesCmd(e *env) *cobra.Command {
 					if o.RowsFrom != "" {
 						outs[j] += ", rows of " + o.RowsFrom
 					}
+					if len(o.From) > 0 {
+						outs[j] += ", made from " + strings.Join(o.From, " and ")
+					}
 					outs[j] += ")"
 				}
 				ins := make([]string, len(spec.Inputs))
@@ -36,6 +39,9 @@ func newStagesCmd(e *env) *cobra.Command {
 					ins[j] = slotText(in.Slot, in.Type)
 					if in.SameRows != "" {
 						ins[j] += " (same rows as " + in.SameRows + ")"
+					}
+					if len(in.MadeFrom) > 0 {
+						ins[j] += " (made from the " + strings.Join(in.MadeFrom, " and ") + ")"
 					}
 				}
 				in := strings.Join(ins, ", ")

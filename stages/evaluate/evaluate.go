@@ -55,7 +55,7 @@ func Spec() pipeline.Spec {
 	return pipeline.Spec{
 		Kind: "evaluate", Version: 1,
 		Doc:       "cross-entropy, accuracy, confusion matrices, precision and recall on the training and test rows",
-		Inputs:    []pipeline.Input{{Slot: "dataset", Type: "dataset"}, {Slot: "split", Type: "split", SameRows: "dataset"}, {Slot: "model", Type: "model"}},
+		Inputs:    []pipeline.Input{{Slot: "dataset", Type: "dataset"}, {Slot: "split", Type: "split", SameRows: "dataset"}, {Slot: "model", Type: "model", MadeFrom: []string{"dataset", "split"}}},
 		Outputs:   []pipeline.Output{{Slot: "metrics", Type: "metrics", File: "metrics.json", Publish: true}},
 		NewParams: func() pipeline.Params { return &Params{} },
 		Run: func(ctx context.Context, _ pipeline.Params, io *pipeline.IO) error {

@@ -140,8 +140,8 @@ func Spec() pipeline.Spec {
 		Doc:    "fits the two-layer network by gradient descent (numerical or back-propagated gradient)",
 		Inputs: []pipeline.Input{{Slot: "dataset", Type: "dataset"}, {Slot: "split", Type: "split", SameRows: "dataset"}},
 		Outputs: []pipeline.Output{
-			{Slot: "model", Type: "model", File: "model.json", Publish: true},
-			{Slot: "history", Type: "history", File: "history.parquet", Publish: true},
+			{Slot: "model", Type: "model", File: "model.json", Publish: true, From: []string{"dataset", "split"}},
+			{Slot: "history", Type: "history", File: "history.parquet", Publish: true, From: []string{"dataset", "split"}},
 		},
 		NewParams: func() pipeline.Params { return NewParams() },
 		Run: func(ctx context.Context, p pipeline.Params, io *pipeline.IO) error {
