@@ -91,6 +91,9 @@ func expand(ctx context.Context, f *config.File, reg *Registry, onTrial func(don
 		return nil, errs // the same for every trial: no trial to name
 	}
 	memo := newStepMemo(f, w)
+	if err := memo.checkWork(f); err != nil {
+		return nil, err
+	}
 	var trials []*Trial
 	seenErr := map[string]int{}                // message without the trial -> count
 	computed := map[[sha256.Size]byte]uint64{} // what a trial computes -> its grid number
@@ -277,6 +280,47 @@ func newStepMemo(f *config.File, w *wiring) *stepMemo {
 		}
 	}
 	return m
+}
+
+// MaxGridValues bounds how many parameter values expanding a grid may
+// decode: each stage's values times the settings of the axes that reach it.
+// Decoding takes about 0.2 µs a value, so a grid within the bound is
+// expanded in seconds; one beyond it (long lists in a stage swept many
+// ways) is refused before any work rather than taking minutes.
+const MaxGridValues = 20_000_000
+
+// checkWork refuses a grid whose expansion would decode more than
+// MaxGridValues parameter values.
+func (m *stepMemo) checkWork(f *config.File) error {
+	total := uint64(0)
+	for i, st := range f.Stages {
+		if m.w.specs[i] == nil {
+			continue
+		}
+		settings := uint64(1)
+		for _, a := range m.axes[i] {
+			settings *= uint64(len(f.Sweep[a].Values)) // at most the grid's size
+		}
+		values := settings * uint64(nodeCount(st.With))
+		if total += values; total > MaxGridValues {
+			return config.Errors{{File: f.Path, Line: st.Line, Key: "sweep", Stage: st.ID,
+				Msg: fmt.Sprintf("the grid decodes this stage's %d parameter values in %d settings, more than %d values in all; sweep fewer values, or move long lists out of swept stages",
+					nodeCount(st.With), settings, MaxGridValues)}}
+		}
+	}
+	return nil
+}
+
+// nodeCount counts the nodes of n (0 for nil).
+func nodeCount(n *yaml.Node) int {
+	if n == nil {
+		return 0
+	}
+	c := 1
+	for _, k := range n.Content {
+		c += nodeCount(k)
+	}
+	return c
 }
 
 // step returns stage i of the trial tf, whose axes take the values idx.

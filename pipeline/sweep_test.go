@@ -281,3 +281,31 @@ func TestSweepIDNamesTheGridAndItsTrials(t *testing.T) {
 		}
 	}
 }
+
+func TestExpandRefusesAGridThatWouldDecodeTooManyValues(t *testing.T) {
+	values := make([]string, 400)
+	for i := range values {
+		values[i] = fmt.Sprint(i + 1)
+	}
+	long := "[" + strings.TrimSuffix(strings.Repeat("1, ", 60_000), ", ") + "]"
+	// 400 settings of a stage holding a 60,000-value list: 24 million values.
+	src := "name: t\nstages:\n  - {id: src, kind: source}\n  - {id: mid, kind: scale, with: {label: x, opt: {depth: 1}}}\n" +
+		"  - {id: big, kind: draw, with: {size: 1, list: " + long + "}}\nsweep:\n  big.size: [" + strings.Join(values, ", ") + "]\n"
+	specs := append(testSpecs(1), Spec{Kind: "draw", Version: 1, NewParams: func() Params { return &drawParams{Size: 1} },
+		Run: func(context.Context, Params, *IO) error { return nil }, Outputs: []Output{{Slot: "drawn", File: "d"}}})
+	reg, err := NewRegistry(specs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	_, err = expand(context.Background(), parseTest(t, src), reg, func(uint64) { calls++ })
+	want := `test.yaml:5: stage "big": sweep: the grid decodes this stage's 60005 parameter values in 400 settings, more than 20000000 values in all; sweep fewer values, or move long lists out of swept stages`
+	if err == nil || err.Error() != want || calls != 0 {
+		t.Errorf("Expand = %v after %d trials, want none and\n%s", err, calls, want)
+	}
+	// The same list in a stage no axis reaches is decoded once: fine.
+	src = strings.Replace(src, "big.size", "mid.factor", 1)
+	if _, err := Expand(context.Background(), parseTest(t, src), reg); err == nil || strings.Contains(err.Error(), "decodes") {
+		t.Errorf("Expand with the list in an unswept stage = %v, want only its own problems", err)
+	}
+}

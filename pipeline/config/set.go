@@ -245,17 +245,23 @@ func (f *File) set(key string, value *yaml.Node, copied []bool) error {
 		}
 		return nil
 	}
-	// Copy the stage the value goes into; the others stay shared with the
-	// file f was cloned from, which nothing changes after parsing.
+	// Copy the stage the value goes into, and the nodes along the key's
+	// path; the rest stays shared with the file f was cloned from, which
+	// nothing changes after parsing. A value set costs the path, not the
+	// size of the stage's parameters.
 	for i, s := range f.Stages {
-		if s.ID == o.stage && !copied[i] {
-			c := *s
-			if s.With != nil {
-				c.With = cloneNode(s.With)
-			}
-			f.Stages[i], copied[i] = &c, true
-			break
+		if s.ID != o.stage {
+			continue
 		}
+		if !copied[i] {
+			c := *s
+			f.Stages[i], copied[i] = &c, true
+		}
+		if w := f.Stages[i].With; w != nil && w.Kind == yaml.MappingNode {
+			parts := strings.Split(o.param, ".")
+			f.Stages[i].With = copyPath(w, parts[:len(parts)-1])
+		}
+		break
 	}
 	if err := o.applyStage(f); err != nil {
 		return err
@@ -273,14 +279,22 @@ func (f *File) clone() *File {
 	return &g
 }
 
-func cloneNode(n *yaml.Node) *yaml.Node {
+// copyPath returns a copy of the mapping n in which the mappings along the
+// key path parts are copies too, so that setting a key beneath them
+// changes nothing n shares; everything else is shared.
+func copyPath(n *yaml.Node, parts []string) *yaml.Node {
 	c := *n
-	if n.Kind == yaml.AliasNode {
-		return &c // shares the anchored node; expanding here could be exponential
+	c.Content = append([]*yaml.Node(nil), n.Content...)
+	if len(parts) == 0 {
+		return &c
 	}
-	c.Content = make([]*yaml.Node, len(n.Content))
-	for i, k := range n.Content {
-		c.Content[i] = cloneNode(k)
+	for i := 0; i+1 < len(c.Content); i += 2 {
+		if c.Content[i].Value == parts[0] {
+			if c.Content[i+1].Kind == yaml.MappingNode {
+				c.Content[i+1] = copyPath(c.Content[i+1], parts[1:])
+			}
+			break
+		}
 	}
 	return &c
 }

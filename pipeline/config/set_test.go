@@ -398,3 +398,31 @@ func TestFileSetErrorNamesWhereTheValueCameFrom(t *testing.T) {
 		t.Errorf("trial error = %q, want %q", got, want)
 	}
 }
+
+// TestSetCopiesOnlyThePathToTheKey checks that a value set in a stage with
+// large parameters costs the key's path: the parameters beside it are
+// shared with the original, which stays as it was.
+func TestSetCopiesOnlyThePathToTheKey(t *testing.T) {
+	const src = "name: x\nstages:\n  - {id: a, kind: k, with: {layers: [1, 2, 3], init: {std: 0.1, seed: 1}, hidden: 2}}\n"
+	f, err := Parse("x.yaml", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := f.Set("a.init.seed", scalar(t, "7"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw, gw := f.Stages[0].With, g.Stages[0].With
+	if fw == gw || lookup(fw, "init") == lookup(gw, "init") {
+		t.Fatal("Set did not copy the mappings along the key's path")
+	}
+	if lookup(fw, "layers") != lookup(gw, "layers") || lookup(lookup(fw, "init"), "std") != lookup(lookup(gw, "init"), "std") {
+		t.Error("Set copied parameters beside the key's path")
+	}
+	if got := lookup(lookup(fw, "init"), "seed").Value; got != "1" {
+		t.Errorf("after Set, the original's init.seed = %s, want 1", got)
+	}
+	if got := lookup(lookup(gw, "init"), "seed").Value; got != "7" {
+		t.Errorf("the copy's init.seed = %s, want 7", got)
+	}
+}
