@@ -3,10 +3,11 @@ package pipeline
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/nnpipe/nnpipe/pipeline/config"
@@ -16,8 +17,8 @@ import (
 // Plan is a config compiled against a registry: every stage's parameters
 // decoded, defaulted and validated, and every input slot bound.
 type Plan struct {
-	File    *config.File
-	BaseDir string // the config file's folder
+	File    *config.File // the config compiled; for a sweep trial, the sweep's (its values are in Stages)
+	BaseDir string       // the config file's folder
 	Name    string
 	Seed    uint64
 	Stages  []*Step
@@ -32,6 +33,9 @@ type Step struct {
 	Params Params
 	Inputs []Binding // in the order of Spec.Inputs
 	Line   int
+
+	with   []byte // the canonical JSON of Params, set when compiled (see ParamsJSON)
+	prefix []byte // the step's effective stage up to its parameters, set when compiled
 }
 
 // Binding says which earlier stage's output fills an input slot.
@@ -41,14 +45,76 @@ type Binding struct {
 	FromSlot string
 }
 
+// ref is the output the binding reads, as `stage.slot`.
+func (b Binding) ref() string { return b.From + "." + b.FromSlot }
+
 // Compile decodes and validates every stage of f against reg and binds the
-// inputs. It reports every problem at once, as config.Errors.
+// inputs. It reports every problem at once, as config.Errors: unknown
+// kinds, parameters, and wiring — an input slot nobody fills, an input
+// wired to an output of another type, and inputs that must describe the
+// same rows (Input.SameRows) but come from different data.
 func Compile(f *config.File, reg *Registry) (*Plan, error) {
+	w := newWiring(f, reg)
 	p := &Plan{File: f, Name: f.Name, Seed: f.Seed, BaseDir: filepath.Dir(f.Path)}
 	var errs config.Errors
+	for i := range f.Stages {
+		errs = append(errs, w.errs[i]...)
+		if w.specs[i] == nil {
+			continue
+		}
+		step, stepErrs := w.step(f, i)
+		errs = append(errs, stepErrs...)
+		p.Stages = append(p.Stages, step)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	if err := p.hash(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// hash fills in p.Hash, and each step's parameter JSON on the way.
+func (p *Plan) hash() error {
+	for _, s := range p.Stages {
+		if s.with != nil {
+			continue
+		}
+		with, err := ParamsJSON(s.Params)
+		if err != nil {
+			return fmt.Errorf("stage %q: %w", s.ID, err)
+		}
+		s.with = with
+	}
+	eff, err := p.Effective()
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(eff)
+	p.Hash = hex.EncodeToString(sum[:])
+	return nil
+}
+
+// wiring is what compiling a config decides before any parameter is
+// decoded: each stage's kind and where each of its inputs comes from. It
+// does not depend on parameter values, so every trial of a sweep shares
+// the wiring of the sweep's config.
+type wiring struct {
+	specs    []*Spec         // by stage; nil for an unknown kind
+	bindings [][]Binding     // by stage
+	errs     []config.Errors // by stage
+	prefixes [][]byte        // by stage: its effective JSON up to the parameters
+}
+
+func newWiring(f *config.File, reg *Registry) *wiring {
+	n := len(f.Stages)
+	w := &wiring{specs: make([]*Spec, n), bindings: make([][]Binding, n), errs: make([]config.Errors, n), prefixes: make([][]byte, n)}
 	provided := map[string]string{} // slot -> nearest earlier stage id providing it
 	outputsOf := map[string]*Spec{}
-	for _, st := range f.Stages {
+	rows := map[string]string{}            // output `stage.slot` -> the output whose rows it carries
+	made := map[string]map[string]string{} // output `stage.slot` -> input slot of its From -> the output bound there
+	for i, st := range f.Stages {
 		spec, ok := reg.Lookup(st.Kind)
 		if !ok {
 			msg := fmt.Sprintf("unknown stage kind %q (kinds: %s)", st.Kind, strings.Join(reg.Kinds(), ", "))
@@ -56,29 +122,40 @@ func Compile(f *config.File, reg *Registry) (*Plan, error) {
 				msg = fmt.Sprintf("unknown stage kind %q (did you mean %q?)", st.Kind, s)
 			}
 			if st.Kind != "" {
-				errs = append(errs, &config.Error{File: f.Path, Line: st.Lines["kind"], Stage: st.ID, Key: "kind", Msg: msg})
+				w.errs[i] = append(w.errs[i], &config.Error{File: f.Path, Line: st.Lines["kind"], Stage: st.ID, Key: "kind", Msg: msg})
 			}
 			continue
 		}
-		step := &Step{ID: st.ID, Kind: st.Kind, Spec: spec, Params: spec.NewParams(), Line: st.Line}
-		errs = append(errs, decodeParams(f, st, step)...)
-		errs = append(errs, bind(f, st, step, provided, outputsOf)...)
+		w.specs[i] = spec
+		w.bindings[i], w.errs[i] = bind(f, st, spec, provided, outputsOf)
+		w.errs[i] = append(w.errs[i], checkRows(f, st, spec, w.bindings[i], rows)...)
+		w.errs[i] = append(w.errs[i], checkMadeFrom(f, st, spec, w.bindings[i], made)...)
+		w.prefixes[i] = appendStagePrefix(nil, st.ID, st.Kind, w.bindings[i])
 		for _, o := range spec.Outputs {
 			provided[o.Slot] = st.ID
+			ref := st.ID + "." + o.Slot
+			rows[ref] = ref
+			made[ref] = map[string]string{}
+			for _, b := range w.bindings[i] {
+				if o.RowsFrom != "" && b.Slot == o.RowsFrom {
+					rows[ref] = rows[b.ref()]
+				}
+				if slices.Contains(o.From, b.Slot) {
+					made[ref][b.Slot] = b.ref()
+				}
+			}
 		}
 		outputsOf[st.ID] = spec
-		p.Stages = append(p.Stages, step)
 	}
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	eff, err := p.Effective()
-	if err != nil {
-		return nil, err
-	}
-	sum := sha256.Sum256(eff)
-	p.Hash = hex.EncodeToString(sum[:])
-	return p, nil
+	return w
+}
+
+// step decodes, defaults and validates the parameters of stage i of f,
+// which has the wiring's stages.
+func (w *wiring) step(f *config.File, i int) (*Step, config.Errors) {
+	st, spec := f.Stages[i], w.specs[i]
+	step := &Step{ID: st.ID, Kind: st.Kind, Spec: spec, Params: spec.NewParams(), Inputs: w.bindings[i], Line: st.Line, prefix: w.prefixes[i]}
+	return step, decodeParams(f, st, step)
 }
 
 func decodeParams(f *config.File, st *config.Stage, step *Step) config.Errors {
@@ -104,11 +181,11 @@ func decodeParams(f *config.File, st *config.Stage, step *Step) config.Errors {
 	return errs
 }
 
-func bind(f *config.File, st *config.Stage, step *Step, provided map[string]string, outputsOf map[string]*Spec) config.Errors {
+func bind(f *config.File, st *config.Stage, spec *Spec, provided map[string]string, outputsOf map[string]*Spec) ([]Binding, config.Errors) {
 	var errs config.Errors
-	declared := map[string]bool{}
-	for _, slot := range step.Spec.Inputs {
-		declared[slot] = true
+	slots := make([]string, len(spec.Inputs))
+	for i, in := range spec.Inputs {
+		slots[i] = in.Slot
 	}
 	explicit := make([]string, 0, len(st.Inputs))
 	for slot := range st.Inputs {
@@ -116,44 +193,124 @@ func bind(f *config.File, st *config.Stage, step *Step, provided map[string]stri
 	}
 	sort.Strings(explicit)
 	for _, slot := range explicit {
-		if !declared[slot] {
-			errs = append(errs, &config.Error{File: f.Path, Line: st.Lines["inputs."+slot], Stage: st.ID, Key: "inputs." + slot,
-				Msg: fmt.Sprintf("kind %q has no input slot %q (slots: %s)", st.Kind, slot, strings.Join(step.Spec.Inputs, ", "))})
+		if _, ok := spec.Input(slot); !ok {
+			msg := fmt.Sprintf("kind %q has no input slot %q (slots: %s)", st.Kind, slot, strings.Join(slots, ", "))
+			if len(slots) == 0 {
+				msg = fmt.Sprintf("kind %q has no input slots", st.Kind)
+			}
+			errs = append(errs, &config.Error{File: f.Path, Line: st.Lines["inputs."+slot], Stage: st.ID, Key: "inputs." + slot, Msg: msg})
 		}
 	}
-	for _, slot := range step.Spec.Inputs {
-		b := Binding{Slot: slot, FromSlot: slot}
-		if ref, ok := st.Inputs[slot]; ok {
+	var bindings []Binding
+	for _, in := range spec.Inputs {
+		b := Binding{Slot: in.Slot, FromSlot: in.Slot}
+		ref, isExplicit := st.Inputs[in.Slot]
+		if isExplicit {
 			from, fromSlot, _ := strings.Cut(ref, ".")
 			if fromSlot == "" {
-				fromSlot = slot
-			}
-			spec, ok := outputsOf[from]
-			if !ok || !hasOutput(spec, fromSlot) {
-				errs = append(errs, &config.Error{File: f.Path, Line: st.Lines["inputs."+slot], Stage: st.ID, Key: "inputs." + slot,
-					Msg: fmt.Sprintf("%q is not an output of an earlier stage", ref)})
-				continue
+				fromSlot = in.Slot
 			}
 			b.From, b.FromSlot = from, fromSlot
-		} else if from, ok := provided[slot]; ok {
+		} else if from, ok := provided[in.Slot]; ok {
 			b.From = from
 		} else {
 			errs = append(errs, &config.Error{File: f.Path, Line: st.Line, Stage: st.ID,
-				Msg: fmt.Sprintf("input slot %q is not provided by any earlier stage", slot)})
+				Msg: fmt.Sprintf("input slot %q is not provided by any earlier stage", in.Slot)})
 			continue
 		}
-		step.Inputs = append(step.Inputs, b)
+		out, ok := Output{}, false
+		if from := outputsOf[b.From]; from != nil {
+			out, ok = from.Output(b.FromSlot)
+		}
+		switch {
+		case !ok:
+			errs = append(errs, &config.Error{File: f.Path, Line: st.Lines["inputs."+in.Slot], Stage: st.ID, Key: "inputs." + in.Slot,
+				Msg: fmt.Sprintf("%q is not an output of an earlier stage", ref)})
+			continue
+		case out.Type != in.Type:
+			line, how := st.Lines["inputs."+in.Slot], ""
+			if !isExplicit {
+				line, how = st.Line, " (the nearest earlier output of that name)"
+			}
+			errs = append(errs, &config.Error{File: f.Path, Line: line, Stage: st.ID, Key: "inputs." + in.Slot,
+				Msg: fmt.Sprintf("%s%s is of type %s, but the slot takes type %s", b.ref(), how, out.Type, in.Type)})
+			continue
+		}
+		bindings = append(bindings, b)
+	}
+	return bindings, errs
+}
+
+// checkRows refuses inputs that must describe the same rows (SameRows) but
+// trace back to different data; rows maps each earlier output to the
+// output whose rows it carries.
+func checkRows(f *config.File, st *config.Stage, spec *Spec, bindings []Binding, rows map[string]string) config.Errors {
+	bound := map[string]Binding{}
+	for _, b := range bindings {
+		bound[b.Slot] = b
+	}
+	var errs config.Errors
+	for _, in := range spec.Inputs {
+		b, ok := bound[in.Slot]
+		other, otherOK := bound[in.SameRows]
+		if in.SameRows == "" || !ok || !otherOK || rows[b.ref()] == rows[other.ref()] {
+			continue
+		}
+		line := st.Lines["inputs."+in.Slot]
+		if line == 0 {
+			line = st.Lines["inputs."+in.SameRows]
+		}
+		if line == 0 {
+			line = st.Line
+		}
+		errs = append(errs, &config.Error{File: f.Path, Line: line, Stage: st.ID, Key: "inputs." + in.Slot,
+			Msg: fmt.Sprintf("%s describes the rows of %s, but the %s input is %s; wire both to the same data (inputs: {%s: STAGE.SLOT, %s: STAGE.SLOT})",
+				b.ref(), rows[b.ref()], in.SameRows, withRows(other.ref(), rows), in.SameRows, in.Slot)})
 	}
 	return errs
 }
 
-func hasOutput(s *Spec, slot string) bool {
-	for _, o := range s.Outputs {
-		if o.Slot == slot {
-			return true
+// checkMadeFrom refuses inputs that must have been made from the data of
+// other inputs (MadeFrom) but were made from something else; made maps each
+// earlier output to the outputs bound to the inputs it was made from.
+func checkMadeFrom(f *config.File, st *config.Stage, spec *Spec, bindings []Binding, made map[string]map[string]string) config.Errors {
+	bound := map[string]Binding{}
+	for _, b := range bindings {
+		bound[b.Slot] = b
+	}
+	var errs config.Errors
+	for _, in := range spec.Inputs {
+		b, ok := bound[in.Slot]
+		if !ok {
+			continue
+		}
+		for _, m := range in.MadeFrom {
+			other, otherOK := bound[m]
+			from, known := made[b.ref()][m]
+			if !otherOK || !known || from == other.ref() {
+				continue // unbound, or the producing kind does not say
+			}
+			line := st.Lines["inputs."+in.Slot]
+			if line == 0 {
+				line = st.Lines["inputs."+m]
+			}
+			if line == 0 {
+				line = st.Line
+			}
+			errs = append(errs, &config.Error{File: f.Path, Line: line, Stage: st.ID, Key: "inputs." + in.Slot,
+				Msg: fmt.Sprintf("%s was made from %s %s, but the %s input is %s; wire both to the same data (inputs: {%s: STAGE.SLOT, %s: STAGE.SLOT})",
+					b.ref(), m, from, m, other.ref(), m, in.Slot)})
 		}
 	}
-	return false
+	return errs
+}
+
+// withRows names an output and, when they are another's, whose rows it has.
+func withRows(ref string, rows map[string]string) string {
+	if r := rows[ref]; r != ref {
+		return fmt.Sprintf("%s (the rows of %s)", ref, r)
+	}
+	return ref
 }
 
 // effectiveStage is one stage of the effective config.
@@ -188,13 +345,72 @@ func (p *Plan) effective() (*effectiveConfig, error) {
 
 // Effective returns the canonical JSON of the effective config: every
 // default filled in, every seed resolved, every input bound. Its SHA-256 is
-// the plan's Hash.
+// the plan's Hash. It equals json.Marshal of the config with each stage's
+// `with` as ParamsMap gives it, built without the round trip.
 func (p *Plan) Effective() ([]byte, error) {
-	ec, err := p.effective()
-	if err != nil {
-		return nil, err
+	b := make([]byte, 0, 64+256*len(p.Stages))
+	b = append(b, `{"name":`...)
+	b = appendJSONString(b, p.Name)
+	b = append(b, `,"seed":`...)
+	b = strconv.AppendUint(b, p.Seed, 10)
+	b = append(b, `,"stages":`...)
+	if p.Stages == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, s := range p.Stages {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = s.appendEffective(b); err != nil {
+				return nil, err
+			}
+		}
+		b = append(b, ']')
 	}
-	return json.Marshal(ec)
+	return append(b, '}'), nil
+}
+
+// appendEffective appends the step's stage of the effective config.
+func (s *Step) appendEffective(b []byte) ([]byte, error) {
+	with := s.with
+	if with == nil {
+		var err error
+		if with, err = ParamsJSON(s.Params); err != nil {
+			return nil, fmt.Errorf("stage %q: %w", s.ID, err)
+		}
+	}
+	if s.prefix != nil {
+		b = append(b, s.prefix...)
+	} else {
+		b = appendStagePrefix(b, s.ID, s.Kind, s.Inputs)
+	}
+	b = append(b, with...)
+	return append(b, '}'), nil
+}
+
+// appendStagePrefix appends a stage of the effective config up to the
+// value of its "with".
+func appendStagePrefix(b []byte, id, kind string, inputs []Binding) []byte {
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, id)
+	b = append(b, `,"kind":`...)
+	b = appendJSONString(b, kind)
+	if len(inputs) > 0 {
+		inputs = slices.SortedFunc(slices.Values(inputs), func(x, y Binding) int { return strings.Compare(x.Slot, y.Slot) })
+		b = append(b, `,"inputs":{`...)
+		for i, in := range inputs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, in.Slot)
+			b = append(b, ':')
+			b = appendJSONString(b, in.ref())
+		}
+		b = append(b, '}')
+	}
+	return append(b, `,"with":`...)
 }
 
 // EffectiveYAML returns the effective config as YAML, for config.yaml in the

@@ -62,7 +62,7 @@ func testSpecs(scaleVersion int) []Spec {
 			},
 		},
 		{
-			Kind: "scale", Version: scaleVersion, Inputs: []string{"data"},
+			Kind: "scale", Version: scaleVersion, Inputs: []Input{{Slot: "data"}},
 			Outputs:   []Output{{Slot: "scaled", File: "scaled.txt"}},
 			NewParams: func() Params { return &scaleParams{Factor: 2, Label: "a", Opt: scaleOpt{Depth: 1}} },
 			Run: func(_ context.Context, p Params, io *IO) error {
@@ -78,7 +78,7 @@ func testSpecs(scaleVersion int) []Spec {
 			},
 		},
 		{
-			Kind: "sink", Version: 1, Inputs: []string{"scaled"}, RunScoped: true,
+			Kind: "sink", Version: 1, Inputs: []Input{{Slot: "scaled"}}, RunScoped: true,
 			Outputs:   []Output{{Slot: "final", File: "final.txt", Publish: true}},
 			NewParams: func() Params { return noParams{} },
 			Run: func(_ context.Context, _ Params, io *IO) error {

@@ -14,7 +14,7 @@ type Spec struct {
 	Kind    string   // the name used in configs, such as "train"
 	Version int      // bumped whenever the outputs for equal inputs change; part of the key
 	Doc     string   // one line: what the stage does
-	Inputs  []string // the slots it reads, such as "dataset", "split"
+	Inputs  []Input  // the slots it reads, such as dataset and split
 	Outputs []Output // the slots it writes
 
 	// NewParams returns a fresh parameter struct (a pointer) with every
@@ -23,7 +23,8 @@ type Spec struct {
 	NewParams func() Params
 
 	// Run computes the outputs from the inputs. It must read only io's
-	// inputs, write only io's outputs, and honour ctx.
+	// inputs, write only io's outputs, and honour ctx. It must not modify
+	// p: the trials of a sweep that set a stage alike share its parameters.
 	Run func(ctx context.Context, p Params, io *IO) error
 
 	// RunScoped marks a kind whose outputs record the run's config hash
@@ -43,12 +44,45 @@ type Spec struct {
 	PathKeys []string
 }
 
+// Input is an input slot of a stage kind.
+type Input struct {
+	// Slot is the name the stage reads the input by (IO.Input) and the key
+	// a config wires it with (`inputs: {dataset: data.dataset}`).
+	Slot string
+	// Type is the kind of data the slot carries, such as "dataset",
+	// "split" or "model": only an output of the same type can fill it.
+	// Empty means the slot's name.
+	Type string
+	// SameRows names another input slot of the kind whose rows this input
+	// must describe. A training stage's split input names its dataset
+	// input: the split must have been made for that dataset, or for one
+	// with the same rows (Output.RowsFrom traces them), never for the rows
+	// of an unrelated data stage.
+	SameRows string
+	// MadeFrom names other input slots of the kind whose data this input
+	// must have been made from (as the producing output's From says): an
+	// evaluation's model input names dataset and split, so a model is
+	// evaluated with the very data and split it was trained on, not with
+	// the raw features of data it saw rescaled, or with another split.
+	MadeFrom []string
+}
+
 // Output is an output slot and the file (or, ending in "/", the folder)
 // that holds it.
 type Output struct {
 	Slot    string
+	Type    string // the kind of data it carries, as Input.Type; empty means the slot's name
 	File    string
 	Publish bool // copied into the run directory
+	// RowsFrom names the input slot whose rows this output describes or
+	// keeps: a split names the dataset it divides; a dataset rescaled row
+	// by row names the dataset it rescales. Empty: the output has rows of
+	// its own (data generated or loaded) or none (a model).
+	RowsFrom string
+	// From names the input slots the output is made from, which the
+	// inputs that read it can check (Input.MadeFrom): a trained model is
+	// made from a dataset and a split.
+	From []string
 }
 
 // Params is a stage's parameter struct.
@@ -61,6 +95,16 @@ type Params interface {
 // every seed the config left unset from the master seed and the stage id.
 type Seeded interface {
 	DefaultSeeds(master uint64, stageID string)
+}
+
+// Unused is implemented by parameters some of which have no effect given
+// the others, such as a shuffle's seed when nothing is shuffled. A sweep may
+// not vary a parameter its trials do not use: their results would be
+// labelled with values that made no difference.
+type Unused interface {
+	// UnusedKeys returns the keys, as paths within the stage's `with`
+	// ("init.seed"), of the parameters that do not affect the outputs.
+	UnusedKeys() []string
 }
 
 // FieldError is a problem with one parameter; Key is its path within the
@@ -171,21 +215,95 @@ type Registry struct {
 }
 
 // NewRegistry builds a registry from specs, in the order given. It returns
-// an error for a duplicate kind or an incomplete spec.
+// an error for a duplicate kind, an incomplete spec, or slots that do not
+// fit together: a slot declared twice, or a SameRows, MadeFrom, RowsFrom
+// or From that does not name another input slot of the kind. Empty slot types are filled in
+// with the slot's name.
 func NewRegistry(specs ...Spec) (*Registry, error) {
 	r := &Registry{byKind: map[string]*Spec{}}
 	for i := range specs {
-		s := &specs[i]
+		s := specs[i]
 		switch {
 		case s.Kind == "" || s.NewParams == nil || s.Run == nil || s.Version < 1:
 			return nil, fmt.Errorf("registry: spec %d (%q) is incomplete", i, s.Kind)
 		case r.byKind[s.Kind] != nil:
 			return nil, fmt.Errorf("registry: kind %q registered twice", s.Kind)
 		}
-		r.specs = append(r.specs, s)
-		r.byKind[s.Kind] = s
+		if err := normalizeSlots(&s); err != nil {
+			return nil, fmt.Errorf("registry: kind %q: %w", s.Kind, err)
+		}
+		r.specs = append(r.specs, &s)
+		r.byKind[s.Kind] = &s
 	}
 	return r, nil
+}
+
+// normalizeSlots checks s's slot declarations and fills in their types, on
+// copies of the slices so that the caller's spec is left alone.
+func normalizeSlots(s *Spec) error {
+	s.Inputs = append([]Input(nil), s.Inputs...) // the slices inside stay shared: nothing writes them
+	s.Outputs = append([]Output(nil), s.Outputs...)
+	inputs := map[string]bool{}
+	for i := range s.Inputs {
+		in := &s.Inputs[i]
+		if in.Slot == "" || inputs[in.Slot] {
+			return fmt.Errorf("input slot %q is empty or declared twice", in.Slot)
+		}
+		inputs[in.Slot] = true
+		if in.Type == "" {
+			in.Type = in.Slot
+		}
+	}
+	for _, in := range s.Inputs {
+		if in.SameRows != "" && (in.SameRows == in.Slot || !inputs[in.SameRows]) {
+			return fmt.Errorf("input slot %q: SameRows %q is not another input slot", in.Slot, in.SameRows)
+		}
+		for _, m := range in.MadeFrom {
+			if m == in.Slot || !inputs[m] {
+				return fmt.Errorf("input slot %q: MadeFrom %q is not another input slot", in.Slot, m)
+			}
+		}
+	}
+	outputs := map[string]bool{}
+	for i := range s.Outputs {
+		o := &s.Outputs[i]
+		if o.Slot == "" || outputs[o.Slot] {
+			return fmt.Errorf("output slot %q is empty or declared twice", o.Slot)
+		}
+		outputs[o.Slot] = true
+		if o.Type == "" {
+			o.Type = o.Slot
+		}
+		if o.RowsFrom != "" && !inputs[o.RowsFrom] {
+			return fmt.Errorf("output slot %q: RowsFrom %q is not an input slot", o.Slot, o.RowsFrom)
+		}
+		for _, from := range o.From {
+			if !inputs[from] {
+				return fmt.Errorf("output slot %q: From %q is not an input slot", o.Slot, from)
+			}
+		}
+	}
+	return nil
+}
+
+// Input returns the input slot named slot.
+func (s *Spec) Input(slot string) (Input, bool) {
+	for _, in := range s.Inputs {
+		if in.Slot == slot {
+			return in, true
+		}
+	}
+	return Input{}, false
+}
+
+// Output returns the output slot named slot.
+func (s *Spec) Output(slot string) (Output, bool) {
+	for _, o := range s.Outputs {
+		if o.Slot == slot {
+			return o, true
+		}
+	}
+	return Output{}, false
 }
 
 // Lookup returns the spec of a kind.

@@ -1,13 +1,19 @@
 package pipeline
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/bits"
+	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/nnpipe/nnpipe/pipeline/config"
+	yaml "go.yaml.in/yaml/v3"
 )
 
 // AxisValue is one swept key's value in a trial.
@@ -52,9 +58,23 @@ func GridSize(axes []*config.Axis) (uint64, bool) {
 // Expand compiles every trial of f's sweep grid against reg, in grid order
 // (the last axis varying fastest). It reports every problem of every trial,
 // each naming its trial, before anything runs; a problem shared by every
-// trial is reported once. Trials whose effective configs are equal are
-// merged.
-func Expand(f *config.File, reg *Registry) ([]*Trial, error) {
+// trial is reported once. Two trials that compute the same thing — they
+// differ only in keys the stages do not use (a `sweep.` prefix inside
+// sweep:, a seed every stage sets itself, a parameter the stage reports
+// Unused) or in the name — are a problem of the axes they differ in. It
+// checks ctx between trials and returns ctx's error, and no trials, once
+// ctx is done.
+//
+// The wiring of the stages is compiled once, and a stage's parameters once
+// per distinct setting of the axes that reach it (its own keys, and seed
+// for a stage that draws random numbers): trials share those steps.
+func Expand(ctx context.Context, f *config.File, reg *Registry) ([]*Trial, error) {
+	return expand(ctx, f, reg, nil)
+}
+
+// expand is Expand; onTrial, when set, is called after each trial of the
+// grid with how many have been expanded.
+func expand(ctx context.Context, f *config.File, reg *Registry, onTrial func(done uint64)) ([]*Trial, error) {
 	if len(f.Sweep) == 0 {
 		return nil, config.Errors{{File: f.Path, Msg: "no sweep grid: add a sweep: section or --set sweep.KEY=v1,v2"}}
 	}
@@ -62,42 +82,80 @@ func Expand(f *config.File, reg *Registry) ([]*Trial, error) {
 	if !ok || size == 0 {
 		return nil, config.Errors{{File: f.Path, Key: "sweep", Msg: "the grid is empty or too large"}}
 	}
-	var trials []*Trial
+	w := newWiring(f, reg)
 	var errs config.Errors
-	seenErr := map[string]int{} // message without the trial -> count
-	seenID := map[string]bool{}
+	for _, e := range w.errs {
+		errs = append(errs, e...)
+	}
+	if len(errs) > 0 {
+		return nil, errs // the same for every trial: no trial to name
+	}
+	memo := newStepMemo(f, w)
+	if err := memo.checkWork(f); err != nil {
+		return nil, err
+	}
+	var trials []*Trial
+	seenErr := map[string]int{}                // message without the trial -> count
+	computed := map[[sha256.Size]byte]uint64{} // what a trial computes -> its grid number
+	unusedReported := map[string]bool{}        // axes already reported as not used
 	idx := make([]int, len(f.Sweep))
+	keys := make([]string, len(f.Sweep))
+	for i, a := range f.Sweep {
+		keys[i] = a.Key
+	}
+	nodes := make([]*yaml.Node, len(f.Sweep))
 	for n := uint64(0); n < size; n++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		values := make([]AxisValue, len(f.Sweep))
-		tf := f
-		var setErr error
 		for i, a := range f.Sweep {
-			node := a.Values[idx[i]]
-			values[i] = AxisValue{Key: a.Key, Value: node.Value}
-			next, err := tf.Set(a.Key, node)
-			if err != nil {
-				setErr = err
-				break
-			}
-			tf = next
+			nodes[i] = a.Values[idx[i]]
+			values[i] = AxisValue{Key: a.Key, Value: nodes[i].Value}
 		}
 		t := &Trial{Values: values}
+		tf, bad, setErr := f.SetAll(keys, nodes)
 		if setErr != nil {
-			addTrialErr(&errs, seenErr, &config.Error{File: f.Path, Line: axisLine(f, values), Key: "sweep", Msg: setErr.Error()}, t.Label())
-		} else if plan, err := Compile(tf, reg); err != nil {
-			var ce config.Errors
-			if !errors.As(err, &ce) {
-				return nil, err
+			a := f.Sweep[bad]
+			addTrialErr(&errs, seenErr, &config.Error{File: f.Path, Line: a.Line, Origin: a.Origin, Key: "sweep." + a.Key, Msg: setErr.Error()}, t.Label())
+		} else {
+			// The plan keeps the sweep's file, not the trial's copy: the
+			// trial's values are in its steps, and a grid of many trials
+			// should not hold a copy of the config each.
+			plan := &Plan{File: f, Name: tf.Name, Seed: tf.Seed, BaseDir: filepath.Dir(f.Path)}
+			var stepErrs config.Errors
+			what := sha256.New() // what the trial computes: each stage's parameters that have an effect
+			for i := range f.Stages {
+				if w.specs[i] == nil {
+					continue // a stage without a kind, which parsing reported
+				}
+				ms := memo.step(tf, i, idx)
+				stepErrs = append(stepErrs, ms.errs...)
+				plan.Stages = append(plan.Stages, ms.step)
+				what.Write([]byte(ms.step.ID))
+				what.Write([]byte{0})
+				what.Write(ms.used)
+				what.Write([]byte{0})
 			}
-			for _, e := range ce {
+			for _, e := range stepErrs {
 				addTrialErr(&errs, seenErr, e, t.Label())
 			}
-		} else {
-			t.Plan = plan
-			t.ID = plan.Hash[:TrialIDLen]
-			if !seenID[t.ID] {
-				seenID[t.ID] = true
-				trials = append(trials, t)
+			if len(stepErrs) == 0 {
+				if err := plan.hash(); err != nil {
+					return nil, err
+				}
+				t.Plan = plan
+				t.ID = plan.Hash[:TrialIDLen]
+				var sum [sha256.Size]byte
+				what.Sum(sum[:0])
+				if first, dup := computed[sum]; dup {
+					if e := sameComputation(f, gridIndex(f, first), idx, unusedReported); e != nil {
+						errs = append(errs, e)
+					}
+				} else {
+					computed[sum] = n
+					trials = append(trials, t)
+				}
 			}
 		}
 		for i := len(idx) - 1; i >= 0; i-- {
@@ -107,20 +165,188 @@ func Expand(f *config.File, reg *Registry) ([]*Trial, error) {
 			}
 			idx[i] = 0
 		}
+		if onTrial != nil {
+			onTrial(n + 1)
+		}
 	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	seenID := make(map[string]*Trial, len(trials))
+	for _, t := range trials {
+		if other, dup := seenID[t.ID]; dup {
+			return nil, fmt.Errorf("trials %s and %s share the id %s, the first %d hex digits of their config hashes", other.Label(), t.Label(), t.ID, TrialIDLen)
+		}
+		seenID[t.ID] = t
+	}
 	return trials, nil
 }
 
-func axisLine(f *config.File, values []AxisValue) int {
-	for _, a := range f.Sweep {
-		if len(values) > 0 && a.Key == values[len(values)-1].Key {
-			return a.Line
+// gridIndex returns the value indices of trial n of f's grid.
+func gridIndex(f *config.File, n uint64) []int {
+	idx := make([]int, len(f.Sweep))
+	for i := len(f.Sweep) - 1; i >= 0; i-- {
+		k := uint64(len(f.Sweep[i].Values))
+		idx[i] = int(n % k)
+		n /= k
+	}
+	return idx
+}
+
+// sameComputation reports two trials, with value indices a and b, that
+// compute the same thing: the axes in which they differ are not used by
+// them. Each set of such axes is reported once.
+func sameComputation(f *config.File, a, b []int, reported map[string]bool) *config.Error {
+	var differ, same []int
+	for i := range f.Sweep {
+		if a[i] != b[i] {
+			differ = append(differ, i)
+		} else if len(f.Sweep[i].Values) > 1 {
+			same = append(same, i)
 		}
 	}
-	return 0
+	names := make([]string, len(differ))
+	explained := true // every axis in which they differ is reported as unused already
+	for k, i := range differ {
+		names[k] = f.Sweep[i].Key
+		explained = explained && reported[names[k]]
+	}
+	id := strings.Join(names, "\x00")
+	if reported[id] || explained {
+		return nil
+	}
+	reported[id] = true
+	value := func(i, v int) string { return f.Sweep[i].Key + "=" + f.Sweep[i].Values[v].Value }
+	first := f.Sweep[differ[0]]
+	e := &config.Error{File: f.Path, Line: first.Line, Origin: first.Origin}
+	var context []string
+	for _, i := range same {
+		context = append(context, value(i, a[i]))
+	}
+	when := ""
+	if len(context) > 0 {
+		when = " when " + strings.Join(context, " ")
+	}
+	if len(differ) == 1 {
+		i := differ[0]
+		e.Key = "sweep." + f.Sweep[i].Key
+		e.Msg = fmt.Sprintf("%s and %s give the same computation%s: the trials do not use this key, and their results would be labelled with values that made no difference",
+			f.Sweep[i].Values[a[i]].Value, f.Sweep[i].Values[b[i]].Value, when)
+		return e
+	}
+	var ta, tb []string
+	for _, i := range differ {
+		ta, tb = append(ta, value(i, a[i])), append(tb, value(i, b[i]))
+	}
+	e.Key = "sweep"
+	e.Msg = fmt.Sprintf("the trials %s and %s give the same computation%s: the trials do not use %s as swept",
+		strings.Join(ta, " "), strings.Join(tb, " "), when, strings.Join(names, " and "))
+	return e
+}
+
+// stepMemo keeps each stage's compiled step per setting of the axes that
+// reach the stage, so that trials differing elsewhere share it.
+type stepMemo struct {
+	w     *wiring
+	axes  [][]int                // by stage: the axes that reach it
+	steps []map[string]*memoStep // by stage: axis value indices -> step
+	key   []byte
+}
+
+type memoStep struct {
+	step *Step
+	errs config.Errors
+	used []byte // the canonical JSON of the parameters that have an effect (see Unused)
+}
+
+func newStepMemo(f *config.File, w *wiring) *stepMemo {
+	m := &stepMemo{w: w, axes: make([][]int, len(f.Stages)), steps: make([]map[string]*memoStep, len(f.Stages))}
+	for i, st := range f.Stages {
+		if w.specs[i] == nil {
+			continue
+		}
+		_, seeded := w.specs[i].NewParams().(Seeded)
+		every := true // every axis that varies reaches the stage: no two trials share it
+		for a, axis := range f.Sweep {
+			head, _, _ := strings.Cut(axis.Key, ".")
+			if head == st.ID || (head == "seed" && seeded) {
+				m.axes[i] = append(m.axes[i], a)
+			} else if len(axis.Values) > 1 {
+				every = false
+			}
+		}
+		if !every {
+			m.steps[i] = map[string]*memoStep{}
+		}
+	}
+	return m
+}
+
+// MaxGridValues bounds how many parameter values expanding a grid may
+// decode: each stage's values times the settings of the axes that reach it.
+// Decoding takes about 0.2 µs a value, so a grid within the bound is
+// expanded in seconds; one beyond it (long lists in a stage swept many
+// ways) is refused before any work rather than taking minutes.
+const MaxGridValues = 20_000_000
+
+// checkWork refuses a grid whose expansion would decode more than
+// MaxGridValues parameter values.
+func (m *stepMemo) checkWork(f *config.File) error {
+	total := uint64(0)
+	for i, st := range f.Stages {
+		if m.w.specs[i] == nil {
+			continue
+		}
+		settings := uint64(1)
+		for _, a := range m.axes[i] {
+			settings *= uint64(len(f.Sweep[a].Values)) // at most the grid's size
+		}
+		values := settings * uint64(nodeCount(st.With))
+		if total += values; total > MaxGridValues {
+			return config.Errors{{File: f.Path, Line: st.Line, Key: "sweep", Stage: st.ID,
+				Msg: fmt.Sprintf("the grid decodes this stage's %d parameter values in %d settings, more than %d values in all; sweep fewer values, or move long lists out of swept stages",
+					nodeCount(st.With), settings, MaxGridValues)}}
+		}
+	}
+	return nil
+}
+
+// nodeCount counts the nodes of n (0 for nil).
+func nodeCount(n *yaml.Node) int {
+	if n == nil {
+		return 0
+	}
+	c := 1
+	for _, k := range n.Content {
+		c += nodeCount(k)
+	}
+	return c
+}
+
+// step returns stage i of the trial tf, whose axes take the values idx.
+func (m *stepMemo) step(tf *config.File, i int, idx []int) *memoStep {
+	m.key = m.key[:0]
+	for _, a := range m.axes[i] {
+		m.key = binary.AppendUvarint(m.key, uint64(idx[a]))
+	}
+	if ms, ok := m.steps[i][string(m.key)]; ok {
+		return ms
+	}
+	step, errs := m.w.step(tf, i)
+	ms := &memoStep{step: step, errs: errs}
+	if len(errs) == 0 {
+		var err error
+		if step.with, err = ParamsJSON(step.Params); err == nil {
+			ms.used, err = usedJSON(step.Params, step.with)
+		}
+		if err != nil {
+			ms.errs = config.Errors{{File: tf.Path, Line: step.Line, Stage: step.ID, Msg: err.Error()}}
+		}
+	}
+	if m.steps[i] != nil {
+		m.steps[i][string(m.key)] = ms
+	}
+	return ms
 }
 
 // addTrialErr records e for the trial labelled label, once per distinct
@@ -134,6 +360,29 @@ func addTrialErr(errs *config.Errors, seen map[string]int, e *config.Error, labe
 	c := *e
 	c.Trial = label
 	*errs = append(*errs, &c)
+}
+
+// SweepIDLen is how many hex digits name a sweep's folder.
+const SweepIDLen = 8
+
+// SweepID names a sweep by its grid — each axis's key and values, as
+// written, in order — and its set of trials. Rerunning a sweep, or running
+// it in shards, gives the same id; two grids whose trials coincide (one
+// with an axis of a single value the config already has, say) do not, so
+// neither overwrites the other's folder.
+func SweepID(axes []*config.Axis, trials []*Trial) string {
+	h := sha256.New()
+	fmt.Fprintln(h, "nnpipe sweep 2")
+	for _, a := range axes {
+		fmt.Fprintf(h, "axis %q\n", a.Key)
+		for _, v := range a.Values {
+			fmt.Fprintf(h, "value %q\n", v.Value)
+		}
+	}
+	for _, t := range SortByID(trials) {
+		fmt.Fprintf(h, "trial %s\n", t.ID)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:SweepIDLen]
 }
 
 // SortByID sorts trials by id: the order shards divide them in, which does

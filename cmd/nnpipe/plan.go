@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -51,7 +52,7 @@ func newPlanCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return runPlan(e, &f, args[0], cacheDir)
+			return runPlan(c.Context(), e, &f, args[0], cacheDir)
 		},
 	}
 	fl := c.Flags()
@@ -130,7 +131,7 @@ type planTrainCost struct {
 // planSweep is what a sweep would do.
 type planSweep struct {
 	GridSize uint64 `json:"grid_size"`
-	Trials   int    `json:"trials"` // distinct trials after merging equal configs
+	Trials   int    `json:"trials"` // the grid's trials, each computing something else
 	Done     int    `json:"done"`
 	Failed   int    `json:"failed"`
 	Pending  int    `json:"pending"`
@@ -150,7 +151,7 @@ type planSweepTrial struct {
 	Error   string `json:"error"`
 }
 
-func runPlan(e *env, f *planFlags, path, cacheDir string) error {
+func runPlan(ctx context.Context, e *env, f *planFlags, path, cacheDir string) error {
 	file, plan, err := loadPlan(path, f.sets, e.registry)
 	if err != nil {
 		return err
@@ -198,11 +199,11 @@ func runPlan(e *env, f *planFlags, path, cacheDir string) error {
 		rep.Train = append(rep.Train, cost)
 	}
 	if len(file.Sweep) > 0 {
-		trials, err := pipeline.Expand(file, e.registry)
+		trials, err := pipeline.Expand(ctx, file, e.registry)
 		if err != nil {
 			return err
 		}
-		rep.Sweep, err = planSweepOf(eng, est, trials)
+		rep.Sweep, err = planSweepOf(ctx, eng, est, trials)
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
@@ -290,9 +291,12 @@ func shortKey(k string) string {
 }
 
 // planSweepOf probes every trial's plan in the cache.
-func planSweepOf(eng *pipeline.Engine, est *planEstimator, trials []*pipeline.Trial) (*planSweep, error) {
+func planSweepOf(ctx context.Context, eng *pipeline.Engine, est *planEstimator, trials []*pipeline.Trial) (*planSweep, error) {
 	s := &planSweep{Trials: len(trials), FailedTrials: []planSweepTrial{}}
 	for _, t := range trials {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		results, status, failure, err := eng.Probe(t.Plan)
 		if err != nil {
 			return nil, fmt.Errorf("trial %s: %w", t.ID, err)
@@ -364,9 +368,6 @@ func printPlan(w io.Writer, rep *planReport) error {
 	if s := rep.Sweep; s != nil {
 		fmt.Fprintln(w)
 		fmt.Fprintf(w, "sweep: %s", plural(s.Trials, "trial", "trials"))
-		if uint64(s.Trials) != s.GridSize {
-			fmt.Fprintf(w, " (a grid of %d; equal configs merged)", s.GridSize)
-		}
 		fmt.Fprintf(w, ": %d done, %d failed, %d pending\n", s.Done, s.Failed, s.Pending)
 		for i, t := range s.FailedTrials {
 			if i == maxFailedListed {

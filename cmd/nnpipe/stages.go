@@ -25,9 +25,26 @@ func newStagesCmd(e *env) *cobra.Command {
 				fmt.Fprintf(e.stdout, "%s (v%d): %s\n", spec.Kind, spec.Version, spec.Doc)
 				outs := make([]string, len(spec.Outputs))
 				for j, o := range spec.Outputs {
-					outs[j] = fmt.Sprintf("%s (%s)", o.Slot, o.File)
+					outs[j] = slotText(o.Slot, o.Type) + " (" + o.File
+					if o.RowsFrom != "" {
+						outs[j] += ", rows of " + o.RowsFrom
+					}
+					if len(o.From) > 0 {
+						outs[j] += ", made from " + strings.Join(o.From, " and ")
+					}
+					outs[j] += ")"
 				}
-				in := strings.Join(spec.Inputs, ", ")
+				ins := make([]string, len(spec.Inputs))
+				for j, in := range spec.Inputs {
+					ins[j] = slotText(in.Slot, in.Type)
+					if in.SameRows != "" {
+						ins[j] += " (same rows as " + in.SameRows + ")"
+					}
+					if len(in.MadeFrom) > 0 {
+						ins[j] += " (made from the " + strings.Join(in.MadeFrom, " and ") + ")"
+					}
+				}
+				in := strings.Join(ins, ", ")
 				if in == "" {
 					in = "-"
 				}
@@ -49,4 +66,12 @@ func newStagesCmd(e *env) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// slotText names a slot and, when it differs, the type of data it carries.
+func slotText(slot, typ string) string {
+	if typ == slot {
+		return slot
+	}
+	return slot + ": " + typ
 }

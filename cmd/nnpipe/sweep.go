@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -81,7 +79,7 @@ func runSweep(ctx context.Context, e *env, f *sweepFlags, path, cacheDir string)
 		}
 		return usagef("%s: the sweep grid has %d trials, more than --max-trials %d", path, size, f.maxTrials)
 	}
-	trials, err := pipeline.Expand(file, e.registry)
+	trials, err := pipeline.Expand(ctx, file, e.registry)
 	if err != nil {
 		return err
 	}
@@ -112,7 +110,7 @@ func runSweep(ctx context.Context, e *env, f *sweepFlags, path, cacheDir string)
 			return reportShard(e, f, outcomes)
 		}
 	}
-	rec, err := collectSweep(e, f, eng, file, trials)
+	rec, err := collectSweep(ctx, e, f, eng, file, trials)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -245,20 +243,11 @@ type sweepTrialRecord struct {
 	Error   string            `json:"error,omitempty"`
 }
 
-// sweepID names a sweep by its set of trials.
-func sweepID(trials []*pipeline.Trial) string {
-	h := sha256.New()
-	for _, t := range pipeline.SortByID(trials) {
-		fmt.Fprintln(h, t.ID)
-	}
-	return hex.EncodeToString(h.Sum(nil))[:8]
-}
-
 // collectSweep assembles the sweep directory from what the cache holds for
 // each trial: finished trials get a run directory, failed ones a record,
 // pending ones are counted. It runs nothing.
-func collectSweep(e *env, f *sweepFlags, eng *pipeline.Engine, file *config.File, trials []*pipeline.Trial) (*sweepRecord, error) {
-	rec := &sweepRecord{ID: sweepID(trials), Axes: file.Sweep}
+func collectSweep(ctx context.Context, e *env, f *sweepFlags, eng *pipeline.Engine, file *config.File, trials []*pipeline.Trial) (*sweepRecord, error) {
+	rec := &sweepRecord{ID: pipeline.SweepID(file.Sweep, trials), Axes: file.Sweep}
 	final := f.out
 	if final == "" {
 		final = filepath.Join(f.results, file.Name, "sweep-"+rec.ID)
@@ -273,7 +262,7 @@ func collectSweep(e *env, f *sweepFlags, eng *pipeline.Engine, file *config.File
 	if err != nil {
 		return nil, err
 	}
-	if err := rd.Finish(fillSweep(rd, rec, eng, file, trials, f.jobs)); err != nil {
+	if err := rd.Finish(fillSweep(ctx, rd, rec, eng, file, trials, f.jobs)); err != nil {
 		return nil, err
 	}
 	rec.Dir = final
@@ -285,7 +274,7 @@ func collectSweep(e *env, f *sweepFlags, eng *pipeline.Engine, file *config.File
 	return rec, nil
 }
 
-func fillSweep(rd *pipeline.RunDir, rec *sweepRecord, eng *pipeline.Engine, file *config.File, trials []*pipeline.Trial, jobs int) error {
+func fillSweep(ctx context.Context, rd *pipeline.RunDir, rec *sweepRecord, eng *pipeline.Engine, file *config.File, trials []*pipeline.Trial, jobs int) error {
 	m := sweepManifest{Format: 1, Nnpipe: Version, SweepID: rec.ID, Name: file.Name, Created: time.Now().UTC().Format(time.RFC3339)}
 	for _, a := range file.Sweep {
 		ax := sweepAxis{Key: a.Key}
@@ -307,6 +296,10 @@ func fillSweep(rd *pipeline.RunDir, rec *sweepRecord, eng *pipeline.Engine, file
 	}
 	out := make([]collected, len(trials))
 	forEach(len(trials), jobs, func(i int) {
+		if err := ctx.Err(); err != nil {
+			out[i].err = err // interrupted: probe no further
+			return
+		}
 		t := trials[i]
 		c := collected{t: t, tr: sweepTrialRecord{TrialID: t.ID, Values: map[string]string{}}}
 		defer func() { out[i] = c }()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -19,7 +20,7 @@ func newValidateCmd(e *env) *cobra.Command {
 		RunE: func(c *cobra.Command, args []string) error {
 			var all config.Errors
 			for _, path := range args {
-				trials, err := validateOne(e, path, sets, maxTrials)
+				trials, err := validateOne(c.Context(), e, path, sets, maxTrials)
 				var errs config.Errors
 				switch {
 				case err == nil && trials > 0:
@@ -43,7 +44,7 @@ func newValidateCmd(e *env) *cobra.Command {
 // validateOne checks a config and, when it has a sweep grid, the grid's
 // size and every trial, as `sweep` would before running. It returns the
 // number of trials.
-func validateOne(e *env, path string, sets []string, maxTrials uint64) (int, error) {
+func validateOne(ctx context.Context, e *env, path string, sets []string, maxTrials uint64) (int, error) {
 	f, _, err := loadPlan(path, sets, e.registry)
 	if err != nil || len(f.Sweep) == 0 {
 		return 0, err
@@ -55,6 +56,6 @@ func validateOne(e *env, path string, sets []string, maxTrials uint64) (int, err
 		}
 		return 0, config.Errors{{File: path, Key: "sweep", Msg: msg}}
 	}
-	trials, err := pipeline.Expand(f, e.registry)
+	trials, err := pipeline.Expand(ctx, f, e.registry)
 	return len(trials), err
 }

@@ -11,10 +11,12 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 )
 
-// MaxNodes bounds how many YAML nodes one Decode call visits, following
-// aliases; a document whose aliases expand beyond it (a "billion laughs"
-// document) is refused instead of exhausting memory.
-const MaxNodes = 100_000
+// MaxAliasNodes bounds how many YAML nodes aliases may add to a document
+// (and one Decode call may reach through aliases): a "billion laughs"
+// document, whose aliases expand a few hundred bytes to billions of nodes,
+// is refused instead of exhausting memory. Nodes written out count only
+// against MaxFileBytes.
+const MaxAliasNodes = 100_000
 
 var nodeType = reflect.TypeOf(yaml.Node{})
 
@@ -26,8 +28,8 @@ type Lines map[string]int
 // absent from n keep the values dst already holds, which is how defaults
 // survive. It reports every problem: unknown keys (with the nearest valid key
 // suggested), keys repeated in any letter case, dotted keys, wrong types,
-// integers written with a fraction, nulls, and documents that expand beyond
-// MaxNodes. The errors carry Line and Key (relative to n); the caller adds
+// integers written with a fraction, nulls, YAML tags (`!custom 5`), and
+// values whose aliases expand beyond MaxAliasNodes. The errors carry Line and Key (relative to n); the caller adds
 // File and Stage. Decode panics if dst is not a pointer to a struct.
 func Decode(n *yaml.Node, dst any) (Lines, Errors) {
 	v := reflect.ValueOf(dst)
@@ -42,7 +44,9 @@ func Decode(n *yaml.Node, dst any) (Lines, Errors) {
 type decoder struct {
 	lines   Lines
 	errs    Errors
-	visited int
+	aliased int    // nodes reached through aliases
+	inAlias int    // how many aliases lead to the node being decoded
+	expect  string // what the next value should be, from its field's `expect` tag
 }
 
 func (d *decoder) fail(n *yaml.Node, key, format string, args ...any) {
@@ -53,26 +57,43 @@ func (d *decoder) fail(n *yaml.Node, key, format string, args ...any) {
 	d.errs = append(d.errs, &Error{Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
 }
 
-// resolve follows aliases and counts the nodes seen, so a document cannot
-// make Decode do unbounded work.
-func (d *decoder) resolve(n *yaml.Node) (*yaml.Node, bool) {
+// resolve follows aliases and counts the nodes reached through them, so
+// that aliases cannot make Decode do unbounded work. It reports whether n
+// was an alias.
+func (d *decoder) resolve(n *yaml.Node) (*yaml.Node, bool, bool) {
+	alias := false
 	for n != nil && n.Kind == yaml.AliasNode {
-		n = n.Alias
+		n, alias = n.Alias, true
 	}
-	d.visited++
-	if d.visited == MaxNodes+1 {
-		d.fail(n, "", "the document expands to more than %d nodes through aliases; refusing it", MaxNodes)
+	if d.inAlias > 0 || alias {
+		d.aliased++
+		if d.aliased == MaxAliasNodes+1 {
+			d.fail(n, "", "the document expands to more than %d nodes through aliases; refusing it", MaxAliasNodes)
+		}
 	}
-	return n, d.visited <= MaxNodes
+	return n, alias, d.aliased <= MaxAliasNodes
 }
 
 func (d *decoder) value(n *yaml.Node, v reflect.Value, key string) {
-	n, ok := d.resolve(n)
+	want := d.expect
+	d.expect = ""
+	if want == "" {
+		want = describeKind(v.Type())
+	}
+	n, alias, ok := d.resolve(n)
 	if !ok || n == nil {
 		return
 	}
+	if alias {
+		d.inAlias++
+		defer func() { d.inAlias-- }()
+	}
+	if msg := tagProblem(n); msg != "" {
+		d.fail(n, key, "%s", msg)
+		return
+	}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
-		d.fail(n, key, "expected %s, got null", describeKind(v.Type()))
+		d.fail(n, key, "expected %s, got null", want)
 		return
 	}
 	if v.Type() == nodeType {
@@ -93,19 +114,19 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, key string) {
 	}
 	switch v.Kind() {
 	case reflect.Struct:
-		d.mapping(n, v, key)
+		d.mapping(n, v, key, want)
 	case reflect.Slice:
-		d.sequence(n, v, key)
+		d.sequence(n, v, key, want)
 	case reflect.Map:
-		d.stringMap(n, v, key)
+		d.stringMap(n, v, key, want)
 	default:
 		d.scalar(n, v, key)
 	}
 }
 
-func (d *decoder) mapping(n *yaml.Node, v reflect.Value, key string) {
+func (d *decoder) mapping(n *yaml.Node, v reflect.Value, key, want string) {
 	if n.Kind != yaml.MappingNode {
-		d.fail(n, key, "expected a mapping of keys to values, got %s", describeNode(n))
+		d.fail(n, key, "expected %s, got %s", want, describeNode(n))
 		return
 	}
 	fields := structFields(v.Type())
@@ -121,6 +142,10 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, key string) {
 		path := joinKey(key, name)
 		if kn.Kind != yaml.ScalarNode {
 			d.fail(kn, key, "expected a key name, got %s", describeNode(kn))
+			continue
+		}
+		if msg := tagProblem(kn); msg != "" {
+			d.fail(kn, path, "%s", msg)
 			continue
 		}
 		if name == "<<" {
@@ -146,6 +171,7 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, key string) {
 			continue
 		}
 		d.lines[path] = kn.Line
+		d.expect = v.Type().Field(idx).Tag.Get("expect")
 		d.value(vn, v.Field(idx), path)
 	}
 }
@@ -159,15 +185,19 @@ func unknownKey(name string, valid []string) string {
 
 // stringMap decodes a mapping with free-form keys (such as a stage's
 // inputs) into a map from string to a scalar type.
-func (d *decoder) stringMap(n *yaml.Node, v reflect.Value, key string) {
+func (d *decoder) stringMap(n *yaml.Node, v reflect.Value, key, want string) {
 	if n.Kind != yaml.MappingNode {
-		d.fail(n, key, "expected a mapping of keys to values, got %s", describeNode(n))
+		d.fail(n, key, "expected %s, got %s", want, describeNode(n))
 		return
 	}
 	m := reflect.MakeMap(v.Type())
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		kn, vn := n.Content[i], n.Content[i+1]
 		path := joinKey(key, kn.Value)
+		if msg := tagProblem(kn); msg != "" {
+			d.fail(kn, path, "%s", msg)
+			continue
+		}
 		if m.MapIndex(reflect.ValueOf(kn.Value)).IsValid() {
 			d.fail(kn, path, "key repeated")
 			continue
@@ -183,9 +213,9 @@ func (d *decoder) stringMap(n *yaml.Node, v reflect.Value, key string) {
 	v.Set(m)
 }
 
-func (d *decoder) sequence(n *yaml.Node, v reflect.Value, key string) {
+func (d *decoder) sequence(n *yaml.Node, v reflect.Value, key, want string) {
 	if n.Kind != yaml.SequenceNode {
-		d.fail(n, key, "expected a list, got %s", describeNode(n))
+		d.fail(n, key, "expected %s, got %s", want, describeNode(n))
 		return
 	}
 	// The list is kept even when an item has problems, so that callers can
@@ -234,7 +264,7 @@ func SetScalar(v reflect.Value, n *yaml.Node) error {
 		return setInteger(v, n, want)
 	case reflect.Float32, reflect.Float64:
 		var f float64
-		if (tag != "!!float" && tag != "!!int") || n.Decode(&f) != nil {
+		if (tag != "!!float" && tag != "!!int") || decodeFloat(n, &f) != nil {
 			return fmt.Errorf("expected %s, got %s", want, describeNode(n))
 		}
 		v.SetFloat(f)
@@ -252,7 +282,7 @@ func setInteger(v reflect.Value, n *yaml.Node, want string) error {
 	var i int64
 	switch n.ShortTag() {
 	case "!!int":
-		if n.Decode(&i) != nil {
+		if decodeInt(n, &i) != nil {
 			var u uint64
 			if v.Kind() >= reflect.Uint && n.Decode(&u) == nil {
 				return setUnsigned(v, u, n)
@@ -261,7 +291,7 @@ func setInteger(v reflect.Value, n *yaml.Node, want string) error {
 		}
 	case "!!float":
 		var f float64
-		if n.Decode(&f) != nil || math.IsNaN(f) || math.IsInf(f, 0) || f != math.Trunc(f) {
+		if decodeFloat(n, &f) != nil || math.IsNaN(f) || math.IsInf(f, 0) || f != math.Trunc(f) {
 			return fmt.Errorf("expected %s, got %s", want, n.Value)
 		}
 		if math.Abs(f) > maxExactInt {
@@ -282,6 +312,59 @@ func setInteger(v reflect.Value, n *yaml.Node, want string) error {
 	}
 	v.SetInt(i)
 	return nil
+}
+
+// plainDecimal reports whether s is an optional sign and decimal digits,
+// with at most one point and an exponent: the spellings on which strconv
+// and YAML agree. Others (1_000, 0x1F, .inf) go through yaml.v3.
+func plainDecimal(s string, float bool) bool {
+	if t := strings.TrimLeft(s, "+-"); s == "" || len(t) > 1 && t[0] == '0' && t[1] >= '0' && t[1] <= '9' {
+		return false // empty, or 010, which YAML reads as octal
+	}
+	digits := false
+	for i := range len(s) {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits = true
+		case (c == '-' || c == '+') && (i == 0 || s[i-1] == 'e' || s[i-1] == 'E'):
+		case float && (c == '.' || c == 'e' || c == 'E'):
+		default:
+			return false
+		}
+	}
+	return digits
+}
+
+// decodeFloat is n.Decode(f) for a scalar already resolved as !!int or
+// !!float, without yaml.v3's decoder for the plain spellings.
+func decodeFloat(n *yaml.Node, f *float64) error {
+	if n.ShortTag() == "!!int" {
+		var i int64
+		if decodeInt(n, &i) == nil {
+			*f = float64(i) // as YAML does: -0 is the integer 0
+			return nil
+		}
+	} else if plainDecimal(n.Value, true) {
+		v, err := strconv.ParseFloat(n.Value, 64)
+		if err == nil {
+			*f = v
+			return nil
+		}
+	}
+	return n.Decode(f)
+}
+
+// decodeInt is n.Decode(i) for a scalar already resolved as !!int, without
+// yaml.v3's decoder for plain decimal integers.
+func decodeInt(n *yaml.Node, i *int64) error {
+	if plainDecimal(n.Value, false) && n.Value[0] != '+' {
+		v, err := strconv.ParseInt(n.Value, 10, 64)
+		if err == nil {
+			*i = v
+			return nil
+		}
+	}
+	return n.Decode(i)
 }
 
 func setUnsigned(v reflect.Value, u uint64, n *yaml.Node) error {
@@ -309,10 +392,28 @@ func describeKind(t reflect.Type) string {
 		return "a number"
 	case reflect.Slice:
 		return "a list"
-	case reflect.Struct:
+	case reflect.Struct, reflect.Map:
 		return "a mapping of keys to values"
 	}
-	return t.String()
+	return "a value"
+}
+
+// coreTags are the tags a config's values may have: those YAML resolves
+// plain values to, which may also be written out (`!!str 5`).
+var coreTags = map[string]bool{"!!null": true, "!!bool": true, "!!int": true, "!!float": true, "!!str": true, "!!seq": true, "!!map": true}
+
+// tagProblem says what is wrong with a tag written on n (`!custom 5`,
+// `!!binary`), or "" when n has none or one of the core tags.
+func tagProblem(n *yaml.Node) string {
+	if n == nil || n.Style&yaml.TaggedStyle == 0 || coreTags[n.ShortTag()] {
+		return ""
+	}
+	tag := strconv.Quote(n.ShortTag())
+	tag = tag[1 : len(tag)-1] // escaped, unquoted: tags are written without quotes
+	if len(tag) > 40 {
+		tag = tag[:40] + "…"
+	}
+	return fmt.Sprintf("the YAML tag %s is not supported; write the value without a tag", tag)
 }
 
 // describeNode shows what the user wrote, briefly.

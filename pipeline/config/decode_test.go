@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"strconv"
 	"strings"
@@ -33,8 +34,9 @@ type testParams struct {
 	Init         testInit  `yaml:"init"`
 	Layers       []int     `yaml:"layers"`
 	Noise        []float64 `yaml:"noise"`
-	ignored      int       // unexported, so not a key even though it is a field
-	Skipped      int       `yaml:"-"`
+	//lint:ignore U1000 an unexported field is never a key, which the decoder tests check
+	ignored int // unexported, so not a key even though it is a field
+	Skipped int `yaml:"-"`
 }
 
 // defaultParams is what a constructor pre-fills before decoding; Shuffle
@@ -295,7 +297,7 @@ func TestDecodeRefusesABillionLaughs(t *testing.T) {
 		Kids []lol `yaml:"kids"`
 	}
 	_, errs := Decode(n, &dst)
-	limit := strconv.Itoa(MaxNodes) + " nodes"
+	limit := strconv.Itoa(MaxAliasNodes) + " nodes"
 	found := 0
 	for _, e := range errs {
 		if strings.Contains(e.Msg, limit) {
@@ -321,8 +323,8 @@ func TestDecodeOfANestedBillionLaughsInsideAStageIsRefused(t *testing.T) {
 	// time) before it copies any stage's with, so the bomb is refused once,
 	// not stage by stage.
 	_, err := Parse("lol.yaml", []byte(src), nil)
-	if err == nil || !strings.Contains(err.Error(), strconv.Itoa(MaxNodes)+" nodes") {
-		t.Errorf("Parse(billion laughs in with) = %v, want the node limit", err)
+	if err == nil || !strings.Contains(err.Error(), "at most "+strconv.Itoa(MaxAliasNodes)+" more from aliases") {
+		t.Errorf("Parse(billion laughs in with) = %v, want the alias limit", err)
 	}
 }
 
@@ -394,5 +396,88 @@ func TestSetScalarSetsAnAddressableValue(t *testing.T) {
 		if got := v.Interface(); got != tt.want {
 			t.Errorf("SetScalar(%T, %q) set %v, want %v", tt.dst, tt.src, got, tt.want)
 		}
+	}
+}
+
+// TestNumbersDecodeAsYAMLDecodesThem checks the fast paths for plain numbers
+// against yaml.v3's own decoding, over tricky spellings and random ones.
+func TestNumbersDecodeAsYAMLDecodesThem(t *testing.T) {
+	spellings := []string{"0", "-0", "+0", "1", "+1", "-1", "010", "-010", "0o17", "0x1F", "1_000", "0.5", ".5", "-.5", "5.",
+		"1e3", "1E3", "1e+3", "1e-3", "-1.5e-300", "1e400", "-1e400", "9223372036854775807", "9223372036854775808",
+		"-9223372036854775808", "-9223372036854775809", "18446744073709551616", "00.5", "0e0", ".inf", "-.inf", ".nan", "1.7976931348623157e308",
+		"4.9e-324", "2.5e-324", "0.1e1", "1e", "e1", "--1", "1-1", "1e1e1", "+", "-", ".", "123456789012345678901234567890"}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		var b strings.Builder
+		for range 1 + rnd.IntN(8) {
+			b.WriteByte("0123456789.e-+_"[rnd.IntN(15)])
+		}
+		spellings = append(spellings, b.String())
+	}
+	for _, s := range spellings {
+		var doc yaml.Node
+		if err := yaml.Unmarshal([]byte("v: "+s), &doc); err != nil {
+			continue
+		}
+		n := doc.Content[0].Content[1]
+		if tag := n.ShortTag(); tag != "!!int" && tag != "!!float" {
+			continue
+		}
+		var fast, slow float64
+		fastErr, slowErr := decodeFloat(n, &fast), n.Decode(&slow)
+		if (fastErr == nil) != (slowErr == nil) || (fastErr == nil && math.Float64bits(fast) != math.Float64bits(slow) && !(math.IsNaN(fast) && math.IsNaN(slow))) {
+			t.Errorf("decodeFloat(%q) = %v, %v; yaml.v3 gives %v, %v", s, fast, fastErr, slow, slowErr)
+		}
+		if n.ShortTag() != "!!int" {
+			continue
+		}
+		var fi, si int64
+		fastErr, slowErr = decodeInt(n, &fi), n.Decode(&si)
+		if (fastErr == nil) != (slowErr == nil) || fi != si {
+			t.Errorf("decodeInt(%q) = %v, %v; yaml.v3 gives %v, %v", s, fi, fastErr, si, slowErr)
+		}
+	}
+}
+
+// TestTheAliasBudgetCountsOnlyWhatAliasesAdd checks that large documents
+// written out in full are not refused as alias bombs: only the nodes
+// aliases add count against MaxAliasNodes, and the size of a document as
+// written is bounded by MaxFileBytes, with a message that says so.
+func TestTheAliasBudgetCountsOnlyWhatAliasesAdd(t *testing.T) {
+	list := func(n int) string { return "[" + strings.TrimSuffix(strings.Repeat("1,", n), ",") + "]" }
+	// Ten aliases of a list of 9,000 add 90,000 nodes: within the budget.
+	aliased := "x: &x " + list(9_000) + "\ny: [" + strings.TrimSuffix(strings.Repeat("*x, ", 10), ", ") + "]\n"
+	cases := []struct {
+		name, src string
+		want      string // a substring of the one error, or "" for none
+	}{
+		{"a plain list of 200,000 values, twice the alias budget", "name: big\nstages: [{id: a, kind: k}]\nsweep:\n  a.n: " + list(200_000) + "\n", ""},
+		{"a large list plus aliases within the budget", "name: big\nstages: [{id: a, kind: k}]\nsweep:\n  a.n: " + list(120_000) + "\n" + aliased, "unknown key"},
+		{"aliases beyond the budget in a small document", billionLaughs(6), "at most 100000 more from aliases"},
+		{"a document over the size limit", "name: big\nx: " + list(600_000) + "\n", "bytes is too large for a config"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse("big.yaml", []byte(c.src), nil)
+			es := asErrors(t, err)
+			switch {
+			case c.want == "" && err != nil:
+				t.Errorf("Parse = %v, want no error", err)
+			case c.want != "" && (len(es) == 0 || !strings.Contains(es[0].Msg, c.want)):
+				t.Errorf("Parse = %v, want an error about %q", err, c.want)
+			}
+			for _, e := range es {
+				if c.want != "at most 100000 more from aliases" && strings.Contains(e.Msg, "alias") {
+					t.Errorf("Parse blames aliases the document does not use: %v", e)
+				}
+			}
+		})
+	}
+	// Decode of a long plain list reaches no alias and is no bomb.
+	var dst struct {
+		Noise []float64 `yaml:"noise"`
+	}
+	if _, errs := Decode(yamlNode(t, "noise: "+list(150_000)), &dst); len(errs) > 0 || len(dst.Noise) != 150_000 {
+		t.Errorf("Decode(a plain list of 150,000) = %d values, %v; want every value and no error", len(dst.Noise), errs)
 	}
 }

@@ -70,7 +70,7 @@ type stageDecl struct {
 	ID     string            `yaml:"id"`
 	Kind   string            `yaml:"kind"`
 	With   yaml.Node         `yaml:"with"`
-	Inputs map[string]string `yaml:"inputs"`
+	Inputs map[string]string `yaml:"inputs" expect:"a mapping of slot: stage.slot"`
 }
 
 // Load reads and parses the config file at path (see Parse).
@@ -119,8 +119,10 @@ func Parse(path string, src []byte, overrides []*Override) (*File, error) {
 	if err := dec.Decode(&second); err == nil {
 		return nil, Errors{{File: path, Line: second.Line, Msg: "a second YAML document (after ---); a config is one document"}}
 	}
-	if n := expandedSize(&doc, map[*yaml.Node]int{}); n > MaxNodes {
-		return nil, Errors{{File: path, Msg: fmt.Sprintf("the document expands to more than %d nodes through aliases; refusing it", MaxNodes)}}
+	written := writtenSize(&doc)
+	if expandedSize(&doc, map[*yaml.Node]int{}, written+MaxAliasNodes) > written+MaxAliasNodes {
+		return nil, Errors{{File: path, Msg: fmt.Sprintf("the document expands to more than %d nodes through aliases (%d written, at most %d more from aliases); refusing it",
+			written+MaxAliasNodes, written, MaxAliasNodes)}}
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 || len(bytes.TrimSpace(src)) == 0 {
 		return nil, Errors{{File: path, Msg: "the file is empty; expected name, seed and stages"}}
@@ -138,7 +140,9 @@ func Parse(path string, src []byte, overrides []*Override) (*File, error) {
 	}
 	var top topLevel
 	lines, decodeErrs := Decode(root, &top)
+	failed := map[string]bool{} // keys whose values could not be decoded at all
 	for _, e := range decodeErrs {
+		failed[e.Key] = true
 		e.File = path
 		localizeStageKey(e, top.Stages)
 		f.attributeOrigin(e, e.Stage)
@@ -146,6 +150,7 @@ func Parse(path string, src []byte, overrides []*Override) (*File, error) {
 	}
 	f.Name, f.Seed = top.Name, top.Seed
 	switch {
+	case failed["name"]:
 	case lines["name"] == 0 && !hasKey(root, "name"):
 		errs = append(errs, &Error{File: path, Line: root.Line, Key: "name", Msg: "missing; expected a name such as book-ch7"})
 	case len(top.Name) > maxNameLen || !namePattern.MatchString(top.Name):
@@ -183,6 +188,10 @@ func Parse(path string, src []byte, overrides []*Override) (*File, error) {
 		}
 		if st.Line == 0 {
 			st.Line = stageLines[i]["kind"]
+		}
+		if failed[fmt.Sprintf("stages[%d]", i)] {
+			f.Stages = append(f.Stages, st) // the entry is not a stage: nothing more to say of it
+			continue
 		}
 		switch {
 		case sd.ID == "":
@@ -224,11 +233,19 @@ func (f *File) parseSweep(n *yaml.Node) Errors {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		kn, vn := n.Content[i], n.Content[i+1]
 		key := "sweep." + kn.Value
+		if msg := tagProblem(kn); msg != "" {
+			errs = append(errs, &Error{File: f.Path, Line: kn.Line, Key: key, Msg: msg})
+			continue
+		}
 		if first, dup := seen[strings.ToLower(kn.Value)]; dup {
 			errs = append(errs, &Error{File: f.Path, Line: kn.Line, Key: key, Msg: fmt.Sprintf("key repeated (first at line %d)", first)})
 			continue
 		}
 		seen[strings.ToLower(kn.Value)] = kn.Line
+		if msg := axisKeyProblem(kn.Value); msg != "" {
+			errs = append(errs, &Error{File: f.Path, Line: kn.Line, Key: key, Msg: msg})
+			continue
+		}
 		values, err := axisValues(vn)
 		if err != nil {
 			errs = append(errs, &Error{File: f.Path, Line: vn.Line, Key: key, Msg: err.Error()})
@@ -239,9 +256,23 @@ func (f *File) parseSweep(n *yaml.Node) Errors {
 	return errs
 }
 
+// axisKeyProblem says what is wrong with a sweep axis's key, or "".
+func axisKeyProblem(key string) string {
+	switch {
+	case !keyPath.MatchString(key):
+		return fmt.Sprintf("%s is not a key path; expected seed, name or STAGE.PARAM such as train.hidden", quoteShort(key))
+	case key == "sweep" || strings.HasPrefix(key, "sweep."):
+		return fmt.Sprintf("a sweep key names the parameter to vary: write %s; the sweep. prefix belongs to --set only", quoteShort(strings.TrimPrefix(key, "sweep.")))
+	}
+	return ""
+}
+
 func axisValues(n *yaml.Node) ([]*yaml.Node, error) {
 	for n.Kind == yaml.AliasNode {
 		n = n.Alias
+	}
+	if msg := tagProblem(n); msg != "" {
+		return nil, errors.New(msg)
 	}
 	switch n.Kind {
 	case yaml.ScalarNode:
@@ -257,6 +288,9 @@ func axisValues(n *yaml.Node) ([]*yaml.Node, error) {
 			}
 			if c.Kind != yaml.ScalarNode {
 				return nil, fmt.Errorf("value %d: expected a scalar, got %s", i+1, describeNode(c))
+			}
+			if msg := tagProblem(c); msg != "" {
+				return nil, fmt.Errorf("value %d: %s", i+1, msg)
 			}
 			out[i] = c
 		}
@@ -320,25 +354,34 @@ func (f *File) attributeOrigin(e *Error, stage string) {
 	}
 }
 
+// writtenSize counts the nodes of n as written, an alias as one.
+func writtenSize(n *yaml.Node) int {
+	size := 1
+	for _, c := range n.Content {
+		size += writtenSize(c)
+	}
+	return size
+}
+
 // expandedSize counts the nodes of n with every alias expanded, memoised by
 // node so that it takes time linear in the document, and stops counting
-// past MaxNodes.
-func expandedSize(n *yaml.Node, memo map[*yaml.Node]int) int {
+// past limit.
+func expandedSize(n *yaml.Node, memo map[*yaml.Node]int, limit int) int {
 	if n == nil {
 		return 0
 	}
 	if v, ok := memo[n]; ok {
 		return v
 	}
-	memo[n] = MaxNodes + 1 // a cycle counts as too large
+	memo[n] = limit + 1 // a cycle counts as too large
 	size := 1
 	if n.Kind == yaml.AliasNode {
-		size = expandedSize(n.Alias, memo)
+		size = expandedSize(n.Alias, memo, limit)
 	}
 	for _, c := range n.Content {
-		size += expandedSize(c, memo)
-		if size > MaxNodes {
-			size = MaxNodes + 1
+		size += expandedSize(c, memo, limit)
+		if size > limit {
+			size = limit + 1
 			break
 		}
 	}

@@ -26,6 +26,8 @@ func checkFuzzErrors(t *testing.T, call, path string, maxLine int, err error) {
 			t.Errorf("%s error %d = %#v, want the file %q or an origin", call, i, e, path)
 		case e.Line < 0 || e.Line > maxLine:
 			t.Errorf("%s error %d = %#v, want a line in [0, %d]", call, i, e, maxLine)
+		case strings.Contains(e.Msg, "map[") || strings.Contains(e.Msg, "[]string") || strings.Contains(e.Msg, "yaml.Node"):
+			t.Errorf("%s error %d = %q names a Go type, not what was expected", call, i, e.Msg)
 		}
 	}
 }

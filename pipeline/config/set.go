@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -47,6 +48,9 @@ func ParseOverride(arg string) (*Override, error) {
 	}
 	var err error
 	if rest, isSweep := strings.CutPrefix(o.Key, "sweep."); isSweep {
+		if msg := axisKeyProblem(rest); msg != "" {
+			return nil, fmt.Errorf("%s: %s", o.Origin, msg)
+		}
 		o.Value, err = parseList(value)
 		o.stage, o.param = "sweep", rest
 	} else {
@@ -73,6 +77,9 @@ func parseScalar(s string) (*yaml.Node, error) {
 	if n.Kind != yaml.ScalarNode {
 		return nil, fmt.Errorf("value %q is not a single value", s)
 	}
+	if msg := tagProblem(n); msg != "" {
+		return nil, fmt.Errorf("value %q: %s", s, msg)
+	}
 	n.Line, n.Column = 0, 0
 	return n, nil
 }
@@ -88,9 +95,15 @@ func parseList(s string) (*yaml.Node, error) {
 		if len(doc.Content[0].Content) == 0 {
 			return nil, fmt.Errorf("value %q: expected at least one value", s)
 		}
+		if msg := tagProblem(doc.Content[0]); msg != "" {
+			return nil, fmt.Errorf("value %q: %s", s, msg)
+		}
 		for _, c := range doc.Content[0].Content {
 			if c.Kind != yaml.ScalarNode {
 				return nil, fmt.Errorf("value %q: expected a list of scalars", s)
+			}
+			if msg := tagProblem(c); msg != "" {
+				return nil, fmt.Errorf("value %q: %s", s, msg)
 			}
 			c.Line, c.Column = 0, 0
 			seq.Content = append(seq.Content, c)
@@ -126,6 +139,9 @@ func (o *Override) applyStage(f *File) error {
 	case "":
 		return nil
 	case "sweep":
+		if msg := axisKeyProblem(o.param); msg != "" {
+			return errors.New(msg)
+		}
 		axis := &Axis{Key: o.param, Values: o.Value.Content, Origin: o.Origin}
 		for i, a := range f.Sweep {
 			if a.Key == o.param {
@@ -168,11 +184,33 @@ func (o *Override) applyStage(f *File) error {
 }
 
 // Set applies a single value at a key path, as --set would; sweeps use it
-// to build each trial. The returned copy shares nothing with f.
+// to build each trial. f is left as it was: the copy shares with f only
+// what neither of them changes.
 func (f *File) Set(key string, value *yaml.Node) (*File, error) {
+	g, _, err := f.SetAll([]string{key}, []*yaml.Node{value})
+	return g, err
+}
+
+// SetAll applies values[i] at keys[i], in order, as Set would one after
+// the other, copying each stage it changes once. On a problem it returns
+// the index of the key at fault.
+func (f *File) SetAll(keys []string, values []*yaml.Node) (*File, int, error) {
+	g := f.clone()
+	copied := make([]bool, len(g.Stages))
+	for k, key := range keys {
+		if err := g.set(key, values[k], copied); err != nil {
+			return nil, k, err
+		}
+	}
+	return g, -1, nil
+}
+
+// set applies one value to f, a clone, copying the stage it changes unless
+// copied says f already owns a copy.
+func (f *File) set(key string, value *yaml.Node, copied []bool) error {
 	origin := "--set sweep." + key
 	if value.Line > 0 {
-		origin = fmt.Sprintf("%s:%d", f.Path, value.Line)
+		origin = f.Path + ":" + strconv.Itoa(value.Line)
 	}
 	o := &Override{Origin: origin, Key: key, Value: value}
 	head, rest, _ := strings.Cut(key, ".")
@@ -181,55 +219,82 @@ func (f *File) Set(key string, value *yaml.Node) (*File, error) {
 	} else {
 		o.stage, o.param = head, rest
 	}
-	g := f.clone()
+	if o.stage == "sweep" {
+		return fmt.Errorf("%s: only seed, name and STAGE.PARAM can be swept", key)
+	}
 	if o.stage == "" {
 		switch o.param {
 		case "seed":
-			var seed uint64
-			if err := value.Decode(&seed); err != nil || value.ShortTag() != "!!int" {
-				return nil, fmt.Errorf("seed: expected a non-negative integer, got %s", describeNode(value))
+			var seed int64
+			if value.ShortTag() != "!!int" || decodeInt(value, &seed) != nil || seed < 0 {
+				var big uint64 // beyond int64
+				if value.ShortTag() != "!!int" || value.Decode(&big) != nil {
+					return fmt.Errorf("seed: expected a non-negative integer, got %s", describeNode(value))
+				}
+				f.Seed = big
+				return nil
 			}
-			g.Seed = seed
+			f.Seed = uint64(seed)
 		case "name":
 			if value.ShortTag() != "!!str" || !namePattern.MatchString(value.Value) || len(value.Value) > maxNameLen {
-				return nil, fmt.Errorf("name: must match [a-z0-9][a-z0-9_-]*, got %s", describeNode(value))
+				return fmt.Errorf("name: must match [a-z0-9][a-z0-9_-]*, got %s", describeNode(value))
 			}
-			g.Name = value.Value
+			f.Name = value.Value
 		default:
-			return nil, fmt.Errorf("only seed, name and STAGE.PARAM can be swept, not %q", key)
+			return fmt.Errorf("only seed, name and STAGE.PARAM can be swept, not %q", key)
 		}
-		return g, nil
+		return nil
 	}
-	if err := o.applyStage(g); err != nil {
-		return nil, err
+	// Copy the stage the value goes into, and the nodes along the key's
+	// path; the rest stays shared with the file f was cloned from, which
+	// nothing changes after parsing. A value set costs the path, not the
+	// size of the stage's parameters.
+	for i, s := range f.Stages {
+		if s.ID != o.stage {
+			continue
+		}
+		if !copied[i] {
+			c := *s
+			f.Stages[i], copied[i] = &c, true
+		}
+		if w := f.Stages[i].With; w != nil && w.Kind == yaml.MappingNode {
+			parts := strings.Split(o.param, ".")
+			f.Stages[i].With = copyPath(w, parts[:len(parts)-1])
+		}
+		break
 	}
-	g.overrides = append(g.overrides, o)
-	return g, nil
+	if err := o.applyStage(f); err != nil {
+		return err
+	}
+	f.overrides = append(f.overrides, o)
+	return nil
 }
 
-// clone deep-copies the parts of f that Set changes.
+// clone copies f and its list of stages, which Set changes; the stages
+// themselves are shared until Set copies the one it changes.
 func (f *File) clone() *File {
 	g := *f
-	g.Stages = make([]*Stage, len(f.Stages))
-	for i, s := range f.Stages {
-		c := *s
-		if s.With != nil {
-			c.With = cloneNode(s.With)
-		}
-		g.Stages[i] = &c
-	}
+	g.Stages = append([]*Stage(nil), f.Stages...)
 	g.overrides = append([]*Override(nil), f.overrides...)
 	return &g
 }
 
-func cloneNode(n *yaml.Node) *yaml.Node {
+// copyPath returns a copy of the mapping n in which the mappings along the
+// key path parts are copies too, so that setting a key beneath them
+// changes nothing n shares; everything else is shared.
+func copyPath(n *yaml.Node, parts []string) *yaml.Node {
 	c := *n
-	if n.Kind == yaml.AliasNode {
-		return &c // shares the anchored node; expanding here could be exponential
+	c.Content = append([]*yaml.Node(nil), n.Content...)
+	if len(parts) == 0 {
+		return &c
 	}
-	c.Content = make([]*yaml.Node, len(n.Content))
-	for i, k := range n.Content {
-		c.Content[i] = cloneNode(k)
+	for i := 0; i+1 < len(c.Content); i += 2 {
+		if c.Content[i].Value == parts[0] {
+			if c.Content[i+1].Kind == yaml.MappingNode {
+				c.Content[i+1] = copyPath(c.Content[i+1], parts[1:])
+			}
+			break
+		}
 	}
 	return &c
 }

@@ -90,6 +90,10 @@ func TestParseOverrideRefusesBadSyntax(t *testing.T) {
 		{"an unclosed sweep list", "sweep.train.hidden=[1,2", "is not a YAML list"},
 		{"a sweep list that is a mapping", "sweep.train.hidden=[1]: 2", "is not a YAML list"},
 		{"an argument over the size limit", "name=" + strings.Repeat("a", MaxOverrideBytes), "too long"},
+		{"a tagged value", "train.hidden=!custom 5", "the YAML tag !custom is not supported"},
+		{"a tagged sweep value", "sweep.seed=1,!!binary eA==", "the YAML tag !!binary is not supported"},
+		{"a tagged value in a sweep list", "sweep.seed=[1, !x 2]", "the YAML tag !x is not supported"},
+		{"a sweep key with the sweep prefix", "sweep.sweep.seed=1,2", `write "seed"; the sweep. prefix belongs to --set only`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -338,10 +342,14 @@ func TestFileSetReturnsAnIndependentCopy(t *testing.T) {
 	if f.Seed != 1 || f.Name != "book-ch7" || f.Stage("split").With != nil {
 		t.Errorf("after Set, f = seed %d, name %q, split.With %v; want 1, book-ch7, nil", f.Seed, f.Name, f.Stage("split").With)
 	}
-	for i := range f.Stages {
-		if f.Stages[i] == h.Stages[i] || (f.Stages[i].With != nil && f.Stages[i].With == h.Stages[i].With) {
-			t.Errorf("Set shares stage %d with f", i)
+	// The stages Set changed are copies; the others may be shared.
+	for _, id := range []string{"train", "split"} {
+		if fs, hs := f.Stage(id), h.Stage(id); fs == hs || (fs.With != nil && fs.With == hs.With) {
+			t.Errorf("Set shares the stage %q it changed with f", id)
 		}
+	}
+	if gs, hs := g.Stage("train"), h.Stage("train"); gs == hs || gs.With == hs.With {
+		t.Errorf("Set shares the stage \"train\" it changed with the file it was called on")
 	}
 }
 
@@ -388,5 +396,33 @@ func TestFileSetErrorNamesWhereTheValueCameFrom(t *testing.T) {
 	g.Locate(decodeErrs[0], s)
 	if got, want := decodeErrs[0].Error(), `book.yaml:18: stage "train": hidden: expected an integer, got "two"`; got != want {
 		t.Errorf("trial error = %q, want %q", got, want)
+	}
+}
+
+// TestSetCopiesOnlyThePathToTheKey checks that a value set in a stage with
+// large parameters costs the key's path: the parameters beside it are
+// shared with the original, which stays as it was.
+func TestSetCopiesOnlyThePathToTheKey(t *testing.T) {
+	const src = "name: x\nstages:\n  - {id: a, kind: k, with: {layers: [1, 2, 3], init: {std: 0.1, seed: 1}, hidden: 2}}\n"
+	f, err := Parse("x.yaml", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := f.Set("a.init.seed", scalar(t, "7"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw, gw := f.Stages[0].With, g.Stages[0].With
+	if fw == gw || lookup(fw, "init") == lookup(gw, "init") {
+		t.Fatal("Set did not copy the mappings along the key's path")
+	}
+	if lookup(fw, "layers") != lookup(gw, "layers") || lookup(lookup(fw, "init"), "std") != lookup(lookup(gw, "init"), "std") {
+		t.Error("Set copied parameters beside the key's path")
+	}
+	if got := lookup(lookup(fw, "init"), "seed").Value; got != "1" {
+		t.Errorf("after Set, the original's init.seed = %s, want 1", got)
+	}
+	if got := lookup(lookup(gw, "init"), "seed").Value; got != "7" {
+		t.Errorf("the copy's init.seed = %s, want 7", got)
 	}
 }

@@ -1,6 +1,8 @@
 package dataset
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -114,4 +116,30 @@ func uniqueNames(what string, names []string) error {
 
 // Split assigns rows to the training and test parts, as row indices into the dataset, in the
 // order the model sees them.
-type Split struct{ Train, Test []int }
+type Split struct {
+	Train, Test []int
+	// Of identifies the rows the split was made for (see [RowsOf]); empty when unknown.
+	Of string
+}
+
+// RowsOf identifies the rows of d by their number and a digest of their labels, which
+// rescaling the features keeps: a split records it, so that pairing the split with the rows of
+// other data is caught when the two are read together (see [Split.CheckFor]).
+func RowsOf(d *Dataset) string {
+	h := sha256.New()
+	var buf [4]byte
+	for _, l := range d.Labels {
+		binary.LittleEndian.PutUint32(buf[:], uint32(l))
+		h.Write(buf[:])
+	}
+	return fmt.Sprintf("%d rows, labels %x", d.Rows(), h.Sum(nil)[:8])
+}
+
+// CheckFor returns an error when s was made for other rows than d's. A split that does not
+// record its rows passes.
+func (s Split) CheckFor(d *Dataset) error {
+	if s.Of != "" && s.Of != RowsOf(d) {
+		return fmt.Errorf("the split was made for other data (%s) than the dataset it is paired with (%s)", s.Of, RowsOf(d))
+	}
+	return nil
+}

@@ -16,6 +16,7 @@ const (
 	classesKey      = "nnpipe.classes"
 	rowColumn       = "row"
 	partColumn      = "part"
+	splitOfKey      = "nnpipe.split_of"
 	trainPart       = "train"
 	testPart        = "test"
 )
@@ -213,7 +214,8 @@ func readDataset(r *file.Reader) (*Dataset, error) {
 }
 
 // WriteSplit writes s as Parquet with columns `row` int64 and `part` string ("train" or
-// "test"): the training rows in order, then the test rows in order. Either part may be empty;
+// "test"): the training rows in order, then the test rows in order; s.Of, when set, as the
+// key-value metadata `nnpipe.split_of`. Either part may be empty;
 // row indices must not be negative.
 func WriteSplit(path string, s Split) error {
 	n := len(s.Train) + len(s.Test)
@@ -224,7 +226,11 @@ func WriteSplit(path string, s Split) error {
 			}
 		}
 	}
-	w, err := CreateTable(path, []Field{{rowColumn, Int64}, {partColumn, String}}, nil)
+	var meta map[string]string
+	if s.Of != "" {
+		meta = map[string]string{splitOfKey: s.Of}
+	}
+	w, err := CreateTable(path, []Field{{rowColumn, Int64}, {partColumn, String}}, meta)
 	if err != nil {
 		return fmt.Errorf("write split: %w", err)
 	}
@@ -308,6 +314,9 @@ func readSplit(r *file.Reader) (Split, error) {
 		return Split{}, err
 	}
 	s := Split{Train: make([]int, 0, int(n)-ntest), Test: make([]int, 0, ntest)}
+	if of := r.MetaData().KeyValueMetadata().FindValue(splitOfKey); of != nil {
+		s.Of = *of
+	}
 	for i, r := range rows {
 		if r < 0 || r > math.MaxInt32 {
 			return Split{}, fmt.Errorf("row %d: row index %d is out of range", i+1, r)

@@ -55,8 +55,8 @@ func Spec() pipeline.Spec {
 	return pipeline.Spec{
 		Kind: "evaluate", Version: 1,
 		Doc:       "cross-entropy, accuracy, confusion matrices, precision and recall on the training and test rows",
-		Inputs:    []string{"dataset", "split", "model"},
-		Outputs:   []pipeline.Output{{Slot: "metrics", File: "metrics.json", Publish: true}},
+		Inputs:    []pipeline.Input{{Slot: "dataset", Type: "dataset"}, {Slot: "split", Type: "split", SameRows: "dataset"}, {Slot: "model", Type: "model", MadeFrom: []string{"dataset", "split"}}},
+		Outputs:   []pipeline.Output{{Slot: "metrics", Type: "metrics", File: "metrics.json", Publish: true}},
 		NewParams: func() pipeline.Params { return &Params{} },
 		Run: func(ctx context.Context, _ pipeline.Params, io *pipeline.IO) error {
 			d, train, test, m, err := model.ReadAll(io.Input("dataset"), io.Input("split"), io.Input("model"))

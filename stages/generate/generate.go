@@ -113,12 +113,25 @@ func (m *Mixture) validate() []pipeline.FieldError {
 	return errs
 }
 
+// UnusedKeys names the parameters the chosen data set does not draw
+// with: noise and classes for the Gaussian mixture, the mixture for the
+// others, classes for all but spirals.
+func (p *Params) UnusedKeys() []string {
+	switch p.Dataset {
+	case "gaussian_mixture":
+		return []string{"noise", "classes"}
+	case "spirals":
+		return []string{"mixture"}
+	}
+	return []string{"mixture", "classes"}
+}
+
 // Spec returns the stage kind.
 func Spec() pipeline.Spec {
 	return pipeline.Spec{
 		Kind: "generate", Version: 1,
 		Doc:       "draws a synthetic labelled 2-D data set (the book's Gaussian mixture, xor, moons, circles, spirals)",
-		Outputs:   []pipeline.Output{{Slot: "dataset", File: "dataset.parquet"}},
+		Outputs:   []pipeline.Output{{Slot: "dataset", Type: "dataset", File: "dataset.parquet"}},
 		NewParams: func() pipeline.Params { return NewParams() },
 		Run: func(ctx context.Context, p pipeline.Params, io *pipeline.IO) error {
 			d, err := Generate(p.(*Params))

@@ -55,8 +55,8 @@ func Spec() pipeline.Spec {
 	return pipeline.Spec{
 		Kind: "gradcheck", Version: 1,
 		Doc:       "compares the numerical and back-propagated gradients at the trained weights",
-		Inputs:    []string{"dataset", "split", "model"},
-		Outputs:   []pipeline.Output{{Slot: "report", File: "gradcheck.json", Publish: true}},
+		Inputs:    []pipeline.Input{{Slot: "dataset", Type: "dataset"}, {Slot: "split", Type: "split", SameRows: "dataset"}, {Slot: "model", Type: "model", MadeFrom: []string{"dataset", "split"}}},
+		Outputs:   []pipeline.Output{{Slot: "report", Type: "report", File: "gradcheck.json", Publish: true}},
 		NewParams: func() pipeline.Params { return NewParams() },
 		Run: func(ctx context.Context, p pipeline.Params, io *pipeline.IO) error {
 			r, err := check(p.(*Params), io)

@@ -142,7 +142,7 @@ func Spec() pipeline.Spec {
 	return pipeline.Spec{
 		Kind: "load", Version: 1,
 		Doc:         "reads a CSV or Parquet file: a label column (integers or strings) and numeric feature columns",
-		Outputs:     []pipeline.Output{{Slot: "dataset", File: "dataset.parquet"}},
+		Outputs:     []pipeline.Output{{Slot: "dataset", Type: "dataset", File: "dataset.parquet"}},
 		NewParams:   func() pipeline.Params { return NewParams() },
 		Fingerprint: Fingerprint,
 		PathKeys:    []string{"path"},

@@ -102,6 +102,9 @@ func ReadSplit(datasetPath, splitPath string) (*dataset.Dataset, Part, Part, err
 	if err != nil {
 		return nil, Part{}, Part{}, fmt.Errorf("read split: %w", err)
 	}
+	if err := s.CheckFor(d); err != nil {
+		return nil, Part{}, Part{}, err
+	}
 	for _, rows := range [][]int{s.Train, s.Test} {
 		for _, r := range rows {
 			if r < 0 || r >= d.Rows() {

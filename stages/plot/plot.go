@@ -76,8 +76,8 @@ func Spec() pipeline.Spec {
 	return pipeline.Spec{
 		Kind: "plot", Version: 1,
 		Doc:       "draws learning_curve.png, weights.png and (2-D inputs) boundary.png, the book's figures",
-		Inputs:    []string{"history", "model", "dataset", "split"},
-		Outputs:   []pipeline.Output{{Slot: "plots", File: "plots/", Publish: true}},
+		Inputs:    []pipeline.Input{{Slot: "history", Type: "history", MadeFrom: []string{"dataset", "split"}}, {Slot: "model", Type: "model", MadeFrom: []string{"dataset", "split"}}, {Slot: "dataset", Type: "dataset"}, {Slot: "split", Type: "split", SameRows: "dataset"}},
+		Outputs:   []pipeline.Output{{Slot: "plots", Type: "plots", File: "plots/", Publish: true}},
 		NewParams: func() pipeline.Params { return NewParams() },
 		Run: func(ctx context.Context, p pipeline.Params, io *pipeline.IO) error {
 			return run(p.(*Params), io)

@@ -36,8 +36,8 @@ func Spec() pipeline.Spec {
 	return pipeline.Spec{
 		Kind: "predictions", Version: 1,
 		Doc:       "writes every row's predicted class and probabilities to predictions.parquet",
-		Inputs:    []string{"dataset", "split", "model"},
-		Outputs:   []pipeline.Output{{Slot: "predictions", File: "predictions.parquet", Publish: true}},
+		Inputs:    []pipeline.Input{{Slot: "dataset", Type: "dataset"}, {Slot: "split", Type: "split", SameRows: "dataset"}, {Slot: "model", Type: "model", MadeFrom: []string{"dataset", "split"}}},
+		Outputs:   []pipeline.Output{{Slot: "predictions", Type: "predictions", File: "predictions.parquet", Publish: true}},
 		NewParams: func() pipeline.Params { return NewParams() },
 		RunScoped: true,
 		Run: func(ctx context.Context, p pipeline.Params, io *pipeline.IO) error {

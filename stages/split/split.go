@@ -61,13 +61,26 @@ func (p *Params) Validate() []pipeline.FieldError {
 	return errs
 }
 
+// UnusedKeys names the parameters that do not affect the split: with
+// column, everything but the column; without shuffling, the seed and the
+// generator.
+func (p *Params) UnusedKeys() []string {
+	switch {
+	case p.Column != "":
+		return []string{"train_ratio", "shuffle", "stratify", "seed", "rng"}
+	case !p.Shuffle:
+		return []string{"seed", "rng"}
+	}
+	return nil
+}
+
 // Spec returns the stage kind.
 func Spec() pipeline.Spec {
 	return pipeline.Spec{
-		Kind: "split", Version: 1,
+		Kind: "split", Version: 2, // 2: the split records the rows it was made for
 		Doc:       "divides the rows into a training part and a test part (by ratio, stratified, or by a 0/1 column)",
-		Inputs:    []string{"dataset"},
-		Outputs:   []pipeline.Output{{Slot: "split", File: "split.parquet"}},
+		Inputs:    []pipeline.Input{{Slot: "dataset", Type: "dataset"}},
+		Outputs:   []pipeline.Output{{Slot: "split", Type: "split", File: "split.parquet", RowsFrom: "dataset"}},
 		NewParams: func() pipeline.Params { return NewParams() },
 		Run: func(ctx context.Context, p pipeline.Params, io *pipeline.IO) error {
 			d, err := dataset.ReadFile(io.Input("dataset"))
@@ -78,6 +91,7 @@ func Spec() pipeline.Spec {
 			if err != nil {
 				return pipeline.Invalid(err)
 			}
+			s.Of = dataset.RowsOf(d)
 			return dataset.WriteSplit(io.Output("split"), s)
 		},
 	}

@@ -37,8 +37,8 @@ func Spec() pipeline.Spec {
 	return pipeline.Spec{
 		Kind: "standardize", Version: 1,
 		Doc:       "rescales each feature to (x − mean) / deviation of the training rows only; a constant column is only centred",
-		Inputs:    []string{"dataset", "split"},
-		Outputs:   []pipeline.Output{{Slot: "dataset", File: "dataset.parquet"}},
+		Inputs:    []pipeline.Input{{Slot: "dataset", Type: "dataset"}, {Slot: "split", Type: "split", SameRows: "dataset"}},
+		Outputs:   []pipeline.Output{{Slot: "dataset", Type: "dataset", File: "dataset.parquet", RowsFrom: "dataset"}},
 		NewParams: func() pipeline.Params { return &Params{} },
 		Run: func(ctx context.Context, _ pipeline.Params, io *pipeline.IO) error {
 			d, err := dataset.ReadFile(io.Input("dataset"))
@@ -48,6 +48,9 @@ func Spec() pipeline.Spec {
 			s, err := dataset.ReadSplit(io.Input("split"))
 			if err != nil {
 				return fmt.Errorf("read split: %w", err)
+			}
+			if err := s.CheckFor(d); err != nil {
+				return err
 			}
 			sc, err := Fit(d, s.Train)
 			if err != nil {

@@ -124,15 +124,24 @@ func (p *Params) method() (nn.Method, error) {
 	return 0, fmt.Errorf("must be numerical or backprop, got %q", p.Gradient)
 }
 
+// UnusedKeys names the parameters that do not affect training: with
+// back-propagation, those of the numerical gradient.
+func (p *Params) UnusedKeys() []string {
+	if p.Gradient == "backprop" {
+		return []string{"epsilon", "numerical"}
+	}
+	return nil
+}
+
 // Spec returns the stage kind.
 func Spec() pipeline.Spec {
 	return pipeline.Spec{
 		Kind: "train", Version: 1,
 		Doc:    "fits the two-layer network by gradient descent (numerical or back-propagated gradient)",
-		Inputs: []string{"dataset", "split"},
+		Inputs: []pipeline.Input{{Slot: "dataset", Type: "dataset"}, {Slot: "split", Type: "split", SameRows: "dataset"}},
 		Outputs: []pipeline.Output{
-			{Slot: "model", File: "model.json", Publish: true},
-			{Slot: "history", File: "history.parquet", Publish: true},
+			{Slot: "model", Type: "model", File: "model.json", Publish: true, From: []string{"dataset", "split"}},
+			{Slot: "history", Type: "history", File: "history.parquet", Publish: true, From: []string{"dataset", "split"}},
 		},
 		NewParams: func() pipeline.Params { return NewParams() },
 		Run: func(ctx context.Context, p pipeline.Params, io *pipeline.IO) error {

@@ -1,0 +1,184 @@
+package pipeline
+
+import (
+	"encoding"
+	"encoding/json"
+	"math"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// ParamsJSON returns the canonical JSON of a parameter struct: the bytes of
+// json.Marshal(ParamsMap(p)). Parameter structs made of the plain types
+// stages use (booleans, integers, float64s, plain strings, pointers,
+// slices and structs with `yaml` tags) are written directly, many times
+// faster than the YAML round trip; anything else takes the round trip.
+func ParamsJSON(p Params) ([]byte, error) {
+	if b, ok, err := appendCanonical(make([]byte, 0, 256), reflect.ValueOf(p)); ok {
+		return b, err
+	}
+	m, err := ParamsMap(p)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(m)
+}
+
+var (
+	yamlMarshaler = reflect.TypeFor[yaml.Marshaler]()
+	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
+	durationType  = reflect.TypeFor[time.Duration]()
+	nodeType      = reflect.TypeFor[yaml.Node]()
+)
+
+// appendCanonical appends v as ParamsMap's JSON would show it. ok is false
+// when v holds something whose YAML form it does not reproduce exactly.
+func appendCanonical(b []byte, v reflect.Value) (out []byte, ok bool, err error) {
+	if !v.IsValid() {
+		return append(b, "null"...), true, nil
+	}
+	t := v.Type()
+	if t == durationType || t == nodeType || t.Implements(yamlMarshaler) || t.Implements(textMarshaler) ||
+		reflect.PointerTo(t).Implements(yamlMarshaler) || reflect.PointerTo(t).Implements(textMarshaler) {
+		return b, false, nil
+	}
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return append(b, "null"...), true, nil
+		}
+		return appendCanonical(b, v.Elem())
+	case reflect.Struct:
+		return appendStruct(b, v)
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return b, false, nil // YAML writes bytes as !!binary
+		}
+		b = append(b, '[')
+		for i := range v.Len() {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, ok, err = appendCanonical(b, v.Index(i)); !ok || err != nil {
+				return b, ok, err
+			}
+		}
+		return append(b, ']'), true, nil
+	case reflect.String:
+		if !plainString(v.String()) {
+			return b, false, nil
+		}
+		return appendJSONString(b, v.String()), true, nil
+	case reflect.Bool:
+		return strconv.AppendBool(b, v.Bool()), true, nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.AppendInt(b, v.Int(), 10), true, nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return strconv.AppendUint(b, v.Uint(), 10), true, nil
+	case reflect.Float64:
+		b, err = appendFloat(b, v.Float())
+		return b, true, err
+	}
+	return b, false, nil
+}
+
+type structField struct {
+	name  string
+	index int
+}
+
+// appendStruct appends a struct as the mapping YAML makes of it, keys
+// sorted as encoding/json sorts a map's.
+func appendStruct(b []byte, v reflect.Value) ([]byte, bool, error) {
+	t := v.Type()
+	fields := make([]structField, 0, t.NumField())
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		tag, hasTag := f.Tag.Lookup("yaml")
+		name, opts, _ := strings.Cut(tag, ",")
+		switch {
+		case tag == "-":
+			continue
+		case !hasTag || name == "" || opts != "" || f.Anonymous:
+			return b, false, nil // default names, omitempty, inline, flow: take the round trip
+		}
+		fields = append(fields, structField{name, i})
+	}
+	slices.SortFunc(fields, func(x, y structField) int { return strings.Compare(x.name, y.name) })
+	b = append(b, '{')
+	for i, f := range fields {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if !plainString(f.name) {
+			return b, false, nil
+		}
+		b = appendJSONString(b, f.name)
+		b = append(b, ':')
+		var ok bool
+		var err error
+		if b, ok, err = appendCanonical(b, v.Field(f.index)); !ok || err != nil {
+			return b, ok, err
+		}
+	}
+	return append(b, '}'), true, nil
+}
+
+// appendFloat appends f as the YAML round trip leaves it. YAML writes
+// strconv's shortest 'g' form, which reads back as an integer when it looks
+// like one; JSON writes such an integer as it would the float, except -0,
+// which the round trip turns into 0. NaN and infinities are errors, as in
+// encoding/json.
+func appendFloat(b []byte, f float64) ([]byte, error) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return b, &json.UnsupportedValueError{Str: strconv.FormatFloat(f, 'g', -1, 64)}
+	}
+	if f == 0 {
+		return append(b, '0'), nil
+	}
+	// encoding/json's float format.
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// clean up e-09 to e-9
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, nil
+}
+
+// plainString reports whether s is printable ASCII that JSON writes as it
+// is between quotes and that YAML gives back unchanged.
+func plainString(s string) bool {
+	for i := range len(s) {
+		c := s[i]
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
+}
+
+// appendJSONString appends s as encoding/json writes it.
+func appendJSONString(b []byte, s string) []byte {
+	if plainString(s) {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	q, _ := json.Marshal(s) // a string always marshals
+	return append(b, q...)
+}
