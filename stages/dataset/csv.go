@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"bufio"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -16,7 +17,7 @@ import (
 // readCSV reads a CSV table with a header row (unless opt.NoHeader) from r; name is the file
 // name for errors and size its length in bytes (0 if unknown), used to size the arrays once.
 // Every error is a *LoadError with a line.
-func readCSV(name string, r io.Reader, size int64, opt LoadOptions) (*Dataset, error) {
+func readCSV(ctx context.Context, name string, r io.Reader, size int64, opt LoadOptions) (*Dataset, error) {
 	at := func(line int, column string, format string, args ...any) error {
 		return &LoadError{File: name, Line: line, Column: column, Err: fmt.Errorf(format, args...)}
 	}
@@ -45,6 +46,9 @@ func readCSV(name string, r io.Reader, size int64, opt LoadOptions) (*Dataset, e
 		}
 		if errors.Is(err, errLineTooLong) {
 			return nil, at(lines.line, "", "line is longer than %d bytes", MaxLineBytes)
+		}
+		if errors.Is(err, ErrChanged) {
+			return nil, &LoadError{File: name, Err: ErrChanged}
 		}
 		if pe := (*csv.ParseError)(nil); errors.As(err, &pe) {
 			return nil, at(max(pe.Line, 1), "", "%v (character %d)", pe.Err, pe.Column)
@@ -165,6 +169,11 @@ func readCSV(name string, r io.Reader, size int64, opt LoadOptions) (*Dataset, e
 	texts := make(map[string]string) // kept values seen so far, shared
 	classes := newClassSet(strings.Clone)
 	for row := 0; rec != nil; row++ {
+		if row%checkEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
 		if len(rec) != len(header) {
 			line, _ := cr.FieldPos(0)
 			return nil, at(line, "", "%d fields, but the header has %d", len(rec), len(header))
@@ -261,6 +270,9 @@ func intern(known map[string]string, s string) string {
 	}
 	return k
 }
+
+// checkEvery is how many rows a reading loop handles between two looks at its context.
+const checkEvery = 4096
 
 // MaxColumns bounds the columns of a CSV file.
 const MaxColumns = 10_000

@@ -2,10 +2,12 @@ package dataset
 
 import (
 	"cmp"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -28,7 +30,20 @@ type LoadOptions struct {
 	// NoHeader says a CSV file has no header row: every line is data and the columns are
 	// named c0, c1, … in order. Parquet files always name their columns.
 	NoHeader bool
+	// SHA256, when set, is the hex SHA-256 the file must have, as [Digest] returned it for a
+	// cache key: Load then hashes exactly the bytes it parses, from the first to the end of
+	// the file, and fails with [ErrChanged] unless they have this digest (the file was
+	// rewritten, truncated or replaced after the digest was taken, or while Load read it).
+	// A CSV file is hashed as it is parsed; a Parquet file, which is read out of order, is
+	// first copied into TempDir while it is hashed, and the copy is parsed and removed.
+	SHA256 string
+	// TempDir is the folder for that copy of a Parquet file; "" means os.TempDir().
+	TempDir string
 }
+
+// ErrChanged is matched (with errors.Is) by the error of [Load] for a file that changed while
+// it was read, or since the digest given as [LoadOptions.SHA256] was taken.
+var ErrChanged = errors.New("changed while nnpipe read it; nothing was kept from it, run again to read its new content")
 
 // LoadError is the error of [Load]: a problem with the user's file, located as precisely as
 // it can be. Its message reads `FILE[:LINE]: [row ROW: ][column "COLUMN": ]problem`, e.g.
@@ -79,6 +94,17 @@ func (e *LoadError) Unwrap() error { return e.Err }
 // Every error is a *LoadError naming the file and, where it applies, the line (CSV), row
 // (Parquet) and column.
 func Load(path string, opt LoadOptions) (*Dataset, error) {
+	return LoadContext(context.Background(), path, opt)
+}
+
+// LoadContext is [Load], stopping with ctx's error when ctx is done.
+func LoadContext(ctx context.Context, path string, opt LoadOptions) (*Dataset, error) {
+	return load(ctx, path, opt, nil)
+}
+
+// load is LoadContext; wrap, if not nil, wraps the file as it is read (tests change the file
+// underneath the reader with it).
+func load(ctx context.Context, path string, opt LoadOptions, wrap func(io.Reader) io.Reader) (*Dataset, error) {
 	fail := func(format string, args ...any) error {
 		return &LoadError{File: path, Err: fmt.Errorf(format, args...)}
 	}
@@ -127,10 +153,126 @@ func Load(path string, opt LoadOptions) (*Dataset, error) {
 		return nil, &LoadError{File: path, Err: err}
 	}
 	defer f.Close()
-	if format == "parquet" {
-		return loadParquet(path, f, size, opt)
+	src := newSource(f, size, opt.SHA256)
+	if wrap != nil {
+		src.r = wrap(f)
 	}
-	return readCSV(path, f, size, opt)
+	if format == "parquet" {
+		if opt.SHA256 == "" {
+			return loadParquet(ctx, path, f, size, opt)
+		}
+		snap, err := snapshot(ctx, path, src, opt.TempDir)
+		if err != nil {
+			return nil, err
+		}
+		defer func() {
+			snap.Close()
+			os.Remove(snap.Name())
+		}()
+		return loadParquet(ctx, path, snap, src.n, opt)
+	}
+	d, err := readCSV(ctx, path, src, size, opt)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	// A parse error may come from a change too (a line cut short): the rest of the file is
+	// read so that the change, not its symptom, is reported.
+	if cerr := src.check(); cerr != nil {
+		return nil, &LoadError{File: path, Err: cerr}
+	}
+	return d, err
+}
+
+// source is the user's file read once, as a stream. It counts the bytes and refuses more than
+// the file held when it was opened (a file that grows while it is read, which could otherwise
+// be read forever); when a digest is expected it hashes every byte, so that the bytes parsed
+// are the bytes checked.
+type source struct {
+	r    io.Reader
+	h    hash.Hash // nil when no digest is expected
+	want string    // the expected hex SHA-256
+	size int64     // the file's size when opened
+	n    int64     // bytes read so far
+}
+
+func newSource(r io.Reader, size int64, want string) *source {
+	s := &source{r: r, size: size, want: want}
+	if want != "" {
+		s.h = sha256.New()
+	}
+	return s
+}
+
+func (s *source) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if s.h != nil {
+		s.h.Write(p[:n])
+	}
+	s.n += int64(n)
+	if s.n > s.size {
+		return n, ErrChanged
+	}
+	return n, err
+}
+
+// check reads what is left of the file and returns ErrChanged unless every byte read, from
+// the first to the end, has the expected digest. It returns nil when no digest is expected.
+func (s *source) check() error {
+	if s.h == nil {
+		return nil
+	}
+	if _, err := io.Copy(io.Discard, s); err != nil {
+		if errors.Is(err, ErrChanged) {
+			return ErrChanged
+		}
+		return unwrapPath(err)
+	}
+	if hex.EncodeToString(s.h.Sum(nil)) != s.want {
+		return ErrChanged
+	}
+	return nil
+}
+
+// snapshot copies the file src reads into a new file in dir (os.TempDir() if ""), checks
+// what it copied (see source.check) and returns the copy, positioned anywhere: it is read
+// with ReadAt. The caller closes and removes it. A file that changed is a *LoadError
+// matching ErrChanged; a copy that cannot be written is an error that names the copy.
+func snapshot(ctx context.Context, path string, src *source, dir string) (*os.File, error) {
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	snap, err := os.CreateTemp(dir, ".load-*.parquet")
+	if err != nil {
+		return nil, fmt.Errorf("copy %s: %w", path, err)
+	}
+	fail := func(err error) (*os.File, error) {
+		snap.Close()
+		os.Remove(snap.Name())
+		return nil, err
+	}
+	buf := make([]byte, 1<<20)
+	for {
+		if err := ctx.Err(); err != nil {
+			return fail(err)
+		}
+		n, rerr := src.Read(buf)
+		if _, err := snap.Write(buf[:n]); err != nil {
+			return fail(fmt.Errorf("copy %s: %w", path, err))
+		}
+		if errors.Is(rerr, io.EOF) {
+			break
+		}
+		if errors.Is(rerr, ErrChanged) {
+			return fail(&LoadError{File: path, Err: ErrChanged})
+		}
+		if rerr != nil {
+			return fail(&LoadError{File: path, Err: unwrapPath(rerr)})
+		}
+	}
+	if err := src.check(); err != nil {
+		return fail(&LoadError{File: path, Err: err})
+	}
+	return snap, nil
 }
 
 // openRegular opens path for reading and returns it with its size, if it is a regular file.

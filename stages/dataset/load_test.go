@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -387,7 +388,7 @@ func FuzzReadCSV(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		d, err := readCSV("fuzz.csv", bytes.NewReader(data), int64(len(data)), LoadOptions{Label: "label"})
+		d, err := readCSV(context.Background(), "fuzz.csv", bytes.NewReader(data), int64(len(data)), LoadOptions{Label: "label"})
 		if err != nil {
 			var le *LoadError
 			if !errors.As(err, &le) {
@@ -421,7 +422,7 @@ func FuzzReadCSVWithoutHeader(f *testing.F) {
 	}
 	opt := LoadOptions{Label: "c1", Keep: []string{"c2"}, NoHeader: true}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		d, err := readCSV("fuzz.csv", bytes.NewReader(data), int64(len(data)), opt)
+		d, err := readCSV(context.Background(), "fuzz.csv", bytes.NewReader(data), int64(len(data)), opt)
 		if err != nil {
 			var le *LoadError
 			if !errors.As(err, &le) {

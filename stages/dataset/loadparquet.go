@@ -2,10 +2,10 @@ package dataset
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 
@@ -64,7 +64,7 @@ func isStringColumn(sc *schema.Schema, col *schema.Column) bool {
 }
 
 // loadParquet is Load for the Parquet file f, named path, of size bytes. The caller closes f.
-func loadParquet(path string, f *os.File, size int64, opt LoadOptions) (d *Dataset, err error) {
+func loadParquet(ctx context.Context, path string, f parquet.ReaderAtSeeker, size int64, opt LoadOptions) (d *Dataset, err error) {
 	fail := func(column string, format string, args ...any) error {
 		return &LoadError{File: path, Column: column, Err: fmt.Errorf(format, args...)}
 	}

@@ -7,7 +7,13 @@
 // as text without being features, for a later stage such as `split` with `column`.
 //
 // The file's SHA-256 joins the stage's cache key (see [Fingerprint]): editing the file reruns
-// the stage and whatever its output feeds, touching it does not. A relative path is relative
+// the stage and whatever its output feeds, touching it does not. The stage then hashes exactly
+// the bytes it parses (a CSV file as it streams; a Parquet file, read out of order, as it is
+// copied into the stage's temporary folder, the copy being parsed) and fails, writing
+// nothing, unless they have the key's digest: a file rewritten, truncated or replaced between
+// the key and the read, or during it, can never file its new rows under its old key. That
+// failure (dataset.ErrChanged) is not invalid input: running again reads the new content.
+// A relative path is relative
 // to the config file's folder. A problem with the data is the user's input error: the run
 // exits with status 2 and one line that names the file and, where it applies, the line (CSV)
 // or row (Parquet) and the column.

@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -134,7 +135,7 @@ func Fingerprint(p pipeline.Params, base string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return "sha256 " + sum, nil
+	return fingerprintPrefix + sum, nil
 }
 
 // Spec returns the stage kind.
@@ -147,7 +148,16 @@ func Spec() pipeline.Spec {
 		Fingerprint: Fingerprint,
 		PathKeys:    []string{"path"},
 		Run: func(ctx context.Context, p pipeline.Params, io *pipeline.IO) error {
-			d, err := Load(p.(*Params), io.BaseDir)
+			opt := p.(*Params).Options()
+			if io.Fingerprint != "" {
+				sum, ok := strings.CutPrefix(io.Fingerprint, fingerprintPrefix)
+				if !ok {
+					return fmt.Errorf("fingerprint %q is not a SHA-256", io.Fingerprint)
+				}
+				// The key holds this digest: read exactly the bytes it describes, or fail.
+				opt.SHA256, opt.TempDir = sum, filepath.Dir(io.Output("dataset"))
+			}
+			d, err := load(ctx, p.(*Params), io.BaseDir, opt)
 			if err != nil {
 				return err
 			}
@@ -159,12 +169,26 @@ func Spec() pipeline.Spec {
 	}
 }
 
+// fingerprintPrefix starts what Fingerprint returns.
+const fingerprintPrefix = "sha256 "
+
 // Load reads the file p names, relative to base. A problem with the file or its data is a
 // pipeline.Invalid error wrapping a *dataset.LoadError.
 func Load(p *Params, base string) (*dataset.Dataset, error) {
-	d, err := dataset.Load(Resolve(p.Path, base), p.Options())
-	if err != nil {
+	return load(context.Background(), p, base, p.Options())
+}
+
+// load is Load with the options given and ctx. A file that changed while it was read is not
+// invalid input (running again can succeed): its error matches dataset.ErrChanged and is
+// not a pipeline.Invalid error.
+func load(ctx context.Context, p *Params, base string, opt dataset.LoadOptions) (*dataset.Dataset, error) {
+	d, err := dataset.LoadContext(ctx, Resolve(p.Path, base), opt)
+	var le *dataset.LoadError
+	switch {
+	case err == nil:
+		return d, nil
+	case errors.As(err, &le) && !errors.Is(err, dataset.ErrChanged):
 		return nil, pipeline.Invalid(err)
 	}
-	return d, nil
+	return nil, err
 }
