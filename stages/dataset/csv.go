@@ -85,12 +85,16 @@ func readCSV(ctx context.Context, name string, r io.Reader, size int64, opt Load
 		headerEnd = cr.InputOffset()
 	}
 	index := make(map[string]int, len(header))
-	dup := make(map[string]bool)
+	dup := make(map[string]bool) // unnamed columns, which cannot be chosen anyway
 	for i, h := range header {
-		if _, ok := index[h]; ok {
-			dup[h] = true
-		} else {
+		j, ok := index[h]
+		switch {
+		case !ok:
 			index[h] = i
+		case h != "":
+			return nil, at(1, h, "appears twice in the header, as columns %d and %d", j+1, i+1)
+		default:
+			dup[h] = true
 		}
 	}
 	lookup := func(col, role string) (int, error) {
@@ -157,6 +161,11 @@ func readCSV(ctx context.Context, name string, r io.Reader, size int64, opt Load
 			line, _ := cr.FieldPos(0)
 			return nil, at(line, "", "no feature columns: on the first data row, no column but the label holds a number")
 		}
+		for _, c := range featCols {
+			if err := checkName(header[c], c); err != nil {
+				return nil, at(1, header[c], "%v", err)
+			}
+		}
 	}
 	dims := len(featCols)
 	d := &Dataset{Features: make([]string, dims)}
@@ -204,9 +213,18 @@ func readCSV(ctx context.Context, name string, r io.Reader, size int64, opt Load
 			line, _ := cr.FieldPos(labelCol)
 			return nil, at(line, opt.Label, "empty label")
 		}
+		if !utf8.ValidString(s) {
+			line, _ := cr.FieldPos(labelCol)
+			return nil, at(line, opt.Label, "%s", notText(s))
+		}
 		d.Labels = append(d.Labels, classes.id(s))
 		for k, c := range keepCols {
-			d.Extra[k].Values = append(d.Extra[k].Values, intern(texts, strings.TrimSpace(rec[c])))
+			v := strings.TrimSpace(rec[c])
+			if !utf8.ValidString(v) {
+				line, _ := cr.FieldPos(c)
+				return nil, at(line, header[c], "%s", notText(v))
+			}
+			d.Extra[k].Values = append(d.Extra[k].Values, intern(texts, v))
 		}
 		if rec, err = read(); err != nil {
 			return nil, err
@@ -218,6 +236,9 @@ func readCSV(ctx context.Context, name string, r io.Reader, size int64, opt Load
 	d.Classes = textClasses(classes.keys, d.Labels)
 	if len(d.Classes) < 2 { // "1" and "01"
 		return nil, at(1, opt.Label, "%v", singleClass(d.Classes[0]))
+	}
+	if len(d.Classes) > MaxClasses {
+		return nil, at(1, opt.Label, "%v", tooManyClasses(len(d.Classes)))
 	}
 	if err := d.Validate(); err != nil {
 		return nil, at(1, "", "%v", err) // not expected: every check above comes first

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // LoadOptions says how to read a user's table. The zero value of every field but Label is the
@@ -67,7 +68,7 @@ func (e *LoadError) Error() string {
 		b.WriteString("row " + strconv.Itoa(e.Row) + ": ")
 	}
 	if e.Column != "" {
-		b.WriteString("column " + strconv.Quote(e.Column) + ": ")
+		b.WriteString("column " + shortQuote(e.Column) + ": ")
 	}
 	b.WriteString(e.Err.Error())
 	return b.String()
@@ -456,6 +457,32 @@ func remap(labels, to []int32) {
 	for i, l := range labels {
 		labels[i] = to[l]
 	}
+}
+
+// tooManyClasses is the error for a label column with n > MaxClasses distinct values.
+func tooManyClasses(n int) error {
+	return fmt.Errorf("%d distinct labels, more than the %d classes nnpipe handles (is it the right label column?)", n, MaxClasses)
+}
+
+// MaxNameBytes bounds the name of a column that becomes a feature without being named in
+// the options (the features of a file taken by default).
+const MaxNameBytes = 1024
+
+// checkName checks the name of column i (0-based), which is to be a feature: valid UTF-8
+// text, as every later reader expects, and at most MaxNameBytes long.
+func checkName(name string, i int) error {
+	switch {
+	case !utf8.ValidString(name):
+		return fmt.Errorf("the name of column %d is not valid UTF-8 text", i+1)
+	case len(name) > MaxNameBytes:
+		return fmt.Errorf("the name of column %d has %d bytes, more than %d", i+1, len(name), MaxNameBytes)
+	}
+	return nil
+}
+
+// notText is the problem of a label or kept value s that is not valid UTF-8.
+func notText(s string) string {
+	return shortQuote(s) + " is not valid UTF-8 text"
 }
 
 // singleClass is the error for a label column with one distinct value.

@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
@@ -90,10 +91,14 @@ func loadParquet(ctx context.Context, path string, f parquet.ReaderAtSeeker, siz
 	dup := make(map[string]bool)
 	for i := range names {
 		names[i] = sc.Column(i).Path()
-		if _, ok := index[names[i]]; ok {
-			dup[names[i]] = true
-		} else {
+		j, ok := index[names[i]]
+		switch {
+		case !ok:
 			index[names[i]] = i
+		case names[i] != "":
+			return nil, fail(names[i], "appears twice in the file, as columns %d and %d", j+1, i+1)
+		default:
+			dup[names[i]] = true // unnamed columns, which cannot be chosen anyway
 		}
 	}
 	lookup := func(name, role string) (int, error) {
@@ -146,6 +151,11 @@ func loadParquet(ctx context.Context, path string, f parquet.ReaderAtSeeker, siz
 		}
 		if len(featCols) == 0 {
 			return nil, fail("", "no feature columns: no column but the label is numeric (%s)", listColumns(names))
+		}
+		for _, c := range featCols {
+			if err := checkName(names[c], c); err != nil {
+				return nil, fail(names[c], "%v", err)
+			}
 		}
 	}
 	n := r.NumRows()
@@ -215,6 +225,9 @@ func loadParquet(ctx context.Context, path string, f parquet.ReaderAtSeeker, siz
 	}
 	if len(d.Classes) < 2 {
 		return nil, fail(opt.Label, "%v", singleClass(d.Classes[0]))
+	}
+	if len(d.Classes) > MaxClasses {
+		return nil, fail(opt.Label, "%v", tooManyClasses(len(d.Classes)))
 	}
 	if err := d.Validate(); err != nil {
 		return nil, fail("", "%v", err) // not expected: every check above comes first
@@ -339,6 +352,9 @@ func (lr *labelReader) read(cr file.ColumnChunkReader, row0, rows int64) error {
 				if len(s) == 0 {
 					return &rowError{row: done + int64(k), err: errors.New("empty label")}
 				}
+				if !utf8.Valid(s) {
+					return &rowError{row: done + int64(k), err: errors.New(notText(string(s)))}
+				}
 				dst[done+int64(k)] = textID(lr.texts, s)
 			}
 			return nil
@@ -450,7 +466,11 @@ func (kr *keepReader) read(cr file.ColumnChunkReader, dst []string) error {
 		kr.bas = scratch(kr.bas)
 		return readBatches(c, defs, rows, func(int64) []parquet.ByteArray { return kr.bas }, func(done int64, v []parquet.ByteArray) error {
 			for k, b := range v {
-				put(done+int64(k), bytes.TrimSpace(b))
+				b = bytes.TrimSpace(b)
+				if !utf8.Valid(b) {
+					return &rowError{row: done + int64(k), err: errors.New(notText(string(b)))}
+				}
+				put(done+int64(k), b)
 			}
 			return nil
 		})

@@ -2,7 +2,10 @@
 // into the pipeline's dataset.
 //
 // The label column may hold integers or strings; the classes are its sorted distinct values,
-// and their names travel with the dataset into the metrics and the predictions. The features
+// from 2 to dataset.MaxClasses (1,000), and their names travel with the dataset into the
+// metrics and the predictions. Text that is not valid UTF-8 (a label, a kept value, the name
+// of a feature) is refused, since every later reader expects text, and so is a column name
+// that appears twice in the file. The features
 // are the columns listed, or every other numeric column. Columns listed under `keep` ride along
 // as text without being features, for a later stage such as `split` with `column`.
 //

@@ -17,7 +17,7 @@ import (
 type Params struct {
 	Path      string   `yaml:"path" doc:"required: the CSV or Parquet file; a relative path is relative to the config file's folder"`
 	Format    string   `yaml:"format" doc:"csv or parquet; empty: by the extension (.csv, .parquet, .pq)"`
-	Label     string   `yaml:"label" doc:"required: the label column, integers or strings; the classes are its sorted distinct values"`
+	Label     string   `yaml:"label" doc:"required: the label column, integers or UTF-8 strings; the classes are its sorted distinct values, 2 to 1,000"`
 	Features  []string `yaml:"features" doc:"the feature columns, in order; empty: every other numeric column that is not kept"`
 	Keep      []string `yaml:"keep" doc:"other columns carried along as text for later stages (split's column); never features"`
 	Delimiter string   `yaml:"delimiter" doc:"CSV only: the field separator, one character"`
@@ -142,7 +142,7 @@ func Fingerprint(p pipeline.Params, base string) (string, error) {
 func Spec() pipeline.Spec {
 	return pipeline.Spec{
 		Kind: "load", Version: 1,
-		Doc:         "reads a CSV or Parquet file: a label column (integers or strings) and numeric feature columns",
+		Doc:         "reads a CSV or Parquet file: a label column (integers or strings; at most 1,000 classes) and numeric feature columns",
 		Outputs:     []pipeline.Output{{Slot: "dataset", File: "dataset.parquet"}},
 		NewParams:   func() pipeline.Params { return NewParams() },
 		Fingerprint: Fingerprint,

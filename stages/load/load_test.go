@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -300,6 +302,18 @@ func BenchmarkFingerprint(b *testing.B) {
 	for b.Loop() {
 		if _, err := Fingerprint(p, ""); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestDocStatesTheClassLimit: `nnpipe stages` shows the kind's doc and the label's, which
+// state the limit in words; they must follow dataset.MaxClasses.
+func TestDocStatesTheClassLimit(t *testing.T) {
+	limit := strconv.Itoa(dataset.MaxClasses/1000) + "," + fmt.Sprintf("%03d", dataset.MaxClasses%1000)
+	field, _ := reflect.TypeFor[Params]().FieldByName("Label")
+	for what, doc := range map[string]string{"the kind's doc": Spec().Doc, "the label's doc": field.Tag.Get("doc")} {
+		if !strings.Contains(doc, limit) {
+			t.Errorf("%s %q does not state the class limit %s", what, doc, limit)
 		}
 	}
 }
