@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -199,5 +200,32 @@ func TestLoadStopsWhenItsContextIsCancelled(t *testing.T) {
 				t.Errorf("load with its context cancelled while reading = %v, want context.Canceled", err)
 			}
 		})
+	}
+}
+
+// pollContext is a context whose Err reports cancellation from its cancelAt-th call on, and
+// counts the calls: a cancellation that arrives at a known point of a computation.
+type pollContext struct {
+	context.Context
+	polls, cancelAt int
+}
+
+func (c *pollContext) Err() error {
+	c.polls++
+	if c.polls >= c.cancelAt {
+		return context.Canceled
+	}
+	return nil
+}
+
+func TestWriteFileStopsAtTheCancellationAndRemovesTheFile(t *testing.T) {
+	d := testDataset(3*RowGroupRows, 2, 3)
+	path := filepath.Join(t.TempDir(), "d.parquet")
+	ctx := &pollContext{Context: context.Background(), cancelAt: 2}
+	if err := WriteFileContext(ctx, path, d, nil); !errors.Is(err, context.Canceled) || ctx.polls != 2 {
+		t.Errorf("WriteFileContext cancelled at its second look = %v after %d looks, want context.Canceled after 2", err, ctx.polls)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a cancelled write left %s", path)
 	}
 }

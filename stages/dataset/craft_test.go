@@ -240,19 +240,11 @@ func itoa(i int) string {
 	return string(b)
 }
 
-// plainDoubles, plainInt32s and plainStrings are PLAIN page bodies.
+// plainDoubles and plainStrings are PLAIN page bodies.
 func plainDoubles(v ...float64) []byte {
 	var b []byte
 	for _, f := range v {
 		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(f))
-	}
-	return b
-}
-
-func plainInt32s(v ...int32) []byte {
-	var b []byte
-	for _, i := range v {
-		b = binary.LittleEndian.AppendUint32(b, uint32(i))
 	}
 	return b
 }

@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io/fs"
@@ -38,7 +39,7 @@ func TestWriteFileReadFileKeepsExtraColumns(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "d.parquet")
 			classes, _ := json.Marshal(tt.d.Classes)
-			if err := writeDataset(path, tt.d, datasetFields(tt.d), map[string]string{classesKey: string(classes)}, tt.groupRows); err != nil {
+			if err := writeDataset(context.Background(), path, tt.d, datasetFields(tt.d), map[string]string{classesKey: string(classes)}, tt.groupRows); err != nil {
 				t.Fatal(err)
 			}
 			got, err := ReadFile(path)

@@ -27,6 +27,12 @@ const (
 // meta, which must not set that key. Equal input gives identical bytes. d must be valid (see
 // [Dataset.Validate]) and no feature or extra column may be named `label` or `label_name`.
 func WriteFile(path string, d *Dataset, meta map[string]string) error {
+	return WriteFileContext(context.Background(), path, d, meta)
+}
+
+// WriteFileContext is [WriteFile], stopping with ctx's error, and removing the file, when ctx
+// is done.
+func WriteFileContext(ctx context.Context, path string, d *Dataset, meta map[string]string) error {
 	if err := d.Validate(); err != nil {
 		return fmt.Errorf("write dataset %s: %w", path, err)
 	}
@@ -57,12 +63,12 @@ func WriteFile(path string, d *Dataset, meta map[string]string) error {
 		all[k] = v
 	}
 	all[classesKey] = string(classes)
-	return writeDataset(path, d, fields, all, RowGroupRows)
+	return writeDataset(ctx, path, d, fields, all, RowGroupRows)
 }
 
 // writeDataset writes d's columns in row groups of groupRows rows, transposing X one group at
 // a time so that the extra memory is one row group, not a second copy of X.
-func writeDataset(path string, d *Dataset, fields []Field, meta map[string]string, groupRows int) error {
+func writeDataset(ctx context.Context, path string, d *Dataset, fields []Field, meta map[string]string, groupRows int) error {
 	w, err := createTable(path, fields, meta, groupRows)
 	if err != nil {
 		return fmt.Errorf("write dataset: %w", err)
@@ -77,6 +83,9 @@ func writeDataset(path string, d *Dataset, fields []Field, meta map[string]strin
 	}
 	names := make([]string, chunk)
 	for lo := 0; lo < n; lo += chunk {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		hi := min(lo+chunk, n)
 		m := hi - lo
 		for j, col := range feats {

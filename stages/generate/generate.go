@@ -128,7 +128,7 @@ func Spec() pipeline.Spec {
 			if err != nil {
 				return err
 			}
-			return dataset.WriteFile(io.Output("dataset"), d, nil)
+			return dataset.WriteFileContext(ctx, io.Output("dataset"), d, nil)
 		},
 	}
 }
