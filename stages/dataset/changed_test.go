@@ -101,6 +101,8 @@ func TestLoadRefusesAFileThatChangedAfterItsDigestOrWhileRead(t *testing.T) {
 			{name: "replaced by a rename before the read", before: renameOver(v.new)},
 			{name: "rewritten in place during the read", during: inPlace(v.new)},
 			{name: "truncated during the read", during: inPlace(v.old[:len(v.old)/2])},
+			// A CSV line cut short fails to parse: the change must be reported, not that.
+			{name: "cut in its last line during the read", during: inPlace(v.old[:len(v.old)-4])},
 			{name: "grown during the read", during: inPlace(append(bytes.Clone(v.old), v.old...))},
 			{name: "emptied during the read", during: inPlace(nil)},
 			// The open file keeps the old bytes when another file is renamed over its name.

@@ -149,12 +149,13 @@ func load(ctx context.Context, path string, opt LoadOptions, wrap func(io.Reader
 	if format == "parquet" && opt.NoHeader {
 		return nil, fail("only a CSV file can lack a header row: a Parquet file always names its columns")
 	}
-	f, size, err := openRegular(path)
+	f, st, err := openRegular(path)
 	if err != nil {
 		return nil, &LoadError{File: path, Err: err}
 	}
 	defer f.Close()
-	src := newSource(f, size, opt.SHA256)
+	size := st.Size()
+	src := newSource(f, st, opt.SHA256)
 	if wrap != nil {
 		src.r = wrap(f)
 	}
@@ -173,15 +174,24 @@ func load(ctx context.Context, path string, opt LoadOptions, wrap func(io.Reader
 		return loadParquet(ctx, path, snap, src.n, opt)
 	}
 	d, err := readCSV(ctx, path, src, size, opt)
-	if ctx.Err() != nil {
+	switch {
+	case ctx.Err() != nil:
 		return nil, ctx.Err()
+	case errors.Is(err, ErrChanged):
+		return nil, err
+	case err != nil:
+		// A parse error may come from a change during the read (a line cut short): then the
+		// change, not its symptom, is reported. The rest of the file is not read for that,
+		// so that a refusal stays quick: the file's size and time tell.
+		if src.changedOnDisk() {
+			return nil, &LoadError{File: path, Err: ErrChanged}
+		}
+		return nil, err
 	}
-	// A parse error may come from a change too (a line cut short): the rest of the file is
-	// read so that the change, not its symptom, is reported.
-	if cerr := src.check(); cerr != nil {
-		return nil, &LoadError{File: path, Err: cerr}
+	if err := src.check(); err != nil {
+		return nil, &LoadError{File: path, Err: err}
 	}
-	return d, err
+	return d, nil
 }
 
 // source is the user's file read once, as a stream. It counts the bytes and refuses more than
@@ -190,18 +200,27 @@ func load(ctx context.Context, path string, opt LoadOptions, wrap func(io.Reader
 // are the bytes checked.
 type source struct {
 	r    io.Reader
-	h    hash.Hash // nil when no digest is expected
-	want string    // the expected hex SHA-256
-	size int64     // the file's size when opened
-	n    int64     // bytes read so far
+	f    *os.File
+	st   fs.FileInfo // the file's when opened
+	h    hash.Hash   // nil when no digest is expected
+	want string      // the expected hex SHA-256
+	size int64       // the file's size when opened
+	n    int64       // bytes read so far
 }
 
-func newSource(r io.Reader, size int64, want string) *source {
-	s := &source{r: r, size: size, want: want}
+func newSource(f *os.File, st fs.FileInfo, want string) *source {
+	s := &source{r: f, f: f, st: st, size: st.Size(), want: want}
 	if want != "" {
 		s.h = sha256.New()
 	}
 	return s
+}
+
+// changedOnDisk reports whether the open file's size or modification time differ from when it
+// was opened: it was written to since.
+func (s *source) changedOnDisk() bool {
+	st, err := s.f.Stat()
+	return err != nil || st.Size() != s.st.Size() || !st.ModTime().Equal(s.st.ModTime())
 }
 
 func (s *source) Read(p []byte) (int, error) {
@@ -216,8 +235,9 @@ func (s *source) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// check reads what is left of the file and returns ErrChanged unless every byte read, from
-// the first to the end, has the expected digest. It returns nil when no digest is expected.
+// check reads what is left of the file (after a successful parse, nothing) and returns
+// ErrChanged unless every byte read, from the first to the end, has the expected digest. It
+// returns nil when no digest is expected.
 func (s *source) check() error {
 	if s.h == nil {
 		return nil
@@ -276,24 +296,25 @@ func snapshot(ctx context.Context, path string, src *source, dir string) (*os.Fi
 	return snap, nil
 }
 
-// openRegular opens path for reading and returns it with its size, if it is a regular file.
+// openRegular opens path for reading and returns it with its description, if it is a regular
+// file.
 // It opens without blocking (see openNoBlock) and checks the opened file, not the name, so a
 // named pipe is refused rather than waited on, and the file checked is the file read.
-func openRegular(path string) (*os.File, int64, error) {
+func openRegular(path string) (*os.File, fs.FileInfo, error) {
 	f, err := openNoBlock(path)
 	if err != nil {
-		return nil, 0, unwrapPath(err)
+		return nil, nil, unwrapPath(err)
 	}
 	st, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, 0, unwrapPath(err)
+		return nil, nil, unwrapPath(err)
 	}
 	if !st.Mode().IsRegular() {
 		f.Close()
-		return nil, 0, notRegular(st.Mode())
+		return nil, nil, notRegular(st.Mode())
 	}
-	return f, st.Size(), nil
+	return f, st, nil
 }
 
 // ErrNotRegular is matched (with errors.Is) by the error for a path that exists but is not a
