@@ -101,7 +101,7 @@ func openParquetAt(r parquet.ReaderAtSeeker, size int64) (*file.Reader, error) {
 func checkMetadata(md *metadata.FileMetaData, size int64) error {
 	sc := md.Schema
 	if n := md.NumRows; n < 0 || n > math.MaxInt32 {
-		return footerError("the footer claims %d rows", n)
+		return footerError("the footer claims %d rows, and a file holds 0 to %d", n, math.MaxInt32)
 	}
 	if sc.NumColumns() > MaxColumns {
 		return footerError("%d columns, more than %d", sc.NumColumns(), MaxColumns)
