@@ -141,7 +141,10 @@ func Fingerprint(p pipeline.Params, base string) (string, error) {
 // Spec returns the stage kind.
 func Spec() pipeline.Spec {
 	return pipeline.Spec{
-		Kind: "load", Version: 1,
+		// Version 2: entries of version 1 may hold the rows of another content than the one
+		// their key hashed (the file could change between the key and the read); a new version
+		// gives every entry a new key, so none of them is ever a hit again.
+		Kind: "load", Version: 2,
 		Doc:         "reads a CSV or Parquet file: a label column (integers or strings; at most 1,000 classes) and numeric feature columns",
 		Outputs:     []pipeline.Output{{Slot: "dataset", File: "dataset.parquet"}},
 		NewParams:   func() pipeline.Params { return NewParams() },
