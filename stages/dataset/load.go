@@ -81,16 +81,20 @@ func (e *LoadError) Unwrap() error { return e.Err }
 //
 // Labels may be integers or strings; the classes are the sorted distinct values (integers
 // sorted numerically and named in canonical form, so "01" and "1" are one class "1"; strings
-// sorted bytewise); at least two are required. Values and labels are trimmed of surrounding
-// spaces. Feature values must be finite numbers (strconv.ParseFloat syntax); Parquet features
-// may be DOUBLE, FLOAT or signed integer columns. Without opt.Features, the features are every
-// column other than the label and the kept columns that is numeric: in a CSV file, whose value
-// on the first data row parses as a number; in a Parquet file, whose type is one of those.
+// sorted bytewise); at least two and at most [MaxClasses] are required. Values and labels are
+// trimmed of surrounding spaces. Text labels, kept values and the names of the features taken
+// by default must be valid UTF-8 (such names at most [MaxNameBytes] long), and no column name
+// may appear twice. Feature values must be finite numbers (strconv.ParseFloat syntax);
+// Parquet features may be DOUBLE, FLOAT or signed integer columns. Without opt.Features, the
+// features are every column other than the label and the kept columns that is numeric: in a
+// CSV file, whose value on the first data row parses as a number; in a Parquet file, whose
+// type is one of those.
 // Kept columns (opt.Keep) become [Dataset.Extra], trimmed text; in a Parquet file they may be
 // strings, integers, DOUBLE, FLOAT or BOOLEAN.
 //
 // path must name a regular file: a directory, a named pipe or a device is refused without
-// being read, so a FIFO cannot block the caller.
+// being read, so a FIFO cannot block the caller. A file that grows while it is read, or whose
+// size or time change while a parse error is met, is an error matching [ErrChanged].
 //
 // Every error is a *LoadError naming the file and, where it applies, the line (CSV), row
 // (Parquet) and column.
