@@ -132,30 +132,37 @@ func (e *Engine) Run(ctx context.Context, p *Plan) ([]*StageResult, error) {
 // Key returns the cache key of step and its preimage, given the digests of
 // the results of earlier stages.
 func (e *Engine) Key(p *Plan, step *Step, done map[string]*StageResult) (key, preimage string, inputs map[string]string, err error) {
+	key, preimage, _, inputs, err = e.key(p, step, done)
+	return key, preimage, inputs, err
+}
+
+// key is Key, also returning the fingerprint the preimage holds ("" for a
+// kind without one), which runStep hands to the stage to check its read.
+func (e *Engine) key(p *Plan, step *Step, done map[string]*StageResult) (key, preimage, fingerprint string, inputs map[string]string, err error) {
 	params, err := ParamsMap(step.Params)
 	if err != nil {
-		return "", "", nil, err
+		return "", "", "", nil, err
 	}
 	inputs = map[string]string{}
 	for _, b := range step.Inputs {
 		r, ok := done[b.From]
 		if !ok {
-			return "", "", nil, fmt.Errorf("input %q: stage %q has not run", b.Slot, b.From)
+			return "", "", "", nil, fmt.Errorf("input %q: stage %q has not run", b.Slot, b.From)
 		}
 		inputs[b.Slot] = r.Digests[b.FromSlot]
 	}
 	preimage, err = Preimage(step.Spec, params, inputs, p.configHashFor(step.Spec))
 	if err != nil {
-		return "", "", nil, err
+		return "", "", "", nil, err
 	}
 	if step.Spec.Fingerprint != nil {
-		fp, err := step.Spec.Fingerprint(step.Params, p.BaseDir)
+		fingerprint, err = step.Spec.Fingerprint(step.Params, p.BaseDir)
 		if err != nil {
-			return "", "", nil, Invalid(err)
+			return "", "", "", nil, Invalid(err)
 		}
-		preimage += "fingerprint " + fp + "\n"
+		preimage += "fingerprint " + fingerprint + "\n"
 	}
-	return cache.Key(preimage), preimage, inputs, nil
+	return cache.Key(preimage), preimage, fingerprint, inputs, nil
 }
 
 func (p *Plan) configHashFor(s *Spec) string {
@@ -208,7 +215,7 @@ func (e *Engine) log() *slog.Logger {
 }
 
 func (e *Engine) runStep(ctx context.Context, p *Plan, step *Step, done map[string]*StageResult) (*StageResult, error) {
-	key, preimage, inputDigests, err := e.Key(p, step, done)
+	key, preimage, fingerprint, inputDigests, err := e.key(p, step, done)
 	if err != nil {
 		return nil, err
 	}
@@ -248,6 +255,7 @@ func (e *Engine) runStep(ctx context.Context, p *Plan, step *Step, done map[stri
 	io := NewIO(step.ID, map[string]string{}, map[string]string{})
 	io.Version, io.Workers, io.Log = e.Version, max(1, e.Workers), e.log()
 	io.ConfigHash = p.configHashFor(step.Spec)
+	io.Fingerprint = fingerprint
 	io.BaseDir = p.BaseDir
 	if e.Progress != nil {
 		if pr := e.Progress(step); pr != nil {

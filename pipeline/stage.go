@@ -36,6 +36,12 @@ type Spec struct {
 	// reads — as printable text that joins the key's preimage. base is the
 	// config file's folder, against which relative paths resolve. An error
 	// is the user's (a missing file): the CLI exits 2.
+	//
+	// The thing fingerprinted can change between the key and the run (a
+	// file rewritten or replaced), so the engine hands the fingerprint the
+	// key holds to Run as IO.Fingerprint, and Run must fail, writing
+	// nothing, unless what it actually read has that same fingerprint:
+	// otherwise the entry filed under the key would hold other content.
 	Fingerprint func(p Params, base string) (string, error)
 
 	// PathKeys names the parameters that are file paths, relative to the
@@ -172,6 +178,11 @@ type IO struct {
 	Workers    int    // goroutines the stage may use
 	Log        *slog.Logger
 	Progress   Progress
+
+	// Fingerprint is what Spec.Fingerprint returned for the key of this
+	// computation ("" for a kind without one, or outside the engine): Run
+	// checks what it reads against it (see Spec.Fingerprint).
+	Fingerprint string
 
 	inputs  map[string]string
 	outputs map[string]string

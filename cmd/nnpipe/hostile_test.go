@@ -264,6 +264,21 @@ var hostileLoads = []struct {
 	{"a 100 MB line of 52 million fields", func(t *testing.T, dir string) string {
 		return writeConfig(t, dir, "data.csv", strings.Repeat("1,", 50<<20))
 	}, []string{"run"}, regexp.MustCompile(`data.csv`)},
+	// A 317-byte Parquet file whose footer claims 2³¹ rows: unguarded, the loader allocated
+	// rows × features before reading a row group and the process died out of memory.
+	{"a Parquet footer claiming 2^31 rows", func(t *testing.T, dir string) string {
+		return writeConfig(t, dir, "data.parquet", string(readFile(t, filepath.Join("testdata", "baddata", "huge-footer.parquet"))))
+	}, []string{"run"}, regexp.MustCompile(`data.parquet: corrupt Parquet file: the footer claims 2147483648 rows`)},
+	// 10,000 distinct labels: unguarded, evaluate ran for minutes, peaked at 8 GB and wrote
+	// 2.2 GB of confusion matrices.
+	{"10,000 distinct labels", func(t *testing.T, dir string) string {
+		var b strings.Builder
+		b.WriteString("x,label\n")
+		for i := range 10_000 {
+			fmt.Fprintf(&b, "%d,%d\n", i, i)
+		}
+		return writeConfig(t, dir, "data.csv", b.String())
+	}, []string{"run"}, regexp.MustCompile(`data.csv:1: column "label": 10000 distinct labels, more than the 1000 classes`)},
 }
 
 // unexpectedWrites lists what is under root besides the folders down to

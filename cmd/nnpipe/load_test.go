@@ -123,6 +123,12 @@ func TestBadDataIsRefusedWithOneLineNamingTheFileAndNothingWritten(t *testing.T)
 		{"split-column-not-kept", "split"},
 		{"split-column-is-a-feature", "split"},
 		{"stratified-class-too-small", "split"},
+		{"non-utf8-label", "data"},
+		{"non-utf8-header", "data"},
+		{"non-utf8-kept", "data"},
+		{"non-utf8-label-parquet", "data"},
+		{"duplicate-header", "data"},
+		{"parquet-footer-claims-2g-rows", "data"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -140,6 +146,16 @@ func TestBadDataIsRefusedWithOneLineNamingTheFileAndNothingWritten(t *testing.T)
 		{"fifo", func(t *testing.T, path string) {
 			if err := syscall.Mkfifo(path, 0o644); err != nil {
 				t.Skipf("mkfifo: %v", err)
+			}
+		}},
+		{"too-many-classes", func(t *testing.T, path string) {
+			var b strings.Builder
+			b.WriteString("x,label\n")
+			for i := range dataset.MaxClasses + 1 {
+				fmt.Fprintf(&b, "%d,id-%d\n", i, i)
+			}
+			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+				t.Fatal(err)
 			}
 		}},
 		{"unreadable", func(t *testing.T, path string) {

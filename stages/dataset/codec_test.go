@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io/fs"
 	"math"
@@ -60,7 +61,7 @@ func TestWriteFileReadFileRoundTrip(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "d.parquet")
-			if err := writeDataset(path, tt.d, datasetFields(tt.d), datasetMeta(t, tt.d), tt.groupRows); err != nil {
+			if err := writeDataset(context.Background(), path, tt.d, datasetFields(tt.d), datasetMeta(t, tt.d), tt.groupRows); err != nil {
 				t.Fatal(err)
 			}
 			got, err := ReadFile(path)

@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"bufio"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -16,7 +17,7 @@ import (
 // readCSV reads a CSV table with a header row (unless opt.NoHeader) from r; name is the file
 // name for errors and size its length in bytes (0 if unknown), used to size the arrays once.
 // Every error is a *LoadError with a line.
-func readCSV(name string, r io.Reader, size int64, opt LoadOptions) (*Dataset, error) {
+func readCSV(ctx context.Context, name string, r io.Reader, size int64, opt LoadOptions) (*Dataset, error) {
 	at := func(line int, column string, format string, args ...any) error {
 		return &LoadError{File: name, Line: line, Column: column, Err: fmt.Errorf(format, args...)}
 	}
@@ -45,6 +46,9 @@ func readCSV(name string, r io.Reader, size int64, opt LoadOptions) (*Dataset, e
 		}
 		if errors.Is(err, errLineTooLong) {
 			return nil, at(lines.line, "", "line is longer than %d bytes", MaxLineBytes)
+		}
+		if errors.Is(err, ErrChanged) {
+			return nil, &LoadError{File: name, Err: ErrChanged}
 		}
 		if pe := (*csv.ParseError)(nil); errors.As(err, &pe) {
 			return nil, at(max(pe.Line, 1), "", "%v (character %d)", pe.Err, pe.Column)
@@ -81,12 +85,16 @@ func readCSV(name string, r io.Reader, size int64, opt LoadOptions) (*Dataset, e
 		headerEnd = cr.InputOffset()
 	}
 	index := make(map[string]int, len(header))
-	dup := make(map[string]bool)
+	dup := make(map[string]bool) // unnamed columns, which cannot be chosen anyway
 	for i, h := range header {
-		if _, ok := index[h]; ok {
-			dup[h] = true
-		} else {
+		j, ok := index[h]
+		switch {
+		case !ok:
 			index[h] = i
+		case h != "":
+			return nil, at(1, h, "appears twice in the header, as columns %d and %d", j+1, i+1)
+		default:
+			dup[h] = true
 		}
 	}
 	lookup := func(col, role string) (int, error) {
@@ -153,6 +161,11 @@ func readCSV(name string, r io.Reader, size int64, opt LoadOptions) (*Dataset, e
 			line, _ := cr.FieldPos(0)
 			return nil, at(line, "", "no feature columns: on the first data row, no column but the label holds a number")
 		}
+		for _, c := range featCols {
+			if err := checkName(header[c], c); err != nil {
+				return nil, at(1, header[c], "%v", err)
+			}
+		}
 	}
 	dims := len(featCols)
 	d := &Dataset{Features: make([]string, dims)}
@@ -165,6 +178,11 @@ func readCSV(name string, r io.Reader, size int64, opt LoadOptions) (*Dataset, e
 	texts := make(map[string]string) // kept values seen so far, shared
 	classes := newClassSet(strings.Clone)
 	for row := 0; rec != nil; row++ {
+		if row%checkEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
 		if len(rec) != len(header) {
 			line, _ := cr.FieldPos(0)
 			return nil, at(line, "", "%d fields, but the header has %d", len(rec), len(header))
@@ -195,9 +213,18 @@ func readCSV(name string, r io.Reader, size int64, opt LoadOptions) (*Dataset, e
 			line, _ := cr.FieldPos(labelCol)
 			return nil, at(line, opt.Label, "empty label")
 		}
+		if !utf8.ValidString(s) {
+			line, _ := cr.FieldPos(labelCol)
+			return nil, at(line, opt.Label, "%s", notText(s))
+		}
 		d.Labels = append(d.Labels, classes.id(s))
 		for k, c := range keepCols {
-			d.Extra[k].Values = append(d.Extra[k].Values, intern(texts, strings.TrimSpace(rec[c])))
+			v := strings.TrimSpace(rec[c])
+			if !utf8.ValidString(v) {
+				line, _ := cr.FieldPos(c)
+				return nil, at(line, header[c], "%s", notText(v))
+			}
+			d.Extra[k].Values = append(d.Extra[k].Values, intern(texts, v))
 		}
 		if rec, err = read(); err != nil {
 			return nil, err
@@ -209,6 +236,9 @@ func readCSV(name string, r io.Reader, size int64, opt LoadOptions) (*Dataset, e
 	d.Classes = textClasses(classes.keys, d.Labels)
 	if len(d.Classes) < 2 { // "1" and "01"
 		return nil, at(1, opt.Label, "%v", singleClass(d.Classes[0]))
+	}
+	if len(d.Classes) > MaxClasses {
+		return nil, at(1, opt.Label, "%v", tooManyClasses(len(d.Classes)))
 	}
 	if err := d.Validate(); err != nil {
 		return nil, at(1, "", "%v", err) // not expected: every check above comes first
@@ -261,6 +291,9 @@ func intern(known map[string]string, s string) string {
 	}
 	return k
 }
+
+// checkEvery is how many rows a reading loop handles between two looks at its context.
+const checkEvery = 4096
 
 // MaxColumns bounds the columns of a CSV file.
 const MaxColumns = 10_000

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"unicode/utf8"
 )
 
 // Dataset is a labelled table held in memory: N rows of D float64 features and a class label,
@@ -45,10 +46,16 @@ func (d *Dataset) Rows() int { return len(d.Labels) }
 // Dims returns D, the number of features.
 func (d *Dataset) Dims() int { return len(d.Features) }
 
+// MaxClasses bounds the classes of a dataset. Evaluation keeps a K×K confusion matrix per
+// part and the network K outputs per row, so ten thousand distinct labels (a column of ids
+// taken for the label by mistake) would cost gigabytes and minutes; a thousand classes of a
+// real classification problem cost a few megabytes.
+const MaxClasses = 1000
+
 // Validate reports whether d is well formed: at least one feature and one row, feature and
-// class names unique and non-empty, len(X) = N×D, every label in [0, K), every value finite,
-// and every extra column named (distinct from the features and from each other) with one value
-// per row. It returns the first problem found.
+// class names unique, non-empty and valid UTF-8, at most [MaxClasses] classes, len(X) = N×D, every label in [0, K), every value finite, and every extra
+// column named (distinct from the features and from each other) with one value per row, every
+// name and value valid UTF-8. It returns the first problem found.
 func (d *Dataset) Validate() error {
 	if d == nil {
 		return errors.New("dataset is nil")
@@ -64,6 +71,9 @@ func (d *Dataset) Validate() error {
 	}
 	if len(d.Classes) == 0 {
 		return errors.New("dataset has no classes")
+	}
+	if len(d.Classes) > MaxClasses {
+		return fmt.Errorf("dataset has %d classes, more than %d", len(d.Classes), MaxClasses)
 	}
 	if err := uniqueNames("class", d.Classes); err != nil {
 		return err
@@ -90,6 +100,11 @@ func (d *Dataset) Validate() error {
 			if len(c.Values) != n {
 				return fmt.Errorf("extra column %q has %d values, want %d", c.Name, len(c.Values), n)
 			}
+			for i, v := range c.Values {
+				if !utf8.ValidString(v) {
+					return fmt.Errorf("row %d: extra column %q: %q is not valid UTF-8", i, c.Name, v)
+				}
+			}
 			names = append(names, c.Name)
 		}
 		if err := uniqueNames("column", names); err != nil {
@@ -105,6 +120,9 @@ func uniqueNames(what string, names []string) error {
 	for i, s := range names {
 		if s == "" {
 			return fmt.Errorf("%s %d has an empty name", what, i)
+		}
+		if !utf8.ValidString(s) {
+			return fmt.Errorf("%s name %q is not valid UTF-8", what, s)
 		}
 		if _, dup := seen[s]; dup {
 			return fmt.Errorf("%s name %q appears twice", what, s)

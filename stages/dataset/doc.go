@@ -30,4 +30,16 @@
 //
 // A write that returns an error removes the file it was writing; it never leaves a
 // half-written file behind.
+//
+// # Files read here
+//
+// Every reader trusts nothing a Parquet file says about itself: the footer is walked before it
+// is decoded (at most 64 MiB, 4 Mi Thrift values and 20,001 schema elements, structs nested at
+// most 32 deep), then its claims are checked against the file's size and each other (rows
+// from 0 to 2³¹−1, at most [MaxColumns] columns, row groups that add up to the rows, every
+// column chunk inside the file with one value a row), page headers are checked as pages are
+// read (no page larger than the file allows, no dictionary larger than its chunk or its bytes),
+// and arrays grow with the values actually decoded rather than to the claimed row count. A
+// file may decode to at most 16 Mi values plus 64 a byte of its size. A file breaking any of
+// this is an error, never an allocation it asked for.
 package dataset

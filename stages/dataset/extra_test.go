@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io/fs"
@@ -38,7 +39,7 @@ func TestWriteFileReadFileKeepsExtraColumns(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "d.parquet")
 			classes, _ := json.Marshal(tt.d.Classes)
-			if err := writeDataset(path, tt.d, datasetFields(tt.d), map[string]string{classesKey: string(classes)}, tt.groupRows); err != nil {
+			if err := writeDataset(context.Background(), path, tt.d, datasetFields(tt.d), map[string]string{classesKey: string(classes)}, tt.groupRows); err != nil {
 				t.Fatal(err)
 			}
 			got, err := ReadFile(path)
@@ -235,5 +236,45 @@ func TestDigestRefusesADirectory(t *testing.T) {
 	}
 	if _, err := Digest(filepath.Join(t.TempDir(), "missing")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Digest(missing) = %v, want fs.ErrNotExist", err)
+	}
+}
+
+// TestValidateRefusesWhatNoLaterReaderCouldRead: names and values that are not UTF-8 text
+// (Parquet strings must be) and more classes than evaluation handles.
+func TestValidateRefusesWhatNoLaterReaderCouldRead(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(d *Dataset)
+	}{
+		{"a class name that is not UTF-8", func(d *Dataset) { d.Classes[1] = "b\xff" }},
+		{"a feature name that is not UTF-8", func(d *Dataset) { d.Features[0] = "\xc3" }},
+		{"an extra column name that is not UTF-8", func(d *Dataset) { d.Extra = []Column{{Name: "t\xfe", Values: []string{"a", "b"}}} }},
+		{"an extra value that is not UTF-8", func(d *Dataset) { d.Extra = []Column{{Name: "t", Values: []string{"a", "\xff"}}} }},
+		{"more classes than MaxClasses", func(d *Dataset) {
+			d.Classes = d.Classes[:0]
+			for i := range MaxClasses + 1 {
+				d.Classes = append(d.Classes, strconv.Itoa(i))
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := testDataset(2, 1, 2)
+			tt.change(d)
+			if err := d.Validate(); err == nil {
+				t.Errorf("Validate = nil, want an error")
+			}
+			if err := WriteFile(filepath.Join(t.TempDir(), "d.parquet"), d, nil); err == nil {
+				t.Errorf("WriteFile = nil, want an error")
+			}
+		})
+	}
+	d := testDataset(2, 1, 2)
+	d.Classes = make([]string, MaxClasses)
+	for i := range d.Classes {
+		d.Classes[i] = strconv.Itoa(i)
+	}
+	if err := d.Validate(); err != nil {
+		t.Errorf("Validate of %d classes = %v, want nil", MaxClasses, err)
 	}
 }

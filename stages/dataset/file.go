@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -27,6 +28,12 @@ const (
 // meta, which must not set that key. Equal input gives identical bytes. d must be valid (see
 // [Dataset.Validate]) and no feature or extra column may be named `label` or `label_name`.
 func WriteFile(path string, d *Dataset, meta map[string]string) error {
+	return WriteFileContext(context.Background(), path, d, meta)
+}
+
+// WriteFileContext is [WriteFile], stopping with ctx's error, and removing the file, when ctx
+// is done.
+func WriteFileContext(ctx context.Context, path string, d *Dataset, meta map[string]string) error {
 	if err := d.Validate(); err != nil {
 		return fmt.Errorf("write dataset %s: %w", path, err)
 	}
@@ -57,12 +64,12 @@ func WriteFile(path string, d *Dataset, meta map[string]string) error {
 		all[k] = v
 	}
 	all[classesKey] = string(classes)
-	return writeDataset(path, d, fields, all, RowGroupRows)
+	return writeDataset(ctx, path, d, fields, all, RowGroupRows)
 }
 
 // writeDataset writes d's columns in row groups of groupRows rows, transposing X one group at
 // a time so that the extra memory is one row group, not a second copy of X.
-func writeDataset(path string, d *Dataset, fields []Field, meta map[string]string, groupRows int) error {
+func writeDataset(ctx context.Context, path string, d *Dataset, fields []Field, meta map[string]string, groupRows int) error {
 	w, err := createTable(path, fields, meta, groupRows)
 	if err != nil {
 		return fmt.Errorf("write dataset: %w", err)
@@ -77,6 +84,9 @@ func writeDataset(path string, d *Dataset, fields []Field, meta map[string]strin
 	}
 	names := make([]string, chunk)
 	for lo := 0; lo < n; lo += chunk {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		hi := min(lo+chunk, n)
 		m := hi - lo
 		for j, col := range feats {
@@ -107,19 +117,19 @@ func writeDataset(path string, d *Dataset, fields []Field, meta map[string]strin
 // column.
 func ReadFile(path string) (d *Dataset, err error) {
 	defer recoverCorrupt(path, &err)
-	r, err := openParquet(path)
+	r, size, err := openParquet(path)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	d, err = readDataset(r)
+	d, err = readDataset(r, size)
 	if err != nil {
 		return nil, fmt.Errorf("read dataset %s: %w", path, err)
 	}
 	return d, nil
 }
 
-func readDataset(r *file.Reader) (*Dataset, error) {
+func readDataset(r *file.Reader, size int64) (*Dataset, error) {
 	sc := r.MetaData().Schema
 	d := &Dataset{}
 	labelCol, nameCol := -1, -1
@@ -160,21 +170,25 @@ func readDataset(r *file.Reader) (*Dataset, error) {
 		return nil, fmt.Errorf("metadata %q: %w", classesKey, err)
 	}
 	n, dims := r.NumRows(), len(d.Features)
-	d.X = make([]float64, n*int64(dims))
-	d.Labels = make([]int32, n)
+	if err := checkValues(n, sc.NumColumns(), size); err != nil {
+		return nil, err
+	}
+	est := presize(n, sc.NumColumns(), size)
+	d.X = make([]float64, 0, est*dims)
+	d.Labels = make([]int32, 0, est)
 	for k := range d.Extra {
-		d.Extra[k].Values = make([]string, n)
+		d.Extra[k].Values = make([]string, 0, est)
 	}
 	scratch := make([]float64, batchRows)
 	names := make([]parquet.ByteArray, batchRows)
 	var sr stringReader
-	err := forEachChunk(r, nil, func(row0, rows int64, i int, cr file.ColumnChunkReader) error {
+	err := forEachChunk(context.Background(), r, nil, func(row0, rows int64, i int, cr file.ColumnChunkReader) error {
 		defs := defScratch(cr)
 		switch {
 		case extraCol[i] >= 0:
-			return sr.read(cr.(*file.ByteArrayColumnChunkReader), defs, d.Extra[extraCol[i]].Values[row0:row0+rows])
+			return sr.read(cr.(*file.ByteArrayColumnChunkReader), defs, &d.Extra[extraCol[i]].Values, row0, rows)
 		case i == labelCol:
-			return readInto(cr.(*file.Int32ColumnChunkReader), defs, d.Labels[row0:row0+rows])
+			return readInto(cr.(*file.Int32ColumnChunkReader), defs, &d.Labels, row0, rows)
 		case i == nameCol:
 			if nameCol < labelCol {
 				return nil // labels not read yet; WriteFile puts them first
@@ -184,6 +198,9 @@ func readDataset(r *file.Reader) (*Dataset, error) {
 				func(done int64, vals []parquet.ByteArray) error {
 					for k, v := range vals {
 						row := row0 + done + int64(k)
+						if row >= int64(len(d.Labels)) {
+							return fmt.Errorf("row %d: label_name without a label", row+1)
+						}
 						l := d.Labels[row]
 						if l < 0 || int(l) >= len(d.Classes) || string(v) != d.Classes[l] {
 							return fmt.Errorf("row %d: label %d does not match label_name %q", row+1, l, v)
@@ -196,7 +213,9 @@ func readDataset(r *file.Reader) (*Dataset, error) {
 			return readBatches(cr.(*file.Float64ColumnChunkReader), defs, rows,
 				func(int64) []float64 { return scratch },
 				func(done int64, vals []float64) error {
-					x := d.X[(row0+done)*int64(dims)+int64(j):]
+					at := int(row0+done) * dims
+					d.X = growTo(d.X, at+len(vals)*dims)
+					x := d.X[at+j:]
 					for k, v := range vals {
 						x[k*dims] = v
 					}
@@ -258,19 +277,19 @@ func WriteSplit(path string, s Split) error {
 // train and test rows may appear in any order in the file.
 func ReadSplit(path string) (s Split, err error) {
 	defer recoverCorrupt(path, &err)
-	r, err := openParquet(path)
+	r, size, err := openParquet(path)
 	if err != nil {
 		return Split{}, err
 	}
 	defer r.Close()
-	s, err = readSplit(r)
+	s, err = readSplit(r, size)
 	if err != nil {
 		return Split{}, fmt.Errorf("read split %s: %w", path, err)
 	}
 	return s, nil
 }
 
-func readSplit(r *file.Reader) (Split, error) {
+func readSplit(r *file.Reader, size int64) (Split, error) {
 	sc := r.MetaData().Schema
 	if sc.NumColumns() != 2 {
 		return Split{}, fmt.Errorf("%d columns, want %q and %q", sc.NumColumns(), rowColumn, partColumn)
@@ -282,21 +301,23 @@ func readSplit(r *file.Reader) (Split, error) {
 		}
 	}
 	n := r.NumRows()
-	if n > math.MaxInt32 {
-		return Split{}, fmt.Errorf("%d rows is too many", n)
+	if err := checkValues(n, 2, size); err != nil {
+		return Split{}, err
 	}
-	rows := make([]int64, n)
-	isTest := make([]bool, n)
+	est := presize(n, 2, size)
+	rows := make([]int64, 0, est)
+	isTest := make([]bool, 0, est)
 	parts := make([]parquet.ByteArray, batchRows)
 	ntest := 0
-	err := forEachChunk(r, nil, func(row0, m int64, i int, cr file.ColumnChunkReader) error {
+	err := forEachChunk(context.Background(), r, nil, func(row0, m int64, i int, cr file.ColumnChunkReader) error {
 		defs := defScratch(cr)
 		if i == 0 {
-			return readInto(cr.(*file.Int64ColumnChunkReader), defs, rows[row0:row0+m])
+			return readInto(cr.(*file.Int64ColumnChunkReader), defs, &rows, row0, m)
 		}
 		return readBatches(cr.(*file.ByteArrayColumnChunkReader), defs, m,
 			func(int64) []parquet.ByteArray { return parts },
 			func(done int64, vals []parquet.ByteArray) error {
+				isTest = growTo(isTest, int(row0+done)+len(vals))
 				for k, v := range vals {
 					switch string(v) {
 					case trainPart:

@@ -2,10 +2,12 @@ package dataset
 
 import (
 	"cmp"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -13,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // LoadOptions says how to read a user's table. The zero value of every field but Label is the
@@ -28,7 +31,20 @@ type LoadOptions struct {
 	// NoHeader says a CSV file has no header row: every line is data and the columns are
 	// named c0, c1, … in order. Parquet files always name their columns.
 	NoHeader bool
+	// SHA256, when set, is the hex SHA-256 the file must have, as [Digest] returned it for a
+	// cache key: Load then hashes exactly the bytes it parses, from the first to the end of
+	// the file, and fails with [ErrChanged] unless they have this digest (the file was
+	// rewritten, truncated or replaced after the digest was taken, or while Load read it).
+	// A CSV file is hashed as it is parsed; a Parquet file, which is read out of order, is
+	// first copied into TempDir while it is hashed, and the copy is parsed and removed.
+	SHA256 string
+	// TempDir is the folder for that copy of a Parquet file; "" means os.TempDir().
+	TempDir string
 }
+
+// ErrChanged is matched (with errors.Is) by the error of [Load] for a file that changed while
+// it was read, or since the digest given as [LoadOptions.SHA256] was taken.
+var ErrChanged = errors.New("changed while nnpipe read it; nothing was kept from it, run again to read its new content")
 
 // LoadError is the error of [Load]: a problem with the user's file, located as precisely as
 // it can be. Its message reads `FILE[:LINE]: [row ROW: ][column "COLUMN": ]problem`, e.g.
@@ -52,7 +68,7 @@ func (e *LoadError) Error() string {
 		b.WriteString("row " + strconv.Itoa(e.Row) + ": ")
 	}
 	if e.Column != "" {
-		b.WriteString("column " + strconv.Quote(e.Column) + ": ")
+		b.WriteString("column " + shortQuote(e.Column) + ": ")
 	}
 	b.WriteString(e.Err.Error())
 	return b.String()
@@ -65,20 +81,35 @@ func (e *LoadError) Unwrap() error { return e.Err }
 //
 // Labels may be integers or strings; the classes are the sorted distinct values (integers
 // sorted numerically and named in canonical form, so "01" and "1" are one class "1"; strings
-// sorted bytewise); at least two are required. Values and labels are trimmed of surrounding
-// spaces. Feature values must be finite numbers (strconv.ParseFloat syntax); Parquet features
-// may be DOUBLE, FLOAT or signed integer columns. Without opt.Features, the features are every
-// column other than the label and the kept columns that is numeric: in a CSV file, whose value
-// on the first data row parses as a number; in a Parquet file, whose type is one of those.
+// sorted bytewise); at least two and at most [MaxClasses] are required. Values and labels are
+// trimmed of surrounding spaces. Text labels, kept values and the names of the features taken
+// by default must be valid UTF-8 (such names at most [MaxNameBytes] long), and no column name
+// may appear twice. Feature values must be finite numbers (strconv.ParseFloat syntax);
+// Parquet features may be DOUBLE, FLOAT or signed integer columns. Without opt.Features, the
+// features are every column other than the label and the kept columns that is numeric: in a
+// CSV file, whose value on the first data row parses as a number; in a Parquet file, whose
+// type is one of those.
 // Kept columns (opt.Keep) become [Dataset.Extra], trimmed text; in a Parquet file they may be
 // strings, integers, DOUBLE, FLOAT or BOOLEAN.
 //
 // path must name a regular file: a directory, a named pipe or a device is refused without
-// being read, so a FIFO cannot block the caller.
+// being read, so a FIFO cannot block the caller. A file that grows while it is read, or whose
+// size or time change while a parse error is met, is an error matching [ErrChanged].
 //
 // Every error is a *LoadError naming the file and, where it applies, the line (CSV), row
 // (Parquet) and column.
 func Load(path string, opt LoadOptions) (*Dataset, error) {
+	return LoadContext(context.Background(), path, opt)
+}
+
+// LoadContext is [Load], stopping with ctx's error when ctx is done.
+func LoadContext(ctx context.Context, path string, opt LoadOptions) (*Dataset, error) {
+	return load(ctx, path, opt, nil)
+}
+
+// load is LoadContext; wrap, if not nil, wraps the file as it is read (tests change the file
+// underneath the reader with it).
+func load(ctx context.Context, path string, opt LoadOptions, wrap func(io.Reader) io.Reader) (*Dataset, error) {
 	fail := func(format string, args ...any) error {
 		return &LoadError{File: path, Err: fmt.Errorf(format, args...)}
 	}
@@ -122,35 +153,172 @@ func Load(path string, opt LoadOptions) (*Dataset, error) {
 	if format == "parquet" && opt.NoHeader {
 		return nil, fail("only a CSV file can lack a header row: a Parquet file always names its columns")
 	}
-	f, size, err := openRegular(path)
+	f, st, err := openRegular(path)
 	if err != nil {
 		return nil, &LoadError{File: path, Err: err}
 	}
 	defer f.Close()
-	if format == "parquet" {
-		return loadParquet(path, f, size, opt)
+	size := st.Size()
+	src := newSource(f, st, opt.SHA256)
+	if wrap != nil {
+		src.r = wrap(f)
 	}
-	return readCSV(path, f, size, opt)
+	if format == "parquet" {
+		if opt.SHA256 == "" {
+			return loadParquet(ctx, path, f, size, opt)
+		}
+		snap, err := snapshot(ctx, path, src, opt.TempDir)
+		if err != nil {
+			return nil, err
+		}
+		defer func() {
+			snap.Close()
+			os.Remove(snap.Name())
+		}()
+		return loadParquet(ctx, path, snap, src.n, opt)
+	}
+	d, err := readCSV(ctx, path, src, size, opt)
+	switch {
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case errors.Is(err, ErrChanged):
+		return nil, err
+	case err != nil:
+		// A parse error may come from a change during the read (a line cut short): then the
+		// change, not its symptom, is reported. The rest of the file is not read for that,
+		// so that a refusal stays quick: the file's size and time tell.
+		if src.changedOnDisk() {
+			return nil, &LoadError{File: path, Err: ErrChanged}
+		}
+		return nil, err
+	}
+	if err := src.check(); err != nil {
+		return nil, &LoadError{File: path, Err: err}
+	}
+	return d, nil
 }
 
-// openRegular opens path for reading and returns it with its size, if it is a regular file.
+// source is the user's file read once, as a stream. It counts the bytes and refuses more than
+// the file held when it was opened (a file that grows while it is read, which could otherwise
+// be read forever); when a digest is expected it hashes every byte, so that the bytes parsed
+// are the bytes checked.
+type source struct {
+	r    io.Reader
+	f    *os.File
+	st   fs.FileInfo // the file's when opened
+	h    hash.Hash   // nil when no digest is expected
+	want string      // the expected hex SHA-256
+	size int64       // the file's size when opened
+	n    int64       // bytes read so far
+}
+
+func newSource(f *os.File, st fs.FileInfo, want string) *source {
+	s := &source{r: f, f: f, st: st, size: st.Size(), want: want}
+	if want != "" {
+		s.h = sha256.New()
+	}
+	return s
+}
+
+// changedOnDisk reports whether the open file's size or modification time differ from when it
+// was opened: it was written to since.
+func (s *source) changedOnDisk() bool {
+	st, err := s.f.Stat()
+	return err != nil || st.Size() != s.st.Size() || !st.ModTime().Equal(s.st.ModTime())
+}
+
+func (s *source) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if s.h != nil {
+		s.h.Write(p[:n])
+	}
+	s.n += int64(n)
+	if s.n > s.size {
+		return n, ErrChanged
+	}
+	return n, err
+}
+
+// check reads what is left of the file (after a successful parse, nothing) and returns
+// ErrChanged unless every byte read, from the first to the end, has the expected digest. It
+// returns nil when no digest is expected.
+func (s *source) check() error {
+	if s.h == nil {
+		return nil
+	}
+	if _, err := io.Copy(io.Discard, s); err != nil {
+		if errors.Is(err, ErrChanged) {
+			return ErrChanged
+		}
+		return unwrapPath(err)
+	}
+	if hex.EncodeToString(s.h.Sum(nil)) != s.want {
+		return ErrChanged
+	}
+	return nil
+}
+
+// snapshot copies the file src reads into a new file in dir (os.TempDir() if ""), checks
+// what it copied (see source.check) and returns the copy, positioned anywhere: it is read
+// with ReadAt. The caller closes and removes it. A file that changed is a *LoadError
+// matching ErrChanged; a copy that cannot be written is an error that names the copy.
+func snapshot(ctx context.Context, path string, src *source, dir string) (*os.File, error) {
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	snap, err := os.CreateTemp(dir, ".load-*.parquet")
+	if err != nil {
+		return nil, fmt.Errorf("copy %s: %w", path, err)
+	}
+	fail := func(err error) (*os.File, error) {
+		snap.Close()
+		os.Remove(snap.Name())
+		return nil, err
+	}
+	buf := make([]byte, 1<<20)
+	for {
+		if err := ctx.Err(); err != nil {
+			return fail(err)
+		}
+		n, rerr := src.Read(buf)
+		if _, err := snap.Write(buf[:n]); err != nil {
+			return fail(fmt.Errorf("copy %s: %w", path, err))
+		}
+		if errors.Is(rerr, io.EOF) {
+			break
+		}
+		if errors.Is(rerr, ErrChanged) {
+			return fail(&LoadError{File: path, Err: ErrChanged})
+		}
+		if rerr != nil {
+			return fail(&LoadError{File: path, Err: unwrapPath(rerr)})
+		}
+	}
+	if err := src.check(); err != nil {
+		return fail(&LoadError{File: path, Err: err})
+	}
+	return snap, nil
+}
+
+// openRegular opens path for reading and returns it with its description, if it is a regular
+// file.
 // It opens without blocking (see openNoBlock) and checks the opened file, not the name, so a
 // named pipe is refused rather than waited on, and the file checked is the file read.
-func openRegular(path string) (*os.File, int64, error) {
+func openRegular(path string) (*os.File, fs.FileInfo, error) {
 	f, err := openNoBlock(path)
 	if err != nil {
-		return nil, 0, unwrapPath(err)
+		return nil, nil, unwrapPath(err)
 	}
 	st, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, 0, unwrapPath(err)
+		return nil, nil, unwrapPath(err)
 	}
 	if !st.Mode().IsRegular() {
 		f.Close()
-		return nil, 0, notRegular(st.Mode())
+		return nil, nil, notRegular(st.Mode())
 	}
-	return f, st.Size(), nil
+	return f, st, nil
 }
 
 // ErrNotRegular is matched (with errors.Is) by the error for a path that exists but is not a
@@ -314,6 +482,32 @@ func remap(labels, to []int32) {
 	for i, l := range labels {
 		labels[i] = to[l]
 	}
+}
+
+// tooManyClasses is the error for a label column with n > MaxClasses distinct values.
+func tooManyClasses(n int) error {
+	return fmt.Errorf("%d distinct labels, more than the %d classes nnpipe handles (is it the right label column?)", n, MaxClasses)
+}
+
+// MaxNameBytes bounds the name of a column that becomes a feature without being named in
+// the options (the features of a file taken by default).
+const MaxNameBytes = 1024
+
+// checkName checks the name of column i (0-based), which is to be a feature: valid UTF-8
+// text, as every later reader expects, and at most MaxNameBytes long.
+func checkName(name string, i int) error {
+	switch {
+	case !utf8.ValidString(name):
+		return fmt.Errorf("the name of column %d is not valid UTF-8 text", i+1)
+	case len(name) > MaxNameBytes:
+		return fmt.Errorf("the name of column %d has %d bytes, more than %d", i+1, len(name), MaxNameBytes)
+	}
+	return nil
+}
+
+// notText is the problem of a label or kept value s that is not valid UTF-8.
+func notText(s string) string {
+	return shortQuote(s) + " is not valid UTF-8 text"
 }
 
 // singleClass is the error for a label column with one distinct value.

@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -39,6 +40,38 @@ func TestLoadErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Files with bytes that are not text, or too many of something, are made here too.
+	write := func(name string, data []byte) string {
+		path := filepath.Join(tmp, name)
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	var manyClasses, manyPq strings.Builder
+	manyClasses.WriteString("x,label\n")
+	manyLabels := make([]string, MaxClasses+1)
+	for i := range manyLabels {
+		manyLabels[i] = "id-" + strconv.Itoa(i)
+		fmt.Fprintf(&manyClasses, "%d,%s\n", i, manyLabels[i])
+	}
+	manyPq.WriteString(strings.Repeat("x", MaxNameBytes+1))
+	csvBadLabel := write("bad_label.csv", []byte("x,label\n1,a\n2,b\xffc\n"))
+	csvBadName := write("bad_name.csv", []byte("x\xff,label\n1,a\n2,b\n"))
+	csvBadKept := write("bad_kept.csv", []byte("x,k,label\n1,t,a\n2,\xfe,b\n"))
+	csvDupDefault := write("dup_default.csv", []byte("x0,x1,x0,label\n1,2,3,a\n4,5,6,b\n"))
+	csvDupUnused := write("dup_unused.csv", []byte("x0,notes,notes,label\n1,p,q,a\n4,r,s,b\n"))
+	csvMany := write("many_classes.csv", []byte(manyClasses.String()))
+	csvLongName := write("long_name.csv", []byte(manyPq.String()+",label\n1,a\n2,b\n"))
+	xs := make([]float64, len(manyLabels))
+	pqMany := gen("many_classes.parquet", xy, xs, manyLabels)
+	pqBadLabel := gen("bad_label.parquet", xy, []float64{1, 2}, []string{"a", "\xffb"})
+	pqBadKept := gen("bad_kept.parquet", []Field{{"x", Float64}, {"k", String}, {"y", String}}, []float64{1, 2}, []string{"t", "\xc3"}, []string{"a", "b"})
+	badName, dupName := validCraft(), validCraft()
+	badName.columns[0].name = "x\xff0"
+	dupName.columns[1].name = "x0"
+	pqBadName := write("bad_name.parquet", badName.bytes())
+	pqDup := write("dup.parquet", dupName.bytes())
 	csv := func(name string) string { return filepath.Join("testdata", "load", name) }
 	label := LoadOptions{Label: "label"}
 	const duck = "testdata/duckdb.parquet"
@@ -96,6 +129,18 @@ func TestLoadErrors(t *testing.T) {
 		{"no header for a Parquet file", duck, LoadOptions{Label: "species", NoHeader: true}},
 		{"a kept column not in the header", csv("data.csv"), LoadOptions{Label: "label", Keep: []string{"train"}}},
 		{"a Parquet kept column of an unsupported type", duck, LoadOptions{Label: "species", Keep: []string{"day"}}},
+		{"a label that is not UTF-8", csvBadLabel, label},
+		{"a feature name that is not UTF-8", csvBadName, label},
+		{"a kept value that is not UTF-8", csvBadKept, LoadOptions{Label: "label", Keep: []string{"k"}}},
+		{"a duplicated column among the default features", csvDupDefault, label},
+		{"a duplicated column that is not used", csvDupUnused, LoadOptions{Label: "label", Features: []string{"x0"}}},
+		{"more classes than nnpipe handles", csvMany, label},
+		{"a feature name too long", csvLongName, label},
+		{"a Parquet label that is not UTF-8", pqBadLabel, LoadOptions{Label: "y"}},
+		{"a Parquet feature name that is not UTF-8", pqBadName, LoadOptions{Label: "label"}},
+		{"a Parquet kept value that is not UTF-8", pqBadKept, LoadOptions{Label: "y", Keep: []string{"k"}}},
+		{"a Parquet duplicated column", pqDup, LoadOptions{Label: "label", Features: []string{"x0"}}},
+		{"more classes than nnpipe handles in Parquet", pqMany, LoadOptions{Label: "y"}},
 	}
 	var got strings.Builder
 	for _, tt := range tests {
@@ -387,7 +432,7 @@ func FuzzReadCSV(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		d, err := readCSV("fuzz.csv", bytes.NewReader(data), int64(len(data)), LoadOptions{Label: "label"})
+		d, err := readCSV(context.Background(), "fuzz.csv", bytes.NewReader(data), int64(len(data)), LoadOptions{Label: "label"})
 		if err != nil {
 			var le *LoadError
 			if !errors.As(err, &le) {
@@ -421,7 +466,7 @@ func FuzzReadCSVWithoutHeader(f *testing.F) {
 	}
 	opt := LoadOptions{Label: "c1", Keep: []string{"c2"}, NoHeader: true}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		d, err := readCSV("fuzz.csv", bytes.NewReader(data), int64(len(data)), opt)
+		d, err := readCSV(context.Background(), "fuzz.csv", bytes.NewReader(data), int64(len(data)), opt)
 		if err != nil {
 			var le *LoadError
 			if !errors.As(err, &le) {

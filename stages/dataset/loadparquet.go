@@ -2,12 +2,13 @@ package dataset
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
@@ -64,7 +65,7 @@ func isStringColumn(sc *schema.Schema, col *schema.Column) bool {
 }
 
 // loadParquet is Load for the Parquet file f, named path, of size bytes. The caller closes f.
-func loadParquet(path string, f *os.File, size int64, opt LoadOptions) (d *Dataset, err error) {
+func loadParquet(ctx context.Context, path string, f parquet.ReaderAtSeeker, size int64, opt LoadOptions) (d *Dataset, err error) {
 	fail := func(column string, format string, args ...any) error {
 		return &LoadError{File: path, Column: column, Err: fmt.Errorf(format, args...)}
 	}
@@ -76,8 +77,11 @@ func loadParquet(path string, f *os.File, size int64, opt LoadOptions) (d *Datas
 			d, err = nil, fail("", "corrupt Parquet file: %v", p)
 		}
 	}()
-	r, err := file.NewParquetReader(f)
+	r, err := openParquetAt(f, size)
 	if err != nil {
+		if errors.Is(err, errFooter) {
+			return nil, fail("", "%v", err)
+		}
 		return nil, fail("", "not a readable Parquet file: %v", err)
 	}
 	sc := r.MetaData().Schema
@@ -87,10 +91,14 @@ func loadParquet(path string, f *os.File, size int64, opt LoadOptions) (d *Datas
 	dup := make(map[string]bool)
 	for i := range names {
 		names[i] = sc.Column(i).Path()
-		if _, ok := index[names[i]]; ok {
-			dup[names[i]] = true
-		} else {
+		j, ok := index[names[i]]
+		switch {
+		case !ok:
 			index[names[i]] = i
+		case names[i] != "":
+			return nil, fail(names[i], "appears twice in the file, as columns %d and %d", j+1, i+1)
+		default:
+			dup[names[i]] = true // unnamed columns, which cannot be chosen anyway
 		}
 	}
 	lookup := func(name, role string) (int, error) {
@@ -144,17 +152,26 @@ func loadParquet(path string, f *os.File, size int64, opt LoadOptions) (d *Datas
 		if len(featCols) == 0 {
 			return nil, fail("", "no feature columns: no column but the label is numeric (%s)", listColumns(names))
 		}
+		for _, c := range featCols {
+			if err := checkName(names[c], c); err != nil {
+				return nil, fail(names[c], "%v", err)
+			}
+		}
 	}
 	n := r.NumRows()
 	if n == 0 {
 		return nil, fail("", "no rows")
 	}
-	if n > math.MaxInt32 {
-		return nil, fail("", "%d rows is more than this program handles", n)
+	if err := checkValues(n, len(featCols)+1+len(keepCols), size); err != nil {
+		return nil, fail("", "%v", err)
 	}
 
+	// The arrays get the room the footer claims only if the file is large enough for the
+	// claim to be plausible; in each row group the label column is decoded first, growing its
+	// array as values arrive, and the other columns get room for the rows it held.
 	dims := len(featCols)
-	d = &Dataset{Features: make([]string, dims), X: make([]float64, n*int64(dims)), Labels: make([]int32, n)}
+	est := presize(n, dims+1+len(keepCols), size)
+	d = &Dataset{Features: make([]string, dims), X: make([]float64, 0, est*dims), Labels: make([]int32, 0, est)}
 	featOf := make(map[int]int, dims) // column -> feature index
 	for k, c := range featCols {
 		d.Features[k] = names[c]
@@ -162,16 +179,24 @@ func loadParquet(path string, f *os.File, size int64, opt LoadOptions) (d *Datas
 	}
 	keepOf := make(map[int]int, len(keepCols)) // column -> extra column index
 	for k, c := range keepCols {
-		d.Extra = append(d.Extra, Column{Name: names[c], Values: make([]string, n)})
+		d.Extra = append(d.Extra, Column{Name: names[c], Values: make([]string, 0, est)})
 		keepOf[c] = k
 	}
-	fr := featureReader{x: d.X, dims: dims}
-	lr := labelReader{labels: d.Labels, texts: newClassSet(strings.Clone), ints: newClassSet(func(v int64) int64 { return v })}
+	fr := featureReader{d: d, dims: dims}
+	lr := labelReader{labels: &d.Labels, texts: newClassSet(strings.Clone), ints: newClassSet(func(v int64) int64 { return v })}
 	var kr keepReader
 	cols := append(append([]int{labelCol}, featCols...), keepCols...)
-	err = forEachChunk(r, cols, func(row0, rows int64, i int, cr file.ColumnChunkReader) error {
+	err = forEachChunk(ctx, r, cols, func(row0, rows int64, i int, cr file.ColumnChunkReader) error {
 		if i == labelCol {
-			return lr.read(cr, row0, rows)
+			if err := lr.read(cr, row0, rows); err != nil {
+				return err
+			}
+			end := int(row0 + rows) // as many labels were decoded
+			d.X = growTo(d.X, end*dims)
+			for k := range d.Extra {
+				d.Extra[k].Values = growTo(d.Extra[k].Values, end)
+			}
+			return nil
 		}
 		if k, ok := keepOf[i]; ok {
 			return kr.read(cr, d.Extra[k].Values[row0:row0+rows])
@@ -179,6 +204,9 @@ func loadParquet(path string, f *os.File, size int64, opt LoadOptions) (d *Datas
 		return fr.read(cr, featOf[i], row0, rows)
 	})
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		le := &LoadError{File: path, Err: err}
 		var ce *columnError
 		if errors.As(err, &ce) {
@@ -198,16 +226,19 @@ func loadParquet(path string, f *os.File, size int64, opt LoadOptions) (d *Datas
 	if len(d.Classes) < 2 {
 		return nil, fail(opt.Label, "%v", singleClass(d.Classes[0]))
 	}
+	if len(d.Classes) > MaxClasses {
+		return nil, fail(opt.Label, "%v", tooManyClasses(len(d.Classes)))
+	}
 	if err := d.Validate(); err != nil {
 		return nil, fail("", "%v", err) // not expected: every check above comes first
 	}
 	return d, nil
 }
 
-// featureReader decodes feature columns into the row-major matrix x, converting to float64
-// and rejecting NaN and ±Inf.
+// featureReader decodes feature columns into the row-major matrix d.X, which has room for
+// the row group's rows, converting to float64 and rejecting NaN and ±Inf.
 type featureReader struct {
-	x    []float64
+	d    *Dataset
 	dims int
 	f64  []float64
 	f32  []float32
@@ -227,7 +258,7 @@ func (fr *featureReader) read(cr file.ColumnChunkReader, j int, row0, rows int64
 	fr.f64 = scratch(fr.f64)
 	// put stores a batch of values that starts at chunk row done.
 	put := func(done int64, v []float64) error {
-		x := fr.x[(row0+done)*int64(fr.dims)+int64(j):]
+		x := fr.d.X[(row0+done)*int64(fr.dims)+int64(j):]
 		for k, f := range v {
 			if math.IsNaN(f) || math.IsInf(f, 0) {
 				return &rowError{row: done + int64(k), err: fmt.Errorf("%v is not a finite number", f)}
@@ -287,9 +318,10 @@ func scratch[T any](buf []T) []T {
 	return buf
 }
 
-// labelReader decodes the label column into provisional class ids.
+// labelReader decodes the label column into provisional class ids, appended to *labels as
+// they are decoded.
 type labelReader struct {
-	labels []int32
+	labels *[]int32
 	texts  *classSet[string]
 	ints   *classSet[int64]
 	bas    []parquet.ByteArray
@@ -304,15 +336,24 @@ func (lr *labelReader) read(cr file.ColumnChunkReader, row0, rows int64) error {
 		lr.defs = scratch(lr.defs)
 		defs = lr.defs
 	}
-	dst := lr.labels[row0 : row0+rows]
+	// dst returns where the n labels of a batch that starts at chunk row done go.
+	dst := func(done int64, n int) []int32 {
+		at := int(row0 + done)
+		*lr.labels = growTo(*lr.labels, at+n)
+		return (*lr.labels)[at-int(done):]
+	}
 	switch c := cr.(type) {
 	case *file.ByteArrayColumnChunkReader:
 		lr.bas = scratch(lr.bas)
 		return readBatches(c, defs, rows, func(int64) []parquet.ByteArray { return lr.bas }, func(done int64, v []parquet.ByteArray) error {
+			dst := dst(done, len(v))
 			for k, b := range v {
 				s := bytes.TrimSpace(b)
 				if len(s) == 0 {
 					return &rowError{row: done + int64(k), err: errors.New("empty label")}
+				}
+				if !utf8.Valid(s) {
+					return &rowError{row: done + int64(k), err: errors.New(notText(string(s)))}
 				}
 				dst[done+int64(k)] = textID(lr.texts, s)
 			}
@@ -322,6 +363,7 @@ func (lr *labelReader) read(cr file.ColumnChunkReader, row0, rows int64) error {
 		lr.i32 = scratch(lr.i32)
 		unsigned := isUnsigned(cr)
 		return readBatches(c, defs, rows, func(int64) []int32 { return lr.i32 }, func(done int64, v []int32) error {
+			dst := dst(done, len(v))
 			for k, l := range v {
 				w := int64(l)
 				if unsigned {
@@ -334,6 +376,7 @@ func (lr *labelReader) read(cr file.ColumnChunkReader, row0, rows int64) error {
 	case *file.Int64ColumnChunkReader:
 		lr.i64 = scratch(lr.i64)
 		return readBatches(c, defs, rows, func(int64) []int64 { return lr.i64 }, func(done int64, v []int64) error {
+			dst := dst(done, len(v))
 			for k, l := range v {
 				dst[done+int64(k)] = lr.ints.id(l)
 			}
@@ -423,7 +466,11 @@ func (kr *keepReader) read(cr file.ColumnChunkReader, dst []string) error {
 		kr.bas = scratch(kr.bas)
 		return readBatches(c, defs, rows, func(int64) []parquet.ByteArray { return kr.bas }, func(done int64, v []parquet.ByteArray) error {
 			for k, b := range v {
-				put(done+int64(k), bytes.TrimSpace(b))
+				b = bytes.TrimSpace(b)
+				if !utf8.Valid(b) {
+					return &rowError{row: done + int64(k), err: errors.New(notText(string(b)))}
+				}
+				put(done+int64(k), b)
 			}
 			return nil
 		})

@@ -1,11 +1,14 @@
 package dataset
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"io/fs"
+	"os"
+	"slices"
 	"strings"
 
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/schema"
@@ -41,77 +44,125 @@ func (t *Table) Column(name string) (any, bool) {
 // as they hold no null.
 func ReadTable(path string) (t *Table, err error) {
 	defer recoverCorrupt(path, &err)
-	r, err := openParquet(path)
+	r, size, err := openParquet(path)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
+	t, err = readTable(r, size)
+	if err != nil {
+		return nil, fmt.Errorf("read table %s: %w", path, err)
+	}
+	return t, nil
+}
+
+func readTable(r *file.Reader, size int64) (*Table, error) {
 	sc := r.MetaData().Schema
+	if kv := len(r.MetaData().KeyValueMetadata()); kv > maxMetaEntries {
+		return nil, fmt.Errorf("%d key-value metadata entries, more than %d", kv, maxMetaEntries)
+	}
 	fields := make([]Field, sc.NumColumns())
 	for i := range fields {
 		col := sc.Column(i)
 		typ, ok := tableType(sc, col)
 		if !ok {
-			return nil, fmt.Errorf("read table %s: column %q: unsupported type %s", path, col.Path(), describeType(sc, col))
+			return nil, fmt.Errorf("column %q: unsupported type %s", col.Path(), describeType(sc, col))
 		}
 		fields[i] = Field{Name: col.Name(), Type: typ}
 	}
 	n := r.NumRows()
+	if err := checkValues(n, len(fields), size); err != nil {
+		return nil, err
+	}
 	cols := make([]any, len(fields))
+	est := presize(n, len(fields), size)
 	for i, f := range fields {
-		cols[i] = makeColumn(f.Type, int(n))
+		cols[i] = makeColumn(f.Type, est)
 	}
 	var sr stringReader
-	err = forEachChunk(r, nil, func(row0, rows int64, i int, cr file.ColumnChunkReader) error {
+	err := forEachChunk(context.Background(), r, nil, func(row0, rows int64, i int, cr file.ColumnChunkReader) error {
 		defs := defScratch(cr)
+		var err error
 		switch col := cols[i].(type) {
 		case []int64:
-			return readInto(cr.(*file.Int64ColumnChunkReader), defs, col[row0:row0+rows])
+			err = readInto(cr.(*file.Int64ColumnChunkReader), defs, &col, row0, rows)
+			cols[i] = col
 		case []int32:
-			return readInto(cr.(*file.Int32ColumnChunkReader), defs, col[row0:row0+rows])
+			err = readInto(cr.(*file.Int32ColumnChunkReader), defs, &col, row0, rows)
+			cols[i] = col
 		case []float64:
-			return readInto(cr.(*file.Float64ColumnChunkReader), defs, col[row0:row0+rows])
+			err = readInto(cr.(*file.Float64ColumnChunkReader), defs, &col, row0, rows)
+			cols[i] = col
 		case []bool:
-			return readInto(cr.(*file.BooleanColumnChunkReader), defs, col[row0:row0+rows])
+			err = readInto(cr.(*file.BooleanColumnChunkReader), defs, &col, row0, rows)
+			cols[i] = col
 		case []string:
-			return sr.read(cr.(*file.ByteArrayColumnChunkReader), defs, col[row0:row0+rows])
+			err = sr.read(cr.(*file.ByteArrayColumnChunkReader), defs, &col, row0, rows)
+			cols[i] = col
 		}
-		return nil
+		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read table %s: %w", path, err)
+		return nil, err
 	}
 	return &Table{Fields: fields, Columns: cols, Meta: keyValues(r), Rows: int(n)}, nil
 }
 
-// makeColumn allocates a column of n values of type t.
+// makeColumn allocates an empty column of type t with room for n values.
 func makeColumn(t Type, n int) any {
 	switch t {
 	case Int64:
-		return make([]int64, n)
+		return make([]int64, 0, n)
 	case Int32:
-		return make([]int32, n)
+		return make([]int32, 0, n)
 	case Float64:
-		return make([]float64, n)
+		return make([]float64, 0, n)
 	case String:
-		return make([]string, n)
+		return make([]string, 0, n)
 	case Bool:
-		return make([]bool, n)
+		return make([]bool, 0, n)
 	}
 	panic(fmt.Sprintf("dataset: unknown type %v", t))
 }
 
-// openParquet opens a Parquet file for reading.
-func openParquet(path string) (*file.Reader, error) {
-	r, err := file.OpenParquetFile(path, false)
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return nil, fmt.Errorf("read parquet: %w", err) // already names the file
+// presize is the room to make for a table that a file of size bytes claims holds n rows of
+// perRow values: the claim, unless the file is too small for it to be plausible (a byte a
+// value), in which case the columns start smaller and grow as values are decoded. A file
+// cannot make a reader allocate more than the values it actually decodes to.
+func presize(n int64, perRow int, size int64) int {
+	return int(min(n, size/int64(max(perRow, 1))+batchRows))
+}
+
+// growTo returns s with length at least n, reallocating (with room to grow, as append does)
+// only when its capacity is short. It never shortens s.
+func growTo[T any](s []T, n int) []T {
+	switch {
+	case n <= len(s):
+		return s
+	case n <= cap(s):
+		return s[:n]
 	}
+	return slices.Grow(s, n-len(s))[:n]
+}
+
+// openParquet opens a Parquet file for reading, with its footer checked (see openParquetAt),
+// and returns it with its size. Closing the reader closes the file.
+func openParquet(path string) (*file.Reader, int64, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("read parquet %s: %w", path, err)
+		return nil, 0, fmt.Errorf("read parquet: %w", err) // already names the file
 	}
-	return r, nil
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, fmt.Errorf("read parquet: %w", err)
+	}
+	r, err := openParquetAt(f, st.Size())
+	if err != nil {
+		f.Close()
+		return nil, 0, fmt.Errorf("read parquet %s: %w", path, err)
+	}
+	return r, st.Size(), nil
 }
 
 // recoverCorrupt turns a panic of the Parquet decoder into an error. The decoder is
@@ -188,12 +239,15 @@ func describeType(sc *schema.Schema, col *schema.Column) string {
 }
 
 // forEachChunk calls fn for the chunks of the given columns (nil: all) in every row group, in
-// file order; row0 is the file row of the group's first row and rows its row count. It
-// closes each chunk reader. An error of fn comes back as a *columnError, and a *rowError
-// inside it has its row moved from the chunk to the file.
-func forEachChunk(r *file.Reader, cols []int, fn func(row0, rows int64, col int, cr file.ColumnChunkReader) error) error {
+// file order; row0 is the file row of the group's first row and rows its row count. Each
+// chunk's page headers are checked as they are read (see checkedPages). It closes each chunk
+// reader, and stops with ctx's error between chunks when ctx is done. An error of fn comes
+// back as a *columnError, and a *rowError inside it has its row moved from the chunk to the
+// file.
+func forEachChunk(ctx context.Context, r *file.Reader, cols []int, fn func(row0, rows int64, col int, cr file.ColumnChunkReader) error) error {
+	sc := r.MetaData().Schema
 	if cols == nil {
-		cols = make([]int, r.MetaData().Schema.NumColumns())
+		cols = make([]int, sc.NumColumns())
 		for i := range cols {
 			cols[i] = i
 		}
@@ -203,10 +257,20 @@ func forEachChunk(r *file.Reader, cols []int, fn func(row0, rows int64, col int,
 		rg := r.RowGroup(g)
 		rows := rg.NumRows()
 		for _, i := range cols {
-			cr, err := rg.Column(i)
-			if err != nil {
+			if err := ctx.Err(); err != nil {
 				return err
 			}
+			pr, err := rg.GetColumnPageReader(i)
+			if err != nil {
+				return &columnError{column: sc.Column(i).Path(), err: err}
+			}
+			col := sc.Column(i)
+			// NewColumnReader is the one way to put checks between the page headers and the
+			// decoder, which sizes a dictionary from its header's claim. It takes any PageReader
+			// and calls only that interface's methods (arrow-go v18.8.0, pinned); should it go,
+			// the build says so.
+			//lint:ignore SA1019 see above
+			cr := file.NewColumnReader(col, newCheckedPages(pr, col.PhysicalType(), col.TypeLength(), rows), memory.DefaultAllocator, r.BufferPool())
 			err = fn(row0, rows, i, cr)
 			if cerr := cr.Close(); err == nil {
 				err = cerr
@@ -262,6 +326,7 @@ func defScratch(cr file.ColumnChunkReader) []int16 {
 type batchReader[T any] interface {
 	ReadBatch(batchSize int64, values []T, defLvls, repLvls []int16) (total int64, valuesRead int, err error)
 	Descriptor() *schema.Column
+	Err() error // why the chunk ended, when a page could not be read
 }
 
 // readBatches reads the len(dst) values of a column chunk, decoding each batch into
@@ -280,6 +345,9 @@ func readBatches[T any](r batchReader[T], defs []int16, rows int64, buf func(don
 			return err
 		}
 		if lv == 0 {
+			if err := r.Err(); err != nil {
+				return err
+			}
 			return fmt.Errorf("column chunk ends after %d of %d rows", done, rows)
 		}
 		if int64(nv) != lv {
@@ -300,9 +368,13 @@ func readBatches[T any](r batchReader[T], defs []int16, rows int64, buf func(don
 	return nil
 }
 
-// readInto decodes a column chunk straight into dst, which has exactly its row count.
-func readInto[T any](r batchReader[T], defs []int16, dst []T) error {
-	return readBatches(r, defs, int64(len(dst)), func(done int64) []T { return dst[done:] }, nil)
+// readInto decodes a column chunk of rows values straight into *col from row row0, growing
+// *col a batch at a time as values are decoded, not to the row count the footer claims.
+func readInto[T any](r batchReader[T], defs []int16, col *[]T, row0, rows int64) error {
+	return readBatches(r, defs, rows, func(done int64) []T {
+		*col = growTo(*col, int(row0+done+min(rows-done, batchRows)))
+		return (*col)[row0+done:]
+	}, nil)
 }
 
 // stringReader decodes string columns without an allocation per value: a value seen before
@@ -314,19 +386,27 @@ type stringReader struct {
 	pending []int
 }
 
+// maxMetaEntries bounds the key-value metadata entries of a table read back: nnpipe writes a
+// handful.
+const maxMetaEntries = 1000
+
 // maxKnown bounds the table of shared strings, so a column of distinct values cannot grow it
 // without limit.
 const maxKnown = 4096
 
-func (s *stringReader) read(r *file.ByteArrayColumnChunkReader, defs []int16, dst []string) error {
+// read decodes a column chunk of rows strings into *col from row row0, growing *col as values
+// are decoded.
+func (s *stringReader) read(r *file.ByteArrayColumnChunkReader, defs []int16, col *[]string, row0, rows int64) error {
 	if s.scratch == nil {
 		s.scratch = make([]parquet.ByteArray, batchRows)
 	}
 	s.known = make(map[string]string) // per column: values rarely repeat across columns
-	return readBatches(r, defs, int64(len(dst)),
+	return readBatches(r, defs, rows,
 		func(int64) []parquet.ByteArray { return s.scratch },
 		func(done int64, vals []parquet.ByteArray) error {
-			s.convert(dst[done:done+int64(len(vals))], vals)
+			at := int(row0 + done)
+			*col = growTo(*col, at+len(vals))
+			s.convert((*col)[at:at+len(vals)], vals)
 			return nil
 		})
 }

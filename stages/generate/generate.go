@@ -88,6 +88,9 @@ func (m *Mixture) validate() []pipeline.FieldError {
 	if k < 2 {
 		return append(errs, pipeline.Errorf("mixture.cumulative", "needs at least 2 classes, got %d", k))
 	}
+	if k > dataset.MaxClasses {
+		return append(errs, pipeline.Errorf("mixture.cumulative", "at most %d classes, got %d", dataset.MaxClasses, k))
+	}
 	if len(m.Means) != k || len(m.Stds) != k {
 		errs = append(errs, pipeline.Errorf("mixture", "means, stds and cumulative must have one entry per class, got %d, %d and %d", len(m.Means), len(m.Stds), k))
 	}
@@ -138,7 +141,7 @@ func Spec() pipeline.Spec {
 			if err != nil {
 				return err
 			}
-			return dataset.WriteFile(io.Output("dataset"), d, nil)
+			return dataset.WriteFileContext(ctx, io.Output("dataset"), d, nil)
 		},
 	}
 }

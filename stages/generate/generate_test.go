@@ -3,6 +3,8 @@ package generate
 import (
 	"math"
 	"testing"
+
+	"github.com/nnpipe/nnpipe/stages/dataset"
 )
 
 func params(dataset string, n int, seed uint64) *Params {
@@ -94,6 +96,13 @@ func TestValidateRefusesBadParameters(t *testing.T) {
 		{"cumulative not ending in 1", func(p *Params) { p.Mixture.Cumulative = []float64{0.4, 0.8, 0.9} }, "mixture.cumulative"},
 		{"mismatched means", func(p *Params) { p.Mixture.Means = p.Mixture.Means[:2] }, "mixture"},
 		{"negative std", func(p *Params) { p.Mixture.Stds[0] = []float64{-1, 1} }, "mixture.stds[0]"},
+		{"more classes than a dataset may have", func(p *Params) {
+			k := dataset.MaxClasses + 1
+			p.Mixture.Means, p.Mixture.Stds, p.Mixture.Cumulative = make([][]float64, k), make([][]float64, k), make([]float64, k)
+			for i := range k {
+				p.Mixture.Means[i], p.Mixture.Stds[i], p.Mixture.Cumulative[i] = []float64{0, 0}, []float64{1, 1}, float64(i+1)/float64(k)
+			}
+		}, "mixture.cumulative"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -16,7 +17,7 @@ import (
 type Params struct {
 	Path      string   `yaml:"path" doc:"required: the CSV or Parquet file; a relative path is relative to the config file's folder"`
 	Format    string   `yaml:"format" doc:"csv or parquet; empty: by the extension (.csv, .parquet, .pq)"`
-	Label     string   `yaml:"label" doc:"required: the label column, integers or strings; the classes are its sorted distinct values"`
+	Label     string   `yaml:"label" doc:"required: the label column, integers or UTF-8 strings; the classes are its sorted distinct values, 2 to 1,000"`
 	Features  []string `yaml:"features" doc:"the feature columns, in order; empty: every other numeric column that is not kept"`
 	Keep      []string `yaml:"keep" doc:"other columns carried along as text for later stages (split's column); never features"`
 	Delimiter string   `yaml:"delimiter" doc:"CSV only: the field separator, one character"`
@@ -134,37 +135,63 @@ func Fingerprint(p pipeline.Params, base string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return "sha256 " + sum, nil
+	return fingerprintPrefix + sum, nil
 }
 
 // Spec returns the stage kind.
 func Spec() pipeline.Spec {
 	return pipeline.Spec{
-		Kind: "load", Version: 1,
-		Doc:         "reads a CSV or Parquet file: a label column (integers or strings) and numeric feature columns",
+		// Version 2: entries of version 1 may hold the rows of another content than the one
+		// their key hashed (the file could change between the key and the read); a new version
+		// gives every entry a new key, so none of them is ever a hit again.
+		Kind: "load", Version: 2,
+		Doc:         "reads a CSV or Parquet file: a label column (integers or strings; at most 1,000 classes) and numeric feature columns",
 		Outputs:     []pipeline.Output{{Slot: "dataset", Type: "dataset", File: "dataset.parquet"}},
 		NewParams:   func() pipeline.Params { return NewParams() },
 		Fingerprint: Fingerprint,
 		PathKeys:    []string{"path"},
 		Run: func(ctx context.Context, p pipeline.Params, io *pipeline.IO) error {
-			d, err := Load(p.(*Params), io.BaseDir)
+			opt := p.(*Params).Options()
+			if io.Fingerprint != "" {
+				sum, ok := strings.CutPrefix(io.Fingerprint, fingerprintPrefix)
+				if !ok {
+					return fmt.Errorf("fingerprint %q is not a SHA-256", io.Fingerprint)
+				}
+				// The key holds this digest: read exactly the bytes it describes, or fail.
+				opt.SHA256, opt.TempDir = sum, filepath.Dir(io.Output("dataset"))
+			}
+			d, err := load(ctx, p.(*Params), io.BaseDir, opt)
 			if err != nil {
 				return err
 			}
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			return dataset.WriteFile(io.Output("dataset"), d, nil)
+			return dataset.WriteFileContext(ctx, io.Output("dataset"), d, nil)
 		},
 	}
 }
 
+// fingerprintPrefix starts what Fingerprint returns.
+const fingerprintPrefix = "sha256 "
+
 // Load reads the file p names, relative to base. A problem with the file or its data is a
 // pipeline.Invalid error wrapping a *dataset.LoadError.
 func Load(p *Params, base string) (*dataset.Dataset, error) {
-	d, err := dataset.Load(Resolve(p.Path, base), p.Options())
-	if err != nil {
+	return load(context.Background(), p, base, p.Options())
+}
+
+// load is Load with the options given and ctx. A file that changed while it was read is not
+// invalid input (running again can succeed): its error matches dataset.ErrChanged and is
+// not a pipeline.Invalid error.
+func load(ctx context.Context, p *Params, base string, opt dataset.LoadOptions) (*dataset.Dataset, error) {
+	d, err := dataset.LoadContext(ctx, Resolve(p.Path, base), opt)
+	var le *dataset.LoadError
+	switch {
+	case err == nil:
+		return d, nil
+	case errors.As(err, &le) && !errors.Is(err, dataset.ErrChanged):
 		return nil, pipeline.Invalid(err)
 	}
-	return d, nil
+	return nil, err
 }

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -257,7 +259,9 @@ func writeBench(b *testing.B, dir string, n int) (csvPath, pqPath string) {
 }
 
 // BenchmarkRun is the whole stage (read the user's file, write dataset.parquet) on CSV and on
-// Parquet at several sizes; rows/s should not fall as N grows.
+// Parquet at several sizes, as the engine runs it: with the key's fingerprint, so that the
+// stage hashes what it reads (and copies a Parquet file first); rows/s should not fall as N
+// grows.
 func BenchmarkRun(b *testing.B) {
 	for _, n := range []int{10_000, 100_000} {
 		dir := b.TempDir()
@@ -272,9 +276,14 @@ func BenchmarkRun(b *testing.B) {
 			})},
 		} {
 			b.Run(c.format+"/"+strconv.Itoa(n), func(b *testing.B) {
-				out := filepath.Join(dir, "out.parquet")
+				fp, err := Fingerprint(c.p, "")
+				if err != nil {
+					b.Fatal(err)
+				}
+				io := pipeline.NewIO("data", nil, map[string]string{"dataset": filepath.Join(dir, "out.parquet")})
+				io.Fingerprint = fp
 				for b.Loop() {
-					if _, err := run(c.p, "", out); err != nil {
+					if err := Spec().Run(context.Background(), c.p, io); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -293,6 +302,18 @@ func BenchmarkFingerprint(b *testing.B) {
 	for b.Loop() {
 		if _, err := Fingerprint(p, ""); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestDocStatesTheClassLimit: `nnpipe stages` shows the kind's doc and the label's, which
+// state the limit in words; they must follow dataset.MaxClasses.
+func TestDocStatesTheClassLimit(t *testing.T) {
+	limit := strconv.Itoa(dataset.MaxClasses/1000) + "," + fmt.Sprintf("%03d", dataset.MaxClasses%1000)
+	field, _ := reflect.TypeFor[Params]().FieldByName("Label")
+	for what, doc := range map[string]string{"the kind's doc": Spec().Doc, "the label's doc": field.Tag.Get("doc")} {
+		if !strings.Contains(doc, limit) {
+			t.Errorf("%s %q does not state the class limit %s", what, doc, limit)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -229,6 +230,33 @@ func (o *Objective) Predict(dst []int32, wv []float64) {
 		}
 		dst[r] = int32(best)
 	}
+}
+
+// scoreEvery is how many rows Score computes between two looks at its context: about a
+// millisecond of work for a thousand classes.
+const scoreEvery = 256
+
+// Score returns E(wv), the same bits as Value, and writes every row's predicted class into
+// pred, as Predict does, in one forward pass. It stops with ctx's error, within scoreEvery rows
+// of ctx being done; pred is then partly written. It panics if pred does not have N elements.
+func (o *Objective) Score(ctx context.Context, wv []float64, pred []int32) (float64, error) {
+	o.checkParams(wv)
+	if len(pred) != o.n {
+		panic(fmt.Sprintf("nn: prediction destination has %d elements, want %d", len(pred), o.n))
+	}
+	sc := o.sc
+	var sum kahan
+	for r := range o.n {
+		if r%scoreEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return 0, err
+			}
+		}
+		sum.add(o.rowLoss(sc, wv, r))
+		softmaxLSE(sc.a, sc.y)
+		pred[r] = int32(Argmax(sc.y))
+	}
+	return sum.value() / float64(o.n), nil
 }
 
 // hidden writes the hidden activations z_j = σ(Σ_i w_ji x_i) of one row into z (length

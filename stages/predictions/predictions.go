@@ -17,7 +17,7 @@ import (
 
 // Params are the `predictions` stage's parameters.
 type Params struct {
-	BatchRows int `yaml:"batch_rows" doc:"rows computed and written at a time, 1 to 1,048,576"`
+	BatchRows int `yaml:"batch_rows" doc:"rows computed and written at a time, 1 to 1,048,576; fewer with many classes (at most 1,048,576 / classes)"`
 }
 
 // NewParams returns the defaults.
@@ -45,6 +45,9 @@ func Spec() pipeline.Spec {
 		},
 	}
 }
+
+// maxBatchValues bounds the probabilities (rows × classes) of a batch: 8 MiB of float64.
+const maxBatchValues = 1 << 20
 
 // namedLabels reports whether class names say more than the class ids.
 func namedLabels(classes []string) bool {
@@ -85,17 +88,21 @@ func run(ctx context.Context, p *Params, io *pipeline.IO) error {
 	if err != nil {
 		return fmt.Errorf("write predictions: %w", err)
 	}
-	b := newBatch(m, d.Dims(), named, p.BatchRows)
+	// A batch holds rows × K probabilities twice over (the forward pass's and the columns'):
+	// with many classes it takes fewer rows, so that its memory, and the time between two
+	// looks at ctx, stay bounded. The file's row groups do not depend on the batches.
+	rows := max(1, min(p.BatchRows, maxBatchValues/m.K))
+	b := newBatch(m, d.Dims(), named, rows)
 	for _, part := range []struct {
 		name string
 		p    model.Part
 	}{{"train", train}, {"test", test}} {
-		for lo := 0; lo < part.p.N(); lo += p.BatchRows {
+		for lo := 0; lo < part.p.N(); lo += rows {
 			if err := ctx.Err(); err != nil {
 				w.Abort()
 				return err
 			}
-			hi := min(lo+p.BatchRows, part.p.N())
+			hi := min(lo+rows, part.p.N())
 			cols, err := b.fill(part.name, part.p, lo, hi, d.Classes)
 			if err != nil {
 				w.Abort()

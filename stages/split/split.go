@@ -87,7 +87,10 @@ func Spec() pipeline.Spec {
 			if err != nil {
 				return fmt.Errorf("read dataset: %w", err)
 			}
-			s, err := Split(d, p.(*Params))
+			s, err := Split(ctx, d, p.(*Params))
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			if err != nil {
 				return pipeline.Invalid(err)
 			}
@@ -102,14 +105,15 @@ func Spec() pipeline.Spec {
 // rows train, or when stratified round(ratio·n_c) rows of each class c, in
 // data order unless shuffled; within each part rows keep the (shuffled)
 // order. A part left empty, or when stratified a class too small to have
-// rows in both parts, is an error that names it.
-func Split(d *dataset.Dataset, p *Params) (dataset.Split, error) {
+// rows in both parts, is an error that names it. It stops with ctx's error
+// when ctx is done.
+func Split(ctx context.Context, d *dataset.Dataset, p *Params) (dataset.Split, error) {
 	if p.Column != "" {
 		values, ok := d.ExtraColumn(p.Column)
 		if !ok {
 			return dataset.Split{}, missingColumn(d, p.Column)
 		}
-		return ByColumn(p.Column, values)
+		return ByColumn(ctx, p.Column, values)
 	}
 	labels, classes := d.Labels, d.Classes
 	n := len(labels)
@@ -122,7 +126,9 @@ func Split(d *dataset.Dataset, p *Params) (dataset.Split, error) {
 		if err != nil {
 			return dataset.Split{}, err
 		}
-		shuffle(order, src)
+		if err := shuffle(ctx, order, src); err != nil {
+			return dataset.Split{}, err
+		}
 	}
 	var s dataset.Split
 	if !p.Stratify {
@@ -149,7 +155,12 @@ func Split(d *dataset.Dataset, p *Params) (dataset.Split, error) {
 	}
 	// Keep the shuffled (or data) order within each part.
 	seen := make([]int, len(classes))
-	for _, r := range order {
+	for i, r := range order {
+		if i%checkEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return dataset.Split{}, err
+			}
+		}
 		c := labels[r]
 		if seen[c] < take[c] {
 			s.Train = append(s.Train, r)
@@ -166,12 +177,17 @@ func Split(d *dataset.Dataset, p *Params) (dataset.Split, error) {
 // part, "0", "false" or "test" in the test part, and any other number equal
 // to 1 or 0 ("1.0") counts as that number. Rows keep the data order. Any
 // other value, or a part left empty, is an error naming the column (and the
-// 1-based row).
-func ByColumn(name string, values []string) (dataset.Split, error) {
+// 1-based row). It stops with ctx's error when ctx is done.
+func ByColumn(ctx context.Context, name string, values []string) (dataset.Split, error) {
 	var s dataset.Split
 	// A split column comes in long runs: parse a value only when it changes.
 	last, lastTrain := "", false
 	for i, v := range values {
+		if i%checkEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return dataset.Split{}, err
+			}
+		}
 		if i == 0 || v != last {
 			train, ok := partOf(v)
 			if !ok {
@@ -239,10 +255,20 @@ func emptyPart(nTrain int) string {
 }
 
 // shuffle is a Fisher–Yates shuffle driven by src's uniform draws, so both
-// generator kinds can shuffle.
-func shuffle(a []int, src rng.Source) {
+// generator kinds can shuffle. It stops with ctx's error when ctx is done.
+func shuffle(ctx context.Context, a []int, src rng.Source) error {
 	for i := len(a) - 1; i > 0; i-- {
+		if i%checkEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
 		j := int(src.Float64() * float64(i+1))
 		a[i], a[j] = a[j], a[i]
 	}
+	return nil
 }
+
+// checkEvery is how many rows a loop handles between two looks at its
+// context.
+const checkEvery = 1 << 16

@@ -84,16 +84,16 @@ func TestSplitByRatio(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := Split(d, tt.p)
+			s, err := Split(context.Background(), d, tt.p)
 			if err != nil {
 				t.Fatal(err)
 			}
 			checkPartition(t, s, d.Rows())
 			if len(s.Train) != tt.wantTrain {
-				t.Errorf("Split(%d rows, ratio %v) = %d training rows, want %d", d.Rows(), tt.p.TrainRatio, len(s.Train), tt.wantTrain)
+				t.Errorf("Split(context.Background(), %d rows, ratio %v) = %d training rows, want %d", d.Rows(), tt.p.TrainRatio, len(s.Train), tt.wantTrain)
 			}
 			if got := slices.IsSorted(s.Train) && s.Train[0] == 0; got != tt.inOrder {
-				t.Errorf("Split(shuffle %v) training rows in data order from row 0 = %v, want %v", tt.p.Shuffle, got, tt.inOrder)
+				t.Errorf("Split(context.Background(), shuffle %v) training rows in data order from row 0 = %v, want %v", tt.p.Shuffle, got, tt.inOrder)
 			}
 		})
 	}
@@ -102,13 +102,13 @@ func TestSplitByRatio(t *testing.T) {
 func TestShuffleIsSeededAndDeterministic(t *testing.T) {
 	d := labelled(50, 50)
 	p := params(func(p *Params) { p.Shuffle = true })
-	a, _ := Split(d, p)
-	b, _ := Split(d, p)
+	a, _ := Split(context.Background(), d, p)
+	b, _ := Split(context.Background(), d, p)
 	if !slices.Equal(a.Train, b.Train) || !slices.Equal(a.Test, b.Test) {
 		t.Errorf("Split with one seed twice gave different parts")
 	}
 	other := params(func(p *Params) { p.Shuffle = true; *p.Seed = *p.Seed + 1 })
-	c, _ := Split(d, other)
+	c, _ := Split(context.Background(), d, other)
 	if slices.Equal(a.Train, c.Train) {
 		t.Errorf("Split with seeds %d and %d gave the same training rows", *p.Seed, *other.Seed)
 	}
@@ -130,7 +130,7 @@ func TestStratifiedSplitKeepsClassProportionsInBothParts(t *testing.T) {
 		for _, shuffled := range []bool{false, true} {
 			t.Run(tt.name+" shuffled "+strconv.FormatBool(shuffled), func(t *testing.T) {
 				d := labelled(tt.counts...)
-				s, err := Split(d, params(func(p *Params) { p.TrainRatio, p.Stratify, p.Shuffle = tt.ratio, true, shuffled }))
+				s, err := Split(context.Background(), d, params(func(p *Params) { p.TrainRatio, p.Stratify, p.Shuffle = tt.ratio, true, shuffled }))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -161,7 +161,7 @@ func TestSplitErrorsNameWhatIsWrong(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Split(tt.d, tt.p)
+			_, err := Split(context.Background(), tt.d, tt.p)
 			if err == nil {
 				t.Fatalf("Split = nil error, want one")
 			}
@@ -194,12 +194,12 @@ func TestSplitByColumn(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := Split(withColumn(tt.values...), params(func(p *Params) { p.Column = "part" }))
+			s, err := Split(context.Background(), withColumn(tt.values...), params(func(p *Params) { p.Column = "part" }))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !slices.Equal(s.Train, tt.wantTrain) || !slices.Equal(s.Test, tt.want) {
-				t.Errorf("Split(column %q) = %v / %v, want %v / %v", tt.values, s.Train, s.Test, tt.wantTrain, tt.want)
+				t.Errorf("Split(context.Background(), column %q) = %v / %v, want %v / %v", tt.values, s.Train, s.Test, tt.wantTrain, tt.want)
 			}
 		})
 	}
@@ -221,9 +221,9 @@ func TestSplitByColumnErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Split(tt.d, params(func(p *Params) { p.Column = "part" }))
+			_, err := Split(context.Background(), tt.d, params(func(p *Params) { p.Column = "part" }))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("Split(column) = %v, want an error containing %q", err, tt.want)
+				t.Errorf("Split(context.Background(), column) = %v, want an error containing %q", err, tt.want)
 			}
 		})
 	}
@@ -295,5 +295,48 @@ func TestRunWritesTheSplitAndMarksBadSplitsInvalid(t *testing.T) {
 	}
 	if _, statErr := os.Stat(out); !errors.Is(statErr, os.ErrNotExist) {
 		t.Errorf("a failed split left %s behind", out)
+	}
+}
+
+// pollContext is a context whose Err reports cancellation from its cancelAt-th call on, and
+// counts the calls: a cancellation that arrives at a known point of a computation.
+type pollContext struct {
+	context.Context
+	polls, cancelAt int
+}
+
+func (c *pollContext) Err() error {
+	c.polls++
+	if c.polls >= c.cancelAt {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestSplitStopsAtTheCancellation cancels each way of splitting at its second look at the
+// context, a few hundred thousand rows in: it must return the cancellation at that look.
+func TestSplitStopsAtTheCancellation(t *testing.T) {
+	const n = 5 * checkEvery
+	d := &dataset.Dataset{Features: []string{"x"}, X: make([]float64, n), Labels: make([]int32, n), Classes: []string{"a", "b"}}
+	part := make([]string, n)
+	for i := range n {
+		d.Labels[i] = int32(i % 2)
+		part[i] = strconv.Itoa(i % 2)
+	}
+	d.Extra = []dataset.Column{{Name: "part", Values: part}}
+	for _, tt := range []struct {
+		name string
+		p    *Params
+	}{
+		{"shuffled", params(func(p *Params) { p.Shuffle = true })},
+		{"stratified", params(func(p *Params) { p.Stratify = true })},
+		{"by a column", params(func(p *Params) { p.Column = "part" })},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := &pollContext{Context: context.Background(), cancelAt: 2}
+			if _, err := Split(ctx, d, tt.p); !errors.Is(err, context.Canceled) || ctx.polls != 2 {
+				t.Errorf("Split cancelled at its second look = %v after %d looks, want context.Canceled after 2", err, ctx.polls)
+			}
+		})
 	}
 }

@@ -52,27 +52,26 @@ func Spec() pipeline.Spec {
 			if err := s.CheckFor(d); err != nil {
 				return err
 			}
-			sc, err := Fit(d, s.Train)
+			sc, err := Fit(ctx, d, s.Train)
 			if err != nil {
 				return err
 			}
-			if err := ctx.Err(); err != nil {
+			if err := sc.Apply(ctx, d.X); err != nil {
 				return err
 			}
-			sc.Apply(d.X)
 			meta, err := json.Marshal(sc)
 			if err != nil {
 				return err
 			}
-			return dataset.WriteFile(io.Output("dataset"), d, map[string]string{MetaKey: string(meta)})
+			return dataset.WriteFileContext(ctx, io.Output("dataset"), d, map[string]string{MetaKey: string(meta)})
 		},
 	}
 }
 
 // Fit computes the scaling of each feature of d from the rows listed in train (the training
 // part of a split), and only from them. A row index out of range is an error, and so is an
-// empty training part (a pipeline.Invalid error).
-func Fit(d *dataset.Dataset, train []int) (*Scaling, error) {
+// empty training part (a pipeline.Invalid error). It stops with ctx's error when ctx is done.
+func Fit(ctx context.Context, d *dataset.Dataset, train []int) (*Scaling, error) {
 	if len(train) == 0 {
 		return nil, pipeline.Invalid(errors.New("the split has no training rows to take the mean and deviation of"))
 	}
@@ -85,6 +84,9 @@ func Fit(d *dataset.Dataset, train []int) (*Scaling, error) {
 	sc := &Scaling{Features: d.Features, Mean: make([]float64, dims), Std: make([]float64, dims), Constant: make([]bool, dims)}
 	col := make([]float64, len(train)) // one feature's training values: gonum/stat wants them contiguous
 	for j := range dims {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		lo, hi := d.X[train[0]*dims+j], d.X[train[0]*dims+j]
 		for i, r := range train {
 			v := d.X[r*dims+j]
@@ -112,13 +114,23 @@ func Fit(d *dataset.Dataset, train []int) (*Scaling, error) {
 }
 
 // Apply standardizes the row-major matrix x in place, every row, training and test alike.
-// len(x) must be a multiple of the number of features.
-func (sc *Scaling) Apply(x []float64) {
+// len(x) must be a multiple of the number of features. It stops with ctx's error when ctx is
+// done, leaving x partly standardized.
+func (sc *Scaling) Apply(ctx context.Context, x []float64) error {
 	dims := len(sc.Mean)
 	for i := 0; i < len(x); i += dims {
+		if (i/dims)%checkEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
 		row := x[i : i+dims]
 		for j, v := range row {
 			row[j] = stat.StdScore(v, sc.Mean[j], sc.Std[j])
 		}
 	}
+	return nil
 }
+
+// checkEvery is how many rows Apply standardizes between two looks at its context.
+const checkEvery = 1 << 16

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -33,7 +34,7 @@ func TestFitUsesTheTrainingRowsOnly(t *testing.T) {
 	// Rows 0–3 train; x0 there is 1 2 3 4: mean 2.5, population deviation sqrt(1.25).
 	// x1 is constant (7) on the training rows. Rows 4 and 5 are test rows with wild values.
 	d := table([]float64{1, 7}, []float64{2, 7}, []float64{3, 7}, []float64{4, 7}, []float64{1000, -50}, []float64{-1e6, 8})
-	sc, err := Fit(d, []int{0, 1, 2, 3})
+	sc, err := Fit(context.Background(), d, []int{0, 1, 2, 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func TestFitUsesTheTrainingRowsOnly(t *testing.T) {
 
 	// The test rows never leak in: changing them changes nothing fitted.
 	other := table([]float64{1, 7}, []float64{2, 7}, []float64{3, 7}, []float64{4, 7}, []float64{0, 0}, []float64{5, 5})
-	sc2, err := Fit(other, []int{0, 1, 2, 3})
+	sc2, err := Fit(context.Background(), other, []int{0, 1, 2, 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +57,7 @@ func TestFitUsesTheTrainingRowsOnly(t *testing.T) {
 		t.Errorf("Fit depends on the test rows: %v %v, then %v %v", sc.Mean, sc.Std, sc2.Mean, sc2.Std)
 	}
 
-	sc.Apply(d.X)
+	sc.Apply(context.Background(), d.X)
 	want := []float64{
 		(1 - 2.5) / math.Sqrt(1.25), 0,
 		(2 - 2.5) / math.Sqrt(1.25), 0,
@@ -86,11 +87,11 @@ func TestStandardizedTrainingRowsHaveMeanZeroAndDeviationOne(t *testing.T) {
 			train = append(train, i)
 		}
 	}
-	sc, err := Fit(d, train)
+	sc, err := Fit(context.Background(), d, train)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc.Apply(d.X)
+	sc.Apply(context.Background(), d.X)
 	for j := range dims {
 		var sum, sq float64
 		for _, r := range train {
@@ -110,15 +111,15 @@ func TestStandardizedTrainingRowsHaveMeanZeroAndDeviationOne(t *testing.T) {
 
 func TestFitErrors(t *testing.T) {
 	d := table([]float64{1}, []float64{2})
-	if _, err := Fit(d, nil); !pipeline.IsInvalid(err) {
-		t.Errorf("Fit(no training rows) = %v, want a pipeline.Invalid error", err)
+	if _, err := Fit(context.Background(), d, nil); !pipeline.IsInvalid(err) {
+		t.Errorf("Fit(context.Background(), no training rows) = %v, want a pipeline.Invalid error", err)
 	}
-	if _, err := Fit(d, []int{0, 5}); err == nil {
-		t.Errorf("Fit(row 5 of 2) = nil error, want one")
+	if _, err := Fit(context.Background(), d, []int{0, 5}); err == nil {
+		t.Errorf("Fit(context.Background(), row 5 of 2) = nil error, want one")
 	}
 	huge := table([]float64{-math.MaxFloat64}, []float64{math.MaxFloat64})
-	if _, err := Fit(huge, []int{0, 1}); !pipeline.IsInvalid(err) {
-		t.Errorf("Fit(±MaxFloat64) = %v, want a pipeline.Invalid error", err)
+	if _, err := Fit(context.Background(), huge, []int{0, 1}); !pipeline.IsInvalid(err) {
+		t.Errorf("Fit(context.Background(), ±MaxFloat64) = %v, want a pipeline.Invalid error", err)
 	}
 }
 
@@ -204,11 +205,11 @@ func BenchmarkFitApply(b *testing.B) {
 			x := slices.Clone(d.X)
 			for b.Loop() {
 				copy(d.X, x)
-				sc, err := Fit(d, train)
+				sc, err := Fit(context.Background(), d, train)
 				if err != nil {
 					b.Fatal(err)
 				}
-				sc.Apply(d.X)
+				sc.Apply(context.Background(), d.X)
 			}
 			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 		})
@@ -240,5 +241,51 @@ func BenchmarkRun(b *testing.B) {
 			}
 			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 		})
+	}
+}
+
+// pollContext is a context whose Err reports cancellation from its cancelAt-th call on, and
+// counts the calls: a cancellation that arrives at a known point of a computation.
+type pollContext struct {
+	context.Context
+	polls, cancelAt int
+}
+
+func (c *pollContext) Err() error {
+	c.polls++
+	if c.polls >= c.cancelAt {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestFitAndApplyStopAtTheCancellation cancels Fit and Apply at their second look at the
+// context: each must return the cancellation at that look, Apply leaving the rows after it as
+// they were.
+func TestFitAndApplyStopAtTheCancellation(t *testing.T) {
+	const n, dims = 3 * checkEvery, 3
+	d := &dataset.Dataset{Features: []string{"a", "b", "c"}, X: make([]float64, n*dims), Labels: make([]int32, n), Classes: []string{"p", "q"}}
+	train := make([]int, n)
+	for i := range d.X {
+		d.X[i] = float64(i % 101)
+	}
+	for i := range train {
+		train[i] = i
+	}
+	ctx := &pollContext{Context: context.Background(), cancelAt: 2}
+	if _, err := Fit(ctx, d, train); !errors.Is(err, context.Canceled) || ctx.polls != 2 {
+		t.Errorf("Fit cancelled at its second look = %v after %d looks, want context.Canceled after 2", err, ctx.polls)
+	}
+	sc, err := Fit(context.Background(), d, train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := slices.Clone(d.X)
+	ctx = &pollContext{Context: context.Background(), cancelAt: 2}
+	if err := sc.Apply(ctx, x); !errors.Is(err, context.Canceled) || ctx.polls != 2 {
+		t.Errorf("Apply cancelled at its second look = %v after %d looks, want context.Canceled after 2", err, ctx.polls)
+	}
+	if !slices.Equal(x[checkEvery*dims:], d.X[checkEvery*dims:]) || slices.Equal(x[:dims], d.X[:dims]) {
+		t.Errorf("Apply cancelled after %d rows changed other rows than those", checkEvery)
 	}
 }

@@ -1,0 +1,115 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nnpipe/nnpipe/pipeline/cache"
+	"github.com/nnpipe/nnpipe/pipeline/config"
+)
+
+// errChanged is what the test kind returns when what it reads is not what its key describes.
+var errChanged = errors.New("changed since the key was computed")
+
+// fileSpec is a kind like `load`: its fingerprint is the content of a file, which Run reads
+// again and must find unchanged; between runs after the key and before the read.
+func fileSpec(path string, between func()) Spec {
+	return Spec{
+		Kind: "file", Version: 1, Outputs: []Output{{Slot: "data", File: "data.txt"}},
+		NewParams: func() Params { return noParams{} },
+		Fingerprint: func(Params, string) (string, error) {
+			b, err := os.ReadFile(path)
+			return "content " + string(b), err
+		},
+		Run: func(_ context.Context, _ Params, io *IO) error {
+			between()
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			if io.Fingerprint != "content "+string(b) {
+				return errChanged
+			}
+			return os.WriteFile(io.Output("data"), b, 0o644)
+		},
+	}
+}
+
+func runFileSpec(t *testing.T, eng *Engine, spec Spec) ([]*StageResult, error) {
+	t.Helper()
+	reg, err := NewRegistry(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := config.Parse("test.yaml", []byte("name: t\nstages:\n  - {id: data, kind: file}\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Compile(f, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eng.Run(context.Background(), p)
+}
+
+func TestRunHandsTheKeysFingerprintToTheStage(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "in.txt")
+	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	eng := &Engine{Cache: cache.Open(t.TempDir()), Version: "test"}
+	r, err := runFileSpec(t, eng, fileSpec(path, func() {}))
+	if err != nil {
+		t.Fatalf("Run with an unchanged file = %v", err)
+	}
+	entry, err := eng.Cache.Get(r[0].Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(entry.Dir, "data.txt")); string(b) != "old" {
+		t.Errorf("the entry holds %q, want old", b)
+	}
+}
+
+func TestRunPublishesNothingWhenTheStageFindsItsInputChanged(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "in.txt")
+	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	eng := &Engine{Cache: cache.Open(dir), Version: "test"}
+	rewrite := func() {
+		if err := os.WriteFile(path, []byte("new"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := runFileSpec(t, eng, fileSpec(path, rewrite)); !errors.Is(err, errChanged) {
+		t.Fatalf("Run with the file rewritten after the key = %v, want %v", err, errChanged)
+	}
+	var files []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, strings.TrimPrefix(p, dir))
+		}
+		return nil
+	})
+	if len(files) > 0 {
+		t.Errorf("the cache holds %v after the stage refused, want nothing", files)
+	}
+	// The next run keys the new content and computes it.
+	r, err := runFileSpec(t, eng, fileSpec(path, func() {}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry, err := eng.Cache.Get(r[0].Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(entry.Meta), "fingerprint content new") {
+		t.Errorf("the entry's preimage does not hold the new content's fingerprint: %s", entry.Meta)
+	}
+}

@@ -1,0 +1,132 @@
+package predictions
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/stages/dataset"
+	"github.com/nnpipe/nnpipe/stages/model"
+)
+
+// pollContext is a context whose Err reports cancellation from its cancelAt-th call on, and
+// counts the calls: a cancellation that arrives at a known point of a computation.
+type pollContext struct {
+	context.Context
+	polls, cancelAt int
+}
+
+func (c *pollContext) Err() error {
+	c.polls++
+	if c.polls >= c.cancelAt {
+		return context.Canceled
+	}
+	return nil
+}
+
+// inputs writes a dataset of n rows and classes classes, a split and a model into dir, and
+// returns the stage's IO, writing to out.
+func inputs(t *testing.T, dir string, n, classes int, out string) *pipeline.IO {
+	t.Helper()
+	d := &dataset.Dataset{Features: []string{"x0", "x1"}, X: make([]float64, 2*n), Labels: make([]int32, n)}
+	for c := range classes {
+		d.Classes = append(d.Classes, "c"+strconv.Itoa(c))
+	}
+	var s dataset.Split
+	for i := range n {
+		d.X[2*i], d.X[2*i+1] = float64(i%97)/97, float64(i%89)/89
+		d.Labels[i] = int32(i % classes)
+		if i%10 == 0 {
+			s.Test = append(s.Test, i)
+		} else {
+			s.Train = append(s.Train, i)
+		}
+	}
+	m := &model.Model{Format: model.Format, D: 2, M: 3, K: classes, Features: d.Features, Classes: d.Classes}
+	m.Weights = make([]float64, m.Shape().NumParams())
+	for i := range m.Weights {
+		m.Weights[i] = math.Sin(float64(i))
+	}
+	paths := map[string]string{"dataset": filepath.Join(dir, "d.parquet"), "split": filepath.Join(dir, "s.parquet"), "model": filepath.Join(dir, "m.json")}
+	if err := dataset.WriteFile(paths["dataset"], d, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := dataset.WriteSplit(paths["split"], s); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Write(paths["model"]); err != nil {
+		t.Fatal(err)
+	}
+	io := pipeline.NewIO("predictions", paths, map[string]string{"predictions": out})
+	io.ConfigHash, io.Version = "abc", "test"
+	return io
+}
+
+// TestRunWritesTheSameBytesWhateverTheBatch: batches are a matter of memory; the file is the
+// same, also when many classes make the batches smaller than asked.
+func TestRunWritesTheSameBytesWhateverTheBatch(t *testing.T) {
+	for _, classes := range []int{3, dataset.MaxClasses} {
+		dir := t.TempDir()
+		var first []byte
+		for _, batch := range []int{1, 7, 65536} {
+			out := filepath.Join(dir, strconv.Itoa(batch)+".parquet")
+			io := inputs(t, dir, 1000, classes, out)
+			p := NewParams()
+			p.BatchRows = batch
+			if err := Spec().Run(context.Background(), p, io); err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if first == nil {
+				first = b
+			} else if !bytes.Equal(b, first) {
+				t.Errorf("%d classes, batch_rows %d: the file differs from batch_rows 1's", classes, batch)
+			}
+		}
+	}
+}
+
+// TestRunStopsAtTheCancellationAndLeavesNoFile cancels at the stage's second look at its
+// context, after the first batch of 100,000 rows of 1,000 classes: the stage must return the
+// cancellation then and remove what it had written.
+func TestRunStopsAtTheCancellationAndLeavesNoFile(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "predictions.parquet")
+	io := inputs(t, dir, 100_000, dataset.MaxClasses, out)
+	ctx := &pollContext{Context: context.Background(), cancelAt: 2}
+	if err := Spec().Run(ctx, NewParams(), io); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run cancelled = %v, want context.Canceled", err)
+	}
+	if ctx.polls != 2 {
+		t.Errorf("Run looked at its context %d times, want it to return at the look that saw the cancellation (2)", ctx.polls)
+	}
+	if _, err := os.Stat(out); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a cancelled Run left %s", out)
+	}
+}
+
+// TestRunLooksAtItsContextEveryFewRowsWithManyClasses: with 1,000 classes a batch is at most
+// maxBatchValues / 1,000 rows, so a full run looks at its context at least once per so many
+// rows (a batch of the default 65,536 rows would take seconds and half a gigabyte).
+func TestRunLooksAtItsContextEveryFewRowsWithManyClasses(t *testing.T) {
+	dir := t.TempDir()
+	const n = 4000
+	io := inputs(t, dir, n, dataset.MaxClasses, filepath.Join(dir, "predictions.parquet"))
+	ctx := &pollContext{Context: context.Background(), cancelAt: math.MaxInt}
+	if err := Spec().Run(ctx, NewParams(), io); err != nil {
+		t.Fatal(err)
+	}
+	if most := maxBatchValues / dataset.MaxClasses; ctx.polls < n/most {
+		t.Errorf("Run looked at its context %d times for %d rows, want at least once per %d rows", ctx.polls, n, most)
+	}
+}
