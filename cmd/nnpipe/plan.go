@@ -168,6 +168,7 @@ func runPlan(e *env, f *planFlags, path, cacheDir string) error {
 	}
 	eng := newEngine(e, &f.commonFlags, cacheDir)
 	eng.Progress = nil
+	eng.ReadOnly = true // plan writes nothing, not even a lease
 	history, err := pipeline.ReadHistory(eng.Cache)
 	if err != nil {
 		return err
