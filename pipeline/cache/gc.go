@@ -150,11 +150,14 @@ func (c *Cache) collect(opts GCOptions, trash string) ([]doomed, *GCResult, erro
 		return nil, nil, err
 	}
 
-	lock, err := openLock(c.dir, lockExclusive, true)
-	if err != nil {
+	// A dry run makes no lock file: without one, no process has used the
+	// cache since leases exist, and a report needs no exclusion.
+	lock, err := openLock(c.dir, lockExclusive, !opts.DryRun)
+	if err == nil {
+		defer lock.Close()
+	} else if !opts.DryRun || !errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, err
 	}
-	defer lock.Close()
 	lv, err := c.liveLeases(!opts.DryRun)
 	if err != nil {
 		return nil, nil, err
