@@ -128,6 +128,9 @@ func newCacheCmd(e *env) *cobra.Command {
 			"moved to the cache's quarantine folder, never deleted.",
 		Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
+			if keep < 0 {
+				return usagef("--keep-recent: must be >= 0, got %v", keep)
+			}
 			// The runs first: the cache's default place is under them.
 			if err := checkResultsExist(f.results); err != nil {
 				return err

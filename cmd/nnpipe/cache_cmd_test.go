@@ -137,8 +137,15 @@ func TestCacheGCRefusesAResultsFolderItCannotReadTheRunsOf(t *testing.T) {
 			}
 		})
 	}
+	// A negative age would make everything old enough to remove.
+	before := snapshotTree(t, parent)
+	_, stderr, code := nnpipe(t, "cache", "gc", "--results", results, "--cache", cacheDir, "--keep-recent", "-1h")
+	refusedWith(t, code, stderr, "--keep-recent")
+	if after := snapshotTree(t, parent); !reflect.DeepEqual(before, after) {
+		t.Errorf("gc --keep-recent -1h changed the files although it refused")
+	}
 	// With the default cache, the missing runs are what is named.
-	_, stderr, code := nnpipe(t, "cache", "gc", "--results", filepath.Join(parent, "typo"))
+	_, stderr, code = nnpipe(t, "cache", "gc", "--results", filepath.Join(parent, "typo"))
 	refusedWith(t, code, stderr, "--results "+filepath.Join(parent, "typo")+" does not exist")
 	// Results reached through a symbolic link still count as references.
 	link := filepath.Join(parent, "link")
