@@ -204,24 +204,29 @@ func sortErrors(errs config.Errors) {
 	})
 }
 
-// resolvePath returns path absolute and cleaned, with the symbolic links
-// of the part of it that exists resolved.
+// resolvePath returns path absolute, with the symbolic links of the part
+// of it that exists resolved the way the system resolves them: "link/.."
+// is the parent of link's target, not the folder holding link.
 func resolvePath(path string) string {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return filepath.Clean(path)
-	}
-	var rest []string
-	for cur := abs; ; cur = filepath.Dir(cur) {
-		if real, err := filepath.EvalSymlinks(cur); err == nil {
-			slices.Reverse(rest)
-			return filepath.Join(append([]string{real}, rest...)...)
+	abs := path
+	if !filepath.IsAbs(path) {
+		wd, err := os.Getwd()
+		if err != nil {
+			return filepath.Clean(path)
 		}
-		if filepath.Dir(cur) == cur {
-			return abs
-		}
-		rest = append(rest, filepath.Base(cur))
+		abs = wd + string(filepath.Separator) + path
 	}
+	parts := strings.Split(abs, string(filepath.Separator))
+	for n := len(parts); n > 0; n-- {
+		prefix := strings.Join(parts[:n], string(filepath.Separator))
+		if prefix == "" {
+			prefix = string(filepath.Separator)
+		}
+		if real, err := filepath.EvalSymlinks(prefix); err == nil {
+			return filepath.Join(real, strings.Join(parts[n:], string(filepath.Separator)))
+		}
+	}
+	return filepath.Clean(abs)
 }
 
 // within reports whether path is dir or inside it; both are resolved.

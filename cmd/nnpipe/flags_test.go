@@ -162,3 +162,40 @@ func TestRunAcceptsTheNestingsThatDoNoHarm(t *testing.T) {
 		})
 	}
 }
+
+func TestResolvePathFollowsLinksTheWayTheSystemDoes(t *testing.T) {
+	root, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"a/b", "c"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(root, "a", "b"), filepath.Join(root, "c", "link")); err != nil {
+		t.Fatal(err)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := filepath.Rel(wd, filepath.Join(root, "c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ path, want string }{
+		{filepath.Join(root, "c", "link"), filepath.Join(root, "a", "b")},
+		{filepath.Join(root, "c", "link", "new", "deeper"), filepath.Join(root, "a", "b", "new", "deeper")},
+		// The system resolves link before "..": the parent of a/b.
+		{root + "/c/link/../x", filepath.Join(root, "a", "x")},
+		{rel + "/link/../x", filepath.Join(root, "a", "x")},
+		{filepath.Join(root, "missing", "x"), filepath.Join(root, "missing", "x")},
+		{root + "/c/./link//y", filepath.Join(root, "a", "b", "y")},
+	}
+	for _, c := range cases {
+		if got := resolvePath(c.path); got != c.want {
+			t.Errorf("resolvePath(%q) = %q, want %q", c.path, got, c.want)
+		}
+	}
+}
