@@ -68,8 +68,12 @@ func (e *Engine) get(key string) (*cache.Entry, error) {
 }
 
 // Close releases the cache entries and build folders the engine used to
-// `cache gc`. Call it once the results are copied out of the cache.
-func (e *Engine) Close() error { return e.Cache.Close() }
+// `cache gc`. Call it once the results are copied out of the cache. An
+// engine used again afterwards verifies and protects its hits anew.
+func (e *Engine) Close() error {
+	e.verified.Clear()
+	return e.Cache.Close()
+}
 
 // FailedStageError is a stage failure whose partial outputs were kept in
 // Dir (a diverged training's history), for the run directory to show.
