@@ -125,3 +125,28 @@ func TestGCDuringARunKeepsItsHitsAndItsBuildFolderHoweverOld(t *testing.T) {
 		t.Errorf("GC after Close: %d leases, removed %d entries; want 0 and the run's %d", res.Leases, len(res.Removed), len(o.results))
 	}
 }
+
+func TestAnEngineUsedAfterCloseDoesNotHandOutEntriesGCRemoved(t *testing.T) {
+	fx := &explainFixture{t: t, eng: &Engine{Cache: cache.Open(t.TempDir()), Version: "test"}, reg: mustRegistry(t, 1)}
+	fx.run(testConfig)
+	if err := fx.eng.Close(); err != nil {
+		t.Fatal(err)
+	}
+	gc := cache.Open(fx.eng.Cache.Dir())
+	if _, err := gc.GC(cache.GCOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	gc.Close()
+	again := fx.run(testConfig)
+	for _, r := range again {
+		if r.Cached {
+			t.Errorf("stage %s is a hit after gc removed every entry", r.ID)
+		}
+		for slot, path := range r.Outputs {
+			if _, err := os.Stat(path); err != nil {
+				t.Errorf("stage %s output %s: %v", r.ID, slot, err)
+			}
+		}
+	}
+	fx.eng.Close()
+}
