@@ -38,24 +38,41 @@ type Engine struct {
 	// RecordFailures stores a record of every failed stage in the cache, so
 	// that `sweep --collect` can tell failed trials from unfinished ones.
 	RecordFailures bool
+	// ReadOnly makes lookups protect nothing from gc and so write nothing
+	// (Cache.Get instead of Cache.Use): for `plan`, which reads no entry's
+	// files.
+	ReadOnly bool
 
 	locks    sync.Map // key -> *sync.Mutex: one computation per key in this process
 	computed sync.Map // key -> true: computed by this engine, reused even with NoCache
 	verified sync.Map // key -> *cache.Entry: published or verified by this engine
 }
 
-// get is Cache.Get, except that an entry this engine has already published
+// get is Cache.Use, except that an entry this engine has already published
 // or verified is not read and digested again: the trials of a sweep share
 // their upstream stages, and collecting a sweep probes every stage it ran.
+// Every entry it returns stays safe from gc until Close.
 func (e *Engine) get(key string) (*cache.Entry, error) {
 	if v, ok := e.verified.Load(key); ok {
 		return v.(*cache.Entry), nil
 	}
-	entry, err := e.Cache.Get(key)
+	use := e.Cache.Use
+	if e.ReadOnly {
+		use = e.Cache.Get
+	}
+	entry, err := use(key)
 	if err == nil {
 		e.verified.Store(key, entry)
 	}
 	return entry, err
+}
+
+// Close releases the cache entries and build folders the engine used to
+// `cache gc`. Call it once the results are copied out of the cache. An
+// engine used again afterwards verifies and protects its hits anew.
+func (e *Engine) Close() error {
+	e.verified.Clear()
+	return e.Cache.Close()
 }
 
 // FailedStageError is a stage failure whose partial outputs were kept in
@@ -315,6 +332,9 @@ func (e *Engine) runStep(ctx context.Context, p *Plan, step *Step, done map[stri
 	if err != nil {
 		return nil, err
 	}
+	if entry.Quarantined != "" {
+		e.log().Warn("the damaged cache entry held files it did not make; moved it aside instead of deleting it", "stage", step.ID, "path", entry.Quarantined)
+	}
 	if e.RecordFailures {
 		e.Cache.ClearFailure(key)
 	}
@@ -407,7 +427,9 @@ const (
 // Probe looks p's stages up in the cache without running anything: it
 // returns the results of the stages that are cached, in order, and stops
 // at the first that is not, returning its failure record when it has one.
-// Damaged entries count as missing. It never writes.
+// Damaged entries count as missing. It writes nothing but the lease lines
+// that keep the entries it returns safe from gc, and not those when the
+// engine is ReadOnly.
 func (e *Engine) Probe(p *Plan) ([]*StageResult, ProbeStatus, *Failure, error) {
 	done := map[string]*StageResult{}
 	var out []*StageResult

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -27,13 +28,72 @@ func (f *cacheFlags) register(c *cobra.Command) {
 	c.PersistentFlags().StringVar(&f.cache, "cache", "", "the cache `DIR` (default <results>/.cache, or $NNPIPE_CACHE)")
 }
 
+// open resolves the cache folder and refuses one that does not exist or
+// is not a cache: reporting "0 entries checked" or removing what is in
+// someone else's folder would hide a mistyped path.
 func (f *cacheFlags) open(c *cobra.Command) (*cache.Cache, error) {
 	cf := commonFlags{results: f.results, cache: f.cache}
 	dir, err := cf.cacheDir(c)
 	if err != nil {
 		return nil, err
 	}
+	if err := checkCacheFolder(dir); err != nil {
+		return nil, err
+	}
 	return cache.Open(dir), nil
+}
+
+// checkCacheFolder refuses a cache folder that does not exist, is not a
+// folder, or holds something the cache does not make.
+func checkCacheFolder(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return usagef("cache %s does not exist (see --cache, --results and $NNPIPE_CACHE)", dir)
+	case err != nil:
+		return fmt.Errorf("cache %s: %w", dir, err)
+	case !fi.IsDir():
+		return usagef("cache %s is not a directory", dir)
+	}
+	names, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("cache %s: %w", dir, err)
+	}
+	for _, n := range names {
+		if !cache.TopLevel(n.Name()) {
+			return usagef("cache %s holds %q, which nnpipe does not make: it is not a cache folder", dir, n.Name())
+		}
+	}
+	return nil
+}
+
+// checkResultsExist refuses a --results that is not a folder.
+func checkResultsExist(results string) error {
+	fi, err := os.Stat(results)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return usagef("--results %s does not exist: gc keeps the entries the runs there reference, and would remove them all", results)
+	case err != nil:
+		return fmt.Errorf("--results %s: %w", results, err)
+	case !fi.IsDir():
+		return usagef("--results %s is not a directory", results)
+	}
+	return nil
+}
+
+// checkResultsFolder refuses a --results that gc cannot read the runs of:
+// one that does not exist or is not a folder (gc would find no reference
+// and remove every entry), or one inside the cache. It returns the folder
+// with symbolic links resolved, for walking.
+func checkResultsFolder(results, cacheDir string) (string, error) {
+	if err := checkResultsExist(results); err != nil {
+		return "", err
+	}
+	rr, rc := resolvePath(results), resolvePath(cacheDir)
+	if within(rr, rc) {
+		return "", usagef("--results %s is inside the cache %s", results, cacheDir)
+	}
+	return rr, nil
 }
 
 func newCacheCmd(e *env) *cobra.Command {
@@ -62,10 +122,19 @@ func newCacheCmd(e *env) *cobra.Command {
 		Short: "Remove the entries no finished run or sweep under --results references",
 		Long: "Remove every cache entry that no finished run or sweep trial under --results references\n" +
 			"(their manifest.json lists the stage keys), failure records, and what killed processes left\n" +
-			"half-built (the cache's tmp/ and .tmp-* folders under --results). Anything younger than\n" +
-			"--keep-recent is kept, so a run in progress does not lose its work.",
+			"half-built (the cache's tmp/ and .tmp-* folders under --results). Whatever a running nnpipe\n" +
+			"uses (its build folders, the entries it took as hits) is kept however old it is; of the rest,\n" +
+			"anything younger than --keep-recent is kept. An entry holding files nnpipe did not make is\n" +
+			"moved to the cache's quarantine folder, never deleted.",
 		Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
+			if keep < 0 {
+				return usagef("--keep-recent: must be >= 0, got %v", keep)
+			}
+			// The runs first: the cache's default place is under them.
+			if err := checkResultsExist(f.results); err != nil {
+				return err
+			}
 			ch, err := f.open(c)
 			if err != nil {
 				return err
@@ -73,7 +142,7 @@ func newCacheCmd(e *env) *cobra.Command {
 			return cacheGC(e, ch, f.results, keep, dryRun)
 		},
 	}
-	gc.Flags().DurationVar(&keep, "keep-recent", time.Hour, "keep entries created within this `DURATION`")
+	gc.Flags().DurationVar(&keep, "keep-recent", time.Hour, "keep entries created, and leftovers of killed processes modified, within this `DURATION`")
 	gc.Flags().BoolVar(&dryRun, "dry-run", false, "list what would be removed, remove nothing")
 	du := &cobra.Command{
 		Use:   "du",
@@ -96,27 +165,43 @@ func cacheVerify(e *env, c *cache.Cache) error {
 	if err != nil {
 		return err
 	}
-	damaged := 0
+	damaged, checked := 0, 0
 	for _, l := range listed {
 		reason := ""
 		if l.Err != nil {
 			reason = l.Err.Error()
-		} else if _, err := c.Get(l.Key); err != nil {
+		} else if _, err := c.Get(l.Key); errors.Is(err, cache.ErrMiss) {
+			continue // removed since it was listed, by gc or a repair
+		} else if err != nil {
 			reason = err.Error()
 			if d, ok := err.(*cache.DamagedError); ok {
 				reason = d.Reason
 			}
 		}
+		checked++
 		if reason != "" {
 			damaged++
 			fmt.Fprintf(e.stdout, "damaged %s %s: %s\n", l.Key[:12], kindOf(l), reason)
 		}
 	}
-	fmt.Fprintf(e.stdout, "%s checked, %d damaged\n", plural(len(listed), "entry", "entries"), damaged)
+	fmt.Fprintf(e.stdout, "%s checked, %d damaged\n", plural(checked, "entry", "entries"), damaged)
+	printQuarantine(e, c)
 	if damaged > 0 {
 		return fmt.Errorf("cache %s: %s damaged; the next run recomputes them", c.Dir(), plural(damaged, "entry is", "entries are"))
 	}
 	return nil
+}
+
+// printQuarantine says what the cache moved aside instead of deleting,
+// if anything.
+func printQuarantine(e *env, c *cache.Cache) {
+	dir := c.QuarantineDir()
+	names, err := os.ReadDir(dir)
+	if err != nil || len(names) == 0 {
+		return
+	}
+	fmt.Fprintf(e.stdout, "%s in %s (%s): damaged entries that held files nnpipe did not make; look at them and delete them\n",
+		plural(len(names), "folder", "folders"), dir, formatBytes(cache.DirSize(dir)))
 }
 
 // kindOf returns the stage kind recorded in an entry, or "?".
@@ -137,10 +222,7 @@ func referencedKeys(results string) (map[string]bool, error) {
 	keys := map[string]bool{}
 	err := filepath.WalkDir(results, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
-			if os.IsNotExist(err) && path == results {
-				return fs.SkipAll
-			}
-			return err
+			return err // a folder that cannot be read may hold runs: remove nothing
 		}
 		if d.IsDir() && path != results && (strings.HasPrefix(d.Name(), ".")) {
 			return fs.SkipDir // the cache and unfinished runs
@@ -165,41 +247,33 @@ func referencedKeys(results string) (map[string]bool, error) {
 }
 
 func cacheGC(e *env, c *cache.Cache, results string, keep time.Duration, dryRun bool) error {
+	results, err := checkResultsFolder(results, c.Dir())
+	if err != nil {
+		return err
+	}
 	refs, err := referencedKeys(results)
 	if err != nil {
 		return fmt.Errorf("read the runs under %s: %w", results, err)
 	}
-	listed, err := c.List()
+	defer c.Close()
+	res, err := c.GC(cache.GCOptions{Keep: func(key string) bool { return refs[key] }, KeepRecent: keep, DryRun: dryRun})
 	if err != nil {
 		return err
 	}
-	var freed int64
-	removed, kept := 0, 0
-	now := time.Now()
-	for _, l := range listed {
-		if refs[l.Key] {
-			kept++
-			continue
+	if dryRun {
+		for _, r := range res.Removed {
+			fmt.Fprintf(e.stdout, "would remove %s %s (%s)\n", r.Key[:12], kindOf(r.Listed), formatBytes(r.Size))
 		}
-		if l.Entry != nil && now.Sub(l.Entry.Created) < keep {
-			kept++
-			continue
-		}
-		size := cache.DirSize(l.Dir)
-		if dryRun {
-			fmt.Fprintf(e.stdout, "would remove %s %s (%s)\n", l.Key[:12], kindOf(l), formatBytes(size))
-		} else if err := c.Remove(l.Key); err != nil {
-			return err
-		}
-		removed++
-		freed += size
 	}
-	if !dryRun {
-		tmp, err := c.RemoveStaleTemp(keep)
-		if err != nil {
-			return err
+	for _, q := range res.Quarantined {
+		if dryRun {
+			fmt.Fprintf(e.stdout, "would move %s to the quarantine folder, not delete it: %s\n", q.Key[:12], q.Reason)
+		} else {
+			fmt.Fprintf(e.stdout, "moved %s to %s instead of deleting it: %s\n", q.Key[:12], q.Path, q.Reason)
 		}
-		freed += tmp
+	}
+	freed := res.Freed
+	if !dryRun {
 		// Run and sweep folders that killed processes left half-built.
 		names, _ := os.ReadDir(results)
 		for _, n := range names {
@@ -216,7 +290,10 @@ func cacheGC(e *env, c *cache.Cache, results string, keep time.Duration, dryRun 
 	if dryRun {
 		verb = "would remove"
 	}
-	fmt.Fprintf(e.stdout, "%s %s, kept %d, freed %s\n", verb, plural(removed, "entry", "entries"), kept, formatBytes(freed))
+	fmt.Fprintf(e.stdout, "%s %s, kept %d, freed %s\n", verb, plural(len(res.Removed), "entry", "entries"), res.Kept, formatBytes(freed))
+	if res.Leases > 0 {
+		fmt.Fprintf(e.stdout, "kept what %s running now %s\n", plural(res.Leases, "nnpipe process", "nnpipe processes"), pick(res.Leases == 1, "uses", "use"))
+	}
 	return nil
 }
 
@@ -252,7 +329,11 @@ func cacheDU(e *env, c *cache.Cache) error {
 	}
 	t.Rows = append(t.Rows, []string{"total", fmt.Sprint(len(listed)), formatBytes(total)})
 	fmt.Fprintf(e.stdout, "cache %s\n", c.Dir())
-	return t.Write(e.stdout, report.Text)
+	if err := t.Write(e.stdout, report.Text); err != nil {
+		return err
+	}
+	printQuarantine(e, c)
+	return nil
 }
 
 func formatBytes(n int64) string {
@@ -265,4 +346,12 @@ func formatBytes(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// pick returns a if cond, else b.
+func pick(cond bool, a, b string) string {
+	if cond {
+		return a
+	}
+	return b
 }

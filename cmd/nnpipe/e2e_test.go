@@ -218,19 +218,27 @@ func TestDivergedRunKeepsItsHistoryAndFails(t *testing.T) {
 
 func TestCacheGCRemovesHalfBuiltRunsOnlyOnceOld(t *testing.T) {
 	results := t.TempDir()
+	if err := os.Mkdir(filepath.Join(results, ".cache"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	old := filepath.Join(results, "book-ch7", ".tmp-20260101T000000-aaaaaaaa-1")
 	fresh := filepath.Join(results, "book-ch7", ".tmp-20260101T000000-bbbbbbbb-2")
-	for _, d := range []string{old, fresh} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
+	// A sweep folder made long ago that is still being filled: its
+	// folder is old, the file just written is not.
+	filling := filepath.Join(results, "book-ch7", ".tmp-sweep-cccccccc-3")
+	for _, d := range []string{old, fresh, filling} {
+		if err := os.MkdirAll(filepath.Join(d, "trials"), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(d, "config.yaml"), []byte("half"), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(d, "trials", "config.yaml"), []byte("half"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	twoHoursAgo := time.Now().Add(-2 * time.Hour)
-	if err := os.Chtimes(old, twoHoursAgo, twoHoursAgo); err != nil {
-		t.Fatal(err)
+	for _, p := range []string{old, filepath.Join(old, "trials"), filepath.Join(old, "trials", "config.yaml"), filling, filepath.Join(filling, "trials")} {
+		if err := os.Chtimes(p, twoHoursAgo, twoHoursAgo); err != nil {
+			t.Fatal(err)
+		}
 	}
 	out, stderr, code := nnpipe(t, "cache", "gc", "--results", results)
 	if code != 0 {
@@ -239,8 +247,10 @@ func TestCacheGCRemovesHalfBuiltRunsOnlyOnceOld(t *testing.T) {
 	if _, err := os.Stat(old); !os.IsNotExist(err) {
 		t.Errorf("cache gc left %s, a half-built run two hours old", old)
 	}
-	if _, err := os.Stat(fresh); err != nil {
-		t.Errorf("cache gc removed %s, which a run may still be building", fresh)
+	for _, d := range []string{fresh, filling} {
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("cache gc removed %s, which a run may still be building", d)
+		}
 	}
 	if !strings.Contains(out, "freed 4 B") {
 		t.Errorf("cache gc printed %q, want the 4 bytes it freed", out)

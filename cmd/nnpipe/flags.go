@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/config"
@@ -59,7 +61,73 @@ func (f *commonFlags) prepare(c *cobra.Command) (string, error) {
 	if err := f.validate(); err != nil {
 		return "", err
 	}
-	return f.cacheDir(c)
+	cacheDir, err := f.cacheDir(c)
+	if err != nil {
+		return "", err
+	}
+	if err := checkPlaces(f.out, f.results, cacheDir); err != nil {
+		return "", err
+	}
+	return cacheDir, nil
+}
+
+// checkPlaces refuses, before any work, an --out, --results and cache
+// folder that would harm each other:
+//   - --out in the cache, or where the default cache of --results lives:
+//     the next run would take the run for a damaged cache entry;
+//   - the cache in --out: the run directory must hold only the run;
+//   - --out inside a run or sweep directory (a sweep's rerun replaces its
+//     directory whole), or already holding files;
+//   - --results in the cache: a run named like a cache folder (tmp, v1)
+//     would land among the cache's own folders.
+//
+// The cache inside --results is fine: it is the default, <results>/.cache.
+//
+// Paths are compared absolute, with symbolic links resolved.
+func checkPlaces(out, results, cacheDir string) error {
+	rr, rc := resolvePath(results), resolvePath(cacheDir)
+	if out != "" {
+		ro := resolvePath(out)
+		defaultCache := resolvePath(filepath.Join(results, ".cache"))
+		switch {
+		case within(ro, rc):
+			return usagef("--out %s is inside the cache %s", out, cacheDir)
+		case within(rc, ro):
+			return usagef("--out %s holds the cache %s: a run directory holds only the run", out, cacheDir)
+		case within(ro, defaultCache):
+			return usagef("--out %s is inside %s, the default cache of --results %s", out, filepath.Join(results, ".cache"), results)
+		}
+		if run := enclosingRun(ro); run != "" {
+			return usagef("--out %s is inside the run or sweep directory %s", out, run)
+		}
+		if entries, err := os.ReadDir(out); err == nil && len(entries) > 0 {
+			return usagef("--out %s already exists and is not empty", out)
+		} else if fi, serr := os.Stat(out); serr == nil && !fi.IsDir() {
+			return usagef("--out %s exists and is not a directory", out)
+		}
+	}
+	if within(rr, rc) {
+		if rr == rc {
+			return usagef("--results and the cache are the same folder, %s", results)
+		}
+		return usagef("--results %s is inside the cache %s", results, cacheDir)
+	}
+	return nil
+}
+
+// enclosingRun returns the nearest folder above path that is a finished
+// run or sweep directory (it holds manifest.json or sweep.json), or "".
+func enclosingRun(path string) string {
+	for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
+		for _, marker := range []string{"manifest.json", "sweep.json"} {
+			if fi, err := os.Stat(filepath.Join(dir, marker)); err == nil && fi.Mode().IsRegular() {
+				return dir
+			}
+		}
+		if filepath.Dir(dir) == dir {
+			return ""
+		}
+	}
 }
 
 func (f *commonFlags) validate() error {
@@ -134,4 +202,40 @@ func sortErrors(errs config.Errors) {
 		}
 		return la - lb
 	})
+}
+
+// resolvePath returns path absolute, with the symbolic links of the part
+// of it that exists resolved the way the system resolves them: "link/.."
+// is the parent of link's target, not the folder holding link.
+func resolvePath(path string) string {
+	abs := path
+	if !filepath.IsAbs(path) {
+		wd, err := os.Getwd()
+		if err != nil {
+			return filepath.Clean(path)
+		}
+		abs = wd + string(filepath.Separator) + path
+	}
+	parts := strings.Split(abs, string(filepath.Separator))
+	for n := len(parts); n > 0; n-- {
+		prefix := strings.Join(parts[:n], string(filepath.Separator))
+		if prefix == "" {
+			prefix = string(filepath.Separator)
+		}
+		if real, err := filepath.EvalSymlinks(prefix); err == nil {
+			return filepath.Join(real, strings.Join(parts[n:], string(filepath.Separator)))
+		}
+	}
+	return filepath.Clean(abs)
+}
+
+// within reports whether path is dir or inside it; both are resolved.
+func within(path, dir string) bool {
+	if path == dir {
+		return true
+	}
+	if !strings.HasSuffix(dir, string(filepath.Separator)) {
+		dir += string(filepath.Separator)
+	}
+	return strings.HasPrefix(path, dir)
 }

@@ -169,6 +169,7 @@ func runPlan(ctx context.Context, e *env, f *planFlags, path, cacheDir string) e
 	}
 	eng := newEngine(e, &f.commonFlags, cacheDir)
 	eng.Progress = nil
+	eng.ReadOnly = true // plan writes nothing, not even a lease
 	history, err := pipeline.ReadHistory(eng.Cache)
 	if err != nil {
 		return err

@@ -48,6 +48,7 @@ func runOnce(c *cobra.Command, e *env, f *commonFlags, path, cacheDir string) er
 		return fmt.Errorf("%s: results: %w", path, err)
 	}
 	eng := newEngine(e, f, cacheDir)
+	defer eng.Close() // after the run directory is written: gc keeps its entries until then
 	start := time.Now()
 	results, err := eng.Run(ctx, plan)
 	if err != nil {

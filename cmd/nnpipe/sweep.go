@@ -92,6 +92,7 @@ func runSweep(ctx context.Context, e *env, f *sweepFlags, path, cacheDir string)
 		selected = pipeline.Shard(trials, i, n)
 	}
 	eng := newEngine(e, &f.commonFlags, cacheDir)
+	defer eng.Close() // after the sweep directory is written: gc keeps its entries until then
 	eng.RecordFailures = true
 	eng.Progress = nil // one sweep bar instead of a bar per trial
 	var outcomes []trialOutcome

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -58,6 +59,10 @@ type Entry struct {
 	Files   []File          `json:"files"` // sorted by name
 	Meta    json.RawMessage `json:"meta,omitempty"`
 	Dir     string          `json:"-"` // where the entry lives
+
+	// Quarantined is set by Publish when it replaced a damaged entry
+	// that held files its entry.json did not list: where they were moved.
+	Quarantined string `json:"-"`
 }
 
 // File returns the description of the named file, if the entry has it.
@@ -75,6 +80,14 @@ func (e *Entry) File(name string) (File, bool) {
 type Cache struct {
 	dir string
 	now func() time.Time
+
+	mu      sync.Mutex
+	lease   *lease // taken on first use, released by Close
+	noLease bool   // the cache is on a read-only file system
+
+	// leasesRead, when set (by tests), is called by GC between reading
+	// the leases and removing what they do not protect.
+	leasesRead func()
 }
 
 // Open returns the cache rooted at dir. It creates nothing: the folders are
@@ -108,9 +121,27 @@ func (c *Cache) Path(key string) string {
 	return filepath.Join(c.dir, versionDir, key[:2], key)
 }
 
+// Use is Get for a caller that goes on to read the entry's files: before
+// looking, it records key in this Cache's lease, so that gc leaves the
+// entry alone until Close (see the package documentation). A miss records
+// nothing. The entry itself is never written.
+func (c *Cache) Use(key string) (*Entry, error) {
+	if !validKey(key) {
+		return nil, fmt.Errorf("cache: invalid key %q", key)
+	}
+	if _, err := os.Lstat(c.Path(key)); errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return nil, ErrMiss // nothing to protect; a later Publish records the key
+	}
+	if err := c.hold(leaseKey + key); err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	return c.Get(key)
+}
+
 // Get returns the entry for key after verifying every file's size and
 // digest. It returns ErrMiss when there is none and a *DamagedError when
-// the entry does not verify. It never writes.
+// the entry does not verify. It never writes, and protects nothing from
+// gc: callers that copy the entry's files use Use.
 func (c *Cache) Get(key string) (*Entry, error) {
 	if !validKey(key) {
 		return nil, fmt.Errorf("cache: invalid key %q", key)
@@ -257,18 +288,41 @@ func digestFile(path string) (int64, string, error) {
 }
 
 // TempDir makes a new directory in the cache's temporary folder, for a
-// computation's outputs before Publish. The caller removes it if it does
-// not publish it.
+// computation's outputs before Publish. Its name is recorded in this
+// Cache's lease first, so gc leaves it alone until Close however long the
+// computation takes. The caller removes it if it does not publish it.
 func (c *Cache) TempDir() (string, error) {
-	parent := filepath.Join(c.dir, tmpDir)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return "", fmt.Errorf("cache: %w", err)
-	}
-	dir, err := os.MkdirTemp(parent, "build-")
+	dir, err := c.tempDir(buildPrefix)
 	if err != nil {
 		return "", fmt.Errorf("cache: %w", err)
 	}
 	return dir, nil
+}
+
+// maxTempAttempts bounds tempDir's retries when another process removes
+// the empty temporary folder at the moment it is used.
+const maxTempAttempts = 8
+
+func (c *Cache) tempDir(prefix string) (string, error) {
+	name := prefix + randomSuffix()
+	if err := c.hold(leaseTmp + name); err != nil {
+		return "", err
+	}
+	parent := filepath.Join(c.dir, tmpDir)
+	dir := filepath.Join(parent, name)
+	for attempt := 0; ; attempt++ {
+		if err := os.MkdirAll(parent, 0o755); err != nil {
+			return "", err
+		}
+		err := os.Mkdir(dir, 0o700)
+		if errors.Is(err, fs.ErrNotExist) && attempt < maxTempAttempts {
+			continue // a failed run of another process removed the empty tmp folder
+		}
+		if err != nil {
+			return "", err
+		}
+		return dir, nil
+	}
 }
 
 // Publish makes the files in dir (made by TempDir) the entry for key, with
@@ -278,7 +332,10 @@ func (c *Cache) TempDir() (string, error) {
 // machine crash fails the digest check of the next Get and is recomputed,
 // so durability is not worth ~7 ms per file. If an entry for key already
 // exists and verifies, dir is removed and the existing entry returned; a
-// damaged one is replaced. On error dir is removed.
+// damaged one is replaced: removed when it holds only files its entry.json
+// lists, moved to the quarantine folder otherwise (see Entry.Quarantined).
+// The key is recorded in this Cache's lease before the entry appears. On
+// error dir is removed.
 func (c *Cache) Publish(key, dir string, meta any) (*Entry, error) {
 	e, err := c.publish(key, dir, meta)
 	if err != nil {
@@ -320,6 +377,9 @@ func (c *Cache) publish(key, dir string, meta any) (*Entry, error) {
 	if err := os.WriteFile(filepath.Join(dir, EntryFile), append(buf, '\n'), 0o644); err != nil {
 		return nil, err
 	}
+	if err := c.hold(leaseKey + key); err != nil {
+		return nil, err
+	}
 	final := c.Path(key)
 	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
 		return nil, err
@@ -340,32 +400,62 @@ func (c *Cache) publish(key, dir string, meta any) (*Entry, error) {
 		if attempt >= maxPublishAttempts {
 			return nil, fmt.Errorf("replace damaged entry: %w", err)
 		}
-		if err := c.discard(final); err != nil {
+		q, err := c.discard(final, key)
+		if err != nil {
 			return nil, err
+		}
+		if q != "" {
+			e.Quarantined = q
 		}
 	}
 	e.Dir = final
 	return e, nil
 }
 
-// discard moves an entry out of the way, then deletes it, so that the
-// entry's name is freed by one rename.
-func (c *Cache) discard(entryDir string) error {
+// discard moves a damaged entry out of the way by one rename, so that its
+// name is freed at once, then deletes it if everything in it is a file its
+// entry.json lists, and otherwise moves it to the quarantine folder and
+// returns where: nnpipe never deletes a file it did not make.
+func (c *Cache) discard(entryDir, key string) (quarantined string, err error) {
 	if _, err := os.Lstat(entryDir); errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	trash, err := c.tempDir(trashPrefix)
+	if err != nil {
+		return "", err
+	}
+	aside := filepath.Join(trash, key)
+	if err := os.Rename(entryDir, aside); err != nil {
+		os.Remove(trash)
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", nil
+		}
+		return "", err
+	}
+	if foreign(aside) != "" {
+		if quarantined, err = c.quarantine(aside, key); err != nil {
+			// Left in the trash folder, which gc quarantines in turn.
+			return "", err
+		}
+	}
+	return quarantined, os.RemoveAll(trash)
+}
+
+// removeAside deletes path (a folder or file the cache made) after
+// renaming it into a trash folder, so that its name is freed at once.
+func (c *Cache) removeAside(path string) error {
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	if err := os.MkdirAll(filepath.Join(c.dir, tmpDir), 0o755); err != nil {
-		return err
-	}
-	trash, err := os.MkdirTemp(filepath.Join(c.dir, tmpDir), "trash-")
+	trash, err := c.tempDir(trashPrefix)
 	if err != nil {
 		return err
 	}
-	if err := os.Rename(entryDir, filepath.Join(trash, "entry")); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		os.RemoveAll(trash)
+	defer os.RemoveAll(trash)
+	if err := os.Rename(path, filepath.Join(trash, "x")); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	return os.RemoveAll(trash)
+	return nil
 }
 
 func short(key string) string {
@@ -384,6 +474,9 @@ const failuresDir = "failures"
 func (c *Cache) RecordFailure(key string, rec any) error {
 	if !validKey(key) {
 		return fmt.Errorf("cache: invalid key %q", key)
+	}
+	if err := c.hold(leaseKey + key); err != nil {
+		return fmt.Errorf("cache: %w", err)
 	}
 	b, err := json.Marshal(rec)
 	if err != nil {
@@ -429,16 +522,21 @@ func (c *Cache) ClearFailure(key string) {
 
 // KeepFailed moves dir, the outputs a failed computation of key wrote so
 // far, to the failure records (replacing older ones), where FailedDir
-// finds them. A diverged training keeps its history this way.
+// finds them. A diverged training keeps its history this way. The key is
+// recorded in this Cache's lease, so gc leaves the outputs alone until
+// Close.
 func (c *Cache) KeepFailed(key, dir string) (string, error) {
 	if !validKey(key) {
 		return "", fmt.Errorf("cache: invalid key %q", key)
+	}
+	if err := c.hold(leaseKey + key); err != nil {
+		return "", fmt.Errorf("cache: %w", err)
 	}
 	dest := filepath.Join(c.dir, failuresDir, key)
 	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 		return "", fmt.Errorf("cache: %w", err)
 	}
-	if err := c.discard(dest); err != nil {
+	if err := c.removeAside(dest); err != nil {
 		return "", fmt.Errorf("cache: %w", err)
 	}
 	if err := os.Rename(dir, dest); err != nil {
@@ -447,12 +545,17 @@ func (c *Cache) KeepFailed(key, dir string) (string, error) {
 	return dest, nil
 }
 
-// FailedDir returns the outputs kept for a failed computation of key.
+// FailedDir returns the outputs kept for a failed computation of key. When
+// there are some, it records key in this Cache's lease first, so that gc
+// leaves them alone while the caller copies them.
 func (c *Cache) FailedDir(key string) (string, bool) {
 	if !validKey(key) {
 		return "", false
 	}
 	dir := filepath.Join(c.dir, failuresDir, key)
+	if _, err := os.Lstat(dir); err != nil || c.hold(leaseKey+key) != nil {
+		return "", false
+	}
 	fi, err := os.Stat(dir)
 	return dir, err == nil && fi.IsDir()
 }

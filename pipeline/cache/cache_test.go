@@ -401,12 +401,23 @@ func TestGetDetectsDamageAndPublishReplacesIt(t *testing.T) {
 			must(t, os.WriteFile(dir, []byte("x"), 0o644))
 		}},
 	}
+	// The damage that leaves in the entry something its entry.json does
+	// not list: Publish moves the entry aside instead of deleting it.
+	foreignDamage := map[string]bool{
+		"an extra file": true, "an extra file in a sub-folder": true, "a file renamed": true,
+		"a file replaced by a symbolic link to the same content": true,
+		"garbage entry.json": true, "an empty entry.json": true, "a truncated entry.json": true,
+		"a deleted entry.json": true, "entry.json replaced by a folder": true,
+		"entry.json of another format": true, "entry.json listing a file outside the entry": true,
+		"entry.json listing no files": true, "the entry folder replaced by a file": true,
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := Open(t.TempDir())
 			key := Key("damage")
 			publishOutputs(t, c, key, sampleOutputs, map[string]int{"v": 1})
 			tt.damage(t, c.Path(key))
+			damagedContent := contents(t, c.Path(key))
 
 			e, err := c.Get(key)
 			var damaged *DamagedError
@@ -424,6 +435,16 @@ func TestGetDetectsDamageAndPublishReplacesIt(t *testing.T) {
 			}
 			if !reflect.DeepEqual(published.Files, wantFiles(fresh)) {
 				t.Errorf("Publish over a damaged entry = files %v, want %v", published.Files, wantFiles(fresh))
+			}
+			if q := published.Quarantined; foreignDamage[tt.name] {
+				if q == "" {
+					t.Fatalf("Publish deleted a damaged entry holding files it did not list")
+				}
+				if got := contents(t, q); !reflect.DeepEqual(got, damagedContent) {
+					t.Errorf("quarantined %v, want the damaged entry %v", got, damagedContent)
+				}
+			} else if q != "" || exists(c.QuarantineDir()) {
+				t.Errorf("Publish quarantined %q, want a damaged entry of only its own files deleted", q)
 			}
 			got, err := c.Get(key)
 			if err != nil {
@@ -654,37 +675,5 @@ func TestFailureRecords(t *testing.T) {
 	}
 	if _, err := c.Get(key); !errors.Is(err, ErrMiss) {
 		t.Errorf("Get(key with a failure record) = %v, want ErrMiss", err)
-	}
-}
-
-func TestRemove(t *testing.T) {
-	c := Open(t.TempDir())
-	key := Key("to remove")
-	publishOutputs(t, c, key, sampleOutputs, nil)
-	must(t, c.Remove(key))
-	if _, err := c.Get(key); !errors.Is(err, ErrMiss) {
-		t.Errorf("Get after Remove = %v, want ErrMiss", err)
-	}
-	if err := c.Remove(key); err != nil {
-		t.Errorf("Remove(missing entry) = %v, want nil", err)
-	}
-	if l := leftovers(t, c); len(l) > 0 {
-		t.Errorf("after Remove, tmp holds %v", l)
-	}
-}
-
-func TestRemoveStaleTemp(t *testing.T) {
-	c := Open(t.TempDir())
-	build(t, c, outputs{"a": "12345", "sub/b": "678"})
-	build(t, c, outputs{"c": "9"})
-	if freed, err := c.RemoveStaleTemp(time.Hour); err != nil || freed != 0 || len(leftovers(t, c)) != 2 {
-		t.Errorf("RemoveStaleTemp(1h) of fresh folders = %d, %v, leaving %v; want 0 freed and both kept", freed, err, leftovers(t, c))
-	}
-	c.now = func() time.Time { return time.Now().Add(2 * time.Hour) }
-	if freed, err := c.RemoveStaleTemp(time.Hour); err != nil || freed != 9 || len(leftovers(t, c)) != 0 {
-		t.Errorf("RemoveStaleTemp(1h) two hours later = %d, %v, leaving %v; want 9 bytes freed and nothing left", freed, err, leftovers(t, c))
-	}
-	if freed, err := Open(filepath.Join(t.TempDir(), "none")).RemoveStaleTemp(0); err != nil || freed != 0 {
-		t.Errorf("RemoveStaleTemp on a cache that does not exist = %d, %v; want 0, nil", freed, err)
 	}
 }

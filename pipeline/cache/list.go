@@ -23,8 +23,9 @@ type Listed struct {
 // entry.json parsed the way Get parses it but without reading or digesting
 // the output files: it is for describing the cache (what `plan` compares
 // a miss against), not for using an entry, which only Get may hand out.
-// Folders that are not named by a key, the temporary folder and the
-// failure records are skipped. A cache that does not exist yet lists
+// Names that are not keys, the temporary folder and the failure records
+// are skipped; something named by a key that is not a folder is listed
+// with an error. A cache that does not exist yet lists
 // nothing. It never writes.
 func (c *Cache) List() ([]Listed, error) {
 	root := filepath.Join(c.dir, versionDir)
@@ -46,12 +47,14 @@ func (c *Cache) List() ([]Listed, error) {
 		}
 		for _, k := range keys {
 			key := k.Name()
-			if !k.IsDir() || !validKey(key) || key[:2] != p.Name() {
+			if !validKey(key) || key[:2] != p.Name() {
 				continue
 			}
 			l := Listed{Key: key, Dir: filepath.Join(root, p.Name(), key)}
 			e, err := readEntry(l.Dir)
 			switch {
+			case !k.IsDir():
+				l.Err = errors.New("the entry is not a folder")
 			case err != nil:
 				l.Err = err
 			case e.Key != key:

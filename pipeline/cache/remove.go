@@ -1,46 +1,18 @@
 package cache
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 )
 
-// Remove deletes the entry of key, by one rename out of the way first, so
-// that a concurrent Get sees the whole entry or none. Removing a missing
-// entry is not an error.
-func (c *Cache) Remove(key string) error {
-	if !validKey(key) {
-		return nil
-	}
-	return c.discard(c.Path(key))
-}
-
-// RemoveStaleTemp deletes the build folders in the cache's temporary
-// folder, and the failure records, that are older than age: leftovers of
-// killed processes, and failures old enough to have been looked at (a
-// rerun records a failure again). It returns the bytes freed.
-func (c *Cache) RemoveStaleTemp(age time.Duration) (int64, error) {
-	var freed int64
-	for _, sub := range []string{tmpDir, failuresDir} {
-		n, err := removeOlder(filepath.Join(c.dir, sub), "", age, c.now())
-		freed += n
-		if err != nil {
-			return freed, err
-		}
-	}
-	return freed, nil
-}
-
 // RemoveOlder deletes the entries of dir whose names start with prefix and
-// that were last modified more than age ago, returning the bytes freed. A
-// missing dir frees nothing.
+// in which nothing was modified for more than age (the newest modification
+// time of anything in the tree counts, so a folder still being filled is
+// young), returning the bytes freed. A missing dir frees nothing.
 func RemoveOlder(dir, prefix string, age time.Duration) (int64, error) {
-	return removeOlder(dir, prefix, age, time.Now())
-}
-
-func removeOlder(dir, prefix string, age time.Duration, now time.Time) (int64, error) {
 	entries, err := os.ReadDir(dir)
 	if os.IsNotExist(err) {
 		return 0, nil
@@ -48,19 +20,43 @@ func removeOlder(dir, prefix string, age time.Duration, now time.Time) (int64, e
 	if err != nil {
 		return 0, err
 	}
+	now := time.Now()
 	var freed int64
 	for _, e := range entries {
-		info, err := e.Info()
-		if err != nil || !strings.HasPrefix(e.Name(), prefix) || now.Sub(info.ModTime()) < age {
+		path := filepath.Join(dir, e.Name())
+		if !strings.HasPrefix(e.Name(), prefix) || now.Sub(newest(path)) < age {
 			continue
 		}
-		path := filepath.Join(dir, e.Name())
 		freed += DirSize(path)
 		if err := os.RemoveAll(path); err != nil {
 			return freed, err
 		}
 	}
 	return freed, nil
+}
+
+// newest returns the latest modification time of path and everything
+// under it, without following symbolic links. What cannot be read counts
+// as modified now, so that it is kept.
+func newest(path string) time.Time {
+	var t time.Time
+	err := filepath.WalkDir(path, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if info.ModTime().After(t) {
+			t = info.ModTime()
+		}
+		return nil
+	})
+	if err != nil {
+		return time.Now()
+	}
+	return t
 }
 
 // DirSize returns the bytes of the regular files under path.

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/nnpipe/nnpipe/pipeline/cache"
+)
+
+func TestRunAndSweepRefuseOutResultsAndCacheThatOverlap(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each case gets a folder with a finished run (results/book-ch7/<id>)
+	// and its cache (cache/), and returns the flags to try.
+	type places struct{ root, results, cache, runDir, sweepDir, entry string }
+	cases := []struct {
+		name  string
+		flags func(t *testing.T, p places) []string
+		want  string
+	}{
+		{"--out inside a cache entry", func(t *testing.T, p places) []string {
+			return []string{"--out", filepath.Join(p.entry, "myrun")}
+		}, "inside the cache"},
+		{"--out the cache itself", func(t *testing.T, p places) []string {
+			return []string{"--out", p.cache}
+		}, "inside the cache"},
+		{"--out a new folder in the cache", func(t *testing.T, p places) []string {
+			return []string{"--out", filepath.Join(p.cache, "runs", "mine")}
+		}, "inside the cache"},
+		{"--out in the cache through a symbolic link", func(t *testing.T, p places) []string {
+			link := filepath.Join(p.root, "link")
+			if err := os.Symlink(p.cache, link); err != nil {
+				t.Fatal(err)
+			}
+			return []string{"--out", filepath.Join(link, "mine")}
+		}, "inside the cache"},
+		{"--out in the cache by a relative path", func(t *testing.T, p places) []string {
+			rel, err := filepath.Rel(wd, filepath.Join(p.cache, "mine"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return []string{"--out", rel}
+		}, "inside the cache"},
+		{"--out where the default cache of --results lives", func(t *testing.T, p places) []string {
+			return []string{"--out", filepath.Join(p.results, ".cache")}
+		}, "default cache"},
+		{"--cache inside --out", func(t *testing.T, p places) []string {
+			out := filepath.Join(p.root, "new")
+			return []string{"--out", out, "--cache", filepath.Join(out, "cache")}
+		}, "holds the cache"},
+		{"--out that will hold the default cache", func(t *testing.T, p places) []string {
+			out := filepath.Join(p.root, "new")
+			return []string{"--out", out, "--results", out, "--cache", ""}
+		}, "holds the cache"},
+		{"--out an existing run directory", func(t *testing.T, p places) []string {
+			return []string{"--out", p.runDir}
+		}, "not empty"},
+		{"--out inside an existing run directory", func(t *testing.T, p places) []string {
+			return []string{"--out", filepath.Join(p.runDir, "plots", "again")}
+		}, "inside the run or sweep directory"},
+		{"--out inside a sweep directory", func(t *testing.T, p places) []string {
+			return []string{"--out", filepath.Join(p.sweepDir, "mine")}
+		}, "inside the run or sweep directory"},
+		{"--out a file", func(t *testing.T, p places) []string {
+			return []string{"--out", filepath.Join(p.runDir, "config.yaml")}
+		}, "inside the run or sweep directory"},
+		{"--out a file elsewhere", func(t *testing.T, p places) []string {
+			f := filepath.Join(p.root, "notes.txt")
+			if err := os.WriteFile(f, []byte("mine"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return []string{"--out", f}
+		}, "not a directory"},
+		{"--results inside the cache", func(t *testing.T, p places) []string {
+			return []string{"--results", filepath.Join(p.cache, "tmp")}
+		}, "inside the cache"},
+		{"--results the cache", func(t *testing.T, p places) []string {
+			return []string{"--results", p.cache}
+		}, "same folder"},
+	}
+	setup := func(t *testing.T) places {
+		root := t.TempDir()
+		p := places{root: root, results: filepath.Join(root, "results"), cache: filepath.Join(root, "cache")}
+		run := cachedRun(t, p.results, p.cache)
+		p.runDir = run.RunDir
+		p.entry = cache.Open(p.cache).Path(run.Stages[2].Key)
+		p.sweepDir = filepath.Join(p.results, "small-sweep", "sweep-12345678")
+		if err := os.MkdirAll(p.sweepDir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(p.sweepDir, "sweep.json"), []byte("{}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, c := range cases {
+		for _, cmd := range []string{"run", "sweep"} {
+			t.Run(cmd+"/"+c.name, func(t *testing.T) {
+				p := setup(t)
+				flags := append([]string{"--results", p.results, "--cache", p.cache}, c.flags(t, p)...)
+				config := bookConfig
+				if cmd == "sweep" {
+					config = smallSweep
+				}
+				before := snapshotTree(t, p.root)
+				stdout, stderr, code := nnpipe(t, append([]string{cmd, config, "--quiet", "--set", "train.steps=10"}, flags...)...)
+				refusedWith(t, code, stderr, c.want)
+				if stdout != "" {
+					t.Errorf("stdout = %q, want nothing", stdout)
+				}
+				if after := snapshotTree(t, p.root); !reflect.DeepEqual(before, after) {
+					for path, d := range after {
+						if before[path] != d {
+							t.Errorf("the refused %s wrote %s", cmd, path)
+						}
+					}
+					for path := range before {
+						if _, ok := after[path]; !ok {
+							t.Errorf("the refused %s removed %s", cmd, path)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestRunAcceptsTheNestingsThatDoNoHarm(t *testing.T) {
+	cases := []struct {
+		name  string
+		flags func(root string) []string
+	}{
+		{"the default cache in --results", func(root string) []string {
+			return []string{"--results", filepath.Join(root, "results")}
+		}},
+		{"a cache in a dot folder of --results", func(root string) []string {
+			return []string{"--results", filepath.Join(root, "results"), "--cache", filepath.Join(root, "results", ".mine")}
+		}},
+		{"a cache in a plain folder of --results", func(root string) []string {
+			return []string{"--results", filepath.Join(root, "shared"), "--cache", filepath.Join(root, "shared", "cache")}
+		}},
+		{"--out a new folder in --results", func(root string) []string {
+			return []string{"--results", filepath.Join(root, "results"), "--out", filepath.Join(root, "results", "mine")}
+		}},
+		{"--out an empty folder", func(root string) []string {
+			out := filepath.Join(root, "empty")
+			os.Mkdir(out, 0o755)
+			return []string{"--results", filepath.Join(root, "results"), "--out", out}
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			root := t.TempDir()
+			_, stderr, code := nnpipe(t, append([]string{"run", bookConfig, "--quiet", "--set", "train.steps=10"}, c.flags(root)...)...)
+			if code != 0 {
+				t.Errorf("exit %d, want 0\n%s", code, stderr)
+			}
+		})
+	}
+}
+
+func TestResolvePathFollowsLinksTheWayTheSystemDoes(t *testing.T) {
+	root, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"a/b", "c"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(root, "a", "b"), filepath.Join(root, "c", "link")); err != nil {
+		t.Fatal(err)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := filepath.Rel(wd, filepath.Join(root, "c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ path, want string }{
+		{filepath.Join(root, "c", "link"), filepath.Join(root, "a", "b")},
+		{filepath.Join(root, "c", "link", "new", "deeper"), filepath.Join(root, "a", "b", "new", "deeper")},
+		// The system resolves link before "..": the parent of a/b.
+		{root + "/c/link/../x", filepath.Join(root, "a", "x")},
+		{rel + "/link/../x", filepath.Join(root, "a", "x")},
+		{filepath.Join(root, "missing", "x"), filepath.Join(root, "missing", "x")},
+		{root + "/c/./link//y", filepath.Join(root, "a", "b", "y")},
+	}
+	for _, c := range cases {
+		if got := resolvePath(c.path); got != c.want {
+			t.Errorf("resolvePath(%q) = %q, want %q", c.path, got, c.want)
+		}
+	}
+}

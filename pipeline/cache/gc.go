@@ -1,0 +1,364 @@
+package cache
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// quarantineDir holds what the cache moved aside instead of deleting:
+// damaged entries that held files their entry.json did not list.
+const quarantineDir = "quarantine"
+
+// GCOptions says what GC keeps besides what live leases protect.
+type GCOptions struct {
+	// Keep reports the keys to keep whatever their age, such as those
+	// that finished runs reference. Nil keeps none.
+	Keep func(key string) bool
+	// KeepRecent keeps entries created, and build folders and failure
+	// records of processes that are gone modified, within this long.
+	KeepRecent time.Duration
+	// DryRun removes and moves nothing, and reports what GC would do.
+	DryRun bool
+}
+
+// Removed is an entry GC removed, or would remove in a dry run.
+type Removed struct {
+	Listed
+	Size int64
+}
+
+// Quarantined is an entry GC moved to the quarantine folder instead of
+// deleting it, because it held files its entry.json does not list.
+type Quarantined struct {
+	Key    string
+	Path   string // where it is now; in a dry run, where it is
+	Reason string // the first file that is not the entry's
+}
+
+// GCResult reports what GC did.
+type GCResult struct {
+	Removed     []Removed     // sorted by key
+	Quarantined []Quarantined // sorted by key
+	Kept        int           // entries kept
+	Freed       int64         // bytes of entries, build folders and failure records removed
+	Leases      int           // live leases whose entries and folders were kept
+}
+
+// GC removes the entries that opts does not keep and that no live lease
+// protects, the build and trash folders and failure records of processes
+// that are gone (older than opts.KeepRecent), and the leases of those
+// processes. Entries that hold files their entry.json does not list are
+// moved to the quarantine folder instead, and nothing in the quarantine
+// folder is ever removed. Reading the leases and moving what they do not
+// protect out of the way happen under the cache-wide lock, held
+// exclusively; deleting happens after it is released. A cache that does
+// not exist is an error.
+func (c *Cache) GC(opts GCOptions) (*GCResult, error) {
+	res, err := c.gc(opts)
+	if err != nil {
+		return nil, fmt.Errorf("cache: gc: %w", err)
+	}
+	return res, nil
+}
+
+// doomed is something GC removes: where it is now, and for an entry its
+// key and size.
+type doomed struct {
+	removed *Removed
+	path    string
+	size    int64
+	trash   bool // a trash folder of a process that died while discarding an entry
+}
+
+func (c *Cache) gc(opts GCOptions) (*GCResult, error) {
+	if fi, err := os.Stat(c.dir); err != nil {
+		return nil, err
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("%s is not a directory", c.dir)
+	}
+	var trash string
+	if !opts.DryRun {
+		// Made (and recorded in this Cache's lease) before the lock is
+		// taken: recording needs the lock shared.
+		var err error
+		if trash, err = c.tempDir(trashPrefix); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if trash != "" {
+				os.RemoveAll(trash)
+			}
+		}()
+	}
+	doomedItems, res, err := c.collect(opts, trash)
+	if err != nil {
+		return nil, err
+	}
+	// The lock is released: what was moved into the trash is no one's.
+	for i := range doomedItems {
+		d := &doomedItems[i]
+		d.size = DirSize(d.path)
+		if d.removed == nil {
+			res.Freed += d.size
+			continue
+		}
+		d.removed.Size = d.size
+		key := d.removed.Key
+		if reason := foreign(d.path); reason != "" {
+			q := Quarantined{Key: key, Path: d.path, Reason: reason}
+			if !opts.DryRun {
+				if q.Path, err = c.quarantine(d.path, key); err != nil {
+					trash = "" // keep what could not be moved; a later gc quarantines it
+					return nil, err
+				}
+			}
+			res.Quarantined = append(res.Quarantined, q)
+			continue
+		}
+		res.Removed = append(res.Removed, *d.removed)
+		res.Freed += d.size
+	}
+	if err := c.quarantineStaleTrash(doomedItems, opts.DryRun, res); err != nil {
+		trash = ""
+		return nil, err
+	}
+	sort.Slice(res.Removed, func(i, j int) bool { return res.Removed[i].Key < res.Removed[j].Key })
+	sort.Slice(res.Quarantined, func(i, j int) bool { return res.Quarantined[i].Key < res.Quarantined[j].Key })
+	return res, nil
+}
+
+// collect lists the entries and the leftovers old enough to go, then, in
+// GC's critical section, under the exclusive cache-wide lock, reads the
+// live leases and moves what they and opts do not keep into trash (in a
+// dry run, only lists it). Listing before the lock is safe: what appears
+// afterwards is not removed, and what a process starts using afterwards
+// is in its lease by the time the lease is read.
+func (c *Cache) collect(opts GCOptions, trash string) ([]doomed, *GCResult, error) {
+	now := c.now()
+	listed, err := c.List()
+	if err != nil {
+		return nil, nil, err
+	}
+	stale, err := c.staleFiles(opts.KeepRecent, now)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	// A dry run makes no lock file: without one, no process has used the
+	// cache since leases exist, and a report needs no exclusion.
+	lock, err := openLock(c.dir, lockExclusive, !opts.DryRun)
+	if err == nil {
+		defer lock.Close()
+	} else if !opts.DryRun || !errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, err
+	}
+	lv, err := c.liveLeases(!opts.DryRun)
+	if err != nil {
+		return nil, nil, err
+	}
+	if c.leasesRead != nil {
+		c.leasesRead()
+	}
+	res := &GCResult{Leases: lv.leases}
+	var out []doomed
+	// moveAside moves path into the trash under a name of its own.
+	moveAside := func(path, name string) (string, bool, error) {
+		if opts.DryRun {
+			return path, true, nil
+		}
+		dest := filepath.Join(trash, fmt.Sprintf("%d-%s", len(out), name))
+		err := os.Rename(path, dest)
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", false, nil // removed meanwhile by whoever found it damaged
+		}
+		return dest, err == nil, err
+	}
+	for _, l := range listed {
+		if (opts.Keep != nil && opts.Keep(l.Key)) || lv.keys[l.Key] ||
+			(l.Entry != nil && now.Sub(l.Entry.Created) < opts.KeepRecent) {
+			res.Kept++
+			continue
+		}
+		path, ok, err := moveAside(l.Dir, l.Key)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ok {
+			out = append(out, doomed{removed: &Removed{Listed: l}, path: path})
+		}
+	}
+	for _, s := range stale {
+		name := filepath.Base(s.path)
+		if lv.tmp[name] || lv.keys[s.key] {
+			continue
+		}
+		path, ok, err := moveAside(s.path, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ok {
+			out = append(out, doomed{path: path, trash: strings.HasPrefix(name, trashPrefix)})
+		}
+	}
+	return out, res, nil
+}
+
+// leftover is a folder in tmp/ or a failure record that may be stale.
+type leftover struct {
+	path string
+	key  string // of a failure record
+}
+
+// staleFiles lists the folders in tmp/ and the failure records in which
+// nothing changed within keep. Names the cache does not give are left
+// alone.
+func (c *Cache) staleFiles(keep time.Duration, now time.Time) ([]leftover, error) {
+	var out []leftover
+	tmp := filepath.Join(c.dir, tmpDir)
+	names, err := os.ReadDir(tmp)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	for _, n := range names {
+		path := filepath.Join(tmp, n.Name())
+		if tempName(n.Name()) && now.Sub(newest(path)) >= keep {
+			out = append(out, leftover{path: path})
+		}
+	}
+	failures := filepath.Join(c.dir, failuresDir)
+	names, err = os.ReadDir(failures)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	for _, n := range names {
+		key := strings.TrimSuffix(n.Name(), ".json")
+		if !strings.HasPrefix(n.Name(), ".tmp-") && !validKey(key) {
+			continue
+		}
+		path := filepath.Join(failures, n.Name())
+		if now.Sub(newest(path)) >= keep {
+			out = append(out, leftover{path: path, key: key})
+		}
+	}
+	return out, nil
+}
+
+// quarantineStaleTrash looks into the trash folders of processes that
+// died while discarding an entry: an entry in them (a folder named by its
+// key) that holds files it did not list is moved to the quarantine folder
+// before the trash folder is deleted.
+func (c *Cache) quarantineStaleTrash(items []doomed, dryRun bool, res *GCResult) error {
+	for _, d := range items {
+		if !d.trash {
+			continue
+		}
+		inside, err := os.ReadDir(d.path)
+		if err != nil {
+			continue
+		}
+		for _, e := range inside {
+			key := e.Name()
+			if !validKey(key) {
+				continue
+			}
+			path := filepath.Join(d.path, key)
+			reason := foreign(path)
+			if reason == "" {
+				continue
+			}
+			q := Quarantined{Key: key, Path: path, Reason: reason}
+			res.Freed -= DirSize(path)
+			if !dryRun {
+				if q.Path, err = c.quarantine(path, key); err != nil {
+					return err
+				}
+			}
+			res.Quarantined = append(res.Quarantined, q)
+		}
+	}
+	return nil
+}
+
+// quarantine moves path, an entry of key that holds files it did not
+// make, to <dir>/quarantine/<12 hex of key>-<random>/<key>, and returns
+// the new path.
+func (c *Cache) quarantine(path, key string) (string, error) {
+	parent := filepath.Join(c.dir, quarantineDir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return "", fmt.Errorf("quarantine: %w", err)
+	}
+	dir, err := os.MkdirTemp(parent, short(key)+"-")
+	if err != nil {
+		return "", fmt.Errorf("quarantine: %w", err)
+	}
+	dest := filepath.Join(dir, key)
+	if err := os.Rename(path, dest); err != nil {
+		os.Remove(dir)
+		return "", fmt.Errorf("quarantine: %w", err)
+	}
+	return dest, nil
+}
+
+// foreign returns "" when everything in the entry folder dir is something
+// its entry.json made: folders, entry.json, and regular files entry.json
+// lists. Otherwise it says what is not (the first such path). An entry
+// whose entry.json cannot be read lists nothing, so any file in it but
+// entry.json is foreign; a path that is not a folder is foreign.
+func foreign(dir string) string {
+	fi, err := os.Lstat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return ""
+	}
+	if err != nil {
+		return err.Error()
+	}
+	if !fi.IsDir() {
+		return "the entry is not a folder"
+	}
+	listed := map[string]bool{}
+	if e, err := readEntry(dir); err == nil {
+		for _, f := range e.Files {
+			listed[f.Name] = true
+		}
+	}
+	var found string
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, path)
+		rel = filepath.ToSlash(rel)
+		if d.Type().IsRegular() && (rel == EntryFile || listed[rel]) {
+			return nil
+		}
+		found = fmt.Sprintf("it holds %s, which its entry.json does not list", rel)
+		return fs.SkipAll
+	})
+	if err != nil {
+		return err.Error()
+	}
+	return found
+}
+
+// QuarantineDir returns the folder where damaged entries that held files
+// they did not list are kept.
+func (c *Cache) QuarantineDir() string { return filepath.Join(c.dir, quarantineDir) }
+
+// TopLevel reports whether name is one the cache makes directly in its
+// folder. A folder holding anything else is not a cache.
+func TopLevel(name string) bool {
+	switch name {
+	case versionDir, tmpDir, failuresDir, leasesDir, lockName, quarantineDir:
+		return true
+	}
+	return false
+}

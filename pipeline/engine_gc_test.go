@@ -1,0 +1,152 @@
+package pipeline
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/nnpipe/nnpipe/pipeline/cache"
+)
+
+// backdateTree sets the modification time of everything under path to
+// ago before now.
+func backdateTree(t *testing.T, path string, ago time.Duration) {
+	t.Helper()
+	when := time.Now().Add(-ago)
+	err := filepath.WalkDir(path, func(p string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Chtimes(p, when, when)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestGCDuringARunKeepsItsHitsAndItsBuildFolderHoweverOld(t *testing.T) {
+	dir := t.TempDir()
+	// The first run fills the cache: src, mid and out.
+	warm := &explainFixture{t: t, eng: &Engine{Cache: cache.Open(dir), Version: "test"}, reg: mustRegistry(t, 1)}
+	first := warm.run(testConfig)
+	if err := warm.eng.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The second run takes src as a hit and computes mid, which blocks
+	// until the test lets it go: a training that runs for hours.
+	specs := testSpecs(1)
+	started, release := make(chan string), make(chan struct{})
+	scale := specs[1].Run
+	specs[1].Run = func(ctx context.Context, p Params, io *IO) error {
+		started <- filepath.Dir(io.Output("scaled"))
+		<-release
+		return scale(ctx, p, io)
+	}
+	reg, err := NewRegistry(specs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx := &explainFixture{t: t, eng: &Engine{Cache: cache.Open(dir), Version: "test"}, reg: reg}
+	plan := fx.plan(testConfig, "mid.factor=3")
+	type outcome struct {
+		results []*StageResult
+		err     error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		r, err := fx.eng.Run(context.Background(), plan)
+		done <- outcome{r, err}
+	}()
+	building := <-started
+	if err := os.WriteFile(filepath.Join(building, "partial"), []byte("hours of work"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	backdateTree(t, building, 3*time.Hour)
+
+	for _, keep := range []time.Duration{time.Hour, 0} {
+		gc := cache.Open(dir)
+		res, err := gc.GC(cache.GCOptions{KeepRecent: keep})
+		gc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Leases != 1 {
+			t.Errorf("GC (keep %v) saw %d live leases, want the run's", keep, res.Leases)
+		}
+		if _, err := os.Stat(filepath.Join(building, "partial")); err != nil {
+			t.Fatalf("GC (keep %v) removed the build folder of the running stage: %v", keep, err)
+		}
+		if _, err := cache.Open(dir).Get(first[0].Key); err != nil {
+			t.Fatalf("GC (keep %v) removed src, which the running plan took as a hit: %v", keep, err)
+		}
+	}
+	// Nothing protects the first run's mid and out: gc with no age limit
+	// removed them.
+	for _, r := range first[1:] {
+		if _, err := cache.Open(dir).Get(r.Key); err == nil {
+			t.Errorf("GC kept %s's entry, which no one uses", r.ID)
+		}
+	}
+
+	close(release)
+	o := <-done
+	if o.err != nil {
+		t.Fatalf("the run after GC: %v", o.err)
+	}
+	// What a run directory copies after the run is all still there.
+	for _, r := range o.results {
+		for slot, path := range r.Outputs {
+			if _, err := os.ReadFile(path); err != nil {
+				t.Errorf("stage %s output %s after GC: %v", r.ID, slot, err)
+			}
+		}
+	}
+	gc := cache.Open(dir)
+	res, err := gc.GC(cache.GCOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Leases != 1 || len(res.Removed) != 0 {
+		t.Errorf("GC before Close: %d leases, removed %d entries; want 1 and none", res.Leases, len(res.Removed))
+	}
+	if err := fx.eng.Close(); err != nil {
+		t.Fatal(err)
+	}
+	res, err = gc.GC(cache.GCOptions{})
+	gc.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Leases != 0 || len(res.Removed) != len(o.results) {
+		t.Errorf("GC after Close: %d leases, removed %d entries; want 0 and the run's %d", res.Leases, len(res.Removed), len(o.results))
+	}
+}
+
+func TestAnEngineUsedAfterCloseDoesNotHandOutEntriesGCRemoved(t *testing.T) {
+	fx := &explainFixture{t: t, eng: &Engine{Cache: cache.Open(t.TempDir()), Version: "test"}, reg: mustRegistry(t, 1)}
+	fx.run(testConfig)
+	if err := fx.eng.Close(); err != nil {
+		t.Fatal(err)
+	}
+	gc := cache.Open(fx.eng.Cache.Dir())
+	if _, err := gc.GC(cache.GCOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	gc.Close()
+	again := fx.run(testConfig)
+	for _, r := range again {
+		if r.Cached {
+			t.Errorf("stage %s is a hit after gc removed every entry", r.ID)
+		}
+		for slot, path := range r.Outputs {
+			if _, err := os.Stat(path); err != nil {
+				t.Errorf("stage %s output %s: %v", r.ID, slot, err)
+			}
+		}
+	}
+	fx.eng.Close()
+}
