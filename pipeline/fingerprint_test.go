@@ -90,6 +90,11 @@ func TestRunPublishesNothingWhenTheStageFindsItsInputChanged(t *testing.T) {
 	if _, err := runFileSpec(t, eng, fileSpec(path, rewrite)); !errors.Is(err, errChanged) {
 		t.Fatalf("Run with the file rewritten after the key = %v, want %v", err, errChanged)
 	}
+	// The engine's lease is the process's own: closing it must leave the
+	// cache as the refused stage found it, empty.
+	if err := eng.Close(); err != nil {
+		t.Fatal(err)
+	}
 	var files []string
 	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
