@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -384,5 +385,40 @@ func TestTakenOutIsRefusedBeforeAnyWork(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+func TestShardJSONIsJSONWithEachTrialsOutcome(t *testing.T) {
+	cases := []struct {
+		name   string
+		args   []string
+		status map[string]int // status -> trials
+	}{
+		{"a diverged trial", []string{"testdata/sweep/diverging.yaml", "--shard", "0/1", "--results", t.TempDir()},
+			map[string]int{statusOK: 1, statusDiverged: 1}},
+		{"trials that cannot run", []string{smallSweep, "--shard", "0/2", "--results", t.TempDir(), "--cache", blockedCache(t)},
+			map[string]int{statusNotRun: 3}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			stdout, stderr, code := nnpipe(t, append([]string{"sweep", "--json"}, c.args...)...)
+			if code != exitFailure {
+				t.Errorf("exit %d, want %d\n%s", code, exitFailure, stderr)
+			}
+			var out shardJSON
+			if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+				t.Fatalf("stdout is not JSON: %v\n%s", err, stdout)
+			}
+			got := map[string]int{}
+			for _, tr := range out.Trials {
+				got[tr.Status]++
+				if (tr.Status == statusOK) != (tr.Error == "") {
+					t.Errorf("trial %s: status %s with error %q", tr.TrialID, tr.Status, tr.Error)
+				}
+			}
+			if !reflect.DeepEqual(got, c.status) {
+				t.Errorf("statuses %v, want %v", got, c.status)
+			}
+		})
 	}
 }

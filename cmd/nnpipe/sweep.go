@@ -256,7 +256,13 @@ func forEach(n, jobs int, fn func(i int)) {
 func reportShard(e *env, f *sweepFlags, eng *pipeline.Engine, outcomes []trialOutcome) error {
 	var notRun, failed []trialProblem
 	cached := 0
+	out := shardJSON{Shard: f.shard, Trials: []shardTrialJSON{}}
 	for _, o := range outcomes {
+		t := shardTrialJSON{sweepTrialRecord: sweepTrialRecord{TrialID: o.trial.ID, Values: map[string]string{}, Status: statusOK},
+			Cached: o.cached, Stages: stagesJSON(o.results)}
+		for _, v := range o.trial.Values {
+			t.Values[v.Key] = v.Value
+		}
 		switch {
 		case o.err == nil:
 			if o.cached {
@@ -264,11 +270,20 @@ func reportShard(e *env, f *sweepFlags, eng *pipeline.Engine, outcomes []trialOu
 			}
 		case recordedFailure(eng, o):
 			failed = append(failed, problemOf(o.trial, pipeline.StatusOf(o.err), o.err))
+			t.Status, t.Error = pipeline.StatusOf(o.err), o.err.Error()
 		default:
 			notRun = append(notRun, problemOf(o.trial, "did not run", o.err))
+			t.Status, t.Error = statusNotRun, o.err.Error()
 		}
+		out.Trials = append(out.Trials, t)
 	}
-	if !f.quiet {
+	if f.json {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return err
+		}
+	} else if !f.quiet {
 		fmt.Fprintf(e.stdout, "shard %s: %s, %d cached, %d failed, %d did not run; assemble with: nnpipe sweep --collect\n",
 			f.shard, plural(len(outcomes), "trial", "trials"), cached, len(failed), len(notRun))
 	}
@@ -278,6 +293,23 @@ func reportShard(e *env, f *sweepFlags, eng *pipeline.Engine, outcomes []trialOu
 	lines := problemLines(append(notRun, failed...))
 	lines = append(lines, fmt.Sprintf("shard %s: %s", f.shard, problemCounts(len(notRun), len(failed), len(outcomes))))
 	return joinLines(lines, notRun, nil)
+}
+
+// statusNotRun is the status, in `sweep --shard --json`, of a trial that
+// could not run; it stays pending for --collect.
+const statusNotRun = "not_run"
+
+// shardJSON is what `sweep --shard --json` prints: the trials this shard
+// ran, with their outcome.
+type shardJSON struct {
+	Shard  string           `json:"shard"`
+	Trials []shardTrialJSON `json:"trials"`
+}
+
+type shardTrialJSON struct {
+	sweepTrialRecord
+	Cached bool        `json:"cached"`
+	Stages []stageJSON `json:"stages"`
 }
 
 // recordedFailure reports whether o's error is the failure the cache
