@@ -427,9 +427,9 @@ const (
 // Probe looks p's stages up in the cache without running anything: it
 // returns the results of the stages that are cached, in order, and stops
 // at the first that is not, returning its failure record when it has one.
-// Damaged entries count as missing. It writes nothing but the lease lines
-// that keep the entries it returns safe from gc, and not those when the
-// engine is ReadOnly.
+// Damaged entries count as missing; a cache that cannot be read is an
+// error. It writes nothing but the lease lines that keep the entries it
+// returns safe from gc, and not those when the engine is ReadOnly.
 func (e *Engine) Probe(p *Plan) ([]*StageResult, ProbeStatus, *Failure, error) {
 	done := map[string]*StageResult{}
 	var out []*StageResult
@@ -439,6 +439,10 @@ func (e *Engine) Probe(p *Plan) ([]*StageResult, ProbeStatus, *Failure, error) {
 			return out, ProbePending, nil, err
 		}
 		entry, err := e.get(key)
+		var damaged *cache.DamagedError
+		if err != nil && !errors.Is(err, cache.ErrMiss) && !errors.As(err, &damaged) {
+			return out, ProbePending, nil, err // an unreadable cache is not an unfinished trial
+		}
 		if err != nil {
 			if b, ok := e.Cache.Failure(key); ok {
 				var f Failure

@@ -12,7 +12,9 @@ import (
 
 // RunDir builds a results directory under a temporary name beside its final
 // place and renames it into place when complete, so an interrupted run
-// leaves nothing that `compare` would read.
+// leaves nothing that `compare` would read. The folders it had to make
+// for that are removed again, when empty, if it is aborted: a failure
+// leaves no empty folder behind.
 type RunDir struct {
 	// NoSync skips flushing the files to disk on Commit, for a directory
 	// inside another that is flushed as a whole when it is committed.
@@ -21,45 +23,109 @@ type RunDir struct {
 	tmp     string
 	final   string
 	replace bool
+	made    []string // folders made for tmp, deepest first
 }
 
 // TempPrefix starts the name of every directory under construction.
 const TempPrefix = ".tmp-"
 
 // NewRunDir starts building the directory final. final must not exist, or
-// be an empty directory.
+// be an empty directory (see CheckFree).
 func NewRunDir(final string) (*RunDir, error) {
-	if err := checkFree(final); err != nil {
+	final = filepath.Clean(final)
+	if err := CheckFree(final); err != nil {
 		return nil, err
 	}
 	return newRunDir(final, false)
 }
 
+// mkdirAttempts bounds how often newRunDir makes its folder again when
+// another process's Abort removed the (then empty) parent in between.
+const mkdirAttempts = 3
+
 func newRunDir(final string, replace bool) (*RunDir, error) {
+	final = filepath.Clean(final)
 	parent := filepath.Dir(final)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
+	for attempt := 1; ; attempt++ {
+		made, err := mkdirAll(parent)
+		if err != nil {
+			return nil, err
+		}
+		tmp, err := os.MkdirTemp(parent, TempPrefix+filepath.Base(final)+"-")
+		if err == nil {
+			return &RunDir{tmp: tmp, final: final, replace: replace, made: made}, nil
+		}
+		removeEmpty(made)
+		if !errors.Is(err, fs.ErrNotExist) || attempt == mkdirAttempts {
+			return nil, err
+		}
+	}
+}
+
+// mkdirAll is os.MkdirAll that returns the folders it made, deepest
+// first. On error it removes them again.
+func mkdirAll(dir string) ([]string, error) {
+	var missing []string
+	for p := dir; ; p = filepath.Dir(p) {
+		if _, err := os.Lstat(p); err == nil {
+			break
+		}
+		missing = append(missing, p)
+		if filepath.Dir(p) == p {
+			break
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		removeEmpty(missing)
 		return nil, err
 	}
-	tmp, err := os.MkdirTemp(parent, TempPrefix+filepath.Base(final)+"-")
-	if err != nil {
-		return nil, err
+	return missing, nil
+}
+
+// removeEmpty removes the folders dirs (deepest first) as long as they are
+// empty; another process may be using them.
+func removeEmpty(dirs []string) {
+	for _, d := range dirs {
+		if os.Remove(d) != nil {
+			return
+		}
 	}
-	return &RunDir{tmp: tmp, final: final, replace: replace}, nil
 }
 
 // ErrTaken reports that a run directory's name is already taken: another
 // run of the same config in the same second, or a non-empty --out.
 var ErrTaken = errors.New("already exists and is not empty")
 
-func checkFree(dir string) error {
-	entries, err := os.ReadDir(dir)
+// ErrNotDir reports that something other than a folder stands where a
+// run directory should go.
+var ErrNotDir = errors.New("exists and is not a directory")
+
+// CheckFree reports whether dir can become a run directory: it must not
+// exist, or be an empty directory. It wraps ErrTaken for a directory that
+// is not empty and ErrNotDir for a file (or a link to one); any other
+// error is the file system's. It creates nothing.
+func CheckFree(dir string) error {
+	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
+		if _, lerr := os.Lstat(dir); lerr == nil {
+			return fmt.Errorf("%s: %w (a symbolic link to nothing)", dir, ErrNotDir)
+		}
 		return nil
 	case err != nil:
-		return fmt.Errorf("%s exists and is not a readable directory", dir)
-	case len(entries) > 0:
+		return err
+	case !fi.IsDir():
+		return fmt.Errorf("%s: %w", dir, ErrNotDir)
+	}
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := f.Readdirnames(1); err == nil {
 		return fmt.Errorf("%s: %w", dir, ErrTaken)
+	} else if !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%s: %w", dir, err)
 	}
 	return nil
 }
@@ -90,6 +156,24 @@ func NewReplacingRunDir(final string) (*RunDir, error) { return newRunDir(final,
 
 // Final returns where the directory will be once committed.
 func (d *RunDir) Final() string { return d.final }
+
+// Reset empties the directory under construction and makes final, in the
+// same folder as before, its destination: a run whose name was taken
+// meanwhile is rewritten under the next name.
+func (d *RunDir) Reset(final string) error {
+	final = filepath.Clean(final)
+	if filepath.Dir(final) != filepath.Dir(d.final) {
+		return fmt.Errorf("move %s to %s: not in the same folder", d.final, final)
+	}
+	if err := os.RemoveAll(d.tmp); err != nil {
+		return err
+	}
+	if err := os.Mkdir(d.tmp, 0o700); err != nil {
+		return err
+	}
+	d.final = final
+	return nil
+}
 
 // Path returns where to write name (slash-separated) inside the directory.
 func (d *RunDir) Path(name string) string {
@@ -173,19 +257,26 @@ func (d *RunDir) Commit() error {
 		if err != nil {
 			return fmt.Errorf("move %s into place: %w", d.final, err)
 		}
+		d.made = nil
 		return syncPath(filepath.Dir(d.final))
 	}
-	if err := checkFree(d.final); err != nil {
+	if err := CheckFree(d.final); err != nil {
 		return err
 	}
-	os.Remove(d.final) // an empty directory given with --out
+	// An empty directory given with --out is replaced; if the rename then
+	// fails for another reason than a race, it is put back.
+	wasEmptyDir := os.Remove(d.final) == nil
 	// Never replace: another process may have taken the name meanwhile.
 	if err := renameNoReplace(d.tmp, d.final); err != nil {
 		if errors.Is(err, fs.ErrExist) || errors.Is(err, syscall.ENOTEMPTY) {
 			return fmt.Errorf("%s: %w", d.final, ErrTaken)
 		}
+		if wasEmptyDir {
+			os.Mkdir(d.final, 0o755)
+		}
 		return fmt.Errorf("move the run into place: %w", err)
 	}
+	d.made = nil
 	return syncPath(filepath.Dir(d.final))
 }
 
@@ -201,8 +292,14 @@ func (d *RunDir) Finish(err error) error {
 	return err
 }
 
-// Abort removes the directory under construction.
-func (d *RunDir) Abort() { os.RemoveAll(d.tmp) }
+// Abort removes the directory under construction, and the folders made
+// for it that are empty now. After a successful Commit there is nothing
+// left to remove.
+func (d *RunDir) Abort() {
+	os.RemoveAll(d.tmp)
+	removeEmpty(d.made)
+	d.made = nil
+}
 
 func syncPath(path string) error {
 	f, err := os.Open(path)

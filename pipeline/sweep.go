@@ -10,6 +10,7 @@ import (
 	"math/bits"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/nnpipe/nnpipe/pipeline/config"
@@ -405,58 +406,106 @@ func Shard(trials []*Trial, i, n int) []*Trial {
 	return out
 }
 
-// ParseShard parses `i/n`, `auto` or `auto/n`. For auto, it reads the
-// Kubernetes Indexed Job's JOB_COMPLETION_INDEX (the count must then be
-// given as auto/n) or Slurm's SLURM_ARRAY_TASK_ID and
-// SLURM_ARRAY_TASK_COUNT through getenv.
+// ParseShard parses `i/n`, `auto` or `auto/n`, where i and n are decimal
+// numbers (digits only: no sign, space or anything after them) with
+// 0 <= i < n. For auto, it reads the Kubernetes Indexed Job's
+// JOB_COMPLETION_INDEX (the count must then be given as auto/n) or Slurm's
+// SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT (auto/n overrides the
+// count), less SLURM_ARRAY_TASK_MIN when it is set, through getenv; each
+// must be such a number too. Errors are one line naming what was wrong.
 func ParseShard(s string, getenv func(string) string) (i, n int, err error) {
 	spec, count, hasCount := strings.Cut(s, "/")
 	if spec == "auto" {
-		if idx := getenv("JOB_COMPLETION_INDEX"); idx != "" {
-			if !hasCount {
-				return 0, 0, errors.New("--shard auto: JOB_COMPLETION_INDEX is set (Kubernetes); give the completion count as --shard auto/N")
-			}
-			return parseShardNumbers(idx, count)
-		}
-		if idx := getenv("SLURM_ARRAY_TASK_ID"); idx != "" {
-			c := getenv("SLURM_ARRAY_TASK_COUNT")
-			if hasCount {
-				c = count
-			}
-			if c == "" {
-				return 0, 0, errors.New("--shard auto: SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not; give --shard auto/N")
-			}
-			// Arrays may start at any index (--array=1-8): count from the first.
-			if lo := getenv("SLURM_ARRAY_TASK_MIN"); lo != "" {
-				var id, first int
-				if _, err := fmt.Sscan(idx, &id); err != nil {
-					return 0, 0, fmt.Errorf("--shard auto: SLURM_ARRAY_TASK_ID %q is not a number", idx)
-				}
-				if _, err := fmt.Sscan(lo, &first); err != nil {
-					return 0, 0, fmt.Errorf("--shard auto: SLURM_ARRAY_TASK_MIN %q is not a number", lo)
-				}
-				idx = fmt.Sprint(id - first)
-			}
-			return parseShardNumbers(idx, c)
-		}
-		return 0, 0, errors.New("--shard auto: neither JOB_COMPLETION_INDEX (Kubernetes Indexed Job) nor SLURM_ARRAY_TASK_ID (Slurm job array) is set")
+		return parseAutoShard(count, hasCount, getenv)
 	}
 	if !hasCount {
 		return 0, 0, fmt.Errorf("--shard %q: expected i/n, auto or auto/n", s)
 	}
-	return parseShardNumbers(spec, count)
+	if i, err = parseShardNumber("--shard "+strconv.Quote(s)+": index", spec); err != nil {
+		return 0, 0, err
+	}
+	if n, err = parseShardNumber("--shard "+strconv.Quote(s)+": count", count); err != nil {
+		return 0, 0, err
+	}
+	return checkShard(fmt.Sprintf("--shard %q", s), i, n)
 }
 
-func parseShardNumbers(is, ns string) (int, int, error) {
-	var i, n int
-	if _, err := fmt.Sscan(is, &i); err != nil {
-		return 0, 0, fmt.Errorf("--shard: index %q is not a number", is)
+func parseAutoShard(count string, hasCount bool, getenv func(string) string) (int, int, error) {
+	n := 0
+	if hasCount {
+		var err error
+		if n, err = parseShardNumber("--shard "+strconv.Quote("auto/"+count)+": count", count); err != nil {
+			return 0, 0, err
+		}
 	}
-	if _, err := fmt.Sscan(ns, &n); err != nil {
-		return 0, 0, fmt.Errorf("--shard: count %q is not a number", ns)
+	if idx := getenv("JOB_COMPLETION_INDEX"); idx != "" {
+		if !hasCount {
+			return 0, 0, errors.New("--shard auto: JOB_COMPLETION_INDEX is set (Kubernetes); give the completion count as --shard auto/N")
+		}
+		i, err := parseShardNumber("--shard auto: JOB_COMPLETION_INDEX", idx)
+		if err != nil {
+			return 0, 0, err
+		}
+		return checkShard("--shard auto: JOB_COMPLETION_INDEX "+idx, i, n)
 	}
-	if n < 1 || i < 0 || i >= n {
-		return 0, 0, fmt.Errorf("--shard %d/%d: need 0 <= i < n", i, n)
+	idx := getenv("SLURM_ARRAY_TASK_ID")
+	if idx == "" {
+		return 0, 0, errors.New("--shard auto: neither JOB_COMPLETION_INDEX (Kubernetes Indexed Job) nor SLURM_ARRAY_TASK_ID (Slurm job array) is set")
+	}
+	id, err := parseShardNumber("--shard auto: SLURM_ARRAY_TASK_ID", idx)
+	if err != nil {
+		return 0, 0, err
+	}
+	if !hasCount {
+		c := getenv("SLURM_ARRAY_TASK_COUNT")
+		if c == "" {
+			return 0, 0, errors.New("--shard auto: SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not; give --shard auto/N")
+		}
+		if n, err = parseShardNumber("--shard auto: SLURM_ARRAY_TASK_COUNT", c); err != nil {
+			return 0, 0, err
+		}
+	}
+	// Arrays may start at any index (--array=1-8): count from the first.
+	what := "--shard auto: SLURM_ARRAY_TASK_ID " + idx
+	if lo := getenv("SLURM_ARRAY_TASK_MIN"); lo != "" {
+		first, err := parseShardNumber("--shard auto: SLURM_ARRAY_TASK_MIN", lo)
+		if err != nil {
+			return 0, 0, err
+		}
+		if id < first {
+			return 0, 0, fmt.Errorf("%s is below SLURM_ARRAY_TASK_MIN %s", what, lo)
+		}
+		id -= first
+		what += " - SLURM_ARRAY_TASK_MIN " + lo
+	}
+	return checkShard(what, id, n)
+}
+
+// maxShardNumber bounds shard indexes and counts; far more shards than
+// any grid has trials, and small enough for every int.
+const maxShardNumber = 1<<31 - 1
+
+// parseShardNumber parses a shard index or count strictly: ASCII digits
+// only, at most maxShardNumber. what names it in the error.
+func parseShardNumber(what, s string) (int, error) {
+	if s == "" {
+		return 0, fmt.Errorf("%s is empty, want a number", what)
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return 0, fmt.Errorf("%s %q is not a number (digits only)", what, s)
+		}
+	}
+	v, err := strconv.ParseUint(s, 10, 32)
+	if err != nil || v > maxShardNumber {
+		return 0, fmt.Errorf("%s %q is too large (at most %d)", what, s, maxShardNumber)
+	}
+	return int(v), nil
+}
+
+func checkShard(what string, i, n int) (int, int, error) {
+	if n < 1 || i >= n {
+		return 0, 0, fmt.Errorf("%s: shard %d of %d, need 0 <= i < n", what, i, n)
 	}
 	return i, n, nil
 }

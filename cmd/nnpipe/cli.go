@@ -116,10 +116,90 @@ func newRoot(e *env) *cobra.Command {
 		Version:       Version,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &usageError{fmt.Errorf("%s: %w", c.CommandPath(), err)}
+		return &usageError{fmt.Errorf("%s%w", where(c), err)}
 	})
 	root.AddCommand(newRunCmd(e), newSweepCmd(e), newValidateCmd(e), newStagesCmd(e), newCacheCmd(e), newShowCmd(e), newCompareCmd(e), newPlanCmd(e))
+	root.SetHelpCommand(newHelpCmd())
+	root.SetOut(e.stdout) // before the completion command takes its writer
+	root.SetErr(e.stderr)
+	root.InitDefaultCompletionCmd()
+	strictArgs(root)
 	return root
+}
+
+// strictArgs makes every command refuse, with exit status 2, what it
+// cannot run: a missing or unknown subcommand, and arguments a command
+// does not take (cobra otherwise prints help and succeeds, or exits 1).
+func strictArgs(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		strictArgs(sub)
+	}
+	switch {
+	case c.HasSubCommands() && !c.Runnable():
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = func(c *cobra.Command, args []string) error { return unknownCommand(c, args) }
+	case c.Args == nil:
+		c.Args = exactArgs(0)
+	default:
+		check := c.Args
+		c.Args = func(c *cobra.Command, args []string) error {
+			err := check(c, args)
+			var usage *usageError
+			if err == nil || errors.As(err, &usage) {
+				return err
+			}
+			if strings.Contains(err.Error(), c.CommandPath()) {
+				return &usageError{err}
+			}
+			return &usageError{fmt.Errorf("%s%w", where(c), err)}
+		}
+	}
+}
+
+// unknownCommand is the error of a command that needs a subcommand.
+func unknownCommand(c *cobra.Command, args []string) error {
+	var names []string
+	for _, sub := range c.Commands() {
+		if sub.IsAvailableCommand() && sub.Name() != "help" {
+			names = append(names, sub.Name())
+		}
+	}
+	list := strings.Join(names, ", ")
+	if len(args) == 0 {
+		return usagef("%sexpected a command: %s (see %s --help)", where(c), list, c.CommandPath())
+	}
+	hint := ""
+	c.SuggestionsMinimumDistance = 2
+	if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+		hint = fmt.Sprintf(" (did you mean %q?)", s[0])
+	}
+	return usagef("%sunknown command %q%s; the commands are %s", where(c), args[0], hint, list)
+}
+
+// where prefixes a command's messages: "nnpipe cache: ", and nothing for
+// nnpipe itself, whose messages already start with "nnpipe: ".
+func where(c *cobra.Command) string {
+	if !c.HasParent() {
+		return ""
+	}
+	return c.CommandPath() + ": "
+}
+
+// newHelpCmd is `nnpipe help [command]`, which refuses an unknown command
+// (cobra's prints the usage and succeeds).
+func newHelpCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Args:  cobra.ArbitraryArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			target, rest, err := c.Root().Find(args)
+			if err != nil || len(rest) > 0 {
+				return usagef("%sunknown command %q (see %s --help)", where(c), strings.Join(args, " "), c.Root().CommandPath())
+			}
+			return target.Help()
+		},
+	}
 }
 
 // exactArgs is cobra.ExactArgs with an exit status of 2 and a message

@@ -3,12 +3,15 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/config"
@@ -61,6 +64,9 @@ func (f *commonFlags) prepare(c *cobra.Command) (string, error) {
 	if err := f.validate(); err != nil {
 		return "", err
 	}
+	if err := f.checkOut(c); err != nil {
+		return "", err
+	}
 	cacheDir, err := f.cacheDir(c)
 	if err != nil {
 		return "", err
@@ -77,7 +83,7 @@ func (f *commonFlags) prepare(c *cobra.Command) (string, error) {
 //     the next run would take the run for a damaged cache entry;
 //   - the cache in --out: the run directory must hold only the run;
 //   - --out inside a run or sweep directory (a sweep's rerun replaces its
-//     directory whole), or already holding files;
+//     directory whole);
 //   - --results in the cache: a run named like a cache folder (tmp, v1)
 //     would land among the cache's own folders.
 //
@@ -99,11 +105,6 @@ func checkPlaces(out, results, cacheDir string) error {
 		}
 		if run := enclosingRun(ro); run != "" {
 			return usagef("--out %s is inside the run or sweep directory %s", out, run)
-		}
-		if entries, err := os.ReadDir(out); err == nil && len(entries) > 0 {
-			return usagef("--out %s already exists and is not empty", out)
-		} else if fi, serr := os.Stat(out); serr == nil && !fi.IsDir() {
-			return usagef("--out %s exists and is not a directory", out)
 		}
 	}
 	if within(rr, rc) {
@@ -128,6 +129,63 @@ func enclosingRun(path string) string {
 			return ""
 		}
 	}
+}
+
+// checkOut normalises --out (DIR/, DIR/., ./DIR and DIR// are DIR; a
+// symbolic link is followed) and refuses, before any work, a folder that
+// is not free: exit 2 for one that is not empty or not a folder.
+func (f *commonFlags) checkOut(c *cobra.Command) error {
+	if !c.Flags().Changed("out") {
+		return nil
+	}
+	out, err := cleanOut(f.out)
+	if err != nil {
+		return err
+	}
+	f.out = out
+	return nil
+}
+
+func cleanOut(out string) (string, error) {
+	if out == "" {
+		return "", usagef("--out: must not be empty")
+	}
+	shown := out
+	if strings.ContainsFunc(out, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		shown = strconv.Quote(out) // keep the message on one line
+	}
+	p := filepath.Clean(out)
+	if fi, err := os.Lstat(p); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if target, err := filepath.EvalSymlinks(p); err == nil {
+			p = target // else CheckFree names the dangling link
+		}
+	}
+	if wd, err := os.Getwd(); err == nil {
+		if abs, err := filepath.Abs(p); err == nil && abs == wd {
+			return "", usagef("--out %s: is the current folder, which cannot be replaced; give a folder to create", shown)
+		}
+	}
+	return p, outFree(shown, p)
+}
+
+// outFree checks that dir (spelled out by the user) is free for a run
+// or sweep directory.
+func outFree(out, dir string) error {
+	err := pipeline.CheckFree(dir)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, pipeline.ErrTaken), errors.Is(err, pipeline.ErrNotDir):
+		return outTaken(out, dir, err)
+	}
+	return fmt.Errorf("--out %s: %w", out, err)
+}
+
+// outTaken is the error of an --out folder that is not free (err, from
+// pipeline.CheckFree of dir): invalid input, exit 2.
+func outTaken(out, dir string, err error) error {
+	why := strings.TrimPrefix(err.Error(), dir+": ")
+	return usagef("--out %s: %s; give a folder that does not exist or is empty", out, why)
 }
 
 func (f *commonFlags) validate() error {

@@ -40,51 +40,111 @@ func runOnce(c *cobra.Command, e *env, f *commonFlags, path, cacheDir string) er
 		return err
 	}
 	ctx := c.Context()
-	target := f.out
-	if target == "" {
-		target = filepath.Join(f.results, plan.Name)
+	start := time.Now()
+	base := newRunID(start, plan.Hash)
+	final := f.out
+	if final == "" {
+		final = filepath.Join(f.results, plan.Name, base)
 	}
-	if err := pipeline.CheckWritable(target); err != nil {
+	if err := pipeline.CheckWritable(filepath.Dir(final)); err != nil {
 		return fmt.Errorf("%s: results: %w", path, err)
 	}
+	// The run directory is started before any work, so that results that
+	// cannot be written fail at once; every way out that does not commit
+	// it removes it, and the folders made for it.
+	attempt := 1
+	rd, err := pipeline.NewRunDir(final)
+	for f.out == "" && errors.Is(err, pipeline.ErrTaken) && attempt < maxRunIDAttempts {
+		attempt++ // a run of the same config in the same second
+		rd, err = pipeline.NewRunDir(filepath.Join(filepath.Dir(final), runIDFor(base, attempt)))
+	}
+	if err != nil {
+		return resultsError(path, f.out, err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			rd.Abort()
+		}
+	}()
 	eng := newEngine(e, f, cacheDir)
 	defer eng.Close() // after the run directory is written: gc keeps its entries until then
-	start := time.Now()
 	results, err := eng.Run(ctx, plan)
 	if err != nil {
 		if ctx.Err() != nil {
 			return &interruptedError{finished: finishedStages(results), err: err}
 		}
+		runErr := fmt.Errorf("%s: %w", path, err)
 		var failed *pipeline.FailedStageError
-		if errors.As(err, &failed) {
-			return writeDivergedRun(e, f, path, plan, start, err, failed)
+		if !errors.As(err, &failed) {
+			return runErr
 		}
-		return fmt.Errorf("%s: %w", path, err)
+		werr := commitRun(rd, f.out != "", base, attempt, func(runID string) error {
+			return fillDivergedRun(rd, plan, runID, time.Since(start).Seconds(), err, failed)
+		})
+		if werr != nil {
+			return errors.Join(runErr, fmt.Errorf("%s: write the run directory: %w", path, werr))
+		}
+		committed = true
+		if !f.quiet {
+			fmt.Fprintf(e.stderr, "nnpipe: the run diverged; its history up to then is in %s\n", rd.Final())
+		}
+		return runErr
 	}
-	// Runs of the same config started in the same second share a run id:
-	// the second to commit takes the next suffix, -2, -3, ….
-	base := newRunID(start, plan.Hash)
 	var run *runRecord
-	for attempt := 1; ; attempt++ {
-		runID, final := base, f.out
-		if attempt > 1 {
-			runID = fmt.Sprintf("%s-%d", base, attempt)
-		}
-		if final == "" {
-			final = filepath.Join(f.results, plan.Name, runID)
-		}
-		run, err = writeRun(final, plan, results, runID, "", time.Since(start).Seconds(), true)
-		if err == nil {
-			break
-		}
-		if f.out != "" || !errors.Is(err, pipeline.ErrTaken) || attempt >= maxRunIDAttempts {
-			return fmt.Errorf("%s: write results: %w", path, err)
-		}
+	err = commitRun(rd, f.out != "", base, attempt, func(runID string) error {
+		var err error
+		run, err = fillRun(rd, plan, results, runID, statusOK, time.Since(start).Seconds())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("%s: write results: %w", path, err)
 	}
+	committed = true
+	run.Dir = rd.Final()
 	if f.json {
 		return printRunJSON(e, run)
 	}
 	return printRunSummary(e, run)
+}
+
+// resultsError is the error of a run or sweep directory that cannot be
+// started: exit 2 when --out was taken since the flags were checked.
+func resultsError(path, out string, err error) error {
+	if out != "" && (errors.Is(err, pipeline.ErrTaken) || errors.Is(err, pipeline.ErrNotDir)) {
+		return outTaken(out, out, err)
+	}
+	return fmt.Errorf("%s: results: %w", path, err)
+}
+
+// commitRun fills rd, started for try first of the run id base (see
+// runIDFor), and commits it. Runs of the same config started in the same
+// second share a run id: unless the folder was given exactly (--out), the
+// second to commit is rewritten under the next suffix, -2, -3, ….
+func commitRun(rd *pipeline.RunDir, exact bool, base string, first int, fill func(runID string) error) error {
+	for attempt := first; ; attempt++ {
+		runID := runIDFor(base, attempt)
+		if attempt > first {
+			if err := rd.Reset(filepath.Join(filepath.Dir(rd.Final()), runID)); err != nil {
+				return err
+			}
+		}
+		err := fill(runID)
+		if err == nil {
+			err = rd.Commit()
+		}
+		if err == nil || exact || !errors.Is(err, pipeline.ErrTaken) || attempt >= maxRunIDAttempts {
+			return err
+		}
+	}
+}
+
+// runIDFor is the run id of the attempt-th run of a config in one second.
+func runIDFor(base string, attempt int) string {
+	if attempt == 1 {
+		return base
+	}
+	return fmt.Sprintf("%s-%d", base, attempt)
 }
 
 func newEngine(e *env, f *commonFlags, cacheDir string) *pipeline.Engine {
@@ -173,32 +233,15 @@ func finishedStages(results []*pipeline.StageResult) string {
 	return fmt.Sprintf("stages %s finished and are cached; nothing was written to the results", strings.Join(ids, ", "))
 }
 
-// writeDivergedRun writes the directory of a run whose training diverged:
+// fillDivergedRun fills the directory of a run whose training diverged:
 // its config, a manifest and summary with status diverged and the error,
 // and the history up to the divergence, so it can be looked at. The run
 // still fails (exit 1).
-func writeDivergedRun(e *env, f *commonFlags, path string, plan *pipeline.Plan, start time.Time, err error, failed *pipeline.FailedStageError) error {
-	runErr := fmt.Errorf("%s: %w", path, err)
-	runID := newRunID(start, plan.Hash)
-	final := f.out
-	if final == "" {
-		final = filepath.Join(f.results, plan.Name, runID)
-	}
-	rd, derr := pipeline.NewRunDir(final)
-	if derr != nil {
-		return runErr
-	}
+func fillDivergedRun(rd *pipeline.RunDir, plan *pipeline.Plan, runID string, seconds float64, err error, failed *pipeline.FailedStageError) error {
 	row := newSummaryRow(plan, nil, nil)
-	row.TrialID, row.Status, row.Error, row.Seconds = runID, pipeline.StatusOf(err), err.Error(), time.Since(start).Seconds()
-	ferr := fillFailedRun(rd.Path(""), plan, runID, row, keptFilesIn(failed.Dir, failed.Spec))
-	if ferr == nil {
-		ferr = writeSummaries(rd, []*summaryRow{row})
+	row.TrialID, row.Status, row.Error, row.Seconds = runID, pipeline.StatusOf(err), err.Error(), seconds
+	if err := fillFailedRun(rd.Path(""), plan, runID, row, keptFilesIn(failed.Dir, failed.Spec)); err != nil {
+		return err
 	}
-	if rd.Finish(ferr) != nil {
-		return runErr
-	}
-	if !f.quiet {
-		fmt.Fprintf(e.stderr, "nnpipe: the run diverged; its history up to then is in %s\n", final)
-	}
-	return runErr
+	return writeSummaries(rd, []*summaryRow{row})
 }

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,6 +48,9 @@ func newSweepCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := f.checkModes(c); err != nil {
+				return err
+			}
 			return runSweep(c.Context(), e, &f, args[0], cacheDir)
 		},
 	}
@@ -65,6 +70,13 @@ type trialOutcome struct {
 }
 
 func runSweep(ctx context.Context, e *env, f *sweepFlags, path, cacheDir string) error {
+	var shardI, shardN int
+	if f.shard != "" {
+		var err error
+		if shardI, shardN, err = pipeline.ParseShard(f.shard, os.Getenv); err != nil {
+			return usagef("%v", err)
+		}
+	}
 	overrides, err := parseOverrides(f.sets)
 	if err != nil {
 		return err
@@ -83,37 +95,44 @@ func runSweep(ctx context.Context, e *env, f *sweepFlags, path, cacheDir string)
 	if err != nil {
 		return err
 	}
-	selected := trials
-	if f.shard != "" {
-		i, n, err := pipeline.ParseShard(f.shard, os.Getenv)
-		if err != nil {
-			return usagef("%v", err)
-		}
-		selected = pipeline.Shard(trials, i, n)
+	if err := checkCacheDir(cacheDir); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	eng := newEngine(e, &f.commonFlags, cacheDir)
 	defer eng.Close() // after the sweep directory is written: gc keeps its entries until then
 	eng.RecordFailures = true
 	eng.Progress = nil // one sweep bar instead of a bar per trial
+	if f.shard != "" {
+		selected := pipeline.Shard(trials, shardI, shardN)
+		outcomes := runTrials(ctx, e, f, eng, selected)
+		if err := ctx.Err(); err != nil {
+			return interruptedSweep(err, outcomes, len(selected))
+		}
+		return reportShard(e, f, eng, outcomes)
+	}
+	// The sweep directory is started before any trial runs, so that
+	// results that cannot be written fail at once.
+	rec := &sweepRecord{ID: pipeline.SweepID(file.Sweep, trials), Axes: file.Sweep}
+	rd, err := startSweepDir(f, file.Name, rec.ID)
+	if err != nil {
+		return resultsError(path, f.out, err)
+	}
+	defer rd.Abort() // removes nothing once committed
 	var outcomes []trialOutcome
 	if !f.collect {
-		outcomes = runTrials(ctx, e, f, eng, selected)
+		outcomes = runTrials(ctx, e, f, eng, trials)
 		if err := ctx.Err(); err != nil {
-			done := 0
-			for _, o := range outcomes {
-				if o.trial != nil && o.err == nil {
-					done++
-				}
-			}
-			return &interruptedError{err: err, finished: fmt.Sprintf("%d of %s finished and are cached; run the same command again to go on", done, plural(len(selected), "trial", "trials"))}
-		}
-		if f.shard != "" {
-			return reportShard(e, f, outcomes)
+			return interruptedSweep(err, outcomes, len(trials))
 		}
 	}
-	rec, err := collectSweep(ctx, e, f, eng, file, trials)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	if err := rd.Finish(fillSweep(ctx, rd, rec, eng, file, trials, f.jobs)); err != nil {
+		return sweepFailure(path, unaccounted(outcomes, nil), nil, len(trials), fmt.Errorf("%s: %w", path, err))
+	}
+	rec.Dir = rd.Final()
+	for i := range rec.runDirs {
+		if rec.runDirs[i] != "" {
+			rec.runDirs[i] = filepath.Join(rec.Dir, rec.runDirs[i])
+		}
 	}
 	// Report what this process did: a trial it ran has its own stage
 	// results (cached or computed); the others come from the cache.
@@ -135,10 +154,56 @@ func runSweep(ctx context.Context, e *env, f *sweepFlags, path, cacheDir string)
 	} else if err := printSweepSummary(e, rec); err != nil {
 		return err
 	}
-	if rec.failed > 0 {
-		return fmt.Errorf("%s: %s of %d failed", path, plural(rec.failed, "trial", "trials"), len(rec.rows))
+	return sweepFailure(path, unaccounted(outcomes, rec), rec, len(trials), nil)
+}
+
+// checkModes refuses flags that the chosen mode would ignore: a shard
+// writes only the cache, and --collect assembles every trial.
+func (f *sweepFlags) checkModes(c *cobra.Command) error {
+	switch {
+	case f.shard == "" && c.Flags().Changed("shard"):
+		return usagef("--shard: must not be empty; want i/n, auto or auto/n")
+	case f.shard != "" && f.collect:
+		return usagef("--collect assembles every trial and runs none: it takes no --shard")
+	case f.shard != "" && f.out != "":
+		return usagef("--shard runs trials into the cache and writes no sweep directory: --out is for --collect")
 	}
 	return nil
+}
+
+// startSweepDir starts building the sweep directory: exactly --out, or
+// <results>/<name>/sweep-<id>, which a complete new version replaces.
+func startSweepDir(f *sweepFlags, name, id string) (*pipeline.RunDir, error) {
+	if f.out != "" {
+		return pipeline.NewRunDir(f.out)
+	}
+	return pipeline.NewReplacingRunDir(filepath.Join(f.results, name, "sweep-"+id))
+}
+
+// checkCacheDir refuses a cache path on which no cache can be: a sweep
+// would otherwise find every trial missing and `--collect` report them all
+// as not finished. A cache that does not exist yet is fine.
+func checkCacheDir(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("cache: %w", err)
+	case !fi.IsDir():
+		return fmt.Errorf("cache %s: not a directory", dir)
+	}
+	return nil
+}
+
+func interruptedSweep(err error, outcomes []trialOutcome, total int) error {
+	done := 0
+	for _, o := range outcomes {
+		if o.trial != nil && o.err == nil {
+			done++
+		}
+	}
+	return &interruptedError{err: err, finished: fmt.Sprintf("%d of %s finished and are cached; run the same command again to go on", done, plural(total, "trial", "trials"))}
 }
 
 // runTrials runs trials on f.jobs workers. Each trial's numerical gradient
@@ -187,24 +252,241 @@ func forEach(n, jobs int, fn func(i int)) {
 	wg.Wait()
 }
 
-func reportShard(e *env, f *sweepFlags, outcomes []trialOutcome) error {
-	failed, cached := 0, 0
+func reportShard(e *env, f *sweepFlags, eng *pipeline.Engine, outcomes []trialOutcome) error {
+	var notRun, failed []trialProblem
+	cached := 0
+	out := shardJSON{Shard: f.shard, Trials: []shardTrialJSON{}}
 	for _, o := range outcomes {
+		t := shardTrialJSON{sweepTrialRecord: sweepTrialRecord{TrialID: o.trial.ID, Values: map[string]string{}, Status: statusOK},
+			Cached: o.cached, Stages: stagesJSON(o.results)}
+		for _, v := range o.trial.Values {
+			t.Values[v.Key] = v.Value
+		}
 		switch {
+		case o.err == nil:
+			if o.cached {
+				cached++
+			}
+		case recordedFailure(eng, o):
+			failed = append(failed, problemOf(o.trial, pipeline.StatusOf(o.err), o.err))
+			t.Status, t.Error = pipeline.StatusOf(o.err), o.err.Error()
+		default:
+			notRun = append(notRun, problemOf(o.trial, "did not run", o.err))
+			t.Status, t.Error = statusNotRun, o.err.Error()
+		}
+		out.Trials = append(out.Trials, t)
+	}
+	if f.json {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return err
+		}
+	} else if !f.quiet {
+		fmt.Fprintf(e.stdout, "shard %s: %s, %d cached, %d failed, %d did not run; assemble with: nnpipe sweep --collect\n",
+			f.shard, plural(len(outcomes), "trial", "trials"), cached, len(failed), len(notRun))
+	}
+	if len(notRun)+len(failed) == 0 {
+		return nil
+	}
+	lines := problemLines(append(notRun, failed...))
+	lines = append(lines, fmt.Sprintf("shard %s: %s", f.shard, problemCounts(len(notRun), len(failed), len(outcomes))))
+	return joinLines(lines, notRun, nil)
+}
+
+// statusNotRun is the status, in `sweep --shard --json`, of a trial that
+// could not run; it stays pending for --collect.
+const statusNotRun = "not_run"
+
+// shardJSON is what `sweep --shard --json` prints: the trials this shard
+// ran, with their outcome.
+type shardJSON struct {
+	Shard  string           `json:"shard"`
+	Trials []shardTrialJSON `json:"trials"`
+}
+
+type shardTrialJSON struct {
+	sweepTrialRecord
+	Cached bool        `json:"cached"`
+	Stages []stageJSON `json:"stages"`
+}
+
+// recordedFailure reports whether o's error is the failure the cache
+// records for its trial: a trial that ran and failed, which `--collect`
+// lists as such. Any other error left the trial not run.
+func recordedFailure(eng *pipeline.Engine, o trialOutcome) bool {
+	_, status, failure, err := eng.Probe(o.trial.Plan)
+	return err == nil && status == pipeline.ProbeFailed && sameFailure(failure, o.err)
+}
+
+// sameFailure reports whether err, a trial's error as the engine returns
+// it, is the failure f records.
+func sameFailure(f *pipeline.Failure, err error) bool {
+	return f != nil && err != nil && err.Error() == fmt.Sprintf("stage %q: %s", f.Stage, f.Error)
+}
+
+// unaccounted returns the trials this process ran that the assembled
+// sweep rec does not account for, as finished or as a recorded failure:
+// those that could not run (the cache or the disk failed them), whose
+// failure could not be recorded, or whose results vanished. With rec nil
+// (the sweep could not be assembled), every trial that returned an error.
+func unaccounted(outcomes []trialOutcome, rec *sweepRecord) []trialProblem {
+	var out []trialProblem
+	for _, o := range outcomes {
+		if o.trial == nil {
+			continue // not started: interrupted
+		}
+		if rec == nil {
+			if o.err != nil {
+				out = append(out, problemOf(o.trial, "did not run", o.err))
+			}
+			continue
+		}
+		p := rec.probed[o.trial.ID]
+		switch {
+		case p.status == pipeline.ProbeDone:
+		case p.status == pipeline.ProbeFailed && sameFailure(p.failure, o.err):
 		case o.err != nil:
-			failed++
-			fmt.Fprintf(e.stderr, "nnpipe: trial %s (%s): %v\n", o.trial.ID, o.trial.Label(), o.err)
-		case o.cached:
-			cached++
+			out = append(out, problemOf(o.trial, "did not run", o.err))
+		default:
+			out = append(out, problemOf(o.trial, "did not run", errors.New("it finished, but its results are no longer in the cache")))
 		}
 	}
-	if !f.quiet {
-		fmt.Fprintf(e.stdout, "shard %s: %s, %d cached, %d failed; assemble with: nnpipe sweep --collect\n", f.shard, plural(len(outcomes), "trial", "trials"), cached, failed)
+	return out
+}
+
+// trialProblem is one trial's error, for the report.
+type trialProblem struct {
+	id, label string
+	what      string // "did not run", "failed", "diverged"
+	msg       string
+	group     string // problems with the same group are reported as one
+	invalid   bool
+}
+
+func problemOf(t *pipeline.Trial, what string, err error) trialProblem {
+	return trialProblem{id: t.ID, label: t.Label(), what: what, msg: err.Error(), group: what + "\x00" + problemKey(err), invalid: pipeline.IsInvalid(err)}
+}
+
+// maxProblemLines bounds the lines of a report of trial problems; the
+// rest are counted.
+const maxProblemLines = 10
+
+// keyLike matches cache keys and their 12-digit short forms.
+var keyLike = regexp.MustCompile(`\b[0-9a-f]{12,64}\b`)
+
+// problemKey is err's message less what differs between trials that hit
+// the same problem: the paths of file-system errors and cache keys.
+func problemKey(err error) string {
+	msg := err.Error()
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		msg = strings.Replace(msg, pe.Error(), pe.Op+": "+pe.Err.Error(), 1)
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		msg = strings.Replace(msg, le.Error(), le.Op+": "+le.Err.Error(), 1)
+	}
+	return keyLike.ReplaceAllString(msg, "…")
+}
+
+// problemLines reports problems one line per distinct problem, naming
+// the first trial that had it and how many others did, at most
+// maxProblemLines lines.
+func problemLines(problems []trialProblem) []string {
+	type group struct {
+		first trialProblem
+		n     int
+	}
+	groups := map[string]*group{}
+	var order []string
+	for _, p := range problems {
+		g, ok := groups[p.group]
+		if !ok {
+			g = &group{first: p}
+			groups[p.group] = g
+			order = append(order, p.group)
+		}
+		g.n++
+	}
+	var lines []string
+	for i, k := range order {
+		if i == maxProblemLines {
+			rest := 0
+			for _, k := range order[i:] {
+				rest += groups[k].n
+			}
+			lines = append(lines, fmt.Sprintf("and %d more problems of %s", len(order)-i, plural(rest, "trial", "trials")))
+			break
+		}
+		g := groups[k]
+		who := fmt.Sprintf("trial %s (%s)", g.first.id, g.first.label)
+		if g.n > 1 {
+			who += fmt.Sprintf(" and %s", plural(g.n-1, "other trial", "other trials"))
+		}
+		lines = append(lines, fmt.Sprintf("%s %s: %s", who, g.first.what, oneLine(g.first.msg)))
+	}
+	return lines
+}
+
+func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ") }
+
+// problemCounts says how many of total trials did not run and failed.
+func problemCounts(notRun, failed, total int) string {
+	var parts []string
+	if notRun > 0 {
+		parts = append(parts, fmt.Sprintf("%d of %s did not run", notRun, plural(total, "trial", "trials")))
 	}
 	if failed > 0 {
-		return fmt.Errorf("shard %s: %s failed", f.shard, plural(failed, "trial", "trials"))
+		parts = append(parts, fmt.Sprintf("%s of %d failed", plural(failed, "trial", "trials"), total))
 	}
-	return nil
+	return strings.Join(parts, "; ")
+}
+
+// joinLines is the error of a sweep or shard with problems: one line
+// each. It is invalid input (exit 2) when every trial that did not run was
+// refused for the user's input and nothing else went wrong; otherwise
+// exit 1.
+func joinLines(lines []string, notRun []trialProblem, cause error) error {
+	err := errors.New(strings.Join(lines, "\n"))
+	invalid := len(notRun) > 0 && (cause == nil || pipeline.IsInvalid(cause))
+	for _, p := range notRun {
+		invalid = invalid && p.invalid
+	}
+	if invalid {
+		return pipeline.Invalid(err)
+	}
+	return err
+}
+
+// sweepFailure is the error of a sweep: every trial of this process that
+// did not run, every failed trial of the assembled sweep rec (nil if it
+// could not be assembled, for the reason cause), one line per distinct
+// problem, and a count; nil when there is nothing to report.
+func sweepFailure(path string, notRun []trialProblem, rec *sweepRecord, total int, cause error) error {
+	var failed []trialProblem
+	if rec != nil {
+		for i, row := range rec.rows {
+			if row.Status != statusOK {
+				t := rec.trials[i]
+				failed = append(failed, trialProblem{id: t.ID, label: t.Label(), what: row.Status, msg: row.Error,
+					group: row.Status + "\x00" + keyLike.ReplaceAllString(row.Error, "…")})
+			}
+		}
+	}
+	if len(notRun) == 0 && cause != nil {
+		return cause
+	}
+	if len(notRun)+len(failed) == 0 {
+		return nil
+	}
+	lines := problemLines(append(notRun, failed...))
+	if cause != nil {
+		lines = append(lines, cause.Error())
+	} else {
+		lines = append(lines, fmt.Sprintf("%s: %s", path, problemCounts(len(notRun), len(failed), total)))
+	}
+	return joinLines(lines, notRun, cause)
 }
 
 // sweepRecord is an assembled sweep.
@@ -218,6 +500,13 @@ type sweepRecord struct {
 	results [][]*pipeline.StageResult
 	pending int
 	failed  int
+	probed  map[string]probed // by trial id
+}
+
+// probed is what the cache holds of a trial.
+type probed struct {
+	status  pipeline.ProbeStatus
+	failure *pipeline.Failure
 }
 
 // sweepManifest is sweep.json.
@@ -244,39 +533,13 @@ type sweepTrialRecord struct {
 	Error   string            `json:"error,omitempty"`
 }
 
-// collectSweep assembles the sweep directory from what the cache holds for
+// fillSweep assembles the sweep directory from what the cache holds for
 // each trial: finished trials get a run directory, failed ones a record,
 // pending ones are counted. It runs nothing.
-func collectSweep(ctx context.Context, e *env, f *sweepFlags, eng *pipeline.Engine, file *config.File, trials []*pipeline.Trial) (*sweepRecord, error) {
-	rec := &sweepRecord{ID: pipeline.SweepID(file.Sweep, trials), Axes: file.Sweep}
-	final := f.out
-	if final == "" {
-		final = filepath.Join(f.results, file.Name, "sweep-"+rec.ID)
-	}
-	var rd *pipeline.RunDir
-	var err error
-	if f.out != "" {
-		rd, err = pipeline.NewRunDir(final)
-	} else {
-		rd, err = pipeline.NewReplacingRunDir(final)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if err := rd.Finish(fillSweep(ctx, rd, rec, eng, file, trials, f.jobs)); err != nil {
-		return nil, err
-	}
-	rec.Dir = final
-	for i := range rec.runDirs {
-		if rec.runDirs[i] != "" {
-			rec.runDirs[i] = filepath.Join(final, rec.runDirs[i])
-		}
-	}
-	return rec, nil
-}
-
 func fillSweep(ctx context.Context, rd *pipeline.RunDir, rec *sweepRecord, eng *pipeline.Engine, file *config.File, trials []*pipeline.Trial, jobs int) error {
-	m := sweepManifest{Format: 1, Nnpipe: Version, SweepID: rec.ID, Name: file.Name, Created: time.Now().UTC().Format(time.RFC3339)}
+	m := sweepManifest{Format: 1, Nnpipe: Version, SweepID: rec.ID, Name: file.Name, Created: time.Now().UTC().Format(time.RFC3339),
+		Axes: []sweepAxis{}, Trials: []sweepTrialRecord{}}
+	rec.probed = map[string]probed{}
 	for _, a := range file.Sweep {
 		ax := sweepAxis{Key: a.Key}
 		for _, v := range a.Values {
@@ -289,6 +552,7 @@ func fillSweep(ctx context.Context, rd *pipeline.RunDir, rec *sweepRecord, eng *
 	type collected struct {
 		t       *pipeline.Trial
 		status  pipeline.ProbeStatus
+		failure *pipeline.Failure
 		row     *summaryRow
 		tr      sweepTrialRecord
 		runDir  string
@@ -308,7 +572,7 @@ func fillSweep(ctx context.Context, rd *pipeline.RunDir, rec *sweepRecord, eng *
 			c.tr.Values[v.Key] = v.Value
 		}
 		results, status, failure, err := eng.Probe(t.Plan)
-		c.status, c.results = status, results
+		c.status, c.failure, c.results = status, failure, results
 		if err != nil {
 			c.err = fmt.Errorf("trial %s: %w", t.ID, err)
 			return
@@ -339,6 +603,7 @@ func fillSweep(ctx context.Context, rd *pipeline.RunDir, rec *sweepRecord, eng *
 		if c.err != nil {
 			return c.err
 		}
+		rec.probed[c.t.ID] = probed{status: c.status, failure: c.failure}
 		switch c.status {
 		case pipeline.ProbePending:
 			rec.pending++

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestInvalidInputExitsTwoWithOneLineWritingNothing covers every command:
+// a missing, unknown or extra argument or subcommand, an unknown or
+// malformed flag, a flag the mode would ignore, an --out that is taken,
+// and a shard that does not parse all exit 2 with one line on stderr,
+// nothing on stdout and nothing written.
+func TestInvalidInputExitsTwoWithOneLineWritingNothing(t *testing.T) {
+	// Placeholders in the cases' arguments.
+	const (
+		results  = "RESULTS"  // an empty folder, which must stay empty
+		nonEmpty = "NONEMPTY" // a folder with one file, which must stay so
+		file     = "FILE"     // a file
+	)
+	cases := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string // part of the message
+	}{
+		{"no command", []string{}, nil, "expected a command"},
+		{"unknown command", []string{"frob"}, nil, `unknown command "frob"`},
+		{"misspelt command", []string{"swep"}, nil, `did you mean "sweep"`},
+		{"unknown flag", []string{"--frob"}, nil, "unknown flag: --frob"},
+		{"help for an unknown command", []string{"help", "frob"}, nil, `unknown command "frob"`},
+		{"help for an unknown subcommand", []string{"help", "cache", "frob"}, nil, `unknown command "cache frob"`},
+
+		{"run without a config", []string{"run", "--results", results}, nil, "expected CONFIG"},
+		{"run with two configs", []string{"run", "testdata/ok.yaml", "testdata/ok.yaml", "--results", results}, nil, "got 2 arguments"},
+		{"run with an unknown flag", []string{"run", "testdata/ok.yaml", "--frob", "--results", results}, nil, "unknown flag: --frob"},
+		{"run with --jobs 0", []string{"run", "testdata/ok.yaml", "--jobs", "0", "--results", results}, nil, "--jobs"},
+		{"run with --jobs x", []string{"run", "testdata/ok.yaml", "--jobs", "x", "--results", results}, nil, "--jobs"},
+		{"run with --results empty", []string{"run", "testdata/ok.yaml", "--results", ""}, nil, "--results"},
+		{"run with --out empty", []string{"run", "testdata/ok.yaml", "--out", "", "--results", results}, nil, "--out: must not be empty"},
+		{"run with --out not empty", []string{"run", "testdata/ok.yaml", "--out", nonEmpty, "--results", results}, nil, "not empty"},
+		{"run with --out not empty, slash", []string{"run", "testdata/ok.yaml", "--out", nonEmpty + "/", "--results", results}, nil, "not empty"},
+		{"run with --out not empty, dot", []string{"run", "testdata/ok.yaml", "--out", nonEmpty + "/.", "--results", results}, nil, "not empty"},
+		{"run with --out a file", []string{"run", "testdata/ok.yaml", "--out", file, "--results", results}, nil, "not a directory"},
+		{"run with --out the current folder", []string{"run", "testdata/ok.yaml", "--out", ".", "--results", results}, nil, "current folder"},
+		{"run with a missing config", []string{"run", "testdata/no-such.yaml", "--results", results}, nil, "no such file"},
+		{"run with a malformed --set", []string{"run", "testdata/ok.yaml", "--set", "train.hidden", "--results", results}, nil, "train.hidden"},
+
+		{"sweep without a config", []string{"sweep", "--results", results}, nil, "expected CONFIG"},
+		{"sweep with an unknown flag", []string{"sweep", smallSweep, "--frob", "--results", results}, nil, "unknown flag: --frob"},
+		{"sweep without a grid", []string{"sweep", "testdata/ok.yaml", "--results", results}, nil, "no sweep grid"},
+		{"sweep with --max-trials -1", []string{"sweep", smallSweep, "--max-trials", "-1", "--results", results}, nil, "--max-trials"},
+		{"sweep over --max-trials", []string{"sweep", smallSweep, "--max-trials", "5", "--results", results}, nil, "more than --max-trials 5"},
+		{"sweep with --out not empty", []string{"sweep", smallSweep, "--out", nonEmpty, "--results", results}, nil, "not empty"},
+		{"sweep with --out not empty, slashes", []string{"sweep", smallSweep, "--out", nonEmpty + "//", "--results", results}, nil, "not empty"},
+		{"collect with --out not empty", []string{"sweep", smallSweep, "--collect", "--out", nonEmpty, "--results", results}, nil, "not empty"},
+		{"sweep with --shard empty", []string{"sweep", smallSweep, "--shard", "", "--results", results}, nil, "--shard: must not be empty"},
+		{"sweep with --shard 0/2/3", []string{"sweep", smallSweep, "--shard", "0/2/3", "--results", results}, nil, "not a number"},
+		{"sweep with --shard 1x/4", []string{"sweep", smallSweep, "--shard", "1x/4", "--results", results}, nil, "not a number"},
+		{"sweep with --shard +1/4", []string{"sweep", smallSweep, "--shard", "+1/4", "--results", results}, nil, "not a number"},
+		{"sweep with --shard ' 1/4'", []string{"sweep", smallSweep, "--shard", " 1/4", "--results", results}, nil, "not a number"},
+		{"sweep with --shard 4/4", []string{"sweep", smallSweep, "--shard", "4/4", "--results", results}, nil, "need 0 <= i < n"},
+		{"sweep with an overflowing --shard", []string{"sweep", smallSweep, "--shard", "0/18446744073709551617", "--results", results}, nil, "too large"},
+		{"sweep with --shard and --collect", []string{"sweep", smallSweep, "--shard", "0/2", "--collect", "--results", results}, nil, "takes no --shard"},
+		{"sweep with --shard and --out", []string{"sweep", smallSweep, "--shard", "0/2", "--out", "OUT", "--results", results}, nil, "--out is for --collect"},
+		{"sweep --shard auto outside a cluster", []string{"sweep", smallSweep, "--shard", "auto", "--results", results}, nil, "neither JOB_COMPLETION_INDEX"},
+		{"sweep --shard auto, Kubernetes index garbage", []string{"sweep", smallSweep, "--shard", "auto/3", "--results", results},
+			map[string]string{"JOB_COMPLETION_INDEX": "1x"}, `JOB_COMPLETION_INDEX "1x" is not a number`},
+		{"sweep --shard auto, Kubernetes index out of range", []string{"sweep", smallSweep, "--shard", "auto/3", "--results", results},
+			map[string]string{"JOB_COMPLETION_INDEX": "3"}, "need 0 <= i < n"},
+		{"sweep --shard auto, Slurm id garbage", []string{"sweep", smallSweep, "--shard", "auto", "--results", results},
+			map[string]string{"SLURM_ARRAY_TASK_ID": "2 ", "SLURM_ARRAY_TASK_COUNT": "3"}, `SLURM_ARRAY_TASK_ID "2 " is not a number`},
+		{"sweep --shard auto, Slurm count garbage", []string{"sweep", smallSweep, "--shard", "auto", "--results", results},
+			map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "3x"}, `SLURM_ARRAY_TASK_COUNT "3x" is not a number`},
+		{"sweep --shard auto, Slurm min garbage", []string{"sweep", smallSweep, "--shard", "auto", "--results", results},
+			map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_ARRAY_TASK_MIN": "-1"}, `SLURM_ARRAY_TASK_MIN "-1" is not a number`},
+		{"sweep --shard auto, Slurm min above the id", []string{"sweep", smallSweep, "--shard", "auto", "--results", results},
+			map[string]string{"SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_ARRAY_TASK_MIN": "1"}, "below SLURM_ARRAY_TASK_MIN"},
+
+		{"validate without a config", []string{"validate"}, nil, "expected CONFIG"},
+		{"validate with an unknown flag", []string{"validate", "--frob", "testdata/ok.yaml"}, nil, "unknown flag: --frob"},
+		{"validate a missing config", []string{"validate", "testdata/no-such.yaml"}, nil, "no such file"},
+
+		{"plan without a config", []string{"plan", "--results", results}, nil, "expected CONFIG"},
+		{"plan with two configs", []string{"plan", "testdata/ok.yaml", "testdata/ok.yaml", "--results", results}, nil, "got 2 arguments"},
+		{"plan with an unknown flag", []string{"plan", "testdata/ok.yaml", "--frob", "--results", results}, nil, "unknown flag: --frob"},
+
+		{"show without a run", []string{"show"}, nil, "expected RUN_DIR"},
+		{"show a folder that is no run", []string{"show", results}, nil, "not a finished run"},
+
+		{"compare without a path", []string{"compare"}, nil, "expected PATH"},
+		{"compare a missing path", []string{"compare", filepath.Join(results, "none")}, nil, "no such run"},
+		{"compare with an unknown format", []string{"compare", "--format", "xml", results}, nil, "--format"},
+
+		{"stages with an argument", []string{"stages", "extra"}, nil, "got 1 arguments"},
+		{"stages with an unknown flag", []string{"stages", "--frob"}, nil, "unknown flag: --frob"},
+
+		{"cache without a subcommand", []string{"cache", "--results", results}, nil, "expected a command: du, gc, verify"},
+		{"cache with an unknown subcommand", []string{"cache", "frob", "--results", results}, nil, `unknown command "frob"`},
+		{"cache verify with an argument", []string{"cache", "verify", "extra", "--results", results}, nil, "got 1 arguments"},
+		{"cache gc with a malformed duration", []string{"cache", "gc", "--keep-recent", "soon", "--results", results}, nil, "--keep-recent"},
+		{"cache du with an unknown flag", []string{"cache", "du", "--frob", "--results", results}, nil, "unknown flag: --frob"},
+
+		{"completion without a shell", []string{"completion"}, nil, "expected a command"},
+		{"completion for an unknown shell", []string{"completion", "tcsh"}, nil, `unknown command "tcsh"`},
+		{"completion with an extra argument", []string{"completion", "bash", "extra"}, nil, `unknown command "extra"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for _, k := range []string{"JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN"} {
+				t.Setenv(k, c.env[k])
+			}
+			t.Setenv("NNPIPE_CACHE", "")
+			dir := t.TempDir()
+			paths := map[string]string{
+				results:  filepath.Join(dir, "results"),
+				nonEmpty: filepath.Join(dir, "full"),
+				file:     filepath.Join(dir, "file"),
+				"OUT":    filepath.Join(dir, "out"),
+			}
+			for _, p := range []string{paths[results], paths[nonEmpty]} {
+				if err := os.Mkdir(p, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, p := range []string{paths[file], filepath.Join(paths[nonEmpty], "keep")} {
+				if err := os.WriteFile(p, []byte("x\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			args := slices.Clone(c.args)
+			for i, a := range args {
+				for ph, p := range paths {
+					if a == ph || strings.HasPrefix(a, ph+"/") {
+						args[i] = p + strings.TrimPrefix(a, ph)
+					}
+				}
+			}
+			before := listTree(t, dir)
+			stdout, stderr, code := nnpipe(t, args...)
+			if code != exitInvalid {
+				t.Errorf("nnpipe %q: exit %d, want %d\nstderr: %s", args, code, exitInvalid, stderr)
+			}
+			lines := stderrLines(stderr)
+			if len(lines) != 1 || !strings.HasPrefix(lines[0], "nnpipe: ") {
+				t.Errorf("stderr = %q, want one line starting with \"nnpipe: \"", stderr)
+			} else if !strings.Contains(lines[0], c.want) {
+				t.Errorf("stderr = %q, want it to say %q", lines[0], c.want)
+			}
+			if stdout != "" {
+				t.Errorf("stdout = %q, want nothing", stdout)
+			}
+			if after := listTree(t, dir); !slices.Equal(after, before) {
+				t.Errorf("the refused command changed the folder: %v, was %v", after, before)
+			}
+		})
+	}
+}
+
+// TestHelpStillSucceeds checks that the strict argument checks leave help
+// and the version alone.
+func TestHelpStillSucceeds(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"help"}, {"help", "run"}, {"help", "cache", "gc"}, {"run", "--help"}, {"cache", "--help"}, {"--version"}, {"completion", "bash"}} {
+		stdout, stderr, code := nnpipe(t, args...)
+		if code != exitOK || stdout == "" || stderr != "" {
+			t.Errorf("nnpipe %q: exit %d, %d bytes of stdout, stderr %q; want 0, output and no error", args, code, len(stdout), stderr)
+		}
+	}
+}

@@ -1,0 +1,205 @@
+package pipeline
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// tree lists every path under dir, relative.
+func tree(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(path string, _ os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if path != dir {
+			rel, _ := filepath.Rel(dir, path)
+			out = append(out, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestCheckFree(t *testing.T) {
+	dir := t.TempDir()
+	mk := func(name string) string {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write := func(name string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	empty, full, file := mk("empty"), mk("full"), write("file")
+	write("full/f")
+	link := filepath.Join(dir, "link")
+	dangling := filepath.Join(dir, "dangling")
+	if os.Symlink("empty", link) != nil || os.Symlink("nowhere", dangling) != nil {
+		t.Skip("cannot make symbolic links here")
+	}
+	cases := []struct {
+		path string
+		want error // nil, ErrTaken, ErrNotDir, or errAny for another error
+	}{
+		{filepath.Join(dir, "new"), nil},
+		{filepath.Join(dir, "new", "deeper"), nil},
+		{empty, nil},
+		{empty + "/", nil},
+		{link, nil},
+		{full, ErrTaken},
+		{full + "/.", ErrTaken},
+		{file, ErrNotDir},
+		{dangling, ErrNotDir},
+		{filepath.Join(file, "below"), errAny},
+	}
+	for _, c := range cases {
+		err := CheckFree(c.path)
+		switch {
+		case c.want == nil && err != nil, c.want != nil && err == nil:
+			t.Errorf("CheckFree(%s) = %v, want %v", c.path, err, c.want)
+		case c.want == errAny:
+			if errors.Is(err, ErrTaken) || errors.Is(err, ErrNotDir) {
+				t.Errorf("CheckFree(%s) = %v, want the file system's error", c.path, err)
+			}
+		case c.want != nil && !errors.Is(err, c.want):
+			t.Errorf("CheckFree(%s) = %v, want %v", c.path, err, c.want)
+		}
+	}
+	if got := tree(t, dir); !slices.Equal(got, []string{"dangling", "empty", "file", "full", "full/f", "link"}) {
+		t.Errorf("CheckFree changed the folder: %v", got)
+	}
+}
+
+var errAny = errors.New("any other error")
+
+func TestRunDirNormalisesItsPath(t *testing.T) {
+	for _, spelt := range []string{"out/", "out/.", "out//", "./out"} {
+		t.Run(spelt, func(t *testing.T) {
+			root := t.TempDir()
+			t.Chdir(root)
+			d, err := NewRunDir(spelt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := d.Finish(d.WriteFile("f", []byte("x"))); err != nil {
+				t.Fatalf("commit %s: %v", spelt, err)
+			}
+			if d.Final() != "out" {
+				t.Errorf("Final() = %q, want %q", d.Final(), "out")
+			}
+			if got := tree(t, root); !slices.Equal(got, []string{"out", "out/f"}) {
+				t.Errorf("after the commit: %v, want out/f alone", got)
+			}
+		})
+	}
+}
+
+func TestRunDirAbortRemovesOnlyTheFoldersItMade(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "kept", "sibling"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d, err := NewRunDir(filepath.Join(root, "kept", "a", "b", "run"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.WriteFile("plots/p.png", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	d.Abort()
+	if got := tree(t, root); !slices.Equal(got, []string{"kept", "kept/sibling"}) {
+		t.Errorf("after Abort: %v, want the folders that were there before", got)
+	}
+	d.Abort() // twice is harmless
+}
+
+func TestRunDirAbortKeepsAFolderAnotherRunUses(t *testing.T) {
+	root := t.TempDir()
+	first, err := NewRunDir(filepath.Join(root, "name", "run-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := NewRunDir(filepath.Join(root, "name", "run-2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.Abort() // made name/, which second still uses
+	if err := second.Finish(second.WriteFile("f", nil)); err != nil {
+		t.Fatal(err)
+	}
+	if got := tree(t, root); !slices.Equal(got, []string{"name", "name/run-2", "name/run-2/f"}) {
+		t.Errorf("got %v", got)
+	}
+}
+
+func TestRunDirCommitIntoAnEmptyFolderAndNotAFullOne(t *testing.T) {
+	root := t.TempDir()
+	out := filepath.Join(root, "out")
+	if err := os.Mkdir(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d, err := NewRunDir(out + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another process fills the folder before the commit.
+	if err := os.WriteFile(filepath.Join(out, "theirs"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Finish(d.WriteFile("mine", nil)); !errors.Is(err, ErrTaken) {
+		t.Fatalf("commit into a folder filled meanwhile: %v, want ErrTaken", err)
+	}
+	if got := tree(t, root); !slices.Equal(got, []string{"out", "out/theirs"}) {
+		t.Errorf("after the refused commit: %v, want their file alone", got)
+	}
+	if err := os.Remove(filepath.Join(out, "theirs")); err != nil {
+		t.Fatal(err)
+	}
+	d, err = NewRunDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Finish(d.WriteFile("mine", nil)); err != nil {
+		t.Fatal(err)
+	}
+	if got := tree(t, root); !slices.Equal(got, []string{"out", "out/mine"}) {
+		t.Errorf("after the commit: %v", got)
+	}
+}
+
+func TestRunDirResetMovesItsDestinationAndEmptiesIt(t *testing.T) {
+	root := t.TempDir()
+	d, err := NewRunDir(filepath.Join(root, "run"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.WriteFile("old", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Reset(filepath.Join(root, "run-2")); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Reset(filepath.Join(root, "elsewhere", "run-3")); err == nil {
+		t.Error("Reset to another folder succeeded, want an error")
+	}
+	if err := d.Finish(d.WriteFile("new", nil)); err != nil {
+		t.Fatal(err)
+	}
+	if got := tree(t, root); !slices.Equal(got, []string{"run-2", "run-2/new"}) {
+		t.Errorf("got %v, want run-2/new alone", got)
+	}
+}
