@@ -64,14 +64,15 @@ func (f *commonFlags) prepare(c *cobra.Command) (string, error) {
 	if err := f.validate(); err != nil {
 		return "", err
 	}
-	if err := f.checkOut(c); err != nil {
-		return "", err
-	}
 	cacheDir, err := f.cacheDir(c)
 	if err != nil {
 		return "", err
 	}
+	// The overlaps first: their message says more than "not empty".
 	if err := checkPlaces(f.out, f.results, cacheDir); err != nil {
+		return "", err
+	}
+	if err := f.checkOut(c); err != nil {
 		return "", err
 	}
 	return cacheDir, nil
