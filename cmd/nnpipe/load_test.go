@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -57,27 +56,13 @@ func cacheEntries(t *testing.T, cacheDir string) []string {
 func runBadData(t *testing.T, config, fails string) string {
 	t.Helper()
 	results, cacheDir := t.TempDir(), t.TempDir()
-	type outcome struct {
-		stderr string
-		code   int
+	// A run that blocks on its input is caught by go test's -timeout.
+	_, stderr, code := nnpipe(t, "run", config, "--results", results, "--cache", cacheDir, "--quiet")
+	if code != exitInvalid {
+		t.Errorf("exit status = %d, want %d; stderr:\n%s", code, exitInvalid, stderr)
 	}
-	done := make(chan outcome, 1)
-	go func() {
-		var out, errb bytes.Buffer
-		code := Main(context.Background(), []string{"run", config, "--results", results, "--cache", cacheDir, "--quiet"}, &out, &errb)
-		done <- outcome{errb.String(), code}
-	}()
-	var o outcome
-	select {
-	case o = <-done:
-	case <-time.After(60 * time.Second): // a load of a few rows takes milliseconds; this is a hang
-		t.Fatalf("nnpipe run %s did not finish: blocked on its input?", config)
-	}
-	if o.code != exitInvalid {
-		t.Errorf("exit status = %d, want %d; stderr:\n%s", o.code, exitInvalid, o.stderr)
-	}
-	if lines := strings.Split(strings.TrimSuffix(o.stderr, "\n"), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "nnpipe: ") {
-		t.Errorf("stderr = %q, want one line starting with \"nnpipe: \"", o.stderr)
+	if lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "nnpipe: ") {
+		t.Errorf("stderr = %q, want one line starting with \"nnpipe: \"", stderr)
 	}
 	if left := listTree(t, results); len(left) > 0 {
 		t.Errorf("results folder holds %v after refused data, want nothing", left)
@@ -90,7 +75,7 @@ func runBadData(t *testing.T, config, fails string) string {
 	} else if slices.Contains(entries, fails) {
 		t.Errorf("cache holds an entry of the failing stage %q", fails)
 	}
-	return o.stderr
+	return stderr
 }
 
 // TestBadDataIsRefusedWithOneLineNamingTheFileAndNothingWritten runs every bad-data case of
