@@ -14,6 +14,7 @@ import (
 // refused before any stage runs, and a sweep whose trials cannot write to
 // the cache says so once and exits 1, its sweep.json listing no trial.
 func TestReadOnlyResultsOrCacheNeverPassForSuccess(t *testing.T) {
+	t.Parallel()
 	binary(t)
 	cases := []struct {
 		name    string

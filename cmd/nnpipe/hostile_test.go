@@ -371,6 +371,7 @@ func refuse(t *testing.T, config string, args, cmds []string, want *regexp.Regex
 }
 
 func TestHostileConfigsAreRefusedWithBoundedMemoryWritingNothing(t *testing.T) {
+	t.Parallel()
 	binary(t)
 	total, refused := 0, 0
 	for _, c := range hostileConfigs {
@@ -398,6 +399,7 @@ func TestHostileConfigsAreRefusedWithBoundedMemoryWritingNothing(t *testing.T) {
 }
 
 func TestHostileLoadPathsAreRefusedWithBoundedMemory(t *testing.T) {
+	t.Parallel()
 	binary(t)
 	if _, ok := stages.Builtin().Lookup("load"); !ok {
 		t.Skip("the load stage is not registered yet (stages/load is being written)")
@@ -417,6 +419,7 @@ func TestHostileLoadPathsAreRefusedWithBoundedMemory(t *testing.T) {
 }
 
 func TestEpsilonSoSmallTheGradientUnderflowsIsWarnedAbout(t *testing.T) {
+	t.Parallel()
 	// E(w+ε)−E(w−ε) is exactly 0 when ε = 1e-300 is far below the weights'
 	// spacing: the gradient is all zeros and nothing trains.
 	_, stderr, code := nnpipe(t, "run", bookConfig, "--results", t.TempDir(), "--set", "train.epsilon=1e-300", "--set", "train.steps=20")
@@ -429,6 +432,7 @@ func TestEpsilonSoSmallTheGradientUnderflowsIsWarnedAbout(t *testing.T) {
 }
 
 func TestLearningRateOfAMillionIsReportedAsDivergenceWithTheStep(t *testing.T) {
+	t.Parallel()
 	// With α = 1e6 the softmax saturates and the log-sum-exp keeps E
 	// finite (train CE ≈ 2.2e5 after 1000 steps, against ln 3 ≈ 1.1 at the
 	// start), so a check for NaN or Inf alone never fires; the train stage
@@ -444,6 +448,7 @@ func TestLearningRateOfAMillionIsReportedAsDivergenceWithTheStep(t *testing.T) {
 }
 
 func TestHiddenOf100000IsRefusedOrWarnedAboutBeforeTraining(t *testing.T) {
+	t.Parallel()
 	binary(t)
 	// P = M(D+1) + K(M+1) = 100000·3 + 3·100001 for the book's D = 2, K = 3;
 	// its 1000 numerical steps would take hours.
@@ -517,6 +522,7 @@ func warned(stderr string, patterns ...*regexp.Regexp) bool {
 }
 
 func TestStepsOfABillionAreValidEstimatedByPlanAndInterruptible(t *testing.T) {
+	t.Parallel()
 	steps := "train.steps=1e9"
 	if out, stderr, code := nnpipe(t, "validate", bookConfig, "--set", steps); code != 0 {
 		t.Errorf("validate with %s: exit %d, want 0\n%s%s", steps, code, out, stderr)

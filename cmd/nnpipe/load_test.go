@@ -81,6 +81,7 @@ func runBadData(t *testing.T, config, fails string) string {
 // TestBadDataIsRefusedWithOneLineNamingTheFileAndNothingWritten runs every bad-data case of
 // issue 5 through the CLI, with stderr compared to testdata/baddata/<case>.golden.
 func TestBadDataIsRefusedWithOneLineNamingTheFileAndNothingWritten(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name  string
 		fails string // the failing stage; "" when the config itself is refused
@@ -178,6 +179,7 @@ type loadMetrics struct {
 }
 
 func TestIrisConfigReachesTheAccuracyGoalWithNamedClasses(t *testing.T) {
+	t.Parallel()
 	r := runJSONOf(t, irisConfig, "--results", t.TempDir())
 	var m loadMetrics
 	decodeJSONFile(t, filepath.Join(r.RunDir, "metrics.json"), &m)
@@ -232,6 +234,7 @@ func sumInts(xs []int) int {
 // digits, which parse back to the generated float64s exactly, so the model and the metrics are
 // the same bytes.
 func TestBookCh7CSVGivesTheSameNumbersAsTheGeneratedData(t *testing.T) {
+	t.Parallel()
 	results := t.TempDir()
 	fromCSV := runJSONOf(t, bookCSVConfig, "--results", results)
 	generated := runJSONOf(t, bookConfig, "--results", results)
@@ -296,6 +299,7 @@ stages:
 // an edit that leaves the parsed data as it was reruns load only (its output is the same bytes,
 // so what follows is found in the cache); an edit of a value reruns load and everything after.
 func TestLoadCacheKeyFollowsTheFileBytesNotItsTimes(t *testing.T) {
+	t.Parallel()
 	dir, config := loadWorkspace(t, irisWorkspaceConfig)
 	data := filepath.Join(dir, "iris.csv")
 	results := t.TempDir()
@@ -347,6 +351,7 @@ func TestLoadCacheKeyFollowsTheFileBytesNotItsTimes(t *testing.T) {
 // TestLoadParquetGivesTheSameRunAsCSV writes iris as Parquet and checks that loading it gives
 // the metrics of loading the CSV, byte for byte.
 func TestLoadParquetGivesTheSameRunAsCSV(t *testing.T) {
+	t.Parallel()
 	dir, csvConfig := loadWorkspace(t, irisWorkspaceConfig)
 	d, err := dataset.Load(filepath.Join(dir, "iris.csv"), dataset.LoadOptions{Label: "species"})
 	if err != nil {
@@ -456,6 +461,7 @@ stages:
 // time and rows/s. For the memory figure, run the binary on the configs it leaves in
 // -load-scale-dir under /usr/bin/time -v.
 func TestLoadScale(t *testing.T) {
+	t.Parallel()
 	n := *loadScaleRows
 	if testing.Short() && n > 20_000 {
 		t.Skip("a large scale check")

@@ -496,6 +496,7 @@ func runKillPoints() []killPoint {
 }
 
 func TestRunKilledAtTwentyPointsLeavesNothingPartialAndTheRerunIsIdentical(t *testing.T) {
+	t.Parallel()
 	binary(t)
 	args := []string{"run", bookConfig, "--results", "RESULTS", "--set", longRunSteps, "--json", "--quiet"}
 	var ref runJSON
@@ -525,6 +526,7 @@ func TestRunKilledAtTwentyPointsLeavesNothingPartialAndTheRerunIsIdentical(t *te
 }
 
 func TestSweepKilledAtTwentyPointsLeavesNothingPartialAndTheRerunIsIdentical(t *testing.T) {
+	t.Parallel()
 	binary(t)
 	args := []string{"sweep", smallSweep, "--results", "RESULTS", "--set", longSweepSteps, "--json", "--quiet"}
 	var ref sweepJSON
@@ -652,6 +654,7 @@ func checkInterrupted(t *testing.T, p *proc, code int, results, cacheDir string)
 }
 
 func TestInterruptedRunExits130CleansUpAndSaysWhatFinished(t *testing.T) {
+	t.Parallel()
 	binary(t)
 	results := t.TempDir()
 	cacheDir := filepath.Join(results, ".cache")
@@ -671,6 +674,7 @@ func TestInterruptedRunExits130CleansUpAndSaysWhatFinished(t *testing.T) {
 }
 
 func TestInterruptedSweepExits130CleansUpAndSaysWhatFinished(t *testing.T) {
+	t.Parallel()
 	binary(t)
 	results := t.TempDir()
 	cacheDir := filepath.Join(results, ".cache")
@@ -751,6 +755,7 @@ var damages = []damage{
 }
 
 func TestDamagedCacheEntriesAreListedByVerifyWarnedAboutAndRecomputed(t *testing.T) {
+	t.Parallel()
 	results := t.TempDir()
 	cacheDir := filepath.Join(results, ".cache")
 	steps := "train.steps=100"
@@ -811,6 +816,7 @@ func TestDamagedCacheEntriesAreListedByVerifyWarnedAboutAndRecomputed(t *testing
 }
 
 func TestCacheGCRemovesWhatNoFinishedRunReferencesAndReportsTheBytesFreed(t *testing.T) {
+	t.Parallel()
 	results := t.TempDir()
 	cacheDir := filepath.Join(results, ".cache")
 	kept := runJSONOf(t, bookConfig, "--results", results, "--set", "train.steps=100")
@@ -915,6 +921,7 @@ func mountTmpfs(t *testing.T, size string, flags uintptr) string {
 }
 
 func TestUnwritableResultsOrCacheFailWithOneClearErrorAndNothingHalfWritten(t *testing.T) {
+	t.Parallel()
 	binary(t)
 	// The tests run as root, whom chmod does not stop: a folder is made
 	// unwritable by putting a file where it should be, or by mounting a
@@ -985,6 +992,7 @@ func TestUnwritableResultsOrCacheFailWithOneClearErrorAndNothingHalfWritten(t *t
 }
 
 func TestFullDiskFailsWithOneClearErrorAndNothingHalfWritten(t *testing.T) {
+	t.Parallel()
 	binary(t)
 	// A run of the book's config writes about 440 KB to the cache and 380
 	// KB to its run directory. These sizes make it fail at different
@@ -1022,6 +1030,7 @@ func startTogether(t *testing.T, cmds [][]string) []*proc {
 }
 
 func TestTwoRunsOfOneConfigAtOnceBothSucceedWithOneEntryPerStage(t *testing.T) {
+	t.Parallel()
 	binary(t)
 	results := t.TempDir()
 	cacheDir := filepath.Join(results, ".cache")
@@ -1086,6 +1095,7 @@ func TestTwoRunsOfOneConfigAtOnceBothSucceedWithOneEntryPerStage(t *testing.T) {
 }
 
 func TestFourShardsAndARunAtOnceOnOneCacheCollectLikeOneProcess(t *testing.T) {
+	t.Parallel()
 	binary(t)
 	shared := t.TempDir()
 	cacheDir := filepath.Join(shared, "cache")
