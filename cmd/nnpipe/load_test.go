@@ -27,7 +27,7 @@ const (
 )
 
 var (
-	loadScaleRows = flag.Int("load-scale-rows", 20_000, "rows of the data set that TestLoadScale pushes through load → … → predictions (the issue's scale check is 1000000)")
+	loadScaleRows = flag.Int("load-scale-rows", 20_000, "rows of the data set that TestLoadScale pushes through load → … → predictions (the scale check in the README is 1000000)")
 	loadScaleDir  = flag.String("load-scale-dir", "", "where TestLoadScale writes its data and configs, kept for timing the binary on them (default: a temporary folder)")
 )
 
@@ -79,7 +79,7 @@ func runBadData(t *testing.T, config, fails string) string {
 }
 
 // TestBadDataIsRefusedWithOneLineNamingTheFileAndNothingWritten runs every bad-data case of
-// issue 5 through the CLI, with stderr compared to testdata/baddata/<case>.golden.
+// the loader through the CLI, with stderr compared to testdata/baddata/<case>.golden.
 func TestBadDataIsRefusedWithOneLineNamingTheFileAndNothingWritten(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -184,7 +184,7 @@ func TestIrisConfigReachesTheAccuracyGoalWithNamedClasses(t *testing.T) {
 	var m loadMetrics
 	decodeJSONFile(t, filepath.Join(r.RunDir, "metrics.json"), &m)
 	if m.Test.Accuracy < 0.93 {
-		t.Errorf("iris test accuracy = %v, want at least 0.93 (issue 5)", m.Test.Accuracy)
+		t.Errorf("iris test accuracy = %v, want at least 0.93 (it reaches 1.0 today)", m.Test.Accuracy)
 	}
 	species := []string{"setosa", "versicolor", "virginica"}
 	if !slices.Equal(m.Classes, species) {
@@ -456,7 +456,7 @@ stages:
 }
 
 // TestLoadScale pushes a generated data set of -load-scale-rows rows × 8 features (20,000 by
-// default; the issue's scale check is 1,000,000) through load, split, standardize, a short
+// default; the README's scale check is 1,000,000) through load, split, standardize, a short
 // backprop train, evaluate and predictions, from CSV and from Parquet, and logs each stage's
 // time and rows/s. For the memory figure, run the binary on the configs it leaves in
 // -load-scale-dir under /usr/bin/time -v.

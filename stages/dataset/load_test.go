@@ -18,7 +18,7 @@ import (
 	"github.com/nnpipe/nnpipe/pipeline/golden"
 )
 
-// TestLoadErrors loads one bad file per error case of issue 5 and compares every message with
+// TestLoadErrors loads one bad file per kind of bad data a user can give and compares every message with
 // testdata/load_errors.golden.
 func TestLoadErrors(t *testing.T) {
 	tmp := t.TempDir()

@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-// benchSize is one of issue 3's benchmark sizes.
+// benchSize is one of the benchmark sizes: the book's, N = 1000 with M from 2 to
+// 32, and a digits-sized network.
 type benchSize struct {
 	name string
 	n    int

@@ -238,7 +238,7 @@ func TestTrainRejectsBadOptions(t *testing.T) {
 }
 
 func TestBookWithBackprop(t *testing.T) {
-	// Issue 3: the book's configuration trained with the analytic gradient reaches the
+	// The book's configuration trained with the analytic gradient reaches the
 	// reference accuracies (train 0.91, test 0.88). Its weights differ from the numerical
 	// run's by the accumulated ε² terms (~1e-4 after 1000 steps), not enough to move a
 	// prediction here.
