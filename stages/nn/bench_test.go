@@ -94,7 +94,7 @@ func BenchmarkBookTraining(b *testing.B) {
 			cpu := startCPU()
 			for b.Loop() {
 				copy(wv, bd.want.WvInit)
-				if err := Train(context.Background(), train, test, wv, opt, observe); err != nil {
+				if err := Fit(context.Background(), train, test, wv, opt, observe); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -118,7 +118,7 @@ func BenchmarkTrainWorkers(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
 					copy(wv, pr.wv)
-					if err := Train(context.Background(), train, test, wv, opt, nil); err != nil {
+					if err := Fit(context.Background(), train, test, wv, opt, nil); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -190,8 +190,8 @@ func TestBookReference(t *testing.T) {
 				}
 			}
 			opt := Options{Method: m, Epsilon: want.Config.Eps, LearningRate: want.Config.Alpha, Steps: want.Config.Steps}
-			if err := Train(context.Background(), train, test, wv, opt, observe); err != nil {
-				t.Fatalf("Train = %v, want nil", err)
+			if err := Fit(context.Background(), train, test, wv, opt, observe); err != nil {
+				t.Fatalf("Fit = %v, want nil", err)
 			}
 			if ck != len(want.Checkpoints) {
 				t.Errorf("reached %d of %d checkpoints", ck, len(want.Checkpoints))
