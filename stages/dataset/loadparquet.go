@@ -475,6 +475,22 @@ type keepReader struct {
 	texts map[string]string
 }
 
+// text returns b (which it may not keep) as a string, or an equal string seen before, so
+// that a column of few distinct values holds no copy per row; it remembers at most maxKnown.
+func (kr *keepReader) text(b []byte) string {
+	if s, ok := kr.texts[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(kr.texts) < maxKnown {
+		kr.texts[s] = s
+	}
+	return s
+}
+
+// read decodes a kept column's chunk into dst, one row's text per element: strings trimmed
+// and checked for UTF-8, numbers and booleans formatted as Go does. There is one case per
+// Parquet physical type, side by side so that their conversions can be compared.
 func (kr *keepReader) read(cr file.ColumnChunkReader, dst []string) error {
 	if kr.texts == nil {
 		kr.texts = make(map[string]string)
@@ -486,18 +502,7 @@ func (kr *keepReader) read(cr file.ColumnChunkReader, dst []string) error {
 	}
 	rows := int64(len(dst))
 	var buf []byte
-	// put stores the text of b (which it may not keep) at chunk row i.
-	put := func(i int64, b []byte) {
-		if s, ok := kr.texts[string(b)]; ok {
-			dst[i] = s
-			return
-		}
-		s := string(b)
-		if len(kr.texts) < maxKnown {
-			kr.texts[s] = s
-		}
-		dst[i] = s
-	}
+	put := func(i int64, b []byte) { dst[i] = kr.text(b) }
 	switch c := cr.(type) {
 	case *file.ByteArrayColumnChunkReader:
 		kr.bas = scratch(kr.bas)
