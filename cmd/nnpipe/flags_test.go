@@ -90,7 +90,9 @@ func TestRunAndSweepRefuseOutResultsAndCacheThatOverlap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// setup also runs the case in parallel with the others.
 	setup := func(t *testing.T) places {
+		t.Parallel()
 		root := t.TempDir()
 		if err := os.CopyFS(root, os.DirFS(template)); err != nil {
 			t.Fatal(err)
@@ -110,7 +112,6 @@ func TestRunAndSweepRefuseOutResultsAndCacheThatOverlap(t *testing.T) {
 	for _, c := range cases {
 		for _, cmd := range []string{"run", "sweep"} {
 			t.Run(cmd+"/"+c.name, func(t *testing.T) {
-				t.Parallel()
 				p := setup(t)
 				flags := append([]string{"--results", p.results, "--cache", p.cache}, c.flags(t, p)...)
 				config := bookConfig
