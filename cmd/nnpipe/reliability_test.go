@@ -476,6 +476,7 @@ func runKillPoints() []killPoint {
 		{"once it opened the cache", false, func(pr progress) bool { return pr.lease }},
 		{"while the data stage builds", false, building(0)},
 		{"once data is published", false, entries(1)},
+		{"while the split stage builds", false, building(1)},
 		{"once split is published", false, entries(2)},
 	}
 	for _, n := range []int{1, 5, 15, 30, 60} {
