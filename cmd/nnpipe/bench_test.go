@@ -7,7 +7,7 @@ import (
 
 // BenchmarkSweep40Trials runs a 40-trial sweep of the book's size with
 // every stage recomputed, on one and on two workers; the ratio of the two
-// is the parallel speed-up (issue 4's goal: ≥ 1.8 on 2 cores).
+// is the parallel speed-up (the goal: ≥ 1.8 on 2 cores).
 func BenchmarkSweep40Trials(b *testing.B) {
 	for _, jobs := range []int{1, 2} {
 		b.Run(fmt.Sprintf("jobs=%d", jobs), func(b *testing.B) {

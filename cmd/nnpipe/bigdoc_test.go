@@ -12,6 +12,7 @@ import (
 // 500,000 values is refused for the size of its grid, and nothing blames
 // aliases the file does not use.
 func TestAPlainListOfHalfAMillionValuesIsJudgedOnItsMerits(t *testing.T) {
+	t.Parallel()
 	cfg := filepath.Join(t.TempDir(), "big.yaml")
 	src := "name: big\nseed: 1\nstages:\n  - {id: data, kind: generate}\n  - {id: split, kind: split}\n  - {id: train, kind: train}\n" +
 		"sweep:\n  train.hidden: [" + strings.TrimSuffix(strings.Repeat("1,", 500_000), ",") + "]\n"

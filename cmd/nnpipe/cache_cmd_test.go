@@ -56,6 +56,7 @@ func cachedRun(t *testing.T, results, cacheDir string, more ...string) runJSON {
 }
 
 func TestCacheCommandsRefuseAFolderThatIsNotACache(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name  string
 		setup func(t *testing.T, parent string) string // returns --cache
@@ -114,6 +115,7 @@ func TestCacheCommandsRefuseAFolderThatIsNotACache(t *testing.T) {
 }
 
 func TestCacheGCRefusesAResultsFolderItCannotReadTheRunsOf(t *testing.T) {
+	t.Parallel()
 	parent := t.TempDir()
 	results, cacheDir := filepath.Join(parent, "results"), filepath.Join(parent, "cache")
 	cachedRun(t, results, cacheDir)
@@ -163,6 +165,7 @@ func TestCacheGCRefusesAResultsFolderItCannotReadTheRunsOf(t *testing.T) {
 // which the next run found damaged. The user's files must survive the
 // repair and every later gc.
 func TestARunPutInACacheEntryIsQuarantinedNotDeleted(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	results, cacheDir := filepath.Join(root, "results"), filepath.Join(root, "cache")
 	first := cachedRun(t, results, cacheDir)
@@ -218,6 +221,7 @@ func TestARunPutInACacheEntryIsQuarantinedNotDeleted(t *testing.T) {
 }
 
 func TestCacheGCMovesAnEntryHoldingForeignFilesToQuarantine(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	results, cacheDir := filepath.Join(root, "results"), filepath.Join(root, "cache")
 	run := cachedRun(t, results, cacheDir)
@@ -269,6 +273,7 @@ func snapshotFiles(t *testing.T, dir string) map[string]string {
 }
 
 func TestPlanWritesNothingNotEvenALease(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	results, cacheDir := filepath.Join(root, "results"), filepath.Join(root, "cache")
 	cachedRun(t, results, cacheDir)

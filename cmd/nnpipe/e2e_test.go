@@ -13,7 +13,7 @@ import (
 
 const bookConfig = "../../configs/book-ch7.yaml"
 
-// publishedOutputs are the files issue 2 requires to be byte-identical
+// publishedOutputs are the files that must be byte-identical
 // between a computed run and a cached rerun.
 var publishedOutputs = []string{"predictions.parquet", "metrics.json", "history.parquet"}
 

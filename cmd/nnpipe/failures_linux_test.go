@@ -7,7 +7,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // TestReadOnlyResultsOrCacheNeverPassForSuccess drives the built binary
@@ -15,6 +14,7 @@ import (
 // refused before any stage runs, and a sweep whose trials cannot write to
 // the cache says so once and exits 1, its sweep.json listing no trial.
 func TestReadOnlyResultsOrCacheNeverPassForSuccess(t *testing.T) {
+	t.Parallel()
 	binary(t)
 	cases := []struct {
 		name    string
@@ -46,10 +46,7 @@ func TestReadOnlyResultsOrCacheNeverPassForSuccess(t *testing.T) {
 			}
 			args := append(c.args, "--results", results, "--cache", cacheDir, "--set", "train.steps=20")
 			p := startNNPipe(t, args...)
-			code, exited := p.wait(time.Minute)
-			if !exited {
-				t.Fatalf("nnpipe %v still ran after a minute", args)
-			}
+			code := p.wait()
 			if code != exitFailure {
 				t.Errorf("exit %d, want %d\n%s", code, exitFailure, p.stderr.String())
 			}

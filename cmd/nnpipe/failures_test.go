@@ -84,6 +84,7 @@ func sweepManifestAt(t *testing.T, dir string) sweepManifest {
 }
 
 func TestSweepWhoseTrialsCannotRunFailsWithOneLinePerProblem(t *testing.T) {
+	t.Parallel()
 	for _, asJSON := range []bool{false, true} {
 		t.Run("json="+strconv.FormatBool(asJSON), func(t *testing.T) {
 			results := t.TempDir()
@@ -130,6 +131,7 @@ func TestSweepWhoseTrialsCannotRunFailsWithOneLinePerProblem(t *testing.T) {
 }
 
 func TestShardWhoseTrialsCannotRunFailsWithOneLinePerProblem(t *testing.T) {
+	t.Parallel()
 	stdout, stderr, code := nnpipe(t, append([]string{"sweep", smallSweep, "--shard", "1/2", "--results", t.TempDir(), "--cache", blockedCache(t)}, hundredTrials()...)...)
 	if code != exitFailure {
 		t.Errorf("exit %d, want %d", code, exitFailure)
@@ -144,6 +146,7 @@ func TestShardWhoseTrialsCannotRunFailsWithOneLinePerProblem(t *testing.T) {
 }
 
 func TestShardTellsAFailedTrialFromOneThatDidNotRun(t *testing.T) {
+	t.Parallel()
 	stdout, stderr, code := nnpipe(t, "sweep", "testdata/sweep/diverging.yaml", "--shard", "0/1", "--results", t.TempDir())
 	if code != exitFailure {
 		t.Errorf("exit %d, want %d", code, exitFailure)
@@ -158,6 +161,7 @@ func TestShardTellsAFailedTrialFromOneThatDidNotRun(t *testing.T) {
 }
 
 func TestSweepPrintsEachFailedTrialsError(t *testing.T) {
+	t.Parallel()
 	_, stderr, code := nnpipe(t, "sweep", "testdata/sweep/diverging.yaml", "--results", t.TempDir(), "--quiet")
 	if code != exitFailure {
 		t.Errorf("exit %d, want %d", code, exitFailure)
@@ -170,6 +174,7 @@ func TestSweepPrintsEachFailedTrialsError(t *testing.T) {
 }
 
 func TestSweepAndCollectWithAnUnreadableCacheFail(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name  string
 		cache func(t *testing.T) string
@@ -217,6 +222,7 @@ func TestSweepAndCollectWithAnUnreadableCacheFail(t *testing.T) {
 }
 
 func TestSweepRefusedForItsDataWritesNothing(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	config := filepath.Join(dir, "sweep.yaml")
 	src := `name: missing-data
@@ -265,6 +271,7 @@ func outSpellings(t *testing.T, dir string) map[string]string {
 }
 
 func TestOutIsTheSameFolderHoweverItIsSpelt(t *testing.T) {
+	t.Parallel()
 	commands := map[string][]string{
 		"run":   {"run", "testdata/ok.yaml", "--json"},
 		"sweep": {"sweep", smallSweep, "--json", "--set", "sweep.train.hidden=1", "--set", "sweep.train.init.seed=1"},
@@ -320,6 +327,7 @@ func TestOutIsTheSameFolderHoweverItIsSpelt(t *testing.T) {
 }
 
 func TestFailureLeavesNoEmptyFolder(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name  string
 		args  []string
@@ -356,6 +364,7 @@ func TestFailureLeavesNoEmptyFolder(t *testing.T) {
 }
 
 func TestTakenOutIsRefusedBeforeAnyWork(t *testing.T) {
+	t.Parallel()
 	commands := map[string][]string{
 		"run":     {"run", "testdata/ok.yaml"},
 		"sweep":   {"sweep", smallSweep},
@@ -389,6 +398,7 @@ func TestTakenOutIsRefusedBeforeAnyWork(t *testing.T) {
 }
 
 func TestShardJSONIsJSONWithEachTrialsOutcome(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		args   []string

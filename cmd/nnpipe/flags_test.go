@@ -82,11 +82,23 @@ func TestRunAndSweepRefuseOutResultsAndCacheThatOverlap(t *testing.T) {
 			return []string{"--results", p.cache}
 		}, "same folder"},
 	}
+	// One finished run and its cache, copied for each case: a run costs
+	// a hundred times the copy.
+	template := t.TempDir()
+	run := cachedRun(t, filepath.Join(template, "results"), filepath.Join(template, "cache"))
+	runDir, err := filepath.Rel(template, run.RunDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// setup also runs the case in parallel with the others.
 	setup := func(t *testing.T) places {
+		t.Parallel()
 		root := t.TempDir()
+		if err := os.CopyFS(root, os.DirFS(template)); err != nil {
+			t.Fatal(err)
+		}
 		p := places{root: root, results: filepath.Join(root, "results"), cache: filepath.Join(root, "cache")}
-		run := cachedRun(t, p.results, p.cache)
-		p.runDir = run.RunDir
+		p.runDir = filepath.Join(root, runDir)
 		p.entry = cache.Open(p.cache).Path(run.Stages[2].Key)
 		p.sweepDir = filepath.Join(p.results, "small-sweep", "sweep-12345678")
 		if err := os.MkdirAll(p.sweepDir, 0o755); err != nil {
@@ -154,6 +166,7 @@ func TestRunAcceptsTheNestingsThatDoNoHarm(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			root := t.TempDir()
 			_, stderr, code := nnpipe(t, append([]string{"run", bookConfig, "--quiet", "--set", "train.steps=10"}, c.flags(root)...)...)
 			if code != 0 {

@@ -40,6 +40,7 @@ func trainingRun(t *testing.T, results string) (*proc, string) {
 }
 
 func TestCacheGCKeepsARunningProcessesWorkUntilItIsKilled(t *testing.T) {
+	t.Parallel()
 	binary(t)
 	results := t.TempDir()
 	cacheDir := filepath.Join(results, ".cache")

@@ -8,10 +8,10 @@ import (
 
 const module = "github.com/nnpipe/nnpipe"
 
-// TestImportRules checks the package boundaries of style.md with go list:
-// the engine never depends on the stage kinds, the math and the codecs
-// never depend on the engine, and the heavy libraries stay in one package
-// each.
+// TestImportRules checks the package boundaries with go list: the engine
+// never depends on the stage kinds, the math and the codecs never depend
+// on the engine, the heavy libraries stay in one package each, and only
+// tests use the golden-file helper (it registers the -update flag).
 func TestImportRules(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list")
@@ -45,6 +45,9 @@ func TestImportRules(t *testing.T) {
 			if d := has(p.deps, module+"/stages"); d != "" {
 				t.Errorf("%s depends on %s; pipeline/ must never import stages/", path, d)
 			}
+		}
+		if d := has(p.deps, module+"/pipeline/golden"); d != "" {
+			t.Errorf("%s depends on %s, which is for tests only", path, d)
 		}
 		if rel == "stages/nn" || rel == "stages/dataset" {
 			if d := has(p.deps, module+"/pipeline"); d != "" {

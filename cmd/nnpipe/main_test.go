@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+	goldenfile "github.com/nnpipe/nnpipe/pipeline/golden"
+)
 
 // nnpipe runs Main with args and returns what it printed and its status.
 func nnpipe(t testing.TB, args ...string) (stdout, stderr string, code int) {
@@ -58,21 +57,11 @@ func listTree(t *testing.T, dir string) []string {
 	return out
 }
 
+// golden compares got with the golden file at path, or rewrites the file
+// when the tests run with -update.
 func golden(t *testing.T, path, got string) {
 	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run with -update to create it): %v", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run with -update to accept):\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
+	goldenfile.CheckString(t, path, got)
 }
 
 func TestBadInputIsRefusedWithOneLinePerProblemAndNothingWritten(t *testing.T) {

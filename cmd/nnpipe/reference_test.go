@@ -55,6 +55,7 @@ func ulps(a, b float64) uint64 {
 // through the CLI and checks what lands in the run directory against the
 // book's reference numbers.
 func TestBookChapter7IsReproducedNumberForNumber(t *testing.T) {
+	t.Parallel()
 	r := runJSONOf(t, bookConfig, "--results", t.TempDir())
 	var ref bookReference
 	decodeJSONFile(t, filepath.Join("testdata", "reference", "book_ch7_expected.json"), &ref)

@@ -13,6 +13,7 @@ import (
 )
 
 func TestSIGHUPAndSIGTERMStopARunAndRemoveItsBuildFolders(t *testing.T) {
+	t.Parallel()
 	binary(t)
 	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {

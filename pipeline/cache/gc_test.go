@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -489,7 +490,7 @@ func TestUseWritesOnlyItsLease(t *testing.T) {
 	k := Key("entry")
 	publishOutputs(t, pub, k, sampleOutputs, nil)
 	must(t, pub.Close())
-	time.Sleep(10 * time.Millisecond) // let a write show in modification times
+	backdate(t, dir, time.Hour) // any write now shows in the modification times
 	entries := func() map[string]string { return tree(t, filepath.Join(dir, versionDir)) }
 	before := entries()
 	c := Open(dir)
@@ -613,11 +614,20 @@ func TestAHitRecordedWhileGCIsBetweenReadingLeasesAndRemovingIsMissed(t *testing
 				defer close(useDone)
 				entry, useErr = user.Use(key)
 			}()
-			// Give a lookup that does not wait for GC time to finish; one
-			// that waits is still waiting when GC goes on.
-			select {
-			case <-useDone:
-			case <-time.After(20 * time.Millisecond):
+			// GC goes on once the lookup has finished, or once it waits
+			// for the lock GC holds: a lookup that does not wait for GC
+			// finishes first.
+			lock := filepath.Join(dir, lockName)
+			for {
+				select {
+				case <-useDone:
+					return
+				default:
+				}
+				if waitingForLock(lock) {
+					return
+				}
+				runtime.Gosched()
 			}
 		}
 		if _, err := g.GC(GCOptions{}); err != nil {

@@ -107,29 +107,9 @@ func readLimited(path string) ([]byte, error) {
 // and checks the top level and the stage list. Every problem is returned
 // together, as Errors.
 func Parse(path string, src []byte, overrides []*Override) (*File, error) {
-	if len(src) > MaxFileBytes {
-		return nil, Errors{{File: path, Msg: fmt.Sprintf("%d bytes is too large for a config (at most %d)", len(src), MaxFileBytes)}}
-	}
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(src))
-	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
-		return nil, Errors{yamlError(path, err)}
-	}
-	var second yaml.Node
-	if err := dec.Decode(&second); err == nil {
-		return nil, Errors{{File: path, Line: second.Line, Msg: "a second YAML document (after ---); a config is one document"}}
-	}
-	written := writtenSize(&doc)
-	if expandedSize(&doc, map[*yaml.Node]int{}, written+MaxAliasNodes) > written+MaxAliasNodes {
-		return nil, Errors{{File: path, Msg: fmt.Sprintf("the document expands to more than %d nodes through aliases (%d written, at most %d more from aliases); refusing it",
-			written+MaxAliasNodes, written, MaxAliasNodes)}}
-	}
-	if doc.Kind == 0 || len(doc.Content) == 0 || len(bytes.TrimSpace(src)) == 0 {
-		return nil, Errors{{File: path, Msg: "the file is empty; expected name, seed and stages"}}
-	}
-	root := doc.Content[0]
-	if root.Kind != yaml.MappingNode {
-		return nil, Errors{{File: path, Line: root.Line, Msg: "expected a mapping with name, seed and stages at the top level"}}
+	root, err := parseDocument(path, src)
+	if err != nil {
+		return nil, err
 	}
 	f := &File{Path: path, root: root, overrides: overrides}
 	var errs Errors
@@ -161,56 +141,7 @@ func Parse(path string, src []byte, overrides []*Override) (*File, error) {
 	} else if len(top.Stages) == 0 && len(decodeErrs) == 0 {
 		errs = append(errs, f.errAt(lines, "", "stages", "expected at least one stage"))
 	}
-	// Group the key lines by stage in one pass (per-stage scans would be
-	// quadratic in the number of stages).
-	stageLines := make([]Lines, len(top.Stages))
-	for i := range stageLines {
-		stageLines[i] = Lines{}
-	}
-	for k, l := range lines {
-		rest, ok := strings.CutPrefix(k, "stages[")
-		if !ok {
-			continue
-		}
-		num, tail, ok := strings.Cut(rest, "].")
-		if i, err := strconv.Atoi(num); ok && err == nil && i < len(stageLines) {
-			stageLines[i][tail] = l
-		}
-	}
-	ids := map[string]int{}
-	for i, sd := range top.Stages {
-		st := &Stage{ID: sd.ID, Kind: sd.Kind, Inputs: sd.Inputs, Line: stageLines[i]["id"], Lines: stageLines[i]}
-		if sd.With.Kind != 0 {
-			// A private, alias-free copy: --set and sweeps change it in
-			// place, and must not reach other stages sharing an anchor.
-			// expandedSize has bounded the copy's size.
-			st.With = expand(&sd.With)
-		}
-		if st.Line == 0 {
-			st.Line = stageLines[i]["kind"]
-		}
-		if failed[fmt.Sprintf("stages[%d]", i)] {
-			f.Stages = append(f.Stages, st) // the entry is not a stage: nothing more to say of it
-			continue
-		}
-		switch {
-		case sd.ID == "":
-			errs = append(errs, &Error{File: path, Line: stageLine(root, i), Key: "id", Msg: fmt.Sprintf("stage %d of the list has no id", i+1)})
-		case reservedIDs[sd.ID]:
-			errs = append(errs, &Error{File: path, Line: st.Lines["id"], Key: "id", Msg: fmt.Sprintf("%q is reserved (seed, name and sweep start --set and sweep keys); choose another id", sd.ID)})
-		case len(sd.ID) > maxNameLen || !idPattern.MatchString(sd.ID):
-			errs = append(errs, &Error{File: path, Line: st.Lines["id"], Key: "id", Msg: fmt.Sprintf("must match [a-z][a-z0-9_]* and be at most %d characters, got %s", maxNameLen, quoteShort(sd.ID))})
-		default:
-			if first, dup := ids[sd.ID]; dup {
-				errs = append(errs, &Error{File: path, Line: st.Lines["id"], Key: "id", Msg: fmt.Sprintf("duplicate stage id %q (first at line %d)", sd.ID, first)})
-			}
-			ids[sd.ID] = st.Lines["id"]
-		}
-		if sd.Kind == "" {
-			errs = append(errs, &Error{File: path, Line: stageLine(root, i), Stage: sd.ID, Key: "kind", Msg: "missing kind"})
-		}
-		f.Stages = append(f.Stages, st)
-	}
+	errs = append(errs, f.parseStages(top.Stages, stageLines(lines, len(top.Stages)), failed)...)
 	sweepErrs := f.parseSweep(&top.Sweep)
 	errs = append(errs, sweepErrs...)
 	for _, o := range overrides {
@@ -219,6 +150,101 @@ func Parse(path string, src []byte, overrides []*Override) (*File, error) {
 		}
 	}
 	return f, errs.Err()
+}
+
+// parseDocument parses src as one YAML document, refusing it whole (with a
+// single error) if it is too large, malformed, more than one document,
+// expanded too far by aliases, empty, or not a mapping at the top. It
+// returns the top-level mapping.
+func parseDocument(path string, src []byte) (*yaml.Node, error) {
+	if len(src) > MaxFileBytes {
+		return nil, Errors{{File: path, Msg: fmt.Sprintf("%d bytes is too large for a config (at most %d)", len(src), MaxFileBytes)}}
+	}
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		return nil, Errors{yamlError(path, err)}
+	}
+	var second yaml.Node
+	if err := dec.Decode(&second); err == nil {
+		return nil, Errors{{File: path, Line: second.Line, Msg: "a second YAML document (after ---); a config is one document"}}
+	}
+	written := writtenSize(&doc)
+	if expandedSize(&doc, map[*yaml.Node]int{}, written+MaxAliasNodes) > written+MaxAliasNodes {
+		return nil, Errors{{File: path, Msg: fmt.Sprintf("the document expands to more than %d nodes through aliases (%d written, at most %d more from aliases); refusing it",
+			written+MaxAliasNodes, written, MaxAliasNodes)}}
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 || len(bytes.TrimSpace(src)) == 0 {
+		return nil, Errors{{File: path, Msg: "the file is empty; expected name, seed and stages"}}
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, Errors{{File: path, Line: root.Line, Msg: "expected a mapping with name, seed and stages at the top level"}}
+	}
+	return root, nil
+}
+
+// stageLines groups the key lines of the file's n stages by stage, keys
+// relative to the stage ("with.hidden"), in one pass: per-stage scans
+// would be quadratic in the number of stages.
+func stageLines(lines Lines, n int) []Lines {
+	out := make([]Lines, n)
+	for i := range out {
+		out[i] = Lines{}
+	}
+	for k, l := range lines {
+		rest, ok := strings.CutPrefix(k, "stages[")
+		if !ok {
+			continue
+		}
+		num, tail, ok := strings.Cut(rest, "].")
+		if i, err := strconv.Atoi(num); ok && err == nil && i < len(out) {
+			out[i][tail] = l
+		}
+	}
+	return out
+}
+
+// parseStages makes f's stages from their declarations, whose key lines
+// are lines, and checks each one's id and kind; failed holds the keys
+// whose values could not be decoded at all.
+func (f *File) parseStages(decls []stageDecl, lines []Lines, failed map[string]bool) Errors {
+	var errs Errors
+	ids := map[string]int{}
+	for i, sd := range decls {
+		st := &Stage{ID: sd.ID, Kind: sd.Kind, Inputs: sd.Inputs, Line: lines[i]["id"], Lines: lines[i]}
+		if sd.With.Kind != 0 {
+			// A private, alias-free copy: --set and sweeps change it in
+			// place, and must not reach other stages sharing an anchor.
+			// expandedSize has bounded the copy's size.
+			st.With = expand(&sd.With)
+		}
+		if st.Line == 0 {
+			st.Line = lines[i]["kind"]
+		}
+		if failed[fmt.Sprintf("stages[%d]", i)] {
+			f.Stages = append(f.Stages, st) // the entry is not a stage: nothing more to say of it
+			continue
+		}
+		switch {
+		case sd.ID == "":
+			errs = append(errs, &Error{File: f.Path, Line: stageLine(f.root, i), Key: "id", Msg: fmt.Sprintf("stage %d of the list has no id", i+1)})
+		case reservedIDs[sd.ID]:
+			errs = append(errs, &Error{File: f.Path, Line: st.Lines["id"], Key: "id", Msg: fmt.Sprintf("%q is reserved (seed, name and sweep start --set and sweep keys); choose another id", sd.ID)})
+		case len(sd.ID) > maxNameLen || !idPattern.MatchString(sd.ID):
+			errs = append(errs, &Error{File: f.Path, Line: st.Lines["id"], Key: "id", Msg: fmt.Sprintf("must match [a-z][a-z0-9_]* and be at most %d characters, got %s", maxNameLen, quoteShort(sd.ID))})
+		default:
+			if first, dup := ids[sd.ID]; dup {
+				errs = append(errs, &Error{File: f.Path, Line: st.Lines["id"], Key: "id", Msg: fmt.Sprintf("duplicate stage id %q (first at line %d)", sd.ID, first)})
+			}
+			ids[sd.ID] = st.Lines["id"]
+		}
+		if sd.Kind == "" {
+			errs = append(errs, &Error{File: f.Path, Line: stageLine(f.root, i), Stage: sd.ID, Key: "kind", Msg: "missing kind"})
+		}
+		f.Stages = append(f.Stages, st)
+	}
+	return errs
 }
 
 func (f *File) parseSweep(n *yaml.Node) Errors {

@@ -2,15 +2,14 @@ package config
 
 import (
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+	"github.com/nnpipe/nnpipe/pipeline/golden"
+)
 
 // asErrors returns err as Errors, failing the test when it is anything else.
 func asErrors(t testing.TB, err error) Errors {
@@ -429,20 +428,7 @@ func TestBadConfigsGolden(t *testing.T) {
 				t.Fatalf("load(%s) = no errors, want some", path)
 			}
 			got := errs.Error() + "\n"
-			golden := strings.TrimSuffix(path, ".yaml") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("load(%s) errors =\n%s\nwant\n%s", path, got, want)
-			}
+			golden.CheckString(t, strings.TrimSuffix(path, ".yaml")+".golden", got)
 		})
 	}
 }

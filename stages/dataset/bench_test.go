@@ -70,7 +70,7 @@ func BenchmarkReadFile(b *testing.B) {
 	}
 }
 
-// BenchmarkTableWriter writes a predictions-like table (design §6: row, split, 8 features,
+// BenchmarkTableWriter writes a predictions-like table (the columns of predictions.parquet: row, split, 8 features,
 // label, label_name, predicted, p_0..p_2, correct) in batches of 4096 rows, as the
 // predictions stage computes them.
 func BenchmarkTableWriter(b *testing.B) {

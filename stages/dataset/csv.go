@@ -17,10 +17,11 @@ import (
 // readCSV reads a CSV table with a header row (unless opt.NoHeader) from r; name is the file
 // name for errors and size its length in bytes (0 if unknown), used to size the arrays once.
 // Every error is a *LoadError with a line.
+//
+// It reads in three steps: the header (or, without one, the first row's width) and the
+// columns opt names in it; the first data row, which decides the feature columns when opt
+// names none; then every row into the dataset.
 func readCSV(ctx context.Context, name string, r io.Reader, size int64, opt LoadOptions) (*Dataset, error) {
-	at := func(line int, column string, format string, args ...any) error {
-		return &LoadError{File: name, Line: line, Column: column, Err: fmt.Errorf(format, args...)}
-	}
 	delim := opt.Delimiter
 	if delim == 0 {
 		delim = ','
@@ -28,222 +29,307 @@ func readCSV(ctx context.Context, name string, r io.Reader, size int64, opt Load
 	if !validDelimiter(delim) {
 		return nil, &LoadError{File: name, Err: fmt.Errorf("invalid delimiter %q", delim)}
 	}
-	lines := &lineLimiter{r: bufio.NewReaderSize(r, 256<<10), limit: MaxLineBytes, line: 1}
-	cr := csv.NewReader(lines)
-	cr.Comma = delim
-	cr.FieldsPerRecord = -1 // ragged rows are reported here, with both counts
-	cr.ReuseRecord = true
-	lastLine := 1
-	// read returns the next record, or nil at the end of the file.
-	read := func() ([]string, error) {
-		rec, err := cr.Read()
-		if err == nil {
-			lastLine, _ = cr.FieldPos(len(rec) - 1)
-			return rec, nil
-		}
-		if errors.Is(err, io.EOF) {
-			return nil, nil
-		}
-		if errors.Is(err, errLineTooLong) {
-			return nil, at(lines.line, "", "line is longer than %d bytes", MaxLineBytes)
-		}
-		if errors.Is(err, ErrChanged) {
-			return nil, &LoadError{File: name, Err: ErrChanged}
-		}
-		if pe := (*csv.ParseError)(nil); errors.As(err, &pe) {
-			return nil, at(max(pe.Line, 1), "", "%v (character %d)", pe.Err, pe.Column)
-		}
-		return nil, at(lastLine, "", "%v", err)
-	}
-
-	rec, err := read()
+	cr := newCSVRecords(name, r, delim)
+	rec, err := cr.next()
 	if err != nil {
 		return nil, err
 	}
 	if len(rec) > MaxColumns {
-		return nil, at(1, "", "%d columns, more than %d", len(rec), MaxColumns)
+		return nil, cr.at(1, "", "%d columns, more than %d", len(rec), MaxColumns)
 	}
 	if rec == nil {
 		if opt.NoHeader {
-			return nil, at(1, "", "empty file: no rows")
+			return nil, cr.at(1, "", "empty file: no rows")
 		}
-		return nil, at(1, "", "empty file: no header row")
+		return nil, cr.at(1, "", "empty file: no header row")
 	}
 	rec[0] = strings.TrimPrefix(rec[0], "\uFEFF") // a byte order mark from spreadsheet exports
-	var header []string
-	var headerEnd int64
-	if opt.NoHeader {
-		header = make([]string, len(rec))
-		for i := range header {
-			header[i] = "c" + strconv.Itoa(i)
-		}
-	} else {
-		header = make([]string, len(rec))
-		for i, s := range rec {
-			header[i] = strings.TrimSpace(strings.Clone(s))
-		}
-		headerEnd = cr.InputOffset()
-	}
-	index := make(map[string]int, len(header))
-	dup := make(map[string]bool) // unnamed columns, which cannot be chosen anyway
-	for i, h := range header {
-		j, ok := index[h]
-		switch {
-		case !ok:
-			index[h] = i
-		case h != "":
-			return nil, at(1, h, "appears twice in the header, as columns %d and %d", j+1, i+1)
-		default:
-			dup[h] = true
-		}
-	}
-	lookup := func(col, role string) (int, error) {
-		i, ok := index[col]
-		if !ok {
-			hint := ""
-			if len(header) == 1 && strings.ContainsAny(rec[0], ",;\t|") {
-				hint = "; the header is one column: is the delimiter right?"
-				if opt.NoHeader {
-					hint = "; the first line is one column: is the delimiter right?"
-				}
-			}
-			if opt.NoHeader {
-				return 0, at(1, col, "%s column not in the file (without a header row its columns are %s)%s", role, listColumns(header), hint)
-			}
-			return 0, at(1, col, "%s column not in the header (%s)%s", role, listColumns(header), hint)
-		}
-		if dup[col] {
-			return 0, at(1, col, "appears more than once in the header")
-		}
-		return i, nil
-	}
-	labelCol, err := lookup(opt.Label, "label")
+	h, err := newCSVHeader(cr, rec, opt.NoHeader)
 	if err != nil {
 		return nil, err
 	}
-	featCols := make([]int, len(opt.Features))
-	for k, f := range opt.Features {
-		if featCols[k], err = lookup(f, "feature"); err != nil {
-			return nil, err
-		}
-	}
-	keepCols := make([]int, len(opt.Keep))
-	kept := make(map[int]bool, len(opt.Keep))
-	for k, name := range opt.Keep {
-		if keepCols[k], err = lookup(name, "kept"); err != nil {
-			return nil, err
-		}
-		kept[keepCols[k]] = true
-	}
-
+	var headerEnd int64
 	if !opt.NoHeader {
-		rec, err = read()
-		if err != nil {
+		headerEnd = cr.cr.InputOffset()
+	}
+	cols, err := h.columns(opt)
+	if err != nil {
+		return nil, err
+	}
+	if !opt.NoHeader {
+		if rec, err = cr.next(); err != nil {
 			return nil, err
 		}
 		if rec == nil {
-			return nil, at(1, "", "a header but no data rows")
+			return nil, cr.at(1, "", "a header but no data rows")
 		}
 	}
 	if len(opt.Features) == 0 {
-		// The first data row decides which columns are numeric; a later value that does not
-		// parse is then an error on its line rather than a column silently dropped.
-		featCols = featCols[:0]
-		for i, s := range rec {
-			if i == labelCol || kept[i] || i >= len(header) || header[i] == "" || dup[header[i]] {
-				continue
-			}
-			if _, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil || errors.Is(err, strconv.ErrRange) {
-				featCols = append(featCols, i)
-			}
-		}
-		if len(featCols) == 0 {
-			line, _ := cr.FieldPos(0)
-			return nil, at(line, "", "no feature columns: on the first data row, no column but the label holds a number")
-		}
-		for _, c := range featCols {
-			if err := checkName(header[c], c); err != nil {
-				return nil, at(1, header[c], "%v", err)
-			}
-		}
-	}
-	dims := len(featCols)
-	d := &Dataset{Features: make([]string, dims)}
-	for k, c := range featCols {
-		d.Features[k] = header[c]
-	}
-	for _, c := range keepCols {
-		d.Extra = append(d.Extra, Column{Name: header[c]})
-	}
-	texts := make(map[string]string) // kept values seen so far, shared
-	classes := newClassSet(strings.Clone)
-	for row := 0; rec != nil; row++ {
-		if row%checkEvery == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		if len(rec) != len(header) {
-			line, _ := cr.FieldPos(0)
-			return nil, at(line, "", "%d fields, but the header has %d", len(rec), len(header))
-		}
-		if row == 1024 && size > 0 {
-			// Size the arrays once from the bytes per row so far, instead of growing them
-			// (which would briefly hold two copies).
-			if per := (cr.InputOffset() - headerEnd) / 1024; per > 0 {
-				est := int((size-headerEnd)/per) + 64
-				d.X = slices.Grow(d.X, est*dims+est/16*dims-len(d.X))
-				d.Labels = slices.Grow(d.Labels, est+est/16-len(d.Labels))
-				for k := range d.Extra {
-					d.Extra[k].Values = slices.Grow(d.Extra[k].Values, est+est/16-len(d.Extra[k].Values))
-				}
-			}
-		}
-		for _, c := range featCols {
-			s := strings.TrimSpace(rec[c])
-			v, err := strconv.ParseFloat(s, 64)
-			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-				line, _ := cr.FieldPos(c)
-				return nil, at(line, header[c], "%s", valueProblem(s, err))
-			}
-			d.X = append(d.X, v)
-		}
-		s := strings.TrimSpace(rec[labelCol])
-		if s == "" {
-			line, _ := cr.FieldPos(labelCol)
-			return nil, at(line, opt.Label, "empty label")
-		}
-		if !utf8.ValidString(s) {
-			line, _ := cr.FieldPos(labelCol)
-			return nil, at(line, opt.Label, "%s", notText(s))
-		}
-		d.Labels = append(d.Labels, classes.id(s))
-		for k, c := range keepCols {
-			v := strings.TrimSpace(rec[c])
-			if !utf8.ValidString(v) {
-				line, _ := cr.FieldPos(c)
-				return nil, at(line, header[c], "%s", notText(v))
-			}
-			d.Extra[k].Values = append(d.Extra[k].Values, intern(texts, v))
-		}
-		if rec, err = read(); err != nil {
+		if cols.features, err = h.numericColumns(rec, cols); err != nil {
 			return nil, err
 		}
 	}
+	d, classes, err := cr.readRows(ctx, h, cols, rec, csvSizeHint{size, headerEnd}, opt.Label)
+	if err != nil {
+		return nil, err
+	}
 	if len(classes.keys) < 2 {
-		return nil, at(1, opt.Label, "%v", singleClass(classes.keys[0]))
+		return nil, cr.at(1, opt.Label, "%v", singleClass(classes.keys[0]))
 	}
 	d.Classes = textClasses(classes.keys, d.Labels)
 	if len(d.Classes) < 2 { // "1" and "01"
-		return nil, at(1, opt.Label, "%v", singleClass(d.Classes[0]))
+		return nil, cr.at(1, opt.Label, "%v", singleClass(d.Classes[0]))
 	}
 	if len(d.Classes) > MaxClasses {
-		return nil, at(1, opt.Label, "%v", tooManyClasses(len(d.Classes)))
+		return nil, cr.at(1, opt.Label, "%v", tooManyClasses(len(d.Classes)))
 	}
 	if err := d.Validate(); err != nil {
-		return nil, at(1, "", "%v", err) // not expected: every check above comes first
+		return nil, cr.at(1, "", "%v", err) // not expected: every check above comes first
 	}
 	return d, nil
+}
+
+// csvRecords reads the records of a CSV file and says where they are: every error it makes is
+// a *LoadError naming the file and a line.
+type csvRecords struct {
+	name     string
+	lines    *lineLimiter
+	cr       *csv.Reader
+	lastLine int // the line of the last record read
+}
+
+func newCSVRecords(name string, r io.Reader, delim rune) *csvRecords {
+	lines := &lineLimiter{r: bufio.NewReaderSize(r, 256<<10), limit: MaxLineBytes, line: 1}
+	cr := csv.NewReader(lines)
+	cr.Comma = delim
+	cr.FieldsPerRecord = -1 // ragged rows are reported by readRows, with both counts
+	cr.ReuseRecord = true
+	return &csvRecords{name: name, lines: lines, cr: cr, lastLine: 1}
+}
+
+// at returns a *LoadError at line and column.
+func (c *csvRecords) at(line int, column string, format string, args ...any) error {
+	return &LoadError{File: c.name, Line: line, Column: column, Err: fmt.Errorf(format, args...)}
+}
+
+// line returns the line of field i of the last record read.
+func (c *csvRecords) line(i int) int {
+	line, _ := c.cr.FieldPos(i)
+	return line
+}
+
+// next returns the next record, or nil at the end of the file. The record is reused by the
+// next call.
+func (c *csvRecords) next() ([]string, error) {
+	rec, err := c.cr.Read()
+	if err == nil {
+		c.lastLine = c.line(len(rec) - 1)
+		return rec, nil
+	}
+	if errors.Is(err, io.EOF) {
+		return nil, nil
+	}
+	if errors.Is(err, errLineTooLong) {
+		return nil, c.at(c.lines.line, "", "line is longer than %d bytes", MaxLineBytes)
+	}
+	if errors.Is(err, ErrChanged) {
+		return nil, &LoadError{File: c.name, Err: ErrChanged}
+	}
+	if pe := (*csv.ParseError)(nil); errors.As(err, &pe) {
+		return nil, c.at(max(pe.Line, 1), "", "%v (character %d)", pe.Err, pe.Column)
+	}
+	return nil, c.at(c.lastLine, "", "%v", err)
+}
+
+// csvHeader is the names of a CSV file's columns: its header row, or c0, c1, … without one.
+type csvHeader struct {
+	recs     *csvRecords
+	names    []string
+	index    map[string]int  // the column of each name
+	dup      map[string]bool // names more than one column has (only "" may), which cannot be chosen
+	noHeader bool
+	first    string // the first field of the first line, for a hint about the delimiter
+}
+
+// newCSVHeader makes the header from the first record; a name twice is an error.
+func newCSVHeader(recs *csvRecords, rec []string, noHeader bool) (*csvHeader, error) {
+	h := &csvHeader{recs: recs, names: make([]string, len(rec)), noHeader: noHeader, first: rec[0]}
+	for i, s := range rec {
+		if noHeader {
+			h.names[i] = "c" + strconv.Itoa(i)
+		} else {
+			h.names[i] = strings.TrimSpace(strings.Clone(s))
+		}
+	}
+	h.index = make(map[string]int, len(h.names))
+	h.dup = make(map[string]bool)
+	for i, name := range h.names {
+		j, ok := h.index[name]
+		switch {
+		case !ok:
+			h.index[name] = i
+		case name != "":
+			return nil, recs.at(1, name, "appears twice in the header, as columns %d and %d", j+1, i+1)
+		default:
+			h.dup[name] = true
+		}
+	}
+	return h, nil
+}
+
+// lookup returns the column named col, whose role (label, feature, kept) is for the error.
+func (h *csvHeader) lookup(col, role string) (int, error) {
+	i, ok := h.index[col]
+	if !ok {
+		hint := ""
+		if len(h.names) == 1 && strings.ContainsAny(h.first, ",;\t|") {
+			hint = "; the header is one column: is the delimiter right?"
+			if h.noHeader {
+				hint = "; the first line is one column: is the delimiter right?"
+			}
+		}
+		if h.noHeader {
+			return 0, h.recs.at(1, col, "%s column not in the file (without a header row its columns are %s)%s", role, listColumns(h.names), hint)
+		}
+		return 0, h.recs.at(1, col, "%s column not in the header (%s)%s", role, listColumns(h.names), hint)
+	}
+	if h.dup[col] {
+		return 0, h.recs.at(1, col, "appears more than once in the header")
+	}
+	return i, nil
+}
+
+// csvColumns are the columns a load reads, by position.
+type csvColumns struct {
+	label    int
+	features []int
+	keep     []int
+	kept     map[int]bool
+}
+
+// columns finds the columns opt names.
+func (h *csvHeader) columns(opt LoadOptions) (csvColumns, error) {
+	var cols csvColumns
+	var err error
+	if cols.label, err = h.lookup(opt.Label, "label"); err != nil {
+		return cols, err
+	}
+	cols.features = make([]int, len(opt.Features))
+	for k, f := range opt.Features {
+		if cols.features[k], err = h.lookup(f, "feature"); err != nil {
+			return cols, err
+		}
+	}
+	cols.keep = make([]int, len(opt.Keep))
+	cols.kept = make(map[int]bool, len(opt.Keep))
+	for k, name := range opt.Keep {
+		if cols.keep[k], err = h.lookup(name, "kept"); err != nil {
+			return cols, err
+		}
+		cols.kept[cols.keep[k]] = true
+	}
+	return cols, nil
+}
+
+// numericColumns returns the feature columns when the load names none: the first data row rec
+// decides which columns are numeric; a later value that does not parse is then an error on its
+// line rather than a column silently dropped.
+func (h *csvHeader) numericColumns(rec []string, cols csvColumns) ([]int, error) {
+	var features []int
+	for i, s := range rec {
+		if i == cols.label || cols.kept[i] || i >= len(h.names) || h.names[i] == "" || h.dup[h.names[i]] {
+			continue
+		}
+		if _, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil || errors.Is(err, strconv.ErrRange) {
+			features = append(features, i)
+		}
+	}
+	if len(features) == 0 {
+		return nil, h.recs.at(h.recs.line(0), "", "no feature columns: on the first data row, no column but the label holds a number")
+	}
+	for _, c := range features {
+		if err := checkName(h.names[c], c); err != nil {
+			return nil, h.recs.at(1, h.names[c], "%v", err)
+		}
+	}
+	return features, nil
+}
+
+// csvSizeHint is what readRows needs to size its arrays once: the file's size and where the
+// data rows start, in bytes (0 if unknown).
+type csvSizeHint struct{ size, headerEnd int64 }
+
+// readRows reads the data rows, starting with rec, the first one, into a new dataset, and
+// returns it with the label values in order of appearance. It checks ctx every checkEvery
+// rows. The dataset's classes are not set yet.
+func (c *csvRecords) readRows(ctx context.Context, h *csvHeader, cols csvColumns, rec []string, hint csvSizeHint, label string) (*Dataset, *classSet[string], error) {
+	dims := len(cols.features)
+	d := &Dataset{Features: make([]string, dims)}
+	for k, col := range cols.features {
+		d.Features[k] = h.names[col]
+	}
+	for _, col := range cols.keep {
+		d.Extra = append(d.Extra, Column{Name: h.names[col]})
+	}
+	texts := make(map[string]string) // kept values seen so far, shared
+	classes := newClassSet(strings.Clone)
+	var err error
+	for row := 0; rec != nil; row++ {
+		if row%checkEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, nil, err
+			}
+		}
+		if len(rec) != len(h.names) {
+			return nil, nil, c.at(c.line(0), "", "%d fields, but the header has %d", len(rec), len(h.names))
+		}
+		if row == 1024 && hint.size > 0 {
+			c.grow(d, hint)
+		}
+		for _, col := range cols.features {
+			s := strings.TrimSpace(rec[col])
+			v, err := strconv.ParseFloat(s, 64)
+			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, nil, c.at(c.line(col), h.names[col], "%s", valueProblem(s, err))
+			}
+			d.X = append(d.X, v)
+		}
+		s := strings.TrimSpace(rec[cols.label])
+		if s == "" {
+			return nil, nil, c.at(c.line(cols.label), label, "empty label")
+		}
+		if !utf8.ValidString(s) {
+			return nil, nil, c.at(c.line(cols.label), label, "%s", notText(s))
+		}
+		d.Labels = append(d.Labels, classes.id(s))
+		for k, col := range cols.keep {
+			v := strings.TrimSpace(rec[col])
+			if !utf8.ValidString(v) {
+				return nil, nil, c.at(c.line(col), h.names[col], "%s", notText(v))
+			}
+			d.Extra[k].Values = append(d.Extra[k].Values, intern(texts, v))
+		}
+		if rec, err = c.next(); err != nil {
+			return nil, nil, err
+		}
+	}
+	return d, classes, nil
+}
+
+// grow sizes d's arrays once, after the first 1024 rows, from the bytes per row so far,
+// instead of growing them as rows come (which would briefly hold two copies).
+func (c *csvRecords) grow(d *Dataset, hint csvSizeHint) {
+	per := (c.cr.InputOffset() - hint.headerEnd) / 1024
+	if per <= 0 {
+		return
+	}
+	dims := len(d.Features)
+	est := int((hint.size-hint.headerEnd)/per) + 64
+	d.X = slices.Grow(d.X, est*dims+est/16*dims-len(d.X))
+	d.Labels = slices.Grow(d.Labels, est+est/16-len(d.Labels))
+	for k := range d.Extra {
+		d.Extra[k].Values = slices.Grow(d.Extra[k].Values, est+est/16-len(d.Extra[k].Values))
+	}
 }
 
 // valueProblem says what is wrong with a feature value s that ParseFloat rejected with err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/schema"
 )
 
 // The fixed columns and metadata keys of the files written by WriteFile and WriteSplit.
@@ -129,38 +130,13 @@ func ReadFile(path string) (d *Dataset, err error) {
 	return d, nil
 }
 
+// readDataset reads a file WriteFile wrote, of size bytes, checking its layout, that every
+// label_name is its label's class, and the dataset itself (Validate).
 func readDataset(r *file.Reader, size int64) (*Dataset, error) {
 	sc := r.MetaData().Schema
-	d := &Dataset{}
-	labelCol, nameCol := -1, -1
-	featCol := make([]int, sc.NumColumns())  // column -> feature index, or -1
-	extraCol := make([]int, sc.NumColumns()) // column -> extra column index, or -1
-	for i := range sc.NumColumns() {
-		col := sc.Column(i)
-		typ, ok := tableType(sc, col)
-		featCol[i], extraCol[i] = -1, -1
-		switch {
-		case !ok:
-			return nil, fmt.Errorf("column %q: unsupported type %s", col.Path(), describeType(sc, col))
-		case col.Name() == labelColumn && typ == Int32:
-			labelCol = i
-		case col.Name() == labelNameColumn && typ == String:
-			nameCol = i
-		case typ == Float64:
-			featCol[i] = len(d.Features)
-			d.Features = append(d.Features, col.Name())
-		case typ == String:
-			extraCol[i] = len(d.Extra)
-			d.Extra = append(d.Extra, Column{Name: col.Name()})
-		default:
-			return nil, fmt.Errorf("column %q has type %v, want float64 (or int32 %q, string %q or extra string columns)", col.Name(), typ, labelColumn, labelNameColumn)
-		}
-	}
-	if labelCol < 0 {
-		return nil, fmt.Errorf("no int32 column %q", labelColumn)
-	}
-	if nameCol < 0 {
-		return nil, fmt.Errorf("no string column %q", labelNameColumn)
+	d, cols, err := datasetLayout(sc)
+	if err != nil {
+		return nil, err
 	}
 	js := r.MetaData().KeyValueMetadata().FindValue(classesKey)
 	if js == nil {
@@ -182,34 +158,22 @@ func readDataset(r *file.Reader, size int64) (*Dataset, error) {
 	scratch := make([]float64, batchRows)
 	names := make([]parquet.ByteArray, batchRows)
 	var sr stringReader
-	err := forEachChunk(context.Background(), r, nil, func(row0, rows int64, i int, cr file.ColumnChunkReader) error {
+	err = forEachChunk(context.Background(), r, nil, func(row0, rows int64, i int, cr file.ColumnChunkReader) error {
 		defs := defScratch(cr)
 		switch {
-		case extraCol[i] >= 0:
-			return sr.read(cr.(*file.ByteArrayColumnChunkReader), defs, &d.Extra[extraCol[i]].Values, row0, rows)
-		case i == labelCol:
+		case cols.extra[i] >= 0:
+			return sr.read(cr.(*file.ByteArrayColumnChunkReader), defs, &d.Extra[cols.extra[i]].Values, row0, rows)
+		case i == cols.label:
 			return readInto(cr.(*file.Int32ColumnChunkReader), defs, &d.Labels, row0, rows)
-		case i == nameCol:
-			if nameCol < labelCol {
+		case i == cols.name:
+			if cols.name < cols.label {
 				return nil // labels not read yet; WriteFile puts them first
 			}
 			return readBatches(cr.(*file.ByteArrayColumnChunkReader), defs, rows,
 				func(int64) []parquet.ByteArray { return names },
-				func(done int64, vals []parquet.ByteArray) error {
-					for k, v := range vals {
-						row := row0 + done + int64(k)
-						if row >= int64(len(d.Labels)) {
-							return fmt.Errorf("row %d: label_name without a label", row+1)
-						}
-						l := d.Labels[row]
-						if l < 0 || int(l) >= len(d.Classes) || string(v) != d.Classes[l] {
-							return fmt.Errorf("row %d: label %d does not match label_name %q", row+1, l, v)
-						}
-					}
-					return nil
-				})
+				func(done int64, vals []parquet.ByteArray) error { return checkLabelNames(d, row0+done, vals) })
 		default:
-			j := featCol[i]
+			j := cols.feature[i]
 			return readBatches(cr.(*file.Float64ColumnChunkReader), defs, rows,
 				func(int64) []float64 { return scratch },
 				func(done int64, vals []float64) error {
@@ -230,6 +194,63 @@ func readDataset(r *file.Reader, size int64) (*Dataset, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// datasetColumns says where each column of a dataset file goes.
+type datasetColumns struct {
+	label, name    int   // the label and label_name columns
+	feature, extra []int // by column: its feature or extra column index, or -1
+}
+
+// datasetLayout reads the layout of a dataset file from its schema: a new dataset with its
+// features and extra columns named, and where each column goes.
+func datasetLayout(sc *schema.Schema) (*Dataset, datasetColumns, error) {
+	d := &Dataset{}
+	cols := datasetColumns{label: -1, name: -1, feature: make([]int, sc.NumColumns()), extra: make([]int, sc.NumColumns())}
+	for i := range sc.NumColumns() {
+		col := sc.Column(i)
+		typ, ok := tableType(sc, col)
+		cols.feature[i], cols.extra[i] = -1, -1
+		switch {
+		case !ok:
+			return nil, cols, fmt.Errorf("column %q: unsupported type %s", col.Path(), describeType(sc, col))
+		case col.Name() == labelColumn && typ == Int32:
+			cols.label = i
+		case col.Name() == labelNameColumn && typ == String:
+			cols.name = i
+		case typ == Float64:
+			cols.feature[i] = len(d.Features)
+			d.Features = append(d.Features, col.Name())
+		case typ == String:
+			cols.extra[i] = len(d.Extra)
+			d.Extra = append(d.Extra, Column{Name: col.Name()})
+		default:
+			return nil, cols, fmt.Errorf("column %q has type %v, want float64 (or int32 %q, string %q or extra string columns)", col.Name(), typ, labelColumn, labelNameColumn)
+		}
+	}
+	if cols.label < 0 {
+		return nil, cols, fmt.Errorf("no int32 column %q", labelColumn)
+	}
+	if cols.name < 0 {
+		return nil, cols, fmt.Errorf("no string column %q", labelNameColumn)
+	}
+	return d, cols, nil
+}
+
+// checkLabelNames checks that the label_name values vals, from row row0 on, are the names
+// of the classes of the labels already read.
+func checkLabelNames(d *Dataset, row0 int64, vals []parquet.ByteArray) error {
+	for k, v := range vals {
+		row := row0 + int64(k)
+		if row >= int64(len(d.Labels)) {
+			return fmt.Errorf("row %d: label_name without a label", row+1)
+		}
+		l := d.Labels[row]
+		if l < 0 || int(l) >= len(d.Classes) || string(v) != d.Classes[l] {
+			return fmt.Errorf("row %d: label %d does not match label_name %q", row+1, l, v)
+		}
+	}
+	return nil
 }
 
 // WriteSplit writes s as Parquet with columns `row` int64 and `part` string ("train" or

@@ -110,48 +110,9 @@ func LoadContext(ctx context.Context, path string, opt LoadOptions) (*Dataset, e
 // load is LoadContext; wrap, if not nil, wraps the file as it is read (tests change the file
 // underneath the reader with it).
 func load(ctx context.Context, path string, opt LoadOptions, wrap func(io.Reader) io.Reader) (*Dataset, error) {
-	fail := func(format string, args ...any) error {
-		return &LoadError{File: path, Err: fmt.Errorf(format, args...)}
-	}
-	if opt.Label == "" {
-		return nil, fail("no label column given")
-	}
-	if i, j := dupIndex(opt.Features); i >= 0 {
-		return nil, &LoadError{File: path, Column: opt.Features[j], Err: errors.New("listed twice as a feature")}
-	}
-	if slices.Contains(opt.Features, opt.Label) {
-		return nil, &LoadError{File: path, Column: opt.Label, Err: errors.New("is both the label and a feature")}
-	}
-	if i, j := dupIndex(opt.Keep); i >= 0 {
-		return nil, &LoadError{File: path, Column: opt.Keep[j], Err: errors.New("kept twice")}
-	}
-	for _, k := range opt.Keep {
-		switch {
-		case k == opt.Label:
-			return nil, &LoadError{File: path, Column: k, Err: errors.New("is both the label and a kept column")}
-		case slices.Contains(opt.Features, k):
-			return nil, &LoadError{File: path, Column: k, Err: errors.New("is both a feature and a kept column")}
-		}
-	}
-	format := strings.ToLower(opt.Format)
-	if format == "" {
-		switch strings.ToLower(filepath.Ext(path)) {
-		case ".csv":
-			format = "csv"
-		case ".parquet", ".pq":
-			format = "parquet"
-		default:
-			return nil, fail("cannot tell the format from the extension %q; set the format to csv or parquet", filepath.Ext(path))
-		}
-	}
-	if format != "csv" && format != "parquet" {
-		return nil, fail("unknown format %q; want csv or parquet", opt.Format)
-	}
-	if format == "parquet" && opt.Delimiter != 0 {
-		return nil, fail("a delimiter applies to CSV only")
-	}
-	if format == "parquet" && opt.NoHeader {
-		return nil, fail("only a CSV file can lack a header row: a Parquet file always names its columns")
+	format, err := checkOptions(path, opt)
+	if err != nil {
+		return nil, err
 	}
 	f, st, err := openRegular(path)
 	if err != nil {
@@ -196,6 +157,55 @@ func load(ctx context.Context, path string, opt LoadOptions, wrap func(io.Reader
 		return nil, &LoadError{File: path, Err: err}
 	}
 	return d, nil
+}
+
+// checkOptions checks opt for the file at path before anything is read, and returns the
+// file's format: opt.Format, or the one its extension says.
+func checkOptions(path string, opt LoadOptions) (format string, err error) {
+	fail := func(format string, args ...any) error {
+		return &LoadError{File: path, Err: fmt.Errorf(format, args...)}
+	}
+	if opt.Label == "" {
+		return "", fail("no label column given")
+	}
+	if i, j := dupIndex(opt.Features); i >= 0 {
+		return "", &LoadError{File: path, Column: opt.Features[j], Err: errors.New("listed twice as a feature")}
+	}
+	if slices.Contains(opt.Features, opt.Label) {
+		return "", &LoadError{File: path, Column: opt.Label, Err: errors.New("is both the label and a feature")}
+	}
+	if i, j := dupIndex(opt.Keep); i >= 0 {
+		return "", &LoadError{File: path, Column: opt.Keep[j], Err: errors.New("kept twice")}
+	}
+	for _, k := range opt.Keep {
+		switch {
+		case k == opt.Label:
+			return "", &LoadError{File: path, Column: k, Err: errors.New("is both the label and a kept column")}
+		case slices.Contains(opt.Features, k):
+			return "", &LoadError{File: path, Column: k, Err: errors.New("is both a feature and a kept column")}
+		}
+	}
+	format = strings.ToLower(opt.Format)
+	if format == "" {
+		switch strings.ToLower(filepath.Ext(path)) {
+		case ".csv":
+			format = "csv"
+		case ".parquet", ".pq":
+			format = "parquet"
+		default:
+			return "", fail("cannot tell the format from the extension %q; set the format to csv or parquet", filepath.Ext(path))
+		}
+	}
+	if format != "csv" && format != "parquet" {
+		return "", fail("unknown format %q; want csv or parquet", opt.Format)
+	}
+	if format == "parquet" && opt.Delimiter != 0 {
+		return "", fail("a delimiter applies to CSV only")
+	}
+	if format == "parquet" && opt.NoHeader {
+		return "", fail("only a CSV file can lack a header row: a Parquet file always names its columns")
+	}
+	return format, nil
 }
 
 // source is the user's file read once, as a stream. It counts the bytes and refuses more than

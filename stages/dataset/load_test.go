@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"math"
@@ -15,11 +14,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/nnpipe/nnpipe/pipeline/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// TestLoadErrors loads one bad file per error case of issue 5 and compares every message with
+// TestLoadErrors loads one bad file per kind of bad data a user can give and compares every message with
 // testdata/load_errors.golden.
 func TestLoadErrors(t *testing.T) {
 	tmp := t.TempDir()
@@ -159,32 +158,7 @@ func TestLoadErrors(t *testing.T) {
 			fmt.Fprintf(&got, "%s\n\t%s\n", tt.name, strings.ReplaceAll(err.Error(), tmp, "$TMP"))
 		})
 	}
-	golden := filepath.Join("testdata", "load_errors.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.String() != string(want) {
-		gl, wl := strings.Split(got.String(), "\n"), strings.Split(string(want), "\n")
-		for i := range max(len(gl), len(wl)) {
-			g, w := at(gl, i), at(wl, i)
-			if g != w {
-				t.Errorf("load_errors.golden line %d:\n got %s\nwant %s", i+1, g, w)
-			}
-		}
-	}
-}
-
-func at(lines []string, i int) string {
-	if i < len(lines) {
-		return lines[i]
-	}
-	return "<none>"
+	golden.CheckString(t, filepath.Join("testdata", "load_errors.golden"), got.String())
 }
 
 func TestLoadErrorFields(t *testing.T) {

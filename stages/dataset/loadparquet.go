@@ -65,6 +65,7 @@ func isStringColumn(sc *schema.Schema, col *schema.Column) bool {
 }
 
 // loadParquet is Load for the Parquet file f, named path, of size bytes. The caller closes f.
+// It checks the footer (openParquetAt), chooses the columns, then decodes them.
 func loadParquet(ctx context.Context, path string, f parquet.ReaderAtSeeker, size int64, opt LoadOptions) (d *Dataset, err error) {
 	fail := func(column string, format string, args ...any) error {
 		return &LoadError{File: path, Column: column, Err: fmt.Errorf(format, args...)}
@@ -84,8 +85,55 @@ func loadParquet(ctx context.Context, path string, f parquet.ReaderAtSeeker, siz
 		}
 		return nil, fail("", "not a readable Parquet file: %v", err)
 	}
-	sc := r.MetaData().Schema
+	cols, err := chooseParquetColumns(r.MetaData().Schema, opt, fail)
+	if err != nil {
+		return nil, err
+	}
+	n := r.NumRows()
+	if n == 0 {
+		return nil, fail("", "no rows")
+	}
+	if err := checkValues(n, len(cols.features)+1+len(cols.keep), size); err != nil {
+		return nil, fail("", "%v", err)
+	}
+	d, lr, err := readParquetColumns(ctx, r, cols, size)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, chunkLoadError(path, err)
+	}
+	if cols.labelText {
+		d.Classes = textClasses(lr.texts.keys, d.Labels)
+	} else {
+		d.Classes = intClasses(lr.ints.keys, d.Labels)
+	}
+	if len(d.Classes) < 2 {
+		return nil, fail(opt.Label, "%v", singleClass(d.Classes[0]))
+	}
+	if len(d.Classes) > MaxClasses {
+		return nil, fail(opt.Label, "%v", tooManyClasses(len(d.Classes)))
+	}
+	if err := d.Validate(); err != nil {
+		return nil, fail("", "%v", err) // not expected: every check above comes first
+	}
+	return d, nil
+}
 
+// parquetColumns are the columns of a Parquet file that a load reads, by position.
+type parquetColumns struct {
+	names     []string // every column's name
+	label     int
+	labelText bool // the label column holds strings, not integers
+	features  []int
+	keep      []int
+}
+
+// chooseParquetColumns finds the columns opt names in the schema sc, or the numeric ones
+// when it names no features, and checks that each has a type its role can take. fail makes
+// the errors.
+func chooseParquetColumns(sc *schema.Schema, opt LoadOptions, fail func(column string, format string, args ...any) error) (parquetColumns, error) {
+	var cols parquetColumns
 	names := make([]string, sc.NumColumns())
 	index := make(map[string]int, len(names))
 	dup := make(map[string]bool)
@@ -96,11 +144,12 @@ func loadParquet(ctx context.Context, path string, f parquet.ReaderAtSeeker, siz
 		case !ok:
 			index[names[i]] = i
 		case names[i] != "":
-			return nil, fail(names[i], "appears twice in the file, as columns %d and %d", j+1, i+1)
+			return cols, fail(names[i], "appears twice in the file, as columns %d and %d", j+1, i+1)
 		default:
 			dup[names[i]] = true // unnamed columns, which cannot be chosen anyway
 		}
 	}
+	cols.names = names
 	lookup := func(name, role string) (int, error) {
 		i, ok := index[name]
 		if !ok {
@@ -111,83 +160,82 @@ func loadParquet(ctx context.Context, path string, f parquet.ReaderAtSeeker, siz
 		}
 		return i, nil
 	}
-	labelCol, err := lookup(opt.Label, "label")
-	if err != nil {
-		return nil, err
+	var err error
+	if cols.label, err = lookup(opt.Label, "label"); err != nil {
+		return cols, err
 	}
-	labelKind := numericKind(sc, sc.Column(labelCol))
-	labelText := isStringColumn(sc, sc.Column(labelCol))
-	if labelKind == kindDouble || labelKind == kindFloat || labelKind == notNumeric && !labelText {
-		return nil, fail(opt.Label, "unsupported type %s for a label; want integers or strings", describeType(sc, sc.Column(labelCol)))
+	labelKind := numericKind(sc, sc.Column(cols.label))
+	cols.labelText = isStringColumn(sc, sc.Column(cols.label))
+	if labelKind == kindDouble || labelKind == kindFloat || labelKind == notNumeric && !cols.labelText {
+		return cols, fail(opt.Label, "unsupported type %s for a label; want integers or strings", describeType(sc, sc.Column(cols.label)))
 	}
-	keepCols := make([]int, len(opt.Keep))
+	cols.keep = make([]int, len(opt.Keep))
 	kept := make(map[int]bool, len(opt.Keep))
 	for k, name := range opt.Keep {
 		i, err := lookup(name, "kept")
 		if err != nil {
-			return nil, err
+			return cols, err
 		}
 		if keptKind(sc, sc.Column(i)) == notKeepable {
-			return nil, fail(name, "unsupported type %s for a kept column; want strings, integers, DOUBLE, FLOAT or BOOLEAN", describeType(sc, sc.Column(i)))
+			return cols, fail(name, "unsupported type %s for a kept column; want strings, integers, DOUBLE, FLOAT or BOOLEAN", describeType(sc, sc.Column(i)))
 		}
-		keepCols[k], kept[i] = i, true
+		cols.keep[k], kept[i] = i, true
 	}
-	var featCols []int
 	for _, f := range opt.Features {
 		i, err := lookup(f, "feature")
 		if err != nil {
-			return nil, err
+			return cols, err
 		}
 		if numericKind(sc, sc.Column(i)) == notNumeric {
-			return nil, fail(f, "unsupported type %s for a feature; want DOUBLE, FLOAT or integers", describeType(sc, sc.Column(i)))
+			return cols, fail(f, "unsupported type %s for a feature; want DOUBLE, FLOAT or integers", describeType(sc, sc.Column(i)))
 		}
-		featCols = append(featCols, i)
+		cols.features = append(cols.features, i)
 	}
-	if len(opt.Features) == 0 {
-		for i := range names {
-			if i != labelCol && !kept[i] && !dup[names[i]] && numericKind(sc, sc.Column(i)) != notNumeric {
-				featCols = append(featCols, i)
-			}
-		}
-		if len(featCols) == 0 {
-			return nil, fail("", "no feature columns: no column but the label is numeric (%s)", listColumns(names))
-		}
-		for _, c := range featCols {
-			if err := checkName(names[c], c); err != nil {
-				return nil, fail(names[c], "%v", err)
-			}
+	if len(opt.Features) > 0 {
+		return cols, nil
+	}
+	for i := range names {
+		if i != cols.label && !kept[i] && !dup[names[i]] && numericKind(sc, sc.Column(i)) != notNumeric {
+			cols.features = append(cols.features, i)
 		}
 	}
-	n := r.NumRows()
-	if n == 0 {
-		return nil, fail("", "no rows")
+	if len(cols.features) == 0 {
+		return cols, fail("", "no feature columns: no column but the label is numeric (%s)", listColumns(names))
 	}
-	if err := checkValues(n, len(featCols)+1+len(keepCols), size); err != nil {
-		return nil, fail("", "%v", err)
+	for _, c := range cols.features {
+		if err := checkName(names[c], c); err != nil {
+			return cols, fail(names[c], "%v", err)
+		}
 	}
+	return cols, nil
+}
 
+// readParquetColumns decodes the chosen columns of r, a file of size bytes, into a new
+// dataset, whose classes are not set yet, and returns it with the label reader that saw
+// them. It checks ctx at every column chunk.
+func readParquetColumns(ctx context.Context, r *file.Reader, cols parquetColumns, size int64) (*Dataset, *labelReader, error) {
 	// The arrays get the room the footer claims only if the file is large enough for the
 	// claim to be plausible; in each row group the label column is decoded first, growing its
 	// array as values arrive, and the other columns get room for the rows it held.
-	dims := len(featCols)
-	est := presize(n, dims+1+len(keepCols), size)
-	d = &Dataset{Features: make([]string, dims), X: make([]float64, 0, est*dims), Labels: make([]int32, 0, est)}
+	dims := len(cols.features)
+	est := presize(r.NumRows(), dims+1+len(cols.keep), size)
+	d := &Dataset{Features: make([]string, dims), X: make([]float64, 0, est*dims), Labels: make([]int32, 0, est)}
 	featOf := make(map[int]int, dims) // column -> feature index
-	for k, c := range featCols {
-		d.Features[k] = names[c]
+	for k, c := range cols.features {
+		d.Features[k] = cols.names[c]
 		featOf[c] = k
 	}
-	keepOf := make(map[int]int, len(keepCols)) // column -> extra column index
-	for k, c := range keepCols {
-		d.Extra = append(d.Extra, Column{Name: names[c], Values: make([]string, 0, est)})
+	keepOf := make(map[int]int, len(cols.keep)) // column -> extra column index
+	for k, c := range cols.keep {
+		d.Extra = append(d.Extra, Column{Name: cols.names[c], Values: make([]string, 0, est)})
 		keepOf[c] = k
 	}
 	fr := featureReader{d: d, dims: dims}
-	lr := labelReader{labels: &d.Labels, texts: newClassSet(strings.Clone), ints: newClassSet(func(v int64) int64 { return v })}
+	lr := &labelReader{labels: &d.Labels, texts: newClassSet(strings.Clone), ints: newClassSet(func(v int64) int64 { return v })}
 	var kr keepReader
-	cols := append(append([]int{labelCol}, featCols...), keepCols...)
-	err = forEachChunk(ctx, r, cols, func(row0, rows int64, i int, cr file.ColumnChunkReader) error {
-		if i == labelCol {
+	order := append(append([]int{cols.label}, cols.features...), cols.keep...)
+	err := forEachChunk(ctx, r, order, func(row0, rows int64, i int, cr file.ColumnChunkReader) error {
+		if i == cols.label {
 			if err := lr.read(cr, row0, rows); err != nil {
 				return err
 			}
@@ -204,35 +252,24 @@ func loadParquet(ctx context.Context, path string, f parquet.ReaderAtSeeker, siz
 		return fr.read(cr, featOf[i], row0, rows)
 	})
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		le := &LoadError{File: path, Err: err}
-		var ce *columnError
-		if errors.As(err, &ce) {
-			le.Column, le.Err = ce.column, ce.err
-		}
-		var re *rowError
-		if errors.As(le.Err, &re) {
-			le.Row, le.Err = int(re.row)+1, re.err
-		}
-		return nil, le
+		return nil, nil, err
 	}
-	if labelText {
-		d.Classes = textClasses(lr.texts.keys, d.Labels)
-	} else {
-		d.Classes = intClasses(lr.ints.keys, d.Labels)
+	return d, lr, nil
+}
+
+// chunkLoadError turns an error of readParquetColumns into a *LoadError naming the column
+// and the row it was found at, when it knows them.
+func chunkLoadError(path string, err error) *LoadError {
+	le := &LoadError{File: path, Err: err}
+	var ce *columnError
+	if errors.As(err, &ce) {
+		le.Column, le.Err = ce.column, ce.err
 	}
-	if len(d.Classes) < 2 {
-		return nil, fail(opt.Label, "%v", singleClass(d.Classes[0]))
+	var re *rowError
+	if errors.As(le.Err, &re) {
+		le.Row, le.Err = int(re.row)+1, re.err
 	}
-	if len(d.Classes) > MaxClasses {
-		return nil, fail(opt.Label, "%v", tooManyClasses(len(d.Classes)))
-	}
-	if err := d.Validate(); err != nil {
-		return nil, fail("", "%v", err) // not expected: every check above comes first
-	}
-	return d, nil
+	return le
 }
 
 // featureReader decodes feature columns into the row-major matrix d.X, which has room for
@@ -438,6 +475,22 @@ type keepReader struct {
 	texts map[string]string
 }
 
+// text returns b (which it may not keep) as a string, or an equal string seen before, so
+// that a column of few distinct values holds no copy per row; it remembers at most maxKnown.
+func (kr *keepReader) text(b []byte) string {
+	if s, ok := kr.texts[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(kr.texts) < maxKnown {
+		kr.texts[s] = s
+	}
+	return s
+}
+
+// read decodes a kept column's chunk into dst, one row's text per element: strings trimmed
+// and checked for UTF-8, numbers and booleans formatted as Go does. There is one case per
+// Parquet physical type, side by side so that their conversions can be compared.
 func (kr *keepReader) read(cr file.ColumnChunkReader, dst []string) error {
 	if kr.texts == nil {
 		kr.texts = make(map[string]string)
@@ -449,18 +502,7 @@ func (kr *keepReader) read(cr file.ColumnChunkReader, dst []string) error {
 	}
 	rows := int64(len(dst))
 	var buf []byte
-	// put stores the text of b (which it may not keep) at chunk row i.
-	put := func(i int64, b []byte) {
-		if s, ok := kr.texts[string(b)]; ok {
-			dst[i] = s
-			return
-		}
-		s := string(b)
-		if len(kr.texts) < maxKnown {
-			kr.texts[s] = s
-		}
-		dst[i] = s
-	}
+	put := func(i int64, b []byte) { dst[i] = kr.text(b) }
 	switch c := cr.(type) {
 	case *file.ByteArrayColumnChunkReader:
 		kr.bas = scratch(kr.bas)

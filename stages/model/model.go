@@ -23,7 +23,7 @@ type Model struct {
 	K        int       `json:"k"`        // classes
 	Features []string  `json:"features"` // input names, in order
 	Classes  []string  `json:"classes"`  // class names, by class id
-	Weights  []float64 `json:"wv"`       // flat parameters in the book's layout (design §4)
+	Weights  []float64 `json:"wv"`       // flat parameters: w row-major M×(D+1), then v row-major K×(M+1)
 	Steps    int       `json:"steps"`    // updates made
 	Gradient string    `json:"gradient"` // how it was trained
 }

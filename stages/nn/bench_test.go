@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-// benchSize is one of issue 3's benchmark sizes.
+// benchSize is one of the benchmark sizes: the book's, N = 1000 with M from 2 to
+// 32, and a digits-sized network.
 type benchSize struct {
 	name string
 	n    int
@@ -93,7 +94,7 @@ func BenchmarkBookTraining(b *testing.B) {
 			cpu := startCPU()
 			for b.Loop() {
 				copy(wv, bd.want.WvInit)
-				if err := Train(context.Background(), train, test, wv, opt, observe); err != nil {
+				if err := Fit(context.Background(), train, test, wv, opt, observe); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -117,7 +118,7 @@ func BenchmarkTrainWorkers(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
 					copy(wv, pr.wv)
-					if err := Train(context.Background(), train, test, wv, opt, nil); err != nil {
+					if err := Fit(context.Background(), train, test, wv, opt, nil); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -127,7 +127,7 @@ func (bd *bookData) objectives(t testing.TB) (train, test *Objective) {
 func relDiff(got, want float64) float64 { return math.Abs(got-want) / math.Abs(want) }
 
 // bookTol is the tolerance of the book reference test: relative on the cross-entropy,
-// absolute on the weights and the gradient (issue 2's 1e-9).
+// absolute on the weights and the gradient (the reproduction's promise: 1e-9).
 //
 // Our E differs from the book's by rounding only: we evaluate log y_t as a_t − logsumexp(a)
 // with the maximum subtracted and add the rows with a compensated sum, the book computes
@@ -190,8 +190,8 @@ func TestBookReference(t *testing.T) {
 				}
 			}
 			opt := Options{Method: m, Epsilon: want.Config.Eps, LearningRate: want.Config.Alpha, Steps: want.Config.Steps}
-			if err := Train(context.Background(), train, test, wv, opt, observe); err != nil {
-				t.Fatalf("Train = %v, want nil", err)
+			if err := Fit(context.Background(), train, test, wv, opt, observe); err != nil {
+				t.Fatalf("Fit = %v, want nil", err)
 			}
 			if ck != len(want.Checkpoints) {
 				t.Errorf("reached %d of %d checkpoints", ck, len(want.Checkpoints))

@@ -22,7 +22,26 @@
 //	g_p = (E(wv + ε e_p) − E(wv − ε e_p)) / 2ε   for every p,
 //
 // computed fast (Numerical) or by the plain full recompute (NumericalFull); Backprop is the
-// analytic gradient of the same E. Train applies wv ← wv − α g.
+// analytic gradient of the same E. Fit applies wv ← wv − α g.
+//
+// NumericalFull is the readable definition: for every p it evaluates E at wv ± ε e_p over all
+// rows, exactly as the formula above reads, at a cost of 2P forward passes. It is the oracle
+// the tests hold the other two to (Numerical to rounding, Backprop to O(ε²)); read it first.
+//
+// Numerical gets the same numbers at about the cost of back-propagation (fast.go). A
+// perturbation of one weight changes a single hidden unit's pre-activation or a single
+// output's, so each row's change of E is a function of one scalar whose odd Taylor
+// coefficients are known in closed form: the cumulants of the softmax over the output weights
+// and the derivatives of the sigmoid. It sums that odd series through h⁵ … h¹¹ at the first
+// order whose remainder a Cauchy bound proves below 2⁻⁵⁴ per row, and evaluates the change
+// exactly in O(K) where no order qualifies. Everything in that derivation is specific to a
+// sigmoid hidden layer and a softmax cross-entropy. A change of activation or of loss
+// therefore requires one of two things of the fast gradient: re-derive the series
+// coefficients (for the new activation's derivatives and the new loss's cumulants, in the
+// hand-written orders and the general recurrences), the analyticity radii and bounds that the
+// Cauchy remainder uses, and the exact fallback, then check the result against NumericalFull
+// over the test grid; or route Numerical to NumericalFull for the new network, which is
+// always correct and only slower.
 //
 // The package knows nothing about pipelines: it imports the standard library and gonum only.
 // Like gonum, results are written into a destination, and a destination or parameter vector of

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// gridCase is one network of issue 3's grid.
+// gridCase is one network of the grid the fast gradient is checked over.
 type gridCase struct {
 	shape Shape
 	n     int
@@ -53,7 +53,7 @@ func (c gridCase) problem(seed uint64) problem {
 	return pr
 }
 
-// grid returns issue 3's grid, D ∈ {1,2,13,64} × M ∈ {1,2,8,32} × K ∈ {2,3,10} ×
+// grid returns the networks the fast gradient is checked over, D ∈ {1,2,13,64} × M ∈ {1,2,8,32} × K ∈ {2,3,10} ×
 // N ∈ {1,7,1000}, each with unit and with large weights; with -short, a fixed sample of it
 // that still contains every value of every dimension.
 func grid(short bool) []gridCase {
@@ -93,7 +93,7 @@ func checkedParams(s Shape, n int) []int {
 }
 
 func TestFastGradientMatchesFull(t *testing.T) {
-	// Tolerance 1e-10 absolute per component (issue 3). The fast gradient's own error is
+	// Tolerance 1e-10 absolute per component (the fast gradient's promise). The fast gradient's own error is
 	// rounding of order 1e-16·|g| (the series' remainder is proven below 2⁻⁵⁴ per row, and it
 	// works with the changes ΔE directly). The full recompute, the oracle, is less exact: E±
 	// are each rounded to a few ulp of E, and their difference is divided by 2ε = 0.002, so it

@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 )
 
-// parallelMin is the smallest N·P for which Train spreads a gradient over several
+// parallelMin is the smallest N·P for which Fit spreads a gradient over several
 // goroutines; below it, waking them costs more than it saves.
 const parallelMin = 1 << 16
 
@@ -24,7 +24,7 @@ const (
 	jobLoss                    // chunk i of the per-row cross-entropy
 )
 
-// runner computes Train's gradients and values. With more than one worker it keeps a pool of
+// runner computes Fit's gradients and values. With more than one worker it keeps a pool of
 // goroutines for its lifetime; work is cut into the objective's fixed chunks (or parameter
 // blocks) and every sum runs in a fixed order, so the results are the same bits whatever the
 // number of workers. Dispatching a job allocates nothing.

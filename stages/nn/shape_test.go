@@ -189,7 +189,7 @@ func TestZeroAllocations(t *testing.T) {
 			t.Errorf("%s allocates %v times per call, want 0", tc.name, a)
 		}
 	}
-	// Train allocates when it starts (the gradient buffer, the pool of goroutines, whose
+	// Fit allocates when it starts (the gradient buffer, the pool of goroutines, whose
 	// start allocates a varying few); its steps do not: 50 more steps, at most that noise.
 	for _, workers := range []int{1, 2} {
 		for _, m := range []Method{Numerical, Backprop} {
@@ -197,13 +197,13 @@ func TestZeroAllocations(t *testing.T) {
 				return testing.AllocsPerRun(3, func() {
 					wv := append(g[:0], pr.wv...)
 					opt := Options{Method: m, Epsilon: 1e-3, LearningRate: 0.1, Steps: steps, Workers: workers}
-					if err := Train(context.Background(), o, o, wv, opt, func(int, float64, float64, []float64) {}); err != nil {
+					if err := Fit(context.Background(), o, o, wv, opt, func(int, float64, float64, []float64) {}); err != nil {
 						t.Fatal(err)
 					}
 				})
 			}
 			if one, many := train(1), train(51); many > one+3 {
-				t.Errorf("Train(%s, Workers=%d) allocates %v times for 1 step and %v for 51, want no allocation per step", m, workers, one, many)
+				t.Errorf("Fit(%s, Workers=%d) allocates %v times for 1 step and %v for 51, want no allocation per step", m, workers, one, many)
 			}
 		}
 	}

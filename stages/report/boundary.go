@@ -168,14 +168,10 @@ type boundaryFigure struct {
 	legend []legendEntry
 }
 
+// newBoundaryFigure checks the points, samples predict over a grid × grid lattice of cells
+// covering them, and lays out the figure: class regions, two probability contours per class,
+// the points and the legend.
 func newBoundaryFigure(pts Points, predict func(x0, x1 float64, probs []float64), grid int) (*boundaryFigure, error) {
-	n := len(pts.X0)
-	if len(pts.X1) != n || len(pts.Labels) != n || len(pts.Train) != n {
-		return nil, fmt.Errorf("%d x0, %d x1, %d labels and %d train flags", n, len(pts.X1), len(pts.Labels), len(pts.Train))
-	}
-	if n == 0 {
-		return nil, fmt.Errorf("no points")
-	}
 	if predict == nil {
 		return nil, fmt.Errorf("no predict function")
 	}
@@ -185,34 +181,89 @@ func newBoundaryFigure(pts Points, predict func(x0, x1 float64, probs []float64)
 	if grid < 2 || grid > maxGrid {
 		return nil, fmt.Errorf("grid of %d cells per axis: want 2..%d", grid, maxGrid)
 	}
-	k := len(pts.Classes)
-	xmin, xmax, ymin, ymax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
-	for i := range n {
-		x, y, l := pts.X0[i], pts.X1[i], pts.Labels[i]
-		if math.IsNaN(x) || math.IsInf(x, 0) || math.IsNaN(y) || math.IsInf(y, 0) {
-			return nil, fmt.Errorf("point %d is (%v, %v)", i, x, y)
-		}
-		if l < 0 {
-			return nil, fmt.Errorf("point %d has label %d", i, l)
-		}
-		k = max(k, int(l)+1)
-		xmin, xmax = min(xmin, x), max(xmax, x)
-		ymin, ymax = min(ymin, y), max(ymax, y)
+	k, box, err := pointsExtent(pts)
+	if err != nil {
+		return nil, err
 	}
-	xmin, xmax = widen(xmin, xmax)
-	ymin, ymax = widen(ymin, ymax)
 
 	// Sample the classifier at the centre of every cell.
 	xs, ys := make([]float64, grid), make([]float64, grid)
 	for i := range grid {
-		xs[i] = xmin + (float64(i)+0.5)*(xmax-xmin)/float64(grid)
-		ys[i] = ymin + (float64(i)+0.5)*(ymax-ymin)/float64(grid)
+		xs[i] = box.xmin + (float64(i)+0.5)*(box.xmax-box.xmin)/float64(grid)
+		ys[i] = box.ymin + (float64(i)+0.5)*(box.ymax-box.ymin)/float64(grid)
 	}
-	probs := make([][]float64, k) // probs[class][r*grid+c]
+	probs, regions := sampleClasses(predict, xs, ys, k)
+
+	pl := plot.New()
+	pl.Title.Text = "Predicted class regions, probability contours 0.5 and 0.9"
+	pl.X.Label.Text, pl.Y.Label.Text = pts.XName, pts.YName
+	pl.X.Min, pl.X.Max, pl.Y.Min, pl.Y.Max = box.xmin, box.xmax, box.ymin, box.ymax
+	pl.Add(plotter.NewImage(regions, box.xmin, box.ymin, box.xmax, box.ymax))
+	solid := draw.LineStyle{Width: vg.Points(1.5)}
+	dashed := draw.LineStyle{Width: vg.Points(1.2), Dashes: []vg.Length{vg.Points(5), vg.Points(3)}}
+	for c := range k {
+		_, dark := classColor(c)
+		f := field{xs: xs, ys: ys, z: probs[c]}
+		pl.Add(
+			&isolinePlotter{lines: isolines(f, contourLow), style: withColor(solid, dark)},
+			&isolinePlotter{lines: isolines(f, contourHigh), style: withColor(dashed, dark)},
+		)
+	}
+
+	fig := &boundaryFigure{plot: pl}
+	if err := fig.addPoints(pts, k); err != nil {
+		return nil, err
+	}
+	grey := color.NRGBA{80, 80, 80, 255}
+	fig.legend = append(fig.legend,
+		legendEntry{text: "p = 0.5", thumbs: []plot.Thumbnailer{lineThumb(withColor(solid, grey))}},
+		legendEntry{text: "p = 0.9", thumbs: []plot.Thumbnailer{lineThumb(withColor(dashed, grey))}},
+	)
+	return fig, nil
+}
+
+// extent is the rectangle a Boundary plot shows.
+type extent struct{ xmin, xmax, ymin, ymax float64 }
+
+// pointsExtent checks pts and returns the number of classes (the names given, or more if a
+// label is larger) and the points' bounding box, widened by boundaryMargin.
+func pointsExtent(pts Points) (int, extent, error) {
+	n := len(pts.X0)
+	if len(pts.X1) != n || len(pts.Labels) != n || len(pts.Train) != n {
+		return 0, extent{}, fmt.Errorf("%d x0, %d x1, %d labels and %d train flags", n, len(pts.X1), len(pts.Labels), len(pts.Train))
+	}
+	if n == 0 {
+		return 0, extent{}, fmt.Errorf("no points")
+	}
+	k := len(pts.Classes)
+	e := extent{math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)}
+	for i := range n {
+		x, y, l := pts.X0[i], pts.X1[i], pts.Labels[i]
+		if math.IsNaN(x) || math.IsInf(x, 0) || math.IsNaN(y) || math.IsInf(y, 0) {
+			return 0, extent{}, fmt.Errorf("point %d is (%v, %v)", i, x, y)
+		}
+		if l < 0 {
+			return 0, extent{}, fmt.Errorf("point %d has label %d", i, l)
+		}
+		k = max(k, int(l)+1)
+		e.xmin, e.xmax = min(e.xmin, x), max(e.xmax, x)
+		e.ymin, e.ymax = min(e.ymin, y), max(e.ymax, y)
+	}
+	e.xmin, e.xmax = widen(e.xmin, e.xmax)
+	e.ymin, e.ymax = widen(e.ymin, e.ymax)
+	return k, e, nil
+}
+
+// sampleClasses calls predict at every point (xs[c], ys[r]) of the lattice and returns each
+// class's probabilities, probs[class][r*len(xs)+c], and an image of the most probable class
+// per cell (white where every probability is NaN), its rows running downwards.
+func sampleClasses(predict func(x0, x1 float64, probs []float64), xs, ys []float64, k int) ([][]float64, *image.NRGBA) {
+	grid := len(xs)
+	probs := make([][]float64, k)
 	for c := range probs {
-		probs[c] = make([]float64, grid*grid)
+		probs[c] = make([]float64, grid*len(ys))
 	}
-	regions := image.NewNRGBA(image.Rect(0, 0, grid, grid))
+	regions := image.NewNRGBA(image.Rect(0, 0, grid, len(ys)))
 	fills := ClassColors(k)
 	p := make([]float64, k)
 	for r, y := range ys {
@@ -230,32 +281,19 @@ func newBoundaryFigure(pts Points, predict func(x0, x1 float64, probs []float64)
 			if best >= 0 {
 				fill = fills[best]
 			}
-			regions.SetNRGBA(c, grid-1-r, fill) // image rows run downwards
+			regions.SetNRGBA(c, len(ys)-1-r, fill) // image rows run downwards
 		}
 	}
+	return probs, regions
+}
 
-	pl := plot.New()
-	pl.Title.Text = "Predicted class regions, probability contours 0.5 and 0.9"
-	pl.X.Label.Text, pl.Y.Label.Text = pts.XName, pts.YName
-	pl.X.Min, pl.X.Max, pl.Y.Min, pl.Y.Max = xmin, xmax, ymin, ymax
-	pl.Add(plotter.NewImage(regions, xmin, ymin, xmax, ymax))
-	solid := draw.LineStyle{Width: vg.Points(1.5)}
-	dashed := draw.LineStyle{Width: vg.Points(1.2), Dashes: []vg.Length{vg.Points(5), vg.Points(3)}}
-	for c := range k {
-		_, dark := classColor(c)
-		f := field{xs: xs, ys: ys, z: probs[c]}
-		pl.Add(
-			&isolinePlotter{lines: isolines(f, contourLow), style: withColor(solid, dark)},
-			&isolinePlotter{lines: isolines(f, contourHigh), style: withColor(dashed, dark)},
-		)
-	}
-
-	fig := &boundaryFigure{plot: pl}
-	// Test points first, so that training points are drawn on top.
+// addPoints adds the points of each of the k classes to the plot, test points first so that
+// training points are drawn on top, each set with its legend entry.
+func (f *boundaryFigure) addPoints(pts Points, k int) error {
 	for _, train := range []bool{false, true} {
 		for c := range k {
 			var xys plotter.XYs
-			for i := range n {
+			for i := range pts.X0 {
 				if pts.Train[i] == train && int(pts.Labels[i]) == c {
 					xys = append(xys, plotter.XY{X: pts.X0[i], Y: pts.X1[i]})
 				}
@@ -265,9 +303,9 @@ func newBoundaryFigure(pts Points, predict func(x0, x1 float64, probs []float64)
 			}
 			sc, err := marker(xys, c, train)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			pl.Add(sc)
+			f.plot.Add(sc)
 			kind := "test"
 			if train {
 				kind = "train"
@@ -276,15 +314,10 @@ func newBoundaryFigure(pts Points, predict func(x0, x1 float64, probs []float64)
 			if c < len(pts.Classes) {
 				name = pts.Classes[c]
 			}
-			fig.legend = append(fig.legend, legendEntry{text: name + " " + kind, thumbs: []plot.Thumbnailer{sc}})
+			f.legend = append(f.legend, legendEntry{text: name + " " + kind, thumbs: []plot.Thumbnailer{sc}})
 		}
 	}
-	grey := color.NRGBA{80, 80, 80, 255}
-	fig.legend = append(fig.legend,
-		legendEntry{text: "p = 0.5", thumbs: []plot.Thumbnailer{lineThumb(withColor(solid, grey))}},
-		legendEntry{text: "p = 0.9", thumbs: []plot.Thumbnailer{lineThumb(withColor(dashed, grey))}},
-	)
-	return fig, nil
+	return nil
 }
 
 // legendShare is the most of the width that Boundary's legend may take.

@@ -33,10 +33,6 @@ func isolines(f field, level float64) [][]xy {
 	if cols < 2 || rows < 2 {
 		return nil
 	}
-	// Edge ids: the horizontal edge from grid point (c, r) to (c+1, r) is
-	// 2*(r*cols+c), the vertical edge from (c, r) to (c, r+1) is that plus 1.
-	hEdge := func(c, r int) int { return 2 * (r*cols + c) }
-	vEdge := func(c, r int) int { return 2*(r*cols+c) + 1 }
 	cross := func(e int) xy {
 		i := e / 2
 		c, r := i%cols, i/cols
@@ -48,8 +44,20 @@ func isolines(f field, level float64) [][]xy {
 		t := (level - z0) / (z1 - z0)
 		return xy{f.xs[c] + t*(f.xs[c1]-f.xs[c]), f.ys[r] + t*(f.ys[r1]-f.ys[r])}
 	}
+	return joinSegments(cellSegments(f, level), cross)
+}
 
-	type segment struct{ a, b int } // edge ids
+// segment is a piece of an isoline inside one cell, from a crossing on grid edge a to one on
+// edge b. Edge ids: the horizontal edge from grid point (c, r) to (c+1, r) is
+// 2*(r*cols+c), the vertical edge from (c, r) to (c, r+1) is that plus 1.
+type segment struct{ a, b int }
+
+// cellSegments returns the segments of every cell of f whose corners are not all on one side
+// of level, cell by cell, row by row: the marching-squares table.
+func cellSegments(f field, level float64) []segment {
+	cols, rows := len(f.xs), len(f.ys)
+	hEdge := func(c, r int) int { return 2 * (r*cols + c) }
+	vEdge := func(c, r int) int { return 2*(r*cols+c) + 1 }
 	var segs []segment
 	for r := 0; r+1 < rows; r++ {
 		for c := 0; c+1 < cols; c++ {
@@ -93,7 +101,13 @@ func isolines(f field, level float64) [][]xy {
 			}
 		}
 	}
+	return segs
+}
 
+// joinSegments joins segments that share an edge into polylines, cross giving the point where
+// the isoline crosses an edge: open lines first, from the ends in order of edge id, then the
+// closed loops in order of their first segment.
+func joinSegments(segs []segment, cross func(edge int) xy) [][]xy {
 	// Every crossed edge belongs to one segment (on the border) or two.
 	byEdge := make(map[int][]int, 2*len(segs))
 	for i, s := range segs {

@@ -51,82 +51,13 @@ func Sweep(path string, param string, pts []SweepPoint, size Size) error {
 	}
 	slices.SortStableFunc(sorted, func(a, b SweepPoint) int { return cmp.Compare(a.X, b.X) })
 
-	lo, hi := sorted[0].X, sorted[len(sorted)-1].X
-	logX := lo > 0 && hi/lo >= 100
-	ticks := make([]plot.Tick, 0, len(sorted))
-	for _, pt := range sorted {
-		label := pt.Label
-		if label == "" {
-			label = strconv.FormatFloat(pt.X, 'g', -1, 64)
-		}
-		if n := len(ticks); n > 0 && ticks[n-1].Value == pt.X {
-			continue // one tick per position
-		}
-		ticks = append(ticks, plot.Tick{Value: pt.X, Label: label})
-	}
-
-	panel := func(title, yLabel string, mean, std func(SweepPoint) float64) (*plot.Plot, error) {
-		p := newPlot(title, param, yLabel)
-		p.X.Tick.Marker = plot.ConstantTicks(ticks)
-		if logX {
-			p.X.Scale = plot.LogScale{}
-			p.X.Min, p.X.Max = lo/math.Pow(hi/lo, 0.05), hi*math.Pow(hi/lo, 0.05)
-		} else {
-			pad := 0.05 * (hi - lo)
-			if pad == 0 {
-				pad = 0.5
-			}
-			p.X.Min, p.X.Max = lo-pad, hi+pad
-		}
-		var data meanStd
-		for _, pt := range sorted {
-			m, s := mean(pt), std(pt)
-			if math.IsNaN(m) || math.IsInf(m, 0) {
-				continue
-			}
-			if math.IsNaN(s) || math.IsInf(s, 0) {
-				s = 0
-			}
-			data.XYs = append(data.XYs, plotter.XY{X: pt.X, Y: m})
-			data.YErrors = append(data.YErrors, struct{ Low, High float64 }{s, s})
-		}
-		if len(data.XYs) == 0 {
-			return p, nil
-		}
-		// Leave a margin above and below the bars so that no marker sits on
-		// the frame.
-		ylo, yhi := math.Inf(1), math.Inf(-1)
-		for i, xy := range data.XYs {
-			ylo = min(ylo, xy.Y-data.YErrors[i].Low)
-			yhi = max(yhi, xy.Y+data.YErrors[i].High)
-		}
-		pad := 0.05 * (yhi - ylo)
-		if pad == 0 {
-			pad = 0.05 * max(math.Abs(yhi), 1)
-		}
-		p.Y.Min, p.Y.Max = ylo-pad, yhi+pad
-		line, points, err := plotter.NewLinePoints(data.XYs)
-		if err != nil {
-			return nil, err
-		}
-		line.LineStyle = seriesStyle(0)
-		points.GlyphStyle = draw.GlyphStyle{Color: lineColor(0), Radius: vg.Points(3), Shape: draw.CircleGlyph{}}
-		bars, err := plotter.NewYErrorBars(data)
-		if err != nil {
-			return nil, err
-		}
-		bars.LineStyle.Color = lineColor(0)
-		bars.LineStyle.Width = vg.Points(1.2)
-		bars.CapWidth = vg.Points(8)
-		p.Add(line, bars, points)
-		return p, nil
-	}
-	acc, err := panel("Test accuracy (mean ± std over seeds)", "accuracy",
+	ax := newSweepAxis(param, sorted)
+	acc, err := ax.panel("Test accuracy (mean ± std over seeds)", "accuracy",
 		func(p SweepPoint) float64 { return p.AccMean }, func(p SweepPoint) float64 { return p.AccStd })
 	if err != nil {
 		return fmt.Errorf("sweep plot: accuracy: %w", err)
 	}
-	ce, err := panel("Test cross-entropy (mean ± std over seeds)", "cross-entropy",
+	ce, err := ax.panel("Test cross-entropy (mean ± std over seeds)", "cross-entropy",
 		func(p SweepPoint) float64 { return p.CEMean }, func(p SweepPoint) float64 { return p.CEStd })
 	if err != nil {
 		return fmt.Errorf("sweep plot: cross-entropy: %w", err)
@@ -137,6 +68,91 @@ func Sweep(path string, param string, pts []SweepPoint, size Size) error {
 		ce.Draw(b)
 	})
 	return writePNG(path, img)
+}
+
+// sweepAxis is the x axis both panels of a Sweep plot share.
+type sweepAxis struct {
+	param  string
+	sorted []SweepPoint // by X
+	lo, hi float64
+	logX   bool // every X is positive and they span a factor of 100 or more
+	ticks  []plot.Tick
+}
+
+// newSweepAxis makes the axis of the points sorted by X: one tick per position, labelled.
+func newSweepAxis(param string, sorted []SweepPoint) *sweepAxis {
+	ax := &sweepAxis{param: param, sorted: sorted, lo: sorted[0].X, hi: sorted[len(sorted)-1].X}
+	ax.logX = ax.lo > 0 && ax.hi/ax.lo >= 100
+	ax.ticks = make([]plot.Tick, 0, len(sorted))
+	for _, pt := range sorted {
+		label := pt.Label
+		if label == "" {
+			label = strconv.FormatFloat(pt.X, 'g', -1, 64)
+		}
+		if n := len(ax.ticks); n > 0 && ax.ticks[n-1].Value == pt.X {
+			continue // one tick per position
+		}
+		ax.ticks = append(ax.ticks, plot.Tick{Value: pt.X, Label: label})
+	}
+	return ax
+}
+
+// panel draws one panel: the means mean(pt) with ± std(pt) error bars, joined in order of X.
+func (ax *sweepAxis) panel(title, yLabel string, mean, std func(SweepPoint) float64) (*plot.Plot, error) {
+	p := newPlot(title, ax.param, yLabel)
+	p.X.Tick.Marker = plot.ConstantTicks(ax.ticks)
+	if ax.logX {
+		p.X.Scale = plot.LogScale{}
+		p.X.Min, p.X.Max = ax.lo/math.Pow(ax.hi/ax.lo, 0.05), ax.hi*math.Pow(ax.hi/ax.lo, 0.05)
+	} else {
+		pad := 0.05 * (ax.hi - ax.lo)
+		if pad == 0 {
+			pad = 0.5
+		}
+		p.X.Min, p.X.Max = ax.lo-pad, ax.hi+pad
+	}
+	var data meanStd
+	for _, pt := range ax.sorted {
+		m, s := mean(pt), std(pt)
+		if math.IsNaN(m) || math.IsInf(m, 0) {
+			continue
+		}
+		if math.IsNaN(s) || math.IsInf(s, 0) {
+			s = 0
+		}
+		data.XYs = append(data.XYs, plotter.XY{X: pt.X, Y: m})
+		data.YErrors = append(data.YErrors, struct{ Low, High float64 }{s, s})
+	}
+	if len(data.XYs) == 0 {
+		return p, nil
+	}
+	// Leave a margin above and below the bars so that no marker sits on
+	// the frame.
+	ylo, yhi := math.Inf(1), math.Inf(-1)
+	for i, xy := range data.XYs {
+		ylo = min(ylo, xy.Y-data.YErrors[i].Low)
+		yhi = max(yhi, xy.Y+data.YErrors[i].High)
+	}
+	pad := 0.05 * (yhi - ylo)
+	if pad == 0 {
+		pad = 0.05 * max(math.Abs(yhi), 1)
+	}
+	p.Y.Min, p.Y.Max = ylo-pad, yhi+pad
+	line, points, err := plotter.NewLinePoints(data.XYs)
+	if err != nil {
+		return nil, err
+	}
+	line.LineStyle = seriesStyle(0)
+	points.GlyphStyle = draw.GlyphStyle{Color: lineColor(0), Radius: vg.Points(3), Shape: draw.CircleGlyph{}}
+	bars, err := plotter.NewYErrorBars(data)
+	if err != nil {
+		return nil, err
+	}
+	bars.LineStyle.Color = lineColor(0)
+	bars.LineStyle.Width = vg.Points(1.2)
+	bars.CapWidth = vg.Points(8)
+	p.Add(line, bars, points)
+	return p, nil
 }
 
 // meanStd is a series of means with symmetric error bars.

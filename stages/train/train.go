@@ -223,7 +223,7 @@ func run(ctx context.Context, p *Params, io *pipeline.IO) error {
 		}
 	}
 	opt := nn.Options{Method: method, Epsilon: p.Epsilon, LearningRate: p.LearningRate, Steps: p.Steps, Workers: io.Workers}
-	err = nn.Train(ctx, trainObj, testObj, wv, opt, observe)
+	err = nn.Fit(ctx, trainObj, testObj, wv, opt, observe)
 	if writeErr != nil {
 		return writeErr
 	}

@@ -1,5 +1,9 @@
 package report
 
+// What every figure shares: the canvas and its size, PNG encoding, line
+// styles, the legend and the layout of panels. The figures themselves are
+// in curves.go (learning curve, weights), boundary.go and sweep.go.
+
 import (
 	"bytes"
 	"fmt"

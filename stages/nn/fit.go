@@ -7,7 +7,7 @@ import (
 	"math"
 )
 
-// Options configures Train.
+// Options configures Fit.
 type Options struct {
 	// Method is how the gradient is computed; the zero value is Numerical.
 	Method Method
@@ -72,12 +72,12 @@ func (e *DivergenceError) Error() string {
 }
 
 // ExplodeFactor is how many times max(1, E at the initial weights) the training
-// cross-entropy may reach before Train calls it divergence.
+// cross-entropy may reach before Fit calls it divergence.
 const ExplodeFactor = 100
 
 func isFinite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
-// Train runs full-batch gradient descent on wv in place, as the book does: Steps times,
+// Fit runs full-batch gradient descent on wv in place, as the book does: Steps times,
 // g := train.Gradient(wv); wv ← wv − α g; then it evaluates the training (and, if test is not
 // nil, the test) cross-entropy at the new wv and calls observe(step, trainE, testE, wv), step
 // counting from 1; testE is NaN when test is nil. The values are the same bits as
@@ -85,12 +85,12 @@ func isFinite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 // pass), and the same bits whatever opt.Workers. observe may be nil; it must not keep or
 // modify wv (copy it).
 //
-// Train checks ctx before every update and returns its error, wrapped, if it is done. If a
-// cross-entropy after an update is NaN or infinite, Train returns a *DivergenceError for that
+// Fit checks ctx before every update and returns its error, wrapped, if it is done. If a
+// cross-entropy after an update is NaN or infinite, Fit returns a *DivergenceError for that
 // step without calling observe for it (observe has seen every earlier step); wv then holds the
-// diverged weights. Train returns an error if the options are out of range, wv does not have
+// diverged weights. Fit returns an error if the options are out of range, wv does not have
 // P elements, or test's shape differs from train's. Its steps allocate nothing.
-func Train(ctx context.Context, train, test *Objective, wv []float64, opt Options, observe func(step int, trainE, testE float64, wv []float64)) error {
+func Fit(ctx context.Context, train, test *Objective, wv []float64, opt Options, observe func(step int, trainE, testE float64, wv []float64)) error {
 	if err := opt.Validate(); err != nil {
 		return fmt.Errorf("training options: %w", err)
 	}

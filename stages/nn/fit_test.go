@@ -14,7 +14,7 @@ import (
 func trainRun(t *testing.T, train, test *Objective, wv []float64, opt Options) (final, trainE, testE []float64, err error) {
 	t.Helper()
 	final = slices.Clone(wv)
-	err = Train(context.Background(), train, test, final, opt, func(step int, tr, te float64, w []float64) {
+	err = Fit(context.Background(), train, test, final, opt, func(step int, tr, te float64, w []float64) {
 		if step != len(trainE)+1 {
 			t.Fatalf("observe(step %d) after %d steps", step, len(trainE))
 		}
@@ -35,7 +35,7 @@ func trainRun(t *testing.T, train, test *Objective, wv []float64, opt Options) (
 	return final, trainE, testE, err
 }
 
-func TestTrainWorkersGiveIdenticalBits(t *testing.T) {
+func TestFitWorkersGiveIdenticalBits(t *testing.T) {
 	// N·P = 1000·139 is above parallelMin: two workers split the chunks.
 	s := Shape{D: 13, M: 8, K: 3}
 	pr := randomProblem(600, s, 1000, 0.5, 0)
@@ -53,17 +53,17 @@ func TestTrainWorkersGiveIdenticalBits(t *testing.T) {
 				opt := Options{Method: m, Epsilon: 1e-3, LearningRate: 0.5, Steps: steps, Workers: workers}
 				w, tr, te, err := trainRun(t, train, test, pr.wv, opt)
 				if err != nil {
-					t.Fatalf("Train(Workers=%d) = %v", workers, err)
+					t.Fatalf("Fit(Workers=%d) = %v", workers, err)
 				}
 				finals = append(finals, w)
 				hist = append(hist, append(tr, te...))
 			}
 			for i := 1; i < len(finals); i++ {
 				if !slices.Equal(finals[i], finals[0]) || !slices.Equal(hist[i], hist[0]) {
-					t.Errorf("Train(Workers=%d) differs from Workers=1", i+1)
+					t.Errorf("Fit(Workers=%d) differs from Workers=1", i+1)
 				}
 			}
-			// And Gradient, single-threaded, gives the same bits as Train's first step.
+			// And Gradient, single-threaded, gives the same bits as Fit's first step.
 			o := pr.objective(t)
 			g := make([]float64, len(pr.wv))
 			o.Gradient(g, pr.wv, m, 1e-3)
@@ -73,13 +73,13 @@ func TestTrainWorkersGiveIdenticalBits(t *testing.T) {
 			}
 			one, _, _, err := trainRun(t, pr.objective(t), nil, pr.wv, Options{Method: m, Epsilon: 1e-3, LearningRate: 0.5, Steps: 1, Workers: 2})
 			if err != nil || !slices.Equal(one, w) {
-				t.Errorf("one step of Train(Workers=2) differs from wv − α·Gradient (err %v)", err)
+				t.Errorf("one step of Fit(Workers=2) differs from wv − α·Gradient (err %v)", err)
 			}
 		})
 	}
 }
 
-func TestTrainDiverges(t *testing.T) {
+func TestFitDiverges(t *testing.T) {
 	// The log-sum-exp keeps E finite for any finite weights, so divergence needs weights
 	// near the float64 maximum: a learning rate of 1e307 takes the book's weights to ~1e307
 	// in one step, and the next makes a pre-activation overflow (E is NaN); 5e307 does it in
@@ -103,7 +103,7 @@ func TestTrainDiverges(t *testing.T) {
 			opt := Options{Method: tc.method, Epsilon: 1e-3, LearningRate: tc.alpha, Steps: 50}
 			var observed []int
 			wv := slices.Clone(bd.want.WvInit)
-			err := Train(context.Background(), train, test, wv, opt, func(step int, tr, te float64, _ []float64) {
+			err := Fit(context.Background(), train, test, wv, opt, func(step int, tr, te float64, _ []float64) {
 				observed = append(observed, step)
 				if !isFinite(tr) || !isFinite(te) {
 					t.Errorf("observe(step %d) got a non-finite error %v, %v", step, tr, te)
@@ -111,7 +111,7 @@ func TestTrainDiverges(t *testing.T) {
 			})
 			var de *DivergenceError
 			if !errors.As(err, &de) {
-				t.Fatalf("Train(α=%g) = %v, want a *DivergenceError", tc.alpha, err)
+				t.Fatalf("Fit(α=%g) = %v, want a *DivergenceError", tc.alpha, err)
 			}
 			if de.Step != tc.wantStep || len(observed) != de.Step-1 {
 				t.Errorf("diverged at step %d after observing %v, want step %d and observe called for every step before it", de.Step, observed, tc.wantStep)
@@ -149,28 +149,28 @@ func TestDivergenceErrorMessage(t *testing.T) {
 	}
 }
 
-func TestTrainStopsWhenContextIsDone(t *testing.T) {
+func TestFitStopsWhenContextIsDone(t *testing.T) {
 	bd := loadBook(t)
 	train, test := bd.objectives(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var observed []int
 	wv := slices.Clone(bd.want.WvInit)
-	err := Train(ctx, train, test, wv, Options{Epsilon: 1e-3, LearningRate: 0.5, Steps: 10}, func(step int, _, _ float64, _ []float64) {
+	err := Fit(ctx, train, test, wv, Options{Epsilon: 1e-3, LearningRate: 0.5, Steps: 10}, func(step int, _, _ float64, _ []float64) {
 		observed = append(observed, step)
 		if step == 3 {
 			cancel()
 		}
 	})
 	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("Train(cancelled at step 3) = %v, want context.Canceled", err)
+		t.Fatalf("Fit(cancelled at step 3) = %v, want context.Canceled", err)
 	}
 	if !slices.Equal(observed, []int{1, 2, 3}) {
 		t.Errorf("observed steps %v, want [1 2 3]", observed)
 	}
 	// wv holds the state after 3 updates: checkpoints 0, 1 are after 1, 2 updates; rerun.
 	want := slices.Clone(bd.want.WvInit)
-	if err := Train(context.Background(), train, nil, want, Options{Epsilon: 1e-3, LearningRate: 0.5, Steps: 3}, nil); err != nil {
+	if err := Fit(context.Background(), train, nil, want, Options{Epsilon: 1e-3, LearningRate: 0.5, Steps: 3}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(wv, want) {
@@ -178,21 +178,21 @@ func TestTrainStopsWhenContextIsDone(t *testing.T) {
 	}
 }
 
-func TestTrainWithADoneContextDoesNothing(t *testing.T) {
+func TestFitWithADoneContextDoesNothing(t *testing.T) {
 	bd := loadBook(t)
 	train, _ := bd.objectives(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	wv := slices.Clone(bd.want.WvInit)
-	err := Train(ctx, train, nil, wv, Options{Epsilon: 1e-3, LearningRate: 0.5, Steps: 10}, func(int, float64, float64, []float64) {
+	err := Fit(ctx, train, nil, wv, Options{Epsilon: 1e-3, LearningRate: 0.5, Steps: 10}, func(int, float64, float64, []float64) {
 		t.Error("observe called")
 	})
 	if !errors.Is(err, context.Canceled) || !slices.Equal(wv, bd.want.WvInit) {
-		t.Errorf("Train(done context) = %v and changed the weights: %v", err, !slices.Equal(wv, bd.want.WvInit))
+		t.Errorf("Fit(done context) = %v and changed the weights: %v", err, !slices.Equal(wv, bd.want.WvInit))
 	}
 }
 
-func TestTrainRejectsBadOptions(t *testing.T) {
+func TestFitRejectsBadOptions(t *testing.T) {
 	bd := loadBook(t)
 	train, _ := bd.objectives(t)
 	other, err := NewObjective(Shape{D: 2, M: 3, K: 3}, bd.testX, bd.testLabel)
@@ -223,22 +223,22 @@ func TestTrainRejectsBadOptions(t *testing.T) {
 			if wv == nil {
 				wv = slices.Clone(bd.want.WvInit)
 			}
-			err := Train(context.Background(), train, tc.test, wv, tc.opt, nil)
+			err := Fit(context.Background(), train, tc.test, wv, tc.opt, nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("Train = %v, want an error about %s", err, tc.want)
+				t.Errorf("Fit = %v, want an error about %s", err, tc.want)
 			}
 		})
 	}
 	t.Run("backprop ignores epsilon", func(t *testing.T) {
 		wv := slices.Clone(bd.want.WvInit)
-		if err := Train(context.Background(), train, nil, wv, Options{Method: Backprop, LearningRate: 0.5, Steps: 2}, nil); err != nil {
-			t.Errorf("Train(Backprop, ε=0) = %v, want nil", err)
+		if err := Fit(context.Background(), train, nil, wv, Options{Method: Backprop, LearningRate: 0.5, Steps: 2}, nil); err != nil {
+			t.Errorf("Fit(Backprop, ε=0) = %v, want nil", err)
 		}
 	})
 }
 
 func TestBookWithBackprop(t *testing.T) {
-	// Issue 3: the book's configuration trained with the analytic gradient reaches the
+	// The book's configuration trained with the analytic gradient reaches the
 	// reference accuracies (train 0.91, test 0.88). Its weights differ from the numerical
 	// run's by the accumulated ε² terms (~1e-4 after 1000 steps), not enough to move a
 	// prediction here.
@@ -246,7 +246,7 @@ func TestBookWithBackprop(t *testing.T) {
 	train, test := bd.objectives(t)
 	wv := slices.Clone(bd.want.WvInit)
 	opt := Options{Method: Backprop, LearningRate: bd.want.Config.Alpha, Steps: bd.want.Config.Steps}
-	if err := Train(context.Background(), train, test, wv, opt, nil); err != nil {
+	if err := Fit(context.Background(), train, test, wv, opt, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
