@@ -25,7 +25,7 @@ import (
 // must change it, so that old entries are never mistaken for new ones.
 const KeyFormat = "nnpipe stage key v1"
 
-// Engine runs plans against a cache.
+// Engine runs chains against a cache.
 type Engine struct {
 	Cache     *cache.Cache
 	NoCache   bool         // recompute every stage once (results are still published)
@@ -129,7 +129,7 @@ type EntryMeta struct {
 // Run runs every stage of p in order, reusing cached outputs. A failing
 // stage's error is wrapped with its id; nothing of a failed stage is
 // published.
-func (e *Engine) Run(ctx context.Context, p *Plan) ([]*StageResult, error) {
+func (e *Engine) Run(ctx context.Context, p *Chain) ([]*StageResult, error) {
 	results := map[string]*StageResult{}
 	var out []*StageResult
 	for _, step := range p.Stages {
@@ -148,14 +148,14 @@ func (e *Engine) Run(ctx context.Context, p *Plan) ([]*StageResult, error) {
 
 // Key returns the cache key of step and its preimage, given the digests of
 // the results of earlier stages.
-func (e *Engine) Key(p *Plan, step *Step, done map[string]*StageResult) (key, preimage string, inputs map[string]string, err error) {
+func (e *Engine) Key(p *Chain, step *Step, done map[string]*StageResult) (key, preimage string, inputs map[string]string, err error) {
 	key, preimage, _, inputs, err = e.key(p, step, done)
 	return key, preimage, inputs, err
 }
 
 // key is Key, also returning the fingerprint the preimage holds ("" for a
 // kind without one), which runStep hands to the stage to check its read.
-func (e *Engine) key(p *Plan, step *Step, done map[string]*StageResult) (key, preimage, fingerprint string, inputs map[string]string, err error) {
+func (e *Engine) key(p *Chain, step *Step, done map[string]*StageResult) (key, preimage, fingerprint string, inputs map[string]string, err error) {
 	params, err := ParamsMap(step.Params)
 	if err != nil {
 		return "", "", "", nil, err
@@ -182,7 +182,7 @@ func (e *Engine) key(p *Plan, step *Step, done map[string]*StageResult) (key, pr
 	return cache.Key(preimage), preimage, fingerprint, inputs, nil
 }
 
-func (p *Plan) configHashFor(s *Spec) string {
+func (p *Chain) configHashFor(s *Spec) string {
 	if s.RunScoped {
 		return p.Hash
 	}
@@ -231,7 +231,7 @@ func (e *Engine) log() *slog.Logger {
 	return e.Log
 }
 
-func (e *Engine) runStep(ctx context.Context, p *Plan, step *Step, done map[string]*StageResult) (*StageResult, error) {
+func (e *Engine) runStep(ctx context.Context, p *Chain, step *Step, done map[string]*StageResult) (*StageResult, error) {
 	key, preimage, fingerprint, inputDigests, err := e.key(p, step, done)
 	if err != nil {
 		return nil, err
@@ -414,7 +414,7 @@ func PublishedFiles(results []*StageResult) map[string]string {
 	return files
 }
 
-// ProbeStatus is how far a plan's computation has got in the cache.
+// ProbeStatus is how far a chain's computation has got in the cache.
 type ProbeStatus int
 
 // Probe outcomes.
@@ -430,7 +430,7 @@ const (
 // Damaged entries count as missing; a cache that cannot be read is an
 // error. It writes nothing but the lease lines that keep the entries it
 // returns safe from gc, and not those when the engine is ReadOnly.
-func (e *Engine) Probe(p *Plan) ([]*StageResult, ProbeStatus, *Failure, error) {
+func (e *Engine) Probe(p *Chain) ([]*StageResult, ProbeStatus, *Failure, error) {
 	done := map[string]*StageResult{}
 	var out []*StageResult
 	for _, step := range p.Stages {

@@ -12,7 +12,7 @@ import (
 	"github.com/nnpipe/nnpipe/pipeline/cache"
 )
 
-// StagePlan is what running a plan would do with one of its stages, worked
+// StagePlan is what running a chain would do with one of its stages, worked
 // out by Explain without running anything.
 type StagePlan struct {
 	ID   string
@@ -24,7 +24,7 @@ type StagePlan struct {
 	// Cached reports a hit: the entry for Key exists and verifies.
 	Cached bool
 	// After names, when Key is empty, the uncached upstream stages whose
-	// outputs this stage waits for, in plan order.
+	// outputs this stage waits for, in chain order.
 	After []string
 	// Damaged is why the entry for Key, which exists, does not verify; the
 	// stage will be recomputed.
@@ -321,7 +321,7 @@ func (h *History) nearest(s *probeState, exclude string) *Nearest {
 // whose upstream misses has no key yet: it is reported with After and
 // compared on everything but its inputs. Explain ignores e.NoCache and
 // holds no locks.
-func (e *Engine) Explain(p *Plan, h *History) ([]*StagePlan, error) {
+func (e *Engine) Explain(p *Chain, h *History) ([]*StagePlan, error) {
 	done := map[string]*StageResult{}
 	waits := map[string][]string{} // stage id -> uncached stages it waits for (itself for a computable miss)
 	out := make([]*StagePlan, 0, len(p.Stages))
@@ -339,7 +339,7 @@ func (e *Engine) Explain(p *Plan, h *History) ([]*StagePlan, error) {
 			}
 		}
 		if len(sp.After) > 0 {
-			sortByPlan(sp.After, p)
+			sortByChain(sp.After, p)
 			waits[step.ID] = sp.After
 			sp.Nearest = h.nearest(state, "")
 			continue
@@ -407,8 +407,8 @@ func appendNew(list []string, items ...string) []string {
 	return list
 }
 
-// sortByPlan orders stage ids as p runs them.
-func sortByPlan(ids []string, p *Plan) {
+// sortByChain orders stage ids as p runs them.
+func sortByChain(ids []string, p *Chain) {
 	pos := map[string]int{}
 	for i, s := range p.Stages {
 		pos[s.ID] = i

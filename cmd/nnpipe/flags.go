@@ -215,7 +215,7 @@ func parseOverrides(sets []string) ([]*config.Override, error) {
 }
 
 // loadPlan reads, overrides and compiles a config.
-func loadPlan(path string, sets []string, reg *pipeline.Registry) (*config.File, *pipeline.Plan, error) {
+func loadPlan(path string, sets []string, reg *pipeline.Registry) (*config.File, *pipeline.Chain, error) {
 	overrides, err := parseOverrides(sets)
 	if err != nil {
 		return nil, nil, err

@@ -298,7 +298,7 @@ func planSweepOf(ctx context.Context, eng *pipeline.Engine, est *planEstimator, 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		results, status, failure, err := eng.Probe(t.Plan)
+		results, status, failure, err := eng.Probe(t.Chain)
 		if err != nil {
 			return nil, fmt.Errorf("trial %s: %w", t.ID, err)
 		}
@@ -317,11 +317,11 @@ func planSweepOf(ctx context.Context, eng *pipeline.Engine, est *planEstimator, 
 			cached[r.ID] = r
 		}
 		known := true
-		for _, step := range t.Plan.Stages {
+		for _, step := range t.Chain.Stages {
 			if step.Kind != "train" || cached[step.ID] != nil {
 				continue
 			}
-			c := est.trainCost(t.Plan, step, cached)
+			c := est.trainCost(t.Chain, step, cached)
 			if c.TrainRows != nil && *c.TrainRows < 1 {
 				continue // its split fails before training starts
 			}
@@ -480,7 +480,7 @@ func intPtr(v int) *int { return &v }
 
 // trainCost sizes a train step of plan, given the results of the stages
 // that are cached.
-func (est *planEstimator) trainCost(plan *pipeline.Plan, step *pipeline.Step, cached map[string]*pipeline.StageResult) *planTrainCost {
+func (est *planEstimator) trainCost(plan *pipeline.Chain, step *pipeline.Step, cached map[string]*pipeline.StageResult) *planTrainCost {
 	p, ok := step.Params.(*train.Params)
 	if !ok {
 		return &planTrainCost{Stage: step.ID, Unknown: fmt.Sprintf("stage %q has no train parameters", step.ID)}
@@ -546,7 +546,7 @@ func planBinding(step *pipeline.Step, slot string) (pipeline.Binding, bool) {
 	return pipeline.Binding{}, false
 }
 
-func planStepByID(plan *pipeline.Plan, id string) *pipeline.Step {
+func planStepByID(plan *pipeline.Chain, id string) *pipeline.Step {
 	for _, s := range plan.Stages {
 		if s.ID == id {
 			return s
@@ -559,7 +559,7 @@ func planStepByID(plan *pipeline.Plan, id string) *pipeline.Step {
 // reads: from the cached file when its producer is cached, otherwise from
 // the producer's parameters where they tell (generate, and standardize
 // passing its input through). why says what is unknown.
-func (est *planEstimator) datasetShape(plan *pipeline.Plan, step *pipeline.Step, cached map[string]*pipeline.StageResult) (shape planShape, from, why string) {
+func (est *planEstimator) datasetShape(plan *pipeline.Chain, step *pipeline.Step, cached map[string]*pipeline.StageResult) (shape planShape, from, why string) {
 	b, ok := planBinding(step, "dataset")
 	if !ok {
 		return shape, "", "the stage reads no dataset"
@@ -598,7 +598,7 @@ func (est *planEstimator) datasetShape(plan *pipeline.Plan, step *pipeline.Step,
 // trainRows returns N, the training rows of step: from the cached split,
 // or round(train_ratio · rows) from the split's parameters (per class when
 // stratified, so it may then be off by a row or two per class).
-func (est *planEstimator) trainRows(plan *pipeline.Plan, step *pipeline.Step, cached map[string]*pipeline.StageResult, rows int) (int, string) {
+func (est *planEstimator) trainRows(plan *pipeline.Chain, step *pipeline.Step, cached map[string]*pipeline.StageResult, rows int) (int, string) {
 	b, ok := planBinding(step, "split")
 	if !ok {
 		return rows, ""

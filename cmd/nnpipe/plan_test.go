@@ -227,7 +227,7 @@ func (planOpaqueParams) Validate() []pipeline.FieldError { return nil }
 func TestPlanSaysTheSizeIsUnknownWhenNeitherTheCacheNorTheConfigTellsIt(t *testing.T) {
 	trainStep := &pipeline.Step{ID: "train", Kind: "train", Params: train.NewParams(), Inputs: []pipeline.Binding{
 		{Slot: "dataset", From: "data", FromSlot: "dataset"}, {Slot: "split", From: "split", FromSlot: "split"}}}
-	plan := &pipeline.Plan{Stages: []*pipeline.Step{
+	plan := &pipeline.Chain{Stages: []*pipeline.Step{
 		{ID: "data", Kind: "load", Params: planOpaqueParams{}},
 		{ID: "split", Kind: "split", Params: split.NewParams(), Inputs: []pipeline.Binding{{Slot: "dataset", From: "data", FromSlot: "dataset"}}},
 		trainStep,

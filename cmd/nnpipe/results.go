@@ -67,7 +67,7 @@ type runRecord struct {
 //
 // A run directory inside a sweep's is not flushed on its own (sync false):
 // the sweep's directory is flushed once, as a whole, when it is committed.
-func writeRun(final string, plan *pipeline.Plan, results []*pipeline.StageResult, runID, status string, seconds float64, sync bool) (*runRecord, error) {
+func writeRun(final string, plan *pipeline.Chain, results []*pipeline.StageResult, runID, status string, seconds float64, sync bool) (*runRecord, error) {
 	if status == "" {
 		status = statusOK
 	}
@@ -84,7 +84,7 @@ func writeRun(final string, plan *pipeline.Plan, results []*pipeline.StageResult
 	return rec, nil
 }
 
-func fillRun(rd *pipeline.RunDir, plan *pipeline.Plan, results []*pipeline.StageResult, runID, status string, seconds float64) (*runRecord, error) {
+func fillRun(rd *pipeline.RunDir, plan *pipeline.Chain, results []*pipeline.StageResult, runID, status string, seconds float64) (*runRecord, error) {
 	rec := &runRecord{ID: runID, Results: results}
 	cfg, err := plan.EffectiveYAML()
 	if err != nil {
@@ -165,7 +165,7 @@ type summaryRow struct {
 
 var metricNames = []string{"train_cross_entropy", "test_cross_entropy", "train_accuracy", "test_accuracy"}
 
-func newSummaryRow(plan *pipeline.Plan, results []*pipeline.StageResult, m *evaluate.Metrics) *summaryRow {
+func newSummaryRow(plan *pipeline.Chain, results []*pipeline.StageResult, m *evaluate.Metrics) *summaryRow {
 	row := &summaryRow{Name: plan.Name, TrainCE: math.NaN(), TestCE: math.NaN(), TrainAcc: math.NaN(), TestAcc: math.NaN()}
 	row.Params = append(row.Params, param{"seed", int64(plan.Seed)})
 	for _, s := range plan.Stages {
@@ -404,7 +404,7 @@ type keptFile struct{ name, path string }
 
 // keptFiles lists the published outputs that the failed stage stageID
 // (cache key key) kept, such as a diverged training's history.parquet.
-func keptFiles(eng *pipeline.Engine, key string, plan *pipeline.Plan, stageID string) []keptFile {
+func keptFiles(eng *pipeline.Engine, key string, plan *pipeline.Chain, stageID string) []keptFile {
 	dir, ok := eng.Cache.FailedDir(key)
 	if !ok {
 		return nil
@@ -432,7 +432,7 @@ func keptFilesIn(dir string, spec *pipeline.Spec) []keptFile {
 
 // fillFailedRun writes a failed run's directory: the effective config, a
 // manifest with the status and error, a summary row, and the kept files.
-func fillFailedRun(dir string, plan *pipeline.Plan, runID string, row *summaryRow, kept []keptFile) error {
+func fillFailedRun(dir string, plan *pipeline.Chain, runID string, row *summaryRow, kept []keptFile) error {
 	cfg, err := plan.EffectiveYAML()
 	if err != nil {
 		return err

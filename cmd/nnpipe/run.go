@@ -237,7 +237,7 @@ func finishedStages(results []*pipeline.StageResult) string {
 // its config, a manifest and summary with status diverged and the error,
 // and the history up to the divergence, so it can be looked at. The run
 // still fails (exit 1).
-func fillDivergedRun(rd *pipeline.RunDir, plan *pipeline.Plan, runID string, seconds float64, err error, failed *pipeline.FailedStageError) error {
+func fillDivergedRun(rd *pipeline.RunDir, plan *pipeline.Chain, runID string, seconds float64, err error, failed *pipeline.FailedStageError) error {
 	row := newSummaryRow(plan, nil, nil)
 	row.TrialID, row.Status, row.Error, row.Seconds = runID, pipeline.StatusOf(err), err.Error(), seconds
 	if err := fillFailedRun(rd.Path(""), plan, runID, row, keptFilesIn(failed.Dir, failed.Spec)); err != nil {

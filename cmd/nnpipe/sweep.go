@@ -221,7 +221,7 @@ func runTrials(ctx context.Context, e *env, f *sweepFlags, eng *pipeline.Engine,
 		}
 		prog.started()
 		t := trials[i]
-		results, err := eng.Run(ctx, t.Plan)
+		results, err := eng.Run(ctx, t.Chain)
 		o := trialOutcome{trial: t, results: results, err: err, cached: err == nil}
 		for _, r := range results {
 			o.cached = o.cached && r.Cached
@@ -315,7 +315,7 @@ type shardTrialJSON struct {
 // records for its trial: a trial that ran and failed, which `--collect`
 // lists as such. Any other error left the trial not run.
 func recordedFailure(eng *pipeline.Engine, o trialOutcome) bool {
-	_, status, failure, err := eng.Probe(o.trial.Plan)
+	_, status, failure, err := eng.Probe(o.trial.Chain)
 	return err == nil && status == pipeline.ProbeFailed && sameFailure(failure, o.err)
 }
 
@@ -571,7 +571,7 @@ func fillSweep(ctx context.Context, rd *pipeline.RunDir, rec *sweepRecord, eng *
 		for _, v := range t.Values {
 			c.tr.Values[v.Key] = v.Value
 		}
-		results, status, failure, err := eng.Probe(t.Plan)
+		results, status, failure, err := eng.Probe(t.Chain)
 		c.status, c.failure, c.results = status, failure, results
 		if err != nil {
 			c.err = fmt.Errorf("trial %s: %w", t.ID, err)
@@ -579,18 +579,18 @@ func fillSweep(ctx context.Context, rd *pipeline.RunDir, rec *sweepRecord, eng *
 		}
 		switch status {
 		case pipeline.ProbeFailed:
-			c.row = newSummaryRow(t.Plan, results, nil)
+			c.row = newSummaryRow(t.Chain, results, nil)
 			c.row.TrialID, c.row.Status, c.row.Error = t.ID, failure.Status, fmt.Sprintf("stage %q: %s", failure.Stage, failure.Error)
 			c.tr.Status, c.tr.Error = c.row.Status, c.row.Error
 			c.runDir = "trials/" + t.ID
-			c.err = writeFailedTrial(rd.Path(c.runDir), t, c.row, keptFiles(eng, failure.Key, t.Plan, failure.Stage))
+			c.err = writeFailedTrial(rd.Path(c.runDir), t, c.row, keptFiles(eng, failure.Key, t.Chain, failure.Stage))
 		case pipeline.ProbeDone:
 			c.runDir = "trials/" + t.ID
 			seconds := 0.0
 			for _, r := range results {
 				seconds += r.ComputeSeconds
 			}
-			run, err := writeRun(rd.Path(c.runDir), t.Plan, results, t.ID, statusOK, seconds, false)
+			run, err := writeRun(rd.Path(c.runDir), t.Chain, results, t.ID, statusOK, seconds, false)
 			if err != nil {
 				c.err = fmt.Errorf("trial %s: %w", t.ID, err)
 				return
@@ -647,7 +647,7 @@ func writeFailedTrial(dir string, t *pipeline.Trial, row *summaryRow, kept []kep
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	return fillFailedRun(dir, t.Plan, t.ID, row, kept)
+	return fillFailedRun(dir, t.Chain, t.ID, row, kept)
 }
 
 // isSeedKey reports whether a swept key is a seed, over which results are
