@@ -36,6 +36,7 @@ type Step struct {
 	Line   int
 
 	with   []byte // the canonical JSON of Params, set when compiled (see ParamsJSON)
+	direct bool   // with was written directly, not through the YAML round trip (see paramsJSON)
 	prefix []byte // the step's effective stage up to its parameters, set when compiled
 }
 
@@ -82,11 +83,11 @@ func (p *Chain) hash() error {
 		if s.with != nil {
 			continue
 		}
-		with, err := ParamsJSON(s.Params)
+		with, direct, err := paramsJSON(s.Params)
 		if err != nil {
 			return fmt.Errorf("stage %q: %w", s.ID, err)
 		}
-		s.with = with
+		s.with, s.direct = with, direct
 	}
 	eff, err := p.Effective()
 	if err != nil {

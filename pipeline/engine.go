@@ -10,9 +10,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -156,7 +158,7 @@ func (e *Engine) Key(p *Chain, step *Step, done map[string]*StageResult) (key, p
 // key is Key, also returning the fingerprint the preimage holds ("" for a
 // kind without one), which runStep hands to the stage to check its read.
 func (e *Engine) key(p *Chain, step *Step, done map[string]*StageResult) (key, preimage, fingerprint string, inputs map[string]string, err error) {
-	params, err := ParamsMap(step.Params)
+	params, err := step.keyParams()
 	if err != nil {
 		return "", "", "", nil, err
 	}
@@ -168,7 +170,7 @@ func (e *Engine) key(p *Chain, step *Step, done map[string]*StageResult) (key, p
 		}
 		inputs[b.Slot] = r.Digests[b.FromSlot]
 	}
-	preimage, err = Preimage(step.Spec, params, inputs, p.configHashFor(step.Spec))
+	preimage, err = preimageOf(step.Spec, params, inputs, p.configHashFor(step.Spec))
 	if err != nil {
 		return "", "", "", nil, err
 	}
@@ -199,29 +201,78 @@ func Preimage(s *Spec, params map[string]any, inputs map[string]string, configHa
 	if err := checkUTF8(params); err != nil {
 		return "", err
 	}
+	pj, err := json.Marshal(params)
+	if err != nil {
+		return "", fmt.Errorf("encode parameters: %w", err)
+	}
+	return preimageOf(s, pj, inputs, configHash)
+}
+
+// keyParams returns the canonical JSON of the step's parameters as
+// Preimage writes them, json.Marshal(ParamsMap(s.Params)), refusing as
+// Preimage does a string that is not valid UTF-8. It takes the JSON the
+// step was compiled with, or writes it directly (see ParamsJSON), and goes
+// through the YAML round trip only for parameters that need it.
+func (s *Step) keyParams() ([]byte, error) {
+	if s.with != nil && s.direct {
+		return s.with, nil
+	}
+	if b, ok, err := appendCanonical(make([]byte, 0, 256), reflect.ValueOf(s.Params)); ok {
+		if err != nil {
+			return nil, fmt.Errorf("encode parameters: %w", err)
+		}
+		return b, nil
+	}
+	m, err := ParamsMap(s.Params)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkUTF8(m); err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("encode parameters: %w", err)
+	}
+	return b, nil
+}
+
+// preimageOf is Preimage given the canonical JSON of the parameters, pj.
+func preimageOf(s *Spec, pj []byte, inputs map[string]string, configHash string) (string, error) {
 	for slot, d := range inputs {
 		if !utf8.ValidString(slot) || !utf8.ValidString(d) {
 			return "", fmt.Errorf("input %q is not valid UTF-8", slot)
 		}
 	}
-	pj, err := json.Marshal(params)
-	if err != nil {
-		return "", fmt.Errorf("encode parameters: %w", err)
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s\nkind %s\nversion %d\nparams %s\n", KeyFormat, s.Kind, s.Version, pj)
 	slots := make([]string, 0, len(inputs))
-	for slot := range inputs {
+	n := len(KeyFormat) + len(s.Kind) + len(pj) + len(configHash) + 48
+	for slot, d := range inputs {
 		slots = append(slots, slot)
+		n += len(slot) + len(d) + 8
 	}
 	sort.Strings(slots)
+	b := make([]byte, 0, n)
+	b = append(b, KeyFormat...)
+	b = append(b, "\nkind "...)
+	b = append(b, s.Kind...)
+	b = append(b, "\nversion "...)
+	b = strconv.AppendInt(b, int64(s.Version), 10)
+	b = append(b, "\nparams "...)
+	b = append(b, pj...)
+	b = append(b, '\n')
 	for _, slot := range slots {
-		fmt.Fprintf(&b, "input %s %s\n", slot, inputs[slot])
+		b = append(b, "input "...)
+		b = append(b, slot...)
+		b = append(b, ' ')
+		b = append(b, inputs[slot]...)
+		b = append(b, '\n')
 	}
 	if configHash != "" {
-		fmt.Fprintf(&b, "config %s\n", configHash)
+		b = append(b, "config "...)
+		b = append(b, configHash...)
+		b = append(b, '\n')
 	}
-	return b.String(), nil
+	return string(b), nil
 }
 
 func (e *Engine) log() *slog.Logger {

@@ -337,7 +337,7 @@ func (m *stepMemo) step(tf *config.File, i int, idx []int) *memoStep {
 	ms := &memoStep{step: step, errs: errs}
 	if len(errs) == 0 {
 		var err error
-		if step.with, err = ParamsJSON(step.Params); err == nil {
+		if step.with, step.direct, err = paramsJSON(step.Params); err == nil {
 			ms.used, err = usedJSON(step.Params, step.with)
 		}
 		if err != nil {
