@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 )
 
@@ -51,7 +53,7 @@ func newRunDir(final string, replace bool) (*RunDir, error) {
 		if err != nil {
 			return nil, err
 		}
-		tmp, err := os.MkdirTemp(parent, TempPrefix+filepath.Base(final)+"-")
+		tmp, err := mkdirTemp(parent, TempPrefix+filepath.Base(final)+"-")
 		if err == nil {
 			return &RunDir{tmp: tmp, final: final, replace: replace, made: made}, nil
 		}
@@ -60,6 +62,24 @@ func newRunDir(final string, replace bool) (*RunDir, error) {
 			return nil, err
 		}
 	}
+}
+
+// mkdirTemp is os.MkdirTemp for a folder that becomes a run or sweep
+// directory: made with mode 0755 less the umask, like every other folder of
+// the results (os.MkdirTemp's 0700 would keep others from reading them).
+func mkdirTemp(parent, prefix string) (string, error) {
+	var err error
+	for range 10_000 {
+		dir := filepath.Join(parent, prefix+strconv.FormatUint(rand.Uint64(), 36))
+		err = os.Mkdir(dir, 0o755)
+		if err == nil {
+			return dir, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", err
+		}
+	}
+	return "", err
 }
 
 // mkdirAll is os.MkdirAll that returns the folders it made, deepest
@@ -168,7 +188,7 @@ func (d *RunDir) Reset(final string) error {
 	if err := os.RemoveAll(d.tmp); err != nil {
 		return err
 	}
-	if err := os.Mkdir(d.tmp, 0o700); err != nil {
+	if err := os.Mkdir(d.tmp, 0o755); err != nil {
 		return err
 	}
 	d.final = final

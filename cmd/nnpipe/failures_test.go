@@ -169,6 +169,19 @@ func TestSweepPrintsEachFailedTrialsError(t *testing.T) {
 	}
 }
 
+// cacheWithV1File is a cache folder whose v1 folder, which holds the
+// entries, is a file: every lookup would find nothing.
+func cacheWithV1File(t *testing.T) string {
+	dir := filepath.Join(t.TempDir(), "cache")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "v1"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 func TestSweepAndCollectWithAnUnreadableCacheFail(t *testing.T) {
 	cases := []struct {
 		name  string
@@ -194,6 +207,8 @@ func TestSweepAndCollectWithAnUnreadableCacheFail(t *testing.T) {
 			}
 			return path
 		}, []string{"--json"}, 1, "not a directory"},
+		{"collect, the cache's v1 folder a file", cacheWithV1File, []string{"--collect"}, 1, "v1 is not a directory"},
+		{"sweep, the cache's v1 folder a file", cacheWithV1File, nil, 1, "v1 is not a directory"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

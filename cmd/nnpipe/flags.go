@@ -46,6 +46,9 @@ func (f *commonFlags) register(c *cobra.Command) {
 // cacheDir resolves the cache folder: --cache, then $NNPIPE_CACHE, then
 // <results>/.cache. Viper does the layering of flag over environment.
 func (f *commonFlags) cacheDir(c *cobra.Command) (string, error) {
+	if fl := c.Flags().Lookup("cache"); fl != nil && fl.Changed && f.cache == "" {
+		return "", usagef("--cache: must not be empty")
+	}
 	v := viper.New()
 	if err := v.BindPFlag("cache", c.Flags().Lookup("cache")); err != nil {
 		return "", err

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/pipeline/cache"
 	"github.com/nnpipe/nnpipe/stages/dataset"
 	"github.com/nnpipe/nnpipe/stages/generate"
 	"github.com/nnpipe/nnpipe/stages/nn"
@@ -166,6 +167,9 @@ func runPlan(ctx context.Context, e *env, f *planFlags, path, cacheDir string) e
 			return usagef("%s: the sweep grid has %d trials, more than --max-trials %d", path, size, f.maxTrials)
 		}
 		gridSize = size
+	}
+	if err := cache.CheckLayout(cacheDir); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	eng := newEngine(e, &f.commonFlags, cacheDir)
 	eng.Progress = nil

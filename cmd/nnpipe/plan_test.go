@@ -358,3 +358,15 @@ func TestPlanHumanSeconds(t *testing.T) {
 		}
 	}
 }
+
+func TestPlanOfACacheWhoseV1FolderIsAFileFails(t *testing.T) {
+	// Every lookup would miss there: plan would call every stage and trial
+	// to be run instead of saying the cache cannot be read.
+	stdout, stderr, code := nnpipe(t, "plan", planSweepConfig, "--results", t.TempDir(), "--cache", cacheWithV1File(t))
+	if code != exitFailure || !strings.Contains(stderr, "v1 is not a directory") || len(stderrLines(stderr)) != 1 {
+		t.Errorf("plan: exit %d, stderr %q; want %d and one line saying v1 is not a directory", code, stderr, exitFailure)
+	}
+	if stdout != "" {
+		t.Errorf("stdout = %q, want nothing", stdout)
+	}
+}

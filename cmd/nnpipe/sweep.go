@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/pipeline/cache"
 	"github.com/nnpipe/nnpipe/pipeline/config"
 	"github.com/nnpipe/nnpipe/stages/report"
 	"github.com/spf13/cobra"
@@ -95,7 +96,7 @@ func runSweep(ctx context.Context, e *env, f *sweepFlags, path, cacheDir string)
 	if err != nil {
 		return err
 	}
-	if err := checkCacheDir(cacheDir); err != nil {
+	if err := cache.CheckLayout(cacheDir); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	eng := newEngine(e, &f.commonFlags, cacheDir)
@@ -178,22 +179,6 @@ func startSweepDir(f *sweepFlags, name, id string) (*pipeline.RunDir, error) {
 		return pipeline.NewRunDir(f.out)
 	}
 	return pipeline.NewReplacingRunDir(filepath.Join(f.results, name, "sweep-"+id))
-}
-
-// checkCacheDir refuses a cache path on which no cache can be: a sweep
-// would otherwise find every trial missing and `--collect` report them all
-// as not finished. A cache that does not exist yet is fine.
-func checkCacheDir(dir string) error {
-	fi, err := os.Stat(dir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil
-	case err != nil:
-		return fmt.Errorf("cache: %w", err)
-	case !fi.IsDir():
-		return fmt.Errorf("cache %s: not a directory", dir)
-	}
-	return nil
 }
 
 func interruptedSweep(err error, outcomes []trialOutcome, total int) error {

@@ -362,3 +362,29 @@ func TopLevel(name string) bool {
 	}
 	return false
 }
+
+// CheckLayout reports a cache folder on which lookups cannot work: dir, or
+// a folder that lookups read in it (v1, which holds the entries, and
+// failures, the failure records), exists but is not a folder. Every lookup
+// would silently miss there, so a sweep would count every trial as not
+// finished. A cache, or a folder of it, that does not exist yet is fine;
+// one that cannot be looked at is left to the lookups, which report it,
+// and the folders only writes use (tmp, leases) fail loudly by themselves.
+// It writes nothing.
+func CheckLayout(dir string) error {
+	for _, name := range []string{"", versionDir, failuresDir} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && name == "":
+			return nil
+		case err != nil && name == "":
+			return fmt.Errorf("cache: %w", err)
+		case err != nil:
+		case !fi.IsDir() && name == "":
+			return fmt.Errorf("cache %s: not a directory", dir)
+		case !fi.IsDir():
+			return fmt.Errorf("cache %s: %s is not a directory", dir, name)
+		}
+	}
+	return nil
+}

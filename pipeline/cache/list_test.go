@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -161,5 +162,43 @@ func TestListNeverWrites(t *testing.T) {
 		if after[p] != b {
 			t.Errorf("List() changed %s: %s, then %s", p, b, after[p])
 		}
+	}
+}
+
+func TestCheckLayoutRefusesACacheWhoseFoldersAreFiles(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		files []string // made as files under the cache folder; "" is the folder itself
+		dirs  []string
+		want  string // "" for no error
+	}{
+		{"no cache yet", nil, nil, ""},
+		{"an empty cache", nil, []string{""}, ""},
+		{"a used cache", []string{"lock"}, []string{"v1/ab", "tmp", "leases", "failures", "quarantine"}, ""},
+		{"the cache a file", []string{""}, nil, "not a directory"},
+		{"v1 a file", []string{"v1"}, nil, "v1 is not a directory"},
+		{"failures a file", []string{"failures"}, []string{"v1"}, "failures is not a directory"},
+		{"tmp a file: writes say so themselves", []string{"tmp"}, []string{"v1"}, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "cache")
+			for _, d := range c.dirs {
+				if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, f := range c.files {
+				if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err := CheckLayout(dir)
+			if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
+				t.Errorf("CheckLayout = %v, want %q", err, c.want)
+			}
+		})
 	}
 }
