@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"maps"
 	"math"
 	"strings"
 	"testing"
@@ -55,5 +56,45 @@ func TestKeyIsThePreimageOfTheYAMLRoundTrip(t *testing.T) {
 	nan := &Step{ID: "s", Kind: spec.Kind, Spec: spec, Params: &canonParams{F: math.NaN()}}
 	if pj, err := nan.keyParams(); err == nil {
 		t.Errorf("keyParams of NaN = %s, want an error", pj)
+	}
+}
+
+// emptyInner has no config keys: the round trip writes it as {}.
+type emptyInner struct{ _ int }
+
+type walkParams struct {
+	canonParams `yaml:"-"`
+	A           canonParams `yaml:"a"`
+	E           emptyInner  `yaml:"e"`
+	N           *canonInner `yaml:"n"`
+}
+
+func (*walkParams) Validate() []FieldError { return nil }
+
+// TestFlatParamsWalksToWhatEntriesRecord checks that the parameters plan
+// compares, walked key by key, are those it reads back from an entry's
+// metadata (ParamsMap's JSON, flattened), so that nothing shows as changed
+// that did not change.
+func TestFlatParamsWalksToWhatEntriesRecord(t *testing.T) {
+	seed := uint64(3)
+	for _, p := range []Params{
+		&canonParams{},
+		&canonParams{F: 1e-7, I: -4, U: math.MaxUint64, S: "numpy", P: &seed, Floats: []float64{0.5, 1e21}, Matrix: [][]float64{{1, 2}}, Names: []string{"a b"}, Inner: canonInner{Std: 0.01, Seed: &seed}, PInner: &canonInner{}},
+		&canonParams{S: "<b>&", Names: []string{"é"}},
+		&walkParams{A: canonParams{P: &seed}},
+		&canonOmit{A: 2},
+		noParams{},
+	} {
+		got, err := flatParams(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := flatParamsJSON(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("flatParams(%+v) =\n%v\nthe recorded parameters flatten to\n%v", p, got, want)
+		}
 	}
 }

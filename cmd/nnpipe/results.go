@@ -13,6 +13,7 @@ import (
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/cache"
+	"github.com/nnpipe/nnpipe/pipeline/config"
 	"github.com/nnpipe/nnpipe/stages/dataset"
 	"github.com/nnpipe/nnpipe/stages/evaluate"
 	"github.com/nnpipe/nnpipe/stages/report"
@@ -169,7 +170,11 @@ func newSummaryRow(plan *pipeline.Chain, results []*pipeline.StageResult, m *eva
 	row := &summaryRow{Name: plan.Name, TrainCE: math.NaN(), TestCE: math.NaN(), TrainAcc: math.NaN(), TestAcc: math.NaN()}
 	row.Params = append(row.Params, param{"seed", int64(plan.Seed)})
 	for _, s := range plan.Stages {
-		flatten(s.ID, reflect.ValueOf(s.Params), &row.Params)
+		config.Walk(reflect.ValueOf(s.Params), s.ID, func(key string, _ reflect.StructField, v reflect.Value) {
+			if x, ok := paramValue(v); ok {
+				row.Params = append(row.Params, param{key, x})
+			}
+		})
 	}
 	if m != nil {
 		row.TrainCE, row.TestCE, row.TrainAcc, row.TestAcc = m.Train.CrossEntropy, m.Test.CrossEntropy, m.Train.Accuracy, m.Test.Accuracy
@@ -183,39 +188,30 @@ func newSummaryRow(plan *pipeline.Chain, results []*pipeline.StageResult, m *eva
 	return row
 }
 
-// flatten lists the scalar parameters under prefix by their config keys;
-// lists become their JSON text.
-func flatten(prefix string, v reflect.Value, out *[]param) {
+// paramValue is a parameter's value in a summary column: an int64,
+// float64, bool or string, or the JSON text of a list; a pointer left nil
+// (an optional value not set) has none.
+func paramValue(v reflect.Value) (any, bool) {
 	for v.Kind() == reflect.Pointer {
 		if v.IsNil() {
-			return
+			return nil, false
 		}
 		v = v.Elem()
 	}
 	switch v.Kind() {
-	case reflect.Struct:
-		t := v.Type()
-		for i := range t.NumField() {
-			name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
-			if name == "" || name == "-" {
-				continue
-			}
-			flatten(prefix+"."+name, v.Field(i), out)
-		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		*out = append(*out, param{prefix, v.Int()})
+		return v.Int(), true
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		*out = append(*out, param{prefix, int64(v.Uint())})
+		return int64(v.Uint()), true
 	case reflect.Float32, reflect.Float64:
-		*out = append(*out, param{prefix, v.Float()})
+		return v.Float(), true
 	case reflect.Bool:
-		*out = append(*out, param{prefix, v.Bool()})
+		return v.Bool(), true
 	case reflect.String:
-		*out = append(*out, param{prefix, v.String()})
-	default:
-		b, _ := json.Marshal(v.Interface())
-		*out = append(*out, param{prefix, string(b)})
+		return v.String(), true
 	}
+	b, _ := json.Marshal(v.Interface())
+	return string(b), true
 }
 
 // summaryFields returns the columns of rows: the fixed ones, every
