@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/nnpipe/nnpipe/pipeline"
@@ -60,14 +59,6 @@ func newSweepCmd(e *env) *cobra.Command {
 	c.Flags().BoolVar(&f.collect, "collect", false, "run nothing: assemble the sweep's tables from the trials finished so far")
 	c.Flags().Uint64Var(&f.maxTrials, "max-trials", defaultMaxTrials, "refuse a grid of more than `N` trials")
 	return c
-}
-
-// trialOutcome is what happened to one trial in this process.
-type trialOutcome struct {
-	trial   *pipeline.Trial
-	results []*pipeline.StageResult
-	err     error
-	cached  bool
 }
 
 func runSweep(ctx context.Context, e *env, f *sweepFlags, path, cacheDir string) error {
@@ -119,7 +110,7 @@ func runSweep(ctx context.Context, e *env, f *sweepFlags, path, cacheDir string)
 		return resultsError(path, f.out, err)
 	}
 	defer rd.Abort() // removes nothing once committed
-	var outcomes []trialOutcome
+	var outcomes []pipeline.TrialOutcome
 	if !f.collect {
 		outcomes = runTrials(ctx, e, f, eng, trials)
 		if err := ctx.Err(); err != nil {
@@ -139,8 +130,8 @@ func runSweep(ctx context.Context, e *env, f *sweepFlags, path, cacheDir string)
 	// results (cached or computed); the others come from the cache.
 	ran := map[string][]*pipeline.StageResult{}
 	for _, o := range outcomes {
-		if o.trial != nil && o.err == nil {
-			ran[o.trial.ID] = o.results
+		if o.Trial != nil && o.Err == nil {
+			ran[o.Trial.ID] = o.Results
 		}
 	}
 	for i, t := range rec.trials {
@@ -181,83 +172,44 @@ func startSweepDir(f *sweepFlags, name, id string) (*pipeline.RunDir, error) {
 	return pipeline.NewReplacingRunDir(filepath.Join(f.results, name, "sweep-"+id))
 }
 
-func interruptedSweep(err error, outcomes []trialOutcome, total int) error {
+func interruptedSweep(err error, outcomes []pipeline.TrialOutcome, total int) error {
 	done := 0
 	for _, o := range outcomes {
-		if o.trial != nil && o.err == nil {
+		if o.Trial != nil && o.Err == nil {
 			done++
 		}
 	}
 	return &interruptedError{err: err, finished: fmt.Sprintf("%d of %s finished and are cached; run the same command again to go on", done, plural(total, "trial", "trials"))}
 }
 
-// runTrials runs trials on f.jobs workers. Each trial's numerical gradient
-// gets the CPUs left over, so the machine is used but not oversubscribed;
-// results do not depend on either number.
-func runTrials(ctx context.Context, e *env, f *sweepFlags, eng *pipeline.Engine, trials []*pipeline.Trial) []trialOutcome {
-	jobs := min(f.jobs, max(1, len(trials)))
-	eng.Workers = max(1, f.jobs/jobs)
+// runTrials runs trials on f.jobs workers, showing their progress.
+func runTrials(ctx context.Context, e *env, f *sweepFlags, eng *pipeline.Engine, trials []*pipeline.Trial) []pipeline.TrialOutcome {
 	prog := newSweepProgress(e.stderr, f.quiet || f.json, len(trials))
 	defer prog.finish()
-	outcomes := make([]trialOutcome, len(trials))
-	forEach(len(trials), jobs, func(i int) {
-		if ctx.Err() != nil {
-			return // interrupted: leave the rest
-		}
-		prog.started()
-		t := trials[i]
-		results, err := eng.Run(ctx, t.Chain)
-		o := trialOutcome{trial: t, results: results, err: err, cached: err == nil}
-		for _, r := range results {
-			o.cached = o.cached && r.Cached
-		}
-		outcomes[i] = o
-		prog.finished(o)
-	})
-	return outcomes
+	return pipeline.RunTrials(ctx, eng, trials, f.jobs, prog)
 }
 
-// forEach calls fn(i) for i in [0, n) on up to jobs goroutines.
-func forEach(n, jobs int, fn func(i int)) {
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(jobs, max(n, 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				fn(i)
-			}
-		}()
-	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-}
-
-func reportShard(e *env, f *sweepFlags, eng *pipeline.Engine, outcomes []trialOutcome) error {
+func reportShard(e *env, f *sweepFlags, eng *pipeline.Engine, outcomes []pipeline.TrialOutcome) error {
 	var notRun, failed []trialProblem
 	cached := 0
 	out := shardJSON{Shard: f.shard, Trials: []shardTrialJSON{}}
 	for _, o := range outcomes {
-		t := shardTrialJSON{sweepTrialRecord: sweepTrialRecord{TrialID: o.trial.ID, Values: map[string]string{}, Status: statusOK},
-			Cached: o.cached, Stages: stagesJSON(o.results)}
-		for _, v := range o.trial.Values {
+		t := shardTrialJSON{sweepTrialRecord: sweepTrialRecord{TrialID: o.Trial.ID, Values: map[string]string{}, Status: statusOK},
+			Cached: o.Cached, Stages: stagesJSON(o.Results)}
+		for _, v := range o.Trial.Values {
 			t.Values[v.Key] = v.Value
 		}
 		switch {
-		case o.err == nil:
-			if o.cached {
+		case o.Err == nil:
+			if o.Cached {
 				cached++
 			}
 		case recordedFailure(eng, o):
-			failed = append(failed, problemOf(o.trial, pipeline.StatusOf(o.err), o.err))
-			t.Status, t.Error = pipeline.StatusOf(o.err), o.err.Error()
+			failed = append(failed, problemOf(o.Trial, pipeline.StatusOf(o.Err), o.Err))
+			t.Status, t.Error = pipeline.StatusOf(o.Err), o.Err.Error()
 		default:
-			notRun = append(notRun, problemOf(o.trial, "did not run", o.err))
-			t.Status, t.Error = statusNotRun, o.err.Error()
+			notRun = append(notRun, problemOf(o.Trial, "did not run", o.Err))
+			t.Status, t.Error = statusNotRun, o.Err.Error()
 		}
 		out.Trials = append(out.Trials, t)
 	}
@@ -299,9 +251,9 @@ type shardTrialJSON struct {
 // recordedFailure reports whether o's error is the failure the cache
 // records for its trial: a trial that ran and failed, which `--collect`
 // lists as such. Any other error left the trial not run.
-func recordedFailure(eng *pipeline.Engine, o trialOutcome) bool {
-	_, status, failure, err := eng.Probe(o.trial.Chain)
-	return err == nil && status == pipeline.ProbeFailed && sameFailure(failure, o.err)
+func recordedFailure(eng *pipeline.Engine, o pipeline.TrialOutcome) bool {
+	_, status, failure, err := eng.Probe(o.Trial.Chain)
+	return err == nil && status == pipeline.ProbeFailed && sameFailure(failure, o.Err)
 }
 
 // sameFailure reports whether err, a trial's error as the engine returns
@@ -315,26 +267,26 @@ func sameFailure(f *pipeline.Failure, err error) bool {
 // those that could not run (the cache or the disk failed them), whose
 // failure could not be recorded, or whose results vanished. With rec nil
 // (the sweep could not be assembled), every trial that returned an error.
-func unaccounted(outcomes []trialOutcome, rec *sweepRecord) []trialProblem {
+func unaccounted(outcomes []pipeline.TrialOutcome, rec *sweepRecord) []trialProblem {
 	var out []trialProblem
 	for _, o := range outcomes {
-		if o.trial == nil {
+		if o.Trial == nil {
 			continue // not started: interrupted
 		}
 		if rec == nil {
-			if o.err != nil {
-				out = append(out, problemOf(o.trial, "did not run", o.err))
+			if o.Err != nil {
+				out = append(out, problemOf(o.Trial, "did not run", o.Err))
 			}
 			continue
 		}
-		p := rec.probed[o.trial.ID]
+		p := rec.probed[o.Trial.ID]
 		switch {
 		case p.status == pipeline.ProbeDone:
-		case p.status == pipeline.ProbeFailed && sameFailure(p.failure, o.err):
-		case o.err != nil:
-			out = append(out, problemOf(o.trial, "did not run", o.err))
+		case p.status == pipeline.ProbeFailed && sameFailure(p.failure, o.Err):
+		case o.Err != nil:
+			out = append(out, problemOf(o.Trial, "did not run", o.Err))
 		default:
-			out = append(out, problemOf(o.trial, "did not run", errors.New("it finished, but its results are no longer in the cache")))
+			out = append(out, problemOf(o.Trial, "did not run", errors.New("it finished, but its results are no longer in the cache")))
 		}
 	}
 	return out
@@ -545,11 +497,7 @@ func fillSweep(ctx context.Context, rd *pipeline.RunDir, rec *sweepRecord, eng *
 		err     error
 	}
 	out := make([]collected, len(trials))
-	forEach(len(trials), jobs, func(i int) {
-		if err := ctx.Err(); err != nil {
-			out[i].err = err // interrupted: probe no further
-			return
-		}
+	pipeline.ForEach(ctx, len(trials), jobs, func(i int) {
 		t := trials[i]
 		c := collected{t: t, tr: sweepTrialRecord{TrialID: t.ID, Values: map[string]string{}}}
 		defer func() { out[i] = c }()
@@ -584,6 +532,9 @@ func fillSweep(ctx context.Context, rd *pipeline.RunDir, rec *sweepRecord, eng *
 			c.tr.Status = statusOK
 		}
 	})
+	if err := ctx.Err(); err != nil {
+		return err // interrupted: some trials were not probed
+	}
 	for _, c := range out {
 		if c.err != nil {
 			return c.err
