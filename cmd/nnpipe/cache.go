@@ -14,6 +14,7 @@ import (
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/cache"
 	"github.com/nnpipe/nnpipe/stages/report"
+	"github.com/nnpipe/nnpipe/stages/results"
 	"github.com/spf13/cobra"
 )
 
@@ -68,15 +69,15 @@ func checkCacheFolder(dir string) error {
 }
 
 // checkResultsExist refuses a --results that is not a folder.
-func checkResultsExist(results string) error {
-	fi, err := os.Stat(results)
+func checkResultsExist(dir string) error {
+	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return usagef("--results %s does not exist: gc keeps the entries the runs there reference, and would remove them all", results)
+		return usagef("--results %s does not exist: gc keeps the entries the runs there reference, and would remove them all", dir)
 	case err != nil:
-		return fmt.Errorf("--results %s: %w", results, err)
+		return fmt.Errorf("--results %s: %w", dir, err)
 	case !fi.IsDir():
-		return usagef("--results %s is not a directory", results)
+		return usagef("--results %s is not a directory", dir)
 	}
 	return nil
 }
@@ -85,13 +86,13 @@ func checkResultsExist(results string) error {
 // one that does not exist or is not a folder (gc would find no reference
 // and remove every entry), or one inside the cache. It returns the folder
 // with symbolic links resolved, for walking.
-func checkResultsFolder(results, cacheDir string) (string, error) {
-	if err := checkResultsExist(results); err != nil {
+func checkResultsFolder(dir, cacheDir string) (string, error) {
+	if err := checkResultsExist(dir); err != nil {
 		return "", err
 	}
-	rr, rc := resolvePath(results), resolvePath(cacheDir)
+	rr, rc := resolvePath(dir), resolvePath(cacheDir)
 	if within(rr, rc) {
-		return "", usagef("--results %s is inside the cache %s", results, cacheDir)
+		return "", usagef("--results %s is inside the cache %s", dir, cacheDir)
 	}
 	return rr, nil
 }
@@ -216,44 +217,14 @@ func kindOf(l cache.Listed) string {
 	return m.Kind
 }
 
-// referencedKeys returns the stage keys listed by every manifest.json of a
-// finished run or sweep trial under results.
-func referencedKeys(results string) (map[string]bool, error) {
-	keys := map[string]bool{}
-	err := filepath.WalkDir(results, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err // a folder that cannot be read may hold runs: remove nothing
-		}
-		if d.IsDir() && path != results && (strings.HasPrefix(d.Name(), ".")) {
-			return fs.SkipDir // the cache and unfinished runs
-		}
-		if d.IsDir() || d.Name() != "manifest.json" {
-			return nil
-		}
-		var m manifest
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if json.Unmarshal(b, &m) != nil {
-			return nil // not ours
-		}
-		for _, s := range m.Stages {
-			keys[s.Key] = true
-		}
-		return nil
-	})
-	return keys, err
-}
-
-func cacheGC(e *env, c *cache.Cache, results string, keep time.Duration, dryRun bool) error {
-	results, err := checkResultsFolder(results, c.Dir())
+func cacheGC(e *env, c *cache.Cache, resultsDir string, keep time.Duration, dryRun bool) error {
+	root, err := checkResultsFolder(resultsDir, c.Dir())
 	if err != nil {
 		return err
 	}
-	refs, err := referencedKeys(results)
+	refs, err := results.ReferencedKeys(root)
 	if err != nil {
-		return fmt.Errorf("read the runs under %s: %w", results, err)
+		return fmt.Errorf("read the runs under %s: %w", root, err)
 	}
 	defer c.Close()
 	res, err := c.GC(cache.GCOptions{Keep: func(key string) bool { return refs[key] }, KeepRecent: keep, DryRun: dryRun})
@@ -275,10 +246,10 @@ func cacheGC(e *env, c *cache.Cache, results string, keep time.Duration, dryRun 
 	freed := res.Freed
 	if !dryRun {
 		// Run and sweep folders that killed processes left half-built.
-		names, _ := os.ReadDir(results)
+		names, _ := os.ReadDir(root)
 		for _, n := range names {
 			if n.IsDir() && !strings.HasPrefix(n.Name(), ".") {
-				left, err := cache.RemoveOlder(filepath.Join(results, n.Name()), pipeline.TempPrefix, keep)
+				left, err := cache.RemoveOlder(filepath.Join(root, n.Name()), pipeline.TempPrefix, keep)
 				freed += left
 				if err != nil {
 					return err

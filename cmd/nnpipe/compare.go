@@ -2,28 +2,20 @@ package main
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
-	"io/fs"
 	"math"
 	"os"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
-	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/stages/dataset"
 	"github.com/nnpipe/nnpipe/stages/report"
+	"github.com/nnpipe/nnpipe/stages/results"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 	"gonum.org/v1/gonum/stat"
 )
-
-// summaryFile is the one file compare reads in a run or sweep directory.
-const summaryFile = "summary.parquet"
 
 // Columns of the compared table besides the summaries' own.
 const (
@@ -98,13 +90,13 @@ func runCompare(e *env, args []string, f *compareFlags) error {
 	}
 	files := make([][]string, len(args))
 	for i, a := range args {
-		if files[i], err = summaryFiles(a); err != nil {
+		if files[i], err = results.Find(a); err != nil {
 			return err
 		}
 	}
 	base := -1
 	if f.baseline != "" {
-		bf, err := summaryFiles(f.baseline)
+		bf, err := results.Find(f.baseline)
 		if err != nil {
 			return fmt.Errorf("--baseline: %w", err)
 		}
@@ -172,91 +164,6 @@ func parseGroupBy(s string) ([]string, error) {
 	return keys, nil
 }
 
-// summaryFiles resolves a PATH to the summary.parquet files it stands for.
-// Problems are usage errors (exit 2) naming path.
-func summaryFiles(path string) ([]string, error) {
-	clean := filepath.Clean(path)
-	info, err := os.Stat(clean)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, usagef("%s: no such run, sweep or folder", path)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if !info.IsDir() {
-		if filepath.Base(clean) != summaryFile {
-			return nil, usagef("%s: not a run or sweep directory, a %s, or a folder of runs and sweeps", path, summaryFile)
-		}
-		if unfinished(filepath.Dir(clean)) {
-			return nil, usagef("%s: in an unfinished run (%s*), not read", path, pipeline.TempPrefix)
-		}
-		return []string{clean}, nil
-	}
-	if unfinished(clean) {
-		return nil, usagef("%s: an unfinished run (%s*), not read", path, pipeline.TempPrefix)
-	}
-	if hasSummary(clean) {
-		return []string{filepath.Join(clean, summaryFile)}, nil
-	}
-	entries, err := os.ReadDir(clean)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	var out []string
-	for _, d := range entries { // sorted by name
-		if strings.HasPrefix(d.Name(), ".") { // .tmp-* (unfinished), .cache, ...
-			continue
-		}
-		if dir := filepath.Join(clean, d.Name()); hasSummary(dir) {
-			out = append(out, filepath.Join(dir, summaryFile))
-		}
-	}
-	if len(out) == 0 {
-		return nil, usagef("%s: not a run or sweep directory, and no finished run or sweep in it (no %s)", path, summaryFile)
-	}
-	return out, nil
-}
-
-func unfinished(dir string) bool {
-	return strings.HasPrefix(filepath.Base(dir), pipeline.TempPrefix)
-}
-
-func hasSummary(dir string) bool {
-	info, err := os.Stat(filepath.Join(dir, summaryFile))
-	return err == nil && info.Mode().IsRegular()
-}
-
-// readSummaries reads every file on a few workers; the tables come back in
-// the order of files.
-func readSummaries(files []string) ([]*dataset.Table, error) {
-	tables := make([]*dataset.Table, len(files))
-	errs := make([]error, len(files))
-	var next sync.Mutex
-	i := 0
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(files)) {
-		wg.Go(func() {
-			for {
-				next.Lock()
-				j := i
-				i++
-				next.Unlock()
-				if j >= len(files) {
-					return
-				}
-				tables[j], errs[j] = dataset.ReadTable(files[j])
-			}
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, &usageError{err} // a damaged summary is invalid input; the message names it
-		}
-	}
-	return tables, nil
-}
-
 // cell is one value of the compared table. Rows of a summary without the
 // column, and metrics of rows that did not finish ok, have set false and
 // print blank.
@@ -299,7 +206,7 @@ func (c *comparison) cell(r summaryLine, name string) cell {
 // only finished rows.
 func (c *comparison) ok(r summaryLine) bool {
 	s := c.cell(r, colStatus)
-	return !s.set || s.text == statusOK
+	return !s.set || s.text == results.StatusOK
 }
 
 func loadComparison(paths []string, files [][]string) (*comparison, error) {
@@ -307,20 +214,16 @@ func loadComparison(paths []string, files [][]string) (*comparison, error) {
 	for _, f := range files {
 		all = append(all, f...)
 	}
-	tables, err := readSummaries(all)
+	tables, err := results.ReadSummaries(all)
 	if err != nil {
 		return nil, err
 	}
 	c := &comparison{paths: paths, index: map[string]int{}}
 	k := 0
 	for p, pathFiles := range files {
-		for _, file := range pathFiles {
-			t := tables[k]
+		for range pathFiles {
+			c.add(p, tables[k])
 			k++
-			if _, ok := t.Column(colTrialID); !ok {
-				return nil, usagef("%s: not a run or sweep summary (no %s column)", file, colTrialID)
-			}
-			c.add(p, t)
 		}
 	}
 	return c, nil
@@ -346,40 +249,26 @@ func (c *comparison) add(path int, t *dataset.Table) {
 	for r := range t.Rows {
 		line := summaryLine{path: path, cells: cells[r*len(c.columns) : (r+1)*len(c.columns) : (r+1)*len(c.columns)]}
 		for i, f := range t.Fields {
-			line.cells[at[i]] = valueCell(t.Columns[i], r, isMeasured(f.Name))
+			line.cells[at[i]] = valueCell(f.Name, t.Columns[i], r)
 		}
 		c.rows = append(c.rows, line)
 	}
 }
 
-// isMeasured reports whether a summary column is a measurement rather than
-// a parameter: a metric or a time.
-func isMeasured(name string) bool {
-	return slices.Contains(metricNames, name) || name == "seconds" || name == "train_seconds"
-}
-
-// valueCell is row r of a column as ReadTable returns it. Measurements print
-// as every table does (report.FormatFloat); parameters print exactly, in
-// the shortest form that reads back the same (0.5, 0.001, 1e-05).
-func valueCell(col any, r int, measured bool) cell {
-	switch col := col.(type) {
-	case []int64:
-		return cell{set: true, num: true, f: float64(col[r]), std: math.NaN(), text: strconv.FormatInt(col[r], 10)}
-	case []int32:
-		return cell{set: true, num: true, f: float64(col[r]), std: math.NaN(), text: strconv.FormatInt(int64(col[r]), 10)}
-	case []float64:
-		x := col[r]
-		text := strconv.FormatFloat(x, 'g', -1, 64)
-		if measured {
-			text = report.FormatFloat(x)
-		}
-		return cell{set: true, num: true, f: x, std: math.NaN(), text: text}
-	case []bool:
-		return cell{set: true, text: strconv.FormatBool(col[r])}
-	case []string:
-		return cell{set: true, text: col[r]}
+// valueCell is row r of the summary column name, col, as ReadTable
+// returns it, printed as results.FormatValue prints it.
+func valueCell(name string, col any, r int) cell {
+	v := results.Value(col, r)
+	c := cell{set: v != nil, text: results.FormatValue(name, v), std: math.NaN()}
+	switch x := v.(type) {
+	case int64:
+		c.num, c.f = true, float64(x)
+	case int32:
+		c.num, c.f = true, float64(x)
+	case float64:
+		c.num, c.f = true, x
 	}
-	return cell{}
+	return c
 }
 
 // has reports whether name is a column of the table (source always is).
@@ -425,8 +314,8 @@ func (c *comparison) baselineMeans(path int) []float64 {
 	if len(rows) == 0 {
 		return nil
 	}
-	means := make([]float64, len(metricNames))
-	for i, m := range metricNames {
+	means := make([]float64, len(results.MetricNames))
+	for i, m := range results.MetricNames {
 		means[i], _, _ = meanStd(c.metricValues(rows, m))
 	}
 	return means
@@ -486,8 +375,8 @@ func (c *comparison) rowsView(sortCol string) (*view, error) {
 	var measured []string
 	for _, n := range c.columns {
 		switch {
-		case n == colTrialID || n == colStatus || n == colError || slices.Contains(metricNames, n):
-		case isMeasured(n):
+		case n == colTrialID || n == colStatus || n == colError || slices.Contains(results.MetricNames, n):
+		case results.IsMeasured(n):
 			if n == sortCol {
 				measured = append(measured, n)
 			}
@@ -496,7 +385,7 @@ func (c *comparison) rowsView(sortCol string) (*view, error) {
 		}
 	}
 	names = append(names, measured...)
-	names = append(names, metricNames...)
+	names = append(names, results.MetricNames...)
 	showError := sortCol == colError
 	for _, r := range c.rows {
 		if e := c.cell(r, colError); e.text != "" {
@@ -510,7 +399,7 @@ func (c *comparison) rowsView(sortCol string) (*view, error) {
 
 	v := &view{cols: make([]viewCol, len(names)), rows: make([][]cell, len(c.rows))}
 	for j, n := range names {
-		v.cols[j] = viewCol{name: n, numeric: c.numeric(n), metric: slices.Contains(metricNames, n)}
+		v.cols[j] = viewCol{name: n, numeric: c.numeric(n), metric: slices.Contains(results.MetricNames, n)}
 	}
 	cells := make([]cell, len(c.rows)*len(names))
 	for i, r := range c.rows {
@@ -568,7 +457,7 @@ func (c *comparison) grouped(keys []string) (*view, error) {
 	if anyFailed {
 		v.cols = append(v.cols, viewCol{name: colFailed, numeric: true})
 	}
-	for _, m := range metricNames {
+	for _, m := range results.MetricNames {
 		v.cols = append(v.cols, viewCol{name: m, numeric: true, metric: true})
 	}
 	count := func(n int) cell {
@@ -590,7 +479,7 @@ func (c *comparison) grouped(keys []string) (*view, error) {
 			}
 			row = append(row, count(failed))
 		}
-		for _, m := range metricNames {
+		for _, m := range results.MetricNames {
 			mean, std, n := meanStd(c.metricValues(rows, m))
 			if n == 0 {
 				row = append(row, cell{})
@@ -672,7 +561,7 @@ func (v *view) table(f report.Format, baseline []float64, grouped bool) report.T
 		}
 		base := math.NaN()
 		if baseline != nil {
-			base = baseline[slices.Index(metricNames, col.name)]
+			base = baseline[slices.Index(results.MetricNames, col.name)]
 		}
 		if !machine {
 			add(col.name, true, j, func(x cell) string {

@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/nnpipe/nnpipe/stages/dataset"
+
+	"github.com/nnpipe/nnpipe/stages/results"
 )
 
 // fixtureRun is one row of a synthetic summary.parquet.
@@ -71,7 +73,7 @@ func writeSummary(tb testing.TB, dir string, rows ...fixtureRun) {
 		cols = append(cols, noise)
 	}
 	cols = append(cols, hidden, gradients, lrs, initSeeds, shuffle, trainCE, testCE, trainAcc, testAcc, trainSeconds)
-	w, err := dataset.CreateTable(filepath.Join(dir, summaryFile), fields, map[string]string{"nnpipe.version": Version})
+	w, err := dataset.CreateTable(filepath.Join(dir, results.SummaryFile), fields, map[string]string{"nnpipe.version": Version})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -85,7 +87,7 @@ func writeSummary(tb testing.TB, dir string, rows ...fixtureRun) {
 }
 
 func okRun(id string, hidden, initSeed int64, trainCE, testCE, trainAcc, testAcc float64) fixtureRun {
-	return fixtureRun{id: id, name: "book-ch7", status: statusOK, seed: 1, hidden: hidden, initSeed: initSeed, noise: math.NaN(),
+	return fixtureRun{id: id, name: "book-ch7", status: results.StatusOK, seed: 1, hidden: hidden, initSeed: initSeed, noise: math.NaN(),
 		trainCE: trainCE, testCE: testCE, trainAcc: trainAcc, testAcc: testAcc}
 }
 
@@ -112,11 +114,11 @@ func writeFixture(t *testing.T) {
 	writeSummary(t, runA, okRun("20250101T000000-aaaaaaaa", 2, 1, 0.41, 0.45, 0.86, 0.84))
 	writeSummary(t, runB, okRun("20250101T000100-bbbbbbbb", 3, 1, 0.30, 0.38, 0.90, 0.88))
 	diverged := okRun("20250101T000200-cccccccc", 8, 1, math.NaN(), math.NaN(), math.NaN(), math.NaN())
-	diverged.status, diverged.err = statusDiverged, "train: cross-entropy is NaN at step 412"
+	diverged.status, diverged.err = results.StatusDiverged, "train: cross-entropy is NaN at step 412"
 	writeSummary(t, runC, diverged)
 	writeSummary(t, "book/.tmp-20250101T000300-dddddddd-123", okRun("20250101T000300-dddddddd", 99, 1, 0.1, 0.1, 0.99, 0.99))
 	failed := sweepTrial("e5f6a7b8c9d0", 12, 2, 0.11, 0.62, 0.99, 0.81)
-	failed.status, failed.err = statusFailed, "train: write model: no space left on device"
+	failed.status, failed.err = results.StatusFailed, "train: write model: no space left on device"
 	writeSummary(t, sweep,
 		sweepTrial("0a1b2c3d4e5f", 2, 1, 0.40, 0.44, 0.86, 0.84),
 		sweepTrial("1b2c3d4e5f6a", 2, 2, 0.42, 0.46, 0.84, 0.82),
@@ -321,7 +323,7 @@ func TestCompareShowsOnlyDifferingParameters(t *testing.T) {
 	t.Run("failed rows keep status and error, metrics blank", func(t *testing.T) {
 		_, rows := compareJSON(t, "book")
 		r := rows[2]
-		if r["status"] != statusDiverged || r["error"] != "train: cross-entropy is NaN at step 412" {
+		if r["status"] != results.StatusDiverged || r["error"] != "train: cross-entropy is NaN at step 412" {
 			t.Errorf("diverged row = %v, want status diverged and its error", r)
 		}
 		for _, m := range metrics {
@@ -487,7 +489,7 @@ func TestCompareTwoRealRuns(t *testing.T) {
 		}
 		for i, hidden := range []float64{2, 3} {
 			r := rows[i]
-			if r["trial_id"] != filepath.Base(dirs[i]) || r["status"] != statusOK || r["train.hidden"] != hidden {
+			if r["trial_id"] != filepath.Base(dirs[i]) || r["status"] != "ok" || r["train.hidden"] != hidden {
 				t.Errorf("compare %v row %d = %v, want run %s, ok, hidden %v", args, i, r, filepath.Base(dirs[i]), hidden)
 			}
 			var m struct{ Test struct{ Accuracy float64 } }
@@ -516,12 +518,12 @@ func BenchmarkCompare1000Runs(b *testing.B) {
 	dir := b.TempDir()
 	writeRunSummaries(b, dir, 1000)
 	b.Run("read-only", func(b *testing.B) { // dataset.ReadTable of every summary, for scale
-		files, err := summaryFiles(dir)
+		files, err := results.Find(dir)
 		if err != nil {
 			b.Fatal(err)
 		}
 		for b.Loop() {
-			if _, err := readSummaries(files); err != nil {
+			if _, err := results.ReadSummaries(files); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/nnpipe/nnpipe/stages/results"
 )
 
 // Work that a command skips because something failed must make it fail:
@@ -66,7 +68,7 @@ func hundredTrials() []string {
 
 // sweepManifestAt reads a sweep directory's sweep.json, checking that its
 // trials are a list (possibly empty), never null.
-func sweepManifestAt(t *testing.T, dir string) sweepManifest {
+func sweepManifestAt(t *testing.T, dir string) results.SweepManifest {
 	t.Helper()
 	b := readFile(t, filepath.Join(dir, "sweep.json"))
 	var raw map[string]json.RawMessage
@@ -76,7 +78,7 @@ func sweepManifestAt(t *testing.T, dir string) sweepManifest {
 	if s := strings.TrimSpace(string(raw["trials"])); !strings.HasPrefix(s, "[") {
 		t.Errorf("sweep.json: trials = %s, want a list", s)
 	}
-	var m sweepManifest
+	var m results.SweepManifest
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
@@ -410,7 +412,7 @@ func TestShardJSONIsJSONWithEachTrialsOutcome(t *testing.T) {
 		status map[string]int // status -> trials
 	}{
 		{"a diverged trial", []string{"testdata/sweep/diverging.yaml", "--shard", "0/1", "--results", t.TempDir()},
-			map[string]int{statusOK: 1, statusDiverged: 1}},
+			map[string]int{results.StatusOK: 1, results.StatusDiverged: 1}},
 		{"trials that cannot run", []string{smallSweep, "--shard", "0/2", "--results", t.TempDir(), "--cache", blockedCache(t)},
 			map[string]int{statusNotRun: 3}},
 	}
@@ -427,7 +429,7 @@ func TestShardJSONIsJSONWithEachTrialsOutcome(t *testing.T) {
 			got := map[string]int{}
 			for _, tr := range out.Trials {
 				got[tr.Status]++
-				if (tr.Status == statusOK) != (tr.Error == "") {
+				if (tr.Status == results.StatusOK) != (tr.Error == "") {
 					t.Errorf("trial %s: status %s with error %q", tr.TrialID, tr.Status, tr.Error)
 				}
 			}

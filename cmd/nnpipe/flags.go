@@ -15,11 +15,12 @@ import (
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/config"
+	"github.com/nnpipe/nnpipe/stages/results"
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 )
 
-// commonFlags are the flags `run` and `sweep` share (design §1).
+// commonFlags are the flags `run` and `sweep` share.
 type commonFlags struct {
 	sets    []string
 	out     string
@@ -94,45 +95,30 @@ func (f *commonFlags) prepare(c *cobra.Command) (string, error) {
 // The cache inside --results is fine: it is the default, <results>/.cache.
 //
 // Paths are compared absolute, with symbolic links resolved.
-func checkPlaces(out, results, cacheDir string) error {
-	rr, rc := resolvePath(results), resolvePath(cacheDir)
+func checkPlaces(out, resultsDir, cacheDir string) error {
+	rr, rc := resolvePath(resultsDir), resolvePath(cacheDir)
 	if out != "" {
 		ro := resolvePath(out)
-		defaultCache := resolvePath(filepath.Join(results, ".cache"))
+		defaultCache := resolvePath(filepath.Join(resultsDir, ".cache"))
 		switch {
 		case within(ro, rc):
 			return usagef("--out %s is inside the cache %s", out, cacheDir)
 		case within(rc, ro):
 			return usagef("--out %s holds the cache %s: a run directory holds only the run", out, cacheDir)
 		case within(ro, defaultCache):
-			return usagef("--out %s is inside %s, the default cache of --results %s", out, filepath.Join(results, ".cache"), results)
+			return usagef("--out %s is inside %s, the default cache of --results %s", out, filepath.Join(resultsDir, ".cache"), resultsDir)
 		}
-		if run := enclosingRun(ro); run != "" {
+		if run := results.EnclosingRun(ro); run != "" {
 			return usagef("--out %s is inside the run or sweep directory %s", out, run)
 		}
 	}
 	if within(rr, rc) {
 		if rr == rc {
-			return usagef("--results and the cache are the same folder, %s", results)
+			return usagef("--results and the cache are the same folder, %s", resultsDir)
 		}
-		return usagef("--results %s is inside the cache %s", results, cacheDir)
+		return usagef("--results %s is inside the cache %s", resultsDir, cacheDir)
 	}
 	return nil
-}
-
-// enclosingRun returns the nearest folder above path that is a finished
-// run or sweep directory (it holds manifest.json or sweep.json), or "".
-func enclosingRun(path string) string {
-	for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
-		for _, marker := range []string{"manifest.json", "sweep.json"} {
-			if fi, err := os.Stat(filepath.Join(dir, marker)); err == nil && fi.Mode().IsRegular() {
-				return dir
-			}
-		}
-		if filepath.Dir(dir) == dir {
-			return ""
-		}
-	}
 }
 
 // checkOut normalises --out (DIR/, DIR/., ./DIR and DIR// are DIR; a
@@ -217,8 +203,8 @@ func parseOverrides(sets []string) ([]*config.Override, error) {
 	return out, errs.Err()
 }
 
-// loadPlan reads, overrides and compiles a config.
-func loadPlan(path string, sets []string, reg *pipeline.Registry) (*config.File, *pipeline.Chain, error) {
+// loadChain reads, overrides and compiles a config.
+func loadChain(path string, sets []string, reg *pipeline.Registry) (*config.File, *pipeline.Chain, error) {
 	overrides, err := parseOverrides(sets)
 	if err != nil {
 		return nil, nil, err

@@ -153,7 +153,7 @@ type planSweepTrial struct {
 }
 
 func runPlan(ctx context.Context, e *env, f *planFlags, path, cacheDir string) error {
-	file, plan, err := loadPlan(path, f.sets, e.registry)
+	file, plan, err := loadChain(path, f.sets, e.registry)
 	if err != nil {
 		return err
 	}

@@ -1,15 +1,17 @@
 package main
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
-	"math"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/nnpipe/nnpipe/stages/dataset"
 	"github.com/nnpipe/nnpipe/stages/evaluate"
 	"github.com/nnpipe/nnpipe/stages/report"
+	"github.com/nnpipe/nnpipe/stages/results"
 	"github.com/spf13/cobra"
 )
 
@@ -25,30 +27,29 @@ func newShowCmd(e *env) *cobra.Command {
 }
 
 func showRun(e *env, dir string) error {
-	var m manifest
-	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	if err != nil {
-		if _, serr := os.Stat(filepath.Join(dir, "sweep.json")); serr == nil {
+	m, err := results.ReadManifest(dir)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		if _, serr := os.Stat(filepath.Join(dir, results.SweepFile)); serr == nil {
 			return usagef("%s is a sweep; show takes one run (a sweep's runs are in its trials/ folder; compare reads sweeps)", dir)
 		}
 		return usagef("%s is not a finished run: no manifest.json", dir)
 	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return fmt.Errorf("%s: manifest.json: %w", dir, err)
+	if err != nil {
+		return fmt.Errorf("%s: %w", dir, err)
 	}
 	out := e.stdout
 	fmt.Fprintf(out, "run %s (%s), status %s, nnpipe %s, %s\n", m.RunID, m.Name, m.Status, m.Nnpipe, m.Created)
 	if m.Error != "" {
 		fmt.Fprintf(out, "error: %s\n", m.Error)
 	}
-	if tbl, err := dataset.ReadTable(filepath.Join(dir, "summary.parquet")); err == nil {
+	if tbl, err := dataset.ReadTable(filepath.Join(dir, results.SummaryFile)); err == nil {
 		t := report.Table{Header: []string{"parameter", "value"}, Numeric: []bool{false, true}}
 		for i, f := range tbl.Fields {
 			switch f.Name {
-			case "trial_id", "name", "status", "error", "seconds", "train_seconds":
+			case results.ColTrialID, results.ColName, results.ColStatus, results.ColError, results.ColSeconds, results.ColTrainSeconds:
 				continue
 			}
-			t.Rows = append(t.Rows, []string{f.Name, summaryCell(tbl.Columns[i], 0)})
+			t.Rows = append(t.Rows, []string{f.Name, results.FormatValue(f.Name, results.Value(tbl.Columns[i], 0))})
 		}
 		fmt.Fprintln(out)
 		if err := t.Write(out, report.Text); err != nil {
@@ -89,7 +90,7 @@ func showRun(e *env, dir string) error {
 		}
 	}
 	fmt.Fprintf(out, "\nfiles in %s:\n", dir)
-	return walkFiles(dir, func(rel string) error {
+	return results.WalkFiles(dir, func(rel string) error {
 		info, err := os.Stat(filepath.Join(dir, rel))
 		if err != nil {
 			return err
@@ -97,24 +98,4 @@ func showRun(e *env, dir string) error {
 		fmt.Fprintf(out, "  %-28s %10s\n", rel, formatBytes(info.Size()))
 		return nil
 	})
-}
-
-// summaryCell formats row i of a summary column.
-func summaryCell(col any, i int) string {
-	switch c := col.(type) {
-	case []int64:
-		return fmt.Sprint(c[i])
-	case []int32:
-		return fmt.Sprint(c[i])
-	case []float64:
-		if math.IsNaN(c[i]) {
-			return "-"
-		}
-		return report.FormatFloat(c[i])
-	case []bool:
-		return fmt.Sprint(c[i])
-	case []string:
-		return c[i]
-	}
-	return "?"
 }

@@ -6,18 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/cache"
 	"github.com/nnpipe/nnpipe/pipeline/config"
 	"github.com/nnpipe/nnpipe/stages/report"
+	"github.com/nnpipe/nnpipe/stages/results"
 	"github.com/spf13/cobra"
 )
 
@@ -104,8 +102,8 @@ func runSweep(ctx context.Context, e *env, f *sweepFlags, path, cacheDir string)
 	}
 	// The sweep directory is started before any trial runs, so that
 	// results that cannot be written fail at once.
-	rec := &sweepRecord{ID: pipeline.SweepID(file.Sweep, trials), Axes: file.Sweep}
-	rd, err := startSweepDir(f, file.Name, rec.ID)
+	sw := &results.Sweep{ID: pipeline.SweepID(file.Sweep, trials), Name: file.Name, Axes: file.Sweep}
+	rd, err := startSweepDir(f, file.Name, sw.ID)
 	if err != nil {
 		return resultsError(path, f.out, err)
 	}
@@ -117,15 +115,11 @@ func runSweep(ctx context.Context, e *env, f *sweepFlags, path, cacheDir string)
 			return interruptedSweep(err, outcomes, len(trials))
 		}
 	}
-	if err := rd.Finish(fillSweep(ctx, rd, rec, eng, file, trials, f.jobs)); err != nil {
+	if err := rd.Finish(results.CollectSweep(ctx, rd, eng, sw, trials, f.jobs, Version)); err != nil {
 		return sweepFailure(path, unaccounted(outcomes, nil), nil, len(trials), fmt.Errorf("%s: %w", path, err))
 	}
-	rec.Dir = rd.Final()
-	for i := range rec.runDirs {
-		if rec.runDirs[i] != "" {
-			rec.runDirs[i] = filepath.Join(rec.Dir, rec.runDirs[i])
-		}
-	}
+	sw.Dir = rd.Final()
+	sw.Rebase()
 	// Report what this process did: a trial it ran has its own stage
 	// results (cached or computed); the others come from the cache.
 	ran := map[string][]*pipeline.StageResult{}
@@ -134,19 +128,19 @@ func runSweep(ctx context.Context, e *env, f *sweepFlags, path, cacheDir string)
 			ran[o.Trial.ID] = o.Results
 		}
 	}
-	for i, t := range rec.trials {
+	for i, t := range sw.Trials {
 		if r, ok := ran[t.ID]; ok {
-			rec.results[i] = r
+			sw.Results[i] = r
 		}
 	}
 	if f.json {
-		if err := printSweepJSON(e, rec); err != nil {
+		if err := printSweepJSON(e, sw); err != nil {
 			return err
 		}
-	} else if err := printSweepSummary(e, rec); err != nil {
+	} else if err := printSweepSummary(e, sw); err != nil {
 		return err
 	}
-	return sweepFailure(path, unaccounted(outcomes, rec), rec, len(trials), nil)
+	return sweepFailure(path, unaccounted(outcomes, sw), sw, len(trials), nil)
 }
 
 // checkModes refuses flags that the chosen mode would ignore: a shard
@@ -194,11 +188,7 @@ func reportShard(e *env, f *sweepFlags, eng *pipeline.Engine, outcomes []pipelin
 	cached := 0
 	out := shardJSON{Shard: f.shard, Trials: []shardTrialJSON{}}
 	for _, o := range outcomes {
-		t := shardTrialJSON{sweepTrialRecord: sweepTrialRecord{TrialID: o.Trial.ID, Values: map[string]string{}, Status: statusOK},
-			Cached: o.Cached, Stages: stagesJSON(o.Results)}
-		for _, v := range o.Trial.Values {
-			t.Values[v.Key] = v.Value
-		}
+		t := shardTrialJSON{TrialRecord: results.NewTrialRecord(o.Trial, results.StatusOK, ""), Cached: o.Cached, Stages: stagesJSON(o.Results)}
 		switch {
 		case o.Err == nil:
 			if o.Cached {
@@ -243,7 +233,7 @@ type shardJSON struct {
 }
 
 type shardTrialJSON struct {
-	sweepTrialRecord
+	results.TrialRecord
 	Cached bool        `json:"cached"`
 	Stages []stageJSON `json:"stages"`
 }
@@ -259,7 +249,7 @@ func recordedFailure(eng *pipeline.Engine, o pipeline.TrialOutcome) bool {
 // sameFailure reports whether err, a trial's error as the engine returns
 // it, is the failure f records.
 func sameFailure(f *pipeline.Failure, err error) bool {
-	return f != nil && err != nil && err.Error() == fmt.Sprintf("stage %q: %s", f.Stage, f.Error)
+	return f != nil && err != nil && err.Error() == results.FailureError(f)
 }
 
 // unaccounted returns the trials this process ran that the assembled
@@ -267,7 +257,7 @@ func sameFailure(f *pipeline.Failure, err error) bool {
 // those that could not run (the cache or the disk failed them), whose
 // failure could not be recorded, or whose results vanished. With rec nil
 // (the sweep could not be assembled), every trial that returned an error.
-func unaccounted(outcomes []pipeline.TrialOutcome, rec *sweepRecord) []trialProblem {
+func unaccounted(outcomes []pipeline.TrialOutcome, rec *results.Sweep) []trialProblem {
 	var out []trialProblem
 	for _, o := range outcomes {
 		if o.Trial == nil {
@@ -279,10 +269,10 @@ func unaccounted(outcomes []pipeline.TrialOutcome, rec *sweepRecord) []trialProb
 			}
 			continue
 		}
-		p := rec.probed[o.Trial.ID]
+		p := rec.Probed[o.Trial.ID]
 		switch {
-		case p.status == pipeline.ProbeDone:
-		case p.status == pipeline.ProbeFailed && sameFailure(p.failure, o.Err):
+		case p.Status == pipeline.ProbeDone:
+		case p.Status == pipeline.ProbeFailed && sameFailure(p.Failure, o.Err):
 		case o.Err != nil:
 			out = append(out, problemOf(o.Trial, "did not run", o.Err))
 		default:
@@ -400,12 +390,12 @@ func joinLines(lines []string, notRun []trialProblem, cause error) error {
 // did not run, every failed trial of the assembled sweep rec (nil if it
 // could not be assembled, for the reason cause), one line per distinct
 // problem, and a count; nil when there is nothing to report.
-func sweepFailure(path string, notRun []trialProblem, rec *sweepRecord, total int, cause error) error {
+func sweepFailure(path string, notRun []trialProblem, rec *results.Sweep, total int, cause error) error {
 	var failed []trialProblem
 	if rec != nil {
-		for i, row := range rec.rows {
-			if row.Status != statusOK {
-				t := rec.trials[i]
+		for i, row := range rec.Rows {
+			if row.Status != results.StatusOK {
+				t := rec.Trials[i]
 				failed = append(failed, trialProblem{id: t.ID, label: t.Label(), what: row.Status, msg: row.Error,
 					group: row.Status + "\x00" + keyLike.ReplaceAllString(row.Error, "…")})
 			}
@@ -426,276 +416,15 @@ func sweepFailure(path string, notRun []trialProblem, rec *sweepRecord, total in
 	return joinLines(lines, notRun, cause)
 }
 
-// sweepRecord is an assembled sweep.
-type sweepRecord struct {
-	ID      string
-	Dir     string
-	Axes    []*config.Axis
-	rows    []*summaryRow
-	trials  []*pipeline.Trial // same order as rows
-	runDirs []string
-	results [][]*pipeline.StageResult
-	pending int
-	failed  int
-	probed  map[string]probed // by trial id
-}
-
-// probed is what the cache holds of a trial.
-type probed struct {
-	status  pipeline.ProbeStatus
-	failure *pipeline.Failure
-}
-
-// sweepManifest is sweep.json.
-type sweepManifest struct {
-	Format  int                `json:"format"`
-	Nnpipe  string             `json:"nnpipe"`
-	SweepID string             `json:"sweep_id"`
-	Name    string             `json:"name"`
-	Created string             `json:"created"`
-	Axes    []sweepAxis        `json:"axes"`
-	Trials  []sweepTrialRecord `json:"trials"`
-	Pending int                `json:"pending"`
-}
-
-type sweepAxis struct {
-	Key    string   `json:"key"`
-	Values []string `json:"values"`
-}
-
-type sweepTrialRecord struct {
-	TrialID string            `json:"trial_id"`
-	Values  map[string]string `json:"values"`
-	Status  string            `json:"status"`
-	Error   string            `json:"error,omitempty"`
-}
-
-// fillSweep assembles the sweep directory from what the cache holds for
-// each trial: finished trials get a run directory, failed ones a record,
-// pending ones are counted. It runs nothing.
-func fillSweep(ctx context.Context, rd *pipeline.RunDir, rec *sweepRecord, eng *pipeline.Engine, file *config.File, trials []*pipeline.Trial, jobs int) error {
-	m := sweepManifest{Format: 1, Nnpipe: Version, SweepID: rec.ID, Name: file.Name, Created: time.Now().UTC().Format(time.RFC3339),
-		Axes: []sweepAxis{}, Trials: []sweepTrialRecord{}}
-	rec.probed = map[string]probed{}
-	for _, a := range file.Sweep {
-		ax := sweepAxis{Key: a.Key}
-		for _, v := range a.Values {
-			ax.Values = append(ax.Values, v.Value)
-		}
-		m.Axes = append(m.Axes, ax)
-	}
-	// Probe and write every trial's directory on the workers, then
-	// gather the outcomes in trial order.
-	type collected struct {
-		t       *pipeline.Trial
-		status  pipeline.ProbeStatus
-		failure *pipeline.Failure
-		row     *summaryRow
-		tr      sweepTrialRecord
-		runDir  string
-		results []*pipeline.StageResult
-		err     error
-	}
-	out := make([]collected, len(trials))
-	pipeline.ForEach(ctx, len(trials), jobs, func(i int) {
-		t := trials[i]
-		c := collected{t: t, tr: sweepTrialRecord{TrialID: t.ID, Values: map[string]string{}}}
-		defer func() { out[i] = c }()
-		for _, v := range t.Values {
-			c.tr.Values[v.Key] = v.Value
-		}
-		results, status, failure, err := eng.Probe(t.Chain)
-		c.status, c.failure, c.results = status, failure, results
-		if err != nil {
-			c.err = fmt.Errorf("trial %s: %w", t.ID, err)
-			return
-		}
-		switch status {
-		case pipeline.ProbeFailed:
-			c.row = newSummaryRow(t.Chain, results, nil)
-			c.row.TrialID, c.row.Status, c.row.Error = t.ID, failure.Status, fmt.Sprintf("stage %q: %s", failure.Stage, failure.Error)
-			c.tr.Status, c.tr.Error = c.row.Status, c.row.Error
-			c.runDir = "trials/" + t.ID
-			c.err = writeFailedTrial(rd.Path(c.runDir), t, c.row, keptFiles(eng, failure.Key, t.Chain, failure.Stage))
-		case pipeline.ProbeDone:
-			c.runDir = "trials/" + t.ID
-			seconds := 0.0
-			for _, r := range results {
-				seconds += r.ComputeSeconds
-			}
-			run, err := writeRun(rd.Path(c.runDir), t.Chain, results, t.ID, statusOK, seconds, false)
-			if err != nil {
-				c.err = fmt.Errorf("trial %s: %w", t.ID, err)
-				return
-			}
-			c.row = run.Summary
-			c.tr.Status = statusOK
-		}
-	})
-	if err := ctx.Err(); err != nil {
-		return err // interrupted: some trials were not probed
-	}
-	for _, c := range out {
-		if c.err != nil {
-			return c.err
-		}
-		rec.probed[c.t.ID] = probed{status: c.status, failure: c.failure}
-		switch c.status {
-		case pipeline.ProbePending:
-			rec.pending++
-			continue
-		case pipeline.ProbeFailed:
-			rec.failed++
-		}
-		rec.rows = append(rec.rows, c.row)
-		rec.trials = append(rec.trials, c.t)
-		rec.runDirs = append(rec.runDirs, c.runDir)
-		rec.results = append(rec.results, c.results)
-		m.Trials = append(m.Trials, c.tr)
-	}
-	m.Pending = rec.pending
-	if len(rec.rows) > 0 {
-		if err := writeSummaries(rd, rec.rows); err != nil {
-			return err
-		}
-		md := strings.Builder{}
-		if err := rec.groupTable().Write(&md, report.Markdown); err != nil {
-			return err
-		}
-		if err := rd.WriteFile("summary.md", []byte(md.String())); err != nil {
-			return err
-		}
-		if err := rec.plot(rd.Path("plots/sweep.png")); err != nil {
-			return fmt.Errorf("plot the sweep: %w", err)
-		}
-	}
-	b, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
-	return rd.WriteFile("sweep.json", append(b, '\n'))
-}
-
-// writeFailedTrial leaves a failed trial's config and manifest, and what
-// its failing stage kept (a diverged training's history), so the failure
-// can be read and reproduced.
-func writeFailedTrial(dir string, t *pipeline.Trial, row *summaryRow, kept []keptFile) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	return fillFailedRun(dir, t.Chain, t.ID, row, kept)
-}
-
-// isSeedKey reports whether a swept key is a seed, over which results are
-// averaged rather than grouped.
-func isSeedKey(key string) bool { return key == "seed" || strings.HasSuffix(key, ".seed") }
-
-// sweepGroup is the trials sharing the values of the non-seed axes.
-type sweepGroup struct {
-	values []string
-	rows   []*summaryRow
-}
-
-func (rec *sweepRecord) groups() ([]string, []*sweepGroup) {
-	var keys []string
-	for _, a := range rec.Axes {
-		if !isSeedKey(a.Key) {
-			keys = append(keys, a.Key)
-		}
-	}
-	index := map[string]*sweepGroup{}
-	var out []*sweepGroup
-	for i, row := range rec.rows {
-		vals := make([]string, len(keys))
-		for k, key := range keys {
-			for _, v := range rec.trials[i].Values {
-				if v.Key == key {
-					vals[k] = v.Value
-				}
-			}
-		}
-		id := strings.Join(vals, "\x00")
-		g, ok := index[id]
-		if !ok {
-			g = &sweepGroup{values: vals}
-			index[id] = g
-			out = append(out, g)
-		}
-		g.rows = append(g.rows, row)
-	}
-	return keys, out
-}
-
-// meanStd returns the mean and sample standard deviation of the metric
-// over the group's successful trials, and their count.
-func (g *sweepGroup) meanStd(metric func(*summaryRow) float64) (float64, float64, int) {
-	var xs []float64
-	for _, r := range g.rows {
-		if r.Status == statusOK {
-			xs = append(xs, metric(r))
-		}
-	}
-	return meanStd(xs)
-}
-
-// groupTable is the sweep's table: per setting of the non-seed axes, the
-// mean ± std over seeds of each metric; the best setting (highest mean test
-// accuracy, then lowest test cross-entropy) is marked with *.
-func (rec *sweepRecord) groupTable() report.Table {
-	keys, groups := rec.groups()
-	header := append(append([]string{}, keys...), "trials", "test acc", "test CE", "train acc", "train CE")
-	best, bestAcc, bestCE := -1, math.Inf(-1), math.Inf(1)
-	for i, g := range groups {
-		acc, _, n := g.meanStd(func(r *summaryRow) float64 { return r.TestAcc })
-		ce, _, _ := g.meanStd(func(r *summaryRow) float64 { return r.TestCE })
-		if n > 0 && (acc > bestAcc || (acc == bestAcc && ce < bestCE)) {
-			best, bestAcc, bestCE = i, acc, ce
-		}
-	}
-	t := report.Table{Header: header}
-	for i, g := range groups {
-		row := append([]string{}, g.values...)
-		ok, total := 0, len(g.rows)
-		for _, r := range g.rows {
-			if r.Status == statusOK {
-				ok++
-			}
-		}
-		count := strconv.Itoa(total)
-		if ok < total {
-			count = fmt.Sprintf("%d (%d failed)", total, total-ok)
-		}
-		row = append(row, count)
-		for _, metric := range []func(*summaryRow) float64{
-			func(r *summaryRow) float64 { return r.TestAcc }, func(r *summaryRow) float64 { return r.TestCE },
-			func(r *summaryRow) float64 { return r.TrainAcc }, func(r *summaryRow) float64 { return r.TrainCE },
-		} {
-			m, s, _ := g.meanStd(metric)
-			row = append(row, report.FormatMeanStd(m, s))
-		}
-		if i == best {
-			if len(row) > 0 && len(keys) > 0 {
-				row[0] += " *"
-			}
-		}
-		t.Rows = append(t.Rows, row)
-	}
-	t.Numeric = make([]bool, len(header))
-	for i := range header {
-		t.Numeric[i] = true
-	}
-	return t
-}
-
-func printSweepSummary(e *env, rec *sweepRecord) error {
-	if len(rec.rows) > 0 {
-		if err := rec.groupTable().Write(e.stdout, report.Text); err != nil {
+func printSweepSummary(e *env, sw *results.Sweep) error {
+	if len(sw.Rows) > 0 {
+		if err := sw.Table().Write(e.stdout, report.Text); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintf(e.stdout, "%s: %d ok, %d failed, %d not finished", plural(len(rec.rows)+rec.pending, "trial", "trials"),
-		len(rec.rows)-rec.failed, rec.failed, rec.pending)
-	fmt.Fprintf(e.stdout, "; * marks the best mean test accuracy\nsweep directory: %s\n", rec.Dir)
+	fmt.Fprintf(e.stdout, "%s: %d ok, %d failed, %d not finished", plural(len(sw.Rows)+sw.Pending, "trial", "trials"),
+		len(sw.Rows)-sw.Failed, sw.Failed, sw.Pending)
+	fmt.Fprintf(e.stdout, "; * marks the best mean test accuracy\nsweep directory: %s\n", sw.Dir)
 	return nil
 }
 
@@ -707,22 +436,19 @@ type sweepJSON struct {
 }
 
 type sweepTrialJSON struct {
-	sweepTrialRecord
+	results.TrialRecord
 	RunDir  string          `json:"run_dir"`
 	Metrics json.RawMessage `json:"metrics"`
 	Stages  []stageJSON     `json:"stages"`
 }
 
-func printSweepJSON(e *env, rec *sweepRecord) error {
-	out := sweepJSON{SweepDir: rec.Dir, SweepID: rec.ID, Pending: rec.pending, Trials: []sweepTrialJSON{}}
-	for i, row := range rec.rows {
-		t := sweepTrialJSON{sweepTrialRecord: sweepTrialRecord{TrialID: row.TrialID, Values: map[string]string{}, Status: row.Status, Error: row.Error},
-			RunDir: rec.runDirs[i], Stages: stagesJSON(rec.results[i]), Metrics: json.RawMessage("null")}
-		for _, v := range rec.trials[i].Values {
-			t.Values[v.Key] = v.Value
-		}
-		if row.Status == statusOK {
-			if b, err := os.ReadFile(filepath.Join(rec.runDirs[i], "metrics.json")); err == nil {
+func printSweepJSON(e *env, sw *results.Sweep) error {
+	out := sweepJSON{SweepDir: sw.Dir, SweepID: sw.ID, Pending: sw.Pending, Trials: []sweepTrialJSON{}}
+	for i, row := range sw.Rows {
+		t := sweepTrialJSON{TrialRecord: results.NewTrialRecord(sw.Trials[i], row.Status, row.Error),
+			RunDir: sw.RunDirs[i], Stages: stagesJSON(sw.Results[i]), Metrics: json.RawMessage("null")}
+		if row.Status == results.StatusOK {
+			if b, err := os.ReadFile(filepath.Join(sw.RunDirs[i], results.MetricsFile)); err == nil {
 				t.Metrics = b
 			} else if !errors.Is(err, os.ErrNotExist) {
 				return err
@@ -733,58 +459,4 @@ func printSweepJSON(e *env, rec *sweepRecord) error {
 	enc := json.NewEncoder(e.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
-}
-
-// plot draws plots/sweep.png: test accuracy and test cross-entropy against
-// the first swept parameter that is not a seed, mean ± std over the rest
-// (seeds, and any other axis). A sweep of seeds alone has nothing to plot
-// against and draws nothing.
-func (rec *sweepRecord) plot(path string) error {
-	key := ""
-	for _, a := range rec.Axes {
-		if !isSeedKey(a.Key) {
-			key = a.Key
-			break
-		}
-	}
-	if key == "" {
-		return nil
-	}
-	type acc struct{ accs, ces []float64 }
-	byValue := map[string]*acc{}
-	var order []string
-	for i, row := range rec.rows {
-		v := ""
-		for _, tv := range rec.trials[i].Values {
-			if tv.Key == key {
-				v = tv.Value
-			}
-		}
-		a, ok := byValue[v]
-		if !ok {
-			a = &acc{}
-			byValue[v] = a
-			order = append(order, v)
-		}
-		if row.Status == statusOK {
-			a.accs = append(a.accs, row.TestAcc)
-			a.ces = append(a.ces, row.TestCE)
-		}
-	}
-	var pts []report.SweepPoint
-	for i, v := range order {
-		a := byValue[v]
-		x, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			x = float64(i) // a non-numeric value (a gradient method): plot in grid order
-		}
-		p := report.SweepPoint{X: x, Label: v, N: len(a.accs)}
-		p.AccMean, p.AccStd, _ = meanStd(a.accs)
-		p.CEMean, p.CEStd, _ = meanStd(a.ces)
-		pts = append(pts, p)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return report.Sweep(path, key, pts, report.Size{})
 }

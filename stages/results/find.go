@@ -1,0 +1,140 @@
+package results
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/stages/dataset"
+)
+
+// Find resolves a path a user gave to the summary.parquet files it stands
+// for: a run or sweep directory, its summary.parquet, or a folder holding
+// run and sweep directories (every finished one directly in it, in name
+// order; hidden entries such as unfinished runs, .tmp-*, are skipped). A
+// path that is none of these is invalid input (pipeline.IsInvalid),
+// named in the error.
+func Find(path string) ([]string, error) {
+	clean := filepath.Clean(path)
+	info, err := os.Stat(clean)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, invalidf("%s: no such run, sweep or folder", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if !info.IsDir() {
+		if filepath.Base(clean) != SummaryFile {
+			return nil, invalidf("%s: not a run or sweep directory, a %s, or a folder of runs and sweeps", path, SummaryFile)
+		}
+		if unfinished(filepath.Dir(clean)) {
+			return nil, invalidf("%s: in an unfinished run (%s*), not read", path, pipeline.TempPrefix)
+		}
+		return []string{clean}, nil
+	}
+	if unfinished(clean) {
+		return nil, invalidf("%s: an unfinished run (%s*), not read", path, pipeline.TempPrefix)
+	}
+	if hasSummary(clean) {
+		return []string{filepath.Join(clean, SummaryFile)}, nil
+	}
+	entries, err := os.ReadDir(clean)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var out []string
+	for _, d := range entries { // sorted by name
+		if strings.HasPrefix(d.Name(), ".") { // .tmp-* (unfinished), .cache, ...
+			continue
+		}
+		if dir := filepath.Join(clean, d.Name()); hasSummary(dir) {
+			out = append(out, filepath.Join(dir, SummaryFile))
+		}
+	}
+	if len(out) == 0 {
+		return nil, invalidf("%s: not a run or sweep directory, and no finished run or sweep in it (no %s)", path, SummaryFile)
+	}
+	return out, nil
+}
+
+func invalidf(format string, args ...any) error {
+	return pipeline.Invalid(fmt.Errorf(format, args...))
+}
+
+func unfinished(dir string) bool {
+	return strings.HasPrefix(filepath.Base(dir), pipeline.TempPrefix)
+}
+
+func hasSummary(dir string) bool {
+	info, err := os.Stat(filepath.Join(dir, SummaryFile))
+	return err == nil && info.Mode().IsRegular()
+}
+
+// ReadSummaries reads every file with ReadSummary, a few at a time; the
+// tables come back in the order of files. A file that is not a summary,
+// or is damaged, is invalid input (pipeline.IsInvalid) and named.
+func ReadSummaries(files []string) ([]*dataset.Table, error) {
+	tables := make([]*dataset.Table, len(files))
+	errs := make([]error, len(files))
+	jobs := make(chan int)
+	done := make(chan struct{})
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
+		go func() {
+			for j := range jobs {
+				tables[j], errs[j] = ReadSummary(files[j])
+			}
+			done <- struct{}{}
+		}()
+	}
+	for j := range files {
+		jobs <- j
+	}
+	close(jobs)
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
+		<-done
+	}
+	for _, err := range errs {
+		if err != nil {
+			return nil, pipeline.Invalid(err) // the message names the file
+		}
+	}
+	return tables, nil
+}
+
+// ReferencedKeys returns the stage keys listed by every manifest.json of
+// a finished run or sweep trial under root; folders whose names start
+// with a dot (the cache, unfinished runs) are skipped. A folder that
+// cannot be read is an error: it may hold runs.
+func ReferencedKeys(root string) (map[string]bool, error) {
+	keys := map[string]bool{}
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != root && strings.HasPrefix(d.Name(), ".") {
+			return fs.SkipDir
+		}
+		if d.IsDir() || d.Name() != ManifestFile {
+			return nil
+		}
+		var m Manifest
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if json.Unmarshal(b, &m) != nil {
+			return nil // not ours
+		}
+		for _, s := range m.Stages {
+			keys[s.Key] = true
+		}
+		return nil
+	})
+	return keys, err
+}
