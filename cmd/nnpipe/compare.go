@@ -1,30 +1,16 @@
 package main
 
 import (
-	"cmp"
 	"fmt"
-	"math"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 
-	"github.com/nnpipe/nnpipe/stages/dataset"
+	"github.com/nnpipe/nnpipe/stages/comparison"
 	"github.com/nnpipe/nnpipe/stages/report"
 	"github.com/nnpipe/nnpipe/stages/results"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
-	"gonum.org/v1/gonum/stat"
-)
-
-// Columns of the compared table besides the summaries' own.
-const (
-	colSource  = "source"   // the PATH a row came from, with several PATHs
-	colN       = "n"        // --group-by: rows in the group
-	colFailed  = "failed"   // --group-by: rows in the group whose status is not ok
-	colTrialID = "trial_id" // summary columns compare places itself
-	colStatus  = "status"
-	colError   = "error"
 )
 
 type compareFlags struct {
@@ -100,43 +86,38 @@ func runCompare(e *env, args []string, f *compareFlags) error {
 		if err != nil {
 			return fmt.Errorf("--baseline: %w", err)
 		}
-		for i := range files {
-			if slices.Equal(files[i], bf) {
-				base = i
-				break
-			}
-		}
+		base = slices.IndexFunc(files, func(fs []string) bool { return slices.Equal(fs, bf) })
 		if base < 0 { // compared too, first
 			args = append([]string{f.baseline}, args...)
 			files = append([][]string{bf}, files...)
 			base = 0
 		}
 	}
-	cs, err := loadComparison(args, files)
+	c, err := results.LoadComparison(args, files)
 	if err != nil {
 		return err
 	}
 	var baseline []float64
 	if base >= 0 {
-		if baseline = cs.baselineMeans(base); baseline == nil {
+		if baseline = c.BaselineMeans(base); baseline == nil {
 			return usagef("--baseline %s: no row with status ok to compare against", f.baseline)
 		}
 	}
-	var v *view
+	var v *comparison.View
 	if len(keys) > 0 {
-		v, err = cs.grouped(keys)
+		v, err = c.Grouped(keys)
 	} else {
-		v, err = cs.rowsView(strings.TrimPrefix(f.sort, "-"))
+		v, err = c.Rows(strings.TrimPrefix(f.sort, "-"))
 	}
 	if err != nil {
 		return err
 	}
 	if f.sort != "" {
-		if err := v.sort(f.sort); err != nil {
+		if err := v.Sort(f.sort); err != nil {
 			return err
 		}
 	}
-	t := v.table(format, baseline, len(keys) > 0)
+	t := v.Table(format, baseline)
 	if isTerminal(e.stdout) {
 		if w, _, err := term.GetSize(int(e.stdout.(*os.File).Fd())); err == nil && w > 0 {
 			t.MaxWidth = w
@@ -162,477 +143,4 @@ func parseGroupBy(s string) ([]string, error) {
 		keys[i] = k
 	}
 	return keys, nil
-}
-
-// cell is one value of the compared table. Rows of a summary without the
-// column, and metrics of rows that did not finish ok, have set false and
-// print blank.
-type cell struct {
-	set  bool
-	num  bool    // an int or a float: f holds it and sorts numerically
-	f    float64 // the number; a group's mean
-	std  float64 // a group's sample standard deviation; NaN for a single value
-	text string  // the value as printed
-}
-
-// comparison is the union of the rows of every summary.
-type comparison struct {
-	paths   []string // as given
-	columns []string // every column of every summary, in first-seen order
-	index   map[string]int
-	nonNum  []bool // per column: some value is not a number
-	rows    []summaryLine
-}
-
-// summaryLine is one row of a summary: its cells by column index (a row
-// read before a column was first seen is shorter).
-type summaryLine struct {
-	path  int
-	cells []cell
-}
-
-func (c *comparison) cell(r summaryLine, name string) cell {
-	if name == colSource {
-		return cell{set: true, text: c.paths[r.path]}
-	}
-	j, ok := c.index[name]
-	if !ok || j >= len(r.cells) {
-		return cell{}
-	}
-	return r.cells[j]
-}
-
-// ok reports whether r finished ok; a summary without a status column has
-// only finished rows.
-func (c *comparison) ok(r summaryLine) bool {
-	s := c.cell(r, colStatus)
-	return !s.set || s.text == results.StatusOK
-}
-
-func loadComparison(paths []string, files [][]string) (*comparison, error) {
-	var all []string
-	for _, f := range files {
-		all = append(all, f...)
-	}
-	tables, err := results.ReadSummaries(all)
-	if err != nil {
-		return nil, err
-	}
-	c := &comparison{paths: paths, index: map[string]int{}}
-	k := 0
-	for p, pathFiles := range files {
-		for range pathFiles {
-			c.add(p, tables[k])
-			k++
-		}
-	}
-	return c, nil
-}
-
-// add appends the rows of t, read from paths[path].
-func (c *comparison) add(path int, t *dataset.Table) {
-	at := make([]int, len(t.Fields))
-	for i, f := range t.Fields {
-		j, ok := c.index[f.Name]
-		if !ok {
-			j = len(c.columns)
-			c.index[f.Name] = j
-			c.columns = append(c.columns, f.Name)
-			c.nonNum = append(c.nonNum, false)
-		}
-		at[i] = j
-		if f.Type == dataset.String || f.Type == dataset.Bool {
-			c.nonNum[j] = true
-		}
-	}
-	cells := make([]cell, t.Rows*len(c.columns))
-	for r := range t.Rows {
-		line := summaryLine{path: path, cells: cells[r*len(c.columns) : (r+1)*len(c.columns) : (r+1)*len(c.columns)]}
-		for i, f := range t.Fields {
-			line.cells[at[i]] = valueCell(f.Name, t.Columns[i], r)
-		}
-		c.rows = append(c.rows, line)
-	}
-}
-
-// valueCell is row r of the summary column name, col, as ReadTable
-// returns it, printed as results.FormatValue prints it.
-func valueCell(name string, col any, r int) cell {
-	v := results.Value(col, r)
-	c := cell{set: v != nil, text: results.FormatValue(name, v), std: math.NaN()}
-	switch x := v.(type) {
-	case int64:
-		c.num, c.f = true, float64(x)
-	case int32:
-		c.num, c.f = true, float64(x)
-	case float64:
-		c.num, c.f = true, x
-	}
-	return c
-}
-
-// has reports whether name is a column of the table (source always is).
-func (c *comparison) has(name string) bool {
-	_, ok := c.index[name]
-	return ok || name == colSource
-}
-
-func (c *comparison) numeric(name string) bool {
-	j, ok := c.index[name]
-	return ok && !c.nonNum[j]
-}
-
-// missing is the usage error for a column that is not in the summaries.
-func (c *comparison) missing(flag, name string) error {
-	return usagef("%s: no column %q in the summaries (columns: %s)", flag, name, strings.Join(c.columns, ", "))
-}
-
-// differs reports whether the column name has two rows with different values
-// (a row without the column differs from one with it).
-func (c *comparison) differs(name string) bool {
-	if len(c.rows) == 0 {
-		return false
-	}
-	first := c.cell(c.rows[0], name)
-	for _, r := range c.rows[1:] {
-		if x := c.cell(r, name); x.set != first.set || x.text != first.text {
-			return true
-		}
-	}
-	return false
-}
-
-// baselineMeans returns each metric's mean over the ok rows of paths[path],
-// or nil if it has none.
-func (c *comparison) baselineMeans(path int) []float64 {
-	var rows []summaryLine
-	for _, r := range c.rows {
-		if r.path == path && c.ok(r) {
-			rows = append(rows, r)
-		}
-	}
-	if len(rows) == 0 {
-		return nil
-	}
-	means := make([]float64, len(results.MetricNames))
-	for i, m := range results.MetricNames {
-		means[i], _, _ = meanStd(c.metricValues(rows, m))
-	}
-	return means
-}
-
-// metricValues lists the metric's values in rows, leaving out rows that did
-// not finish ok and values that are missing or NaN.
-func (c *comparison) metricValues(rows []summaryLine, metric string) []float64 {
-	var xs []float64
-	for _, r := range rows {
-		if x := c.cell(r, metric); x.set && x.num && !math.IsNaN(x.f) && c.ok(r) {
-			xs = append(xs, x.f)
-		}
-	}
-	return xs
-}
-
-// meanStd returns the mean of xs and their sample standard deviation
-// (divisor n-1), NaN for what n is too small for.
-func meanStd(xs []float64) (mean, std float64, n int) {
-	switch n = len(xs); n {
-	case 0:
-		return math.NaN(), math.NaN(), 0
-	case 1:
-		return xs[0], math.NaN(), 1
-	}
-	mean, std = stat.MeanStdDev(xs, nil)
-	return mean, std, n
-}
-
-// view is the table about to be printed: named columns of cells.
-type view struct {
-	cols []viewCol
-	rows [][]cell
-}
-
-type viewCol struct {
-	name    string
-	numeric bool
-	metric  bool // printed with std and delta
-}
-
-// rowsView is one row per summary row: trial_id, source (with several
-// PATHs), status, the parameters that differ, the column sorted on, the
-// metrics, and error when a row has one.
-func (c *comparison) rowsView(sortCol string) (*view, error) {
-	if sortCol != "" && !c.has(sortCol) {
-		return nil, c.missing("--sort", sortCol)
-	}
-	names := []string{colTrialID}
-	if len(c.paths) > 1 || sortCol == colSource {
-		names = append(names, colSource)
-	}
-	if c.has(colStatus) {
-		names = append(names, colStatus)
-	}
-	var measured []string
-	for _, n := range c.columns {
-		switch {
-		case n == colTrialID || n == colStatus || n == colError || slices.Contains(results.MetricNames, n):
-		case results.IsMeasured(n):
-			if n == sortCol {
-				measured = append(measured, n)
-			}
-		case n == sortCol || c.differs(n):
-			names = append(names, n)
-		}
-	}
-	names = append(names, measured...)
-	names = append(names, results.MetricNames...)
-	showError := sortCol == colError
-	for _, r := range c.rows {
-		if e := c.cell(r, colError); e.text != "" {
-			showError = true
-			break
-		}
-	}
-	if showError {
-		names = append(names, colError)
-	}
-
-	v := &view{cols: make([]viewCol, len(names)), rows: make([][]cell, len(c.rows))}
-	for j, n := range names {
-		v.cols[j] = viewCol{name: n, numeric: c.numeric(n), metric: slices.Contains(results.MetricNames, n)}
-	}
-	cells := make([]cell, len(c.rows)*len(names))
-	for i, r := range c.rows {
-		row := cells[i*len(names) : (i+1)*len(names)]
-		ok := c.ok(r)
-		for j, col := range v.cols {
-			if col.metric && !ok {
-				continue // blank
-			}
-			row[j] = c.cell(r, col.name)
-		}
-		v.rows[i] = row
-	}
-	return v, nil
-}
-
-// grouped is one row per distinct value of keys, in order of first
-// appearance: the keys, n, failed (when some row did not finish ok), and
-// each metric's mean and std over the group's ok rows.
-func (c *comparison) grouped(keys []string) (*view, error) {
-	for _, k := range keys {
-		if !c.has(k) {
-			return nil, c.missing("--group-by", k)
-		}
-	}
-	var order []string
-	groups := map[string][]summaryLine{}
-	anyFailed := false
-	var id strings.Builder
-	for _, r := range c.rows {
-		id.Reset()
-		for _, k := range keys {
-			x := c.cell(r, k)
-			if x.set {
-				id.WriteByte('=')
-			} else {
-				id.WriteByte('!')
-			}
-			id.WriteString(x.text)
-			id.WriteByte(0)
-		}
-		g := id.String()
-		if _, seen := groups[g]; !seen {
-			order = append(order, g)
-		}
-		groups[g] = append(groups[g], r)
-		anyFailed = anyFailed || !c.ok(r)
-	}
-
-	v := &view{}
-	for _, k := range keys {
-		v.cols = append(v.cols, viewCol{name: k, numeric: c.numeric(k)})
-	}
-	v.cols = append(v.cols, viewCol{name: colN, numeric: true})
-	if anyFailed {
-		v.cols = append(v.cols, viewCol{name: colFailed, numeric: true})
-	}
-	for _, m := range results.MetricNames {
-		v.cols = append(v.cols, viewCol{name: m, numeric: true, metric: true})
-	}
-	count := func(n int) cell {
-		return cell{set: true, num: true, f: float64(n), std: math.NaN(), text: strconv.Itoa(n)}
-	}
-	for _, g := range order {
-		rows := groups[g]
-		var row []cell
-		for _, k := range keys {
-			row = append(row, c.cell(rows[0], k))
-		}
-		row = append(row, count(len(rows)))
-		if anyFailed {
-			failed := 0
-			for _, r := range rows {
-				if !c.ok(r) {
-					failed++
-				}
-			}
-			row = append(row, count(failed))
-		}
-		for _, m := range results.MetricNames {
-			mean, std, n := meanStd(c.metricValues(rows, m))
-			if n == 0 {
-				row = append(row, cell{})
-				continue
-			}
-			row = append(row, cell{set: true, num: true, f: mean, std: std})
-		}
-		v.rows = append(v.rows, row)
-	}
-	return v, nil
-}
-
-// sort orders the rows stably on the column spec names, descending when it
-// starts with '-': numerically when the column holds numbers, else by text.
-// Rows without a value (or with NaN) come last either way.
-func (v *view) sort(spec string) error {
-	name, desc := strings.CutPrefix(spec, "-")
-	j := slices.IndexFunc(v.cols, func(c viewCol) bool { return c.name == name })
-	if j < 0 {
-		var names []string
-		for _, c := range v.cols {
-			names = append(names, c.name)
-		}
-		return usagef("--sort: no column %q in the table (columns: %s)", name, strings.Join(names, ", "))
-	}
-	numeric := v.cols[j].numeric
-	missing := func(x cell) bool { return !x.set || (numeric && math.IsNaN(x.f)) }
-	slices.SortStableFunc(v.rows, func(a, b []cell) int {
-		x, y := a[j], b[j]
-		switch mx, my := missing(x), missing(y); {
-		case mx && my:
-			return 0
-		case mx:
-			return 1
-		case my:
-			return -1
-		}
-		var d int
-		if numeric {
-			d = cmp.Compare(x.f, y.f)
-		} else {
-			d = strings.Compare(x.text, y.text)
-		}
-		if desc {
-			d = -d
-		}
-		return d
-	})
-	return nil
-}
-
-// table renders v. In table and md a metric cell carries its std (grouped)
-// and its difference from the baseline, "0.9000 ± 0.0200 (+0.0100)"; in csv
-// and json these get columns of their own, <metric>_std and <metric>_delta,
-// and a missing number is an empty cell (null).
-func (v *view) table(f report.Format, baseline []float64, grouped bool) report.Table {
-	machine := f == report.CSV || f == report.JSON
-	var t report.Table
-	type out struct {
-		col  int
-		cell func(x cell) string
-	}
-	var outs []out
-	add := func(name string, numeric bool, col int, fn func(x cell) string) {
-		t.Header = append(t.Header, name)
-		t.Numeric = append(t.Numeric, numeric)
-		outs = append(outs, out{col, fn})
-	}
-	number := func(x float64) string {
-		if math.IsNaN(x) {
-			return ""
-		}
-		return report.FormatFloat(x)
-	}
-	for j, col := range v.cols {
-		if !col.metric {
-			add(col.name, col.numeric, j, func(x cell) string { return x.text })
-			continue
-		}
-		base := math.NaN()
-		if baseline != nil {
-			base = baseline[slices.Index(results.MetricNames, col.name)]
-		}
-		if !machine {
-			add(col.name, true, j, func(x cell) string {
-				if !x.set {
-					return ""
-				}
-				s := report.FormatFloat(x.f)
-				if grouped {
-					s = report.FormatMeanStd(x.f, x.std)
-				}
-				if d := x.f - base; baseline != nil && !math.IsNaN(d) {
-					s += " (" + signed(formatDelta(d, x.f)) + ")"
-				}
-				return s
-			})
-			continue
-		}
-		add(col.name, true, j, func(x cell) string {
-			if !x.set {
-				return ""
-			}
-			return number(x.f)
-		})
-		if grouped {
-			add(col.name+"_std", true, j, func(x cell) string {
-				if !x.set {
-					return ""
-				}
-				return number(x.std)
-			})
-		}
-		if baseline != nil {
-			add(col.name+"_delta", true, j, func(x cell) string {
-				if d := x.f - base; x.set && !math.IsNaN(d) {
-					return formatDelta(d, x.f)
-				}
-				return ""
-			})
-		}
-	}
-	t.Rows = make([][]string, len(v.rows))
-	for i, r := range v.rows {
-		row := make([]string, len(outs))
-		for k, o := range outs {
-			row[k] = o.cell(r[o.col])
-		}
-		t.Rows[i] = row
-	}
-	return t
-}
-
-// formatDelta formats the difference d of the value x from the baseline on
-// x's own grid: with four decimals when report.FormatFloat prints x so (an
-// accuracy of 0.4000 against 0.4100 differs by -0.0100, not by the
-// -9.999999999999995e-03 of the float subtraction), else as FormatFloat
-// prints d.
-func formatDelta(d, x float64) string {
-	if strings.Contains(report.FormatFloat(x), "e") || math.IsInf(d, 0) {
-		return report.FormatFloat(d)
-	}
-	s := strconv.FormatFloat(d, 'f', 4, 64)
-	if s == "-0.0000" {
-		s = "0.0000"
-	}
-	return s
-}
-
-// signed puts a + before a number that has no sign: "+0.0200".
-func signed(s string) string {
-	if !strings.HasPrefix(s, "-") && !strings.HasPrefix(s, "+") {
-		s = "+" + s
-	}
-	return s
 }

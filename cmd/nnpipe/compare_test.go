@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -334,70 +333,7 @@ func TestCompareShowsOnlyDifferingParameters(t *testing.T) {
 	})
 }
 
-func TestCompareSortIsNumericForNumbersAndLexicalOtherwise(t *testing.T) {
-	num := func(x float64) cell {
-		return cell{set: true, num: true, f: x, std: math.NaN(), text: strconv.FormatFloat(x, 'g', -1, 64)}
-	}
-	text := func(s string) cell { return cell{set: true, text: s} }
-	newView := func() *view {
-		return &view{
-			cols: []viewCol{{name: "id"}, {name: "hidden", numeric: true}, {name: "label"}},
-			rows: [][]cell{
-				{text("a"), num(12), text("12")},
-				{text("b"), num(2), text("2")},
-				{text("c"), {}, {}},
-				{text("d"), num(4), text("4")},
-				{text("e"), num(math.NaN()), text("x")},
-				{text("f"), num(2), text("2")},
-			},
-		}
-	}
-	cases := []struct {
-		spec string
-		want string // the id column after sorting
-	}{
-		{"hidden", "bfdace"},  // 2 2 4 12, stable; no value and NaN last, in their order
-		{"-hidden", "adbfce"}, // 12 4 2 2, stable; no value and NaN still last
-		{"label", "abfdec"},   // "12" < "2" < "4" < "x"; no value last
-		{"-label", "edbfac"},
-		{"id", "abcdef"},
-	}
-	for _, c := range cases {
-		t.Run(c.spec, func(t *testing.T) {
-			v := newView()
-			if err := v.sort(c.spec); err != nil {
-				t.Fatal(err)
-			}
-			var got strings.Builder
-			for _, r := range v.rows {
-				got.WriteString(r[0].text)
-			}
-			if got.String() != c.want {
-				t.Errorf("sort(%q) = %s, want %s", c.spec, got.String(), c.want)
-			}
-		})
-	}
-}
-
 func TestCompareGroupByMeanStd(t *testing.T) {
-	t.Run("meanStd", func(t *testing.T) {
-		cases := []struct {
-			xs        []float64
-			mean, std float64
-		}{
-			{[]float64{0.90, 0.94}, 0.92, math.Sqrt(0.0008)}, // sample std: sqrt((0.02² + 0.02²) / 1)
-			{[]float64{1, 2, 3, 4}, 2.5, math.Sqrt(5.0 / 3)},
-			{[]float64{0.91}, 0.91, math.NaN()},
-			{nil, math.NaN(), math.NaN()},
-		}
-		for _, c := range cases {
-			mean, std, n := meanStd(c.xs)
-			// 1e-12: a few roundings of decimal inputs near 1.
-			if !near(mean, c.mean, 1e-12) || !near(std, c.std, 1e-12) || n != len(c.xs) {
-				t.Errorf("meanStd(%v) = %v, %v, %d, want %v, %v, %d", c.xs, mean, std, n, c.mean, c.std, len(c.xs))
-			}
-		}
-	})
 	t.Run("per hidden size over the ok trials", func(t *testing.T) {
 		writeFixture(t)
 		_, rows := compareJSON(t, sweep, "--group-by", "train.hidden")
@@ -561,27 +497,5 @@ func BenchmarkCompareRuns(b *testing.B) {
 				}
 			}
 		})
-	}
-}
-
-func TestCompareDeltaIsOnTheValuesGrid(t *testing.T) {
-	cases := []struct {
-		x, base float64
-		want    string
-	}{
-		{0.40, 0.41, "-0.0100"}, // the float difference is -0.009999999999999953
-		{0.88, 0.86, "0.0200"},
-		{0.86, 0.86, "0.0000"},
-		{0.86, 0.86000001, "0.0000"}, // rounds to -0.0000; no sign on zero
-		{1.1e-5, 1.0e-5, "1.00e-06"}, // values printed in exponent form keep it
-		{0.5, math.Inf(1), "-Inf"},
-	}
-	for _, c := range cases {
-		if got := formatDelta(c.x-c.base, c.x); got != c.want {
-			t.Errorf("formatDelta(%v - %v, %v) = %q, want %q", c.x, c.base, c.x, got, c.want)
-		}
-	}
-	if got := signed("0.0200"); got != "+0.0200" {
-		t.Errorf(`signed("0.0200") = %q, want "+0.0200"`, got)
 	}
 }

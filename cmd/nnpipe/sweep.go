@@ -418,7 +418,11 @@ func sweepFailure(path string, notRun []trialProblem, rec *results.Sweep, total 
 
 func printSweepSummary(e *env, sw *results.Sweep) error {
 	if len(sw.Rows) > 0 {
-		if err := sw.Table().Write(e.stdout, report.Text); err != nil {
+		t, err := sw.Table()
+		if err != nil {
+			return err
+		}
+		if err := t.Write(e.stdout, report.Text); err != nil {
 			return err
 		}
 	}

@@ -8,9 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/stages/comparison"
 	"github.com/nnpipe/nnpipe/stages/dataset"
 )
 
@@ -137,4 +139,33 @@ func ReferencedKeys(root string) (map[string]bool, error) {
 		return nil
 	})
 	return keys, err
+}
+
+// Schema describes summary.parquet to a comparison: rows named by
+// trial_id, with a status, an error, the metrics, and cells printed by
+// FormatValue.
+func Schema() comparison.Schema {
+	return comparison.Schema{
+		ID: ColTrialID, Status: ColStatus, OK: StatusOK, Error: ColError,
+		Metrics: slices.Clone(MetricNames), Measured: IsMeasured, Format: FormatValue,
+	}
+}
+
+// LoadComparison reads the summaries files[i] that each of paths stands
+// for (see Find) into one comparison, its sources named by paths.
+func LoadComparison(paths []string, files [][]string) (*comparison.Comparison, error) {
+	var all []string
+	for _, f := range files {
+		all = append(all, f...)
+	}
+	tables, err := ReadSummaries(all)
+	if err != nil {
+		return nil, err
+	}
+	sources := make([]comparison.Source, len(paths))
+	for i, p := range paths {
+		sources[i] = comparison.Source{Name: p, Tables: tables[:len(files[i])]}
+		tables = tables[len(files[i]):]
+	}
+	return comparison.New(Schema(), sources), nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/nnpipe/nnpipe/pipeline/config"
 	"github.com/nnpipe/nnpipe/stages"
 	"github.com/nnpipe/nnpipe/stages/dataset"
+	"github.com/nnpipe/nnpipe/stages/report"
 	"github.com/nnpipe/nnpipe/stages/results"
 )
 
@@ -28,6 +29,7 @@ stages:
   - {id: eval, kind: evaluate}
 sweep:
   train.hidden: [1, 2]
+  seed: [1, 2]
 `
 
 // runSmall compiles and runs small in a fresh cache; with sweep, the
@@ -127,16 +129,39 @@ func TestASweepDirectoryIsCompleteAndItsSummaryHasARowPerTrial(t *testing.T) {
 		t.Fatalf("CheckSweep of a sweep just collected: %v", err)
 	}
 	m, err := results.ReadSweepManifest(final)
-	if err != nil || len(m.Trials) != 2 || m.Pending != 0 || m.Axes[0].Key != "train.hidden" || !slices.Equal(m.Axes[0].Values, []string{"1", "2"}) {
+	if err != nil || len(m.Trials) != 4 || m.Pending != 0 || m.Axes[0].Key != "train.hidden" || !slices.Equal(m.Axes[0].Values, []string{"1", "2"}) {
 		t.Fatalf("sweep.json = %+v, %v", m, err)
 	}
 	sum, err := results.ReadSummary(filepath.Join(final, results.SummaryFile))
-	if err != nil || sum.Rows != 2 {
+	if err != nil || sum.Rows != 4 {
 		t.Fatalf("summary: %v rows, %v", sum, err)
 	}
 	hidden, _ := sum.Column("train.hidden")
-	if !slices.Equal(hidden.([]int64), []int64{1, 2}) {
-		t.Errorf("train.hidden = %v, want the grid order 1, 2", hidden)
+	if !slices.Equal(hidden.([]int64), []int64{1, 1, 2, 2}) {
+		t.Errorf("train.hidden = %v, want the grid order 1, 1, 2, 2", hidden)
+	}
+	// The sweep's table has the numbers compare --group-by gives.
+	table, err := sw.Table()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := results.LoadComparison([]string{final}, [][]string{{filepath.Join(final, results.SummaryFile)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := c.Grouped([]string{"train.hidden"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	grouped := v.Table(report.Markdown, nil) // train.hidden, n, the four metrics in MetricNames order
+	if len(table.Rows) != 2 || len(grouped.Rows) != 2 {
+		t.Fatalf("sweep table %v, compare --group-by %v; want two settings each", table.Rows, grouped.Rows)
+	}
+	for i, row := range table.Rows { // train.hidden, trials, test acc, test CE, train acc, train CE
+		g := grouped.Rows[i]
+		if strings.TrimSuffix(row[0], " *") != g[0] || row[1] != g[1] || row[2] != g[5] || row[3] != g[3] || row[4] != g[4] || row[5] != g[2] {
+			t.Errorf("sweep table row %v, compare --group-by row %v: want the same numbers", row, g)
+		}
 	}
 	if err := os.MkdirAll(filepath.Join(final, results.TrialsDir, "0123456789ab"), 0o755); err != nil {
 		t.Fatal(err)

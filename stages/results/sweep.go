@@ -6,14 +6,16 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/config"
+	"github.com/nnpipe/nnpipe/stages/comparison"
+	"github.com/nnpipe/nnpipe/stages/dataset"
 	"github.com/nnpipe/nnpipe/stages/report"
-	"gonum.org/v1/gonum/stat"
 )
 
 // Sweep is a sweep directory as CollectSweep assembled it.
@@ -160,8 +162,12 @@ func (sw *Sweep) writeTables(rd *pipeline.RunDir, version string) error {
 	if err := WriteSummary(rd.Path(SummaryFile), sw.Rows, version); err != nil {
 		return err
 	}
+	t, err := sw.Table()
+	if err != nil {
+		return err
+	}
 	md := strings.Builder{}
-	if err := sw.Table().Write(&md, report.Markdown); err != nil {
+	if err := t.Write(&md, report.Markdown); err != nil {
 		return err
 	}
 	if err := rd.WriteFile(SummaryMD, []byte(md.String())); err != nil {
@@ -187,167 +193,105 @@ func (sw *Sweep) Rebase() {
 // averaged rather than grouped.
 func IsSeedKey(key string) bool { return key == "seed" || strings.HasSuffix(key, ".seed") }
 
-// sweepGroup is the trials sharing the values of the non-seed axes.
-type sweepGroup struct {
-	values []string
-	rows   []*Row
-}
-
-func (sw *Sweep) groups() ([]string, []*sweepGroup) {
+// groupKeys are the swept keys that are not seeds: a sweep's table has a
+// row per setting of them, averaged over the seeds.
+func (sw *Sweep) groupKeys() []string {
 	var keys []string
 	for _, a := range sw.Axes {
 		if !IsSeedKey(a.Key) {
 			keys = append(keys, a.Key)
 		}
 	}
-	index := map[string]*sweepGroup{}
-	var out []*sweepGroup
-	for i, row := range sw.Rows {
-		vals := make([]string, len(keys))
-		for k, key := range keys {
-			for _, v := range sw.Trials[i].Values {
-				if v.Key == key {
-					vals[k] = v.Value
-				}
-			}
-		}
-		id := strings.Join(vals, "\x00")
-		g, ok := index[id]
-		if !ok {
-			g = &sweepGroup{values: vals}
-			index[id] = g
-			out = append(out, g)
-		}
-		g.rows = append(g.rows, row)
-	}
-	return keys, out
+	return keys
 }
 
-// meanStd returns the mean and sample standard deviation of the metric
-// over the group's successful trials, and their count.
-func (g *sweepGroup) meanStd(metric func(*Row) float64) (float64, float64, int) {
-	var xs []float64
-	for _, r := range g.rows {
-		if r.Status == StatusOK {
-			xs = append(xs, metric(r))
-		}
-	}
-	return meanStd(xs)
+// groups groups the sweep's rows as `compare --group-by keys` does.
+func (sw *Sweep) groups(keys []string) ([]comparison.Group, error) {
+	c := comparison.New(Schema(), []comparison.Source{{Tables: []*dataset.Table{Summary(sw.Rows)}}})
+	return c.Groups(keys)
 }
 
-// meanStd returns the mean of xs and their sample standard deviation
-// (divisor n-1), NaN for what n is too small for.
-func meanStd(xs []float64) (mean, std float64, n int) {
-	switch n = len(xs); n {
-	case 0:
-		return math.NaN(), math.NaN(), 0
-	case 1:
-		return xs[0], math.NaN(), 1
-	}
-	mean, std = stat.MeanStdDev(xs, nil)
-	return mean, std, n
-}
+// The metrics of a sweep's table, in its order, by their index in
+// MetricNames, with the table's headings.
+var sweepMetrics = []struct {
+	index   int
+	heading string
+}{{3, "test acc"}, {1, "test CE"}, {2, "train acc"}, {0, "train CE"}}
 
 // Table is the sweep's table, summary.md and what sweep prints: per
-// setting of the non-seed axes, the mean ± std over seeds of each metric;
-// the best setting (highest mean test accuracy, then lowest test
-// cross-entropy) is marked with *.
-func (sw *Sweep) Table() report.Table {
-	keys, groups := sw.groups()
-	header := append(append([]string{}, keys...), "trials", "test acc", "test CE", "train acc", "train CE")
+// setting of the swept keys that are not seeds, the number of trials (and
+// of failed ones), and the mean ± std over the ok trials of each metric,
+// the numbers of `compare --group-by` those keys; the best setting (highest
+// mean test accuracy, then lowest test cross-entropy) is marked with *.
+func (sw *Sweep) Table() (report.Table, error) {
+	keys := sw.groupKeys()
+	groups, err := sw.groups(keys)
+	if err != nil {
+		return report.Table{}, err
+	}
+	t := report.Table{Header: append([]string{}, keys...)}
+	for _, m := range sweepMetrics {
+		t.Header = append(t.Header, m.heading)
+	}
+	t.Header = slices.Insert(t.Header, len(keys), "trials")
 	best, bestAcc, bestCE := -1, math.Inf(-1), math.Inf(1)
 	for i, g := range groups {
-		acc, _, n := g.meanStd(func(r *Row) float64 { return r.TestAcc })
-		ce, _, _ := g.meanStd(func(r *Row) float64 { return r.TestCE })
-		if n > 0 && (acc > bestAcc || (acc == bestAcc && ce < bestCE)) {
-			best, bestAcc, bestCE = i, acc, ce
+		acc, ce := g.Metrics[3], g.Metrics[1]
+		if acc.N > 0 && (acc.F > bestAcc || (acc.F == bestAcc && ce.F < bestCE)) {
+			best, bestAcc, bestCE = i, acc.F, ce.F
 		}
 	}
-	t := report.Table{Header: header}
 	for i, g := range groups {
-		row := append([]string{}, g.values...)
-		ok, total := 0, len(g.rows)
-		for _, r := range g.rows {
-			if r.Status == StatusOK {
-				ok++
-			}
+		var row []string
+		for _, k := range g.Keys {
+			row = append(row, k.Text)
 		}
-		count := strconv.Itoa(total)
-		if ok < total {
-			count = fmt.Sprintf("%d (%d failed)", total, total-ok)
+		count := strconv.Itoa(g.N)
+		if g.Failed > 0 {
+			count = fmt.Sprintf("%d (%d failed)", g.N, g.Failed)
 		}
 		row = append(row, count)
-		for _, metric := range []func(*Row) float64{
-			func(r *Row) float64 { return r.TestAcc }, func(r *Row) float64 { return r.TestCE },
-			func(r *Row) float64 { return r.TrainAcc }, func(r *Row) float64 { return r.TrainCE },
-		} {
-			m, s, _ := g.meanStd(metric)
-			row = append(row, report.FormatMeanStd(m, s))
+		for _, m := range sweepMetrics {
+			x := g.Metrics[m.index]
+			row = append(row, report.FormatMeanStd(x.F, x.Std))
 		}
-		if i == best {
-			if len(row) > 0 && len(keys) > 0 {
-				row[0] += " *"
-			}
+		if i == best && len(keys) > 0 {
+			row[0] += " *"
 		}
 		t.Rows = append(t.Rows, row)
 	}
-	t.Numeric = make([]bool, len(header))
-	for i := range header {
+	t.Numeric = make([]bool, len(t.Header))
+	for i := range t.Numeric {
 		t.Numeric[i] = true
 	}
-	return t
+	return t, nil
 }
 
 // plot draws plots/sweep.png: test accuracy and test cross-entropy against
-// the first swept parameter that is not a seed, mean ± std over the rest
-// (seeds, and any other axis). A sweep of seeds alone has nothing to plot
-// against and draws nothing.
+// the first swept key that is not a seed, mean ± std over the rest (seeds,
+// and any other axis), as Table groups them. A sweep of seeds alone has
+// nothing to plot against and draws nothing.
 func (sw *Sweep) plot(path string) error {
-	key := ""
-	for _, a := range sw.Axes {
-		if !IsSeedKey(a.Key) {
-			key = a.Key
-			break
-		}
-	}
-	if key == "" {
+	keys := sw.groupKeys()
+	if len(keys) == 0 {
 		return nil
 	}
-	type acc struct{ accs, ces []float64 }
-	byValue := map[string]*acc{}
-	var order []string
-	for i, row := range sw.Rows {
-		v := ""
-		for _, tv := range sw.Trials[i].Values {
-			if tv.Key == key {
-				v = tv.Value
-			}
-		}
-		a, ok := byValue[v]
-		if !ok {
-			a = &acc{}
-			byValue[v] = a
-			order = append(order, v)
-		}
-		if row.Status == StatusOK {
-			a.accs = append(a.accs, row.TestAcc)
-			a.ces = append(a.ces, row.TestCE)
-		}
+	groups, err := sw.groups(keys[:1])
+	if err != nil {
+		return err
 	}
 	var pts []report.SweepPoint
-	for i, v := range order {
-		a := byValue[v]
-		x, err := strconv.ParseFloat(v, 64)
+	for i, g := range groups {
+		label := g.Keys[0].Text
+		x, err := strconv.ParseFloat(label, 64)
 		if err != nil {
-			x = float64(i) // a non-numeric value (a gradient method): plot in grid order
+			x = float64(i) // a value that is no number (a gradient method): plot in grid order
 		}
-		p := report.SweepPoint{X: x, Label: v, N: len(a.accs)}
-		p.AccMean, p.AccStd, _ = meanStd(a.accs)
-		p.CEMean, p.CEStd, _ = meanStd(a.ces)
-		pts = append(pts, p)
+		acc, ce := g.Metrics[3], g.Metrics[1]
+		pts = append(pts, report.SweepPoint{X: x, Label: label, N: acc.N, AccMean: acc.F, AccStd: acc.Std, CEMean: ce.F, CEStd: ce.Std})
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return report.Sweep(path, key, pts, report.Size{})
+	return report.Sweep(path, keys[0], pts, report.Size{})
 }
