@@ -35,9 +35,10 @@ summary.parquet files is read, so a thousand runs compare in under a second.
 Each PATH is one of:
   - a run or sweep directory (results/<name>/<run-id>, results/<name>/sweep-<id>);
   - its summary.parquet;
-  - a folder holding run and sweep directories, such as results/<name>: every
-    finished one directly in it, in name order. Unfinished runs (.tmp-*) and
-    other hidden entries are skipped.
+  - a folder holding run and sweep directories at any depth, such as results/,
+    results/<name> or a sweep's trials/: every finished one, in name order.
+    A sweep's trials count once, from the sweep's summary; unfinished runs
+    (.tmp-*) and other hidden entries, such as the cache, are skipped.
 With more than one PATH, a source column shows the PATH each row came from.
 
 Column names are the summaries' own (trial_id, seed, train.hidden, test_accuracy,

@@ -499,3 +499,43 @@ func BenchmarkCompareRuns(b *testing.B) {
 		})
 	}
 }
+
+func TestCompareOfAResultsRootTakesEveryRunAndSweepOnce(t *testing.T) {
+	results := t.TempDir()
+	run := runJSONOf(t, bookConfig, "--results", results, "--set", "train.steps=20")
+	if _, stderr, code := nnpipe(t, "sweep", smallSweep, "--results", results, "--quiet"); code != exitOK {
+		t.Fatalf("sweep: exit %d\n%s", code, stderr)
+	}
+	sweeps, _ := filepath.Glob(filepath.Join(results, "small-sweep", "sweep-*"))
+	if len(sweeps) != 1 {
+		t.Fatalf("sweep directories %v, want one", sweeps)
+	}
+	trials, _ := filepath.Glob(filepath.Join(sweeps[0], "trials", "*"))
+	if len(trials) != 6 {
+		t.Fatalf("trial directories %v, want 6", trials)
+	}
+	// The root, two levels above the runs: the run and the sweep's six
+	// trials, each once (not again from the sweep's trials/ folder); the
+	// cache under results/.cache is not searched.
+	_, rows := compareJSON(t, results)
+	var got []string
+	for _, r := range rows {
+		got = append(got, r["trial_id"].(string))
+	}
+	want := []string{run.RunID}
+	for _, tr := range trials {
+		want = append(want, filepath.Base(tr))
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("compare %s rows %v, want the run and each trial once: %v", results, got, want)
+	}
+	// A trial's run directory, and the sweep's trials/ folder, compare too.
+	if _, rows := compareJSON(t, trials[0]); len(rows) != 1 || rows[0]["trial_id"] != filepath.Base(trials[0]) {
+		t.Errorf("compare of a trial's run directory = %v, want its one row", rows)
+	}
+	if _, rows := compareJSON(t, filepath.Join(sweeps[0], "trials")); len(rows) != 6 {
+		t.Errorf("compare of a sweep's trials folder gave %d rows, want 6", len(rows))
+	}
+}

@@ -18,10 +18,14 @@ import (
 
 // Find resolves a path a user gave to the summary.parquet files it stands
 // for: a run or sweep directory, its summary.parquet, or a folder holding
-// run and sweep directories (every finished one directly in it, in name
-// order; hidden entries such as unfinished runs, .tmp-*, are skipped). A
-// path that is none of these is invalid input (pipeline.IsInvalid),
-// named in the error.
+// run and sweep directories at any depth, such as results/ or
+// results/<name>/ or a sweep's trials/. In a folder, every run and sweep
+// directory with a summary is taken, in name order, depth first; the
+// folders inside a run or sweep directory are not searched (a sweep's
+// trials are in its own summary), nor hidden folders (the cache,
+// unfinished runs: .tmp-*), nor symbolic links to folders that are not
+// runs or sweeps. A path that is none of these is invalid input
+// (pipeline.IsInvalid), named in the error.
 func Find(path string) ([]string, error) {
 	clean := filepath.Clean(path)
 	info, err := os.Stat(clean)
@@ -46,23 +50,38 @@ func Find(path string) ([]string, error) {
 	if hasSummary(clean) {
 		return []string{filepath.Join(clean, SummaryFile)}, nil
 	}
-	entries, err := os.ReadDir(clean)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
 	var out []string
-	for _, d := range entries { // sorted by name
-		if strings.HasPrefix(d.Name(), ".") { // .tmp-* (unfinished), .cache, ...
-			continue
-		}
-		if dir := filepath.Join(clean, d.Name()); hasSummary(dir) {
-			out = append(out, filepath.Join(dir, SummaryFile))
-		}
+	if err := findIn(clean, &out); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(out) == 0 {
 		return nil, invalidf("%s: not a run or sweep directory, and no finished run or sweep in it (no %s)", path, SummaryFile)
 	}
 	return out, nil
+}
+
+// findIn adds the summaries of the run and sweep directories under dir,
+// which is neither, to out.
+func findIn(dir string, out *[]string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, d := range entries { // sorted by name
+		if strings.HasPrefix(d.Name(), ".") { // .tmp-* (unfinished), .cache, ...
+			continue
+		}
+		p := filepath.Join(dir, d.Name())
+		switch {
+		case hasSummary(p):
+			*out = append(*out, filepath.Join(p, SummaryFile))
+		case d.IsDir() && !IsRunOrSweep(p): // not a symbolic link: no loops
+			if err := findIn(p, out); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func invalidf(format string, args ...any) error {

@@ -290,3 +290,65 @@ func TestASecondRunInTheSameSecondTakesTheNextSuffix(t *testing.T) {
 		}
 	}
 }
+
+func TestFindTakesEveryRunAndSweepAtAnyDepthOnce(t *testing.T) {
+	root := t.TempDir()
+	summary := func(dir string) string {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		row := &results.Row{TrialID: filepath.Base(dir), Status: results.StatusOK}
+		path := filepath.Join(dir, results.SummaryFile)
+		if err := results.WriteSummary(path, []*results.Row{row}, "test"); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	marker := func(dir, name string) {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("{}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runA := summary(filepath.Join(root, "a", "run1"))
+	runB := summary(filepath.Join(root, "b", "deeper", "run2"))
+	sweep := summary(filepath.Join(root, "a", "sweep-1"))
+	trial := summary(filepath.Join(root, "a", "sweep-1", "trials", "t1")) // in the sweep's summary
+	summary(filepath.Join(root, ".cache", "v1", "x"))                     // hidden: not searched
+	summary(filepath.Join(root, "a", ".tmp-run3"))                        // unfinished
+	marker(filepath.Join(root, "a", "sweep-2"), results.SweepFile)        // a sweep with no trial done...
+	summary(filepath.Join(root, "a", "sweep-2", "trials", "stray"))       // ...is not searched either
+	if err := os.Symlink(root, filepath.Join(root, "b", "loop")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := results.Find(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{runA, sweep, runB}; !slices.Equal(got, want) {
+		t.Errorf("Find(root) =\n%v\nwant\n%v", got, want)
+	}
+	for _, c := range []struct {
+		path string
+		want []string
+	}{
+		{filepath.Join(root, "a", "sweep-1", "trials", "t1"), []string{trial}},
+		{filepath.Join(root, "a", "sweep-1", "trials"), []string{trial}},
+		{trial, []string{trial}},
+		{filepath.Join(root, "b"), []string{runB}},
+	} {
+		if got, err := results.Find(c.path); err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("Find(%s) = %v, %v; want %v", c.path, got, err, c.want)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(root, "empty", ".tmp-x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{filepath.Join(root, "nope"), filepath.Join(root, "empty"), filepath.Join(root, "a", ".tmp-run3")} {
+		if _, err := results.Find(bad); !pipeline.IsInvalid(err) {
+			t.Errorf("Find(%s) = %v, want invalid input", bad, err)
+		}
+	}
+}
