@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -244,7 +242,7 @@ func planStageOf(sp *pipeline.StagePlan) planStageJSON {
 // `miss: train.hidden: 2 → 4`, `miss (after data runs): …`.
 func planReason(sp *pipeline.StagePlan) string {
 	if sp.Cached {
-		return "hit (took " + humanSeconds(sp.Result.ComputeSeconds) + ")"
+		return "hit (took " + pipeline.FormatSeconds(sp.Result.ComputeSeconds) + ")"
 	}
 	var b strings.Builder
 	b.WriteString("miss")
@@ -383,7 +381,7 @@ func printPlan(w io.Writer, rep *planReport) error {
 		}
 		if toRun := s.Failed + s.Pending; toRun > 0 {
 			fmt.Fprintf(w, "  estimated training time of the %s to run: %s one after another on one core",
-				plural(toRun, "trial", "trials"), humanSeconds(s.TrainSeconds))
+				plural(toRun, "trial", "trials"), pipeline.FormatSeconds(s.TrainSeconds))
 			if s.UnknownCost > 0 {
 				fmt.Fprintf(w, ", plus %d of unknown cost", s.UnknownCost)
 			}
@@ -417,9 +415,9 @@ func printTrainCost(w io.Writer, c *planTrainCost) {
 	}
 	switch {
 	case c.SecondsPerStep != nil:
-		fmt.Fprintf(w, "  estimated %s per step, %s for %d steps (one core)", humanSeconds(*c.SecondsPerStep), humanSeconds(*c.Seconds), c.Steps)
+		fmt.Fprintf(w, "  estimated %s per step, %s for %d steps (one core)", pipeline.FormatSeconds(*c.SecondsPerStep), pipeline.FormatSeconds(*c.Seconds), c.Steps)
 		if c.Cached {
-			fmt.Fprintf(w, "; cached: it took %s", humanSeconds(*c.CachedSeconds))
+			fmt.Fprintf(w, "; cached: it took %s", pipeline.FormatSeconds(*c.CachedSeconds))
 		}
 		fmt.Fprintln(w)
 	default:
@@ -427,57 +425,19 @@ func printTrainCost(w io.Writer, c *planTrainCost) {
 	}
 }
 
-// humanSeconds prints a duration in the unit that suits it: µs, ms, s,
-// min, h or days (with years beyond a year), three significant digits.
-func humanSeconds(s float64) string {
-	switch {
-	case math.IsNaN(s) || math.IsInf(s, 0):
-		return fmt.Sprint(s)
-	case s < 1e-3:
-		return sig3(s*1e6) + " µs"
-	case s < 1:
-		return sig3(s*1e3) + " ms"
-	case s < 60:
-		return sig3(s) + " s"
-	case s < 3600:
-		return sig3(s/60) + " min"
-	case s < 86400:
-		return sig3(s/3600) + " h"
-	case s < 365*86400:
-		return sig3(s/86400) + " days"
-	}
-	return fmt.Sprintf("%s days (%s years)", sig3(s/86400), sig3(s/(365.25*86400)))
-}
-
-// sig3 formats x ≥ 0 with three significant digits, never in e-notation.
-func sig3(x float64) string {
-	switch {
-	case x < 10:
-		return strconv.FormatFloat(x, 'f', 2, 64)
-	case x < 100:
-		return strconv.FormatFloat(x, 'f', 1, 64)
-	}
-	return strconv.FormatFloat(x, 'f', 0, 64)
-}
-
 // planEstimator works out the size and cost of train stages. It remembers
 // the datasets it read and the calibrations it timed, for the trials of a
 // sweep.
 type planEstimator struct {
-	shapes map[string]planShape     // dataset digest -> D, K, rows
-	splits map[string]int           // split digest -> training rows
-	calib  map[planCalibKey]float64 // seconds per unit of work
+	shapes map[string]planShape // dataset digest -> D, K, rows
+	splits map[string]int       // split digest -> training rows
+	est    *nn.Estimator
 }
 
 type planShape struct{ d, k, rows int }
 
-type planCalibKey struct {
-	method     nn.Method
-	d, k, m, n int
-}
-
 func newPlanEstimator() *planEstimator {
-	return &planEstimator{shapes: map[string]planShape{}, splits: map[string]int{}, calib: map[planCalibKey]float64{}}
+	return &planEstimator{shapes: map[string]planShape{}, splits: map[string]int{}, est: nn.NewEstimator()}
 }
 
 func intPtr(v int) *int { return &v }
@@ -521,23 +481,10 @@ func (est *planEstimator) trainCost(plan *pipeline.Chain, step *pipeline.Step, c
 		c.Unknown = "the split leaves no training rows"
 		return c
 	}
-	perStep := est.secondsPerUnit(method, s, n) * planWork(method, n, np)
+	perStep := est.est.StepSeconds(method, s, n)
 	total := perStep * float64(p.Steps)
 	c.SecondsPerStep, c.Seconds = &perStep, &total
 	return c
-}
-
-// planWork is the cost model of one gradient, in units of work whose time
-// the calibration measures: N·P for the fast numerical gradient (each of
-// the 2P perturbations recomputes, for every row, only the unit it
-// changes) and for backprop (a forward and a backward pass of N·P each);
-// N·P² for the full recompute (2P forward passes of N·P each).
-func planWork(m nn.Method, n, p int) float64 {
-	w := float64(n) * float64(p)
-	if m == nn.NumericalFull {
-		w *= float64(p)
-	}
-	return w
 }
 
 // planBinding returns the step's binding of slot.
@@ -623,78 +570,4 @@ func (est *planEstimator) trainRows(plan *pipeline.Chain, step *pipeline.Step, c
 		return int(math.Round(params.TrainRatio * float64(rows))), ""
 	}
 	return 0, fmt.Sprintf("the training rows of stage %q are not cached yet", b.From)
-}
-
-// Calibration sizes: the real D and K up to these bounds, and M and N no
-// larger than the real ones, shrunk until one gradient is about
-// planCalibWork units of work (see planWork), so that a calibration takes
-// milliseconds however large the real problem is.
-const (
-	planCalibMaxDK   = 64
-	planCalibMaxM    = 8
-	planCalibMaxN    = 256
-	planCalibMinN    = 16
-	planCalibWork    = 1 << 18
-	planCalibTime    = 20 * time.Millisecond // per calibration, in all
-	planCalibBatches = 7
-	planCalibMaxRun  = 10_000
-)
-
-// secondsPerUnit returns the measured seconds per unit of work of method
-// m on a small problem like s with n training rows.
-func (est *planEstimator) secondsPerUnit(m nn.Method, s nn.Shape, n int) float64 {
-	cs := nn.Shape{D: min(s.D, planCalibMaxDK), K: min(s.K, planCalibMaxDK), M: min(s.M, planCalibMaxM)}
-	cn := min(n, planCalibMaxN)
-	for planWork(m, cn, cs.NumParams()) > planCalibWork && (cn > planCalibMinN || cs.M > 1) {
-		if cn > planCalibMinN {
-			cn = max(planCalibMinN, cn/2)
-		} else {
-			cs.M /= 2
-		}
-	}
-	key := planCalibKey{method: m, d: cs.D, k: cs.K, m: cs.M, n: cn}
-	if v, ok := est.calib[key]; ok {
-		return v
-	}
-	v := timeGradient(m, cs, cn) / planWork(m, cn, cs.NumParams())
-	est.calib[key] = v
-	return v
-}
-
-// timeGradient returns the seconds one Gradient of method m takes on n
-// random rows of shape s: the fastest of a few timed batches after a
-// warm-up.
-func timeGradient(m nn.Method, s nn.Shape, n int) float64 {
-	src := rand.New(rand.NewPCG(1, 2))
-	x := make([]float64, n*s.D)
-	for i := range x {
-		x[i] = src.NormFloat64()
-	}
-	labels := make([]int32, n)
-	for i := range labels {
-		labels[i] = int32(i % s.K)
-	}
-	obj, err := nn.NewObjective(s, x, labels)
-	if err != nil {
-		return math.NaN() // the shape is valid and the data finite: cannot happen
-	}
-	wv := make([]float64, s.NumParams())
-	for i := range wv {
-		wv[i] = 0.1 * src.NormFloat64()
-	}
-	g := make([]float64, len(wv))
-	obj.Gradient(g, wv, m, 1e-3) // warm-up: caches, lazily sized buffers
-	// The fastest batch is the one least disturbed by other work on the
-	// machine.
-	best := math.Inf(1)
-	for range planCalibBatches {
-		start := time.Now()
-		calls := 0
-		for calls < planCalibMaxRun && (calls < 3 || time.Since(start) < planCalibTime/planCalibBatches) {
-			obj.Gradient(g, wv, m, 1e-3)
-			calls++
-		}
-		best = min(best, time.Since(start).Seconds()/float64(calls))
-	}
-	return best
 }

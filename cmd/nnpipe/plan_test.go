@@ -339,26 +339,6 @@ func planTree(t *testing.T, dir string) []string {
 	return out
 }
 
-func TestPlanHumanSeconds(t *testing.T) {
-	cases := []struct {
-		in   float64
-		want string
-	}{
-		{0.0000123, "12.3 µs"},
-		{0.0219, "21.9 ms"},
-		{1.5, "1.50 s"},
-		{90, "1.50 min"},
-		{4.39 * 3600, "4.39 h"},
-		{3 * 86400, "3.00 days"},
-		{4868 * 86400, "4868 days (13.3 years)"},
-	}
-	for _, c := range cases {
-		if got := humanSeconds(c.in); got != c.want {
-			t.Errorf("humanSeconds(%v) = %q, want %q", c.in, got, c.want)
-		}
-	}
-}
-
 func TestPlanOfACacheWhoseV1FolderIsAFileFails(t *testing.T) {
 	// Every lookup would miss there: plan would call every stage and trial
 	// to be run instead of saying the cache cannot be read.
