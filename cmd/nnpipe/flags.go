@@ -203,6 +203,19 @@ func parseOverrides(sets []string) ([]*config.Override, error) {
 	return out, errs.Err()
 }
 
+// checkGrid refuses, before it is expanded, a sweep grid of more than max
+// trials (invalid input), and returns its size.
+func checkGrid(path string, f *config.File, max uint64) (uint64, error) {
+	size, ok := pipeline.GridSize(f.Sweep)
+	if !ok {
+		return 0, usagef("%s: the sweep grid has more than 2^64 trials; --max-trials is %d", path, max)
+	}
+	if size > max {
+		return 0, usagef("%s: the sweep grid has %d trials, more than --max-trials %d", path, size, max)
+	}
+	return size, nil
+}
+
 // loadChain reads, overrides and compiles a config.
 func loadChain(path string, sets []string, reg *pipeline.Registry) (*config.File, *pipeline.Chain, error) {
 	overrides, err := parseOverrides(sets)

@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"github.com/nnpipe/nnpipe/stages/dataset"
-	"github.com/nnpipe/nnpipe/stages/evaluate"
 	"github.com/nnpipe/nnpipe/stages/report"
 	"github.com/nnpipe/nnpipe/stages/results"
 	"github.com/spf13/cobra"
@@ -42,7 +40,7 @@ func showRun(e *env, dir string) error {
 	if m.Error != "" {
 		fmt.Fprintf(out, "error: %s\n", m.Error)
 	}
-	if tbl, err := dataset.ReadTable(filepath.Join(dir, results.SummaryFile)); err == nil {
+	if tbl, err := results.ReadSummary(filepath.Join(dir, results.SummaryFile)); err == nil {
 		t := report.Table{Header: []string{"parameter", "value"}, Numeric: []bool{false, true}}
 		for i, f := range tbl.Fields {
 			switch f.Name {
@@ -56,27 +54,28 @@ func showRun(e *env, dir string) error {
 			return err
 		}
 	}
-	if metrics, err := evaluate.Read(filepath.Join(dir, "metrics.json")); err == nil {
-		for _, part := range []struct {
-			name string
-			p    evaluate.Part
-		}{{"train", metrics.Train}, {"test", metrics.Test}} {
-			fmt.Fprintf(out, "\n%s: %d rows, cross-entropy %s, accuracy %s\n", part.name, part.p.N,
-				report.FormatFloat(part.p.CrossEntropy), report.FormatFloat(part.p.Accuracy))
+	if metrics, err := results.ReadMetrics(dir); err == nil {
+		for _, name := range []string{"train", "test"} {
+			part := metrics.Train
+			if name == "test" {
+				part = metrics.Test
+			}
+			fmt.Fprintf(out, "\n%s: %d rows, cross-entropy %s, accuracy %s\n", name, part.N,
+				report.FormatFloat(part.CrossEntropy), report.FormatFloat(part.Accuracy))
 			header := []string{"true \\ predicted"}
 			header = append(header, metrics.Classes...)
 			header = append(header, "recall")
 			t := report.Table{Header: header}
-			for k, row := range part.p.Confusion {
+			for k, row := range part.Confusion {
 				cells := []string{metrics.Classes[k]}
 				for _, n := range row {
 					cells = append(cells, fmt.Sprint(n))
 				}
-				cells = append(cells, report.FormatFloat(part.p.Recall[k]))
+				cells = append(cells, report.FormatFloat(part.Recall[k]))
 				t.Rows = append(t.Rows, cells)
 			}
 			prec := []string{"precision"}
-			for _, p := range part.p.Precision {
+			for _, p := range part.Precision {
 				prec = append(prec, report.FormatFloat(p))
 			}
 			t.Rows = append(t.Rows, append(prec, ""))

@@ -75,11 +75,8 @@ func runSweep(ctx context.Context, e *env, f *sweepFlags, path, cacheDir string)
 	if err != nil {
 		return err
 	}
-	if size, ok := pipeline.GridSize(file.Sweep); !ok || size > f.maxTrials {
-		if !ok {
-			return usagef("%s: the sweep grid has more than 2^64 trials; --max-trials is %d", path, f.maxTrials)
-		}
-		return usagef("%s: the sweep grid has %d trials, more than --max-trials %d", path, size, f.maxTrials)
+	if _, err := checkGrid(path, file, f.maxTrials); err != nil {
+		return err
 	}
 	trials, err := pipeline.Expand(ctx, file, e.registry)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/stages/evaluate"
 )
 
 // Format is the version of the layout of manifest.json and sweep.json.
@@ -96,6 +97,11 @@ func NewTrialRecord(t *pipeline.Trial, status, err string) TrialRecord {
 func ReadManifest(dir string) (*Manifest, error) {
 	var m Manifest
 	return &m, readJSON(filepath.Join(dir, ManifestFile), &m)
+}
+
+// ReadMetrics reads the metrics.json of the run directory dir.
+func ReadMetrics(dir string) (*evaluate.Metrics, error) {
+	return evaluate.Read(filepath.Join(dir, MetricsFile))
 }
 
 // ReadSweepManifest reads the sweep.json of the sweep directory dir.

@@ -73,16 +73,12 @@ func FillRun(rd *pipeline.RunDir, chain *pipeline.Chain, results []*pipeline.Sta
 		}
 	}
 	var metrics *evaluate.Metrics
-	for _, r := range results {
-		if r.Kind == "evaluate" {
-			path := r.Outputs["metrics"]
-			if run.MetricsJSON, err = os.ReadFile(path); err != nil {
-				return nil, err
-			}
-			if metrics, err = evaluate.Read(path); err != nil {
-				return nil, err
-			}
-			break
+	if path, ok := metricsOutput(results); ok {
+		if run.MetricsJSON, err = os.ReadFile(path); err != nil {
+			return nil, err
+		}
+		if metrics, err = evaluate.Read(path); err != nil {
+			return nil, err
 		}
 	}
 	row := NewRow(chain, results, metrics)
@@ -104,6 +100,19 @@ func FillRun(rd *pipeline.RunDir, chain *pipeline.Chain, results []*pipeline.Sta
 		return nil, err
 	}
 	return run, rd.WriteFile(ManifestFile, b)
+}
+
+// metricsOutput returns the file of the first output that holds a run's
+// metrics (pipeline.Output.Metrics), if a stage has one.
+func metricsOutput(results []*pipeline.StageResult) (string, bool) {
+	for _, r := range results {
+		for _, o := range r.Spec.Outputs {
+			if o.Metrics {
+				return r.Outputs[o.Slot], true
+			}
+		}
+	}
+	return "", false
 }
 
 func newManifest(chain *pipeline.Chain, info Info) *Manifest {

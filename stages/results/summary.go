@@ -49,13 +49,16 @@ type Row struct {
 	TrainCE, TestCE              float64
 	TrainAcc, TestAcc            float64
 	TrainSeconds                 float64
-	// For the printed table: the first train stage's id.
-	trainID string
+	// Headline is what the printed summary shows of the stage it is about
+	// (pipeline.Spec.Headline).
+	Headline []pipeline.Headline
 }
 
 // NewRow returns the summary row of a run of chain: its parameters, and
-// the metrics m (nil: not computed) and train time from its results.
-// TrialID, Status, Error and Seconds are left for the caller.
+// the metrics m (nil: not computed) and train time from its results: the
+// compute time of the first stage whose kind has a Headline, whose values
+// the printed summary shows. TrialID, Status, Error and Seconds are left
+// for the caller.
 func NewRow(chain *pipeline.Chain, results []*pipeline.StageResult, m *evaluate.Metrics) *Row {
 	row := &Row{Name: chain.Name, TrainCE: math.NaN(), TestCE: math.NaN(), TrainAcc: math.NaN(), TestAcc: math.NaN()}
 	row.Params = append(row.Params, Param{"seed", int64(chain.Seed)})
@@ -69,11 +72,17 @@ func NewRow(chain *pipeline.Chain, results []*pipeline.StageResult, m *evaluate.
 	if m != nil {
 		row.TrainCE, row.TestCE, row.TrainAcc, row.TestAcc = m.Train.CrossEntropy, m.Test.CrossEntropy, m.Train.Accuracy, m.Test.Accuracy
 	}
-	for _, r := range results {
-		if r.Kind == "train" {
-			row.TrainSeconds, row.trainID = r.ComputeSeconds, r.ID
-			break
+	for _, s := range chain.Stages {
+		if s.Spec.Headline == nil {
+			continue
 		}
+		row.Headline = s.Spec.Headline(s.Params)
+		for _, r := range results {
+			if r.ID == s.ID {
+				row.TrainSeconds = r.ComputeSeconds
+			}
+		}
+		break
 	}
 	return row
 }
@@ -262,29 +271,23 @@ func Value(col any, i int) any {
 	return nil
 }
 
-// Table returns the printed summary of one run: the run id, the main
-// parameters of its training, the metrics and the training's time.
+// Table returns the printed summary of one run: the run id, the headline
+// values of the stage it is about (the training's hidden units, gradient,
+// steps and learning rate), the metrics and the training's time.
 func (r *Row) Table() report.Table {
-	get := func(key string) string {
-		for _, p := range r.Params {
-			if p.Key == key {
-				return FormatValue(key, p.Value)
-			}
-		}
-		return "-"
+	t := report.Table{Header: []string{"run"}, Rows: [][]string{{r.TrialID}}, Numeric: []bool{false}}
+	for _, h := range r.Headline {
+		t.Header = append(t.Header, h.Label)
+		t.Rows[0] = append(t.Rows[0], FormatValue("", h.Value))
+		_, isInt := h.Value.(int64)
+		_, isFloat := h.Value.(float64)
+		t.Numeric = append(t.Numeric, isInt || isFloat)
 	}
-	t := r.trainID
-	gradient := get(t + ".gradient")
-	if gradient == "numerical" {
-		gradient += " (" + get(t+".numerical") + ")"
-	}
-	return report.Table{
-		Header: []string{"run", "hidden", "gradient", "steps", "learning rate", "train CE", "test CE", "train acc", "test acc", "train time"},
-		Rows: [][]string{{r.TrialID, get(t + ".hidden"), gradient, get(t + ".steps"), get(t + ".learning_rate"),
-			report.FormatFloat(r.TrainCE), report.FormatFloat(r.TestCE), report.FormatFloat(r.TrainAcc), report.FormatFloat(r.TestAcc),
-			formatSeconds(r.TrainSeconds)}},
-		Numeric: []bool{false, true, false, true, true, true, true, true, true, true},
-	}
+	t.Header = append(t.Header, "train CE", "test CE", "train acc", "test acc", "train time")
+	t.Rows[0] = append(t.Rows[0], report.FormatFloat(r.TrainCE), report.FormatFloat(r.TestCE),
+		report.FormatFloat(r.TrainAcc), report.FormatFloat(r.TestAcc), formatSeconds(r.TrainSeconds))
+	t.Numeric = append(t.Numeric, true, true, true, true, true)
+	return t
 }
 
 // Markdown returns summary.md of rows: each row's table.

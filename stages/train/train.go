@@ -150,6 +150,10 @@ func Spec() pipeline.Spec {
 		Run: func(ctx context.Context, p pipeline.Params, io *pipeline.IO) error {
 			return run(ctx, p.(*Params), io, est)
 		},
+		Cost: func(p pipeline.Params, q pipeline.CostQuery) pipeline.Cost {
+			return cost(p.(*Params), q, est)
+		},
+		Headline: func(p pipeline.Params) []pipeline.Headline { return headline(p.(*Params)) },
 	}
 }
 
