@@ -5,11 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strings"
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/cache"
@@ -113,7 +110,7 @@ func runSweep(ctx context.Context, e *env, f *sweepFlags, path, cacheDir string)
 		}
 	}
 	if err := rd.Finish(results.CollectSweep(ctx, rd, eng, sw, trials, f.jobs, Version)); err != nil {
-		return sweepFailure(path, unaccounted(outcomes, nil), nil, len(trials), fmt.Errorf("%s: %w", path, err))
+		return sweepFailure(path, results.Unaccounted(outcomes, nil), nil, len(trials), fmt.Errorf("%s: %w", path, err))
 	}
 	sw.Dir = rd.Final()
 	sw.Rebase()
@@ -137,7 +134,7 @@ func runSweep(ctx context.Context, e *env, f *sweepFlags, path, cacheDir string)
 	} else if err := printSweepSummary(e, sw); err != nil {
 		return err
 	}
-	return sweepFailure(path, unaccounted(outcomes, sw), sw, len(trials), nil)
+	return sweepFailure(path, results.Unaccounted(outcomes, sw), sw, len(trials), nil)
 }
 
 // checkModes refuses flags that the chosen mode would ignore: a shard
@@ -181,7 +178,7 @@ func runTrials(ctx context.Context, e *env, f *sweepFlags, eng *pipeline.Engine,
 }
 
 func reportShard(e *env, f *sweepFlags, eng *pipeline.Engine, outcomes []pipeline.TrialOutcome) error {
-	var notRun, failed []trialProblem
+	var notRun, failed []pipeline.TrialProblem
 	cached := 0
 	out := shardJSON{Shard: f.shard, Trials: []shardTrialJSON{}}
 	for _, o := range outcomes {
@@ -191,11 +188,11 @@ func reportShard(e *env, f *sweepFlags, eng *pipeline.Engine, outcomes []pipelin
 			if o.Cached {
 				cached++
 			}
-		case recordedFailure(eng, o):
-			failed = append(failed, problemOf(o.Trial, pipeline.StatusOf(o.Err), o.Err))
+		case eng.RecordsFailure(o.Trial, o.Err):
+			failed = append(failed, pipeline.Failed(o.Trial, o.Err))
 			t.Status, t.Error = pipeline.StatusOf(o.Err), o.Err.Error()
 		default:
-			notRun = append(notRun, problemOf(o.Trial, "did not run", o.Err))
+			notRun = append(notRun, pipeline.NotRun(o.Trial, o.Err))
 			t.Status, t.Error = statusNotRun, o.Err.Error()
 		}
 		out.Trials = append(out.Trials, t)
@@ -210,12 +207,8 @@ func reportShard(e *env, f *sweepFlags, eng *pipeline.Engine, outcomes []pipelin
 		fmt.Fprintf(e.stdout, "shard %s: %s, %d cached, %d failed, %d did not run; assemble with: nnpipe sweep --collect\n",
 			f.shard, plural(len(outcomes), "trial", "trials"), cached, len(failed), len(notRun))
 	}
-	if len(notRun)+len(failed) == 0 {
-		return nil
-	}
-	lines := problemLines(append(notRun, failed...))
-	lines = append(lines, fmt.Sprintf("shard %s: %s", f.shard, problemCounts(len(notRun), len(failed), len(outcomes))))
-	return joinLines(lines, notRun, nil)
+	last := fmt.Sprintf("shard %s: %s", f.shard, pipeline.ProblemCounts(len(notRun), len(failed), len(outcomes)))
+	return pipeline.ReportProblems(notRun, failed, last, nil)
 }
 
 // statusNotRun is the status, in `sweep --shard --json`, of a trial that
@@ -235,182 +228,23 @@ type shardTrialJSON struct {
 	Stages []stageJSON `json:"stages"`
 }
 
-// recordedFailure reports whether o's error is the failure the cache
-// records for its trial: a trial that ran and failed, which `--collect`
-// lists as such. Any other error left the trial not run.
-func recordedFailure(eng *pipeline.Engine, o pipeline.TrialOutcome) bool {
-	_, status, failure, err := eng.Probe(o.Trial.Chain)
-	return err == nil && status == pipeline.ProbeFailed && sameFailure(failure, o.Err)
-}
-
-// sameFailure reports whether err, a trial's error as the engine returns
-// it, is the failure f records.
-func sameFailure(f *pipeline.Failure, err error) bool {
-	return f != nil && err != nil && err.Error() == results.FailureError(f)
-}
-
-// unaccounted returns the trials this process ran that the assembled
-// sweep rec does not account for, as finished or as a recorded failure:
-// those that could not run (the cache or the disk failed them), whose
-// failure could not be recorded, or whose results vanished. With rec nil
-// (the sweep could not be assembled), every trial that returned an error.
-func unaccounted(outcomes []pipeline.TrialOutcome, rec *results.Sweep) []trialProblem {
-	var out []trialProblem
-	for _, o := range outcomes {
-		if o.Trial == nil {
-			continue // not started: interrupted
-		}
-		if rec == nil {
-			if o.Err != nil {
-				out = append(out, problemOf(o.Trial, "did not run", o.Err))
-			}
-			continue
-		}
-		p := rec.Probed[o.Trial.ID]
-		switch {
-		case p.Status == pipeline.ProbeDone:
-		case p.Status == pipeline.ProbeFailed && sameFailure(p.Failure, o.Err):
-		case o.Err != nil:
-			out = append(out, problemOf(o.Trial, "did not run", o.Err))
-		default:
-			out = append(out, problemOf(o.Trial, "did not run", errors.New("it finished, but its results are no longer in the cache")))
-		}
-	}
-	return out
-}
-
-// trialProblem is one trial's error, for the report.
-type trialProblem struct {
-	id, label string
-	what      string // "did not run", "failed", "diverged"
-	msg       string
-	group     string // problems with the same group are reported as one
-	invalid   bool
-}
-
-func problemOf(t *pipeline.Trial, what string, err error) trialProblem {
-	return trialProblem{id: t.ID, label: t.Label(), what: what, msg: err.Error(), group: what + "\x00" + problemKey(err), invalid: pipeline.IsInvalid(err)}
-}
-
-// maxProblemLines bounds the lines of a report of trial problems; the
-// rest are counted.
-const maxProblemLines = 10
-
-// keyLike matches cache keys and their 12-digit short forms.
-var keyLike = regexp.MustCompile(`\b[0-9a-f]{12,64}\b`)
-
-// problemKey is err's message less what differs between trials that hit
-// the same problem: the paths of file-system errors and cache keys.
-func problemKey(err error) string {
-	msg := err.Error()
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		msg = strings.Replace(msg, pe.Error(), pe.Op+": "+pe.Err.Error(), 1)
-	}
-	var le *os.LinkError
-	if errors.As(err, &le) {
-		msg = strings.Replace(msg, le.Error(), le.Op+": "+le.Err.Error(), 1)
-	}
-	return keyLike.ReplaceAllString(msg, "…")
-}
-
-// problemLines reports problems one line per distinct problem, naming
-// the first trial that had it and how many others did, at most
-// maxProblemLines lines.
-func problemLines(problems []trialProblem) []string {
-	type group struct {
-		first trialProblem
-		n     int
-	}
-	groups := map[string]*group{}
-	var order []string
-	for _, p := range problems {
-		g, ok := groups[p.group]
-		if !ok {
-			g = &group{first: p}
-			groups[p.group] = g
-			order = append(order, p.group)
-		}
-		g.n++
-	}
-	var lines []string
-	for i, k := range order {
-		if i == maxProblemLines {
-			rest := 0
-			for _, k := range order[i:] {
-				rest += groups[k].n
-			}
-			lines = append(lines, fmt.Sprintf("and %d more problems of %s", len(order)-i, plural(rest, "trial", "trials")))
-			break
-		}
-		g := groups[k]
-		who := fmt.Sprintf("trial %s (%s)", g.first.id, g.first.label)
-		if g.n > 1 {
-			who += fmt.Sprintf(" and %s", plural(g.n-1, "other trial", "other trials"))
-		}
-		lines = append(lines, fmt.Sprintf("%s %s: %s", who, g.first.what, oneLine(g.first.msg)))
-	}
-	return lines
-}
-
-func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ") }
-
-// problemCounts says how many of total trials did not run and failed.
-func problemCounts(notRun, failed, total int) string {
-	var parts []string
-	if notRun > 0 {
-		parts = append(parts, fmt.Sprintf("%d of %s did not run", notRun, plural(total, "trial", "trials")))
-	}
-	if failed > 0 {
-		parts = append(parts, fmt.Sprintf("%s of %d failed", plural(failed, "trial", "trials"), total))
-	}
-	return strings.Join(parts, "; ")
-}
-
-// joinLines is the error of a sweep or shard with problems: one line
-// each. It is invalid input (exit 2) when every trial that did not run was
-// refused for the user's input and nothing else went wrong; otherwise
-// exit 1.
-func joinLines(lines []string, notRun []trialProblem, cause error) error {
-	err := errors.New(strings.Join(lines, "\n"))
-	invalid := len(notRun) > 0 && (cause == nil || pipeline.IsInvalid(cause))
-	for _, p := range notRun {
-		invalid = invalid && p.invalid
-	}
-	if invalid {
-		return pipeline.Invalid(err)
-	}
-	return err
-}
-
 // sweepFailure is the error of a sweep: every trial of this process that
-// did not run, every failed trial of the assembled sweep rec (nil if it
-// could not be assembled, for the reason cause), one line per distinct
+// did not run, every failed trial of the collected sweep sw (nil if it
+// could not be collected, for the reason cause), one line per distinct
 // problem, and a count; nil when there is nothing to report.
-func sweepFailure(path string, notRun []trialProblem, rec *results.Sweep, total int, cause error) error {
-	var failed []trialProblem
-	if rec != nil {
-		for i, row := range rec.Rows {
-			if row.Status != results.StatusOK {
-				t := rec.Trials[i]
-				failed = append(failed, trialProblem{id: t.ID, label: t.Label(), what: row.Status, msg: row.Error,
-					group: row.Status + "\x00" + keyLike.ReplaceAllString(row.Error, "…")})
-			}
-		}
+func sweepFailure(path string, notRun []pipeline.TrialProblem, sw *results.Sweep, total int, cause error) error {
+	var failed []pipeline.TrialProblem
+	if sw != nil {
+		failed = sw.FailedProblems()
 	}
 	if len(notRun) == 0 && cause != nil {
 		return cause
 	}
-	if len(notRun)+len(failed) == 0 {
-		return nil
-	}
-	lines := problemLines(append(notRun, failed...))
+	last := fmt.Sprintf("%s: %s", path, pipeline.ProblemCounts(len(notRun), len(failed), total))
 	if cause != nil {
-		lines = append(lines, cause.Error())
-	} else {
-		lines = append(lines, fmt.Sprintf("%s: %s", path, problemCounts(len(notRun), len(failed), total)))
+		last = cause.Error()
 	}
-	return joinLines(lines, notRun, cause)
+	return pipeline.ReportProblems(notRun, failed, last, cause)
 }
 
 func printSweepSummary(e *env, sw *results.Sweep) error {

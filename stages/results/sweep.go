@@ -2,6 +2,7 @@ package results
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -41,12 +42,6 @@ type Sweep struct {
 type Probed struct {
 	Status  pipeline.ProbeStatus
 	Failure *pipeline.Failure
-}
-
-// FailureError is the error of a failed trial, as the engine returns it
-// and sweep.json records it.
-func FailureError(f *pipeline.Failure) string {
-	return fmt.Sprintf("stage %q: %s", f.Stage, f.Error)
 }
 
 // collected is one trial as CollectSweep found it.
@@ -126,7 +121,7 @@ func collectTrial(rd *pipeline.RunDir, eng *pipeline.Engine, t *pipeline.Trial, 
 	switch status {
 	case pipeline.ProbeFailed:
 		c.row = NewRow(t.Chain, results, nil)
-		c.row.TrialID, c.row.Status, c.row.Error = t.ID, failure.Status, FailureError(failure)
+		c.row.TrialID, c.row.Status, c.row.Error = t.ID, failure.Status, failure.Message()
 		c.record.Status, c.record.Error = c.row.Status, c.row.Error
 		c.runDir = TrialsDir + "/" + t.ID
 		dir := rd.Path(c.runDir)
@@ -177,6 +172,48 @@ func (sw *Sweep) writeTables(rd *pipeline.RunDir, version string) error {
 		return fmt.Errorf("plot the sweep: %w", err)
 	}
 	return nil
+}
+
+// FailedProblems lists the trials of the sweep that failed.
+func (sw *Sweep) FailedProblems() []pipeline.TrialProblem {
+	var out []pipeline.TrialProblem
+	for i, row := range sw.Rows {
+		if row.Status != StatusOK {
+			out = append(out, pipeline.RecordedFailure(sw.Trials[i], row.Status, row.Error))
+		}
+	}
+	return out
+}
+
+// Unaccounted returns the trials of outcomes, run by this process, that
+// the collected sweep sw does not account for as finished or as a
+// recorded failure: those that could not run (the cache or the disk failed
+// them), whose failure could not be recorded, or whose results vanished.
+// With sw nil (the sweep could not be collected), every trial that
+// returned an error.
+func Unaccounted(outcomes []pipeline.TrialOutcome, sw *Sweep) []pipeline.TrialProblem {
+	var out []pipeline.TrialProblem
+	for _, o := range outcomes {
+		if o.Trial == nil {
+			continue // not started: interrupted
+		}
+		if sw == nil {
+			if o.Err != nil {
+				out = append(out, pipeline.NotRun(o.Trial, o.Err))
+			}
+			continue
+		}
+		p := sw.Probed[o.Trial.ID]
+		switch {
+		case p.Status == pipeline.ProbeDone:
+		case p.Status == pipeline.ProbeFailed && o.Err != nil && p.Failure.Message() == o.Err.Error():
+		case o.Err != nil:
+			out = append(out, pipeline.NotRun(o.Trial, o.Err))
+		default:
+			out = append(out, pipeline.NotRun(o.Trial, errors.New("it finished, but its results are no longer in the cache")))
+		}
+	}
+	return out
 }
 
 // Rebase makes the run directories absolute, once the sweep directory is
