@@ -9,9 +9,21 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nnpipe/nnpipe/stages/results"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// The JSON that run, sweep and a shard print, by short names.
+type (
+	runJSON        = results.RunJSON
+	sweepJSON      = results.SweepJSON
+	sweepTrialJSON = results.SweepTrialJSON
+	shardJSON      = results.ShardJSON
+)
+
+const statusNotRun = results.StatusNotRun
 
 // nnpipe runs Main with args and returns what it printed and its status.
 func nnpipe(t testing.TB, args ...string) (stdout, stderr string, code int) {

@@ -104,7 +104,7 @@ func runOnce(c *cobra.Command, e *env, f *commonFlags, path, cacheDir string) er
 	committed = true
 	run.Dir = rd.Final()
 	if f.json {
-		return printRunJSON(e, run)
+		return printJSON(e, run.JSON())
 	}
 	return printRunSummary(e, run)
 }
@@ -134,38 +134,10 @@ func newEngine(e *env, f *commonFlags, cacheDir string) *pipeline.Engine {
 	}
 }
 
-// runJSON is what `run --json` prints.
-type runJSON struct {
-	RunDir  string          `json:"run_dir"`
-	RunID   string          `json:"run_id"`
-	Metrics json.RawMessage `json:"metrics"`
-	Stages  []stageJSON     `json:"stages"`
-}
-
-type stageJSON struct {
-	ID      string  `json:"id"`
-	Kind    string  `json:"kind"`
-	Key     string  `json:"key"`
-	Cached  bool    `json:"cached"`
-	Seconds float64 `json:"seconds"`
-}
-
-func printRunJSON(e *env, r *results.Run) error {
-	out := runJSON{RunDir: r.Dir, RunID: r.ID, Metrics: r.MetricsJSON, Stages: stagesJSON(r.Results)}
-	if out.Metrics == nil {
-		out.Metrics = json.RawMessage("null")
-	}
+func printJSON(e *env, v any) error {
 	enc := json.NewEncoder(e.stdout)
 	enc.SetIndent("", "  ")
-	return enc.Encode(out)
-}
-
-func stagesJSON(results []*pipeline.StageResult) []stageJSON {
-	out := make([]stageJSON, len(results))
-	for i, r := range results {
-		out[i] = stageJSON{ID: r.ID, Kind: r.Kind, Key: r.Key, Cached: r.Cached, Seconds: r.Seconds}
-	}
-	return out
+	return enc.Encode(v)
 }
 
 func printRunSummary(e *env, r *results.Run) error {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -128,7 +126,11 @@ func runSweep(ctx context.Context, e *env, f *sweepFlags, path, cacheDir string)
 		}
 	}
 	if f.json {
-		if err := printSweepJSON(e, sw); err != nil {
+		out, err := sw.JSON()
+		if err == nil {
+			err = printJSON(e, out)
+		}
+		if err != nil {
 			return err
 		}
 	} else if err := printSweepSummary(e, sw); err != nil {
@@ -180,9 +182,9 @@ func runTrials(ctx context.Context, e *env, f *sweepFlags, eng *pipeline.Engine,
 func reportShard(e *env, f *sweepFlags, eng *pipeline.Engine, outcomes []pipeline.TrialOutcome) error {
 	var notRun, failed []pipeline.TrialProblem
 	cached := 0
-	out := shardJSON{Shard: f.shard, Trials: []shardTrialJSON{}}
+	out := results.ShardJSON{Shard: f.shard, Trials: []results.ShardTrialJSON{}}
 	for _, o := range outcomes {
-		t := shardTrialJSON{TrialRecord: results.NewTrialRecord(o.Trial, results.StatusOK, ""), Cached: o.Cached, Stages: stagesJSON(o.Results)}
+		t := results.NewShardTrial(o, results.StatusOK, "")
 		switch {
 		case o.Err == nil:
 			if o.Cached {
@@ -193,14 +195,12 @@ func reportShard(e *env, f *sweepFlags, eng *pipeline.Engine, outcomes []pipelin
 			t.Status, t.Error = pipeline.StatusOf(o.Err), o.Err.Error()
 		default:
 			notRun = append(notRun, pipeline.NotRun(o.Trial, o.Err))
-			t.Status, t.Error = statusNotRun, o.Err.Error()
+			t.Status, t.Error = results.StatusNotRun, o.Err.Error()
 		}
 		out.Trials = append(out.Trials, t)
 	}
 	if f.json {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
+		if err := printJSON(e, out); err != nil {
 			return err
 		}
 	} else if !f.quiet {
@@ -209,23 +209,6 @@ func reportShard(e *env, f *sweepFlags, eng *pipeline.Engine, outcomes []pipelin
 	}
 	last := fmt.Sprintf("shard %s: %s", f.shard, pipeline.ProblemCounts(len(notRun), len(failed), len(outcomes)))
 	return pipeline.ReportProblems(notRun, failed, last, nil)
-}
-
-// statusNotRun is the status, in `sweep --shard --json`, of a trial that
-// could not run; it stays pending for --collect.
-const statusNotRun = "not_run"
-
-// shardJSON is what `sweep --shard --json` prints: the trials this shard
-// ran, with their outcome.
-type shardJSON struct {
-	Shard  string           `json:"shard"`
-	Trials []shardTrialJSON `json:"trials"`
-}
-
-type shardTrialJSON struct {
-	results.TrialRecord
-	Cached bool        `json:"cached"`
-	Stages []stageJSON `json:"stages"`
 }
 
 // sweepFailure is the error of a sweep: every trial of this process that
@@ -261,37 +244,4 @@ func printSweepSummary(e *env, sw *results.Sweep) error {
 		len(sw.Rows)-sw.Failed, sw.Failed, sw.Pending)
 	fmt.Fprintf(e.stdout, "; * marks the best mean test accuracy\nsweep directory: %s\n", sw.Dir)
 	return nil
-}
-
-type sweepJSON struct {
-	SweepDir string           `json:"sweep_dir"`
-	SweepID  string           `json:"sweep_id"`
-	Pending  int              `json:"pending"`
-	Trials   []sweepTrialJSON `json:"trials"`
-}
-
-type sweepTrialJSON struct {
-	results.TrialRecord
-	RunDir  string          `json:"run_dir"`
-	Metrics json.RawMessage `json:"metrics"`
-	Stages  []stageJSON     `json:"stages"`
-}
-
-func printSweepJSON(e *env, sw *results.Sweep) error {
-	out := sweepJSON{SweepDir: sw.Dir, SweepID: sw.ID, Pending: sw.Pending, Trials: []sweepTrialJSON{}}
-	for i, row := range sw.Rows {
-		t := sweepTrialJSON{TrialRecord: results.NewTrialRecord(sw.Trials[i], row.Status, row.Error),
-			RunDir: sw.RunDirs[i], Stages: stagesJSON(sw.Results[i]), Metrics: json.RawMessage("null")}
-		if row.Status == results.StatusOK {
-			if b, err := os.ReadFile(filepath.Join(sw.RunDirs[i], results.MetricsFile)); err == nil {
-				t.Metrics = b
-			} else if !errors.Is(err, os.ErrNotExist) {
-				return err
-			}
-		}
-		out.Trials = append(out.Trials, t)
-	}
-	enc := json.NewEncoder(e.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
 }
