@@ -3,7 +3,9 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
+	"text/tabwriter"
 	"time"
 )
 
@@ -266,6 +268,65 @@ func (pl *Planner) outputShape(chain *Chain, id, slot string, cached map[string]
 		}
 	}
 	return unknown
+}
+
+// maxFailedListed bounds the failed trials plan prints.
+const maxFailedListed = 10
+
+// WriteText writes the report as plan prints it: the stages with their
+// keys and why each is a hit or a miss, the cost of each stage with a cost
+// model, and for a sweep the trials done, failed and pending and the time
+// the rest would take.
+func (rep *PlanReport) WriteText(w io.Writer) error {
+	fmt.Fprintf(w, "plan for %s (%s), cache %s\n", rep.Config, rep.Name, rep.Cache)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	hits := 0
+	for _, s := range rep.Stages {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", s.ID, s.Kind, ShortKey(s.Key), s.Reason)
+		if s.Status == "hit" {
+			hits++
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%s to run, %d cached\n", countOf(len(rep.Stages)-hits, "stage", "stages"), hits)
+	if rep.Unreadable > 0 {
+		verb := "were"
+		if rep.Unreadable == 1 {
+			verb = "was"
+		}
+		fmt.Fprintf(w, "(%s in the cache could not be read and %s not compared with)\n", countOf(rep.Unreadable, "entry", "entries"), verb)
+	}
+	for _, c := range rep.Train {
+		fmt.Fprintln(w)
+		fmt.Fprint(w, c.String())
+	}
+	if s := rep.Sweep; s != nil {
+		s.writeText(w)
+	}
+	return nil
+}
+
+func (s *PlanSweep) writeText(w io.Writer) {
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "sweep: %s", countOf(s.Trials, "trial", "trials"))
+	fmt.Fprintf(w, ": %d done, %d failed, %d pending\n", s.Done, s.Failed, s.Pending)
+	for i, t := range s.FailedTrials {
+		if i == maxFailedListed {
+			fmt.Fprintf(w, "  … and %d more failed\n", len(s.FailedTrials)-i)
+			break
+		}
+		fmt.Fprintf(w, "  %s %s (%s): stage %q: %s\n", t.Status, t.TrialID, t.Label, t.Stage, t.Error)
+	}
+	if toRun := s.Failed + s.Pending; toRun > 0 {
+		fmt.Fprintf(w, "  estimated training time of the %s to run: %s one after another on one core",
+			countOf(toRun, "trial", "trials"), FormatSeconds(s.TrainSeconds))
+		if s.UnknownCost > 0 {
+			fmt.Fprintf(w, ", plus %d of unknown cost", s.UnknownCost)
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 // planStageOf describes one stage for printing.

@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"text/tabwriter"
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/cache"
@@ -93,64 +90,7 @@ func runPlan(ctx context.Context, e *env, f *planFlags, path, cacheDir string) e
 		rep.Sweep.GridSize = gridSize
 	}
 	if f.json {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return printJSON(e, rep)
 	}
-	return printPlan(e.stdout, rep)
-}
-
-// maxFailedListed bounds the failed trials plan prints.
-const maxFailedListed = 10
-
-func printPlan(w io.Writer, rep *pipeline.PlanReport) error {
-	fmt.Fprintf(w, "plan for %s (%s), cache %s\n", rep.Config, rep.Name, rep.Cache)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	hits := 0
-	for _, s := range rep.Stages {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", s.ID, s.Kind, pipeline.ShortKey(s.Key), s.Reason)
-		if s.Status == "hit" {
-			hits++
-		}
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "%s to run, %d cached\n", plural(len(rep.Stages)-hits, "stage", "stages"), hits)
-	if rep.Unreadable > 0 {
-		verb := "were"
-		if rep.Unreadable == 1 {
-			verb = "was"
-		}
-		fmt.Fprintf(w, "(%s in the cache could not be read and %s not compared with)\n", plural(rep.Unreadable, "entry", "entries"), verb)
-	}
-	for _, c := range rep.Train {
-		fmt.Fprintln(w)
-		fmt.Fprint(w, c.String())
-	}
-	if s := rep.Sweep; s != nil {
-		printPlanSweep(w, s)
-	}
-	return nil
-}
-
-func printPlanSweep(w io.Writer, s *pipeline.PlanSweep) {
-	fmt.Fprintln(w)
-	fmt.Fprintf(w, "sweep: %s", plural(s.Trials, "trial", "trials"))
-	fmt.Fprintf(w, ": %d done, %d failed, %d pending\n", s.Done, s.Failed, s.Pending)
-	for i, t := range s.FailedTrials {
-		if i == maxFailedListed {
-			fmt.Fprintf(w, "  … and %d more failed\n", len(s.FailedTrials)-i)
-			break
-		}
-		fmt.Fprintf(w, "  %s %s (%s): stage %q: %s\n", t.Status, t.TrialID, t.Label, t.Stage, t.Error)
-	}
-	if toRun := s.Failed + s.Pending; toRun > 0 {
-		fmt.Fprintf(w, "  estimated training time of the %s to run: %s one after another on one core",
-			plural(toRun, "trial", "trials"), pipeline.FormatSeconds(s.TrainSeconds))
-		if s.UnknownCost > 0 {
-			fmt.Fprintf(w, ", plus %d of unknown cost", s.UnknownCost)
-		}
-		fmt.Fprintln(w)
-	}
+	return rep.WriteText(e.stdout)
 }
