@@ -202,7 +202,7 @@ func printQuarantine(e *env, c *cache.Cache) {
 		return
 	}
 	fmt.Fprintf(e.stdout, "%s in %s (%s): damaged entries that held files nnpipe did not make; look at them and delete them\n",
-		plural(len(names), "folder", "folders"), dir, formatBytes(cache.DirSize(dir)))
+		plural(len(names), "folder", "folders"), dir, results.FormatBytes(cache.DirSize(dir)))
 }
 
 // kindOf returns the stage kind recorded in an entry, or "?".
@@ -233,7 +233,7 @@ func cacheGC(e *env, c *cache.Cache, resultsDir string, keep time.Duration, dryR
 	}
 	if dryRun {
 		for _, r := range res.Removed {
-			fmt.Fprintf(e.stdout, "would remove %s %s (%s)\n", r.Key[:12], kindOf(r.Listed), formatBytes(r.Size))
+			fmt.Fprintf(e.stdout, "would remove %s %s (%s)\n", r.Key[:12], kindOf(r.Listed), results.FormatBytes(r.Size))
 		}
 	}
 	for _, q := range res.Quarantined {
@@ -261,7 +261,7 @@ func cacheGC(e *env, c *cache.Cache, resultsDir string, keep time.Duration, dryR
 	if dryRun {
 		verb = "would remove"
 	}
-	fmt.Fprintf(e.stdout, "%s %s, kept %d, freed %s\n", verb, plural(len(res.Removed), "entry", "entries"), res.Kept, formatBytes(freed))
+	fmt.Fprintf(e.stdout, "%s %s, kept %d, freed %s\n", verb, plural(len(res.Removed), "entry", "entries"), res.Kept, results.FormatBytes(freed))
 	if res.Leases > 0 {
 		fmt.Fprintf(e.stdout, "kept what %s running now %s\n", plural(res.Leases, "nnpipe process", "nnpipe processes"), pick(res.Leases == 1, "uses", "use"))
 	}
@@ -296,27 +296,15 @@ func cacheDU(e *env, c *cache.Cache) error {
 	sort.Strings(kinds)
 	t := report.Table{Header: []string{"kind", "entries", "size"}, Numeric: []bool{false, true, true}}
 	for _, k := range kinds {
-		t.Rows = append(t.Rows, []string{k, fmt.Sprint(by[k].n), formatBytes(by[k].bytes)})
+		t.Rows = append(t.Rows, []string{k, fmt.Sprint(by[k].n), results.FormatBytes(by[k].bytes)})
 	}
-	t.Rows = append(t.Rows, []string{"total", fmt.Sprint(len(listed)), formatBytes(total)})
+	t.Rows = append(t.Rows, []string{"total", fmt.Sprint(len(listed)), results.FormatBytes(total)})
 	fmt.Fprintf(e.stdout, "cache %s\n", c.Dir())
 	if err := t.Write(e.stdout, report.Text); err != nil {
 		return err
 	}
 	printQuarantine(e, c)
 	return nil
-}
-
-func formatBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }
 
 // pick returns a if cond, else b.

@@ -25,6 +25,8 @@ type (
 
 const statusNotRun = results.StatusNotRun
 
+var formatBytes = results.FormatBytes
+
 // nnpipe runs Main with args and returns what it printed and its status.
 func nnpipe(t testing.TB, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
