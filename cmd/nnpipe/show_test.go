@@ -43,3 +43,13 @@ func TestRunAndShowPrintTheSummaryCellsAlike(t *testing.T) {
 	}
 	golden(t, filepath.Join("testdata", "show", "show-book-ch7.golden"), maskRun(out, results))
 }
+
+// TestStagesListsEveryKindWithItsSlotsAndParameters checks what `nnpipe
+// stages` prints against a golden file.
+func TestStagesListsEveryKindWithItsSlotsAndParameters(t *testing.T) {
+	out, stderr, code := nnpipe(t, "stages")
+	if code != exitOK {
+		t.Fatalf("stages: exit %d\n%s", code, stderr)
+	}
+	golden(t, filepath.Join("testdata", "stages.golden"), out)
+}
