@@ -1,14 +1,10 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/nnpipe/nnpipe/pipeline"
@@ -162,33 +158,17 @@ func newCacheCmd(e *env) *cobra.Command {
 }
 
 func cacheVerify(e *env, c *cache.Cache) error {
-	listed, err := c.List()
+	checked, damaged, err := pipeline.VerifyCache(c)
 	if err != nil {
 		return err
 	}
-	damaged, checked := 0, 0
-	for _, l := range listed {
-		reason := ""
-		if l.Err != nil {
-			reason = l.Err.Error()
-		} else if _, err := c.Get(l.Key); errors.Is(err, cache.ErrMiss) {
-			continue // removed since it was listed, by gc or a repair
-		} else if err != nil {
-			reason = err.Error()
-			if d, ok := err.(*cache.DamagedError); ok {
-				reason = d.Reason
-			}
-		}
-		checked++
-		if reason != "" {
-			damaged++
-			fmt.Fprintf(e.stdout, "damaged %s %s: %s\n", l.Key[:12], kindOf(l), reason)
-		}
+	for _, d := range damaged {
+		fmt.Fprintf(e.stdout, "damaged %s %s: %s\n", d.Key[:12], d.Kind, d.Reason)
 	}
-	fmt.Fprintf(e.stdout, "%s checked, %d damaged\n", plural(checked, "entry", "entries"), damaged)
+	fmt.Fprintf(e.stdout, "%s checked, %d damaged\n", plural(checked, "entry", "entries"), len(damaged))
 	printQuarantine(e, c)
-	if damaged > 0 {
-		return fmt.Errorf("cache %s: %s damaged; the next run recomputes them", c.Dir(), plural(damaged, "entry is", "entries are"))
+	if len(damaged) > 0 {
+		return fmt.Errorf("cache %s: %s damaged; the next run recomputes them", c.Dir(), plural(len(damaged), "entry is", "entries are"))
 	}
 	return nil
 }
@@ -205,35 +185,21 @@ func printQuarantine(e *env, c *cache.Cache) {
 		plural(len(names), "folder", "folders"), dir, results.FormatBytes(cache.DirSize(dir)))
 }
 
-// kindOf returns the stage kind recorded in an entry, or "?".
-func kindOf(l cache.Listed) string {
-	if l.Entry == nil {
-		return "?"
-	}
-	var m pipeline.EntryMeta
-	if json.Unmarshal(l.Entry.Meta, &m) != nil || m.Kind == "" {
-		return "?"
-	}
-	return m.Kind
-}
-
 func cacheGC(e *env, c *cache.Cache, resultsDir string, keep time.Duration, dryRun bool) error {
 	root, err := checkResultsFolder(resultsDir, c.Dir())
 	if err != nil {
 		return err
 	}
-	refs, err := results.ReferencedKeys(root)
-	if err != nil {
-		return fmt.Errorf("read the runs under %s: %w", root, err)
-	}
 	defer c.Close()
-	res, err := c.GC(cache.GCOptions{Keep: func(key string) bool { return refs[key] }, KeepRecent: keep, DryRun: dryRun})
+	res, freed, err := results.GC(c, root, keep, dryRun)
 	if err != nil {
 		return err
 	}
+	verb := "removed"
 	if dryRun {
+		verb, freed = "would remove", res.Freed
 		for _, r := range res.Removed {
-			fmt.Fprintf(e.stdout, "would remove %s %s (%s)\n", r.Key[:12], kindOf(r.Listed), results.FormatBytes(r.Size))
+			fmt.Fprintf(e.stdout, "would remove %s %s (%s)\n", r.Key[:12], pipeline.EntryKind(r.Listed), results.FormatBytes(r.Size))
 		}
 	}
 	for _, q := range res.Quarantined {
@@ -243,74 +209,30 @@ func cacheGC(e *env, c *cache.Cache, resultsDir string, keep time.Duration, dryR
 			fmt.Fprintf(e.stdout, "moved %s to %s instead of deleting it: %s\n", q.Key[:12], q.Path, q.Reason)
 		}
 	}
-	freed := res.Freed
-	if !dryRun {
-		// Run and sweep folders that killed processes left half-built.
-		names, _ := os.ReadDir(root)
-		for _, n := range names {
-			if n.IsDir() && !strings.HasPrefix(n.Name(), ".") {
-				left, err := cache.RemoveOlder(filepath.Join(root, n.Name()), pipeline.TempPrefix, keep)
-				freed += left
-				if err != nil {
-					return err
-				}
-			}
-		}
-	}
-	verb := "removed"
-	if dryRun {
-		verb = "would remove"
-	}
 	fmt.Fprintf(e.stdout, "%s %s, kept %d, freed %s\n", verb, plural(len(res.Removed), "entry", "entries"), res.Kept, results.FormatBytes(freed))
 	if res.Leases > 0 {
-		fmt.Fprintf(e.stdout, "kept what %s running now %s\n", plural(res.Leases, "nnpipe process", "nnpipe processes"), pick(res.Leases == 1, "uses", "use"))
+		verb := "use"
+		if res.Leases == 1 {
+			verb = "uses"
+		}
+		fmt.Fprintf(e.stdout, "kept what %s running now %s\n", plural(res.Leases, "nnpipe process", "nnpipe processes"), verb)
 	}
 	return nil
 }
 
 func cacheDU(e *env, c *cache.Cache) error {
-	listed, err := c.List()
+	kinds, total, err := pipeline.CacheUsage(c)
 	if err != nil {
 		return err
 	}
-	type agg struct {
-		n     int
-		bytes int64
-	}
-	by := map[string]*agg{}
-	var total int64
-	for _, l := range listed {
-		k := kindOf(l)
-		if by[k] == nil {
-			by[k] = &agg{}
-		}
-		size := cache.DirSize(l.Dir)
-		by[k].n++
-		by[k].bytes += size
-		total += size
-	}
-	kinds := make([]string, 0, len(by))
-	for k := range by {
-		kinds = append(kinds, k)
-	}
-	sort.Strings(kinds)
 	t := report.Table{Header: []string{"kind", "entries", "size"}, Numeric: []bool{false, true, true}}
-	for _, k := range kinds {
-		t.Rows = append(t.Rows, []string{k, fmt.Sprint(by[k].n), results.FormatBytes(by[k].bytes)})
+	for _, u := range append(kinds, total) {
+		t.Rows = append(t.Rows, []string{u.Kind, fmt.Sprint(u.Entries), results.FormatBytes(u.Bytes)})
 	}
-	t.Rows = append(t.Rows, []string{"total", fmt.Sprint(len(listed)), results.FormatBytes(total)})
 	fmt.Fprintf(e.stdout, "cache %s\n", c.Dir())
 	if err := t.Write(e.stdout, report.Text); err != nil {
 		return err
 	}
 	printQuarantine(e, c)
 	return nil
-}
-
-// pick returns a if cond, else b.
-func pick(cond bool, a, b string) string {
-	if cond {
-		return a
-	}
-	return b
 }

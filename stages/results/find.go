@@ -10,8 +10,10 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/pipeline/cache"
 	"github.com/nnpipe/nnpipe/stages/comparison"
 	"github.com/nnpipe/nnpipe/stages/dataset"
 )
@@ -187,4 +189,32 @@ func LoadComparison(paths []string, files [][]string) (*comparison.Comparison, e
 		tables = tables[len(files[i]):]
 	}
 	return comparison.New(Schema(), sources), nil
+}
+
+// GC removes from c what no finished run or sweep under root references
+// (see cache.Cache.GC and ReferencedKeys) and, unless dryRun, the run and
+// sweep directories killed processes left half-built under root's folders
+// (pipeline.TempPrefix) whose content is older than keep. It returns
+// c.GC's result and the bytes freed in all.
+func GC(c *cache.Cache, root string, keep time.Duration, dryRun bool) (*cache.GCResult, int64, error) {
+	refs, err := ReferencedKeys(root)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read the runs under %s: %w", root, err)
+	}
+	res, err := c.GC(cache.GCOptions{Keep: func(key string) bool { return refs[key] }, KeepRecent: keep, DryRun: dryRun})
+	if err != nil || dryRun {
+		return res, 0, err
+	}
+	freed := res.Freed
+	names, _ := os.ReadDir(root)
+	for _, n := range names {
+		if n.IsDir() && !strings.HasPrefix(n.Name(), ".") {
+			left, err := cache.RemoveOlder(filepath.Join(root, n.Name()), pipeline.TempPrefix, keep)
+			freed += left
+			if err != nil {
+				return res, freed, err
+			}
+		}
+	}
+	return res, freed, nil
 }
