@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -353,4 +354,41 @@ func exchangeByRenames(a, b string) error {
 		return err
 	}
 	return os.Rename(aside, a)
+}
+
+// ResolvePath returns path absolute, with the symbolic links of the part
+// of it that exists resolved the way the system resolves them: "link/.."
+// is the parent of link's target, not the folder holding link.
+func ResolvePath(path string) string {
+	abs := path
+	if !filepath.IsAbs(path) {
+		wd, err := os.Getwd()
+		if err != nil {
+			return filepath.Clean(path)
+		}
+		abs = wd + string(filepath.Separator) + path
+	}
+	parts := strings.Split(abs, string(filepath.Separator))
+	for n := len(parts); n > 0; n-- {
+		prefix := strings.Join(parts[:n], string(filepath.Separator))
+		if prefix == "" {
+			prefix = string(filepath.Separator)
+		}
+		if real, err := filepath.EvalSymlinks(prefix); err == nil {
+			return filepath.Join(real, strings.Join(parts[n:], string(filepath.Separator)))
+		}
+	}
+	return filepath.Clean(abs)
+}
+
+// Within reports whether path is dir or inside it; both must be resolved
+// (ResolvePath).
+func Within(path, dir string) bool {
+	if path == dir {
+		return true
+	}
+	if !strings.HasSuffix(dir, string(filepath.Separator)) {
+		dir += string(filepath.Separator)
+	}
+	return strings.HasPrefix(path, dir)
 }

@@ -86,8 +86,8 @@ func checkResultsFolder(dir, cacheDir string) (string, error) {
 	if err := checkResultsExist(dir); err != nil {
 		return "", err
 	}
-	rr, rc := resolvePath(dir), resolvePath(cacheDir)
-	if within(rr, rc) {
+	rr, rc := pipeline.ResolvePath(dir), pipeline.ResolvePath(cacheDir)
+	if pipeline.Within(rr, rc) {
 		return "", usagef("--results %s is inside the cache %s", dir, cacheDir)
 	}
 	return rr, nil

@@ -53,7 +53,7 @@ func newPlanCmd(e *env) *cobra.Command {
 }
 
 func runPlan(ctx context.Context, e *env, f *planFlags, path, cacheDir string) error {
-	file, chain, err := loadChain(path, f.sets, e.registry)
+	file, chain, err := pipeline.Load(path, f.sets, e.registry)
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ func newRunCmd(e *env) *cobra.Command {
 }
 
 func runOnce(c *cobra.Command, e *env, f *commonFlags, path, cacheDir string) error {
-	_, chain, err := loadChain(path, f.sets, e.registry)
+	_, chain, err := pipeline.Load(path, f.sets, e.registry)
 	if err != nil {
 		return err
 	}

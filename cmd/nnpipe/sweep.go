@@ -62,7 +62,7 @@ func runSweep(ctx context.Context, e *env, f *sweepFlags, path, cacheDir string)
 			return usagef("%v", err)
 		}
 	}
-	overrides, err := parseOverrides(f.sets)
+	overrides, err := pipeline.ParseOverrides(f.sets)
 	if err != nil {
 		return err
 	}
