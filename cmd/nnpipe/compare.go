@@ -1,10 +1,7 @@
 package main
 
 import (
-	"fmt"
 	"os"
-	"slices"
-	"strings"
 
 	"github.com/nnpipe/nnpipe/stages/comparison"
 	"github.com/nnpipe/nnpipe/stages/report"
@@ -71,77 +68,18 @@ func runCompare(e *env, args []string, f *compareFlags) error {
 	if err != nil {
 		return usagef("--format: %v", err)
 	}
-	keys, err := parseGroupBy(f.groupBy)
+	keys, err := comparison.ParseKeys(f.groupBy)
 	if err != nil {
 		return err
 	}
-	files := make([][]string, len(args))
-	for i, a := range args {
-		if files[i], err = results.Find(a); err != nil {
-			return err
-		}
-	}
-	base := -1
-	if f.baseline != "" {
-		bf, err := results.Find(f.baseline)
-		if err != nil {
-			return fmt.Errorf("--baseline: %w", err)
-		}
-		base = slices.IndexFunc(files, func(fs []string) bool { return slices.Equal(fs, bf) })
-		if base < 0 { // compared too, first
-			args = append([]string{f.baseline}, args...)
-			files = append([][]string{bf}, files...)
-			base = 0
-		}
-	}
-	c, err := results.LoadComparison(args, files)
+	t, err := results.Compare(args, results.CompareOptions{Sort: f.sort, GroupBy: keys, Baseline: f.baseline, Format: format})
 	if err != nil {
 		return err
 	}
-	var baseline []float64
-	if base >= 0 {
-		if baseline = c.BaselineMeans(base); baseline == nil {
-			return usagef("--baseline %s: no row with status ok to compare against", f.baseline)
-		}
-	}
-	var v *comparison.View
-	if len(keys) > 0 {
-		v, err = c.Grouped(keys)
-	} else {
-		v, err = c.Rows(strings.TrimPrefix(f.sort, "-"))
-	}
-	if err != nil {
-		return err
-	}
-	if f.sort != "" {
-		if err := v.Sort(f.sort); err != nil {
-			return err
-		}
-	}
-	t := v.Table(format, baseline)
 	if isTerminal(e.stdout) {
 		if w, _, err := term.GetSize(int(e.stdout.(*os.File).Fd())); err == nil && w > 0 {
 			t.MaxWidth = w
 		}
 	}
 	return t.Write(e.stdout, format)
-}
-
-// parseGroupBy splits --group-by's comma-separated keys.
-func parseGroupBy(s string) ([]string, error) {
-	if s == "" {
-		return nil, nil
-	}
-	keys := strings.Split(s, ",")
-	for i, k := range keys {
-		k = strings.TrimSpace(k)
-		if k == "" {
-			return nil, usagef("--group-by %q: empty key", s)
-		}
-		if slices.Contains(keys[:i], k) {
-			return nil, usagef("--group-by %q: key %q given twice", s, k)
-		}
-		keys[i] = k
-	}
-	return keys, nil
 }

@@ -205,3 +205,22 @@ func TestRowsShowTheParametersThatDifferAndTheMetrics(t *testing.T) {
 		t.Errorf("BaselineMeans of a source without an ok row = %v, want nil", base)
 	}
 }
+
+func TestParseKeys(t *testing.T) {
+	for _, c := range []struct {
+		in      string
+		want    []string
+		invalid bool
+	}{
+		{"", nil, false},
+		{"train.hidden", []string{"train.hidden"}, false},
+		{"name, train.hidden", []string{"name", "train.hidden"}, false},
+		{"train.hidden,", nil, true},
+		{"a,b,a", nil, true},
+	} {
+		got, err := ParseKeys(c.in)
+		if pipeline.IsInvalid(err) != c.invalid || (err == nil && !slices.Equal(got, c.want)) {
+			t.Errorf("ParseKeys(%q) = %v, %v; want %v (invalid %v)", c.in, got, err, c.want, c.invalid)
+		}
+	}
+}

@@ -129,6 +129,27 @@ func (c *Comparison) Grouped(keys []string) (*View, error) {
 	return v, nil
 }
 
+// ParseKeys splits comma-separated group keys ("name,train.hidden", as
+// --group-by takes them), refusing an empty key or one given twice as
+// invalid input; "" is no key.
+func ParseKeys(s string) ([]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	keys := strings.Split(s, ",")
+	for i, k := range keys {
+		k = strings.TrimSpace(k)
+		if k == "" {
+			return nil, pipeline.Invalid(fmt.Errorf("--group-by %q: empty key", s))
+		}
+		if slices.Contains(keys[:i], k) {
+			return nil, pipeline.Invalid(fmt.Errorf("--group-by %q: key %q given twice", s, k))
+		}
+		keys[i] = k
+	}
+	return keys, nil
+}
+
 // Sort orders the rows stably on the column spec names, descending when it
 // starts with '-': numerically when the column holds numbers, else by text.
 // Rows without a value (or with NaN) come last either way. A column the

@@ -16,6 +16,7 @@ import (
 	"github.com/nnpipe/nnpipe/pipeline/cache"
 	"github.com/nnpipe/nnpipe/stages/comparison"
 	"github.com/nnpipe/nnpipe/stages/dataset"
+	"github.com/nnpipe/nnpipe/stages/report"
 )
 
 // Find resolves a path a user gave to the summary.parquet files it stands
@@ -217,4 +218,69 @@ func GC(c *cache.Cache, root string, keep time.Duration, dryRun bool) (*cache.GC
 		}
 	}
 	return res, freed, nil
+}
+
+// CompareOptions are how Compare tabulates the summaries.
+type CompareOptions struct {
+	// Sort is the column to sort on, descending when it starts with "-";
+	// "" keeps the rows in the order of the paths.
+	Sort string
+	// GroupBy gives one row per distinct value of its keys, with the mean
+	// ± std of each metric; none gives one row per run or trial.
+	GroupBy []string
+	// Baseline is a path as Find takes it whose ok rows' mean of each
+	// metric the others are compared with; it is compared too, first, when
+	// it is not one of the paths. "" for none.
+	Baseline string
+	Format   report.Format
+}
+
+// Compare reads the summaries that paths stand for (Find) and returns them
+// as one table (see stages/comparison), as `nnpipe compare` prints it.
+// Errors name the options as compare's flags do; those of the user's
+// input are invalid input.
+func Compare(paths []string, opt CompareOptions) (report.Table, error) {
+	files := make([][]string, len(paths))
+	for i, p := range paths {
+		var err error
+		if files[i], err = Find(p); err != nil {
+			return report.Table{}, err
+		}
+	}
+	base := -1
+	if opt.Baseline != "" {
+		bf, err := Find(opt.Baseline)
+		if err != nil {
+			return report.Table{}, fmt.Errorf("--baseline: %w", err)
+		}
+		base = slices.IndexFunc(files, func(fs []string) bool { return slices.Equal(fs, bf) })
+		if base < 0 {
+			paths = append([]string{opt.Baseline}, paths...)
+			files = append([][]string{bf}, files...)
+			base = 0
+		}
+	}
+	c, err := LoadComparison(paths, files)
+	if err != nil {
+		return report.Table{}, err
+	}
+	var baseline []float64
+	if base >= 0 {
+		if baseline = c.BaselineMeans(base); baseline == nil {
+			return report.Table{}, invalidf("--baseline %s: no row with status ok to compare against", opt.Baseline)
+		}
+	}
+	var v *comparison.View
+	if len(opt.GroupBy) > 0 {
+		v, err = c.Grouped(opt.GroupBy)
+	} else {
+		v, err = c.Rows(strings.TrimPrefix(opt.Sort, "-"))
+	}
+	if err == nil && opt.Sort != "" {
+		err = v.Sort(opt.Sort)
+	}
+	if err != nil {
+		return report.Table{}, err
+	}
+	return v.Table(opt.Format, baseline), nil
 }
