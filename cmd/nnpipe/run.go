@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -41,34 +40,17 @@ func runOnce(c *cobra.Command, e *env, f *commonFlags, path, cacheDir string) er
 		return err
 	}
 	ctx := c.Context()
-	start := time.Now()
-	base := results.NewRunID(start, chain.Hash)
-	folder := filepath.Join(f.results, chain.Name)
-	if f.out != "" {
-		folder = filepath.Dir(f.out)
-	}
-	if err := pipeline.CheckWritable(folder); err != nil {
-		return fmt.Errorf("%s: results: %w", path, err)
-	}
 	// The run directory is started before any work, so that results that
 	// cannot be written fail at once; every way out that does not commit
 	// it removes it, and the folders made for it.
-	rd, attempt, err := results.StartRun(folder, f.out, base)
+	rec, err := results.StartRecord(f.results, f.out, chain, time.Now(), Version)
 	if err != nil {
 		return resultsError(path, f.out, err)
 	}
-	committed := false
-	defer func() {
-		if !committed {
-			rd.Abort()
-		}
-	}()
+	defer rec.Abort()
 	eng := newEngine(e, f, cacheDir)
 	defer eng.Close() // after the run directory is written: gc keeps its entries until then
 	stages, err := eng.Run(ctx, chain)
-	info := func(runID string) results.Info {
-		return results.Info{ID: runID, Status: results.StatusOK, Seconds: time.Since(start).Seconds(), Version: Version}
-	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return &interruptedError{finished: finishedStages(stages), err: err}
@@ -78,31 +60,18 @@ func runOnce(c *cobra.Command, e *env, f *commonFlags, path, cacheDir string) er
 		if !errors.As(err, &failed) {
 			return runErr
 		}
-		werr := results.CommitRun(rd, f.out != "", base, attempt, func(runID string) error {
-			i := info(runID)
-			i.Status, i.Error = pipeline.StatusOf(err), err.Error()
-			return results.FillDivergedRun(rd, chain, i, failed)
-		})
-		if werr != nil {
+		if werr := rec.CommitFailed(err, failed); werr != nil {
 			return errors.Join(runErr, fmt.Errorf("%s: write the run directory: %w", path, werr))
 		}
-		committed = true
 		if !f.quiet {
-			fmt.Fprintf(e.stderr, "nnpipe: the run diverged; its history up to then is in %s\n", rd.Final())
+			fmt.Fprintf(e.stderr, "nnpipe: the run diverged; its history up to then is in %s\n", rec.Final())
 		}
 		return runErr
 	}
-	var run *results.Run
-	err = results.CommitRun(rd, f.out != "", base, attempt, func(runID string) error {
-		var err error
-		run, err = results.FillRun(rd, chain, stages, info(runID))
-		return err
-	})
+	run, err := rec.Commit(stages)
 	if err != nil {
 		return fmt.Errorf("%s: write results: %w", path, err)
 	}
-	committed = true
-	run.Dir = rd.Final()
 	if f.json {
 		return printJSON(e, run.JSON())
 	}

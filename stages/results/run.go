@@ -237,6 +237,84 @@ func RunIDFor(base string, attempt int) string {
 	return fmt.Sprintf("%s-%d", base, attempt)
 }
 
+// Recorder is the run directory of one run of a chain: started before the
+// run, so that results that cannot be written fail at once, and committed
+// after it, whatever became of it.
+type Recorder struct {
+	rd      *pipeline.RunDir
+	chain   *pipeline.Chain
+	exact   bool
+	base    string
+	attempt int
+	start   time.Time
+	version string
+	done    bool
+}
+
+// StartRecord starts the run directory of a run of chain begun at start:
+// <results>/<name>/<run id>, or exactly out when it is not empty (see
+// StartRun). version is nnpipe's, for the manifest.
+func StartRecord(resultsDir, out string, chain *pipeline.Chain, start time.Time, version string) (*Recorder, error) {
+	folder := filepath.Join(resultsDir, chain.Name)
+	if out != "" {
+		folder = filepath.Dir(out)
+	}
+	if err := pipeline.CheckWritable(folder); err != nil {
+		return nil, err
+	}
+	base := NewRunID(start, chain.Hash)
+	rd, attempt, err := StartRun(folder, out, base)
+	if err != nil {
+		return nil, err
+	}
+	return &Recorder{rd: rd, chain: chain, exact: out != "", base: base, attempt: attempt, start: start, version: version}, nil
+}
+
+// Final returns where the run directory is, once committed.
+func (r *Recorder) Final() string { return r.rd.Final() }
+
+// Abort removes the run directory, and the folders made for it, unless it
+// was committed.
+func (r *Recorder) Abort() {
+	if !r.done {
+		r.rd.Abort()
+	}
+}
+
+func (r *Recorder) info(runID string) Info {
+	return Info{ID: runID, Status: StatusOK, Seconds: time.Since(r.start).Seconds(), Version: r.version}
+}
+
+// Commit writes the directory of the run, which finished with the results
+// stages, and commits it.
+func (r *Recorder) Commit(stages []*pipeline.StageResult) (*Run, error) {
+	var run *Run
+	err := CommitRun(r.rd, r.exact, r.base, r.attempt, func(runID string) error {
+		var err error
+		run, err = FillRun(r.rd, r.chain, stages, r.info(runID))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.done = true
+	run.Dir = r.rd.Final()
+	return run, nil
+}
+
+// CommitFailed writes the directory of the run, whose stage failed with
+// runErr keeping outputs (failed: a diverged training's history), and
+// commits it: the run's status and error, and what the stage kept.
+func (r *Recorder) CommitFailed(runErr error, failed *pipeline.FailedStageError) error {
+	err := CommitRun(r.rd, r.exact, r.base, r.attempt, func(runID string) error {
+		i := r.info(runID)
+		i.Status, i.Error = pipeline.StatusOf(runErr), runErr.Error()
+		return FillDivergedRun(r.rd, r.chain, i, failed)
+	})
+	r.done = err == nil
+	return err
+}
+
 // StartRun starts the run directory of run id base in folder, or exactly
 // at dir when it is not empty (--out). Runs of the same config started in
 // the same second share a run id: unless dir is given, a taken name moves
