@@ -180,35 +180,17 @@ func runTrials(ctx context.Context, e *env, f *sweepFlags, eng *pipeline.Engine,
 }
 
 func reportShard(e *env, f *sweepFlags, eng *pipeline.Engine, outcomes []pipeline.TrialOutcome) error {
-	var notRun, failed []pipeline.TrialProblem
-	cached := 0
-	out := results.ShardJSON{Shard: f.shard, Trials: []results.ShardTrialJSON{}}
-	for _, o := range outcomes {
-		t := results.NewShardTrial(o, results.StatusOK, "")
-		switch {
-		case o.Err == nil:
-			if o.Cached {
-				cached++
-			}
-		case eng.RecordsFailure(o.Trial, o.Err):
-			failed = append(failed, pipeline.Failed(o.Trial, o.Err))
-			t.Status, t.Error = pipeline.StatusOf(o.Err), o.Err.Error()
-		default:
-			notRun = append(notRun, pipeline.NotRun(o.Trial, o.Err))
-			t.Status, t.Error = results.StatusNotRun, o.Err.Error()
-		}
-		out.Trials = append(out.Trials, t)
-	}
+	r := results.NewShardReport(eng, f.shard, outcomes)
 	if f.json {
-		if err := printJSON(e, out); err != nil {
+		if err := printJSON(e, r.JSON); err != nil {
 			return err
 		}
 	} else if !f.quiet {
 		fmt.Fprintf(e.stdout, "shard %s: %s, %d cached, %d failed, %d did not run; assemble with: nnpipe sweep --collect\n",
-			f.shard, plural(len(outcomes), "trial", "trials"), cached, len(failed), len(notRun))
+			f.shard, plural(len(outcomes), "trial", "trials"), r.Cached, len(r.Failed), len(r.NotRun))
 	}
-	last := fmt.Sprintf("shard %s: %s", f.shard, pipeline.ProblemCounts(len(notRun), len(failed), len(outcomes)))
-	return pipeline.ReportProblems(notRun, failed, last, nil)
+	last := fmt.Sprintf("shard %s: %s", f.shard, pipeline.ProblemCounts(len(r.NotRun), len(r.Failed), len(outcomes)))
+	return pipeline.ReportProblems(r.NotRun, r.Failed, last, nil)
 }
 
 // sweepFailure is the error of a sweep: every trial of this process that

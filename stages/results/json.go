@@ -106,3 +106,34 @@ type ShardTrialJSON struct {
 func NewShardTrial(o pipeline.TrialOutcome, status, err string) ShardTrialJSON {
 	return ShardTrialJSON{TrialRecord: NewTrialRecord(o.Trial, status, err), Cached: o.Cached, Stages: StagesJSON(o.Results)}
 }
+
+// ShardReport is what a shard did with its trials.
+type ShardReport struct {
+	JSON   ShardJSON               // what `sweep --shard --json` prints
+	Cached int                     // trials whose every stage was a cache hit
+	NotRun []pipeline.TrialProblem // trials that could not run: still pending
+	Failed []pipeline.TrialProblem // trials that ran and failed, as the cache records
+}
+
+// NewShardReport sorts the outcomes of the trials shard ran with eng into
+// finished, failed (the cache records their failure) and not run.
+func NewShardReport(eng *pipeline.Engine, shard string, outcomes []pipeline.TrialOutcome) *ShardReport {
+	r := &ShardReport{JSON: ShardJSON{Shard: shard, Trials: []ShardTrialJSON{}}}
+	for _, o := range outcomes {
+		t := NewShardTrial(o, StatusOK, "")
+		switch {
+		case o.Err == nil:
+			if o.Cached {
+				r.Cached++
+			}
+		case eng.RecordsFailure(o.Trial, o.Err):
+			r.Failed = append(r.Failed, pipeline.Failed(o.Trial, o.Err))
+			t.Status, t.Error = pipeline.StatusOf(o.Err), o.Err.Error()
+		default:
+			r.NotRun = append(r.NotRun, pipeline.NotRun(o.Trial, o.Err))
+			t.Status, t.Error = StatusNotRun, o.Err.Error()
+		}
+		r.JSON.Trials = append(r.JSON.Trials, t)
+	}
+	return r
+}
