@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/nnpipe/nnpipe/pipeline/config"
 )
 
 // PlanReport is what running a chain, and the trials of its sweep, would
@@ -117,6 +119,34 @@ type Cost struct {
 	// Detail is what plan shows of the estimate: plan --json writes it as
 	// it is, and plan prints its String.
 	Detail fmt.Stringer
+}
+
+// Plan works out what running chain, compiled from file, would do with
+// eng's cache and, when file has a sweep grid, what its trials (expanded
+// against reg) would: the `plan` command's report. With eng ReadOnly it
+// writes nothing. Errors that concern the cache name file.
+func Plan(ctx context.Context, eng *Engine, file *config.File, chain *Chain, reg *Registry) (*PlanReport, error) {
+	history, err := ReadHistory(eng.Cache)
+	if err != nil {
+		return nil, err
+	}
+	rep := &PlanReport{Config: file.Path, Name: chain.Name, Cache: eng.Cache.Dir(), Unreadable: history.Unreadable}
+	planner := NewPlanner(eng)
+	if err := planner.Chain(rep, chain, history); err != nil {
+		return nil, fmt.Errorf("%s: %w", file.Path, err)
+	}
+	if len(file.Sweep) == 0 {
+		return rep, nil
+	}
+	trials, err := Expand(ctx, file, reg)
+	if err != nil {
+		return nil, err
+	}
+	if rep.Sweep, err = planner.Sweep(ctx, trials); err != nil {
+		return nil, fmt.Errorf("%s: %w", file.Path, err)
+	}
+	rep.Sweep.GridSize, _ = GridSize(file.Sweep)
+	return rep, nil
 }
 
 // Planner works out PlanReports. It reads the cache's entries, and the

@@ -57,9 +57,8 @@ func runPlan(ctx context.Context, e *env, f *planFlags, path, cacheDir string) e
 	if err != nil {
 		return err
 	}
-	var gridSize uint64
 	if len(file.Sweep) > 0 {
-		if gridSize, err = checkGrid(path, file, f.maxTrials); err != nil {
+		if _, err := checkGrid(path, file, f.maxTrials); err != nil {
 			return err
 		}
 	}
@@ -69,25 +68,9 @@ func runPlan(ctx context.Context, e *env, f *planFlags, path, cacheDir string) e
 	eng := newEngine(e, &f.commonFlags, cacheDir)
 	eng.Progress = nil
 	eng.ReadOnly = true // plan writes nothing, not even a lease
-	history, err := pipeline.ReadHistory(eng.Cache)
+	rep, err := pipeline.Plan(ctx, eng, file, chain, e.registry)
 	if err != nil {
 		return err
-	}
-	rep := &pipeline.PlanReport{Config: path, Name: chain.Name, Cache: cacheDir, Unreadable: history.Unreadable}
-	planner := pipeline.NewPlanner(eng)
-	if err := planner.Chain(rep, chain, history); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if len(file.Sweep) > 0 {
-		trials, err := pipeline.Expand(ctx, file, e.registry)
-		if err != nil {
-			return err
-		}
-		rep.Sweep, err = planner.Sweep(ctx, trials)
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		rep.Sweep.GridSize = gridSize
 	}
 	if f.json {
 		return printJSON(e, rep)
