@@ -41,27 +41,17 @@ func (f *cacheFlags) open(c *cobra.Command) (*cache.Cache, error) {
 }
 
 // checkCacheFolder refuses a cache folder that does not exist, is not a
-// folder, or holds something the cache does not make.
+// folder, or holds something the cache does not make: invalid input.
 func checkCacheFolder(dir string) error {
-	fi, err := os.Stat(dir)
+	err := cache.CheckFolder(dir)
+	var nc *cache.NotCacheError
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return usagef("cache %s does not exist (see --cache, --results and $NNPIPE_CACHE)", dir)
-	case err != nil:
-		return fmt.Errorf("cache %s: %w", dir, err)
-	case !fi.IsDir():
-		return usagef("cache %s is not a directory", dir)
+	case errors.As(err, &nc) && nc.Missing:
+		return usagef("%v (see --cache, --results and $NNPIPE_CACHE)", err)
+	case errors.As(err, &nc):
+		return usagef("%v", err)
 	}
-	names, err := os.ReadDir(dir)
-	if err != nil {
-		return fmt.Errorf("cache %s: %w", dir, err)
-	}
-	for _, n := range names {
-		if !cache.TopLevel(n.Name()) {
-			return usagef("cache %s holds %q, which nnpipe does not make: it is not a cache folder", dir, n.Name())
-		}
-	}
-	return nil
+	return err
 }
 
 // checkResultsExist refuses a --results that is not a folder.

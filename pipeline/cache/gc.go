@@ -388,3 +388,40 @@ func CheckLayout(dir string) error {
 	}
 	return nil
 }
+
+// NotCacheError reports a folder that is no cache: missing, not a folder,
+// or holding what the cache does not make.
+type NotCacheError struct {
+	Dir     string
+	Missing bool   // it does not exist
+	Why     string // "does not exist", "is not a directory", …
+}
+
+func (e *NotCacheError) Error() string { return "cache " + e.Dir + " " + e.Why }
+
+// CheckFolder reports whether dir is a cache folder that verifying,
+// sizing or collecting garbage may work on: it exists, is a folder, and
+// holds only what the cache makes (TopLevel), so that a mistyped path is
+// neither reported as an empty cache nor emptied of someone's files. Such
+// problems are a *NotCacheError; other errors are the file system's.
+func CheckFolder(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return &NotCacheError{Dir: dir, Missing: true, Why: "does not exist"}
+	case err != nil:
+		return fmt.Errorf("cache %s: %w", dir, err)
+	case !fi.IsDir():
+		return &NotCacheError{Dir: dir, Why: "is not a directory"}
+	}
+	names, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("cache %s: %w", dir, err)
+	}
+	for _, n := range names {
+		if !TopLevel(n.Name()) {
+			return &NotCacheError{Dir: dir, Why: fmt.Sprintf("holds %q, which nnpipe does not make: it is not a cache folder", n.Name())}
+		}
+	}
+	return nil
+}

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -200,5 +201,45 @@ func TestCheckLayoutRefusesACacheWhoseFoldersAreFiles(t *testing.T) {
 				t.Errorf("CheckLayout = %v, want %q", err, c.want)
 			}
 		})
+	}
+}
+
+func TestCheckFolderRefusesWhatIsNoCache(t *testing.T) {
+	root := t.TempDir()
+	file := filepath.Join(root, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	foreign := filepath.Join(root, "foreign")
+	if err := os.MkdirAll(filepath.Join(foreign, "v1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(foreign, "notes.txt"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	used := filepath.Join(root, "used")
+	for _, d := range []string{"v1", "tmp", "leases", "failures", "quarantine"} {
+		if err := os.MkdirAll(filepath.Join(used, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		dir     string
+		missing bool
+		want    string // "" for no error
+	}{
+		{filepath.Join(root, "missing"), true, "does not exist"},
+		{file, false, "is not a directory"},
+		{foreign, false, `holds "notes.txt", which nnpipe does not make`},
+		{used, false, ""},
+	} {
+		err := CheckFolder(c.dir)
+		var nc *NotCacheError
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("CheckFolder(%s) = %v, want nil", c.dir, err)
+		case c.want != "" && (!errors.As(err, &nc) || nc.Missing != c.missing || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("CheckFolder(%s) = %v, want a NotCacheError saying %q (missing %v)", c.dir, err, c.want, c.missing)
+		}
 	}
 }
