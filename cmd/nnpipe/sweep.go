@@ -92,6 +92,12 @@ func runSweep(ctx context.Context, e *env, f *sweepFlags, path, cacheDir string)
 		}
 		return reportShard(e, f, eng, outcomes)
 	}
+	return runSweepDir(ctx, e, f, path, eng, file, trials)
+}
+
+// runSweepDir runs the trials (none with --collect) and collects the
+// sweep directory.
+func runSweepDir(ctx context.Context, e *env, f *sweepFlags, path string, eng *pipeline.Engine, file *config.File, trials []*pipeline.Trial) error {
 	// The sweep directory is started before any trial runs, so that
 	// results that cannot be written fail at once.
 	sw := &results.Sweep{ID: pipeline.SweepID(file.Sweep, trials), Name: file.Name, Axes: file.Sweep}
@@ -112,19 +118,7 @@ func runSweep(ctx context.Context, e *env, f *sweepFlags, path, cacheDir string)
 	}
 	sw.Dir = rd.Final()
 	sw.Rebase()
-	// Report what this process did: a trial it ran has its own stage
-	// results (cached or computed); the others come from the cache.
-	ran := map[string][]*pipeline.StageResult{}
-	for _, o := range outcomes {
-		if o.Trial != nil && o.Err == nil {
-			ran[o.Trial.ID] = o.Results
-		}
-	}
-	for i, t := range sw.Trials {
-		if r, ok := ran[t.ID]; ok {
-			sw.Results[i] = r
-		}
-	}
+	sw.Ran(outcomes) // report what this process did
 	if f.json {
 		out, err := sw.JSON()
 		if err == nil {

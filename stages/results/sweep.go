@@ -216,6 +216,23 @@ func Unaccounted(outcomes []pipeline.TrialOutcome, sw *Sweep) []pipeline.TrialPr
 	return out
 }
 
+// Ran puts, for the trials of outcomes that this process ran and that
+// finished, the results of their stages as this process saw them (cache
+// hits or computed) in place of those read from the cache.
+func (sw *Sweep) Ran(outcomes []pipeline.TrialOutcome) {
+	ran := map[string][]*pipeline.StageResult{}
+	for _, o := range outcomes {
+		if o.Trial != nil && o.Err == nil {
+			ran[o.Trial.ID] = o.Results
+		}
+	}
+	for i, t := range sw.Trials {
+		if r, ok := ran[t.ID]; ok {
+			sw.Results[i] = r
+		}
+	}
+}
+
 // Rebase makes the run directories absolute, once the sweep directory is
 // committed at sw.Dir.
 func (sw *Sweep) Rebase() {
