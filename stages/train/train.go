@@ -164,14 +164,7 @@ func run(ctx context.Context, p *Params, io *pipeline.IO, est *nn.Estimator) err
 	}
 	shape := nn.Shape{D: d.Dims(), M: p.Hidden, K: len(d.Classes)}
 	method, _ := p.method()
-	if shape.NumParams() >= largeParams && trainPart.N() > 0 {
-		// Before anything the network's size costs: the estimate times a
-		// small problem like this one, not a step of it.
-		step := est.StepSeconds(method, shape, trainPart.N())
-		io.Log.Warn("a large network", "stage", io.StageID, "params", shape.NumParams(),
-			"evaluations_of_E_per_numerical_step", 2*shape.NumParams(), "training_rows", trainPart.N(),
-			"estimated_step", pipeline.FormatSeconds(step), "estimated_time", pipeline.FormatSeconds(step*float64(p.Steps)))
-	}
+	warnIfLarge(io, p, method, shape, trainPart.N(), est)
 	m := &model.Model{Format: model.Format, D: shape.D, M: shape.M, K: shape.K,
 		Features: d.Features, Classes: d.Classes, Gradient: p.Gradient}
 	if p.Gradient == "numerical" {
@@ -253,6 +246,21 @@ func run(ctx context.Context, p *Params, io *pipeline.IO, est *nn.Estimator) err
 	h = nil
 	m.Weights, m.Steps = wv, p.Steps
 	return m.Write(io.Output("model"))
+}
+
+// warnIfLarge warns of a network of largeParams parameters or more, with
+// the evaluations of E a numerical step makes and the estimated times of a
+// step and of all steps on n training rows. It comes before anything the
+// network's size costs: the estimate times a small problem like this one
+// (nn.Estimator), not a step of it.
+func warnIfLarge(io *pipeline.IO, p *Params, m nn.Method, shape nn.Shape, n int, est *nn.Estimator) {
+	if shape.NumParams() < largeParams || n < 1 {
+		return
+	}
+	step := est.StepSeconds(m, shape, n)
+	io.Log.Warn("a large network", "stage", io.StageID, "params", shape.NumParams(),
+		"evaluations_of_E_per_numerical_step", 2*shape.NumParams(), "training_rows", n,
+		"estimated_step", pipeline.FormatSeconds(step), "estimated_time", pipeline.FormatSeconds(step*float64(p.Steps)))
 }
 
 // zeroGradient reports whether every component of the gradient at wv is
