@@ -6,9 +6,9 @@
 //
 // # Format version
 //
-// Format (1) is the version of the layout of manifest.json and sweep.json,
-// recorded in their "format" field; a change to the layout of any file
-// below changes it.
+// Format (1) is the version of this layout, recorded in the "format" field
+// of manifest.json and sweep.json; a change to the layout of any file below
+// must change it.
 //
 // # A run directory
 //
@@ -80,4 +80,16 @@
 //	                    pending (the trials not finished)
 //	plots/sweep.png     test accuracy and cross-entropy against the first
 //	                    swept key that is not a seed, mean ± std over the rest
+//
+// summary.parquet, summary.md and the plot are written when a trial has
+// finished or failed; sweep.json always.
+//
+// # JSON on stdout
+//
+// `run --json` prints RunJSON (run_dir, run_id, metrics: metrics.json or
+// null, stages: id, kind, key, cached, seconds); `sweep --json` prints
+// SweepJSON (sweep_dir, sweep_id, pending, and each trial's trial_id,
+// values, status, error, run_dir, metrics and stages); `sweep --shard
+// --json` prints ShardJSON (shard, and each trial's trial_id, values,
+// status — ok, failed, diverged or not_run —, error, cached and stages).
 package results
