@@ -19,14 +19,23 @@ import (
 // slices and structs with `yaml` tags) are written directly, many times
 // faster than the YAML round trip; anything else takes the round trip.
 func ParamsJSON(p Params) ([]byte, error) {
+	b, _, err := paramsJSON(p)
+	return b, err
+}
+
+// paramsJSON is ParamsJSON, also reporting whether it wrote p directly.
+// Only then is the JSON known to hold nothing but printable ASCII: the
+// round trip's json.Marshal turns invalid UTF-8 into U+FFFD.
+func paramsJSON(p Params) (b []byte, direct bool, err error) {
 	if b, ok, err := appendCanonical(make([]byte, 0, 256), reflect.ValueOf(p)); ok {
-		return b, err
+		return b, true, err
 	}
 	m, err := ParamsMap(p)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return json.Marshal(m)
+	b, err = json.Marshal(m)
+	return b, false, err
 }
 
 var (

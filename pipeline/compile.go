@@ -14,9 +14,10 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 )
 
-// Plan is a config compiled against a registry: every stage's parameters
-// decoded, defaulted and validated, and every input slot bound.
-type Plan struct {
+// Chain is a config compiled against a registry: the stages a run executes,
+// in order, every stage's parameters decoded, defaulted and validated, and
+// every input slot bound.
+type Chain struct {
 	File    *config.File // the config compiled; for a sweep trial, the sweep's (its values are in Stages)
 	BaseDir string       // the config file's folder
 	Name    string
@@ -25,7 +26,7 @@ type Plan struct {
 	Hash    string // hex SHA-256 of the canonical effective config
 }
 
-// Step is one stage of a plan.
+// Step is one stage of a chain.
 type Step struct {
 	ID     string
 	Kind   string
@@ -35,6 +36,7 @@ type Step struct {
 	Line   int
 
 	with   []byte // the canonical JSON of Params, set when compiled (see ParamsJSON)
+	direct bool   // with was written directly, not through the YAML round trip (see paramsJSON)
 	prefix []byte // the step's effective stage up to its parameters, set when compiled
 }
 
@@ -53,9 +55,9 @@ func (b Binding) ref() string { return b.From + "." + b.FromSlot }
 // kinds, parameters, and wiring — an input slot nobody fills, an input
 // wired to an output of another type, and inputs that must describe the
 // same rows (Input.SameRows) but come from different data.
-func Compile(f *config.File, reg *Registry) (*Plan, error) {
+func Compile(f *config.File, reg *Registry) (*Chain, error) {
 	w := newWiring(f, reg)
-	p := &Plan{File: f, Name: f.Name, Seed: f.Seed, BaseDir: filepath.Dir(f.Path)}
+	p := &Chain{File: f, Name: f.Name, Seed: f.Seed, BaseDir: filepath.Dir(f.Path)}
 	var errs config.Errors
 	for i := range f.Stages {
 		errs = append(errs, w.errs[i]...)
@@ -76,16 +78,16 @@ func Compile(f *config.File, reg *Registry) (*Plan, error) {
 }
 
 // hash fills in p.Hash, and each step's parameter JSON on the way.
-func (p *Plan) hash() error {
+func (p *Chain) hash() error {
 	for _, s := range p.Stages {
 		if s.with != nil {
 			continue
 		}
-		with, err := ParamsJSON(s.Params)
+		with, direct, err := paramsJSON(s.Params)
 		if err != nil {
 			return fmt.Errorf("stage %q: %w", s.ID, err)
 		}
-		s.with = with
+		s.with, s.direct = with, direct
 	}
 	eff, err := p.Effective()
 	if err != nil {
@@ -327,7 +329,7 @@ type effectiveConfig struct {
 	Stages []effectiveStage `yaml:"stages" json:"stages"`
 }
 
-func (p *Plan) effective() (*effectiveConfig, error) {
+func (p *Chain) effective() (*effectiveConfig, error) {
 	ec := &effectiveConfig{Name: p.Name, Seed: p.Seed}
 	for _, s := range p.Stages {
 		with, err := ParamsMap(s.Params)
@@ -345,9 +347,9 @@ func (p *Plan) effective() (*effectiveConfig, error) {
 
 // Effective returns the canonical JSON of the effective config: every
 // default filled in, every seed resolved, every input bound. Its SHA-256 is
-// the plan's Hash. It equals json.Marshal of the config with each stage's
+// the chain's Hash. It equals json.Marshal of the config with each stage's
 // `with` as ParamsMap gives it, built without the round trip.
-func (p *Plan) Effective() ([]byte, error) {
+func (p *Chain) Effective() ([]byte, error) {
 	b := make([]byte, 0, 64+256*len(p.Stages))
 	b = append(b, `{"name":`...)
 	b = appendJSONString(b, p.Name)
@@ -416,7 +418,7 @@ func appendStagePrefix(b []byte, id, kind string, inputs []Binding) []byte {
 // EffectiveYAML returns the effective config as YAML, for config.yaml in the
 // run directory; it runs as it is, from anywhere, and gives the same
 // results: relative file paths (Spec.PathKeys) are made absolute.
-func (p *Plan) EffectiveYAML() ([]byte, error) {
+func (p *Chain) EffectiveYAML() ([]byte, error) {
 	ec, err := p.effective()
 	if err != nil {
 		return nil, err

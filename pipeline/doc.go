@@ -1,4 +1,4 @@
-// Package pipeline compiles an experiment config into a plan of stages and
+// Package pipeline compiles an experiment config into a chain of stages and
 // runs it, caching every stage's outputs.
 //
 // A stage kind is described by a Spec: its kind name, version, input and

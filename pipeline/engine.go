@@ -10,9 +10,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -25,7 +27,7 @@ import (
 // must change it, so that old entries are never mistaken for new ones.
 const KeyFormat = "nnpipe stage key v1"
 
-// Engine runs plans against a cache.
+// Engine runs chains against a cache.
 type Engine struct {
 	Cache     *cache.Cache
 	NoCache   bool         // recompute every stage once (results are still published)
@@ -129,7 +131,7 @@ type EntryMeta struct {
 // Run runs every stage of p in order, reusing cached outputs. A failing
 // stage's error is wrapped with its id; nothing of a failed stage is
 // published.
-func (e *Engine) Run(ctx context.Context, p *Plan) ([]*StageResult, error) {
+func (e *Engine) Run(ctx context.Context, p *Chain) ([]*StageResult, error) {
 	results := map[string]*StageResult{}
 	var out []*StageResult
 	for _, step := range p.Stages {
@@ -148,15 +150,15 @@ func (e *Engine) Run(ctx context.Context, p *Plan) ([]*StageResult, error) {
 
 // Key returns the cache key of step and its preimage, given the digests of
 // the results of earlier stages.
-func (e *Engine) Key(p *Plan, step *Step, done map[string]*StageResult) (key, preimage string, inputs map[string]string, err error) {
+func (e *Engine) Key(p *Chain, step *Step, done map[string]*StageResult) (key, preimage string, inputs map[string]string, err error) {
 	key, preimage, _, inputs, err = e.key(p, step, done)
 	return key, preimage, inputs, err
 }
 
 // key is Key, also returning the fingerprint the preimage holds ("" for a
 // kind without one), which runStep hands to the stage to check its read.
-func (e *Engine) key(p *Plan, step *Step, done map[string]*StageResult) (key, preimage, fingerprint string, inputs map[string]string, err error) {
-	params, err := ParamsMap(step.Params)
+func (e *Engine) key(p *Chain, step *Step, done map[string]*StageResult) (key, preimage, fingerprint string, inputs map[string]string, err error) {
+	params, err := step.keyParams()
 	if err != nil {
 		return "", "", "", nil, err
 	}
@@ -168,7 +170,7 @@ func (e *Engine) key(p *Plan, step *Step, done map[string]*StageResult) (key, pr
 		}
 		inputs[b.Slot] = r.Digests[b.FromSlot]
 	}
-	preimage, err = Preimage(step.Spec, params, inputs, p.configHashFor(step.Spec))
+	preimage, err = preimageOf(step.Spec, params, inputs, p.configHashFor(step.Spec))
 	if err != nil {
 		return "", "", "", nil, err
 	}
@@ -182,7 +184,7 @@ func (e *Engine) key(p *Plan, step *Step, done map[string]*StageResult) (key, pr
 	return cache.Key(preimage), preimage, fingerprint, inputs, nil
 }
 
-func (p *Plan) configHashFor(s *Spec) string {
+func (p *Chain) configHashFor(s *Spec) string {
 	if s.RunScoped {
 		return p.Hash
 	}
@@ -199,29 +201,78 @@ func Preimage(s *Spec, params map[string]any, inputs map[string]string, configHa
 	if err := checkUTF8(params); err != nil {
 		return "", err
 	}
+	pj, err := json.Marshal(params)
+	if err != nil {
+		return "", fmt.Errorf("encode parameters: %w", err)
+	}
+	return preimageOf(s, pj, inputs, configHash)
+}
+
+// keyParams returns the canonical JSON of the step's parameters as
+// Preimage writes them, json.Marshal(ParamsMap(s.Params)), refusing as
+// Preimage does a string that is not valid UTF-8. It takes the JSON the
+// step was compiled with, or writes it directly (see ParamsJSON), and goes
+// through the YAML round trip only for parameters that need it.
+func (s *Step) keyParams() ([]byte, error) {
+	if s.with != nil && s.direct {
+		return s.with, nil
+	}
+	if b, ok, err := appendCanonical(make([]byte, 0, 256), reflect.ValueOf(s.Params)); ok {
+		if err != nil {
+			return nil, fmt.Errorf("encode parameters: %w", err)
+		}
+		return b, nil
+	}
+	m, err := ParamsMap(s.Params)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkUTF8(m); err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("encode parameters: %w", err)
+	}
+	return b, nil
+}
+
+// preimageOf is Preimage given the canonical JSON of the parameters, pj.
+func preimageOf(s *Spec, pj []byte, inputs map[string]string, configHash string) (string, error) {
 	for slot, d := range inputs {
 		if !utf8.ValidString(slot) || !utf8.ValidString(d) {
 			return "", fmt.Errorf("input %q is not valid UTF-8", slot)
 		}
 	}
-	pj, err := json.Marshal(params)
-	if err != nil {
-		return "", fmt.Errorf("encode parameters: %w", err)
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s\nkind %s\nversion %d\nparams %s\n", KeyFormat, s.Kind, s.Version, pj)
 	slots := make([]string, 0, len(inputs))
-	for slot := range inputs {
+	n := len(KeyFormat) + len(s.Kind) + len(pj) + len(configHash) + 48
+	for slot, d := range inputs {
 		slots = append(slots, slot)
+		n += len(slot) + len(d) + 8
 	}
 	sort.Strings(slots)
+	b := make([]byte, 0, n)
+	b = append(b, KeyFormat...)
+	b = append(b, "\nkind "...)
+	b = append(b, s.Kind...)
+	b = append(b, "\nversion "...)
+	b = strconv.AppendInt(b, int64(s.Version), 10)
+	b = append(b, "\nparams "...)
+	b = append(b, pj...)
+	b = append(b, '\n')
 	for _, slot := range slots {
-		fmt.Fprintf(&b, "input %s %s\n", slot, inputs[slot])
+		b = append(b, "input "...)
+		b = append(b, slot...)
+		b = append(b, ' ')
+		b = append(b, inputs[slot]...)
+		b = append(b, '\n')
 	}
 	if configHash != "" {
-		fmt.Fprintf(&b, "config %s\n", configHash)
+		b = append(b, "config "...)
+		b = append(b, configHash...)
+		b = append(b, '\n')
 	}
-	return b.String(), nil
+	return string(b), nil
 }
 
 func (e *Engine) log() *slog.Logger {
@@ -231,7 +282,7 @@ func (e *Engine) log() *slog.Logger {
 	return e.Log
 }
 
-func (e *Engine) runStep(ctx context.Context, p *Plan, step *Step, done map[string]*StageResult) (*StageResult, error) {
+func (e *Engine) runStep(ctx context.Context, p *Chain, step *Step, done map[string]*StageResult) (*StageResult, error) {
 	key, preimage, fingerprint, inputDigests, err := e.key(p, step, done)
 	if err != nil {
 		return nil, err
@@ -414,7 +465,7 @@ func PublishedFiles(results []*StageResult) map[string]string {
 	return files
 }
 
-// ProbeStatus is how far a plan's computation has got in the cache.
+// ProbeStatus is how far a chain's computation has got in the cache.
 type ProbeStatus int
 
 // Probe outcomes.
@@ -430,7 +481,7 @@ const (
 // Damaged entries count as missing; a cache that cannot be read is an
 // error. It writes nothing but the lease lines that keep the entries it
 // returns safe from gc, and not those when the engine is ReadOnly.
-func (e *Engine) Probe(p *Plan) ([]*StageResult, ProbeStatus, *Failure, error) {
+func (e *Engine) Probe(p *Chain) ([]*StageResult, ProbeStatus, *Failure, error) {
 	done := map[string]*StageResult{}
 	var out []*StageResult
 	for _, step := range p.Stages {

@@ -5,14 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/nnpipe/nnpipe/pipeline/cache"
+	"github.com/nnpipe/nnpipe/pipeline/config"
 )
 
-// StagePlan is what running a plan would do with one of its stages, worked
+// StagePlan is what running a chain would do with one of its stages, worked
 // out by Explain without running anything.
 type StagePlan struct {
 	ID   string
@@ -24,7 +26,7 @@ type StagePlan struct {
 	// Cached reports a hit: the entry for Key exists and verifies.
 	Cached bool
 	// After names, when Key is empty, the uncached upstream stages whose
-	// outputs this stage waits for, in plan order.
+	// outputs this stage waits for, in chain order.
 	After []string
 	// Damaged is why the entry for Key, which exists, does not verify; the
 	// stage will be recomputed.
@@ -168,7 +170,7 @@ func newPastEntry(e *cache.Entry) (*pastEntry, error) {
 		return nil, errors.New("metadata names no kind")
 	}
 	pe := &pastEntry{key: e.Key, created: e.Created, meta: meta, params: map[string]string{}}
-	if err := flatten(pe.params, "", meta.Params); err != nil {
+	if err := flattenJSON(pe.params, "", meta.Params); err != nil {
 		return nil, err
 	}
 	pe.keyFormat, _, _ = strings.Cut(meta.Preimage, "\n")
@@ -188,16 +190,17 @@ func (h *History) Len(kind string) int {
 	return len(h.byKind[kind])
 }
 
-// flatten adds the leaves of a decoded JSON object to out, keyed by their
-// dotted path under prefix; arrays are leaves.
-func flatten(out map[string]string, prefix string, m map[string]any) error {
+// flattenJSON adds the leaves of the parameters an entry's metadata
+// recorded (decoded JSON) to out, keyed by their dotted path under prefix;
+// arrays and empty objects are leaves, written as canonical JSON.
+func flattenJSON(out map[string]string, prefix string, m map[string]any) error {
 	for k, v := range m {
 		path := k
 		if prefix != "" {
 			path = prefix + "." + k
 		}
 		if sub, ok := v.(map[string]any); ok && len(sub) > 0 {
-			if err := flatten(out, path, sub); err != nil {
+			if err := flattenJSON(out, path, sub); err != nil {
 				return err
 			}
 			continue
@@ -211,9 +214,30 @@ func flatten(out map[string]string, prefix string, m map[string]any) error {
 	return nil
 }
 
-// flatParams returns the flattened canonical parameters of a step, the way
-// they are recorded in an entry's metadata.
+// flatParams returns a step's parameters keyed by their dotted paths, each
+// leaf as canonical JSON: what flattenJSON makes of the parameters an entry
+// records for the same step. Parameters ParamsJSON writes directly are
+// walked key by key (config.Walk); the rest take ParamsMap's round trip.
 func flatParams(p Params) (map[string]string, error) {
+	if _, direct, err := paramsJSON(p); err != nil {
+		return nil, err
+	} else if direct {
+		out := map[string]string{}
+		config.Walk(reflect.ValueOf(p), "", func(key string, _ reflect.StructField, v reflect.Value) {
+			if err == nil {
+				var b []byte
+				b, _, err = appendCanonical(nil, v) // direct: every leaf is written directly
+				out[key] = string(b)
+			}
+		})
+		return out, err
+	}
+	return flatParamsJSON(p)
+}
+
+// flatParamsJSON is flatParams through ParamsMap's round trip: the
+// parameters as an entry's metadata records them, flattened.
+func flatParamsJSON(p Params) (map[string]string, error) {
 	m, err := ParamsMap(p)
 	if err != nil {
 		return nil, err
@@ -229,7 +253,7 @@ func flatParams(p Params) (map[string]string, error) {
 		return nil, err
 	}
 	out := map[string]string{}
-	return out, flatten(out, "", decoded)
+	return out, flattenJSON(out, "", decoded)
 }
 
 // probeState is a step as Explain compares it with the past.
@@ -321,7 +345,7 @@ func (h *History) nearest(s *probeState, exclude string) *Nearest {
 // whose upstream misses has no key yet: it is reported with After and
 // compared on everything but its inputs. Explain ignores e.NoCache and
 // holds no locks.
-func (e *Engine) Explain(p *Plan, h *History) ([]*StagePlan, error) {
+func (e *Engine) Explain(p *Chain, h *History) ([]*StagePlan, error) {
 	done := map[string]*StageResult{}
 	waits := map[string][]string{} // stage id -> uncached stages it waits for (itself for a computable miss)
 	out := make([]*StagePlan, 0, len(p.Stages))
@@ -339,7 +363,7 @@ func (e *Engine) Explain(p *Plan, h *History) ([]*StagePlan, error) {
 			}
 		}
 		if len(sp.After) > 0 {
-			sortByPlan(sp.After, p)
+			sortByChain(sp.After, p)
 			waits[step.ID] = sp.After
 			sp.Nearest = h.nearest(state, "")
 			continue
@@ -407,8 +431,8 @@ func appendNew(list []string, items ...string) []string {
 	return list
 }
 
-// sortByPlan orders stage ids as p runs them.
-func sortByPlan(ids []string, p *Plan) {
+// sortByChain orders stage ids as p runs them.
+func sortByChain(ids []string, p *Chain) {
 	pos := map[string]int{}
 	for i, s := range p.Stages {
 		pos[s.ID] = i

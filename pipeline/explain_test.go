@@ -122,7 +122,7 @@ func mustRegistry(t *testing.T, scaleVersion int) *Registry {
 }
 
 // plan compiles src with the --set overrides sets.
-func (fx *explainFixture) plan(src string, sets ...string) *Plan {
+func (fx *explainFixture) plan(src string, sets ...string) *Chain {
 	fx.t.Helper()
 	var overrides []*config.Override
 	for _, s := range sets {

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -51,7 +54,7 @@ func newRunDir(final string, replace bool) (*RunDir, error) {
 		if err != nil {
 			return nil, err
 		}
-		tmp, err := os.MkdirTemp(parent, TempPrefix+filepath.Base(final)+"-")
+		tmp, err := mkdirTemp(parent, TempPrefix+filepath.Base(final)+"-")
 		if err == nil {
 			return &RunDir{tmp: tmp, final: final, replace: replace, made: made}, nil
 		}
@@ -60,6 +63,24 @@ func newRunDir(final string, replace bool) (*RunDir, error) {
 			return nil, err
 		}
 	}
+}
+
+// mkdirTemp is os.MkdirTemp for a folder that becomes a run or sweep
+// directory: made with mode 0755 less the umask, like every other folder of
+// the results (os.MkdirTemp's 0700 would keep others from reading them).
+func mkdirTemp(parent, prefix string) (string, error) {
+	var err error
+	for range 10_000 {
+		dir := filepath.Join(parent, prefix+strconv.FormatUint(rand.Uint64(), 36))
+		err = os.Mkdir(dir, 0o755)
+		if err == nil {
+			return dir, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", err
+		}
+	}
+	return "", err
 }
 
 // mkdirAll is os.MkdirAll that returns the folders it made, deepest
@@ -168,7 +189,7 @@ func (d *RunDir) Reset(final string) error {
 	if err := os.RemoveAll(d.tmp); err != nil {
 		return err
 	}
-	if err := os.Mkdir(d.tmp, 0o700); err != nil {
+	if err := os.Mkdir(d.tmp, 0o755); err != nil {
 		return err
 	}
 	d.final = final
@@ -333,4 +354,41 @@ func exchangeByRenames(a, b string) error {
 		return err
 	}
 	return os.Rename(aside, a)
+}
+
+// ResolvePath returns path absolute, with the symbolic links of the part
+// of it that exists resolved the way the system resolves them: "link/.."
+// is the parent of link's target, not the folder holding link.
+func ResolvePath(path string) string {
+	abs := path
+	if !filepath.IsAbs(path) {
+		wd, err := os.Getwd()
+		if err != nil {
+			return filepath.Clean(path)
+		}
+		abs = wd + string(filepath.Separator) + path
+	}
+	parts := strings.Split(abs, string(filepath.Separator))
+	for n := len(parts); n > 0; n-- {
+		prefix := strings.Join(parts[:n], string(filepath.Separator))
+		if prefix == "" {
+			prefix = string(filepath.Separator)
+		}
+		if real, err := filepath.EvalSymlinks(prefix); err == nil {
+			return filepath.Join(real, strings.Join(parts[n:], string(filepath.Separator)))
+		}
+	}
+	return filepath.Clean(abs)
+}
+
+// Within reports whether path is dir or inside it; both must be resolved
+// (ResolvePath).
+func Within(path, dir string) bool {
+	if path == dir {
+		return true
+	}
+	if !strings.HasSuffix(dir, string(filepath.Separator)) {
+		dir += string(filepath.Separator)
+	}
+	return strings.HasPrefix(path, dir)
 }

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -202,4 +203,51 @@ func TestRunDirResetMovesItsDestinationAndEmptiesIt(t *testing.T) {
 	if got := tree(t, root); !slices.Equal(got, []string{"run-2", "run-2/new"}) {
 		t.Errorf("got %v, want run-2/new alone", got)
 	}
+}
+
+func TestRunDirIsReadableByOthersLikeEveryOtherFolder(t *testing.T) {
+	// os.MkdirTemp makes 0700 folders: shared results would be unreadable
+	// by anyone else. A run directory gets what os.Mkdir(0755) gives under
+	// the process's umask, as every other folder of the results.
+	parent := t.TempDir()
+	like := filepath.Join(parent, "like")
+	if err := os.Mkdir(like, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	want := mode(t, like)
+	for _, replacing := range []bool{false, true} {
+		final := filepath.Join(parent, "runs", fmt.Sprintf("run-%v", replacing))
+		start := NewRunDir
+		if replacing {
+			start = NewReplacingRunDir
+		}
+		d, err := start(final)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := mode(t, d.Path("")); got != want {
+			t.Errorf("the folder under construction has mode %v, want %v", got, want)
+		}
+		if err := d.Reset(final + "-2"); err != nil {
+			t.Fatal(err)
+		}
+		if got := mode(t, d.Path("")); got != want {
+			t.Errorf("after Reset the folder has mode %v, want %v", got, want)
+		}
+		if err := d.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if got := mode(t, final+"-2"); got != want {
+			t.Errorf("the committed run directory has mode %v, want %v", got, want)
+		}
+	}
+}
+
+func mode(t *testing.T, path string) os.FileMode {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Mode().Perm()
 }

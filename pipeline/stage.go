@@ -48,6 +48,39 @@ type Spec struct {
 	// config file's folder when not absolute. The effective config written
 	// into a run directory makes them absolute, so that it runs from there.
 	PathKeys []string
+
+	// Shape, when set, tells the shapes of the kind's outputs, by slot, from
+	// its parameters and the shapes of its inputs that are known (by slot),
+	// without running the stage: what `plan` needs to estimate the stages
+	// that read them before this one has run. generate tells the rows,
+	// columns and classes it will make; split its training rows. An output
+	// left out of the map is not told.
+	Shape func(p Params, in map[string]Shape) map[string]Shape
+
+	// Cost, when set, estimates the stage's work for `plan` from its
+	// parameters and what is known of its inputs (see CostQuery); the kinds
+	// that train have one.
+	Cost func(p Params, q CostQuery) Cost
+
+	// Headline, when set, marks the kind a run's printed summary is about:
+	// the summary shows the values it returns (a training's hidden units,
+	// gradient, steps and learning rate) and the stage's compute time as the
+	// run's train time. The first stage of a run whose kind has one is used.
+	Headline func(p Params) []Headline
+}
+
+// Shape is the size of a slot's data, as far as plan can tell it before
+// the stage that makes it has run.
+type Shape struct {
+	Rows    int // the rows of a dataset; the training rows of a split
+	Columns int // a dataset's feature columns
+	Classes int // a dataset's classes
+}
+
+// Headline is one value a run's printed summary shows (Spec.Headline).
+type Headline struct {
+	Label string // "learning rate"
+	Value any    // an int64, float64, bool or string
 }
 
 // Input is an input slot of a stage kind.
@@ -89,6 +122,18 @@ type Output struct {
 	// inputs that read it can check (Input.MadeFrom): a trained model is
 	// made from a dataset and a split.
 	From []string
+	// ShapeFrom names the input slot whose shape (Shape: rows, columns,
+	// classes) the output keeps: a dataset rescaled row by row has its
+	// input's. Plan passes the input's shape on through it.
+	ShapeFrom string
+	// ReadShape, when set, reads the output's shape from its file: plan
+	// reads the shapes of cached outputs so, such as a cached dataset's.
+	ReadShape func(path string) (Shape, error)
+	// Metrics marks the output that holds a run's metrics, in the format
+	// of evaluate's metrics.json: a run directory takes them from the first
+	// stage with such an output, for metrics.json, the summary's metric
+	// columns and `run --json`.
+	Metrics bool
 }
 
 // Params is a stage's parameter struct.
@@ -227,9 +272,9 @@ type Registry struct {
 
 // NewRegistry builds a registry from specs, in the order given. It returns
 // an error for a duplicate kind, an incomplete spec, or slots that do not
-// fit together: a slot declared twice, or a SameRows, MadeFrom, RowsFrom
-// or From that does not name another input slot of the kind. Empty slot types are filled in
-// with the slot's name.
+// fit together: a slot declared twice, or a SameRows, MadeFrom, RowsFrom,
+// ShapeFrom or From that does not name another input slot of the kind.
+// Empty slot types are filled in with the slot's name.
 func NewRegistry(specs ...Spec) (*Registry, error) {
 	r := &Registry{byKind: map[string]*Spec{}}
 	for i := range specs {
@@ -287,6 +332,9 @@ func normalizeSlots(s *Spec) error {
 		}
 		if o.RowsFrom != "" && !inputs[o.RowsFrom] {
 			return fmt.Errorf("output slot %q: RowsFrom %q is not an input slot", o.Slot, o.RowsFrom)
+		}
+		if o.ShapeFrom != "" && !inputs[o.ShapeFrom] {
+			return fmt.Errorf("output slot %q: ShapeFrom %q is not an input slot", o.Slot, o.ShapeFrom)
 		}
 		for _, from := range o.From {
 			if !inputs[from] {

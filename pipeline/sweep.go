@@ -25,9 +25,9 @@ type AxisValue struct {
 
 // Trial is one point of a sweep grid, compiled.
 type Trial struct {
-	ID     string      // the first 12 hex of the plan's hash: the same trial has the same id in every sweep
+	ID     string      // the first 12 hex of the chain's hash: the same trial has the same id in every sweep
 	Values []AxisValue // in axis order
-	Plan   *Plan
+	Chain  *Chain
 }
 
 // TrialIDLen is how many hex digits of the effective config's hash name a trial.
@@ -120,10 +120,10 @@ func expand(ctx context.Context, f *config.File, reg *Registry, onTrial func(don
 			a := f.Sweep[bad]
 			addTrialErr(&errs, seenErr, &config.Error{File: f.Path, Line: a.Line, Origin: a.Origin, Key: "sweep." + a.Key, Msg: setErr.Error()}, t.Label())
 		} else {
-			// The plan keeps the sweep's file, not the trial's copy: the
+			// The chain keeps the sweep's file, not the trial's copy: the
 			// trial's values are in its steps, and a grid of many trials
 			// should not hold a copy of the config each.
-			plan := &Plan{File: f, Name: tf.Name, Seed: tf.Seed, BaseDir: filepath.Dir(f.Path)}
+			chain := &Chain{File: f, Name: tf.Name, Seed: tf.Seed, BaseDir: filepath.Dir(f.Path)}
 			var stepErrs config.Errors
 			what := sha256.New() // what the trial computes: each stage's parameters that have an effect
 			for i := range f.Stages {
@@ -132,7 +132,7 @@ func expand(ctx context.Context, f *config.File, reg *Registry, onTrial func(don
 				}
 				ms := memo.step(tf, i, idx)
 				stepErrs = append(stepErrs, ms.errs...)
-				plan.Stages = append(plan.Stages, ms.step)
+				chain.Stages = append(chain.Stages, ms.step)
 				what.Write([]byte(ms.step.ID))
 				what.Write([]byte{0})
 				what.Write(ms.used)
@@ -142,11 +142,11 @@ func expand(ctx context.Context, f *config.File, reg *Registry, onTrial func(don
 				addTrialErr(&errs, seenErr, e, t.Label())
 			}
 			if len(stepErrs) == 0 {
-				if err := plan.hash(); err != nil {
+				if err := chain.hash(); err != nil {
 					return nil, err
 				}
-				t.Plan = plan
-				t.ID = plan.Hash[:TrialIDLen]
+				t.Chain = chain
+				t.ID = chain.Hash[:TrialIDLen]
 				var sum [sha256.Size]byte
 				what.Sum(sum[:0])
 				if first, dup := computed[sum]; dup {
@@ -337,7 +337,7 @@ func (m *stepMemo) step(tf *config.File, i int, idx []int) *memoStep {
 	ms := &memoStep{step: step, errs: errs}
 	if len(errs) == 0 {
 		var err error
-		if step.with, err = ParamsJSON(step.Params); err == nil {
+		if step.with, step.direct, err = paramsJSON(step.Params); err == nil {
 			ms.used, err = usedJSON(step.Params, step.with)
 		}
 		if err != nil {

@@ -15,7 +15,7 @@ import (
 // referenceEffective is the effective config as json.Marshal writes it,
 // each stage's parameters through ParamsMap: what Effective must equal
 // byte for byte, so that plan hashes and trial ids do not change.
-func referenceEffective(t *testing.T, p *Plan) []byte {
+func referenceEffective(t *testing.T, p *Chain) []byte {
 	t.Helper()
 	ec, err := p.effective()
 	if err != nil {
@@ -92,14 +92,14 @@ func TestExpandGivesEachTrialThePlanCompilingItAloneGives(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := tr.Plan.Effective()
+		got, err := tr.Chain.Effective()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := referenceEffective(t, alone); !bytes.Equal(got, want) || tr.Plan.Hash != alone.Hash || tr.ID != alone.Hash[:TrialIDLen] {
-			t.Errorf("trial %s: Expand gives\n  %s (%s)\ncompiling it alone gives\n  %s (%s)", tr.Label(), got, tr.Plan.Hash, want, alone.Hash)
+		if want := referenceEffective(t, alone); !bytes.Equal(got, want) || tr.Chain.Hash != alone.Hash || tr.ID != alone.Hash[:TrialIDLen] {
+			t.Errorf("trial %s: Expand gives\n  %s (%s)\ncompiling it alone gives\n  %s (%s)", tr.Label(), got, tr.Chain.Hash, want, alone.Hash)
 		}
-		if a, b := referenceEffective(t, tr.Plan), got; !bytes.Equal(a, b) {
+		if a, b := referenceEffective(t, tr.Chain), got; !bytes.Equal(a, b) {
 			t.Errorf("trial %s: Effective = %s, json.Marshal of the effective config = %s", tr.Label(), b, a)
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+
+	"github.com/nnpipe/nnpipe/pipeline/config"
 )
 
 // usedJSON returns the canonical JSON of p with the parameters it reports
@@ -34,12 +36,11 @@ func usedJSON(p Params, with []byte) ([]byte, error) {
 // a pointer first.
 func zeroKey(v reflect.Value, key string) error {
 	head, rest, nested := strings.Cut(key, ".")
-	for i := range v.NumField() {
-		name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("yaml"), ",")
-		if name != head || !v.Type().Field(i).IsExported() {
+	for _, field := range config.Fields(v.Type()) {
+		if field.Key != head {
 			continue
 		}
-		f := v.Field(i)
+		f := v.Field(field.Index)
 		if !nested {
 			f.Set(reflect.Zero(f.Type()))
 			return nil

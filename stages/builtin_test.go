@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/nnpipe/nnpipe/pipeline"
@@ -111,6 +112,99 @@ func TestEveryKindDocumentsItselfAndValidatesItsDefaults(t *testing.T) {
 			if f.Doc == "" {
 				t.Errorf("kind %q: parameter %q has no doc tag", s.Kind, f.Key)
 			}
+		}
+	}
+}
+
+// TestEveryKindTellsPlanAndResultsWhatTheyNeed checks what a kind declares
+// for plan and the run directory instead of their knowing it by name:
+// every dataset and split output reads its shape back (Output.ReadShape),
+// a shape a kind tells from its config (Spec.Shape) is the one it then
+// makes, every stage with a cost model is estimated once its inputs are
+// cached, a headline holds printable values, and some kind outputs the
+// metrics.
+func TestEveryKindTellsPlanAndResultsWhatTheyNeed(t *testing.T) {
+	dir := t.TempDir()
+	results := runEveryKind(t, dir)
+	byID := map[string]*pipeline.StageResult{}
+	for _, r := range results {
+		byID[r.ID] = r
+	}
+	metrics := false
+	for _, r := range results {
+		for _, o := range r.Spec.Outputs {
+			metrics = metrics || o.Metrics
+			if (o.Type == "dataset" || o.Type == "split") && o.ReadShape == nil {
+				t.Errorf("kind %q: output %q of type %s does not read its shape", r.Kind, o.Slot, o.Type)
+			}
+		}
+	}
+	if !metrics {
+		t.Error("no kind outputs the metrics (Output.Metrics)")
+	}
+	f, err := config.Load(filepath.Join(dir, "every.yaml"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain, err := pipeline.Compile(f, Builtin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	shapeOf := func(from, slot string) pipeline.Shape {
+		r := byID[from]
+		o, _ := r.Spec.Output(slot)
+		if o.ReadShape == nil {
+			return pipeline.Shape{}
+		}
+		s, err := o.ReadShape(r.Outputs[slot])
+		if err != nil {
+			t.Fatalf("stage %q: read the shape of %s: %v", from, slot, err)
+		}
+		return s
+	}
+	for _, step := range chain.Stages {
+		if step.Spec.Headline != nil {
+			for _, h := range step.Spec.Headline(step.Params) {
+				switch h.Value.(type) {
+				case int64, float64, bool, string:
+				default:
+					t.Errorf("kind %q: headline %q is a %T", step.Kind, h.Label, h.Value)
+				}
+			}
+		}
+		if step.Spec.Shape == nil {
+			continue
+		}
+		in := map[string]pipeline.Shape{}
+		for _, b := range step.Inputs {
+			in[b.Slot] = shapeOf(b.From, b.FromSlot)
+		}
+		for slot, told := range step.Spec.Shape(step.Params, in) {
+			made := shapeOf(step.ID, slot)
+			// A stratified split rounds each class's share: a row or two off.
+			if told.Columns != made.Columns || told.Classes != made.Classes || told.Rows < made.Rows-2 || told.Rows > made.Rows+2 {
+				t.Errorf("stage %q (%s): the config tells output %q is %+v, the stage made %+v", step.ID, step.Kind, slot, told, made)
+			}
+		}
+	}
+	// Every stage is cached now: plan knows every input's shape.
+	eng := &pipeline.Engine{Cache: cache.Open(filepath.Join(dir, "cache")), ReadOnly: true}
+	rep := &pipeline.PlanReport{}
+	if err := pipeline.NewPlanner(eng).Chain(rep, chain, nil); err != nil {
+		t.Fatal(err)
+	}
+	costs := 0
+	for _, step := range chain.Stages {
+		if step.Spec.Cost != nil {
+			costs++
+		}
+	}
+	if len(rep.Train) != costs {
+		t.Errorf("plan estimated %d stages, want the %d with a cost model", len(rep.Train), costs)
+	}
+	for _, c := range rep.Train {
+		if strings.Contains(c.String(), "unknown") {
+			t.Errorf("plan of a cached chain cannot estimate a stage:\n%s", c)
 		}
 	}
 }

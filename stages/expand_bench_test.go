@@ -64,3 +64,41 @@ func BenchmarkExpand(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkKey computes the cache key of every stage of every trial of a
+// grid, as `plan` and `sweep --collect` do for each trial they probe; the
+// stages' inputs are given made-up digests.
+func BenchmarkKey(b *testing.B) {
+	f, err := config.Parse("sweep.yaml", []byte(sweepConfig(10, 10, 10)), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	trials, err := pipeline.Expand(context.Background(), f, Builtin())
+	if err != nil {
+		b.Fatal(err)
+	}
+	eng := &pipeline.Engine{}
+	keys := 0
+	cpu0, _ := processCPUTime()
+	for b.Loop() {
+		keys = 0
+		for _, t := range trials {
+			done := map[string]*pipeline.StageResult{}
+			for _, step := range t.Chain.Stages {
+				if _, _, _, err := eng.Key(t.Chain, step, done); err != nil {
+					b.Fatal(err)
+				}
+				r := &pipeline.StageResult{ID: step.ID, Digests: map[string]string{}}
+				for _, o := range step.Spec.Outputs {
+					r.Digests[o.Slot] = strings.Repeat("d", 64)
+				}
+				done[step.ID] = r
+				keys++
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*keys), "ns/key")
+	if cpu, ok := processCPUTime(); ok {
+		b.ReportMetric(float64(cpu-cpu0)/float64(b.N*keys), "cpu-ns/key")
+	}
+}

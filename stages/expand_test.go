@@ -16,7 +16,7 @@ import (
 
 // referenceEffective is the effective config of p as json.Marshal writes
 // it, each stage's parameters through ParamsMap.
-func referenceEffective(t *testing.T, p *pipeline.Plan) []byte {
+func referenceEffective(t *testing.T, p *pipeline.Chain) []byte {
 	t.Helper()
 	type stage struct {
 		ID     string            `json:"id"`
@@ -97,8 +97,8 @@ func TestExpandingTheShippedSweepsGivesEachTrialItsOwnPlan(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			eff, _ := tr.Plan.Effective()
-			if want := referenceEffective(t, alone); !bytes.Equal(eff, want) || tr.Plan.Hash != alone.Hash {
+			eff, _ := tr.Chain.Effective()
+			if want := referenceEffective(t, alone); !bytes.Equal(eff, want) || tr.Chain.Hash != alone.Hash {
 				t.Errorf("%s trial %s: Expand gives %s\nalone: %s", path, tr.Label(), eff, want)
 			}
 		}

@@ -1,19 +1,16 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/cache"
 	"github.com/nnpipe/nnpipe/stages/report"
+	"github.com/nnpipe/nnpipe/stages/results"
 	"github.com/spf13/cobra"
 )
 
@@ -44,39 +41,29 @@ func (f *cacheFlags) open(c *cobra.Command) (*cache.Cache, error) {
 }
 
 // checkCacheFolder refuses a cache folder that does not exist, is not a
-// folder, or holds something the cache does not make.
+// folder, or holds something the cache does not make: invalid input.
 func checkCacheFolder(dir string) error {
-	fi, err := os.Stat(dir)
+	err := cache.CheckFolder(dir)
+	var nc *cache.NotCacheError
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return usagef("cache %s does not exist (see --cache, --results and $NNPIPE_CACHE)", dir)
-	case err != nil:
-		return fmt.Errorf("cache %s: %w", dir, err)
-	case !fi.IsDir():
-		return usagef("cache %s is not a directory", dir)
+	case errors.As(err, &nc) && nc.Missing:
+		return usagef("%v (see --cache, --results and $NNPIPE_CACHE)", err)
+	case errors.As(err, &nc):
+		return usagef("%v", err)
 	}
-	names, err := os.ReadDir(dir)
-	if err != nil {
-		return fmt.Errorf("cache %s: %w", dir, err)
-	}
-	for _, n := range names {
-		if !cache.TopLevel(n.Name()) {
-			return usagef("cache %s holds %q, which nnpipe does not make: it is not a cache folder", dir, n.Name())
-		}
-	}
-	return nil
+	return err
 }
 
 // checkResultsExist refuses a --results that is not a folder.
-func checkResultsExist(results string) error {
-	fi, err := os.Stat(results)
+func checkResultsExist(dir string) error {
+	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return usagef("--results %s does not exist: gc keeps the entries the runs there reference, and would remove them all", results)
+		return usagef("--results %s does not exist: gc keeps the entries the runs there reference, and would remove them all", dir)
 	case err != nil:
-		return fmt.Errorf("--results %s: %w", results, err)
+		return fmt.Errorf("--results %s: %w", dir, err)
 	case !fi.IsDir():
-		return usagef("--results %s is not a directory", results)
+		return usagef("--results %s is not a directory", dir)
 	}
 	return nil
 }
@@ -85,13 +72,13 @@ func checkResultsExist(results string) error {
 // one that does not exist or is not a folder (gc would find no reference
 // and remove every entry), or one inside the cache. It returns the folder
 // with symbolic links resolved, for walking.
-func checkResultsFolder(results, cacheDir string) (string, error) {
-	if err := checkResultsExist(results); err != nil {
+func checkResultsFolder(dir, cacheDir string) (string, error) {
+	if err := checkResultsExist(dir); err != nil {
 		return "", err
 	}
-	rr, rc := resolvePath(results), resolvePath(cacheDir)
-	if within(rr, rc) {
-		return "", usagef("--results %s is inside the cache %s", results, cacheDir)
+	rr, rc := pipeline.ResolvePath(dir), pipeline.ResolvePath(cacheDir)
+	if pipeline.Within(rr, rc) {
+		return "", usagef("--results %s is inside the cache %s", dir, cacheDir)
 	}
 	return rr, nil
 }
@@ -161,33 +148,17 @@ func newCacheCmd(e *env) *cobra.Command {
 }
 
 func cacheVerify(e *env, c *cache.Cache) error {
-	listed, err := c.List()
+	checked, damaged, err := pipeline.VerifyCache(c)
 	if err != nil {
 		return err
 	}
-	damaged, checked := 0, 0
-	for _, l := range listed {
-		reason := ""
-		if l.Err != nil {
-			reason = l.Err.Error()
-		} else if _, err := c.Get(l.Key); errors.Is(err, cache.ErrMiss) {
-			continue // removed since it was listed, by gc or a repair
-		} else if err != nil {
-			reason = err.Error()
-			if d, ok := err.(*cache.DamagedError); ok {
-				reason = d.Reason
-			}
-		}
-		checked++
-		if reason != "" {
-			damaged++
-			fmt.Fprintf(e.stdout, "damaged %s %s: %s\n", l.Key[:12], kindOf(l), reason)
-		}
+	for _, d := range damaged {
+		fmt.Fprintf(e.stdout, "damaged %s %s: %s\n", d.Key[:12], d.Kind, d.Reason)
 	}
-	fmt.Fprintf(e.stdout, "%s checked, %d damaged\n", plural(checked, "entry", "entries"), damaged)
+	fmt.Fprintf(e.stdout, "%s checked, %d damaged\n", plural(checked, "entry", "entries"), len(damaged))
 	printQuarantine(e, c)
-	if damaged > 0 {
-		return fmt.Errorf("cache %s: %s damaged; the next run recomputes them", c.Dir(), plural(damaged, "entry is", "entries are"))
+	if len(damaged) > 0 {
+		return fmt.Errorf("cache %s: %s damaged; the next run recomputes them", c.Dir(), plural(len(damaged), "entry is", "entries are"))
 	}
 	return nil
 }
@@ -201,68 +172,24 @@ func printQuarantine(e *env, c *cache.Cache) {
 		return
 	}
 	fmt.Fprintf(e.stdout, "%s in %s (%s): damaged entries that held files nnpipe did not make; look at them and delete them\n",
-		plural(len(names), "folder", "folders"), dir, formatBytes(cache.DirSize(dir)))
+		plural(len(names), "folder", "folders"), dir, results.FormatBytes(cache.DirSize(dir)))
 }
 
-// kindOf returns the stage kind recorded in an entry, or "?".
-func kindOf(l cache.Listed) string {
-	if l.Entry == nil {
-		return "?"
-	}
-	var m pipeline.EntryMeta
-	if json.Unmarshal(l.Entry.Meta, &m) != nil || m.Kind == "" {
-		return "?"
-	}
-	return m.Kind
-}
-
-// referencedKeys returns the stage keys listed by every manifest.json of a
-// finished run or sweep trial under results.
-func referencedKeys(results string) (map[string]bool, error) {
-	keys := map[string]bool{}
-	err := filepath.WalkDir(results, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err // a folder that cannot be read may hold runs: remove nothing
-		}
-		if d.IsDir() && path != results && (strings.HasPrefix(d.Name(), ".")) {
-			return fs.SkipDir // the cache and unfinished runs
-		}
-		if d.IsDir() || d.Name() != "manifest.json" {
-			return nil
-		}
-		var m manifest
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if json.Unmarshal(b, &m) != nil {
-			return nil // not ours
-		}
-		for _, s := range m.Stages {
-			keys[s.Key] = true
-		}
-		return nil
-	})
-	return keys, err
-}
-
-func cacheGC(e *env, c *cache.Cache, results string, keep time.Duration, dryRun bool) error {
-	results, err := checkResultsFolder(results, c.Dir())
+func cacheGC(e *env, c *cache.Cache, resultsDir string, keep time.Duration, dryRun bool) error {
+	root, err := checkResultsFolder(resultsDir, c.Dir())
 	if err != nil {
 		return err
-	}
-	refs, err := referencedKeys(results)
-	if err != nil {
-		return fmt.Errorf("read the runs under %s: %w", results, err)
 	}
 	defer c.Close()
-	res, err := c.GC(cache.GCOptions{Keep: func(key string) bool { return refs[key] }, KeepRecent: keep, DryRun: dryRun})
+	res, freed, err := results.GC(c, root, keep, dryRun)
 	if err != nil {
 		return err
 	}
+	verb := "removed"
 	if dryRun {
+		verb, freed = "would remove", res.Freed
 		for _, r := range res.Removed {
-			fmt.Fprintf(e.stdout, "would remove %s %s (%s)\n", r.Key[:12], kindOf(r.Listed), formatBytes(r.Size))
+			fmt.Fprintf(e.stdout, "would remove %s %s (%s)\n", r.Key[:12], pipeline.EntryKind(r.Listed), results.FormatBytes(r.Size))
 		}
 	}
 	for _, q := range res.Quarantined {
@@ -272,86 +199,30 @@ func cacheGC(e *env, c *cache.Cache, results string, keep time.Duration, dryRun 
 			fmt.Fprintf(e.stdout, "moved %s to %s instead of deleting it: %s\n", q.Key[:12], q.Path, q.Reason)
 		}
 	}
-	freed := res.Freed
-	if !dryRun {
-		// Run and sweep folders that killed processes left half-built.
-		names, _ := os.ReadDir(results)
-		for _, n := range names {
-			if n.IsDir() && !strings.HasPrefix(n.Name(), ".") {
-				left, err := cache.RemoveOlder(filepath.Join(results, n.Name()), pipeline.TempPrefix, keep)
-				freed += left
-				if err != nil {
-					return err
-				}
-			}
-		}
-	}
-	verb := "removed"
-	if dryRun {
-		verb = "would remove"
-	}
-	fmt.Fprintf(e.stdout, "%s %s, kept %d, freed %s\n", verb, plural(len(res.Removed), "entry", "entries"), res.Kept, formatBytes(freed))
+	fmt.Fprintf(e.stdout, "%s %s, kept %d, freed %s\n", verb, plural(len(res.Removed), "entry", "entries"), res.Kept, results.FormatBytes(freed))
 	if res.Leases > 0 {
-		fmt.Fprintf(e.stdout, "kept what %s running now %s\n", plural(res.Leases, "nnpipe process", "nnpipe processes"), pick(res.Leases == 1, "uses", "use"))
+		verb := "use"
+		if res.Leases == 1 {
+			verb = "uses"
+		}
+		fmt.Fprintf(e.stdout, "kept what %s running now %s\n", plural(res.Leases, "nnpipe process", "nnpipe processes"), verb)
 	}
 	return nil
 }
 
 func cacheDU(e *env, c *cache.Cache) error {
-	listed, err := c.List()
+	kinds, total, err := pipeline.CacheUsage(c)
 	if err != nil {
 		return err
 	}
-	type agg struct {
-		n     int
-		bytes int64
-	}
-	by := map[string]*agg{}
-	var total int64
-	for _, l := range listed {
-		k := kindOf(l)
-		if by[k] == nil {
-			by[k] = &agg{}
-		}
-		size := cache.DirSize(l.Dir)
-		by[k].n++
-		by[k].bytes += size
-		total += size
-	}
-	kinds := make([]string, 0, len(by))
-	for k := range by {
-		kinds = append(kinds, k)
-	}
-	sort.Strings(kinds)
 	t := report.Table{Header: []string{"kind", "entries", "size"}, Numeric: []bool{false, true, true}}
-	for _, k := range kinds {
-		t.Rows = append(t.Rows, []string{k, fmt.Sprint(by[k].n), formatBytes(by[k].bytes)})
+	for _, u := range append(kinds, total) {
+		t.Rows = append(t.Rows, []string{u.Kind, fmt.Sprint(u.Entries), results.FormatBytes(u.Bytes)})
 	}
-	t.Rows = append(t.Rows, []string{"total", fmt.Sprint(len(listed)), formatBytes(total)})
 	fmt.Fprintf(e.stdout, "cache %s\n", c.Dir())
 	if err := t.Write(e.stdout, report.Text); err != nil {
 		return err
 	}
 	printQuarantine(e, c)
 	return nil
-}
-
-func formatBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
-
-// pick returns a if cond, else b.
-func pick(cond bool, a, b string) string {
-	if cond {
-		return a
-	}
-	return b
 }

@@ -24,7 +24,8 @@ const Version = "0.1.0"
 // gcPercent is the garbage collector's target unless GOGC says otherwise.
 const gcPercent = 50
 
-// Exit statuses (design §1).
+// Exit statuses: 0 success, 1 any other failure, 2 invalid input (nothing
+// was run, or the failing stage wrote nothing), 130 interrupted.
 const (
 	exitOK          = 0
 	exitFailure     = 1

@@ -9,11 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/nnpipe/nnpipe/stages/dataset"
+
+	"github.com/nnpipe/nnpipe/stages/results"
 )
 
 // fixtureRun is one row of a synthetic summary.parquet.
@@ -71,7 +72,7 @@ func writeSummary(tb testing.TB, dir string, rows ...fixtureRun) {
 		cols = append(cols, noise)
 	}
 	cols = append(cols, hidden, gradients, lrs, initSeeds, shuffle, trainCE, testCE, trainAcc, testAcc, trainSeconds)
-	w, err := dataset.CreateTable(filepath.Join(dir, summaryFile), fields, map[string]string{"nnpipe.version": Version})
+	w, err := dataset.CreateTable(filepath.Join(dir, results.SummaryFile), fields, map[string]string{"nnpipe.version": Version})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -85,7 +86,7 @@ func writeSummary(tb testing.TB, dir string, rows ...fixtureRun) {
 }
 
 func okRun(id string, hidden, initSeed int64, trainCE, testCE, trainAcc, testAcc float64) fixtureRun {
-	return fixtureRun{id: id, name: "book-ch7", status: statusOK, seed: 1, hidden: hidden, initSeed: initSeed, noise: math.NaN(),
+	return fixtureRun{id: id, name: "book-ch7", status: results.StatusOK, seed: 1, hidden: hidden, initSeed: initSeed, noise: math.NaN(),
 		trainCE: trainCE, testCE: testCE, trainAcc: trainAcc, testAcc: testAcc}
 }
 
@@ -112,11 +113,11 @@ func writeFixture(t *testing.T) {
 	writeSummary(t, runA, okRun("20250101T000000-aaaaaaaa", 2, 1, 0.41, 0.45, 0.86, 0.84))
 	writeSummary(t, runB, okRun("20250101T000100-bbbbbbbb", 3, 1, 0.30, 0.38, 0.90, 0.88))
 	diverged := okRun("20250101T000200-cccccccc", 8, 1, math.NaN(), math.NaN(), math.NaN(), math.NaN())
-	diverged.status, diverged.err = statusDiverged, "train: cross-entropy is NaN at step 412"
+	diverged.status, diverged.err = results.StatusDiverged, "train: cross-entropy is NaN at step 412"
 	writeSummary(t, runC, diverged)
 	writeSummary(t, "book/.tmp-20250101T000300-dddddddd-123", okRun("20250101T000300-dddddddd", 99, 1, 0.1, 0.1, 0.99, 0.99))
 	failed := sweepTrial("e5f6a7b8c9d0", 12, 2, 0.11, 0.62, 0.99, 0.81)
-	failed.status, failed.err = statusFailed, "train: write model: no space left on device"
+	failed.status, failed.err = results.StatusFailed, "train: write model: no space left on device"
 	writeSummary(t, sweep,
 		sweepTrial("0a1b2c3d4e5f", 2, 1, 0.40, 0.44, 0.86, 0.84),
 		sweepTrial("1b2c3d4e5f6a", 2, 2, 0.42, 0.46, 0.84, 0.82),
@@ -321,7 +322,7 @@ func TestCompareShowsOnlyDifferingParameters(t *testing.T) {
 	t.Run("failed rows keep status and error, metrics blank", func(t *testing.T) {
 		_, rows := compareJSON(t, "book")
 		r := rows[2]
-		if r["status"] != statusDiverged || r["error"] != "train: cross-entropy is NaN at step 412" {
+		if r["status"] != results.StatusDiverged || r["error"] != "train: cross-entropy is NaN at step 412" {
 			t.Errorf("diverged row = %v, want status diverged and its error", r)
 		}
 		for _, m := range metrics {
@@ -332,70 +333,7 @@ func TestCompareShowsOnlyDifferingParameters(t *testing.T) {
 	})
 }
 
-func TestCompareSortIsNumericForNumbersAndLexicalOtherwise(t *testing.T) {
-	num := func(x float64) cell {
-		return cell{set: true, num: true, f: x, std: math.NaN(), text: strconv.FormatFloat(x, 'g', -1, 64)}
-	}
-	text := func(s string) cell { return cell{set: true, text: s} }
-	newView := func() *view {
-		return &view{
-			cols: []viewCol{{name: "id"}, {name: "hidden", numeric: true}, {name: "label"}},
-			rows: [][]cell{
-				{text("a"), num(12), text("12")},
-				{text("b"), num(2), text("2")},
-				{text("c"), {}, {}},
-				{text("d"), num(4), text("4")},
-				{text("e"), num(math.NaN()), text("x")},
-				{text("f"), num(2), text("2")},
-			},
-		}
-	}
-	cases := []struct {
-		spec string
-		want string // the id column after sorting
-	}{
-		{"hidden", "bfdace"},  // 2 2 4 12, stable; no value and NaN last, in their order
-		{"-hidden", "adbfce"}, // 12 4 2 2, stable; no value and NaN still last
-		{"label", "abfdec"},   // "12" < "2" < "4" < "x"; no value last
-		{"-label", "edbfac"},
-		{"id", "abcdef"},
-	}
-	for _, c := range cases {
-		t.Run(c.spec, func(t *testing.T) {
-			v := newView()
-			if err := v.sort(c.spec); err != nil {
-				t.Fatal(err)
-			}
-			var got strings.Builder
-			for _, r := range v.rows {
-				got.WriteString(r[0].text)
-			}
-			if got.String() != c.want {
-				t.Errorf("sort(%q) = %s, want %s", c.spec, got.String(), c.want)
-			}
-		})
-	}
-}
-
 func TestCompareGroupByMeanStd(t *testing.T) {
-	t.Run("meanStd", func(t *testing.T) {
-		cases := []struct {
-			xs        []float64
-			mean, std float64
-		}{
-			{[]float64{0.90, 0.94}, 0.92, math.Sqrt(0.0008)}, // sample std: sqrt((0.02² + 0.02²) / 1)
-			{[]float64{1, 2, 3, 4}, 2.5, math.Sqrt(5.0 / 3)},
-			{[]float64{0.91}, 0.91, math.NaN()},
-			{nil, math.NaN(), math.NaN()},
-		}
-		for _, c := range cases {
-			mean, std, n := meanStd(c.xs)
-			// 1e-12: a few roundings of decimal inputs near 1.
-			if !near(mean, c.mean, 1e-12) || !near(std, c.std, 1e-12) || n != len(c.xs) {
-				t.Errorf("meanStd(%v) = %v, %v, %d, want %v, %v, %d", c.xs, mean, std, n, c.mean, c.std, len(c.xs))
-			}
-		}
-	})
 	t.Run("per hidden size over the ok trials", func(t *testing.T) {
 		writeFixture(t)
 		_, rows := compareJSON(t, sweep, "--group-by", "train.hidden")
@@ -487,7 +425,7 @@ func TestCompareTwoRealRuns(t *testing.T) {
 		}
 		for i, hidden := range []float64{2, 3} {
 			r := rows[i]
-			if r["trial_id"] != filepath.Base(dirs[i]) || r["status"] != statusOK || r["train.hidden"] != hidden {
+			if r["trial_id"] != filepath.Base(dirs[i]) || r["status"] != "ok" || r["train.hidden"] != hidden {
 				t.Errorf("compare %v row %d = %v, want run %s, ok, hidden %v", args, i, r, filepath.Base(dirs[i]), hidden)
 			}
 			var m struct{ Test struct{ Accuracy float64 } }
@@ -516,12 +454,12 @@ func BenchmarkCompare1000Runs(b *testing.B) {
 	dir := b.TempDir()
 	writeRunSummaries(b, dir, 1000)
 	b.Run("read-only", func(b *testing.B) { // dataset.ReadTable of every summary, for scale
-		files, err := summaryFiles(dir)
+		files, err := results.Find(dir)
 		if err != nil {
 			b.Fatal(err)
 		}
 		for b.Loop() {
-			if _, err := readSummaries(files); err != nil {
+			if _, err := results.ReadSummaries(files); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -562,24 +500,42 @@ func BenchmarkCompareRuns(b *testing.B) {
 	}
 }
 
-func TestCompareDeltaIsOnTheValuesGrid(t *testing.T) {
-	cases := []struct {
-		x, base float64
-		want    string
-	}{
-		{0.40, 0.41, "-0.0100"}, // the float difference is -0.009999999999999953
-		{0.88, 0.86, "0.0200"},
-		{0.86, 0.86, "0.0000"},
-		{0.86, 0.86000001, "0.0000"}, // rounds to -0.0000; no sign on zero
-		{1.1e-5, 1.0e-5, "1.00e-06"}, // values printed in exponent form keep it
-		{0.5, math.Inf(1), "-Inf"},
+func TestCompareOfAResultsRootTakesEveryRunAndSweepOnce(t *testing.T) {
+	results := t.TempDir()
+	run := runJSONOf(t, bookConfig, "--results", results, "--set", "train.steps=20")
+	if _, stderr, code := nnpipe(t, "sweep", smallSweep, "--results", results, "--quiet"); code != exitOK {
+		t.Fatalf("sweep: exit %d\n%s", code, stderr)
 	}
-	for _, c := range cases {
-		if got := formatDelta(c.x-c.base, c.x); got != c.want {
-			t.Errorf("formatDelta(%v - %v, %v) = %q, want %q", c.x, c.base, c.x, got, c.want)
-		}
+	sweeps, _ := filepath.Glob(filepath.Join(results, "small-sweep", "sweep-*"))
+	if len(sweeps) != 1 {
+		t.Fatalf("sweep directories %v, want one", sweeps)
 	}
-	if got := signed("0.0200"); got != "+0.0200" {
-		t.Errorf(`signed("0.0200") = %q, want "+0.0200"`, got)
+	trials, _ := filepath.Glob(filepath.Join(sweeps[0], "trials", "*"))
+	if len(trials) != 6 {
+		t.Fatalf("trial directories %v, want 6", trials)
+	}
+	// The root, two levels above the runs: the run and the sweep's six
+	// trials, each once (not again from the sweep's trials/ folder); the
+	// cache under results/.cache is not searched.
+	_, rows := compareJSON(t, results)
+	var got []string
+	for _, r := range rows {
+		got = append(got, r["trial_id"].(string))
+	}
+	want := []string{run.RunID}
+	for _, tr := range trials {
+		want = append(want, filepath.Base(tr))
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("compare %s rows %v, want the run and each trial once: %v", results, got, want)
+	}
+	// A trial's run directory, and the sweep's trials/ folder, compare too.
+	if _, rows := compareJSON(t, trials[0]); len(rows) != 1 || rows[0]["trial_id"] != filepath.Base(trials[0]) {
+		t.Errorf("compare of a trial's run directory = %v, want its one row", rows)
+	}
+	if _, rows := compareJSON(t, filepath.Join(sweeps[0], "trials")); len(rows) != 6 {
+		t.Errorf("compare of a sweep's trials folder gave %d rows, want 6", len(rows))
 	}
 }

@@ -204,7 +204,7 @@ func TestDivergedRunKeepsItsHistoryAndFails(t *testing.T) {
 	}
 	var m struct{ Status, Error string }
 	decodeJSONFile(t, filepath.Join(runs[0], "manifest.json"), &m)
-	if m.Status != statusDiverged || !strings.Contains(m.Error, "step 1") {
+	if m.Status != "diverged" || !strings.Contains(m.Error, "step 1") {
 		t.Errorf("manifest status %q error %q, want diverged naming the step", m.Status, m.Error)
 	}
 	h, err := dataset.ReadTable(filepath.Join(runs[0], "history.parquet"))

@@ -46,6 +46,10 @@ func TestInvalidInputExitsTwoWithOneLineWritingNothing(t *testing.T) {
 		{"run with --out a file", []string{"run", "testdata/ok.yaml", "--out", file, "--results", results}, nil, "not a directory"},
 		{"run with --out the current folder", []string{"run", "testdata/ok.yaml", "--out", ".", "--results", results}, nil, "current folder"},
 		{"run with a missing config", []string{"run", "testdata/no-such.yaml", "--results", results}, nil, "no such file"},
+		{"run with --cache empty", []string{"run", "testdata/ok.yaml", "--cache", "", "--results", results}, nil, "--cache: must not be empty"},
+		{"sweep with --cache empty", []string{"sweep", smallSweep, "--cache", "", "--results", results}, nil, "--cache: must not be empty"},
+		{"plan with --cache empty", []string{"plan", "testdata/ok.yaml", "--cache", "", "--results", results}, nil, "--cache: must not be empty"},
+		{"cache du with --cache empty", []string{"cache", "du", "--cache", "", "--results", results}, nil, "--cache: must not be empty"},
 		{"run with a malformed --set", []string{"run", "testdata/ok.yaml", "--set", "train.hidden", "--results", results}, nil, "train.hidden"},
 
 		{"sweep without a config", []string{"sweep", "--results", results}, nil, "expected CONFIG"},

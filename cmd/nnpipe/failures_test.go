@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/nnpipe/nnpipe/stages/results"
 )
 
 // Work that a command skips because something failed must make it fail:
@@ -66,7 +68,7 @@ func hundredTrials() []string {
 
 // sweepManifestAt reads a sweep directory's sweep.json, checking that its
 // trials are a list (possibly empty), never null.
-func sweepManifestAt(t *testing.T, dir string) sweepManifest {
+func sweepManifestAt(t *testing.T, dir string) results.SweepManifest {
 	t.Helper()
 	b := readFile(t, filepath.Join(dir, "sweep.json"))
 	var raw map[string]json.RawMessage
@@ -76,7 +78,7 @@ func sweepManifestAt(t *testing.T, dir string) sweepManifest {
 	if s := strings.TrimSpace(string(raw["trials"])); !strings.HasPrefix(s, "[") {
 		t.Errorf("sweep.json: trials = %s, want a list", s)
 	}
-	var m sweepManifest
+	var m results.SweepManifest
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
@@ -173,6 +175,19 @@ func TestSweepPrintsEachFailedTrialsError(t *testing.T) {
 	}
 }
 
+// cacheWithV1File is a cache folder whose v1 folder, which holds the
+// entries, is a file: every lookup would find nothing.
+func cacheWithV1File(t *testing.T) string {
+	dir := filepath.Join(t.TempDir(), "cache")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "v1"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 func TestSweepAndCollectWithAnUnreadableCacheFail(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -199,6 +214,8 @@ func TestSweepAndCollectWithAnUnreadableCacheFail(t *testing.T) {
 			}
 			return path
 		}, []string{"--json"}, 1, "not a directory"},
+		{"collect, the cache's v1 folder a file", cacheWithV1File, []string{"--collect"}, 1, "v1 is not a directory"},
+		{"sweep, the cache's v1 folder a file", cacheWithV1File, nil, 1, "v1 is not a directory"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -405,7 +422,7 @@ func TestShardJSONIsJSONWithEachTrialsOutcome(t *testing.T) {
 		status map[string]int // status -> trials
 	}{
 		{"a diverged trial", []string{"testdata/sweep/diverging.yaml", "--shard", "0/1", "--results", t.TempDir()},
-			map[string]int{statusOK: 1, statusDiverged: 1}},
+			map[string]int{results.StatusOK: 1, results.StatusDiverged: 1}},
 		{"trials that cannot run", []string{smallSweep, "--shard", "0/2", "--results", t.TempDir(), "--cache", blockedCache(t)},
 			map[string]int{statusNotRun: 3}},
 	}
@@ -422,7 +439,7 @@ func TestShardJSONIsJSONWithEachTrialsOutcome(t *testing.T) {
 			got := map[string]int{}
 			for _, tr := range out.Trials {
 				got[tr.Status]++
-				if (tr.Status == statusOK) != (tr.Error == "") {
+				if (tr.Status == results.StatusOK) != (tr.Error == "") {
 					t.Errorf("trial %s: status %s with error %q", tr.TrialID, tr.Status, tr.Error)
 				}
 			}

@@ -4,22 +4,21 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/config"
+	"github.com/nnpipe/nnpipe/stages/results"
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 )
 
-// commonFlags are the flags `run` and `sweep` share (design §1).
+// commonFlags are the flags `run` and `sweep` share.
 type commonFlags struct {
 	sets    []string
 	out     string
@@ -46,6 +45,9 @@ func (f *commonFlags) register(c *cobra.Command) {
 // cacheDir resolves the cache folder: --cache, then $NNPIPE_CACHE, then
 // <results>/.cache. Viper does the layering of flag over environment.
 func (f *commonFlags) cacheDir(c *cobra.Command) (string, error) {
+	if fl := c.Flags().Lookup("cache"); fl != nil && fl.Changed && f.cache == "" {
+		return "", usagef("--cache: must not be empty")
+	}
 	v := viper.New()
 	if err := v.BindPFlag("cache", c.Flags().Lookup("cache")); err != nil {
 		return "", err
@@ -91,45 +93,30 @@ func (f *commonFlags) prepare(c *cobra.Command) (string, error) {
 // The cache inside --results is fine: it is the default, <results>/.cache.
 //
 // Paths are compared absolute, with symbolic links resolved.
-func checkPlaces(out, results, cacheDir string) error {
-	rr, rc := resolvePath(results), resolvePath(cacheDir)
+func checkPlaces(out, resultsDir, cacheDir string) error {
+	rr, rc := pipeline.ResolvePath(resultsDir), pipeline.ResolvePath(cacheDir)
 	if out != "" {
-		ro := resolvePath(out)
-		defaultCache := resolvePath(filepath.Join(results, ".cache"))
+		ro := pipeline.ResolvePath(out)
+		defaultCache := pipeline.ResolvePath(filepath.Join(resultsDir, ".cache"))
 		switch {
-		case within(ro, rc):
+		case pipeline.Within(ro, rc):
 			return usagef("--out %s is inside the cache %s", out, cacheDir)
-		case within(rc, ro):
+		case pipeline.Within(rc, ro):
 			return usagef("--out %s holds the cache %s: a run directory holds only the run", out, cacheDir)
-		case within(ro, defaultCache):
-			return usagef("--out %s is inside %s, the default cache of --results %s", out, filepath.Join(results, ".cache"), results)
+		case pipeline.Within(ro, defaultCache):
+			return usagef("--out %s is inside %s, the default cache of --results %s", out, filepath.Join(resultsDir, ".cache"), resultsDir)
 		}
-		if run := enclosingRun(ro); run != "" {
+		if run := results.EnclosingRun(ro); run != "" {
 			return usagef("--out %s is inside the run or sweep directory %s", out, run)
 		}
 	}
-	if within(rr, rc) {
+	if pipeline.Within(rr, rc) {
 		if rr == rc {
-			return usagef("--results and the cache are the same folder, %s", results)
+			return usagef("--results and the cache are the same folder, %s", resultsDir)
 		}
-		return usagef("--results %s is inside the cache %s", results, cacheDir)
+		return usagef("--results %s is inside the cache %s", resultsDir, cacheDir)
 	}
 	return nil
-}
-
-// enclosingRun returns the nearest folder above path that is a finished
-// run or sweep directory (it holds manifest.json or sweep.json), or "".
-func enclosingRun(path string) string {
-	for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
-		for _, marker := range []string{"manifest.json", "sweep.json"} {
-			if fi, err := os.Stat(filepath.Join(dir, marker)); err == nil && fi.Mode().IsRegular() {
-				return dir
-			}
-		}
-		if filepath.Dir(dir) == dir {
-			return ""
-		}
-	}
 }
 
 // checkOut normalises --out (DIR/, DIR/., ./DIR and DIR// are DIR; a
@@ -199,46 +186,17 @@ func (f *commonFlags) validate() error {
 	return nil
 }
 
-// parseOverrides parses every --set.
-func parseOverrides(sets []string) ([]*config.Override, error) {
-	var out []*config.Override
-	var errs config.Errors
-	for _, s := range sets {
-		o, err := config.ParseOverride(s)
-		if err != nil {
-			errs = append(errs, &config.Error{Msg: err.Error()})
-			continue
-		}
-		out = append(out, o)
+// checkGrid refuses, before it is expanded, a sweep grid of more than max
+// trials (invalid input), and returns its size.
+func checkGrid(path string, f *config.File, max uint64) (uint64, error) {
+	size, ok := pipeline.GridSize(f.Sweep)
+	if !ok {
+		return 0, usagef("%s: the sweep grid has more than 2^64 trials; --max-trials is %d", path, max)
 	}
-	return out, errs.Err()
-}
-
-// loadPlan reads, overrides and compiles a config.
-func loadPlan(path string, sets []string, reg *pipeline.Registry) (*config.File, *pipeline.Plan, error) {
-	overrides, err := parseOverrides(sets)
-	if err != nil {
-		return nil, nil, err
+	if size > max {
+		return 0, usagef("%s: the sweep grid has %d trials, more than --max-trials %d", path, size, max)
 	}
-	f, loadErr := config.Load(path, overrides)
-	if f == nil {
-		return nil, nil, loadErr
-	}
-	// Compile even when the file has problems, so that every problem of
-	// the stages is reported together with those of the top level.
-	p, err := pipeline.Compile(f, reg)
-	var errs config.Errors
-	errors.As(loadErr, &errs)
-	if cerrs := (config.Errors{}); errors.As(err, &cerrs) {
-		errs = append(errs, cerrs...)
-	} else if err != nil {
-		return f, nil, err
-	}
-	if len(errs) > 0 {
-		sortErrors(errs)
-		return f, nil, errs
-	}
-	return f, p, nil
+	return size, nil
 }
 
 func plural(n int, one, many string) string {
@@ -246,55 +204,4 @@ func plural(n int, one, many string) string {
 		return fmt.Sprintf("%d %s", n, one)
 	}
 	return fmt.Sprintf("%d %s", n, many)
-}
-
-// sortErrors orders problems by line (those without one last), keeping the
-// order of problems on the same line.
-func sortErrors(errs config.Errors) {
-	slices.SortStableFunc(errs, func(a, b *config.Error) int {
-		la, lb := a.Line, b.Line
-		if la == 0 {
-			la = math.MaxInt
-		}
-		if lb == 0 {
-			lb = math.MaxInt
-		}
-		return la - lb
-	})
-}
-
-// resolvePath returns path absolute, with the symbolic links of the part
-// of it that exists resolved the way the system resolves them: "link/.."
-// is the parent of link's target, not the folder holding link.
-func resolvePath(path string) string {
-	abs := path
-	if !filepath.IsAbs(path) {
-		wd, err := os.Getwd()
-		if err != nil {
-			return filepath.Clean(path)
-		}
-		abs = wd + string(filepath.Separator) + path
-	}
-	parts := strings.Split(abs, string(filepath.Separator))
-	for n := len(parts); n > 0; n-- {
-		prefix := strings.Join(parts[:n], string(filepath.Separator))
-		if prefix == "" {
-			prefix = string(filepath.Separator)
-		}
-		if real, err := filepath.EvalSymlinks(prefix); err == nil {
-			return filepath.Join(real, strings.Join(parts[n:], string(filepath.Separator)))
-		}
-	}
-	return filepath.Clean(abs)
-}
-
-// within reports whether path is dir or inside it; both are resolved.
-func within(path, dir string) bool {
-	if path == dir {
-		return true
-	}
-	if !strings.HasSuffix(dir, string(filepath.Separator)) {
-		dir += string(filepath.Separator)
-	}
-	return strings.HasPrefix(path, dir)
 }

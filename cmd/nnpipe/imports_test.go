@@ -2,11 +2,15 @@ package main
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
 
 const module = "github.com/nnpipe/nnpipe"
+
+// pkg is a package's imports and all its dependencies, as go list gives them.
+type pkg struct{ imports, deps []string }
 
 // TestImportRules checks the package boundaries with go list: the engine
 // never depends on the stage kinds, the math and the codecs never depend
@@ -20,13 +24,12 @@ func TestImportRules(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}
-	type pkg struct{ imports, deps []string }
 	pkgs := map[string]pkg{}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		parts := strings.Split(line, "|")
 		pkgs[parts[0]] = pkg{strings.Fields(parts[1]), strings.Fields(parts[2])}
 	}
-	has := func(list []string, prefix string) string {
+	has := func(list []string, prefix string) string { // the first of list that is prefix or under it
 		for _, p := range list {
 			if p == prefix || strings.HasPrefix(p, prefix+"/") {
 				return p
@@ -67,9 +70,52 @@ func TestImportRules(t *testing.T) {
 			}
 		}
 	}
-	for _, rel := range []string{"pipeline", "stages/nn", "stages/dataset", "stages/report"} {
+	checkKindsStayInTheirPackages(t, pkgs, has)
+	for _, rel := range []string{"pipeline", "stages/nn", "stages/dataset", "stages/report", "stages/results", "stages/comparison"} {
 		if _, ok := pkgs[module+"/"+rel]; !ok {
 			t.Errorf("go list did not list %s", rel)
+		}
+	}
+}
+
+// checkKindsStayInTheirPackages checks that what a stage kind knows stays
+// in its package: the kinds are the packages the registry (stages)
+// imports. The CLI imports none of them, only the registry, the results
+// and the tables; stages/results and stages/comparison import none but
+// evaluate, whose metrics.json the run directory holds; no kind imports
+// the results; and stages/comparison, which knows no files, imports
+// neither the results nor the cache.
+func checkKindsStayInTheirPackages(t *testing.T, pkgs map[string]pkg, has func([]string, string) string) {
+	t.Helper()
+	kinds := map[string]bool{}
+	for _, imp := range pkgs[module+"/stages"].imports {
+		if strings.HasPrefix(imp, module+"/stages/") {
+			kinds[imp] = true
+		}
+	}
+	if len(kinds) == 0 {
+		t.Fatal("the registry, stages, imports no stage kind")
+	}
+	allowed := map[string][]string{ // package -> the packages of stages/ it may import
+		module + "/cmd/nnpipe":        {module + "/stages", module + "/stages/results", module + "/stages/comparison", module + "/stages/report"},
+		module + "/stages/results":    {module + "/stages/comparison", module + "/stages/dataset", module + "/stages/report", module + "/stages/evaluate"},
+		module + "/stages/comparison": {module + "/stages/dataset", module + "/stages/report"},
+	}
+	for path, ok := range allowed {
+		for _, imp := range pkgs[path].imports {
+			if strings.HasPrefix(imp, module+"/stages") && !slices.Contains(ok, imp) {
+				t.Errorf("%s imports %s; it may import only %v of stages/", path, imp, ok)
+			}
+		}
+	}
+	if d := has(pkgs[module+"/stages/comparison"].imports, module+"/pipeline/cache"); d != "" {
+		t.Errorf("stages/comparison imports %s; it knows no files", d)
+	}
+	for kind := range kinds {
+		for _, lib := range []string{module + "/stages/results", module + "/stages/comparison"} {
+			if d := has(pkgs[kind].deps, lib); d != "" {
+				t.Errorf("the stage kind %s depends on %s; a kind knows nothing of run directories", kind, d)
+			}
 		}
 	}
 }

@@ -10,7 +10,20 @@ import (
 	"testing"
 
 	goldenfile "github.com/nnpipe/nnpipe/pipeline/golden"
+	"github.com/nnpipe/nnpipe/stages/results"
 )
+
+// The JSON that run, sweep and a shard print, by short names.
+type (
+	runJSON        = results.RunJSON
+	sweepJSON      = results.SweepJSON
+	sweepTrialJSON = results.SweepTrialJSON
+	shardJSON      = results.ShardJSON
+)
+
+const statusNotRun = results.StatusNotRun
+
+var formatBytes = results.FormatBytes
 
 // nnpipe runs Main with args and returns what it printed and its status.
 func nnpipe(t testing.TB, args ...string) (stdout, stderr string, code int) {

@@ -12,11 +12,21 @@ import (
 	"testing"
 
 	"github.com/nnpipe/nnpipe/pipeline"
-	"github.com/nnpipe/nnpipe/stages/split"
 	"github.com/nnpipe/nnpipe/stages/train"
 )
 
 const planSweepConfig = "testdata/plan/sweep.yaml"
+
+// planReport is what `plan --json` prints, the train stages' costs decoded.
+type planReport struct {
+	Config     string               `json:"config"`
+	Name       string               `json:"name"`
+	Cache      string               `json:"cache"`
+	Stages     []pipeline.PlanStage `json:"stages"`
+	Train      []*train.Cost        `json:"train"`
+	Sweep      *pipeline.PlanSweep  `json:"sweep"`
+	Unreadable int                  `json:"unreadable_entries"`
+}
 
 // planReportOf runs `plan --json` and decodes its output.
 func planReportOf(t *testing.T, args ...string) planReport {
@@ -126,7 +136,7 @@ func TestPlanWithAChangedHiddenSizeNamesTheChange(t *testing.T) {
 	golden(t, filepath.Join("testdata", "plan", "hidden4.golden"), got)
 
 	rep := planReportOf(t, args...)
-	status := map[string]planStageJSON{}
+	status := map[string]pipeline.PlanStage{}
 	for _, s := range rep.Stages {
 		status[s.ID] = s
 	}
@@ -139,7 +149,7 @@ func TestPlanWithAChangedHiddenSizeNamesTheChange(t *testing.T) {
 	if tr.Status != "miss" || tr.Key == "" || tr.Nearest == nil {
 		t.Fatalf("plan --set train.hidden=4: train = %s (key %q, nearest %v), want a miss with a key and a nearest entry", tr.Status, tr.Key, tr.Nearest)
 	}
-	want := []planChangeJSON{{Text: "train.hidden: 2 → 4"}}
+	want := []pipeline.PlanChange{{Text: "train.hidden: 2 → 4"}}
 	want[0].Kind, want[0].Key, want[0].Old, want[0].New = "param", "train.hidden", "2", "4"
 	if !slices.Equal(tr.Nearest.Changes, want) {
 		t.Errorf("plan --set train.hidden=4: train changes = %+v, want %+v", tr.Nearest.Changes, want)
@@ -218,28 +228,29 @@ func TestPlanPrintsTheFormulaAndTheEstimateInHumanUnits(t *testing.T) {
 	}
 }
 
-// planOpaqueParams stands for the parameters of a kind, such as load,
-// whose output's shape the config does not tell.
-type planOpaqueParams struct{}
-
-func (planOpaqueParams) Validate() []pipeline.FieldError { return nil }
-
 func TestPlanSaysTheSizeIsUnknownWhenNeitherTheCacheNorTheConfigTellsIt(t *testing.T) {
-	trainStep := &pipeline.Step{ID: "train", Kind: "train", Params: train.NewParams(), Inputs: []pipeline.Binding{
-		{Slot: "dataset", From: "data", FromSlot: "dataset"}, {Slot: "split", From: "split", FromSlot: "split"}}}
-	plan := &pipeline.Plan{Stages: []*pipeline.Step{
-		{ID: "data", Kind: "load", Params: planOpaqueParams{}},
-		{ID: "split", Kind: "split", Params: split.NewParams(), Inputs: []pipeline.Binding{{Slot: "dataset", From: "data", FromSlot: "dataset"}}},
-		trainStep,
-	}}
-	c := newPlanEstimator().trainCost(plan, trainStep, map[string]*pipeline.StageResult{})
-	if c.Params != nil || c.SecondsPerStep != nil || !strings.Contains(c.Unknown, `stage "data" (load) is not cached yet`) {
-		t.Errorf("trainCost with a load stage not cached = P %v, %v s/step, unknown %q; want P and time unknown, naming the stage", c.Params, c.SecondsPerStep, c.Unknown)
+	// A load stage's data is not told by the config: until it is cached,
+	// the network's size is unknown, and plan names the stage.
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "data.csv"), []byte("x,y,label\n0,1,a\n1,0,b\n0.5,0.5,a\n1,1,b\n"), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	var b strings.Builder
-	printTrainCost(&b, c)
-	if want := "train: P = M(D+1) + K(M+1) with M = 2 is unknown: "; !strings.HasPrefix(b.String(), want) {
-		t.Errorf("printTrainCost = %q, want it to start %q", b.String(), want)
+	config := filepath.Join(dir, "load.yaml")
+	src := "name: load\nstages:\n  - {id: data, kind: load, with: {path: data.csv, label: label}}\n  - {id: split, kind: split}\n  - {id: train, kind: train}\n"
+	if err := os.WriteFile(config, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	results, cacheDir := planDirs(t)
+	rep := planReportOf(t, config, "--results", results, "--cache", cacheDir)
+	if len(rep.Train) != 1 {
+		t.Fatalf("plan: %d train costs, want 1", len(rep.Train))
+	}
+	c := rep.Train[0]
+	if c.Params != nil || c.SecondsPerStep != nil || !strings.Contains(c.Unknown, `stage "data" (load) is not cached yet`) {
+		t.Errorf("plan with a load stage not cached = P %v, %v s/step, unknown %q; want P and time unknown, naming the stage", c.Params, c.SecondsPerStep, c.Unknown)
+	}
+	if want := "train: P = M(D+1) + K(M+1) with M = 2 is unknown: "; !strings.Contains(planText(t, cacheDir, config, "--results", results, "--cache", cacheDir), want) {
+		t.Errorf("plan does not print %q", want)
 	}
 }
 
@@ -339,22 +350,14 @@ func planTree(t *testing.T, dir string) []string {
 	return out
 }
 
-func TestPlanHumanSeconds(t *testing.T) {
-	cases := []struct {
-		in   float64
-		want string
-	}{
-		{0.0000123, "12.3 µs"},
-		{0.0219, "21.9 ms"},
-		{1.5, "1.50 s"},
-		{90, "1.50 min"},
-		{4.39 * 3600, "4.39 h"},
-		{3 * 86400, "3.00 days"},
-		{4868 * 86400, "4868 days (13.3 years)"},
+func TestPlanOfACacheWhoseV1FolderIsAFileFails(t *testing.T) {
+	// Every lookup would miss there: plan would call every stage and trial
+	// to be run instead of saying the cache cannot be read.
+	stdout, stderr, code := nnpipe(t, "plan", planSweepConfig, "--results", t.TempDir(), "--cache", cacheWithV1File(t))
+	if code != exitFailure || !strings.Contains(stderr, "v1 is not a directory") || len(stderrLines(stderr)) != 1 {
+		t.Errorf("plan: exit %d, stderr %q; want %d and one line saying v1 is not a directory", code, stderr, exitFailure)
 	}
-	for _, c := range cases {
-		if got := humanSeconds(c.in); got != c.want {
-			t.Errorf("humanSeconds(%v) = %q, want %q", c.in, got, c.want)
-		}
+	if stdout != "" {
+		t.Errorf("stdout = %q, want nothing", stdout)
 	}
 }

@@ -96,22 +96,24 @@ func newSweepProgress(stderr io.Writer, quiet bool, total int) *sweepProgress {
 	return p
 }
 
-func (p *sweepProgress) started() {
+// Started counts a trial running.
+func (p *sweepProgress) Started(*pipeline.Trial) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.running++
 	p.draw()
 }
 
-func (p *sweepProgress) finished(o trialOutcome) {
+// Finished counts a trial done.
+func (p *sweepProgress) Finished(o pipeline.TrialOutcome) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.running--
 	p.done++
 	switch {
-	case o.err != nil:
+	case o.Err != nil:
 		p.failed++
-	case o.cached:
+	case o.Cached:
 		p.cached++
 	}
 	p.draw() // the description first: Add redraws the bar with it

@@ -32,7 +32,7 @@ import (
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/cache"
-	"github.com/nnpipe/nnpipe/stages/dataset"
+	"github.com/nnpipe/nnpipe/stages/results"
 )
 
 // longRunSteps makes the book's run train for a few tenths of a second on
@@ -182,101 +182,12 @@ func (pr progress) String() string {
 	return fmt.Sprintf("%d entries, %d building, writing results %v", pr.entries, pr.builds, pr.writing)
 }
 
-// finishedRunProblem returns why dir is not a complete run directory: its
-// manifest must parse, list every other file of the directory with the
-// right digest, and the files every run has must be there.
-func finishedRunProblem(dir string) error {
-	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	if err != nil {
-		return fmt.Errorf("no readable manifest.json: %v", err)
-	}
-	var m manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		return fmt.Errorf("manifest.json does not parse: %v", err)
-	}
-	if m.Status != statusOK {
-		return fmt.Errorf("manifest.json has status %q", m.Status)
-	}
-	for _, name := range []string{"config.yaml", "summary.md", "summary.parquet"} {
-		if _, ok := m.Files[name]; !ok {
-			return fmt.Errorf("manifest.json does not list %s", name)
-		}
-	}
-	var have []string
-	if err := walkFiles(dir, func(rel string) error {
-		if rel != "manifest.json" {
-			have = append(have, rel)
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	want := make([]string, 0, len(m.Files))
-	for name := range m.Files {
-		want = append(want, name)
-	}
-	slices.Sort(want)
-	if !slices.Equal(have, want) {
-		return fmt.Errorf("holds files %v, manifest.json lists %v", have, want)
-	}
-	for _, name := range want {
-		_, sum, err := cache.DigestFile(filepath.Join(dir, filepath.FromSlash(name)))
-		if err != nil {
-			return err
-		}
-		if sum != m.Files[name] {
-			return fmt.Errorf("%s does not match its digest in manifest.json", name)
-		}
-	}
-	return nil
-}
-
-// finishedSweepProblem returns why dir is not a complete sweep directory.
-func finishedSweepProblem(dir string) error {
-	b, err := os.ReadFile(filepath.Join(dir, "sweep.json"))
-	if err != nil {
-		return fmt.Errorf("no readable sweep.json: %v", err)
-	}
-	var m sweepManifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		return fmt.Errorf("sweep.json does not parse: %v", err)
-	}
-	listed := map[string]bool{}
-	for _, tr := range m.Trials {
-		listed[tr.TrialID] = true
-		tdir := filepath.Join(dir, "trials", tr.TrialID)
-		if tr.Status == statusOK {
-			if err := finishedRunProblem(tdir); err != nil {
-				return fmt.Errorf("trial %s: %v", tr.TrialID, err)
-			}
-			continue
-		}
-		for _, name := range []string{"config.yaml", "manifest.json"} {
-			if _, err := os.Stat(filepath.Join(tdir, name)); err != nil {
-				return fmt.Errorf("failed trial %s: %v", tr.TrialID, err)
-			}
-		}
-	}
-	trials, _ := os.ReadDir(filepath.Join(dir, "trials"))
-	for _, e := range trials {
-		if !listed[e.Name()] {
-			return fmt.Errorf("trials/%s is not listed in sweep.json", e.Name())
-		}
-	}
-	if len(m.Trials) > 0 {
-		if _, err := dataset.ReadTable(filepath.Join(dir, "summary.parquet")); err != nil {
-			return fmt.Errorf("summary.parquet: %v", err)
-		}
-	}
-	return nil
-}
-
 // partialResults lists what in results is neither a finished run or sweep
 // directory, nor a folder under construction (.tmp-*), nor the cache.
-func partialResults(t *testing.T, results string) []string {
+func partialResults(t *testing.T, root string) []string {
 	t.Helper()
 	var problems []string
-	top, err := os.ReadDir(results)
+	top, err := os.ReadDir(root)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -284,7 +195,7 @@ func partialResults(t *testing.T, results string) []string {
 		t.Fatal(err)
 	}
 	for _, e := range top {
-		path := filepath.Join(results, e.Name())
+		path := filepath.Join(root, e.Name())
 		switch {
 		case e.Name() == ".cache" || strings.HasPrefix(e.Name(), pipeline.TempPrefix):
 			continue
@@ -301,9 +212,9 @@ func partialResults(t *testing.T, results string) []string {
 				continue
 			}
 			dir := filepath.Join(path, r.Name())
-			check := finishedRunProblem
+			check := results.CheckRun
 			if _, err := os.Stat(filepath.Join(dir, "sweep.json")); err == nil || strings.HasPrefix(r.Name(), "sweep-") {
-				check = finishedSweepProblem
+				check = results.CheckSweep
 			}
 			if err := check(dir); err != nil {
 				problems = append(problems, fmt.Sprintf("%s: %v", dir, err))

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/cache"
+	"github.com/nnpipe/nnpipe/stages/results"
 	"github.com/spf13/cobra"
 )
 
@@ -35,75 +35,45 @@ func newRunCmd(e *env) *cobra.Command {
 }
 
 func runOnce(c *cobra.Command, e *env, f *commonFlags, path, cacheDir string) error {
-	_, plan, err := loadPlan(path, f.sets, e.registry)
+	_, chain, err := pipeline.Load(path, f.sets, e.registry)
 	if err != nil {
 		return err
 	}
 	ctx := c.Context()
-	start := time.Now()
-	base := newRunID(start, plan.Hash)
-	final := f.out
-	if final == "" {
-		final = filepath.Join(f.results, plan.Name, base)
-	}
-	if err := pipeline.CheckWritable(filepath.Dir(final)); err != nil {
-		return fmt.Errorf("%s: results: %w", path, err)
-	}
 	// The run directory is started before any work, so that results that
 	// cannot be written fail at once; every way out that does not commit
 	// it removes it, and the folders made for it.
-	attempt := 1
-	rd, err := pipeline.NewRunDir(final)
-	for f.out == "" && errors.Is(err, pipeline.ErrTaken) && attempt < maxRunIDAttempts {
-		attempt++ // a run of the same config in the same second
-		rd, err = pipeline.NewRunDir(filepath.Join(filepath.Dir(final), runIDFor(base, attempt)))
-	}
+	rec, err := results.StartRecord(f.results, f.out, chain, time.Now(), Version)
 	if err != nil {
 		return resultsError(path, f.out, err)
 	}
-	committed := false
-	defer func() {
-		if !committed {
-			rd.Abort()
-		}
-	}()
+	defer rec.Abort()
 	eng := newEngine(e, f, cacheDir)
 	defer eng.Close() // after the run directory is written: gc keeps its entries until then
-	results, err := eng.Run(ctx, plan)
+	stages, err := eng.Run(ctx, chain)
 	if err != nil {
 		if ctx.Err() != nil {
-			return &interruptedError{finished: finishedStages(results), err: err}
+			return &interruptedError{finished: finishedStages(stages), err: err}
 		}
 		runErr := fmt.Errorf("%s: %w", path, err)
 		var failed *pipeline.FailedStageError
 		if !errors.As(err, &failed) {
 			return runErr
 		}
-		werr := commitRun(rd, f.out != "", base, attempt, func(runID string) error {
-			return fillDivergedRun(rd, plan, runID, time.Since(start).Seconds(), err, failed)
-		})
-		if werr != nil {
+		if werr := rec.CommitFailed(err, failed); werr != nil {
 			return errors.Join(runErr, fmt.Errorf("%s: write the run directory: %w", path, werr))
 		}
-		committed = true
 		if !f.quiet {
-			fmt.Fprintf(e.stderr, "nnpipe: the run diverged; its history up to then is in %s\n", rd.Final())
+			fmt.Fprintf(e.stderr, "nnpipe: the run diverged; its history up to then is in %s\n", rec.Final())
 		}
 		return runErr
 	}
-	var run *runRecord
-	err = commitRun(rd, f.out != "", base, attempt, func(runID string) error {
-		var err error
-		run, err = fillRun(rd, plan, results, runID, statusOK, time.Since(start).Seconds())
-		return err
-	})
+	run, err := rec.Commit(stages)
 	if err != nil {
 		return fmt.Errorf("%s: write results: %w", path, err)
 	}
-	committed = true
-	run.Dir = rd.Final()
 	if f.json {
-		return printRunJSON(e, run)
+		return printJSON(e, run.JSON())
 	}
 	return printRunSummary(e, run)
 }
@@ -115,36 +85,6 @@ func resultsError(path, out string, err error) error {
 		return outTaken(out, out, err)
 	}
 	return fmt.Errorf("%s: results: %w", path, err)
-}
-
-// commitRun fills rd, started for try first of the run id base (see
-// runIDFor), and commits it. Runs of the same config started in the same
-// second share a run id: unless the folder was given exactly (--out), the
-// second to commit is rewritten under the next suffix, -2, -3, ….
-func commitRun(rd *pipeline.RunDir, exact bool, base string, first int, fill func(runID string) error) error {
-	for attempt := first; ; attempt++ {
-		runID := runIDFor(base, attempt)
-		if attempt > first {
-			if err := rd.Reset(filepath.Join(filepath.Dir(rd.Final()), runID)); err != nil {
-				return err
-			}
-		}
-		err := fill(runID)
-		if err == nil {
-			err = rd.Commit()
-		}
-		if err == nil || exact || !errors.Is(err, pipeline.ErrTaken) || attempt >= maxRunIDAttempts {
-			return err
-		}
-	}
-}
-
-// runIDFor is the run id of the attempt-th run of a config in one second.
-func runIDFor(base string, attempt int) string {
-	if attempt == 1 {
-		return base
-	}
-	return fmt.Sprintf("%s-%d", base, attempt)
 }
 
 func newEngine(e *env, f *commonFlags, cacheDir string) *pipeline.Engine {
@@ -163,50 +103,14 @@ func newEngine(e *env, f *commonFlags, cacheDir string) *pipeline.Engine {
 	}
 }
 
-// newRunID is <UTC yyyymmddThhmmss>-<8 hex of the config hash>.
-func newRunID(t time.Time, hash string) string {
-	return t.UTC().Format("20060102T150405") + "-" + hash[:8]
-}
-
-// maxRunIDAttempts bounds the run-id suffixes tried.
-const maxRunIDAttempts = 1000
-
-// runJSON is what `run --json` prints (design §6).
-type runJSON struct {
-	RunDir  string          `json:"run_dir"`
-	RunID   string          `json:"run_id"`
-	Metrics json.RawMessage `json:"metrics"`
-	Stages  []stageJSON     `json:"stages"`
-}
-
-type stageJSON struct {
-	ID      string  `json:"id"`
-	Kind    string  `json:"kind"`
-	Key     string  `json:"key"`
-	Cached  bool    `json:"cached"`
-	Seconds float64 `json:"seconds"`
-}
-
-func printRunJSON(e *env, r *runRecord) error {
-	out := runJSON{RunDir: r.Dir, RunID: r.ID, Metrics: r.MetricsJSON, Stages: stagesJSON(r.Results)}
-	if out.Metrics == nil {
-		out.Metrics = json.RawMessage("null")
-	}
+func printJSON(e *env, v any) error {
 	enc := json.NewEncoder(e.stdout)
 	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return enc.Encode(v)
 }
 
-func stagesJSON(results []*pipeline.StageResult) []stageJSON {
-	out := make([]stageJSON, len(results))
-	for i, r := range results {
-		out[i] = stageJSON{ID: r.ID, Kind: r.Kind, Key: r.Key, Cached: r.Cached, Seconds: r.Seconds}
-	}
-	return out
-}
-
-func printRunSummary(e *env, r *runRecord) error {
-	if err := r.Summary.table().Write(e.stdout, "table"); err != nil {
+func printRunSummary(e *env, r *results.Run) error {
+	if err := r.Summary.Table().Write(e.stdout, "table"); err != nil {
 		return err
 	}
 	cached := 0
@@ -231,17 +135,4 @@ func finishedStages(results []*pipeline.StageResult) string {
 		ids[i] = r.ID
 	}
 	return fmt.Sprintf("stages %s finished and are cached; nothing was written to the results", strings.Join(ids, ", "))
-}
-
-// fillDivergedRun fills the directory of a run whose training diverged:
-// its config, a manifest and summary with status diverged and the error,
-// and the history up to the divergence, so it can be looked at. The run
-// still fails (exit 1).
-func fillDivergedRun(rd *pipeline.RunDir, plan *pipeline.Plan, runID string, seconds float64, err error, failed *pipeline.FailedStageError) error {
-	row := newSummaryRow(plan, nil, nil)
-	row.TrialID, row.Status, row.Error, row.Seconds = runID, pipeline.StatusOf(err), err.Error(), seconds
-	if err := fillFailedRun(rd.Path(""), plan, runID, row, keptFilesIn(failed.Dir, failed.Spec)); err != nil {
-		return err
-	}
-	return writeSummaries(rd, []*summaryRow{row})
 }

@@ -1,15 +1,7 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
-	"math"
-	"os"
-	"path/filepath"
-
-	"github.com/nnpipe/nnpipe/stages/dataset"
-	"github.com/nnpipe/nnpipe/stages/evaluate"
-	"github.com/nnpipe/nnpipe/stages/report"
+	"github.com/nnpipe/nnpipe/stages/results"
 	"github.com/spf13/cobra"
 )
 
@@ -19,102 +11,7 @@ func newShowCmd(e *env) *cobra.Command {
 		Short: "Print a finished run's summary, metrics with confusion matrices, and files",
 		Args:  exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			return showRun(e, args[0])
+			return results.Show(e.stdout, args[0])
 		},
 	}
-}
-
-func showRun(e *env, dir string) error {
-	var m manifest
-	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	if err != nil {
-		if _, serr := os.Stat(filepath.Join(dir, "sweep.json")); serr == nil {
-			return usagef("%s is a sweep; show takes one run (a sweep's runs are in its trials/ folder; compare reads sweeps)", dir)
-		}
-		return usagef("%s is not a finished run: no manifest.json", dir)
-	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return fmt.Errorf("%s: manifest.json: %w", dir, err)
-	}
-	out := e.stdout
-	fmt.Fprintf(out, "run %s (%s), status %s, nnpipe %s, %s\n", m.RunID, m.Name, m.Status, m.Nnpipe, m.Created)
-	if m.Error != "" {
-		fmt.Fprintf(out, "error: %s\n", m.Error)
-	}
-	if tbl, err := dataset.ReadTable(filepath.Join(dir, "summary.parquet")); err == nil {
-		t := report.Table{Header: []string{"parameter", "value"}, Numeric: []bool{false, true}}
-		for i, f := range tbl.Fields {
-			switch f.Name {
-			case "trial_id", "name", "status", "error", "seconds", "train_seconds":
-				continue
-			}
-			t.Rows = append(t.Rows, []string{f.Name, summaryCell(tbl.Columns[i], 0)})
-		}
-		fmt.Fprintln(out)
-		if err := t.Write(out, report.Text); err != nil {
-			return err
-		}
-	}
-	if metrics, err := evaluate.Read(filepath.Join(dir, "metrics.json")); err == nil {
-		for _, part := range []struct {
-			name string
-			p    evaluate.Part
-		}{{"train", metrics.Train}, {"test", metrics.Test}} {
-			fmt.Fprintf(out, "\n%s: %d rows, cross-entropy %s, accuracy %s\n", part.name, part.p.N,
-				report.FormatFloat(part.p.CrossEntropy), report.FormatFloat(part.p.Accuracy))
-			header := []string{"true \\ predicted"}
-			header = append(header, metrics.Classes...)
-			header = append(header, "recall")
-			t := report.Table{Header: header}
-			for k, row := range part.p.Confusion {
-				cells := []string{metrics.Classes[k]}
-				for _, n := range row {
-					cells = append(cells, fmt.Sprint(n))
-				}
-				cells = append(cells, report.FormatFloat(part.p.Recall[k]))
-				t.Rows = append(t.Rows, cells)
-			}
-			prec := []string{"precision"}
-			for _, p := range part.p.Precision {
-				prec = append(prec, report.FormatFloat(p))
-			}
-			t.Rows = append(t.Rows, append(prec, ""))
-			t.Numeric = make([]bool, len(header))
-			for i := 1; i < len(header); i++ {
-				t.Numeric[i] = true
-			}
-			if err := t.Write(out, report.Text); err != nil {
-				return err
-			}
-		}
-	}
-	fmt.Fprintf(out, "\nfiles in %s:\n", dir)
-	return walkFiles(dir, func(rel string) error {
-		info, err := os.Stat(filepath.Join(dir, rel))
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "  %-28s %10s\n", rel, formatBytes(info.Size()))
-		return nil
-	})
-}
-
-// summaryCell formats row i of a summary column.
-func summaryCell(col any, i int) string {
-	switch c := col.(type) {
-	case []int64:
-		return fmt.Sprint(c[i])
-	case []int32:
-		return fmt.Sprint(c[i])
-	case []float64:
-		if math.IsNaN(c[i]) {
-			return "-"
-		}
-		return report.FormatFloat(c[i])
-	case []bool:
-		return fmt.Sprint(c[i])
-	case []string:
-		return c[i]
-	}
-	return "?"
 }

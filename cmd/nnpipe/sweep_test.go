@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/nnpipe/nnpipe/stages/dataset"
+
+	"github.com/nnpipe/nnpipe/stages/results"
 )
 
 const smallSweep = "testdata/sweep/small.yaml"
@@ -149,11 +151,11 @@ func TestSweepRecordsADivergedTrialAndFinishesTheOthers(t *testing.T) {
 	statuses := map[string]string{}
 	for _, tr := range s.Trials {
 		statuses[tr.Values["train.learning_rate"]] = tr.Status
-		if tr.Status == statusDiverged && !strings.Contains(tr.Error, "step") {
+		if tr.Status == results.StatusDiverged && !strings.Contains(tr.Error, "step") {
 			t.Errorf("diverged trial's error %q does not name the step", tr.Error)
 		}
 	}
-	if statuses["0.5"] != statusOK || statuses["1e6"] != statusDiverged {
+	if statuses["0.5"] != results.StatusOK || statuses["1e6"] != results.StatusDiverged {
 		t.Errorf("statuses = %v, want 0.5 ok and 1e6 diverged", statuses)
 	}
 	tbl, err := dataset.ReadTable(filepath.Join(s.SweepDir, "summary.parquet"))
@@ -163,7 +165,7 @@ func TestSweepRecordsADivergedTrialAndFinishesTheOthers(t *testing.T) {
 	status, _ := tbl.Column("status")
 	acc, _ := tbl.Column("test_accuracy")
 	for i, st := range status.([]string) {
-		if st != statusOK && !math.IsNaN(acc.([]float64)[i]) {
+		if st != results.StatusOK && !math.IsNaN(acc.([]float64)[i]) {
 			t.Errorf("summary row %d: status %s with test accuracy %v, want NaN", i, st, acc.([]float64)[i])
 		}
 	}

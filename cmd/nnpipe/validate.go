@@ -45,7 +45,7 @@ func newValidateCmd(e *env) *cobra.Command {
 // size and every trial, as `sweep` would before running. It returns the
 // number of trials.
 func validateOne(ctx context.Context, e *env, path string, sets []string, maxTrials uint64) (int, error) {
-	f, _, err := loadPlan(path, sets, e.registry)
+	f, _, err := pipeline.Load(path, sets, e.registry)
 	if err != nil || len(f.Sweep) == 0 {
 		return 0, err
 	}

@@ -362,3 +362,66 @@ func TopLevel(name string) bool {
 	}
 	return false
 }
+
+// CheckLayout reports a cache folder on which lookups cannot work: dir, or
+// a folder that lookups read in it (v1, which holds the entries, and
+// failures, the failure records), exists but is not a folder. Every lookup
+// would silently miss there, so a sweep would count every trial as not
+// finished. A cache, or a folder of it, that does not exist yet is fine;
+// one that cannot be looked at is left to the lookups, which report it,
+// and the folders only writes use (tmp, leases) fail loudly by themselves.
+// It writes nothing.
+func CheckLayout(dir string) error {
+	for _, name := range []string{"", versionDir, failuresDir} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && name == "":
+			return nil
+		case err != nil && name == "":
+			return fmt.Errorf("cache: %w", err)
+		case err != nil:
+		case !fi.IsDir() && name == "":
+			return fmt.Errorf("cache %s: not a directory", dir)
+		case !fi.IsDir():
+			return fmt.Errorf("cache %s: %s is not a directory", dir, name)
+		}
+	}
+	return nil
+}
+
+// NotCacheError reports a folder that is no cache: missing, not a folder,
+// or holding what the cache does not make.
+type NotCacheError struct {
+	Dir     string
+	Missing bool   // it does not exist
+	Why     string // "does not exist", "is not a directory", …
+}
+
+func (e *NotCacheError) Error() string { return "cache " + e.Dir + " " + e.Why }
+
+// CheckFolder reports whether dir is a cache folder that verifying,
+// sizing or collecting garbage may work on: it exists, is a folder, and
+// holds only what the cache makes (TopLevel), so that a mistyped path is
+// neither reported as an empty cache nor emptied of someone's files. Such
+// problems are a *NotCacheError; other errors are the file system's.
+func CheckFolder(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return &NotCacheError{Dir: dir, Missing: true, Why: "does not exist"}
+	case err != nil:
+		return fmt.Errorf("cache %s: %w", dir, err)
+	case !fi.IsDir():
+		return &NotCacheError{Dir: dir, Why: "is not a directory"}
+	}
+	names, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("cache %s: %w", dir, err)
+	}
+	for _, n := range names {
+		if !TopLevel(n.Name()) {
+			return &NotCacheError{Dir: dir, Why: fmt.Sprintf("holds %q, which nnpipe does not make: it is not a cache folder", n.Name())}
+		}
+	}
+	return nil
+}

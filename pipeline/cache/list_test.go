@@ -2,11 +2,13 @@ package cache
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -160,6 +162,84 @@ func TestListNeverWrites(t *testing.T) {
 	for p, b := range before {
 		if after[p] != b {
 			t.Errorf("List() changed %s: %s, then %s", p, b, after[p])
+		}
+	}
+}
+
+func TestCheckLayoutRefusesACacheWhoseFoldersAreFiles(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		files []string // made as files under the cache folder; "" is the folder itself
+		dirs  []string
+		want  string // "" for no error
+	}{
+		{"no cache yet", nil, nil, ""},
+		{"an empty cache", nil, []string{""}, ""},
+		{"a used cache", []string{"lock"}, []string{"v1/ab", "tmp", "leases", "failures", "quarantine"}, ""},
+		{"the cache a file", []string{""}, nil, "not a directory"},
+		{"v1 a file", []string{"v1"}, nil, "v1 is not a directory"},
+		{"failures a file", []string{"failures"}, []string{"v1"}, "failures is not a directory"},
+		{"tmp a file: writes say so themselves", []string{"tmp"}, []string{"v1"}, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "cache")
+			for _, d := range c.dirs {
+				if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, f := range c.files {
+				if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err := CheckLayout(dir)
+			if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
+				t.Errorf("CheckLayout = %v, want %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestCheckFolderRefusesWhatIsNoCache(t *testing.T) {
+	root := t.TempDir()
+	file := filepath.Join(root, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	foreign := filepath.Join(root, "foreign")
+	if err := os.MkdirAll(filepath.Join(foreign, "v1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(foreign, "notes.txt"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	used := filepath.Join(root, "used")
+	for _, d := range []string{"v1", "tmp", "leases", "failures", "quarantine"} {
+		if err := os.MkdirAll(filepath.Join(used, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		dir     string
+		missing bool
+		want    string // "" for no error
+	}{
+		{filepath.Join(root, "missing"), true, "does not exist"},
+		{file, false, "is not a directory"},
+		{foreign, false, `holds "notes.txt", which nnpipe does not make`},
+		{used, false, ""},
+	} {
+		err := CheckFolder(c.dir)
+		var nc *NotCacheError
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("CheckFolder(%s) = %v, want nil", c.dir, err)
+		case c.want != "" && (!errors.As(err, &nc) || nc.Missing != c.missing || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("CheckFolder(%s) = %v, want a NotCacheError saying %q (missing %v)", c.dir, err, c.want, c.missing)
 		}
 	}
 }

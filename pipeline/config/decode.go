@@ -129,10 +129,12 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, key, want string) {
 		d.fail(n, key, "expected %s, got %s", want, describeNode(n))
 		return
 	}
-	fields := structFields(v.Type())
-	names := make([]string, 0, len(fields))
-	for name := range fields {
-		names = append(names, name)
+	keys := Fields(v.Type())
+	fields := make(map[string]int, len(keys))
+	names := make([]string, 0, len(keys))
+	for _, f := range keys {
+		fields[f.Key] = f.Index
+		names = append(names, f.Key)
 	}
 	sort.Strings(names)
 	seen := map[string]*yaml.Node{} // lower-cased key -> first key node
@@ -444,18 +446,4 @@ func joinKey(parent, name string) string {
 		return name
 	}
 	return parent + "." + name
-}
-
-// structFields maps yaml tag names to field indices.
-func structFields(t reflect.Type) map[string]int {
-	m := make(map[string]int, t.NumField())
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if name == "" || name == "-" || !f.IsExported() {
-			continue
-		}
-		m[name] = i
-	}
-	return m
 }

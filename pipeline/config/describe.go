@@ -25,26 +25,10 @@ func Describe(params any) []FieldInfo {
 		panic(fmt.Sprintf("config.Describe: want a pointer to a struct, got %T", params))
 	}
 	var out []FieldInfo
-	describe(v.Elem(), "", &out)
+	Walk(v, "", func(key string, f reflect.StructField, fv reflect.Value) {
+		out = append(out, FieldInfo{Key: key, Type: typeName(f.Type), Default: defaultText(fv), Doc: f.Tag.Get("doc")})
+	})
 	return out
-}
-
-func describe(v reflect.Value, prefix string, out *[]FieldInfo) {
-	t := v.Type()
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if name == "" || name == "-" || !f.IsExported() {
-			continue
-		}
-		key := joinKey(prefix, name)
-		fv := v.Field(i)
-		if fv.Kind() == reflect.Struct && fv.Type() != nodeType {
-			describe(fv, key, out)
-			continue
-		}
-		*out = append(*out, FieldInfo{Key: key, Type: typeName(f.Type), Default: defaultText(fv), Doc: f.Tag.Get("doc")})
-	}
 }
 
 func typeName(t reflect.Type) string {

@@ -56,7 +56,7 @@ func Spec() pipeline.Spec {
 		Kind: "evaluate", Version: 1,
 		Doc:       "cross-entropy, accuracy, confusion matrices, precision and recall on the training and test rows",
 		Inputs:    []pipeline.Input{{Slot: "dataset", Type: "dataset"}, {Slot: "split", Type: "split", SameRows: "dataset"}, {Slot: "model", Type: "model", MadeFrom: []string{"dataset", "split"}}},
-		Outputs:   []pipeline.Output{{Slot: "metrics", Type: "metrics", File: "metrics.json", Publish: true}},
+		Outputs:   []pipeline.Output{{Slot: "metrics", Type: "metrics", File: "metrics.json", Publish: true, Metrics: true}},
 		NewParams: func() pipeline.Params { return &Params{} },
 		Run: func(ctx context.Context, _ pipeline.Params, io *pipeline.IO) error {
 			d, train, test, m, err := model.ReadAll(io.Input("dataset"), io.Input("split"), io.Input("model"))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/stages/dataset"
+	"github.com/nnpipe/nnpipe/stages/model"
 	"github.com/nnpipe/nnpipe/stages/rng"
 )
 
@@ -129,13 +130,29 @@ func (p *Params) UnusedKeys() []string {
 	return []string{"mixture", "classes"}
 }
 
+// shape is the shape of the data set p describes: N rows of two features,
+// in two classes unless the data set has a number of its own.
+func (p *Params) shape() pipeline.Shape {
+	k := 2
+	switch p.Dataset {
+	case "gaussian_mixture":
+		k = len(p.Mixture.Cumulative)
+	case "spirals":
+		k = p.Classes
+	}
+	return pipeline.Shape{Rows: p.N, Columns: 2, Classes: k}
+}
+
 // Spec returns the stage kind.
 func Spec() pipeline.Spec {
 	return pipeline.Spec{
 		Kind: "generate", Version: 1,
 		Doc:       "draws a synthetic labelled 2-D data set (the book's Gaussian mixture, xor, moons, circles, spirals)",
-		Outputs:   []pipeline.Output{{Slot: "dataset", Type: "dataset", File: "dataset.parquet"}},
+		Outputs:   []pipeline.Output{{Slot: "dataset", Type: "dataset", File: "dataset.parquet", ReadShape: model.DatasetShape}},
 		NewParams: func() pipeline.Params { return NewParams() },
+		Shape: func(p pipeline.Params, _ map[string]pipeline.Shape) map[string]pipeline.Shape {
+			return map[string]pipeline.Shape{"dataset": p.(*Params).shape()}
+		},
 		Run: func(ctx context.Context, p pipeline.Params, io *pipeline.IO) error {
 			d, err := Generate(p.(*Params))
 			if err != nil {

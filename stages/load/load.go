@@ -11,6 +11,7 @@ import (
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/stages/dataset"
+	"github.com/nnpipe/nnpipe/stages/model"
 )
 
 // Params are the `load` stage's parameters.
@@ -146,7 +147,7 @@ func Spec() pipeline.Spec {
 		// gives every entry a new key, so none of them is ever a hit again.
 		Kind: "load", Version: 2,
 		Doc:         "reads a CSV or Parquet file: a label column (integers or strings; at most 1,000 classes) and numeric feature columns",
-		Outputs:     []pipeline.Output{{Slot: "dataset", Type: "dataset", File: "dataset.parquet"}},
+		Outputs:     []pipeline.Output{{Slot: "dataset", Type: "dataset", File: "dataset.parquet", ReadShape: model.DatasetShape}},
 		NewParams:   func() pipeline.Params { return NewParams() },
 		Fingerprint: Fingerprint,
 		PathKeys:    []string{"path"},

@@ -15,6 +15,7 @@ import (
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/stages/dataset"
+	"github.com/nnpipe/nnpipe/stages/model"
 	"github.com/nnpipe/nnpipe/stages/rng"
 )
 
@@ -80,8 +81,17 @@ func Spec() pipeline.Spec {
 		Kind: "split", Version: 2, // 2: the split records the rows it was made for
 		Doc:       "divides the rows into a training part and a test part (by ratio, stratified, or by a 0/1 column)",
 		Inputs:    []pipeline.Input{{Slot: "dataset", Type: "dataset"}},
-		Outputs:   []pipeline.Output{{Slot: "split", Type: "split", File: "split.parquet", RowsFrom: "dataset"}},
+		Outputs:   []pipeline.Output{{Slot: "split", Type: "split", File: "split.parquet", RowsFrom: "dataset", ReadShape: model.SplitShape}},
 		NewParams: func() pipeline.Params { return NewParams() },
+		// The training rows, round(train_ratio × rows): per class when
+		// stratified, so it may be off by a row or two per class then.
+		Shape: func(p pipeline.Params, in map[string]pipeline.Shape) map[string]pipeline.Shape {
+			d, ok := in["dataset"]
+			if !ok {
+				return nil
+			}
+			return map[string]pipeline.Shape{"split": {Rows: int(math.Round(p.(*Params).TrainRatio * float64(d.Rows)))}}
+		},
 		Run: func(ctx context.Context, p pipeline.Params, io *pipeline.IO) error {
 			d, err := dataset.ReadFile(io.Input("dataset"))
 			if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/stages/dataset"
+	"github.com/nnpipe/nnpipe/stages/model"
 	"gonum.org/v1/gonum/stat"
 )
 
@@ -36,9 +37,10 @@ type Scaling struct {
 func Spec() pipeline.Spec {
 	return pipeline.Spec{
 		Kind: "standardize", Version: 1,
-		Doc:       "rescales each feature to (x − mean) / deviation of the training rows only; a constant column is only centred",
-		Inputs:    []pipeline.Input{{Slot: "dataset", Type: "dataset"}, {Slot: "split", Type: "split", SameRows: "dataset"}},
-		Outputs:   []pipeline.Output{{Slot: "dataset", Type: "dataset", File: "dataset.parquet", RowsFrom: "dataset"}},
+		Doc:    "rescales each feature to (x − mean) / deviation of the training rows only; a constant column is only centred",
+		Inputs: []pipeline.Input{{Slot: "dataset", Type: "dataset"}, {Slot: "split", Type: "split", SameRows: "dataset"}},
+		Outputs: []pipeline.Output{{Slot: "dataset", Type: "dataset", File: "dataset.parquet", RowsFrom: "dataset",
+			ShapeFrom: "dataset", ReadShape: model.DatasetShape}},
 		NewParams: func() pipeline.Params { return &Params{} },
 		Run: func(ctx context.Context, _ pipeline.Params, io *pipeline.IO) error {
 			d, err := dataset.ReadFile(io.Input("dataset"))

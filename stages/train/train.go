@@ -41,8 +41,9 @@ type Init struct {
 const (
 	MaxHidden = 100_000
 	MaxSteps  = 1_000_000_000
-	// largeParams is where training warns, before it starts, of the
-	// number of evaluations of E a numerical step makes.
+	// largeParams is where training warns, before any work on the
+	// network, of the number of evaluations of E a numerical step makes
+	// and how long the steps will take.
 	largeParams = 100_000
 	// estimateAbove is the projected training time above which training
 	// warns, after its first step, how long it will take.
@@ -133,8 +134,10 @@ func (p *Params) UnusedKeys() []string {
 	return nil
 }
 
-// Spec returns the stage kind.
+// Spec returns the stage kind. Its runs share one nn.Estimator, so that
+// the estimates of a sweep's large networks are calibrated once.
 func Spec() pipeline.Spec {
+	est := nn.NewEstimator()
 	return pipeline.Spec{
 		Kind: "train", Version: 1,
 		Doc:    "fits the two-layer network by gradient descent (numerical or back-propagated gradient)",
@@ -145,17 +148,23 @@ func Spec() pipeline.Spec {
 		},
 		NewParams: func() pipeline.Params { return NewParams() },
 		Run: func(ctx context.Context, p pipeline.Params, io *pipeline.IO) error {
-			return run(ctx, p.(*Params), io)
+			return run(ctx, p.(*Params), io, est)
 		},
+		Cost: func(p pipeline.Params, q pipeline.CostQuery) pipeline.Cost {
+			return cost(p.(*Params), q, est)
+		},
+		Headline: func(p pipeline.Params) []pipeline.Headline { return headline(p.(*Params)) },
 	}
 }
 
-func run(ctx context.Context, p *Params, io *pipeline.IO) error {
+func run(ctx context.Context, p *Params, io *pipeline.IO, est *nn.Estimator) error {
 	d, trainPart, testPart, err := model.ReadSplit(io.Input("dataset"), io.Input("split"))
 	if err != nil {
 		return err
 	}
 	shape := nn.Shape{D: d.Dims(), M: p.Hidden, K: len(d.Classes)}
+	method, _ := p.method()
+	warnIfLarge(io, p, method, shape, trainPart.N(), est)
 	m := &model.Model{Format: model.Format, D: shape.D, M: shape.M, K: shape.K,
 		Features: d.Features, Classes: d.Classes, Gradient: p.Gradient}
 	if p.Gradient == "numerical" {
@@ -184,17 +193,6 @@ func run(ctx context.Context, p *Params, io *pipeline.IO) error {
 	}
 	if err := h.add(0, trainObj.Value(wv), testObj.Value(wv), wv); err != nil {
 		return err
-	}
-	method, _ := p.method()
-	if shape.NumParams() >= largeParams {
-		// Time one gradient, so the warning can say how long it will take.
-		g := make([]float64, shape.NumParams())
-		t0 := time.Now()
-		trainObj.Gradient(g, wv, method, p.Epsilon)
-		step := time.Since(t0)
-		io.Log.Warn("a large network", "stage", io.StageID, "params", shape.NumParams(),
-			"evaluations_of_E_per_numerical_step", 2*shape.NumParams(), "training_rows", trainPart.N(),
-			"one_step", step.Round(time.Millisecond).String(), "estimated_time", (step * time.Duration(p.Steps)).Round(time.Second).String())
 	}
 	io.Progress.Start(int64(p.Steps), "train "+io.StageID)
 	defer io.Progress.Finish()
@@ -248,6 +246,21 @@ func run(ctx context.Context, p *Params, io *pipeline.IO) error {
 	h = nil
 	m.Weights, m.Steps = wv, p.Steps
 	return m.Write(io.Output("model"))
+}
+
+// warnIfLarge warns of a network of largeParams parameters or more, with
+// the evaluations of E a numerical step makes and the estimated times of a
+// step and of all steps on n training rows. It comes before anything the
+// network's size costs: the estimate times a small problem like this one
+// (nn.Estimator), not a step of it.
+func warnIfLarge(io *pipeline.IO, p *Params, m nn.Method, shape nn.Shape, n int, est *nn.Estimator) {
+	if shape.NumParams() < largeParams || n < 1 {
+		return
+	}
+	step := est.StepSeconds(m, shape, n)
+	io.Log.Warn("a large network", "stage", io.StageID, "params", shape.NumParams(),
+		"evaluations_of_E_per_numerical_step", 2*shape.NumParams(), "training_rows", n,
+		"estimated_step", pipeline.FormatSeconds(step), "estimated_time", pipeline.FormatSeconds(step*float64(p.Steps)))
 }
 
 // zeroGradient reports whether every component of the gradient at wv is

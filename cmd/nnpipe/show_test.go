@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/nnpipe/nnpipe/pipeline/config"
+	"github.com/nnpipe/nnpipe/stages"
+)
+
+// maskRun replaces what differs between two runs of a config in printed
+// output: run ids, the time it was made, the training's time and file
+// sizes.
+func maskRun(s, results string) string {
+	for _, m := range []struct{ re, with string }{
+		{regexp.QuoteMeta(results), "RESULTS"},
+		{`\d{8}T\d{6}-[0-9a-f]{8}`, "RUN-ID"},
+		{`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`, "CREATED"},
+		{` +\d+(\.\d+)? (B|KiB|MiB)\b`, " SIZE"},
+		{` +\d+(\.\d+)? (µs|ms|s) │`, " TIME │"},
+	} {
+		s = regexp.MustCompile(m.re).ReplaceAllString(s, m.with)
+	}
+	return s
+}
+
+// TestRunAndShowPrintTheSummaryCellsAlike checks what run and show print
+// of a run against golden files: parameters exactly as they read back
+// (learning rate 0.5, epsilon 0.001), measurements with four decimals,
+// in both.
+func TestRunAndShowPrintTheSummaryCellsAlike(t *testing.T) {
+	results := t.TempDir()
+	out, stderr, code := nnpipe(t, "run", bookConfig, "--results", results, "--quiet")
+	if code != exitOK {
+		t.Fatalf("run: exit %d\n%s", code, stderr)
+	}
+	golden(t, filepath.Join("testdata", "show", "run-book-ch7.golden"), maskRun(out, results))
+	runs, _ := filepath.Glob(filepath.Join(results, "book-ch7", "2*"))
+	if len(runs) != 1 {
+		t.Fatalf("run directories %v, want one", runs)
+	}
+	out, stderr, code = nnpipe(t, "show", runs[0])
+	if code != exitOK {
+		t.Fatalf("show: exit %d\n%s", code, stderr)
+	}
+	golden(t, filepath.Join("testdata", "show", "show-book-ch7.golden"), maskRun(out, results))
+}
+
+// TestStagesListsEveryKindInOrder checks that `nnpipe stages` lists every
+// kind of the registry, in its order, with its version, doc line, slots
+// and parameters (the layout is Registry.WriteDoc's, tested in pipeline).
+func TestStagesListsEveryKindInOrder(t *testing.T) {
+	out, stderr, code := nnpipe(t, "stages")
+	if code != exitOK {
+		t.Fatalf("stages: exit %d\n%s", code, stderr)
+	}
+	at := 0
+	for _, s := range stages.Builtin().Specs() {
+		head := fmt.Sprintf("%s (v%d): %s\n  inputs: ", s.Kind, s.Version, s.Doc)
+		i := strings.Index(out[at:], head)
+		if i < 0 {
+			t.Fatalf("stages does not list kind %q after the kinds before it:\n%s", s.Kind, out)
+		}
+		at += i + len(head)
+		for _, f := range config.Describe(s.NewParams()) {
+			if !strings.Contains(out[at:], "  "+f.Key+" ") {
+				t.Errorf("stages does not list parameter %s of kind %q", f.Key, s.Kind)
+			}
+		}
+	}
+}

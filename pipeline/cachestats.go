@@ -1,0 +1,91 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"errors"
+	"sort"
+
+	"github.com/nnpipe/nnpipe/pipeline/cache"
+)
+
+// EntryKind returns the stage kind an entry's metadata records, or "?".
+func EntryKind(l cache.Listed) string {
+	if l.Entry == nil {
+		return "?"
+	}
+	var m EntryMeta
+	if json.Unmarshal(l.Entry.Meta, &m) != nil || m.Kind == "" {
+		return "?"
+	}
+	return m.Kind
+}
+
+// DamagedEntry is a cache entry that does not verify.
+type DamagedEntry struct {
+	Key, Kind, Reason string
+}
+
+// VerifyCache checks every entry of c against its digests, as a hit does,
+// and returns how many it checked and those that are damaged, in key
+// order. An entry removed since it was listed (by gc, or replaced by a
+// run) is not counted. It writes nothing.
+func VerifyCache(c *cache.Cache) (checked int, damaged []DamagedEntry, err error) {
+	listed, err := c.List()
+	if err != nil {
+		return 0, nil, err
+	}
+	for _, l := range listed {
+		reason := ""
+		if l.Err != nil {
+			reason = l.Err.Error()
+		} else if _, err := c.Get(l.Key); errors.Is(err, cache.ErrMiss) {
+			continue
+		} else if err != nil {
+			reason = err.Error()
+			var d *cache.DamagedError
+			if errors.As(err, &d) {
+				reason = d.Reason
+			}
+		}
+		checked++
+		if reason != "" {
+			damaged = append(damaged, DamagedEntry{Key: l.Key, Kind: EntryKind(l), Reason: reason})
+		}
+	}
+	return checked, damaged, nil
+}
+
+// KindUsage is the entries of a stage kind in a cache and their size.
+type KindUsage struct {
+	Kind    string
+	Entries int
+	Bytes   int64
+}
+
+// CacheUsage returns the entries of c and their size by kind, sorted by
+// kind ("?" for entries whose kind cannot be read), and the totals.
+func CacheUsage(c *cache.Cache) ([]KindUsage, KindUsage, error) {
+	listed, err := c.List()
+	if err != nil {
+		return nil, KindUsage{}, err
+	}
+	by := map[string]*KindUsage{}
+	total := KindUsage{Kind: "total"}
+	for _, l := range listed {
+		k := EntryKind(l)
+		if by[k] == nil {
+			by[k] = &KindUsage{Kind: k}
+		}
+		size := cache.DirSize(l.Dir)
+		by[k].Entries++
+		by[k].Bytes += size
+		total.Entries++
+		total.Bytes += size
+	}
+	out := make([]KindUsage, 0, len(by))
+	for _, u := range by {
+		out = append(out, *u)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Kind < out[j].Kind })
+	return out, total, nil
+}

@@ -1,0 +1,39 @@
+package pipeline
+
+import (
+	"os"
+	"testing"
+)
+
+func TestVerifyCacheAndCacheUsageByKind(t *testing.T) {
+	fx := newExplainFixture(t)
+	res := fx.run(testConfig)
+	checked, damaged, err := VerifyCache(fx.eng.Cache)
+	if err != nil || checked != 3 || len(damaged) != 0 {
+		t.Fatalf("VerifyCache of a sound cache = %d checked, %v, %v; want 3, none", checked, damaged, err)
+	}
+	// Damage the scale stage's output.
+	if err := os.WriteFile(res[1].Outputs["scaled"], []byte("tampered"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	checked, damaged, err = VerifyCache(fx.eng.Cache)
+	if err != nil || checked != 3 || len(damaged) != 1 || damaged[0].Key != res[1].Key || damaged[0].Kind != "scale" || damaged[0].Reason == "" {
+		t.Errorf("VerifyCache with a damaged entry = %d checked, %+v, %v; want the scale entry with its reason", checked, damaged, err)
+	}
+	kinds, total, err := CacheUsage(fx.eng.Cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	sum := int64(0)
+	for _, k := range kinds {
+		names = append(names, k.Kind)
+		sum += k.Bytes
+		if k.Entries != 1 || k.Bytes <= 0 {
+			t.Errorf("usage of kind %s = %+v, want one entry of some size", k.Kind, k)
+		}
+	}
+	if len(names) != 3 || names[0] != "scale" || names[1] != "sink" || names[2] != "source" || total.Entries != 3 || total.Bytes != sum {
+		t.Errorf("CacheUsage = %v, total %+v; want scale, sink, source, each once, and their sum", kinds, total)
+	}
+}

@@ -1,0 +1,70 @@
+package pipeline
+
+import (
+	"errors"
+	"math"
+	"slices"
+
+	"github.com/nnpipe/nnpipe/pipeline/config"
+)
+
+// ParseOverrides parses the --set values sets (config.ParseOverride),
+// reporting every one that does not parse.
+func ParseOverrides(sets []string) ([]*config.Override, error) {
+	var out []*config.Override
+	var errs config.Errors
+	for _, s := range sets {
+		o, err := config.ParseOverride(s)
+		if err != nil {
+			errs = append(errs, &config.Error{Msg: err.Error()})
+			continue
+		}
+		out = append(out, o)
+	}
+	return out, errs.Err()
+}
+
+// Load reads the config at path with the overrides sets, and compiles
+// it against reg. The problems of the file and of its stages are reported
+// together, as config.Errors ordered by line (those without one last);
+// the file is returned when it could be read at all.
+func Load(path string, sets []string, reg *Registry) (*config.File, *Chain, error) {
+	overrides, err := ParseOverrides(sets)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, loadErr := config.Load(path, overrides)
+	if f == nil {
+		return nil, nil, loadErr
+	}
+	// Compile even when the file has problems, so that every problem of
+	// the stages is reported together with those of the top level.
+	p, err := Compile(f, reg)
+	var errs config.Errors
+	errors.As(loadErr, &errs)
+	if cerrs := (config.Errors{}); errors.As(err, &cerrs) {
+		errs = append(errs, cerrs...)
+	} else if err != nil {
+		return f, nil, err
+	}
+	if len(errs) > 0 {
+		sortByLine(errs)
+		return f, nil, errs
+	}
+	return f, p, nil
+}
+
+// sortByLine orders problems by line (those without one last), keeping
+// the order of problems on the same line.
+func sortByLine(errs config.Errors) {
+	slices.SortStableFunc(errs, func(a, b *config.Error) int {
+		la, lb := a.Line, b.Line
+		if la == 0 {
+			la = math.MaxInt
+		}
+		if lb == 0 {
+			lb = math.MaxInt
+		}
+		return la - lb
+	})
+}

@@ -1,0 +1,159 @@
+package results
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+
+	"github.com/nnpipe/nnpipe/pipeline/cache"
+	"github.com/nnpipe/nnpipe/stages/dataset"
+)
+
+// CheckRun returns why dir is not a complete run directory that finished
+// ok, or nil: its manifest must parse, have status ok, list config.yaml,
+// summary.md and summary.parquet, and list every other file of the
+// directory, no more, each with its digest.
+func CheckRun(dir string) error {
+	m, err := ReadManifest(dir)
+	if err != nil {
+		return fmt.Errorf("no readable manifest.json: %v", err)
+	}
+	if m.Status != StatusOK {
+		return fmt.Errorf("manifest.json has status %q", m.Status)
+	}
+	for _, name := range []string{ConfigFile, SummaryMD, SummaryFile} {
+		if _, ok := m.Files[name]; !ok {
+			return fmt.Errorf("manifest.json does not list %s", name)
+		}
+	}
+	var have []string
+	if err := WalkFiles(dir, func(rel string) error {
+		if rel != ManifestFile {
+			have = append(have, rel)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	want := make([]string, 0, len(m.Files))
+	for name := range m.Files {
+		want = append(want, name)
+	}
+	slices.Sort(want)
+	if !slices.Equal(have, want) {
+		return fmt.Errorf("holds files %v, manifest.json lists %v", have, want)
+	}
+	for _, name := range want {
+		_, sum, err := cache.DigestFile(filepath.Join(dir, filepath.FromSlash(name)))
+		if err != nil {
+			return err
+		}
+		if sum != m.Files[name] {
+			return fmt.Errorf("%s does not match its digest in manifest.json", name)
+		}
+	}
+	return nil
+}
+
+// CheckSweep returns why dir is not a complete sweep directory, or nil:
+// its sweep.json must parse, every finished trial it lists must be a
+// complete run directory (CheckRun) and every failed one hold its config
+// and manifest, trials/ must hold no other trial, and with any trial
+// listed, summary.parquet must read.
+func CheckSweep(dir string) error {
+	m, err := ReadSweepManifest(dir)
+	if err != nil {
+		return fmt.Errorf("no readable sweep.json: %v", err)
+	}
+	listed := map[string]bool{}
+	for _, tr := range m.Trials {
+		listed[tr.TrialID] = true
+		tdir := filepath.Join(dir, TrialsDir, tr.TrialID)
+		if tr.Status == StatusOK {
+			if err := CheckRun(tdir); err != nil {
+				return fmt.Errorf("trial %s: %v", tr.TrialID, err)
+			}
+			continue
+		}
+		for _, name := range []string{ConfigFile, ManifestFile} {
+			if _, err := os.Stat(filepath.Join(tdir, name)); err != nil {
+				return fmt.Errorf("failed trial %s: %v", tr.TrialID, err)
+			}
+		}
+	}
+	trials, _ := os.ReadDir(filepath.Join(dir, TrialsDir))
+	for _, e := range trials {
+		if !listed[e.Name()] {
+			return fmt.Errorf("trials/%s is not listed in sweep.json", e.Name())
+		}
+	}
+	if len(m.Trials) > 0 {
+		if _, err := dataset.ReadTable(filepath.Join(dir, SummaryFile)); err != nil {
+			return fmt.Errorf("summary.parquet: %v", err)
+		}
+	}
+	return nil
+}
+
+// IsRunOrSweep reports whether dir is a finished run or sweep directory:
+// it holds a manifest.json or a sweep.json, which are written last.
+func IsRunOrSweep(dir string) bool {
+	for _, marker := range []string{ManifestFile, SweepFile} {
+		if fi, err := os.Stat(filepath.Join(dir, marker)); err == nil && fi.Mode().IsRegular() {
+			return true
+		}
+	}
+	return false
+}
+
+// EnclosingRun returns the nearest folder above path that is a finished
+// run or sweep directory, or "".
+func EnclosingRun(path string) string {
+	for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
+		if IsRunOrSweep(dir) {
+			return dir
+		}
+		if filepath.Dir(dir) == dir {
+			return ""
+		}
+	}
+}
+
+// WalkFiles calls fn with the slash-separated path of every file under
+// root, in sorted order.
+func WalkFiles(root string, fn func(rel string) error) error {
+	var names []string
+	if err := walkDir(root, "", &names); err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if err := fn(n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func walkDir(root, rel string, names *[]string) error {
+	entries, err := os.ReadDir(root + "/" + rel)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		p := e.Name()
+		if rel != "" {
+			p = rel + "/" + p
+		}
+		if e.IsDir() {
+			if err := walkDir(root, p, names); err != nil {
+				return err
+			}
+			continue
+		}
+		*names = append(*names, p)
+	}
+	return nil
+}

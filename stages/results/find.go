@@ -1,0 +1,286 @@
+package results
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/pipeline/cache"
+	"github.com/nnpipe/nnpipe/stages/comparison"
+	"github.com/nnpipe/nnpipe/stages/dataset"
+	"github.com/nnpipe/nnpipe/stages/report"
+)
+
+// Find resolves a path a user gave to the summary.parquet files it stands
+// for: a run or sweep directory, its summary.parquet, or a folder holding
+// run and sweep directories at any depth, such as results/ or
+// results/<name>/ or a sweep's trials/. In a folder, every run and sweep
+// directory with a summary is taken, in name order, depth first; the
+// folders inside a run or sweep directory are not searched (a sweep's
+// trials are in its own summary), nor hidden folders (the cache,
+// unfinished runs: .tmp-*), nor symbolic links to folders that are not
+// runs or sweeps. A path that is none of these is invalid input
+// (pipeline.IsInvalid), named in the error.
+func Find(path string) ([]string, error) {
+	clean := filepath.Clean(path)
+	info, err := os.Stat(clean)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, invalidf("%s: no such run, sweep or folder", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if !info.IsDir() {
+		if filepath.Base(clean) != SummaryFile {
+			return nil, invalidf("%s: not a run or sweep directory, a %s, or a folder of runs and sweeps", path, SummaryFile)
+		}
+		if unfinished(filepath.Dir(clean)) {
+			return nil, invalidf("%s: in an unfinished run (%s*), not read", path, pipeline.TempPrefix)
+		}
+		return []string{clean}, nil
+	}
+	if unfinished(clean) {
+		return nil, invalidf("%s: an unfinished run (%s*), not read", path, pipeline.TempPrefix)
+	}
+	if hasSummary(clean) {
+		return []string{filepath.Join(clean, SummaryFile)}, nil
+	}
+	var out []string
+	if err := findIn(clean, &out); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(out) == 0 {
+		return nil, invalidf("%s: not a run or sweep directory, and no finished run or sweep in it (no %s)", path, SummaryFile)
+	}
+	return out, nil
+}
+
+// findIn adds the summaries of the run and sweep directories under dir,
+// which is neither, to out.
+func findIn(dir string, out *[]string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, d := range entries { // sorted by name
+		if strings.HasPrefix(d.Name(), ".") { // .tmp-* (unfinished), .cache, ...
+			continue
+		}
+		p := filepath.Join(dir, d.Name())
+		switch {
+		case hasSummary(p):
+			*out = append(*out, filepath.Join(p, SummaryFile))
+		case d.IsDir() && !IsRunOrSweep(p): // not a symbolic link: no loops
+			if err := findIn(p, out); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func invalidf(format string, args ...any) error {
+	return pipeline.Invalid(fmt.Errorf(format, args...))
+}
+
+func unfinished(dir string) bool {
+	return strings.HasPrefix(filepath.Base(dir), pipeline.TempPrefix)
+}
+
+func hasSummary(dir string) bool {
+	info, err := os.Stat(filepath.Join(dir, SummaryFile))
+	return err == nil && info.Mode().IsRegular()
+}
+
+// ReadSummaries reads every file with ReadSummary, a few at a time; the
+// tables come back in the order of files. A file that is not a summary,
+// or is damaged, is invalid input (pipeline.IsInvalid) and named.
+func ReadSummaries(files []string) ([]*dataset.Table, error) {
+	tables := make([]*dataset.Table, len(files))
+	errs := make([]error, len(files))
+	jobs := make(chan int)
+	done := make(chan struct{})
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
+		go func() {
+			for j := range jobs {
+				tables[j], errs[j] = ReadSummary(files[j])
+			}
+			done <- struct{}{}
+		}()
+	}
+	for j := range files {
+		jobs <- j
+	}
+	close(jobs)
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
+		<-done
+	}
+	for _, err := range errs {
+		if err != nil {
+			return nil, pipeline.Invalid(err) // the message names the file
+		}
+	}
+	return tables, nil
+}
+
+// ReferencedKeys returns the stage keys listed by every manifest.json of
+// a finished run or sweep trial under root; folders whose names start
+// with a dot (the cache, unfinished runs) are skipped. A folder that
+// cannot be read is an error: it may hold runs.
+func ReferencedKeys(root string) (map[string]bool, error) {
+	keys := map[string]bool{}
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != root && strings.HasPrefix(d.Name(), ".") {
+			return fs.SkipDir
+		}
+		if d.IsDir() || d.Name() != ManifestFile {
+			return nil
+		}
+		var m Manifest
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if json.Unmarshal(b, &m) != nil {
+			return nil // not ours
+		}
+		for _, s := range m.Stages {
+			keys[s.Key] = true
+		}
+		return nil
+	})
+	return keys, err
+}
+
+// Schema describes summary.parquet to a comparison: rows named by
+// trial_id, with a status, an error, the metrics, and cells printed by
+// FormatValue.
+func Schema() comparison.Schema {
+	return comparison.Schema{
+		ID: ColTrialID, Status: ColStatus, OK: StatusOK, Error: ColError,
+		Metrics: slices.Clone(MetricNames), Measured: IsMeasured, Format: FormatValue,
+	}
+}
+
+// LoadComparison reads the summaries files[i] that each of paths stands
+// for (see Find) into one comparison, its sources named by paths.
+func LoadComparison(paths []string, files [][]string) (*comparison.Comparison, error) {
+	var all []string
+	for _, f := range files {
+		all = append(all, f...)
+	}
+	tables, err := ReadSummaries(all)
+	if err != nil {
+		return nil, err
+	}
+	sources := make([]comparison.Source, len(paths))
+	for i, p := range paths {
+		sources[i] = comparison.Source{Name: p, Tables: tables[:len(files[i])]}
+		tables = tables[len(files[i]):]
+	}
+	return comparison.New(Schema(), sources), nil
+}
+
+// GC removes from c what no finished run or sweep under root references
+// (see cache.Cache.GC and ReferencedKeys) and, unless dryRun, the run and
+// sweep directories killed processes left half-built under root's folders
+// (pipeline.TempPrefix) whose content is older than keep. It returns
+// c.GC's result and the bytes freed in all.
+func GC(c *cache.Cache, root string, keep time.Duration, dryRun bool) (*cache.GCResult, int64, error) {
+	refs, err := ReferencedKeys(root)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read the runs under %s: %w", root, err)
+	}
+	res, err := c.GC(cache.GCOptions{Keep: func(key string) bool { return refs[key] }, KeepRecent: keep, DryRun: dryRun})
+	if err != nil || dryRun {
+		return res, 0, err
+	}
+	freed := res.Freed
+	names, _ := os.ReadDir(root)
+	for _, n := range names {
+		if n.IsDir() && !strings.HasPrefix(n.Name(), ".") {
+			left, err := cache.RemoveOlder(filepath.Join(root, n.Name()), pipeline.TempPrefix, keep)
+			freed += left
+			if err != nil {
+				return res, freed, err
+			}
+		}
+	}
+	return res, freed, nil
+}
+
+// CompareOptions are how Compare tabulates the summaries.
+type CompareOptions struct {
+	// Sort is the column to sort on, descending when it starts with "-";
+	// "" keeps the rows in the order of the paths.
+	Sort string
+	// GroupBy gives one row per distinct value of its keys, with the mean
+	// ± std of each metric; none gives one row per run or trial.
+	GroupBy []string
+	// Baseline is a path as Find takes it whose ok rows' mean of each
+	// metric the others are compared with; it is compared too, first, when
+	// it is not one of the paths. "" for none.
+	Baseline string
+	Format   report.Format
+}
+
+// Compare reads the summaries that paths stand for (Find) and returns them
+// as one table (see stages/comparison), as `nnpipe compare` prints it.
+// Errors name the options as compare's flags do; those of the user's
+// input are invalid input.
+func Compare(paths []string, opt CompareOptions) (report.Table, error) {
+	files := make([][]string, len(paths))
+	for i, p := range paths {
+		var err error
+		if files[i], err = Find(p); err != nil {
+			return report.Table{}, err
+		}
+	}
+	base := -1
+	if opt.Baseline != "" {
+		bf, err := Find(opt.Baseline)
+		if err != nil {
+			return report.Table{}, fmt.Errorf("--baseline: %w", err)
+		}
+		base = slices.IndexFunc(files, func(fs []string) bool { return slices.Equal(fs, bf) })
+		if base < 0 {
+			paths = append([]string{opt.Baseline}, paths...)
+			files = append([][]string{bf}, files...)
+			base = 0
+		}
+	}
+	c, err := LoadComparison(paths, files)
+	if err != nil {
+		return report.Table{}, err
+	}
+	var baseline []float64
+	if base >= 0 {
+		if baseline = c.BaselineMeans(base); baseline == nil {
+			return report.Table{}, invalidf("--baseline %s: no row with status ok to compare against", opt.Baseline)
+		}
+	}
+	var v *comparison.View
+	if len(opt.GroupBy) > 0 {
+		v, err = c.Grouped(opt.GroupBy)
+	} else {
+		v, err = c.Rows(strings.TrimPrefix(opt.Sort, "-"))
+	}
+	if err == nil && opt.Sort != "" {
+		err = v.Sort(opt.Sort)
+	}
+	if err != nil {
+		return report.Table{}, err
+	}
+	return v.Table(opt.Format, baseline), nil
+}

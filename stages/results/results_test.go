@@ -1,0 +1,354 @@
+package results_test
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/pipeline/cache"
+	"github.com/nnpipe/nnpipe/pipeline/config"
+	"github.com/nnpipe/nnpipe/stages"
+	"github.com/nnpipe/nnpipe/stages/dataset"
+	"github.com/nnpipe/nnpipe/stages/report"
+	"github.com/nnpipe/nnpipe/stages/results"
+)
+
+// small is a chain of every kind a run directory shows the files of,
+// small enough to run in milliseconds.
+const small = `name: small
+seed: 3
+stages:
+  - {id: data, kind: generate, with: {dataset: moons, n: 40}}
+  - {id: split, kind: split}
+  - {id: train, kind: train, with: {hidden: 2, steps: 5, learning_rate: 0.05}}
+  - {id: eval, kind: evaluate}
+sweep:
+  train.hidden: [1, 2]
+  seed: [1, 2]
+`
+
+// runSmall compiles and runs small in a fresh cache; with sweep, the
+// trials of its grid instead, every one of them run.
+func runSmall(t *testing.T) (*pipeline.Engine, *pipeline.Chain, []*pipeline.StageResult, []*pipeline.Trial, *config.File) {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "small.yaml")
+	if err := os.WriteFile(path, []byte(small), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := config.Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := stages.Builtin()
+	chain, err := pipeline.Compile(f, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := &pipeline.Engine{Cache: cache.Open(filepath.Join(dir, "cache")), Version: "test", Workers: 1, RecordFailures: true}
+	t.Cleanup(func() { eng.Close() })
+	res, err := eng.Run(context.Background(), chain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trials, err := pipeline.Expand(context.Background(), f, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range pipeline.RunTrials(context.Background(), eng, trials, 2, nil) {
+		if o.Err != nil {
+			t.Fatal(o.Err)
+		}
+	}
+	return eng, chain, res, trials, f
+}
+
+func TestARunDirectoryIsCompleteAndEveryDamageIsFound(t *testing.T) {
+	_, chain, res, _, _ := runSmall(t)
+	dir := filepath.Join(t.TempDir(), "small", "20250101T000000-abcdefab")
+	run, err := results.WriteRun(dir, chain, res, results.Info{ID: "20250101T000000-abcdefab", Seconds: 1.5, Version: "test"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := results.CheckRun(dir); err != nil {
+		t.Fatalf("CheckRun of a run just written: %v", err)
+	}
+	if run.Summary.Status != results.StatusOK || run.MetricsJSON == nil || math.IsNaN(run.Summary.TestAcc) {
+		t.Errorf("run = %+v, want status ok with metrics", run.Summary)
+	}
+	m, err := results.ReadManifest(dir)
+	if err != nil || m.Format != results.Format || m.RunID != run.ID || m.Name != "small" || m.ConfigSHA256 != chain.Hash || len(m.Stages) != len(res) {
+		t.Fatalf("manifest = %+v, %v", m, err)
+	}
+	for _, damage := range []struct {
+		name string
+		do   func(dir string) error
+	}{
+		{"a file changed", func(dir string) error {
+			return os.WriteFile(filepath.Join(dir, "model.json"), []byte("{}"), 0o644)
+		}},
+		{"a file removed", func(dir string) error { return os.Remove(filepath.Join(dir, "summary.md")) }},
+		{"a file added", func(dir string) error { return os.WriteFile(filepath.Join(dir, "notes.txt"), nil, 0o644) }},
+		{"the manifest garbled", func(dir string) error {
+			return os.WriteFile(filepath.Join(dir, "manifest.json"), []byte("{"), 0o644)
+		}},
+		{"the manifest gone", func(dir string) error { return os.Remove(filepath.Join(dir, "manifest.json")) }},
+	} {
+		t.Run(damage.name, func(t *testing.T) {
+			copyDir := filepath.Join(t.TempDir(), "run")
+			if err := os.CopyFS(copyDir, os.DirFS(dir)); err != nil {
+				t.Fatal(err)
+			}
+			if err := damage.do(copyDir); err != nil {
+				t.Fatal(err)
+			}
+			if err := results.CheckRun(copyDir); err == nil {
+				t.Error("CheckRun = nil, want the damage found")
+			}
+		})
+	}
+}
+
+func TestASweepDirectoryIsCompleteAndItsSummaryHasARowPerTrial(t *testing.T) {
+	eng, _, _, trials, f := runSmall(t)
+	final := filepath.Join(t.TempDir(), "small", "sweep-x")
+	rd, err := pipeline.NewReplacingRunDir(final)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw := &results.Sweep{ID: "x", Name: "small", Axes: f.Sweep}
+	if err := rd.Finish(results.CollectSweep(context.Background(), rd, eng, sw, trials, 2, "test")); err != nil {
+		t.Fatal(err)
+	}
+	if err := results.CheckSweep(final); err != nil {
+		t.Fatalf("CheckSweep of a sweep just collected: %v", err)
+	}
+	m, err := results.ReadSweepManifest(final)
+	if err != nil || len(m.Trials) != 4 || m.Pending != 0 || m.Axes[0].Key != "train.hidden" || !slices.Equal(m.Axes[0].Values, []string{"1", "2"}) {
+		t.Fatalf("sweep.json = %+v, %v", m, err)
+	}
+	sum, err := results.ReadSummary(filepath.Join(final, results.SummaryFile))
+	if err != nil || sum.Rows != 4 {
+		t.Fatalf("summary: %v rows, %v", sum, err)
+	}
+	hidden, _ := sum.Column("train.hidden")
+	if !slices.Equal(hidden.([]int64), []int64{1, 1, 2, 2}) {
+		t.Errorf("train.hidden = %v, want the grid order 1, 1, 2, 2", hidden)
+	}
+	// The sweep's table has the numbers compare --group-by gives.
+	table, err := sw.Table()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := results.LoadComparison([]string{final}, [][]string{{filepath.Join(final, results.SummaryFile)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := c.Grouped([]string{"train.hidden"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	grouped := v.Table(report.Markdown, nil) // train.hidden, n, the four metrics in MetricNames order
+	if len(table.Rows) != 2 || len(grouped.Rows) != 2 {
+		t.Fatalf("sweep table %v, compare --group-by %v; want two settings each", table.Rows, grouped.Rows)
+	}
+	for i, row := range table.Rows { // train.hidden, trials, test acc, test CE, train acc, train CE
+		g := grouped.Rows[i]
+		if strings.TrimSuffix(row[0], " *") != g[0] || row[1] != g[1] || row[2] != g[5] || row[3] != g[3] || row[4] != g[4] || row[5] != g[2] {
+			t.Errorf("sweep table row %v, compare --group-by row %v: want the same numbers", row, g)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(final, results.TrialsDir, "0123456789ab"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := results.CheckSweep(final); err == nil || !strings.Contains(err.Error(), "not listed") {
+		t.Errorf("CheckSweep with a trial sweep.json does not list = %v, want it named", err)
+	}
+}
+
+func TestFormatValuePrintsParametersExactlyAndMeasurementsRounded(t *testing.T) {
+	for _, c := range []struct {
+		column string
+		v      any
+		want   string
+	}{
+		{"train.learning_rate", 0.5, "0.5"},
+		{"train.epsilon", 0.001, "0.001"},
+		{"train.epsilon", 1e-5, "1e-05"},
+		{"train.hidden", int64(12), "12"},
+		{"train.hidden", int32(-3), "-3"},
+		{"split.shuffle", true, "true"},
+		{"train.gradient", "backprop", "backprop"},
+		{"test_accuracy", 0.88, "0.8800"},
+		{"test_accuracy", math.NaN(), "-"},
+		{"train_cross_entropy", 1.234e-5, "1.23e-05"},
+		{"seconds", 2.0, "2.0000"},
+		{"train_seconds", 0.0, "0.0000"},
+	} {
+		if got := results.FormatValue(c.column, c.v); got != c.want {
+			t.Errorf("FormatValue(%q, %v) = %q, want %q", c.column, c.v, got, c.want)
+		}
+	}
+}
+
+func TestASummaryReadsBackAsWritten(t *testing.T) {
+	rows := []*results.Row{
+		{TrialID: "a", Name: "n", Status: results.StatusOK, Seconds: 1, Params: []results.Param{{"seed", int64(1)}, {"train.learning_rate", 0.5}},
+			TrainCE: 0.1, TestCE: 0.2, TrainAcc: 0.9, TestAcc: 0.8, TrainSeconds: 0.01},
+		{TrialID: "b", Name: "n", Status: results.StatusFailed, Error: "boom", Params: []results.Param{{"seed", int64(2)}, {"split.shuffle", true}},
+			TrainCE: math.NaN(), TestCE: math.NaN(), TrainAcc: math.NaN(), TestAcc: math.NaN()},
+	}
+	path := filepath.Join(t.TempDir(), results.SummaryFile)
+	if err := results.WriteSummary(path, rows, "test"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := results.ReadSummary(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range got.Fields {
+		names = append(names, f.Name)
+	}
+	want := []string{"trial_id", "name", "status", "error", "seconds", "seed", "train.learning_rate", "split.shuffle",
+		"train_cross_entropy", "test_cross_entropy", "train_accuracy", "test_accuracy", "train_seconds"}
+	if !slices.Equal(names, want) {
+		t.Fatalf("columns %v, want %v", names, want)
+	}
+	lr, _ := got.Column("train.learning_rate")
+	if x := lr.([]float64); x[0] != 0.5 || !math.IsNaN(x[1]) {
+		t.Errorf("train.learning_rate = %v, want 0.5 and NaN for the row without it", x)
+	}
+	if got.Meta["nnpipe.version"] != "test" {
+		t.Errorf("metadata %v, want nnpipe.version", got.Meta)
+	}
+	notSummary := filepath.Join(t.TempDir(), "split.parquet")
+	if err := dataset.WriteSplit(notSummary, dataset.Split{Train: []int{0}, Test: []int{1}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := results.ReadSummary(notSummary); err == nil || !strings.Contains(err.Error(), "no trial_id column") {
+		t.Errorf("ReadSummary of a split = %v, want it refused", err)
+	}
+}
+
+func TestReferencedKeysAreThoseOfFinishedRunsOnly(t *testing.T) {
+	_, chain, res, _, _ := runSmall(t)
+	root := t.TempDir()
+	if _, err := results.WriteRun(filepath.Join(root, "small", "r1"), chain, res, results.Info{ID: "r1", Version: "test"}, false); err != nil {
+		t.Fatal(err)
+	}
+	// An unfinished run and the cache are not read.
+	if err := os.MkdirAll(filepath.Join(root, "small", ".tmp-r2"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "small", ".tmp-r2", "manifest.json"), []byte(`{"stages":[{"key":"unfinished"}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := results.ReferencedKeys(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != len(res) || keys["unfinished"] {
+		t.Errorf("referenced keys %v, want the %d of the finished run", keys, len(res))
+	}
+	for _, r := range res {
+		if !keys[r.Key] {
+			t.Errorf("key of stage %s not referenced", r.ID)
+		}
+	}
+}
+
+func TestASecondRunInTheSameSecondTakesTheNextSuffix(t *testing.T) {
+	folder := filepath.Join(t.TempDir(), "small")
+	base := "20250101T000000-abcdefab"
+	first, attempt, err := results.StartRun(folder, "", base)
+	if err != nil || attempt != 1 {
+		t.Fatal(attempt, err)
+	}
+	second, attempt2, err := results.StartRun(folder, "", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill := func(rd *pipeline.RunDir) func(string) error {
+		return func(id string) error { return rd.WriteFile("id", []byte(id)) }
+	}
+	if err := results.CommitRun(second, false, base, attempt2, fill(second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := results.CommitRun(first, false, base, attempt, fill(first)); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{base, base + "-2"} {
+		b, err := os.ReadFile(filepath.Join(folder, id, "id"))
+		if err != nil || string(b) != id {
+			t.Errorf("%s holds %q, %v; want its own id", id, b, err)
+		}
+	}
+}
+
+func TestFindTakesEveryRunAndSweepAtAnyDepthOnce(t *testing.T) {
+	root := t.TempDir()
+	summary := func(dir string) string {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		row := &results.Row{TrialID: filepath.Base(dir), Status: results.StatusOK}
+		path := filepath.Join(dir, results.SummaryFile)
+		if err := results.WriteSummary(path, []*results.Row{row}, "test"); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	marker := func(dir, name string) {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("{}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runA := summary(filepath.Join(root, "a", "run1"))
+	runB := summary(filepath.Join(root, "b", "deeper", "run2"))
+	sweep := summary(filepath.Join(root, "a", "sweep-1"))
+	trial := summary(filepath.Join(root, "a", "sweep-1", "trials", "t1")) // in the sweep's summary
+	summary(filepath.Join(root, ".cache", "v1", "x"))                     // hidden: not searched
+	summary(filepath.Join(root, "a", ".tmp-run3"))                        // unfinished
+	marker(filepath.Join(root, "a", "sweep-2"), results.SweepFile)        // a sweep with no trial done...
+	summary(filepath.Join(root, "a", "sweep-2", "trials", "stray"))       // ...is not searched either
+	if err := os.Symlink(root, filepath.Join(root, "b", "loop")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := results.Find(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{runA, sweep, runB}; !slices.Equal(got, want) {
+		t.Errorf("Find(root) =\n%v\nwant\n%v", got, want)
+	}
+	for _, c := range []struct {
+		path string
+		want []string
+	}{
+		{filepath.Join(root, "a", "sweep-1", "trials", "t1"), []string{trial}},
+		{filepath.Join(root, "a", "sweep-1", "trials"), []string{trial}},
+		{trial, []string{trial}},
+		{filepath.Join(root, "b"), []string{runB}},
+	} {
+		if got, err := results.Find(c.path); err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("Find(%s) = %v, %v; want %v", c.path, got, err, c.want)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(root, "empty", ".tmp-x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{filepath.Join(root, "nope"), filepath.Join(root, "empty"), filepath.Join(root, "a", ".tmp-run3")} {
+		if _, err := results.Find(bad); !pipeline.IsInvalid(err) {
+			t.Errorf("Find(%s) = %v, want invalid input", bad, err)
+		}
+	}
+}

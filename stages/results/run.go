@@ -1,0 +1,357 @@
+package results
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/pipeline/cache"
+	"github.com/nnpipe/nnpipe/stages/evaluate"
+)
+
+// Info is what a run directory records about its run besides the results
+// of its stages.
+type Info struct {
+	ID      string  // the run id, or the trial id of a sweep trial
+	Status  string  // StatusOK, StatusFailed or StatusDiverged; empty means StatusOK
+	Error   string  // why it failed
+	Seconds float64 // how long the run took
+	Version string  // nnpipe's version
+}
+
+// Run is a written run directory.
+type Run struct {
+	ID          string
+	Dir         string
+	Results     []*pipeline.StageResult
+	MetricsJSON json.RawMessage // metrics.json; nil when no stage outputs metrics
+	Summary     *Row
+}
+
+// WriteRun assembles the run directory final from the results of chain's
+// stages, under a temporary name, and renames it into place.
+//
+// A run directory inside a sweep's is not flushed on its own (sync false):
+// the sweep's directory is flushed once, as a whole, when it is committed.
+func WriteRun(final string, chain *pipeline.Chain, results []*pipeline.StageResult, info Info, sync bool) (*Run, error) {
+	rd, err := pipeline.NewRunDir(final)
+	if err != nil {
+		return nil, err
+	}
+	rd.NoSync = !sync
+	run, err := FillRun(rd, chain, results, info)
+	if err := rd.Finish(err); err != nil {
+		return nil, err
+	}
+	run.Dir = final
+	return run, nil
+}
+
+// FillRun writes the files of a run directory into rd, which the caller
+// commits: the effective config, the stages' published outputs, metrics,
+// summaries and manifest.
+func FillRun(rd *pipeline.RunDir, chain *pipeline.Chain, results []*pipeline.StageResult, info Info) (*Run, error) {
+	if info.Status == "" {
+		info.Status = StatusOK
+	}
+	run := &Run{ID: info.ID, Results: results}
+	cfg, err := chain.EffectiveYAML()
+	if err != nil {
+		return nil, err
+	}
+	if err := rd.WriteFile(ConfigFile, cfg); err != nil {
+		return nil, err
+	}
+	for name, src := range pipeline.PublishedFiles(results) {
+		if err := rd.Copy(name, src); err != nil {
+			return nil, err
+		}
+	}
+	var metrics *evaluate.Metrics
+	if path, ok := metricsOutput(results); ok {
+		if run.MetricsJSON, err = os.ReadFile(path); err != nil {
+			return nil, err
+		}
+		if metrics, err = evaluate.Read(path); err != nil {
+			return nil, err
+		}
+	}
+	row := NewRow(chain, results, metrics)
+	row.TrialID, row.Status, row.Seconds = info.ID, info.Status, info.Seconds
+	run.Summary = row
+	if err := writeSummaries(rd, row, info.Version); err != nil {
+		return nil, err
+	}
+	m := newManifest(chain, info)
+	for _, r := range results {
+		m.Stages = append(m.Stages, ManifestStage{ID: r.ID, Kind: r.Kind, Key: r.Key, Cached: r.Cached,
+			Seconds: r.Seconds, ComputeSeconds: r.ComputeSeconds, Outputs: r.Digests})
+	}
+	if err := digestTree(rd.Path(""), m.Files); err != nil {
+		return nil, err
+	}
+	b, err := marshalFile(m)
+	if err != nil {
+		return nil, err
+	}
+	return run, rd.WriteFile(ManifestFile, b)
+}
+
+// metricsOutput returns the file of the first output that holds a run's
+// metrics (pipeline.Output.Metrics), if a stage has one.
+func metricsOutput(results []*pipeline.StageResult) (string, bool) {
+	for _, r := range results {
+		for _, o := range r.Spec.Outputs {
+			if o.Metrics {
+				return r.Outputs[o.Slot], true
+			}
+		}
+	}
+	return "", false
+}
+
+func newManifest(chain *pipeline.Chain, info Info) *Manifest {
+	return &Manifest{Format: Format, Nnpipe: info.Version, RunID: info.ID, Name: chain.Name, ConfigSHA256: chain.Hash,
+		Created: time.Now().UTC().Format(time.RFC3339), Status: info.Status, Error: info.Error, Seconds: info.Seconds, Files: map[string]string{}}
+}
+
+// writeSummaries writes the summary.parquet and summary.md of a run.
+func writeSummaries(rd *pipeline.RunDir, row *Row, version string) error {
+	if err := WriteSummary(rd.Path(SummaryFile), []*Row{row}, version); err != nil {
+		return err
+	}
+	md, err := Markdown([]*Row{row})
+	if err != nil {
+		return err
+	}
+	return rd.WriteFile(SummaryMD, md)
+}
+
+// digestTree records the SHA-256 of every file under root by its
+// slash-separated path.
+func digestTree(root string, into map[string]string) error {
+	return WalkFiles(root, func(rel string) error {
+		_, sum, err := cache.DigestFile(filepath.Join(root, filepath.FromSlash(rel)))
+		into[rel] = sum
+		return err
+	})
+}
+
+// Kept is an output a failed stage kept: its name in the run directory
+// and where it is.
+type Kept struct{ Name, Path string }
+
+// KeptFiles lists the published outputs of spec found in dir, the folder
+// where the engine kept what a failed stage wrote (such as a diverged
+// training's history.parquet).
+func KeptFiles(dir string, spec *pipeline.Spec) []Kept {
+	var out []Kept
+	for _, o := range spec.Outputs {
+		name := strings.TrimSuffix(o.File, "/")
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if _, err := os.Stat(path); err == nil && o.Publish {
+			out = append(out, Kept{Name: name, Path: path})
+		}
+	}
+	return out
+}
+
+// KeptByFailure lists what the failed stage stageID of chain, whose cache
+// key is key, kept in eng's cache.
+func KeptByFailure(eng *pipeline.Engine, chain *pipeline.Chain, key, stageID string) []Kept {
+	dir, ok := eng.Cache.FailedDir(key)
+	if !ok {
+		return nil
+	}
+	for _, s := range chain.Stages {
+		if s.ID == stageID {
+			return KeptFiles(dir, s.Spec)
+		}
+	}
+	return nil
+}
+
+// FillFailedRun writes into dir the record of a run of chain that failed
+// (info's status and error): the effective config, a manifest, and the
+// outputs the failing stage kept.
+func FillFailedRun(dir string, chain *pipeline.Chain, info Info, kept []Kept) error {
+	cfg, err := chain.EffectiveYAML()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, ConfigFile), cfg, 0o644); err != nil {
+		return err
+	}
+	m := newManifest(chain, info)
+	m.Seconds = 0
+	for _, k := range kept {
+		if err := pipeline.CopyFile(filepath.Join(dir, k.Name), k.Path); err != nil {
+			return err
+		}
+		_, sum, err := cache.DigestFile(k.Path)
+		if err != nil {
+			return err
+		}
+		m.Files[k.Name] = sum
+	}
+	b, err := marshalFile(m)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, ManifestFile), b, 0o644)
+}
+
+// FillDivergedRun fills rd with the directory of a run of chain whose
+// stage failed keeping outputs (failed, a diverged training's history): its
+// config, a manifest and summary with the status and error, and what the
+// stage kept, so that it can be looked at.
+func FillDivergedRun(rd *pipeline.RunDir, chain *pipeline.Chain, info Info, failed *pipeline.FailedStageError) error {
+	row := NewRow(chain, nil, nil)
+	row.TrialID, row.Status, row.Error, row.Seconds = info.ID, info.Status, info.Error, info.Seconds
+	if err := FillFailedRun(rd.Path(""), chain, info, KeptFiles(failed.Dir, failed.Spec)); err != nil {
+		return err
+	}
+	return writeSummaries(rd, row, info.Version)
+}
+
+// NewRunID is the run id of a run of the config with hash started at t:
+// <UTC yyyymmddThhmmss>-<the first 8 hex digits of hash>.
+func NewRunID(t time.Time, hash string) string {
+	return t.UTC().Format("20060102T150405") + "-" + hash[:8]
+}
+
+// MaxRunIDAttempts bounds the run-id suffixes tried (see RunIDFor).
+const MaxRunIDAttempts = 1000
+
+// RunIDFor is the run id of the attempt-th run of a config in one second:
+// base, then base-2, base-3, ….
+func RunIDFor(base string, attempt int) string {
+	if attempt == 1 {
+		return base
+	}
+	return fmt.Sprintf("%s-%d", base, attempt)
+}
+
+// Recorder is the run directory of one run of a chain: started before the
+// run, so that results that cannot be written fail at once, and committed
+// after it, whatever became of it.
+type Recorder struct {
+	rd      *pipeline.RunDir
+	chain   *pipeline.Chain
+	exact   bool
+	base    string
+	attempt int
+	start   time.Time
+	version string
+	done    bool
+}
+
+// StartRecord starts the run directory of a run of chain begun at start:
+// <results>/<name>/<run id>, or exactly out when it is not empty (see
+// StartRun). version is nnpipe's, for the manifest.
+func StartRecord(resultsDir, out string, chain *pipeline.Chain, start time.Time, version string) (*Recorder, error) {
+	folder := filepath.Join(resultsDir, chain.Name)
+	if out != "" {
+		folder = filepath.Dir(out)
+	}
+	if err := pipeline.CheckWritable(folder); err != nil {
+		return nil, err
+	}
+	base := NewRunID(start, chain.Hash)
+	rd, attempt, err := StartRun(folder, out, base)
+	if err != nil {
+		return nil, err
+	}
+	return &Recorder{rd: rd, chain: chain, exact: out != "", base: base, attempt: attempt, start: start, version: version}, nil
+}
+
+// Final returns where the run directory is, once committed.
+func (r *Recorder) Final() string { return r.rd.Final() }
+
+// Abort removes the run directory, and the folders made for it, unless it
+// was committed.
+func (r *Recorder) Abort() {
+	if !r.done {
+		r.rd.Abort()
+	}
+}
+
+func (r *Recorder) info(runID string) Info {
+	return Info{ID: runID, Status: StatusOK, Seconds: time.Since(r.start).Seconds(), Version: r.version}
+}
+
+// Commit writes the directory of the run, which finished with the results
+// stages, and commits it.
+func (r *Recorder) Commit(stages []*pipeline.StageResult) (*Run, error) {
+	var run *Run
+	err := CommitRun(r.rd, r.exact, r.base, r.attempt, func(runID string) error {
+		var err error
+		run, err = FillRun(r.rd, r.chain, stages, r.info(runID))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.done = true
+	run.Dir = r.rd.Final()
+	return run, nil
+}
+
+// CommitFailed writes the directory of the run, whose stage failed with
+// runErr keeping outputs (failed: a diverged training's history), and
+// commits it: the run's status and error, and what the stage kept.
+func (r *Recorder) CommitFailed(runErr error, failed *pipeline.FailedStageError) error {
+	err := CommitRun(r.rd, r.exact, r.base, r.attempt, func(runID string) error {
+		i := r.info(runID)
+		i.Status, i.Error = pipeline.StatusOf(runErr), runErr.Error()
+		return FillDivergedRun(r.rd, r.chain, i, failed)
+	})
+	r.done = err == nil
+	return err
+}
+
+// StartRun starts the run directory of run id base in folder, or exactly
+// at dir when it is not empty (--out). Runs of the same config started in
+// the same second share a run id: unless dir is given, a taken name moves
+// the run to the next suffix (RunIDFor). It returns the run directory and
+// the attempt it took, for CommitRun.
+func StartRun(folder, dir, base string) (*pipeline.RunDir, int, error) {
+	if dir != "" {
+		rd, err := pipeline.NewRunDir(dir)
+		return rd, 1, err
+	}
+	attempt := 1
+	rd, err := pipeline.NewRunDir(filepath.Join(folder, base))
+	for errors.Is(err, pipeline.ErrTaken) && attempt < MaxRunIDAttempts {
+		attempt++
+		rd, err = pipeline.NewRunDir(filepath.Join(folder, RunIDFor(base, attempt)))
+	}
+	return rd, attempt, err
+}
+
+// CommitRun fills rd, started by StartRun as try first of the run id base,
+// and commits it. When its name was taken meanwhile by a run of the same
+// config, the run is written again under the next suffix, unless the
+// folder was given exactly (exact).
+func CommitRun(rd *pipeline.RunDir, exact bool, base string, first int, fill func(runID string) error) error {
+	for attempt := first; ; attempt++ {
+		runID := RunIDFor(base, attempt)
+		if attempt > first {
+			if err := rd.Reset(filepath.Join(filepath.Dir(rd.Final()), runID)); err != nil {
+				return err
+			}
+		}
+		err := fill(runID)
+		if err == nil {
+			err = rd.Commit()
+		}
+		if err == nil || exact || !errors.Is(err, pipeline.ErrTaken) || attempt >= MaxRunIDAttempts {
+			return err
+		}
+	}
+}

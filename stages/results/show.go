@@ -1,0 +1,112 @@
+package results
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"github.com/nnpipe/nnpipe/stages/evaluate"
+	"github.com/nnpipe/nnpipe/stages/report"
+)
+
+// Show writes a finished run directory dir as `nnpipe show` prints it: its
+// manifest's header, its parameters and metrics (summary.parquet), each
+// part's confusion matrix with recall and precision (metrics.json), and
+// its files with their sizes. A folder that is no run (or is a sweep) is
+// invalid input.
+func Show(w io.Writer, dir string) error {
+	m, err := ReadManifest(dir)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		if _, serr := os.Stat(filepath.Join(dir, SweepFile)); serr == nil {
+			return invalidf("%s is a sweep; show takes one run (a sweep's runs are in its trials/ folder; compare reads sweeps)", dir)
+		}
+		return invalidf("%s is not a finished run: no manifest.json", dir)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", dir, err)
+	}
+	fmt.Fprintf(w, "run %s (%s), status %s, nnpipe %s, %s\n", m.RunID, m.Name, m.Status, m.Nnpipe, m.Created)
+	if m.Error != "" {
+		fmt.Fprintf(w, "error: %s\n", m.Error)
+	}
+	if tbl, err := ReadSummary(filepath.Join(dir, SummaryFile)); err == nil {
+		t := report.Table{Header: []string{"parameter", "value"}, Numeric: []bool{false, true}}
+		for i, f := range tbl.Fields {
+			switch f.Name {
+			case ColTrialID, ColName, ColStatus, ColError, ColSeconds, ColTrainSeconds:
+				continue
+			}
+			t.Rows = append(t.Rows, []string{f.Name, FormatValue(f.Name, Value(tbl.Columns[i], 0))})
+		}
+		fmt.Fprintln(w)
+		if err := t.Write(w, report.Text); err != nil {
+			return err
+		}
+	}
+	if metrics, err := ReadMetrics(dir); err == nil {
+		for _, part := range []struct {
+			name string
+			p    evaluate.Part
+		}{{"train", metrics.Train}, {"test", metrics.Test}} {
+			fmt.Fprintf(w, "\n%s: %d rows, cross-entropy %s, accuracy %s\n", part.name, part.p.N,
+				report.FormatFloat(part.p.CrossEntropy), report.FormatFloat(part.p.Accuracy))
+			if err := confusionTable(metrics.Classes, part.p).Write(w, report.Text); err != nil {
+				return err
+			}
+		}
+	}
+	fmt.Fprintf(w, "\nfiles in %s:\n", dir)
+	return WalkFiles(dir, func(rel string) error {
+		info, err := os.Stat(filepath.Join(dir, rel))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "  %-28s %10s\n", rel, FormatBytes(info.Size()))
+		return nil
+	})
+}
+
+// confusionTable is a part's confusion matrix, true classes by row and
+// predicted by column, with each class's recall and precision.
+func confusionTable(classes []string, p evaluate.Part) report.Table {
+	header := []string{"true \\ predicted"}
+	header = append(header, classes...)
+	header = append(header, "recall")
+	t := report.Table{Header: header}
+	for k, row := range p.Confusion {
+		cells := []string{classes[k]}
+		for _, n := range row {
+			cells = append(cells, fmt.Sprint(n))
+		}
+		cells = append(cells, report.FormatFloat(p.Recall[k]))
+		t.Rows = append(t.Rows, cells)
+	}
+	prec := []string{"precision"}
+	for _, x := range p.Precision {
+		prec = append(prec, report.FormatFloat(x))
+	}
+	t.Rows = append(t.Rows, append(prec, ""))
+	t.Numeric = make([]bool, len(header))
+	for i := 1; i < len(header); i++ {
+		t.Numeric[i] = true
+	}
+	return t
+}
+
+// FormatBytes prints a size in the binary unit that suits it: "980 B",
+// "1.9 KiB", "140.3 MiB".
+func FormatBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

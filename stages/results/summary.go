@@ -1,0 +1,315 @@
+package results
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/pipeline/config"
+	"github.com/nnpipe/nnpipe/stages/dataset"
+	"github.com/nnpipe/nnpipe/stages/evaluate"
+	"github.com/nnpipe/nnpipe/stages/report"
+)
+
+// The columns of summary.parquet besides the parameters.
+const (
+	ColTrialID      = "trial_id"
+	ColName         = "name"
+	ColStatus       = "status"
+	ColError        = "error"
+	ColSeconds      = "seconds"
+	ColTrainSeconds = "train_seconds"
+)
+
+// MetricNames are the metric columns of summary.parquet, in order.
+var MetricNames = []string{"train_cross_entropy", "test_cross_entropy", "train_accuracy", "test_accuracy"}
+
+// IsMeasured reports whether a summary column is a measurement rather
+// than a parameter: a metric or a time.
+func IsMeasured(column string) bool {
+	return slices.Contains(MetricNames, column) || column == ColSeconds || column == ColTrainSeconds
+}
+
+// Param is one parameter of a run, named by its config path.
+type Param struct {
+	Key   string
+	Value any // int64, float64, bool or string
+}
+
+// Row is one row of summary.parquet.
+type Row struct {
+	TrialID, Name, Status, Error string
+	Seconds                      float64
+	Params                       []Param
+	TrainCE, TestCE              float64
+	TrainAcc, TestAcc            float64
+	TrainSeconds                 float64
+	// Headline is what the printed summary shows of the stage it is about
+	// (pipeline.Spec.Headline).
+	Headline []pipeline.Headline
+}
+
+// NewRow returns the summary row of a run of chain: its parameters, and
+// the metrics m (nil: not computed) and train time from its results: the
+// compute time of the first stage whose kind has a Headline, whose values
+// the printed summary shows. TrialID, Status, Error and Seconds are left
+// for the caller.
+func NewRow(chain *pipeline.Chain, results []*pipeline.StageResult, m *evaluate.Metrics) *Row {
+	row := &Row{Name: chain.Name, TrainCE: math.NaN(), TestCE: math.NaN(), TrainAcc: math.NaN(), TestAcc: math.NaN()}
+	row.Params = append(row.Params, Param{"seed", int64(chain.Seed)})
+	for _, s := range chain.Stages {
+		config.Walk(reflect.ValueOf(s.Params), s.ID, func(key string, _ reflect.StructField, v reflect.Value) {
+			if x, ok := paramValue(v); ok {
+				row.Params = append(row.Params, Param{key, x})
+			}
+		})
+	}
+	if m != nil {
+		row.TrainCE, row.TestCE, row.TrainAcc, row.TestAcc = m.Train.CrossEntropy, m.Test.CrossEntropy, m.Train.Accuracy, m.Test.Accuracy
+	}
+	for _, s := range chain.Stages {
+		if s.Spec.Headline == nil {
+			continue
+		}
+		row.Headline = s.Spec.Headline(s.Params)
+		for _, r := range results {
+			if r.ID == s.ID {
+				row.TrainSeconds = r.ComputeSeconds
+			}
+		}
+		break
+	}
+	return row
+}
+
+// paramValue is a parameter's value in a summary column: an int64,
+// float64, bool or string, or the JSON text of a list; a pointer left nil
+// (an optional value not set) has none.
+func paramValue(v reflect.Value) (any, bool) {
+	for v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return nil, false
+		}
+		v = v.Elem()
+	}
+	switch v.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return v.Int(), true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return int64(v.Uint()), true
+	case reflect.Float32, reflect.Float64:
+		return v.Float(), true
+	case reflect.Bool:
+		return v.Bool(), true
+	case reflect.String:
+		return v.String(), true
+	}
+	b, _ := json.Marshal(v.Interface())
+	return string(b), true
+}
+
+// Fields returns the columns of summary.parquet for rows: the fixed ones,
+// every parameter any row has (in first-seen order), the metrics.
+func Fields(rows []*Row) []dataset.Field {
+	fields := []dataset.Field{
+		{Name: ColTrialID, Type: dataset.String}, {Name: ColName, Type: dataset.String},
+		{Name: ColStatus, Type: dataset.String}, {Name: ColError, Type: dataset.String},
+		{Name: ColSeconds, Type: dataset.Float64},
+	}
+	seen := map[string]bool{}
+	for _, r := range rows {
+		for _, p := range r.Params {
+			if !seen[p.Key] {
+				seen[p.Key] = true
+				fields = append(fields, dataset.Field{Name: p.Key, Type: typeOf(p.Value)})
+			}
+		}
+	}
+	for _, m := range MetricNames {
+		fields = append(fields, dataset.Field{Name: m, Type: dataset.Float64})
+	}
+	return append(fields, dataset.Field{Name: ColTrainSeconds, Type: dataset.Float64})
+}
+
+func typeOf(v any) dataset.Type {
+	switch v.(type) {
+	case int64:
+		return dataset.Int64
+	case float64:
+		return dataset.Float64
+	case bool:
+		return dataset.Bool
+	}
+	return dataset.String
+}
+
+// Summary returns rows as summary.parquet holds them: the columns of Fields,
+// each a []int64, []float64, []bool or []string. A row without a
+// parameter has 0, NaN, false or "" in its column.
+func Summary(rows []*Row) *dataset.Table {
+	fields := Fields(rows)
+	t := &dataset.Table{Fields: fields, Columns: make([]any, len(fields)), Rows: len(rows)}
+	for i, f := range fields {
+		switch f.Type {
+		case dataset.Int64:
+			t.Columns[i] = make([]int64, 0, len(rows))
+		case dataset.Float64:
+			t.Columns[i] = make([]float64, 0, len(rows))
+		case dataset.Bool:
+			t.Columns[i] = make([]bool, 0, len(rows))
+		default:
+			t.Columns[i] = make([]string, 0, len(rows))
+		}
+	}
+	for _, r := range rows {
+		values := map[string]any{ColTrialID: r.TrialID, ColName: r.Name, ColStatus: r.Status, ColError: r.Error,
+			ColSeconds: r.Seconds, "train_cross_entropy": r.TrainCE, "test_cross_entropy": r.TestCE,
+			"train_accuracy": r.TrainAcc, "test_accuracy": r.TestAcc, ColTrainSeconds: r.TrainSeconds}
+		for _, p := range r.Params {
+			values[p.Key] = p.Value
+		}
+		for i, f := range fields {
+			t.Columns[i] = appendValue(t.Columns[i], values[f.Name])
+		}
+	}
+	return t
+}
+
+// appendValue appends v to the column col, or the column's blank.
+func appendValue(col, v any) any {
+	switch c := col.(type) {
+	case []int64:
+		x, _ := v.(int64)
+		return append(c, x)
+	case []float64:
+		x, ok := v.(float64)
+		if !ok {
+			x = math.NaN()
+		}
+		return append(c, x)
+	case []bool:
+		x, _ := v.(bool)
+		return append(c, x)
+	case []string:
+		x, _ := v.(string)
+		return append(c, x)
+	}
+	return col
+}
+
+// WriteSummary writes rows to path as summary.parquet, recording nnpipe's
+// version in its metadata.
+func WriteSummary(path string, rows []*Row, version string) error {
+	t := Summary(rows)
+	w, err := dataset.CreateTable(path, t.Fields, map[string]string{"nnpipe.version": version})
+	if err != nil {
+		return err
+	}
+	if err := w.Append(t.Columns...); err != nil {
+		w.Abort()
+		return err
+	}
+	return w.Close()
+}
+
+// ReadSummary reads a summary.parquet, refusing a Parquet file that is not
+// one (it has no trial_id column).
+func ReadSummary(path string) (*dataset.Table, error) {
+	t, err := dataset.ReadTable(path)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := t.Column(ColTrialID); !ok {
+		return nil, fmt.Errorf("%s: not a run or sweep summary (no %s column)", path, ColTrialID)
+	}
+	return t, nil
+}
+
+// FormatValue formats v, a value of the summary column named column (an
+// int64, int32, float64, bool or string), as every table of summaries
+// prints it: a measurement (IsMeasured) as report.FormatFloat prints it
+// ("-" for NaN), a parameter exactly, in the shortest form that reads back
+// the same (0.5, 0.001, 1e-05).
+func FormatValue(column string, v any) string {
+	switch x := v.(type) {
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case int32:
+		return strconv.FormatInt(int64(x), 10)
+	case float64:
+		if IsMeasured(column) {
+			return report.FormatFloat(x)
+		}
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case bool:
+		return strconv.FormatBool(x)
+	case string:
+		return x
+	}
+	return fmt.Sprint(v)
+}
+
+// Value returns row i of a column as dataset.ReadTable returns it.
+func Value(col any, i int) any {
+	switch c := col.(type) {
+	case []int64:
+		return c[i]
+	case []int32:
+		return c[i]
+	case []float64:
+		return c[i]
+	case []bool:
+		return c[i]
+	case []string:
+		return c[i]
+	}
+	return nil
+}
+
+// Table returns the printed summary of one run: the run id, the headline
+// values of the stage it is about (the training's hidden units, gradient,
+// steps and learning rate), the metrics and the training's time.
+func (r *Row) Table() report.Table {
+	t := report.Table{Header: []string{"run"}, Rows: [][]string{{r.TrialID}}, Numeric: []bool{false}}
+	for _, h := range r.Headline {
+		t.Header = append(t.Header, h.Label)
+		t.Rows[0] = append(t.Rows[0], FormatValue("", h.Value))
+		_, isInt := h.Value.(int64)
+		_, isFloat := h.Value.(float64)
+		t.Numeric = append(t.Numeric, isInt || isFloat)
+	}
+	t.Header = append(t.Header, "train CE", "test CE", "train acc", "test acc", "train time")
+	t.Rows[0] = append(t.Rows[0], report.FormatFloat(r.TrainCE), report.FormatFloat(r.TestCE),
+		report.FormatFloat(r.TrainAcc), report.FormatFloat(r.TestAcc), formatSeconds(r.TrainSeconds))
+	t.Numeric = append(t.Numeric, true, true, true, true, true)
+	return t
+}
+
+// Markdown returns summary.md of rows: each row's table.
+func Markdown(rows []*Row) ([]byte, error) {
+	var md strings.Builder
+	for i, r := range rows {
+		if i > 0 {
+			md.WriteString("\n")
+		}
+		if err := r.Table().Write(&md, report.Markdown); err != nil {
+			return nil, err
+		}
+	}
+	return []byte(md.String()), nil
+}
+
+func formatSeconds(s float64) string {
+	switch {
+	case s < 1e-3:
+		return fmt.Sprintf("%.0f µs", s*1e6)
+	case s < 1:
+		return fmt.Sprintf("%.1f ms", s*1e3)
+	}
+	return fmt.Sprintf("%.2f s", s)
+}

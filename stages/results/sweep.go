@@ -1,0 +1,351 @@
+package results
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/pipeline/config"
+	"github.com/nnpipe/nnpipe/stages/comparison"
+	"github.com/nnpipe/nnpipe/stages/dataset"
+	"github.com/nnpipe/nnpipe/stages/report"
+)
+
+// Sweep is a sweep directory as CollectSweep assembled it.
+type Sweep struct {
+	ID   string
+	Name string
+	Dir  string // where it is once committed
+	Axes []*config.Axis
+	// Rows are the finished and failed trials, in grid order, with their
+	// Trials, RunDirs (relative to the sweep directory until Rebase) and
+	// Results (the cached stages).
+	Rows    []*Row
+	Trials  []*pipeline.Trial
+	RunDirs []string
+	Results [][]*pipeline.StageResult
+	Pending int // trials neither finished nor failed
+	Failed  int
+	// Probed is what the cache holds of every trial, by id.
+	Probed map[string]Probed
+}
+
+// Probed is what the cache holds of a trial (see pipeline.Engine.Probe).
+type Probed struct {
+	Status  pipeline.ProbeStatus
+	Failure *pipeline.Failure
+}
+
+// collected is one trial as CollectSweep found it.
+type collected struct {
+	t       *pipeline.Trial
+	probed  Probed
+	row     *Row
+	record  TrialRecord
+	runDir  string
+	results []*pipeline.StageResult
+	err     error
+}
+
+// CollectSweep assembles the sweep directory rd of sw's trials from what
+// eng's cache holds of each, running nothing: a finished trial gets a run
+// directory, a failed one the record of its failure (FillFailedRun), and
+// pending ones are counted; then summary.parquet, summary.md and the plot
+// of the trials that finished or failed, and sweep.json. It probes the
+// trials and writes their directories on jobs workers, and returns ctx's
+// error once ctx is done.
+func CollectSweep(ctx context.Context, rd *pipeline.RunDir, eng *pipeline.Engine, sw *Sweep, trials []*pipeline.Trial, jobs int, version string) error {
+	m := SweepManifest{Format: Format, Nnpipe: version, SweepID: sw.ID, Name: sw.Name, Created: time.Now().UTC().Format(time.RFC3339),
+		Axes: []SweepAxis{}, Trials: []TrialRecord{}}
+	for _, a := range sw.Axes {
+		ax := SweepAxis{Key: a.Key}
+		for _, v := range a.Values {
+			ax.Values = append(ax.Values, v.Value)
+		}
+		m.Axes = append(m.Axes, ax)
+	}
+	out := make([]collected, len(trials))
+	pipeline.ForEach(ctx, len(trials), jobs, func(i int) {
+		out[i] = collectTrial(rd, eng, trials[i], version)
+	})
+	if err := ctx.Err(); err != nil {
+		return err // interrupted: some trials were not probed
+	}
+	sw.Probed = map[string]Probed{}
+	for _, c := range out {
+		if c.err != nil {
+			return c.err
+		}
+		sw.Probed[c.t.ID] = c.probed
+		switch c.probed.Status {
+		case pipeline.ProbePending:
+			sw.Pending++
+			continue
+		case pipeline.ProbeFailed:
+			sw.Failed++
+		}
+		sw.Rows = append(sw.Rows, c.row)
+		sw.Trials = append(sw.Trials, c.t)
+		sw.RunDirs = append(sw.RunDirs, c.runDir)
+		sw.Results = append(sw.Results, c.results)
+		m.Trials = append(m.Trials, c.record)
+	}
+	m.Pending = sw.Pending
+	if err := sw.writeTables(rd, version); err != nil {
+		return err
+	}
+	b, err := marshalFile(m)
+	if err != nil {
+		return err
+	}
+	return rd.WriteFile(SweepFile, b)
+}
+
+// collectTrial probes t in eng's cache and writes its directory into rd.
+func collectTrial(rd *pipeline.RunDir, eng *pipeline.Engine, t *pipeline.Trial, version string) collected {
+	c := collected{t: t, record: NewTrialRecord(t, "", "")}
+	results, status, failure, err := eng.Probe(t.Chain)
+	c.probed, c.results = Probed{Status: status, Failure: failure}, results
+	if err != nil {
+		c.err = fmt.Errorf("trial %s: %w", t.ID, err)
+		return c
+	}
+	switch status {
+	case pipeline.ProbeFailed:
+		c.row = NewRow(t.Chain, results, nil)
+		c.row.TrialID, c.row.Status, c.row.Error = t.ID, failure.Status, failure.Message()
+		c.record.Status, c.record.Error = c.row.Status, c.row.Error
+		c.runDir = TrialsDir + "/" + t.ID
+		dir := rd.Path(c.runDir)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			c.err = err
+			return c
+		}
+		info := Info{ID: t.ID, Status: c.row.Status, Error: c.row.Error, Version: version}
+		c.err = FillFailedRun(dir, t.Chain, info, KeptByFailure(eng, t.Chain, failure.Key, failure.Stage))
+	case pipeline.ProbeDone:
+		c.runDir = TrialsDir + "/" + t.ID
+		seconds := 0.0
+		for _, r := range results {
+			seconds += r.ComputeSeconds
+		}
+		run, err := WriteRun(rd.Path(c.runDir), t.Chain, results, Info{ID: t.ID, Status: StatusOK, Seconds: seconds, Version: version}, false)
+		if err != nil {
+			c.err = fmt.Errorf("trial %s: %w", t.ID, err)
+			return c
+		}
+		c.row = run.Summary
+		c.record.Status = StatusOK
+	}
+	return c
+}
+
+// writeTables writes the summaries and the plot of the sweep's rows, if
+// any trial finished or failed.
+func (sw *Sweep) writeTables(rd *pipeline.RunDir, version string) error {
+	if len(sw.Rows) == 0 {
+		return nil
+	}
+	if err := WriteSummary(rd.Path(SummaryFile), sw.Rows, version); err != nil {
+		return err
+	}
+	t, err := sw.Table()
+	if err != nil {
+		return err
+	}
+	md := strings.Builder{}
+	if err := t.Write(&md, report.Markdown); err != nil {
+		return err
+	}
+	if err := rd.WriteFile(SummaryMD, []byte(md.String())); err != nil {
+		return err
+	}
+	if err := sw.plot(rd.Path(SweepPlot)); err != nil {
+		return fmt.Errorf("plot the sweep: %w", err)
+	}
+	return nil
+}
+
+// FailedProblems lists the trials of the sweep that failed.
+func (sw *Sweep) FailedProblems() []pipeline.TrialProblem {
+	var out []pipeline.TrialProblem
+	for i, row := range sw.Rows {
+		if row.Status != StatusOK {
+			out = append(out, pipeline.RecordedFailure(sw.Trials[i], row.Status, row.Error))
+		}
+	}
+	return out
+}
+
+// Unaccounted returns the trials of outcomes, run by this process, that
+// the collected sweep sw does not account for as finished or as a
+// recorded failure: those that could not run (the cache or the disk failed
+// them), whose failure could not be recorded, or whose results vanished.
+// With sw nil (the sweep could not be collected), every trial that
+// returned an error.
+func Unaccounted(outcomes []pipeline.TrialOutcome, sw *Sweep) []pipeline.TrialProblem {
+	var out []pipeline.TrialProblem
+	for _, o := range outcomes {
+		if o.Trial == nil {
+			continue // not started: interrupted
+		}
+		if sw == nil {
+			if o.Err != nil {
+				out = append(out, pipeline.NotRun(o.Trial, o.Err))
+			}
+			continue
+		}
+		p := sw.Probed[o.Trial.ID]
+		switch {
+		case p.Status == pipeline.ProbeDone:
+		case p.Status == pipeline.ProbeFailed && o.Err != nil && p.Failure.Message() == o.Err.Error():
+		case o.Err != nil:
+			out = append(out, pipeline.NotRun(o.Trial, o.Err))
+		default:
+			out = append(out, pipeline.NotRun(o.Trial, errors.New("it finished, but its results are no longer in the cache")))
+		}
+	}
+	return out
+}
+
+// Ran puts, for the trials of outcomes that this process ran and that
+// finished, the results of their stages as this process saw them (cache
+// hits or computed) in place of those read from the cache.
+func (sw *Sweep) Ran(outcomes []pipeline.TrialOutcome) {
+	ran := map[string][]*pipeline.StageResult{}
+	for _, o := range outcomes {
+		if o.Trial != nil && o.Err == nil {
+			ran[o.Trial.ID] = o.Results
+		}
+	}
+	for i, t := range sw.Trials {
+		if r, ok := ran[t.ID]; ok {
+			sw.Results[i] = r
+		}
+	}
+}
+
+// Rebase makes the run directories absolute, once the sweep directory is
+// committed at sw.Dir.
+func (sw *Sweep) Rebase() {
+	for i := range sw.RunDirs {
+		if sw.RunDirs[i] != "" {
+			sw.RunDirs[i] = filepath.Join(sw.Dir, sw.RunDirs[i])
+		}
+	}
+}
+
+// IsSeedKey reports whether a swept key is a seed, over which results are
+// averaged rather than grouped.
+func IsSeedKey(key string) bool { return key == "seed" || strings.HasSuffix(key, ".seed") }
+
+// groupKeys are the swept keys that are not seeds: a sweep's table has a
+// row per setting of them, averaged over the seeds.
+func (sw *Sweep) groupKeys() []string {
+	var keys []string
+	for _, a := range sw.Axes {
+		if !IsSeedKey(a.Key) {
+			keys = append(keys, a.Key)
+		}
+	}
+	return keys
+}
+
+// groups groups the sweep's rows as `compare --group-by keys` does.
+func (sw *Sweep) groups(keys []string) ([]comparison.Group, error) {
+	c := comparison.New(Schema(), []comparison.Source{{Tables: []*dataset.Table{Summary(sw.Rows)}}})
+	return c.Groups(keys)
+}
+
+// The metrics of a sweep's table, in its order, by their index in
+// MetricNames, with the table's headings.
+var sweepMetrics = []struct {
+	index   int
+	heading string
+}{{3, "test acc"}, {1, "test CE"}, {2, "train acc"}, {0, "train CE"}}
+
+// Table is the sweep's table, summary.md and what sweep prints: per
+// setting of the swept keys that are not seeds, the number of trials (and
+// of failed ones), and the mean ± std over the ok trials of each metric,
+// the numbers of `compare --group-by` those keys; the best setting (highest
+// mean test accuracy, then lowest test cross-entropy) is marked with *.
+func (sw *Sweep) Table() (report.Table, error) {
+	keys := sw.groupKeys()
+	groups, err := sw.groups(keys)
+	if err != nil {
+		return report.Table{}, err
+	}
+	t := report.Table{Header: append([]string{}, keys...)}
+	for _, m := range sweepMetrics {
+		t.Header = append(t.Header, m.heading)
+	}
+	t.Header = slices.Insert(t.Header, len(keys), "trials")
+	best, bestAcc, bestCE := -1, math.Inf(-1), math.Inf(1)
+	for i, g := range groups {
+		acc, ce := g.Metrics[3], g.Metrics[1]
+		if acc.N > 0 && (acc.F > bestAcc || (acc.F == bestAcc && ce.F < bestCE)) {
+			best, bestAcc, bestCE = i, acc.F, ce.F
+		}
+	}
+	for i, g := range groups {
+		var row []string
+		for _, k := range g.Keys {
+			row = append(row, k.Text)
+		}
+		count := strconv.Itoa(g.N)
+		if g.Failed > 0 {
+			count = fmt.Sprintf("%d (%d failed)", g.N, g.Failed)
+		}
+		row = append(row, count)
+		for _, m := range sweepMetrics {
+			x := g.Metrics[m.index]
+			row = append(row, report.FormatMeanStd(x.F, x.Std))
+		}
+		if i == best && len(keys) > 0 {
+			row[0] += " *"
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	t.Numeric = make([]bool, len(t.Header))
+	for i := range t.Numeric {
+		t.Numeric[i] = true
+	}
+	return t, nil
+}
+
+// plot draws plots/sweep.png: test accuracy and test cross-entropy against
+// the first swept key that is not a seed, mean ± std over the rest (seeds,
+// and any other axis), as Table groups them. A sweep of seeds alone has
+// nothing to plot against and draws nothing.
+func (sw *Sweep) plot(path string) error {
+	keys := sw.groupKeys()
+	if len(keys) == 0 {
+		return nil
+	}
+	groups, err := sw.groups(keys[:1])
+	if err != nil {
+		return err
+	}
+	var pts []report.SweepPoint
+	for i, g := range groups {
+		label := g.Keys[0].Text
+		x, err := strconv.ParseFloat(label, 64)
+		if err != nil {
+			x = float64(i) // a value that is no number (a gradient method): plot in grid order
+		}
+		acc, ce := g.Metrics[3], g.Metrics[1]
+		pts = append(pts, report.SweepPoint{X: x, Label: label, N: acc.N, AccMean: acc.F, AccStd: acc.Std, CEMean: ce.F, CEStd: ce.Std})
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return report.Sweep(path, keys[0], pts, report.Size{})
+}

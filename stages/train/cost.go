@@ -1,0 +1,140 @@
+package train
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/stages/nn"
+)
+
+// Cost is the size and cost of a train stage, as `plan` shows it (its
+// Spec.Cost): P = M(D+1) + K(M+1), the forward passes a step makes and the
+// estimated time. Numbers plan cannot tell are null in JSON; Unknown then
+// says why.
+type Cost struct {
+	Stage  string `json:"stage"`
+	Method string `json:"method"` // numerical, numerical-full or backprop
+	Hidden int    `json:"hidden"` // M
+	Steps  int    `json:"steps"`
+	// Inputs (D) and Classes (K) come from the cached dataset, or from the
+	// config when the stage that makes it can tell (ShapeFrom says which).
+	Inputs    *int   `json:"inputs"`
+	Classes   *int   `json:"classes"`
+	TrainRows *int   `json:"train_rows"` // N
+	ShapeFrom string `json:"shape_from,omitempty"`
+	Params    *int   `json:"params"` // P = M(D+1) + K(M+1)
+	// ForwardPassesPerStep is 2P for the numerical methods (by the
+	// definition), 1 for backprop (plus one backward pass).
+	ForwardPassesPerStep *int     `json:"forward_passes_per_step"`
+	SecondsPerStep       *float64 `json:"seconds_per_step"` // estimated, one core
+	Seconds              *float64 `json:"seconds"`          // estimated, all steps
+	Cached               bool     `json:"cached"`
+	CachedSeconds        *float64 `json:"cached_seconds,omitempty"` // how long the cached entry took
+	Unknown              string   `json:"unknown,omitempty"`
+}
+
+func intPtr(v int) *int { return &v }
+
+// cost estimates a train stage with parameters p for plan, with est.
+func cost(p *Params, q pipeline.CostQuery, est *nn.Estimator) pipeline.Cost {
+	method, _ := p.method()
+	c := &Cost{Stage: q.Stage, Method: method.String(), Hidden: p.Hidden, Steps: p.Steps, Cached: q.Cached}
+	if q.Cached {
+		s := q.CachedSeconds
+		c.CachedSeconds = &s
+	}
+	out := pipeline.Cost{Detail: c}
+	d := q.Inputs["dataset"]
+	if !d.Known {
+		c.Unknown = unknownInput(d, "dataset", fmt.Sprintf("the dataset of stage %q (%s) is not cached yet, and its shape cannot be told from the config", d.Stage, d.Kind))
+		return out
+	}
+	c.Inputs, c.Classes, c.ShapeFrom = intPtr(d.Columns), intPtr(d.Classes), d.From
+	s := nn.Shape{D: d.Columns, M: p.Hidden, K: d.Classes}
+	np := s.NumParams()
+	c.Params = intPtr(np)
+	if method == nn.Backprop {
+		c.ForwardPassesPerStep = intPtr(1)
+	} else {
+		c.ForwardPassesPerStep = intPtr(2 * np)
+	}
+	n := d.Rows
+	if sp, ok := q.Inputs["split"]; ok {
+		if !sp.Known {
+			c.Unknown = unknownInput(sp, "split", fmt.Sprintf("the training rows of stage %q are not cached yet", sp.Stage))
+			return out
+		}
+		n = sp.Rows
+	}
+	c.TrainRows = intPtr(n)
+	if n < 1 {
+		c.Unknown = "the split leaves no training rows"
+		out.Skip = true // the stage fails before training
+		return out
+	}
+	perStep := est.StepSeconds(method, s, n)
+	total := perStep * float64(p.Steps)
+	c.SecondsPerStep, c.Seconds = &perStep, &total
+	out.Seconds, out.Known = total, true
+	return out
+}
+
+// unknownInput says why the shape of an input is unknown: its cached
+// output could not be read, or else why.
+func unknownInput(in pipeline.InputShape, what, why string) string {
+	if in.Err != nil {
+		return fmt.Sprintf("read the cached %s of stage %q: %v", what, in.Stage, in.Err)
+	}
+	return why
+}
+
+// String is what plan prints of the cost: the formula with its numbers,
+// the passes a step makes and the estimated time.
+func (c *Cost) String() string {
+	var w strings.Builder
+	fmt.Fprintf(&w, "%s: ", c.Stage)
+	if c.Params == nil {
+		fmt.Fprintf(&w, "P = M(D+1) + K(M+1) with M = %d is unknown: %s\n", c.Hidden, c.Unknown)
+		return w.String()
+	}
+	d, k, m := *c.Inputs, *c.Classes, c.Hidden
+	fmt.Fprintf(&w, "P = M(D+1) + K(M+1) = %d·%d + %d·%d = %d parameters (M = %d; D = %d, K = %d from the %s)\n",
+		m, d+1, k, m+1, *c.Params, m, d, k, c.ShapeFrom)
+	rows := "N unknown training rows"
+	if c.TrainRows != nil {
+		rows = fmt.Sprintf("N = %d training rows", *c.TrainRows)
+	}
+	if c.Method == nn.Backprop.String() {
+		fmt.Fprintf(&w, "  backprop gradient: 1 forward and 1 backward pass over %s per step\n", rows)
+	} else {
+		fmt.Fprintf(&w, "  %s gradient: 2P = %d forward passes over %s per step", c.Method, *c.ForwardPassesPerStep, rows)
+		if c.TrainRows != nil {
+			fmt.Fprintf(&w, " (%d row passes)", *c.ForwardPassesPerStep*(*c.TrainRows))
+		}
+		fmt.Fprintln(&w)
+	}
+	switch {
+	case c.SecondsPerStep != nil:
+		fmt.Fprintf(&w, "  estimated %s per step, %s for %d steps (one core)", pipeline.FormatSeconds(*c.SecondsPerStep), pipeline.FormatSeconds(*c.Seconds), c.Steps)
+		if c.Cached {
+			fmt.Fprintf(&w, "; cached: it took %s", pipeline.FormatSeconds(*c.CachedSeconds))
+		}
+		fmt.Fprintln(&w)
+	default:
+		fmt.Fprintf(&w, "  time unknown: %s\n", c.Unknown)
+	}
+	return w.String()
+}
+
+// headline is what a run's printed summary shows of the training: hidden
+// units, gradient (and how a numerical one is computed), steps, learning
+// rate.
+func headline(p *Params) []pipeline.Headline {
+	gradient := p.Gradient
+	if gradient == "numerical" {
+		gradient += " (" + p.Numerical + ")"
+	}
+	return []pipeline.Headline{{Label: "hidden", Value: int64(p.Hidden)}, {Label: "gradient", Value: gradient},
+		{Label: "steps", Value: int64(p.Steps)}, {Label: "learning rate", Value: p.LearningRate}}
+}
