@@ -16,7 +16,8 @@ import (
 // ParamsJSON returns the canonical JSON of a parameter struct: the bytes of
 // json.Marshal(ParamsMap(p)). Parameter structs made of the plain types
 // stages use (booleans, integers, float64s, plain strings, pointers,
-// slices and structs with `yaml` tags) are written directly, many times
+// slices and structs with `yaml` tags, `omitempty` included, and values
+// whose MarshalYAML returns such things) are written directly, many times
 // faster than the YAML round trip; anything else takes the round trip.
 func ParamsJSON(p Params) ([]byte, error) {
 	if b, ok, err := appendCanonical(make([]byte, 0, 256), reflect.ValueOf(p)); ok {
@@ -32,26 +33,37 @@ func ParamsJSON(p Params) ([]byte, error) {
 var (
 	yamlMarshaler = reflect.TypeFor[yaml.Marshaler]()
 	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
+	isZeroer      = reflect.TypeFor[yaml.IsZeroer]()
 	durationType  = reflect.TypeFor[time.Duration]()
 	nodeType      = reflect.TypeFor[yaml.Node]()
 )
 
 // appendCanonical appends v as ParamsMap's JSON would show it. ok is false
 // when v holds something whose YAML form it does not reproduce exactly.
+//
+// A value whose own method set has MarshalYAML is written as what that
+// returns, as the YAML encoder does: a parameter struct may marshal as
+// another struct that leaves some keys out.
 func appendCanonical(b []byte, v reflect.Value) (out []byte, ok bool, err error) {
-	if !v.IsValid() {
+	if !v.IsValid() || (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) && v.IsNil() {
 		return append(b, "null"...), true, nil
 	}
 	t := v.Type()
-	if t == durationType || t == nodeType || t.Implements(yamlMarshaler) || t.Implements(textMarshaler) ||
-		reflect.PointerTo(t).Implements(yamlMarshaler) || reflect.PointerTo(t).Implements(textMarshaler) {
+	if t == durationType || t == nodeType || t.Implements(textMarshaler) {
+		return b, false, nil
+	}
+	if t.Implements(yamlMarshaler) {
+		m, err := v.Interface().(yaml.Marshaler).MarshalYAML()
+		if err != nil {
+			return b, true, err
+		}
+		return appendCanonical(b, reflect.ValueOf(m))
+	}
+	if reflect.PointerTo(t).Implements(yamlMarshaler) || reflect.PointerTo(t).Implements(textMarshaler) {
 		return b, false, nil
 	}
 	switch t.Kind() {
 	case reflect.Pointer, reflect.Interface:
-		if v.IsNil() {
-			return append(b, "null"...), true, nil
-		}
 		return appendCanonical(b, v.Elem())
 	case reflect.Struct:
 		return appendStruct(b, v)
@@ -88,8 +100,9 @@ func appendCanonical(b []byte, v reflect.Value) (out []byte, ok bool, err error)
 }
 
 type structField struct {
-	name  string
-	index int
+	name      string
+	index     int
+	omitEmpty bool
 }
 
 // appendStruct appends a struct as the mapping YAML makes of it, keys
@@ -107,17 +120,28 @@ func appendStruct(b []byte, v reflect.Value) ([]byte, bool, error) {
 		switch {
 		case tag == "-":
 			continue
-		case !hasTag || name == "" || opts != "" || f.Anonymous:
-			return b, false, nil // default names, omitempty, inline, flow: take the round trip
+		case !hasTag || name == "" || (opts != "" && opts != "omitempty") || f.Anonymous:
+			return b, false, nil // default names, inline, flow: take the round trip
 		}
-		fields = append(fields, structField{name, i})
+		fields = append(fields, structField{name, i, opts == "omitempty"})
 	}
 	slices.SortFunc(fields, func(x, y structField) int { return strings.Compare(x.name, y.name) })
 	b = append(b, '{')
-	for i, f := range fields {
-		if i > 0 {
+	first := true
+	for _, f := range fields {
+		if f.omitEmpty {
+			empty, known := isEmpty(v.Field(f.index))
+			if !known {
+				return b, false, nil
+			}
+			if empty {
+				continue
+			}
+		}
+		if !first {
 			b = append(b, ',')
 		}
+		first = false
 		if !plainString(f.name) {
 			return b, false, nil
 		}
@@ -130,6 +154,30 @@ func appendStruct(b []byte, v reflect.Value) ([]byte, bool, error) {
 		}
 	}
 	return append(b, '}'), true, nil
+}
+
+// isEmpty reports whether the YAML encoder leaves out the field value v
+// tagged omitempty. known is false for what it does not decide here: a
+// struct, or a value with an IsZero method.
+func isEmpty(v reflect.Value) (empty, known bool) {
+	if v.Type().Implements(isZeroer) || v.Kind() == reflect.Interface && !v.IsNil() && v.Elem().Type().Implements(isZeroer) {
+		return false, false
+	}
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		return v.IsNil(), true
+	case reflect.String, reflect.Slice, reflect.Map:
+		return v.Len() == 0, true
+	case reflect.Bool:
+		return !v.Bool(), true
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return v.Int() == 0, true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return v.Uint() == 0, true
+	case reflect.Float32, reflect.Float64:
+		return v.Float() == 0, true
+	}
+	return false, false
 }
 
 // appendFloat appends f as the YAML round trip leaves it. YAML writes
