@@ -20,6 +20,16 @@ const MaxAliasNodes = 100_000
 
 var nodeType = reflect.TypeOf(yaml.Node{})
 
+// Defaulter is implemented by a pointer to a block of parameters that a
+// config may leave out, a feature off while its field is nil, and that
+// starts from defaults when written: Decode calls SetDefaults on the new
+// block before it decodes the keys given (`early_stopping: {patience: 5}`
+// keeps the other keys' defaults), and Describe lists its keys with those
+// defaults.
+type Defaulter interface {
+	SetDefaults()
+}
+
 // Lines maps each key path that was decoded ("init.std") to its line.
 type Lines map[string]int
 
@@ -104,6 +114,8 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, key string) {
 		elem := reflect.New(v.Type().Elem())
 		if !v.IsNil() {
 			elem.Elem().Set(v.Elem())
+		} else if d, ok := elem.Interface().(Defaulter); ok {
+			d.SetDefaults()
 		}
 		before := len(d.errs)
 		d.value(n, elem.Elem(), key)

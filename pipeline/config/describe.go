@@ -43,6 +43,22 @@ func describe(v reflect.Value, prefix string, out *[]FieldInfo) {
 			describe(fv, key, out)
 			continue
 		}
+		if fv.Kind() == reflect.Pointer && fv.Type().Elem().Kind() == reflect.Struct {
+			if d, ok := reflect.New(fv.Type().Elem()).Interface().(Defaulter); ok {
+				// An optional block: the block itself, then its keys as a block starts.
+				def := "(absent: off)"
+				if !fv.IsNil() {
+					def = "(present)"
+				}
+				*out = append(*out, FieldInfo{Key: key, Type: "mapping", Default: def, Doc: f.Tag.Get("doc")})
+				if fv.IsNil() {
+					d.SetDefaults()
+					fv = reflect.ValueOf(d)
+				}
+				describe(fv.Elem(), key, out)
+				continue
+			}
+		}
 		*out = append(*out, FieldInfo{Key: key, Type: typeName(f.Type), Default: defaultText(fv), Doc: f.Tag.Get("doc")})
 	}
 }
