@@ -22,7 +22,11 @@
 //	g_p = (E(wv + ε e_p) − E(wv − ε e_p)) / 2ε   for every p,
 //
 // computed fast (Numerical) or by the plain full recompute (NumericalFull); Backprop is the
-// analytic gradient of the same E. Train applies wv ← wv − α g.
+// analytic gradient of the same E. An objective may add a weight decay (SetL2), scikit-learn's
+//
+//	E + α/(2N) Σ w²   (the weights w_ji, v_kj; not the biases),
+//
+// which every gradient method then includes. Train applies wv ← wv − α g.
 //
 // The package knows nothing about pipelines: it imports the standard library and gonum only.
 // Like gonum, results are written into a destination, and a destination or parameter vector of
