@@ -26,7 +26,10 @@
 //
 //	E + α/(2N) Σ w²   (the weights w_ji, v_kj; not the biases),
 //
-// which every gradient method then includes. Train applies wv ← wv − α g.
+// which every gradient method then includes. Train applies wv ← wv − α g, the book's
+// full-batch gradient descent, or, by its Options, scikit-learn's MLP training: mini-batches
+// in a seeded order, momentum, Nesterov or Adam updates, a decaying rate, and early stopping
+// on held-out rows.
 //
 // The package knows nothing about pipelines: it imports the standard library and gonum only.
 // Like gonum, results are written into a destination, and a destination or parameter vector of
