@@ -19,8 +19,11 @@ import (
 // slices and structs with `yaml` tags, `omitempty` included, and values
 // whose MarshalYAML returns such things) are written directly, many times
 // faster than the YAML round trip; anything else takes the round trip.
-func ParamsJSON(p Params) ([]byte, error) {
-	if b, ok, err := appendCanonical(make([]byte, 0, 256), reflect.ValueOf(p)); ok {
+func ParamsJSON(p Params) ([]byte, error) { return paramsJSON(p, nil) }
+
+// paramsJSON is ParamsJSON reading struct tags through c (nil: directly).
+func paramsJSON(p Params, c fieldCache) ([]byte, error) {
+	if b, ok, err := c.appendCanonical(make([]byte, 0, 256), reflect.ValueOf(p)); ok {
 		return b, err
 	}
 	m, err := ParamsMap(p)
@@ -44,7 +47,7 @@ var (
 // A value whose own method set has MarshalYAML is written as what that
 // returns, as the YAML encoder does: a parameter struct may marshal as
 // another struct that leaves some keys out.
-func appendCanonical(b []byte, v reflect.Value) (out []byte, ok bool, err error) {
+func (c fieldCache) appendCanonical(b []byte, v reflect.Value) (out []byte, ok bool, err error) {
 	if !v.IsValid() || (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) && v.IsNil() {
 		return append(b, "null"...), true, nil
 	}
@@ -57,16 +60,16 @@ func appendCanonical(b []byte, v reflect.Value) (out []byte, ok bool, err error)
 		if err != nil {
 			return b, true, err
 		}
-		return appendCanonical(b, reflect.ValueOf(m))
+		return c.appendCanonical(b, reflect.ValueOf(m))
 	}
 	if reflect.PointerTo(t).Implements(yamlMarshaler) || reflect.PointerTo(t).Implements(textMarshaler) {
 		return b, false, nil
 	}
 	switch t.Kind() {
 	case reflect.Pointer, reflect.Interface:
-		return appendCanonical(b, v.Elem())
+		return c.appendCanonical(b, v.Elem())
 	case reflect.Struct:
-		return appendStruct(b, v)
+		return c.appendStruct(b, v)
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
 			return b, false, nil // YAML writes bytes as !!binary
@@ -76,7 +79,7 @@ func appendCanonical(b []byte, v reflect.Value) (out []byte, ok bool, err error)
 			if i > 0 {
 				b = append(b, ',')
 			}
-			if b, ok, err = appendCanonical(b, v.Index(i)); !ok || err != nil {
+			if b, ok, err = c.appendCanonical(b, v.Index(i)); !ok || err != nil {
 				return b, ok, err
 			}
 		}
@@ -105,11 +108,24 @@ type structField struct {
 	omitEmpty bool
 }
 
-// appendStruct appends a struct as the mapping YAML makes of it, keys
-// sorted as encoding/json sorts a map's.
-func appendStruct(b []byte, v reflect.Value) ([]byte, bool, error) {
-	t := v.Type()
-	fields := make([]structField, 0, t.NumField())
+// structFields is what the tags of a struct type say.
+type structFields struct {
+	sorted []structField  // the fields written, by name as encoding/json sorts a map's keys
+	direct bool           // false: the struct takes the round trip (default names, inline, flow)
+	byTag  map[string]int // exported fields by `yaml` tag name, for zeroKey
+}
+
+// fieldCache keeps the structFields of each struct type it has seen; a nil
+// cache keeps none. One Expand uses one, so that the parameter structs of a
+// grid's trials, a few types many times over, read their tags once.
+type fieldCache map[reflect.Type]*structFields
+
+// fields returns the structFields of the struct type t.
+func (c fieldCache) fields(t reflect.Type) *structFields {
+	if sf, ok := c[t]; ok {
+		return sf
+	}
+	sf := &structFields{direct: true, byTag: map[string]int{}}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if !f.IsExported() {
@@ -117,18 +133,34 @@ func appendStruct(b []byte, v reflect.Value) ([]byte, bool, error) {
 		}
 		tag, hasTag := f.Tag.Lookup("yaml")
 		name, opts, _ := strings.Cut(tag, ",")
+		if _, dup := sf.byTag[name]; !dup {
+			sf.byTag[name] = i
+		}
 		switch {
 		case tag == "-":
 			continue
-		case !hasTag || name == "" || (opts != "" && opts != "omitempty") || f.Anonymous:
-			return b, false, nil // default names, inline, flow: take the round trip
+		case !hasTag || name == "" || (opts != "" && opts != "omitempty") || f.Anonymous || !plainString(name):
+			sf.direct = false
 		}
-		fields = append(fields, structField{name, i, opts == "omitempty"})
+		sf.sorted = append(sf.sorted, structField{name, i, opts == "omitempty"})
 	}
-	slices.SortFunc(fields, func(x, y structField) int { return strings.Compare(x.name, y.name) })
+	slices.SortFunc(sf.sorted, func(x, y structField) int { return strings.Compare(x.name, y.name) })
+	if c != nil {
+		c[t] = sf
+	}
+	return sf
+}
+
+// appendStruct appends a struct as the mapping YAML makes of it, keys
+// sorted as encoding/json sorts a map's.
+func (c fieldCache) appendStruct(b []byte, v reflect.Value) ([]byte, bool, error) {
+	sf := c.fields(v.Type())
+	if !sf.direct {
+		return b, false, nil
+	}
 	b = append(b, '{')
 	first := true
-	for _, f := range fields {
+	for _, f := range sf.sorted {
 		if f.omitEmpty {
 			empty, known := isEmpty(v.Field(f.index))
 			if !known {
@@ -142,14 +174,11 @@ func appendStruct(b []byte, v reflect.Value) ([]byte, bool, error) {
 			b = append(b, ',')
 		}
 		first = false
-		if !plainString(f.name) {
-			return b, false, nil
-		}
 		b = appendJSONString(b, f.name)
 		b = append(b, ':')
 		var ok bool
 		var err error
-		if b, ok, err = appendCanonical(b, v.Field(f.index)); !ok || err != nil {
+		if b, ok, err = c.appendCanonical(b, v.Field(f.index)); !ok || err != nil {
 			return b, ok, err
 		}
 	}

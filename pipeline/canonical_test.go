@@ -195,12 +195,12 @@ func TestParamsJSONWritesOmitEmptyAndMarshalersDirectly(t *testing.T) {
 		&canonOmitAll{S: "x", P: &one, A: 2.5}, &canonOmitAll{},
 		&canonWire{A: 1, B: "x", C: 0.5, D: &canonInner{}}, &canonWire{C: 0.9},
 	} {
-		if _, ok, err := appendCanonical(nil, reflect.ValueOf(p)); !ok || err != nil {
+		if _, ok, err := fieldCache(nil).appendCanonical(nil, reflect.ValueOf(p)); !ok || err != nil {
 			t.Errorf("appendCanonical(%+v) takes the round trip (ok %v, err %v), want it written directly", p, ok, err)
 		}
 	}
 	for _, p := range []Params{&canonOmitRound{St: canonInner{Std: 1}}, &canonOmitRound{Z: &canonZeroer{}}, &canonOmitRound{A: &canonZeroer{}}} {
-		if _, ok, _ := appendCanonical(nil, reflect.ValueOf(p)); ok {
+		if _, ok, _ := fieldCache(nil).appendCanonical(nil, reflect.ValueOf(p)); ok {
 			t.Errorf("appendCanonical(%+v) is written directly, want the round trip for omitempty on a struct or an IsZero method", p)
 		}
 	}

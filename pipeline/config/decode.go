@@ -42,13 +42,40 @@ type Lines map[string]int
 // values whose aliases expand beyond MaxAliasNodes. The errors carry Line and Key (relative to n); the caller adds
 // File and Stage. Decode panics if dst is not a pointer to a struct.
 func Decode(n *yaml.Node, dst any) (Lines, Errors) {
+	var dc Decoder
+	return dc.Decode(n, dst)
+}
+
+// A Decoder decodes as Decode does, reading each struct type's tags once, so
+// that decoding many parameter structs of a few types (the trials of a grid)
+// spends its time on the values. The zero Decoder is ready to use; it is not
+// safe for concurrent use.
+type Decoder struct {
+	fields map[reflect.Type]map[string]int
+}
+
+// Decode is Decode.
+func (dc *Decoder) Decode(n *yaml.Node, dst any) (Lines, Errors) {
 	v := reflect.ValueOf(dst)
 	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
 		panic(fmt.Sprintf("config.Decode: dst must be a pointer to a struct, got %T", dst))
 	}
-	d := &decoder{lines: Lines{}}
+	d := &decoder{lines: Lines{}, dc: dc}
 	d.value(n, v.Elem(), "")
 	return d.lines, d.errs
+}
+
+// structFields returns structFields(t), read once per type.
+func (dc *Decoder) structFields(t reflect.Type) map[string]int {
+	if m, ok := dc.fields[t]; ok {
+		return m
+	}
+	if dc.fields == nil {
+		dc.fields = map[reflect.Type]map[string]int{}
+	}
+	m := structFields(t)
+	dc.fields[t] = m
+	return m
 }
 
 type decoder struct {
@@ -57,6 +84,7 @@ type decoder struct {
 	aliased int    // nodes reached through aliases
 	inAlias int    // how many aliases lead to the node being decoded
 	expect  string // what the next value should be, from its field's `expect` tag
+	dc      *Decoder
 }
 
 func (d *decoder) fail(n *yaml.Node, key, format string, args ...any) {
@@ -141,12 +169,7 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, key, want string) {
 		d.fail(n, key, "expected %s, got %s", want, describeNode(n))
 		return
 	}
-	fields := structFields(v.Type())
-	names := make([]string, 0, len(fields))
-	for name := range fields {
-		names = append(names, name)
-	}
-	sort.Strings(names)
+	fields := d.dc.structFields(v.Type())
 	seen := map[string]*yaml.Node{} // lower-cased key -> first key node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		kn, vn := n.Content[i], n.Content[i+1]
@@ -179,6 +202,11 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, key, want string) {
 		}
 		idx, ok := fields[name]
 		if !ok {
+			names := make([]string, 0, len(fields))
+			for name := range fields {
+				names = append(names, name)
+			}
+			sort.Strings(names)
 			d.fail(kn, path, "%s", unknownKey(name, names))
 			continue
 		}
