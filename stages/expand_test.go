@@ -125,6 +125,8 @@ func TestUnusedKeysNameParameters(t *testing.T) {
 		"train": {
 			func(pipeline.Params) {},
 			func(p pipeline.Params) { setField(p, "Gradient", "backprop") },
+			func(p pipeline.Params) { setField(p, "Optimizer", "adam"); setField(p, "Schedule", "step") },
+			func(p pipeline.Params) { setField(p, "Optimizer", "nesterov"); setField(p, "Schedule", "invscaling") },
 		},
 	}
 	reported := 0

@@ -24,8 +24,14 @@ type Model struct {
 	Features []string  `json:"features"` // input names, in order
 	Classes  []string  `json:"classes"`  // class names, by class id
 	Weights  []float64 `json:"wv"`       // flat parameters in the book's layout (design §4)
-	Steps    int       `json:"steps"`    // updates made
+	Steps    int       `json:"steps"`    // updates made (fewer than asked when early stopping stopped training)
 	Gradient string    `json:"gradient"` // how it was trained
+	// L2 is the weight decay α of the objective it was trained on, E + α/(2N) Σ w²; absent
+	// when 0 (the book's).
+	L2 float64 `json:"l2,omitempty"`
+	// BestStep is, with early stopping, the update whose weights these are: the one with the
+	// lowest validation error; absent without early stopping.
+	BestStep int `json:"best_step,omitempty"`
 }
 
 // Shape returns the network's shape.
