@@ -71,6 +71,9 @@ func Read(path string) (*Model, error) {
 			return nil, fmt.Errorf("read model %s: weights are not finite", path)
 		}
 	}
+	if !(m.L2 >= 0) || math.IsInf(m.L2, 0) || m.BestStep < 0 || m.BestStep > m.Steps {
+		return nil, fmt.Errorf("read model %s: l2 %v or best step %d of %d out of range", path, m.L2, m.BestStep, m.Steps)
+	}
 	return &m, nil
 }
 
