@@ -121,6 +121,7 @@ func TestUnusedKeysNameParameters(t *testing.T) {
 			func(pipeline.Params) {},
 			func(p pipeline.Params) { setField(p, "Shuffle", true) },
 			func(p pipeline.Params) { setField(p, "Column", "part") },
+			func(p pipeline.Params) { setField(p, "Folds", 5) },
 		},
 		"train": {
 			func(pipeline.Params) {},
