@@ -15,6 +15,11 @@ import (
 // Format is the version of model.json's layout.
 const Format = 1
 
+// HistoryStepsPerEpoch is the key of history.parquet's metadata that holds
+// the updates of an epoch, when training drew mini-batches (the history then
+// has an epoch column).
+const HistoryStepsPerEpoch = "nnpipe.steps_per_epoch"
+
 // Model is a trained two-layer network and what it was trained on.
 type Model struct {
 	Format   int       `json:"format"`

@@ -105,6 +105,9 @@ func TestMiniBatchesRecordTheirEpochs(t *testing.T) {
 	if want := "step epoch train_ce test_ce w_0_0"; !strings.HasPrefix(strings.Join(names, " "), want) {
 		t.Fatalf("history columns %v, want %s…", names, want)
 	}
+	if got := h.Meta[model.HistoryStepsPerEpoch]; got != "3" {
+		t.Errorf("history metadata %s = %q, want 3", model.HistoryStepsPerEpoch, got)
+	}
 	epochs, _ := h.Column("epoch")
 	if got, want := epochs.([]int64), []int64{0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4}; !slices.Equal(got, want) {
 		t.Errorf("epochs %v, want %v", got, want)

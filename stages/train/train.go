@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -371,7 +372,11 @@ func run(ctx context.Context, p *Params, io *pipeline.IO) error {
 		return pipeline.Invalid(fmt.Errorf("batch_size: %d is more than the %d training rows%s", p.BatchSize, fitPart.N(), held))
 	}
 	epochs := p.BatchSize > 0 && p.BatchSize < fitPart.N()
-	h, err := newHistory(io.Output("history"), shape, epochs, p.EarlyStopping != nil)
+	stepsPerEpoch := 0
+	if epochs {
+		stepsPerEpoch = (fitPart.N() + p.BatchSize - 1) / p.BatchSize
+	}
+	h, err := newHistory(io.Output("history"), shape, stepsPerEpoch, p.EarlyStopping != nil)
 	if err != nil {
 		return err
 	}
@@ -623,10 +628,11 @@ func ColumnName(s nn.Shape, p int) string {
 	return r.Replace(name)
 }
 
-// newHistory starts history.parquet; epochs adds the epoch column, val the
-// validation cross-entropy's (NaN at the steps without an early-stopping
-// check).
-func newHistory(path string, s nn.Shape, epochs, val bool) (*history, error) {
+// newHistory starts history.parquet; stepsPerEpoch > 0 adds the epoch
+// column (and says it in the metadata), val the validation
+// cross-entropy's (NaN at the steps without an early-stopping check).
+func newHistory(path string, s nn.Shape, stepsPerEpoch int, val bool) (*history, error) {
+	epochs := stepsPerEpoch > 0
 	fields := []dataset.Field{{Name: "step", Type: dataset.Int64}}
 	if epochs {
 		fields = append(fields, dataset.Field{Name: "epoch", Type: dataset.Int64})
@@ -645,6 +651,9 @@ func newHistory(path string, s nn.Shape, epochs, val bool) (*history, error) {
 	meta := map[string]string{"nnpipe.layout": "wv = [w (M×(D+1)) row-major, v (K×(M+1)) row-major]; step 0 is the initial weights"}
 	if params == 0 {
 		meta["nnpipe.layout"] = fmt.Sprintf("%d parameters: more than %d, so only the errors are recorded; step 0 is the initial weights", s.NumParams(), MaxHistoryParams)
+	}
+	if epochs {
+		meta[model.HistoryStepsPerEpoch] = strconv.Itoa(stepsPerEpoch)
 	}
 	w, err := dataset.CreateTable(path, fields, meta)
 	if err != nil {
