@@ -137,6 +137,9 @@ func (o *Objective) Shape() Shape { return o.shape }
 // Len returns N, the number of rows.
 func (o *Objective) Len() int { return o.n }
 
+// Label returns the class of row i. It panics if i is not in [0, N).
+func (o *Objective) Label(i int) int32 { return o.labels[:o.n][i] }
+
 // checkParams panics unless wv has P elements.
 func (o *Objective) checkParams(wv []float64) {
 	if p := o.shape.NumParams(); len(wv) != p {

@@ -143,8 +143,13 @@ type EarlyStopping struct {
 	Validation *Objective
 	// Patience is the number of checks without improvement after which training stops, >= 1.
 	Patience int
-	// MinDelta is the least decrease of the validation error that counts as one, >= 0.
+	// MinDelta is the least change of the monitored value that counts as an improvement,
+	// >= 0.
 	MinDelta float64
+	// Accuracy monitors the validation rows' accuracy instead of their cross-entropy, as
+	// scikit-learn's MLP does: a check improves when the accuracy exceeds the best by more
+	// than MinDelta, and the best check is the first with the highest accuracy.
+	Accuracy bool
 	// Checked, when not nil, is called with every check, before observe is called for the
 	// same update.
 	Checked func(Check)
@@ -155,6 +160,8 @@ type Check struct {
 	Step, Epoch int
 	// ValidationE is the cross-entropy of the validation rows after update Step.
 	ValidationE float64
+	// ValidationAccuracy is their accuracy (a fraction), when it is monitored; NaN otherwise.
+	ValidationAccuracy float64
 	// Best reports that it is the lowest so far: these weights are kept.
 	Best bool
 	// Stop reports that Patience checks have passed without improvement: Step is the last

@@ -23,9 +23,10 @@ type trainer struct {
 
 	es       *EarlyStopping
 	best     []float64 // the best check's weights
-	bestE    float64
+	bestE    float64   // the best check's cross-entropy, or its accuracy negated
 	bestStep int
-	wait     int // checks since the last improvement
+	wait     int     // checks since the last improvement
+	pred     []int32 // the validation rows' predicted classes, when accuracy is monitored
 }
 
 func newTrainer(train, test *Objective, wv []float64, opt Options, observe func(int, float64, float64, []float64)) *trainer {
@@ -47,6 +48,9 @@ func newTrainer(train, test *Objective, wv []float64, opt Options, observe func(
 	}
 	if t.es != nil {
 		t.best = make([]float64, p)
+		if t.es.Accuracy {
+			t.pred = make([]int32, t.es.Validation.n)
+		}
 	}
 	t.run = newRunner(t.batch, test, opt)
 	return t
@@ -140,19 +144,25 @@ func (t *trainer) report(step int, trainE float64) (stop bool, err error) {
 		if !isFinite(valE) {
 			return false, &DivergenceError{Step: step, TrainE: trainE, TestE: testE, ValidationE: valE, Start: t.start}
 		}
-		best := valE < t.bestE
-		if valE < t.bestE-t.es.MinDelta {
+		// Lower is better: the cross-entropy, or the accuracy negated.
+		score, acc := valE, math.NaN()
+		if t.es.Accuracy {
+			acc = t.accuracy()
+			score = -acc
+		}
+		best := score < t.bestE
+		if score < t.bestE-t.es.MinDelta {
 			t.wait = 0
 		} else {
 			t.wait++
 		}
 		if best {
-			t.bestE, t.bestStep = valE, step
+			t.bestE, t.bestStep = score, step
 			copy(t.best, t.wv)
 		}
 		stop = t.wait >= t.es.Patience
 		if t.es.Checked != nil {
-			t.es.Checked(Check{Step: step, Epoch: (step-1)/t.epoch + 1, ValidationE: valE, Best: best, Stop: stop})
+			t.es.Checked(Check{Step: step, Epoch: (step-1)/t.epoch + 1, ValidationE: valE, ValidationAccuracy: acc, Best: best, Stop: stop})
 		}
 	}
 	if t.observe != nil {
@@ -162,6 +172,19 @@ func (t *trainer) report(step int, trainE float64) (stop bool, err error) {
 		t.keepBest()
 	}
 	return stop, nil
+}
+
+// accuracy returns the fraction of the validation rows whose predicted class is theirs.
+func (t *trainer) accuracy() float64 {
+	v := t.es.Validation
+	v.Predict(t.pred, t.wv)
+	right := 0
+	for i, c := range t.pred {
+		if c == v.labels[i] {
+			right++
+		}
+	}
+	return float64(right) / float64(v.n)
 }
 
 // keepBest puts the best check's weights into wv, with early stopping.

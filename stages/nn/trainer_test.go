@@ -407,6 +407,57 @@ func TestEarlyStoppingKeepsTheBestWeights(t *testing.T) {
 	}
 }
 
+func TestEarlyStoppingOnAccuracyIsScikitLearns(t *testing.T) {
+	// Monitoring the accuracy: a check improves when it beats the best accuracy (by more
+	// than MinDelta = 0), the best is the first check with the highest accuracy, and
+	// training keeps its weights.
+	s := Shape{D: 4, M: 16, K: 2}
+	pr := randomProblem(921, s, 60, 0.5, 0)
+	vp := randomProblem(922, s, 40, 0.5, 0)
+	var checks []Check
+	weights := map[int][]float64{}
+	es := &EarlyStopping{Validation: vp.objective(t), Patience: 4, Accuracy: true, Checked: func(c Check) { checks = append(checks, c) }}
+	opt := withDefaults(Options{Method: Backprop, LearningRate: 0.05, Steps: 3000, Optimizer: Adam, BatchSize: 20, Shuffle: newShuffle(11), EarlyStopping: es})
+	wv := slices.Clone(pr.wv)
+	if err := Train(context.Background(), pr.objective(t), nil, wv, opt, func(step int, _, _ float64, w []float64) {
+		weights[step] = slices.Clone(w)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	bestAcc, bestStep, wait := -1.0, 0, 0
+	val := vp.objective(t)
+	for _, c := range checks {
+		pred := make([]int32, val.Len())
+		val.Predict(pred, weights[c.Step])
+		right := 0
+		for i := range pred {
+			if pred[i] == vp.labels[i] {
+				right++
+			}
+		}
+		if acc := float64(right) / float64(len(pred)); c.ValidationAccuracy != acc {
+			t.Fatalf("check at step %d: accuracy %v, want %v", c.Step, c.ValidationAccuracy, acc)
+		}
+		if c.Best != (c.ValidationAccuracy > bestAcc) {
+			t.Errorf("check %+v: Best %v after a best accuracy of %v", c, c.Best, bestAcc)
+		}
+		if c.Best {
+			bestAcc, bestStep, wait = c.ValidationAccuracy, c.Step, 0
+		} else {
+			wait++
+		}
+		if c.Stop != (wait == es.Patience) {
+			t.Errorf("check %+v: Stop %v after %d checks without a better accuracy", c, c.Stop, wait)
+		}
+	}
+	if last := checks[len(checks)-1]; !last.Stop {
+		t.Fatalf("training did not stop in %d steps", opt.Steps)
+	}
+	if !slices.Equal(wv, weights[bestStep]) {
+		t.Errorf("the weights kept are not the first best check's (step %d)", bestStep)
+	}
+}
+
 func TestEarlyStoppingCountsOnlyImprovementsOfMinDelta(t *testing.T) {
 	// With a MinDelta no change can reach, only the first check (from +Inf) improves:
 	// training stops at the 1+Patience-th check, full batches checking every update, and
@@ -540,7 +591,8 @@ func TestTrainingStepsAllocateNothing(t *testing.T) {
 							opt := withDefaults(Options{Method: m, Epsilon: 1e-3, LearningRate: 0.01, Steps: 1 << 30, Optimizer: o,
 								BatchSize: batch, Shuffle: newShuffle(7), Schedule: sched})
 							if stop {
-								opt.EarlyStopping = &EarlyStopping{Validation: vp.objective(t), Patience: 1 << 30, Checked: func(Check) {}}
+								opt.EarlyStopping = &EarlyStopping{Validation: vp.objective(t), Patience: 1 << 30, Checked: func(Check) {},
+									Accuracy: batch > 0}
 							}
 							observe := func(int, float64, float64, []float64) {}
 							tr := newTrainer(train, tp.objective(t), slices.Clone(pr.wv), opt, observe)
