@@ -125,7 +125,7 @@ func TestEarlyStoppingRecordsWhereItStopped(t *testing.T) {
 	p := NewParams()
 	p.Gradient, p.Optimizer, p.LearningRate, p.BatchSize, p.Steps = "backprop", "adam", 0.3, 8, 100_000
 	p.Hidden = 12
-	p.EarlyStopping = &EarlyStopping{ValidationFraction: 0.25, Patience: 3}
+	p.EarlyStopping = &EarlyStopping{Monitor: "cross_entropy", ValidationFraction: 0.25, Patience: 3}
 	io, err := runStage(t, p, 100)
 	if err != nil {
 		t.Fatal(err)
@@ -164,10 +164,40 @@ func TestEarlyStoppingRecordsWhereItStopped(t *testing.T) {
 	}
 }
 
+func TestEarlyStoppingOnAccuracyRecordsIt(t *testing.T) {
+	p := NewParams()
+	p.Gradient, p.Optimizer, p.LearningRate, p.BatchSize, p.Steps, p.Hidden = "backprop", "adam", 0.3, 8, 100_000, 12
+	p.EarlyStopping = &EarlyStopping{Monitor: "accuracy", ValidationFraction: 0.25, Patience: 3}
+	io, err := runStage(t, p, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.Read(io.Output("model"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, names := historyColumns(t, io.Output("history"))
+	if want := "step epoch train_ce test_ce val_ce val_accuracy w_0_0"; !strings.HasPrefix(strings.Join(names, " "), want) {
+		t.Fatalf("history columns %v, want %s…", names, want)
+	}
+	steps, _ := h.Column("step")
+	acc, _ := h.Column("val_accuracy")
+	s, a := steps.([]int64), acc.([]float64)
+	best, bestStep := -1.0, int64(0)
+	for i := range s {
+		if s[i] > 0 && a[i] > best { // the first of the highest
+			best, bestStep = a[i], s[i]
+		}
+	}
+	if m.Steps >= p.Steps || bestStep != int64(m.BestStep) {
+		t.Errorf("stopped at %d, best step %d; the history's first highest val_accuracy is at %d", m.Steps, m.BestStep, bestStep)
+	}
+}
+
 func TestTrainRunIsDeterministic(t *testing.T) {
 	p := NewParams()
 	p.Optimizer, p.BatchSize, p.Steps, p.L2, p.Schedule = "nesterov", 5, 30, 0.01, "invscaling"
-	p.EarlyStopping = &EarlyStopping{ValidationFraction: 0.2, Patience: 2}
+	p.EarlyStopping = &EarlyStopping{Monitor: "cross_entropy", ValidationFraction: 0.2, Patience: 2}
 	var outs [][]byte
 	for range 2 {
 		q := *p
@@ -198,9 +228,11 @@ func TestDataThatDoesNotFitTheOptionsIsInvalidInput(t *testing.T) {
 		{"a batch larger than the training rows", func(p *Params) { p.BatchSize = 17 }, "batch_size: 17 is more than the 16 training rows"},
 		{"a batch larger than what early stopping leaves", func(p *Params) {
 			p.BatchSize = 16
-			p.EarlyStopping = &EarlyStopping{ValidationFraction: 0.25, Patience: 1}
+			p.EarlyStopping = &EarlyStopping{Monitor: "cross_entropy", ValidationFraction: 0.25, Patience: 1}
 		}, "batch_size: 16 is more than the 12 training rows (16 less the 4 early_stopping holds out)"},
-		{"a validation part without a class", func(p *Params) { p.EarlyStopping = &EarlyStopping{ValidationFraction: 0.05, Patience: 1} },
+		{"a validation part without a class", func(p *Params) {
+			p.EarlyStopping = &EarlyStopping{Monitor: "cross_entropy", ValidationFraction: 0.05, Patience: 1}
+		},
 			`early_stopping.validation_fraction: 0.05 of class "a"'s 8 training rows leaves the validation part without that class`},
 	}
 	for _, c := range cases {

@@ -58,12 +58,14 @@ type Params struct {
 type EarlyStopping struct {
 	ValidationFraction float64 `yaml:"validation_fraction" doc:"share of each class's training rows held out, above 0 and below 1"`
 	Patience           int     `yaml:"patience" doc:"epochs without improvement after which training stops, >= 1"`
-	MinDelta           float64 `yaml:"min_delta" doc:"least decrease of the validation cross-entropy that counts as an improvement, >= 0"`
+	MinDelta           float64 `yaml:"min_delta" doc:"least change of the monitored value that counts as an improvement, >= 0"`
+	Monitor            string  `yaml:"monitor" doc:"what improves: cross_entropy (lower) of the held-out rows, or accuracy (higher; scikit-learn's criterion, whose n_iter_no_change is patience - 1)"`
 }
 
-// SetDefaults sets scikit-learn's defaults: a tenth held out, patience 10.
+// SetDefaults sets the defaults: a tenth held out, patience 10, the
+// cross-entropy monitored.
 func (e *EarlyStopping) SetDefaults() {
-	*e = EarlyStopping{ValidationFraction: 0.1, Patience: 10, MinDelta: 0}
+	*e = EarlyStopping{ValidationFraction: 0.1, Patience: 10, MinDelta: 0, Monitor: "cross_entropy"}
 }
 
 // The values of the parameters added after the book's with which training is
@@ -265,6 +267,9 @@ func (p *Params) validateTraining() []pipeline.FieldError {
 		if !(es.MinDelta >= 0) || math.IsInf(es.MinDelta, 0) {
 			errs = append(errs, pipeline.Errorf("early_stopping.min_delta", "must be >= 0, got %v", es.MinDelta))
 		}
+		if es.Monitor != "cross_entropy" && es.Monitor != "accuracy" {
+			errs = append(errs, pipeline.Errorf("early_stopping.monitor", "must be cross_entropy or accuracy, got %q", es.Monitor))
+		}
 	}
 	return errs
 }
@@ -376,7 +381,7 @@ func run(ctx context.Context, p *Params, io *pipeline.IO) error {
 	if epochs {
 		stepsPerEpoch = (fitPart.N() + p.BatchSize - 1) / p.BatchSize
 	}
-	h, err := newHistory(io.Output("history"), shape, stepsPerEpoch, p.EarlyStopping != nil)
+	h, err := newHistory(io.Output("history"), shape, stepsPerEpoch, p.EarlyStopping != nil, p.EarlyStopping != nil && p.EarlyStopping.Monitor == "accuracy")
 	if err != nil {
 		return err
 	}
@@ -403,7 +408,7 @@ func run(ctx context.Context, p *Params, io *pipeline.IO) error {
 		}
 	}
 	h.epochOf = func(step int) int { return nn.Epoch(step, fitPart.N(), p.BatchSize) }
-	if err := h.add(0, trainObj.Value(wv), testObj.Value(wv), value(valObj, wv), wv); err != nil {
+	if err := h.add(0, trainObj.Value(wv), testObj.Value(wv), value(valObj, wv), accuracy(valObj, wv), wv); err != nil {
 		return err
 	}
 	method, _ := p.method()
@@ -428,7 +433,7 @@ func run(ctx context.Context, p *Params, io *pipeline.IO) error {
 	var writeErr error
 	start := time.Now()
 	// An early-stopping check comes before the observation of its step.
-	valE, stopped, bestStep := math.NaN(), 0, 0
+	valE, valAcc, stopped, bestStep := math.NaN(), math.NaN(), 0, 0
 	observe := func(step int, trainE, testE float64, w []float64) {
 		if step == 1 && p.Steps > 1 {
 			if first := time.Since(start); first*time.Duration(p.Steps) > estimateAbove {
@@ -437,11 +442,11 @@ func run(ctx context.Context, p *Params, io *pipeline.IO) error {
 			}
 		}
 		if step%recordEvery == 0 || step == p.Steps || step == stopped || !math.IsNaN(valE) {
-			if err := h.add(step, trainE, testE, valE, w); err != nil && writeErr == nil {
+			if err := h.add(step, trainE, testE, valE, valAcc, w); err != nil && writeErr == nil {
 				writeErr = err
 			}
 		}
-		valE = math.NaN()
+		valE, valAcc = math.NaN(), math.NaN()
 		if step%every == 0 || step == p.Steps {
 			io.Progress.Set(int64(step), fmt.Sprintf("%s: train E %.4f", io.StageID, trainE))
 		}
@@ -455,8 +460,9 @@ func run(ctx context.Context, p *Params, io *pipeline.IO) error {
 	}
 	if valObj != nil {
 		opt.EarlyStopping = &nn.EarlyStopping{Validation: valObj, Patience: p.EarlyStopping.Patience, MinDelta: p.EarlyStopping.MinDelta,
+			Accuracy: p.EarlyStopping.Monitor == "accuracy",
 			Checked: func(c nn.Check) {
-				valE = c.ValidationE
+				valE, valAcc = c.ValidationE, c.ValidationAccuracy
 				if c.Best {
 					bestStep = c.Step
 				}
@@ -522,6 +528,23 @@ func value(o *nn.Objective, wv []float64) float64 {
 		return math.NaN()
 	}
 	return o.Value(wv)
+}
+
+// accuracy returns the fraction of o's rows predicted right at wv, or NaN
+// without o.
+func accuracy(o *nn.Objective, wv []float64) float64 {
+	if o == nil {
+		return math.NaN()
+	}
+	pred := make([]int32, o.Len())
+	o.Predict(pred, wv)
+	right := 0
+	for i, c := range pred {
+		if c == o.Label(i) {
+			right++
+		}
+	}
+	return float64(right) / float64(len(pred))
 }
 
 // holdOut divides a training part for early stopping: of each class's n_c
@@ -616,6 +639,7 @@ type history struct {
 	tr      []float64
 	te      []float64
 	val     []float64 // nil without early stopping
+	valAcc  []float64 // nil unless early stopping monitors the accuracy
 	epochOf func(step int) int
 }
 
@@ -630,8 +654,9 @@ func ColumnName(s nn.Shape, p int) string {
 
 // newHistory starts history.parquet; stepsPerEpoch > 0 adds the epoch
 // column (and says it in the metadata), val the validation
-// cross-entropy's (NaN at the steps without an early-stopping check).
-func newHistory(path string, s nn.Shape, stepsPerEpoch int, val bool) (*history, error) {
+// cross-entropy's (NaN at the steps without an early-stopping check), valAcc
+// the validation accuracy's.
+func newHistory(path string, s nn.Shape, stepsPerEpoch int, val, valAcc bool) (*history, error) {
 	epochs := stepsPerEpoch > 0
 	fields := []dataset.Field{{Name: "step", Type: dataset.Int64}}
 	if epochs {
@@ -640,6 +665,9 @@ func newHistory(path string, s nn.Shape, stepsPerEpoch int, val bool) (*history,
 	fields = append(fields, dataset.Field{Name: "train_ce", Type: dataset.Float64}, dataset.Field{Name: "test_ce", Type: dataset.Float64})
 	if val {
 		fields = append(fields, dataset.Field{Name: "val_ce", Type: dataset.Float64})
+	}
+	if valAcc {
+		fields = append(fields, dataset.Field{Name: "val_accuracy", Type: dataset.Float64})
 	}
 	params := s.NumParams()
 	if params > MaxHistoryParams {
@@ -667,6 +695,9 @@ func newHistory(path string, s nn.Shape, stepsPerEpoch int, val bool) (*history,
 	if val {
 		h.val = make([]float64, 0, historyBatch)
 	}
+	if valAcc {
+		h.valAcc = make([]float64, 0, historyBatch)
+	}
 	for p := range h.buf {
 		h.buf[p] = make([]float64, 0, historyBatch)
 	}
@@ -674,7 +705,7 @@ func newHistory(path string, s nn.Shape, stepsPerEpoch int, val bool) (*history,
 }
 
 // add records the errors and weights after step (0: the initial weights).
-func (h *history) add(step int, trainE, testE, valE float64, wv []float64) error {
+func (h *history) add(step int, trainE, testE, valE, valAcc float64, wv []float64) error {
 	h.steps = append(h.steps, int64(step))
 	if h.epochs != nil {
 		e := 0
@@ -687,6 +718,9 @@ func (h *history) add(step int, trainE, testE, valE float64, wv []float64) error
 	h.te = append(h.te, testE)
 	if h.val != nil {
 		h.val = append(h.val, valE)
+	}
+	if h.valAcc != nil {
+		h.valAcc = append(h.valAcc, valAcc)
 	}
 	for p := range h.buf {
 		h.buf[p] = append(h.buf[p], wv[p])
@@ -709,6 +743,9 @@ func (h *history) flush() error {
 	if h.val != nil {
 		cols = append(cols, h.val)
 	}
+	if h.valAcc != nil {
+		cols = append(cols, h.valAcc)
+	}
 	for _, b := range h.buf {
 		cols = append(cols, b)
 	}
@@ -721,6 +758,9 @@ func (h *history) flush() error {
 	}
 	if h.val != nil {
 		h.val = h.val[:0]
+	}
+	if h.valAcc != nil {
+		h.valAcc = h.valAcc[:0]
 	}
 	for p := range h.buf {
 		h.buf[p] = h.buf[p][:0]

@@ -153,8 +153,10 @@ func TestTheBooksParametersKeepTheirCanonicalJSON(t *testing.T) {
 		{func(p *Params) { p.PowerT = 0.25 }, `"power_t":0.25`},
 		{func(p *Params) { p.DecayFactor = 0.1 }, `"decay_factor":0.1`},
 		{func(p *Params) { p.DecayEvery = 7 }, `"decay_every":7`},
-		{func(p *Params) { p.EarlyStopping = &EarlyStopping{ValidationFraction: 0.1, Patience: 10} },
-			`"early_stopping":{"min_delta":0,"patience":10,"validation_fraction":0.1}`},
+		{func(p *Params) {
+			p.EarlyStopping = &EarlyStopping{Monitor: "cross_entropy", ValidationFraction: 0.1, Patience: 10}
+		},
+			`"early_stopping":{"min_delta":0,"monitor":"cross_entropy","patience":10,"validation_fraction":0.1}`},
 	}
 	for _, d := range differ {
 		p := bookParams()
@@ -190,7 +192,7 @@ func TestTheYAMLFormListsEveryParameter(t *testing.T) {
 	// A config written from the YAML form decodes back to the same parameters.
 	p := bookParams()
 	p.Optimizer, p.Momentum, p.BatchSize, p.L2, p.Schedule, p.DecayEvery = "nesterov", 0.7, 8, 0.01, "step", 3
-	p.EarlyStopping = &EarlyStopping{ValidationFraction: 0.2, Patience: 4, MinDelta: 0.001}
+	p.EarlyStopping = &EarlyStopping{Monitor: "cross_entropy", ValidationFraction: 0.2, Patience: 4, MinDelta: 0.001}
 	b, err := yaml.Marshal(p)
 	if err != nil {
 		t.Fatal(err)
@@ -227,9 +229,16 @@ func TestValidateNamesTheKeyOfEachBadTrainingOption(t *testing.T) {
 		{"zero decay factor", func(p *Params) { p.DecayFactor = 0 }, "decay_factor"},
 		{"decay factor above 1", func(p *Params) { p.DecayFactor = 2 }, "decay_factor"},
 		{"zero decay_every", func(p *Params) { p.DecayEvery = 0 }, "decay_every"},
-		{"validation fraction of 1", func(p *Params) { p.EarlyStopping = &EarlyStopping{ValidationFraction: 1, Patience: 1} }, "early_stopping.validation_fraction"},
-		{"zero patience", func(p *Params) { p.EarlyStopping = &EarlyStopping{ValidationFraction: 0.1} }, "early_stopping.patience"},
-		{"negative min delta", func(p *Params) { p.EarlyStopping = &EarlyStopping{ValidationFraction: 0.1, Patience: 1, MinDelta: -1} }, "early_stopping.min_delta"},
+		{"validation fraction of 1", func(p *Params) {
+			p.EarlyStopping = &EarlyStopping{Monitor: "cross_entropy", ValidationFraction: 1, Patience: 1}
+		}, "early_stopping.validation_fraction"},
+		{"zero patience", func(p *Params) { p.EarlyStopping = &EarlyStopping{Monitor: "cross_entropy", ValidationFraction: 0.1} }, "early_stopping.patience"},
+		{"negative min delta", func(p *Params) {
+			p.EarlyStopping = &EarlyStopping{Monitor: "cross_entropy", ValidationFraction: 0.1, Patience: 1, MinDelta: -1}
+		}, "early_stopping.min_delta"},
+		{"unknown monitor", func(p *Params) {
+			p.EarlyStopping = &EarlyStopping{Monitor: "loss", ValidationFraction: 0.1, Patience: 1}
+		}, "early_stopping.monitor"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
