@@ -353,9 +353,9 @@ func (c *comparison) add(path int, t *dataset.Table) {
 }
 
 // isMeasured reports whether a summary column is a measurement rather than
-// a parameter: a metric or a time.
+// a parameter: a metric, a time, or the step training stopped at.
 func isMeasured(name string) bool {
-	return slices.Contains(metricNames, name) || name == "seconds" || name == "train_seconds"
+	return slices.Contains(metricNames, name) || name == "seconds" || name == "train_seconds" || name == "stopped_at"
 }
 
 // valueCell is row r of a column as ReadTable returns it. Measurements print

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/nnpipe/nnpipe/pipeline/cache"
 	"github.com/nnpipe/nnpipe/stages/dataset"
 	"github.com/nnpipe/nnpipe/stages/evaluate"
+	"github.com/nnpipe/nnpipe/stages/model"
 	"github.com/nnpipe/nnpipe/stages/report"
 )
 
@@ -159,6 +161,7 @@ type summaryRow struct {
 	TrainCE, TestCE              float64
 	TrainAcc, TestAcc            float64
 	TrainSeconds                 float64
+	StoppedAt                    int64 // the updates training made (model.json's steps); 0 without a model
 	// For the printed table: the first train stage's id.
 	trainID string
 }
@@ -177,6 +180,9 @@ func newSummaryRow(plan *pipeline.Plan, results []*pipeline.StageResult, m *eval
 	for _, r := range results {
 		if r.Kind == "train" {
 			row.TrainSeconds, row.trainID = r.ComputeSeconds, r.ID
+			if m, err := model.Read(r.Outputs["model"]); err == nil {
+				row.StoppedAt = int64(m.Steps)
+			}
 			break
 		}
 	}
@@ -238,7 +244,7 @@ func summaryFields(rows []*summaryRow) []dataset.Field {
 	for _, m := range metricNames {
 		fields = append(fields, dataset.Field{Name: m, Type: dataset.Float64})
 	}
-	fields = append(fields, dataset.Field{Name: "train_seconds", Type: dataset.Float64})
+	fields = append(fields, dataset.Field{Name: "train_seconds", Type: dataset.Float64}, dataset.Field{Name: "stopped_at", Type: dataset.Int64})
 	return fields
 }
 
@@ -273,7 +279,7 @@ func writeSummaries(rd *pipeline.RunDir, rows []*summaryRow) error {
 	for _, r := range rows {
 		values := map[string]any{"trial_id": r.TrialID, "name": r.Name, "status": r.Status, "error": r.Error,
 			"seconds": r.Seconds, "train_cross_entropy": r.TrainCE, "test_cross_entropy": r.TestCE,
-			"train_accuracy": r.TrainAcc, "test_accuracy": r.TestAcc, "train_seconds": r.TrainSeconds}
+			"train_accuracy": r.TrainAcc, "test_accuracy": r.TestAcc, "train_seconds": r.TrainSeconds, "stopped_at": r.StoppedAt}
 		for _, p := range r.Params {
 			values[p.Key] = p.Value
 		}
@@ -337,13 +343,17 @@ func (r *summaryRow) table() report.Table {
 		return "-"
 	}
 	t := r.trainID
+	steps := get(t + ".steps")
+	if r.StoppedAt > 0 && strconv.FormatInt(r.StoppedAt, 10) != steps {
+		steps = fmt.Sprintf("%d of %s", r.StoppedAt, steps) // early stopping
+	}
 	gradient := get(t + ".gradient")
 	if gradient == "numerical" {
 		gradient += " (" + get(t+".numerical") + ")"
 	}
 	return report.Table{
 		Header: []string{"run", "hidden", "gradient", "steps", "learning rate", "train CE", "test CE", "train acc", "test acc", "train time"},
-		Rows: [][]string{{r.TrialID, get(t + ".hidden"), gradient, get(t + ".steps"), get(t + ".learning_rate"),
+		Rows: [][]string{{r.TrialID, get(t + ".hidden"), gradient, steps, get(t + ".learning_rate"),
 			report.FormatFloat(r.TrainCE), report.FormatFloat(r.TestCE), report.FormatFloat(r.TrainAcc), report.FormatFloat(r.TestAcc),
 			formatSeconds(r.TrainSeconds)}},
 		Numeric: []bool{false, true, false, true, true, true, true, true, true, true},

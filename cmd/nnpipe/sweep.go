@@ -650,11 +650,16 @@ func writeFailedTrial(dir string, t *pipeline.Trial, row *summaryRow, kept []kep
 	return fillFailedRun(dir, t.Plan, t.ID, row, kept)
 }
 
-// isSeedKey reports whether a swept key is a seed, over which results are
-// averaged rather than grouped.
-func isSeedKey(key string) bool { return key == "seed" || strings.HasSuffix(key, ".seed") }
+// isRepetitionKey reports whether a swept key repeats one setting rather
+// than changing it — a seed (`seed`, `train.init.seed`) or a cross-validation
+// fold (`split.fold`) — so that results are averaged over it (mean ± std)
+// rather than grouped by it.
+func isRepetitionKey(key string) bool {
+	return key == "seed" || strings.HasSuffix(key, ".seed") || strings.HasSuffix(key, ".fold")
+}
 
-// sweepGroup is the trials sharing the values of the non-seed axes.
+// sweepGroup is the trials sharing the values of the axes that are not
+// repetitions.
 type sweepGroup struct {
 	values []string
 	rows   []*summaryRow
@@ -663,7 +668,7 @@ type sweepGroup struct {
 func (rec *sweepRecord) groups() ([]string, []*sweepGroup) {
 	var keys []string
 	for _, a := range rec.Axes {
-		if !isSeedKey(a.Key) {
+		if !isRepetitionKey(a.Key) {
 			keys = append(keys, a.Key)
 		}
 	}
@@ -702,8 +707,8 @@ func (g *sweepGroup) meanStd(metric func(*summaryRow) float64) (float64, float64
 	return meanStd(xs)
 }
 
-// groupTable is the sweep's table: per setting of the non-seed axes, the
-// mean ± std over seeds of each metric; the best setting (highest mean test
+// groupTable is the sweep's table: per setting of the axes that are not
+// repetitions, the mean ± std over seeds and folds of each metric; the best setting (highest mean test
 // accuracy, then lowest test cross-entropy) is marked with *.
 func (rec *sweepRecord) groupTable() report.Table {
 	keys, groups := rec.groups()
@@ -800,13 +805,13 @@ func printSweepJSON(e *env, rec *sweepRecord) error {
 }
 
 // plot draws plots/sweep.png: test accuracy and test cross-entropy against
-// the first swept parameter that is not a seed, mean ± std over the rest
-// (seeds, and any other axis). A sweep of seeds alone has nothing to plot
-// against and draws nothing.
+// the first swept parameter that is not a repetition, mean ± std over the
+// rest (seeds, folds, and any other axis). A sweep of repetitions alone has
+// nothing to plot against and draws nothing.
 func (rec *sweepRecord) plot(path string) error {
 	key := ""
 	for _, a := range rec.Axes {
-		if !isSeedKey(a.Key) {
+		if !isRepetitionKey(a.Key) {
 			key = a.Key
 			break
 		}
