@@ -99,7 +99,7 @@ func (p *Params) UnusedKeys() []string {
 func Spec() pipeline.Spec {
 	return pipeline.Spec{
 		Kind: "split", Version: 2, // 2: the split records the rows it was made for
-		Doc:       "divides the rows into a training part and a test part (by ratio, stratified, or by a 0/1 column)",
+		Doc:       "divides the rows into a training part and a test part (by ratio, stratified, by a 0/1 column, or one fold of k)",
 		Inputs:    []pipeline.Input{{Slot: "dataset", Type: "dataset"}},
 		Outputs:   []pipeline.Output{{Slot: "split", Type: "split", File: "split.parquet", RowsFrom: "dataset"}},
 		NewParams: func() pipeline.Params { return NewParams() },

@@ -35,7 +35,7 @@ type Params struct {
 	LearningRate float64 `yaml:"learning_rate" doc:"learning rate α, > 0"`
 	Steps        int     `yaml:"steps" doc:"number of gradient-descent updates, 1 to 1,000,000,000"`
 	RecordEvery  int     `yaml:"record_every" doc:"record the history every this many steps (the last step always; at most a million rows), >= 1"`
-	Init         Init    `yaml:"init" doc:"initial weights; init.seed also seeds the order of mini-batches and the rows early stopping holds out"`
+	Init         Init    `yaml:"init" doc:"initial weights"`
 
 	Optimizer     string         `yaml:"optimizer" doc:"update rule, as scikit-learn's: gd (plain gradient descent, the book's), momentum, nesterov or adam"`
 	Momentum      float64        `yaml:"momentum" doc:"momentum and nesterov: μ of u ← μu − α g, 0 to 1"`
@@ -143,7 +143,7 @@ func unless[T comparable](v, omit T) *T {
 // Init says how the initial weights are drawn: each N(0, std²).
 type Init struct {
 	Std  float64 `yaml:"std" doc:"standard deviation of the initial weights, >= 0"`
-	Seed *uint64 `yaml:"seed" doc:"random seed; default derived from the master seed and the stage id"`
+	Seed *uint64 `yaml:"seed" doc:"random seed of the initial weights, and of the mini-batches' order and the rows early stopping holds out; default derived from the master seed and the stage id"`
 	RNG  string  `yaml:"rng" doc:"random generator: pcg, or numpy (np.random.seed(seed); np.random.normal(0, std, P))"`
 }
 
@@ -335,7 +335,7 @@ func (p *Params) UnusedKeys() []string {
 func Spec() pipeline.Spec {
 	return pipeline.Spec{
 		Kind: "train", Version: 1,
-		Doc:    "fits the two-layer network by gradient descent (numerical or back-propagated gradient)",
+		Doc:    "fits the two-layer network by gradient descent (numerical or back-propagated gradient), or as scikit-learn's MLP: Adam, mini-batches, l2, early stopping",
 		Inputs: []pipeline.Input{{Slot: "dataset", Type: "dataset"}, {Slot: "split", Type: "split", SameRows: "dataset"}},
 		Outputs: []pipeline.Output{
 			{Slot: "model", Type: "model", File: "model.json", Publish: true, From: []string{"dataset", "split"}},
