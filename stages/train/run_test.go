@@ -252,3 +252,22 @@ func TestDataThatDoesNotFitTheOptionsIsInvalidInput(t *testing.T) {
 		})
 	}
 }
+
+func TestHistoryStaysWithinAMillionRows(t *testing.T) {
+	for _, c := range []struct{ steps, every, epochs int }{
+		{1000, 1, 0}, {MaxSteps, 1, 0}, {MaxSteps, 7, 0},
+		{MaxSteps, 1, MaxSteps}, {MaxSteps, 1, MaxSteps / 3}, {2_000_000, 1, 2_000_000}, {1000, 1, 1000}, {999_999, 1, 10},
+	} {
+		recordEvery, checkEvery := historyPlan(c.steps, c.every, c.epochs)
+		rows := c.steps/recordEvery + 2
+		if c.epochs > 0 {
+			rows += (c.epochs + checkEvery - 1) / checkEvery
+		}
+		if rows > MaxHistoryRows+2 || recordEvery < c.every || checkEvery < 1 {
+			t.Errorf("historyPlan(%d steps, every %d, %d epochs) = %d, %d: %d rows", c.steps, c.every, c.epochs, recordEvery, checkEvery, rows)
+		}
+		if c.steps <= MaxHistoryRows/2 && (recordEvery != c.every || checkEvery != 1) {
+			t.Errorf("historyPlan(%d steps) = %d, %d; a short run records as asked", c.steps, recordEvery, checkEvery)
+		}
+	}
+}

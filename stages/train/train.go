@@ -161,7 +161,8 @@ const (
 	// records step by step; larger networks record only the errors.
 	MaxHistoryParams = 1000
 	// MaxHistoryRows bounds the rows of history.parquet: a longer run
-	// records every ⌈steps/MaxHistoryRows⌉ steps at least.
+	// records every ⌈steps/MaxHistoryRows⌉ steps at least; with early
+	// stopping, half the rows go to the steps and half to the checks.
 	MaxHistoryRows = 1_000_000
 )
 
@@ -424,16 +425,19 @@ func run(ctx context.Context, p *Params, io *pipeline.IO) error {
 	}
 	io.Progress.Start(int64(p.Steps), "train "+io.StageID)
 	defer io.Progress.Finish()
-	recordEvery := p.RecordEvery
-	if limit := (p.Steps + MaxHistoryRows - 1) / MaxHistoryRows; limit > recordEvery {
-		recordEvery = limit
+	checksMade := 0 // the epochs, hence checks, with early stopping
+	if p.EarlyStopping != nil {
+		checksMade = nn.Epoch(p.Steps, fitPart.N(), p.BatchSize)
+	}
+	recordEvery, checkEvery := historyPlan(p.Steps, p.RecordEvery, checksMade)
+	if recordEvery > p.RecordEvery {
 		io.Log.Warn("recording the history less often, to keep it under a million rows", "stage", io.StageID, "record_every", recordEvery)
 	}
 	every := max(1, p.Steps/500)
 	var writeErr error
 	start := time.Now()
 	// An early-stopping check comes before the observation of its step.
-	valE, valAcc, stopped, bestStep := math.NaN(), math.NaN(), 0, 0
+	valE, valAcc, stopped, bestStep, checks := math.NaN(), math.NaN(), 0, 0, 0
 	observe := func(step int, trainE, testE float64, w []float64) {
 		if step == 1 && p.Steps > 1 {
 			if first := time.Since(start); first*time.Duration(p.Steps) > estimateAbove {
@@ -441,7 +445,8 @@ func run(ctx context.Context, p *Params, io *pipeline.IO) error {
 					"estimated_total", (first * time.Duration(p.Steps)).Round(time.Second).String())
 			}
 		}
-		if step%recordEvery == 0 || step == p.Steps || step == stopped || !math.IsNaN(valE) {
+		checked := !math.IsNaN(valE) && (checks-1)%checkEvery == 0
+		if step%recordEvery == 0 || step == p.Steps || step == stopped || checked {
 			if err := h.add(step, trainE, testE, valE, valAcc, w); err != nil && writeErr == nil {
 				writeErr = err
 			}
@@ -463,6 +468,7 @@ func run(ctx context.Context, p *Params, io *pipeline.IO) error {
 			Accuracy: p.EarlyStopping.Monitor == "accuracy",
 			Checked: func(c nn.Check) {
 				valE, valAcc = c.ValidationE, c.ValidationAccuracy
+				checks++
 				if c.Best {
 					bestStep = c.Step
 				}
@@ -500,6 +506,23 @@ func run(ctx context.Context, p *Params, io *pipeline.IO) error {
 		io.Log.Info("early stopping", "stage", io.StageID, "stopped_at", stopped, "best_step", bestStep)
 	}
 	return m.Write(io.Output("model"))
+}
+
+// historyPlan returns how often the history records a step (every
+// recordEvery-th at least as often as asked) and an early-stopping check
+// (every checkEvery-th of epochs checks; 0 epochs: no early stopping), so
+// that, with the last step and the stopping step, it stays within
+// MaxHistoryRows + 2 rows: with early stopping, half the rows go to each.
+func historyPlan(steps, every, epochs int) (recordEvery, checkEvery int) {
+	rows := MaxHistoryRows
+	if epochs > 0 {
+		rows /= 2
+	}
+	recordEvery, checkEvery = every, max(1, (epochs+rows-1)/rows)
+	if limit := (steps + rows - 1) / rows; limit > recordEvery {
+		recordEvery = limit
+	}
+	return recordEvery, checkEvery
 }
 
 // options returns the training options of p: the book's full-batch gradient
