@@ -16,18 +16,20 @@ import (
 // ParamsJSON returns the canonical JSON of a parameter struct: the bytes of
 // json.Marshal(ParamsMap(p)). Parameter structs made of the plain types
 // stages use (booleans, integers, float64s, plain strings, pointers,
-// slices and structs with `yaml` tags) are written directly, many times
+// slices and structs with `yaml` tags, `omitempty` included, and values
+// whose MarshalYAML returns such things) are written directly, many times
 // faster than the YAML round trip; anything else takes the round trip.
 func ParamsJSON(p Params) ([]byte, error) {
-	b, _, err := paramsJSON(p)
+	b, _, err := paramsJSON(p, nil)
 	return b, err
 }
 
-// paramsJSON is ParamsJSON, also reporting whether it wrote p directly.
-// Only then is the JSON known to hold nothing but printable ASCII: the
-// round trip's json.Marshal turns invalid UTF-8 into U+FFFD.
-func paramsJSON(p Params) (b []byte, direct bool, err error) {
-	if b, ok, err := appendCanonical(make([]byte, 0, 256), reflect.ValueOf(p)); ok {
+// paramsJSON is ParamsJSON reading struct tags through c (nil: directly),
+// also reporting whether it wrote p directly. Only then is the JSON known
+// to hold nothing but printable ASCII: the round trip's json.Marshal turns
+// invalid UTF-8 into U+FFFD.
+func paramsJSON(p Params, c fieldCache) (b []byte, direct bool, err error) {
+	if b, ok, err := c.appendCanonical(make([]byte, 0, 256), reflect.ValueOf(p)); ok {
 		return b, true, err
 	}
 	m, err := ParamsMap(p)
@@ -41,29 +43,40 @@ func paramsJSON(p Params) (b []byte, direct bool, err error) {
 var (
 	yamlMarshaler = reflect.TypeFor[yaml.Marshaler]()
 	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
+	isZeroer      = reflect.TypeFor[yaml.IsZeroer]()
 	durationType  = reflect.TypeFor[time.Duration]()
 	nodeType      = reflect.TypeFor[yaml.Node]()
 )
 
 // appendCanonical appends v as ParamsMap's JSON would show it. ok is false
 // when v holds something whose YAML form it does not reproduce exactly.
-func appendCanonical(b []byte, v reflect.Value) (out []byte, ok bool, err error) {
-	if !v.IsValid() {
+//
+// A value whose own method set has MarshalYAML is written as what that
+// returns, as the YAML encoder does: a parameter struct may marshal as
+// another struct that leaves some keys out.
+func (c fieldCache) appendCanonical(b []byte, v reflect.Value) (out []byte, ok bool, err error) {
+	if !v.IsValid() || (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) && v.IsNil() {
 		return append(b, "null"...), true, nil
 	}
 	t := v.Type()
-	if t == durationType || t == nodeType || t.Implements(yamlMarshaler) || t.Implements(textMarshaler) ||
-		reflect.PointerTo(t).Implements(yamlMarshaler) || reflect.PointerTo(t).Implements(textMarshaler) {
+	if t == durationType || t == nodeType || t.Implements(textMarshaler) {
+		return b, false, nil
+	}
+	if t.Implements(yamlMarshaler) {
+		m, err := v.Interface().(yaml.Marshaler).MarshalYAML()
+		if err != nil {
+			return b, true, err
+		}
+		return c.appendCanonical(b, reflect.ValueOf(m))
+	}
+	if reflect.PointerTo(t).Implements(yamlMarshaler) || reflect.PointerTo(t).Implements(textMarshaler) {
 		return b, false, nil
 	}
 	switch t.Kind() {
 	case reflect.Pointer, reflect.Interface:
-		if v.IsNil() {
-			return append(b, "null"...), true, nil
-		}
-		return appendCanonical(b, v.Elem())
+		return c.appendCanonical(b, v.Elem())
 	case reflect.Struct:
-		return appendStruct(b, v)
+		return c.appendStruct(b, v)
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
 			return b, false, nil // YAML writes bytes as !!binary
@@ -73,7 +86,7 @@ func appendCanonical(b []byte, v reflect.Value) (out []byte, ok bool, err error)
 			if i > 0 {
 				b = append(b, ',')
 			}
-			if b, ok, err = appendCanonical(b, v.Index(i)); !ok || err != nil {
+			if b, ok, err = c.appendCanonical(b, v.Index(i)); !ok || err != nil {
 				return b, ok, err
 			}
 		}
@@ -97,15 +110,29 @@ func appendCanonical(b []byte, v reflect.Value) (out []byte, ok bool, err error)
 }
 
 type structField struct {
-	name  string
-	index int
+	name      string
+	index     int
+	omitEmpty bool
 }
 
-// appendStruct appends a struct as the mapping YAML makes of it, keys
-// sorted as encoding/json sorts a map's.
-func appendStruct(b []byte, v reflect.Value) ([]byte, bool, error) {
-	t := v.Type()
-	fields := make([]structField, 0, t.NumField())
+// structFields is what the tags of a struct type say.
+type structFields struct {
+	sorted []structField  // the fields written, by name as encoding/json sorts a map's keys
+	direct bool           // false: the struct takes the round trip (default names, inline, flow)
+	byTag  map[string]int // exported fields by `yaml` tag name, for zeroKey
+}
+
+// fieldCache keeps the structFields of each struct type it has seen; a nil
+// cache keeps none. One Expand uses one, so that the parameter structs of a
+// grid's trials, a few types many times over, read their tags once.
+type fieldCache map[reflect.Type]*structFields
+
+// fields returns the structFields of the struct type t.
+func (c fieldCache) fields(t reflect.Type) *structFields {
+	if sf, ok := c[t]; ok {
+		return sf
+	}
+	sf := &structFields{direct: true, byTag: map[string]int{}}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if !f.IsExported() {
@@ -113,32 +140,80 @@ func appendStruct(b []byte, v reflect.Value) ([]byte, bool, error) {
 		}
 		tag, hasTag := f.Tag.Lookup("yaml")
 		name, opts, _ := strings.Cut(tag, ",")
+		if _, dup := sf.byTag[name]; !dup {
+			sf.byTag[name] = i
+		}
 		switch {
 		case tag == "-":
 			continue
-		case !hasTag || name == "" || opts != "" || f.Anonymous:
-			return b, false, nil // default names, omitempty, inline, flow: take the round trip
+		case !hasTag || name == "" || (opts != "" && opts != "omitempty") || f.Anonymous || !plainString(name):
+			sf.direct = false
 		}
-		fields = append(fields, structField{name, i})
+		sf.sorted = append(sf.sorted, structField{name, i, opts == "omitempty"})
 	}
-	slices.SortFunc(fields, func(x, y structField) int { return strings.Compare(x.name, y.name) })
+	slices.SortFunc(sf.sorted, func(x, y structField) int { return strings.Compare(x.name, y.name) })
+	if c != nil {
+		c[t] = sf
+	}
+	return sf
+}
+
+// appendStruct appends a struct as the mapping YAML makes of it, keys
+// sorted as encoding/json sorts a map's.
+func (c fieldCache) appendStruct(b []byte, v reflect.Value) ([]byte, bool, error) {
+	sf := c.fields(v.Type())
+	if !sf.direct {
+		return b, false, nil
+	}
 	b = append(b, '{')
-	for i, f := range fields {
-		if i > 0 {
+	first := true
+	for _, f := range sf.sorted {
+		if f.omitEmpty {
+			empty, known := isEmpty(v.Field(f.index))
+			if !known {
+				return b, false, nil
+			}
+			if empty {
+				continue
+			}
+		}
+		if !first {
 			b = append(b, ',')
 		}
-		if !plainString(f.name) {
-			return b, false, nil
-		}
+		first = false
 		b = appendJSONString(b, f.name)
 		b = append(b, ':')
 		var ok bool
 		var err error
-		if b, ok, err = appendCanonical(b, v.Field(f.index)); !ok || err != nil {
+		if b, ok, err = c.appendCanonical(b, v.Field(f.index)); !ok || err != nil {
 			return b, ok, err
 		}
 	}
 	return append(b, '}'), true, nil
+}
+
+// isEmpty reports whether the YAML encoder leaves out the field value v
+// tagged omitempty. known is false for what it does not decide here: a
+// struct, or a value with an IsZero method.
+func isEmpty(v reflect.Value) (empty, known bool) {
+	if v.Type().Implements(isZeroer) || v.Kind() == reflect.Interface && !v.IsNil() && v.Elem().Type().Implements(isZeroer) {
+		return false, false
+	}
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		return v.IsNil(), true
+	case reflect.String, reflect.Slice, reflect.Map:
+		return v.Len() == 0, true
+	case reflect.Bool:
+		return !v.Bool(), true
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return v.Int() == 0, true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return v.Uint() == 0, true
+	case reflect.Float32, reflect.Float64:
+		return v.Float() == 0, true
+	}
+	return false, false
 }
 
 // appendFloat appends f as the YAML round trip leaves it. YAML writes

@@ -3,8 +3,10 @@ package pipeline
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 )
 
@@ -41,6 +43,79 @@ type canonOmit struct {
 }
 
 func (*canonOmit) Validate() []FieldError { return nil }
+
+// canonOmitAll has omitempty on a field of every kind the fast path
+// decides itself.
+type canonOmitAll struct {
+	S  string         `yaml:"s,omitempty"`
+	I  int            `yaml:"i,omitempty"`
+	I8 int8           `yaml:"i8,omitempty"`
+	U  uint64         `yaml:"u,omitempty"`
+	F  float64        `yaml:"f,omitempty"`
+	B  bool           `yaml:"b,omitempty"`
+	P  *float64       `yaml:"p,omitempty"`
+	L  []int          `yaml:"l,omitempty"`
+	M  map[string]int `yaml:"m,omitempty"`
+	A  any            `yaml:"a,omitempty"`
+	In *canonInner    `yaml:"in,omitempty"`
+}
+
+func (*canonOmitAll) Validate() []FieldError { return nil }
+
+// canonOmitRound has omitempty where the fast path leaves the decision to
+// the round trip: on a struct, and on values with an IsZero method.
+type canonOmitRound struct {
+	A  any          `yaml:"a,omitempty"`
+	Z  *canonZeroer `yaml:"z,omitempty"`
+	St canonInner   `yaml:"st,omitempty"`
+}
+
+func (*canonOmitRound) Validate() []FieldError { return nil }
+
+// canonZeroer counts as empty when it is 7.
+type canonZeroer struct {
+	V int `yaml:"v"`
+}
+
+func (z *canonZeroer) IsZero() bool { return z.V == 7 }
+
+// canonWire is a parameter struct that marshals as another one: the keys
+// after "b" are left out at their defaults.
+type canonWire struct {
+	A float64
+	B string
+	C float64 // default 0.9
+	D *canonInner
+}
+
+func (*canonWire) Validate() []FieldError { return nil }
+
+type canonWireYAML struct {
+	A float64     `yaml:"a"`
+	B string      `yaml:"b"`
+	C *float64    `yaml:"c,omitempty"`
+	D *canonInner `yaml:"d,omitempty"`
+	V canonValue  `yaml:"v"`
+}
+
+func (w *canonWire) MarshalYAML() (any, error) {
+	out := canonWireYAML{A: w.A, B: w.B, D: w.D, V: canonValue{w.A}}
+	if w.C != 0.9 {
+		out.C = &w.C
+	}
+	if w.B == "fail" {
+		return nil, errors.New("marshal failed")
+	}
+	if w.B == "nil" {
+		return nil, nil
+	}
+	return out, nil
+}
+
+// canonValue marshals, by value, as a one-element list.
+type canonValue struct{ X float64 }
+
+func (v canonValue) MarshalYAML() (any, error) { return []float64{v.X}, nil }
 
 // reference is what ParamsJSON must equal.
 func reference(t testing.TB, p Params) ([]byte, error) {
@@ -87,6 +162,19 @@ func TestParamsJSONEqualsTheYAMLRoundTrip(t *testing.T) {
 	for _, p := range cases {
 		checkParamsJSON(t, p)
 	}
+	one, seven := 1.5, &canonZeroer{7}
+	omit := []Params{
+		&canonOmitAll{}, &canonOmitAll{S: "x", I: -1, I8: 3, U: 1, F: math.Copysign(0, -1), B: true, P: &one, L: []int{}, M: map[string]int{}, A: 0},
+		&canonOmitAll{F: 0.25, L: []int{1}, M: map[string]int{"k": 1}, A: "", In: &canonInner{}}, &canonOmitAll{P: new(float64)},
+		&canonOmitRound{}, &canonOmitRound{Z: seven, A: seven}, &canonOmitRound{Z: &canonZeroer{1}, A: &canonZeroer{}, St: canonInner{Std: 1}},
+	}
+	for _, p := range omit {
+		checkParamsJSON(t, p)
+	}
+	seed = 3
+	for _, p := range []*canonWire{{}, {A: 1, B: "x", C: 0.9}, {C: 0.5, D: &canonInner{Std: 2, Seed: &seed}}, {B: "fail"}, {B: "nil"}} {
+		checkParamsJSON(t, p)
+	}
 	rnd := rand.New(rand.NewPCG(3, 4))
 	for range 2000 {
 		f := math.Float64frombits(rnd.Uint64())
@@ -95,6 +183,26 @@ func TestParamsJSONEqualsTheYAMLRoundTrip(t *testing.T) {
 		}
 		u := rnd.Uint64()
 		checkParamsJSON(t, &canonParams{F: f, I: int(rnd.Int64()), U: u, P: &u, Floats: []float64{float64(rnd.IntN(3_000_000)) - 1_500_000, rnd.NormFloat64()}})
+	}
+}
+
+// TestParamsJSONWritesOmitEmptyAndMarshalersDirectly checks that the
+// fields tagged omitempty and the values with MarshalYAML that stages use
+// do not send ParamsJSON through the YAML round trip.
+func TestParamsJSONWritesOmitEmptyAndMarshalersDirectly(t *testing.T) {
+	one := 1.0
+	for _, p := range []Params{
+		&canonOmitAll{S: "x", P: &one, A: 2.5}, &canonOmitAll{},
+		&canonWire{A: 1, B: "x", C: 0.5, D: &canonInner{}}, &canonWire{C: 0.9},
+	} {
+		if _, ok, err := fieldCache(nil).appendCanonical(nil, reflect.ValueOf(p)); !ok || err != nil {
+			t.Errorf("appendCanonical(%+v) takes the round trip (ok %v, err %v), want it written directly", p, ok, err)
+		}
+	}
+	for _, p := range []Params{&canonOmitRound{St: canonInner{Std: 1}}, &canonOmitRound{Z: &canonZeroer{}}, &canonOmitRound{A: &canonZeroer{}}} {
+		if _, ok, _ := fieldCache(nil).appendCanonical(nil, reflect.ValueOf(p)); ok {
+			t.Errorf("appendCanonical(%+v) is written directly, want the round trip for omitempty on a struct or an IsZero method", p)
+		}
 	}
 }
 
@@ -115,5 +223,7 @@ func FuzzParamsJSON(f *testing.F) {
 			return
 		}
 		checkParamsJSON(t, &canonParams{F: fl, I: int(i), U: u, S: s, B: b, P: &u, Names: []string{s}, Floats: []float64{fl}, Inner: canonInner{Std: fl}, Any: s})
+		checkParamsJSON(t, &canonWire{A: fl, B: s, C: fl})
+		checkParamsJSON(t, &canonOmitAll{S: s, I: int(i), F: fl, B: b, U: u})
 	})
 }

@@ -83,7 +83,7 @@ func (p *Chain) hash() error {
 		if s.with != nil {
 			continue
 		}
-		with, direct, err := paramsJSON(s.Params)
+		with, direct, err := paramsJSON(s.Params, nil)
 		if err != nil {
 			return fmt.Errorf("stage %q: %w", s.ID, err)
 		}
@@ -107,6 +107,7 @@ type wiring struct {
 	bindings [][]Binding     // by stage
 	errs     []config.Errors // by stage
 	prefixes [][]byte        // by stage: its effective JSON up to the parameters
+	dec      config.Decoder  // reads each parameter type's tags once
 }
 
 func newWiring(f *config.File, reg *Registry) *wiring {
@@ -157,15 +158,15 @@ func newWiring(f *config.File, reg *Registry) *wiring {
 func (w *wiring) step(f *config.File, i int) (*Step, config.Errors) {
 	st, spec := f.Stages[i], w.specs[i]
 	step := &Step{ID: st.ID, Kind: st.Kind, Spec: spec, Params: spec.NewParams(), Inputs: w.bindings[i], Line: st.Line, prefix: w.prefixes[i]}
-	return step, decodeParams(f, st, step)
+	return step, decodeParams(f, st, step, &w.dec)
 }
 
-func decodeParams(f *config.File, st *config.Stage, step *Step) config.Errors {
+func decodeParams(f *config.File, st *config.Stage, step *Step, dec *config.Decoder) config.Errors {
 	var errs config.Errors
 	lines := config.Lines{}
 	if st.With != nil {
 		var decodeErrs config.Errors
-		lines, decodeErrs = config.Decode(st.With, step.Params)
+		lines, decodeErrs = dec.Decode(st.With, step.Params)
 		for _, e := range decodeErrs {
 			f.Locate(e, st)
 			errs = append(errs, e)

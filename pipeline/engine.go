@@ -217,7 +217,7 @@ func (s *Step) keyParams() ([]byte, error) {
 	if s.with != nil && s.direct {
 		return s.with, nil
 	}
-	if b, ok, err := appendCanonical(make([]byte, 0, 256), reflect.ValueOf(s.Params)); ok {
+	if b, ok, err := fieldCache(nil).appendCanonical(make([]byte, 0, 256), reflect.ValueOf(s.Params)); ok {
 		if err != nil {
 			return nil, fmt.Errorf("encode parameters: %w", err)
 		}

@@ -216,36 +216,42 @@ func flattenJSON(out map[string]string, prefix string, m map[string]any) error {
 
 // flatParams returns a step's parameters keyed by their dotted paths, each
 // leaf as canonical JSON: what flattenJSON makes of the parameters an entry
-// records for the same step. Parameters ParamsJSON writes directly are
-// walked key by key (config.Walk); the rest take ParamsMap's round trip.
+// records for the same step. Parameters ParamsJSON writes directly, field
+// by field, are walked key by key (config.Walk); the rest, and those that
+// say themselves how they are written (MarshalYAML: a default may be left
+// out of the key), are flattened from their canonical JSON.
 func flatParams(p Params) (map[string]string, error) {
-	if _, direct, err := paramsJSON(p); err != nil {
+	b, direct, err := paramsJSON(p, nil)
+	if err != nil {
 		return nil, err
-	} else if direct {
+	}
+	if marshals(reflect.ValueOf(p)) {
+		return flattenCanonical(b)
+	}
+	if direct {
 		out := map[string]string{}
 		config.Walk(reflect.ValueOf(p), "", func(key string, _ reflect.StructField, v reflect.Value) {
 			if err == nil {
 				var b []byte
-				b, _, err = appendCanonical(nil, v) // direct: every leaf is written directly
+				b, _, err = fieldCache(nil).appendCanonical(nil, v) // direct: every leaf is written directly
 				out[key] = string(b)
 			}
 		})
 		return out, err
 	}
-	return flatParamsJSON(p)
+	return flattenCanonical(b)
 }
 
-// flatParamsJSON is flatParams through ParamsMap's round trip: the
-// parameters as an entry's metadata records them, flattened.
-func flatParamsJSON(p Params) (map[string]string, error) {
-	m, err := ParamsMap(p)
-	if err != nil {
-		return nil, err
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		return nil, err
-	}
+// marshals reports whether v, or the struct it points to, writes itself
+// (yaml.Marshaler).
+func marshals(v reflect.Value) bool {
+	t := v.Type()
+	return t.Implements(yamlMarshaler) || (t.Kind() == reflect.Pointer && t.Elem().Implements(yamlMarshaler))
+}
+
+// flattenCanonical flattens the canonical JSON of parameters, as an
+// entry's metadata records them.
+func flattenCanonical(b []byte) (map[string]string, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var decoded map[string]any

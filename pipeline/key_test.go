@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"encoding/json"
 	"maps"
 	"math"
 	"strings"
@@ -27,7 +28,7 @@ func TestKeyIsThePreimageOfTheYAMLRoundTrip(t *testing.T) {
 			step := &Step{ID: "s", Kind: spec.Kind, Spec: spec, Params: p}
 			if compiled {
 				var err error
-				if step.with, step.direct, err = paramsJSON(p); err != nil {
+				if step.with, step.direct, err = paramsJSON(p, nil); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -83,6 +84,7 @@ func TestFlatParamsWalksToWhatEntriesRecord(t *testing.T) {
 		&canonParams{S: "<b>&", Names: []string{"é"}},
 		&walkParams{A: canonParams{P: &seed}},
 		&canonOmit{A: 2},
+		&canonWire{},
 		noParams{},
 	} {
 		got, err := flatParams(p)
@@ -97,4 +99,18 @@ func TestFlatParamsWalksToWhatEntriesRecord(t *testing.T) {
 			t.Errorf("flatParams(%+v) =\n%v\nthe recorded parameters flatten to\n%v", p, got, want)
 		}
 	}
+}
+
+// flatParamsJSON is flatParams through ParamsMap's YAML round trip: the
+// parameters as an entry's metadata records them, flattened.
+func flatParamsJSON(p Params) (map[string]string, error) {
+	m, err := ParamsMap(p)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return flattenCanonical(b)
 }

@@ -67,6 +67,12 @@ type Spec struct {
 	// gradient, steps and learning rate) and the stage's compute time as the
 	// run's train time. The first stage of a run whose kind has one is used.
 	Headline func(p Params) []Headline
+
+	// StoppedAt, when set beside Headline, reads from the stage's outputs
+	// (output returns a slot's file) the step its work stopped at, and
+	// whether that is before the step asked for (early stopping): the
+	// summary records it in its stopped_at column.
+	StoppedAt func(p Params, output func(slot string) string) (step int, early bool, err error)
 }
 
 // Shape is the size of a slot's data, as far as plan can tell it before

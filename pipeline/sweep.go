@@ -252,6 +252,7 @@ type stepMemo struct {
 	axes  [][]int                // by stage: the axes that reach it
 	steps []map[string]*memoStep // by stage: axis value indices -> step
 	key   []byte
+	tags  fieldCache // the parameter structs' tags, read once
 }
 
 type memoStep struct {
@@ -261,7 +262,7 @@ type memoStep struct {
 }
 
 func newStepMemo(f *config.File, w *wiring) *stepMemo {
-	m := &stepMemo{w: w, axes: make([][]int, len(f.Stages)), steps: make([]map[string]*memoStep, len(f.Stages))}
+	m := &stepMemo{w: w, axes: make([][]int, len(f.Stages)), steps: make([]map[string]*memoStep, len(f.Stages)), tags: fieldCache{}}
 	for i, st := range f.Stages {
 		if w.specs[i] == nil {
 			continue
@@ -337,8 +338,8 @@ func (m *stepMemo) step(tf *config.File, i int, idx []int) *memoStep {
 	ms := &memoStep{step: step, errs: errs}
 	if len(errs) == 0 {
 		var err error
-		if step.with, step.direct, err = paramsJSON(step.Params); err == nil {
-			ms.used, err = usedJSON(step.Params, step.with)
+		if step.with, step.direct, err = paramsJSON(step.Params, m.tags); err == nil {
+			ms.used, err = m.tags.usedJSON(step.Params, step.with)
 		}
 		if err != nil {
 			ms.errs = config.Errors{{File: tf.Path, Line: step.Line, Stage: step.ID, Msg: err.Error()}}

@@ -121,10 +121,13 @@ func TestUnusedKeysNameParameters(t *testing.T) {
 			func(pipeline.Params) {},
 			func(p pipeline.Params) { setField(p, "Shuffle", true) },
 			func(p pipeline.Params) { setField(p, "Column", "part") },
+			func(p pipeline.Params) { setField(p, "Folds", 5) },
 		},
 		"train": {
 			func(pipeline.Params) {},
 			func(p pipeline.Params) { setField(p, "Gradient", "backprop") },
+			func(p pipeline.Params) { setField(p, "Optimizer", "adam"); setField(p, "Schedule", "step") },
+			func(p pipeline.Params) { setField(p, "Optimizer", "nesterov"); setField(p, "Schedule", "invscaling") },
 		},
 	}
 	reported := 0

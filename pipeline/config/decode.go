@@ -20,6 +20,16 @@ const MaxAliasNodes = 100_000
 
 var nodeType = reflect.TypeOf(yaml.Node{})
 
+// Defaulter is implemented by a pointer to a block of parameters that a
+// config may leave out, a feature off while its field is nil, and that
+// starts from defaults when written: Decode calls SetDefaults on the new
+// block before it decodes the keys given (`early_stopping: {patience: 5}`
+// keeps the other keys' defaults), and Describe lists its keys with those
+// defaults.
+type Defaulter interface {
+	SetDefaults()
+}
+
 // Lines maps each key path that was decoded ("init.std") to its line.
 type Lines map[string]int
 
@@ -32,13 +42,45 @@ type Lines map[string]int
 // values whose aliases expand beyond MaxAliasNodes. The errors carry Line and Key (relative to n); the caller adds
 // File and Stage. Decode panics if dst is not a pointer to a struct.
 func Decode(n *yaml.Node, dst any) (Lines, Errors) {
+	var dc Decoder
+	return dc.Decode(n, dst)
+}
+
+// A Decoder decodes as Decode does, reading each struct type's tags once, so
+// that decoding many parameter structs of a few types (the trials of a grid)
+// spends its time on the values. The zero Decoder is ready to use; it is not
+// safe for concurrent use.
+type Decoder struct {
+	fields map[reflect.Type]map[string]int
+}
+
+// Decode is Decode.
+func (dc *Decoder) Decode(n *yaml.Node, dst any) (Lines, Errors) {
 	v := reflect.ValueOf(dst)
 	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
 		panic(fmt.Sprintf("config.Decode: dst must be a pointer to a struct, got %T", dst))
 	}
-	d := &decoder{lines: Lines{}}
+	d := &decoder{lines: Lines{}, dc: dc}
 	d.value(n, v.Elem(), "")
 	return d.lines, d.errs
+}
+
+// structFields maps the config keys of the struct type t (Fields) to
+// their field indices, read once per type.
+func (dc *Decoder) structFields(t reflect.Type) map[string]int {
+	if m, ok := dc.fields[t]; ok {
+		return m
+	}
+	if dc.fields == nil {
+		dc.fields = map[reflect.Type]map[string]int{}
+	}
+	keys := Fields(t)
+	m := make(map[string]int, len(keys))
+	for _, f := range keys {
+		m[f.Key] = f.Index
+	}
+	dc.fields[t] = m
+	return m
 }
 
 type decoder struct {
@@ -47,6 +89,7 @@ type decoder struct {
 	aliased int    // nodes reached through aliases
 	inAlias int    // how many aliases lead to the node being decoded
 	expect  string // what the next value should be, from its field's `expect` tag
+	dc      *Decoder
 }
 
 func (d *decoder) fail(n *yaml.Node, key, format string, args ...any) {
@@ -104,6 +147,8 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, key string) {
 		elem := reflect.New(v.Type().Elem())
 		if !v.IsNil() {
 			elem.Elem().Set(v.Elem())
+		} else if d, ok := elem.Interface().(Defaulter); ok {
+			d.SetDefaults()
 		}
 		before := len(d.errs)
 		d.value(n, elem.Elem(), key)
@@ -129,14 +174,7 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, key, want string) {
 		d.fail(n, key, "expected %s, got %s", want, describeNode(n))
 		return
 	}
-	keys := Fields(v.Type())
-	fields := make(map[string]int, len(keys))
-	names := make([]string, 0, len(keys))
-	for _, f := range keys {
-		fields[f.Key] = f.Index
-		names = append(names, f.Key)
-	}
-	sort.Strings(names)
+	fields := d.dc.structFields(v.Type())
 	seen := map[string]*yaml.Node{} // lower-cased key -> first key node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		kn, vn := n.Content[i], n.Content[i+1]
@@ -169,6 +207,11 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, key, want string) {
 		}
 		idx, ok := fields[name]
 		if !ok {
+			names := make([]string, 0, len(fields))
+			for name := range fields {
+				names = append(names, name)
+			}
+			sort.Strings(names)
 			d.fail(kn, path, "%s", unknownKey(name, names))
 			continue
 		}

@@ -25,9 +25,7 @@ func Describe(params any) []FieldInfo {
 		panic(fmt.Sprintf("config.Describe: want a pointer to a struct, got %T", params))
 	}
 	var out []FieldInfo
-	Walk(v, "", func(key string, f reflect.StructField, fv reflect.Value) {
-		out = append(out, FieldInfo{Key: key, Type: typeName(f.Type), Default: defaultText(fv), Doc: f.Tag.Get("doc")})
-	})
+	describe(v, "", &out)
 	return out
 }
 
@@ -74,4 +72,43 @@ func defaultText(v reflect.Value) string {
 		return fmt.Sprint(v.Interface())
 	}
 	return string(b)
+}
+
+// describe adds the keys of the struct v (or the struct it points to)
+// under prefix to out: nested structs key by key, as Walk goes into them,
+// and an optional block (Defaulter) as the block itself, then its keys
+// with the values it holds, or those it starts with when it is written.
+func describe(v reflect.Value, prefix string, out *[]FieldInfo) {
+	for v.Kind() == reflect.Pointer {
+		v = v.Elem()
+	}
+	for _, f := range Fields(v.Type()) {
+		key, fv := joinKey(prefix, f.Key), v.Field(f.Index)
+		if d, ok := defaulter(fv); ok {
+			def := "(present)"
+			if fv.IsNil() {
+				def = "(absent: off)"
+				d.SetDefaults()
+				fv = reflect.ValueOf(d)
+			}
+			*out = append(*out, FieldInfo{Key: key, Type: "mapping", Default: def, Doc: f.Struct.Tag.Get("doc")})
+			describe(fv, key, out)
+			continue
+		}
+		if nested(fv) {
+			describe(fv, key, out)
+			continue
+		}
+		*out = append(*out, FieldInfo{Key: key, Type: typeName(f.Struct.Type), Default: defaultText(fv), Doc: f.Struct.Tag.Get("doc")})
+	}
+}
+
+// defaulter returns a new block of v's type when v is a pointer to an
+// optional block (Defaulter).
+func defaulter(v reflect.Value) (Defaulter, bool) {
+	if v.Kind() != reflect.Pointer || v.Type().Elem().Kind() != reflect.Struct {
+		return nil, false
+	}
+	d, ok := reflect.New(v.Type().Elem()).Interface().(Defaulter)
+	return d, ok
 }

@@ -1,6 +1,7 @@
 // Package gradcheck is the `gradcheck` stage kind: it compares the
 // numerical gradient with the back-propagated one at the trained weights,
-// on the training rows, and reports the largest differences.
+// on the training rows, and reports the largest differences. The objective
+// is the one the model was trained on: its weight decay (l2) included.
 package gradcheck
 
 import (
@@ -48,6 +49,7 @@ type Report struct {
 	WorstRel     string  `json:"worst_rel"`
 	Params       int     `json:"params"`
 	TrainingRows int     `json:"training_rows"`
+	L2           float64 `json:"l2,omitempty"` // the weight decay in the objective; absent when 0
 }
 
 // Spec returns the stage kind.
@@ -82,10 +84,13 @@ func check(p *Params, io *pipeline.IO) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := o.SetL2(m.L2); err != nil {
+		return nil, fmt.Errorf("read model: %w", err)
+	}
 	g := nn.GradCheck(o, m.Weights, p.Epsilon)
 	s := m.Shape()
 	r := &Report{Epsilon: p.Epsilon, Tolerance: p.Tolerance, MaxAbs: g.MaxAbs, WorstAbs: s.ParamName(g.WorstAbs),
-		MaxRel: g.MaxRel, WorstRel: s.ParamName(g.WorstRel), Params: s.NumParams(), TrainingRows: train.N()}
+		MaxRel: g.MaxRel, WorstRel: s.ParamName(g.WorstRel), Params: s.NumParams(), TrainingRows: train.N(), L2: m.L2}
 	if g.MaxRel <= p.Tolerance {
 		r.Status = "ok"
 		r.Message = fmt.Sprintf("ok: numerical and back-propagated gradients agree within %.1e relative (largest %.2e at %s)", p.Tolerance, g.MaxRel, r.WorstRel)

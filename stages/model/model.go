@@ -15,6 +15,11 @@ import (
 // Format is the version of model.json's layout.
 const Format = 1
 
+// HistoryStepsPerEpoch is the key of history.parquet's metadata that holds
+// the updates of an epoch, when training drew mini-batches (the history then
+// has an epoch column).
+const HistoryStepsPerEpoch = "nnpipe.steps_per_epoch"
+
 // Model is a trained two-layer network and what it was trained on.
 type Model struct {
 	Format   int       `json:"format"`
@@ -24,8 +29,14 @@ type Model struct {
 	Features []string  `json:"features"` // input names, in order
 	Classes  []string  `json:"classes"`  // class names, by class id
 	Weights  []float64 `json:"wv"`       // flat parameters: w row-major M×(D+1), then v row-major K×(M+1)
-	Steps    int       `json:"steps"`    // updates made
+	Steps    int       `json:"steps"`    // updates made (fewer than asked when early stopping stopped training)
 	Gradient string    `json:"gradient"` // how it was trained
+	// L2 is the weight decay α of the objective it was trained on, E + α/(2N) Σ w²; absent
+	// when 0 (the book's).
+	L2 float64 `json:"l2,omitempty"`
+	// BestStep is, with early stopping, the update whose weights these are: the one with the
+	// lowest validation error; absent without early stopping.
+	BestStep int `json:"best_step,omitempty"`
 }
 
 // Shape returns the network's shape.
@@ -64,6 +75,9 @@ func Read(path string) (*Model, error) {
 		if math.IsNaN(w) || math.IsInf(w, 0) {
 			return nil, fmt.Errorf("read model %s: weights are not finite", path)
 		}
+	}
+	if !(m.L2 >= 0) || math.IsInf(m.L2, 0) || m.BestStep < 0 || m.BestStep > m.Steps {
+		return nil, fmt.Errorf("read model %s: l2 %v or best step %d of %d out of range", path, m.L2, m.BestStep, m.Steps)
 	}
 	return &m, nil
 }

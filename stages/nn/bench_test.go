@@ -126,3 +126,35 @@ func BenchmarkTrainWorkers(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkBatchStep measures one update with batches of growing size out of N = 2000 rows
+// (batch 0: all of them): gathering the batch, its gradient and Adam's update. The gradient
+// is linear in the rows, so a batch of b costs about b/N of the full batch's step, plus the
+// update's O(P), which is what the smallest batches show.
+func BenchmarkBatchStep(b *testing.B) {
+	s := Shape{D: 13, M: 16, K: 3}
+	pr := randomProblem(930, s, 2000, 0.5, 0)
+	for _, m := range []Method{Numerical, Backprop} {
+		for _, batch := range []int{1, 10, 100, 1000, 0} {
+			b.Run(fmt.Sprintf("%s/batch=%d", m, batch), func(b *testing.B) {
+				train := pr.objective(b)
+				opt := Options{Method: m, Epsilon: 1e-3, LearningRate: 0.001, Steps: 1 << 30, Optimizer: Adam,
+					Beta1: 0.9, Beta2: 0.999, AdamEpsilon: 1e-8, BatchSize: batch, Shuffle: newShuffle(1)}
+				tr := newTrainer(train, nil, slices.Clone(pr.wv), opt, nil)
+				defer tr.run.close()
+				step := 0
+				b.ReportAllocs()
+				cpu := startCPU()
+				for b.Loop() {
+					step++
+					if tr.batch != train {
+						tr.nextBatch(step)
+					}
+					tr.run.gradient(tr.g, tr.wv)
+					tr.update(step)
+				}
+				cpu.report(b)
+			})
+		}
+	}
+}

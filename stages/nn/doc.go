@@ -22,7 +22,14 @@
 //	g_p = (E(wv + ε e_p) − E(wv − ε e_p)) / 2ε   for every p,
 //
 // computed fast (Numerical) or by the plain full recompute (NumericalFull); Backprop is the
-// analytic gradient of the same E. Fit applies wv ← wv − α g.
+// analytic gradient of the same E. An objective may add a weight decay (SetL2), scikit-learn's
+//
+//	E + α/(2N) Σ w²   (the weights w_ji, v_kj; not the biases),
+//
+// which every gradient method then includes. Fit applies wv ← wv − α g, the book's
+// full-batch gradient descent, or, by its Options, scikit-learn's MLP training: mini-batches
+// in a seeded order, momentum, Nesterov or Adam updates, a decaying rate, and early stopping
+// on held-out rows.
 //
 // NumericalFull is the readable definition: for every p it evaluates E at wv ± ε e_p over all
 // rows, exactly as the formula above reads, at a cost of 2P forward passes. It is the oracle

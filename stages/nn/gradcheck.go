@@ -26,7 +26,8 @@ type GradCheckReport struct {
 const relFloor = 1e-8
 
 // GradCheck compares the numerical gradient (the fast method, step eps) with the
-// back-propagated one at wv. It panics under the conditions of Objective.Gradient.
+// back-propagated one at wv, both of the objective's weight decay included (see SetL2). It
+// panics under the conditions of Objective.Gradient.
 func GradCheck(o *Objective, wv []float64, eps float64) GradCheckReport {
 	gn := make([]float64, len(wv))
 	gb := make([]float64, len(wv))

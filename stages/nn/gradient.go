@@ -36,10 +36,11 @@ func (m Method) String() string {
 	return fmt.Sprintf("Method(%d)", int(m))
 }
 
-// Gradient writes the gradient of E at wv into dst (length P), computed by method m. eps is
-// the central-difference step ε of the numerical methods and is ignored by Backprop. It
-// panics if dst or wv does not have P elements, if m is not a Method, or if a numerical method
-// gets an eps that is not a finite number > 0.
+// Gradient writes the gradient of E at wv into dst (length P), computed by method m, with
+// the weight decay's term when SetL2 set one (the numerical methods difference E plus that
+// term, Backprop adds α w_p/N). eps is the central-difference step ε of the numerical methods
+// and is ignored by Backprop. It panics if dst or wv does not have P elements, if m is not a
+// Method, or if a numerical method gets an eps that is not a finite number > 0.
 func (o *Objective) Gradient(dst, wv []float64, m Method, eps float64) {
 	o.checkGradient(dst, wv, m, eps)
 	switch m {
@@ -49,6 +50,7 @@ func (o *Objective) Gradient(dst, wv []float64, m Method, eps float64) {
 			o.fastChunk(o.sc, wv, c)
 		}
 		o.reduce(dst, o.fast.scale)
+		o.addDecay(dst, wv, m)
 	case NumericalFull:
 		o.numericalFull(o.sc, dst, wv, eps, 0, len(wv))
 	case Backprop:
@@ -56,6 +58,32 @@ func (o *Objective) Gradient(dst, wv []float64, m Method, eps float64) {
 			o.backpropChunk(o.sc, wv, c)
 		}
 		o.reduce(dst, nil)
+		o.addDecay(dst, wv, m)
+	}
+}
+
+// addDecay adds the weight decay's part of the gradient to dst, for Backprop its derivative
+// α w_p/N, for Numerical its central difference at the steps the fast gradient took:
+//
+//	α/(2N) ((w + h₊)² − (w − h₋)²) / 2ε = (α/N) (h̄/ε) (w + (h₊ − h₋)/2),
+//
+// exact for a quadratic. NumericalFull differences the penalty with E instead.
+func (o *Objective) addDecay(dst, wv []float64, m Method) {
+	if o.l2 == 0 {
+		return
+	}
+	s := o.shape
+	c := o.l2 / float64(o.n)
+	f := &o.fast
+	for p, w := range wv {
+		if s.isBias(p) {
+			continue
+		}
+		if m == Backprop {
+			dst[p] += c * w
+		} else {
+			dst[p] += c * f.scale[p] * (w + (f.hp[p]-f.hm[p])/2)
+		}
 	}
 }
 
@@ -99,17 +127,23 @@ func (o *Objective) reduce(dst, scale []float64) {
 	}
 }
 
-// numericalFull writes g_p for p in [lo, hi) into dst[p] by the definition: E is evaluated
-// over all rows at wv − εe_p and at wv + εe_p (the perturbed weight rounded to float64, as the
-// book does), and g_p = (E₊ − E₋) / 2ε.
+// numericalFull writes g_p for p in [lo, hi) into dst[p] by the definition: E (plus the
+// weight decay's term, if any) is evaluated over all rows at wv − εe_p and at wv + εe_p (the
+// perturbed weight rounded to float64, as the book does), and g_p = (E₊ − E₋) / 2ε.
 func (o *Objective) numericalFull(sc *scratch, dst, wv []float64, eps float64, lo, hi int) {
 	pert := sc.pert
 	copy(pert, wv)
 	for p := lo; p < hi; p++ {
 		pert[p] = wv[p] - eps
 		e1 := o.value(sc, pert)
+		if o.l2 != 0 {
+			e1 += o.penalty(pert)
+		}
 		pert[p] = wv[p] + eps
 		e2 := o.value(sc, pert)
+		if o.l2 != 0 {
+			e2 += o.penalty(pert)
+		}
 		pert[p] = wv[p]
 		dst[p] = (e2 - e1) / (2 * eps)
 	}

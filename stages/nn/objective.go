@@ -32,6 +32,14 @@ type Objective struct {
 	fast       fastStep // per-step state of the fast numerical gradient
 	forceExact bool     // tests: evaluate every perturbation exactly, no series
 	sc         *scratch // the single-goroutine scratch
+
+	l2 float64 // the weight decay α of the penalty α/(2N) Σ w² (see SetL2)
+
+	// A batch (see newBatch) keeps its buffers at their capacity and reslices them.
+	xBuf      []float64
+	labelsBuf []int32
+	xmaxBuf   []float64
+	lossBuf   []float64
 }
 
 // scratch is the per-goroutine working memory of one row's computations.
@@ -91,9 +99,7 @@ func NewObjective(s Shape, x []float64, labels []int32) (*Objective, error) {
 			return nil, fmt.Errorf("data: row %d label %d is not a class index in [0, %d)", i, t, s.K)
 		}
 	}
-	numChunks := min((n+minChunkRows-1)/minChunkRows, maxChunks)
-	chunkSize := (n + numChunks - 1) / numChunks
-	numChunks = (n + chunkSize - 1) / chunkSize
+	chunkSize, numChunks := chunking(n)
 	o := &Objective{
 		shape:     s,
 		n:         n,
@@ -117,11 +123,22 @@ func NewObjective(s Shape, x []float64, labels []int32) (*Objective, error) {
 	return o, nil
 }
 
+// chunking returns the rows per chunk and the number of chunks of n rows.
+func chunking(n int) (chunkSize, numChunks int) {
+	numChunks = min((n+minChunkRows-1)/minChunkRows, maxChunks)
+	chunkSize = (n + numChunks - 1) / numChunks
+	numChunks = (n + chunkSize - 1) / chunkSize
+	return chunkSize, numChunks
+}
+
 // Shape returns the network's shape.
 func (o *Objective) Shape() Shape { return o.shape }
 
 // Len returns N, the number of rows.
 func (o *Objective) Len() int { return o.n }
+
+// Label returns the class of row i. It panics if i is not in [0, N).
+func (o *Objective) Label(i int) int32 { return o.labels[:o.n][i] }
 
 // checkParams panics unless wv has P elements.
 func (o *Objective) checkParams(wv []float64) {
@@ -136,7 +153,47 @@ func (o *Objective) chunk(c int) (lo, hi int) {
 	return lo, min(lo+o.chunkSize, o.n)
 }
 
-// Value returns E(wv), the mean cross-entropy −(1/N) Σ_n log y_{n,t_n}.
+// SetL2 sets the weight decay α of the objective that Gradient differentiates,
+//
+//	E(wv) + α/(2N) Σ w²,
+//
+// the sum over the weights w_ji (i < D) and v_kj (j < M), not the biases: scikit-learn's
+// alpha, scaled by the rows of the objective (those of a batch when it is one). α = 0, the
+// default, leaves E alone. It returns an error, changing nothing, if α is negative or not
+// finite.
+func (o *Objective) SetL2(alpha float64) error {
+	if !(alpha >= 0 && alpha <= math.MaxFloat64) {
+		return fmt.Errorf("l2: must be a finite number >= 0, got %v", alpha)
+	}
+	o.l2 = alpha
+	return nil
+}
+
+// L2 returns the weight decay α set by SetL2.
+func (o *Objective) L2() float64 { return o.l2 }
+
+// Penalty returns the weight decay's term α/(2N) Σ w² at wv (0 when α is 0).
+func (o *Objective) Penalty(wv []float64) float64 {
+	o.checkParams(wv)
+	return o.penalty(wv)
+}
+
+func (o *Objective) penalty(wv []float64) float64 {
+	if o.l2 == 0 {
+		return 0
+	}
+	s := o.shape
+	sum := 0.0
+	for p, w := range wv {
+		if !s.isBias(p) {
+			sum += w * w
+		}
+	}
+	return o.l2 / (2 * float64(o.n)) * sum
+}
+
+// Value returns E(wv), the mean cross-entropy −(1/N) Σ_n log y_{n,t_n}, without the weight
+// decay's term (see Penalty).
 func (o *Objective) Value(wv []float64) float64 {
 	o.checkParams(wv)
 	return o.value(o.sc, wv)

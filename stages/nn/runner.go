@@ -118,9 +118,11 @@ func (r *runner) gradient(dst, wv []float64) float64 {
 		o.fast.prepare(o, wv, r.eps)
 		r.run(jobFast, o, wv, nil, o.numChunks)
 		o.reduce(dst, o.fast.scale)
+		o.addDecay(dst, wv, Numerical)
 	case Backprop:
 		r.run(jobBackprop, o, wv, nil, o.numChunks)
 		o.reduce(dst, nil)
+		o.addDecay(dst, wv, Backprop)
 	case NumericalFull:
 		r.run(jobFull, o, wv, dst, (len(wv)+fullBlock-1)/fullBlock)
 		r.run(jobLoss, o, wv, nil, o.numChunks)

@@ -14,6 +14,15 @@ func (s Shape) NumParams() int { return s.M*(s.D+1) + s.K*(s.M+1) }
 // numW returns M(D+1), the number of hidden-layer weights; wv[numW():] is v.
 func (s Shape) numW() int { return s.M * (s.D + 1) }
 
+// isBias reports whether flat parameter p is a bias: the last column of its layer.
+func (s Shape) isBias(p int) bool {
+	nw := s.numW()
+	if p < nw {
+		return p%(s.D+1) == s.D
+	}
+	return (p-nw)%(s.M+1) == s.M
+}
+
 // Validate reports whether the shape describes a network: D >= 1, M >= 1 and K >= 2.
 func (s Shape) Validate() error {
 	var errs []error

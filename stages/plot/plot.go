@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/nnpipe/nnpipe/pipeline"
@@ -144,25 +145,36 @@ func drawHistory(kind, path, historyPath string, m *model.Model, logY bool, size
 		steps[i] = int(s)
 	}
 	if kind == LearningCurve {
-		train, err := col("train_ce")
-		if err != nil {
+		c := report.Curves{Steps: steps}
+		var err error
+		if c.Train, err = col("train_ce"); err != nil {
 			return err
 		}
-		test, err := col("test_ce")
-		if err != nil {
+		if c.Test, err = col("test_ce"); err != nil {
 			return err
 		}
-		return report.LearningCurve(path, steps, train, test, logY, size)
+		if _, ok := h.Column("val_ce"); ok {
+			if c.Validation, err = col("val_ce"); err != nil {
+				return err
+			}
+		}
+		if v, ok := h.Meta[model.HistoryStepsPerEpoch]; ok {
+			if c.StepsPerEpoch, err = strconv.Atoi(v); err != nil || c.StepsPerEpoch < 1 {
+				return fmt.Errorf("history metadata %s = %q, want a count of steps", model.HistoryStepsPerEpoch, v)
+			}
+		}
+		return report.LearningCurves(path, c, logY, size)
 	}
 	shape := m.Shape()
-	if len(h.Fields) < 3+shape.NumParams() {
+	weightColumn := strings.NewReplacer("[", "_", "]", "")
+	if _, ok := h.Column(weightColumn.Replace(shape.ParamName(0))); !ok {
 		return errSkip{fmt.Sprintf("the history records no weights for %d parameters", shape.NumParams())}
 	}
 	names := make([]string, shape.NumParams())
 	series := make([][]float64, shape.NumParams())
 	for p := range names {
 		names[p] = shape.ParamName(p)
-		if series[p], err = col(strings.NewReplacer("[", "_", "]", "").Replace(names[p])); err != nil {
+		if series[p], err = col(weightColumn.Replace(names[p])); err != nil {
 			return err
 		}
 	}

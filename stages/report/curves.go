@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"math"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -18,15 +19,41 @@ import (
 // axis, are left out; a long history is thinned to about two points per pixel
 // column, keeping each bucket's lowest and highest value.
 func LearningCurve(path string, steps []int, train, test []float64, logY bool, size Size) error {
+	return LearningCurves(path, Curves{Steps: steps, Train: train, Test: test}, logY, size)
+}
+
+// Curves are the series of a learning curve.
+type Curves struct {
+	Steps       []int
+	Train, Test []float64 // one value per step; Test may be empty
+	// Validation, when not empty, is the early-stopping rows' cross-entropy, one value per
+	// step, NaN at the steps without a check; its curve joins the checks.
+	Validation []float64
+	// StepsPerEpoch, when more than 1, puts epochs on the x axis: step s at s/StepsPerEpoch,
+	// so that epoch e ends at e.
+	StepsPerEpoch int
+}
+
+// LearningCurves is LearningCurve with a validation curve and epochs, when c
+// has them; without, it draws the same image as LearningCurve.
+func LearningCurves(path string, c Curves, logY bool, size Size) error {
 	size, err := size.resolve()
 	if err != nil {
 		return fmt.Errorf("learning curve: %w", err)
 	}
-	if len(train) != len(steps) || (len(test) != 0 && len(test) != len(steps)) {
-		return fmt.Errorf("learning curve: %d steps, %d train and %d test values", len(steps), len(train), len(test))
+	n := len(c.Steps)
+	if len(c.Train) != n || (len(c.Test) != 0 && len(c.Test) != n) || (len(c.Validation) != 0 && len(c.Validation) != n) {
+		return fmt.Errorf("learning curve: %d steps, %d train, %d test and %d validation values", n, len(c.Train), len(c.Test), len(c.Validation))
 	}
-	xs := stepsFloat(steps)
+	xs := stepsFloat(c.Steps)
 	p := newPlot("Cross-entropy by step", "step", "cross-entropy")
+	if c.StepsPerEpoch > 1 {
+		for i := range xs {
+			xs[i] /= float64(c.StepsPerEpoch)
+		}
+		p.Title.Text = "Cross-entropy by epoch"
+		p.X.Label.Text = fmt.Sprintf("epoch (%d steps each)", c.StepsPerEpoch)
+	}
 	if logY {
 		p.Y.Scale = plot.LogScale{}
 		p.Y.Tick.Marker = logTicks{}
@@ -37,7 +64,7 @@ func LearningCurve(path string, steps []int, train, test []float64, logY bool, s
 	for i, s := range []struct {
 		name string
 		ys   []float64
-	}{{"train", train}, {"test", test}} {
+	}{{"train", c.Train}, {"test", c.Test}, {"validation", c.Validation}} {
 		if len(s.ys) == 0 {
 			continue
 		}
@@ -52,7 +79,11 @@ func LearningCurve(path string, steps []int, train, test []float64, logY bool, s
 		l.LineStyle = seriesStyle(i)
 		p.Add(l)
 		drawn++
-		p.Legend.Add(fmt.Sprintf("%s (last %s)", s.name, FormatFloat(s.ys[len(s.ys)-1])), l)
+		last := s.ys[len(s.ys)-1]
+		if i == 2 {
+			last = lastFinite(s.ys)
+		}
+		p.Legend.Add(fmt.Sprintf("%s (last %s)", s.name, FormatFloat(last)), l)
 	}
 	if drawn == 0 && logY {
 		// A log axis needs a positive range; with no data there is none.
@@ -60,6 +91,17 @@ func LearningCurve(path string, steps []int, train, test []float64, logY bool, s
 	}
 	img := render(size, func(dc draw.Canvas) { p.Draw(dc) })
 	return writePNG(path, img)
+}
+
+// lastFinite returns the last value of ys that is not NaN (a step without a
+// check), or the last value if all are: what a legend calls the last.
+func lastFinite(ys []float64) float64 {
+	for i := len(ys) - 1; i >= 0; i-- {
+		if !math.IsNaN(ys[i]) {
+			return ys[i]
+		}
+	}
+	return ys[len(ys)-1]
 }
 
 // Weights writes to path a PNG of every weight's value by step, in two

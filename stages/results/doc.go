@@ -54,8 +54,10 @@
 // JSON text; an optional value left unset has no column), in the order the
 // parameters are first seen; then the metrics train_cross_entropy,
 // test_cross_entropy, train_accuracy, test_accuracy (float64, NaN when not
-// computed) and train_seconds (float64: the compute time of the stage the
-// summary is about). Its key-value metadata holds "nnpipe.version".
+// computed), train_seconds (float64: the compute time of the stage the
+// summary is about) and stopped_at (int64: the updates that stage made —
+// fewer than its steps when early stopping stopped it; 0 when unknown).
+// Its key-value metadata holds "nnpipe.version".
 //
 // Cells print the same everywhere (FormatValue): parameters exactly, in
 // the shortest form that reads back the same (0.5, 0.001, 1e-05);
@@ -70,7 +72,8 @@
 //	trials/<trial-id>/  a run directory for each finished trial, and what a
 //	                    failed trial left (see above)
 //	summary.parquet     one row per finished or failed trial, in grid order
-//	summary.md          per setting of the swept keys that are not seeds: the
+//	summary.md          per setting of the swept keys that are not repetitions
+//	                    (seeds, folds): the
 //	                    trials and failures, the mean ± std over the ok trials
 //	                    of each metric; the best setting (highest mean test
 //	                    accuracy, then lowest test cross-entropy) marked *
@@ -79,7 +82,7 @@
 //	                    (trial_id, values: key -> value, status, error) and
 //	                    pending (the trials not finished)
 //	plots/sweep.png     test accuracy and cross-entropy against the first
-//	                    swept key that is not a seed, mean ± std over the rest
+//	                    swept key that is not a repetition, mean ± std over the rest
 //
 // summary.parquet, summary.md and the plot are written when a trial has
 // finished or failed; sweep.json always.

@@ -216,7 +216,7 @@ func TestASummaryReadsBackAsWritten(t *testing.T) {
 		names = append(names, f.Name)
 	}
 	want := []string{"trial_id", "name", "status", "error", "seconds", "seed", "train.learning_rate", "split.shuffle",
-		"train_cross_entropy", "test_cross_entropy", "train_accuracy", "test_accuracy", "train_seconds"}
+		"train_cross_entropy", "test_cross_entropy", "train_accuracy", "test_accuracy", "train_seconds", "stopped_at"}
 	if !slices.Equal(names, want) {
 		t.Fatalf("columns %v, want %v", names, want)
 	}

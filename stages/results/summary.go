@@ -24,15 +24,16 @@ const (
 	ColError        = "error"
 	ColSeconds      = "seconds"
 	ColTrainSeconds = "train_seconds"
+	ColStoppedAt    = "stopped_at"
 )
 
 // MetricNames are the metric columns of summary.parquet, in order.
 var MetricNames = []string{"train_cross_entropy", "test_cross_entropy", "train_accuracy", "test_accuracy"}
 
 // IsMeasured reports whether a summary column is a measurement rather
-// than a parameter: a metric or a time.
+// than a parameter: a metric, a time, or the step training stopped at.
 func IsMeasured(column string) bool {
-	return slices.Contains(MetricNames, column) || column == ColSeconds || column == ColTrainSeconds
+	return slices.Contains(MetricNames, column) || column == ColSeconds || column == ColTrainSeconds || column == ColStoppedAt
 }
 
 // Param is one parameter of a run, named by its config path.
@@ -49,6 +50,11 @@ type Row struct {
 	TrainCE, TestCE              float64
 	TrainAcc, TestAcc            float64
 	TrainSeconds                 float64
+	// StoppedAt is the step the headline stage stopped at (the updates
+	// training made; 0 when unknown), and StoppedEarly whether that is
+	// before the steps asked for (Spec.StoppedAt).
+	StoppedAt    int64
+	StoppedEarly bool
 	// Headline is what the printed summary shows of the stage it is about
 	// (pipeline.Spec.Headline).
 	Headline []pipeline.Headline
@@ -78,8 +84,15 @@ func NewRow(chain *pipeline.Chain, results []*pipeline.StageResult, m *evaluate.
 		}
 		row.Headline = s.Spec.Headline(s.Params)
 		for _, r := range results {
-			if r.ID == s.ID {
-				row.TrainSeconds = r.ComputeSeconds
+			if r.ID != s.ID {
+				continue
+			}
+			row.TrainSeconds = r.ComputeSeconds
+			if s.Spec.StoppedAt != nil {
+				output := func(slot string) string { return r.Outputs[slot] }
+				if step, early, err := s.Spec.StoppedAt(s.Params, output); err == nil {
+					row.StoppedAt, row.StoppedEarly = int64(step), early
+				}
 			}
 		}
 		break
@@ -133,7 +146,7 @@ func Fields(rows []*Row) []dataset.Field {
 	for _, m := range MetricNames {
 		fields = append(fields, dataset.Field{Name: m, Type: dataset.Float64})
 	}
-	return append(fields, dataset.Field{Name: ColTrainSeconds, Type: dataset.Float64})
+	return append(fields, dataset.Field{Name: ColTrainSeconds, Type: dataset.Float64}, dataset.Field{Name: ColStoppedAt, Type: dataset.Int64})
 }
 
 func typeOf(v any) dataset.Type {
@@ -169,7 +182,7 @@ func Summary(rows []*Row) *dataset.Table {
 	for _, r := range rows {
 		values := map[string]any{ColTrialID: r.TrialID, ColName: r.Name, ColStatus: r.Status, ColError: r.Error,
 			ColSeconds: r.Seconds, "train_cross_entropy": r.TrainCE, "test_cross_entropy": r.TestCE,
-			"train_accuracy": r.TrainAcc, "test_accuracy": r.TestAcc, ColTrainSeconds: r.TrainSeconds}
+			"train_accuracy": r.TrainAcc, "test_accuracy": r.TestAcc, ColTrainSeconds: r.TrainSeconds, ColStoppedAt: r.StoppedAt}
 		for _, p := range r.Params {
 			values[p.Key] = p.Value
 		}
@@ -282,6 +295,11 @@ func (r *Row) Table() report.Table {
 		_, isInt := h.Value.(int64)
 		_, isFloat := h.Value.(float64)
 		t.Numeric = append(t.Numeric, isInt || isFloat)
+	}
+	if r.StoppedEarly {
+		t.Header = append(t.Header, "stopped at")
+		t.Rows[0] = append(t.Rows[0], strconv.FormatInt(r.StoppedAt, 10))
+		t.Numeric = append(t.Numeric, true)
 	}
 	t.Header = append(t.Header, "train CE", "test CE", "train acc", "test acc", "train time")
 	t.Rows[0] = append(t.Rows[0], report.FormatFloat(r.TrainCE), report.FormatFloat(r.TestCE),

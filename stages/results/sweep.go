@@ -243,16 +243,20 @@ func (sw *Sweep) Rebase() {
 	}
 }
 
-// IsSeedKey reports whether a swept key is a seed, over which results are
-// averaged rather than grouped.
-func IsSeedKey(key string) bool { return key == "seed" || strings.HasSuffix(key, ".seed") }
+// IsRepetitionKey reports whether a swept key repeats one setting rather
+// than changing it — a seed (`seed`, `train.init.seed`) or a
+// cross-validation fold (`split.fold`) — so that results are averaged over
+// it (mean ± std) rather than grouped by it.
+func IsRepetitionKey(key string) bool {
+	return key == "seed" || strings.HasSuffix(key, ".seed") || strings.HasSuffix(key, ".fold")
+}
 
-// groupKeys are the swept keys that are not seeds: a sweep's table has a
-// row per setting of them, averaged over the seeds.
+// groupKeys are the swept keys that are not repetitions: a sweep's table
+// has a row per setting of them, averaged over the seeds and folds.
 func (sw *Sweep) groupKeys() []string {
 	var keys []string
 	for _, a := range sw.Axes {
-		if !IsSeedKey(a.Key) {
+		if !IsRepetitionKey(a.Key) {
 			keys = append(keys, a.Key)
 		}
 	}
@@ -322,9 +326,9 @@ func (sw *Sweep) Table() (report.Table, error) {
 }
 
 // plot draws plots/sweep.png: test accuracy and test cross-entropy against
-// the first swept key that is not a seed, mean ± std over the rest (seeds,
-// and any other axis), as Table groups them. A sweep of seeds alone has
-// nothing to plot against and draws nothing.
+// the first swept key that is not a repetition, mean ± std over the rest
+// (seeds, folds, and any other axis), as Table groups them. A sweep of
+// repetitions alone has nothing to plot against and draws nothing.
 func (sw *Sweep) plot(path string) error {
 	keys := sw.groupKeys()
 	if len(keys) == 0 {

@@ -1,7 +1,7 @@
 // Package split is the `split` stage kind: it divides a data set's rows
 // into a training part and a test part, by a ratio (in data order,
-// shuffled, or stratified by class) or by a 0/1 or train/test column of
-// the data.
+// shuffled, or stratified by class), by a 0/1 or train/test column of the
+// data, or as one fold of a k-fold cross-validation.
 package split
 
 import (
@@ -27,6 +27,10 @@ type Params struct {
 	Column     string  `yaml:"column" doc:"a column the load stage kept: 1/true/train marks a training row, 0/false/test a test row; empty: split by train_ratio"`
 	Seed       *uint64 `yaml:"seed" doc:"random seed of the shuffle; default derived from the master seed and the stage id"`
 	RNG        string  `yaml:"rng" doc:"random generator of the shuffle: pcg or numpy"`
+	// Folds and Fold are left out of the canonical form at 0, so that the
+	// splits of configs without them keep their keys.
+	Folds int `yaml:"folds,omitempty" doc:"k-fold cross-validation: the rows (shuffled and stratified as asked) fall into this many folds, >= 2; 0: split by train_ratio"`
+	Fold  int `yaml:"fold,omitempty" doc:"with folds: the fold that is the test part, 0 to folds-1, the others training; sweep it for cross-validation"`
 }
 
 // NewParams returns the defaults: half the rows train, in data order.
@@ -58,28 +62,45 @@ func (p *Params) Validate() []pipeline.FieldError {
 		if p.Stratify {
 			errs = append(errs, pipeline.Errorf("stratify", "does not apply with column %q, which decides the parts", p.Column))
 		}
+		if p.Folds != 0 {
+			errs = append(errs, pipeline.Errorf("folds", "does not apply with column %q, which decides the parts", p.Column))
+		}
+	}
+	switch {
+	case p.Folds < 0 || p.Folds == 1:
+		errs = append(errs, pipeline.Errorf("folds", "must be 0 (no cross-validation) or at least 2, got %d", p.Folds))
+	case p.Folds == 0 && p.Fold != 0:
+		errs = append(errs, pipeline.Errorf("fold", "needs folds, the number of folds (fold %d of how many?)", p.Fold))
+	case p.Folds >= 2 && (p.Fold < 0 || p.Fold >= p.Folds):
+		errs = append(errs, pipeline.Errorf("fold", "must be between 0 and %d (folds - 1), got %d", p.Folds-1, p.Fold))
 	}
 	return errs
 }
 
 // UnusedKeys names the parameters that do not affect the split: with
 // column, everything but the column; without shuffling, the seed and the
-// generator.
+// generator; with folds, the ratio; without, the fold.
 func (p *Params) UnusedKeys() []string {
+	var keys []string
 	switch {
 	case p.Column != "":
-		return []string{"train_ratio", "shuffle", "stratify", "seed", "rng"}
+		return []string{"train_ratio", "shuffle", "stratify", "seed", "rng", "folds", "fold"}
 	case !p.Shuffle:
-		return []string{"seed", "rng"}
+		keys = append(keys, "seed", "rng")
 	}
-	return nil
+	if p.Folds >= 2 {
+		keys = append(keys, "train_ratio")
+	} else {
+		keys = append(keys, "fold")
+	}
+	return keys
 }
 
 // Spec returns the stage kind.
 func Spec() pipeline.Spec {
 	return pipeline.Spec{
 		Kind: "split", Version: 2, // 2: the split records the rows it was made for
-		Doc:       "divides the rows into a training part and a test part (by ratio, stratified, or by a 0/1 column)",
+		Doc:       "divides the rows into a training part and a test part (by ratio, stratified, by a 0/1 column, or one fold of k)",
 		Inputs:    []pipeline.Input{{Slot: "dataset", Type: "dataset"}},
 		Outputs:   []pipeline.Output{{Slot: "split", Type: "split", File: "split.parquet", RowsFrom: "dataset", ReadShape: model.SplitShape}},
 		NewParams: func() pipeline.Params { return NewParams() },
@@ -111,12 +132,13 @@ func Spec() pipeline.Spec {
 }
 
 // Split assigns the rows of d to the two parts. With p.Column, the values
-// of that extra column decide (see [ByColumn]). Otherwise round(ratio·n)
-// rows train, or when stratified round(ratio·n_c) rows of each class c, in
-// data order unless shuffled; within each part rows keep the (shuffled)
-// order. A part left empty, or when stratified a class too small to have
-// rows in both parts, is an error that names it. It stops with ctx's error
-// when ctx is done.
+// of that extra column decide (see [ByColumn]). With p.Folds, fold p.Fold
+// of the (shuffled) rows is the test part (see kFold). Otherwise
+// round(ratio·n) rows train, or when stratified round(ratio·n_c) rows of
+// each class c, in data order unless shuffled; within each part rows keep
+// the (shuffled) order. A part left empty, or when stratified a class too
+// small to have rows in both parts, is an error that names it. It stops
+// with ctx's error when ctx is done.
 func Split(ctx context.Context, d *dataset.Dataset, p *Params) (dataset.Split, error) {
 	if p.Column != "" {
 		values, ok := d.ExtraColumn(p.Column)
@@ -139,6 +161,9 @@ func Split(ctx context.Context, d *dataset.Dataset, p *Params) (dataset.Split, e
 		if err := shuffle(ctx, order, src); err != nil {
 			return dataset.Split{}, err
 		}
+	}
+	if p.Folds >= 2 {
+		return kFold(ctx, d, order, p)
 	}
 	var s dataset.Split
 	if !p.Stratify {
@@ -180,6 +205,72 @@ func Split(ctx context.Context, d *dataset.Dataset, p *Params) (dataset.Split, e
 		seen[c]++
 	}
 	return s, nil
+}
+
+// kFold makes fold p.Fold of p.Folds the test part and the other folds the
+// training part. The rows, in the given order, fall into consecutive folds
+// of ⌊n/k⌋ or ⌊n/k⌋+1 rows (the first n mod k folds one more), as
+// scikit-learn's KFold; stratified, each class's rows do, in order, the
+// extra rows of one class going to the folds after the previous class's,
+// so that the folds' sizes differ by at most one. Both parts keep the
+// order. A fold left empty (more folds than rows, or than a class's rows
+// when stratified) is an error naming the folds.
+func kFold(ctx context.Context, d *dataset.Dataset, order []int, p *Params) (dataset.Split, error) {
+	k := p.Folds
+	fold := make([]int, len(d.Labels)) // by row
+	if !p.Stratify {
+		if n := len(order); k > n {
+			return dataset.Split{}, fmt.Errorf("folds: %d is more than the %s: a fold would be empty", k, plural(n, "row"))
+		}
+		deal(order, k, 0, fold)
+	} else {
+		byClass := make([][]int, len(d.Classes))
+		for _, r := range order {
+			byClass[d.Labels[r]] = append(byClass[d.Labels[r]], r)
+		}
+		offset := 0
+		for c, rows := range byClass {
+			if len(rows) > 0 && len(rows) < k {
+				return dataset.Split{}, fmt.Errorf("folds: %d is more than class %q's %s: stratified, every fold needs a row of each class",
+					k, d.Classes[c], plural(len(rows), "row"))
+			}
+			offset = deal(rows, k, offset, fold)
+		}
+	}
+	var s dataset.Split
+	for i, r := range order {
+		if i%checkEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return dataset.Split{}, err
+			}
+		}
+		if fold[r] == p.Fold {
+			s.Test = append(s.Test, r)
+		} else {
+			s.Train = append(s.Train, r)
+		}
+	}
+	return s, nil
+}
+
+// deal assigns rows, in order, to k folds of consecutive rows, fold[r]
+// being row r's: ⌊n/k⌋ rows each, and one more for the n mod k folds from
+// offset on (cyclically). It returns the offset after them.
+func deal(rows []int, k, offset int, fold []int) int {
+	n := len(rows)
+	size, extra := n/k, n%k
+	i := 0
+	for f := range k {
+		m := size
+		if (f-offset+k)%k < extra {
+			m++
+		}
+		for _, r := range rows[i : i+m] {
+			fold[r] = f
+		}
+		i += m
+	}
+	return (offset + extra) % k
 }
 
 // ByColumn splits rows by the values of the named column: "1", "true" or

@@ -340,3 +340,155 @@ func TestSplitStopsAtTheCancellation(t *testing.T) {
 		})
 	}
 }
+
+func TestKFoldMakesEachRowATestRowOnce(t *testing.T) {
+	d := labelled(13, 7, 5)
+	n := len(d.Labels)
+	for _, k := range []int{2, 3, 5} {
+		for _, shuffle := range []bool{false, true} {
+			for _, stratify := range []bool{false, true} {
+				name := "k=" + strconv.Itoa(k) + " shuffle=" + strconv.FormatBool(shuffle) + " stratify=" + strconv.FormatBool(stratify)
+				t.Run(name, func(t *testing.T) {
+					tested := make([]int, n)
+					var sizes []int
+					perClass := make([][]int, len(d.Classes))
+					for fold := range k {
+						s, err := Split(context.Background(), d, params(func(p *Params) {
+							p.Folds, p.Fold, p.Shuffle, p.Stratify = k, fold, shuffle, stratify
+						}))
+						if err != nil {
+							t.Fatal(err)
+						}
+						checkPartition(t, s, n)
+						for _, r := range s.Test {
+							tested[r]++
+						}
+						sizes = append(sizes, len(s.Test))
+						for c, m := range classCounts(d, s.Test) {
+							perClass[c] = append(perClass[c], m)
+						}
+					}
+					for r, c := range tested {
+						if c != 1 {
+							t.Errorf("row %d is a test row in %d folds, want 1", r, c)
+						}
+					}
+					if slices.Max(sizes)-slices.Min(sizes) > 1 {
+						t.Errorf("fold sizes %v differ by more than one", sizes)
+					}
+					if stratify {
+						for c, counts := range perClass {
+							if slices.Max(counts)-slices.Min(counts) > 1 {
+								t.Errorf("class %d's rows per fold %v differ by more than one", c, counts)
+							}
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+func TestKFoldInDataOrderIsScikitLearnsKFold(t *testing.T) {
+	// Unshuffled, 10 rows in 3 folds: rows 0-3, 4-6, 7-9 (the first fold one larger).
+	d := labelled(5, 5)
+	for fold, want := range [][]int{{0, 1, 2, 3}, {4, 5, 6}, {7, 8, 9}} {
+		s, err := Split(context.Background(), d, params(func(p *Params) { p.Folds, p.Fold = 3, fold }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(s.Test, want) || !slices.IsSorted(s.Train) {
+			t.Errorf("fold %d: test %v, train %v; want test %v and the rest in order", fold, s.Test, s.Train, want)
+		}
+	}
+}
+
+func TestKFoldIsSeeded(t *testing.T) {
+	d := labelled(20, 20)
+	split := func(seed uint64) []int {
+		s, err := Split(context.Background(), d, params(func(p *Params) { p.Folds, p.Fold, p.Shuffle, p.Seed = 4, 1, true, &seed }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Test
+	}
+	if a, b, c := split(3), split(3), split(4); !slices.Equal(a, b) || slices.Equal(a, c) {
+		t.Errorf("seed 3 twice gave %v and %v, seed 4 %v: want the same, then other rows", a, b, c)
+	}
+}
+
+func TestKFoldErrorsNameTheFolds(t *testing.T) {
+	tests := []struct {
+		name string
+		d    *dataset.Dataset
+		p    *Params
+		want string
+	}{
+		{"more folds than rows", labelled(2, 2), params(func(p *Params) { p.Folds = 5 }), "folds: 5 is more than the 4 rows"},
+		{"more folds than a class's rows, stratified", labelled(10, 3), params(func(p *Params) { p.Folds, p.Stratify = 4, true }),
+			`folds: 4 is more than class "class 1"'s 3 rows`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := Split(context.Background(), tt.d, tt.p); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Split = %v, want an error saying %s", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestValidateFolds(t *testing.T) {
+	tests := []struct {
+		name string
+		p    *Params
+		keys []string
+	}{
+		{"five folds, the last tested", params(func(p *Params) { p.Folds, p.Fold = 5, 4 }), nil},
+		{"one fold", params(func(p *Params) { p.Folds = 1 }), []string{"folds"}},
+		{"negative folds", params(func(p *Params) { p.Folds = -2 }), []string{"folds"}},
+		{"fold equal to folds", params(func(p *Params) { p.Folds, p.Fold = 5, 5 }), []string{"fold"}},
+		{"a negative fold", params(func(p *Params) { p.Folds, p.Fold = 5, -1 }), []string{"fold"}},
+		{"a fold without folds", params(func(p *Params) { p.Fold = 2 }), []string{"fold"}},
+		{"folds with a column", params(func(p *Params) { p.Folds, p.Column = 3, "train" }), []string{"folds"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var keys []string
+			for _, e := range tt.p.Validate() {
+				keys = append(keys, e.Key)
+			}
+			if !slices.Equal(keys, tt.keys) {
+				t.Errorf("Validate(%+v) keys = %v, want %v", tt.p, keys, tt.keys)
+			}
+		})
+	}
+}
+
+func TestFoldsStayOutOfTheKeyUntilUsed(t *testing.T) {
+	p := params(nil)
+	b, err := pipeline.ParamsJSON(p)
+	if err != nil || strings.Contains(string(b), "fold") {
+		t.Errorf("ParamsJSON(defaults) = %s, %v; want no folds", b, err)
+	}
+	p.Folds, p.Fold = 5, 2
+	if b, _ := pipeline.ParamsJSON(p); !strings.Contains(string(b), `"fold":2,"folds":5`) {
+		t.Errorf("ParamsJSON(5 folds, fold 2) = %s, want both", b)
+	}
+}
+
+func TestUnusedKeysWithFolds(t *testing.T) {
+	tests := []struct {
+		p    *Params
+		want string
+	}{
+		{params(nil), "seed rng fold"},
+		{params(func(p *Params) { p.Shuffle = true }), "fold"},
+		{params(func(p *Params) { p.Shuffle, p.Folds = true, 5 }), "train_ratio"},
+		{params(func(p *Params) { p.Folds = 5 }), "seed rng train_ratio"},
+	}
+	for _, tt := range tests {
+		if got := strings.Join(tt.p.UnusedKeys(), " "); got != tt.want {
+			t.Errorf("UnusedKeys(%+v) = %s, want %s", tt.p, got, tt.want)
+		}
+	}
+}

@@ -1,6 +1,13 @@
 // Package train is the `train` stage kind: it fits the two-layer network
 // by full-batch gradient descent, with the numerical (central difference)
-// gradient by default or back-propagation, recording the history.
+// gradient by default or back-propagation, recording the history; or, as
+// scikit-learn's MLPClassifier does, by mini-batches, momentum, Nesterov or
+// Adam, a weight decay, a decaying rate and early stopping.
+//
+// The parameters added for those (optimizer and after) are left out of the
+// canonical form that cache keys and config hashes hash while they hold the
+// values that train as the book does, so the keys of every config written
+// before them stay as they were (see Params.MarshalYAML).
 package train
 
 import (
@@ -8,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,12 +36,114 @@ type Params struct {
 	Steps        int     `yaml:"steps" doc:"number of gradient-descent updates, 1 to 1,000,000,000"`
 	RecordEvery  int     `yaml:"record_every" doc:"record the history every this many steps (the last step always; at most a million rows), >= 1"`
 	Init         Init    `yaml:"init" doc:"initial weights"`
+
+	Optimizer     string         `yaml:"optimizer" doc:"update rule, as scikit-learn's: gd (plain gradient descent, the book's), momentum, nesterov or adam"`
+	Momentum      float64        `yaml:"momentum" doc:"momentum and nesterov: μ of u ← μu − α g, 0 to 1"`
+	Beta1         float64        `yaml:"beta1" doc:"adam: decay rate of the first moment, 0 to below 1"`
+	Beta2         float64        `yaml:"beta2" doc:"adam: decay rate of the second moment, 0 to below 1"`
+	AdamEpsilon   float64        `yaml:"adam_epsilon" doc:"adam: ε of m/(√v + ε), > 0"`
+	BatchSize     int            `yaml:"batch_size" doc:"training rows per update, drawn in a seeded order reshuffled every epoch; 0: all of them in data order (the book's)"`
+	L2            float64        `yaml:"l2" doc:"weight decay α, scikit-learn's alpha: adds α/(2·batch rows)·Σ w² over the weights (not the biases) to what the gradient differentiates, >= 0"`
+	Schedule      string         `yaml:"schedule" doc:"learning rate by update: constant, invscaling (α/(1+t)^power_t, t the rows of the epochs before, as scikit-learn's) or step (× decay_factor every decay_every steps)"`
+	PowerT        float64        `yaml:"power_t" doc:"invscaling: the exponent, >= 0"`
+	DecayFactor   float64        `yaml:"decay_factor" doc:"step: the factor, above 0 and at most 1"`
+	DecayEvery    int            `yaml:"decay_every" doc:"step: the steps between two decays, >= 1"`
+	EarlyStopping *EarlyStopping `yaml:"early_stopping" doc:"hold out training rows and stop when their error stops improving, keeping the best epoch's weights; absent: off"`
+}
+
+// EarlyStopping holds out a stratified, seeded part of the training rows and
+// checks their cross-entropy at the end of every epoch (and after the last
+// step): after patience checks without a decrease of more than min_delta,
+// training stops. The weights of the best check are kept.
+type EarlyStopping struct {
+	ValidationFraction float64 `yaml:"validation_fraction" doc:"share of each class's training rows held out, above 0 and below 1"`
+	Patience           int     `yaml:"patience" doc:"epochs without improvement after which training stops, >= 1"`
+	MinDelta           float64 `yaml:"min_delta" doc:"least change of the monitored value that counts as an improvement, >= 0"`
+	Monitor            string  `yaml:"monitor" doc:"what improves: cross_entropy (lower) of the held-out rows, or accuracy (higher; scikit-learn's criterion, whose n_iter_no_change is patience - 1)"`
+}
+
+// SetDefaults sets the defaults: a tenth held out, patience 10, the
+// cross-entropy monitored.
+func (e *EarlyStopping) SetDefaults() {
+	*e = EarlyStopping{ValidationFraction: 0.1, Patience: 10, MinDelta: 0, Monitor: "cross_entropy"}
+}
+
+// The values of the parameters added after the book's with which training is
+// the book's, and which Params.MarshalYAML leaves out. They are fixed: a
+// future default may differ, but these values stay what the keys leave out.
+const (
+	bookOptimizer   = "gd"
+	bookMomentum    = 0.9
+	bookBeta1       = 0.9
+	bookBeta2       = 0.999
+	bookAdamEpsilon = 1e-8
+	bookSchedule    = "constant"
+	bookPowerT      = 0.5
+	bookDecayFactor = 0.5
+	bookDecayEvery  = 100
+)
+
+// paramsYAML is Params as its YAML form and canonical JSON show it: the
+// book's parameters always, the others only when they differ from the
+// values that keep older keys.
+type paramsYAML struct {
+	Hidden        int            `yaml:"hidden"`
+	Gradient      string         `yaml:"gradient"`
+	Numerical     string         `yaml:"numerical"`
+	Epsilon       float64        `yaml:"epsilon"`
+	LearningRate  float64        `yaml:"learning_rate"`
+	Steps         int            `yaml:"steps"`
+	RecordEvery   int            `yaml:"record_every"`
+	Init          Init           `yaml:"init"`
+	Optimizer     *string        `yaml:"optimizer,omitempty"`
+	Momentum      *float64       `yaml:"momentum,omitempty"`
+	Beta1         *float64       `yaml:"beta1,omitempty"`
+	Beta2         *float64       `yaml:"beta2,omitempty"`
+	AdamEpsilon   *float64       `yaml:"adam_epsilon,omitempty"`
+	BatchSize     int            `yaml:"batch_size,omitempty"`
+	L2            float64        `yaml:"l2,omitempty"`
+	Schedule      *string        `yaml:"schedule,omitempty"`
+	PowerT        *float64       `yaml:"power_t,omitempty"`
+	DecayFactor   *float64       `yaml:"decay_factor,omitempty"`
+	DecayEvery    *int           `yaml:"decay_every,omitempty"`
+	EarlyStopping *EarlyStopping `yaml:"early_stopping,omitempty"`
+}
+
+// MarshalYAML returns the parameters with those added after the book's left
+// out where they hold the values that train as the book does (gd, constant,
+// batch_size 0, l2 0, no early stopping, and scikit-learn's values of the
+// optimizers' and schedules' own parameters). The cache key, the config hash
+// and config.yaml are made from this form, so a config that does not use the
+// new parameters keeps the keys and the hash it had before they existed,
+// and writing a parameter at that value changes nothing either.
+func (p *Params) MarshalYAML() (any, error) {
+	y := paramsYAML{Hidden: p.Hidden, Gradient: p.Gradient, Numerical: p.Numerical, Epsilon: p.Epsilon,
+		LearningRate: p.LearningRate, Steps: p.Steps, RecordEvery: p.RecordEvery, Init: p.Init,
+		BatchSize: p.BatchSize, L2: p.L2, EarlyStopping: p.EarlyStopping}
+	y.Optimizer = unless(p.Optimizer, bookOptimizer)
+	y.Momentum = unless(p.Momentum, bookMomentum)
+	y.Beta1 = unless(p.Beta1, bookBeta1)
+	y.Beta2 = unless(p.Beta2, bookBeta2)
+	y.AdamEpsilon = unless(p.AdamEpsilon, bookAdamEpsilon)
+	y.Schedule = unless(p.Schedule, bookSchedule)
+	y.PowerT = unless(p.PowerT, bookPowerT)
+	y.DecayFactor = unless(p.DecayFactor, bookDecayFactor)
+	y.DecayEvery = unless(p.DecayEvery, bookDecayEvery)
+	return y, nil
+}
+
+// unless returns a pointer to a copy of v, or nil when v is omit.
+func unless[T comparable](v, omit T) *T {
+	if v == omit {
+		return nil
+	}
+	return &v
 }
 
 // Init says how the initial weights are drawn: each N(0, std²).
 type Init struct {
 	Std  float64 `yaml:"std" doc:"standard deviation of the initial weights, >= 0"`
-	Seed *uint64 `yaml:"seed" doc:"random seed; default derived from the master seed and the stage id"`
+	Seed *uint64 `yaml:"seed" doc:"random seed of the initial weights, and of the mini-batches' order and the rows early stopping holds out; default derived from the master seed and the stage id"`
 	RNG  string  `yaml:"rng" doc:"random generator: pcg, or numpy (np.random.seed(seed); np.random.normal(0, std, P))"`
 }
 
@@ -52,14 +162,17 @@ const (
 	// records step by step; larger networks record only the errors.
 	MaxHistoryParams = 1000
 	// MaxHistoryRows bounds the rows of history.parquet: a longer run
-	// records every ⌈steps/MaxHistoryRows⌉ steps at least.
+	// records every ⌈steps/MaxHistoryRows⌉ steps at least; with early
+	// stopping, half the rows go to the steps and half to the checks.
 	MaxHistoryRows = 1_000_000
 )
 
 // NewParams returns the defaults: the book's settings with two hidden units.
 func NewParams() *Params {
 	return &Params{Hidden: 2, Gradient: "numerical", Numerical: "fast", Epsilon: 0.001,
-		LearningRate: 0.5, Steps: 1000, RecordEvery: 1, Init: Init{Std: 0.01, RNG: rng.PCG}}
+		LearningRate: 0.5, Steps: 1000, RecordEvery: 1, Init: Init{Std: 0.01, RNG: rng.PCG},
+		Optimizer: bookOptimizer, Momentum: bookMomentum, Beta1: bookBeta1, Beta2: bookBeta2, AdamEpsilon: bookAdamEpsilon,
+		Schedule: bookSchedule, PowerT: bookPowerT, DecayFactor: bookDecayFactor, DecayEvery: bookDecayEvery}
 }
 
 // DefaultSeeds fills an unset init seed from the master seed and the stage id.
@@ -106,7 +219,79 @@ func (p *Params) Validate() []pipeline.FieldError {
 		}
 		errs = append(errs, pipeline.Errorf(key, "%v", err))
 	}
+	return append(errs, p.validateTraining()...)
+}
+
+// validateTraining checks the parameters added after the book's.
+func (p *Params) validateTraining() []pipeline.FieldError {
+	var errs []pipeline.FieldError
+	if _, err := p.optimizer(); err != nil {
+		errs = append(errs, pipeline.Errorf("optimizer", "%v", err))
+	}
+	if _, err := p.schedule(); err != nil {
+		errs = append(errs, pipeline.Errorf("schedule", "%v", err))
+	}
+	within := func(key string, v float64, closedHi bool) {
+		if closedHi && !(v >= 0 && v <= 1) {
+			errs = append(errs, pipeline.Errorf(key, "must be between 0 and 1, got %v", v))
+		} else if !closedHi && !(v >= 0 && v < 1) {
+			errs = append(errs, pipeline.Errorf(key, "must be >= 0 and below 1, got %v", v))
+		}
+	}
+	within("momentum", p.Momentum, true)
+	within("beta1", p.Beta1, false)
+	within("beta2", p.Beta2, false)
+	if !(p.AdamEpsilon > 0) || math.IsInf(p.AdamEpsilon, 0) {
+		errs = append(errs, pipeline.Errorf("adam_epsilon", "must be > 0, got %v", p.AdamEpsilon))
+	}
+	if p.BatchSize < 0 {
+		errs = append(errs, pipeline.Errorf("batch_size", "must be >= 0 (0: all training rows), got %d", p.BatchSize))
+	}
+	if !(p.L2 >= 0) || math.IsInf(p.L2, 0) {
+		errs = append(errs, pipeline.Errorf("l2", "must be >= 0, got %v", p.L2))
+	}
+	if !(p.PowerT >= 0) || math.IsInf(p.PowerT, 0) {
+		errs = append(errs, pipeline.Errorf("power_t", "must be >= 0, got %v", p.PowerT))
+	}
+	if !(p.DecayFactor > 0 && p.DecayFactor <= 1) {
+		errs = append(errs, pipeline.Errorf("decay_factor", "must be above 0 and at most 1, got %v", p.DecayFactor))
+	}
+	if p.DecayEvery < 1 {
+		errs = append(errs, pipeline.Errorf("decay_every", "must be >= 1, got %d", p.DecayEvery))
+	}
+	if es := p.EarlyStopping; es != nil {
+		if !(es.ValidationFraction > 0 && es.ValidationFraction < 1) {
+			errs = append(errs, pipeline.Errorf("early_stopping.validation_fraction", "must be strictly between 0 and 1, got %v", es.ValidationFraction))
+		}
+		if es.Patience < 1 {
+			errs = append(errs, pipeline.Errorf("early_stopping.patience", "must be >= 1, got %d", es.Patience))
+		}
+		if !(es.MinDelta >= 0) || math.IsInf(es.MinDelta, 0) {
+			errs = append(errs, pipeline.Errorf("early_stopping.min_delta", "must be >= 0, got %v", es.MinDelta))
+		}
+		if es.Monitor != "cross_entropy" && es.Monitor != "accuracy" {
+			errs = append(errs, pipeline.Errorf("early_stopping.monitor", "must be cross_entropy or accuracy, got %q", es.Monitor))
+		}
+	}
 	return errs
+}
+
+func (p *Params) optimizer() (nn.Optimizer, error) {
+	for _, o := range []nn.Optimizer{nn.GD, nn.Momentum, nn.Nesterov, nn.Adam} {
+		if p.Optimizer == o.String() {
+			return o, nil
+		}
+	}
+	return 0, fmt.Errorf("must be gd, momentum, nesterov or adam, got %q", p.Optimizer)
+}
+
+func (p *Params) schedule() (nn.Schedule, error) {
+	for _, s := range []nn.Schedule{nn.Constant, nn.InvScaling, nn.StepDecay} {
+		if p.Schedule == s.String() {
+			return s, nil
+		}
+	}
+	return 0, fmt.Errorf("must be constant, invscaling or step, got %q", p.Schedule)
 }
 
 func (p *Params) method() (nn.Method, error) {
@@ -126,12 +311,26 @@ func (p *Params) method() (nn.Method, error) {
 }
 
 // UnusedKeys names the parameters that do not affect training: with
-// back-propagation, those of the numerical gradient.
+// back-propagation, those of the numerical gradient; the optimizers' and
+// schedules' own parameters, but for the optimizer and the schedule chosen.
 func (p *Params) UnusedKeys() []string {
+	var keys []string
 	if p.Gradient == "backprop" {
-		return []string{"epsilon", "numerical"}
+		keys = append(keys, "epsilon", "numerical")
 	}
-	return nil
+	if p.Optimizer != "momentum" && p.Optimizer != "nesterov" {
+		keys = append(keys, "momentum")
+	}
+	if p.Optimizer != "adam" {
+		keys = append(keys, "beta1", "beta2", "adam_epsilon")
+	}
+	if p.Schedule != "invscaling" {
+		keys = append(keys, "power_t")
+	}
+	if p.Schedule != "step" {
+		keys = append(keys, "decay_factor", "decay_every")
+	}
+	return keys
 }
 
 // Spec returns the stage kind. Its runs share one nn.Estimator, so that
@@ -140,7 +339,7 @@ func Spec() pipeline.Spec {
 	est := nn.NewEstimator()
 	return pipeline.Spec{
 		Kind: "train", Version: 1,
-		Doc:    "fits the two-layer network by gradient descent (numerical or back-propagated gradient)",
+		Doc:    "fits the two-layer network by gradient descent (numerical or back-propagated gradient), or as scikit-learn's MLP: Adam, mini-batches, l2, early stopping",
 		Inputs: []pipeline.Input{{Slot: "dataset", Type: "dataset"}, {Slot: "split", Type: "split", SameRows: "dataset"}},
 		Outputs: []pipeline.Output{
 			{Slot: "model", Type: "model", File: "model.json", Publish: true, From: []string{"dataset", "split"}},
@@ -154,6 +353,13 @@ func Spec() pipeline.Spec {
 			return cost(p.(*Params), q, est)
 		},
 		Headline: func(p pipeline.Params) []pipeline.Headline { return headline(p.(*Params)) },
+		StoppedAt: func(p pipeline.Params, output func(string) string) (int, bool, error) {
+			m, err := model.Read(output("model"))
+			if err != nil {
+				return 0, false, err
+			}
+			return m.Steps, m.Steps < p.(*Params).Steps, nil
+		},
 	}
 }
 
@@ -174,7 +380,25 @@ func run(ctx context.Context, p *Params, io *pipeline.IO, est *nn.Estimator) err
 	if err != nil {
 		return err
 	}
-	h, err := newHistory(io.Output("history"), shape)
+	fitPart, valPart := trainPart, model.Part{}
+	if p.EarlyStopping != nil {
+		if fitPart, valPart, err = holdOut(trainPart, d.Classes, p.EarlyStopping.ValidationFraction, *p.Init.Seed); err != nil {
+			return pipeline.Invalid(fmt.Errorf("early_stopping.validation_fraction: %w", err))
+		}
+	}
+	if p.BatchSize > fitPart.N() {
+		held := ""
+		if p.EarlyStopping != nil {
+			held = fmt.Sprintf(" (%d less the %d early_stopping holds out)", trainPart.N(), valPart.N())
+		}
+		return pipeline.Invalid(fmt.Errorf("batch_size: %d is more than the %d training rows%s", p.BatchSize, fitPart.N(), held))
+	}
+	epochs := p.BatchSize > 0 && p.BatchSize < fitPart.N()
+	stepsPerEpoch := 0
+	if epochs {
+		stepsPerEpoch = (fitPart.N() + p.BatchSize - 1) / p.BatchSize
+	}
+	h, err := newHistory(io.Output("history"), shape, stepsPerEpoch, p.EarlyStopping != nil, p.EarlyStopping != nil && p.EarlyStopping.Monitor == "accuracy")
 	if err != nil {
 		return err
 	}
@@ -183,27 +407,42 @@ func run(ctx context.Context, p *Params, io *pipeline.IO, est *nn.Estimator) err
 			h.w.Abort()
 		}
 	}()
-	trainObj, err := nn.NewObjective(shape, trainPart.X, trainPart.Labels)
+	trainObj, err := nn.NewObjective(shape, fitPart.X, fitPart.Labels)
 	if err != nil {
 		return fmt.Errorf("training rows: %w", err)
+	}
+	if err := trainObj.SetL2(p.L2); err != nil {
+		return err
 	}
 	testObj, err := nn.NewObjective(shape, testPart.X, testPart.Labels)
 	if err != nil {
 		return fmt.Errorf("test rows: %w", err)
 	}
-	if err := h.add(0, trainObj.Value(wv), testObj.Value(wv), wv); err != nil {
+	var valObj *nn.Objective
+	if p.EarlyStopping != nil {
+		if valObj, err = nn.NewObjective(shape, valPart.X, valPart.Labels); err != nil {
+			return fmt.Errorf("validation rows: %w", err)
+		}
+	}
+	h.epochOf = func(step int) int { return nn.Epoch(step, fitPart.N(), p.BatchSize) }
+	if err := h.add(0, trainObj.Value(wv), testObj.Value(wv), value(valObj, wv), accuracy(valObj, wv), wv); err != nil {
 		return err
 	}
 	io.Progress.Start(int64(p.Steps), "train "+io.StageID)
 	defer io.Progress.Finish()
-	recordEvery := p.RecordEvery
-	if limit := (p.Steps + MaxHistoryRows - 1) / MaxHistoryRows; limit > recordEvery {
-		recordEvery = limit
+	checksMade := 0 // the epochs, hence checks, with early stopping
+	if p.EarlyStopping != nil {
+		checksMade = nn.Epoch(p.Steps, fitPart.N(), p.BatchSize)
+	}
+	recordEvery, checkEvery := historyPlan(p.Steps, p.RecordEvery, checksMade)
+	if recordEvery > p.RecordEvery {
 		io.Log.Warn("recording the history less often, to keep it under a million rows", "stage", io.StageID, "record_every", recordEvery)
 	}
 	every := max(1, p.Steps/500)
 	var writeErr error
 	start := time.Now()
+	// An early-stopping check comes before the observation of its step.
+	valE, valAcc, stopped, bestStep, checks := math.NaN(), math.NaN(), 0, 0, 0
 	observe := func(step int, trainE, testE float64, w []float64) {
 		if step == 1 && p.Steps > 1 {
 			if first := time.Since(start); first*time.Duration(p.Steps) > estimateAbove {
@@ -211,16 +450,38 @@ func run(ctx context.Context, p *Params, io *pipeline.IO, est *nn.Estimator) err
 					"estimated_total", (first * time.Duration(p.Steps)).Round(time.Second).String())
 			}
 		}
-		if step%recordEvery == 0 || step == p.Steps {
-			if err := h.add(step, trainE, testE, w); err != nil && writeErr == nil {
+		checked := !math.IsNaN(valE) && (checks-1)%checkEvery == 0
+		if step%recordEvery == 0 || step == p.Steps || step == stopped || checked {
+			if err := h.add(step, trainE, testE, valE, valAcc, w); err != nil && writeErr == nil {
 				writeErr = err
 			}
 		}
+		valE, valAcc = math.NaN(), math.NaN()
 		if step%every == 0 || step == p.Steps {
 			io.Progress.Set(int64(step), fmt.Sprintf("%s: train E %.4f", io.StageID, trainE))
 		}
 	}
-	opt := nn.Options{Method: method, Epsilon: p.Epsilon, LearningRate: p.LearningRate, Steps: p.Steps, Workers: io.Workers}
+	opt, err := p.options(method, io.Workers)
+	if err != nil {
+		return err
+	}
+	if epochs {
+		opt.ObserveEvery = recordEvery
+	}
+	if valObj != nil {
+		opt.EarlyStopping = &nn.EarlyStopping{Validation: valObj, Patience: p.EarlyStopping.Patience, MinDelta: p.EarlyStopping.MinDelta,
+			Accuracy: p.EarlyStopping.Monitor == "accuracy",
+			Checked: func(c nn.Check) {
+				valE, valAcc = c.ValidationE, c.ValidationAccuracy
+				checks++
+				if c.Best {
+					bestStep = c.Step
+				}
+				if c.Stop {
+					stopped = c.Step
+				}
+			}}
+	}
 	err = nn.Fit(ctx, trainObj, testObj, wv, opt, observe)
 	if writeErr != nil {
 		return writeErr
@@ -244,7 +505,11 @@ func run(ctx context.Context, p *Params, io *pipeline.IO, est *nn.Estimator) err
 		return err
 	}
 	h = nil
-	m.Weights, m.Steps = wv, p.Steps
+	m.Weights, m.Steps, m.L2, m.BestStep = wv, p.Steps, p.L2, bestStep
+	if stopped > 0 {
+		m.Steps = stopped
+		io.Log.Info("early stopping", "stage", io.StageID, "stopped_at", stopped, "best_step", bestStep)
+	}
 	return m.Write(io.Output("model"))
 }
 
@@ -261,6 +526,120 @@ func warnIfLarge(io *pipeline.IO, p *Params, m nn.Method, shape nn.Shape, n int,
 	io.Log.Warn("a large network", "stage", io.StageID, "params", shape.NumParams(),
 		"evaluations_of_E_per_numerical_step", 2*shape.NumParams(), "training_rows", n,
 		"estimated_step", pipeline.FormatSeconds(step), "estimated_time", pipeline.FormatSeconds(step*float64(p.Steps)))
+}
+
+// historyPlan returns how often the history records a step (every
+// recordEvery-th at least as often as asked) and an early-stopping check
+// (every checkEvery-th of epochs checks; 0 epochs: no early stopping), so
+// that, with the last step and the stopping step, it stays within
+// MaxHistoryRows + 2 rows: with early stopping, half the rows go to each.
+func historyPlan(steps, every, epochs int) (recordEvery, checkEvery int) {
+	rows := MaxHistoryRows
+	if epochs > 0 {
+		rows /= 2
+	}
+	recordEvery, checkEvery = every, max(1, (epochs+rows-1)/rows)
+	if limit := (steps + rows - 1) / rows; limit > recordEvery {
+		recordEvery = limit
+	}
+	return recordEvery, checkEvery
+}
+
+// options returns the training options of p: the book's full-batch gradient
+// descent unless the parameters added after it say otherwise.
+func (p *Params) options(method nn.Method, workers int) (nn.Options, error) {
+	o, err := p.optimizer()
+	if err != nil {
+		return nn.Options{}, err
+	}
+	sched, err := p.schedule()
+	if err != nil {
+		return nn.Options{}, err
+	}
+	opt := nn.Options{Method: method, Epsilon: p.Epsilon, LearningRate: p.LearningRate, Steps: p.Steps, Workers: workers,
+		Optimizer: o, Momentum: p.Momentum, Beta1: p.Beta1, Beta2: p.Beta2, AdamEpsilon: p.AdamEpsilon,
+		Schedule: sched, PowerT: p.PowerT, DecayFactor: p.DecayFactor, DecayEvery: p.DecayEvery, BatchSize: p.BatchSize}
+	if p.BatchSize > 0 {
+		opt.Shuffle = rng.NewPCG(rng.Derive(*p.Init.Seed, "train", "order"))
+	}
+	return opt, nil
+}
+
+// value returns o.Value(wv), or NaN without o.
+func value(o *nn.Objective, wv []float64) float64 {
+	if o == nil {
+		return math.NaN()
+	}
+	return o.Value(wv)
+}
+
+// accuracy returns the fraction of o's rows predicted right at wv, or NaN
+// without o.
+func accuracy(o *nn.Objective, wv []float64) float64 {
+	if o == nil {
+		return math.NaN()
+	}
+	pred := make([]int32, o.Len())
+	o.Predict(pred, wv)
+	right := 0
+	for i, c := range pred {
+		if c == o.Label(i) {
+			right++
+		}
+	}
+	return float64(right) / float64(len(pred))
+}
+
+// holdOut divides a training part for early stopping: of each class's n_c
+// rows, round(fraction·n_c) chosen by a seeded shuffle are held out for
+// validation, the rest train; both keep the part's order. A class with rows
+// that would have none on either side is an error naming it.
+func holdOut(part model.Part, classes []string, fraction float64, seed uint64) (fit, val model.Part, err error) {
+	n := part.N()
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	src := rng.NewPCG(rng.Derive(seed, "train", "validation"))
+	for i := n - 1; i > 0; i-- {
+		j := int(src.Float64() * float64(i+1))
+		order[i], order[j] = order[j], order[i]
+	}
+	counts := make([]int, len(classes))
+	for _, l := range part.Labels {
+		counts[l]++
+	}
+	take := make([]int, len(classes))
+	for c, nc := range counts {
+		k := int(math.Round(fraction * float64(nc)))
+		if nc > 0 && (k == 0 || k == nc) {
+			side := "validation part"
+			if k == nc {
+				side = "rows left to train on"
+			}
+			return model.Part{}, model.Part{}, fmt.Errorf("%v of class %q's %d training rows leaves the %s without that class (round(%v × %d) = %d held out); change validation_fraction or use more data",
+				fraction, classes[c], nc, side, fraction, nc, k)
+		}
+		take[c] = k
+	}
+	held := make([]bool, n)
+	for _, i := range order {
+		if c := part.Labels[i]; take[c] > 0 {
+			take[c]--
+			held[i] = true
+		}
+	}
+	dim := len(part.X) / max(n, 1)
+	for i := range n {
+		dst := &fit
+		if held[i] {
+			dst = &val
+		}
+		dst.Rows = append(dst.Rows, part.Rows[i])
+		dst.X = append(dst.X, part.X[i*dim:(i+1)*dim]...)
+		dst.Labels = append(dst.Labels, part.Labels[i])
+	}
+	return fit, val, nil
 }
 
 // zeroGradient reports whether every component of the gradient at wv is
@@ -292,14 +671,19 @@ func InitialWeights(s nn.Shape, in Init) ([]float64, error) {
 }
 
 // history streams the training history into history.parquet: step,
-// train_ce, test_ce and one column per parameter (w_j_i, v_k_j).
+// epoch (with mini-batches), train_ce, test_ce, val_ce (with early stopping)
+// and one column per parameter (w_j_i, v_k_j).
 type history struct {
-	w     *dataset.TableWriter
-	shape nn.Shape
-	buf   [][]float64 // per parameter, the pending values
-	steps []int64
-	tr    []float64
-	te    []float64
+	w       *dataset.TableWriter
+	shape   nn.Shape
+	buf     [][]float64 // per parameter, the pending values
+	steps   []int64
+	epochs  []int64 // nil without mini-batches
+	tr      []float64
+	te      []float64
+	val     []float64 // nil without early stopping
+	valAcc  []float64 // nil unless early stopping monitors the accuracy
+	epochOf func(step int) int
 }
 
 const historyBatch = 1024
@@ -311,8 +695,23 @@ func ColumnName(s nn.Shape, p int) string {
 	return r.Replace(name)
 }
 
-func newHistory(path string, s nn.Shape) (*history, error) {
-	fields := []dataset.Field{{Name: "step", Type: dataset.Int64}, {Name: "train_ce", Type: dataset.Float64}, {Name: "test_ce", Type: dataset.Float64}}
+// newHistory starts history.parquet; stepsPerEpoch > 0 adds the epoch
+// column (and says it in the metadata), val the validation
+// cross-entropy's (NaN at the steps without an early-stopping check), valAcc
+// the validation accuracy's.
+func newHistory(path string, s nn.Shape, stepsPerEpoch int, val, valAcc bool) (*history, error) {
+	epochs := stepsPerEpoch > 0
+	fields := []dataset.Field{{Name: "step", Type: dataset.Int64}}
+	if epochs {
+		fields = append(fields, dataset.Field{Name: "epoch", Type: dataset.Int64})
+	}
+	fields = append(fields, dataset.Field{Name: "train_ce", Type: dataset.Float64}, dataset.Field{Name: "test_ce", Type: dataset.Float64})
+	if val {
+		fields = append(fields, dataset.Field{Name: "val_ce", Type: dataset.Float64})
+	}
+	if valAcc {
+		fields = append(fields, dataset.Field{Name: "val_accuracy", Type: dataset.Float64})
+	}
 	params := s.NumParams()
 	if params > MaxHistoryParams {
 		params = 0
@@ -324,22 +723,48 @@ func newHistory(path string, s nn.Shape) (*history, error) {
 	if params == 0 {
 		meta["nnpipe.layout"] = fmt.Sprintf("%d parameters: more than %d, so only the errors are recorded; step 0 is the initial weights", s.NumParams(), MaxHistoryParams)
 	}
+	if epochs {
+		meta[model.HistoryStepsPerEpoch] = strconv.Itoa(stepsPerEpoch)
+	}
 	w, err := dataset.CreateTable(path, fields, meta)
 	if err != nil {
 		return nil, fmt.Errorf("write history: %w", err)
 	}
 	h := &history{w: w, shape: s, buf: make([][]float64, params),
 		steps: make([]int64, 0, historyBatch), tr: make([]float64, 0, historyBatch), te: make([]float64, 0, historyBatch)}
+	if epochs {
+		h.epochs = make([]int64, 0, historyBatch)
+	}
+	if val {
+		h.val = make([]float64, 0, historyBatch)
+	}
+	if valAcc {
+		h.valAcc = make([]float64, 0, historyBatch)
+	}
 	for p := range h.buf {
 		h.buf[p] = make([]float64, 0, historyBatch)
 	}
 	return h, nil
 }
 
-func (h *history) add(step int, trainE, testE float64, wv []float64) error {
+// add records the errors and weights after step (0: the initial weights).
+func (h *history) add(step int, trainE, testE, valE, valAcc float64, wv []float64) error {
 	h.steps = append(h.steps, int64(step))
+	if h.epochs != nil {
+		e := 0
+		if step > 0 {
+			e = h.epochOf(step)
+		}
+		h.epochs = append(h.epochs, int64(e))
+	}
 	h.tr = append(h.tr, trainE)
 	h.te = append(h.te, testE)
+	if h.val != nil {
+		h.val = append(h.val, valE)
+	}
+	if h.valAcc != nil {
+		h.valAcc = append(h.valAcc, valAcc)
+	}
 	for p := range h.buf {
 		h.buf[p] = append(h.buf[p], wv[p])
 	}
@@ -353,7 +778,17 @@ func (h *history) flush() error {
 	if len(h.steps) == 0 {
 		return nil
 	}
-	cols := []any{h.steps, h.tr, h.te}
+	cols := []any{h.steps}
+	if h.epochs != nil {
+		cols = append(cols, h.epochs)
+	}
+	cols = append(cols, h.tr, h.te)
+	if h.val != nil {
+		cols = append(cols, h.val)
+	}
+	if h.valAcc != nil {
+		cols = append(cols, h.valAcc)
+	}
 	for _, b := range h.buf {
 		cols = append(cols, b)
 	}
@@ -361,6 +796,15 @@ func (h *history) flush() error {
 		return fmt.Errorf("write history: %w", err)
 	}
 	h.steps, h.tr, h.te = h.steps[:0], h.tr[:0], h.te[:0]
+	if h.epochs != nil {
+		h.epochs = h.epochs[:0]
+	}
+	if h.val != nil {
+		h.val = h.val[:0]
+	}
+	if h.valAcc != nil {
+		h.valAcc = h.valAcc[:0]
+	}
 	for p := range h.buf {
 		h.buf[p] = h.buf[p][:0]
 	}
