@@ -12,6 +12,7 @@ import (
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/cache"
 	"github.com/nnpipe/nnpipe/pipeline/logline"
+	"github.com/nnpipe/nnpipe/stages/htmlreport"
 	"github.com/nnpipe/nnpipe/stages/results"
 	"github.com/spf13/cobra"
 )
@@ -50,6 +51,7 @@ func runOnce(c *cobra.Command, e *env, f *commonFlags, path, cacheDir string) er
 		return resultsError(path, f.out, err)
 	}
 	defer rec.Abort()
+	rec.Report = htmlreport.ForDir(Version)
 	eng := newEngine(e, f, cacheDir)
 	defer eng.Close() // after the run directory is written: gc keeps its entries until then
 	stages, err := eng.Run(ctx, chain)
