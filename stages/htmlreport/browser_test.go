@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -24,20 +25,24 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/nnpipe/nnpipe/stages/dataset"
 	"github.com/nnpipe/nnpipe/stages/htmlreport"
 	"github.com/nnpipe/nnpipe/stages/report"
 	"github.com/nnpipe/nnpipe/stages/results"
 )
 
 // The browser tests open reports in a real, headless Chromium. They run
-// when NNPIPE_BROWSER_TESTS is set (CI sets it) and a browser is found:
-// NNPIPE_CHROMIUM, else chromium-headless-shell, chromium or google-chrome
-// on the PATH.
+// when NNPIPE_BROWSER_TESTS is set (CI sets it), -short is not given, and
+// a browser is found: NNPIPE_CHROMIUM, else chromium-headless-shell,
+// chromium or google-chrome on the PATH.
 const browserHelp = "set NNPIPE_BROWSER_TESTS=1 to run them, with Chromium installed " +
 	"(Debian: apt-get install chromium-headless-shell) or NNPIPE_CHROMIUM=/path/to/chrome"
 
 func chromiumPath(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("browser tests are left out of -short: " + browserHelp + ", without -short")
+	}
 	if os.Getenv("NNPIPE_BROWSER_TESTS") == "" {
 		t.Skip("browser tests are off: " + browserHelp)
 	}
@@ -279,6 +284,7 @@ func TestBrowserBookRun(t *testing.T) {
 	var m struct {
 		Train, Test struct {
 			CrossEntropy float64 `json:"cross_entropy"`
+			Confusion    [][]int
 		}
 		Classes []string
 	}
@@ -299,6 +305,30 @@ func TestBrowserBookRun(t *testing.T) {
 	if !slices.Equal(heads, m.Classes) {
 		t.Errorf("the confusion matrix's columns are %q, want the classes %q", heads, m.Classes)
 	}
+	// The confusion matrices' cells are metrics.json's counts, train then test.
+	cells := eval[[][][]string](t, b, `Array.from(document.querySelectorAll('#run-confusion table')).map(t => Array.from(t.tBodies[0].rows).map(tr => Array.from(tr.cells).slice(1).map(td => td.textContent)))`)
+	for i, want := range [][][]int{m.Train.Confusion, m.Test.Confusion} {
+		if i >= len(cells) || fmt.Sprint(cells[i]) != fmt.Sprint(want) {
+			t.Errorf("confusion matrix %d shows %v, metrics.json says %v", i, cells, want)
+		}
+	}
+	// The weight paths: one line per w and v column of history.parquet,
+	// each ending on the history's last row.
+	hist, err := dataset.ReadTable(filepath.Join(book, htmlreport.HistoryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLast := map[string][]float64{}
+	for j, f := range hist.Fields {
+		if strings.HasPrefix(f.Name, "w_") || strings.HasPrefix(f.Name, "v_") {
+			col := hist.Columns[j].([]float64)
+			wantLast[f.Name] = []float64{1000, col[len(col)-1]}
+		}
+	}
+	gotLast := eval[map[string][]float64](t, b, `Object.fromEntries(window.nnpipe.chart('run-weights').getOption().series.map(s => [s.name, s.data[s.data.length - 1]]))`)
+	if len(wantLast) != 15 || fmt.Sprint(gotLast) != fmt.Sprint(wantLast) { // 2 hidden units × 3 + 3 classes × 3 weights
+		t.Errorf("the weight paths end at %v, history.parquet at %v", gotLast, wantLast)
+	}
 	manifest, err := results.ReadManifest(book)
 	if err != nil {
 		t.Fatal(err)
@@ -308,8 +338,10 @@ func TestBrowserBookRun(t *testing.T) {
 		t.Fatalf("%d stages shown, the manifest has %d", len(stages), len(manifest.Stages))
 	}
 	for i, s := range manifest.Stages {
-		if hit := map[bool]string{true: "hit", false: "computed"}[s.Cached]; stages[i][0] != s.ID || stages[i][1] != s.Kind || stages[i][2] != hit {
-			t.Errorf("stage %d shown as %v, the manifest says %s %s cached %v", i, stages[i], s.ID, s.Kind, s.Cached)
+		hit := map[bool]string{true: "hit", false: "computed"}[s.Cached]
+		want := []string{s.ID, s.Kind, hit, strconv.FormatFloat(s.Seconds, 'g', 3, 64), strconv.FormatFloat(s.ComputeSeconds, 'g', 3, 64)}
+		if !slices.Equal(stages[i], want) {
+			t.Errorf("stage %d shown as %q, the manifest says %q", i, stages[i], want)
 		}
 	}
 	if cfg := eval[string](t, b, `document.getElementById('run-config').textContent`); cfg != string(readFile(t, filepath.Join(book, results.ConfigFile))) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,6 +17,7 @@ import (
 	"github.com/nnpipe/nnpipe/stages/htmlreport"
 	"github.com/nnpipe/nnpipe/stages/report"
 	"github.com/nnpipe/nnpipe/stages/results"
+	"gonum.org/v1/gonum/stat"
 )
 
 // pageJSON is the two JSON blocks of a report, decoded.
@@ -221,15 +223,67 @@ func TestGroupsHaveCompareGroupBysCells(t *testing.T) {
 				keys = append(keys, p.Groups.Keys[k[0]-'0'])
 			}
 		}
-		want, err := results.Compare([]string{sweep}, results.CompareOptions{GroupBy: keys, Format: report.Text})
 		if len(keys) == 0 {
 			continue // compare has no grouping by nothing
 		}
+		want, err := results.Compare([]string{sweep}, results.CompareOptions{GroupBy: keys, Format: report.Text})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !slices.Equal(set.Header, want.Header) || !slices.EqualFunc(set.Rows, want.Rows, slices.Equal) {
 			t.Errorf("grouping by %v:\n%v\n%v\ncompare --group-by:\n%v\n%v", keys, set.Header, set.Rows, want.Header, want.Rows)
+		}
+		checkGroupStats(t, p, sweep, keys, set.Stats)
+	}
+}
+
+// checkGroupStats checks the numbers the group charts draw: each group's
+// mean and std of each metric are those of compare --group-by --format
+// json, and the mean and sample std of the group's rows' values.
+func checkGroupStats(t *testing.T, p *pageJSON, sweep string, keys []string, stats [][][3]*float64) {
+	t.Helper()
+	js, err := results.Compare([]string{sweep}, results.CompareOptions{GroupBy: keys, Format: report.JSON})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stats) != len(js.Rows) || len(js.Rows) == 0 {
+		t.Fatalf("grouping by %v: %d groups charted, compare gives %d", keys, len(stats), len(js.Rows))
+	}
+	for g, row := range js.Rows {
+		var members []int
+		for r := range p.Text {
+			if !slices.ContainsFunc(keys, func(k string) bool { return p.Text[r][p.col(k)] != row[slices.Index(js.Header, k)] }) {
+				members = append(members, r)
+			}
+		}
+		for m, name := range p.Groups.Metrics {
+			var xs []float64
+			for _, r := range members {
+				if x := p.Nums[r][p.col(name)]; x != nil {
+					xs = append(xs, *x)
+				}
+			}
+			mean, std := stat.MeanStdDev(xs, nil) // NaN std for one value
+			got := stats[g][m]
+			if got[0] == nil || (got[1] == nil) != math.IsNaN(std) || len(xs) == 0 {
+				t.Errorf("grouping by %v, group %d, %s: %v over %d values", keys, g, name, got, len(xs))
+				continue
+			}
+			gotStd := math.NaN()
+			if got[1] != nil {
+				gotStd = *got[1]
+			}
+			// Both are sums of the same few float64s, maybe in another
+			// order: equal to within a few ulps.
+			if math.Abs(*got[0]-mean) > 1e-12*math.Abs(mean) || math.Abs(gotStd-std) > 1e-9*std {
+				t.Errorf("grouping by %v, group %d, %s: mean ± std %v ± %v, its rows give %v ± %v", keys, g, name, *got[0], gotStd, mean, std)
+			}
+			if c := row[slices.Index(js.Header, name)]; report.FormatFloat(*got[0]) != c {
+				t.Errorf("grouping by %v, group %d, %s: mean %v, compare --format json %s", keys, g, name, *got[0], c)
+			}
+			if c := row[slices.Index(js.Header, name+"_std")]; (got[1] == nil && c != "") || (got[1] != nil && report.FormatFloat(gotStd) != c) {
+				t.Errorf("grouping by %v, group %d, %s: std %v, compare --format json %q", keys, g, name, gotStd, c)
+			}
 		}
 	}
 }
