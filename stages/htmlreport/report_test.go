@@ -67,6 +67,7 @@ type pageJSON struct {
 				Rows int
 			}
 			Boundary string
+			Stages   json.RawMessage
 		}
 	}
 }
@@ -504,4 +505,89 @@ func TestAThousandRunsFitTheSizeBudget(t *testing.T) {
 		}
 	}
 	t.Logf("1,000 runs: %d bytes, learning curves of %d points", len(html), len(p.Runs.Runs[0].Curve.XS))
+}
+
+// TestDamagedRunFilesAreNotedAndTheRestShown: a run directory whose
+// drill-down files are damaged, missing or no files still gets its row and
+// the parts that can be read; each part left out is named with why.
+func TestDamagedRunFilesAreNotedAndTheRestShown(t *testing.T) {
+	book, _ := testdata(t)
+	tests := []struct {
+		name   string
+		damage func(dir string) error
+		note   string // how the drill-down's note on it starts
+		gone   string // the part of the drill-down left out
+	}{
+		{"a truncated history", func(dir string) error {
+			return truncate(filepath.Join(dir, htmlreport.HistoryFile))
+		}, htmlreport.HistoryFile + ": ", "curve"},
+		{"metrics that are no JSON", func(dir string) error {
+			return os.WriteFile(filepath.Join(dir, results.MetricsFile), []byte("{"), 0o644)
+		}, results.MetricsFile + ": ", "confusion"},
+		{"a confusion matrix of the wrong shape", func(dir string) error {
+			m := `{"train": {"confusion": [[1, 2], [3, 4]]}, "test": {"confusion": [[1]]}, "classes": ["a", "b", "c"]}`
+			return os.WriteFile(filepath.Join(dir, results.MetricsFile), []byte(m), 0o644)
+		}, results.MetricsFile + ": the train confusion matrix is not 3×3", "confusion"},
+		{"no manifest", func(dir string) error {
+			return os.Remove(filepath.Join(dir, results.ManifestFile))
+		}, results.ManifestFile + ": none", "stages"},
+		{"a config that is a folder", func(dir string) error {
+			return replaceByFolder(filepath.Join(dir, results.ConfigFile))
+		}, results.ConfigFile + ": ", "config"},
+		{"a boundary.png that is a folder", func(dir string) error {
+			return replaceByFolder(filepath.Join(dir, filepath.FromSlash(htmlreport.BoundaryFile)))
+		}, htmlreport.BoundaryFile + ": ", "boundary"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), filepath.Base(book))
+			if err := os.CopyFS(dir, os.DirFS(book)); err != nil {
+				t.Fatal(err)
+			}
+			if err := tt.damage(dir); err != nil {
+				t.Fatal(err)
+			}
+			p := decode(t, build(t, dir).HTML())
+			if len(p.Text) != 1 || p.Runs.Runs[0] == nil {
+				t.Fatalf("%d rows, want the run's", len(p.Text))
+			}
+			rd := p.Runs.Runs[0]
+			var notes []string
+			for _, k := range rd.Notes {
+				notes = append(notes, p.Runs.Notes[k])
+			}
+			if !slices.ContainsFunc(notes, func(n string) bool { return strings.HasPrefix(n, tt.note) }) {
+				t.Errorf("notes %q, want one starting %q", notes, tt.note)
+			}
+			parts := map[string]bool{
+				"curve":     rd.Curve != nil,
+				"confusion": len(rd.Confusion) > 0,
+				"stages":    rd.Stages != nil,
+				"config":    rd.Config != nil,
+				"boundary":  strings.HasPrefix(rd.Boundary, "data:image/png;base64,"),
+			}
+			for part, shown := range parts {
+				if shown == (part == tt.gone) {
+					t.Errorf("%s shown: %v", part, shown)
+				}
+			}
+		})
+	}
+}
+
+// truncate cuts the file at path to half its length.
+func truncate(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	return os.Truncate(path, st.Size()/2)
+}
+
+// replaceByFolder puts an empty folder where the file at path was.
+func replaceByFolder(path string) error {
+	if err := os.Remove(path); err != nil {
+		return err
+	}
+	return os.Mkdir(path, 0o755)
 }
