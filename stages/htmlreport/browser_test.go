@@ -517,6 +517,14 @@ func TestBrowserHostileText(t *testing.T) {
 	bctx := newBrowser(t)
 	root := t.TempDir()
 	writeHostile(t, root)
+	// A damaged summary in a folder named like markup: listed as skipped.
+	damaged := filepath.Join(root, hostileStrings[1], results.SummaryFile)
+	if err := os.MkdirAll(filepath.Dir(damaged), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(damaged, []byte("PAR1 not really"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	out := filepath.Join(t.TempDir(), "report.html")
 	if _, err := htmlreport.WriteFile(context.Background(), []string{root}, out, htmlreport.Options{Version: "test"}); err != nil {
 		t.Fatal(err)
@@ -526,6 +534,12 @@ func TestBrowserHostileText(t *testing.T) {
 	p := decode(t, readFile(t, out))
 	if got, want := rowTexts(t, b, p.col("trial_id"), false), column(p, "trial_id"); !slices.Equal(got, want) || !strings.HasPrefix(got[0], hostileStrings[0]) {
 		t.Errorf("the ids shown are %q, want %q", got, want)
+	}
+	if eval[bool](t, b, `document.getElementById('skipped').hidden`) {
+		t.Error("the skipped summaries are not shown")
+	}
+	if got := eval[[]string](t, b, `Array.from(document.querySelectorAll('#skipped-list li')).map(li => li.textContent)`); len(got) != 1 || !strings.Contains(got[0], damaged) || len(got[0]) <= len(damaged)+2 {
+		t.Errorf("skipped shown as %q, want %s with the reason", got, damaged)
 	}
 	eval[any](t, b, `window.nnpipe.open(0)`)
 	heads := eval[[]string](t, b, `Array.from(document.querySelectorAll('#run-confusion table:first-child thead th')).slice(1).map(th => th.textContent)`)
