@@ -301,6 +301,19 @@ func TestBrowserBookRun(t *testing.T) {
 			t.Errorf("the learning curve's %s ends at %v, metrics.json says %v", name, got, want)
 		}
 	}
+	// Hovering the curve at step 500 shows the step and both values.
+	at := eval[[]float64](t, b, `(() => {
+		document.getElementById('run-curve').scrollIntoView();
+		const c = window.nnpipe.chart('run-curve'), p = c.convertToPixel({seriesIndex: 0}, c.getOption().series[0].data[500]);
+		const box = document.getElementById('run-curve').getBoundingClientRect();
+		return [box.left + p[0], box.top + p[1]];
+	})()`)
+	b.do(t, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, at[0], at[1]))
+	tip := eval[string](t, b, `Array.from(document.querySelectorAll('#run-curve div')).map(d => d.innerText).filter(s => s.startsWith('step')).join('|')`)
+	at500 := eval[[]float64](t, b, `window.nnpipe.chart('run-curve').getOption().series.map(s => s.data[500][1])`)
+	if !strings.HasPrefix(tip, "step 500\n") || len(at500) != 2 || !strings.Contains(tip, fmt.Sprintf("train_ce: %v", at500[0])) || !strings.Contains(tip, fmt.Sprintf("test_ce: %v", at500[1])) {
+		t.Errorf("hovering step 500 of the curve shows %q, want the step and the values %v", tip, at500)
+	}
 	heads := eval[[]string](t, b, `Array.from(document.querySelectorAll('#run-confusion table:first-child thead th')).slice(1).map(th => th.textContent)`)
 	if !slices.Equal(heads, m.Classes) {
 		t.Errorf("the confusion matrix's columns are %q, want the classes %q", heads, m.Classes)
