@@ -591,3 +591,34 @@ func replaceByFolder(path string) error {
 	}
 	return os.Mkdir(path, 0o755)
 }
+
+var (
+	scriptElement = regexp.MustCompile(`(?is)<script\b[^>]*>.*?</script\s*>`)
+	reference     = regexp.MustCompile(`(?i)\b(src|href|action|srcset|poster|data)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)`)
+)
+
+// TestThePageReferencesNothingOutside: outside its inline scripts the
+// page's markup points only at its own anchors, has no <link>, <iframe>
+// or <object>, and its Content-Security-Policy forbids any fetch, so a
+// browser has nothing to request (the browser tests watch the network
+// too).
+func TestThePageReferencesNothingOutside(t *testing.T) {
+	book, sweep := testdata(t)
+	for _, path := range []string{filepath.Join(book, results.ReportFile), filepath.Join(sweep, results.ReportFile)} {
+		page := readFile(t, path)
+		markup := scriptElement.ReplaceAll(page, nil)
+		for _, m := range reference.FindAllSubmatch(markup, -1) {
+			if v := strings.Trim(string(m[2]), `"'`); !strings.HasPrefix(v, "#") {
+				t.Errorf("%s: %s", path, m[0])
+			}
+		}
+		for _, tag := range []string{"<link", "<iframe", "<object", "<embed", "<base", "@import", "url("} {
+			if bytes.Contains(bytes.ToLower(markup), []byte(tag)) {
+				t.Errorf("%s: the markup holds %s", path, tag)
+			}
+		}
+		if !bytes.Contains(page, []byte(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; `)) {
+			t.Errorf("%s: no Content-Security-Policy that forbids fetching", path)
+		}
+	}
+}
