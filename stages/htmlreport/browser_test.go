@@ -517,6 +517,29 @@ func TestBrowserAThousandRuns(t *testing.T) {
 	if got, want := download(t, b), csvOf(t, p, inRange); !bytes.Equal(got, want) {
 		t.Errorf("the CSV of the brushed rows differs from the rows shown")
 	}
+	// The best of each metric among the rows shown is marked: the highest
+	// accuracy, the lowest cross-entropy.
+	for _, m := range []struct {
+		col     int
+		highest bool
+	}{{acc, true}, {ce, false}} {
+		var best []string
+		var bestX float64
+		for _, i := range inRange {
+			x := p.Nums[i][m.col]
+			switch {
+			case x == nil:
+			case best == nil || (m.highest && *x > bestX) || (!m.highest && *x < bestX):
+				best, bestX = []string{p.Text[i][id]}, *x
+			case *x == bestX:
+				best = append(best, p.Text[i][id])
+			}
+		}
+		got := eval[[]string](t, b, fmt.Sprintf(`Array.from(document.querySelectorAll('#runs-table tbody tr:not([hidden])')).filter(tr => tr.cells[%d].classList.contains('best')).map(tr => tr.cells[%d].textContent)`, m.col, id))
+		if !slices.Equal(got, best) || len(best) == 0 {
+			t.Errorf("%s: rows %v marked best among the brushed rows, want %v", p.Columns[m.col].Name, got, best)
+		}
+	}
 	b.do(t, chromedp.Click(chromedp.ID("clear-brush")))
 	if n := len(rowTexts(t, b, id, true)); n != 1000 {
 		t.Errorf("after clearing the axis ranges: %d rows shown, want 1000", n)
