@@ -385,6 +385,20 @@ func TestBrowserSweep(t *testing.T) {
 	if !slices.EqualFunc(got, want.Rows, slices.Equal) {
 		t.Errorf("the groups table is %v; compare --group-by train.hidden prints %v", got, want.Rows)
 	}
+	// The group charts draw those groups' numbers: test accuracy and
+	// cross-entropy, mean and std, against train.hidden.
+	set := p.Groups.Sets["0"]
+	for _, c := range []struct{ chart, metric string }{{"group-acc", "test_accuracy"}, {"group-ce", "test_cross_entropy"}} {
+		m := slices.Index(p.Groups.Metrics, c.metric)
+		var want [][]float64
+		for g := range set.Rows {
+			want = append(want, []float64{*set.X[g], *set.Stats[g][m][0], *set.Stats[g][m][1]})
+		}
+		got := eval[[][][]float64](t, b, fmt.Sprintf(`window.nnpipe.chart(%q).getOption().series.filter(s => s.type === 'line').map(s => s.data.map(d => d.slice(0, 3)))`, c.chart))
+		if len(got) != 1 || fmt.Sprint(got[0]) != fmt.Sprint(want) || len(want) != 2 {
+			t.Errorf("%s draws %v, want the groups' [hidden, mean, std] %v", c.chart, got, want)
+		}
+	}
 	// Hovering a line highlights its row: the mouse on the middle of the
 	// first segment of row 4's line.
 	at := eval[[]float64](t, b, `(() => {
