@@ -126,12 +126,19 @@ var ErrNotDir = errors.New("exists and is not a directory")
 // is not empty and ErrNotDir for a file (or a link to one); any other
 // error is the file system's. It creates nothing.
 func CheckFree(dir string) error {
-	fi, err := os.Stat(dir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		if _, lerr := os.Lstat(dir); lerr == nil {
+	// The name itself first, then what a link points to: a directory that
+	// another process renames into place between two looks is then never
+	// taken for a link to nothing (which is not ErrTaken, so a run of the
+	// same config in the same second would fail instead of moving on).
+	fi, err := os.Lstat(dir)
+	if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		fi, err = os.Stat(dir)
+		if errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("%s: %w (a symbolic link to nothing)", dir, ErrNotDir)
 		}
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return nil
 	case err != nil:
 		return err
@@ -139,6 +146,9 @@ func CheckFree(dir string) error {
 		return fmt.Errorf("%s: %w", dir, ErrNotDir)
 	}
 	f, err := os.Open(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // gone since: free
+	}
 	if err != nil {
 		return err
 	}

@@ -251,3 +251,34 @@ func mode(t *testing.T, path string) os.FileMode {
 	}
 	return fi.Mode().Perm()
 }
+
+// TestCheckFreeNeverTakesAFolderMadeMeanwhileForADanglingLink races
+// CheckFree against a full folder renamed into place and away again, as
+// another run of the same config in the same second does: it must say
+// free or taken, never "a symbolic link to nothing" (which made the run
+// fail instead of moving on to the next run id).
+func TestCheckFreeNeverTakesAFolderMadeMeanwhileForADanglingLink(t *testing.T) {
+	dir := t.TempDir()
+	target, spare := filepath.Join(dir, "run"), filepath.Join(dir, "spare")
+	if err := os.MkdirAll(filepath.Join(spare, "f"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 2_000 {
+			os.Rename(spare, target)
+			os.Rename(target, spare)
+		}
+	}()
+	for {
+		select {
+		case <-done:
+			return
+		default:
+		}
+		if err := CheckFree(target); err != nil && !errors.Is(err, ErrTaken) {
+			t.Fatalf("CheckFree while a folder comes and goes: %v", err)
+		}
+	}
+}

@@ -214,6 +214,10 @@ func TestDivergedRunKeepsItsHistoryAndFails(t *testing.T) {
 	if steps, _ := h.Column("step"); h.Rows != 1 || steps.([]int64)[0] != 0 {
 		t.Errorf("history has %d rows, want the initial state only (it diverged at step 1)", h.Rows)
 	}
+	// Its report shows the run, diverged, with what it kept.
+	if page := readFile(t, filepath.Join(runs[0], "report.html")); !bytes.Contains(page, []byte(`"diverged"`)) || !bytes.Contains(page, []byte(`"curve":{"x":"step"`)) {
+		t.Error("the diverged run's report.html does not show it diverged with its history")
+	}
 }
 
 func TestCacheGCRemovesHalfBuiltRunsOnlyOnceOld(t *testing.T) {

@@ -98,6 +98,13 @@ func TestInvalidInputExitsTwoWithOneLineWritingNothing(t *testing.T) {
 		{"compare a missing path", []string{"compare", filepath.Join(results, "none")}, nil, "no such run"},
 		{"compare with an unknown format", []string{"compare", "--format", "xml", results}, nil, "--format"},
 
+		{"report without a path", []string{"report"}, nil, "expected PATH"},
+		{"report a missing path", []string{"report", filepath.Join(results, "none"), "-o", "OUT"}, nil, "no such run"},
+		{"report a folder without runs", []string{"report", results, "-o", "OUT"}, nil, "no finished run or sweep"},
+		{"report to a folder", []string{"report", results, "-o", nonEmpty}, nil, "is a folder"},
+		{"report to a missing folder", []string{"report", results, "-o", "OUT/report.html"}, nil, "does not exist"},
+		{"report to nothing", []string{"report", results, "-o", ""}, nil, "must not be empty"},
+
 		{"stages with an argument", []string{"stages", "extra"}, nil, "got 1 arguments"},
 		{"stages with an unknown flag", []string{"stages", "--frob"}, nil, "unknown flag: --frob"},
 

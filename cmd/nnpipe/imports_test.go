@@ -71,7 +71,12 @@ func TestImportRules(t *testing.T) {
 		}
 	}
 	checkKindsStayInTheirPackages(t, pkgs, has)
-	for _, rel := range []string{"pipeline", "stages/nn", "stages/dataset", "stages/report", "stages/results", "stages/comparison"} {
+	for path, p := range pkgs {
+		if d := has(p.deps, "github.com/chromedp"); d != "" {
+			t.Errorf("%s depends on %s, which only the browser tests may use", path, d)
+		}
+	}
+	for _, rel := range []string{"pipeline", "stages/nn", "stages/dataset", "stages/report", "stages/results", "stages/comparison", "stages/htmlreport"} {
 		if _, ok := pkgs[module+"/"+rel]; !ok {
 			t.Errorf("go list did not list %s", rel)
 		}
@@ -80,11 +85,12 @@ func TestImportRules(t *testing.T) {
 
 // checkKindsStayInTheirPackages checks that what a stage kind knows stays
 // in its package: the kinds are the packages the registry (stages)
-// imports. The CLI imports none of them, only the registry, the results
-// and the tables; stages/results and stages/comparison import none but
-// evaluate, whose metrics.json the run directory holds; no kind imports
-// the results; and stages/comparison, which knows no files, imports
-// neither the results nor the cache.
+// imports. The CLI imports none of them, only the registry, the results,
+// the tables and the HTML report; stages/results and stages/comparison
+// import none but evaluate, whose metrics.json the run directory holds;
+// the HTML report none at all; no kind imports the results; and
+// stages/comparison, which knows no files, imports neither the results nor
+// the cache. Only tests use chromedp.
 func checkKindsStayInTheirPackages(t *testing.T, pkgs map[string]pkg, has func([]string, string) string) {
 	t.Helper()
 	kinds := map[string]bool{}
@@ -97,7 +103,8 @@ func checkKindsStayInTheirPackages(t *testing.T, pkgs map[string]pkg, has func([
 		t.Fatal("the registry, stages, imports no stage kind")
 	}
 	allowed := map[string][]string{ // package -> the packages of stages/ it may import
-		module + "/cmd/nnpipe":        {module + "/stages", module + "/stages/results", module + "/stages/comparison", module + "/stages/report"},
+		module + "/cmd/nnpipe":        {module + "/stages", module + "/stages/results", module + "/stages/comparison", module + "/stages/report", module + "/stages/htmlreport"},
+		module + "/stages/htmlreport": {module + "/stages/results", module + "/stages/comparison", module + "/stages/dataset", module + "/stages/report"},
 		module + "/stages/results":    {module + "/stages/comparison", module + "/stages/dataset", module + "/stages/report", module + "/stages/evaluate"},
 		module + "/stages/comparison": {module + "/stages/dataset", module + "/stages/report"},
 	}

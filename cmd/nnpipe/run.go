@@ -4,12 +4,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/cache"
+	"github.com/nnpipe/nnpipe/pipeline/logline"
+	"github.com/nnpipe/nnpipe/stages/htmlreport"
 	"github.com/nnpipe/nnpipe/stages/results"
 	"github.com/spf13/cobra"
 )
@@ -48,6 +51,7 @@ func runOnce(c *cobra.Command, e *env, f *commonFlags, path, cacheDir string) er
 		return resultsError(path, f.out, err)
 	}
 	defer rec.Abort()
+	rec.Report = htmlreport.ForDir(Version)
 	eng := newEngine(e, f, cacheDir)
 	defer eng.Close() // after the run directory is written: gc keeps its entries until then
 	stages, err := eng.Run(ctx, chain)
@@ -90,7 +94,7 @@ func resultsError(path, out string, err error) error {
 func newEngine(e *env, f *commonFlags, cacheDir string) *pipeline.Engine {
 	log := e.log
 	if f.quiet {
-		log = quietLogger(e.stderr)
+		log = logline.New(e.stderr, slog.LevelError) // errors only
 	}
 	return &pipeline.Engine{
 		Cache:     cache.Open(cacheDir),

@@ -9,6 +9,7 @@ import (
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/cache"
 	"github.com/nnpipe/nnpipe/pipeline/config"
+	"github.com/nnpipe/nnpipe/stages/htmlreport"
 	"github.com/nnpipe/nnpipe/stages/report"
 	"github.com/nnpipe/nnpipe/stages/results"
 	"github.com/spf13/cobra"
@@ -100,7 +101,7 @@ func runSweep(ctx context.Context, e *env, f *sweepFlags, path, cacheDir string)
 func runSweepDir(ctx context.Context, e *env, f *sweepFlags, path string, eng *pipeline.Engine, file *config.File, trials []*pipeline.Trial) error {
 	// The sweep directory is started before any trial runs, so that
 	// results that cannot be written fail at once.
-	sw := &results.Sweep{ID: pipeline.SweepID(file.Sweep, trials), Name: file.Name, Axes: file.Sweep}
+	sw := &results.Sweep{ID: pipeline.SweepID(file.Sweep, trials), Name: file.Name, Axes: file.Sweep, Report: htmlreport.ForDir(Version)}
 	rd, err := startSweepDir(f, file.Name, sw.ID)
 	if err != nil {
 		return resultsError(path, f.out, err)

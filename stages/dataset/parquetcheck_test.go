@@ -262,11 +262,15 @@ func FuzzReadParquet(f *testing.F) {
 	})
 }
 
-// readAll runs ReadTable's, ReadFile's and ReadSplit's decoding on data, recovering from the
-// decoder's panics as they do.
+// readAll runs ReadTable's (of every column, and of a few), ReadFile's and ReadSplit's decoding
+// on data, recovering from the decoder's panics as they do.
 func readAll(data []byte) {
 	for _, read := range []func(r *file.Reader, size int64) error{
-		func(r *file.Reader, size int64) error { _, err := readTable(r, size); return err },
+		func(r *file.Reader, size int64) error { _, err := readTable(r, size, nil); return err },
+		func(r *file.Reader, size int64) error {
+			_, err := readTable(r, size, func(f []Field, _ int64) []int { return []int{len(f) - 1, 0, -1} })
+			return err
+		},
 		func(r *file.Reader, size int64) error { _, err := readDataset(r, size); return err },
 		func(r *file.Reader, size int64) error { _, err := readSplit(r, size); return err },
 	} {

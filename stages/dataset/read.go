@@ -49,14 +49,31 @@ func ReadTable(path string) (t *Table, err error) {
 		return nil, err
 	}
 	defer r.Close()
-	t, err = readTable(r, size)
+	t, err = readTable(r, size, nil)
 	if err != nil {
 		return nil, fmt.Errorf("read table %s: %w", path, err)
 	}
 	return t, nil
 }
 
-func readTable(r *file.Reader, size int64) (*Table, error) {
+// ReadTableColumns is [ReadTable] of the columns pick chooses, by their
+// index in fields, once it has seen the file's columns and its number of
+// rows: the others are not decoded.
+func ReadTableColumns(path string, pick func(fields []Field, rows int64) []int) (t *Table, err error) {
+	defer recoverCorrupt(path, &err)
+	r, size, err := openParquet(path)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	t, err = readTable(r, size, pick)
+	if err != nil {
+		return nil, fmt.Errorf("read table %s: %w", path, err)
+	}
+	return t, nil
+}
+
+func readTable(r *file.Reader, size int64, pick func([]Field, int64) []int) (*Table, error) {
 	sc := r.MetaData().Schema
 	if kv := len(r.MetaData().KeyValueMetadata()); kv > maxMetaEntries {
 		return nil, fmt.Errorf("%d key-value metadata entries, more than %d", kv, maxMetaEntries)
@@ -74,13 +91,25 @@ func readTable(r *file.Reader, size int64) (*Table, error) {
 	if err := checkValues(n, len(fields), size); err != nil {
 		return nil, err
 	}
+	var picked []int // nil: every column
+	if pick != nil {
+		picked = []int{}
+		for _, i := range pick(slices.Clone(fields), n) {
+			if i >= 0 && i < len(fields) && !slices.Contains(picked, i) {
+				picked = append(picked, i)
+			}
+		}
+		slices.Sort(picked)
+	}
 	cols := make([]any, len(fields))
 	est := presize(n, len(fields), size)
 	for i, f := range fields {
-		cols[i] = makeColumn(f.Type, est)
+		if picked == nil || slices.Contains(picked, i) {
+			cols[i] = makeColumn(f.Type, est)
+		}
 	}
 	var sr stringReader
-	err := forEachChunk(context.Background(), r, nil, func(row0, rows int64, i int, cr file.ColumnChunkReader) error {
+	err := forEachChunk(context.Background(), r, picked, func(row0, rows int64, i int, cr file.ColumnChunkReader) error {
 		defs := defScratch(cr)
 		var err error
 		switch col := cols[i].(type) {
@@ -104,6 +133,14 @@ func readTable(r *file.Reader, size int64) (*Table, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if picked != nil {
+		kept := make([]Field, len(picked))
+		keptCols := make([]any, len(picked))
+		for k, i := range picked {
+			kept[k], keptCols[k] = fields[i], cols[i]
+		}
+		fields, cols = kept, keptCols
 	}
 	return &Table{Fields: fields, Columns: cols, Meta: keyValues(r), Rows: int(n)}, nil
 }

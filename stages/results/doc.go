@@ -32,6 +32,9 @@
 //	                 confusion; classes)
 //	summary.parquet  one row (see Row and the columns below)
 //	summary.md       the summary table, as run prints it (Row.Table)
+//	report.html      written by run (not by a sweep's trials): the run as
+//	                 one self-contained page (see stages/htmlreport); made
+//	                 from the directory's other files alone
 //	…                every published output of the stages under its file
 //	                 name (model.json, history.parquet, predictions.parquet,
 //	                 plots/, gradcheck.json with the built-in kinds); a name
@@ -39,8 +42,8 @@
 //
 // A run whose stage failed after keeping some outputs (a diverged
 // training's history) gets a directory too: config.yaml, a manifest.json
-// with status "diverged" or "failed" and the error, summary.parquet and
-// summary.md, and the outputs kept. A failed sweep trial's directory holds
+// with status "diverged" or "failed" and the error, summary.parquet,
+// summary.md, report.html, and the outputs kept. A failed sweep trial's directory holds
 // config.yaml, manifest.json and the outputs kept.
 //
 // # summary.parquet
@@ -83,9 +86,11 @@
 //	                    pending (the trials not finished)
 //	plots/sweep.png     test accuracy and cross-entropy against the first
 //	                    swept key that is not a repetition, mean ± std over the rest
+//	report.html         every trial as one self-contained page (see
+//	                    stages/htmlreport)
 //
-// summary.parquet, summary.md and the plot are written when a trial has
-// finished or failed; sweep.json always.
+// summary.parquet, summary.md, the plot and report.html are written when a
+// trial has finished or failed; sweep.json always.
 //
 // # JSON on stdout
 //

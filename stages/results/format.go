@@ -23,7 +23,16 @@ const (
 	SweepFile    = "sweep.json"
 	TrialsDir    = "trials"
 	SweepPlot    = "plots/sweep.png"
+	ReportFile   = "report.html"
 )
+
+// ReportFunc returns the report.html of the run or sweep directory being
+// written in dir, which will be named name. m is a run's manifest before
+// its files are listed; nil when the directory's manifest.json (a failed
+// run's) or sweep.json is already written. It must depend on nothing but
+// the directory's files, name and m, so that the same results give the
+// same bytes.
+type ReportFunc func(dir, name string, m *Manifest) ([]byte, error)
 
 // The statuses of a run or trial, in manifests and summaries.
 const (

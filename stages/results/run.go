@@ -22,6 +22,8 @@ type Info struct {
 	Error   string  // why it failed
 	Seconds float64 // how long the run took
 	Version string  // nnpipe's version
+	// Report, when set, writes the run directory's report.html.
+	Report ReportFunc
 }
 
 // Run is a written run directory.
@@ -92,6 +94,9 @@ func FillRun(rd *pipeline.RunDir, chain *pipeline.Chain, results []*pipeline.Sta
 		m.Stages = append(m.Stages, ManifestStage{ID: r.ID, Kind: r.Kind, Key: r.Key, Cached: r.Cached,
 			Seconds: r.Seconds, ComputeSeconds: r.ComputeSeconds, Outputs: r.Digests})
 	}
+	if err := writeReport(rd, info.Report, info.ID, m); err != nil {
+		return nil, err
+	}
 	if err := digestTree(rd.Path(""), m.Files); err != nil {
 		return nil, err
 	}
@@ -100,6 +105,18 @@ func FillRun(rd *pipeline.RunDir, chain *pipeline.Chain, results []*pipeline.Sta
 		return nil, err
 	}
 	return run, rd.WriteFile(ManifestFile, b)
+}
+
+// writeReport writes report.html into rd with report, if not nil.
+func writeReport(rd *pipeline.RunDir, report ReportFunc, name string, m *Manifest) error {
+	if report == nil {
+		return nil
+	}
+	b, err := report(rd.Path(""), name, m)
+	if err != nil {
+		return fmt.Errorf("%s: %w", ReportFile, err)
+	}
+	return rd.WriteFile(ReportFile, b)
 }
 
 // metricsOutput returns the file of the first output that holds a run's
@@ -216,7 +233,10 @@ func FillDivergedRun(rd *pipeline.RunDir, chain *pipeline.Chain, info Info, fail
 	if err := FillFailedRun(rd.Path(""), chain, info, KeptFiles(failed.Dir, failed.Spec)); err != nil {
 		return err
 	}
-	return writeSummaries(rd, row, info.Version)
+	if err := writeSummaries(rd, row, info.Version); err != nil {
+		return err
+	}
+	return writeReport(rd, info.Report, info.ID, nil)
 }
 
 // NewRunID is the run id of a run of the config with hash started at t:
@@ -249,6 +269,8 @@ type Recorder struct {
 	start   time.Time
 	version string
 	done    bool
+	// Report, when set, writes the run directory's report.html.
+	Report ReportFunc
 }
 
 // StartRecord starts the run directory of a run of chain begun at start:
@@ -282,7 +304,7 @@ func (r *Recorder) Abort() {
 }
 
 func (r *Recorder) info(runID string) Info {
-	return Info{ID: runID, Status: StatusOK, Seconds: time.Since(r.start).Seconds(), Version: r.version}
+	return Info{ID: runID, Status: StatusOK, Seconds: time.Since(r.start).Seconds(), Version: r.version, Report: r.Report}
 }
 
 // Commit writes the directory of the run, which finished with the results

@@ -36,6 +36,8 @@ type Sweep struct {
 	Failed  int
 	// Probed is what the cache holds of every trial, by id.
 	Probed map[string]Probed
+	// Report, when set, writes the sweep directory's report.html.
+	Report ReportFunc
 }
 
 // Probed is what the cache holds of a trial (see pipeline.Engine.Probe).
@@ -171,7 +173,7 @@ func (sw *Sweep) writeTables(rd *pipeline.RunDir, version string) error {
 	if err := sw.plot(rd.Path(SweepPlot)); err != nil {
 		return fmt.Errorf("plot the sweep: %w", err)
 	}
-	return nil
+	return writeReport(rd, sw.Report, filepath.Base(rd.Final()), nil)
 }
 
 // FailedProblems lists the trials of the sweep that failed.

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nnpipe/nnpipe/stages/results"
+)
+
+// TestRunAndSweepWriteReportsAndReportReadsThemAll: run writes the run
+// directory's report.html (listed in its manifest), sweep its sweep
+// directory's (not one per trial), and report writes one page of a folder
+// of both, naming on stderr a summary it skipped.
+func TestRunAndSweepWriteReportsAndReportReadsThemAll(t *testing.T) {
+	dir := t.TempDir()
+	res := filepath.Join(dir, "results")
+	run := runJSONOf(t, "testdata/ok.yaml", "--results", res)
+	page := readFile(t, filepath.Join(run.RunDir, results.ReportFile))
+	if !bytes.HasPrefix(page, []byte("<!DOCTYPE html>")) || !bytes.Contains(page, []byte(run.RunID)) {
+		t.Errorf("the run's report.html does not show the run %s", run.RunID)
+	}
+	if err := results.CheckRun(run.RunDir); err != nil {
+		t.Errorf("the run directory with its report: %v", err)
+	}
+	sw, code, stderr := sweepJSONOf(t, smallSweep, "--results", res)
+	if code != 0 {
+		t.Fatalf("sweep: exit %d\n%s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(sw.SweepDir, results.ReportFile)); err != nil {
+		t.Errorf("the sweep directory has no report.html: %v", err)
+	}
+	for _, tr := range sw.Trials {
+		if _, err := os.Stat(filepath.Join(tr.RunDir, results.ReportFile)); err == nil {
+			t.Errorf("trial %s has a report.html of its own", tr.TrialID)
+		}
+	}
+	damaged := filepath.Join(res, "damaged", results.SummaryFile)
+	if err := os.MkdirAll(filepath.Dir(damaged), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(damaged, []byte("PAR1 not really"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "all.html")
+	stdout, stderr, code := nnpipe(t, "report", res, "-o", out)
+	if code != 0 {
+		t.Fatalf("report: exit %d\n%s", code, stderr)
+	}
+	want := out + ": " + plural(1+len(sw.Trials), "run", "runs") + "\n"
+	if stdout != want {
+		t.Errorf("stdout = %q, want %q", stdout, want)
+	}
+	lines := stderrLines(stderr)
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "nnpipe: warning: skipped "+damaged+": ") {
+		t.Errorf("stderr = %q, want one warning naming the damaged summary", stderr)
+	}
+	if b := readFile(t, out); !bytes.Contains(b, []byte(run.RunID)) || !bytes.Contains(b, []byte(sw.Trials[0].TrialID)) {
+		t.Error("the report does not show the run and the sweep's trials")
+	}
+}
