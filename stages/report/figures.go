@@ -10,7 +10,6 @@ import (
 	"image"
 	"image/color"
 	stddraw "image/draw"
-	"image/png"
 	"math"
 	"os"
 
@@ -86,7 +85,7 @@ func render(s Size, fig func(dc draw.Canvas)) image.Image {
 // a regular file, such as a device).
 func writePNG(path string, img image.Image) error {
 	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
+	if err := encodePNG(&buf, img); err != nil {
 		return fmt.Errorf("encode %s: %w", path, err)
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)

@@ -530,3 +530,51 @@ func BenchmarkLearningCurve(b *testing.B) {
 		})
 	}
 }
+
+// bookFigures draws the plot stage's three figures at the book's size (1,000
+// steps, a 2-2-3 network's 12 weights, 200 points, a 100-cell grid) into dir.
+func bookFigures(dir string) error {
+	const n = 1000
+	steps, train, test := make([]int, n), make([]float64, n), make([]float64, n)
+	var names []string
+	series := make([][]float64, 12)
+	for p := range series {
+		names = append(names, fmt.Sprintf("p%d", p))
+		series[p] = make([]float64, n)
+	}
+	for i := range n {
+		decay := math.Exp(-float64(i) / 200)
+		steps[i], train[i], test[i] = i+1, 0.22+0.88*decay, 0.29+0.81*decay
+		for p := range series {
+			series[p][i] = (-3 + 6*float64(p)/11) * (1 - decay)
+		}
+	}
+	var pts Points
+	for i := range 200 {
+		c := i % 3
+		a := float64(i) * 2.399963 // the golden angle spreads points around each centre
+		r := 0.3 + 0.6*float64(i%7)/7
+		pts.X0 = append(pts.X0, tinyCentres[c][0]+r*math.Cos(a))
+		pts.X1 = append(pts.X1, tinyCentres[c][1]+r*math.Sin(a))
+		pts.Labels = append(pts.Labels, int32(c))
+		pts.Train = append(pts.Train, i < 100)
+	}
+	if err := LearningCurve(filepath.Join(dir, "learning_curve.png"), steps, train, test, false, Size{}); err != nil {
+		return err
+	}
+	if err := Weights(filepath.Join(dir, "weights.png"), steps, names, series, 6, Size{}); err != nil {
+		return err
+	}
+	return Boundary(filepath.Join(dir, "boundary.png"), pts, softCentres, DefaultGrid, Size{})
+}
+
+// BenchmarkBookFigures draws the three figures of the book's plot stage
+// (the goal: ≤ 40 ms for the three).
+func BenchmarkBookFigures(b *testing.B) {
+	dir := b.TempDir()
+	for b.Loop() {
+		if err := bookFigures(dir); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
