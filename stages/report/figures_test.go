@@ -10,6 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/recorder"
 )
 
 // tinyHistory is a fixed 50-step training history of a 2-2-3 network: the
@@ -577,4 +582,113 @@ func BenchmarkBookFigures(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// cellsPlot returns a plot of the box [0, 4] × [0, 3] filled with a 4 × 3
+// grid of cells, each of its own colour, and the colour of the cell (c, r)
+// counted from the bottom left.
+func cellsPlot(alpha uint8) (*plot.Plot, func(c, r int) color.NRGBA) {
+	img := image.NewNRGBA(image.Rect(0, 0, 4, 3))
+	colour := func(c, r int) color.NRGBA { return color.NRGBA{uint8(40 + 50*c), uint8(30 + 60*r), 90, alpha} }
+	for r := range 3 {
+		for c := range 4 {
+			img.SetNRGBA(c, 2-r, colour(c, r)) // image rows run downwards
+		}
+	}
+	p := plot.New()
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 4, 0, 3
+	p.Add(&cells{img: img, box: extent{0, 4, 0, 3}})
+	return p, colour
+}
+
+// TestCellsFill draws a grid of cells on a raster canvas: the pixels around
+// each cell's centre, and the pixels just inside the corners of the plotted
+// box, have exactly their cell's colour, and the pixels just outside the box
+// have none of the cells' colours.
+func TestCellsFill(t *testing.T) {
+	for _, size := range []Size{{Width: 400, Height: 300, DPI: 96}, {Width: 333, Height: 517, DPI: 150}} {
+		p, colour := cellsPlot(255)
+		c := newCanvas(size)
+		dc := figureCanvas(c)
+		p.Draw(dc)
+		data := p.DataCanvas(dc)
+		trX, trY := p.Transforms(&data)
+		dpi := float64(size.DPI)
+		toPixel := func(x, y float64) (int, int) {
+			return int(trX(x).Dots(dpi)), int(float64(size.Height) - trY(y).Dots(dpi))
+		}
+		img := c.Image()
+		isCell := func(got color.NRGBA) bool {
+			for r := range 3 {
+				for cl := range 4 {
+					if got == colour(cl, r) {
+						return true
+					}
+				}
+			}
+			return false
+		}
+		for r := range 3 {
+			for cl := range 4 {
+				px, py := toPixel(float64(cl)+0.5, float64(r)+0.5)
+				for _, d := range []image.Point{{0, 0}, {-5, -5}, {5, 5}, {-5, 5}, {5, -5}} {
+					if got := nrgbaAt(img, px+d.X, py+d.Y); got != colour(cl, r) {
+						t.Errorf("size %+v: pixel (%d, %d) in cell (%d, %d) = %v, want %v", size, px+d.X, py+d.Y, cl, r, got, colour(cl, r))
+					}
+				}
+			}
+		}
+		for _, corner := range []struct {
+			x, y   float64
+			dx, dy int // inwards
+			cl, r  int
+		}{{0, 0, 1, -1, 0, 0}, {4, 0, -1, -1, 3, 0}, {0, 3, 1, 1, 0, 2}, {4, 3, -1, 1, 3, 2}} {
+			px, py := toPixel(corner.x, corner.y)
+			if got := nrgbaAt(img, px+2*corner.dx, py+2*corner.dy); got != colour(corner.cl, corner.r) {
+				t.Errorf("size %+v: pixel inside corner (%v, %v) = %v, want %v", size, corner.x, corner.y, got, colour(corner.cl, corner.r))
+			}
+			if got := nrgbaAt(img, px-2*corner.dx, py-2*corner.dy); isCell(got) {
+				t.Errorf("size %+v: pixel outside corner (%v, %v) has a cell's colour %v", size, corner.x, corner.y, got)
+			}
+		}
+	}
+}
+
+// TestCellsOtherCanvases checks that cells draws itself as an image where
+// it cannot set pixels: on a canvas that is not a raster, and with colours
+// that are not opaque.
+func TestCellsOtherCanvases(t *testing.T) {
+	t.Run("a recording canvas gets one image", func(t *testing.T) {
+		p, _ := cellsPlot(255)
+		var rec recorder.Canvas
+		p.Draw(draw.NewCanvas(&rec, 4*vg.Inch, 3*vg.Inch))
+		images := 0
+		for _, a := range rec.Actions {
+			if _, ok := a.(*recorder.DrawImage); ok {
+				images++
+			}
+		}
+		if images != 1 {
+			t.Errorf("cells drew %d images on a recorder, want 1", images)
+		}
+	})
+	t.Run("translucent cells are blended", func(t *testing.T) {
+		p, colour := cellsPlot(128)
+		size := Size{Width: 400, Height: 300, DPI: 96}
+		c := newCanvas(size)
+		dc := figureCanvas(c)
+		p.Draw(dc)
+		data := p.DataCanvas(dc)
+		trX, trY := p.Transforms(&data)
+		px, py := int(trX(0.5).Dots(96)), int(300-trY(0.5).Dots(96))
+		got := nrgbaAt(c.Image(), px, py)
+		want := colour(0, 0)
+		// half the colour over white: each channel about (v + 255) / 2
+		for i, pair := range [][2]uint8{{got.R, want.R}, {got.G, want.G}, {got.B, want.B}} {
+			blend := (int(pair[1]) + 255) / 2
+			if d := int(pair[0]) - blend; d < -3 || d > 3 || got.A != 255 {
+				t.Errorf("channel %d of a half-transparent cell over white = %v, want about %d (opaque)", i, got, blend)
+			}
+		}
+	})
 }
