@@ -195,7 +195,7 @@ func newBoundaryFigure(pts Points, predict func(x0, x1 float64, probs []float64)
 	}
 	probs, regions := sampleClasses(predict, xs, ys, k)
 
-	pl := plot.New()
+	pl := blankPlot()
 	pl.Title.Text = "Predicted class regions, probability contours 0.5 and 0.9"
 	pl.X.Label.Text, pl.Y.Label.Text = pts.XName, pts.YName
 	pl.X.Min, pl.X.Max, pl.Y.Min, pl.Y.Max = box.xmin, box.xmax, box.ymin, box.ymax

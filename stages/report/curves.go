@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg/draw"
 )
 
@@ -45,11 +44,10 @@ func LearningCurve(path string, steps []int, train, test []float64, logY bool, s
 		if len(xys) == 0 {
 			continue
 		}
-		l, err := plotter.NewLine(xys)
+		l, err := newLine(xys, seriesStyle(i))
 		if err != nil {
 			return fmt.Errorf("learning curve: %w", err)
 		}
-		l.LineStyle = seriesStyle(i)
 		p.Add(l)
 		drawn++
 		p.Legend.Add(fmt.Sprintf("%s (last %s)", s.name, FormatFloat(s.ys[len(s.ys)-1])), l)
@@ -97,11 +95,10 @@ func Weights(path string, steps []int, names []string, series [][]float64, hidde
 			if len(xys) == 0 {
 				continue
 			}
-			l, err := plotter.NewLine(xys)
+			l, err := newLine(xys, seriesStyle(i-lo))
 			if err != nil {
 				return nil, nil, fmt.Errorf("weights plot: %s: %w", names[i], err)
 			}
-			l.LineStyle = seriesStyle(i - lo)
 			p.Add(l)
 			entries = append(entries, legendEntry{text: names[i], thumbs: []plot.Thumbnailer{l}})
 		}
