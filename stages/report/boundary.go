@@ -31,6 +31,11 @@ type Points struct {
 // or negative.
 const DefaultGrid = 100
 
+// Predictor computes a classifier's class probabilities at many points of
+// the plane at once: row i of probs (row-major, K per row) for the point
+// (xy[2i], xy[2i+1]).
+type Predictor func(xy, probs []float64)
+
 // maxGrid bounds Boundary's grid, which costs grid² predictions.
 const maxGrid = 2000
 
@@ -53,11 +58,12 @@ const (
 // points' range plus a tenth of it on each side (±0.5 when the range is
 // zero).
 //
-// predict must fill probs (one entry per class, zeroed before each call) with
-// the class probabilities at (x0, x1); the predicted class is the most
-// probable, the first on ties, and a cell whose probabilities are all NaN is
-// left white. A grid of zero or less means DefaultGrid.
-func Boundary(path string, pts Points, predict func(x0, x1 float64, probs []float64), grid int, size Size) error {
+// predict is called once, with every cell's centre: it must fill probs
+// (row-major, one row of one entry per class for each point, zeroed) with the
+// class probabilities at each point (xy[2i], xy[2i+1]); the predicted class
+// is the most probable, the first on ties, and a cell whose probabilities are
+// all NaN is left white. A grid of zero or less means DefaultGrid.
+func Boundary(path string, pts Points, predict Predictor, grid int, size Size) error {
 	size, err := size.resolve()
 	if err != nil {
 		return fmt.Errorf("boundary plot: %w", err)
@@ -172,7 +178,7 @@ type boundaryFigure struct {
 // newBoundaryFigure checks the points, samples predict over a grid × grid lattice of cells
 // covering them, and lays out the figure: class regions, two probability contours per class,
 // the points and the legend.
-func newBoundaryFigure(pts Points, predict func(x0, x1 float64, probs []float64), grid int) (*boundaryFigure, error) {
+func newBoundaryFigure(pts Points, predict Predictor, grid int) (*boundaryFigure, error) {
 	if predict == nil {
 		return nil, fmt.Errorf("no predict function")
 	}
@@ -255,35 +261,41 @@ func pointsExtent(pts Points) (int, extent, error) {
 	return k, e, nil
 }
 
-// sampleClasses calls predict at every point (xs[c], ys[r]) of the lattice and returns each
+// sampleClasses calls predict with every point (xs[c], ys[r]) of the lattice and returns each
 // class's probabilities, probs[class][r*len(xs)+c], and an image of the most probable class
 // per cell (white where every probability is NaN), its rows running downwards.
-func sampleClasses(predict func(x0, x1 float64, probs []float64), xs, ys []float64, k int) ([][]float64, *image.NRGBA) {
+func sampleClasses(predict Predictor, xs, ys []float64, k int) ([][]float64, *image.NRGBA) {
 	grid := len(xs)
+	n := grid * len(ys)
+	xy := make([]float64, 0, 2*n)
+	for _, y := range ys {
+		for _, x := range xs {
+			xy = append(xy, x, y)
+		}
+	}
+	all := make([]float64, n*k)
+	predict(xy, all)
 	probs := make([][]float64, k)
 	for c := range probs {
-		probs[c] = make([]float64, grid*len(ys))
+		probs[c] = make([]float64, n)
 	}
 	regions := image.NewNRGBA(image.Rect(0, 0, grid, len(ys)))
 	fills := ClassColors(k)
-	p := make([]float64, k)
-	for r, y := range ys {
-		for c, x := range xs {
-			clear(p)
-			predict(x, y, p)
-			best := -1
-			for j, v := range p {
-				probs[j][r*grid+c] = v
-				if !math.IsNaN(v) && (best < 0 || v > p[best]) {
-					best = j
-				}
+	for i := range n {
+		p := all[i*k : (i+1)*k]
+		best := -1
+		for j, v := range p {
+			probs[j][i] = v
+			if !math.IsNaN(v) && (best < 0 || v > p[best]) {
+				best = j
 			}
-			fill := color.NRGBA{255, 255, 255, 255}
-			if best >= 0 {
-				fill = fills[best]
-			}
-			regions.SetNRGBA(c, len(ys)-1-r, fill) // image rows run downwards
 		}
+		fill := color.NRGBA{255, 255, 255, 255}
+		if best >= 0 {
+			fill = fills[best]
+		}
+		r, c := i/grid, i%grid
+		regions.SetNRGBA(c, len(ys)-1-r, fill) // image rows run downwards
 	}
 	return probs, regions
 }

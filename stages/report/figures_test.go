@@ -74,27 +74,32 @@ func tinyPoints() Points {
 }
 
 // nearestCentre predicts the nearest centre's class with probability 1.
-func nearestCentre(x0, x1 float64, probs []float64) {
-	best, bestD := 0, math.Inf(1)
-	for c, ctr := range tinyCentres {
-		if d := math.Hypot(x0-ctr[0], x1-ctr[1]); d < bestD {
-			best, bestD = c, d
+func nearestCentre(xy, probs []float64) {
+	for i := range len(xy) / 2 {
+		best, bestD := 0, math.Inf(1)
+		for c, ctr := range tinyCentres {
+			if d := math.Hypot(xy[2*i]-ctr[0], xy[2*i+1]-ctr[1]); d < bestD {
+				best, bestD = c, d
+			}
 		}
+		probs[3*i+best] = 1
 	}
-	probs[best] = 1
 }
 
 // softCentres gives class c the probability softmax(-2 d_c²), d_c the
 // distance to centre c.
-func softCentres(x0, x1 float64, probs []float64) {
-	sum := 0.0
-	for c, ctr := range tinyCentres {
-		dx, dy := x0-ctr[0], x1-ctr[1]
-		probs[c] = math.Exp(-2 * (dx*dx + dy*dy))
-		sum += probs[c]
-	}
-	for c := range probs {
-		probs[c] /= sum
+func softCentres(xy, probs []float64) {
+	for i := range len(xy) / 2 {
+		p := probs[3*i : 3*i+3]
+		sum := 0.0
+		for c, ctr := range tinyCentres {
+			dx, dy := xy[2*i]-ctr[0], xy[2*i+1]-ctr[1]
+			p[c] = math.Exp(-2 * (dx*dx + dy*dy))
+			sum += p[c]
+		}
+		for c := range p {
+			p[c] /= sum
+		}
 	}
 }
 
@@ -228,7 +233,7 @@ func (f *boundaryFigure) toPixel(size Size) func(x0, x1 float64) (float64, float
 
 // renderBoundary draws Boundary to a file and returns the decoded image and
 // the figure's map from data coordinates to pixels.
-func renderBoundary(t *testing.T, predict func(x0, x1 float64, probs []float64), size Size) (image.Image, func(x0, x1 float64) (float64, float64)) {
+func renderBoundary(t *testing.T, predict Predictor, size Size) (image.Image, func(x0, x1 float64) (float64, float64)) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "boundary.png")
 	if err := Boundary(path, tinyPoints(), predict, 100, size); err != nil {
