@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	stddraw "image/draw"
 	"math"
 	"os"
 
@@ -57,10 +56,10 @@ func (s Size) resolve() (Size, error) {
 }
 
 // newCanvas returns a white canvas of exactly s's pixels; its size in points
-// is the pixel size scaled by 72/DPI.
+// is the pixel size scaled by 72/DPI. vgimg.NewWith fills the canvas with its
+// background colour, white by default, so the image is not filled here.
 func newCanvas(s Size) *vgimg.Canvas {
 	img := image.NewRGBA(image.Rect(0, 0, s.Width, s.Height))
-	stddraw.Draw(img, img.Bounds(), image.White, image.Point{}, stddraw.Src)
 	return vgimg.NewWith(vgimg.UseImage(img), vgimg.UseDPI(s.DPI))
 }
 
