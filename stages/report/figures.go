@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 
+	"git.sr.ht/~sbinet/gg"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
@@ -57,10 +58,16 @@ func (s Size) resolve() (Size, error) {
 
 // newCanvas returns a white canvas of exactly s's pixels; its size in points
 // is the pixel size scaled by 72/DPI. vgimg.NewWith fills the canvas with its
-// background colour, white by default, so the image is not filled here.
+// background colour, white by default, so the image is not filled here. The
+// drawing context is made here, set up as NewWith sets up its own (butt line
+// caps, y axis upwards), because NewWith makes its own on a copy of the
+// image: a second image to allocate, clear and copy for every figure.
 func newCanvas(s Size) *vgimg.Canvas {
 	img := image.NewRGBA(image.Rect(0, 0, s.Width, s.Height))
-	return vgimg.NewWith(vgimg.UseImage(img), vgimg.UseDPI(s.DPI))
+	ctx := gg.NewContextForRGBA(img)
+	ctx.SetLineCapButt()
+	ctx.InvertY()
+	return vgimg.NewWith(vgimg.UseImageWithContext(img, ctx), vgimg.UseDPI(s.DPI))
 }
 
 // figureMargin is the blank border around every figure.
