@@ -71,7 +71,9 @@ func Apply() (release func()) {
 		// An object that only this function knows is unreachable at the
 		// next collection; its finalizer runs after it, on the runtime's
 		// finalizer goroutine, and sets GOGC for the collection after.
-		runtime.SetFinalizer(new([16]byte), func(*[16]byte) {
+		// It is larger than the tiny allocator's blocks (16 bytes), which
+		// objects share, so nothing else keeps it alive.
+		runtime.SetFinalizer(new([32]byte), func(*[32]byte) {
 			mu.Lock()
 			defer mu.Unlock()
 			if stopped {
