@@ -13,7 +13,6 @@ import (
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/config"
-	"github.com/nnpipe/nnpipe/pipeline/gcpolicy"
 	"github.com/nnpipe/nnpipe/stages"
 	"github.com/spf13/cobra"
 )
@@ -62,7 +61,6 @@ type env struct {
 // (SIGINT, SIGTERM, or SIGHUP when the terminal goes away) cancels the work,
 // removes the temporary folders and gives 130.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	defer gcpolicy.Apply()()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	e := &env{stdout: stdout, stderr: stderr, registry: stages.Builtin(), log: newLogger(stderr)}
