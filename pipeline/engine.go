@@ -11,8 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"sort"
 	"strconv"
 	"strings"
@@ -412,9 +412,11 @@ func (e *Engine) discardTemp(tmp string) {
 const freeMemoryAbove = 128 << 20
 
 func freeMemory() {
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	if m.HeapAlloc > freeMemoryAbove {
+	// runtime/metrics, unlike runtime.ReadMemStats, does not stop the
+	// world: a sweep's other workers go on.
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() == metrics.KindUint64 && s[0].Value.Uint64() > freeMemoryAbove {
 		debug.FreeOSMemory()
 	}
 }

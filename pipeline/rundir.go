@@ -19,8 +19,10 @@ import (
 // for that are removed again, when empty, if it is aborted: a failure
 // leaves no empty folder behind.
 type RunDir struct {
-	// NoSync skips flushing the files to disk on Commit, for a directory
-	// inside another that is flushed as a whole when it is committed.
+	// NoSync skips flushing the files, and the rename into place, to disk
+	// on Commit, for a directory inside another that is flushed as a whole
+	// when it is committed (a sweep's trials: a flush of the parent folder
+	// per trial made every trial wait for a journal commit).
 	NoSync bool
 
 	tmp     string
@@ -289,7 +291,7 @@ func (d *RunDir) Commit() error {
 			return fmt.Errorf("move %s into place: %w", d.final, err)
 		}
 		d.made = nil
-		return syncPath(filepath.Dir(d.final))
+		return d.syncParent()
 	}
 	if err := CheckFree(d.final); err != nil {
 		return err
@@ -308,6 +310,15 @@ func (d *RunDir) Commit() error {
 		return fmt.Errorf("move the run into place: %w", err)
 	}
 	d.made = nil
+	return d.syncParent()
+}
+
+// syncParent flushes the folder that holds the committed directory, so that
+// its new name is on disk, unless NoSync.
+func (d *RunDir) syncParent() error {
+	if d.NoSync {
+		return nil
+	}
 	return syncPath(filepath.Dir(d.final))
 }
 

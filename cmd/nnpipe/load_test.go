@@ -24,6 +24,7 @@ const (
 	irisConfig    = "../../configs/iris.yaml"
 	bookCSVConfig = "../../configs/book-ch7-csv.yaml"
 	irisData      = "../../data/iris.csv"
+	digitsConfig  = "../../configs/digits.yaml"
 )
 
 var (
@@ -176,6 +177,48 @@ type loadMetrics struct {
 		Confusion [][]int
 	}
 	Classes []string
+}
+
+// TestDigitsConfigRuns runs the shipped digits config, the README's real table, for 5 steps
+// with each gradient (the table's peer comparison runs 1,000 steps with either): the table
+// loads whole, the stratified 70/30 split keeps each digit's share, and both gradients train the
+// same network.
+func TestDigitsConfigRuns(t *testing.T) {
+	t.Parallel()
+	type part struct {
+		CrossEntropy float64 `json:"cross_entropy"`
+		N            int
+		Confusion    [][]int
+	}
+	var ce []float64
+	for _, gradient := range []string{"numerical", "backprop"} {
+		r := runJSONOf(t, digitsConfig, "--results", t.TempDir(), "--set", "train.steps=5", "--set", "train.gradient="+gradient)
+		var m struct {
+			Train, Test part
+			Classes     []string
+		}
+		decodeJSONFile(t, filepath.Join(r.RunDir, "metrics.json"), &m)
+		if want := []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}; !slices.Equal(m.Classes, want) {
+			t.Errorf("%s: classes = %v, want %v", gradient, m.Classes, want)
+		}
+		if m.Train.N+m.Test.N != 1797 {
+			t.Errorf("%s: %d training and %d test rows, want 1,797 in all", gradient, m.Train.N, m.Test.N)
+		}
+		for c := range m.Classes {
+			train, test := sumInts(m.Train.Confusion[c]), sumInts(m.Test.Confusion[c])
+			if share := float64(train) / float64(train+test); math.Abs(share-0.7)*float64(train+test) > 1 {
+				t.Errorf("%s: digit %d has %d training rows of %d, want 70%% within a row (stratified)", gradient, c, train, train+test)
+			}
+		}
+		ce = append(ce, m.Train.CrossEntropy, m.Test.CrossEntropy)
+	}
+	// The central difference's error is O(ε²) = 1e-6 relative in each gradient component;
+	// from the small initial weights, five steps leave the cross-entropies 3e-10 apart.
+	for i, what := range []string{"training", "test"} {
+		if d := math.Abs(ce[i] - ce[i+2]); d > 1e-8 {
+			t.Errorf("%s cross-entropy: numerical %v, backprop %v, want them within 1e-8", what, ce[i], ce[i+2])
+		}
+	}
 }
 
 func TestIrisConfigReachesTheAccuracyGoalWithNamedClasses(t *testing.T) {

@@ -155,8 +155,8 @@ func readDataset(r *file.Reader, size int64) (*Dataset, error) {
 	for k := range d.Extra {
 		d.Extra[k].Values = make([]string, 0, est)
 	}
-	scratch := make([]float64, batchRows)
-	names := make([]parquet.ByteArray, batchRows)
+	scratch := make([]float64, scratchLen(n))
+	names := make([]parquet.ByteArray, scratchLen(n))
 	var sr stringReader
 	err = forEachChunk(context.Background(), r, nil, func(row0, rows int64, i int, cr file.ColumnChunkReader) error {
 		defs := defScratch(cr)
@@ -328,7 +328,7 @@ func readSplit(r *file.Reader, size int64) (Split, error) {
 	est := presize(n, 2, size)
 	rows := make([]int64, 0, est)
 	isTest := make([]bool, 0, est)
-	parts := make([]parquet.ByteArray, batchRows)
+	parts := make([]parquet.ByteArray, scratchLen(n))
 	ntest := 0
 	err := forEachChunk(context.Background(), r, nil, func(row0, m int64, i int, cr file.ColumnChunkReader) error {
 		defs := defScratch(cr)

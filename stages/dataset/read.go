@@ -162,6 +162,11 @@ func makeColumn(t Type, n int) any {
 	panic(fmt.Sprintf("dataset: unknown type %v", t))
 }
 
+// scratchLen is the length of a scratch buffer for a column the footer says has n rows:
+// batchRows, or fewer for a short table (a sweep reads its small tables thousands of times).
+// A footer that claims too few rows only makes the batches smaller.
+func scratchLen(n int64) int { return int(max(1, min(n, batchRows))) }
+
 // presize is the room to make for a table that a file of size bytes claims holds n rows of
 // perRow values: the claim, unless the file is too small for it to be plausible (a byte a
 // value), in which case the columns start smaller and grow as values are decoded. A file

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/stages/dataset"
@@ -75,40 +76,62 @@ func (p *Params) Validate() []pipeline.FieldError {
 // Spec returns the stage kind.
 func Spec() pipeline.Spec {
 	return pipeline.Spec{
-		Kind: "plot", Version: 1,
+		Kind: "plot", Version: 2, // 2: the boundary's cells are filled, not resampled
 		Doc:       "draws learning_curve.png, weights.png and (2-D inputs) boundary.png, the book's figures",
 		Inputs:    []pipeline.Input{{Slot: "history", Type: "history", MadeFrom: []string{"dataset", "split"}}, {Slot: "model", Type: "model", MadeFrom: []string{"dataset", "split"}}, {Slot: "dataset", Type: "dataset"}, {Slot: "split", Type: "split", SameRows: "dataset"}},
 		Outputs:   []pipeline.Output{{Slot: "plots", Type: "plots", File: "plots/", Publish: true}},
 		NewParams: func() pipeline.Params { return NewParams() },
 		Run: func(ctx context.Context, p pipeline.Params, io *pipeline.IO) error {
-			return run(p.(*Params), io)
+			return run(ctx, p.(*Params), io)
 		},
 	}
 }
 
-func run(p *Params, io *pipeline.IO) error {
+// run draws the requested figures, up to io.Workers of them at once (each
+// figure is a pure function of the inputs, so the files are the same bytes
+// whatever the number), and reports the first failure in the order of
+// p.Plots.
+func run(ctx context.Context, p *Params, io *pipeline.IO) error {
 	size := report.Size{Width: p.Width, Height: p.Height, DPI: p.DPI}
 	out := io.Output("plots")
 	m, err := model.Read(io.Input("model"))
 	if err != nil {
 		return err
 	}
-	for _, kind := range p.Plots {
-		path := filepath.Join(out, kind+".png")
-		var err error
-		switch kind {
-		case LearningCurve, Weights:
-			err = drawHistory(kind, path, io.Input("history"), m, p.LogY, size)
-		case Boundary:
-			err = drawBoundary(path, io, m, p.Grid, size)
+	history := sync.OnceValues(func() (*dataset.Table, error) { return dataset.ReadTable(io.Input("history")) })
+	errs := make([]error, len(p.Plots))
+	sem := make(chan struct{}, max(1, io.Workers))
+	var wg sync.WaitGroup
+	for i, kind := range p.Plots {
+		sem <- struct{}{}
+		if err := ctx.Err(); err != nil {
+			errs[i] = err
+			<-sem
+			break
 		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			path := filepath.Join(out, kind+".png")
+			switch kind {
+			case LearningCurve, Weights:
+				errs[i] = drawHistory(kind, path, history, m, p.LogY, size)
+			case Boundary:
+				errs[i] = drawBoundary(path, io, m, p.Grid, size)
+			}
+		})
+	}
+	wg.Wait()
+	for i, kind := range p.Plots {
 		var skip errSkip
-		if errors.As(err, &skip) {
+		if errors.As(errs[i], &skip) {
 			io.Log.Info("skipping "+kind+".png: "+skip.reason, "stage", io.StageID)
 			continue
 		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", kind, err)
+		if errors.Is(errs[i], context.Canceled) || errors.Is(errs[i], context.DeadlineExceeded) {
+			return errs[i]
+		}
+		if errs[i] != nil {
+			return fmt.Errorf("%s: %w", kind, errs[i])
 		}
 	}
 	return nil
@@ -119,8 +142,8 @@ type errSkip struct{ reason string }
 
 func (e errSkip) Error() string { return e.reason }
 
-func drawHistory(kind, path, historyPath string, m *model.Model, logY bool, size report.Size) error {
-	h, err := dataset.ReadTable(historyPath)
+func drawHistory(kind, path string, history func() (*dataset.Table, error), m *model.Model, logY bool, size report.Size) error {
+	h, err := history()
 	if err != nil {
 		return fmt.Errorf("read history: %w", err)
 	}
@@ -202,11 +225,8 @@ func drawBoundary(path string, io *pipeline.IO, m *model.Model, grid int, size r
 		}
 	}
 	shape := m.Shape()
-	x := make([]float64, 2)
-	label := []int32{0}
-	predict := func(x0, x1 float64, probs []float64) {
-		x[0], x[1] = x0, x1
-		o, err := nn.NewObjective(shape, x, label)
+	predict := func(xy, probs []float64) {
+		o, err := nn.NewObjective(shape, xy, make([]int32, len(xy)/2))
 		if err != nil {
 			panic(err) // the shape was validated when the model was read
 		}

@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 )
 
 // Points are the 2-D inputs drawn over the decision regions: point i is
@@ -29,6 +30,11 @@ type Points struct {
 // DefaultGrid is Boundary's number of grid cells per axis when grid is zero
 // or negative.
 const DefaultGrid = 100
+
+// Predictor computes a classifier's class probabilities at many points of
+// the plane at once: row i of probs (row-major, K per row) for the point
+// (xy[2i], xy[2i+1]).
+type Predictor func(xy, probs []float64)
 
 // maxGrid bounds Boundary's grid, which costs grid² predictions.
 const maxGrid = 2000
@@ -52,11 +58,12 @@ const (
 // points' range plus a tenth of it on each side (±0.5 when the range is
 // zero).
 //
-// predict must fill probs (one entry per class, zeroed before each call) with
-// the class probabilities at (x0, x1); the predicted class is the most
-// probable, the first on ties, and a cell whose probabilities are all NaN is
-// left white. A grid of zero or less means DefaultGrid.
-func Boundary(path string, pts Points, predict func(x0, x1 float64, probs []float64), grid int, size Size) error {
+// predict is called once, with every cell's centre: it must fill probs
+// (row-major, one row of one entry per class for each point, zeroed) with the
+// class probabilities at each point (xy[2i], xy[2i+1]); the predicted class
+// is the most probable, the first on ties, and a cell whose probabilities are
+// all NaN is left white. A grid of zero or less means DefaultGrid.
+func Boundary(path string, pts Points, predict Predictor, grid int, size Size) error {
 	size, err := size.resolve()
 	if err != nil {
 		return fmt.Errorf("boundary plot: %w", err)
@@ -171,7 +178,7 @@ type boundaryFigure struct {
 // newBoundaryFigure checks the points, samples predict over a grid × grid lattice of cells
 // covering them, and lays out the figure: class regions, two probability contours per class,
 // the points and the legend.
-func newBoundaryFigure(pts Points, predict func(x0, x1 float64, probs []float64), grid int) (*boundaryFigure, error) {
+func newBoundaryFigure(pts Points, predict Predictor, grid int) (*boundaryFigure, error) {
 	if predict == nil {
 		return nil, fmt.Errorf("no predict function")
 	}
@@ -194,11 +201,11 @@ func newBoundaryFigure(pts Points, predict func(x0, x1 float64, probs []float64)
 	}
 	probs, regions := sampleClasses(predict, xs, ys, k)
 
-	pl := plot.New()
+	pl := blankPlot()
 	pl.Title.Text = "Predicted class regions, probability contours 0.5 and 0.9"
 	pl.X.Label.Text, pl.Y.Label.Text = pts.XName, pts.YName
 	pl.X.Min, pl.X.Max, pl.Y.Min, pl.Y.Max = box.xmin, box.xmax, box.ymin, box.ymax
-	pl.Add(plotter.NewImage(regions, box.xmin, box.ymin, box.xmax, box.ymax))
+	pl.Add(&cells{img: regions, box: box})
 	solid := draw.LineStyle{Width: vg.Points(1.5)}
 	dashed := draw.LineStyle{Width: vg.Points(1.2), Dashes: []vg.Length{vg.Points(5), vg.Points(3)}}
 	for c := range k {
@@ -254,35 +261,41 @@ func pointsExtent(pts Points) (int, extent, error) {
 	return k, e, nil
 }
 
-// sampleClasses calls predict at every point (xs[c], ys[r]) of the lattice and returns each
+// sampleClasses calls predict with every point (xs[c], ys[r]) of the lattice and returns each
 // class's probabilities, probs[class][r*len(xs)+c], and an image of the most probable class
 // per cell (white where every probability is NaN), its rows running downwards.
-func sampleClasses(predict func(x0, x1 float64, probs []float64), xs, ys []float64, k int) ([][]float64, *image.NRGBA) {
+func sampleClasses(predict Predictor, xs, ys []float64, k int) ([][]float64, *image.NRGBA) {
 	grid := len(xs)
+	n := grid * len(ys)
+	xy := make([]float64, 0, 2*n)
+	for _, y := range ys {
+		for _, x := range xs {
+			xy = append(xy, x, y)
+		}
+	}
+	all := make([]float64, n*k)
+	predict(xy, all)
 	probs := make([][]float64, k)
 	for c := range probs {
-		probs[c] = make([]float64, grid*len(ys))
+		probs[c] = make([]float64, n)
 	}
 	regions := image.NewNRGBA(image.Rect(0, 0, grid, len(ys)))
 	fills := ClassColors(k)
-	p := make([]float64, k)
-	for r, y := range ys {
-		for c, x := range xs {
-			clear(p)
-			predict(x, y, p)
-			best := -1
-			for j, v := range p {
-				probs[j][r*grid+c] = v
-				if !math.IsNaN(v) && (best < 0 || v > p[best]) {
-					best = j
-				}
+	for i := range n {
+		p := all[i*k : (i+1)*k]
+		best := -1
+		for j, v := range p {
+			probs[j][i] = v
+			if !math.IsNaN(v) && (best < 0 || v > p[best]) {
+				best = j
 			}
-			fill := color.NRGBA{255, 255, 255, 255}
-			if best >= 0 {
-				fill = fills[best]
-			}
-			regions.SetNRGBA(c, len(ys)-1-r, fill) // image rows run downwards
 		}
+		fill := color.NRGBA{255, 255, 255, 255}
+		if best >= 0 {
+			fill = fills[best]
+		}
+		r, c := i/grid, i%grid
+		regions.SetNRGBA(c, len(ys)-1-r, fill) // image rows run downwards
 	}
 	return probs, regions
 }
@@ -359,6 +372,96 @@ func marker(xys plotter.XYs, class int, train bool) (*plotter.Scatter, error) {
 func withColor(s draw.LineStyle, c color.Color) draw.LineStyle {
 	s.Color = c
 	return s
+}
+
+// cells is a plot.Plotter that fills a rectangle of the data plane (box)
+// with a grid of cells of one colour each, img's pixels (its rows running
+// downwards). On a raster canvas it sets the pixels directly, at the
+// canvas's resolution: each pixel whose centre lies in the rectangle takes
+// the colour of the cell its centre falls in, so cells keep sharp edges and
+// nothing is interpolated. plotter.Image instead resamples the grid
+// bilinearly through a general affine transform, which cost a third of the
+// boundary figure's time. On any other canvas, or when img is not opaque
+// (its colours would have to be blended), it draws img as an image.
+type cells struct {
+	img *image.NRGBA
+	box extent
+}
+
+// Plot implements plot.Plotter.
+func (cl *cells) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	rect := vg.Rectangle{
+		Min: vg.Point{X: trX(cl.box.xmin), Y: trY(cl.box.ymin)},
+		Max: vg.Point{X: trX(cl.box.xmax), Y: trY(cl.box.ymax)},
+	}
+	vc, ok := rasterCanvas(c.Canvas)
+	if !ok {
+		c.DrawImage(rect, cl.img)
+		return
+	}
+	dst, ok := vc.Image().(*image.RGBA)
+	if !ok || !cl.img.Opaque() {
+		c.DrawImage(rect, cl.img)
+		return
+	}
+	cl.fill(dst, vc, rect)
+}
+
+// rasterCanvas returns the vgimg canvas under c, through the draw.Canvas
+// values that crop it (their drawing area is a rectangle, not a transform).
+func rasterCanvas(c vg.Canvas) (*vgimg.Canvas, bool) {
+	for {
+		switch cv := c.(type) {
+		case *vgimg.Canvas:
+			return cv, true
+		case draw.Canvas:
+			c = cv.Canvas
+		case *draw.Canvas:
+			c = cv.Canvas
+		default:
+			return nil, false
+		}
+	}
+}
+
+// fill sets the pixels of dst, the image of vc, that rect covers.
+func (cl *cells) fill(dst *image.RGBA, vc *vgimg.Canvas, rect vg.Rectangle) {
+	dpi := vc.DPI()
+	_, h := vc.Size()
+	height := h.Dots(dpi) // the canvas's y axis runs upwards from the image's bottom
+	left, right := rect.Min.X.Dots(dpi), rect.Max.X.Dots(dpi)
+	top, bottom := height-rect.Max.Y.Dots(dpi), height-rect.Min.Y.Dots(dpi)
+	cols, rows := cl.img.Rect.Dx(), cl.img.Rect.Dy()
+	if !(right > left) || !(bottom > top) || cols == 0 || rows == 0 {
+		return
+	}
+	// the pixels whose centres lie in [lo, hi), and the cell of each
+	span := func(lo, hi float64, first, end, n int) (int, []int) {
+		p0 := max(first, int(math.Ceil(lo-0.5)))
+		p1 := min(end, int(math.Ceil(hi-0.5)))
+		idx := make([]int, max(0, p1-p0))
+		for i := range idx {
+			idx[i] = min(n-1, int((float64(p0+i)+0.5-lo)/(hi-lo)*float64(n)))
+		}
+		return p0, idx
+	}
+	b := dst.Rect
+	x0, colOf := span(left, right, b.Min.X, b.Max.X, cols)
+	y0, rowOf := span(top, bottom, b.Min.Y, b.Max.Y, rows)
+	for i, r := range rowOf {
+		out := dst.Pix[dst.PixOffset(x0, y0+i):]
+		src := cl.img.Pix[cl.img.PixOffset(cl.img.Rect.Min.X, cl.img.Rect.Min.Y+r):]
+		for j, c := range colOf {
+			// Opaque colours are the same premultiplied (RGBA) or not.
+			copy(out[4*j:4*j+4], src[4*c:4*c+4])
+		}
+	}
+}
+
+// DataRange implements plot.DataRanger.
+func (cl *cells) DataRange() (xmin, xmax, ymin, ymax float64) {
+	return cl.box.xmin, cl.box.xmax, cl.box.ymin, cl.box.ymax
 }
 
 // isolinePlotter draws polylines given in data coordinates.

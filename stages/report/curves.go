@@ -5,7 +5,6 @@ import (
 	"math"
 
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg/draw"
 )
 
@@ -72,11 +71,10 @@ func LearningCurves(path string, c Curves, logY bool, size Size) error {
 		if len(xys) == 0 {
 			continue
 		}
-		l, err := plotter.NewLine(xys)
+		l, err := newLine(xys, seriesStyle(i))
 		if err != nil {
 			return fmt.Errorf("learning curve: %w", err)
 		}
-		l.LineStyle = seriesStyle(i)
 		p.Add(l)
 		drawn++
 		last := s.ys[len(s.ys)-1]
@@ -139,11 +137,10 @@ func Weights(path string, steps []int, names []string, series [][]float64, hidde
 			if len(xys) == 0 {
 				continue
 			}
-			l, err := plotter.NewLine(xys)
+			l, err := newLine(xys, seriesStyle(i-lo))
 			if err != nil {
 				return nil, nil, fmt.Errorf("weights plot: %s: %w", names[i], err)
 			}
-			l.LineStyle = seriesStyle(i - lo)
 			p.Add(l)
 			entries = append(entries, legendEntry{text: names[i], thumbs: []plot.Thumbnailer{l}})
 		}

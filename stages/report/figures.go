@@ -9,11 +9,10 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	stddraw "image/draw"
-	"image/png"
 	"math"
 	"os"
 
+	"git.sr.ht/~sbinet/gg"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
@@ -58,11 +57,17 @@ func (s Size) resolve() (Size, error) {
 }
 
 // newCanvas returns a white canvas of exactly s's pixels; its size in points
-// is the pixel size scaled by 72/DPI.
+// is the pixel size scaled by 72/DPI. vgimg.NewWith fills the canvas with its
+// background colour, white by default, so the image is not filled here. The
+// drawing context is made here, set up as NewWith sets up its own (butt line
+// caps, y axis upwards), because NewWith makes its own on a copy of the
+// image: a second image to allocate, clear and copy for every figure.
 func newCanvas(s Size) *vgimg.Canvas {
 	img := image.NewRGBA(image.Rect(0, 0, s.Width, s.Height))
-	stddraw.Draw(img, img.Bounds(), image.White, image.Point{}, stddraw.Src)
-	return vgimg.NewWith(vgimg.UseImage(img), vgimg.UseDPI(s.DPI))
+	ctx := gg.NewContextForRGBA(img)
+	ctx.SetLineCapButt()
+	ctx.InvertY()
+	return vgimg.NewWith(vgimg.UseImageWithContext(img, ctx), vgimg.UseDPI(s.DPI))
 }
 
 // figureMargin is the blank border around every figure.
@@ -86,7 +91,7 @@ func render(s Size, fig func(dc draw.Canvas)) image.Image {
 // a regular file, such as a device).
 func writePNG(path string, img image.Image) error {
 	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
+	if err := encodePNG(&buf, img); err != nil {
 		return fmt.Errorf("encode %s: %w", path, err)
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
@@ -148,7 +153,7 @@ func seriesStyle(i int) draw.LineStyle {
 // newPlot returns a plot with the project's common look: title, axis labels
 // and a light grid.
 func newPlot(title, xLabel, yLabel string) *plot.Plot {
-	p := plot.New()
+	p := blankPlot()
 	p.Title.Text = title
 	p.X.Label.Text = xLabel
 	p.Y.Label.Text = yLabel
@@ -157,6 +162,66 @@ func newPlot(title, xLabel, yLabel string) *plot.Plot {
 	g.Horizontal.Color = color.Gray{Y: 220}
 	p.Add(g)
 	return p
+}
+
+// blankPlot returns plot.New() without a background colour: every figure
+// is drawn on a canvas that is white already, and filling the plot's area
+// with white again went through the antialiasing rasteriser pixel by pixel.
+func blankPlot() *plot.Plot {
+	p := plot.New()
+	p.BackgroundColor = nil
+	return p
+}
+
+// line is a plotter.Line that gives plot.Plot the glyph boxes of its
+// outermost points only. A plot pads its data area so that no line is
+// clipped, asking every plotter for a box per point several times per
+// drawing and keeping the outermost box on each side among those inside
+// the axes' range; with every box of a line the same size, the points of
+// least and greatest x and y among those inside the range give the same
+// padding, without 1,000 boxes per line per call.
+type line struct{ *plotter.Line }
+
+// newLine returns a line through xys drawn with style.
+func newLine(xys plotter.XYs, style draw.LineStyle) (line, error) {
+	l, err := plotter.NewLine(xys)
+	if err != nil {
+		return line{}, err
+	}
+	l.LineStyle = style
+	return line{l}, nil
+}
+
+// GlyphBoxes implements plot.GlyphBoxer.
+func (l line) GlyphBoxes(p *plot.Plot) []plot.GlyphBox {
+	left, right, bottom, top := -1, -1, -1, -1
+	var xl, xr, yb, yt float64
+	for i := range l.XYs {
+		x, y := p.X.Norm(l.XYs[i].X), p.Y.Norm(l.XYs[i].Y)
+		if !(x >= 0 && x <= 1 && y >= 0 && y <= 1) {
+			continue // plot.Plot drops the boxes outside the axes
+		}
+		if left < 0 || x < xl {
+			left, xl = i, x
+		}
+		if right < 0 || x > xr {
+			right, xr = i, x
+		}
+		if bottom < 0 || y < yb {
+			bottom, yb = i, y
+		}
+		if top < 0 || y > yt {
+			top, yt = i, y
+		}
+	}
+	var boxes []plot.GlyphBox
+	for _, i := range []int{left, right, bottom, top} {
+		if i >= 0 { // the box plotter.Line makes for point i
+			one := &plotter.Line{XYs: l.XYs[i : i+1], LineStyle: l.LineStyle}
+			boxes = append(boxes, one.GlyphBoxes(p)...)
+		}
+	}
+	return boxes
 }
 
 // finiteXYs returns the points whose coordinates are both finite (and, for a

@@ -7,9 +7,16 @@ import (
 	"image/color"
 	"image/png"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/recorder"
 )
 
 // tinyHistory is a fixed 50-step training history of a 2-2-3 network: the
@@ -67,27 +74,32 @@ func tinyPoints() Points {
 }
 
 // nearestCentre predicts the nearest centre's class with probability 1.
-func nearestCentre(x0, x1 float64, probs []float64) {
-	best, bestD := 0, math.Inf(1)
-	for c, ctr := range tinyCentres {
-		if d := math.Hypot(x0-ctr[0], x1-ctr[1]); d < bestD {
-			best, bestD = c, d
+func nearestCentre(xy, probs []float64) {
+	for i := range len(xy) / 2 {
+		best, bestD := 0, math.Inf(1)
+		for c, ctr := range tinyCentres {
+			if d := math.Hypot(xy[2*i]-ctr[0], xy[2*i+1]-ctr[1]); d < bestD {
+				best, bestD = c, d
+			}
 		}
+		probs[3*i+best] = 1
 	}
-	probs[best] = 1
 }
 
 // softCentres gives class c the probability softmax(-2 d_c²), d_c the
 // distance to centre c.
-func softCentres(x0, x1 float64, probs []float64) {
-	sum := 0.0
-	for c, ctr := range tinyCentres {
-		dx, dy := x0-ctr[0], x1-ctr[1]
-		probs[c] = math.Exp(-2 * (dx*dx + dy*dy))
-		sum += probs[c]
-	}
-	for c := range probs {
-		probs[c] /= sum
+func softCentres(xy, probs []float64) {
+	for i := range len(xy) / 2 {
+		p := probs[3*i : 3*i+3]
+		sum := 0.0
+		for c, ctr := range tinyCentres {
+			dx, dy := xy[2*i]-ctr[0], xy[2*i+1]-ctr[1]
+			p[c] = math.Exp(-2 * (dx*dx + dy*dy))
+			sum += p[c]
+		}
+		for c := range p {
+			p[c] /= sum
+		}
 	}
 }
 
@@ -221,7 +233,7 @@ func (f *boundaryFigure) toPixel(size Size) func(x0, x1 float64) (float64, float
 
 // renderBoundary draws Boundary to a file and returns the decoded image and
 // the figure's map from data coordinates to pixels.
-func renderBoundary(t *testing.T, predict func(x0, x1 float64, probs []float64), size Size) (image.Image, func(x0, x1 float64) (float64, float64)) {
+func renderBoundary(t *testing.T, predict Predictor, size Size) (image.Image, func(x0, x1 float64) (float64, float64)) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "boundary.png")
 	if err := Boundary(path, tinyPoints(), predict, 100, size); err != nil {
@@ -528,5 +540,215 @@ func BenchmarkLearningCurve(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// bookFigures draws the plot stage's three figures at the book's size (1,000
+// steps, a 2-2-3 network's 12 weights, 200 points, a 100-cell grid) into dir.
+func bookFigures(dir string) error {
+	const n = 1000
+	steps, train, test := make([]int, n), make([]float64, n), make([]float64, n)
+	var names []string
+	series := make([][]float64, 12)
+	for p := range series {
+		names = append(names, fmt.Sprintf("p%d", p))
+		series[p] = make([]float64, n)
+	}
+	for i := range n {
+		decay := math.Exp(-float64(i) / 200)
+		steps[i], train[i], test[i] = i+1, 0.22+0.88*decay, 0.29+0.81*decay
+		for p := range series {
+			series[p][i] = (-3 + 6*float64(p)/11) * (1 - decay)
+		}
+	}
+	var pts Points
+	for i := range 200 {
+		c := i % 3
+		a := float64(i) * 2.399963 // the golden angle spreads points around each centre
+		r := 0.3 + 0.6*float64(i%7)/7
+		pts.X0 = append(pts.X0, tinyCentres[c][0]+r*math.Cos(a))
+		pts.X1 = append(pts.X1, tinyCentres[c][1]+r*math.Sin(a))
+		pts.Labels = append(pts.Labels, int32(c))
+		pts.Train = append(pts.Train, i < 100)
+	}
+	if err := LearningCurve(filepath.Join(dir, "learning_curve.png"), steps, train, test, false, Size{}); err != nil {
+		return err
+	}
+	if err := Weights(filepath.Join(dir, "weights.png"), steps, names, series, 6, Size{}); err != nil {
+		return err
+	}
+	return Boundary(filepath.Join(dir, "boundary.png"), pts, softCentres, DefaultGrid, Size{})
+}
+
+// BenchmarkBookFigures draws the three figures of the book's plot stage
+// (the goal: ≤ 40 ms for the three), one after the other. Besides wall
+// time it reports cpu-ns/op, the process's CPU time per operation, which
+// waiting for a core on a shared machine does not inflate.
+func BenchmarkBookFigures(b *testing.B) {
+	dir := b.TempDir()
+	cpu0, _ := processCPUTime()
+	for b.Loop() {
+		if err := bookFigures(dir); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if cpu, ok := processCPUTime(); ok {
+		b.ReportMetric(float64(cpu-cpu0)/float64(b.N), "cpu-ns/op")
+	}
+}
+
+// cellsPlot returns a plot of the box [0, 4] × [0, 3] filled with a 4 × 3
+// grid of cells, each of its own colour, and the colour of the cell (c, r)
+// counted from the bottom left.
+func cellsPlot(alpha uint8) (*plot.Plot, func(c, r int) color.NRGBA) {
+	img := image.NewNRGBA(image.Rect(0, 0, 4, 3))
+	colour := func(c, r int) color.NRGBA { return color.NRGBA{uint8(40 + 50*c), uint8(30 + 60*r), 90, alpha} }
+	for r := range 3 {
+		for c := range 4 {
+			img.SetNRGBA(c, 2-r, colour(c, r)) // image rows run downwards
+		}
+	}
+	p := plot.New()
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 4, 0, 3
+	p.Add(&cells{img: img, box: extent{0, 4, 0, 3}})
+	return p, colour
+}
+
+// TestCellsFill draws a grid of cells on a raster canvas: the pixels around
+// each cell's centre, and the pixels just inside the corners of the plotted
+// box, have exactly their cell's colour, and the pixels just outside the box
+// have none of the cells' colours.
+func TestCellsFill(t *testing.T) {
+	for _, size := range []Size{{Width: 400, Height: 300, DPI: 96}, {Width: 333, Height: 517, DPI: 150}} {
+		p, colour := cellsPlot(255)
+		c := newCanvas(size)
+		dc := figureCanvas(c)
+		p.Draw(dc)
+		data := p.DataCanvas(dc)
+		trX, trY := p.Transforms(&data)
+		dpi := float64(size.DPI)
+		toPixel := func(x, y float64) (int, int) {
+			return int(trX(x).Dots(dpi)), int(float64(size.Height) - trY(y).Dots(dpi))
+		}
+		img := c.Image()
+		isCell := func(got color.NRGBA) bool {
+			for r := range 3 {
+				for cl := range 4 {
+					if got == colour(cl, r) {
+						return true
+					}
+				}
+			}
+			return false
+		}
+		for r := range 3 {
+			for cl := range 4 {
+				px, py := toPixel(float64(cl)+0.5, float64(r)+0.5)
+				for _, d := range []image.Point{{0, 0}, {-5, -5}, {5, 5}, {-5, 5}, {5, -5}} {
+					if got := nrgbaAt(img, px+d.X, py+d.Y); got != colour(cl, r) {
+						t.Errorf("size %+v: pixel (%d, %d) in cell (%d, %d) = %v, want %v", size, px+d.X, py+d.Y, cl, r, got, colour(cl, r))
+					}
+				}
+			}
+		}
+		for _, corner := range []struct {
+			x, y   float64
+			dx, dy int // inwards
+			cl, r  int
+		}{{0, 0, 1, -1, 0, 0}, {4, 0, -1, -1, 3, 0}, {0, 3, 1, 1, 0, 2}, {4, 3, -1, 1, 3, 2}} {
+			px, py := toPixel(corner.x, corner.y)
+			if got := nrgbaAt(img, px+2*corner.dx, py+2*corner.dy); got != colour(corner.cl, corner.r) {
+				t.Errorf("size %+v: pixel inside corner (%v, %v) = %v, want %v", size, corner.x, corner.y, got, colour(corner.cl, corner.r))
+			}
+			if got := nrgbaAt(img, px-2*corner.dx, py-2*corner.dy); isCell(got) {
+				t.Errorf("size %+v: pixel outside corner (%v, %v) has a cell's colour %v", size, corner.x, corner.y, got)
+			}
+		}
+	}
+}
+
+// TestCellsOtherCanvases checks that cells draws itself as an image where
+// it cannot set pixels: on a canvas that is not a raster, and with colours
+// that are not opaque.
+func TestCellsOtherCanvases(t *testing.T) {
+	t.Run("a recording canvas gets one image", func(t *testing.T) {
+		p, _ := cellsPlot(255)
+		var rec recorder.Canvas
+		p.Draw(draw.NewCanvas(&rec, 4*vg.Inch, 3*vg.Inch))
+		images := 0
+		for _, a := range rec.Actions {
+			if _, ok := a.(*recorder.DrawImage); ok {
+				images++
+			}
+		}
+		if images != 1 {
+			t.Errorf("cells drew %d images on a recorder, want 1", images)
+		}
+	})
+	t.Run("translucent cells are blended", func(t *testing.T) {
+		p, colour := cellsPlot(128)
+		size := Size{Width: 400, Height: 300, DPI: 96}
+		c := newCanvas(size)
+		dc := figureCanvas(c)
+		p.Draw(dc)
+		data := p.DataCanvas(dc)
+		trX, trY := p.Transforms(&data)
+		px, py := int(trX(0.5).Dots(96)), int(300-trY(0.5).Dots(96))
+		got := nrgbaAt(c.Image(), px, py)
+		want := colour(0, 0)
+		// half the colour over white: each channel about (v + 255) / 2
+		for i, pair := range [][2]uint8{{got.R, want.R}, {got.G, want.G}, {got.B, want.B}} {
+			blend := (int(pair[1]) + 255) / 2
+			if d := int(pair[0]) - blend; d < -3 || d > 3 || got.A != 255 {
+				t.Errorf("channel %d of a half-transparent cell over white = %v, want about %d (opaque)", i, got, blend)
+			}
+		}
+	})
+}
+
+// TestLinePadding checks that a line's few glyph boxes pad a plot's data
+// area exactly as plotter.Line's box per point does: for lines of random
+// points, on linear and log axes, with and without the axes'
+// ranges set inside the data (points outside them are not considered by
+// plot.Plot).
+func TestLinePadding(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	c := newCanvas(Size{Width: 500, Height: 400, DPI: 96})
+	dc := figureCanvas(c)
+	for i := range 200 {
+		n := 1 + r.IntN(50)
+		xys := make(plotter.XYs, n)
+		for j := range xys {
+			xys[j] = plotter.XY{X: r.NormFloat64() * 10, Y: math.Exp(r.NormFloat64())}
+			if r.IntN(5) == 0 && j > 0 {
+				xys[j].X = xys[j-1].X // ties
+			}
+		}
+		logY, clip, clipY := i%2 == 1, i%3 == 2, i%5 == 4
+		style := seriesStyle(i)
+		style.Width = vg.Points(float64(1 + r.IntN(30)))
+		mk := func(p plot.Plotter) *plot.Plot {
+			pl := newPlot("t", "x", "y")
+			if logY {
+				pl.Y.Scale = plot.LogScale{}
+			}
+			pl.Add(p)
+			if clip {
+				pl.X.Min, pl.X.Max = -5, 5
+			}
+			if clipY {
+				pl.Y.Min, pl.Y.Max = 0.5, 2
+			}
+			return pl
+		}
+		l, err := newLine(xys, style)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := mk(l.Line).DataCanvas(dc).Rectangle
+		if got := mk(l).DataCanvas(dc).Rectangle; got != want {
+			t.Fatalf("line %d (log %v, x clipped %v, y clipped %v): data area %v, want %v as with plotter.Line",
+				i, logY, clip, clipY, got, want)
+		}
 	}
 }
