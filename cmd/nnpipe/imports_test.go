@@ -98,7 +98,7 @@ func checkKindsStayInTheirPackages(t *testing.T, pkgs map[string]pkg, has func([
 	}
 	allowed := map[string][]string{ // package -> the packages of stages/ it may import
 		module + "/cmd/nnpipe":        {module + "/stages", module + "/stages/results", module + "/stages/comparison", module + "/stages/report"},
-		module + "/stages/results":    {module + "/stages/comparison", module + "/stages/dataset", module + "/stages/report", module + "/stages/evaluate"},
+		module + "/stages/results":    {module + "/stages/comparison", module + "/stages/dataset", module + "/stages/report", module + "/stages/evaluate", module + "/stages/model"},
 		module + "/stages/comparison": {module + "/stages/dataset", module + "/stages/report"},
 	}
 	for path, ok := range allowed {

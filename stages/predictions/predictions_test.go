@@ -49,7 +49,7 @@ func inputs(t *testing.T, dir string, n, classes int, out string) *pipeline.IO {
 			s.Train = append(s.Train, i)
 		}
 	}
-	m := &model.Model{Format: model.Format, D: 2, M: 3, K: classes, Features: d.Features, Classes: d.Classes}
+	m := &model.Model{Format: model.Format, D: 2, M: 3, K: classes, Features: d.Features, Label: "label", Classes: d.Classes}
 	m.Weights = make([]float64, m.Shape().NumParams())
 	for i := range m.Weights {
 		m.Weights[i] = math.Sin(float64(i))
