@@ -5,11 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
-	"strconv"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/parquet/file"
 )
@@ -58,8 +54,8 @@ type Scanner struct {
 	head *csvHeader
 	cols []int // the feature columns' positions
 	lab  int   // the label column's position, or -1
-	rec  []string
 	ints map[string]string
+	csv  *csvSplitter
 
 	// Parquet
 	pq     *file.Reader
@@ -103,7 +99,7 @@ func Scan(ctx context.Context, path string, opt ScanOptions) (_ *Scanner, err er
 	}()
 	src := newSource(f, st, opt.SHA256)
 	if format == "csv" {
-		return s, s.openCSV(src)
+		return s, s.openCSV(ctx, src)
 	}
 	if st.Size() == 0 {
 		return nil, &LoadError{File: path, Err: errors.New("empty file")}
@@ -125,6 +121,10 @@ func (s *Scanner) HasLabel() bool { return s.hasLabel }
 
 // Close releases the file (and the copy a digest check made). It is safe to call twice.
 func (s *Scanner) Close() error {
+	if s.csv != nil {
+		s.csv.stop()
+		s.csv = nil
+	}
 	for _, c := range s.chunks {
 		if c != nil {
 			c.Close()
@@ -175,105 +175,6 @@ func (s *Scanner) Next(ctx context.Context) (*Batch, error) {
 	s.batch.N = len(s.batch.X) / len(s.opt.Features)
 	s.rows += int64(s.batch.N)
 	return &s.batch, nil
-}
-
-// openCSV reads the header (or, without one, the first row's width) and finds the columns.
-func (s *Scanner) openCSV(src *source) error {
-	s.src = src
-	delim := s.opt.Delimiter
-	if delim == 0 {
-		delim = ','
-	}
-	if !validDelimiter(delim) {
-		return &LoadError{File: s.path, Err: fmt.Errorf("invalid delimiter %q", delim)}
-	}
-	s.recs = newCSVRecords(s.path, src, delim)
-	rec, err := s.recs.next()
-	if err != nil {
-		return s.csvError(err)
-	}
-	if rec == nil && s.opt.NoHeader {
-		return s.recs.at(1, "", "empty file: no rows")
-	}
-	if rec == nil {
-		return s.recs.at(1, "", "empty file: no header row")
-	}
-	if len(rec) > MaxColumns {
-		return s.recs.at(1, "", "%d columns, more than %d", len(rec), MaxColumns)
-	}
-	rec[0] = strings.TrimPrefix(rec[0], "\uFEFF")
-	if s.head, err = newCSVHeader(s.recs, rec, s.opt.NoHeader); err != nil {
-		return err
-	}
-	for _, f := range s.opt.Features {
-		i, err := s.head.lookup(f, "feature")
-		if err != nil {
-			return err
-		}
-		s.cols = append(s.cols, i)
-	}
-	if _, ok := s.head.index[s.opt.Label]; ok && s.opt.Label != "" && !s.head.dup[s.opt.Label] {
-		s.lab, s.hasLabel = s.head.index[s.opt.Label], true
-	}
-	if s.opt.NoHeader {
-		s.rec = rec // the first line is data
-	}
-	s.ints = make(map[string]string)
-	return nil
-}
-
-// csvError reports a CSV error as the change it comes from, when the file changed meanwhile.
-func (s *Scanner) csvError(err error) error {
-	if errors.Is(err, ErrChanged) || s.src.changedOnDisk() {
-		return &LoadError{File: s.path, Err: ErrChanged}
-	}
-	return err
-}
-
-// nextCSV reads up to BatchRows rows into the batch.
-func (s *Scanner) nextCSV(ctx context.Context) error {
-	b := &s.batch
-	b.X = b.X[:0]
-	if s.hasLabel {
-		b.Labels = b.Labels[:0]
-	}
-	for n := 0; n < s.opt.BatchRows; n++ {
-		rec := s.rec
-		s.rec = nil
-		if rec == nil {
-			var err error
-			if rec, err = s.recs.next(); err != nil {
-				return s.csvError(err)
-			}
-			if rec == nil {
-				return nil
-			}
-		}
-		if n%checkEvery == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		if len(rec) != len(s.head.names) {
-			return s.csvError(s.recs.at(s.recs.line(0), "", "%d fields, but the header has %d", len(rec), len(s.head.names)))
-		}
-		for _, col := range s.cols {
-			v, err := strconv.ParseFloat(strings.TrimSpace(rec[col]), 64)
-			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-				t := strings.TrimSpace(rec[col])
-				return s.csvError(s.recs.at(s.recs.line(col), s.head.names[col], "%s", valueProblem(t, err)))
-			}
-			b.X = append(b.X, v)
-		}
-		if s.hasLabel {
-			l := strings.TrimSpace(rec[s.lab])
-			if !utf8.ValidString(l) {
-				return s.csvError(s.recs.at(s.recs.line(s.lab), s.opt.Label, "%s", notText(l)))
-			}
-			b.Labels = append(b.Labels, intern(s.ints, l))
-		}
-	}
-	return nil
 }
 
 // openParquet checks the footer of the Parquet file r of size bytes and finds the columns.

@@ -225,3 +225,43 @@ func TestScanErrors(t *testing.T) {
 	}
 	golden.CheckString(t, filepath.Join("testdata", "scan_errors.golden"), got.String())
 }
+
+// TestScanReportsTheFirstBadRow puts bad values and a ragged row in a file large enough for its
+// numbers to be parsed on several cores: the error reported is always the first in the file.
+func TestScanReportsTheFirstBadRow(t *testing.T) {
+	const n = 20_000
+	write := func(bad map[int]string) string {
+		var b strings.Builder
+		b.WriteString("x,y\n")
+		for i := range n {
+			if row, ok := bad[i]; ok {
+				b.WriteString(row + "\n")
+				continue
+			}
+			fmt.Fprintf(&b, "%d,%d.5\n", i, i)
+		}
+		path := filepath.Join(t.TempDir(), "d.csv")
+		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	for _, tt := range []struct {
+		name string
+		bad  map[int]string
+		line int
+		col  string
+	}{
+		{"bad values in two parts of a batch", map[int]string{15_000: "1,x", 8_000: "y,1"}, 8_002, "x"},
+		{"bad values in one part", map[int]string{9_000: "1,x", 3_000: "1,y"}, 3_002, "y"},
+		{"a ragged row after a bad value", map[int]string{5_000: "1,2,3", 3_000: "1,z"}, 3_002, "y"},
+		{"a bad value after a ragged row", map[int]string{5_000: "1,2,3", 9_000: "1,z"}, 5_002, ""},
+		{"a bad value in the second batch", map[int]string{19_999: "inf,1"}, 20_001, "x"},
+	} {
+		_, _, err := scanAll(t, write(tt.bad), ScanOptions{Features: []string{"x", "y"}, BatchRows: 16_384})
+		var le *LoadError
+		if !errors.As(err, &le) || le.Line != tt.line || le.Column != tt.col {
+			t.Errorf("%s: scan = %v, want an error at line %d, column %q", tt.name, err, tt.line, tt.col)
+		}
+	}
+}
