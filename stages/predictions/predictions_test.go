@@ -130,3 +130,27 @@ func TestRunLooksAtItsContextEveryFewRowsWithManyClasses(t *testing.T) {
 		t.Errorf("Run looked at its context %d times for %d rows, want at least once per %d rows", ctx.polls, n, most)
 	}
 }
+
+// TestRunNamesThePredictedClass checks predicted_name beside predicted when the classes have
+// names, as `nnpipe predict` writes it.
+func TestRunNamesThePredictedClass(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "predictions.parquet")
+	if err := Spec().Run(context.Background(), NewParams(), inputs(t, dir, 50, 3, out)); err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := dataset.ReadTable(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pred, _ := tbl.Column("predicted")
+	names, ok := tbl.Column("predicted_name")
+	if !ok {
+		t.Fatalf("no predicted_name column: %v", tbl.Fields)
+	}
+	for i, p := range pred.([]int32) {
+		if want := "c" + strconv.Itoa(int(p)); names.([]string)[i] != want {
+			t.Fatalf("row %d: predicted %d named %q, want %q", i, p, names.([]string)[i], want)
+		}
+	}
+}
