@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -90,7 +91,7 @@ func resultsError(path, out string, err error) error {
 func newEngine(e *env, f *commonFlags, cacheDir string) *pipeline.Engine {
 	log := e.log
 	if f.quiet {
-		log = quietLogger(e.stderr)
+		log = pipeline.NewLineLogger(e.stderr, slog.LevelError) // errors only
 	}
 	return &pipeline.Engine{
 		Cache:     cache.Open(cacheDir),
