@@ -218,8 +218,10 @@ func distinctNames(what string, names []string) error {
 }
 
 // shortText cuts s to a length an error message can carry.
-func shortText(s string) string {
-	const most = 64
+func shortText(s string) string { return cutText(s, 64) }
+
+// cutText cuts s to at most most bytes, at a rune's start, marking the cut with "…".
+func cutText(s string, most int) string {
 	if len(s) <= most {
 		return s
 	}
