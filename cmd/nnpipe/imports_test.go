@@ -41,6 +41,7 @@ func TestImportRules(t *testing.T) {
 		"github.com/apache/arrow-go":        module + "/stages/dataset",
 		"github.com/olekukonko/tablewriter": module + "/stages/report",
 		"gonum.org/v1/plot":                 module + "/stages/report",
+		"google.golang.org/protobuf":        module + "/stages/onnx",
 	}
 	for path, p := range pkgs {
 		rel := strings.TrimPrefix(path, module+"/")
@@ -71,7 +72,7 @@ func TestImportRules(t *testing.T) {
 		}
 	}
 	checkKindsStayInTheirPackages(t, pkgs, has)
-	for _, rel := range []string{"pipeline", "stages/nn", "stages/dataset", "stages/report", "stages/results", "stages/comparison"} {
+	for _, rel := range []string{"pipeline", "stages/nn", "stages/dataset", "stages/report", "stages/results", "stages/comparison", "stages/onnx"} {
 		if _, ok := pkgs[module+"/"+rel]; !ok {
 			t.Errorf("go list did not list %s", rel)
 		}
@@ -81,7 +82,8 @@ func TestImportRules(t *testing.T) {
 // checkKindsStayInTheirPackages checks that what a stage kind knows stays
 // in its package: the kinds are the packages the registry (stages)
 // imports. The CLI imports none of them, only the registry, the results
-// and the tables; stages/results and stages/comparison import none but
+// and the tables (and predict, whose scoring `nnpipe predict` is, and the
+// ONNX exporter); stages/results and stages/comparison import none but
 // evaluate, whose metrics.json the run directory holds; no kind imports
 // the results; and stages/comparison, which knows no files, imports
 // neither the results nor the cache.
@@ -97,7 +99,8 @@ func checkKindsStayInTheirPackages(t *testing.T, pkgs map[string]pkg, has func([
 		t.Fatal("the registry, stages, imports no stage kind")
 	}
 	allowed := map[string][]string{ // package -> the packages of stages/ it may import
-		module + "/cmd/nnpipe":        {module + "/stages", module + "/stages/results", module + "/stages/comparison", module + "/stages/report"},
+		module + "/cmd/nnpipe": {module + "/stages", module + "/stages/results", module + "/stages/comparison", module + "/stages/report",
+			module + "/stages/predict", module + "/stages/onnx"}, // nnpipe predict shares the predict kind's scoring
 		module + "/stages/results":    {module + "/stages/comparison", module + "/stages/dataset", module + "/stages/report", module + "/stages/evaluate", module + "/stages/model"},
 		module + "/stages/comparison": {module + "/stages/dataset", module + "/stages/report"},
 	}
