@@ -10,7 +10,7 @@ import (
 )
 
 func newPredictCmd(e *env) *cobra.Command {
-	r := predict.Request{Version: Version}
+	r := predict.Request{Version: Version, CheckOut: results.OutsideRuns}
 	var asJSON bool
 	c := &cobra.Command{
 		Use:   "predict RUN_DIR DATA",
@@ -46,7 +46,7 @@ func newPredictCmd(e *env) *cobra.Command {
 
 func newExportCmd(e *env) *cobra.Command {
 	var out string
-	opt := onnx.Options{Version: Version}
+	opt := onnx.Options{Version: Version, CheckOut: results.OutsideRuns}
 	c := &cobra.Command{
 		Use:   "export RUN_DIR",
 		Short: "Write a run's model, its preprocessing included, as ONNX",

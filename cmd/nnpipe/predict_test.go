@@ -153,6 +153,7 @@ func TestPredictRefusesBadInput(t *testing.T) {
 		{"an output that is a folder", []string{run, good, "--out", ws}},
 		{"an output in no folder", []string{run, good, "--out", filepath.Join(ws, "no", "p.parquet")}},
 		{"an output that is the data", []string{run, good, "--out", good}},
+		{"an output inside the run", []string{run, good, "--out", filepath.Join(run, "p.parquet")}},
 		{"an unknown output format", []string{run, good, "--format", "xlsx"}},
 		{"a delimiter of two characters", []string{run, good, "--delimiter", ";;"}},
 	}
@@ -167,7 +168,7 @@ func TestPredictRefusesBadInput(t *testing.T) {
 		if code != 2 || stdout != "" || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit 2 and one line on stderr", c.name, code, stdout, stderr)
 		}
-		fmt.Fprintf(&got, "%s\n\t%s", c.name, strings.ReplaceAll(stderr, ws, "$WS"))
+		fmt.Fprintf(&got, "%s\n\t%s", c.name, strings.ReplaceAll(strings.ReplaceAll(stderr, run, "$RUN"), ws, "$WS"))
 	}
 	golden(t, filepath.Join("testdata", "predict", "errors.golden"), got.String())
 	if after := listTree(t, ws); strings.Join(after, " ") != strings.Join(before, " ") {
@@ -175,6 +176,12 @@ func TestPredictRefusesBadInput(t *testing.T) {
 	}
 	if _, stderr, code := nnpipe(t, "export", diverged, "-o", filepath.Join(ws, "m.onnx")); code != 2 || !strings.Contains(stderr, "the run diverged") {
 		t.Errorf("export of a diverged run: exit %d, stderr %q; want 2 and why", code, stderr)
+	}
+	if _, stderr, code := nnpipe(t, "export", run, "-o", filepath.Join(run, "m.onnx")); code != 2 || !strings.Contains(stderr, "is inside the run") {
+		t.Errorf("export into the run directory: exit %d, stderr %q; want 2 and why", code, stderr)
+	}
+	if after := listTree(t, ws); strings.Join(after, " ") != strings.Join(before, " ") {
+		t.Errorf("refused exports changed the folder:\nbefore %v\nafter  %v", before, after)
 	}
 }
 

@@ -66,6 +66,9 @@ type Options struct {
 	DType       string // Float64 (the default) or Float32
 	ModelSHA256 string // the digest of the model file, for the metadata
 	Version     string // nnpipe's, the producer version
+	// CheckOut, when set, refuses the path WriteFile is to write before anything is read (the
+	// CLI's rules of where not to write, such as inside a run directory).
+	CheckOut func(out string) error
 }
 
 // Export returns the ONNX model of m.
@@ -292,6 +295,11 @@ func WriteFile(path, out string, opt Options) (int, error) {
 	}
 	if err := pipeline.CheckOutFile(out); err != nil {
 		return 0, err
+	}
+	if opt.CheckOut != nil {
+		if err := opt.CheckOut(out); err != nil {
+			return 0, err
+		}
 	}
 	m, sum, err := model.Open(path)
 	if err != nil {

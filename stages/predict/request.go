@@ -23,6 +23,9 @@ type Request struct {
 	Delimiter string // the data's CSV delimiter; empty is a comma
 	NoHeader  bool   // the data is CSV without a header row
 	Version   string // nnpipe's
+	// CheckOut, when set, refuses an output path before anything is read (the CLI's rules of
+	// where not to write, such as inside a run directory).
+	CheckOut func(out string) error
 }
 
 // Predict checks r, opens its model and scores its data (see Run). Every problem with the
@@ -40,20 +43,36 @@ func Predict(ctx context.Context, r Request) (*Result, error) {
 	return Run(ctx, opt)
 }
 
-func (r Request) options() (Options, error) {
-	opt := Options{Data: r.Data, Out: r.Out, OutFormat: strings.ToLower(r.OutFormat), NoHeader: r.NoHeader, Version: r.Version}
-	if opt.OutFormat == "" && strings.EqualFold(filepath.Ext(r.Out), ".csv") {
-		opt.OutFormat = CSV
+// output returns the file the predictions go to and its format, defaults applied, or an
+// error for an unknown format.
+func (r Request) output() (out, format string, err error) {
+	format = strings.ToLower(r.OutFormat)
+	if format == "" && strings.EqualFold(filepath.Ext(r.Out), ".csv") {
+		format = CSV
 	}
-	switch opt.OutFormat {
+	switch format {
 	case "":
-		opt.OutFormat = Parquet
+		format = Parquet
 	case Parquet, CSV:
 	default:
-		return opt, pipeline.Invalid(fmt.Errorf("unknown output format %q; want parquet or csv", r.OutFormat))
+		return "", "", pipeline.Invalid(fmt.Errorf("unknown output format %q; want parquet or csv", r.OutFormat))
 	}
-	if opt.Out == "" {
-		opt.Out = "predictions." + opt.OutFormat
+	if out = r.Out; out == "" {
+		out = "predictions." + format
+	}
+	return out, format, nil
+}
+
+func (r Request) options() (Options, error) {
+	opt := Options{Data: r.Data, NoHeader: r.NoHeader, Version: r.Version}
+	var err error
+	if opt.Out, opt.OutFormat, err = r.output(); err != nil {
+		return opt, err
+	}
+	if r.CheckOut != nil {
+		if err := r.CheckOut(opt.Out); err != nil {
+			return opt, err
+		}
 	}
 	if r.Delimiter != "" {
 		d, ok := delimiter(r.Delimiter)
