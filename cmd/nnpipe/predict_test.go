@@ -95,16 +95,24 @@ func index(col any, i int) any {
 func TestPredictReproducesTheRunsProbabilities(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	csvConfig, pqConfig := writeScaleData(t, dir, 3000)
-	for _, c := range []struct {
+	cases := []struct {
 		name, config, data string
 		classes            int
 	}{
 		{"the book", bookConfig, "../../data/book_ch7.csv", 3},
 		{"iris", irisConfig, irisData, 3},
-		{"a standardized CSV run", csvConfig, filepath.Join(dir, "data.csv"), 3},
-		{"a standardized Parquet run", pqConfig, filepath.Join(dir, "data.parquet"), 3},
-	} {
+	}
+	if !testing.Short() { // a second more
+		csvConfig, pqConfig := writeScaleData(t, dir, 3000)
+		cases = append(cases, []struct {
+			name, config, data string
+			classes            int
+		}{
+			{"a standardized CSV run", csvConfig, filepath.Join(dir, "data.csv"), 3},
+			{"a standardized Parquet run", pqConfig, filepath.Join(dir, "data.parquet"), 3},
+		}...)
+	}
+	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := runJSONOf(t, c.config, "--results", t.TempDir())
 			out := filepath.Join(t.TempDir(), "p.parquet")
