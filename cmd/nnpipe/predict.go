@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"runtime/debug"
 
 	"github.com/nnpipe/nnpipe/stages/onnx"
 	"github.com/nnpipe/nnpipe/stages/predict"
@@ -17,7 +19,9 @@ func newPredictCmd(e *env) *cobra.Command {
 		Short: "Score a CSV or Parquet file with a run's model, its preprocessing included; write predictions like the run's",
 		Args:  exactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
-			r.Run, r.Data = args[0], args[1]
+			if r.Run, r.Data = args[0], args[1]; os.Getenv("GOGC") == "" {
+				debug.SetGCPercent(100) // its heap is a few batches: collecting at 1.5× it cost a fifth of its CPU time
+			}
 			res, err := predict.Predict(c.Context(), r)
 			if err != nil {
 				return err
