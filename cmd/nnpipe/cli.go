@@ -73,7 +73,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	e := &env{stdout: stdout, stderr: stderr, registry: stages.Builtin(), log: pipeline.NewLineLogger(stderr, slog.LevelInfo)}
+	e := &env{stdout: stdout, stderr: stderr, registry: stages.Builtin(), log: newLogger(stderr)}
 	root := newRoot(e)
 	root.SetArgs(args)
 	root.SetOut(stdout)

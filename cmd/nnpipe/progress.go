@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"sync"
 
@@ -64,6 +65,11 @@ func (p *barProgress) Finish() {
 		_ = p.bar.Finish()
 		p.bar = nil
 	}
+}
+
+// quietLogger prints only errors.
+func quietLogger(w io.Writer) *slog.Logger {
+	return slog.New(&lineHandler{mu: &sync.Mutex{}, w: w, level: slog.LevelError})
 }
 
 // sweepProgress shows trials done, cached, failed and running, with an ETA,

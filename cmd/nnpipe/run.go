@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -91,7 +90,7 @@ func resultsError(path, out string, err error) error {
 func newEngine(e *env, f *commonFlags, cacheDir string) *pipeline.Engine {
 	log := e.log
 	if f.quiet {
-		log = pipeline.NewLineLogger(e.stderr, slog.LevelError) // errors only
+		log = quietLogger(e.stderr)
 	}
 	return &pipeline.Engine{
 		Cache:     cache.Open(cacheDir),

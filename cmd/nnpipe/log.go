@@ -1,4 +1,4 @@
-package pipeline
+package main
 
 import (
 	"context"
@@ -10,8 +10,9 @@ import (
 )
 
 // lineHandler is a slog.Handler that prints one plain line per record:
-// `nnpipe: warning: MESSAGE: key=value ...` (`nnpipe: MESSAGE: …` below
-// the warning level, `nnpipe: error: …` from the error level on).
+// `nnpipe: warning: MESSAGE: key=value ...`. Info and debug records are
+// printed only when they are explicitly logged at those levels by a
+// verbose caller; the default level is warning.
 type lineHandler struct {
 	mu    *sync.Mutex
 	w     io.Writer
@@ -19,12 +20,8 @@ type lineHandler struct {
 	attrs []slog.Attr
 }
 
-// NewLineLogger returns a logger that writes the records of level and
-// above to w, one line each, as nnpipe prints its warnings: `nnpipe:
-// warning: the gradient is zero: stage=train epsilon=1e-300`. Values with
-// spaces or quotes are quoted. It is safe for concurrent use.
-func NewLineLogger(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(&lineHandler{mu: &sync.Mutex{}, w: w, level: level})
+func newLogger(w io.Writer) *slog.Logger {
+	return slog.New(&lineHandler{mu: &sync.Mutex{}, w: w, level: slog.LevelInfo})
 }
 
 func (h *lineHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level }
