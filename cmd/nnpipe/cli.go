@@ -14,6 +14,7 @@ import (
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/config"
+	"github.com/nnpipe/nnpipe/pipeline/logline"
 	"github.com/nnpipe/nnpipe/stages"
 	"github.com/spf13/cobra"
 )
@@ -73,7 +74,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	e := &env{stdout: stdout, stderr: stderr, registry: stages.Builtin(), log: newLogger(stderr)}
+	e := &env{stdout: stdout, stderr: stderr, registry: stages.Builtin(), log: logline.New(stderr, slog.LevelInfo)}
 	root := newRoot(e)
 	root.SetArgs(args)
 	root.SetOut(stdout)

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"sync"
 
@@ -65,11 +64,6 @@ func (p *barProgress) Finish() {
 		_ = p.bar.Finish()
 		p.bar = nil
 	}
-}
-
-// quietLogger prints only errors.
-func quietLogger(w io.Writer) *slog.Logger {
-	return slog.New(&lineHandler{mu: &sync.Mutex{}, w: w, level: slog.LevelError})
 }
 
 // sweepProgress shows trials done, cached, failed and running, with an ETA,

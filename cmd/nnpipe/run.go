@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/cache"
+	"github.com/nnpipe/nnpipe/pipeline/logline"
 	"github.com/nnpipe/nnpipe/stages/results"
 	"github.com/spf13/cobra"
 )
@@ -90,7 +92,7 @@ func resultsError(path, out string, err error) error {
 func newEngine(e *env, f *commonFlags, cacheDir string) *pipeline.Engine {
 	log := e.log
 	if f.quiet {
-		log = quietLogger(e.stderr)
+		log = logline.New(e.stderr, slog.LevelError) // errors only
 	}
 	return &pipeline.Engine{
 		Cache:     cache.Open(cacheDir),
