@@ -20,7 +20,9 @@ func newPredictCmd(e *env) *cobra.Command {
 		Args:  exactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
 			if r.Run, r.Data = args[0], args[1]; os.Getenv("GOGC") == "" {
-				debug.SetGCPercent(100) // its heap is a few batches: collecting at 1.5× it cost a fifth of its CPU time
+				// Go's default, for this command only: its heap is a few batches, and Main's
+				// collection at 1.5× it cost a fifth of its CPU time.
+				defer debug.SetGCPercent(debug.SetGCPercent(100))
 			}
 			res, err := predict.Predict(c.Context(), r)
 			if err != nil {
