@@ -209,7 +209,7 @@ func TestPredictWarnsOfLabelsTheModelNeverSaw(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	want := fmt.Sprintf("nnpipe: warning: %s: column \"species\": 1 rows have a label the model never saw, and are marked incorrect: \"unicorn\" (1)\n", data)
+	want := fmt.Sprintf("nnpipe: warning: %s: column \"species\": 1 row has a label the model never saw, and is marked incorrect: \"unicorn\" (1)\n", data)
 	if stderr != want {
 		t.Errorf("stderr %q, want %q", stderr, want)
 	}

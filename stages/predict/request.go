@@ -110,6 +110,9 @@ func (res *Result) Warning() string {
 		}
 		fmt.Fprintf(&list, "%q (%d)", u.Value, u.Rows)
 	}
-	return fmt.Sprintf("%s: column %q: %d rows have a label the model never saw, and are marked incorrect: %s",
-		res.Data, res.Label, res.UnknownRows, list.String())
+	rows := "rows have a label the model never saw, and are"
+	if res.UnknownRows == 1 {
+		rows = "row has a label the model never saw, and is"
+	}
+	return fmt.Sprintf("%s: column %q: %d %s marked incorrect: %s", res.Data, res.Label, res.UnknownRows, rows, list.String())
 }
