@@ -185,6 +185,9 @@ func TestPredictRefusesBadInput(t *testing.T) {
 	if _, stderr, code := nnpipe(t, "export", diverged, "-o", filepath.Join(ws, "m.onnx")); code != 2 || !strings.Contains(stderr, "the run diverged") {
 		t.Errorf("export of a diverged run: exit %d, stderr %q; want 2 and why", code, stderr)
 	}
+	if _, stderr, code := nnpipe(t, "export", ws, "-o", filepath.Join(ws, "m.onnx")); code != 2 || !strings.Contains(stderr, "has no model.json") {
+		t.Errorf("export of a folder without a model: exit %d, stderr %q; want 2 and why", code, stderr)
+	}
 	if _, stderr, code := nnpipe(t, "export", run, "-o", filepath.Join(run, "m.onnx")); code != 2 || !strings.Contains(stderr, "is inside the run") {
 		t.Errorf("export into the run directory: exit %d, stderr %q; want 2 and why", code, stderr)
 	}
