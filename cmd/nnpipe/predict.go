@@ -21,7 +21,7 @@ func newPredictCmd(e *env) *cobra.Command {
 		RunE: func(c *cobra.Command, args []string) error {
 			if r.Run, r.Data = args[0], args[1]; os.Getenv("GOGC") == "" {
 				// Go's default, for this command only: its heap is a few batches, and Main's
-				// collection at 1.5× it cost a fifth of its CPU time.
+				// 1.5× cost 15% more CPU time (a million rows: 1.45 s against 1.26 s).
 				defer debug.SetGCPercent(debug.SetGCPercent(100))
 			}
 			res, err := predict.Predict(c.Context(), r)
