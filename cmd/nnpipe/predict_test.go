@@ -164,6 +164,8 @@ func TestPredictRefusesBadInput(t *testing.T) {
 		{"an output inside the run", []string{run, good, "--out", filepath.Join(run, "p.parquet")}},
 		{"an unknown output format", []string{run, good, "--format", "xlsx"}},
 		{"a delimiter of two characters", []string{run, good, "--delimiter", ";;"}},
+		{"a data file of no known extension", []string{run, file("flowers.txt", header+"5.1,3.5,1.4,0.2,setosa\n")}},
+		{"an unknown data format", []string{run, good, "--data-format", "xlsx"}},
 	}
 	before := listTree(t, ws)
 	var got strings.Builder
@@ -331,5 +333,24 @@ func TestPredictJSON(t *testing.T) {
 	}
 	if res.Out != out || res.Rows != 150 || len(res.Model) != 64 || res.Source.Name != "iris" || res.Metrics.N != 150 || res.Metrics.Accuracy < 0.9 {
 		t.Errorf("predict --json = %+v", res)
+	}
+}
+
+// TestPredictDataFormatReadsAFileOfAnyName scores iris saved as flowers.txt, which predict
+// cannot tell by its extension, with --data-format csv: the predictions must be the bytes the
+// same rows give from iris.csv.
+func TestPredictDataFormatReadsAFileOfAnyName(t *testing.T) {
+	t.Parallel()
+	ws := t.TempDir()
+	run := runJSONOf(t, irisConfig, "--results", filepath.Join(ws, "results")).RunDir
+	txt := filepath.Join(ws, "flowers.txt")
+	if err := os.WriteFile(txt, readFile(t, irisData), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fromCSV, fromTxt := filepath.Join(ws, "csv.parquet"), filepath.Join(ws, "txt.parquet")
+	predictOf(t, run, irisData, fromCSV)
+	predictOf(t, run, txt, fromTxt, "--data-format", "csv")
+	if !bytes.Equal(readFile(t, fromCSV), readFile(t, fromTxt)) {
+		t.Errorf("predictions of flowers.txt with --data-format csv differ from those of %s", irisData)
 	}
 }

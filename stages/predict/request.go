@@ -15,6 +15,9 @@ import (
 type Request struct {
 	Run  string // a run directory or a model file (see model.Open)
 	Data string // the CSV or Parquet file to score
+	// DataFormat is csv or parquet, how to read Data; empty: by its extension (.csv, .parquet,
+	// .pq), as for the load stage.
+	DataFormat string
 	// Out is the file to write; empty: predictions.parquet (predictions.csv for CSV) in the
 	// current folder.
 	Out string
@@ -64,7 +67,7 @@ func (r Request) output() (out, format string, err error) {
 }
 
 func (r Request) options() (Options, error) {
-	opt := Options{Data: r.Data, NoHeader: r.NoHeader, Version: r.Version}
+	opt := Options{Data: r.Data, Format: r.DataFormat, NoHeader: r.NoHeader, Version: r.Version}
 	var err error
 	if opt.Out, opt.OutFormat, err = r.output(); err != nil {
 		return opt, err
