@@ -140,6 +140,11 @@ type Output struct {
 	// stage with such an output, for metrics.json, the summary's metric
 	// columns and `run --json`.
 	Metrics bool
+	// Model marks an output that holds a trained model, in the format of stages/model's
+	// model.json: a run directory's copy of it names the run (its id and config hash), so
+	// that the file on its own says where it came from. The cached output does not: one
+	// cached model serves every run that reuses it.
+	Model bool
 }
 
 // Params is a stage's parameter struct.

@@ -9,6 +9,7 @@ import (
 	"github.com/nnpipe/nnpipe/stages/gradcheck"
 	"github.com/nnpipe/nnpipe/stages/load"
 	"github.com/nnpipe/nnpipe/stages/plot"
+	"github.com/nnpipe/nnpipe/stages/predict"
 	"github.com/nnpipe/nnpipe/stages/predictions"
 	"github.com/nnpipe/nnpipe/stages/split"
 	"github.com/nnpipe/nnpipe/stages/standardize"
@@ -27,6 +28,7 @@ func Builtin() *pipeline.Registry {
 		evaluate.Spec(),    // dataset, split, model → metrics
 		predictions.Spec(), // dataset, split, model → predictions.parquet
 		plot.Spec(),        // history, model, dataset, split → plots/*.png
+		predict.Spec(),     // → predictions.parquet: a file scored with a run directory's model
 	)
 	if err != nil {
 		panic(err) // the list above is fixed; a test builds it

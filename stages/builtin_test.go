@@ -28,9 +28,16 @@ stages:
   - {id: eval, kind: evaluate}
   - {id: predictions, kind: predictions}
   - {id: plots, kind: plot, with: {width: 300, height: 200, grid: 20}}
+  - {id: score, kind: predict, with: {run: model.json, path: data.csv}}
 `
 
 const dataCSV = "x,y,label\n0,1,a\n1,0,b\n0.5,0.5,a\n1,1,b\n0.2,0.1,a\n0.9,0.8,b\n0.1,0.3,a\n0.7,0.9,b\n"
+
+// modelJSON is a model of data.csv's columns for the predict stage: standardized, 1 hidden
+// unit, the classes a and b.
+const modelJSON = `{"format": 2, "nnpipe": "test", "d": 2, "m": 1, "k": 2, "features": ["x", "y"], "label": "label",
+"classes": ["a", "b"], "preprocess": [{"op": "standardize", "mean": [0.5, 0.5], "std": [0.3, 0.3]}],
+"wv": [1, -1, 0.5, 2, -2, -0.5, 0.5], "steps": 1, "gradient": "backprop"}`
 
 func runEveryKind(t *testing.T, dir string) []*pipeline.StageResult {
 	t.Helper()
@@ -40,6 +47,9 @@ func runEveryKind(t *testing.T, dir string) []*pipeline.StageResult {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "data.csv"), []byte(dataCSV), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "model.json"), []byte(modelJSON), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	f, err := config.Load(cfgPath, nil)

@@ -111,6 +111,7 @@ func newRoot(e *env) *cobra.Command {
 		return &usageError{fmt.Errorf("%s%w", where(c), err)}
 	})
 	root.AddCommand(newRunCmd(e), newSweepCmd(e), newValidateCmd(e), newStagesCmd(e), newCacheCmd(e), newShowCmd(e), newCompareCmd(e), newPlanCmd(e), newReportCmd(e))
+	root.AddCommand(newPredictCmd(e), newExportCmd(e))
 	root.SetHelpCommand(newHelpCmd())
 	root.SetOut(e.stdout) // before the completion command takes its writer
 	root.SetErr(e.stderr)

@@ -41,6 +41,7 @@ func TestImportRules(t *testing.T) {
 		"github.com/apache/arrow-go":        module + "/stages/dataset",
 		"github.com/olekukonko/tablewriter": module + "/stages/report",
 		"gonum.org/v1/plot":                 module + "/stages/report",
+		"google.golang.org/protobuf":        module + "/stages/onnx",
 	}
 	for path, p := range pkgs {
 		rel := strings.TrimPrefix(path, module+"/")
@@ -76,7 +77,7 @@ func TestImportRules(t *testing.T) {
 			t.Errorf("%s depends on %s, which only the browser tests may use", path, d)
 		}
 	}
-	for _, rel := range []string{"pipeline", "stages/nn", "stages/dataset", "stages/report", "stages/results", "stages/comparison", "stages/htmlreport"} {
+	for _, rel := range []string{"pipeline", "stages/nn", "stages/dataset", "stages/report", "stages/results", "stages/comparison", "stages/htmlreport", "stages/onnx"} {
 		if _, ok := pkgs[module+"/"+rel]; !ok {
 			t.Errorf("go list did not list %s", rel)
 		}
@@ -86,9 +87,10 @@ func TestImportRules(t *testing.T) {
 // checkKindsStayInTheirPackages checks that what a stage kind knows stays
 // in its package: the kinds are the packages the registry (stages)
 // imports. The CLI imports none of them, only the registry, the results,
-// the tables and the HTML report; stages/results and stages/comparison
-// import none but evaluate, whose metrics.json the run directory holds;
-// the HTML report none at all; no kind imports the results; and
+// the tables, the HTML report, predict (whose scoring `nnpipe predict`
+// is) and the ONNX exporter; stages/results and stages/comparison import
+// none but evaluate, whose metrics.json the run directory holds; the HTML
+// report none at all; no kind imports the results; and
 // stages/comparison, which knows no files, imports neither the results nor
 // the cache. Only tests use chromedp.
 func checkKindsStayInTheirPackages(t *testing.T, pkgs map[string]pkg, has func([]string, string) string) {
@@ -103,9 +105,10 @@ func checkKindsStayInTheirPackages(t *testing.T, pkgs map[string]pkg, has func([
 		t.Fatal("the registry, stages, imports no stage kind")
 	}
 	allowed := map[string][]string{ // package -> the packages of stages/ it may import
-		module + "/cmd/nnpipe":        {module + "/stages", module + "/stages/results", module + "/stages/comparison", module + "/stages/report", module + "/stages/htmlreport"},
+		module + "/cmd/nnpipe": {module + "/stages", module + "/stages/results", module + "/stages/comparison", module + "/stages/report", module + "/stages/htmlreport",
+			module + "/stages/predict", module + "/stages/onnx"}, // nnpipe predict shares the predict kind's scoring
 		module + "/stages/htmlreport": {module + "/stages/results", module + "/stages/comparison", module + "/stages/dataset", module + "/stages/report"},
-		module + "/stages/results":    {module + "/stages/comparison", module + "/stages/dataset", module + "/stages/report", module + "/stages/evaluate"},
+		module + "/stages/results":    {module + "/stages/comparison", module + "/stages/dataset", module + "/stages/report", module + "/stages/evaluate", module + "/stages/model"},
 		module + "/stages/comparison": {module + "/stages/dataset", module + "/stages/report"},
 	}
 	for path, ok := range allowed {

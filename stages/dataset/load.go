@@ -185,7 +185,17 @@ func checkOptions(path string, opt LoadOptions) (format string, err error) {
 			return "", &LoadError{File: path, Column: k, Err: errors.New("is both a feature and a kept column")}
 		}
 	}
-	format = strings.ToLower(opt.Format)
+	return fileFormat(path, opt.Format, opt.Delimiter, opt.NoHeader)
+}
+
+// fileFormat returns the format of the file at path: format, or the one its extension says,
+// and checks that the CSV options (delimiter, noHeader) are not given for a Parquet file.
+func fileFormat(path, format string, delimiter rune, noHeader bool) (string, error) {
+	fail := func(format string, args ...any) error {
+		return &LoadError{File: path, Err: fmt.Errorf(format, args...)}
+	}
+	given := format
+	format = strings.ToLower(format)
 	if format == "" {
 		switch strings.ToLower(filepath.Ext(path)) {
 		case ".csv":
@@ -197,12 +207,12 @@ func checkOptions(path string, opt LoadOptions) (format string, err error) {
 		}
 	}
 	if format != "csv" && format != "parquet" {
-		return "", fail("unknown format %q; want csv or parquet", opt.Format)
+		return "", fail("unknown format %q; want csv or parquet", given)
 	}
-	if format == "parquet" && opt.Delimiter != 0 {
+	if format == "parquet" && delimiter != 0 {
 		return "", fail("a delimiter applies to CSV only")
 	}
-	if format == "parquet" && opt.NoHeader {
+	if format == "parquet" && noHeader {
 		return "", fail("only a CSV file can lack a header row: a Parquet file always names its columns")
 	}
 	return format, nil

@@ -145,6 +145,21 @@ func readTable(r *file.Reader, size int64, pick func([]Field, int64) []int) (*Ta
 	return &Table{Fields: fields, Columns: cols, Meta: keyValues(r), Rows: int(n)}, nil
 }
 
+// ReadMeta returns the key-value metadata of a Parquet file (an empty map if it has none),
+// reading its footer only.
+func ReadMeta(path string) (meta map[string]string, err error) {
+	defer recoverCorrupt(path, &err)
+	r, _, err := openParquet(path)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	if kv := len(r.MetaData().KeyValueMetadata()); kv > maxMetaEntries {
+		return nil, fmt.Errorf("read parquet %s: %d key-value metadata entries, more than %d", path, kv, maxMetaEntries)
+	}
+	return keyValues(r), nil
+}
+
 // makeColumn allocates an empty column of type t with room for n values.
 func makeColumn(t Type, n int) any {
 	switch t {
@@ -302,17 +317,10 @@ func forEachChunk(ctx context.Context, r *file.Reader, cols []int, fn func(row0,
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			pr, err := rg.GetColumnPageReader(i)
+			cr, err := openChunk(r, rg, i)
 			if err != nil {
-				return &columnError{column: sc.Column(i).Path(), err: err}
+				return err
 			}
-			col := sc.Column(i)
-			// NewColumnReader is the one way to put checks between the page headers and the
-			// decoder, which sizes a dictionary from its header's claim. It takes any PageReader
-			// and calls only that interface's methods (arrow-go v18.8.0, pinned); should it go,
-			// the build says so.
-			//lint:ignore SA1019 see above
-			cr := file.NewColumnReader(col, newCheckedPages(pr, col.PhysicalType(), col.TypeLength(), rows), memory.DefaultAllocator, r.BufferPool())
 			err = fn(row0, rows, i, cr)
 			if cerr := cr.Close(); err == nil {
 				err = cerr
@@ -331,6 +339,21 @@ func forEachChunk(ctx context.Context, r *file.Reader, cols []int, fn func(row0,
 		return fmt.Errorf("row groups hold %d rows, the footer says %d", row0, r.NumRows())
 	}
 	return nil
+}
+
+// openChunk returns a reader of column i's chunk in the row group rg of r, whose page headers
+// are checked as they are read (see checkedPages). The caller closes it.
+func openChunk(r *file.Reader, rg *file.RowGroupReader, i int) (file.ColumnChunkReader, error) {
+	col := r.MetaData().Schema.Column(i)
+	pr, err := rg.GetColumnPageReader(i)
+	if err != nil {
+		return nil, &columnError{column: col.Path(), err: err}
+	}
+	// NewColumnReader is the one way to put checks between the page headers and the decoder,
+	// which sizes a dictionary from its header's claim. It takes any PageReader and calls only
+	// that interface's methods (arrow-go v18.8.0, pinned); should it go, the build says so.
+	//lint:ignore SA1019 see above
+	return file.NewColumnReader(col, newCheckedPages(pr, col.PhysicalType(), col.TypeLength(), rg.NumRows()), memory.DefaultAllocator, r.BufferPool()), nil
 }
 
 // columnError is an error in one column of a Parquet file.

@@ -19,7 +19,7 @@ import (
 // unit is σ(100·x) and whose outputs are a_1 = 50z − 25 = −a_0: class 1
 // for x > 0, class 0 for x < 0, with probabilities within e^-50 of 0 and 1.
 func oneHotModel() *model.Model {
-	return &model.Model{Format: model.Format, D: 1, M: 1, K: 2, Features: []string{"x"}, Classes: []string{"neg", "pos"},
+	return &model.Model{Format: model.Format, D: 1, M: 1, K: 2, Features: []string{"x"}, Label: "label", Classes: []string{"neg", "pos"},
 		Weights: []float64{100, 0, -50, 25, 50, -25}}
 }
 
@@ -97,7 +97,7 @@ func largeInputs(t *testing.T, dir string, n, classes int) *pipeline.IO {
 			s.Train = append(s.Train, i)
 		}
 	}
-	m := &model.Model{Format: model.Format, D: 2, M: 3, K: classes, Features: d.Features, Classes: d.Classes}
+	m := &model.Model{Format: model.Format, D: 2, M: 3, K: classes, Features: d.Features, Label: "label", Classes: d.Classes}
 	m.Weights = make([]float64, m.Shape().NumParams())
 	for i := range m.Weights {
 		m.Weights[i] = math.Sin(float64(i))

@@ -30,7 +30,7 @@ func inputs(t *testing.T, l2 float64) *pipeline.IO {
 		}
 	}
 	s.Of = dataset.RowsOf(d)
-	m := &model.Model{Format: model.Format, D: 2, M: 3, K: 2, Features: d.Features, Classes: d.Classes, Steps: 1, Gradient: "backprop", L2: l2}
+	m := &model.Model{Format: model.Format, D: 2, M: 3, K: 2, Features: d.Features, Classes: d.Classes, Label: "label", Steps: 1, Gradient: "backprop", L2: l2}
 	for i := range m.Shape().NumParams() {
 		m.Weights = append(m.Weights, 2*math.Sin(float64(7*i)))
 	}

@@ -144,8 +144,9 @@ func Spec() pipeline.Spec {
 	return pipeline.Spec{
 		// Version 2: entries of version 1 may hold the rows of another content than the one
 		// their key hashed (the file could change between the key and the read); a new version
-		// gives every entry a new key, so none of them is ever a hit again.
-		Kind: "load", Version: 2,
+		// gives every entry a new key, so none of them is ever a hit again. Version 3: the
+		// dataset records the label column's name (model.Lineage), for the model file.
+		Kind: "load", Version: 3,
 		Doc:         "reads a CSV or Parquet file: a label column (integers or strings; at most 1,000 classes) and numeric feature columns",
 		Outputs:     []pipeline.Output{{Slot: "dataset", Type: "dataset", File: "dataset.parquet", ReadShape: model.DatasetShape}},
 		NewParams:   func() pipeline.Params { return NewParams() },
@@ -168,7 +169,11 @@ func Spec() pipeline.Spec {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			return dataset.WriteFileContext(ctx, io.Output("dataset"), d, nil)
+			meta, err := model.Lineage{Label: p.(*Params).Label}.Meta()
+			if err != nil {
+				return err
+			}
+			return dataset.WriteFileContext(ctx, io.Output("dataset"), d, meta)
 		},
 	}
 }

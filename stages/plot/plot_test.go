@@ -20,7 +20,7 @@ import (
 func drawCurve(t *testing.T, val bool, stepsPerEpoch int) []byte {
 	t.Helper()
 	dir := t.TempDir()
-	m := &model.Model{Format: model.Format, D: 1, M: 1, K: 2, Features: []string{"x"}, Classes: []string{"a", "b"}, Weights: make([]float64, 6), Steps: 24}
+	m := &model.Model{Format: model.Format, D: 1, M: 1, K: 2, Features: []string{"x"}, Classes: []string{"a", "b"}, Label: "label", Weights: make([]float64, 6), Steps: 24}
 	if err := m.Write(filepath.Join(dir, "model.json")); err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,9 @@ func (p *Params) Validate() []pipeline.FieldError {
 // Spec returns the stage kind.
 func Spec() pipeline.Spec {
 	return pipeline.Spec{
-		Kind: "predictions", Version: 1,
+		// Version 2: predicted_name beside predicted when the classes have names, as `nnpipe
+		// predict` writes.
+		Kind: "predictions", Version: 2,
 		Doc:       "writes every row's predicted class and probabilities to predictions.parquet",
 		Inputs:    []pipeline.Input{{Slot: "dataset", Type: "dataset"}, {Slot: "split", Type: "split", SameRows: "dataset"}, {Slot: "model", Type: "model", MadeFrom: []string{"dataset", "split"}}},
 		Outputs:   []pipeline.Output{{Slot: "predictions", Type: "predictions", File: "predictions.parquet", Publish: true}},
@@ -74,6 +76,9 @@ func run(ctx context.Context, p *Params, io *pipeline.IO) error {
 		fields = append(fields, dataset.Field{Name: "label_name", Type: dataset.String})
 	}
 	fields = append(fields, dataset.Field{Name: "predicted", Type: dataset.Int32})
+	if named {
+		fields = append(fields, dataset.Field{Name: "predicted_name", Type: dataset.String})
+	}
 	for k := range m.K {
 		fields = append(fields, dataset.Field{Name: fmt.Sprintf("p_%d", k), Type: dataset.Float64})
 	}
@@ -130,6 +135,7 @@ type batch struct {
 	features         [][]float64
 	label, predicted []int32
 	labelName        []string
+	predName         []string
 	probs            [][]float64
 	flat             []float64
 	correct          []bool
@@ -146,6 +152,7 @@ func (b *batch) fill(split string, p model.Part, lo, hi int, classes []string) (
 	n, k := hi-lo, b.m.K
 	b.row, b.split = b.row[:0], b.split[:0]
 	b.label, b.predicted, b.labelName, b.correct = b.label[:0], b.predicted[:0], b.labelName[:0], b.correct[:0]
+	b.predName = b.predName[:0]
 	for i := range b.features {
 		b.features[i] = b.features[i][:0]
 	}
@@ -174,6 +181,7 @@ func (b *batch) fill(split string, p model.Part, lo, hi int, classes []string) (
 		b.predicted = append(b.predicted, int32(pred))
 		if b.named {
 			b.labelName = append(b.labelName, classes[t])
+			b.predName = append(b.predName, classes[pred])
 		}
 		for c := range k {
 			b.probs[c] = append(b.probs[c], flat[i*k+c])
@@ -189,6 +197,9 @@ func (b *batch) fill(split string, p model.Part, lo, hi int, classes []string) (
 		cols = append(cols, b.labelName)
 	}
 	cols = append(cols, b.predicted)
+	if b.named {
+		cols = append(cols, b.predName)
+	}
 	for _, pc := range b.probs {
 		cols = append(cols, pc)
 	}

@@ -49,7 +49,7 @@ func inputs(t *testing.T, dir string, n, classes int, out string) *pipeline.IO {
 			s.Train = append(s.Train, i)
 		}
 	}
-	m := &model.Model{Format: model.Format, D: 2, M: 3, K: classes, Features: d.Features, Classes: d.Classes}
+	m := &model.Model{Format: model.Format, D: 2, M: 3, K: classes, Features: d.Features, Label: "label", Classes: d.Classes}
 	m.Weights = make([]float64, m.Shape().NumParams())
 	for i := range m.Weights {
 		m.Weights[i] = math.Sin(float64(i))
@@ -128,5 +128,29 @@ func TestRunLooksAtItsContextEveryFewRowsWithManyClasses(t *testing.T) {
 	}
 	if most := maxBatchValues / dataset.MaxClasses; ctx.polls < n/most {
 		t.Errorf("Run looked at its context %d times for %d rows, want at least once per %d rows", ctx.polls, n, most)
+	}
+}
+
+// TestRunNamesThePredictedClass checks predicted_name beside predicted when the classes have
+// names, as `nnpipe predict` writes it.
+func TestRunNamesThePredictedClass(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "predictions.parquet")
+	if err := Spec().Run(context.Background(), NewParams(), inputs(t, dir, 50, 3, out)); err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := dataset.ReadTable(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pred, _ := tbl.Column("predicted")
+	names, ok := tbl.Column("predicted_name")
+	if !ok {
+		t.Fatalf("no predicted_name column: %v", tbl.Fields)
+	}
+	for i, p := range pred.([]int32) {
+		if want := "c" + strconv.Itoa(int(p)); names.([]string)[i] != want {
+			t.Fatalf("row %d: predicted %d named %q, want %q", i, p, names.([]string)[i], want)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/cache"
 	"github.com/nnpipe/nnpipe/stages/dataset"
 )
@@ -119,6 +120,17 @@ func EnclosingRun(path string) string {
 			return ""
 		}
 	}
+}
+
+// OutsideRuns refuses a file to be written inside a finished run or sweep directory, which
+// holds only what nnpipe wrote there: a file added would no longer match its manifest, so the
+// directory would no longer count as finished (nor keep its cache entries from cache gc). The
+// error is invalid input.
+func OutsideRuns(out string) error {
+	if run := EnclosingRun(pipeline.ResolvePath(out)); run != "" {
+		return invalidf("%s is inside the run or sweep directory %s, which holds only what nnpipe wrote; write it elsewhere", out, run)
+	}
+	return nil
 }
 
 // WalkFiles calls fn with the slash-separated path of every file under

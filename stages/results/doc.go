@@ -6,7 +6,7 @@
 //
 // # Format version
 //
-// Format (1) is the version of this layout, recorded in the "format" field
+// Format (2) is the version of this layout, recorded in the "format" field
 // of manifest.json and sweep.json; a change to the layout of any file below
 // must change it.
 //
@@ -35,10 +35,16 @@
 //	report.html      written by run (not by a sweep's trials): the run as
 //	                 one self-contained page (see stages/htmlreport); made
 //	                 from the directory's other files alone
-//	…                every published output of the stages under its file
-//	                 name (model.json, history.parquet, predictions.parquet,
-//	                 plots/, gradcheck.json with the built-in kinds); a name
-//	                 two stages publish is prefixed with the later stage's id
+//	model.json       the trained model (stages/model's format, self-sufficient:
+//	                 shape, weights, features, label column, classes, fitted
+//	                 preprocessing, nnpipe version), copied from the output
+//	                 a kind marks as a model (pipeline.Output.Model) with its
+//	                 "source" set: the config's name and hash, not the run
+//	                 id, so that two runs of one config write the same bytes
+//	…                every other published output of the stages under its
+//	                 file name (history.parquet, predictions.parquet, plots/,
+//	                 gradcheck.json with the built-in kinds); a name two
+//	                 stages publish is prefixed with the later stage's id
 //
 // A run whose stage failed after keeping some outputs (a diverged
 // training's history) gets a directory too: config.yaml, a manifest.json

@@ -10,8 +10,9 @@ import (
 	"github.com/nnpipe/nnpipe/stages/evaluate"
 )
 
-// Format is the version of the layout of manifest.json and sweep.json.
-const Format = 1
+// Format is the version of the layout of manifest.json and sweep.json. Version 2: a run's
+// model.json is self-sufficient and names its run.
+const Format = 2
 
 // The files of run and sweep directories.
 const (

@@ -12,6 +12,7 @@ import (
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/cache"
 	"github.com/nnpipe/nnpipe/stages/evaluate"
+	"github.com/nnpipe/nnpipe/stages/model"
 )
 
 // Info is what a run directory records about its run besides the results
@@ -69,8 +70,15 @@ func FillRun(rd *pipeline.RunDir, chain *pipeline.Chain, results []*pipeline.Sta
 	if err := rd.WriteFile(ConfigFile, cfg); err != nil {
 		return nil, err
 	}
+	models := modelOutputs(results)
 	for name, src := range pipeline.PublishedFiles(results) {
-		if err := rd.Copy(name, src); err != nil {
+		var err error
+		if models[src] {
+			err = model.Stamp(rd.Path(name), src, model.Source{Name: chain.Name, ConfigSHA256: chain.Hash})
+		} else {
+			err = rd.Copy(name, src)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -117,6 +125,20 @@ func writeReport(rd *pipeline.RunDir, report ReportFunc, name string, m *Manifes
 		return fmt.Errorf("%s: %w", ReportFile, err)
 	}
 	return rd.WriteFile(ReportFile, b)
+}
+
+// modelOutputs returns the files of the outputs that hold a model (pipeline.Output.Model),
+// which a run directory stamps with the run instead of copying.
+func modelOutputs(results []*pipeline.StageResult) map[string]bool {
+	files := map[string]bool{}
+	for _, r := range results {
+		for _, o := range r.Spec.Outputs {
+			if o.Model {
+				files[r.Outputs[o.Slot]] = true
+			}
+		}
+	}
+	return files
 }
 
 // metricsOutput returns the file of the first output that holds a run's

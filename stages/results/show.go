@@ -52,9 +52,8 @@ func Show(w io.Writer, dir string) error {
 			name string
 			p    evaluate.Part
 		}{{"train", metrics.Train}, {"test", metrics.Test}} {
-			fmt.Fprintf(w, "\n%s: %d rows, cross-entropy %s, accuracy %s\n", part.name, part.p.N,
-				report.FormatFloat(part.p.CrossEntropy), report.FormatFloat(part.p.Accuracy))
-			if err := confusionTable(metrics.Classes, part.p).Write(w, report.Text); err != nil {
+			fmt.Fprintln(w)
+			if err := WritePart(w, part.name, metrics.Classes, part.p); err != nil {
 				return err
 			}
 		}
@@ -68,6 +67,15 @@ func Show(w io.Writer, dir string) error {
 		fmt.Fprintf(w, "  %-28s %10s\n", rel, FormatBytes(info.Size()))
 		return nil
 	})
+}
+
+// WritePart writes the metrics of rows as show prints each part of a run: a line with the
+// rows, cross-entropy and accuracy, then the confusion matrix with each class's recall and
+// precision.
+func WritePart(w io.Writer, name string, classes []string, p evaluate.Part) error {
+	fmt.Fprintf(w, "%s: %d rows, cross-entropy %s, accuracy %s\n", name, p.N,
+		report.FormatFloat(p.CrossEntropy), report.FormatFloat(p.Accuracy))
+	return confusionTable(classes, p).Write(w, report.Text)
 }
 
 // confusionTable is a part's confusion matrix, true classes by row and

@@ -2,7 +2,6 @@ package standardize
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -19,10 +18,6 @@ type Params struct{}
 // Validate has nothing to check.
 func (*Params) Validate() []pipeline.FieldError { return nil }
 
-// MetaKey is the key of the dataset file's key-value metadata under which the stage records
-// the scaling it applied, as the JSON of a [Scaling].
-const MetaKey = "nnpipe.standardize"
-
 // Scaling is what standardizing did to each feature: x ↦ (x − Mean[j]) / Std[j].
 type Scaling struct {
 	Features []string  `json:"features"`
@@ -36,7 +31,9 @@ type Scaling struct {
 // Spec returns the stage kind.
 func Spec() pipeline.Spec {
 	return pipeline.Spec{
-		Kind: "standardize", Version: 1,
+		// Version 2: the scaling goes into the dataset's lineage (model.Lineage), appended to
+		// its input's, where the model file takes it from; version 1 recorded it on its own.
+		Kind: "standardize", Version: 2,
 		Doc:    "rescales each feature to (x − mean) / deviation of the training rows only; a constant column is only centred",
 		Inputs: []pipeline.Input{{Slot: "dataset", Type: "dataset"}, {Slot: "split", Type: "split", SameRows: "dataset"}},
 		Outputs: []pipeline.Output{{Slot: "dataset", Type: "dataset", File: "dataset.parquet", RowsFrom: "dataset",
@@ -46,6 +43,10 @@ func Spec() pipeline.Spec {
 			d, err := dataset.ReadFile(io.Input("dataset"))
 			if err != nil {
 				return fmt.Errorf("read dataset: %w", err)
+			}
+			lineage, err := model.ReadLineage(io.Input("dataset"))
+			if err != nil {
+				return err
 			}
 			s, err := dataset.ReadSplit(io.Input("split"))
 			if err != nil {
@@ -61,11 +62,12 @@ func Spec() pipeline.Spec {
 			if err := sc.Apply(ctx, d.X); err != nil {
 				return err
 			}
-			meta, err := json.Marshal(sc)
+			lineage.Preprocess = append(lineage.Preprocess, sc.Step())
+			meta, err := lineage.Meta()
 			if err != nil {
 				return err
 			}
-			return dataset.WriteFileContext(ctx, io.Output("dataset"), d, map[string]string{MetaKey: string(meta)})
+			return dataset.WriteFileContext(ctx, io.Output("dataset"), d, meta)
 		},
 	}
 }
@@ -132,6 +134,11 @@ func (sc *Scaling) Apply(ctx context.Context, x []float64) error {
 		}
 	}
 	return nil
+}
+
+// Step returns the scaling as the model file's preprocessing step.
+func (sc *Scaling) Step() model.Step {
+	return model.Step{Op: model.Standardize, Mean: sc.Mean, Std: sc.Std}
 }
 
 // checkEvery is how many rows Apply standardizes between two looks at its context.

@@ -3,7 +3,6 @@ package standardize
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/stages/dataset"
+	"github.com/nnpipe/nnpipe/stages/model"
 )
 
 // table returns a dataset of the given rows (each a slice of feature values), two classes.
@@ -126,8 +126,14 @@ func TestFitErrors(t *testing.T) {
 // runStage runs the stage on d and s in dir and returns the output path.
 func runStage(t *testing.T, dir string, d *dataset.Dataset, s dataset.Split, name string) string {
 	t.Helper()
+	return runStageOn(t, dir, d, nil, s, name)
+}
+
+// runStageOn is runStage with the input dataset's metadata meta.
+func runStageOn(t *testing.T, dir string, d *dataset.Dataset, meta map[string]string, s dataset.Split, name string) string {
+	t.Helper()
 	in, split, out := filepath.Join(dir, "in.parquet"), filepath.Join(dir, "split.parquet"), filepath.Join(dir, name)
-	if err := dataset.WriteFile(in, d, nil); err != nil {
+	if err := dataset.WriteFile(in, d, meta); err != nil {
 		t.Fatal(err)
 	}
 	if err := dataset.WriteSplit(split, s); err != nil {
@@ -158,16 +164,15 @@ func TestRunKeepsLabelsAndExtraColumnsAndRecordsTheScaling(t *testing.T) {
 	if v, ok := got.ExtraColumn("train"); !ok || !slices.Equal(v, []string{"1", "1", "0"}) {
 		t.Errorf("standardize dropped the extra column: %v %v", v, ok)
 	}
-	tab, err := dataset.ReadTable(out)
+	lin, err := model.ReadLineage(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sc Scaling
-	if err := json.Unmarshal([]byte(tab.Meta[MetaKey]), &sc); err != nil {
-		t.Fatalf("metadata %s = %q: %v", MetaKey, tab.Meta[MetaKey], err)
+	if len(lin.Preprocess) != 1 {
+		t.Fatalf("recorded lineage = %+v, want one step", lin)
 	}
-	if !slices.Equal(sc.Mean, []float64{2, 10}) || !slices.Equal(sc.Std, []float64{1, 1}) || !slices.Equal(sc.Constant, []bool{false, true}) {
-		t.Errorf("recorded scaling = %+v, want mean [2 10] std [1 1] constant [false true]", sc)
+	if st := lin.Preprocess[0]; st.Op != model.Standardize || !slices.Equal(st.Mean, []float64{2, 10}) || !slices.Equal(st.Std, []float64{1, 1}) {
+		t.Errorf("recorded step = %+v, want standardize, mean [2 10] std [1 1]", st)
 	}
 
 	again := runStage(t, dir, d, dataset.Split{Train: []int{0, 1}, Test: []int{2}}, "b.parquet")
@@ -287,5 +292,29 @@ func TestFitAndApplyStopAtTheCancellation(t *testing.T) {
 	}
 	if !slices.Equal(x[checkEvery*dims:], d.X[checkEvery*dims:]) || slices.Equal(x[:dims], d.X[:dims]) {
 		t.Errorf("Apply cancelled after %d rows changed other rows than those", checkEvery)
+	}
+}
+
+// TestRunAppendsItsStepToTheInputsLineage standardizes data that was loaded (its lineage
+// names the user's label column) and already standardized once: the output keeps the label
+// and both steps, in the order they were applied, which is the order the model file replays
+// them in.
+func TestRunAppendsItsStepToTheInputsLineage(t *testing.T) {
+	d := table([]float64{1, 10}, []float64{3, 20}, []float64{5, 0})
+	first := model.Step{Op: model.Standardize, Mean: []float64{7, 8}, Std: []float64{2, 4}}
+	meta, err := model.Lineage{Label: "species", Preprocess: []model.Step{first}}.Meta()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := runStageOn(t, t.TempDir(), d, meta, dataset.Split{Train: []int{0, 1}, Test: []int{2}}, "out.parquet")
+	lin, err := model.ReadLineage(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lin.Label != "species" || len(lin.Preprocess) != 2 || !slices.Equal(lin.Preprocess[0].Mean, first.Mean) {
+		t.Fatalf("lineage = %+v, want label species, the input's step, then this stage's", lin)
+	}
+	if got := lin.Preprocess[1]; !slices.Equal(got.Mean, []float64{2, 15}) || !slices.Equal(got.Std, []float64{1, 5}) {
+		t.Errorf("appended step = %+v, want mean [2 15] std [1 5]", got)
 	}
 }

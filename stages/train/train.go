@@ -338,11 +338,13 @@ func (p *Params) UnusedKeys() []string {
 func Spec() pipeline.Spec {
 	est := nn.NewEstimator()
 	return pipeline.Spec{
-		Kind: "train", Version: 1,
+		// Version 2: model.json is self-sufficient (model.Format 2): the label column, the
+		// preprocessing and the nnpipe version that trained it.
+		Kind: "train", Version: 2,
 		Doc:    "fits the two-layer network by gradient descent (numerical or back-propagated gradient), or as scikit-learn's MLP: Adam, mini-batches, l2, early stopping",
 		Inputs: []pipeline.Input{{Slot: "dataset", Type: "dataset"}, {Slot: "split", Type: "split", SameRows: "dataset"}},
 		Outputs: []pipeline.Output{
-			{Slot: "model", Type: "model", File: "model.json", Publish: true, From: []string{"dataset", "split"}},
+			{Slot: "model", Type: "model", File: "model.json", Publish: true, Model: true, From: []string{"dataset", "split"}},
 			{Slot: "history", Type: "history", File: "history.parquet", Publish: true, From: []string{"dataset", "split"}},
 		},
 		NewParams: func() pipeline.Params { return NewParams() },
@@ -371,8 +373,12 @@ func run(ctx context.Context, p *Params, io *pipeline.IO, est *nn.Estimator) err
 	shape := nn.Shape{D: d.Dims(), M: p.Hidden, K: len(d.Classes)}
 	method, _ := p.method()
 	warnIfLarge(io, p, method, shape, trainPart.N(), est)
-	m := &model.Model{Format: model.Format, D: shape.D, M: shape.M, K: shape.K,
-		Features: d.Features, Classes: d.Classes, Gradient: p.Gradient}
+	lineage, err := model.ReadLineage(io.Input("dataset"))
+	if err != nil {
+		return err
+	}
+	m := &model.Model{Format: model.Format, Nnpipe: io.Version, D: shape.D, M: shape.M, K: shape.K,
+		Features: d.Features, Label: lineage.Label, Classes: d.Classes, Preprocess: lineage.Preprocess, Gradient: p.Gradient}
 	if p.Gradient == "numerical" {
 		m.Gradient = "numerical-" + p.Numerical
 	}

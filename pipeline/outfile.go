@@ -1,0 +1,81 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// OutFile is a file written under a temporary name in its folder and renamed into place by
+// Commit, so that a failure, an interrupt or a kill leaves no partial file, and an older file
+// of that name whole until the new one replaces it in one step.
+type OutFile struct {
+	*os.File
+	path string
+	done bool
+}
+
+// CreateOut checks path as a place to write a file (see CheckOutFile) and starts writing it.
+func CreateOut(path string) (*OutFile, error) {
+	if err := CheckOutFile(path); err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	return &OutFile{File: f, path: path}, nil
+}
+
+// Commit closes the file and renames it into place, with mode 0644 like every file nnpipe
+// writes. On error it removes the temporary file.
+func (o *OutFile) Commit() error {
+	o.done = true
+	err := o.File.Close()
+	if err == nil {
+		err = os.Chmod(o.Name(), 0o644) // CreateTemp's 0600 would keep others from reading it
+	}
+	if err == nil {
+		err = os.Rename(o.Name(), o.path)
+	}
+	if err != nil {
+		os.Remove(o.Name())
+		return fmt.Errorf("write %s: %w", o.path, err)
+	}
+	return nil
+}
+
+// Abort closes and removes the temporary file, unless Commit was called.
+func (o *OutFile) Abort() {
+	if o.done {
+		return
+	}
+	o.done = true
+	o.File.Close()
+	os.Remove(o.Name())
+}
+
+// CheckOutFile reports, before any work and creating nothing, a path where a file cannot be
+// written: an empty path, a folder, or a path whose folder does not exist or is a file. These
+// are the user's mistakes: the error is Invalid and names the path.
+func CheckOutFile(path string) error {
+	if path == "" {
+		return Invalid(errors.New("no file to write given"))
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return Invalid(fmt.Errorf("%s is a directory; give a file to write", path))
+	}
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return Invalid(fmt.Errorf("%s: the folder %s does not exist", path, dir))
+	case err != nil:
+		return fmt.Errorf("%s: %w", path, err)
+	case !fi.IsDir():
+		return Invalid(fmt.Errorf("%s: %s is not a folder", path, dir))
+	}
+	return nil
+}

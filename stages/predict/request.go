@@ -1,0 +1,121 @@
+package predict
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/stages/model"
+)
+
+// Request is what `nnpipe predict RUN DATA` is asked, as the user gave it.
+type Request struct {
+	Run  string // a run directory or a model file (see model.Open)
+	Data string // the CSV or Parquet file to score
+	// DataFormat is csv or parquet, how to read Data; empty: by its extension (.csv, .parquet,
+	// .pq), as for the load stage.
+	DataFormat string
+	// Out is the file to write; empty: predictions.parquet (predictions.csv for CSV) in the
+	// current folder.
+	Out string
+	// OutFormat is Parquet or CSV; empty: CSV when Out ends in .csv, else Parquet.
+	OutFormat string
+	Delimiter string // the data's CSV delimiter; empty is a comma
+	NoHeader  bool   // the data is CSV without a header row
+	Version   string // nnpipe's
+	// CheckOut, when set, refuses an output path before anything is read (the CLI's rules of
+	// where not to write, such as inside a run directory).
+	CheckOut func(out string) error
+}
+
+// Predict checks r, opens its model and scores its data (see Run). Every problem with the
+// request — an unknown format, a delimiter of more than one character, an output that is the
+// data file itself or cannot be written — is a pipeline.Invalid error, found before the data
+// is read.
+func Predict(ctx context.Context, r Request) (*Result, error) {
+	opt, err := r.options()
+	if err != nil {
+		return nil, err
+	}
+	if opt.Model, opt.ModelSHA256, err = model.Open(r.Run); err != nil {
+		return nil, err
+	}
+	return Run(ctx, opt)
+}
+
+// output returns the file the predictions go to and its format, defaults applied, or an
+// error for an unknown format.
+func (r Request) output() (out, format string, err error) {
+	format = strings.ToLower(r.OutFormat)
+	if format == "" && strings.EqualFold(filepath.Ext(r.Out), ".csv") {
+		format = CSV
+	}
+	switch format {
+	case "":
+		format = Parquet
+	case Parquet, CSV:
+	default:
+		return "", "", pipeline.Invalid(fmt.Errorf("unknown output format %q; want parquet or csv", r.OutFormat))
+	}
+	if out = r.Out; out == "" {
+		out = "predictions." + format
+	}
+	return out, format, nil
+}
+
+func (r Request) options() (Options, error) {
+	opt := Options{Data: r.Data, Format: r.DataFormat, NoHeader: r.NoHeader, Version: r.Version}
+	var err error
+	if opt.Out, opt.OutFormat, err = r.output(); err != nil {
+		return opt, err
+	}
+	if r.CheckOut != nil {
+		if err := r.CheckOut(opt.Out); err != nil {
+			return opt, err
+		}
+	}
+	if r.Delimiter != "" {
+		d, ok := delimiter(r.Delimiter)
+		if !ok {
+			return opt, pipeline.Invalid(fmt.Errorf("delimiter %q: want one character other than a quote, CR or LF", r.Delimiter))
+		}
+		opt.Delimiter = d
+	}
+	if err := pipeline.CheckOutFile(opt.Out); err != nil {
+		return opt, err
+	}
+	di, derr := os.Stat(r.Data)
+	oi, oerr := os.Stat(opt.Out)
+	if derr == nil && oerr == nil && os.SameFile(di, oi) {
+		return opt, pipeline.Invalid(fmt.Errorf("%s is the data file; give another file to write the predictions to", opt.Out))
+	}
+	return opt, nil
+}
+
+// Warning is the one-line warning about rows whose label the model never saw, or "" when
+// every label is one of its classes: the file, the label column, how many rows, and the
+// values (the first five, with their rows).
+func (res *Result) Warning() string {
+	if res.UnknownRows == 0 {
+		return ""
+	}
+	var list strings.Builder
+	for i, u := range res.Unknown {
+		if i == 5 {
+			fmt.Fprintf(&list, ", …")
+			break
+		}
+		if i > 0 {
+			list.WriteString(", ")
+		}
+		fmt.Fprintf(&list, "%q (%d)", u.Value, u.Rows)
+	}
+	rows := "rows have a label the model never saw, and are"
+	if res.UnknownRows == 1 {
+		rows = "row has a label the model never saw, and is"
+	}
+	return fmt.Sprintf("%s: column %q: %d %s marked incorrect: %s", res.Data, res.Label, res.UnknownRows, rows, list.String())
+}
