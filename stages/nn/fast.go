@@ -151,148 +151,180 @@ func (f *fastStep) prepare(o *Objective, wv []float64, eps float64) {
 }
 
 // fastChunk adds the fast gradient's per-row terms of the rows of chunk c (before the
-// factor scale/N) into the chunk's partial sums, and stores the rows' cross-entropy.
-//
-// It is long on purpose: it is the innermost loop of every numerical step (rows × units ×
-// inputs), and the tiers of the hidden units' series (h⁵ and h⁷ inlined by hand, h⁹ and h¹¹
-// through addOddSeries, the exact fallback) and the outputs' series sit side by side so that
-// the tier a row takes costs one comparison and no call. Splitting the tiers into functions
-// would add a call per row and unit to the benchmarks' 1.3–2.1 back-propagation steps.
+// factor scale/N) into the chunk's partial sums, and stores the rows' cross-entropy. It
+// works a block of rows at a time: the block's forward pass, then for each hidden unit and
+// each output the rows' series coefficients, then their terms, summed row after row.
 func (o *Objective) fastChunk(sc *scratch, wv []float64, c int) {
 	s := o.shape
-	d, m, nk := s.D, s.M, s.K
-	nw, np := s.numW(), s.NumParams()
+	np := s.NumParams()
 	acc := o.acc[c*np : (c+1)*np]
 	clear(acc)
-	f := &o.fast
-	z, ez, y := sc.z, sc.ez, sc.y
 	lo, hi := o.chunk(c)
-	for r := lo; r < hi; r++ {
-		x := o.x[r*d : (r+1)*d]
-		t := int(o.labels[r])
-		o.loss[r] = o.forwardRow(sc, wv, r)
+	sc.setWeights(s, wv)
+	for r0 := lo; r0 < hi; r0 += blockRows {
+		n := min(blockRows, hi-r0)
+		o.forward(sc, r0, n, true)
+		copy(o.loss[r0:r0+n], sc.blk.loss[:n])
+		o.fastHidden(sc, wv, acc, r0, n)
+		o.fastOutputs(sc, acc[s.numW():], r0, n)
+	}
+}
 
-		// Hidden units: the perturbations of w_ji.
-		xmax := o.xmax[r]
-		for j := range m {
-			accRow := acc[j*(d+1) : (j+1)*(d+1)]
-			hs := f.hsq[j*(d+1) : (j+1)*(d+1)]
-			vj := f.vT[j*nk : (j+1)*nk]
+// fastHidden adds the terms of the perturbations of every w_ji for the block's n rows from
+// r0. Per unit, each row takes the first series order proven exact for it (h⁵ and h⁷ by
+// the hand-written coefficients, h⁹ and h¹¹ by the recurrences), or the exact evaluation
+// where none is or a coefficient overflows. The block's series are summed to its highest
+// order, the lower-order rows' missing coefficients being 0 (which adds exactly nothing).
+func (o *Objective) fastHidden(sc *scratch, wv, acc []float64, r0, n int) {
+	s := o.shape
+	d1, m, m1, nk := s.D+1, s.M, s.M+1, s.K
+	f := &o.fast
+	bk := &sc.blk
+	x := o.x[r0*d1 : (r0+n)*d1]
+	for j := range m {
+		accRow := acc[j*d1 : (j+1)*d1]
+		vj := f.vT[j*nk : (j+1)*nk]
+		nc := 0
+		for r := range n {
+			xmax := o.xmax[r0+r]
+			t := int(o.labels[r0+r])
+			zj, ezj := bk.z[r*m1+j], bk.ez[r*m+j]
+			y := bk.y[r*nk : (r+1)*nk]
+			cr := bk.coef[r*ncoef : (r+1)*ncoef]
+			bk.skip[r] = true
 			switch {
 			case xmax <= f.tx[0][j]:
-				f1, f3, f5 := hiddenSeries5(z[j], ez[j], y, vj, t)
-				if s := f1 + f3 + f5; s-s != 0 {
+				f1, f3, f5 := hiddenSeries5(zj, ezj, y, vj, t)
+				if v := f1 + f3 + f5; v-v != 0 {
 					break // a coefficient overflowed: evaluate exactly
 				}
-				hs, accRow := hs[:len(x)+1], accRow[:len(x)+1]
-				for i, xi := range x {
-					u := hs[i] * xi * xi
-					accRow[i] += xi * (f1 + u*(f3+u*f5))
-				}
-				u := hs[d]
-				accRow[d] += f1 + u*(f3+u*f5)
+				cr[0], cr[1], cr[2] = f1, f3, f5
+				clear(cr[3:])
+				nc = max(nc, 3)
 				sc.tiers[0]++
-				continue
+				bk.skip[r] = false
 			case xmax <= f.tx[1][j]:
-				f1, f3, f5, f7 := hiddenSeries7(z[j], ez[j], y, vj, t)
-				if s := f1 + f3 + f5 + f7; s-s != 0 {
+				f1, f3, f5, f7 := hiddenSeries7(zj, ezj, y, vj, t)
+				if v := f1 + f3 + f5 + f7; v-v != 0 {
 					break
 				}
-				hs, accRow := hs[:len(x)+1], accRow[:len(x)+1]
-				for i, xi := range x {
-					u := hs[i] * xi * xi
-					accRow[i] += xi * (f1 + u*(f3+u*(f5+u*f7)))
-				}
-				u := hs[d]
-				accRow[d] += f1 + u*(f3+u*(f5+u*f7))
+				cr[0], cr[1], cr[2], cr[3] = f1, f3, f5, f7
+				clear(cr[4:])
+				nc = max(nc, 4)
 				sc.tiers[1]++
-				continue
+				bk.skip[r] = false
 			case xmax <= f.tx[2][j] || xmax <= f.tx[3][j]:
 				tier := 2
 				if !(xmax <= f.tx[2][j]) {
 					tier = 3
 				}
-				n := seriesOrder(tier)
-				var fc [maxOrder/2 + 1]float64
-				hiddenSeriesN(n, z[j], ez[j], y, vj, t, &fc)
-				if !addOddSeries(accRow, hs, x, fc[:n/2+1]) {
+				order := seriesOrder(tier)
+				var fc [ncoef]float64
+				hiddenSeriesN(order, zj, ezj, y, vj, t, &fc)
+				if !finiteSum(fc[:order/2+1]) {
 					break
 				}
+				*(*[ncoef]float64)(cr) = fc
+				nc = max(nc, order/2+1)
 				sc.tiers[tier]++
+				bk.skip[r] = false
+			}
+		}
+		// The rows' terms in row order; a row evaluated exactly (large weights or inputs, or
+		// output weights beyond ~1e44 whose coefficients overflow) adds its own in its turn.
+		hs := f.hsq[j*d1 : (j+1)*d1]
+		start := 0
+		for r := range n {
+			if !bk.skip[r] {
 				continue
 			}
-			// Large weights or inputs, or output weights beyond ~1e44 (with steps too small to
-			// matter) whose coefficients overflow: the exact evaluation copes.
-			o.exactHidden(sc, wv, accRow, r, j)
+			if r > start {
+				seriesAcc(accRow, hs, x[start*d1:], d1, r-start, bk.coef[start*ncoef:], ncoef, nc)
+			}
+			sc.loadRow(s, r)
+			o.exactHidden(sc, wv, accRow, r0+r, j)
+			start = r + 1
 		}
-
-		// Outputs: the perturbations of v_kj.
-		accV := acc[nw:]
-		if f.vOrder == 0 {
-			o.exactOutputs(sc, accV, r, t)
-			continue
-		}
-		for k, yk := range y {
-			hs := f.hsq[nw+k*(m+1) : nw+(k+1)*(m+1)]
-			accRow := accV[k*(m+1) : (k+1)*(m+1)]
-			if f.vOrder > 7 {
-				var fc [maxOrder/2 + 1]float64
-				outputSeriesN(f.vOrder, yk, k == t, &fc)
-				addOddSeries(accRow, hs, z[:m], fc[:f.vOrder/2+1])
-				continue
-			}
-			// f's odd coefficients: y − [k=t] and the Bernoulli cumulants κ_r(y)/r!.
-			c1 := yk
-			if k == t {
-				c1--
-			}
-			sk := yk * (1 - yk)
-			gk := sk * (1 - 2*yk)
-			c3 := gk / 6
-			c5 := gk * (1 - 12*sk) / 120
-			c7 := 0.0
-			if f.vOrder == 7 {
-				c7 = gk * (1 - 60*sk + 360*sk*sk) / 5040
-			}
-			hs = hs[:len(z)]
-			accRow = accRow[:len(z)]
-			for j, zj := range z {
-				u := hs[j] * zj * zj
-				accRow[j] += zj * (c1 + u*(c3+u*(c5+u*c7)))
-			}
+		if n > start {
+			seriesAcc(accRow, hs, x[start*d1:], d1, n-start, bk.coef[start*ncoef:], ncoef, nc)
 		}
 	}
 }
 
-// addOddSeries adds, for each input x_i (and a last input 1, the bias), x_i·Σ_r c_r u^r with
-// u = hs_i x_i², to acc_i: a row's series terms for one unit's or output's parameters, c the
-// odd coefficients F₁, F₃, …. It reports false, adding nothing, if a coefficient is not
-// finite.
-func addOddSeries(acc, hs, x, c []float64) bool {
+// fastOutputs adds the terms of the perturbations of every v_kj for the block's n rows from
+// r0: the series through h^vOrder for all of them, or the exact evaluation when no order is
+// proven exact.
+func (o *Objective) fastOutputs(sc *scratch, accV []float64, r0, n int) {
+	s := o.shape
+	m1, nk := s.M+1, s.K
+	f := &o.fast
+	bk := &sc.blk
+	if f.vOrder == 0 {
+		for r := range n {
+			sc.loadRow(s, r)
+			o.exactOutputs(sc, accV, r0+r, int(o.labels[r0+r]))
+		}
+		return
+	}
+	nw := s.numW()
+	nc := 4 // c₁, c₃, c₅, c₇ (c₇ = 0 through h⁵)
+	if f.vOrder > 7 {
+		nc = f.vOrder/2 + 1
+	}
+	z := bk.z[:n*m1]
+	for k := range nk {
+		accRow := accV[k*m1 : (k+1)*m1]
+		for r := range n {
+			yk := bk.y[r*nk+k]
+			target := int(o.labels[r0+r]) == k
+			cr := bk.coef[r*ncoef : (r+1)*ncoef]
+			bk.skip[r] = false
+			if f.vOrder > 7 {
+				var fc [ncoef]float64
+				outputSeriesN(f.vOrder, yk, target, &fc)
+				// A coefficient that is not finite (y is NaN) adds nothing.
+				bk.skip[r] = !finiteSum(fc[:nc])
+				*(*[ncoef]float64)(cr) = fc
+				continue
+			}
+			// f's odd coefficients: y − [k=t] and the Bernoulli cumulants κ_r(y)/r!.
+			c1 := yk
+			if target {
+				c1--
+			}
+			sk := yk * (1 - yk)
+			gk := sk * (1 - 2*yk)
+			c7 := 0.0
+			if f.vOrder == 7 {
+				c7 = gk * (1 - 60*sk + 360*sk*sk) / 5040
+			}
+			cr[0], cr[1], cr[2], cr[3] = c1, gk/6, gk*(1-12*sk)/120, c7
+		}
+		hs := f.hsq[nw+k*m1 : nw+(k+1)*m1]
+		start := 0
+		for r := range n {
+			if !bk.skip[r] {
+				continue
+			}
+			if r > start {
+				seriesAcc(accRow, hs, z[start*m1:], m1, r-start, bk.coef[start*ncoef:], ncoef, nc)
+			}
+			start = r + 1
+		}
+		if n > start {
+			seriesAcc(accRow, hs, z[start*m1:], m1, n-start, bk.coef[start*ncoef:], ncoef, nc)
+		}
+	}
+}
+
+// finiteSum reports whether the sum of c is finite (none of its terms is infinite or NaN,
+// and they do not overflow together).
+func finiteSum(c []float64) bool {
 	sum := 0.0
 	for _, ci := range c {
 		sum += ci
 	}
-	if sum-sum != 0 {
-		return false
-	}
-	n := len(c) - 1
-	hs, acc = hs[:len(x)+1], acc[:len(x)+1]
-	for i, xi := range x {
-		u := hs[i] * xi * xi
-		p := c[n]
-		for r := n - 1; r >= 0; r-- {
-			p = c[r] + u*p
-		}
-		acc[i] += xi * p
-	}
-	u := hs[len(x)]
-	p := c[n]
-	for r := n - 1; r >= 0; r-- {
-		p = c[r] + u*p
-	}
-	acc[len(x)] += p
-	return true
+	return sum-sum == 0
 }
 
 // hiddenSeriesN writes the odd Taylor coefficients F₁, F₃, …, F_n (n odd, ≤ maxOrder) of
@@ -388,31 +420,6 @@ func outputSeriesN(n int, y float64, target bool, fc *[maxOrder/2 + 1]float64) {
 	for i := range n/2 + 1 {
 		fc[i] = l[2*i+1]
 	}
-}
-
-// forwardRow runs the forward pass of row r, keeping in sc what the gradients need: b, z,
-// 1 − z, a, y and log Σ e^a. It returns the row's cross-entropy, bit for bit rowLoss's.
-func (o *Objective) forwardRow(sc *scratch, wv []float64, r int) float64 {
-	s := o.shape
-	d, m := s.D, s.M
-	w := wv[:s.numW()]
-	x := o.x[r*d : (r+1)*d]
-	for j := range m {
-		row := w[j*(d+1) : (j+1)*(d+1)]
-		bj := dot(row[:d], x) + row[d]
-		e := math.Exp(-bj)
-		zj := 1 / (1 + e) // sigmoid(bj), the same operations
-		sc.b[j], sc.z[j] = bj, zj
-		if e <= math.MaxFloat64 {
-			sc.ez[j] = e * zj // 1 − z_j = e/(1+e), without cancellation
-		} else {
-			sc.ez[j] = 1
-		}
-	}
-	sc.z[m] = 1
-	outputs(s, wv[s.numW():], sc.z, sc.a)
-	sc.lse = softmaxLSE(sc.a, sc.y)
-	return sc.lse - sc.a[o.labels[r]]
 }
 
 // hiddenSeries7 returns the odd Taylor coefficients F₁, F₃, F₅, F₇ of one row's error change
@@ -523,7 +530,7 @@ func (o *Objective) exactHidden(sc *scratch, wv, accRow []float64, r, j int) {
 	v := wv[s.numW():]
 	stride := s.M + 1
 	vt := v[int(o.labels[r])*stride+j]
-	x := o.x[r*d : (r+1)*d]
+	x := o.x[r*(d+1) : r*(d+1)+d]
 	sc.exact++
 	for i := range d + 1 {
 		xi := 1.0
@@ -620,26 +627,4 @@ func logMeanExp(sc *scratch) float64 {
 		sum += math.Exp(sc.a[k] - sc.lse + ck - m)
 	}
 	return m + math.Log(sum)
-}
-
-// softmaxLSE writes the softmax of a into y and returns log Σ_k e^(a_k), bit for bit the value
-// of logSumExp(a).
-func softmaxLSE(a, y []float64) float64 {
-	im := Argmax(a)
-	m := a[im]
-	y = y[:len(a)]
-	s := 0.0
-	for k, ak := range a {
-		e := 1.0
-		if k != im {
-			e = math.Exp(ak - m)
-		}
-		y[k] = e
-		s += e
-	}
-	inv := 1 / s
-	for k := range y {
-		y[k] *= inv
-	}
-	return m + math.Log(s)
 }
