@@ -1,6 +1,9 @@
+//go:build !amd64 || purego
+
 package nn
 
-// The kernels are the definitions of kernels.go.
+// Without assembly kernels (another architecture, or the purego build tag), the kernels are
+// the definitions of kernels.go.
 
 func gemm(c []float64, ldc, n, rows int, a []float64, aq, ar int, b []float64, ldb, rr int, add bool) {
 	gemmGo(c, ldc, n, rows, a, aq, ar, b, ldb, rr, add)
