@@ -4,6 +4,9 @@ import "math"
 
 // The kernels of the block computations. Each is defined by the plain loops below; an
 // architecture may provide faster versions that compute the same bits (kernels_amd64.go).
+// The explicit float64 conversions round each product before its addition: without them, Go
+// may fuse x*y + z into one instruction (on arm64, or on amd64 with GOAMD64=v3), which
+// rounds once and would change the results from one build to another.
 
 // gemm computes, for q < rows and i < n,
 //
@@ -22,7 +25,7 @@ func gemmGo(c []float64, ldc, n, rows int, a []float64, aq, ar int, b []float64,
 			av := a[q*aq+r*ar]
 			br := b[r*ldb : r*ldb+n]
 			for i := range cq {
-				cq[i] += av * br[i]
+				cq[i] += float64(av * br[i])
 			}
 		}
 	}
@@ -45,9 +48,9 @@ func seriesAccGo(acc, hs, x []float64, ldx, rows int, coef []float64, cs, nc int
 			u := hs[i] * xi * xi
 			p := top
 			for q := nc - 2; q >= 0; q-- {
-				p = cr[q] + u*p
+				p = cr[q] + float64(u*p)
 			}
-			acc[i] += xi * p
+			acc[i] += float64(xi * p)
 		}
 	}
 }
