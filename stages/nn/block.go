@@ -11,7 +11,8 @@ import "math"
 // row evaluation it replaces, only with the loops exchanged.
 
 // blockRows is the number of rows of a block: large enough that a kernel call is amortized
-// over many rows, small enough that a block's activations stay in the first-level cache.
+// over many rows, small enough that a block's activations stay in the first-level cache. It
+// is a multiple of 4, the rows a kernel may compute at once.
 const blockRows = 64
 
 // ncoef is the number of odd series coefficients of the highest order, F₁ … F₁₁.
@@ -32,8 +33,18 @@ type block struct {
 	im   []int     // blockRows: the first k with a_k = max a
 	dh   []float64 // blockRows×M: back-propagation's hidden deltas
 
-	coef []float64 // blockRows×ncoef: the rows' series coefficients of one unit or output
-	skip []bool    // blockRows: rows the series of one unit or output leaves out
+	// The fast gradient's series of one hidden unit or output, by columns of blockRows rows.
+	zT, ezT []float64 // M×blockRows: z and 1 − z transposed
+	yT      []float64 // K×blockRows: y transposed
+	vt      []float64 // blockRows: the unit's output weight v_tj of each row's class t
+	yr      []float64 // K: one row's y
+	coef    []float64 // ncoef×blockRows: coefficient q of row r at q·blockRows + r
+	nc      []int32   // blockRows: the rows' numbers of coefficients, 0 for none
+
+	// The rows whose series goes through h⁷, gathered: their inputs as above, their
+	// coefficients F₁ … F₇.
+	rows7                   []int
+	z7, ez7, vt7, y7, coef7 []float64
 }
 
 func newBlock(s Shape) block {
@@ -43,7 +54,11 @@ func newBlock(s Shape) block {
 		ez: make([]float64, n*s.M), a: make([]float64, n*s.K), y: make([]float64, n*s.K),
 		max: make([]float64, n), sum: make([]float64, n), lse: make([]float64, n),
 		loss: make([]float64, n), im: make([]int, n), dh: make([]float64, n*s.M),
-		coef: make([]float64, n*ncoef), skip: make([]bool, n),
+		zT: make([]float64, s.M*n), ezT: make([]float64, s.M*n), yT: make([]float64, s.K*n),
+		vt: make([]float64, n), yr: make([]float64, s.K), coef: make([]float64, ncoef*n),
+		nc:    make([]int32, n),
+		rows7: make([]int, n), z7: make([]float64, n), ez7: make([]float64, n), vt7: make([]float64, n),
+		y7: make([]float64, s.K*n), coef7: make([]float64, 4*n),
 	}
 }
 

@@ -171,84 +171,142 @@ func (o *Objective) fastChunk(sc *scratch, wv []float64, c int) {
 }
 
 // fastHidden adds the terms of the perturbations of every w_ji for the block's n rows from
-// r0. Per unit, each row takes the first series order proven exact for it (h⁵ and h⁷ by
-// the hand-written coefficients, h⁹ and h¹¹ by the recurrences), or the exact evaluation
-// where none is or a coefficient overflows. The block's series are summed to its highest
-// order, the lower-order rows' missing coefficients being 0 (which adds exactly nothing).
+// r0. Per unit, each row takes the first series order proven exact for it: h⁵ and h⁷ by the
+// hand-written coefficients (h⁵ computed for all the block's rows at once, h⁷ for those that
+// need it), h⁹ and h¹¹ by the recurrences; or the exact evaluation where none is or a
+// coefficient overflows.
 func (o *Objective) fastHidden(sc *scratch, wv, acc []float64, r0, n int) {
 	s := o.shape
 	d1, m, m1, nk := s.D+1, s.M, s.M+1, s.K
+	const cs = blockRows // the stride of the by-column arrays
 	f := &o.fast
 	bk := &sc.blk
 	x := o.x[r0*d1 : (r0+n)*d1]
+	labels, xmax := o.labels[r0:r0+n], o.xmax[r0:r0+n]
 	for j := range m {
-		accRow := acc[j*d1 : (j+1)*d1]
+		zT, ezT := bk.zT[j*cs:j*cs+n], bk.ezT[j*cs:j*cs+n]
+		for r := range zT {
+			zT[r], ezT[r] = bk.z[r*m1+j], bk.ez[r*m+j]
+		}
+	}
+	for k := range nk {
+		yT := bk.yT[k*cs : k*cs+n]
+		for r := range yT {
+			yT[r] = bk.y[r*nk+k]
+		}
+	}
+	coef, nc, vt, rows7 := bk.coef, bk.nc[:n], bk.vt[:n], bk.rows7[:n]
+	for j := range m {
 		vj := f.vT[j*nk : (j+1)*nk]
-		nc := 0
-		for r := range n {
-			xmax := o.xmax[r0+r]
-			t := int(o.labels[r0+r])
-			zj, ezj := bk.z[r*m1+j], bk.ez[r*m+j]
-			y := bk.y[r*nk : (r+1)*nk]
-			cr := bk.coef[r*ncoef : (r+1)*ncoef]
-			bk.skip[r] = true
-			switch {
-			case xmax <= f.tx[0][j]:
-				f1, f3, f5 := hiddenSeries5(zj, ezj, y, vj, t)
-				if v := f1 + f3 + f5; v-v != 0 {
-					break // a coefficient overflowed: evaluate exactly
-				}
-				cr[0], cr[1], cr[2] = f1, f3, f5
-				clear(cr[3:])
-				nc = max(nc, 3)
-				sc.tiers[0]++
-				bk.skip[r] = false
-			case xmax <= f.tx[1][j]:
-				f1, f3, f5, f7 := hiddenSeries7(zj, ezj, y, vj, t)
-				if v := f1 + f3 + f5 + f7; v-v != 0 {
-					break
-				}
-				cr[0], cr[1], cr[2], cr[3] = f1, f3, f5, f7
-				clear(cr[4:])
-				nc = max(nc, 4)
-				sc.tiers[1]++
-				bk.skip[r] = false
-			case xmax <= f.tx[2][j] || xmax <= f.tx[3][j]:
-				tier := 2
-				if !(xmax <= f.tx[2][j]) {
-					tier = 3
-				}
-				order := seriesOrder(tier)
-				var fc [ncoef]float64
-				hiddenSeriesN(order, zj, ezj, y, vj, t, &fc)
-				if !finiteSum(fc[:order/2+1]) {
-					break
-				}
-				*(*[ncoef]float64)(cr) = fc
-				nc = max(nc, order/2+1)
-				sc.tiers[tier]++
-				bk.skip[r] = false
+		// Each row's tier: nc 3 through h⁵, 4 through h⁷, 0 for the others, for now.
+		t5, t7 := f.tx[0][j], f.tx[1][j]
+		n5, n7, rest := 0, 0, 0
+		for r, t := range labels {
+			vt[r] = vj[t]
+			switch xr := xmax[r]; {
+			case xr <= t5:
+				nc[r] = 3
+				n5++
+			case xr <= t7:
+				nc[r] = 4
+				rows7[n7] = r
+				n7++
+			default:
+				nc[r] = 0
+				rest++
 			}
 		}
-		// The rows' terms in row order; a row evaluated exactly (large weights or inputs, or
-		// output weights beyond ~1e44 whose coefficients overflow) adds its own in its turn.
+		if n5 > 0 {
+			hiddenSeries5Rows(coef, cs, bk.zT[j*cs:], bk.ezT[j*cs:], bk.vt, bk.yT, cs, vj, bk.yr, n)
+		}
+		if n7 > 0 {
+			for i, r := range rows7[:n7] {
+				bk.z7[i], bk.ez7[i], bk.vt7[i] = bk.zT[j*cs+r], bk.ezT[j*cs+r], vt[r]
+			}
+			for k := range nk {
+				y7, yT := bk.y7[k*cs:k*cs+n7], bk.yT[k*cs:k*cs+n]
+				for i, r := range rows7[:n7] {
+					y7[i] = yT[r]
+				}
+			}
+			hiddenSeries7Rows(bk.coef7, cs, bk.z7, bk.ez7, bk.vt7, bk.y7, cs, vj, bk.yr, n7)
+			c7 := bk.coef7
+			for i, r := range rows7[:n7] {
+				f1, f3, f5, f7 := c7[i], c7[cs+i], c7[2*cs+i], c7[3*cs+i]
+				coef[r], coef[cs+r], coef[2*cs+r], coef[3*cs+r] = f1, f3, f5, f7
+			}
+		}
+		// A coefficient that is not finite (it overflowed) sends the row to the exact
+		// evaluation; so do rows beyond h⁷ where h⁹ and h¹¹ are not proven exact either.
+		exact := false
+		for r, ncr := range nc {
+			switch ncr {
+			case 3:
+				if v := coef[r] + coef[cs+r] + coef[2*cs+r]; v-v != 0 {
+					nc[r], exact = 0, true
+					n5--
+				}
+			case 4:
+				if v := coef[r] + coef[cs+r] + coef[2*cs+r] + coef[3*cs+r]; v-v != 0 {
+					nc[r], exact = 0, true
+					n7--
+				}
+			default:
+				nc[r] = o.highSeries(sc, coef[r:], cs, j, r, xmax[r], vj, vt[r])
+				exact = exact || nc[r] == 0
+			}
+		}
+		sc.tiers[0] += n5
+		sc.tiers[1] += n7
+
+		// The rows' terms in row order; a row evaluated exactly adds its own in its turn.
+		accRow := acc[j*d1 : (j+1)*d1]
 		hs := f.hsq[j*d1 : (j+1)*d1]
 		start := 0
-		for r := range n {
-			if !bk.skip[r] {
+		for r := 0; exact && r < n; r++ {
+			if nc[r] != 0 {
 				continue
 			}
 			if r > start {
-				seriesAcc(accRow, hs, x[start*d1:], d1, r-start, bk.coef[start*ncoef:], ncoef, nc)
+				seriesAcc(accRow, hs, x[start*d1:], d1, coef[start:], cs, nc[start:r], true)
 			}
 			sc.loadRow(s, r)
 			o.exactHidden(sc, wv, accRow, r0+r, j)
 			start = r + 1
 		}
 		if n > start {
-			seriesAcc(accRow, hs, x[start*d1:], d1, n-start, bk.coef[start*ncoef:], ncoef, nc)
+			seriesAcc(accRow, hs, x[start*d1:], d1, coef[start:], cs, nc[start:], true)
 		}
 	}
+}
+
+// highSeries writes the coefficients F₁ … F₉ or F₁ … F₁₁ of block row r for unit j into
+// coef[q·cs], for a row whose largest input xr is beyond the reach of the series through
+// h⁷, and returns their number; or 0 if neither order is proven exact, or a coefficient is
+// not finite (large weights or inputs, or output weights beyond ~1e44).
+func (o *Objective) highSeries(sc *scratch, coef []float64, cs, j, r int, xr float64, vj []float64, vt float64) int32 {
+	f := &o.fast
+	tier := 2
+	switch {
+	case xr <= f.tx[2][j]:
+	case xr <= f.tx[3][j]:
+		tier = 3
+	default:
+		return 0
+	}
+	s := o.shape
+	bk := &sc.blk
+	order := seriesOrder(tier)
+	var fc [ncoef]float64
+	hiddenSeriesN(order, bk.z[r*(s.M+1)+j], bk.ez[r*s.M+j], bk.y[r*s.K:(r+1)*s.K], vj, vt, &fc)
+	if !finiteSum(fc[:order/2+1]) {
+		return 0
+	}
+	for q, c := range fc[:order/2+1] {
+		coef[q*cs] = c
+	}
+	sc.tiers[tier]++
+	return int32(order/2 + 1)
 }
 
 // fastOutputs adds the terms of the perturbations of every v_kj for the block's n rows from
@@ -257,34 +315,37 @@ func (o *Objective) fastHidden(sc *scratch, wv, acc []float64, r0, n int) {
 func (o *Objective) fastOutputs(sc *scratch, accV []float64, r0, n int) {
 	s := o.shape
 	m1, nk := s.M+1, s.K
+	const cs = blockRows
 	f := &o.fast
 	bk := &sc.blk
+	labels := o.labels[r0 : r0+n]
 	if f.vOrder == 0 {
-		for r := range n {
+		for r, t := range labels {
 			sc.loadRow(s, r)
-			o.exactOutputs(sc, accV, r0+r, int(o.labels[r0+r]))
+			o.exactOutputs(sc, accV, r0+r, int(t))
 		}
 		return
 	}
 	nw := s.numW()
-	nc := 4 // c₁, c₃, c₅, c₇ (c₇ = 0 through h⁵)
+	ncv := 4 // c₁, c₃, c₅, c₇ (c₇ = 0 through h⁵)
 	if f.vOrder > 7 {
-		nc = f.vOrder/2 + 1
+		ncv = f.vOrder/2 + 1
 	}
-	z := bk.z[:n*m1]
+	coef, nc := bk.coef, bk.nc[:n]
 	for k := range nk {
-		accRow := accV[k*m1 : (k+1)*m1]
-		for r := range n {
+		for r, t := range labels {
 			yk := bk.y[r*nk+k]
-			target := int(o.labels[r0+r]) == k
-			cr := bk.coef[r*ncoef : (r+1)*ncoef]
-			bk.skip[r] = false
+			target := int(t) == k
+			nc[r] = int32(ncv)
 			if f.vOrder > 7 {
 				var fc [ncoef]float64
 				outputSeriesN(f.vOrder, yk, target, &fc)
-				// A coefficient that is not finite (y is NaN) adds nothing.
-				bk.skip[r] = !finiteSum(fc[:nc])
-				*(*[ncoef]float64)(cr) = fc
+				if !finiteSum(fc[:ncv]) {
+					nc[r] = 0 // y is NaN: the row adds nothing
+				}
+				for q, c := range fc[:ncv] {
+					coef[q*cs+r] = c
+				}
 				continue
 			}
 			// f's odd coefficients: y − [k=t] and the Bernoulli cumulants κ_r(y)/r!.
@@ -298,22 +359,9 @@ func (o *Objective) fastOutputs(sc *scratch, accV []float64, r0, n int) {
 			if f.vOrder == 7 {
 				c7 = gk * (1 - 60*sk + 360*sk*sk) / 5040
 			}
-			cr[0], cr[1], cr[2], cr[3] = c1, gk/6, gk*(1-12*sk)/120, c7
+			coef[r], coef[cs+r], coef[2*cs+r], coef[3*cs+r] = c1, gk/6, gk*(1-12*sk)/120, c7
 		}
-		hs := f.hsq[nw+k*m1 : nw+(k+1)*m1]
-		start := 0
-		for r := range n {
-			if !bk.skip[r] {
-				continue
-			}
-			if r > start {
-				seriesAcc(accRow, hs, z[start*m1:], m1, r-start, bk.coef[start*ncoef:], ncoef, nc)
-			}
-			start = r + 1
-		}
-		if n > start {
-			seriesAcc(accRow, hs, z[start*m1:], m1, n-start, bk.coef[start*ncoef:], ncoef, nc)
-		}
+		seriesAcc(accV[k*m1:(k+1)*m1], f.hsq[nw+k*m1:nw+(k+1)*m1], bk.z, m1, coef, cs, nc, true)
 	}
 }
 
@@ -329,7 +377,7 @@ func finiteSum(c []float64) bool {
 
 // hiddenSeriesN writes the odd Taylor coefficients F₁, F₃, …, F_n (n odd, ≤ maxOrder) of
 // F(h) = L(σ(b+h) − σ(b)) into fc: hiddenSeries7's, by recurrences for any order.
-func hiddenSeriesN(n int, z, ez float64, y, vj []float64, t int, fc *[maxOrder/2 + 1]float64) {
+func hiddenSeriesN(n int, z, ez float64, y, vj []float64, vt float64, fc *[maxOrder/2 + 1]float64) {
 	// σ(b+h) = Σ s_r h^r solves S' = S(1−S): (r+1) s_{r+1} = (1−2σ) s_r − Σ_{i=1}^{r−1} s_i s_{r−i}.
 	var sr [maxOrder + 1]float64
 	sr[1] = z * ez
@@ -371,7 +419,7 @@ func hiddenSeriesN(n int, z, ez float64, y, vj []float64, t int, fc *[maxOrder/2
 		}
 		l[r] = acc / float64(r)
 	}
-	l[1] = mu - vj[t]
+	l[1] = mu - vt
 	// F = Σ_m l_m (Σ_r s_r h^r)^m, truncated at h^n.
 	var pw, next, fs [maxOrder + 1]float64
 	pw = sr
@@ -424,8 +472,9 @@ func outputSeriesN(n int, y float64, target bool, fc *[maxOrder/2 + 1]float64) {
 
 // hiddenSeries7 returns the odd Taylor coefficients F₁, F₃, F₅, F₇ of one row's error change
 // F(h) = L(σ(b+h) − σ(b)) for a hidden unit with activation z = σ(b), ez = 1 − z, output
-// weights vj (one per class), the row's softmax outputs y and class t.
-func hiddenSeries7(z, ez float64, y, vj []float64, t int) (f1, f3, f5, f7 float64) {
+// weights vj (one per class), the row's softmax outputs y and the output weight vt = vj[t] of
+// its class t.
+func hiddenSeries7(z, ez float64, y, vj []float64, vt float64) (f1, f3, f5, f7 float64) {
 	// σ(b+h) − σ(b) = Σ d_r h^r, d_r = σ^(r)(b)/r!, the Bernoulli(z) cumulants κ_{r+1}/r!.
 	sg := z * ez
 	g := ez - z
@@ -458,7 +507,7 @@ func hiddenSeries7(z, ez float64, y, vj []float64, t int) (f1, f3, f5, f7 float6
 		m7 += yk * c4 * c3
 	}
 	// L(s) = Σ l_r s^r: l_1 = E[V] − v_t, l_r = κ_r/r!.
-	l1 := mu - vj[t]
+	l1 := mu - vt
 	l2 := m2 / 2
 	l3 := m3 / 6
 	l4 := (m4 - 3*m2*m2) / 24
@@ -483,7 +532,7 @@ func hiddenSeries7(z, ez float64, y, vj []float64, t int) (f1, f3, f5, f7 float6
 }
 
 // hiddenSeries5 is hiddenSeries7 through F₅, for rows where that is exact.
-func hiddenSeries5(z, ez float64, y, vj []float64, t int) (f1, f3, f5 float64) {
+func hiddenSeries5(z, ez float64, y, vj []float64, vt float64) (f1, f3, f5 float64) {
 	sg := z * ez
 	g := ez - z
 	d1 := sg
@@ -507,7 +556,7 @@ func hiddenSeries5(z, ez float64, y, vj []float64, t int) (f1, f3, f5 float64) {
 		m4 += yk * c2 * c2
 		m5 += yk * c2 * c3
 	}
-	l1 := mu - vj[t]
+	l1 := mu - vt
 	l2 := m2 / 2
 	l3 := m3 / 6
 	l4 := (m4 - 3*m2*m2) / 24

@@ -117,7 +117,16 @@ func logProbes() []float64 {
 func gemmAVX2(c *float64, ldc, w, rows int, a *float64, aq, ar int, b *float64, ldb, rr int, add bool)
 
 //go:noescape
-func seriesAVX2(acc, hs, x *float64, ldx, rows int, coef *float64, cs, nc, w int)
+func seriesAVX2(acc, hs, x *float64, ldx, rows int, coef *float64, qs int, nc *int32, w int)
+
+//go:noescape
+func series17AVX2(acc, hs, x *float64, ldx, rows int, coef *float64, qs int, nc *int32)
+
+//go:noescape
+func hs5AVX2(f *float64, fs int, z, ez, vt, y *float64, ys int, vj *float64, k, n int)
+
+//go:noescape
+func hs7AVX2(f *float64, fs int, z, ez, vt, y *float64, ys int, vj *float64, k, n int)
 
 func gemm(c []float64, ldc, n, rows int, a []float64, aq, ar int, b []float64, ldb, rr int, add bool) {
 	if !useAVX2 || n <= 0 || rows <= 0 || rr <= 0 || ldc < n || ldb < n || aq < 0 || ar < 0 {
@@ -131,14 +140,56 @@ func gemm(c []float64, ldc, n, rows int, a []float64, aq, ar int, b []float64, l
 	}
 }
 
-func seriesAcc(acc, hs, x []float64, ldx, rows int, coef []float64, cs, nc int) {
-	n := len(acc)
-	if !useAVX2 || n == 0 || rows <= 0 || nc < 1 || ldx < n || cs < 0 {
-		seriesAccGo(acc, hs, x, ldx, rows, coef, cs, nc)
+func seriesAcc(acc, hs, x []float64, ldx int, coef []float64, qs int, nc []int32, lastOnes bool) {
+	n, rows := len(acc), len(nc)
+	if !useAVX2 || n == 0 || rows == 0 || ldx < n || qs < rows {
+		seriesAccGo(acc, hs, x, ldx, coef, qs, nc)
 		return
 	}
-	_, _, _ = hs[n-1], x[(rows-1)*ldx+n-1], coef[(rows-1)*cs+nc-1]
-	for i := 0; i < n; i += 8 {
-		seriesAVX2(&acc[i], &hs[i], &x[i], ldx, rows, &coef[0], cs, nc, min(8, n-i))
+	// The kernel reads coefficients up to the largest count: check it, and the last x and hs.
+	top := int32(0)
+	for _, c := range nc {
+		top = max(top, c)
 	}
+	if top > 0 {
+		_ = coef[int(top-1)*qs+rows-1]
+	}
+	_, _ = hs[n-1], x[(rows-1)*ldx+n-1]
+	// A last column alone in its pass, and 1 in every row (the bias input), is summed with
+	// the pass before it.
+	last := 0
+	if lastOnes && n%16 == 1 && n > 1 {
+		last = 17
+	}
+	for i := 0; i < n; i += 16 {
+		if n-i == last {
+			series17AVX2(&acc[i], &hs[i], &x[i], ldx, rows, &coef[0], qs, &nc[0])
+			return
+		}
+		seriesAVX2(&acc[i], &hs[i], &x[i], ldx, rows, &coef[0], qs, &nc[0], min(16, n-i))
+	}
+}
+
+func hiddenSeries5Rows(f []float64, fs int, z, ez, vt, y []float64, ys int, vj, yr []float64, n int) {
+	// The kernel computes groups of four rows: it may compute up to three rows beyond n, from
+	// whatever the inputs hold there, and writes their coefficients.
+	n4 := (n + 3) &^ 3
+	k := len(vj)
+	if !useAVX2 || n == 0 || k == 0 || fs < n4 || ys < n4 {
+		hiddenSeries5RowsGo(f, fs, z, ez, vt, y, ys, vj, yr, n)
+		return
+	}
+	_, _, _, _, _ = f[2*fs+n4-1], z[n4-1], ez[n4-1], vt[n4-1], y[(k-1)*ys+n4-1]
+	hs5AVX2(&f[0], fs, &z[0], &ez[0], &vt[0], &y[0], ys, &vj[0], k, n4)
+}
+
+func hiddenSeries7Rows(f []float64, fs int, z, ez, vt, y []float64, ys int, vj, yr []float64, n int) {
+	n4 := (n + 3) &^ 3
+	k := len(vj)
+	if !useAVX2 || n == 0 || k == 0 || fs < n4 || ys < n4 {
+		hiddenSeries7RowsGo(f, fs, z, ez, vt, y, ys, vj, yr, n)
+		return
+	}
+	_, _, _, _, _ = f[3*fs+n4-1], z[n4-1], ez[n4-1], vt[n4-1], y[(k-1)*ys+n4-1]
+	hs7AVX2(&f[0], fs, &z[0], &ez[0], &vt[0], &y[0], ys, &vj[0], k, n4)
 }

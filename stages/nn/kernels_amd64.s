@@ -553,11 +553,11 @@ gemm4r:
 	VZEROUPPER
 	RET
 
-// func seriesAVX2(acc, hs, x *float64, ldx, rows int, coef *float64, cs, nc, w int)
+// func seriesAVX2(acc, hs, x *float64, ldx, rows int, coef *float64, qs int, nc *int32, w int)
 //
-// seriesAVX2 is seriesAccGo for 1 <= w <= 8 columns, rows >= 1 and nc >= 1: the w sums of acc
-// and the w values of hs are held in up to two registers (the last one masked) while the
-// rows' terms are added, with the same operations per lane as seriesAccGo.
+// seriesAVX2 is seriesAccGo for 1 <= w <= 16 columns and rows >= 1: the w sums of acc are held
+// in up to four registers (the last one masked) while the rows' terms are added, with the
+// same operations per lane as seriesAccGo.
 TEXT ·seriesAVX2(SB), NOSPLIT, $0-72
 	MOVQ acc+0(FP), DI
 	MOVQ hs+8(FP), R8
@@ -566,44 +566,57 @@ TEXT ·seriesAVX2(SB), NOSPLIT, $0-72
 	SHLQ $3, R9
 	MOVQ rows+32(FP), R13
 	MOVQ coef+40(FP), DX
-	MOVQ cs+48(FP), R10
+	MOVQ qs+48(FP), R10
 	SHLQ $3, R10
-	MOVQ nc+56(FP), R12
-	DECQ R12                          // the Horner steps after the top coefficient
+	MOVQ nc+56(FP), R11
 	MOVQ w+64(FP), AX
 	MOVQ AX, CX
 	ANDQ $3, CX
 	SHLQ $5, CX
 	LEAQ tailMask<>(SB), R14
 	VMOVUPD (R14)(CX*1), Y15
-	CMPQ AX, $4
-	JGT  series2
+	ADDQ $3, AX
+	SHRQ $2, AX
+	CMPQ AX, $1
+	JEQ  series1
+	CMPQ AX, $2
+	JEQ  series2
+	CMPQ AX, $3
+	JEQ  series3
+	JMP  series4
 
 series1:
 	VMASKMOVPD 0(DI), Y15, Y0
-	VMASKMOVPD 0(R8), Y15, Y2
 series1row:
-	VMASKMOVPD 0(SI), Y15, Y4
-	VMULPD Y4, Y2, Y6
-	VMULPD Y4, Y6, Y6
-	MOVQ R12, AX
-	LEAQ (DX)(AX*8), CX
-	VBROADCASTSD (CX), Y10
-	VMOVAPD Y10, Y8
+	MOVLQSX (R11), AX                // the row's coefficients
 	TESTQ AX, AX
-	JZ   series1done
+	JZ   series1next
+	VMASKMOVPD 0(SI), Y15, Y13
+	VMASKMOVPD 0(R8), Y15, Y4
+	VMULPD Y13, Y4, Y4
+	VMULPD Y13, Y4, Y4
+	DECQ AX
+	MOVQ AX, CX
+	IMULQ R10, CX
+	ADDQ DX, CX                      // the last coefficient
+	VBROADCASTSD (CX), Y12
+	VMOVAPD Y12, Y8
+	TESTQ AX, AX
+	JZ   series1sum
 series1horner:
-	SUBQ $8, CX
-	VBROADCASTSD (CX), Y10
-	VMULPD Y8, Y6, Y8
-	VADDPD Y8, Y10, Y8
+	SUBQ R10, CX
+	VBROADCASTSD (CX), Y12
+	VMULPD Y8, Y4, Y8
+	VADDPD Y8, Y12, Y8
 	DECQ AX
 	JNZ  series1horner
-series1done:
-	VMULPD Y8, Y4, Y8
+series1sum:
+	VMULPD Y13, Y8, Y8
 	VADDPD Y8, Y0, Y0
+series1next:
 	ADDQ R9, SI
-	ADDQ R10, DX
+	ADDQ $8, DX
+	ADDQ $4, R11
 	DECQ R13
 	JNZ  series1row
 	VMASKMOVPD Y0, Y15, 0(DI)
@@ -612,42 +625,811 @@ series1done:
 
 series2:
 	VMOVUPD 0(DI), Y0
-	VMOVUPD 0(R8), Y2
 	VMASKMOVPD 32(DI), Y15, Y1
-	VMASKMOVPD 32(R8), Y15, Y3
 series2row:
-	VMOVUPD 0(SI), Y4
-	VMASKMOVPD 32(SI), Y15, Y5
-	VMULPD Y4, Y2, Y6
-	VMULPD Y4, Y6, Y6
-	VMULPD Y5, Y3, Y7
-	VMULPD Y5, Y7, Y7
-	MOVQ R12, AX
-	LEAQ (DX)(AX*8), CX
-	VBROADCASTSD (CX), Y10
-	VMOVAPD Y10, Y8
-	VMOVAPD Y10, Y9
+	MOVLQSX (R11), AX                // the row's coefficients
 	TESTQ AX, AX
-	JZ   series2done
+	JZ   series2next
+	VMOVUPD 0(SI), Y4
+	VMULPD 0(R8), Y4, Y4
+	VMULPD 0(SI), Y4, Y4
+	VMASKMOVPD 32(SI), Y15, Y13
+	VMASKMOVPD 32(R8), Y15, Y5
+	VMULPD Y13, Y5, Y5
+	VMULPD Y13, Y5, Y5
+	DECQ AX
+	MOVQ AX, CX
+	IMULQ R10, CX
+	ADDQ DX, CX                      // the last coefficient
+	VBROADCASTSD (CX), Y12
+	VMOVAPD Y12, Y8
+	VMOVAPD Y12, Y9
+	TESTQ AX, AX
+	JZ   series2sum
 series2horner:
-	SUBQ $8, CX
-	VBROADCASTSD (CX), Y10
-	VMULPD Y8, Y6, Y8
-	VADDPD Y8, Y10, Y8
-	VMULPD Y9, Y7, Y9
-	VADDPD Y9, Y10, Y9
+	SUBQ R10, CX
+	VBROADCASTSD (CX), Y12
+	VMULPD Y8, Y4, Y8
+	VADDPD Y8, Y12, Y8
+	VMULPD Y9, Y5, Y9
+	VADDPD Y9, Y12, Y9
 	DECQ AX
 	JNZ  series2horner
-series2done:
-	VMULPD Y8, Y4, Y8
+series2sum:
+	VMULPD 0(SI), Y8, Y8
 	VADDPD Y8, Y0, Y0
-	VMULPD Y9, Y5, Y9
+	VMULPD Y13, Y9, Y9
 	VADDPD Y9, Y1, Y1
+series2next:
 	ADDQ R9, SI
-	ADDQ R10, DX
+	ADDQ $8, DX
+	ADDQ $4, R11
 	DECQ R13
 	JNZ  series2row
 	VMOVUPD Y0, 0(DI)
 	VMASKMOVPD Y1, Y15, 32(DI)
+	VZEROUPPER
+	RET
+
+series3:
+	VMOVUPD 0(DI), Y0
+	VMOVUPD 32(DI), Y1
+	VMASKMOVPD 64(DI), Y15, Y2
+series3row:
+	MOVLQSX (R11), AX                // the row's coefficients
+	TESTQ AX, AX
+	JZ   series3next
+	VMOVUPD 0(SI), Y4
+	VMULPD 0(R8), Y4, Y4
+	VMULPD 0(SI), Y4, Y4
+	VMOVUPD 32(SI), Y5
+	VMULPD 32(R8), Y5, Y5
+	VMULPD 32(SI), Y5, Y5
+	VMASKMOVPD 64(SI), Y15, Y13
+	VMASKMOVPD 64(R8), Y15, Y6
+	VMULPD Y13, Y6, Y6
+	VMULPD Y13, Y6, Y6
+	DECQ AX
+	MOVQ AX, CX
+	IMULQ R10, CX
+	ADDQ DX, CX                      // the last coefficient
+	VBROADCASTSD (CX), Y12
+	VMOVAPD Y12, Y8
+	VMOVAPD Y12, Y9
+	VMOVAPD Y12, Y10
+	TESTQ AX, AX
+	JZ   series3sum
+series3horner:
+	SUBQ R10, CX
+	VBROADCASTSD (CX), Y12
+	VMULPD Y8, Y4, Y8
+	VADDPD Y8, Y12, Y8
+	VMULPD Y9, Y5, Y9
+	VADDPD Y9, Y12, Y9
+	VMULPD Y10, Y6, Y10
+	VADDPD Y10, Y12, Y10
+	DECQ AX
+	JNZ  series3horner
+series3sum:
+	VMULPD 0(SI), Y8, Y8
+	VADDPD Y8, Y0, Y0
+	VMULPD 32(SI), Y9, Y9
+	VADDPD Y9, Y1, Y1
+	VMULPD Y13, Y10, Y10
+	VADDPD Y10, Y2, Y2
+series3next:
+	ADDQ R9, SI
+	ADDQ $8, DX
+	ADDQ $4, R11
+	DECQ R13
+	JNZ  series3row
+	VMOVUPD Y0, 0(DI)
+	VMOVUPD Y1, 32(DI)
+	VMASKMOVPD Y2, Y15, 64(DI)
+	VZEROUPPER
+	RET
+
+series4:
+	VMOVUPD 0(DI), Y0
+	VMOVUPD 32(DI), Y1
+	VMOVUPD 64(DI), Y2
+	VMASKMOVPD 96(DI), Y15, Y3
+series4row:
+	MOVLQSX (R11), AX                // the row's coefficients
+	TESTQ AX, AX
+	JZ   series4next
+	VMOVUPD 0(SI), Y4
+	VMULPD 0(R8), Y4, Y4
+	VMULPD 0(SI), Y4, Y4
+	VMOVUPD 32(SI), Y5
+	VMULPD 32(R8), Y5, Y5
+	VMULPD 32(SI), Y5, Y5
+	VMOVUPD 64(SI), Y6
+	VMULPD 64(R8), Y6, Y6
+	VMULPD 64(SI), Y6, Y6
+	VMASKMOVPD 96(SI), Y15, Y13
+	VMASKMOVPD 96(R8), Y15, Y7
+	VMULPD Y13, Y7, Y7
+	VMULPD Y13, Y7, Y7
+	DECQ AX
+	MOVQ AX, CX
+	IMULQ R10, CX
+	ADDQ DX, CX                      // the last coefficient
+	VBROADCASTSD (CX), Y12
+	VMOVAPD Y12, Y8
+	VMOVAPD Y12, Y9
+	VMOVAPD Y12, Y10
+	VMOVAPD Y12, Y11
+	TESTQ AX, AX
+	JZ   series4sum
+series4horner:
+	SUBQ R10, CX
+	VBROADCASTSD (CX), Y12
+	VMULPD Y8, Y4, Y8
+	VADDPD Y8, Y12, Y8
+	VMULPD Y9, Y5, Y9
+	VADDPD Y9, Y12, Y9
+	VMULPD Y10, Y6, Y10
+	VADDPD Y10, Y12, Y10
+	VMULPD Y11, Y7, Y11
+	VADDPD Y11, Y12, Y11
+	DECQ AX
+	JNZ  series4horner
+series4sum:
+	VMULPD 0(SI), Y8, Y8
+	VADDPD Y8, Y0, Y0
+	VMULPD 32(SI), Y9, Y9
+	VADDPD Y9, Y1, Y1
+	VMULPD 64(SI), Y10, Y10
+	VADDPD Y10, Y2, Y2
+	VMULPD Y13, Y11, Y11
+	VADDPD Y11, Y3, Y3
+series4next:
+	ADDQ R9, SI
+	ADDQ $8, DX
+	ADDQ $4, R11
+	DECQ R13
+	JNZ  series4row
+	VMOVUPD Y0, 0(DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMASKMOVPD Y3, Y15, 96(DI)
+	VZEROUPPER
+	RET
+
+DATA three<>+0(SB)/8, $3.0
+DATA three<>+8(SB)/8, $3.0
+DATA three<>+16(SB)/8, $3.0
+DATA three<>+24(SB)/8, $3.0
+GLOBL three<>(SB), RODATA|NOPTR, $32
+
+DATA four<>+0(SB)/8, $4.0
+DATA four<>+8(SB)/8, $4.0
+DATA four<>+16(SB)/8, $4.0
+DATA four<>+24(SB)/8, $4.0
+GLOBL four<>(SB), RODATA|NOPTR, $32
+
+DATA six<>+0(SB)/8, $6.0
+DATA six<>+8(SB)/8, $6.0
+DATA six<>+16(SB)/8, $6.0
+DATA six<>+24(SB)/8, $6.0
+GLOBL six<>(SB), RODATA|NOPTR, $32
+
+DATA ten<>+0(SB)/8, $10.0
+DATA ten<>+8(SB)/8, $10.0
+DATA ten<>+16(SB)/8, $10.0
+DATA ten<>+24(SB)/8, $10.0
+GLOBL ten<>(SB), RODATA|NOPTR, $32
+
+DATA twelve<>+0(SB)/8, $12.0
+DATA twelve<>+8(SB)/8, $12.0
+DATA twelve<>+16(SB)/8, $12.0
+DATA twelve<>+24(SB)/8, $12.0
+GLOBL twelve<>(SB), RODATA|NOPTR, $32
+
+DATA c24<>+0(SB)/8, $24.0
+DATA c24<>+8(SB)/8, $24.0
+DATA c24<>+16(SB)/8, $24.0
+DATA c24<>+24(SB)/8, $24.0
+GLOBL c24<>(SB), RODATA|NOPTR, $32
+
+DATA thirty<>+0(SB)/8, $30.0
+DATA thirty<>+8(SB)/8, $30.0
+DATA thirty<>+16(SB)/8, $30.0
+DATA thirty<>+24(SB)/8, $30.0
+GLOBL thirty<>(SB), RODATA|NOPTR, $32
+
+DATA c120<>+0(SB)/8, $120.0
+DATA c120<>+8(SB)/8, $120.0
+DATA c120<>+16(SB)/8, $120.0
+DATA c120<>+24(SB)/8, $120.0
+GLOBL c120<>(SB), RODATA|NOPTR, $32
+
+// func hs5AVX2(f *float64, fs int, z, ez, vt, y *float64, ys int, vj *float64, k, n int)
+//
+// hs5AVX2 is hiddenSeries5RowsGo for n a multiple of 4 and k >= 1, four rows at a time, with
+// the operations of hiddenSeries5 in its order.
+TEXT ·hs5AVX2(SB), NOSPLIT, $0-80
+	MOVQ f+0(FP), DI
+	MOVQ fs+8(FP), R8
+	SHLQ $3, R8
+	MOVQ z+16(FP), R9
+	MOVQ ez+24(FP), R10
+	MOVQ vt+32(FP), R11
+	MOVQ y+40(FP), SI
+	MOVQ ys+48(FP), R12
+	SHLQ $3, R12
+	MOVQ vj+56(FP), DX
+	MOVQ k+64(FP), R13
+	MOVQ n+72(FP), CX
+	XORQ AX, AX                        // the group's first row
+
+hs5group:
+	CMPQ AX, CX
+	JGE  hs5done
+	VMOVUPD (R9)(AX*8), Y0             // z
+	VMOVUPD (R10)(AX*8), Y1            // 1 − z
+	VMULPD  Y1, Y0, Y2                 // sg = z(1 − z)
+	VSUBPD  Y0, Y1, Y3                 // g = (1 − z) − z
+
+	// μ = Σ_k y_k v_k
+	VXORPD  Y4, Y4, Y4
+	LEAQ    (SI)(AX*8), R14
+	XORQ    BX, BX
+hs5mu:
+	VBROADCASTSD (DX)(BX*8), Y5
+	VMULPD  (R14), Y5, Y6              // y_k v_k
+	VADDPD  Y6, Y4, Y4
+	ADDQ    R12, R14
+	INCQ    BX
+	CMPQ    BX, R13
+	JLT     hs5mu
+
+	// The central moments m2 … m5 of v under y.
+	VXORPD  Y7, Y7, Y7
+	VXORPD  Y8, Y8, Y8
+	VXORPD  Y9, Y9, Y9
+	VXORPD  Y10, Y10, Y10
+	LEAQ    (SI)(AX*8), R14
+	XORQ    BX, BX
+hs5mom:
+	VBROADCASTSD (DX)(BX*8), Y5
+	VSUBPD  Y4, Y5, Y5                 // c = v_k − μ
+	VMULPD  Y5, Y5, Y11                // c²
+	VMULPD  Y5, Y11, Y12               // c³ = c²·c
+	VMOVUPD (R14), Y6                  // y_k
+	VMULPD  Y11, Y6, Y13               // y_k c²
+	VADDPD  Y13, Y7, Y7                // m2
+	VMULPD  Y12, Y6, Y14               // y_k c³
+	VADDPD  Y14, Y8, Y8                // m3
+	VMULPD  Y11, Y13, Y14              // (y_k c²) c²
+	VADDPD  Y14, Y9, Y9                // m4
+	VMULPD  Y12, Y13, Y14              // (y_k c²) c³
+	VADDPD  Y14, Y10, Y10              // m5
+	ADDQ    R12, R14
+	INCQ    BX
+	CMPQ    BX, R13
+	JLT     hs5mom
+
+	// The cumulants l1 … l5.
+	VSUBPD  (R11)(AX*8), Y4, Y4        // l1 = μ − v_t
+	VMULPD  half<>(SB), Y7, Y11        // l2 = m2/2
+	VDIVPD  six<>(SB), Y8, Y12         // l3 = m3/6
+	VMULPD  three<>(SB), Y7, Y13       // l4 = (m4 − (3 m2) m2)/24
+	VMULPD  Y7, Y13, Y13
+	VSUBPD  Y13, Y9, Y13
+	VDIVPD  c24<>(SB), Y13, Y13
+	VMULPD  ten<>(SB), Y8, Y14         // l5 = (m5 − (10 m3) m2)/120
+	VMULPD  Y7, Y14, Y14
+	VSUBPD  Y14, Y10, Y14
+	VDIVPD  c120<>(SB), Y14, Y14
+
+	// The sigmoid's coefficients d1 = sg … d5.
+	VMULPD  Y3, Y2, Y5                 // sg·g
+	VMULPD  half<>(SB), Y5, Y0         // d2 = (sg g)/2
+	VMULPD  six<>(SB), Y2, Y1          // d3 = (sg (1 − 6 sg))/6
+	VMOVUPD one<>(SB), Y6
+	VSUBPD  Y1, Y6, Y1
+	VMULPD  Y1, Y2, Y1
+	VDIVPD  six<>(SB), Y1, Y1
+	VMULPD  twelve<>(SB), Y2, Y6       // d4 = ((sg g)(1 − 12 sg))/24
+	VMOVUPD one<>(SB), Y7
+	VSUBPD  Y6, Y7, Y6
+	VMULPD  Y6, Y5, Y6
+	VDIVPD  c24<>(SB), Y6, Y6
+	VMULPD  thirty<>(SB), Y2, Y5       // d5 = (sg ((1 − 30 sg) + (120 sg) sg))/120
+	VMOVUPD one<>(SB), Y7
+	VSUBPD  Y5, Y7, Y5
+	VMULPD  c120<>(SB), Y2, Y3
+	VMULPD  Y2, Y3, Y3
+	VADDPD  Y3, Y5, Y5
+	VMULPD  Y5, Y2, Y5
+	VDIVPD  c120<>(SB), Y5, Y5
+	VMULPD  Y2, Y2, Y7                 // d1² 
+	VMULPD  Y2, Y7, Y8                 // d1³
+
+	// F1 = l1 d1
+	VMULPD  Y2, Y4, Y9
+	VMOVUPD Y9, (DI)(AX*8)
+	// F3 = (l1 d3 + ((2 l2) d1) d2) + l3 d1³
+	VMULPD  Y1, Y4, Y9
+	VMULPD  two<>(SB), Y11, Y10
+	VMULPD  Y2, Y10, Y10
+	VMULPD  Y0, Y10, Y10
+	VADDPD  Y10, Y9, Y9
+	VMULPD  Y8, Y12, Y10
+	VADDPD  Y10, Y9, Y9
+	LEAQ    (DI)(R8*1), R14
+	VMOVUPD Y9, (R14)(AX*8)
+	// F5 = (((l1 d5 + (2 l2)(d1 d4 + d2 d3)) + (3 l3)(d1² d3 + (d1 d2) d2)) + ((4 l4) d1³) d2)
+	//      + (l5 d1³) d1²
+	VMULPD  Y5, Y4, Y9
+	VMULPD  Y6, Y2, Y10
+	VMULPD  Y1, Y0, Y3
+	VADDPD  Y3, Y10, Y10
+	VMULPD  two<>(SB), Y11, Y3
+	VMULPD  Y10, Y3, Y10
+	VADDPD  Y10, Y9, Y9
+	VMULPD  Y1, Y7, Y10
+	VMULPD  Y0, Y2, Y3
+	VMULPD  Y0, Y3, Y3
+	VADDPD  Y3, Y10, Y10
+	VMULPD  three<>(SB), Y12, Y3
+	VMULPD  Y10, Y3, Y10
+	VADDPD  Y10, Y9, Y9
+	VMULPD  four<>(SB), Y13, Y10
+	VMULPD  Y8, Y10, Y10
+	VMULPD  Y0, Y10, Y10
+	VADDPD  Y10, Y9, Y9
+	VMULPD  Y8, Y14, Y10
+	VMULPD  Y7, Y10, Y10
+	VADDPD  Y10, Y9, Y9
+	LEAQ    (R14)(R8*1), R14
+	VMOVUPD Y9, (R14)(AX*8)
+
+	ADDQ $4, AX
+	JMP  hs5group
+
+hs5done:
+	VZEROUPPER
+	RET
+
+DATA five<>+0(SB)/8, $5.0
+DATA five<>+8(SB)/8, $5.0
+DATA five<>+16(SB)/8, $5.0
+DATA five<>+24(SB)/8, $5.0
+GLOBL five<>(SB), RODATA|NOPTR, $32
+
+DATA fifteen<>+0(SB)/8, $15.0
+DATA fifteen<>+8(SB)/8, $15.0
+DATA fifteen<>+16(SB)/8, $15.0
+DATA fifteen<>+24(SB)/8, $15.0
+GLOBL fifteen<>(SB), RODATA|NOPTR, $32
+
+DATA c21<>+0(SB)/8, $21.0
+DATA c21<>+8(SB)/8, $21.0
+DATA c21<>+16(SB)/8, $21.0
+DATA c21<>+24(SB)/8, $21.0
+GLOBL c21<>(SB), RODATA|NOPTR, $32
+
+DATA c35<>+0(SB)/8, $35.0
+DATA c35<>+8(SB)/8, $35.0
+DATA c35<>+16(SB)/8, $35.0
+DATA c35<>+24(SB)/8, $35.0
+GLOBL c35<>(SB), RODATA|NOPTR, $32
+
+DATA sixty<>+0(SB)/8, $60.0
+DATA sixty<>+8(SB)/8, $60.0
+DATA sixty<>+16(SB)/8, $60.0
+DATA sixty<>+24(SB)/8, $60.0
+GLOBL sixty<>(SB), RODATA|NOPTR, $32
+
+DATA c126<>+0(SB)/8, $126.0
+DATA c126<>+8(SB)/8, $126.0
+DATA c126<>+16(SB)/8, $126.0
+DATA c126<>+24(SB)/8, $126.0
+GLOBL c126<>(SB), RODATA|NOPTR, $32
+
+DATA c210<>+0(SB)/8, $210.0
+DATA c210<>+8(SB)/8, $210.0
+DATA c210<>+16(SB)/8, $210.0
+DATA c210<>+24(SB)/8, $210.0
+GLOBL c210<>(SB), RODATA|NOPTR, $32
+
+DATA c360<>+0(SB)/8, $360.0
+DATA c360<>+8(SB)/8, $360.0
+DATA c360<>+16(SB)/8, $360.0
+DATA c360<>+24(SB)/8, $360.0
+GLOBL c360<>(SB), RODATA|NOPTR, $32
+
+DATA c720<>+0(SB)/8, $720.0
+DATA c720<>+8(SB)/8, $720.0
+DATA c720<>+16(SB)/8, $720.0
+DATA c720<>+24(SB)/8, $720.0
+GLOBL c720<>(SB), RODATA|NOPTR, $32
+
+DATA c1680<>+0(SB)/8, $1680.0
+DATA c1680<>+8(SB)/8, $1680.0
+DATA c1680<>+16(SB)/8, $1680.0
+DATA c1680<>+24(SB)/8, $1680.0
+GLOBL c1680<>(SB), RODATA|NOPTR, $32
+
+DATA c5040<>+0(SB)/8, $5040.0
+DATA c5040<>+8(SB)/8, $5040.0
+DATA c5040<>+16(SB)/8, $5040.0
+DATA c5040<>+24(SB)/8, $5040.0
+GLOBL c5040<>(SB), RODATA|NOPTR, $32
+
+// func hs7AVX2(f *float64, fs int, z, ez, vt, y *float64, ys int, vj *float64, k, n int)
+//
+// hs7AVX2 is hiddenSeries7RowsGo for n a multiple of 4 and k >= 1, four rows at a time, with
+// the operations of hiddenSeries7 in its order. The sigmoid's coefficients d1 … d7 and the
+// cumulants l1 … l7 of a group are kept in the frame.
+TEXT ·hs7AVX2(SB), 0, $512-80
+	MOVQ f+0(FP), DI
+	MOVQ fs+8(FP), R8
+	SHLQ $3, R8
+	MOVQ z+16(FP), R9
+	MOVQ ez+24(FP), R10
+	MOVQ vt+32(FP), R11
+	MOVQ y+40(FP), SI
+	MOVQ ys+48(FP), R12
+	SHLQ $3, R12
+	MOVQ vj+56(FP), DX
+	MOVQ k+64(FP), R13
+	MOVQ n+72(FP), CX
+	VMOVUPD one<>(SB), Y15
+	XORQ AX, AX
+
+hs7group:
+	CMPQ AX, CX
+	JGE  hs7done
+	VMOVUPD (R9)(AX*8), Y0             // z
+	VMOVUPD (R10)(AX*8), Y1            // 1 − z
+	VMULPD  Y1, Y0, Y2                 // sg
+	VSUBPD  Y0, Y1, Y3                 // g
+	VMULPD  Y2, Y2, Y4                 // s2 = sg²
+	VMOVUPD Y2, 0(SP)
+	VMULPD  Y3, Y2, Y5                 // sg g
+	VMULPD  half<>(SB), Y5, Y6         // d2 = (sg g)/2
+	VMOVUPD Y6, 32(SP)
+	VMULPD  six<>(SB), Y2, Y6          // d3 = (sg (1 − 6 sg))/6
+	VSUBPD  Y6, Y15, Y6
+	VMULPD  Y6, Y2, Y6
+	VDIVPD  six<>(SB), Y6, Y6
+	VMOVUPD Y6, 64(SP)
+	VMULPD  twelve<>(SB), Y2, Y6       // d4 = ((sg g)(1 − 12 sg))/24
+	VSUBPD  Y6, Y15, Y6
+	VMULPD  Y6, Y5, Y6
+	VDIVPD  c24<>(SB), Y6, Y6
+	VMOVUPD Y6, 96(SP)
+	VMULPD  thirty<>(SB), Y2, Y6       // d5 = (sg ((1 − 30 sg) + 120 s2))/120
+	VSUBPD  Y6, Y15, Y6
+	VMULPD  c120<>(SB), Y4, Y7
+	VADDPD  Y7, Y6, Y6
+	VMULPD  Y6, Y2, Y6
+	VDIVPD  c120<>(SB), Y6, Y6
+	VMOVUPD Y6, 128(SP)
+	VMULPD  sixty<>(SB), Y2, Y6        // d6 = ((sg g)((1 − 60 sg) + 360 s2))/720
+	VSUBPD  Y6, Y15, Y6
+	VMULPD  c360<>(SB), Y4, Y7
+	VADDPD  Y7, Y6, Y6
+	VMULPD  Y6, Y5, Y6
+	VDIVPD  c720<>(SB), Y6, Y6
+	VMOVUPD Y6, 160(SP)
+	VMULPD  c126<>(SB), Y2, Y6         // d7 = (sg (((1 − 126 sg) + 1680 s2) − (5040 s2) sg))/5040
+	VSUBPD  Y6, Y15, Y6
+	VMULPD  c1680<>(SB), Y4, Y7
+	VADDPD  Y7, Y6, Y6
+	VMULPD  c5040<>(SB), Y4, Y7
+	VMULPD  Y2, Y7, Y7
+	VSUBPD  Y7, Y6, Y6
+	VMULPD  Y6, Y2, Y6
+	VDIVPD  c5040<>(SB), Y6, Y6
+	VMOVUPD Y6, 192(SP)
+	VMOVUPD Y4, 224(SP)             // d1² = s2
+	VMULPD  Y2, Y4, Y8                 // d1³
+	VMOVUPD Y8, 256(SP)
+
+	// μ = Σ_k y_k v_k
+	VXORPD  Y0, Y0, Y0
+	LEAQ    (SI)(AX*8), R14
+	XORQ    BX, BX
+hs7mu:
+	VBROADCASTSD (DX)(BX*8), Y5
+	VMULPD  (R14), Y5, Y6
+	VADDPD  Y6, Y0, Y0
+	ADDQ    R12, R14
+	INCQ    BX
+	CMPQ    BX, R13
+	JLT     hs7mu
+
+	// The central moments m2 … m7 in Y9 … Y14.
+	VXORPD  Y9, Y9, Y9
+	VXORPD  Y10, Y10, Y10
+	VXORPD  Y11, Y11, Y11
+	VXORPD  Y12, Y12, Y12
+	VXORPD  Y13, Y13, Y13
+	VXORPD  Y14, Y14, Y14
+	LEAQ    (SI)(AX*8), R14
+	XORQ    BX, BX
+hs7mom:
+	VBROADCASTSD (DX)(BX*8), Y5
+	VSUBPD  Y0, Y5, Y5                 // c
+	VMULPD  Y5, Y5, Y6                 // c²
+	VMULPD  Y5, Y6, Y7                 // c³
+	VMULPD  Y6, Y6, Y8                 // c⁴
+	VMOVUPD (R14), Y1                  // y_k
+	VMULPD  Y6, Y1, Y2
+	VADDPD  Y2, Y9, Y9                 // m2 += y c²
+	VMULPD  Y7, Y1, Y2
+	VADDPD  Y2, Y10, Y10               // m3 += y c³
+	VMULPD  Y8, Y1, Y3                 // y c⁴
+	VADDPD  Y3, Y11, Y11               // m4
+	VMULPD  Y5, Y3, Y2
+	VADDPD  Y2, Y12, Y12               // m5 += (y c⁴) c
+	VMULPD  Y6, Y3, Y2
+	VADDPD  Y2, Y13, Y13               // m6 += (y c⁴) c²
+	VMULPD  Y7, Y3, Y2
+	VADDPD  Y2, Y14, Y14               // m7 += (y c⁴) c³
+	ADDQ    R12, R14
+	INCQ    BX
+	CMPQ    BX, R13
+	JLT     hs7mom
+
+	// The cumulants l1 … l7.
+	VSUBPD  (R11)(AX*8), Y0, Y0        // l1 = μ − v_t
+	VMOVUPD Y0, 288(SP)
+	VMULPD  half<>(SB), Y9, Y1         // l2 = m2/2
+	VMOVUPD Y1, 320(SP)
+	VDIVPD  six<>(SB), Y10, Y1         // l3 = m3/6
+	VMOVUPD Y1, 352(SP)
+	VMULPD  three<>(SB), Y9, Y1        // l4 = (m4 − (3 m2) m2)/24
+	VMULPD  Y9, Y1, Y1
+	VSUBPD  Y1, Y11, Y1
+	VDIVPD  c24<>(SB), Y1, Y1
+	VMOVUPD Y1, 384(SP)
+	VMULPD  ten<>(SB), Y10, Y1         // l5 = (m5 − (10 m3) m2)/120
+	VMULPD  Y9, Y1, Y1
+	VSUBPD  Y1, Y12, Y1
+	VDIVPD  c120<>(SB), Y1, Y1
+	VMOVUPD Y1, 416(SP)
+	VMULPD  fifteen<>(SB), Y11, Y1     // l6 = (((m6 − (15 m4) m2) − (10 m3) m3) + ((30 m2) m2) m2)/720
+	VMULPD  Y9, Y1, Y1
+	VSUBPD  Y1, Y13, Y1
+	VMULPD  ten<>(SB), Y10, Y2
+	VMULPD  Y10, Y2, Y2
+	VSUBPD  Y2, Y1, Y1
+	VMULPD  thirty<>(SB), Y9, Y2
+	VMULPD  Y9, Y2, Y2
+	VMULPD  Y9, Y2, Y2
+	VADDPD  Y2, Y1, Y1
+	VDIVPD  c720<>(SB), Y1, Y1
+	VMOVUPD Y1, 448(SP)
+	VMULPD  c21<>(SB), Y12, Y1         // l7 = (((m7 − (21 m5) m2) − (35 m4) m3) + ((210 m3) m2) m2)/5040
+	VMULPD  Y9, Y1, Y1
+	VSUBPD  Y1, Y14, Y1
+	VMULPD  c35<>(SB), Y11, Y2
+	VMULPD  Y10, Y2, Y2
+	VSUBPD  Y2, Y1, Y1
+	VMULPD  c210<>(SB), Y10, Y2
+	VMULPD  Y9, Y2, Y2
+	VMULPD  Y9, Y2, Y2
+	VADDPD  Y2, Y1, Y1
+	VDIVPD  c5040<>(SB), Y1, Y1
+	VMOVUPD Y1, 480(SP)
+
+	// d1 … d7, d1², d1³ in Y1 … Y9.
+	VMOVUPD 0(SP), Y1
+	VMOVUPD 32(SP), Y2
+	VMOVUPD 64(SP), Y3
+	VMOVUPD 96(SP), Y4
+	VMOVUPD 128(SP), Y5
+	VMOVUPD 160(SP), Y6
+	VMOVUPD 192(SP), Y7
+	VMOVUPD 224(SP), Y8
+	VMOVUPD 256(SP), Y9
+	MOVQ    DI, R14
+
+	// F1 = l1 d1
+	VMULPD  288(SP), Y1, Y10
+	VMOVUPD Y10, (R14)(AX*8)
+	ADDQ    R8, R14
+	// F3 = (l1 d3 + ((2 l2) d1) d2) + l3 d1³
+	VMULPD  288(SP), Y3, Y10
+	VMOVUPD 320(SP), Y11
+	VMULPD  two<>(SB), Y11, Y11
+	VMULPD  Y1, Y11, Y11
+	VMULPD  Y2, Y11, Y11
+	VADDPD  Y11, Y10, Y10
+	VMULPD  352(SP), Y9, Y11
+	VADDPD  Y11, Y10, Y10
+	VMOVUPD Y10, (R14)(AX*8)
+	ADDQ    R8, R14
+	// F5 = (((l1 d5 + (2 l2)(d1 d4 + d2 d3)) + (3 l3)(d1² d3 + (d1 d2) d2)) + ((4 l4) d1³) d2)
+	//      + (l5 d1³) d1²
+	VMULPD  288(SP), Y5, Y10
+	VMULPD  Y4, Y1, Y11
+	VMULPD  Y3, Y2, Y12
+	VADDPD  Y12, Y11, Y11
+	VMOVUPD 320(SP), Y12
+	VMULPD  two<>(SB), Y12, Y12
+	VMULPD  Y11, Y12, Y11
+	VADDPD  Y11, Y10, Y10
+	VMULPD  Y3, Y8, Y11
+	VMULPD  Y2, Y1, Y12
+	VMULPD  Y2, Y12, Y12
+	VADDPD  Y12, Y11, Y11
+	VMOVUPD 352(SP), Y12
+	VMULPD  three<>(SB), Y12, Y12
+	VMULPD  Y11, Y12, Y11
+	VADDPD  Y11, Y10, Y10
+	VMOVUPD 384(SP), Y11
+	VMULPD  four<>(SB), Y11, Y11
+	VMULPD  Y9, Y11, Y11
+	VMULPD  Y2, Y11, Y11
+	VADDPD  Y11, Y10, Y10
+	VMULPD  416(SP), Y9, Y11
+	VMULPD  Y8, Y11, Y11
+	VADDPD  Y11, Y10, Y10
+	VMOVUPD Y10, (R14)(AX*8)
+	ADDQ    R8, R14
+	// F7 = l1 d7 + (2 l2)((d1 d6 + d2 d5) + d3 d4)
+	//      + l3((((3 d1²) d5 + ((6 d1) d2) d4) + ((3 d1) d3) d3) + ((3 d2) d2) d3)
+	//      + l4(((4 d1³) d4 + ((12 d1²) d2) d3) + (((4 d1) d2) d2) d2)
+	//      + l5(((5 d1³) d1) d3 + ((10 d1³) d2) d2) + (((6 l6) d1³) d1²) d2 + ((l7 d1³) d1³) d1,
+	//      added left to right
+	VMULPD  288(SP), Y7, Y10
+	VMULPD  Y6, Y1, Y11
+	VMULPD  Y5, Y2, Y12
+	VADDPD  Y12, Y11, Y11
+	VMULPD  Y4, Y3, Y12
+	VADDPD  Y12, Y11, Y11
+	VMOVUPD 320(SP), Y12
+	VMULPD  two<>(SB), Y12, Y12
+	VMULPD  Y11, Y12, Y11
+	VADDPD  Y11, Y10, Y10
+	VMULPD  three<>(SB), Y8, Y11
+	VMULPD  Y5, Y11, Y11
+	VMULPD  six<>(SB), Y1, Y12
+	VMULPD  Y2, Y12, Y12
+	VMULPD  Y4, Y12, Y12
+	VADDPD  Y12, Y11, Y11
+	VMULPD  three<>(SB), Y1, Y12
+	VMULPD  Y3, Y12, Y12
+	VMULPD  Y3, Y12, Y12
+	VADDPD  Y12, Y11, Y11
+	VMULPD  three<>(SB), Y2, Y12
+	VMULPD  Y2, Y12, Y12
+	VMULPD  Y3, Y12, Y12
+	VADDPD  Y12, Y11, Y11
+	VMULPD  352(SP), Y11, Y11
+	VADDPD  Y11, Y10, Y10
+	VMULPD  four<>(SB), Y9, Y11
+	VMULPD  Y4, Y11, Y11
+	VMULPD  twelve<>(SB), Y8, Y12
+	VMULPD  Y2, Y12, Y12
+	VMULPD  Y3, Y12, Y12
+	VADDPD  Y12, Y11, Y11
+	VMULPD  four<>(SB), Y1, Y12
+	VMULPD  Y2, Y12, Y12
+	VMULPD  Y2, Y12, Y12
+	VMULPD  Y2, Y12, Y12
+	VADDPD  Y12, Y11, Y11
+	VMULPD  384(SP), Y11, Y11
+	VADDPD  Y11, Y10, Y10
+	VMULPD  five<>(SB), Y9, Y11
+	VMULPD  Y1, Y11, Y11
+	VMULPD  Y3, Y11, Y11
+	VMULPD  ten<>(SB), Y9, Y12
+	VMULPD  Y2, Y12, Y12
+	VMULPD  Y2, Y12, Y12
+	VADDPD  Y12, Y11, Y11
+	VMULPD  416(SP), Y11, Y11
+	VADDPD  Y11, Y10, Y10
+	VMOVUPD 448(SP), Y11
+	VMULPD  six<>(SB), Y11, Y11
+	VMULPD  Y9, Y11, Y11
+	VMULPD  Y8, Y11, Y11
+	VMULPD  Y2, Y11, Y11
+	VADDPD  Y11, Y10, Y10
+	VMULPD  480(SP), Y9, Y11
+	VMULPD  Y9, Y11, Y11
+	VMULPD  Y1, Y11, Y11
+	VADDPD  Y11, Y10, Y10
+	VMOVUPD Y10, (R14)(AX*8)
+
+	ADDQ $4, AX
+	JMP  hs7group
+
+hs7done:
+	VZEROUPPER
+	RET
+
+// func series17AVX2(acc, hs, x *float64, ldx, rows int, coef *float64, qs int, nc *int32)
+//
+// series17AVX2 is seriesAccGo for 17 columns, rows >= 1, and a last column whose x is 1 in
+// every row: the 16 first are held in four registers, the last in the low lane of a fifth,
+// where its term is P_r(hs) (hs·1·1 = hs, 1·p = p) by the same operations.
+TEXT ·series17AVX2(SB), NOSPLIT, $0-64
+	MOVQ acc+0(FP), DI
+	MOVQ hs+8(FP), R8
+	MOVQ x+16(FP), SI
+	MOVQ ldx+24(FP), R9
+	SHLQ $3, R9
+	MOVQ rows+32(FP), R13
+	MOVQ coef+40(FP), DX
+	MOVQ qs+48(FP), R10
+	SHLQ $3, R10
+	MOVQ nc+56(FP), R11
+	VMOVUPD 0(DI), Y0
+	VMOVUPD 32(DI), Y1
+	VMOVUPD 64(DI), Y2
+	VMOVUPD 96(DI), Y3
+	VMOVSD  128(DI), X13               // the last column's sum
+series17row:
+	MOVLQSX (R11), AX
+	TESTQ AX, AX
+	JZ   series17next
+	VMOVUPD 0(SI), Y4
+	VMULPD 0(R8), Y4, Y4
+	VMULPD 0(SI), Y4, Y4
+	VMOVUPD 32(SI), Y5
+	VMULPD 32(R8), Y5, Y5
+	VMULPD 32(SI), Y5, Y5
+	VMOVUPD 64(SI), Y6
+	VMULPD 64(R8), Y6, Y6
+	VMULPD 64(SI), Y6, Y6
+	VMOVUPD 96(SI), Y7
+	VMULPD 96(R8), Y7, Y7
+	VMULPD 96(SI), Y7, Y7
+	DECQ AX
+	MOVQ AX, CX
+	IMULQ R10, CX
+	ADDQ DX, CX
+	VBROADCASTSD (CX), Y12
+	VMOVAPD Y12, Y8
+	VMOVAPD Y12, Y9
+	VMOVAPD Y12, Y10
+	VMOVAPD Y12, Y11
+	VMOVAPD X12, X14                   // the last column's p
+	TESTQ AX, AX
+	JZ   series17sum
+series17horner:
+	SUBQ R10, CX
+	VBROADCASTSD (CX), Y12
+	VMULPD Y8, Y4, Y8
+	VADDPD Y8, Y12, Y8
+	VMULPD Y9, Y5, Y9
+	VADDPD Y9, Y12, Y9
+	VMULPD Y10, Y6, Y10
+	VADDPD Y10, Y12, Y10
+	VMULPD Y11, Y7, Y11
+	VADDPD Y11, Y12, Y11
+	VMULSD 128(R8), X14, X14           // u·p with u = hs
+	VADDSD X14, X12, X14
+	DECQ AX
+	JNZ  series17horner
+series17sum:
+	VMULPD 0(SI), Y8, Y8
+	VADDPD Y8, Y0, Y0
+	VMULPD 32(SI), Y9, Y9
+	VADDPD Y9, Y1, Y1
+	VMULPD 64(SI), Y10, Y10
+	VADDPD Y10, Y2, Y2
+	VMULPD 96(SI), Y11, Y11
+	VADDPD Y11, Y3, Y3
+	VADDSD X14, X13, X13
+series17next:
+	ADDQ R9, SI
+	ADDQ $8, DX
+	ADDQ $4, R11
+	DECQ R13
+	JNZ  series17row
+	VMOVUPD Y0, 0(DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 96(DI)
+	VMOVSD  X13, 128(DI)
 	VZEROUPPER
 	RET

@@ -116,21 +116,149 @@ func TestGemmIsItsDefinition(t *testing.T) {
 
 func TestSeriesAccIsItsDefinition(t *testing.T) {
 	// seriesAcc, whatever kernel it uses, computes seriesAccGo's bits for widths across and
-	// beyond a kernel's column block and any number of coefficients.
+	// beyond a kernel's column block and rows with any number of coefficients, none
+	// included; also with a last column of ones (the bias input), which a kernel may sum
+	// apart.
 	rng := rand.New(rand.NewPCG(5, 6))
-	for range 3000 {
-		n, rows, nc := 1+rng.IntN(70), 1+rng.IntN(9), 1+rng.IntN(ncoef)
-		ldx, cs := n+rng.IntN(3), nc+rng.IntN(3)
+	for i := range 4000 {
+		n, rows := 1+rng.IntN(70), 1+rng.IntN(20)
+		if i%2 == 0 {
+			n = 1 + 16*rng.IntN(5)
+		}
+		ldx, qs := n+rng.IntN(3), rows+rng.IntN(3)
 		specials := rng.IntN(4) == 0
 		hs := randomFloats(rng, n, specials)
 		x := randomFloats(rng, (rows-1)*ldx+n, specials)
-		coef := randomFloats(rng, (rows-1)*cs+nc, specials)
+		ones := rng.IntN(3) > 0
+		if ones {
+			for r := range rows {
+				x[r*ldx+n-1] = 1
+			}
+		}
+		coef := randomFloats(rng, (ncoef-1)*qs+rows, specials)
+		nc := make([]int32, rows)
+		for r := range nc {
+			nc[r] = int32(rng.IntN(ncoef + 1))
+		}
 		acc := randomFloats(rng, n+1, specials)
 		want, got := slices.Clone(acc), slices.Clone(acc)
-		seriesAccGo(want[:n], hs, x, ldx, rows, coef, cs, nc)
-		seriesAcc(got[:n], hs, x, ldx, rows, coef, cs, nc)
+		seriesAccGo(want[:n], hs, x, ldx, coef, qs, nc)
+		seriesAcc(got[:n], hs, x, ldx, coef, qs, nc, ones)
 		if i := sameBits(got, want); i >= 0 {
-			t.Fatalf("seriesAcc(n=%d rows=%d nc=%d ldx=%d cs=%d): acc[%d] = %v, want %v", n, rows, nc, ldx, cs, i, got[i], want[i])
+			t.Fatalf("seriesAcc(n=%d rows=%d nc=%v ldx=%d qs=%d): acc[%d] = %v, want %v", n, rows, nc, ldx, qs, i, got[i], want[i])
+		}
+	}
+}
+
+func TestSeriesAccKeepsSignedZeros(t *testing.T) {
+	// With coefficients, sums and steps drawn from signed zeros, ±1, infinities and NaN, the
+	// kernels still compute seriesAccGo's bits: a lane that skips a coefficient or starts
+	// late must not turn −0 into +0 (or 0·∞ into NaN) where the definition does not.
+	rng := rand.New(rand.NewPCG(9, 10))
+	vals := []float64{0, math.Copysign(0, -1), 1, -1, math.Inf(1), math.NaN()}
+	pick := func() float64 { return vals[rng.IntN(len(vals))] }
+	for range 3000 {
+		n, rows := 1+16*rng.IntN(3), 4+rng.IntN(9)
+		ldx, qs := n, rows
+		hs, x, coef := make([]float64, n), make([]float64, rows*ldx), make([]float64, ncoef*qs)
+		for i := range hs {
+			hs[i] = pick()
+		}
+		for i := range x {
+			x[i] = 1
+			if rng.IntN(2) == 0 {
+				x[i] = pick()
+			}
+		}
+		for r := range rows {
+			x[r*ldx+n-1] = 1
+		}
+		for i := range coef {
+			coef[i] = pick()
+		}
+		nc := make([]int32, rows)
+		for r := range nc {
+			nc[r] = int32(rng.IntN(ncoef + 1))
+		}
+		acc := make([]float64, n)
+		for i := range acc {
+			acc[i] = vals[rng.IntN(2)]
+		}
+		want, got := slices.Clone(acc), slices.Clone(acc)
+		seriesAccGo(want, hs, x, ldx, coef, qs, nc)
+		seriesAcc(got, hs, x, ldx, coef, qs, nc, true)
+		if i := sameBits(got, want); i >= 0 {
+			t.Fatalf("seriesAcc(n=%d rows=%d nc=%v): acc[%d] = %v, want %v", n, rows, nc, i, got[i], want[i])
+		}
+	}
+}
+
+// fusing holds the operands of fuses' test, in a variable so that the compiler cannot fold it.
+var fusing = [3]float64{1 + 0x1p-30, 1 - 0x1p-30, -1}
+
+//go:noinline
+func mulAdd(x, y, z float64) float64 { return x*y + z }
+
+// fuses reports whether this build fuses x*y + z into one rounding (arm64, or amd64 with
+// GOAMD64=v3): then the Go definitions of the series coefficients differ from the kernels,
+// which round every product, in the last bits. (1 + 2⁻³⁰)(1 − 2⁻³⁰) − 1 is −2⁻⁶⁰ fused and 0
+// with the product rounded.
+func fuses() bool { return mulAdd(fusing[0], fusing[1], fusing[2]) != 0 }
+
+func TestSeriesCoefficientsOfRowsAreHiddenSeriess(t *testing.T) {
+	// hiddenSeries5Rows and hiddenSeries7Rows, whatever kernel they use, compute
+	// hiddenSeries5's and hiddenSeries7's bits for every row, for activations across (0, 1)
+	// and saturated, any number of classes and special values among the inputs.
+	if fuses() {
+		t.Skip("this build fuses multiply-adds in hiddenSeries5 and hiddenSeries7")
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for range 2000 {
+		n, k := 1+rng.IntN(blockRows), 2+rng.IntN(12)
+		withSpecials := rng.IntN(4) == 0
+		z, ez := make([]float64, blockRows), make([]float64, blockRows)
+		for r := range z {
+			b := rng.NormFloat64() * 5
+			if rng.IntN(10) == 0 {
+				b *= 100
+			}
+			e := math.Exp(-b)
+			z[r] = 1 / (1 + e)
+			ez[r] = e * z[r]
+		}
+		vt := randomFloats(rng, blockRows, withSpecials)
+		vj := randomFloats(rng, k, withSpecials)
+		y := make([]float64, k*blockRows)
+		for i := range y {
+			y[i] = rng.Float64()
+		}
+		if withSpecials {
+			y[rng.IntN(len(y))] = specials[rng.IntN(len(specials))]
+		}
+		got5, got7 := make([]float64, 3*blockRows), make([]float64, 4*blockRows)
+		hiddenSeries5Rows(got5, blockRows, z, ez, vt, y, blockRows, vj, make([]float64, k), n)
+		hiddenSeries7Rows(got7, blockRows, z, ez, vt, y, blockRows, vj, make([]float64, k), n)
+		yr := make([]float64, k)
+		for r := range n {
+			for q := range yr {
+				yr[q] = y[q*blockRows+r]
+			}
+			f1, f3, f5 := hiddenSeries5(z[r], ez[r], yr, vj, vt[r])
+			g1, g3, g5, g7 := hiddenSeries7(z[r], ez[r], yr, vj, vt[r])
+			for _, c := range []struct {
+				name string
+				got  []float64
+				want []float64
+			}{
+				{"hiddenSeries5", got5, []float64{f1, f3, f5}},
+				{"hiddenSeries7", got7, []float64{g1, g3, g5, g7}},
+			} {
+				for q, w := range c.want {
+					if g := c.got[q*blockRows+r]; sameBits([]float64{g}, []float64{w}) >= 0 {
+						t.Fatalf("row %d of %d, %d classes: F%d = %v, %s gives %v", r, n, k, 2*q+1, g, c.name, w)
+					}
+				}
+			}
 		}
 	}
 }
