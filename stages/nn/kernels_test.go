@@ -52,6 +52,8 @@ func TestExpAndLogAreTheMathPackages(t *testing.T) {
 	}
 	for range 1 << 16 {
 		in = append(in, (rng.Float64()*2-1)*750, rng.NormFloat64(), math.Exp(rng.Float64()*1400-700))
+		// Any bit pattern: every exponent, sign and NaN payload of float64.
+		in = append(in, math.Float64frombits(rng.Uint64()))
 	}
 	in = append(in, specials...)
 	for _, f := range []struct {
@@ -81,6 +83,35 @@ func TestExpAndLogAreTheMathPackages(t *testing.T) {
 			}
 		}
 	}
+}
+
+func FuzzExpAndLogAreTheMathPackages(f *testing.F) {
+	// Four inputs, a whole group of the vector kernels, by their bits: any float64 in any
+	// lane, next to any other (a group with one input out of the kernel's range is computed
+	// by the math package as a whole).
+	bits := func(x float64) uint64 { return math.Float64bits(x) }
+	f.Add(bits(0), bits(1), bits(-708.4), bits(709.7))
+	f.Add(bits(5e-324), bits(math.MaxFloat64), bits(math.Inf(-1)), bits(math.NaN()))
+	f.Add(bits(math.Sqrt2/2), bits(math.Nextafter(math.Sqrt2/2, 0)), bits(2.2250738585072014e-308), bits(-1e-300))
+	f.Fuzz(func(t *testing.T, a, b, c, d uint64) {
+		src := []float64{math.Float64frombits(a), math.Float64frombits(b), math.Float64frombits(c), math.Float64frombits(d)}
+		for _, k := range []struct {
+			name string
+			into func(dst, src []float64)
+			def  func(float64) float64
+		}{
+			{"exp", expInto, math.Exp},
+			{"log", logInto, math.Log},
+		} {
+			got := make([]float64, len(src))
+			k.into(got, src)
+			for i, x := range src {
+				if want := k.def(x); sameBits(got[i:i+1], []float64{want}) >= 0 {
+					t.Fatalf("%sInto(%v)[%d] = %v (%#x), want math's %v (%#x)", k.name, src, i, got[i], math.Float64bits(got[i]), want, math.Float64bits(want))
+				}
+			}
+		}
+	})
 }
 
 func TestGemmIsItsDefinition(t *testing.T) {
