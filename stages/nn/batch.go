@@ -10,7 +10,7 @@ func newBatch(o *Objective, capacity int) *Objective {
 	b := &Objective{
 		shape:     s,
 		l2:        o.l2,
-		xBuf:      make([]float64, capacity*s.D),
+		xBuf:      make([]float64, capacity*(s.D+1)),
 		labelsBuf: make([]int32, capacity),
 		xmaxBuf:   make([]float64, capacity),
 		lossBuf:   make([]float64, capacity),
@@ -25,17 +25,17 @@ func newBatch(o *Objective, capacity int) *Objective {
 // resize makes b an objective over its first n buffered rows.
 func (b *Objective) resize(n int) {
 	b.n = n
-	b.x, b.labels, b.xmax, b.loss = b.xBuf[:n*b.shape.D], b.labelsBuf[:n], b.xmaxBuf[:n], b.lossBuf[:n]
+	b.x, b.labels, b.xmax, b.loss = b.xBuf[:n*(b.shape.D+1)], b.labelsBuf[:n], b.xmaxBuf[:n], b.lossBuf[:n]
 	b.chunkSize, b.numChunks = chunking(n)
 }
 
 // gather makes b the objective over rows of src, in that order. It panics if there are more
 // rows than b's capacity.
 func (b *Objective) gather(src *Objective, rows []int) {
-	d := b.shape.D
+	d1 := b.shape.D + 1
 	b.resize(len(rows))
 	for i, r := range rows {
-		copy(b.x[i*d:(i+1)*d], src.x[r*d:(r+1)*d])
+		copy(b.x[i*d1:(i+1)*d1], src.x[r*d1:(r+1)*d1])
 		b.labels[i] = src.labels[r]
 		b.xmax[i] = src.xmax[r]
 	}

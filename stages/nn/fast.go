@@ -151,153 +151,233 @@ func (f *fastStep) prepare(o *Objective, wv []float64, eps float64) {
 }
 
 // fastChunk adds the fast gradient's per-row terms of the rows of chunk c (before the
-// factor scale/N) into the chunk's partial sums, and stores the rows' cross-entropy.
-//
-// It is long on purpose: it is the innermost loop of every numerical step (rows × units ×
-// inputs), and the tiers of the hidden units' series (h⁵ and h⁷ inlined by hand, h⁹ and h¹¹
-// through addOddSeries, the exact fallback) and the outputs' series sit side by side so that
-// the tier a row takes costs one comparison and no call. Splitting the tiers into functions
-// would add a call per row and unit to the benchmarks' 1.3–2.1 back-propagation steps.
+// factor scale/N) into the chunk's partial sums, and stores the rows' cross-entropy. It
+// works a block of rows at a time: the block's forward pass, then for each hidden unit and
+// each output the rows' series coefficients, then their terms, summed row after row.
 func (o *Objective) fastChunk(sc *scratch, wv []float64, c int) {
 	s := o.shape
-	d, m, nk := s.D, s.M, s.K
-	nw, np := s.numW(), s.NumParams()
+	np := s.NumParams()
 	acc := o.acc[c*np : (c+1)*np]
 	clear(acc)
-	f := &o.fast
-	z, ez, y := sc.z, sc.ez, sc.y
 	lo, hi := o.chunk(c)
-	for r := lo; r < hi; r++ {
-		x := o.x[r*d : (r+1)*d]
-		t := int(o.labels[r])
-		o.loss[r] = o.forwardRow(sc, wv, r)
+	sc.setWeights(s, wv)
+	for r0 := lo; r0 < hi; r0 += blockRows {
+		n := min(blockRows, hi-r0)
+		o.forward(sc, r0, n, true)
+		copy(o.loss[r0:r0+n], sc.blk.loss[:n])
+		o.fastHidden(sc, wv, acc, r0, n)
+		o.fastOutputs(sc, acc[s.numW():], r0, n)
+	}
+}
 
-		// Hidden units: the perturbations of w_ji.
-		xmax := o.xmax[r]
-		for j := range m {
-			accRow := acc[j*(d+1) : (j+1)*(d+1)]
-			hs := f.hsq[j*(d+1) : (j+1)*(d+1)]
-			vj := f.vT[j*nk : (j+1)*nk]
-			switch {
-			case xmax <= f.tx[0][j]:
-				f1, f3, f5 := hiddenSeries5(z[j], ez[j], y, vj, t)
-				if s := f1 + f3 + f5; s-s != 0 {
-					break // a coefficient overflowed: evaluate exactly
+// fastHidden adds the terms of the perturbations of every w_ji for the block's n rows from
+// r0. Per unit, each row takes the first series order proven exact for it: h⁵ and h⁷ by the
+// hand-written coefficients (h⁵ computed for all the block's rows at once, h⁷ for those that
+// need it), h⁹ and h¹¹ by the recurrences; or the exact evaluation where none is or a
+// coefficient overflows.
+func (o *Objective) fastHidden(sc *scratch, wv, acc []float64, r0, n int) {
+	s := o.shape
+	d1, m, m1, nk := s.D+1, s.M, s.M+1, s.K
+	const cs = blockRows // the stride of the by-column arrays
+	f := &o.fast
+	bk := &sc.blk
+	x := o.x[r0*d1 : (r0+n)*d1]
+	labels, xmax := o.labels[r0:r0+n], o.xmax[r0:r0+n]
+	for j := range m {
+		zT, ezT := bk.zT[j*cs:j*cs+n], bk.ezT[j*cs:j*cs+n]
+		for r := range zT {
+			zT[r], ezT[r] = bk.z[r*m1+j], bk.ez[r*m+j]
+		}
+	}
+	for k := range nk {
+		yT := bk.yT[k*cs : k*cs+n]
+		for r := range yT {
+			yT[r] = bk.y[r*nk+k]
+		}
+	}
+	coef, nc, vt, rows7 := bk.coef, bk.nc[:n], bk.vt[:n], bk.rows7[:n]
+	for j := range m {
+		vj := f.vT[j*nk : (j+1)*nk]
+		// Each row's tier: nc 3 through h⁵, 4 through h⁷, 0 for the others, for now.
+		t5, t7 := f.tx[0][j], f.tx[1][j]
+		n5, n7, rest := 0, 0, 0
+		for r, t := range labels {
+			vt[r] = vj[t]
+			switch xr := xmax[r]; {
+			case xr <= t5:
+				nc[r] = 3
+				n5++
+			case xr <= t7:
+				nc[r] = 4
+				rows7[n7] = r
+				n7++
+			default:
+				nc[r] = 0
+				rest++
+			}
+		}
+		if n5 > 0 {
+			hiddenSeries5Rows(coef, cs, bk.zT[j*cs:], bk.ezT[j*cs:], bk.vt, bk.yT, cs, vj, bk.yr, n)
+		}
+		if n7 > 0 {
+			for i, r := range rows7[:n7] {
+				bk.z7[i], bk.ez7[i], bk.vt7[i] = bk.zT[j*cs+r], bk.ezT[j*cs+r], vt[r]
+			}
+			for k := range nk {
+				y7, yT := bk.y7[k*cs:k*cs+n7], bk.yT[k*cs:k*cs+n]
+				for i, r := range rows7[:n7] {
+					y7[i] = yT[r]
 				}
-				hs, accRow := hs[:len(x)+1], accRow[:len(x)+1]
-				for i, xi := range x {
-					u := hs[i] * xi * xi
-					accRow[i] += xi * (f1 + u*(f3+u*f5))
+			}
+			hiddenSeries7Rows(bk.coef7, cs, bk.z7, bk.ez7, bk.vt7, bk.y7, cs, vj, bk.yr, n7)
+			c7 := bk.coef7
+			for i, r := range rows7[:n7] {
+				f1, f3, f5, f7 := c7[i], c7[cs+i], c7[2*cs+i], c7[3*cs+i]
+				coef[r], coef[cs+r], coef[2*cs+r], coef[3*cs+r] = f1, f3, f5, f7
+			}
+		}
+		// A coefficient that is not finite (it overflowed) sends the row to the exact
+		// evaluation; so do rows beyond h⁷ where h⁹ and h¹¹ are not proven exact either.
+		exact := false
+		for r, ncr := range nc {
+			switch ncr {
+			case 3:
+				if v := coef[r] + coef[cs+r] + coef[2*cs+r]; v-v != 0 {
+					nc[r], exact = 0, true
+					n5--
 				}
-				u := hs[d]
-				accRow[d] += f1 + u*(f3+u*f5)
-				sc.tiers[0]++
-				continue
-			case xmax <= f.tx[1][j]:
-				f1, f3, f5, f7 := hiddenSeries7(z[j], ez[j], y, vj, t)
-				if s := f1 + f3 + f5 + f7; s-s != 0 {
-					break
+			case 4:
+				if v := coef[r] + coef[cs+r] + coef[2*cs+r] + coef[3*cs+r]; v-v != 0 {
+					nc[r], exact = 0, true
+					n7--
 				}
-				hs, accRow := hs[:len(x)+1], accRow[:len(x)+1]
-				for i, xi := range x {
-					u := hs[i] * xi * xi
-					accRow[i] += xi * (f1 + u*(f3+u*(f5+u*f7)))
-				}
-				u := hs[d]
-				accRow[d] += f1 + u*(f3+u*(f5+u*f7))
-				sc.tiers[1]++
-				continue
-			case xmax <= f.tx[2][j] || xmax <= f.tx[3][j]:
-				tier := 2
-				if !(xmax <= f.tx[2][j]) {
-					tier = 3
-				}
-				n := seriesOrder(tier)
-				var fc [maxOrder/2 + 1]float64
-				hiddenSeriesN(n, z[j], ez[j], y, vj, t, &fc)
-				if !addOddSeries(accRow, hs, x, fc[:n/2+1]) {
-					break
-				}
-				sc.tiers[tier]++
+			default:
+				nc[r] = o.highSeries(sc, coef[r:], cs, j, r, xmax[r], vj, vt[r])
+				exact = exact || nc[r] == 0
+			}
+		}
+		sc.tiers[0] += n5
+		sc.tiers[1] += n7
+
+		// The rows' terms in row order; a row evaluated exactly adds its own in its turn.
+		accRow := acc[j*d1 : (j+1)*d1]
+		hs := f.hsq[j*d1 : (j+1)*d1]
+		start := 0
+		for r := 0; exact && r < n; r++ {
+			if nc[r] != 0 {
 				continue
 			}
-			// Large weights or inputs, or output weights beyond ~1e44 (with steps too small to
-			// matter) whose coefficients overflow: the exact evaluation copes.
-			o.exactHidden(sc, wv, accRow, r, j)
+			if r > start {
+				seriesAcc(accRow, hs, x[start*d1:], d1, coef[start:], cs, nc[start:r], true)
+			}
+			sc.loadRow(s, r)
+			o.exactHidden(sc, wv, accRow, r0+r, j)
+			start = r + 1
 		}
+		if n > start {
+			seriesAcc(accRow, hs, x[start*d1:], d1, coef[start:], cs, nc[start:], true)
+		}
+	}
+}
 
-		// Outputs: the perturbations of v_kj.
-		accV := acc[nw:]
-		if f.vOrder == 0 {
-			o.exactOutputs(sc, accV, r, t)
-			continue
+// highSeries writes the coefficients F₁ … F₉ or F₁ … F₁₁ of block row r for unit j into
+// coef[q·cs], for a row whose largest input xr is beyond the reach of the series through
+// h⁷, and returns their number; or 0 if neither order is proven exact, or a coefficient is
+// not finite (large weights or inputs, or output weights beyond ~1e44).
+func (o *Objective) highSeries(sc *scratch, coef []float64, cs, j, r int, xr float64, vj []float64, vt float64) int32 {
+	f := &o.fast
+	tier := 2
+	switch {
+	case xr <= f.tx[2][j]:
+	case xr <= f.tx[3][j]:
+		tier = 3
+	default:
+		return 0
+	}
+	s := o.shape
+	bk := &sc.blk
+	order := seriesOrder(tier)
+	var fc [ncoef]float64
+	hiddenSeriesN(order, bk.z[r*(s.M+1)+j], bk.ez[r*s.M+j], bk.y[r*s.K:(r+1)*s.K], vj, vt, &fc)
+	if !finiteSum(fc[:order/2+1]) {
+		return 0
+	}
+	for q, c := range fc[:order/2+1] {
+		coef[q*cs] = c
+	}
+	sc.tiers[tier]++
+	return int32(order/2 + 1)
+}
+
+// fastOutputs adds the terms of the perturbations of every v_kj for the block's n rows from
+// r0: the series through h^vOrder for all of them, or the exact evaluation when no order is
+// proven exact.
+func (o *Objective) fastOutputs(sc *scratch, accV []float64, r0, n int) {
+	s := o.shape
+	m1, nk := s.M+1, s.K
+	const cs = blockRows
+	f := &o.fast
+	bk := &sc.blk
+	labels := o.labels[r0 : r0+n]
+	if f.vOrder == 0 {
+		for r, t := range labels {
+			sc.loadRow(s, r)
+			o.exactOutputs(sc, accV, r0+r, int(t))
 		}
-		for k, yk := range y {
-			hs := f.hsq[nw+k*(m+1) : nw+(k+1)*(m+1)]
-			accRow := accV[k*(m+1) : (k+1)*(m+1)]
+		return
+	}
+	nw := s.numW()
+	ncv := 4 // c₁, c₃, c₅, c₇ (c₇ = 0 through h⁵)
+	if f.vOrder > 7 {
+		ncv = f.vOrder/2 + 1
+	}
+	coef, nc := bk.coef, bk.nc[:n]
+	for k := range nk {
+		for r, t := range labels {
+			yk := bk.y[r*nk+k]
+			target := int(t) == k
+			nc[r] = int32(ncv)
 			if f.vOrder > 7 {
-				var fc [maxOrder/2 + 1]float64
-				outputSeriesN(f.vOrder, yk, k == t, &fc)
-				addOddSeries(accRow, hs, z[:m], fc[:f.vOrder/2+1])
+				var fc [ncoef]float64
+				outputSeriesN(f.vOrder, yk, target, &fc)
+				if !finiteSum(fc[:ncv]) {
+					nc[r] = 0 // y is NaN: the row adds nothing
+				}
+				for q, c := range fc[:ncv] {
+					coef[q*cs+r] = c
+				}
 				continue
 			}
 			// f's odd coefficients: y − [k=t] and the Bernoulli cumulants κ_r(y)/r!.
 			c1 := yk
-			if k == t {
+			if target {
 				c1--
 			}
 			sk := yk * (1 - yk)
 			gk := sk * (1 - 2*yk)
-			c3 := gk / 6
-			c5 := gk * (1 - 12*sk) / 120
 			c7 := 0.0
 			if f.vOrder == 7 {
 				c7 = gk * (1 - 60*sk + 360*sk*sk) / 5040
 			}
-			hs = hs[:len(z)]
-			accRow = accRow[:len(z)]
-			for j, zj := range z {
-				u := hs[j] * zj * zj
-				accRow[j] += zj * (c1 + u*(c3+u*(c5+u*c7)))
-			}
+			coef[r], coef[cs+r], coef[2*cs+r], coef[3*cs+r] = c1, gk/6, gk*(1-12*sk)/120, c7
 		}
+		seriesAcc(accV[k*m1:(k+1)*m1], f.hsq[nw+k*m1:nw+(k+1)*m1], bk.z, m1, coef, cs, nc, true)
 	}
 }
 
-// addOddSeries adds, for each input x_i (and a last input 1, the bias), x_i·Σ_r c_r u^r with
-// u = hs_i x_i², to acc_i: a row's series terms for one unit's or output's parameters, c the
-// odd coefficients F₁, F₃, …. It reports false, adding nothing, if a coefficient is not
-// finite.
-func addOddSeries(acc, hs, x, c []float64) bool {
+// finiteSum reports whether the sum of c is finite (none of its terms is infinite or NaN,
+// and they do not overflow together).
+func finiteSum(c []float64) bool {
 	sum := 0.0
 	for _, ci := range c {
 		sum += ci
 	}
-	if sum-sum != 0 {
-		return false
-	}
-	n := len(c) - 1
-	hs, acc = hs[:len(x)+1], acc[:len(x)+1]
-	for i, xi := range x {
-		u := hs[i] * xi * xi
-		p := c[n]
-		for r := n - 1; r >= 0; r-- {
-			p = c[r] + u*p
-		}
-		acc[i] += xi * p
-	}
-	u := hs[len(x)]
-	p := c[n]
-	for r := n - 1; r >= 0; r-- {
-		p = c[r] + u*p
-	}
-	acc[len(x)] += p
-	return true
+	return sum-sum == 0
 }
 
 // hiddenSeriesN writes the odd Taylor coefficients F₁, F₃, …, F_n (n odd, ≤ maxOrder) of
 // F(h) = L(σ(b+h) − σ(b)) into fc: hiddenSeries7's, by recurrences for any order.
-func hiddenSeriesN(n int, z, ez float64, y, vj []float64, t int, fc *[maxOrder/2 + 1]float64) {
+func hiddenSeriesN(n int, z, ez float64, y, vj []float64, vt float64, fc *[maxOrder/2 + 1]float64) {
 	// σ(b+h) = Σ s_r h^r solves S' = S(1−S): (r+1) s_{r+1} = (1−2σ) s_r − Σ_{i=1}^{r−1} s_i s_{r−i}.
 	var sr [maxOrder + 1]float64
 	sr[1] = z * ez
@@ -339,7 +419,7 @@ func hiddenSeriesN(n int, z, ez float64, y, vj []float64, t int, fc *[maxOrder/2
 		}
 		l[r] = acc / float64(r)
 	}
-	l[1] = mu - vj[t]
+	l[1] = mu - vt
 	// F = Σ_m l_m (Σ_r s_r h^r)^m, truncated at h^n.
 	var pw, next, fs [maxOrder + 1]float64
 	pw = sr
@@ -390,35 +470,11 @@ func outputSeriesN(n int, y float64, target bool, fc *[maxOrder/2 + 1]float64) {
 	}
 }
 
-// forwardRow runs the forward pass of row r, keeping in sc what the gradients need: b, z,
-// 1 − z, a, y and log Σ e^a. It returns the row's cross-entropy, bit for bit rowLoss's.
-func (o *Objective) forwardRow(sc *scratch, wv []float64, r int) float64 {
-	s := o.shape
-	d, m := s.D, s.M
-	w := wv[:s.numW()]
-	x := o.x[r*d : (r+1)*d]
-	for j := range m {
-		row := w[j*(d+1) : (j+1)*(d+1)]
-		bj := dot(row[:d], x) + row[d]
-		e := math.Exp(-bj)
-		zj := 1 / (1 + e) // sigmoid(bj), the same operations
-		sc.b[j], sc.z[j] = bj, zj
-		if e <= math.MaxFloat64 {
-			sc.ez[j] = e * zj // 1 − z_j = e/(1+e), without cancellation
-		} else {
-			sc.ez[j] = 1
-		}
-	}
-	sc.z[m] = 1
-	outputs(s, wv[s.numW():], sc.z, sc.a)
-	sc.lse = softmaxLSE(sc.a, sc.y)
-	return sc.lse - sc.a[o.labels[r]]
-}
-
 // hiddenSeries7 returns the odd Taylor coefficients F₁, F₃, F₅, F₇ of one row's error change
 // F(h) = L(σ(b+h) − σ(b)) for a hidden unit with activation z = σ(b), ez = 1 − z, output
-// weights vj (one per class), the row's softmax outputs y and class t.
-func hiddenSeries7(z, ez float64, y, vj []float64, t int) (f1, f3, f5, f7 float64) {
+// weights vj (one per class), the row's softmax outputs y and the output weight vt = vj[t] of
+// its class t.
+func hiddenSeries7(z, ez float64, y, vj []float64, vt float64) (f1, f3, f5, f7 float64) {
 	// σ(b+h) − σ(b) = Σ d_r h^r, d_r = σ^(r)(b)/r!, the Bernoulli(z) cumulants κ_{r+1}/r!.
 	sg := z * ez
 	g := ez - z
@@ -451,7 +507,7 @@ func hiddenSeries7(z, ez float64, y, vj []float64, t int) (f1, f3, f5, f7 float6
 		m7 += yk * c4 * c3
 	}
 	// L(s) = Σ l_r s^r: l_1 = E[V] − v_t, l_r = κ_r/r!.
-	l1 := mu - vj[t]
+	l1 := mu - vt
 	l2 := m2 / 2
 	l3 := m3 / 6
 	l4 := (m4 - 3*m2*m2) / 24
@@ -476,7 +532,7 @@ func hiddenSeries7(z, ez float64, y, vj []float64, t int) (f1, f3, f5, f7 float6
 }
 
 // hiddenSeries5 is hiddenSeries7 through F₅, for rows where that is exact.
-func hiddenSeries5(z, ez float64, y, vj []float64, t int) (f1, f3, f5 float64) {
+func hiddenSeries5(z, ez float64, y, vj []float64, vt float64) (f1, f3, f5 float64) {
 	sg := z * ez
 	g := ez - z
 	d1 := sg
@@ -500,7 +556,7 @@ func hiddenSeries5(z, ez float64, y, vj []float64, t int) (f1, f3, f5 float64) {
 		m4 += yk * c2 * c2
 		m5 += yk * c2 * c3
 	}
-	l1 := mu - vj[t]
+	l1 := mu - vt
 	l2 := m2 / 2
 	l3 := m3 / 6
 	l4 := (m4 - 3*m2*m2) / 24
@@ -523,7 +579,7 @@ func (o *Objective) exactHidden(sc *scratch, wv, accRow []float64, r, j int) {
 	v := wv[s.numW():]
 	stride := s.M + 1
 	vt := v[int(o.labels[r])*stride+j]
-	x := o.x[r*d : (r+1)*d]
+	x := o.x[r*(d+1) : r*(d+1)+d]
 	sc.exact++
 	for i := range d + 1 {
 		xi := 1.0
@@ -620,26 +676,4 @@ func logMeanExp(sc *scratch) float64 {
 		sum += math.Exp(sc.a[k] - sc.lse + ck - m)
 	}
 	return m + math.Log(sum)
-}
-
-// softmaxLSE writes the softmax of a into y and returns log Σ_k e^(a_k), bit for bit the value
-// of logSumExp(a).
-func softmaxLSE(a, y []float64) float64 {
-	im := Argmax(a)
-	m := a[im]
-	y = y[:len(a)]
-	s := 0.0
-	for k, ak := range a {
-		e := 1.0
-		if k != im {
-			e = math.Exp(ak - m)
-		}
-		y[k] = e
-		s += e
-	}
-	inv := 1 / s
-	for k := range y {
-		y[k] *= inv
-	}
-	return m + math.Log(s)
 }

@@ -241,10 +241,10 @@ func TestGenericSeriesMatchesClosedForms(t *testing.T) {
 		{1e-6, []float64{0.1, 0.2, 0.3, 0.4}, []float64{10, -10, 5, 0.5}, 3},
 	} {
 		ez := 1 - c.z
-		f1, f3, f5, f7 := hiddenSeries7(c.z, ez, c.y, c.vj, c.t)
-		g1, g3, g5 := hiddenSeries5(c.z, ez, c.y, c.vj, c.t)
+		f1, f3, f5, f7 := hiddenSeries7(c.z, ez, c.y, c.vj, c.vj[c.t])
+		g1, g3, g5 := hiddenSeries5(c.z, ez, c.y, c.vj, c.vj[c.t])
 		var fc [maxOrder/2 + 1]float64
-		hiddenSeriesN(11, c.z, ez, c.y, c.vj, c.t, &fc)
+		hiddenSeriesN(11, c.z, ez, c.y, c.vj, c.vj[c.t], &fc)
 		for i, want := range []float64{f1, f3, f5, f7} {
 			scale := math.Max(math.Abs(want), math.Abs(f1)*1e-3)
 			if math.Abs(fc[i]-want) > 1e-12*scale {

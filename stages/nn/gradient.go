@@ -3,8 +3,6 @@ package nn
 import (
 	"fmt"
 	"math"
-
-	"gonum.org/v1/gonum/floats"
 )
 
 // Method selects how a gradient is computed.
@@ -154,7 +152,9 @@ func (o *Objective) numericalFull(sc *scratch, dst, wv []float64, eps float64, l
 //	∂E/∂v_kj = (1/N) Σ_n (y_nk − t_nk) z_nj
 //	∂E/∂w_ji = (1/N) Σ_n σ'(b_nj) Σ_k (y_nk − t_nk) v_kj x_ni
 //
-// (without the 1/N) into the chunk's partial sums, and stores the rows' cross-entropy.
+// (without the 1/N) into the chunk's partial sums, and stores the rows' cross-entropy. A
+// block at a time: δ = y − t, the output weights' sums δᵀz, the hidden deltas
+// δh_j = (Σ_k δ_k v_kj) z_j (1 − z_j) and the hidden weights' sums δhᵀx.
 func (o *Objective) backpropChunk(sc *scratch, wv []float64, c int) {
 	s := o.shape
 	nw, p := s.numW(), s.NumParams()
@@ -162,34 +162,28 @@ func (o *Objective) backpropChunk(sc *scratch, wv []float64, c int) {
 	acc := o.acc[c*p : (c+1)*p]
 	clear(acc)
 	gw, gv := acc[:nw], acc[nw:]
-	d, m := s.D, s.M
-	z, dk := sc.z, sc.y
+	d1, m, m1, k := s.D+1, s.M, s.M+1, s.K
+	bk := &sc.blk
 	lo, hi := o.chunk(c)
-	for r := lo; r < hi; r++ {
-		o.loss[r] = o.forwardRow(sc, wv, r) // sc.y = dk holds y_k
-		dk[o.labels[r]]--                   // δ_k = y_k − t_k
-		for k, dkk := range dk {
-			row := gv[k*(m+1) : (k+1)*(m+1)]
-			for j, zj := range z {
-				row[j] += dkk * zj
+	sc.setWeights(s, wv)
+	for r0 := lo; r0 < hi; r0 += blockRows {
+		n := min(blockRows, hi-r0)
+		o.forward(sc, r0, n, true)
+		copy(o.loss[r0:r0+n], bk.loss[:n])
+		dk := bk.y[:n*k] // δ_k = y_k − t_k
+		for r, t := range o.labels[r0 : r0+n] {
+			dk[r*k+int(t)]--
+		}
+		gemm(gv, m1, m1, k, dk, 1, k, bk.z, m1, n, true)
+		dh := bk.dh[:n*m]
+		gemm(dh, m, m, n, dk, k, 1, v, m1, k, false)
+		for r := range n {
+			dhr, zr, ezr := dh[r*m:(r+1)*m], bk.z[r*m1:(r+1)*m1], bk.ez[r*m:(r+1)*m]
+			zr, ezr = zr[:len(dhr)], ezr[:len(dhr)]
+			for j := range dhr {
+				dhr[j] *= zr[j] * ezr[j] // σ'(b_j) = z_j (1 − z_j)
 			}
 		}
-		x := o.x[r*d : (r+1)*d]
-		for j := range m {
-			dh := 0.0
-			for k, dkk := range dk {
-				dh += dkk * v[k*(m+1)+j]
-			}
-			dh *= z[j] * sc.ez[j] // σ'(b_j) = z_j (1 − z_j)
-			row := gw[j*(d+1) : (j+1)*(d+1)]
-			if d >= dotAsm {
-				floats.AddScaled(row[:d], dh, x)
-			} else {
-				for i, xi := range x {
-					row[i] += dh * xi
-				}
-			}
-			row[d] += dh
-		}
+		gemm(gw, d1, d1, m, dh, 1, m, o.x[r0*d1:(r0+n)*d1], d1, n, true)
 	}
 }

@@ -56,3 +56,31 @@ func (pr problem) objective(t testing.TB) *Objective {
 	}
 	return o
 }
+
+// hidden writes the hidden activations z_j = σ(Σ_i w_ji x_i) of one row into z (length
+// M+1), z[M] = 1 being the output layer's bias input: the definition, one row at a time.
+func hidden(s Shape, w, x, z []float64) {
+	d := s.D
+	for j := range s.M {
+		row := w[j*(d+1) : (j+1)*(d+1)]
+		b := 0.0
+		for i, xi := range x[:d] {
+			b += row[i] * xi
+		}
+		z[j] = 1 / (1 + math.Exp(-(b + row[d])))
+	}
+	z[s.M] = 1
+}
+
+// outputs writes the output pre-activations a_k = Σ_j v_kj z_j of one row into a.
+func outputs(s Shape, v, z, a []float64) {
+	m := s.M
+	for k := range a {
+		row := v[k*(m+1) : (k+1)*(m+1)]
+		ak := 0.0
+		for j, zj := range z {
+			ak += row[j] * zj
+		}
+		a[k] = ak
+	}
+}

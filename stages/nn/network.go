@@ -15,10 +15,11 @@ type Network struct {
 	shape Shape
 	wv    []float64
 	sc    *scratch
+	x     []float64 // blockRows×(D+1): a block of rows with the bias input 1 last
 }
 
 // NewNetwork returns the network of shape s with the flat parameters wv, which it keeps (the
-// caller must not change them) . It returns an error for an invalid shape, a parameter vector
+// caller must not change them). It returns an error for an invalid shape, a parameter vector
 // of the wrong length, or a parameter that is NaN or infinite.
 func NewNetwork(s Shape, wv []float64) (*Network, error) {
 	if err := s.Validate(); err != nil {
@@ -32,7 +33,14 @@ func NewNetwork(s Shape, wv []float64) (*Network, error) {
 			return nil, fmt.Errorf("network: parameter %s is %v", s.ParamName(p), w)
 		}
 	}
-	return &Network{shape: s, wv: wv, sc: newScratch(s)}, nil
+	return newNetwork(s, wv), nil
+}
+
+// newNetwork returns a network with scratch space of its own, its layers set to wv.
+func newNetwork(s Shape, wv []float64) *Network {
+	n := &Network{shape: s, wv: wv, sc: newScratch(s), x: make([]float64, blockRows*(s.D+1))}
+	n.sc.setWeights(s, wv)
+	return n
 }
 
 // Shape returns the network's shape.
@@ -40,9 +48,7 @@ func (n *Network) Shape() Shape { return n.shape }
 
 // Clone returns a network with the same weights and scratch space of its own, for another
 // goroutine.
-func (n *Network) Clone() *Network {
-	return &Network{shape: n.shape, wv: n.wv, sc: newScratch(n.shape)}
-}
+func (n *Network) Clone() *Network { return newNetwork(n.shape, n.wv) }
 
 // Forward writes the softmax outputs y_k of the rows x (row-major, rows×D) into y (rows×K).
 // When loss is not nil, it also writes each row's cross-entropy −log y_t into loss (one per
@@ -61,18 +67,21 @@ func (n *Network) Forward(x, y []float64, labels []int32, loss []float64) {
 	if loss != nil && (len(loss) != rows || len(labels) != rows) {
 		panic(fmt.Sprintf("nn: %d losses and %d labels for %d rows", len(loss), len(labels), rows))
 	}
-	w, v := n.wv[:s.numW()], n.wv[s.numW():]
-	sc := n.sc
-	for r := range rows {
-		hidden(s, w, x[r*s.D:(r+1)*s.D], sc.z)
-		outputs(s, v, sc.z, sc.a)
-		lse := softmaxLSE(sc.a, y[r*s.K:(r+1)*s.K])
+	d1 := s.D + 1
+	for r0 := 0; r0 < rows; r0 += blockRows {
+		m := min(blockRows, rows-r0)
+		for r := range m {
+			copy(n.x[r*d1:r*d1+s.D], x[(r0+r)*s.D:(r0+r+1)*s.D])
+			n.x[r*d1+s.D] = 1
+		}
+		var lab []int32
 		if loss != nil {
-			if t := labels[r]; t >= 0 && int(t) < s.K {
-				loss[r] = lse - sc.a[t]
-			} else {
-				loss[r] = math.NaN()
-			}
+			lab = labels[r0 : r0+m]
+		}
+		forwardBlock(s, n.sc, n.x[:m*d1], lab, m, true)
+		copy(y[r0*s.K:(r0+m)*s.K], n.sc.blk.y[:m*s.K])
+		if loss != nil {
+			copy(loss[r0:r0+m], n.sc.blk.loss[:m])
 		}
 	}
 }

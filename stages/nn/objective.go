@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-
-	"gonum.org/v1/gonum/floats"
 )
 
 // Objective is the mean cross-entropy E of a network of a given Shape over one data set. It
@@ -19,7 +17,7 @@ import (
 type Objective struct {
 	shape  Shape
 	n      int
-	x      []float64 // N×D, row-major
+	x      []float64 // N×(D+1), row-major: each row's D inputs and the bias input 1
 	labels []int32   // N, in [0, K)
 	xmax   []float64 // N: max(1, max_i |x_ni|), the largest input magnitude incl. the bias
 
@@ -42,9 +40,15 @@ type Objective struct {
 	lossBuf   []float64
 }
 
-// scratch is the per-goroutine working memory of one row's computations.
+// scratch is the per-goroutine working memory: a block of rows (block.go), the layers
+// transposed for it, and one row's quantities for the exact evaluations of the fast gradient.
 type scratch struct {
-	pert  []float64      // P: the perturbed parameter vector of the full-recompute gradient
+	pert []float64 // P: the perturbed parameter vector of the full-recompute gradient
+	wT   []float64 // (D+1)×M: w transposed, wT[i·M+j] = w_ji (see setWeights)
+	vT   []float64 // (M+1)×K: v transposed, vT[j·K+k] = v_kj
+	blk  block
+
+	// One row, copied from the block by loadRow.
 	z     []float64      // M+1: hidden activations, z[M] = 1
 	b     []float64      // M: hidden pre-activations
 	ez    []float64      // M: 1 − z_j, computed without cancellation
@@ -59,6 +63,9 @@ type scratch struct {
 func newScratch(s Shape) *scratch {
 	return &scratch{
 		pert: make([]float64, s.NumParams()),
+		wT:   make([]float64, (s.D+1)*s.M),
+		vT:   make([]float64, (s.M+1)*s.K),
+		blk:  newBlock(s),
 		z:    make([]float64, s.M+1),
 		b:    make([]float64, s.M),
 		ez:   make([]float64, s.M),
@@ -103,7 +110,7 @@ func NewObjective(s Shape, x []float64, labels []int32) (*Objective, error) {
 	o := &Objective{
 		shape:     s,
 		n:         n,
-		x:         append([]float64(nil), x...),
+		x:         make([]float64, n*(s.D+1)),
 		labels:    append([]int32(nil), labels...),
 		xmax:      make([]float64, n),
 		chunkSize: chunkSize,
@@ -114,8 +121,11 @@ func NewObjective(s Shape, x []float64, labels []int32) (*Objective, error) {
 		sc:        newScratch(s),
 	}
 	for r := range n {
+		row := x[r*s.D : (r+1)*s.D]
+		copy(o.x[r*(s.D+1):], row)
+		o.x[r*(s.D+1)+s.D] = 1
 		m := 1.0
-		for _, v := range o.x[r*s.D : (r+1)*s.D] {
+		for _, v := range row {
 			m = math.Max(m, math.Abs(v))
 		}
 		o.xmax[r] = m
@@ -204,8 +214,13 @@ func (o *Objective) Value(wv []float64) float64 {
 // they agree bit for bit.
 func (o *Objective) value(sc *scratch, wv []float64) float64 {
 	var sum kahan
-	for r := range o.n {
-		sum.add(o.rowLoss(sc, wv, r))
+	sc.setWeights(o.shape, wv)
+	for r0 := 0; r0 < o.n; r0 += blockRows {
+		n := min(blockRows, o.n-r0)
+		o.forward(sc, r0, n, false)
+		for _, l := range sc.blk.loss[:n] {
+			sum.add(l)
+		}
 	}
 	return sum.value() / float64(o.n)
 }
@@ -229,8 +244,11 @@ func (k *kahan) value() float64 { return k.s + k.c }
 
 // lossRows stores the cross-entropy of rows [lo, hi) in o.loss.
 func (o *Objective) lossRows(sc *scratch, wv []float64, lo, hi int) {
-	for r := lo; r < hi; r++ {
-		o.loss[r] = o.rowLoss(sc, wv, r)
+	sc.setWeights(o.shape, wv)
+	for r0 := lo; r0 < hi; r0 += blockRows {
+		n := min(blockRows, hi-r0)
+		o.forward(sc, r0, n, false)
+		copy(o.loss[r0:r0+n], sc.blk.loss[:n])
 	}
 }
 
@@ -243,16 +261,6 @@ func (o *Objective) meanLoss() float64 {
 	return sum.value() / float64(o.n)
 }
 
-// rowLoss runs the forward pass of row r and returns its cross-entropy; sc.z, sc.a and sc.lse
-// then hold the row's activations.
-func (o *Objective) rowLoss(sc *scratch, wv []float64, r int) float64 {
-	s := o.shape
-	hidden(s, wv[:s.numW()], o.x[r*s.D:(r+1)*s.D], sc.z)
-	outputs(s, wv[s.numW():], sc.z, sc.a)
-	sc.lse = logSumExp(sc.a)
-	return sc.lse - sc.a[o.labels[r]]
-}
-
 // Probabilities writes the softmax outputs y_nk into dst, row-major N×K. It panics if dst
 // does not have N·K elements.
 func (o *Objective) Probabilities(dst, wv []float64) {
@@ -261,9 +269,12 @@ func (o *Objective) Probabilities(dst, wv []float64) {
 	if len(dst) != o.n*s.K {
 		panic(fmt.Sprintf("nn: probability destination has %d elements, want %d", len(dst), o.n*s.K))
 	}
-	for r := range o.n {
-		o.rowLoss(o.sc, wv, r)
-		softmaxLSE(o.sc.a, dst[r*s.K:(r+1)*s.K])
+	sc := o.sc
+	sc.setWeights(s, wv)
+	for r0 := 0; r0 < o.n; r0 += blockRows {
+		n := min(blockRows, o.n-r0)
+		o.forward(sc, r0, n, true)
+		copy(dst[r0*s.K:(r0+n)*s.K], sc.blk.y[:n*s.K])
 	}
 }
 
@@ -275,17 +286,15 @@ func (o *Objective) Predict(dst []int32, wv []float64) {
 	if len(dst) != o.n {
 		panic(fmt.Sprintf("nn: prediction destination has %d elements, want %d", len(dst), o.n))
 	}
-	y := o.sc.y
-	for r := range o.n {
-		o.rowLoss(o.sc, wv, r)
-		softmaxLSE(o.sc.a, y)
-		best := 0
-		for k := range y {
-			if y[k] > y[best] {
-				best = k
-			}
+	s := o.shape
+	sc := o.sc
+	sc.setWeights(s, wv)
+	for r0 := 0; r0 < o.n; r0 += blockRows {
+		n := min(blockRows, o.n-r0)
+		o.forward(sc, r0, n, true)
+		for r := range n {
+			dst[r0+r] = int32(Argmax(sc.blk.y[r*s.K : (r+1)*s.K]))
 		}
-		dst[r] = int32(best)
 	}
 }
 
@@ -301,79 +310,24 @@ func (o *Objective) Score(ctx context.Context, wv []float64, pred []int32) (floa
 	if len(pred) != o.n {
 		panic(fmt.Sprintf("nn: prediction destination has %d elements, want %d", len(pred), o.n))
 	}
+	s := o.shape
 	sc := o.sc
 	var sum kahan
-	for r := range o.n {
-		if r%scoreEvery == 0 {
+	sc.setWeights(s, wv)
+	for r0 := 0; r0 < o.n; r0 += blockRows {
+		if r0%scoreEvery == 0 {
 			if err := ctx.Err(); err != nil {
 				return 0, err
 			}
 		}
-		sum.add(o.rowLoss(sc, wv, r))
-		softmaxLSE(sc.a, sc.y)
-		pred[r] = int32(Argmax(sc.y))
+		n := min(blockRows, o.n-r0)
+		o.forward(sc, r0, n, true)
+		for r, l := range sc.blk.loss[:n] {
+			sum.add(l)
+			pred[r0+r] = int32(Argmax(sc.blk.y[r*s.K : (r+1)*s.K]))
+		}
 	}
 	return sum.value() / float64(o.n), nil
-}
-
-// hidden writes the hidden activations z_j = σ(Σ_i w_ji x_i) of one row into z (length
-// M+1), z[M] = 1 being the output layer's bias input.
-func hidden(s Shape, w, x, z []float64) {
-	d := s.D
-	for j := range s.M {
-		row := w[j*(d+1) : (j+1)*(d+1)]
-		z[j] = sigmoid(dot(row[:d], x) + row[d])
-	}
-	z[s.M] = 1
-}
-
-// dotAsm is the length from which dot uses gonum's assembly kernel; below it, the call costs
-// more than it saves.
-const dotAsm = 16
-
-// dot returns Σ_i a_i x_i. Every forward pass uses it, so they agree bit for bit.
-func dot(a, x []float64) float64 {
-	if len(x) >= dotAsm {
-		return floats.Dot(a, x)
-	}
-	a = a[:len(x)]
-	s := 0.0
-	for i, xi := range x {
-		s += a[i] * xi
-	}
-	return s
-}
-
-// outputs writes the output pre-activations a_k = Σ_j v_kj z_j of one row into a.
-func outputs(s Shape, v, z, a []float64) {
-	m := s.M
-	for k := range a {
-		row := v[k*(m+1) : (k+1)*(m+1)]
-		ak := 0.0
-		for j, zj := range z {
-			ak += row[j] * zj
-		}
-		a[k] = ak
-	}
-}
-
-// sigmoid is 1/(1+e^(−b)); it is 0 or 1, never NaN, for large |b|.
-func sigmoid(b float64) float64 { return 1 / (1 + math.Exp(-b)) }
-
-// logSumExp returns log Σ_k e^(a_k), with the maximum subtracted so that no exponential
-// overflows (the maximum's own term is e⁰ = 1, not computed).
-func logSumExp(a []float64) float64 {
-	im := Argmax(a)
-	m := a[im]
-	s := 0.0
-	for k, ak := range a {
-		e := 1.0
-		if k != im {
-			e = math.Exp(ak - m)
-		}
-		s += e
-	}
-	return m + math.Log(s)
 }
 
 // Argmax returns the index of the first largest element of a (0 if all are

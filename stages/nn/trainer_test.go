@@ -227,9 +227,10 @@ func TestMiniBatchesCoverEveryRowOnceAnEpoch(t *testing.T) {
 			tr.nextBatch(epoch*5 + k + 1)
 			sizes = append(sizes, tr.batch.Len())
 			for i := range tr.batch.Len() {
-				// Find the row by its inputs: every row differs.
+				// Find the row by its inputs (rows of D+1 = 3, the bias input last): every row
+				// differs.
 				for r := range 23 {
-					if slices.Equal(tr.batch.x[i*2:i*2+2], train.x[r*2:r*2+2]) && tr.batch.labels[i] == train.labels[r] {
+					if slices.Equal(tr.batch.x[i*3:i*3+3], train.x[r*3:r*3+3]) && tr.batch.labels[i] == train.labels[r] {
 						seen[r]++
 						order = append(order, r)
 					}

@@ -1,0 +1,195 @@
+//go:build !purego
+
+package nn
+
+import "math"
+
+// useAVX2 reports whether the CPU and the operating system support AVX2 and FMA, which the
+// assembly kernels need; without them the kernels of kernels.go run. It is set once, when
+// the package is initialized.
+var useAVX2 = detectAVX2()
+
+func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
+func xgetbv() (eax, edx uint32)
+
+//go:noescape
+func expAVX2(dst, src *float64, n int) int
+
+//go:noescape
+func logAVX2(dst, src *float64, n int) int
+
+func detectAVX2() bool {
+	maxID, _, _, _ := cpuid(0, 0)
+	if maxID < 7 {
+		return false
+	}
+	_, _, ecx1, _ := cpuid(1, 0)
+	const fma, osxsave, avx = 1 << 12, 1 << 27, 1 << 28
+	if ecx1&(fma|osxsave|avx) != fma|osxsave|avx {
+		return false
+	}
+	if xcr0, _ := xgetbv(); xcr0&6 != 6 { // the OS saves the XMM and YMM registers
+		return false
+	}
+	_, ebx7, _, _ := cpuid(7, 0)
+	const avx2 = 1 << 5
+	return ebx7&avx2 != 0
+}
+
+func expInto(dst, src []float64) {
+	dst = dst[:len(src)]
+	i := 0
+	if useExpAVX2 {
+		for n := len(src) &^ 3; i < n; {
+			i += expAVX2(&dst[i], &src[i], n-i)
+			if i < n { // a group of four with an input out of the kernel's range
+				for end := i + 4; i < end; i++ {
+					dst[i] = math.Exp(src[i])
+				}
+			}
+		}
+	}
+	expGo(dst[i:], src[i:])
+}
+
+func logInto(dst, src []float64) {
+	dst = dst[:len(src)]
+	i := 0
+	if useLogAVX2 {
+		for n := len(src) &^ 3; i < n; {
+			i += logAVX2(&dst[i], &src[i], n-i)
+			if i < n {
+				for end := i + 4; i < end; i++ {
+					dst[i] = math.Log(src[i])
+				}
+			}
+		}
+	}
+	logGo(dst[i:], src[i:])
+}
+
+// useExpAVX2 and useLogAVX2 report that expAVX2 and logAVX2 are used: the CPU has AVX2, and
+// the kernels agree bit for bit with math.Exp and math.Log on a set of probes (they replicate
+// the math package's own amd64 code, which a Go release could change).
+var (
+	useExpAVX2 = useAVX2 && agrees(expAVX2, math.Exp, expProbes())
+	useLogAVX2 = useAVX2 && agrees(logAVX2, math.Log, logProbes())
+)
+
+func agrees(kernel func(dst, src *float64, n int) int, want func(float64) float64, probes []float64) bool {
+	got := make([]float64, len(probes))
+	if kernel(&got[0], &probes[0], len(probes)) != len(probes) {
+		return false
+	}
+	for i, x := range probes {
+		if math.Float64bits(got[i]) != math.Float64bits(want(x)) {
+			return false
+		}
+	}
+	return true
+}
+
+// expProbes returns 256 inputs spread over the kernel's range [-708, 709], dense near 0.
+func expProbes() []float64 {
+	p := make([]float64, 0, 256)
+	for i := range 128 {
+		t := float64(i)/127*2 - 1 // [-1, 1]
+		p = append(p, 708.5*t*t*t+0.5, t*1e-3+float64(i%7)*0.1)
+	}
+	return p
+}
+
+// logProbes returns 256 inputs from 1e-300 to 1e300, in [0.5, 1.5), and at and beside
+// powers of 2 times √2/2, where the reduction to [√2/2, √2) decides on equality.
+func logProbes() []float64 {
+	p := make([]float64, 0, 256)
+	for i := range 96 {
+		p = append(p, math.Pow(10, float64(i)/95*600-300), 1+float64(i-48)/96)
+	}
+	for i := range 32 {
+		h := math.Ldexp(math.Sqrt2/2, i-16)
+		p = append(p, h, math.Nextafter(h, 0))
+	}
+	return p
+}
+
+//go:noescape
+func gemmAVX2(c *float64, ldc, w, rows int, a *float64, aq, ar int, b *float64, ldb, rr int, add bool)
+
+//go:noescape
+func seriesAVX2(acc, hs, x *float64, ldx, rows int, coef *float64, qs int, nc *int32, w int)
+
+//go:noescape
+func series17AVX2(acc, hs, x *float64, ldx, rows int, coef *float64, qs int, nc *int32)
+
+//go:noescape
+func hs5AVX2(f *float64, fs int, z, ez, vt, y *float64, ys int, vj *float64, k, n int)
+
+//go:noescape
+func hs7AVX2(f *float64, fs int, z, ez, vt, y *float64, ys int, vj *float64, k, n int)
+
+func gemm(c []float64, ldc, n, rows int, a []float64, aq, ar int, b []float64, ldb, rr int, add bool) {
+	if !useAVX2 || n <= 0 || rows <= 0 || rr <= 0 || ldc < n || ldb < n || aq < 0 || ar < 0 {
+		gemmGo(c, ldc, n, rows, a, aq, ar, b, ldb, rr, add)
+		return
+	}
+	// The elements the kernel touches are those gemmGo does: check the last of each.
+	_, _, _ = c[(rows-1)*ldc+n-1], a[(rows-1)*aq+(rr-1)*ar], b[(rr-1)*ldb+n-1]
+	for i := 0; i < n; i += 16 {
+		gemmAVX2(&c[i], ldc, min(16, n-i), rows, &a[0], aq, ar, &b[i], ldb, rr, add)
+	}
+}
+
+func seriesAcc(acc, hs, x []float64, ldx int, coef []float64, qs int, nc []int32, lastOnes bool) {
+	n, rows := len(acc), len(nc)
+	if !useAVX2 || n == 0 || rows == 0 || ldx < n || qs < rows {
+		seriesAccGo(acc, hs, x, ldx, coef, qs, nc)
+		return
+	}
+	// The kernel reads coefficients up to the largest count: check it, and the last x and hs.
+	top := int32(0)
+	for _, c := range nc {
+		top = max(top, c)
+	}
+	if top > 0 {
+		_ = coef[int(top-1)*qs+rows-1]
+	}
+	_, _ = hs[n-1], x[(rows-1)*ldx+n-1]
+	// A last column alone in its pass, and 1 in every row (the bias input), is summed with
+	// the pass before it.
+	last := 0
+	if lastOnes && n%16 == 1 && n > 1 {
+		last = 17
+	}
+	for i := 0; i < n; i += 16 {
+		if n-i == last {
+			series17AVX2(&acc[i], &hs[i], &x[i], ldx, rows, &coef[0], qs, &nc[0])
+			return
+		}
+		seriesAVX2(&acc[i], &hs[i], &x[i], ldx, rows, &coef[0], qs, &nc[0], min(16, n-i))
+	}
+}
+
+func hiddenSeries5Rows(f []float64, fs int, z, ez, vt, y []float64, ys int, vj, yr []float64, n int) {
+	// The kernel computes groups of four rows: it may compute up to three rows beyond n, from
+	// whatever the inputs hold there, and writes their coefficients.
+	n4 := (n + 3) &^ 3
+	k := len(vj)
+	if !useAVX2 || n == 0 || k == 0 || fs < n4 || ys < n4 {
+		hiddenSeries5RowsGo(f, fs, z, ez, vt, y, ys, vj, yr, n)
+		return
+	}
+	_, _, _, _, _ = f[2*fs+n4-1], z[n4-1], ez[n4-1], vt[n4-1], y[(k-1)*ys+n4-1]
+	hs5AVX2(&f[0], fs, &z[0], &ez[0], &vt[0], &y[0], ys, &vj[0], k, n4)
+}
+
+func hiddenSeries7Rows(f []float64, fs int, z, ez, vt, y []float64, ys int, vj, yr []float64, n int) {
+	n4 := (n + 3) &^ 3
+	k := len(vj)
+	if !useAVX2 || n == 0 || k == 0 || fs < n4 || ys < n4 {
+		hiddenSeries7RowsGo(f, fs, z, ez, vt, y, ys, vj, yr, n)
+		return
+	}
+	_, _, _, _, _ = f[3*fs+n4-1], z[n4-1], ez[n4-1], vt[n4-1], y[(k-1)*ys+n4-1]
+	hs7AVX2(&f[0], fs, &z[0], &ez[0], &vt[0], &y[0], ys, &vj[0], k, n4)
+}
