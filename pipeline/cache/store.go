@@ -44,6 +44,10 @@ type Store interface {
 	// GC removes what opts does not keep and nothing that a running
 	// process uses (see GCOptions).
 	GC(opts GCOptions) (*GCResult, error)
+	// CheckFolder reports, as a *NotCacheError, a location that holds no
+	// cache or holds what the cache does not make, which the cache
+	// commands refuse to work on.
+	CheckFolder() error
 	// Close releases what this process used to GC.
 	Close() error
 }
@@ -59,3 +63,7 @@ func (c *Cache) Verify(key string) error {
 // EntrySize returns the bytes of the regular files in a listed entry's
 // folder, whatever its entry.json lists.
 func (c *Cache) EntrySize(l Listed) int64 { return DirSize(l.Dir) }
+
+// CheckFolder reports whether the cache's folder is one that verifying,
+// sizing or collecting garbage may work on (see the function CheckFolder).
+func (c *Cache) CheckFolder() error { return CheckFolder(c.dir) }
