@@ -9,19 +9,32 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/minio/minio-go/v7"
 )
 
 // client is the few requests the store makes, each bounded by a timeout
-// without progress, with errors named by the request.
+// without progress, with errors named by the request. Once a request
+// finds the server down or not answering, the client makes no further
+// request: every later one fails at once with that first error, so that a
+// sweep of many trials ends promptly instead of waiting out each timeout.
 type client struct {
 	mc      *minio.Client
 	bucket  string
 	prefix  string // "" or ending in "/"
 	timeout time.Duration
 	clock   *serverClock
+	down    atomic.Pointer[error] // the error that found the server down
+}
+
+// check returns the error that found the server down, if one did.
+func (c *client) check() error {
+	if err := c.down.Load(); err != nil {
+		return *err
+	}
+	return nil
 }
 
 // errNotFound reports a missing object.
@@ -46,15 +59,25 @@ func (c *client) watch(parent context.Context) (ctx context.Context, kick, done 
 	return ctx, func() { t.Reset(c.timeout) }, func() { t.Stop(); cancel(nil) }
 }
 
-// fail names a failed request, and says so when it timed out.
+// fail names a failed request, and says so when it timed out. A timeout,
+// a network error or a server error (5xx, after the client's retries)
+// marks the server down.
 func (c *client) fail(ctx context.Context, what, name string, err error) error {
-	if errors.Is(context.Cause(ctx), errTimeout) {
-		return fmt.Errorf("%s %s: the server made no progress for %v (NNPIPE_S3_TIMEOUT)", what, c.prefix+name, c.timeout)
-	}
-	if code := minio.ToErrorResponse(err).Code; code == "NoSuchKey" {
+	resp := minio.ToErrorResponse(err)
+	switch {
+	case errors.Is(context.Cause(ctx), errTimeout):
+		err = fmt.Errorf("%s %s: the server made no progress for %v (NNPIPE_S3_TIMEOUT)", what, c.prefix+name, c.timeout)
+	case resp.Code == "NoSuchKey":
 		return fmt.Errorf("%s %s: %w", what, c.prefix+name, errNotFound)
+	default:
+		err = fmt.Errorf("%s %s: %w", what, c.prefix+name, err)
+		if ctx.Err() != nil || (resp.StatusCode > 0 && resp.StatusCode < 500) {
+			return err // cancelled by the caller, or an answer
+		}
 	}
-	return fmt.Errorf("%s %s: %w", what, c.prefix+name, err)
+	down := fmt.Errorf("the server is down or not answering, so no further request is made: %w", err)
+	c.down.CompareAndSwap(nil, &down)
+	return err
 }
 
 // maxSmall bounds the objects read whole: entry.json, records, leases.
@@ -62,6 +85,9 @@ const maxSmall = 16 << 20
 
 // getSmall reads a small object whole, with its ETag.
 func (c *client) getSmall(ctx context.Context, name string) ([]byte, string, error) {
+	if err := c.check(); err != nil {
+		return nil, "", err
+	}
 	ctx, kick, done := c.watch(ctx)
 	defer done()
 	obj, err := c.mc.GetObject(ctx, c.bucket, c.prefix+name, minio.GetObjectOptions{})
@@ -85,6 +111,9 @@ func (c *client) getSmall(ctx context.Context, name string) ([]byte, string, err
 
 // get streams an object into w.
 func (c *client) get(ctx context.Context, name string, w io.Writer) (int64, error) {
+	if err := c.check(); err != nil {
+		return 0, err
+	}
 	ctx, kick, done := c.watch(ctx)
 	defer done()
 	obj, err := c.mc.GetObject(ctx, c.bucket, c.prefix+name, minio.GetObjectOptions{})
@@ -122,6 +151,9 @@ func (w writerOf) Write(p []byte) (int, error) {
 // put writes an object; ifAbsent makes it a conditional create
 // (If-None-Match: *), which fails with errExists when the object exists.
 func (c *client) put(ctx context.Context, name string, r io.Reader, size int64, ifAbsent bool) error {
+	if err := c.check(); err != nil {
+		return err
+	}
 	ctx, kick, done := c.watch(ctx)
 	defer done()
 	opts := minio.PutObjectOptions{ContentType: "application/octet-stream"}
@@ -148,6 +180,9 @@ func (c *client) putBytes(ctx context.Context, name string, b []byte, ifAbsent b
 // stat returns what the server says of an object, errNotFound when there
 // is none.
 func (c *client) stat(ctx context.Context, name string) (object, error) {
+	if err := c.check(); err != nil {
+		return object{}, err
+	}
 	ctx, _, done := c.watch(ctx)
 	defer done()
 	info, err := c.mc.StatObject(ctx, c.bucket, c.prefix+name, minio.StatObjectOptions{})
@@ -159,6 +194,9 @@ func (c *client) stat(ctx context.Context, name string) (object, error) {
 
 // remove deletes an object; a missing one is not an error.
 func (c *client) remove(ctx context.Context, name string) error {
+	if err := c.check(); err != nil {
+		return err
+	}
 	ctx, _, done := c.watch(ctx)
 	defer done()
 	if err := c.mc.RemoveObject(ctx, c.bucket, c.prefix+name, minio.RemoveObjectOptions{}); err != nil {
@@ -174,6 +212,9 @@ func (c *client) remove(ctx context.Context, name string) error {
 // in "/"), in key order; recursive false lists the "folders" of dir too,
 // as names ending in "/". fn returning false stops the listing.
 func (c *client) list(ctx context.Context, dir string, recursive bool, fn func(object) bool) error {
+	if err := c.check(); err != nil {
+		return err
+	}
 	ctx, kick, done := c.watch(ctx)
 	defer done()
 	ctx, stop := context.WithCancel(ctx)

@@ -260,6 +260,14 @@ func TestAServerThatStopsAnsweringTimesOut(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "NNPIPE_S3_TIMEOUT") {
 		t.Errorf("Use on a server that does not answer = %v, want a timeout naming NNPIPE_S3_TIMEOUT", err)
 	}
+	// The store makes no further request, even once the server answers
+	// again: a sweep's remaining trials fail at once.
+	requests := 0
+	f.setHook(func(w http.ResponseWriter, r *http.Request) bool { requests++; return false })
+	_, err = s.Use(key("y"))
+	if err == nil || !strings.Contains(err.Error(), "no further request") || !strings.Contains(err.Error(), "NNPIPE_S3_TIMEOUT") || requests != 0 {
+		t.Errorf("Use after a timeout = %v after %d requests, want the first error and no request", err, requests)
+	}
 }
 
 func TestAPublishCutShortLeavesNoEntry(t *testing.T) {
@@ -284,7 +292,14 @@ func TestAPublishCutShortLeavesNoEntry(t *testing.T) {
 	if _, err := f.open(t).Use(k); !errors.Is(err, cache.ErrMiss) {
 		t.Errorf("after a publish cut short, Use = %v, want a miss", err)
 	}
+	// The failure made s take the server for down: it could not release
+	// its lease, which protects the uploads until it is dead.
 	s.Close()
+	gc(t, f.open(t), cache.GCOptions{})
+	if !f.has(fileName(digest([]byte("alpha")))) {
+		t.Errorf("gc removed the uploads of a live lease")
+	}
+	f.clock.Advance(s.opts.LeaseTTL + time.Second)
 	gc(t, f.open(t), cache.GCOptions{})
 	if objs := f.objects(); len(objs) != 0 {
 		t.Errorf("gc left what the cut publish uploaded: %v", objs)

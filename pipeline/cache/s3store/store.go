@@ -209,15 +209,16 @@ func newClient(loc cache.Location, o Options) (*minio.Client, *serverClock, erro
 }
 
 // openError sorts what listing the bucket on Open answered: the user's
-// mistakes (no such bucket, credentials refused) from the rest.
+// mistakes — no such bucket, credentials or a region refused, any other
+// 4xx answer — from the rest (the server down, a 5xx).
 func (s *Store) openError(err error) error {
 	resp := responseOf(err)
-	switch code := resp.Code; code {
-	case "NoSuchBucket":
+	switch {
+	case resp.Code == "NoSuchBucket":
 		return userErrorf("%s: the bucket %s does not exist (endpoint %s)", s.loc, s.loc.Bucket, s.endpoint())
-	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken", "ExpiredToken", "InvalidBucketName", "AuthorizationHeaderMalformed":
+	case resp.StatusCode >= 400 && resp.StatusCode < 500:
 		return userErrorf("%s: the server refused the credentials or the bucket (%s: %s); check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION",
-			s.loc, code, resp.Message)
+			s.loc, resp.Code, resp.Message)
 	}
 	return fmt.Errorf("%s: %w", s.loc, err)
 }
