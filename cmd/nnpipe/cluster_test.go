@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"regexp"
 	"strconv"
@@ -100,8 +101,15 @@ func readIndexedJob(t *testing.T, path string) (*indexedJob, string) {
 func TestClusterFilesAgreeWithTheCLI(t *testing.T) {
 	readIndexedJob(t, "../../configs/cluster/sweep-job.yaml")
 	script := string(readFile(t, "../../configs/cluster/sweep.sbatch"))
-	if !regexp.MustCompile(`(?m)^#SBATCH --array=0-\d+$`).MatchString(script) || !strings.Contains(script, "--shard auto") {
-		t.Errorf("sweep.sbatch lacks a job array from 0 or --shard auto")
+	// The array's indices are the shards (--shard auto/N), so that a task
+	// resubmitted alone keeps its shard.
+	array := regexp.MustCompile(`(?m)^#SBATCH --array=0-(\d+)$`).FindStringSubmatch(script)
+	if array == nil {
+		t.Fatalf("sweep.sbatch lacks a job array from 0")
+	}
+	last, _ := strconv.Atoi(array[1])
+	if want := fmt.Sprintf("--shard auto/%d ", last+1); !strings.Contains(script, want) {
+		t.Errorf("sweep.sbatch's array 0-%d does not go with %q", last, want)
 	}
 	if !strings.Contains(script, "configs/sweep-hidden.yaml") {
 		t.Errorf("sweep.sbatch does not run configs/sweep-hidden.yaml")
