@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -175,15 +176,23 @@ func (s *s3Server) collect(args ...string) string {
 	return sw.SweepDir
 }
 
-// localSweep runs the sweep in one process on a cache folder: what the
-// bucket's sweep must equal.
+// localSweeps holds the summaries localSweep computed, by arguments.
+var localSweeps sync.Map
+
+// localSweep runs the sweep in one process on a cache folder, once per
+// test binary: what the bucket's sweep must equal.
 func localSweep(t *testing.T, args ...string) map[string]any {
 	t.Helper()
-	sw, code, stderr := sweepJSONOf(t, append(args, "--results", t.TempDir())...)
+	if got, ok := localSweeps.Load(strings.Join(args, "\x00")); ok {
+		return got.(map[string]any)
+	}
+	sw, code, stderr := sweepJSONOf(t, append(append([]string{}, args...), "--results", t.TempDir())...)
 	if code != 0 {
 		t.Fatalf("local sweep: exit %d\n%s", code, stderr)
 	}
-	return summaryWithoutTimes(t, sw.SweepDir)
+	got := summaryWithoutTimes(t, sw.SweepDir)
+	localSweeps.Store(strings.Join(args, "\x00"), got)
+	return got
 }
 
 func (s *s3Server) verify(machine string) (string, int) {
@@ -241,7 +250,7 @@ func TestS3ShardsAtOnceEqualALocalSweep(t *testing.T) {
 
 // slowTrials makes each trial of the small sweep train long enough that a
 // process can be stopped between trials.
-var slowTrials = []string{smallSweep, "--set", "train.steps=20000"}
+var slowTrials = []string{smallSweep, "--set", "train.steps=10000"}
 
 func TestS3KilledShardRerunsOnlyItsUnfinishedTrials(t *testing.T) {
 	s := newS3Server(t)
