@@ -246,6 +246,48 @@ func TestS3ShardsAtOnceEqualALocalSweep(t *testing.T) {
 	if left := append(s.objects("leases"), s.objects("gc")...); len(left) != 0 {
 		t.Errorf("the processes left %v", left)
 	}
+	// plan, on yet another machine, finds every trial done.
+	out, stderr, code := s.run("planner", nil, "plan", smallSweep, "--cache", s3Cache, "--results", t.TempDir())
+	if code != 0 || !strings.Contains(out, "6 done") {
+		t.Errorf("plan: exit %d\n%s%s", code, out, stderr)
+	}
+}
+
+// TestS3CollectsFailuresFromTheBucket diverges every trial on shard
+// processes: the collect step, on a machine of its own, finds each failure
+// record and what the diverged training kept in the bucket alone.
+func TestS3CollectsFailuresFromTheBucket(t *testing.T) {
+	s := newS3Server(t)
+	diverging := []string{smallSweep, "--set", "train.learning_rate=1e6"}
+	for i := range 2 {
+		_, stderr, code := s.run(fmt.Sprintf("shard-%d", i), nil, append([]string{"sweep", "--shard", fmt.Sprintf("%d/2", i),
+			"--cache", s3Cache, "--results", t.TempDir(), "--quiet"}, diverging...)...)
+		if code != exitFailure || !strings.Contains(stderr, "diverged") {
+			t.Fatalf("shard %d/2 of diverging trials: exit %d\n%s", i, code, stderr)
+		}
+	}
+	out, stderr, code := s.run("collector", nil, append([]string{"sweep", "--collect", "--json", "--quiet", "--cache", s3Cache, "--results", t.TempDir()}, diverging...)...)
+	var sw sweepJSON
+	if err := json.Unmarshal([]byte(out), &sw); err != nil || code != exitFailure {
+		t.Fatalf("collect: exit %d, %v\n%s%s", code, err, out, stderr)
+	}
+	if len(sw.Trials) != 6 {
+		t.Fatalf("collect found %d trials, want 6", len(sw.Trials))
+	}
+	for _, tr := range sw.Trials {
+		if tr.Status != "diverged" {
+			t.Errorf("trial %s: status %q, want diverged", tr.TrialID, tr.Status)
+		}
+		if _, err := os.Stat(filepath.Join(tr.RunDir, "history.parquet")); err != nil {
+			t.Errorf("trial %s: the history the diverged training kept is not in its directory: %v", tr.TrialID, err)
+		}
+	}
+	local, _, _ := sweepJSONOf(t, append(append([]string{}, diverging...), "--results", t.TempDir())...)
+	// Printed, for the failed trials' metrics are NaN, which DeepEqual
+	// never finds equal.
+	if got, want := fmt.Sprint(summaryWithoutTimes(t, sw.SweepDir)), fmt.Sprint(summaryWithoutTimes(t, local.SweepDir)); got != want {
+		t.Errorf("the summary collected from the bucket differs from a local sweep's:\n got %s\nwant %s", got, want)
+	}
 }
 
 // slowTrials makes each trial of the small sweep train long enough that a
