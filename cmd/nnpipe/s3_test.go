@@ -478,3 +478,26 @@ func TestS3BadCredentialsAndUnknownBucketsAreRefusedBeforeAnyWork(t *testing.T) 
 		t.Errorf("the refused commands wrote %v", objs)
 	}
 }
+
+// TestS3RunRefusedForBadDataLeavesNothing runs a config whose data the
+// load stage refuses, with the local copy in its default place: nothing
+// is left in the bucket, in the user's cache folder or in the results.
+func TestS3RunRefusedForBadDataLeavesNothing(t *testing.T) {
+	s := newS3Server(t)
+	home := t.TempDir()
+	if err := os.Mkdir(filepath.Join(home, "cache"), 0o755); err != nil { // the user's cache folder
+		t.Fatal(err)
+	}
+	results := filepath.Join(t.TempDir(), "results")
+	_, stderr, code := s.run("node", []string{"NNPIPE_S3_COPY=", "XDG_CACHE_HOME=" + filepath.Join(home, "cache")},
+		"run", "testdata/baddata/nan.yaml", "--cache", s3Cache, "--results", results)
+	if code != exitInvalid || len(stderrLines(stderr)) != 1 {
+		t.Errorf("run of bad data: exit %d, stderr %q; want %d and one line", code, stderr, exitInvalid)
+	}
+	if got := append(listTree(t, home), listTree(t, results)...); len(got) != 1 || got[0] != "cache" {
+		t.Errorf("left %v", got)
+	}
+	if objs := s.objects(""); len(objs) != 0 {
+		t.Errorf("left in the bucket: %v", objs)
+	}
+}

@@ -14,12 +14,16 @@ import (
 
 // Names of the lease objects and of the gc marker.
 const (
-	leasesDir    = "leases/"
-	aliveName    = "alive"
-	gcName       = "gc"
-	leaseKey     = "key "
-	leaseFile    = "file "
-	segmentLines = 2000 // lines per lease segment before the next is started
+	leasesDir = "leases/"
+	aliveName = "alive"
+	gcName    = "gc"
+	leaseKey  = "key "
+	leaseFile = "file "
+	// segmentLines bounds a lease segment: each line rewrites the segment,
+	// so a process recording n lines uploads about n × segmentLines / 2
+	// lines in all (some 3.5 KB a line), and gc reads n / segmentLines
+	// objects of it.
+	segmentLines = 100
 )
 
 // lease is this process's record, in the bucket, of the entries and files

@@ -38,6 +38,9 @@ type Options struct {
 	// it when a process closes the store.
 	CopyDir   string
 	CopyBytes int64
+	// copyParents is how many folders above CopyDir the store made for
+	// it (the default's nnpipe/s3): Close removes them when empty.
+	copyParents int
 }
 
 // Defaults of the options.
@@ -98,6 +101,7 @@ func FromEnv(loc cache.Location, getenv func(string) string) (Options, error) {
 		}
 		id := sha256.Sum256([]byte(o.Endpoint + "\n" + loc.Bucket + "\n" + loc.Prefix))
 		o.CopyDir = filepath.Join(base, "nnpipe", "s3", loc.Bucket+"-"+hex.EncodeToString(id[:6]))
+		o.copyParents = 2
 	}
 	return o, nil
 }
@@ -262,6 +266,13 @@ func (s *Store) Close() error {
 	err := s.lease.release()
 	err = errors.Join(err, s.local.Close())
 	err = errors.Join(err, s.trimCopy())
+	// A run that published nothing leaves no folder: the file cache
+	// removes the copy's own when empty, and these the ones made for it.
+	for dir, n := filepath.Dir(s.opts.CopyDir), 0; n < s.opts.copyParents; dir, n = filepath.Dir(dir), n+1 {
+		if os.Remove(dir) != nil {
+			break
+		}
+	}
 	return s.errorf(err)
 }
 
