@@ -109,8 +109,9 @@ func (c *client) getSmall(ctx context.Context, name string) ([]byte, string, err
 	return b, info.ETag, nil
 }
 
-// get streams an object into w.
-func (c *client) get(ctx context.Context, name string, w io.Writer) (int64, error) {
+// get streams at most limit bytes of an object into w, and returns how
+// many it read.
+func (c *client) get(ctx context.Context, name string, w io.Writer, limit int64) (int64, error) {
 	if err := c.check(); err != nil {
 		return 0, err
 	}
@@ -121,7 +122,7 @@ func (c *client) get(ctx context.Context, name string, w io.Writer) (int64, erro
 		return 0, c.fail(ctx, "get", name, err)
 	}
 	defer obj.Close()
-	n, err := io.Copy(writerOf{w}, &kickReader{obj, kick})
+	n, err := io.Copy(writerOf{w}, io.LimitReader(&kickReader{obj, kick}, limit))
 	if err != nil {
 		var werr *writeError
 		if errors.As(err, &werr) {

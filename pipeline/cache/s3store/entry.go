@@ -173,7 +173,9 @@ func (s *Store) download(e *cache.Entry, dir string) error {
 // checks its size and digest.
 func (s *Store) fetch(key string, f cache.File, w io.Writer) error {
 	h := sha256.New()
-	n, err := s.c.get(s.ctx, fileName(f.SHA256), io.MultiWriter(w, h))
+	// One byte more than listed tells a longer object without reading it
+	// all: a damaged object cannot fill the disk.
+	n, err := s.c.get(s.ctx, fileName(f.SHA256), io.MultiWriter(w, h), f.Size+1)
 	if errors.Is(err, errNotFound) {
 		return &cache.DamagedError{Key: key, Reason: fmt.Sprintf("file %s is missing from the bucket", f.Name)}
 	}

@@ -85,6 +85,9 @@ func TestDamagedEntriesAreMissesThenRepaired(t *testing.T) {
 	}{
 		{"a flipped byte in a file", func(f *fake, k string) { f.write(fileName(digest([]byte("beta"))), []byte("bexa")) }, "does not match its digest"},
 		{"a truncated file", func(f *fake, k string) { f.write(fileName(digest([]byte("beta"))), []byte("be")) }, "has 2 bytes, want 4"},
+		{"a longer file", func(f *fake, k string) {
+			f.write(fileName(digest([]byte("beta"))), []byte("beta"+strings.Repeat("x", 1<<20)))
+		}, "has 5 bytes, want 4"}, // read no further than one byte past the size listed
 		{"a missing file", func(f *fake, k string) { f.remove(fileName(digest([]byte("beta")))) }, "missing from the bucket"},
 		{"entry.json garbage", func(f *fake, k string) { f.write(entryName(k), []byte("{garbage")) }, "entry.json is not valid"},
 		{"entry.json of another key", func(f *fake, k string) {
