@@ -10,11 +10,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nnpipe/nnpipe/stages/results"
 )
 
 // The tests in this file meet a real S3 server: versitygw serving a folder
@@ -219,8 +222,15 @@ func TestS3ShardsAtOnceEqualALocalSweep(t *testing.T) {
 	var cmds []*exec.Cmd
 	var outs []*bytes.Buffer
 	for i := range 3 {
-		c := s.command(fmt.Sprintf("shard-%d", i), nil, "sweep", smallSweep, "--shard", fmt.Sprintf("%d/3", i),
-			"--cache", s3Cache, "--results", t.TempDir(), "--jobs", "1", "--quiet")
+		// The last shard names the bucket in NNPIPE_CACHE, not --cache.
+		var env []string
+		args := []string{"sweep", smallSweep, "--shard", fmt.Sprintf("%d/3", i), "--results", t.TempDir(), "--jobs", "1", "--quiet"}
+		if i == 2 {
+			env = []string{"NNPIPE_CACHE=" + s3Cache}
+		} else {
+			args = append(args, "--cache", s3Cache)
+		}
+		c := s.command(fmt.Sprintf("shard-%d", i), env, args...)
 		var b bytes.Buffer
 		c.Stdout, c.Stderr = &b, &b
 		if err := c.Start(); err != nil {
@@ -246,10 +256,44 @@ func TestS3ShardsAtOnceEqualALocalSweep(t *testing.T) {
 	if left := append(s.objects("leases"), s.objects("gc")...); len(left) != 0 {
 		t.Errorf("the processes left %v", left)
 	}
-	// plan, on yet another machine, finds every trial done.
+	// cache du counts the bucket's entries by kind as on a folder holding
+	// the same sweep, and sums the sizes of the files they list (a folder
+	// counts each entry.json too).
+	dir := filepath.Join(t.TempDir(), "cache")
+	if _, stderr, code := nnpipe(t, "sweep", smallSweep, "--cache", dir, "--results", t.TempDir(), "--quiet"); code != 0 {
+		t.Fatalf("local sweep: exit %d\n%s", code, stderr)
+	}
+	var files int64
+	filepath.WalkDir(filepath.Join(dir, "v1"), func(path string, d os.DirEntry, err error) error {
+		if info, ierr := d.Info(); err == nil && ierr == nil && d.Type().IsRegular() && d.Name() != "entry.json" {
+			files += info.Size()
+		}
+		return nil
+	})
+	local, _, _ := nnpipe(t, "cache", "du", "--cache", dir)
+	bucket, stderr, code := s.run("checker", nil, "cache", "du", "--cache", s3Cache)
+	counts := func(table string) (rows []string) { // each row's kind and entries
+		for _, line := range strings.Split(table, "\n") {
+			if cells := strings.Split(line, "│"); len(cells) == 5 {
+				rows = append(rows, strings.TrimSpace(cells[1])+" "+strings.TrimSpace(cells[2]))
+			}
+		}
+		return rows
+	}
+	total := regexp.MustCompile(`│ total +│ +20 │ +` + regexp.QuoteMeta(results.FormatBytes(files)) + ` │`)
+	if got, want := counts(bucket), counts(local); code != 0 || !reflect.DeepEqual(got, want) || len(got) != 7 || !total.MatchString(bucket) {
+		t.Errorf("cache du on the bucket: exit %d\n%s%s\nwant the entries of a folder's, and %s in all:\n%s",
+			code, bucket, stderr, results.FormatBytes(files), local)
+	}
+	// plan, on yet another machine, finds every trial done and writes
+	// nothing to the bucket: no lease, no object of any kind.
+	before := s.objects("")
 	out, stderr, code := s.run("planner", nil, "plan", smallSweep, "--cache", s3Cache, "--results", t.TempDir())
 	if code != 0 || !strings.Contains(out, "6 done") {
 		t.Errorf("plan: exit %d\n%s%s", code, out, stderr)
+	}
+	if after := s.objects(""); !reflect.DeepEqual(after, before) {
+		t.Errorf("plan changed the bucket:\n before %v\n after %v", before, after)
 	}
 }
 
