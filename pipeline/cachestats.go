@@ -29,7 +29,7 @@ type DamagedEntry struct {
 // and returns how many it checked and those that are damaged, in key
 // order. An entry removed since it was listed (by gc, or replaced by a
 // run) is not counted. It writes nothing.
-func VerifyCache(c *cache.Cache) (checked int, damaged []DamagedEntry, err error) {
+func VerifyCache(c cache.Store) (checked int, damaged []DamagedEntry, err error) {
 	listed, err := c.List()
 	if err != nil {
 		return 0, nil, err
@@ -38,7 +38,7 @@ func VerifyCache(c *cache.Cache) (checked int, damaged []DamagedEntry, err error
 		reason := ""
 		if l.Err != nil {
 			reason = l.Err.Error()
-		} else if _, err := c.Get(l.Key); errors.Is(err, cache.ErrMiss) {
+		} else if err := c.Verify(l.Key); errors.Is(err, cache.ErrMiss) {
 			continue
 		} else if err != nil {
 			reason = err.Error()
@@ -64,7 +64,7 @@ type KindUsage struct {
 
 // CacheUsage returns the entries of c and their size by kind, sorted by
 // kind ("?" for entries whose kind cannot be read), and the totals.
-func CacheUsage(c *cache.Cache) ([]KindUsage, KindUsage, error) {
+func CacheUsage(c cache.Store) ([]KindUsage, KindUsage, error) {
 	listed, err := c.List()
 	if err != nil {
 		return nil, KindUsage{}, err
@@ -76,7 +76,7 @@ func CacheUsage(c *cache.Cache) ([]KindUsage, KindUsage, error) {
 		if by[k] == nil {
 			by[k] = &KindUsage{Kind: k}
 		}
-		size := cache.DirSize(l.Dir)
+		size := c.EntrySize(l)
 		by[k].Entries++
 		by[k].Bytes += size
 		total.Entries++

@@ -29,7 +29,7 @@ const KeyFormat = "nnpipe stage key v1"
 
 // Engine runs chains against a cache.
 type Engine struct {
-	Cache     *cache.Cache
+	Cache     cache.Store
 	NoCache   bool         // recompute every stage once (results are still published)
 	Log       *slog.Logger // warnings about damaged entries and the like
 	Version   string       // nnpipe's version, recorded in entries

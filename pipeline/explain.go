@@ -138,7 +138,7 @@ type pastEntry struct {
 
 // ReadHistory lists c (see cache.List) and keeps the entries the engine
 // published, grouped by kind. It never writes.
-func ReadHistory(c *cache.Cache) (*History, error) {
+func ReadHistory(c cache.Store) (*History, error) {
 	listed, err := c.List()
 	if err != nil {
 		return nil, err

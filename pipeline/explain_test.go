@@ -338,7 +338,7 @@ func TestExplainReportsDamagedEntriesAndFailures(t *testing.T) {
 	fx := newExplainFixture(t)
 	results := fx.run(testConfig)
 	mid := results[1]
-	if err := os.WriteFile(filepath.Join(fx.eng.Cache.Path(mid.Key), "scaled.txt"), []byte("flipped"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(fx.eng.Cache.(*cache.Cache).Path(mid.Key), "scaled.txt"), []byte("flipped"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	got := fx.explain(testConfig)
@@ -383,7 +383,7 @@ func TestExplainNeverWrites(t *testing.T) {
 func TestReadHistorySkipsUnreadableEntries(t *testing.T) {
 	fx := newExplainFixture(t)
 	results := fx.run(testConfig)
-	if err := os.WriteFile(filepath.Join(fx.eng.Cache.Path(results[0].Key), cache.EntryFile), []byte("garbage"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(fx.eng.Cache.(*cache.Cache).Path(results[0].Key), cache.EntryFile), []byte("garbage"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	h, err := ReadHistory(fx.eng.Cache)

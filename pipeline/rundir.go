@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/nnpipe/nnpipe/pipeline/cache"
 )
 
 // RunDir builds a results directory under a temporary name beside its final
@@ -400,6 +402,16 @@ func ResolvePath(path string) string {
 		}
 	}
 	return filepath.Clean(abs)
+}
+
+// ResolveCachePath is ResolvePath for a cache location (see
+// cache.ParseLocation); an S3 location resolves to a name that no folder
+// is within or holds.
+func ResolveCachePath(location string) string {
+	if l, err := cache.ParseLocation(location); err == nil && l.IsS3() {
+		return "\x00" + location
+	}
+	return ResolvePath(location)
 }
 
 // Within reports whether path is dir or inside it; both must be resolved

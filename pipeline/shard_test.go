@@ -64,6 +64,10 @@ func TestParseShard(t *testing.T) {
 		{shard: "auto", env: map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "3"}, i: 2, n: 3},
 		{shard: "auto/5", env: map[string]string{"SLURM_ARRAY_TASK_ID": "4", "SLURM_ARRAY_TASK_COUNT": "3"}, i: 4, n: 5},
 		{shard: "auto", env: map[string]string{"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_ARRAY_TASK_MIN": "1"}, i: 2, n: 3},
+		// A task of an --array=0-3 resubmitted alone (--array=2) stays shard 2 of 4.
+		{shard: "auto/4", env: map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "1", "SLURM_ARRAY_TASK_MIN": "2"}, i: 2, n: 4},
+		{shard: "auto/4", env: map[string]string{"SLURM_ARRAY_TASK_ID": "4", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "1"}, bad: "need 0 <= i < n"},
+		{shard: "auto/4", env: map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_MIN": "x"}, bad: `SLURM_ARRAY_TASK_MIN "x" is not a number`},
 		{shard: "auto", env: map[string]string{"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_COUNT": "3"}, bad: "need 0 <= i < n"},
 		{shard: "auto", env: map[string]string{"SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_ARRAY_TASK_MIN": "1"}, bad: "below SLURM_ARRAY_TASK_MIN"},
 		{shard: "auto", env: map[string]string{"SLURM_ARRAY_TASK_ID": "2x", "SLURM_ARRAY_TASK_COUNT": "3"}, bad: `SLURM_ARRAY_TASK_ID "2x" is not a number`},
@@ -142,6 +146,8 @@ func FuzzParseShard(f *testing.F) {
 		case !allDigits(slurmID) || (slurmMin != "" && !allDigits(slurmMin)) || (rest == "" && !digitsOf(slurmCount, n)):
 			t.Fatalf("ParseShard(%q) = %d, %d with SLURM_ARRAY_TASK_ID %q, _COUNT %q, _MIN %q: accepted something other than digits",
 				shard, i, n, slurmID, slurmCount, slurmMin)
+		case rest != "" && !digitsOf(slurmID, i):
+			t.Fatalf("ParseShard(%q) = %d, %d with SLURM_ARRAY_TASK_ID %q: with a count, the task id is the shard", shard, i, n, slurmID)
 		}
 		again := fmt.Sprintf("%d/%d", i, n)
 		i2, n2, err := ParseShard(again, env)

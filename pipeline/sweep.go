@@ -411,9 +411,10 @@ func Shard(trials []*Trial, i, n int) []*Trial {
 // numbers (digits only: no sign, space or anything after them) with
 // 0 <= i < n. For auto, it reads the Kubernetes Indexed Job's
 // JOB_COMPLETION_INDEX (the count must then be given as auto/n) or Slurm's
-// SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT (auto/n overrides the
-// count), less SLURM_ARRAY_TASK_MIN when it is set, through getenv; each
-// must be such a number too. Errors are one line naming what was wrong.
+// SLURM_ARRAY_TASK_ID: with auto/n, it is the shard itself (an array
+// --array=0-(n-1), whose tasks can be resubmitted one by one); with auto,
+// less SLURM_ARRAY_TASK_MIN when it is set, of SLURM_ARRAY_TASK_COUNT
+// shards. They are read through getenv; each must be such a number too. Errors are one line naming what was wrong.
 func ParseShard(s string, getenv func(string) string) (i, n int, err error) {
 	spec, count, hasCount := strings.Cut(s, "/")
 	if spec == "auto" {
@@ -466,18 +467,23 @@ func parseAutoShard(count string, hasCount bool, getenv func(string) string) (in
 			return 0, 0, err
 		}
 	}
-	// Arrays may start at any index (--array=1-8): count from the first.
+	// Without a count, the array is counted from its first index
+	// (--array=1-8 gives shards 0 to 7). With one (auto/N), the array's
+	// indices are the shards, so that a task resubmitted alone
+	// (sbatch --array=2) is still shard 2 of N.
 	what := "--shard auto: SLURM_ARRAY_TASK_ID " + idx
 	if lo := getenv("SLURM_ARRAY_TASK_MIN"); lo != "" {
 		first, err := parseShardNumber("--shard auto: SLURM_ARRAY_TASK_MIN", lo)
 		if err != nil {
 			return 0, 0, err
 		}
-		if id < first {
-			return 0, 0, fmt.Errorf("%s is below SLURM_ARRAY_TASK_MIN %s", what, lo)
+		if !hasCount {
+			if id < first {
+				return 0, 0, fmt.Errorf("%s is below SLURM_ARRAY_TASK_MIN %s", what, lo)
+			}
+			id -= first
+			what += " - SLURM_ARRAY_TASK_MIN " + lo
 		}
-		id -= first
-		what += " - SLURM_ARRAY_TASK_MIN " + lo
 	}
 	return checkShard(what, id, n)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"time"
 
@@ -28,22 +27,23 @@ func (f *cacheFlags) register(c *cobra.Command) {
 // open resolves the cache folder and refuses one that does not exist or
 // is not a cache: reporting "0 entries checked" or removing what is in
 // someone else's folder would hide a mistyped path.
-func (f *cacheFlags) open(c *cobra.Command) (*cache.Cache, error) {
+func (f *cacheFlags) open(c *cobra.Command) (cache.Store, error) {
 	cf := commonFlags{results: f.results, cache: f.cache}
 	dir, err := cf.cacheDir(c)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkCacheFolder(dir); err != nil {
-		return nil, err
+	st, err := openCache(c.Context(), dir, false)
+	if err == nil {
+		err = checkCacheFolder(st)
 	}
-	return cache.Open(dir), nil
+	return st, err
 }
 
 // checkCacheFolder refuses a cache folder that does not exist, is not a
 // folder, or holds something the cache does not make: invalid input.
-func checkCacheFolder(dir string) error {
-	err := cache.CheckFolder(dir)
+func checkCacheFolder(st cache.Store) error {
+	err := st.CheckFolder()
 	var nc *cache.NotCacheError
 	switch {
 	case errors.As(err, &nc) && nc.Missing:
@@ -52,35 +52,6 @@ func checkCacheFolder(dir string) error {
 		return usagef("%v", err)
 	}
 	return err
-}
-
-// checkResultsExist refuses a --results that is not a folder.
-func checkResultsExist(dir string) error {
-	fi, err := os.Stat(dir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return usagef("--results %s does not exist: gc keeps the entries the runs there reference, and would remove them all", dir)
-	case err != nil:
-		return fmt.Errorf("--results %s: %w", dir, err)
-	case !fi.IsDir():
-		return usagef("--results %s is not a directory", dir)
-	}
-	return nil
-}
-
-// checkResultsFolder refuses a --results that gc cannot read the runs of:
-// one that does not exist or is not a folder (gc would find no reference
-// and remove every entry), or one inside the cache. It returns the folder
-// with symbolic links resolved, for walking.
-func checkResultsFolder(dir, cacheDir string) (string, error) {
-	if err := checkResultsExist(dir); err != nil {
-		return "", err
-	}
-	rr, rc := pipeline.ResolvePath(dir), pipeline.ResolvePath(cacheDir)
-	if pipeline.Within(rr, rc) {
-		return "", usagef("--results %s is inside the cache %s", dir, cacheDir)
-	}
-	return rr, nil
 }
 
 func newCacheCmd(e *env) *cobra.Command {
@@ -119,7 +90,7 @@ func newCacheCmd(e *env) *cobra.Command {
 				return usagef("--keep-recent: must be >= 0, got %v", keep)
 			}
 			// The runs first: the cache's default place is under them.
-			if err := checkResultsExist(f.results); err != nil {
+			if err := results.CheckGCResults(f.results); err != nil {
 				return err
 			}
 			ch, err := f.open(c)
@@ -147,7 +118,7 @@ func newCacheCmd(e *env) *cobra.Command {
 	return c
 }
 
-func cacheVerify(e *env, c *cache.Cache) error {
+func cacheVerify(e *env, c cache.Store) error {
 	checked, damaged, err := pipeline.VerifyCache(c)
 	if err != nil {
 		return err
@@ -165,7 +136,11 @@ func cacheVerify(e *env, c *cache.Cache) error {
 
 // printQuarantine says what the cache moved aside instead of deleting,
 // if anything.
-func printQuarantine(e *env, c *cache.Cache) {
+func printQuarantine(e *env, st cache.Store) {
+	c, ok := st.(*cache.Cache)
+	if !ok {
+		return // only the file cache moves entries aside
+	}
 	dir := c.QuarantineDir()
 	names, err := os.ReadDir(dir)
 	if err != nil || len(names) == 0 {
@@ -175,8 +150,8 @@ func printQuarantine(e *env, c *cache.Cache) {
 		plural(len(names), "folder", "folders"), dir, results.FormatBytes(cache.DirSize(dir)))
 }
 
-func cacheGC(e *env, c *cache.Cache, resultsDir string, keep time.Duration, dryRun bool) error {
-	root, err := checkResultsFolder(resultsDir, c.Dir())
+func cacheGC(e *env, c cache.Store, resultsDir string, keep time.Duration, dryRun bool) error {
+	root, err := results.GCRoot(resultsDir, c.Dir())
 	if err != nil {
 		return err
 	}
@@ -185,32 +160,11 @@ func cacheGC(e *env, c *cache.Cache, resultsDir string, keep time.Duration, dryR
 	if err != nil {
 		return err
 	}
-	verb := "removed"
-	if dryRun {
-		verb, freed = "would remove", res.Freed
-		for _, r := range res.Removed {
-			fmt.Fprintf(e.stdout, "would remove %s %s (%s)\n", r.Key[:12], pipeline.EntryKind(r.Listed), results.FormatBytes(r.Size))
-		}
-	}
-	for _, q := range res.Quarantined {
-		if dryRun {
-			fmt.Fprintf(e.stdout, "would move %s to the quarantine folder, not delete it: %s\n", q.Key[:12], q.Reason)
-		} else {
-			fmt.Fprintf(e.stdout, "moved %s to %s instead of deleting it: %s\n", q.Key[:12], q.Path, q.Reason)
-		}
-	}
-	fmt.Fprintf(e.stdout, "%s %s, kept %d, freed %s\n", verb, plural(len(res.Removed), "entry", "entries"), res.Kept, results.FormatBytes(freed))
-	if res.Leases > 0 {
-		verb := "use"
-		if res.Leases == 1 {
-			verb = "uses"
-		}
-		fmt.Fprintf(e.stdout, "kept what %s running now %s\n", plural(res.Leases, "nnpipe process", "nnpipe processes"), verb)
-	}
+	results.WriteGC(e.stdout, res, freed, dryRun)
 	return nil
 }
 
-func cacheDU(e *env, c *cache.Cache) error {
+func cacheDU(e *env, c cache.Store) error {
 	kinds, total, err := pipeline.CacheUsage(c)
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"unicode"
 
 	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/pipeline/cache"
 	"github.com/nnpipe/nnpipe/pipeline/config"
 	"github.com/nnpipe/nnpipe/stages/results"
 	"github.com/spf13/cobra"
@@ -42,8 +43,9 @@ func (f *commonFlags) register(c *cobra.Command) {
 	fl.IntVarP(&f.jobs, "jobs", "j", runtime.NumCPU(), "parallel workers")
 }
 
-// cacheDir resolves the cache folder: --cache, then $NNPIPE_CACHE, then
-// <results>/.cache. Viper does the layering of flag over environment.
+// cacheDir resolves the cache's location: --cache, then $NNPIPE_CACHE, then
+// <results>/.cache. Viper does the layering of flag over environment. A
+// location that looks like an unsupported URL is refused.
 func (f *commonFlags) cacheDir(c *cobra.Command) (string, error) {
 	if fl := c.Flags().Lookup("cache"); fl != nil && fl.Changed && f.cache == "" {
 		return "", usagef("--cache: must not be empty")
@@ -56,6 +58,9 @@ func (f *commonFlags) cacheDir(c *cobra.Command) (string, error) {
 		return "", err
 	}
 	if dir := v.GetString("cache"); dir != "" {
+		if _, err := cache.ParseLocation(dir); err != nil {
+			return "", usagef("%s %v", map[bool]string{true: "--cache", false: "NNPIPE_CACHE"}[c.Flags().Changed("cache")], err)
+		}
 		return dir, nil
 	}
 	return filepath.Join(f.results, ".cache"), nil
@@ -94,7 +99,7 @@ func (f *commonFlags) prepare(c *cobra.Command) (string, error) {
 //
 // Paths are compared absolute, with symbolic links resolved.
 func checkPlaces(out, resultsDir, cacheDir string) error {
-	rr, rc := pipeline.ResolvePath(resultsDir), pipeline.ResolvePath(cacheDir)
+	rr, rc := pipeline.ResolvePath(resultsDir), pipeline.ResolveCachePath(cacheDir)
 	if out != "" {
 		ro := pipeline.ResolvePath(out)
 		defaultCache := pipeline.ResolvePath(filepath.Join(resultsDir, ".cache"))

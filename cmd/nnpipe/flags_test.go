@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/nnpipe/nnpipe/pipeline/cache"
@@ -181,5 +182,60 @@ func TestRunAcceptsTheNestingsThatDoNoHarm(t *testing.T) {
 				t.Errorf("exit %d, want 0\n%s", code, stderr)
 			}
 		})
+	}
+}
+
+// TestCacheLocationsThatAreNotFoldersOrS3AreRefused gives every command
+// that takes a cache a location that looks like a URL it does not support,
+// or an S3 location it cannot use: each is invalid input, one line, and
+// nothing is written — before, "s3://bucket/x" made a folder named "s3:".
+func TestCacheLocationsThatAreNotFoldersOrS3AreRefused(t *testing.T) {
+	run, err := filepath.Abs("../../configs/book-ch7.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sweep, err := filepath.Abs(smallSweep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	commands := [][]string{{"run", run}, {"sweep", sweep}, {"sweep", "--collect", sweep}, {"sweep", "--shard", "0/2", sweep},
+		{"plan", run}, {"cache", "verify"}, {"cache", "du"}, {"cache", "gc"}}
+	cases := []struct {
+		name, cache, env, want string
+	}{
+		{"s3 without slashes", "s3:bucket/x", "", `--cache "s3:bucket/x": expected s3://BUCKET`},
+		{"another scheme", "gs://bucket/x", "", "gs:// is not supported"},
+		{"a scheme in NNPIPE_CACHE", "", "https://host/bucket", `NNPIPE_CACHE "https://host/bucket": https:// is not supported`},
+		{"a bad bucket name", "s3://My_Bucket/x", "", "lower-case letters"},
+		{"no credentials", "s3://bucket/x", "", "no credentials: set AWS_ACCESS_KEY_ID"},
+	}
+	for _, c := range cases {
+		for _, cmd := range commands {
+			t.Run(c.name+"/"+strings.Join(cmd[:len(cmd)-1], " "), func(t *testing.T) {
+				dir := t.TempDir()
+				t.Chdir(dir)
+				t.Setenv("NNPIPE_CACHE", c.env)
+				t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "xdg"))
+				t.Setenv("AWS_ACCESS_KEY_ID", "")
+				t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+				t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "none"))
+				args := append([]string{}, cmd...)
+				if c.cache != "" {
+					args = append(args, "--cache", c.cache)
+				}
+				if cmd[0] == "cache" {
+					if err := os.Mkdir("results", 0o755); err != nil {
+						t.Fatal(err)
+					}
+				}
+				_, stderr, code := nnpipe(t, args...)
+				if code != exitInvalid || len(stderrLines(stderr)) != 1 || !strings.Contains(stderr, c.want) {
+					t.Errorf("exit %d, stderr %q; want %d and one line with %q", code, stderr, exitInvalid, c.want)
+				}
+				if got := listTree(t, dir); len(got) > 1 || (len(got) == 1 && got[0] != "results") {
+					t.Errorf("wrote %v", got)
+				}
+			})
+		}
 	}
 }

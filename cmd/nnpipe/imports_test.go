@@ -14,8 +14,9 @@ type pkg struct{ imports, deps []string }
 
 // TestImportRules checks the package boundaries with go list: the engine
 // never depends on the stage kinds, the math and the codecs never depend
-// on the engine, the heavy libraries stay in one package each, and only
-// tests use the golden-file helper (it registers the -update flag).
+// on the engine, the heavy libraries stay in one package each, the S3
+// client is linked only where the S3 cache and the CLI are, and only tests
+// use the golden-file helper (it registers the -update flag).
 func TestImportRules(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list")
@@ -42,6 +43,7 @@ func TestImportRules(t *testing.T) {
 		"github.com/olekukonko/tablewriter": module + "/stages/report",
 		"gonum.org/v1/plot":                 module + "/stages/report",
 		"google.golang.org/protobuf":        module + "/stages/onnx",
+		"github.com/minio/minio-go":         module + "/pipeline/cache/s3store",
 	}
 	for path, p := range pkgs {
 		rel := strings.TrimPrefix(path, module+"/")
@@ -49,6 +51,9 @@ func TestImportRules(t *testing.T) {
 			if d := has(p.deps, module+"/stages"); d != "" {
 				t.Errorf("%s depends on %s; pipeline/ must never import stages/", path, d)
 			}
+		}
+		if d := has(p.deps, "github.com/minio/minio-go"); d != "" && rel != "pipeline/cache/s3store" && rel != "cmd/nnpipe" {
+			t.Errorf("%s depends on %s; only the S3 cache and the CLI may link the S3 client", path, d)
 		}
 		if d := has(p.deps, module+"/pipeline/golden"); d != "" {
 			t.Errorf("%s depends on %s, which is for tests only", path, d)
@@ -77,7 +82,7 @@ func TestImportRules(t *testing.T) {
 			t.Errorf("%s depends on %s, which only the browser tests may use", path, d)
 		}
 	}
-	for _, rel := range []string{"pipeline", "stages/nn", "stages/dataset", "stages/report", "stages/results", "stages/comparison", "stages/htmlreport", "stages/onnx"} {
+	for _, rel := range []string{"pipeline", "stages/nn", "stages/dataset", "stages/report", "stages/results", "stages/comparison", "stages/htmlreport", "stages/onnx", "pipeline/cache/s3store"} {
 		if _, ok := pkgs[module+"/"+rel]; !ok {
 			t.Errorf("go list did not list %s", rel)
 		}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/nnpipe/nnpipe/pipeline"
-	"github.com/nnpipe/nnpipe/pipeline/cache"
 	"github.com/spf13/cobra"
 )
 
@@ -62,10 +61,12 @@ func runPlan(ctx context.Context, e *env, f *planFlags, path, cacheDir string) e
 			return err
 		}
 	}
-	if err := cache.CheckLayout(cacheDir); err != nil {
+	st, err := openCache(ctx, cacheDir, true)
+	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	eng := newEngine(e, &f.commonFlags, cacheDir)
+	eng := newEngine(e, &f.commonFlags, st)
+	defer eng.Close()
 	eng.Progress = nil
 	eng.ReadOnly = true // plan writes nothing, not even a lease
 	rep, err := pipeline.Plan(ctx, eng, file, chain, e.registry)

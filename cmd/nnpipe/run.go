@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/cache"
+	"github.com/nnpipe/nnpipe/pipeline/cache/s3store"
 	"github.com/nnpipe/nnpipe/pipeline/logline"
 	"github.com/nnpipe/nnpipe/stages/htmlreport"
 	"github.com/nnpipe/nnpipe/stages/results"
@@ -43,16 +45,21 @@ func runOnce(c *cobra.Command, e *env, f *commonFlags, path, cacheDir string) er
 		return err
 	}
 	ctx := c.Context()
+	st, err := openCache(ctx, cacheDir, true)
+	if err != nil {
+		return err
+	}
 	// The run directory is started before any work, so that results that
 	// cannot be written fail at once; every way out that does not commit
 	// it removes it, and the folders made for it.
 	rec, err := results.StartRecord(f.results, f.out, chain, time.Now(), Version)
 	if err != nil {
+		st.Close()
 		return resultsError(path, f.out, err)
 	}
 	defer rec.Abort()
 	rec.Report = htmlreport.ForDir(Version)
-	eng := newEngine(e, f, cacheDir)
+	eng := newEngine(e, f, st)
 	defer eng.Close() // after the run directory is written: gc keeps its entries until then
 	stages, err := eng.Run(ctx, chain)
 	if err != nil {
@@ -91,13 +98,27 @@ func resultsError(path, out string, err error) error {
 	return fmt.Errorf("%s: results: %w", path, err)
 }
 
-func newEngine(e *env, f *commonFlags, cacheDir string) *pipeline.Engine {
+// openCache opens the cache at loc (see s3store.OpenCache), checking with
+// layout that lookups can work in a cache folder (cache.CheckLayout); a
+// problem with what the user gave is invalid input.
+func openCache(ctx context.Context, loc string, layout bool) (cache.Store, error) {
+	st, err := s3store.OpenCache(ctx, loc, os.Getenv)
+	if ue := (*s3store.UserError)(nil); errors.As(err, &ue) {
+		return nil, usagef("%v", err)
+	}
+	if fc, ok := st.(*cache.Cache); ok && layout {
+		err = cache.CheckLayout(fc.Dir())
+	}
+	return st, err
+}
+
+func newEngine(e *env, f *commonFlags, st cache.Store) *pipeline.Engine {
 	log := e.log
 	if f.quiet {
 		log = logline.New(e.stderr, slog.LevelError) // errors only
 	}
 	return &pipeline.Engine{
-		Cache:     cache.Open(cacheDir),
+		Cache:     st,
 		NoCache:   f.noCache,
 		Log:       log,
 		Version:   Version,

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 
 	"github.com/nnpipe/nnpipe/pipeline"
-	"github.com/nnpipe/nnpipe/pipeline/cache"
 	"github.com/nnpipe/nnpipe/pipeline/config"
 	"github.com/nnpipe/nnpipe/stages/htmlreport"
 	"github.com/nnpipe/nnpipe/stages/report"
@@ -78,10 +77,11 @@ func runSweep(ctx context.Context, e *env, f *sweepFlags, path, cacheDir string)
 	if err != nil {
 		return err
 	}
-	if err := cache.CheckLayout(cacheDir); err != nil {
+	st, err := openCache(ctx, cacheDir, true)
+	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	eng := newEngine(e, &f.commonFlags, cacheDir)
+	eng := newEngine(e, &f.commonFlags, st)
 	defer eng.Close() // after the sweep directory is written: gc keeps its entries until then
 	eng.RecordFailures = true
 	eng.Progress = nil // one sweep bar instead of a bar per trial

@@ -346,6 +346,17 @@ func (c *Cache) Publish(key, dir string, meta any) (*Entry, error) {
 }
 
 func (c *Cache) publish(key, dir string, meta any) (*Entry, error) {
+	e, err := NewEntry(key, dir, meta, c.now())
+	if err != nil {
+		return nil, err
+	}
+	return c.publishEntry(e, dir)
+}
+
+// NewEntry describes the files in dir (every regular file but
+// entry.json, digested) as the entry for key created at created, with
+// meta as its metadata. It writes nothing.
+func NewEntry(key, dir string, meta any, created time.Time) (*Entry, error) {
 	if !validKey(key) {
 		return nil, fmt.Errorf("invalid key %q", key)
 	}
@@ -353,7 +364,7 @@ func (c *Cache) publish(key, dir string, meta any) (*Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Entry{Key: key, Format: format, Created: c.now().UTC().Truncate(time.Second)}
+	e := &Entry{Key: key, Format: format, Created: created.UTC().Truncate(time.Second)}
 	for _, name := range names {
 		if !utf8.ValidString(name) {
 			return nil, fmt.Errorf("file name %q is not valid UTF-8", name)
@@ -370,11 +381,41 @@ func (c *Cache) publish(key, dir string, meta any) (*Entry, error) {
 			return nil, fmt.Errorf("encode metadata: %w", err)
 		}
 	}
+	return e, nil
+}
+
+// JSON returns the entry as its entry.json holds it.
+func (e *Entry) JSON() ([]byte, error) {
 	buf, err := json.MarshalIndent(e, "", "  ")
 	if err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(dir, EntryFile), append(buf, '\n'), 0o644); err != nil {
+	return append(buf, '\n'), nil
+}
+
+// PublishEntry is Publish for an entry already described (NewEntry) whose
+// files are in dir: it writes e as entry.json and renames dir into place,
+// with the same guarantees. e.Key is the key.
+func (c *Cache) PublishEntry(e *Entry, dir string) (*Entry, error) {
+	got, err := c.publishEntry(e, dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("cache: publish %s: %w", short(e.Key), err)
+	}
+	return got, nil
+}
+
+func (c *Cache) publishEntry(described *Entry, dir string) (*Entry, error) {
+	e := *described // Dir and Quarantined are set on the copy returned
+	key := e.Key
+	if !validKey(key) {
+		return nil, fmt.Errorf("invalid key %q", key)
+	}
+	buf, err := e.JSON()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, EntryFile), buf, 0o644); err != nil {
 		return nil, err
 	}
 	if err := c.hold(leaseKey + key); err != nil {
@@ -409,7 +450,7 @@ func (c *Cache) publish(key, dir string, meta any) (*Entry, error) {
 		}
 	}
 	e.Dir = final
-	return e, nil
+	return &e, nil
 }
 
 // discard moves a damaged entry out of the way by one rename, so that its

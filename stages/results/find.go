@@ -197,7 +197,7 @@ func LoadComparison(paths []string, files [][]string) (*comparison.Comparison, e
 // sweep directories killed processes left half-built under root's folders
 // (pipeline.TempPrefix) whose content is older than keep. It returns
 // c.GC's result and the bytes freed in all.
-func GC(c *cache.Cache, root string, keep time.Duration, dryRun bool) (*cache.GCResult, int64, error) {
+func GC(c cache.Store, root string, keep time.Duration, dryRun bool) (*cache.GCResult, int64, error) {
 	refs, err := ReferencedKeys(root)
 	if err != nil {
 		return nil, 0, fmt.Errorf("read the runs under %s: %w", root, err)

@@ -1,0 +1,337 @@
+package s3store
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nnpipe/nnpipe/pipeline/cache"
+)
+
+// maxPublishAttempts bounds Publish's retries when other processes publish
+// or replace the same key at once.
+const maxPublishAttempts = 8
+
+// Use returns the verified entry for key, its files in the local copy,
+// after recording key in this process's lease so that gc leaves the entry
+// alone until Close. A miss records nothing.
+func (s *Store) Use(key string) (*cache.Entry, error) {
+	e, err := s.lookup(key, true)
+	return e, s.errorf(err)
+}
+
+// Get is Use without recording key: nothing protects the entry from gc.
+func (s *Store) Get(key string) (*cache.Entry, error) {
+	e, err := s.lookup(key, false)
+	return e, s.errorf(err)
+}
+
+func (s *Store) lookup(key string, protect bool) (*cache.Entry, error) {
+	if !validKey(key) {
+		return nil, fmt.Errorf("invalid key %q", key)
+	}
+	raw, err := s.readEntry(key)
+	if err != nil {
+		return nil, err
+	}
+	if protect {
+		if err := s.lease.hold(leaseKey + key); err != nil {
+			return nil, err
+		}
+		// Read again: a gc may have run while the key was recorded.
+		if raw, err = s.readEntry(key); err != nil {
+			return nil, err
+		}
+	}
+	e, err := s.parseEntry(key, raw)
+	if err != nil {
+		return nil, err
+	}
+	got, err := s.copyOf(e, raw)
+	if err != nil {
+		return nil, err
+	}
+	if protect {
+		if err := s.lease.check(); err != nil {
+			return nil, err
+		}
+	}
+	return got, nil
+}
+
+// readEntry reads key's entry.json: cache.ErrMiss when there is none.
+func (s *Store) readEntry(key string) ([]byte, error) {
+	raw, _, err := s.c.getSmall(s.ctx, entryName(key))
+	if errors.Is(err, errNotFound) {
+		return nil, cache.ErrMiss
+	}
+	return raw, err
+}
+
+// parseEntry parses key's entry.json as the file cache does; a damaged
+// one is a *cache.DamagedError.
+func (s *Store) parseEntry(key string, raw []byte) (*cache.Entry, error) {
+	e, err := cache.ParseEntry(raw, s.name("v1/"+key[:2]+"/"+key))
+	if err != nil {
+		return nil, &cache.DamagedError{Key: key, Reason: err.Error()}
+	}
+	if e.Key != key {
+		return nil, &cache.DamagedError{Key: key, Reason: "entry.json names another key"}
+	}
+	return e, nil
+}
+
+// copyKey names the local copy of an entry: the SHA-256 of the entry.json
+// it copies, so that a copy of another version is never taken for it.
+func copyKey(raw []byte) string {
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:])
+}
+
+// copyOf returns e (read as raw) with its files in the local copy: the
+// copy when it has them and verifies, or else downloaded and verified.
+func (s *Store) copyOf(e *cache.Entry, raw []byte) (*cache.Entry, error) {
+	ck := copyKey(raw)
+	if local, err := s.local.Use(ck); err == nil && sameFiles(local.Files, e.Files) {
+		now := time.Now()
+		os.Chtimes(local.Dir, now, now) // most recently used: trimmed last
+		return located(e, local.Dir), nil
+	}
+	tmp, err := s.local.TempDir()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.download(e, tmp); err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
+	return s.keepCopy(e, ck, tmp)
+}
+
+// keepCopy publishes dir, which holds e's files, as the local copy ck.
+func (s *Store) keepCopy(e *cache.Entry, ck, dir string) (*cache.Entry, error) {
+	local, err := s.local.PublishEntry(&cache.Entry{Key: ck, Format: e.Format, Created: time.Now().UTC().Truncate(time.Second), Files: e.Files}, dir)
+	if err != nil {
+		return nil, fmt.Errorf("local copy: %w", err)
+	}
+	if !sameFiles(local.Files, e.Files) {
+		return nil, fmt.Errorf("local copy %s does not hold the files of entry %s", local.Dir, e.Key[:12])
+	}
+	return located(e, local.Dir), nil
+}
+
+// located is e with its files in dir.
+func located(e *cache.Entry, dir string) *cache.Entry {
+	out := *e
+	out.Dir = dir
+	return &out
+}
+
+func sameFiles(a, b []cache.File) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// download writes e's files into dir, checking each one's size and digest
+// as it streams; a file that is missing or does not match makes the entry
+// a *cache.DamagedError.
+func (s *Store) download(e *cache.Entry, dir string) error {
+	for _, f := range e.Files {
+		path := filepath.Join(dir, filepath.FromSlash(f.Name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return err
+		}
+		err = s.fetch(e.Key, f, out)
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fetch streams the content of f, a file of key's entry, into w, and
+// checks its size and digest.
+func (s *Store) fetch(key string, f cache.File, w io.Writer) error {
+	h := sha256.New()
+	// One byte more than listed tells a longer object without reading it
+	// all: a damaged object cannot fill the disk.
+	n, err := s.c.get(s.ctx, fileName(f.SHA256), io.MultiWriter(w, h), f.Size+1)
+	if errors.Is(err, errNotFound) {
+		return &cache.DamagedError{Key: key, Reason: fmt.Sprintf("file %s is missing from the bucket", f.Name)}
+	}
+	if err != nil {
+		return err
+	}
+	return checkFile(key, f, n, h)
+}
+
+func checkFile(key string, f cache.File, n int64, h hash.Hash) error {
+	if n != f.Size {
+		return &cache.DamagedError{Key: key, Reason: fmt.Sprintf("file %s has %d bytes, want %d", f.Name, n, f.Size)}
+	}
+	if hex.EncodeToString(h.Sum(nil)) != f.SHA256 {
+		return &cache.DamagedError{Key: key, Reason: fmt.Sprintf("file %s does not match its digest", f.Name)}
+	}
+	return nil
+}
+
+// Verify checks key's entry in the bucket, reading every file it lists
+// through SHA-256; it never reads or writes the local copy, nor the lease.
+func (s *Store) Verify(key string) error {
+	if !validKey(key) {
+		return fmt.Errorf("cache: invalid key %q", key)
+	}
+	raw, err := s.readEntry(key)
+	if err != nil {
+		return s.errorf(err)
+	}
+	e, err := s.parseEntry(key, raw)
+	if err != nil {
+		return err
+	}
+	for _, f := range e.Files {
+		if err := s.fetch(key, f, io.Discard); err != nil {
+			return s.errorf(err)
+		}
+	}
+	return nil
+}
+
+// TempDir makes a folder in the local copy for a computation's outputs.
+func (s *Store) TempDir() (string, error) { return s.local.TempDir() }
+
+// Publish makes the files in dir the entry for key: it records the key and
+// the files' digests in the lease, uploads the files, then creates
+// entry.json with If-None-Match: *. When an entry for key exists, it is
+// kept (see the package documentation). dir is moved into the local copy,
+// or removed.
+func (s *Store) Publish(key, dir string, meta any) (*cache.Entry, error) {
+	e, err := s.publish(key, dir, meta)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, s.errorf(fmt.Errorf("publish %s: %w", key[:min(12, len(key))], err))
+	}
+	return e, nil
+}
+
+func (s *Store) publish(key, dir string, meta any) (*cache.Entry, error) {
+	e, err := cache.NewEntry(key, dir, meta, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	raw, err := e.JSON()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.upload(key, e.Files, dir); err != nil {
+		return nil, err
+	}
+	for attempt := 0; ; attempt++ {
+		err := s.c.putBytes(s.ctx, entryName(key), raw, true)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, errExists) {
+			return nil, err
+		}
+		// The first writer won: keep its entry, whatever happens to ours.
+		existing, etag, err := s.c.getSmall(s.ctx, entryName(key))
+		if errors.Is(err, errNotFound) && attempt < maxPublishAttempts {
+			continue // removed meanwhile: the name is free again
+		} else if err != nil {
+			return nil, err
+		}
+		ex, perr := s.parseEntry(key, existing)
+		if perr == nil && sameFiles(ex.Files, e.Files) {
+			e, raw = ex, existing
+			break
+		}
+		if perr == nil {
+			got, err := s.copyOf(ex, existing)
+			var damaged *cache.DamagedError
+			if err == nil {
+				os.RemoveAll(dir)
+				return got, s.lease.check()
+			} else if !errors.As(err, &damaged) {
+				return nil, err
+			}
+			perr = damaged
+		}
+		if attempt >= maxPublishAttempts {
+			return nil, fmt.Errorf("replace the damaged entry: %v", perr)
+		}
+		if err := s.replaceDamaged(entryName(key), etag); err != nil {
+			return nil, err
+		}
+	}
+	got, err := s.keepCopy(e, copyKey(raw), dir)
+	if err != nil {
+		return nil, err
+	}
+	return got, s.lease.check()
+}
+
+// upload records key and the files in the lease, then writes every file
+// of dir that files lists to the bucket under its digest.
+func (s *Store) upload(key string, files []cache.File, dir string) error {
+	lines := []string{leaseKey + key}
+	for _, f := range files {
+		lines = append(lines, leaseFile+f.SHA256)
+	}
+	if err := s.lease.hold(lines...); err != nil {
+		return err
+	}
+	done := map[string]bool{}
+	for _, f := range files {
+		if done[f.SHA256] {
+			continue
+		}
+		done[f.SHA256] = true
+		in, err := os.Open(filepath.Join(dir, filepath.FromSlash(f.Name)))
+		if err != nil {
+			return err
+		}
+		err = s.c.put(s.ctx, fileName(f.SHA256), in, f.Size, false)
+		in.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// replaceDamaged deletes a damaged object, if it is still the one read
+// (same ETag), so that a create can take its name.
+func (s *Store) replaceDamaged(name, etag string) error {
+	o, err := s.c.stat(s.ctx, name)
+	if errors.Is(err, errNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if o.ETag != etag {
+		return nil // replaced meanwhile: look again
+	}
+	return s.c.remove(s.ctx, name)
+}

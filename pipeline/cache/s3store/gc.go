@@ -1,0 +1,465 @@
+package s3store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nnpipe/nnpipe/pipeline/cache"
+)
+
+// readers bounds the entry.json files read at once while listing.
+const readers = 8
+
+// listed is an entry.json found in the bucket, with its object.
+type listed struct {
+	cache.Listed
+	obj object
+}
+
+// List returns every entry in the bucket, sorted by key, with its
+// entry.json parsed (Dir is its s3:// location) but the files not read.
+// An entry.json that cannot be parsed is listed with Err set.
+func (s *Store) List() ([]cache.Listed, error) {
+	all, err := s.listEntries()
+	if err != nil {
+		return nil, s.errorf(err)
+	}
+	out := make([]cache.Listed, len(all))
+	for i, l := range all {
+		out[i] = l.Listed
+	}
+	return out, nil
+}
+
+func (s *Store) listEntries() ([]listed, error) {
+	var objs []object
+	err := s.c.list(s.ctx, "v1/", true, func(o object) bool {
+		if _, ok := entryKeyOf(o.Name); ok {
+			objs = append(objs, o)
+		}
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]listed, len(objs))
+	errs := make([]error, len(objs))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(readers, len(objs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				key, _ := entryKeyOf(objs[i].Name)
+				l := cache.Listed{Key: key, Dir: s.name("v1/" + key[:2] + "/" + key)}
+				raw, _, err := s.c.getSmall(s.ctx, objs[i].Name)
+				switch {
+				case errors.Is(err, errNotFound):
+					continue // removed since it was listed
+				case err != nil:
+					errs[i] = err
+					continue
+				}
+				if e, err := s.parseEntry(key, raw); err != nil {
+					l.Err = errors.New(err.(*cache.DamagedError).Reason)
+				} else {
+					l.Entry = e
+				}
+				out[i] = listed{Listed: l, obj: objs[i]}
+			}
+		}()
+	}
+	for i := range objs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	kept := out[:0]
+	for _, l := range out {
+		if l.Key != "" {
+			kept = append(kept, l)
+		}
+	}
+	sort.Slice(kept, func(i, j int) bool { return kept[i].Key < kept[j].Key })
+	return kept, nil
+}
+
+// entryKeyOf returns the key of an object named v1/<2 hex>/<key>/entry.json.
+func entryKeyOf(name string) (string, bool) {
+	parts := strings.Split(name, "/")
+	if len(parts) != 4 || parts[0] != "v1" || parts[3] != cache.EntryFile || !validKey(parts[2]) || parts[2][:2] != parts[1] {
+		return "", false
+	}
+	return parts[2], true
+}
+
+// EntrySize returns the bytes of the files a listed entry lists.
+func (s *Store) EntrySize(l cache.Listed) int64 {
+	var n int64
+	if l.Entry != nil {
+		for _, f := range l.Entry.Files {
+			n += f.Size
+		}
+	}
+	return n
+}
+
+// topLevel reports whether name (a folder ending in "/", or an object) is
+// one the cache makes directly under its prefix.
+func topLevel(name string) bool {
+	switch name {
+	case "v1/", "files/", "failures/", leasesDir, gcName:
+		return true
+	}
+	return false
+}
+
+// CheckFolder reports whether the location holds a cache that verifying,
+// sizing or collecting garbage may work on: something is there, and
+// nothing the cache does not make. Such problems are a *cache.NotCacheError.
+func (s *Store) CheckFolder() error {
+	found, foreign := false, ""
+	err := s.c.list(s.ctx, "", false, func(o object) bool {
+		found = true
+		if !topLevel(o.Name) {
+			foreign = o.Name
+			return false
+		}
+		return true
+	})
+	switch {
+	case err != nil:
+		return s.errorf(err)
+	case !found:
+		return &cache.NotCacheError{Dir: s.Dir(), Missing: true, Why: "does not exist (nothing is stored under it)"}
+	case foreign != "":
+		return &cache.NotCacheError{Dir: s.Dir(), Why: fmt.Sprintf("holds %q, which nnpipe does not make: it is not a cache", foreign)}
+	}
+	return nil
+}
+
+// liveSet is what the live leases protect.
+type liveSet struct {
+	keys   map[string]bool
+	files  map[string]bool
+	leases int
+	dead   []string // objects of dead leases
+}
+
+// readLeases reads every lease: a live one's keys and files, a dead
+// one's objects. A lease is live when its alive object, or else any of its
+// segments, was written within the TTL before now (the server's clock).
+func (s *Store) readLeases(now time.Time) (*liveSet, error) {
+	type leaseObjs struct {
+		alive    *object
+		segments []object
+	}
+	byID := map[string]*leaseObjs{}
+	var ids []string
+	err := s.c.list(s.ctx, leasesDir, true, func(o object) bool {
+		id, rest, ok := strings.Cut(strings.TrimPrefix(o.Name, leasesDir), "/")
+		if !ok || id == "" || strings.Contains(rest, "/") {
+			return true
+		}
+		if byID[id] == nil {
+			byID[id] = &leaseObjs{}
+			ids = append(ids, id)
+		}
+		if rest == aliveName {
+			byID[id].alive = &o
+		} else {
+			byID[id].segments = append(byID[id].segments, o)
+		}
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	own := ""
+	s.lease.mu.Lock()
+	if s.lease.hb != nil {
+		own = s.lease.id
+	}
+	s.lease.mu.Unlock()
+	lv := &liveSet{keys: map[string]bool{}, files: map[string]bool{}}
+	fresh := func(o object) bool { return now.Sub(o.LastModified) <= s.opts.LeaseTTL }
+	for _, id := range ids {
+		l := byID[id]
+		live := l.alive != nil && fresh(*l.alive)
+		if l.alive == nil {
+			for _, seg := range l.segments {
+				live = live || fresh(seg)
+			}
+		}
+		if !live {
+			for _, seg := range l.segments {
+				lv.dead = append(lv.dead, seg.Name)
+			}
+			if l.alive != nil {
+				lv.dead = append(lv.dead, l.alive.Name)
+			}
+			continue
+		}
+		if id != own {
+			lv.leases++
+		}
+		for _, seg := range l.segments {
+			b, _, err := s.c.getSmall(s.ctx, seg.Name)
+			if errors.Is(err, errNotFound) {
+				continue // released meanwhile
+			}
+			if err != nil {
+				return nil, fmt.Errorf("read lease %s: %w", id, err)
+			}
+			for _, line := range strings.Split(string(b), "\n") {
+				if k, ok := strings.CutPrefix(line, leaseKey); ok && validKey(k) {
+					lv.keys[k] = true
+				} else if f, ok := strings.CutPrefix(line, leaseFile); ok && validKey(f) {
+					lv.files[f] = true
+				}
+			}
+		}
+	}
+	return lv, nil
+}
+
+// GC removes what opts does not keep and no live lease protects: entries
+// (their entry.json first, so that none is ever partly there), failure
+// records and what they kept older than opts.KeepRecent, the files no
+// remaining entry or record lists (those of removed entries, and any
+// older than opts.KeepRecent), and dead leases. Ages are Last-Modified
+// times against the server's clock. Objects whose names the cache does
+// not give are never touched. It holds the gc marker throughout (not in a
+// dry run, which removes nothing): one gc at a time, and lookups wait for
+// it (see the package documentation).
+func (s *Store) GC(opts cache.GCOptions) (*cache.GCResult, error) {
+	res, err := s.gc(opts)
+	if err != nil {
+		return nil, s.errorf(fmt.Errorf("gc: %w", err))
+	}
+	return res, nil
+}
+
+func (s *Store) gc(opts cache.GCOptions) (*cache.GCResult, error) {
+	check := func() error { return nil }
+	if !opts.DryRun {
+		hb, err := s.takeMarker()
+		if err != nil {
+			return nil, err
+		}
+		defer s.dropMarker(hb)
+		check = hb.check
+	}
+	now := s.c.clock.now()
+	lv, err := s.readLeases(now)
+	if err != nil {
+		return nil, err
+	}
+	if s.gcHook != nil {
+		s.gcHook()
+	}
+	entries, err := s.listEntries()
+	if err != nil {
+		return nil, err
+	}
+	records, kept, err := s.listFailures()
+	if err != nil {
+		return nil, err
+	}
+	res := &cache.GCResult{Leases: lv.leases}
+	referenced := map[string]bool{} // files of what stays
+	doomedFiles := map[string]bool{}
+	var doomed []string // objects to delete, entries first
+	young := func(o object) bool { return now.Sub(o.LastModified) < opts.KeepRecent }
+	for _, l := range entries {
+		keep := (opts.Keep != nil && opts.Keep(l.Key)) || lv.keys[l.Key] || young(l.obj)
+		for _, f := range filesOf(l.Entry) {
+			if keep {
+				referenced[f.SHA256] = true
+			} else {
+				doomedFiles[f.SHA256] = true
+			}
+		}
+		if keep {
+			res.Kept++
+			continue
+		}
+		res.Removed = append(res.Removed, cache.Removed{Listed: l.Listed, Size: s.EntrySize(l.Listed)})
+		res.Freed += l.obj.Size
+		doomed = append(doomed, l.obj.Name)
+	}
+	for _, r := range append(records, kept...) {
+		key := r.key
+		if lv.keys[key] || young(r.obj) {
+			for _, f := range filesOf(r.entry) {
+				referenced[f.SHA256] = true
+			}
+			continue
+		}
+		for _, f := range filesOf(r.entry) {
+			doomedFiles[f.SHA256] = true
+		}
+		res.Freed += r.obj.Size
+		doomed = append(doomed, r.obj.Name)
+	}
+	err = s.c.list(s.ctx, "files/", true, func(o object) bool {
+		parts := strings.Split(o.Name, "/")
+		if len(parts) != 3 || !validKey(parts[2]) || parts[2][:2] != parts[1] {
+			return true // not a name the cache gives
+		}
+		sum := parts[2]
+		if referenced[sum] || lv.files[sum] || (!doomedFiles[sum] && young(o)) {
+			return true
+		}
+		res.Freed += o.Size
+		doomed = append(doomed, o.Name)
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	if opts.DryRun {
+		return res, nil
+	}
+	for _, name := range append(doomed, lv.dead...) {
+		if err := check(); err != nil {
+			return nil, err
+		}
+		if err := s.c.remove(s.ctx, name); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func filesOf(e *cache.Entry) []cache.File {
+	if e == nil {
+		return nil
+	}
+	return e.Files
+}
+
+// record is a failure record or a list of kept outputs.
+type record struct {
+	key   string
+	obj   object
+	entry *cache.Entry // the kept outputs' list; nil for a record
+}
+
+// listFailures lists the failure records and the lists of kept outputs,
+// reading the latter.
+func (s *Store) listFailures() (records, kept []record, err error) {
+	err = s.c.list(s.ctx, "failures/", true, func(o object) bool {
+		rest := strings.TrimPrefix(o.Name, "failures/")
+		if key, ok := strings.CutSuffix(rest, ".json"); ok && validKey(key) {
+			records = append(records, record{key: key, obj: o})
+		} else if key, ok := strings.CutSuffix(rest, "/kept.json"); ok && validKey(key) {
+			kept = append(kept, record{key: key, obj: o})
+		}
+		return true
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range kept {
+		raw, _, err := s.c.getSmall(s.ctx, kept[i].obj.Name)
+		if errors.Is(err, errNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		kept[i].entry, _ = cache.ParseEntry(raw, "")
+	}
+	return records, kept, nil
+}
+
+// takeMarker creates the gc marker and keeps it alive. A marker left by a
+// gc whose heartbeat stopped more than the TTL ago is replaced; a live one
+// means another gc runs.
+func (s *Store) takeMarker() (*heartbeat, error) {
+	host, _ := os.Hostname()
+	body := []byte(fmt.Sprintf("nnpipe cache gc: pid %d on %s\n", os.Getpid(), host))
+	for attempt := 0; ; attempt++ {
+		start := time.Now()
+		err := s.c.putBytes(s.ctx, gcName, body, true)
+		if err == nil {
+			return startHeartbeat(s.ctx, s.opts.LeaseTTL, start, "the gc marker "+s.name(gcName), func(ctx context.Context) error {
+				return s.c.putBytes(ctx, gcName, body, false)
+			}), nil
+		}
+		if !errors.Is(err, errExists) {
+			return nil, err
+		}
+		o, err := s.c.stat(s.ctx, gcName)
+		if errors.Is(err, errNotFound) && attempt < 3 {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if age := s.c.clock.now().Sub(o.LastModified); age <= s.opts.LeaseTTL || attempt >= 3 {
+			return nil, fmt.Errorf("another gc is running on %s (its marker %s was written %v ago); try again when it is done",
+				s.Dir(), s.name(gcName), age.Round(time.Second))
+		}
+		if err := s.replaceDamaged(gcName, o.ETag); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// dropMarker ends the marker's heartbeat and deletes it.
+func (s *Store) dropMarker(hb *heartbeat) {
+	hb.end()
+	ctx, cancel := s.closeContext()
+	defer cancel()
+	s.c.remove(ctx, gcName)
+}
+
+// trimCopy removes the least recently used entries of the local copy
+// that no running process holds, until it is within its bound.
+func (s *Store) trimCopy() error {
+	listed, err := s.local.List()
+	if err != nil || len(listed) == 0 {
+		return err
+	}
+	type used struct {
+		key  string
+		size int64
+		at   time.Time
+	}
+	var all []used
+	var total int64
+	for _, l := range listed {
+		u := used{key: l.Key, size: cache.DirSize(l.Dir)}
+		if fi, err := os.Stat(l.Dir); err == nil {
+			u.at = fi.ModTime()
+		}
+		all = append(all, u)
+		total += u.size
+	}
+	if total <= s.opts.CopyBytes {
+		return nil
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].at.After(all[j].at) })
+	keep := map[string]bool{}
+	var kept int64
+	for _, u := range all {
+		if kept+u.size <= s.opts.CopyBytes {
+			keep[u.key] = true
+			kept += u.size
+		}
+	}
+	_, err = s.local.GC(cache.GCOptions{Keep: func(key string) bool { return keep[key] }})
+	return errors.Join(err, s.local.Close())
+}

@@ -1,0 +1,280 @@
+package s3store
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/nnpipe/nnpipe/pipeline/cache"
+)
+
+var files1 = map[string]string{"a.txt": "alpha", "plots/b.png": "beta", "plots/c.png": "alpha"}
+
+func TestPublishThenUseOnAnotherMachine(t *testing.T) {
+	f := newFake(t)
+	a, b := f.open(t), f.open(t)
+	k := key("1")
+	pub := publish(t, a, k, files1)
+	if got := contents(t, pub); !equalMaps(got, files1) {
+		t.Fatalf("published entry holds %v, want %v", got, files1)
+	}
+	// One object per distinct content: "alpha" is stored once.
+	for _, want := range []string{entryName(k), fileName(digest([]byte("alpha"))), fileName(digest([]byte("beta")))} {
+		if !f.has(want) {
+			t.Errorf("the bucket lacks %s: %v", want, f.objects())
+		}
+	}
+	if n := strings.Count(strings.Join(f.objects(), "\n"), "files/"); n != 2 {
+		t.Errorf("%d file objects, want 2 (equal contents are stored once)", n)
+	}
+	got, err := b.Use(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := contents(t, got); !equalMaps(c, files1) || got.Key != k || !strings.Contains(string(got.Meta), `"stage": "test"`) || !got.Created.Equal(pub.Created) {
+		t.Errorf("Use on another machine = %v, key %s, meta %s; want the published entry", c, got.Key[:12], got.Meta)
+	}
+	if got.Dir == pub.Dir || !strings.HasPrefix(got.Dir, b.opts.CopyDir) {
+		t.Errorf("the hit's files are in %s, want b's local copy %s", got.Dir, b.opts.CopyDir)
+	}
+}
+
+func TestWarmHitsComeFromTheLocalCopyAndVerifyReadsTheBucket(t *testing.T) {
+	f := newFake(t)
+	a := f.open(t)
+	k := key("warm")
+	publish(t, a, k, files1)
+	b := f.open(t)
+	if _, err := b.Use(k); err != nil {
+		t.Fatal(err)
+	}
+	// Damage a file in the bucket: b's local copy still serves the hit,
+	// while Verify, which reads the bucket, reports it.
+	f.write(fileName(digest([]byte("beta"))), []byte("bexa"))
+	b2 := f.openWith(t, b.opts) // the next process on b's machine
+	if _, err := b2.Use(k); err != nil {
+		t.Errorf("Use with a good local copy: %v", err)
+	}
+	var damaged *cache.DamagedError
+	if err := b2.Verify(k); !errors.As(err, &damaged) || !strings.Contains(damaged.Reason, "plots/b.png does not match its digest") {
+		t.Errorf("Verify of a flipped file = %v, want damaged naming plots/b.png", err)
+	}
+	// And the local copy is itself verified on every hit.
+	local, err := b2.local.List()
+	if err != nil || len(local) != 1 {
+		t.Fatalf("local copy: %v, %v", local, err)
+	}
+	if err := os.WriteFile(local[0].Dir+"/a.txt", []byte("alphX"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b3 := f.openWith(t, b.opts)
+	if _, err := b3.Use(k); !errors.As(err, &damaged) {
+		t.Errorf("Use with a damaged local copy and a damaged bucket file = %v, want a damaged entry", err)
+	}
+}
+
+func TestDamagedEntriesAreMissesThenRepaired(t *testing.T) {
+	cases := []struct {
+		name   string
+		damage func(f *fake, k string)
+		reason string
+	}{
+		{"a flipped byte in a file", func(f *fake, k string) { f.write(fileName(digest([]byte("beta"))), []byte("bexa")) }, "does not match its digest"},
+		{"a truncated file", func(f *fake, k string) { f.write(fileName(digest([]byte("beta"))), []byte("be")) }, "has 2 bytes, want 4"},
+		{"a longer file", func(f *fake, k string) {
+			f.write(fileName(digest([]byte("beta"))), []byte("beta"+strings.Repeat("x", 1<<20)))
+		}, "has 5 bytes, want 4"}, // read no further than one byte past the size listed
+		{"a missing file", func(f *fake, k string) { f.remove(fileName(digest([]byte("beta")))) }, "missing from the bucket"},
+		{"entry.json garbage", func(f *fake, k string) { f.write(entryName(k), []byte("{garbage")) }, "entry.json is not valid"},
+		{"entry.json of another key", func(f *fake, k string) {
+			f.write(entryName(k), []byte(strings.ReplaceAll(string(f.read(entryName(k))), k, key("other"))))
+		}, "names another key"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFake(t)
+			k := key(c.name)
+			publish(t, f.open(t), k, files1)
+			c.damage(f, k)
+			b := f.open(t)
+			var damaged *cache.DamagedError
+			if _, err := b.Use(k); !errors.As(err, &damaged) || !strings.Contains(damaged.Reason, c.reason) {
+				t.Fatalf("Use = %v, want a damaged entry: %s", err, c.reason)
+			}
+			if leftovers, _ := os.ReadDir(b.opts.CopyDir + "/tmp"); len(leftovers) != 0 {
+				t.Errorf("a failed download left %d folders in the local copy's tmp", len(leftovers))
+			}
+			// What the engine does next: recompute and publish, which repairs.
+			e, err := b.Publish(k, outputs(t, b, files1), map[string]string{"stage": "again"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !equalMaps(contents(t, e), files1) {
+				t.Errorf("republished entry holds %v", contents(t, e))
+			}
+			if err := f.open(t).Verify(k); err != nil {
+				t.Errorf("after the republish, Verify = %v", err)
+			}
+		})
+	}
+}
+
+// TestWritersOfOneKey runs eight publishers of one key at once, some with
+// other contents: all succeed, the first writer's entry stays, and every
+// publisher returns its files.
+func TestWritersOfOneKey(t *testing.T) {
+	f := newFake(t)
+	k := key("race")
+	const n = 8
+	stores := make([]*Store, n)
+	dirs := make([]string, n)
+	for i := range stores {
+		stores[i] = f.open(t)
+		content := map[string]string{"out.txt": "same"}
+		if i%2 == 1 {
+			content = map[string]string{"out.txt": fmt.Sprintf("other %d", i)}
+		}
+		dirs[i] = outputs(t, stores[i], content)
+	}
+	got := make([]*cache.Entry, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range stores {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i], errs[i] = stores[i].Publish(k, dirs[i], nil)
+		}()
+	}
+	wg.Wait()
+	stored, err := cache.ParseEntry(f.read(entryName(k)), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range got {
+		if errs[i] != nil {
+			t.Fatalf("publisher %d: %v", i, errs[i])
+		}
+		if !sameFiles(got[i].Files, stored.Files) {
+			t.Errorf("publisher %d got files %v, the entry lists %v", i, got[i].Files, stored.Files)
+		}
+		if c := contents(t, got[i]); c["out.txt"] == "" {
+			t.Errorf("publisher %d: no content", i)
+		}
+		if _, err := os.Stat(dirs[i]); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("publisher %d left its build folder", i)
+		}
+	}
+	if err := f.open(t).Verify(k); err != nil {
+		t.Errorf("Verify after the race: %v", err)
+	}
+}
+
+func TestAServerThatIgnoresIfNoneMatchIsRefused(t *testing.T) {
+	f := newFake(t)
+	f.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+		r.Header.Del("If-None-Match")
+		return false
+	})
+	s := f.open(t)
+	_, err := s.Publish(key("x"), outputs(t, s, files1), nil)
+	if err == nil || !strings.Contains(err.Error(), "does not honour If-None-Match") {
+		t.Fatalf("Publish on a server without conditional writes = %v", err)
+	}
+	for _, o := range f.objects() {
+		t.Errorf("left %s in the bucket", o)
+	}
+}
+
+func TestFailureRecordsAndKeptOutputs(t *testing.T) {
+	f := newFake(t)
+	a, b := f.open(t), f.open(t)
+	k := key("failed")
+	if _, ok := b.Failure(k); ok {
+		t.Fatal("a failure record before any")
+	}
+	if err := a.RecordFailure(k, map[string]string{"error": "diverged"}); err != nil {
+		t.Fatal(err)
+	}
+	if rec, ok := b.Failure(k); !ok || string(rec) != `{"error":"diverged"}` {
+		t.Errorf("Failure = %q, %v", rec, ok)
+	}
+	kept, err := a.KeepFailed(k, outputs(t, a, map[string]string{"history.parquet": "steps"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(kept + "/history.parquet"); err != nil || string(b) != "steps" {
+		t.Errorf("KeepFailed's folder holds %q, %v", b, err)
+	}
+	dir, ok := b.FailedDir(k)
+	if !ok {
+		t.Fatal("FailedDir on another machine found nothing")
+	}
+	if got, err := os.ReadFile(dir + "/history.parquet"); err != nil || string(got) != "steps" {
+		t.Errorf("FailedDir on another machine holds %q, %v", got, err)
+	}
+	a.ClearFailure(k)
+	if _, ok := b.Failure(k); ok {
+		t.Error("the record is still there after ClearFailure")
+	}
+}
+
+func TestListVerifyAndSizes(t *testing.T) {
+	f := newFake(t)
+	s := f.open(t)
+	k1, k2, k3 := key("1"), key("2"), key("3")
+	publish(t, s, k1, files1)
+	publish(t, s, k2, map[string]string{"x": "1234567"})
+	publish(t, s, k3, map[string]string{"y": "z"})
+	f.write(entryName(k3), []byte("not json"))
+	listed, err := f.open(t).List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(listed) != 3 {
+		t.Fatalf("List = %d entries, want 3", len(listed))
+	}
+	for _, l := range listed {
+		switch l.Key {
+		case k1:
+			if l.Err != nil || s.EntrySize(l) != 14 {
+				t.Errorf("entry 1: %v, size %d, want 14", l.Err, s.EntrySize(l))
+			}
+		case k2:
+			if l.Err != nil || s.EntrySize(l) != 7 {
+				t.Errorf("entry 2: %v, size %d, want 7", l.Err, s.EntrySize(l))
+			}
+		case k3:
+			if l.Err == nil || l.Entry != nil {
+				t.Errorf("entry 3 with garbage entry.json listed without an error")
+			}
+		}
+	}
+	if err := s.Verify(k1); err != nil {
+		t.Errorf("Verify: %v", err)
+	}
+	if err := s.Verify(key("none")); !errors.Is(err, cache.ErrMiss) {
+		t.Errorf("Verify of a missing key = %v, want ErrMiss", err)
+	}
+}
+
+func TestCheckFolder(t *testing.T) {
+	f := newFake(t)
+	s := f.open(t)
+	var nc *cache.NotCacheError
+	if err := s.CheckFolder(); !errors.As(err, &nc) || !nc.Missing {
+		t.Errorf("CheckFolder of an empty prefix = %v, want missing", err)
+	}
+	publish(t, s, key("1"), files1)
+	if err := s.CheckFolder(); err != nil {
+		t.Errorf("CheckFolder of a cache: %v", err)
+	}
+	f.write("photos/cat.jpg", []byte("meow"))
+	if err := s.CheckFolder(); !errors.As(err, &nc) || nc.Missing || !strings.Contains(err.Error(), `"photos/"`) {
+		t.Errorf("CheckFolder of a prefix with someone's files = %v", err)
+	}
+}
