@@ -2,13 +2,9 @@ package main
 
 import (
 	"errors"
-	"fmt"
-	"os"
 	"time"
 
-	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/cache"
-	"github.com/nnpipe/nnpipe/stages/report"
 	"github.com/nnpipe/nnpipe/stages/results"
 	"github.com/spf13/cobra"
 )
@@ -70,7 +66,7 @@ func newCacheCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return cacheVerify(e, ch)
+			return results.Verify(e.stdout, ch)
 		},
 	}
 	var keep time.Duration
@@ -111,43 +107,11 @@ func newCacheCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return cacheDU(e, ch)
+			return results.Usage(e.stdout, ch)
 		},
 	}
 	c.AddCommand(verify, gc, du)
 	return c
-}
-
-func cacheVerify(e *env, c cache.Store) error {
-	checked, damaged, err := pipeline.VerifyCache(c)
-	if err != nil {
-		return err
-	}
-	for _, d := range damaged {
-		fmt.Fprintf(e.stdout, "damaged %s %s: %s\n", d.Key[:12], d.Kind, d.Reason)
-	}
-	fmt.Fprintf(e.stdout, "%s checked, %d damaged\n", plural(checked, "entry", "entries"), len(damaged))
-	printQuarantine(e, c)
-	if len(damaged) > 0 {
-		return fmt.Errorf("cache %s: %s damaged; the next run recomputes them", c.Dir(), plural(len(damaged), "entry is", "entries are"))
-	}
-	return nil
-}
-
-// printQuarantine says what the cache moved aside instead of deleting,
-// if anything.
-func printQuarantine(e *env, st cache.Store) {
-	c, ok := st.(*cache.Cache)
-	if !ok {
-		return // only the file cache moves entries aside
-	}
-	dir := c.QuarantineDir()
-	names, err := os.ReadDir(dir)
-	if err != nil || len(names) == 0 {
-		return
-	}
-	fmt.Fprintf(e.stdout, "%s in %s (%s): damaged entries that held files nnpipe did not make; look at them and delete them\n",
-		plural(len(names), "folder", "folders"), dir, results.FormatBytes(cache.DirSize(dir)))
 }
 
 func cacheGC(e *env, c cache.Store, resultsDir string, keep time.Duration, dryRun bool) error {
@@ -161,22 +125,5 @@ func cacheGC(e *env, c cache.Store, resultsDir string, keep time.Duration, dryRu
 		return err
 	}
 	results.WriteGC(e.stdout, res, freed, dryRun)
-	return nil
-}
-
-func cacheDU(e *env, c cache.Store) error {
-	kinds, total, err := pipeline.CacheUsage(c)
-	if err != nil {
-		return err
-	}
-	t := report.Table{Header: []string{"kind", "entries", "size"}, Numeric: []bool{false, true, true}}
-	for _, u := range append(kinds, total) {
-		t.Rows = append(t.Rows, []string{u.Kind, fmt.Sprint(u.Entries), results.FormatBytes(u.Bytes)})
-	}
-	fmt.Fprintf(e.stdout, "cache %s\n", c.Dir())
-	if err := t.Write(e.stdout, report.Text); err != nil {
-		return err
-	}
-	printQuarantine(e, c)
 	return nil
 }

@@ -203,10 +203,3 @@ func checkGrid(path string, f *config.File, max uint64) (uint64, error) {
 	}
 	return size, nil
 }
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, one)
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/nnpipe/nnpipe/stages/htmlreport"
+	"github.com/nnpipe/nnpipe/stages/report"
 	"github.com/spf13/cobra"
 )
 
@@ -33,7 +34,7 @@ stderr; the rest is shown.`,
 			for _, s := range rep.Skipped {
 				fmt.Fprintf(e.stderr, "nnpipe: warning: skipped %s: %s\n", s.File, s.Reason)
 			}
-			fmt.Fprintf(e.stdout, "%s: %s\n", out, plural(rep.Rows, "run", "runs"))
+			fmt.Fprintf(e.stdout, "%s: %s\n", out, report.Plural(rep.Rows, "run", "runs"))
 			return nil
 		},
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nnpipe/nnpipe/stages/report"
 	"github.com/nnpipe/nnpipe/stages/results"
 )
 
@@ -49,7 +50,7 @@ func TestRunAndSweepWriteReportsAndReportReadsThemAll(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("report: exit %d\n%s", code, stderr)
 	}
-	want := out + ": " + plural(1+len(sw.Trials), "run", "runs") + "\n"
+	want := out + ": " + report.Plural(1+len(sw.Trials), "run", "runs") + "\n"
 	if stdout != want {
 		t.Errorf("stdout = %q, want %q", stdout, want)
 	}

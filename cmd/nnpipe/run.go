@@ -15,6 +15,7 @@ import (
 	"github.com/nnpipe/nnpipe/pipeline/cache/s3store"
 	"github.com/nnpipe/nnpipe/pipeline/logline"
 	"github.com/nnpipe/nnpipe/stages/htmlreport"
+	"github.com/nnpipe/nnpipe/stages/report"
 	"github.com/nnpipe/nnpipe/stages/results"
 	"github.com/spf13/cobra"
 )
@@ -144,7 +145,7 @@ func printRunSummary(e *env, r *results.Run) error {
 			cached++
 		}
 	}
-	fmt.Fprintf(e.stdout, "%s, %d cached\n", plural(len(r.Results), "stage", "stages"), cached)
+	fmt.Fprintf(e.stdout, "%s, %d cached\n", report.Plural(len(r.Results), "stage", "stages"), cached)
 	fmt.Fprintf(e.stdout, "run directory: %s\n", r.Dir)
 	return nil
 }

@@ -164,7 +164,7 @@ func interruptedSweep(err error, outcomes []pipeline.TrialOutcome, total int) er
 			done++
 		}
 	}
-	return &interruptedError{err: err, finished: fmt.Sprintf("%d of %s finished and are cached; run the same command again to go on", done, plural(total, "trial", "trials"))}
+	return &interruptedError{err: err, finished: fmt.Sprintf("%d of %s finished and are cached; run the same command again to go on", done, report.Plural(total, "trial", "trials"))}
 }
 
 // runTrials runs trials on f.jobs workers, showing their progress.
@@ -182,7 +182,7 @@ func reportShard(e *env, f *sweepFlags, eng *pipeline.Engine, outcomes []pipelin
 		}
 	} else if !f.quiet {
 		fmt.Fprintf(e.stdout, "shard %s: %s, %d cached, %d failed, %d did not run; assemble with: nnpipe sweep --collect\n",
-			f.shard, plural(len(outcomes), "trial", "trials"), r.Cached, len(r.Failed), len(r.NotRun))
+			f.shard, report.Plural(len(outcomes), "trial", "trials"), r.Cached, len(r.Failed), len(r.NotRun))
 	}
 	last := fmt.Sprintf("shard %s: %s", f.shard, pipeline.ProblemCounts(len(r.NotRun), len(r.Failed), len(outcomes)))
 	return pipeline.ReportProblems(r.NotRun, r.Failed, last, nil)
@@ -217,7 +217,7 @@ func printSweepSummary(e *env, sw *results.Sweep) error {
 			return err
 		}
 	}
-	fmt.Fprintf(e.stdout, "%s: %d ok, %d failed, %d not finished", plural(len(sw.Rows)+sw.Pending, "trial", "trials"),
+	fmt.Fprintf(e.stdout, "%s: %d ok, %d failed, %d not finished", report.Plural(len(sw.Rows)+sw.Pending, "trial", "trials"),
 		len(sw.Rows)-sw.Failed, sw.Failed, sw.Pending)
 	fmt.Fprintf(e.stdout, "; * marks the best mean test accuracy\nsweep directory: %s\n", sw.Dir)
 	return nil

@@ -7,6 +7,7 @@ import (
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/config"
+	"github.com/nnpipe/nnpipe/stages/report"
 	"github.com/spf13/cobra"
 )
 
@@ -24,7 +25,7 @@ func newValidateCmd(e *env) *cobra.Command {
 				var errs config.Errors
 				switch {
 				case err == nil && trials > 0:
-					fmt.Fprintf(e.stdout, "%s: ok (%s)\n", path, plural(trials, "sweep trial", "sweep trials"))
+					fmt.Fprintf(e.stdout, "%s: ok (%s)\n", path, report.Plural(trials, "sweep trial", "sweep trials"))
 				case err == nil:
 					fmt.Fprintf(e.stdout, "%s: ok\n", path)
 				case errors.As(err, &errs):

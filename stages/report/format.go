@@ -46,3 +46,11 @@ func FormatMeanStd(mean, std float64) string {
 	}
 	return FormatFloat(mean) + " ± " + FormatFloat(std)
 }
+
+// Plural is n followed by the word for one or for many: "1 entry", "3 entries".
+func Plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
