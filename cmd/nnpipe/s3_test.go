@@ -78,6 +78,8 @@ func (s *s3Server) start() {
 	}
 	s.cmd, s.exited = cmd, make(chan error, 1)
 	go func() { s.exited <- cmd.Wait() }()
+	tick := time.NewTicker(20 * time.Millisecond) // how often to try, not a deadline
+	defer tick.Stop()
 	for {
 		if c, err := net.Dial("tcp", s.addr); err == nil {
 			c.Close()
@@ -87,7 +89,7 @@ func (s *s3Server) start() {
 		case err := <-s.exited:
 			s.cmd = nil
 			s.t.Fatalf("versitygw exited: %v\n%s", err, readFile(s.t, filepath.Join(s.root, "versitygw.log")))
-		case <-time.After(20 * time.Millisecond):
+		case <-tick.C:
 		}
 	}
 }
@@ -208,11 +210,13 @@ func (s *s3Server) verify(machine string) (string, int) {
 // waitFor polls cond until it holds; go test's timeout is the only bound.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
+	tick := time.NewTicker(5 * time.Millisecond) // how often to look, not a deadline
+	defer tick.Stop()
 	for !cond() {
 		select {
 		case <-t.Context().Done():
 			t.Fatalf("gave up waiting for %s", what)
-		case <-time.After(5 * time.Millisecond):
+		case <-tick.C:
 		}
 	}
 }

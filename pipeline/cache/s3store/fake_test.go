@@ -2,7 +2,6 @@ package s3store
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
@@ -223,13 +222,13 @@ func equalMaps(a, b map[string]string) bool {
 // waitFor polls cond until it holds; go test's timeout is the only bound.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
+	tick := time.NewTicker(5 * time.Millisecond) // how often to look, not a deadline
+	defer tick.Stop()
 	for !cond() {
 		select {
 		case <-t.Context().Done():
 			t.Fatalf("gave up waiting for %s", what)
-		case <-time.After(5 * time.Millisecond):
+		case <-tick.C:
 		}
 	}
 }
-
-var _ context.Context // keep the import when tests change
