@@ -197,12 +197,7 @@ func fileFormat(path, format string, delimiter rune, noHeader bool) (string, err
 	given := format
 	format = strings.ToLower(format)
 	if format == "" {
-		switch strings.ToLower(filepath.Ext(path)) {
-		case ".csv":
-			format = "csv"
-		case ".parquet", ".pq":
-			format = "parquet"
-		default:
+		if format = FormatOf(path); format == "" {
 			return "", fail("cannot tell the format from the extension %q; set the format to csv or parquet", filepath.Ext(path))
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/stages/dataset"
@@ -39,13 +38,7 @@ func (p *Params) format() string {
 	if p.Format != "" {
 		return p.Format
 	}
-	switch strings.ToLower(filepath.Ext(p.Path)) {
-	case ".csv":
-		return "csv"
-	case ".parquet", ".pq":
-		return "parquet"
-	}
-	return ""
+	return dataset.FormatOf(p.Path)
 }
 
 // Validate reports every missing, out-of-range or inconsistent parameter. It does not look at
@@ -65,7 +58,7 @@ func (p *Params) Validate() []pipeline.FieldError {
 	if p.Label == "" {
 		errs = append(errs, pipeline.Errorf("label", "required: the column that holds the classes"))
 	}
-	if r, ok := delimiterRune(p.Delimiter); !ok {
+	if r, ok := dataset.ParseDelimiter(p.Delimiter); !ok {
 		errs = append(errs, pipeline.Errorf("delimiter", "must be one character other than a quote, CR or LF, got %q", p.Delimiter))
 	} else if format == "parquet" && r != ',' {
 		errs = append(errs, pipeline.Errorf("delimiter", "applies to CSV only, and %s is Parquet", p.Path))
@@ -100,29 +93,11 @@ func checkNames(key string, names []string, label string) []pipeline.FieldError 
 	return errs
 }
 
-// delimiterRune returns the one character of s if it can separate CSV fields.
-func delimiterRune(s string) (rune, bool) {
-	r, size := utf8.DecodeRuneInString(s)
-	if size == 0 || size != len(s) || r == utf8.RuneError || r == '"' || r == '\r' || r == '\n' {
-		return 0, false
-	}
-	return r, true
-}
-
-// Resolve returns the file a path parameter names: itself when absolute, else relative to
-// base, the config file's folder ("" for the working directory).
-func Resolve(path, base string) string {
-	if filepath.IsAbs(path) {
-		return path
-	}
-	return filepath.Join(base, path)
-}
-
 // Options returns the dataset.LoadOptions that p stands for.
 func (p *Params) Options() dataset.LoadOptions {
 	opt := dataset.LoadOptions{Format: p.format(), Label: p.Label, Features: p.Features, Keep: p.Keep, NoHeader: !p.Header}
 	if opt.Format == "csv" {
-		opt.Delimiter, _ = delimiterRune(p.Delimiter)
+		opt.Delimiter, _ = dataset.ParseDelimiter(p.Delimiter)
 	}
 	return opt
 }
@@ -132,7 +107,7 @@ func (p *Params) Options() dataset.LoadOptions {
 // non-regular file (a directory, a FIFO, which is refused without blocking) is an error that
 // names the file.
 func Fingerprint(p pipeline.Params, base string) (string, error) {
-	sum, err := dataset.Digest(Resolve(p.(*Params).Path, base))
+	sum, err := dataset.Digest(dataset.Resolve(p.(*Params).Path, base))
 	if err != nil {
 		return "", err
 	}
@@ -191,7 +166,7 @@ func Load(p *Params, base string) (*dataset.Dataset, error) {
 // invalid input (running again can succeed): its error matches dataset.ErrChanged and is
 // not a pipeline.Invalid error.
 func load(ctx context.Context, p *Params, base string, opt dataset.LoadOptions) (*dataset.Dataset, error) {
-	d, err := dataset.LoadContext(ctx, Resolve(p.Path, base), opt)
+	d, err := dataset.LoadContext(ctx, dataset.Resolve(p.Path, base), opt)
 	var le *dataset.LoadError
 	switch {
 	case err == nil:

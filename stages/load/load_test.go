@@ -75,8 +75,8 @@ func TestResolve(t *testing.T) {
 		{abs, "configs", abs},
 	}
 	for _, tt := range tests {
-		if got := Resolve(tt.path, tt.base); got != tt.want {
-			t.Errorf("Resolve(%q, %q) = %q, want %q", tt.path, tt.base, got, tt.want)
+		if got := dataset.Resolve(tt.path, tt.base); got != tt.want {
+			t.Errorf("dataset.Resolve(%q, %q) = %q, want %q", tt.path, tt.base, got, tt.want)
 		}
 	}
 }
@@ -143,7 +143,7 @@ func TestFingerprintErrorsNameTheFile(t *testing.T) {
 			if !errors.Is(err, tt.is) {
 				t.Errorf("Fingerprint(%s) = %v, want %v", tt.path, err, tt.is)
 			}
-			if want := Resolve(tt.path, dir); err == nil || !strings.HasPrefix(err.Error(), want+": ") {
+			if want := dataset.Resolve(tt.path, dir); err == nil || !strings.HasPrefix(err.Error(), want+": ") {
 				t.Errorf("Fingerprint(%s) = %v, want it to start with %q", tt.path, err, want+": ")
 			}
 		})

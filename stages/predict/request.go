@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/stages/dataset"
 	"github.com/nnpipe/nnpipe/stages/model"
 )
 
@@ -78,7 +79,7 @@ func (r Request) options() (Options, error) {
 		}
 	}
 	if r.Delimiter != "" {
-		d, ok := delimiter(r.Delimiter)
+		d, ok := dataset.ParseDelimiter(r.Delimiter)
 		if !ok {
 			return opt, pipeline.Invalid(fmt.Errorf("delimiter %q: want one character other than a quote, CR or LF", r.Delimiter))
 		}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/stages/dataset"
@@ -43,7 +42,7 @@ func (p *Params) Validate() []pipeline.FieldError {
 	case p.Path != "" && format == "":
 		errs = append(errs, pipeline.Errorf("path", "cannot tell the format from the extension %q; set format to csv or parquet", filepath.Ext(p.Path)))
 	}
-	if r, ok := delimiter(p.Delimiter); !ok {
+	if r, ok := dataset.ParseDelimiter(p.Delimiter); !ok {
 		errs = append(errs, pipeline.Errorf("delimiter", "must be one character other than a quote, CR or LF, got %q", p.Delimiter))
 	} else if format == Parquet && r != ',' {
 		errs = append(errs, pipeline.Errorf("delimiter", "applies to CSV only, and %s is Parquet", p.Path))
@@ -59,30 +58,7 @@ func (p *Params) format() string {
 	if p.Format != "" {
 		return p.Format
 	}
-	switch strings.ToLower(filepath.Ext(p.Path)) {
-	case ".csv":
-		return CSV
-	case ".parquet", ".pq":
-		return Parquet
-	}
-	return ""
-}
-
-// delimiter returns the one character of s if it can separate CSV fields.
-func delimiter(s string) (rune, bool) {
-	r, size := utf8.DecodeRuneInString(s)
-	if size == 0 || size != len(s) || r == utf8.RuneError || r == '"' || r == '\r' || r == '\n' {
-		return 0, false
-	}
-	return r, true
-}
-
-// resolve returns the file a path parameter names, relative to base when not absolute.
-func resolve(path, base string) string {
-	if filepath.IsAbs(path) {
-		return path
-	}
-	return filepath.Join(base, path)
+	return dataset.FormatOf(p.Path)
 }
 
 // Fingerprint returns what the predictions depend on beyond the parameters: the digests of the
@@ -91,11 +67,11 @@ func resolve(path, base string) string {
 // refused before anything runs. Every error is the user's.
 func Fingerprint(p pipeline.Params, base string) (string, error) {
 	pp := p.(*Params)
-	_, modelSum, err := model.Open(resolve(pp.Run, base))
+	_, modelSum, err := model.Open(dataset.Resolve(pp.Run, base))
 	if err != nil {
 		return "", err
 	}
-	dataSum, err := dataset.Digest(resolve(pp.Path, base))
+	dataSum, err := dataset.Digest(dataset.Resolve(pp.Path, base))
 	if err != nil {
 		return "", err
 	}
@@ -133,7 +109,7 @@ func Spec() pipeline.Spec {
 var errModelChanged = errors.New("changed since nnpipe took its digest; nothing was kept, run again to use its new content")
 
 func runStage(ctx context.Context, p *Params, io *pipeline.IO) error {
-	run, data := resolve(p.Run, io.BaseDir), resolve(p.Path, io.BaseDir)
+	run, data := dataset.Resolve(p.Run, io.BaseDir), dataset.Resolve(p.Path, io.BaseDir)
 	m, modelSum, err := model.Open(run)
 	if err != nil {
 		return err
@@ -141,7 +117,7 @@ func runStage(ctx context.Context, p *Params, io *pipeline.IO) error {
 	opt := Options{Model: m, ModelSHA256: modelSum, Data: data, Format: p.format(), NoHeader: !p.Header,
 		Out: io.Output("predictions"), OutFormat: Parquet, Version: io.Version, TempDir: filepath.Dir(io.Output("predictions"))}
 	if opt.Format == CSV {
-		opt.Delimiter, _ = delimiter(p.Delimiter)
+		opt.Delimiter, _ = dataset.ParseDelimiter(p.Delimiter)
 	}
 	if io.Fingerprint != "" {
 		// The key holds these digests: score exactly the bytes they describe, or fail.
