@@ -9,8 +9,9 @@ import (
 )
 
 // OutFile is a file written under a temporary name in its folder and renamed into place by
-// Commit, so that a failure, an interrupt or a kill leaves no partial file, and an older file
-// of that name whole until the new one replaces it in one step.
+// Commit, so that the name never holds a partial file and an older file of that name stays
+// whole until the new one replaces it in one step. A failure or an interrupt leaves no file;
+// a kill can leave the hidden temporary one (.NAME.tmp-*) beside it.
 type OutFile struct {
 	*os.File
 	path string
@@ -76,6 +77,20 @@ func CheckOutFile(path string) error {
 		return fmt.Errorf("%s: %w", path, err)
 	case !fi.IsDir():
 		return Invalid(fmt.Errorf("%s: %s is not a folder", path, dir))
+	}
+	return nil
+}
+
+// CheckNotInput refuses, as the user's mistake, an output path that is the file input (the
+// same file through any name), which the command reads: writing it would destroy what it
+// reads. what names the input in the message ("the model file").
+func CheckNotInput(out, what, input string) error {
+	oi, err := os.Stat(out)
+	if err != nil {
+		return nil // nothing there yet, or nothing that can be read: no input
+	}
+	if ii, err := os.Stat(input); err == nil && os.SameFile(oi, ii) {
+		return Invalid(fmt.Errorf("%s is %s; give another file to write", out, what))
 	}
 	return nil
 }

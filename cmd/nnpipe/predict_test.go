@@ -145,6 +145,7 @@ func TestPredictRefusesBadInput(t *testing.T) {
 	good := file("good.csv", header+"5.1,3.5,1.4,0.2,setosa\n")
 	newer := strings.Replace(string(readFile(t, filepath.Join(run, "model.json"))), `"format": 2`, `"format": 3`, 1)
 	newer = strings.Replace(newer, `"nnpipe": "0.1.0"`, `"nnpipe": "0.9.0"`, 1)
+	modelCopy := file("m.json", string(readFile(t, filepath.Join(run, "model.json"))))
 	cases := []struct {
 		name string
 		args []string
@@ -161,6 +162,7 @@ func TestPredictRefusesBadInput(t *testing.T) {
 		{"an output that is a folder", []string{run, good, "--out", ws}},
 		{"an output in no folder", []string{run, good, "--out", filepath.Join(ws, "no", "p.parquet")}},
 		{"an output that is the data", []string{run, good, "--out", good}},
+		{"an output that is the model file", []string{modelCopy, good, "--out", modelCopy, "--format", "csv"}},
 		{"an output inside the run", []string{run, good, "--out", filepath.Join(run, "p.parquet")}},
 		{"an unknown output format", []string{run, good, "--format", "xlsx"}},
 		{"a delimiter of two characters", []string{run, good, "--delimiter", ";;"}},
@@ -192,6 +194,12 @@ func TestPredictRefusesBadInput(t *testing.T) {
 	}
 	if _, stderr, code := nnpipe(t, "export", run, "-o", filepath.Join(run, "m.onnx")); code != 2 || !strings.Contains(stderr, "is inside the run") {
 		t.Errorf("export into the run directory: exit %d, stderr %q; want 2 and why", code, stderr)
+	}
+	if _, stderr, code := nnpipe(t, "export", modelCopy, "-o", modelCopy); code != 2 || !strings.Contains(stderr, "is the model file") {
+		t.Errorf("export over its own model file: exit %d, stderr %q; want 2 and why", code, stderr)
+	}
+	if !bytes.Equal(readFile(t, modelCopy), readFile(t, filepath.Join(run, "model.json"))) {
+		t.Errorf("a refused predict or export changed the model file %s", modelCopy)
 	}
 	if after := listTree(t, ws); strings.Join(after, " ") != strings.Join(before, " ") {
 		t.Errorf("refused exports changed the folder:\nbefore %v\nafter  %v", before, after)

@@ -65,6 +65,20 @@ type Field struct {
 	Type Type
 }
 
+// ClashingField returns the first name two of fields share, and whether there is one. A table
+// of predictions puts the user's feature columns beside its own (row, label, predicted, p_0,
+// …): a feature named like one of those cannot be written.
+func ClashingField(fields []Field) (string, bool) {
+	seen := make(map[string]bool, len(fields))
+	for _, f := range fields {
+		if seen[f.Name] {
+			return f.Name, true
+		}
+		seen[f.Name] = true
+	}
+	return "", false
+}
+
 // TableWriter streams rows into a Parquet file in row groups of at most [RowGroupRows] rows.
 // It buffers at most one row group; columns are written one after the other as each row
 // group fills.

@@ -85,6 +85,11 @@ func Export(m *model.Model, opt Options) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("export: unknown dtype %q; want float64 or float32", opt.DType)
 	}
+	if elem == typeFloat {
+		if err := fitsFloat32(m); err != nil {
+			return nil, pipeline.Invalid(fmt.Errorf("export: %w; export it with --dtype float64", err))
+		}
+	}
 	g := graph{elem: elem}
 	x := Input
 	for i, st := range m.Preprocess {
@@ -210,6 +215,24 @@ func (g *graph) node(op string, inputs []string, output string, attrs ...[]byte)
 	g.nodes = append(g.nodes, b)
 }
 
+// fitsFloat32 reports a weight or a preprocessing value of m that single precision cannot
+// hold: one that would become infinite, or a deviation that would become 0 (a division by 0).
+func fitsFloat32(m *model.Model) error {
+	for p, w := range m.Weights {
+		if math.IsInf(float64(float32(w)), 0) {
+			return fmt.Errorf("weight %s is %v, beyond single precision", m.Shape().ParamName(p), w)
+		}
+	}
+	for i, st := range m.Preprocess {
+		for j := range st.Mean {
+			if math.IsInf(float64(float32(st.Mean[j])), 0) || float32(st.Std[j]) == 0 || math.IsInf(float64(float32(st.Std[j])), 0) {
+				return fmt.Errorf("preprocess step %d, feature %q: mean %v or deviation %v beyond single precision", i+1, m.Features[j], st.Mean[j], st.Std[j])
+			}
+		}
+	}
+	return nil
+}
+
 // tensor adds an initializer TensorProto of the graph's element type, its values stored
 // little-endian in raw_data.
 func (g *graph) tensor(name string, dims []int64, values []float64) {
@@ -294,6 +317,9 @@ func WriteFile(path, out string, opt Options) (int, error) {
 		return 0, pipeline.Invalid(fmt.Errorf("unknown dtype %q; want float64 or float32", opt.DType))
 	}
 	if err := pipeline.CheckOutFile(out); err != nil {
+		return 0, err
+	}
+	if err := pipeline.CheckNotInput(out, "the model file", path); err != nil {
 		return 0, err
 	}
 	if opt.CheckOut != nil {

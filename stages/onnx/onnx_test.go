@@ -172,6 +172,23 @@ func TestExportFloat32StoresFourBytesAValue(t *testing.T) {
 	if _, err := Export(testModel(), Options{DType: "int8"}); err == nil {
 		t.Error("Export with dtype int8 = nil error")
 	}
+	// Values single precision cannot hold are refused, not rounded to an infinity or to a
+	// deviation of 0; float64 takes them.
+	for name, change := range map[string]func(m *model.Model){
+		"a huge weight":    func(m *model.Model) { m.Weights[1] = 1e39 },
+		"a huge mean":      func(m *model.Model) { m.Preprocess[0].Mean[0] = -1e300 },
+		"a tiny deviation": func(m *model.Model) { m.Preprocess[0].Std[1] = 1e-46 },
+		"a huge deviation": func(m *model.Model) { m.Preprocess[0].Std[0] = 1e40 },
+	} {
+		m := testModel()
+		change(m)
+		if _, err := Export(m, Options{DType: Float32}); !pipeline.IsInvalid(err) || !strings.Contains(err.Error(), "single precision") {
+			t.Errorf("float32 export of %s: %v, want an invalid-input error", name, err)
+		}
+		if _, err := Export(m, Options{DType: Float64}); err != nil {
+			t.Errorf("float64 export of %s: %v", name, err)
+		}
+	}
 }
 
 // TestWriteFileRefusesWhatCannotBeExported: a run without a model, an unknown format or dtype,

@@ -140,6 +140,9 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	defer sc.Close()
 	res := &Result{Data: opt.Data, Label: m.Label, Out: opt.Out, Format: opt.OutFormat, ModelSHA256: opt.ModelSHA256, Source: m.Source, Classes: m.Classes}
 	s := newScorer(m, net, sc.HasLabel())
+	if name, ok := dataset.ClashingField(s.fields()); ok {
+		return nil, pipeline.Invalid(fmt.Errorf("the model's feature column %q has the name of a column of the predictions (row, label, label_name, predicted, predicted_name, p_0…, correct); predictions of it cannot be written", name))
+	}
 	w, err := create(opt, s.fields(), s.meta(opt))
 	if err != nil {
 		return nil, err
@@ -172,7 +175,11 @@ func (s *scorer) run(ctx context.Context, sc *dataset.Scanner, w *writer, res *R
 		case b.err != nil:
 			return dataError(b.err)
 		}
-		if err := w.append(s.score(b)); err != nil {
+		cols, err := s.score(b)
+		if err != nil {
+			return pipeline.Invalid(&dataset.LoadError{File: res.Data, Row: int(b.row0) + err.(rowError).row + 1, Err: err})
+		}
+		if err := w.append(cols); err != nil {
 			return err
 		}
 		res.Rows += int64(b.n)
@@ -353,8 +360,17 @@ func (s *scorer) meta(opt Options) map[string]string {
 	return meta
 }
 
-// score computes the columns of one batch.
-func (s *scorer) score(b *batch) []any {
+// rowError is a row of a batch that the model cannot score: its outputs are not finite
+// numbers (sums that overflow for values far outside what the model was trained on).
+type rowError struct{ row int }
+
+func (e rowError) Error() string {
+	return "the network's outputs for this row are not finite numbers (its values are too large for the model)"
+}
+
+// score computes the columns of one batch, or returns a rowError for the first row whose
+// probabilities are not finite.
+func (s *scorer) score(b *batch) ([]any, error) {
 	m, n := s.m, b.n
 	d, k := m.D, m.K
 	s.row = resize(s.row, n)
@@ -389,6 +405,9 @@ func (s *scorer) score(b *batch) []any {
 		y := s.y[i*k : (i+1)*k]
 		s.pred[i] = int32(nn.Argmax(y))
 		for c, p := range y {
+			if math.IsNaN(p) || math.IsInf(p, 0) {
+				return nil, rowError{row: i}
+			}
 			s.probs[c][i] = p
 		}
 	}
@@ -422,7 +441,7 @@ func (s *scorer) score(b *batch) []any {
 	if s.labelled {
 		cols = append(cols, s.correct)
 	}
-	return cols
+	return cols, nil
 }
 
 // classOf returns the class id of a label value, or −1 for a value the model never saw: the

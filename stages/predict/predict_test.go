@@ -308,3 +308,58 @@ func readFile(t *testing.T, path string) []byte {
 	}
 	return b
 }
+
+// TestRunRefusesRowsTheModelCannotScore: finite values whose sums overflow inside the network
+// give probabilities that are not numbers. Such a row is invalid input named by its row, not
+// predictions of NaN with a made-up class, and nothing is written.
+func TestRunRefusesRowsTheModelCannotScore(t *testing.T) {
+	dir := t.TempDir()
+	m := testModel("a", "b")
+	m.Preprocess = nil
+	for i := range m.Weights {
+		m.Weights[i] = 1e300
+	}
+	rows := []string{"0.5", "1", "1e10"}
+	var b strings.Builder
+	b.WriteString("x,y,kind\n")
+	for _, r := range rows {
+		b.WriteString(r + ",-" + r + ",a\n")
+	}
+	data := filepath.Join(dir, "data.csv")
+	if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "p.parquet")
+	_, err := Run(context.Background(), Options{Model: m, Data: data, Out: out})
+	var le *dataset.LoadError
+	if !pipeline.IsInvalid(err) || !errors.As(err, &le) || le.Row != 3 || !strings.Contains(err.Error(), "not finite") {
+		t.Fatalf("Run of rows that overflow = %v, want an invalid-input error naming row 3", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("the folder holds %d files after a refusal, want only the data", len(entries))
+	}
+}
+
+// TestRunRefusesAModelWithFeaturesNamedLikeItsColumns: a model whose feature column is named
+// like a column of the predictions (row, predicted, …) cannot be scored into one table.
+func TestRunRefusesAModelWithFeaturesNamedLikeItsColumns(t *testing.T) {
+	for _, name := range []string{"row", "predicted", "p_0", "correct"} {
+		dir := t.TempDir()
+		m := testModel("a", "b")
+		m.Features = []string{"x", name}
+		data := filepath.Join(dir, "data.csv")
+		if err := os.WriteFile(data, []byte("x,"+name+",kind\n1,2,a\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, format := range []string{Parquet, CSV} {
+			out := filepath.Join(dir, "p."+format)
+			_, err := Run(context.Background(), Options{Model: m, Data: data, Out: out, OutFormat: format})
+			if !pipeline.IsInvalid(err) || !strings.Contains(err.Error(), strconv.Quote(name)) {
+				t.Errorf("a feature named %q, %s: %v, want an invalid-input error naming it", name, format, err)
+			}
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+			t.Errorf("a feature named %q: the folder holds %d files, want only the data", name, len(entries))
+		}
+	}
+}

@@ -93,6 +93,9 @@ func (r Request) options() (Options, error) {
 	if derr == nil && oerr == nil && os.SameFile(di, oi) {
 		return opt, pipeline.Invalid(fmt.Errorf("%s is the data file; give another file to write the predictions to", opt.Out))
 	}
+	if err := pipeline.CheckNotInput(opt.Out, "the model file", r.Run); err != nil {
+		return opt, err
+	}
 	return opt, nil
 }
 

@@ -83,6 +83,9 @@ func run(ctx context.Context, p *Params, io *pipeline.IO) error {
 		fields = append(fields, dataset.Field{Name: fmt.Sprintf("p_%d", k), Type: dataset.Float64})
 	}
 	fields = append(fields, dataset.Field{Name: "correct", Type: dataset.Bool})
+	if name, ok := dataset.ClashingField(fields); ok {
+		return pipeline.Invalid(fmt.Errorf("the feature column %q has the name of a column of predictions.parquet (row, split, label, label_name, predicted, predicted_name, p_0…, correct); rename it in the data", name))
+	}
 	classes, _ := json.Marshal(d.Classes)
 	meta := map[string]string{
 		"nnpipe.config_sha256": io.ConfigHash,

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/nnpipe/nnpipe/pipeline"
@@ -35,7 +36,13 @@ func (c *pollContext) Err() error {
 // returns the stage's IO, writing to out.
 func inputs(t *testing.T, dir string, n, classes int, out string) *pipeline.IO {
 	t.Helper()
-	d := &dataset.Dataset{Features: []string{"x0", "x1"}, X: make([]float64, 2*n), Labels: make([]int32, n)}
+	return inputsNamed(t, dir, n, classes, out, "x0", "x1")
+}
+
+// inputsNamed is inputs with the two feature columns named f0 and f1.
+func inputsNamed(t *testing.T, dir string, n, classes int, out, f0, f1 string) *pipeline.IO {
+	t.Helper()
+	d := &dataset.Dataset{Features: []string{f0, f1}, X: make([]float64, 2*n), Labels: make([]int32, n)}
 	for c := range classes {
 		d.Classes = append(d.Classes, "c"+strconv.Itoa(c))
 	}
@@ -151,6 +158,24 @@ func TestRunNamesThePredictedClass(t *testing.T) {
 	for i, p := range pred.([]int32) {
 		if want := "c" + strconv.Itoa(int(p)); names.([]string)[i] != want {
 			t.Fatalf("row %d: predicted %d named %q, want %q", i, p, names.([]string)[i], want)
+		}
+	}
+}
+
+// TestRunRefusesFeaturesNamedLikeItsColumns: a feature column named like a column the stage
+// writes (row, predicted, …) would make a table with two columns of one name: refused as
+// invalid input naming it, with no file left.
+func TestRunRefusesFeaturesNamedLikeItsColumns(t *testing.T) {
+	for _, name := range []string{"row", "split", "predicted", "p_1", "correct"} {
+		dir := t.TempDir()
+		out := filepath.Join(dir, "p.parquet")
+		io := inputsNamed(t, dir, 20, 3, out, "x", name)
+		err := Spec().Run(context.Background(), NewParams(), io)
+		if !pipeline.IsInvalid(err) || !strings.Contains(err.Error(), strconv.Quote(name)) {
+			t.Errorf("a feature named %q: %v, want an invalid-input error naming it", name, err)
+		}
+		if _, serr := os.Stat(out); serr == nil {
+			t.Errorf("a feature named %q: %s was written", name, out)
 		}
 	}
 }
