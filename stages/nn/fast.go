@@ -474,6 +474,9 @@ func outputSeriesN(n int, y float64, target bool, fc *[maxOrder/2 + 1]float64) {
 // F(h) = L(σ(b+h) − σ(b)) for a hidden unit with activation z = σ(b), ez = 1 − z, output
 // weights vj (one per class), the row's softmax outputs y and the output weight vt = vj[t] of
 // its class t.
+//
+// Every product that is added is rounded first (float64(…)), as the assembly kernels compute
+// it: a build that fuses multiply-adds (arm64, GOAMD64=v3) gets the same bits.
 func hiddenSeries7(z, ez float64, y, vj []float64, vt float64) (f1, f3, f5, f7 float64) {
 	// σ(b+h) − σ(b) = Σ d_r h^r, d_r = σ^(r)(b)/r!, the Bernoulli(z) cumulants κ_{r+1}/r!.
 	sg := z * ez
@@ -481,17 +484,17 @@ func hiddenSeries7(z, ez float64, y, vj []float64, vt float64) (f1, f3, f5, f7 f
 	s2 := sg * sg
 	d1 := sg
 	d2 := sg * g / 2
-	d3 := sg * (1 - 6*sg) / 6
-	d4 := sg * g * (1 - 12*sg) / 24
-	d5 := sg * (1 - 30*sg + 120*s2) / 120
-	d6 := sg * g * (1 - 60*sg + 360*s2) / 720
-	d7 := sg * (1 - 126*sg + 1680*s2 - 5040*s2*sg) / 5040
+	d3 := sg * (1 - float64(6*sg)) / 6
+	d4 := sg * g * (1 - float64(12*sg)) / 24
+	d5 := sg * (1 - float64(30*sg) + float64(120*s2)) / 120
+	d6 := sg * g * (1 - float64(60*sg) + float64(360*s2)) / 720
+	d7 := sg * (1 - float64(126*sg) + float64(1680*s2) - float64(5040*s2*sg)) / 5040
 
 	// Cumulants of V = vj[k] under the softmax distribution y: from the central moments.
 	vj = vj[:len(y)]
 	mu := 0.0
 	for k, yk := range y {
-		mu += yk * vj[k]
+		mu += float64(yk * vj[k])
 	}
 	var m2, m3, m4, m5, m6, m7 float64
 	for k, yk := range y {
@@ -499,35 +502,36 @@ func hiddenSeries7(z, ez float64, y, vj []float64, vt float64) (f1, f3, f5, f7 f
 		c2 := c * c
 		c3 := c2 * c
 		c4 := c2 * c2
-		m2 += yk * c2
-		m3 += yk * c3
-		m4 += yk * c4
-		m5 += yk * c4 * c
-		m6 += yk * c4 * c2
-		m7 += yk * c4 * c3
+		m2 += float64(yk * c2)
+		m3 += float64(yk * c3)
+		m4 += float64(yk * c4)
+		m5 += float64(yk * c4 * c)
+		m6 += float64(yk * c4 * c2)
+		m7 += float64(yk * c4 * c3)
 	}
 	// L(s) = Σ l_r s^r: l_1 = E[V] − v_t, l_r = κ_r/r!.
 	l1 := mu - vt
 	l2 := m2 / 2
 	l3 := m3 / 6
-	l4 := (m4 - 3*m2*m2) / 24
-	l5 := (m5 - 10*m3*m2) / 120
-	l6 := (m6 - 15*m4*m2 - 10*m3*m3 + 30*m2*m2*m2) / 720
-	l7 := (m7 - 21*m5*m2 - 35*m4*m3 + 210*m3*m2*m2) / 5040
+	l4 := (m4 - float64(3*m2*m2)) / 24
+	l5 := (m5 - float64(10*m3*m2)) / 120
+	l6 := (m6 - float64(15*m4*m2) - float64(10*m3*m3) + float64(30*m2*m2*m2)) / 720
+	l7 := (m7 - float64(21*m5*m2) - float64(35*m4*m3) + float64(210*m3*m2*m2)) / 5040
 
 	// Compose: the odd coefficients of L(Σ d_r h^r).
 	d1s := d1 * d1
 	d1c := d1s * d1
 	f1 = l1 * d1
-	f3 = l1*d3 + l2*2*d1*d2 + l3*d1c
-	f5 = l1*d5 + l2*2*(d1*d4+d2*d3) + l3*3*(d1s*d3+d1*d2*d2) + l4*4*d1c*d2 + l5*d1c*d1s
-	f7 = l1*d7 +
-		l2*2*(d1*d6+d2*d5+d3*d4) +
-		l3*(3*d1s*d5+6*d1*d2*d4+3*d1*d3*d3+3*d2*d2*d3) +
-		l4*(4*d1c*d4+12*d1s*d2*d3+4*d1*d2*d2*d2) +
-		l5*(5*d1c*d1*d3+10*d1c*d2*d2) +
-		l6*6*d1c*d1s*d2 +
-		l7*d1c*d1c*d1
+	f3 = float64(l1*d3) + float64(l2*2*d1*d2) + float64(l3*d1c)
+	f5 = float64(l1*d5) + float64(l2*2*(float64(d1*d4)+float64(d2*d3))) + float64(l3*3*(float64(d1s*d3)+float64(d1*d2*d2))) +
+		float64(l4*4*d1c*d2) + float64(l5*d1c*d1s)
+	f7 = float64(l1*d7) +
+		float64(l2*2*(float64(d1*d6)+float64(d2*d5)+float64(d3*d4))) +
+		float64(l3*(float64(3*d1s*d5)+float64(6*d1*d2*d4)+float64(3*d1*d3*d3)+float64(3*d2*d2*d3))) +
+		float64(l4*(float64(4*d1c*d4)+float64(12*d1s*d2*d3)+float64(4*d1*d2*d2*d2))) +
+		float64(l5*(float64(5*d1c*d1*d3)+float64(10*d1c*d2*d2))) +
+		float64(l6*6*d1c*d1s*d2) +
+		float64(l7*d1c*d1c*d1)
 	return f1, f3, f5, f7
 }
 
@@ -537,36 +541,37 @@ func hiddenSeries5(z, ez float64, y, vj []float64, vt float64) (f1, f3, f5 float
 	g := ez - z
 	d1 := sg
 	d2 := sg * g / 2
-	d3 := sg * (1 - 6*sg) / 6
-	d4 := sg * g * (1 - 12*sg) / 24
-	d5 := sg * (1 - 30*sg + 120*sg*sg) / 120
+	d3 := sg * (1 - float64(6*sg)) / 6
+	d4 := sg * g * (1 - float64(12*sg)) / 24
+	d5 := sg * (1 - float64(30*sg) + float64(120*sg*sg)) / 120
 
 	vj = vj[:len(y)]
 	mu := 0.0
 	for k, yk := range y {
-		mu += yk * vj[k]
+		mu += float64(yk * vj[k])
 	}
 	var m2, m3, m4, m5 float64
 	for k, yk := range y {
 		c := vj[k] - mu
 		c2 := c * c
 		c3 := c2 * c
-		m2 += yk * c2
-		m3 += yk * c3
-		m4 += yk * c2 * c2
-		m5 += yk * c2 * c3
+		m2 += float64(yk * c2)
+		m3 += float64(yk * c3)
+		m4 += float64(yk * c2 * c2)
+		m5 += float64(yk * c2 * c3)
 	}
 	l1 := mu - vt
 	l2 := m2 / 2
 	l3 := m3 / 6
-	l4 := (m4 - 3*m2*m2) / 24
-	l5 := (m5 - 10*m3*m2) / 120
+	l4 := (m4 - float64(3*m2*m2)) / 24
+	l5 := (m5 - float64(10*m3*m2)) / 120
 
 	d1s := d1 * d1
 	d1c := d1s * d1
 	f1 = l1 * d1
-	f3 = l1*d3 + l2*2*d1*d2 + l3*d1c
-	f5 = l1*d5 + l2*2*(d1*d4+d2*d3) + l3*3*(d1s*d3+d1*d2*d2) + l4*4*d1c*d2 + l5*d1c*d1s
+	f3 = float64(l1*d3) + float64(l2*2*d1*d2) + float64(l3*d1c)
+	f5 = float64(l1*d5) + float64(l2*2*(float64(d1*d4)+float64(d2*d3))) + float64(l3*3*(float64(d1s*d3)+float64(d1*d2*d2))) +
+		float64(l4*4*d1c*d2) + float64(l5*d1c*d1s)
 	return f1, f3, f5
 }
 
