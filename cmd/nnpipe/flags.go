@@ -59,11 +59,19 @@ func (f *commonFlags) cacheDir(c *cobra.Command) (string, error) {
 	}
 	if dir := v.GetString("cache"); dir != "" {
 		if _, err := cache.ParseLocation(dir); err != nil {
-			return "", usagef("%s %v", map[bool]string{true: "--cache", false: "NNPIPE_CACHE"}[c.Flags().Changed("cache")], err)
+			from := "NNPIPE_CACHE"
+			if c.Flags().Changed("cache") {
+				from = "--cache"
+			}
+			return "", usagef("%s %v", from, err)
 		}
 		return dir, nil
 	}
-	return filepath.Join(f.results, ".cache"), nil
+	def := filepath.Join(f.results, ".cache")
+	if _, err := cache.ParseLocation(def); err != nil {
+		def = "." + string(filepath.Separator) + def // a --results like "res-12:30" is a folder, not a URL
+	}
+	return def, nil
 }
 
 // prepare checks the flags and resolves the cache folder.

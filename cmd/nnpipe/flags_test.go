@@ -185,6 +185,29 @@ func TestRunAcceptsTheNestingsThatDoNoHarm(t *testing.T) {
 	}
 }
 
+// TestADefaultCacheUnderResultsWithAColonIsAFolder: a --results folder named like
+// "res-12:30" is a folder, and so is the default cache under it, which the user never gave
+// as a location: it must not be refused as a URL.
+func TestADefaultCacheUnderResultsWithAColonIsAFolder(t *testing.T) {
+	config, err := filepath.Abs(bookConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	for _, args := range [][]string{
+		{"run", config, "--quiet", "--set", "train.steps=10", "--results", "res-12:30"},
+		{"cache", "verify", "--results", "res-12:30"},
+		{"cache", "du", "--results", "res-12:30"},
+	} {
+		if _, stderr, code := nnpipe(t, args...); code != 0 {
+			t.Errorf("%v: exit %d, want 0\n%s", args, code, stderr)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join("res-12:30", ".cache")); err != nil || !fi.IsDir() {
+		t.Errorf("the default cache res-12:30/.cache is not there: %v", err)
+	}
+}
+
 // TestCacheLocationsThatAreNotFoldersOrS3AreRefused gives every command
 // that takes a cache a location that looks like a URL it does not support,
 // or an S3 location it cannot use: each is invalid input, one line, and
