@@ -3,6 +3,7 @@ package pipeline
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sort"
 
 	"github.com/nnpipe/nnpipe/pipeline/cache"
@@ -28,7 +29,8 @@ type DamagedEntry struct {
 // VerifyCache checks every entry of c against its digests, as a hit does,
 // and returns how many it checked and those that are damaged, in key
 // order. An entry removed since it was listed (by gc, or replaced by a
-// run) is not counted. It writes nothing.
+// run) is not counted. An error that says nothing of an entry (the
+// store cannot be read) ends the check with that error. It writes nothing.
 func VerifyCache(c cache.Store) (checked int, damaged []DamagedEntry, err error) {
 	listed, err := c.List()
 	if err != nil {
@@ -40,12 +42,12 @@ func VerifyCache(c cache.Store) (checked int, damaged []DamagedEntry, err error)
 			reason = l.Err.Error()
 		} else if err := c.Verify(l.Key); errors.Is(err, cache.ErrMiss) {
 			continue
+		} else if d := (*cache.DamagedError)(nil); errors.As(err, &d) {
+			reason = d.Reason
 		} else if err != nil {
-			reason = err.Error()
-			var d *cache.DamagedError
-			if errors.As(err, &d) {
-				reason = d.Reason
-			}
+			// Not the entry's fault (a server down, a folder that cannot be read): saying it
+			// is damaged would send the user to delete sound entries.
+			return checked, damaged, fmt.Errorf("verify %s: %w", shortHash(l.Key), err)
 		}
 		checked++
 		if reason != "" {

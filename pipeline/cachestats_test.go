@@ -1,8 +1,12 @@
 package pipeline
 
 import (
+	"errors"
 	"os"
+	"strings"
 	"testing"
+
+	"github.com/nnpipe/nnpipe/pipeline/cache"
 )
 
 func TestVerifyCacheAndCacheUsageByKind(t *testing.T) {
@@ -35,5 +39,23 @@ func TestVerifyCacheAndCacheUsageByKind(t *testing.T) {
 	}
 	if len(names) != 3 || names[0] != "scale" || names[1] != "sink" || names[2] != "source" || total.Entries != 3 || total.Bytes != sum {
 		t.Errorf("CacheUsage = %v, total %+v; want scale, sink, source, each once, and their sum", kinds, total)
+	}
+}
+
+// failingVerify is a store whose Verify fails for a reason that is not the entry's.
+type failingVerify struct{ cache.Store }
+
+func (failingVerify) Verify(string) error {
+	return errors.New("the server is down or not answering")
+}
+
+// TestVerifyCacheDoesNotCallAnOutageDamage: an error that says nothing of an entry (a server
+// down) ends the check with that error instead of listing sound entries as damaged.
+func TestVerifyCacheDoesNotCallAnOutageDamage(t *testing.T) {
+	fx := newExplainFixture(t)
+	fx.run(testConfig)
+	checked, damaged, err := VerifyCache(failingVerify{fx.eng.Cache})
+	if err == nil || !strings.Contains(err.Error(), "server is down") || len(damaged) != 0 {
+		t.Errorf("VerifyCache with the store unreachable = %d checked, %v, %v; want the error and nothing damaged", checked, damaged, err)
 	}
 }
