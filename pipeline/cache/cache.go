@@ -188,8 +188,9 @@ func readEntry(dir string) (*Entry, error) {
 }
 
 // ParseEntry decodes the bytes of an entry.json found in dir, strictly:
-// unknown fields, a wrong format version, file names that escape the entry
-// and malformed digests are errors.
+// unknown fields, a wrong format version, file names that escape the entry,
+// a name listed both as a file and as a folder, and malformed digests are
+// errors.
 func ParseEntry(src []byte, dir string) (*Entry, error) {
 	if len(src) > MaxEntryJSON {
 		return nil, errors.New("entry.json is too large")
@@ -212,6 +213,18 @@ func ParseEntry(src []byte, dir string) (*Entry, error) {
 		}
 		if i > 0 && e.Files[i-1].Name >= f.Name {
 			return nil, errors.New("entry.json lists files out of order")
+		}
+	}
+	// A name that is also the folder of another ("a" and "a/b") cannot be both.
+	names := make(map[string]bool, len(e.Files))
+	for _, f := range e.Files {
+		names[f.Name] = true
+	}
+	for _, f := range e.Files {
+		for i := range len(f.Name) {
+			if f.Name[i] == '/' && names[f.Name[:i]] {
+				return nil, fmt.Errorf("entry.json lists %q both as a file and as the folder of %q", f.Name[:i], f.Name)
+			}
 		}
 	}
 	e.Dir = dir

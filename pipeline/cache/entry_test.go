@@ -64,6 +64,8 @@ func TestParseEntryRefusesBadEntries(t *testing.T) {
 		{"a digest that is not hex", entryJSON(file("a", 1, strings.Repeat("z", 64))), "invalid file"},
 		{"files out of order", entryJSON(fmt.Sprintf(`[{"name": "b", "size": 1, "sha256": %q}, {"name": "a", "size": 1, "sha256": %q}]`, good, good)), "out of order"},
 		{"a file listed twice", entryJSON(fmt.Sprintf(`[{"name": "a", "size": 1, "sha256": %q}, {"name": "a", "size": 1, "sha256": %q}]`, good, good)), "out of order"},
+		{"a file that is also a folder", entryJSON(fmt.Sprintf(`[{"name": "a", "size": 1, "sha256": %q}, {"name": "a-x", "size": 1, "sha256": %q}, {"name": "a/b", "size": 1, "sha256": %q}]`, good, good, good)), "both as a file and as the folder"},
+		{"a file that is also a deeper folder", entryJSON(fmt.Sprintf(`[{"name": "p/q", "size": 1, "sha256": %q}, {"name": "p/q/r/s", "size": 1, "sha256": %q}]`, good, good)), "both as a file and as the folder"},
 		{"over the size limit", strings.Replace(entryJSON("[]"), `"train"`, `"`+strings.Repeat("x", MaxEntryJSON)+`"`, 1), "too large"},
 	}
 	for _, tt := range tests {
