@@ -426,11 +426,16 @@ func (s *Store) dropMarker(hb *heartbeat) {
 	s.c.remove(ctx, gcName)
 }
 
-// trimCopy removes the least recently used entries of the local copy
-// that no running process holds, until it is within its bound.
+// trimCopy brings the local copy within its bound when the whole folder
+// is over it: it removes what processes that are gone left there (build
+// folders, failure records) and the least recently used entries that no
+// running process holds.
 func (s *Store) trimCopy() error {
+	if cache.DirSize(s.local.Dir()) <= s.opts.CopyBytes {
+		return nil
+	}
 	listed, err := s.local.List()
-	if err != nil || len(listed) == 0 {
+	if err != nil {
 		return err
 	}
 	type used struct {
@@ -439,17 +444,12 @@ func (s *Store) trimCopy() error {
 		at   time.Time
 	}
 	var all []used
-	var total int64
 	for _, l := range listed {
 		u := used{key: l.Key, size: cache.DirSize(l.Dir)}
 		if fi, err := os.Stat(l.Dir); err == nil {
 			u.at = fi.ModTime()
 		}
 		all = append(all, u)
-		total += u.size
-	}
-	if total <= s.opts.CopyBytes {
-		return nil
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].at.After(all[j].at) })
 	keep := map[string]bool{}

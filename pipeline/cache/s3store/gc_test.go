@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -335,5 +336,30 @@ func TestTheLocalCopyIsTrimmedToItsBound(t *testing.T) {
 	}
 	if len(local) != 1 || local[0].Key != copyKey(f.read(entryName(k1))) {
 		t.Errorf("the local copy bounded to one entry holds %d entries, want the last used", len(local))
+	}
+}
+
+// TestTheLocalCopyBoundCountsWhatDeadProcessesLeft: build folders that killed processes left
+// in the local copy count towards its bound and are removed, even when its entries fit.
+func TestTheLocalCopyBoundCountsWhatDeadProcessesLeft(t *testing.T) {
+	f := newFake(t)
+	o := f.options(t)
+	s := f.openWith(t, o)
+	left := filepath.Join(o.CopyDir, "tmp", "build-dead")
+	if err := os.MkdirAll(left, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(left, "history.parquet"), make([]byte, 64<<10), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.opts.CopyBytes = 4 << 10
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(left); err == nil {
+		t.Errorf("a dead process's build folder of 64 KiB stays in a local copy bounded to 4 KiB")
+	}
+	if size := cache.DirSize(o.CopyDir); size > s.opts.CopyBytes {
+		t.Errorf("the local copy holds %d bytes, over its bound of %d", size, s.opts.CopyBytes)
 	}
 }
