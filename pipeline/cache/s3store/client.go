@@ -157,7 +157,9 @@ func (c *client) put(ctx context.Context, name string, r io.Reader, size int64, 
 	}
 	ctx, kick, done := c.watch(ctx)
 	defer done()
-	opts := minio.PutObjectOptions{ContentType: "application/octet-stream"}
+	// minio reads a large file a part (16 MiB) at a time before sending it: the reads of r
+	// stop while a part is on the wire. Progress is read as the part's bytes go out.
+	opts := minio.PutObjectOptions{ContentType: "application/octet-stream", Progress: progressKick(kick)}
 	if ifAbsent {
 		opts.SetMatchETagExcept("*")
 	}
@@ -250,6 +252,15 @@ func (k *kickReader) Read(p []byte) (int, error) {
 		k.kick()
 	}
 	return n, err
+}
+
+// progressKick is minio's Progress hook: it is read as an upload's bytes are sent, and each
+// read says the request is making progress.
+type progressKick func()
+
+func (k progressKick) Read(p []byte) (int, error) {
+	k()
+	return len(p), nil
 }
 
 // serverClock tells the time by the server's clock: the Date of the
