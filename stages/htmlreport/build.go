@@ -186,7 +186,7 @@ func runDir(o origin) (string, bool) {
 	dir := filepath.Dir(o.file)
 	if plainName(o.id) {
 		trial := filepath.Join(dir, results.TrialsDir, o.id)
-		if st, err := os.Stat(trial); err == nil && st.IsDir() {
+		if st, err := os.Lstat(trial); err == nil && st.IsDir() { // a link could lead anywhere
 			return trial, true
 		}
 	}

@@ -185,12 +185,20 @@ func (h historyPlan) columns() []int {
 // decoding only the columns it draws.
 func readHistory(path string, budget int) (curve, weights *chartData, notes []string, err error) {
 	var plan historyPlan
+	var values int64
 	t, err := dataset.ReadTableColumns(path, func(fields []dataset.Field, rows int64) []int {
 		plan = planHistory(fields, int(min(rows, math.MaxInt32)), budget)
-		return plan.columns()
+		cols := plan.columns()
+		if values = rows * int64(len(cols)); values > maxHistoryValues {
+			return nil // decoding them would take values × 8 bytes of memory: refused below
+		}
+		return cols
 	})
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if values > maxHistoryValues {
+		return nil, nil, nil, fmt.Errorf("%d values to draw, more than %d", values, maxHistoryValues)
 	}
 	curve, weights, notes = plan.draw(t)
 	return curve, weights, notes, nil

@@ -29,8 +29,12 @@ const (
 	maxConfig  = 1 << 20   // config.yaml (a config is at most 1 MiB)
 	maxJSON    = 16 << 20  // manifest.json, metrics.json
 	maxHistory = 256 << 20 // history.parquet
-	maxImage   = 4 << 20   // boundary.png
-	maxClasses = 50        // confusion matrices are shown up to this many classes
+	// maxHistoryValues bounds the values of a history the page decodes to draw it (rows ×
+	// columns drawn, 256 MiB as float64): a small file can hold many more, compressed. nnpipe
+	// records at most a million steps.
+	maxHistoryValues = 32 << 20
+	maxImage         = 4 << 20 // boundary.png
+	maxClasses       = 50      // confusion matrices are shown up to this many classes
 )
 
 // run is what the drill-down of one row shows, as read from its run
@@ -158,9 +162,10 @@ func square(c [][]int, k int) bool {
 }
 
 // regularSize returns the size of the regular file at path, or why it is
-// not read: missing, not a regular file, or larger than limit.
+// not read: missing, not a regular file (a symbolic link is not followed),
+// or larger than limit.
 func regularSize(path string, limit int64) (int64, error) {
-	st, err := os.Stat(path)
+	st, err := os.Lstat(path)
 	switch {
 	case err != nil:
 		return -1, err
@@ -172,8 +177,16 @@ func regularSize(path string, limit int64) (int64, error) {
 	return st.Size(), nil
 }
 
-// readCapped reads the regular file at path, refusing one over limit bytes.
+// readCapped reads the regular file at path, refusing one over limit bytes. Like
+// regularSize it refuses a symbolic link, which a results folder from elsewhere could point
+// at any file of the reader's (the page would carry it), and anything else that is no
+// regular file, such as a named pipe, whose opening would wait for a writer.
 func readCapped(path string, limit int64) ([]byte, error) {
+	if st, err := os.Lstat(path); err != nil {
+		return nil, err
+	} else if !st.Mode().IsRegular() {
+		return nil, errNotRegular
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/nnpipe/nnpipe/pipeline"
@@ -537,6 +538,22 @@ func TestDamagedRunFilesAreNotedAndTheRestShown(t *testing.T) {
 		{"a boundary.png that is a folder", func(dir string) error {
 			return replaceByFolder(filepath.Join(dir, filepath.FromSlash(htmlreport.BoundaryFile)))
 		}, htmlreport.BoundaryFile + ": ", "boundary"},
+		// A results folder from elsewhere can link its files to the reader's: not followed,
+		// so the page, which may be shared, carries none of them.
+		{"a config that links to a file outside", func(dir string) error {
+			return linkOutside(filepath.Join(dir, results.ConfigFile))
+		}, results.ConfigFile + ": ", "config"},
+		{"metrics that link to a file outside", func(dir string) error {
+			return linkOutside(filepath.Join(dir, results.MetricsFile))
+		}, results.MetricsFile + ": ", "confusion"},
+		// A named pipe with no writer would block the report for good if opened.
+		{"a config that is a named pipe", func(dir string) error {
+			path := filepath.Join(dir, results.ConfigFile)
+			if err := os.Remove(path); err != nil {
+				return err
+			}
+			return syscall.Mkfifo(path, 0o644)
+		}, results.ConfigFile + ": ", "config"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -547,7 +564,11 @@ func TestDamagedRunFilesAreNotedAndTheRestShown(t *testing.T) {
 			if err := tt.damage(dir); err != nil {
 				t.Fatal(err)
 			}
-			p := decode(t, build(t, dir).HTML())
+			page := build(t, dir).HTML()
+			if strings.Contains(string(page), "SECRET-TOKEN") {
+				t.Errorf("the page holds the content of a file outside the run directory")
+			}
+			p := decode(t, page)
 			if len(p.Text) != 1 || p.Runs.Runs[0] == nil {
 				t.Fatalf("%d rows, want the run's", len(p.Text))
 			}
@@ -573,6 +594,19 @@ func TestDamagedRunFilesAreNotedAndTheRestShown(t *testing.T) {
 			}
 		})
 	}
+}
+
+// linkOutside replaces the file at path by a symbolic link to a file outside the run
+// directory that holds a secret.
+func linkOutside(path string) error {
+	secret := filepath.Join(filepath.Dir(filepath.Dir(path)), "secret.txt")
+	if err := os.WriteFile(secret, []byte("SECRET-TOKEN\n"), 0o600); err != nil {
+		return err
+	}
+	if err := os.Remove(path); err != nil {
+		return err
+	}
+	return os.Symlink(secret, path)
 }
 
 // truncate cuts the file at path to half its length.
@@ -620,5 +654,45 @@ func TestThePageReferencesNothingOutside(t *testing.T) {
 		if !bytes.Contains(page, []byte(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; `)) {
 			t.Errorf("%s: no Content-Security-Policy that forbids fetching", path)
 		}
+	}
+}
+
+// TestAHistoryTooLargeToDrawIsNoted: a small history.parquet can hold far more values than
+// it takes bytes (constant columns compress to nothing); decoding them would take gigabytes.
+// Over the page's bound of values it is named in the drill-down and not drawn.
+func TestAHistoryTooLargeToDrawIsNoted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 17 million history rows")
+	}
+	book, _ := testdata(t)
+	dir := filepath.Join(t.TempDir(), filepath.Base(book))
+	if err := os.CopyFS(dir, os.DirFS(book)); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, htmlreport.HistoryFile)
+	w, err := dataset.CreateTable(path, []dataset.Field{{Name: "step", Type: dataset.Int64}, {Name: "train_ce", Type: dataset.Float64}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rows, chunk = 1<<24 + 1<<20, 1 << 20
+	steps, ce := make([]int64, chunk), make([]float64, chunk)
+	for done := 0; done < rows; done += chunk {
+		if err := w.Append(steps, ce); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	p := decode(t, build(t, dir).HTML())
+	rd := p.Runs.Runs[0]
+	var notes []string
+	for _, k := range rd.Notes {
+		notes = append(notes, p.Runs.Notes[k])
+	}
+	if rd.Curve != nil || !slices.ContainsFunc(notes, func(n string) bool {
+		return strings.HasPrefix(n, htmlreport.HistoryFile+": ") && strings.Contains(n, "values to draw")
+	}) {
+		t.Errorf("a history of %d rows: curve drawn %v, notes %q; want it named and not drawn", rows, rd.Curve != nil, notes)
 	}
 }
