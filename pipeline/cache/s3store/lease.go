@@ -73,10 +73,15 @@ func (l *lease) hold(lines ...string) error {
 		return fmt.Errorf("record in the lease: %w", err)
 	}
 	l.lines = all
+	// Held only once no gc can have missed them: a failed look at the gc marker leaves them
+	// to be waited for again (and written again, harmlessly) by the next hold.
+	if err := l.s.waitForGC(); err != nil {
+		return err
+	}
 	for _, line := range fresh {
 		l.held[line] = true
 	}
-	return l.s.waitForGC()
+	return nil
 }
 
 func contains(list []string, s string) bool {
