@@ -2,6 +2,7 @@ package s3store
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -389,7 +390,11 @@ func (s *Store) listFailures() (records, kept []record, err error) {
 // means another gc runs.
 func (s *Store) takeMarker() (*heartbeat, error) {
 	host, _ := os.Hostname()
-	body := []byte(fmt.Sprintf("nnpipe cache gc: pid %d on %s\n", os.Getpid(), host))
+	// A random id makes the body, and so its ETag, this collection's alone: a restarted
+	// container (pid 1, the same host name) must not take another's live marker for its own.
+	nonce := make([]byte, 12)
+	rand.Read(nonce)
+	body := []byte(fmt.Sprintf("nnpipe cache gc: pid %d on %s, id %x\n", os.Getpid(), host, nonce))
 	for attempt := 0; ; attempt++ {
 		start := time.Now()
 		err := s.c.putBytes(s.ctx, gcName, body, true)
