@@ -109,10 +109,6 @@ const MaxUnknown = 100
 // features peaked at 92 MB with batches of 16 Ki rows and 165 MB with 64 Ki, in the same time.
 const batchRows = 16 << 10
 
-// maxBatchValues bounds a batch's probabilities (rows × classes), as the predictions stage
-// does: 8 MiB of float64.
-const maxBatchValues = 1 << 20
-
 // Run scores opt.Data with opt.Model and writes the predictions to opt.Out: the columns of a
 // run's predictions.parquet but `split` (see Fields), with key-value metadata naming the model
 // (Meta). The feature columns are read by name, in the model's order, others ignored; a column
@@ -131,7 +127,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, pipeline.Invalid(err)
 	}
-	rows := max(1, min(batchRows, maxBatchValues/m.K))
+	rows := max(1, min(batchRows, model.MaxBatchValues/m.K))
 	sc, err := dataset.Scan(ctx, opt.Data, dataset.ScanOptions{Format: opt.Format, Delimiter: opt.Delimiter,
 		NoHeader: opt.NoHeader, Features: m.Features, Label: m.Label, BatchRows: rows, SHA256: opt.DataSHA256, TempDir: opt.TempDir})
 	if err != nil {
@@ -282,7 +278,7 @@ type scorer struct {
 }
 
 func newScorer(m *model.Model, net *nn.Network, labelled bool) *scorer {
-	s := &scorer{m: m, net: net, labelled: labelled, named: namedClasses(m.Classes), ids: map[string]int32{},
+	s := &scorer{m: m, net: net, labelled: labelled, named: model.NamedClasses(m.Classes), ids: map[string]int32{},
 		feat: make([][]float64, m.D), probs: make([][]float64, m.K), unknown: map[string]int64{}}
 	for k, c := range m.Classes {
 		s.ids[c] = int32(k)
@@ -294,45 +290,11 @@ func newScorer(m *model.Model, net *nn.Network, labelled bool) *scorer {
 	return s
 }
 
-// namedClasses reports whether class names say more than the class ids, as the predictions
-// stage decides whether to write label_name.
-func namedClasses(classes []string) bool {
-	for i, c := range classes {
-		if c != strconv.Itoa(i) {
-			return true
-		}
-	}
-	return false
-}
-
-// Fields returns the columns of the predictions of m: `row` (the 0-based data row of the
-// file), the features as read (before any preprocessing), then, when the table has the label
-// column, `label` (the class id, −1 for a class the model never saw) and `label_name` (its
-// value, when the classes have names), then `predicted` and `predicted_name` (when named),
-// `p_0` … `p_{K−1}`, and `correct` when labelled.
+// Fields returns the columns of the predictions of m (model.PredictionFields without a
+// split): `row` (the 0-based data row of the file), the features as read (before any
+// preprocessing), the label columns and `correct` when the table has the label column.
 func Fields(m *model.Model, labelled bool) []dataset.Field {
-	named := namedClasses(m.Classes)
-	fields := []dataset.Field{{Name: "row", Type: dataset.Int64}}
-	for _, f := range m.Features {
-		fields = append(fields, dataset.Field{Name: f, Type: dataset.Float64})
-	}
-	if labelled {
-		fields = append(fields, dataset.Field{Name: "label", Type: dataset.Int32})
-		if named {
-			fields = append(fields, dataset.Field{Name: "label_name", Type: dataset.String})
-		}
-	}
-	fields = append(fields, dataset.Field{Name: "predicted", Type: dataset.Int32})
-	if named {
-		fields = append(fields, dataset.Field{Name: "predicted_name", Type: dataset.String})
-	}
-	for k := range m.K {
-		fields = append(fields, dataset.Field{Name: fmt.Sprintf("p_%d", k), Type: dataset.Float64})
-	}
-	if labelled {
-		fields = append(fields, dataset.Field{Name: "correct", Type: dataset.Bool})
-	}
-	return fields
+	return model.PredictionFields(m.Features, m.Classes, false, labelled)
 }
 
 func (s *scorer) fields() []dataset.Field { return Fields(s.m, s.labelled) }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/stages/dataset"
@@ -48,41 +47,13 @@ func Spec() pipeline.Spec {
 	}
 }
 
-// maxBatchValues bounds the probabilities (rows × classes) of a batch: 8 MiB of float64.
-const maxBatchValues = 1 << 20
-
-// namedLabels reports whether class names say more than the class ids.
-func namedLabels(classes []string) bool {
-	for i, c := range classes {
-		if c != strconv.Itoa(i) {
-			return true
-		}
-	}
-	return false
-}
-
 func run(ctx context.Context, p *Params, io *pipeline.IO) error {
 	d, train, test, m, err := model.ReadAll(io.Input("dataset"), io.Input("split"), io.Input("model"))
 	if err != nil {
 		return err
 	}
-	named := namedLabels(d.Classes)
-	fields := []dataset.Field{{Name: "row", Type: dataset.Int64}, {Name: "split", Type: dataset.String}}
-	for _, f := range d.Features {
-		fields = append(fields, dataset.Field{Name: f, Type: dataset.Float64})
-	}
-	fields = append(fields, dataset.Field{Name: "label", Type: dataset.Int32})
-	if named {
-		fields = append(fields, dataset.Field{Name: "label_name", Type: dataset.String})
-	}
-	fields = append(fields, dataset.Field{Name: "predicted", Type: dataset.Int32})
-	if named {
-		fields = append(fields, dataset.Field{Name: "predicted_name", Type: dataset.String})
-	}
-	for k := range m.K {
-		fields = append(fields, dataset.Field{Name: fmt.Sprintf("p_%d", k), Type: dataset.Float64})
-	}
-	fields = append(fields, dataset.Field{Name: "correct", Type: dataset.Bool})
+	named := model.NamedClasses(d.Classes)
+	fields := model.PredictionFields(d.Features, d.Classes, true, true)
 	if name, ok := dataset.ClashingField(fields); ok {
 		return pipeline.Invalid(fmt.Errorf("the feature column %q has the name of a column of predictions.parquet (row, split, label, label_name, predicted, predicted_name, p_0…, correct); rename it in the data", name))
 	}
@@ -99,7 +70,7 @@ func run(ctx context.Context, p *Params, io *pipeline.IO) error {
 	// A batch holds rows × K probabilities twice over (the forward pass's and the columns'):
 	// with many classes it takes fewer rows, so that its memory, and the time between two
 	// looks at ctx, stay bounded. The file's row groups do not depend on the batches.
-	rows := max(1, min(p.BatchRows, maxBatchValues/m.K))
+	rows := max(1, min(p.BatchRows, model.MaxBatchValues/m.K))
 	b := newBatch(m, d.Dims(), named, rows)
 	for _, part := range []struct {
 		name string

@@ -123,7 +123,7 @@ func TestRunStopsAtTheCancellationAndLeavesNoFile(t *testing.T) {
 }
 
 // TestRunLooksAtItsContextEveryFewRowsWithManyClasses: with 1,000 classes a batch is at most
-// maxBatchValues / 1,000 rows, so a full run looks at its context at least once per so many
+// model.MaxBatchValues / 1,000 rows, so a full run looks at its context at least once per so many
 // rows (a batch of the default 65,536 rows would take seconds and half a gigabyte).
 func TestRunLooksAtItsContextEveryFewRowsWithManyClasses(t *testing.T) {
 	dir := t.TempDir()
@@ -133,7 +133,7 @@ func TestRunLooksAtItsContextEveryFewRowsWithManyClasses(t *testing.T) {
 	if err := Spec().Run(ctx, NewParams(), io); err != nil {
 		t.Fatal(err)
 	}
-	if most := maxBatchValues / dataset.MaxClasses; ctx.polls < n/most {
+	if most := model.MaxBatchValues / dataset.MaxClasses; ctx.polls < n/most {
 		t.Errorf("Run looked at its context %d times for %d rows, want at least once per %d rows", ctx.polls, n, most)
 	}
 }
