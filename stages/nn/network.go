@@ -5,9 +5,9 @@ import (
 	"math"
 )
 
-// Network is a trained network that scores rows as they come, a batch at a time, without
-// copying them: the forward pass of [Objective] for data that streams (a file of any length
-// scored in bounded memory). Its outputs are bit for bit those of Objective.Probabilities and
+// Network is a trained network that scores rows as they come, a batch at a time, in memory
+// bounded by a block of rows (each block is copied beside its bias input): the forward pass
+// of [Objective] for data that streams (a file of any length scored in bounded memory). Its outputs are bit for bit those of Objective.Probabilities and
 // Objective's per-row cross-entropy for the same rows and weights.
 //
 // A Network is not safe for concurrent use: each goroutine takes its own (see Clone).
