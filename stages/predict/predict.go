@@ -171,9 +171,9 @@ func (s *scorer) run(ctx context.Context, sc *dataset.Scanner, w *writer, res *R
 		case b.err != nil:
 			return dataError(b.err)
 		}
-		cols, err := s.score(b)
-		if err != nil {
-			return pipeline.Invalid(&dataset.LoadError{File: res.Data, Row: int(b.row0) + err.(rowError).row + 1, Err: err})
+		cols, bad := s.score(b)
+		if bad != nil {
+			return pipeline.Invalid(&dataset.LoadError{File: res.Data, Row: int(b.row0) + bad.row + 1, Err: bad})
 		}
 		if err := w.append(cols); err != nil {
 			return err
@@ -326,13 +326,13 @@ func (s *scorer) meta(opt Options) map[string]string {
 // numbers (sums that overflow for values far outside what the model was trained on).
 type rowError struct{ row int }
 
-func (e rowError) Error() string {
+func (e *rowError) Error() string {
 	return "the network's outputs for this row are not finite numbers (its values are too large for the model)"
 }
 
-// score computes the columns of one batch, or returns a rowError for the first row whose
-// probabilities are not finite.
-func (s *scorer) score(b *batch) ([]any, error) {
+// score computes the columns of one batch, or returns the first row whose probabilities are
+// not finite.
+func (s *scorer) score(b *batch) ([]any, *rowError) {
 	m, n := s.m, b.n
 	d, k := m.D, m.K
 	s.row = resize(s.row, n)
@@ -368,7 +368,7 @@ func (s *scorer) score(b *batch) ([]any, error) {
 		s.pred[i] = int32(nn.Argmax(y))
 		for c, p := range y {
 			if math.IsNaN(p) || math.IsInf(p, 0) {
-				return nil, rowError{row: i}
+				return nil, &rowError{row: i}
 			}
 			s.probs[c][i] = p
 		}
