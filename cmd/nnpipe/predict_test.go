@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/nnpipe/nnpipe/stages/dataset"
+	"github.com/nnpipe/nnpipe/stages/results"
 )
 
 // predictOf runs `nnpipe predict RUN DATA --out OUT --json` and fails the test unless it
@@ -58,7 +59,7 @@ func samePredictions(t *testing.T, runDir, pred string, classes int) {
 	}
 	for _, name := range []string{"predicted", "label", "correct"} {
 		for i, r := range runCol("row").([]int64) {
-			a, b := fmt.Sprint(index(runCol(name), i)), fmt.Sprint(index(gotCol(name), at[r]))
+			a, b := fmt.Sprint(results.Value(runCol(name), i)), fmt.Sprint(results.Value(gotCol(name), at[r]))
 			if a != b {
 				t.Fatalf("row %d: %s %s, the run's %s", r, name, b, a)
 			}
@@ -73,19 +74,6 @@ func samePredictions(t *testing.T, runDir, pred string, classes int) {
 			}
 		}
 	}
-}
-
-// index returns element i of a column.
-func index(col any, i int) any {
-	switch c := col.(type) {
-	case []int32:
-		return c[i]
-	case []bool:
-		return c[i]
-	case []string:
-		return c[i]
-	}
-	return nil
 }
 
 // TestPredictReproducesTheRunsProbabilities predicts a run's own data file with its model:

@@ -84,11 +84,12 @@ func Spec() pipeline.Spec {
 // few hundred rows of ctx being done.
 func Evaluate(ctx context.Context, m *model.Model, p model.Part) (Part, error) {
 	k := m.K
-	out := Part{N: p.N(), Confusion: make([][]int, k), Precision: make([]float64, k), Recall: make([]float64, k)}
+	out := Part{N: p.N(), Confusion: make([][]int, k)}
 	for i := range out.Confusion {
 		out.Confusion[i] = make([]int, k)
 	}
 	if p.N() == 0 {
+		out.SetPrecisionRecall() // zeros, one per class
 		return out, nil
 	}
 	o, err := nn.NewObjective(m.Shape(), p.X, p.Labels)
@@ -107,18 +108,26 @@ func Evaluate(ctx context.Context, m *model.Model, p model.Part) (Part, error) {
 		}
 	}
 	out.Accuracy = float64(correct) / float64(p.N())
+	out.SetPrecisionRecall()
+	return out, nil
+}
+
+// SetPrecisionRecall sets each class's precision and recall from the confusion matrix, 0
+// for a class nothing was predicted as (precision) or that has no rows (recall).
+func (p *Part) SetPrecisionRecall() {
+	k := len(p.Confusion)
+	p.Precision, p.Recall = make([]float64, k), make([]float64, k)
 	for c := range k {
 		predicted, actual := 0, 0
 		for t := range k {
-			predicted += out.Confusion[t][c]
-			actual += out.Confusion[c][t]
+			predicted += p.Confusion[t][c]
+			actual += p.Confusion[c][t]
 		}
 		if predicted > 0 {
-			out.Precision[c] = float64(out.Confusion[c][c]) / float64(predicted)
+			p.Precision[c] = float64(p.Confusion[c][c]) / float64(predicted)
 		}
 		if actual > 0 {
-			out.Recall[c] = float64(out.Confusion[c][c]) / float64(actual)
+			p.Recall[c] = float64(p.Confusion[c][c]) / float64(actual)
 		}
 	}
-	return out, nil
 }

@@ -459,8 +459,7 @@ func (s *scorer) finish(res *Result) {
 	if !s.labelled {
 		return
 	}
-	k := s.m.K
-	p := &evaluate.Part{N: int(s.labelledRows), Confusion: s.confusion, Precision: make([]float64, k), Recall: make([]float64, k)}
+	p := &evaluate.Part{N: int(s.labelledRows), Confusion: s.confusion}
 	p.CrossEntropy = math.NaN()
 	if s.known > 0 {
 		p.CrossEntropy = (s.ceSum + s.ceComp) / float64(s.known)
@@ -468,19 +467,7 @@ func (s *scorer) finish(res *Result) {
 	if s.labelledRows > 0 {
 		p.Accuracy = float64(s.right) / float64(s.labelledRows)
 	}
-	for c := range k {
-		predicted, actual := 0, 0
-		for t := range k {
-			predicted += s.confusion[t][c]
-			actual += s.confusion[c][t]
-		}
-		if predicted > 0 {
-			p.Precision[c] = float64(s.confusion[c][c]) / float64(predicted)
-		}
-		if actual > 0 {
-			p.Recall[c] = float64(s.confusion[c][c]) / float64(actual)
-		}
-	}
+	p.SetPrecisionRecall()
 	res.Metrics = p
 }
 
