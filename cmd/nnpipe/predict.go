@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"runtime/debug"
 
 	"github.com/nnpipe/nnpipe/stages/onnx"
 	"github.com/nnpipe/nnpipe/stages/predict"
@@ -19,10 +17,7 @@ func newPredictCmd(e *env) *cobra.Command {
 		Short: "Score a CSV or Parquet file with a run's model, its preprocessing included; write predictions like the run's",
 		Args:  exactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
-			if r.Run, r.Data = args[0], args[1]; os.Getenv("GOGC") == "" {
-				// Go's default for predict only: Main's 1.5× cost it 15% more CPU (see README)
-				defer debug.SetGCPercent(debug.SetGCPercent(100))
-			}
+			r.Run, r.Data = args[0], args[1]
 			res, err := predict.Predict(c.Context(), r)
 			if err != nil {
 				return err
