@@ -33,13 +33,20 @@ type block struct {
 	im   []int     // blockRows: the first k with a_k = max a
 	dh   []float64 // blockRows×M: back-propagation's hidden deltas
 
-	// The fast gradient's series of one hidden unit or output, by columns of blockRows rows.
-	zT, ezT []float64 // M×blockRows: z and 1 − z transposed
-	yT      []float64 // K×blockRows: y transposed
-	vt      []float64 // blockRows: the unit's output weight v_tj of each row's class t
-	yr      []float64 // K: one row's y
-	coef    []float64 // ncoef×blockRows: coefficient q of row r at q·blockRows + r
-	nc      []int32   // blockRows: the rows' numbers of coefficients, 0 for none
+	// The same quantities by columns of blockRows rows (forwardT): unit j's or output k's
+	// values of the block's rows are contiguous. The fast gradient's series and the loss
+	// work on these.
+	xT     []float64 // (D+1)×blockRows: the inputs, the last row the bias input 1
+	bT, eT []float64 // M×blockRows: b and e^(−b)
+	zT     []float64 // (M+1)×blockRows: z, the last row the bias activation 1
+	ezT    []float64 // M×blockRows: 1 − z
+	aT     []float64 // K×blockRows: a
+	yT     []float64 // K×blockRows: y (or e^(a_k − max a), as y)
+	inv    []float64 // blockRows: 1/sum
+	vt     []float64 // blockRows: the unit's output weight v_tj of each row's class t
+	yr     []float64 // K: one row's y
+	coef   []float64 // ncoef×blockRows: coefficient q of row r at q·blockRows + r
+	nc     []int32   // blockRows: the rows' numbers of coefficients, 0 for none
 
 	// The rows whose series goes through h⁷, gathered: their inputs as above, their
 	// coefficients F₁ … F₇.
@@ -54,12 +61,23 @@ func newBlock(s Shape) block {
 		ez: make([]float64, n*s.M), a: make([]float64, n*s.K), y: make([]float64, n*s.K),
 		max: make([]float64, n), sum: make([]float64, n), lse: make([]float64, n),
 		loss: make([]float64, n), im: make([]int, n), dh: make([]float64, n*s.M),
-		zT: make([]float64, s.M*n), ezT: make([]float64, s.M*n), yT: make([]float64, s.K*n),
+		xT: ones((s.D+1)*n, s.D*n), bT: make([]float64, s.M*n), eT: make([]float64, s.M*n),
+		zT: ones((s.M+1)*n, s.M*n), ezT: make([]float64, s.M*n), aT: make([]float64, s.K*n),
+		yT: make([]float64, s.K*n), inv: make([]float64, n),
 		vt: make([]float64, n), yr: make([]float64, s.K), coef: make([]float64, ncoef*n),
 		nc:    make([]int32, n),
 		rows7: make([]int, n), z7: make([]float64, n), ez7: make([]float64, n), vt7: make([]float64, n),
 		y7: make([]float64, s.K*n), coef7: make([]float64, 4*n),
 	}
+}
+
+// ones returns a slice of n elements, those from i on 1.
+func ones(n, i int) []float64 {
+	x := make([]float64, n)
+	for j := i; j < n; j++ {
+		x[j] = 1
+	}
+	return x
 }
 
 // setWeights makes the scratch's forward passes use wv: it stores both layers transposed.
@@ -168,15 +186,107 @@ func forwardBlock(s Shape, sc *scratch, x []float64, labels []int32, n int, prob
 	}
 }
 
-// loadRow copies row r of the block into the scratch's one-row fields, for the exact
-// evaluations.
-func (sc *scratch) loadRow(s Shape, r int) {
-	m, m1, k := s.M, s.M+1, s.K
+// forwardT is forward with the block's quantities by columns (xT, bT, eT, zT, ezT, aT, yT;
+// max, im, sum, lse and loss as forward's): the same operations on the same values in the
+// same order, so the same bits, but each layer is one product over all the block's rows at
+// once and the element-wise steps run along contiguous columns, which is faster for the few
+// units and classes of small networks. The row-by-row fields (b, z, …) are left as they were.
+func (o *Objective) forwardT(sc *scratch, wv []float64, lo, n int, probs bool) {
+	s := o.shape
+	m, k, d, d1 := s.M, s.K, s.D, s.D+1
+	const cs = blockRows
 	bk := &sc.blk
-	copy(sc.b, bk.b[r*m:(r+1)*m])
-	copy(sc.z, bk.z[r*m1:(r+1)*m1])
-	copy(sc.ez, bk.ez[r*m:(r+1)*m])
-	copy(sc.a, bk.a[r*k:(r+1)*k])
-	copy(sc.y, bk.y[r*k:(r+1)*k])
+	x := o.x[lo*d1 : (lo+n)*d1]
+	for i := range d {
+		xi := bk.xT[i*cs : i*cs+n]
+		for r := range xi {
+			xi[r] = x[r*d1+i]
+		}
+	}
+	// b_j = Σ_i w_ji x_i (i = 0 … D) and a_k = Σ_j v_kj z_j (j = 0 … M), for all rows.
+	gemm(bk.bT, cs, n, m, wv, d1, 1, bk.xT, cs, d1, false)
+	for j := range m {
+		bj, ej := bk.bT[j*cs:j*cs+n], bk.eT[j*cs:j*cs+n]
+		for r, b := range bj {
+			ej[r] = -b
+		}
+		expInto(ej, ej)
+		zj, ezj := bk.zT[j*cs:j*cs+n], bk.ezT[j*cs:j*cs+n]
+		for r, e := range ej {
+			z := 1 / (1 + e)
+			zj[r] = z
+			if e <= math.MaxFloat64 {
+				ezj[r] = e * z
+			} else {
+				ezj[r] = 1
+			}
+		}
+	}
+	gemm(bk.aT, cs, n, k, wv[s.numW():], m+1, 1, bk.zT, cs, m+1, false)
+
+	// The first largest a_k of each row, as Argmax finds it.
+	mx, im := bk.max[:n], bk.im[:n]
+	copy(mx, bk.aT[:n])
+	clear(im)
+	for q := 1; q < k; q++ {
+		for r, a := range bk.aT[q*cs : q*cs+n] {
+			if a > mx[r] {
+				mx[r], im[r] = a, q
+			}
+		}
+	}
+	for q := range k {
+		aq, yq := bk.aT[q*cs:q*cs+n], bk.yT[q*cs:q*cs+n]
+		for r, a := range aq {
+			yq[r] = a - mx[r]
+		}
+		expInto(yq, yq)
+	}
+	sum := bk.sum[:n]
+	clear(sum)
+	for r, q := range im {
+		bk.yT[q*cs+r] = 1 // e⁰, exactly (and not NaN when max a is infinite)
+	}
+	for q := range k {
+		for r, y := range bk.yT[q*cs : q*cs+n] {
+			sum[r] += y
+		}
+	}
+	if probs {
+		inv := bk.inv[:n]
+		for r, t := range sum {
+			inv[r] = 1 / t
+		}
+		for q := range k {
+			yq := bk.yT[q*cs : q*cs+n]
+			for r := range yq {
+				yq[r] *= inv[r]
+			}
+		}
+	}
+	lse, loss := bk.lse[:n], bk.loss[:n]
+	logInto(lse, sum)
+	for r, t := range o.labels[lo : lo+n] {
+		lse[r] = mx[r] + lse[r]
+		if t >= 0 && int(t) < k {
+			loss[r] = lse[r] - bk.aT[int(t)*cs+r]
+		} else {
+			loss[r] = math.NaN()
+		}
+	}
+}
+
+// loadRow copies row r of the block, as forwardT left it, into the scratch's one-row fields,
+// for the exact evaluations.
+func (sc *scratch) loadRow(s Shape, r int) {
+	const cs = blockRows
+	bk := &sc.blk
+	for j := range s.M {
+		sc.b[j], sc.z[j], sc.ez[j] = bk.bT[j*cs+r], bk.zT[j*cs+r], bk.ezT[j*cs+r]
+	}
+	sc.z[s.M] = 1
+	for k := range s.K {
+		sc.a[k], sc.y[k] = bk.aT[k*cs+r], bk.yT[k*cs+r]
+	}
 	sc.lse = bk.lse[r]
 }

@@ -79,6 +79,12 @@ type fastStep struct {
 	// vOrder: the output weights' series through h^vOrder is exact for every row; 0: none is.
 	vOrder int
 	vT     []float64 // M×K: v transposed, the output weights of each hidden unit
+
+	// The series' reach depends on ε alone: qL[i] and qV[i] are seriesQ(boundL, ε, order i)
+	// and seriesQ(boundV, ε, order i), computed for qEps (a step keeps its ε; math.Pow is
+	// most of prepare's time at the book's size).
+	qEps   float64
+	qL, qV [numOrders]float64
 }
 
 func newFastStep(s Shape) fastStep {
@@ -113,10 +119,14 @@ func (f *fastStep) prepare(o *Objective, wv []float64, eps float64) {
 	}
 	nw := s.numW()
 	v := wv[nw:]
-	var q [numOrders]float64
-	for i := range numOrders {
-		q[i] = seriesQ(boundL, eps, seriesOrder(i))
+	if eps != f.qEps || f.qL[0] == 0 {
+		for i := range numOrders {
+			f.qL[i] = seriesQ(boundL, eps, seriesOrder(i))
+			f.qV[i] = seriesQ(boundV, eps, seriesOrder(i))
+		}
+		f.qEps = eps
 	}
+	q := &f.qL
 	for j := range s.M {
 		lo, hi := math.Inf(1), math.Inf(-1)
 		for k := range s.K {
@@ -143,8 +153,8 @@ func (f *fastStep) prepare(o *Objective, wv []float64, eps float64) {
 	}
 	f.vOrder = 0
 	for i := range numOrders {
-		if n := seriesOrder(i); hmax <= seriesQ(boundV, eps, n) && !o.forceExact {
-			f.vOrder = n
+		if hmax <= f.qV[i] && !o.forceExact {
+			f.vOrder = seriesOrder(i)
 			break
 		}
 	}
@@ -160,10 +170,9 @@ func (o *Objective) fastChunk(sc *scratch, wv []float64, c int) {
 	acc := o.acc[c*np : (c+1)*np]
 	clear(acc)
 	lo, hi := o.chunk(c)
-	sc.setWeights(s, wv)
 	for r0 := lo; r0 < hi; r0 += blockRows {
 		n := min(blockRows, hi-r0)
-		o.forward(sc, r0, n, true)
+		o.forwardT(sc, wv, r0, n, true)
 		copy(o.loss[r0:r0+n], sc.blk.loss[:n])
 		o.fastHidden(sc, wv, acc, r0, n)
 		o.fastOutputs(sc, acc[s.numW():], r0, n)
@@ -177,24 +186,12 @@ func (o *Objective) fastChunk(sc *scratch, wv []float64, c int) {
 // coefficient overflows.
 func (o *Objective) fastHidden(sc *scratch, wv, acc []float64, r0, n int) {
 	s := o.shape
-	d1, m, m1, nk := s.D+1, s.M, s.M+1, s.K
+	d1, m, nk := s.D+1, s.M, s.K
 	const cs = blockRows // the stride of the by-column arrays
 	f := &o.fast
 	bk := &sc.blk
 	x := o.x[r0*d1 : (r0+n)*d1]
 	labels, xmax := o.labels[r0:r0+n], o.xmax[r0:r0+n]
-	for j := range m {
-		zT, ezT := bk.zT[j*cs:j*cs+n], bk.ezT[j*cs:j*cs+n]
-		for r := range zT {
-			zT[r], ezT[r] = bk.z[r*m1+j], bk.ez[r*m+j]
-		}
-	}
-	for k := range nk {
-		yT := bk.yT[k*cs : k*cs+n]
-		for r := range yT {
-			yT[r] = bk.y[r*nk+k]
-		}
-	}
 	coef, nc, vt, rows7 := bk.coef, bk.nc[:n], bk.vt[:n], bk.rows7[:n]
 	for j := range m {
 		vj := f.vT[j*nk : (j+1)*nk]
@@ -298,7 +295,11 @@ func (o *Objective) highSeries(sc *scratch, coef []float64, cs, j, r int, xr flo
 	bk := &sc.blk
 	order := seriesOrder(tier)
 	var fc [ncoef]float64
-	hiddenSeriesN(order, bk.z[r*(s.M+1)+j], bk.ez[r*s.M+j], bk.y[r*s.K:(r+1)*s.K], vj, vt, &fc)
+	const bs = blockRows // the stride of the block's columns
+	for k := range s.K {
+		bk.yr[k] = bk.yT[k*bs+r]
+	}
+	hiddenSeriesN(order, bk.zT[j*bs+r], bk.ezT[j*bs+r], bk.yr, vj, vt, &fc)
 	if !finiteSum(fc[:order/2+1]) {
 		return 0
 	}
@@ -326,6 +327,13 @@ func (o *Objective) fastOutputs(sc *scratch, accV []float64, r0, n int) {
 		}
 		return
 	}
+	// The perturbed output's input z_j, row by row as seriesAcc reads it.
+	z := bk.z[:n*m1]
+	for j := range m1 {
+		for r, zj := range bk.zT[j*cs : j*cs+n] {
+			z[r*m1+j] = zj
+		}
+	}
 	nw := s.numW()
 	ncv := 4 // c₁, c₃, c₅, c₇ (c₇ = 0 through h⁵)
 	if f.vOrder > 7 {
@@ -333,8 +341,9 @@ func (o *Objective) fastOutputs(sc *scratch, accV []float64, r0, n int) {
 	}
 	coef, nc := bk.coef, bk.nc[:n]
 	for k := range nk {
+		yT := bk.yT[k*cs : k*cs+n]
 		for r, t := range labels {
-			yk := bk.y[r*nk+k]
+			yk := yT[r]
 			target := int(t) == k
 			nc[r] = int32(ncv)
 			if f.vOrder > 7 {
@@ -361,7 +370,7 @@ func (o *Objective) fastOutputs(sc *scratch, accV []float64, r0, n int) {
 			}
 			coef[r], coef[cs+r], coef[2*cs+r], coef[3*cs+r] = c1, gk/6, gk*(1-12*sk)/120, c7
 		}
-		seriesAcc(accV[k*m1:(k+1)*m1], f.hsq[nw+k*m1:nw+(k+1)*m1], bk.z, m1, coef, cs, nc, true)
+		seriesAcc(accV[k*m1:(k+1)*m1], f.hsq[nw+k*m1:nw+(k+1)*m1], z, m1, coef, cs, nc, true)
 	}
 }
 

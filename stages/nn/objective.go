@@ -214,10 +214,9 @@ func (o *Objective) Value(wv []float64) float64 {
 // they agree bit for bit.
 func (o *Objective) value(sc *scratch, wv []float64) float64 {
 	var sum kahan
-	sc.setWeights(o.shape, wv)
 	for r0 := 0; r0 < o.n; r0 += blockRows {
 		n := min(blockRows, o.n-r0)
-		o.forward(sc, r0, n, false)
+		o.forwardT(sc, wv, r0, n, false)
 		for _, l := range sc.blk.loss[:n] {
 			sum.add(l)
 		}
@@ -244,10 +243,9 @@ func (k *kahan) value() float64 { return k.s + k.c }
 
 // lossRows stores the cross-entropy of rows [lo, hi) in o.loss.
 func (o *Objective) lossRows(sc *scratch, wv []float64, lo, hi int) {
-	sc.setWeights(o.shape, wv)
 	for r0 := lo; r0 < hi; r0 += blockRows {
 		n := min(blockRows, hi-r0)
-		o.forward(sc, r0, n, false)
+		o.forwardT(sc, wv, r0, n, false)
 		copy(o.loss[r0:r0+n], sc.blk.loss[:n])
 	}
 }
