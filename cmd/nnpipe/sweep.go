@@ -87,7 +87,7 @@ func runSweep(ctx context.Context, e *env, f *sweepFlags, path, cacheDir string)
 	eng.Progress = nil // one sweep bar instead of a bar per trial
 	if f.shard != "" {
 		selected := pipeline.Shard(trials, shardI, shardN)
-		outcomes := runTrials(ctx, e, f, eng, selected)
+		outcomes := runTrials(ctx, e, f, eng, selected, nil)
 		if err := ctx.Err(); err != nil {
 			return interruptedSweep(err, outcomes, len(selected))
 		}
@@ -108,13 +108,15 @@ func runSweepDir(ctx context.Context, e *env, f *sweepFlags, path string, eng *p
 	}
 	defer rd.Abort() // removes nothing once committed
 	var outcomes []pipeline.TrialOutcome
+	col := results.NewSweepCollector(rd, eng, sw, trials, Version)
 	if !f.collect {
-		outcomes = runTrials(ctx, e, f, eng, trials)
+		// Each trial's directory is written as it finishes, beside the trials still running.
+		outcomes = runTrials(ctx, e, f, eng, trials, col.Collect)
 		if err := ctx.Err(); err != nil {
 			return interruptedSweep(err, outcomes, len(trials))
 		}
 	}
-	if err := rd.Finish(results.CollectSweep(ctx, rd, eng, sw, trials, f.jobs, Version)); err != nil {
+	if err := rd.Finish(col.Finish(ctx, f.jobs)); err != nil {
 		return sweepFailure(path, results.Unaccounted(outcomes, nil), nil, len(trials), fmt.Errorf("%s: %w", path, err))
 	}
 	sw.Dir = rd.Final()
@@ -167,10 +169,16 @@ func interruptedSweep(err error, outcomes []pipeline.TrialOutcome, total int) er
 	return &interruptedError{err: err, finished: fmt.Sprintf("%d of %s finished and are cached; run the same command again to go on", done, report.Plural(total, "trial", "trials"))}
 }
 
-// runTrials runs trials on f.jobs workers, showing their progress.
-func runTrials(ctx context.Context, e *env, f *sweepFlags, eng *pipeline.Engine, trials []*pipeline.Trial) []pipeline.TrialOutcome {
+// runTrials runs trials on f.jobs workers, showing their progress, and
+// hands each trial that finished to collect, unless nil or ctx is done.
+func runTrials(ctx context.Context, e *env, f *sweepFlags, eng *pipeline.Engine, trials []*pipeline.Trial, collect func(*pipeline.Trial)) []pipeline.TrialOutcome {
 	prog := newSweepProgress(e.stderr, f.quiet || f.json, len(trials))
 	defer prog.finish()
+	prog.collect = func(t *pipeline.Trial) {
+		if collect != nil && ctx.Err() == nil {
+			collect(t)
+		}
+	}
 	return pipeline.RunTrials(ctx, eng, trials, f.jobs, prog)
 }
 

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -352,3 +353,63 @@ func TestFindTakesEveryRunAndSweepAtAnyDepthOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestTrialsCollectedEarlyGiveTheSameSweepDirectory: a sweep directory whose trials were
+// collected as they finished, in any order, holds the files of one collected at the end, with
+// the same bytes (but for the times of writing).
+func TestTrialsCollectedEarlyGiveTheSameSweepDirectory(t *testing.T) {
+	eng, _, _, trials, f := runSmall(t)
+	collect := func(early []int) map[string][]byte {
+		final := filepath.Join(t.TempDir(), "small", "sweep-x")
+		rd, err := pipeline.NewReplacingRunDir(final)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sw := &results.Sweep{ID: "x", Name: "small", Axes: f.Sweep}
+		c := results.NewSweepCollector(rd, eng, sw, trials, "test")
+		for _, i := range early {
+			c.Collect(trials[i])
+		}
+		c.Collect(&pipeline.Trial{ID: "not-one-of-them"}) // ignored
+		if err := rd.Finish(c.Finish(context.Background(), 2)); err != nil {
+			t.Fatal(err)
+		}
+		if err := results.CheckSweep(final); err != nil {
+			t.Fatalf("CheckSweep: %v", err)
+		}
+		files := map[string][]byte{}
+		err = filepath.WalkDir(final, func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(path)
+			rel, _ := filepath.Rel(final, path)
+			files[rel] = withoutTimes(b)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return files
+	}
+	atTheEnd := collect(nil)
+	for _, early := range [][]int{{0}, {3, 1}, {0, 1, 2, 3}} {
+		got := collect(early)
+		if len(got) != len(atTheEnd) {
+			t.Errorf("trials %v collected early: %d files, want %d", early, len(got), len(atTheEnd))
+		}
+		for name, want := range atTheEnd {
+			if b, ok := got[name]; !ok || !slices.Equal(b, want) {
+				t.Errorf("trials %v collected early: %s differs from the sweep collected at the end", early, name)
+			}
+		}
+	}
+}
+
+// withoutTimes returns b with the values of JSON time fields ("created": "…", "seconds": …)
+// blanked.
+func withoutTimes(b []byte) []byte {
+	return timeFields.ReplaceAll(b, []byte(`"$1": _`))
+}
+
+var timeFields = regexp.MustCompile(`"(created|seconds|compute_seconds)": *("[^"]*"|[0-9.e+-]+)`)

@@ -46,7 +46,7 @@ type Probed struct {
 	Failure *pipeline.Failure
 }
 
-// collected is one trial as CollectSweep found it.
+// collected is one trial as a SweepCollector found it.
 type collected struct {
 	t       *pipeline.Trial
 	probed  Probed
@@ -63,9 +63,55 @@ type collected struct {
 // pending ones are counted; then summary.parquet, summary.md and the plot
 // of the trials that finished or failed, and sweep.json. It probes the
 // trials and writes their directories on jobs workers, and returns ctx's
-// error once ctx is done.
+// error once ctx is done. It is NewSweepCollector(…).Finish(ctx, jobs).
 func CollectSweep(ctx context.Context, rd *pipeline.RunDir, eng *pipeline.Engine, sw *Sweep, trials []*pipeline.Trial, jobs int, version string) error {
-	m := SweepManifest{Format: Format, Nnpipe: version, SweepID: sw.ID, Name: sw.Name, Created: time.Now().UTC().Format(time.RFC3339),
+	return NewSweepCollector(rd, eng, sw, trials, version).Finish(ctx, jobs)
+}
+
+// A SweepCollector assembles a sweep directory as CollectSweep does, but a
+// trial's directory may be written as soon as the trial has run (Collect),
+// while others still run: its files are then written beside the other
+// trials' computation instead of after all of them. Finish collects the
+// trials not collected yet and writes the sweep's tables; the directory is
+// the same whichever trials were collected early.
+type SweepCollector struct {
+	rd      *pipeline.RunDir
+	eng     *pipeline.Engine
+	sw      *Sweep
+	trials  []*pipeline.Trial
+	index   map[*pipeline.Trial]int
+	version string
+	out     []collected
+	done    []bool // done[i]: out[i] is trial i's, written by Collect
+}
+
+// NewSweepCollector returns a collector of trials into rd, probing eng's
+// cache.
+func NewSweepCollector(rd *pipeline.RunDir, eng *pipeline.Engine, sw *Sweep, trials []*pipeline.Trial, version string) *SweepCollector {
+	c := &SweepCollector{rd: rd, eng: eng, sw: sw, trials: trials, version: version,
+		index: make(map[*pipeline.Trial]int, len(trials)), out: make([]collected, len(trials)), done: make([]bool, len(trials))}
+	for i, t := range trials {
+		c.index[t] = i
+	}
+	return c
+}
+
+// Collect probes trial t, one of the collector's, and writes its directory
+// now. It may be called concurrently for distinct trials, each at most
+// once, and not after Finish has started; a trial that is not the
+// collector's is ignored.
+func (c *SweepCollector) Collect(t *pipeline.Trial) {
+	if i, ok := c.index[t]; ok {
+		c.out[i], c.done[i] = collectTrial(c.rd, c.eng, t, c.version), true
+	}
+}
+
+// Finish collects, on jobs workers, the trials Collect did not, then
+// writes the sweep's summaries, plot and sweep.json; it returns ctx's error
+// once ctx is done.
+func (c *SweepCollector) Finish(ctx context.Context, jobs int) error {
+	sw := c.sw
+	m := SweepManifest{Format: Format, Nnpipe: c.version, SweepID: sw.ID, Name: sw.Name, Created: time.Now().UTC().Format(time.RFC3339),
 		Axes: []SweepAxis{}, Trials: []TrialRecord{}}
 	for _, a := range sw.Axes {
 		ax := SweepAxis{Key: a.Key}
@@ -74,15 +120,21 @@ func CollectSweep(ctx context.Context, rd *pipeline.RunDir, eng *pipeline.Engine
 		}
 		m.Axes = append(m.Axes, ax)
 	}
-	out := make([]collected, len(trials))
-	pipeline.ForEach(ctx, len(trials), jobs, func(i int) {
-		out[i] = collectTrial(rd, eng, trials[i], version)
+	var todo []int
+	for i, done := range c.done {
+		if !done {
+			todo = append(todo, i)
+		}
+	}
+	pipeline.ForEach(ctx, len(todo), jobs, func(k int) {
+		i := todo[k]
+		c.out[i] = collectTrial(c.rd, c.eng, c.trials[i], c.version)
 	})
 	if err := ctx.Err(); err != nil {
 		return err // interrupted: some trials were not probed
 	}
 	sw.Probed = map[string]Probed{}
-	for _, c := range out {
+	for _, c := range c.out {
 		if c.err != nil {
 			return c.err
 		}
@@ -101,14 +153,14 @@ func CollectSweep(ctx context.Context, rd *pipeline.RunDir, eng *pipeline.Engine
 		m.Trials = append(m.Trials, c.record)
 	}
 	m.Pending = sw.Pending
-	if err := sw.writeTables(rd, version); err != nil {
+	if err := sw.writeTables(c.rd, c.version); err != nil {
 		return err
 	}
 	b, err := marshalFile(m)
 	if err != nil {
 		return err
 	}
-	return rd.WriteFile(SweepFile, b)
+	return c.rd.WriteFile(SweepFile, b)
 }
 
 // collectTrial probes t in eng's cache and writes its directory into rd.
