@@ -197,14 +197,29 @@ func (o *Objective) forwardT(sc *scratch, wv []float64, lo, n int, probs bool) {
 	const cs = blockRows
 	bk := &sc.blk
 	x := o.x[lo*d1 : (lo+n)*d1]
-	for i := range d {
-		xi := bk.xT[i*cs : i*cs+n]
-		for r := range xi {
-			xi[r] = x[r*d1+i]
+	// b_j = Σ_i w_ji x_i (i = 0 … D), for all rows: by columns from the inputs transposed
+	// when there are no more inputs than units, else by rows (as forward does) and b transposed;
+	// whichever is transposed is the smaller.
+	if d <= m {
+		for i := range d {
+			xi := bk.xT[i*cs : i*cs+n]
+			for r := range xi {
+				xi[r] = x[r*d1+i]
+			}
+		}
+		gemm(bk.bT, cs, n, m, wv, d1, 1, bk.xT, cs, d1, false)
+	} else {
+		b := bk.b[:n*m]
+		sc.setWeights(s, wv)
+		gemm(b, m, m, n, x, d1, 1, sc.wT, m, d1, false)
+		for j := range m {
+			bj := bk.bT[j*cs : j*cs+n]
+			for r := range bj {
+				bj[r] = b[r*m+j]
+			}
 		}
 	}
-	// b_j = Σ_i w_ji x_i (i = 0 … D) and a_k = Σ_j v_kj z_j (j = 0 … M), for all rows.
-	gemm(bk.bT, cs, n, m, wv, d1, 1, bk.xT, cs, d1, false)
+	// a_k = Σ_j v_kj z_j (j = 0 … M), for all rows, below.
 	for j := range m {
 		bj, ej := bk.bT[j*cs:j*cs+n], bk.eT[j*cs:j*cs+n]
 		for r, b := range bj {
