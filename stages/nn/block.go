@@ -190,7 +190,8 @@ func forwardBlock(s Shape, sc *scratch, x []float64, labels []int32, n int, prob
 // max, im, sum, lse and loss as forward's): the same operations on the same values in the
 // same order, so the same bits, but each layer is one product over all the block's rows at
 // once and the element-wise steps run along contiguous columns, which is faster for the few
-// units and classes of small networks. The row-by-row fields (b, z, …) are left as they were.
+// units and classes of small networks. The row-by-row fields (b, z, …) hold nothing of it:
+// forwardT may use b as scratch, and its callers z.
 func (o *Objective) forwardT(sc *scratch, wv []float64, lo, n int, probs bool) {
 	s := o.shape
 	m, k, d, d1 := s.M, s.K, s.D, s.D+1
