@@ -8,6 +8,7 @@ import (
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/config"
+	"github.com/nnpipe/nnpipe/pipeline/cputime"
 )
 
 // sweepConfig is configs/sweep-hidden.yaml's chain with a grid of hidden ×
@@ -50,7 +51,7 @@ func BenchmarkExpand(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			cpu0, _ := processCPUTime()
+			cpu0, _ := cputime.Process()
 			for b.Loop() {
 				trials, err := pipeline.Expand(context.Background(), f, reg)
 				if err != nil || len(trials) != n {
@@ -58,7 +59,7 @@ func BenchmarkExpand(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/trial")
-			if cpu, ok := processCPUTime(); ok {
+			if cpu, ok := cputime.Process(); ok {
 				b.ReportMetric(float64(cpu-cpu0)/float64(b.N*n), "cpu-ns/trial")
 			}
 		})
@@ -79,7 +80,7 @@ func BenchmarkKey(b *testing.B) {
 	}
 	eng := &pipeline.Engine{}
 	keys := 0
-	cpu0, _ := processCPUTime()
+	cpu0, _ := cputime.Process()
 	for b.Loop() {
 		keys = 0
 		for _, t := range trials {
@@ -98,7 +99,7 @@ func BenchmarkKey(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*keys), "ns/key")
-	if cpu, ok := processCPUTime(); ok {
+	if cpu, ok := cputime.Process(); ok {
 		b.ReportMetric(float64(cpu-cpu0)/float64(b.N*keys), "cpu-ns/key")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nnpipe/nnpipe/pipeline/cputime"
 	"github.com/nnpipe/nnpipe/stages/htmlreport"
 )
 
@@ -18,7 +19,7 @@ func BenchmarkReport1000Runs(b *testing.B) {
 	root := b.TempDir()
 	synthRuns(b, root, 1000)
 	out := filepath.Join(b.TempDir(), "report.html")
-	cpu0, _ := processCPUTime()
+	cpu0, _ := cputime.Process()
 	for b.Loop() {
 		if _, err := htmlreport.WriteFile(context.Background(), []string{root}, out, htmlreport.Options{Version: "test"}); err != nil {
 			b.Fatal(err)
@@ -38,7 +39,7 @@ func BenchmarkRunReport(b *testing.B) {
 	book, _ := testdata(b)
 	report := htmlreport.ForDir("test")
 	var size int
-	cpu0, _ := processCPUTime()
+	cpu0, _ := cputime.Process()
 	for b.Loop() {
 		page, err := report(book, filepath.Base(book), nil)
 		if err != nil {
@@ -54,7 +55,7 @@ func BenchmarkRunReport(b *testing.B) {
 // beside the wall time, which on a busy machine includes waiting for a
 // core.
 func reportCPU(b *testing.B, cpu0 time.Duration) {
-	if cpu, ok := processCPUTime(); ok {
+	if cpu, ok := cputime.Process(); ok {
 		b.ReportMetric(float64(cpu-cpu0)/float64(b.N), "cpu-ns/op")
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/nnpipe/nnpipe/pipeline/cputime"
 )
 
 // benchSize is one of the benchmark sizes: the book's, N = 1000 with M from 2 to
@@ -44,12 +46,12 @@ func benchProblem(b *testing.B, bs benchSize) (*Objective, []float64) {
 type cpuTimer struct{ start time.Duration }
 
 func startCPU() cpuTimer {
-	t, _ := processCPUTime()
+	t, _ := cputime.Process()
 	return cpuTimer{t}
 }
 
 func (c cpuTimer) report(b *testing.B) {
-	if t, ok := processCPUTime(); ok && b.N > 0 {
+	if t, ok := cputime.Process(); ok && b.N > 0 {
 		b.ReportMetric(float64(t-c.start)/float64(b.N), "cpu-ns/op")
 	}
 }

@@ -213,23 +213,26 @@ func (o *Objective) Value(wv []float64) float64 {
 // parallel runner) adds the same per-row terms in row order with the same compensated sum, so
 // they agree bit for bit.
 func (o *Objective) value(sc *scratch, wv []float64) float64 {
-	var sum kahan
+	var sum CompensatedSum
 	for r0 := 0; r0 < o.n; r0 += blockRows {
 		n := min(blockRows, o.n-r0)
 		o.forwardT(sc, wv, r0, n, false)
 		for _, l := range sc.blk.loss[:n] {
-			sum.add(l)
+			sum.Add(l)
 		}
 	}
-	return sum.value() / float64(o.n)
+	return sum.Value() / float64(o.n)
 }
 
-// kahan is a compensated (Kahan–Babuška–Neumaier) sum: the rounding error of adding N terms
-// stays at a few ulp of the result instead of growing with N. It matters for the central
-// difference, which divides the difference of two such sums by 2ε.
-type kahan struct{ s, c float64 }
+// CompensatedSum is a compensated (Kahan–Babuška–Neumaier) sum: the rounding error of adding
+// N terms stays at a few ulp of the result instead of growing with N. It matters for the
+// central difference, which divides the difference of two such sums by 2ε, and it is how
+// every mean cross-entropy of nnpipe is summed, so that they agree bit for bit. The zero value
+// is an empty sum.
+type CompensatedSum struct{ s, c float64 }
 
-func (k *kahan) add(x float64) {
+// Add adds x to the sum.
+func (k *CompensatedSum) Add(x float64) {
 	t := k.s + x
 	if math.Abs(k.s) >= math.Abs(x) {
 		k.c += (k.s - t) + x
@@ -239,7 +242,8 @@ func (k *kahan) add(x float64) {
 	k.s = t
 }
 
-func (k *kahan) value() float64 { return k.s + k.c }
+// Value returns the sum.
+func (k *CompensatedSum) Value() float64 { return k.s + k.c }
 
 // lossRows stores the cross-entropy of rows [lo, hi) in o.loss.
 func (o *Objective) lossRows(sc *scratch, wv []float64, lo, hi int) {
@@ -252,11 +256,11 @@ func (o *Objective) lossRows(sc *scratch, wv []float64, lo, hi int) {
 
 // meanLoss returns the mean of o.loss, added as value adds it.
 func (o *Objective) meanLoss() float64 {
-	var sum kahan
+	var sum CompensatedSum
 	for _, l := range o.loss {
-		sum.add(l)
+		sum.Add(l)
 	}
-	return sum.value() / float64(o.n)
+	return sum.Value() / float64(o.n)
 }
 
 // Probabilities writes the softmax outputs y_nk into dst, row-major N×K. It panics if dst
@@ -310,7 +314,7 @@ func (o *Objective) Score(ctx context.Context, wv []float64, pred []int32) (floa
 	}
 	s := o.shape
 	sc := o.sc
-	var sum kahan
+	var sum CompensatedSum
 	sc.setWeights(s, wv)
 	for r0 := 0; r0 < o.n; r0 += blockRows {
 		if r0%scoreEvery == 0 {
@@ -321,11 +325,11 @@ func (o *Objective) Score(ctx context.Context, wv []float64, pred []int32) (floa
 		n := min(blockRows, o.n-r0)
 		o.forward(sc, r0, n, true)
 		for r, l := range sc.blk.loss[:n] {
-			sum.add(l)
+			sum.Add(l)
 			pred[r0+r] = int32(Argmax(sc.blk.y[r*s.K : (r+1)*s.K]))
 		}
 	}
-	return sum.value() / float64(o.n), nil
+	return sum.Value() / float64(o.n), nil
 }
 
 // Argmax returns the index of the first largest element of a (0 if all are

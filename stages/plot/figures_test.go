@@ -12,6 +12,7 @@ import (
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/cache"
 	"github.com/nnpipe/nnpipe/pipeline/config"
+	"github.com/nnpipe/nnpipe/pipeline/cputime"
 	"github.com/nnpipe/nnpipe/stages"
 	"github.com/nnpipe/nnpipe/stages/plot"
 )
@@ -143,13 +144,13 @@ func BenchmarkBook(b *testing.B) {
 			io := pipeline.NewIO("plots", in, map[string]string{"plots": out})
 			io.Workers = workers
 			params := plot.NewParams()
-			cpu0, _ := processCPUTime()
+			cpu0, _ := cputime.Process()
 			for b.Loop() {
 				if err := plot.Spec().Run(context.Background(), params, io); err != nil {
 					b.Fatal(err)
 				}
 			}
-			if cpu, ok := processCPUTime(); ok {
+			if cpu, ok := cputime.Process(); ok {
 				b.ReportMetric(float64(cpu-cpu0)/float64(b.N), "cpu-ns/op")
 			}
 		})

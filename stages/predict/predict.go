@@ -270,7 +270,7 @@ type scorer struct {
 	confusion      [][]int
 	known, right   int64
 	labelledRows   int64
-	ceSum, ceComp  float64 // Neumaier's compensated sum of the known rows' cross-entropies
+	ce             nn.CompensatedSum // the known rows' cross-entropies, summed as nn sums them
 	unknown        map[string]int64
 	unknownOrder   []string
 	unknownOthers  int64
@@ -441,13 +441,7 @@ func (s *scorer) count(t, p int32, ce float64) {
 	if t == p {
 		s.right++
 	}
-	sum := s.ceSum + ce
-	if math.Abs(s.ceSum) >= math.Abs(ce) {
-		s.ceComp += (s.ceSum - sum) + ce
-	} else {
-		s.ceComp += (ce - sum) + s.ceSum
-	}
-	s.ceSum = sum
+	s.ce.Add(ce)
 }
 
 // finish puts the metrics and the unknown labels into res.
@@ -462,7 +456,7 @@ func (s *scorer) finish(res *Result) {
 	p := &evaluate.Part{N: int(s.labelledRows), Confusion: s.confusion}
 	p.CrossEntropy = math.NaN()
 	if s.known > 0 {
-		p.CrossEntropy = (s.ceSum + s.ceComp) / float64(s.known)
+		p.CrossEntropy = s.ce.Value() / float64(s.known)
 	}
 	if s.labelledRows > 0 {
 		p.Accuracy = float64(s.right) / float64(s.labelledRows)

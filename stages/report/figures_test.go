@@ -17,6 +17,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/recorder"
+
+	"github.com/nnpipe/nnpipe/pipeline/cputime"
 )
 
 // tinyHistory is a fixed 50-step training history of a 2-2-3 network: the
@@ -586,13 +588,13 @@ func bookFigures(dir string) error {
 // waiting for a core on a shared machine does not inflate.
 func BenchmarkBookFigures(b *testing.B) {
 	dir := b.TempDir()
-	cpu0, _ := processCPUTime()
+	cpu0, _ := cputime.Process()
 	for b.Loop() {
 		if err := bookFigures(dir); err != nil {
 			b.Fatal(err)
 		}
 	}
-	if cpu, ok := processCPUTime(); ok {
+	if cpu, ok := cputime.Process(); ok {
 		b.ReportMetric(float64(cpu-cpu0)/float64(b.N), "cpu-ns/op")
 	}
 }

@@ -1,14 +1,15 @@
 //go:build unix
 
-package htmlreport_test
+package cputime
 
 import (
 	"syscall"
 	"time"
 )
 
-// processCPUTime returns the CPU time the process has used, user and system.
-func processCPUTime() (time.Duration, bool) {
+// Process returns the CPU time the process has used, user and system, and whether this
+// system measures it.
+func Process() (time.Duration, bool) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0, false

@@ -1,8 +1,0 @@
-//go:build !unix
-
-package htmlreport_test
-
-import "time"
-
-// processCPUTime is not measured on this system.
-func processCPUTime() (time.Duration, bool) { return 0, false }
