@@ -3,12 +3,14 @@ package nn
 import "math"
 
 // The forward pass and the gradients work on blocks of rows: the block's pre-activations,
-// activations and outputs are computed layer by layer with the kernels of kernels.go, and
-// the gradients' sums over the rows are products of those blocks. Every sum over rows, inputs,
+// activations and outputs are computed layer by layer with the kernels of kernels.go, by
+// columns (a unit's or a class's values of the block's rows side by side), and the
+// gradients' sums over the rows are products of those blocks. Every sum over rows, inputs,
 // units or classes still adds its terms one at a time in the order of the per-row
 // definition (rows ascending within a chunk, inputs i = 0 … D with the bias last, …), and
 // every product is rounded before it is added: a block computes the same bits as the row by
-// row evaluation it replaces, only with the loops exchanged.
+// row evaluation it replaces, only with the loops exchanged (block_test.go keeps that
+// evaluation and holds the pass to it).
 
 // blockRows is the number of rows of a block: large enough that a kernel call is amortized
 // over many rows, small enough that a block's activations stay in the first-level cache. It
@@ -20,33 +22,31 @@ const ncoef = maxOrder/2 + 1
 
 // block is a scratch's working memory for one block of rows.
 type block struct {
-	b    []float64 // blockRows×M: hidden pre-activations b_j
-	e    []float64 // blockRows×M: e^(−b_j)
-	z    []float64 // blockRows×(M+1): hidden activations, z_M = 1
-	ez   []float64 // blockRows×M: 1 − z_j, computed without cancellation
-	a    []float64 // blockRows×K: output pre-activations
-	y    []float64 // blockRows×K: softmax outputs (or e^(a_k − max a), see forward)
-	max  []float64 // blockRows: max_k a_k
-	sum  []float64 // blockRows: Σ_k e^(a_k − max a)
-	lse  []float64 // blockRows: log Σ_k e^(a_k)
-	loss []float64 // blockRows: the rows' cross-entropy
-	im   []int     // blockRows: the first k with a_k = max a
-	dh   []float64 // blockRows×M: back-propagation's hidden deltas
-
-	// The same quantities by columns of blockRows rows (forwardT): unit j's or output k's
-	// values of the block's rows are contiguous. The fast gradient's series and the loss
-	// work on these.
+	// The forward pass, by columns of blockRows rows: unit j's or output k's values of the
+	// block's rows are contiguous.
 	xT     []float64 // (D+1)×blockRows: the inputs, the last row the bias input 1
-	bT, eT []float64 // M×blockRows: b and e^(−b)
-	zT     []float64 // (M+1)×blockRows: z, the last row the bias activation 1
-	ezT    []float64 // M×blockRows: 1 − z
-	aT     []float64 // K×blockRows: a
-	yT     []float64 // K×blockRows: y (or e^(a_k − max a), as y)
+	bT, eT []float64 // M×blockRows: hidden pre-activations b_j and e^(−b_j)
+	zT     []float64 // (M+1)×blockRows: hidden activations z_j, the last row the bias 1
+	ezT    []float64 // M×blockRows: 1 − z_j, computed without cancellation
+	aT     []float64 // K×blockRows: output pre-activations
+	yT     []float64 // K×blockRows: softmax outputs (or e^(a_k − max a), see forward)
 	inv    []float64 // blockRows: 1/sum
-	vt     []float64 // blockRows: the unit's output weight v_tj of each row's class t
-	yr     []float64 // K: one row's y
-	coef   []float64 // ncoef×blockRows: coefficient q of row r at q·blockRows + r
-	nc     []int32   // blockRows: the rows' numbers of coefficients, 0 for none
+	max    []float64 // blockRows: max_k a_k
+	sum    []float64 // blockRows: Σ_k e^(a_k − max a)
+	lse    []float64 // blockRows: log Σ_k e^(a_k)
+	loss   []float64 // blockRows: the rows' cross-entropy
+	im     []int     // blockRows: the first k with a_k = max a
+
+	// Row by row (blockRows×M, ×(M+1), ×K): b the hidden layer's product where it is
+	// computed by rows; z, 1 − z and y for the products that read them so (see toRows);
+	// back-propagation's hidden deltas dh.
+	b, z, ez, y, dh []float64
+
+	// The fast gradient's series of one hidden unit or output.
+	vt   []float64 // blockRows: the unit's output weight v_tj of each row's class t
+	yr   []float64 // K: one row's y
+	coef []float64 // ncoef×blockRows: coefficient q of row r at q·blockRows + r
+	nc   []int32   // blockRows: the rows' numbers of coefficients, 0 for none
 
 	// The rows whose series goes through h⁷, gathered: their inputs as above, their
 	// coefficients F₁ … F₇.
@@ -57,13 +57,13 @@ type block struct {
 func newBlock(s Shape) block {
 	n := blockRows
 	return block{
-		b: make([]float64, n*s.M), e: make([]float64, n*s.M), z: make([]float64, n*(s.M+1)),
-		ez: make([]float64, n*s.M), a: make([]float64, n*s.K), y: make([]float64, n*s.K),
-		max: make([]float64, n), sum: make([]float64, n), lse: make([]float64, n),
-		loss: make([]float64, n), im: make([]int, n), dh: make([]float64, n*s.M),
 		xT: ones((s.D+1)*n, s.D*n), bT: make([]float64, s.M*n), eT: make([]float64, s.M*n),
 		zT: ones((s.M+1)*n, s.M*n), ezT: make([]float64, s.M*n), aT: make([]float64, s.K*n),
 		yT: make([]float64, s.K*n), inv: make([]float64, n),
+		max: make([]float64, n), sum: make([]float64, n), lse: make([]float64, n),
+		loss: make([]float64, n), im: make([]int, n),
+		b: make([]float64, n*s.M), z: make([]float64, n*(s.M+1)), ez: make([]float64, n*s.M),
+		y: make([]float64, n*s.K), dh: make([]float64, n*s.M),
 		vt: make([]float64, n), yr: make([]float64, s.K), coef: make([]float64, ncoef*n),
 		nc:    make([]int32, n),
 		rows7: make([]int, n), z7: make([]float64, n), ez7: make([]float64, n), vt7: make([]float64, n),
@@ -80,127 +80,56 @@ func ones(n, i int) []float64 {
 	return x
 }
 
-// setWeights makes the scratch's forward passes use wv: it stores both layers transposed.
+// setWeights stores the hidden layer of wv transposed, for the product by rows.
 func (sc *scratch) setWeights(s Shape, wv []float64) {
-	d1, m1 := s.D+1, s.M+1
-	w, v := wv[:s.numW()], wv[s.numW():]
+	d1 := s.D + 1
 	for j := range s.M {
-		for i, wji := range w[j*d1 : (j+1)*d1] {
+		for i, wji := range wv[j*d1 : (j+1)*d1] {
 			sc.wT[i*s.M+j] = wji
-		}
-	}
-	for k := range s.K {
-		for j, vkj := range v[k*m1 : (k+1)*m1] {
-			sc.vT[j*s.K+k] = vkj
 		}
 	}
 }
 
-// forward runs the forward pass of the n ≤ blockRows rows from row lo at the weights of the
-// last setWeights, filling sc's block (b, e, z, ez, a, y, max, sum, lse, im and loss). With
-// probs, y is the softmax; without, y_k is e^(a_k − max a), unnormalized, and only the loss
-// is meant to be used.
+// toRows copies the first cols columns of src, n rows each (by columns, stride blockRows),
+// into dst row by row: dst[r·ld + j] = src[j·blockRows + r].
+func toRows(dst []float64, ld int, src []float64, cols, n int) {
+	for j := range cols {
+		for r, v := range src[j*blockRows : j*blockRows+n] {
+			dst[r*ld+j] = v
+		}
+	}
+}
+
+// forward runs the forward pass of the n ≤ blockRows rows from row lo at the weights wv (see
+// forwardCols).
+func (o *Objective) forward(sc *scratch, wv []float64, lo, n int, probs bool) {
+	d1 := o.shape.D + 1
+	forwardCols(o.shape, sc, wv, o.x[lo*d1:(lo+n)*d1], o.labels[lo:lo+n], n, probs)
+}
+
+// forwardCols is the forward pass of the n ≤ blockRows rows x (row-major, n×(D+1), the bias
+// input 1 last) with the classes labels at the weights wv. It fills sc's block by columns (xT,
+// bT, eT, zT, ezT, aT, yT) and max, im, sum, lse and loss; a row whose label is outside [0, K)
+// gets a NaN loss, and with labels nil the loss is left as it was. With probs, y is the
+// softmax; without, y_k is e^(a_k − max a), unnormalized, and only the loss is meant to be
+// used. It may use b as scratch.
 //
 // Per row, it computes what the definition reads, with the same operations:
 //
 //	b_j = (((0 + w_j0 x_0) + w_j1 x_1) + …) + w_jD·1,  z_j = 1/(1 + e^(−b_j)),
 //	a_k = Σ_j v_kj z_j the same way (j = 0 … M, z_M = 1),
 //	log Σ e^a = max a + log Σ_k e^(a_k − max a)  (the maximum's own term exactly 1),
-//	y_k = e^(a_k − max a) · (1/Σ),  loss = log Σ e^a − a_t.
-func (o *Objective) forward(sc *scratch, lo, n int, probs bool) {
-	d1 := o.shape.D + 1
-	forwardBlock(o.shape, sc, o.x[lo*d1:(lo+n)*d1], o.labels[lo:lo+n], n, probs)
-}
-
-// forwardBlock is forward over the n rows x (row-major, n×(D+1), the bias input 1 last) with
-// the classes labels: a row whose label is outside [0, K) gets a NaN loss, and with labels nil
-// the loss is left as it was.
-func forwardBlock(s Shape, sc *scratch, x []float64, labels []int32, n int, probs bool) {
-	m, m1, k, d1 := s.M, s.M+1, s.K, s.D+1
-	bk := &sc.blk
-
-	b, e := bk.b[:n*m], bk.e[:n*m]
-	gemm(b, m, m, n, x, d1, 1, sc.wT, m, d1, false)
-	for i, bi := range b {
-		e[i] = -bi
-	}
-	expInto(e, e)
-	z, ez := bk.z[:n*m1], bk.ez[:n*m]
-	for r := range n {
-		er, zr, ezr := e[r*m:(r+1)*m], z[r*m1:(r+1)*m1], ez[r*m:(r+1)*m]
-		zr = zr[:len(er)+1]
-		ezr = ezr[:len(er)]
-		for j, ej := range er {
-			zj := 1 / (1 + ej)
-			zr[j] = zj
-			if ej <= math.MaxFloat64 {
-				ezr[j] = ej * zj // 1 − z_j = e/(1+e), without cancellation
-			} else {
-				ezr[j] = 1
-			}
-		}
-		zr[len(er)] = 1
-	}
-
-	a, y := bk.a[:n*k], bk.y[:n*k]
-	gemm(a, k, k, n, z, m1, 1, sc.vT, k, m1, false)
-	mx, im := bk.max[:n], bk.im[:n]
-	for r := range n {
-		ar, yr := a[r*k:(r+1)*k], y[r*k:(r+1)*k]
-		yr = yr[:len(ar)]
-		i := Argmax(ar)
-		im[r], mx[r] = i, ar[i]
-		for q, aq := range ar {
-			yr[q] = aq - ar[i]
-		}
-	}
-	expInto(y, y)
-	sum := bk.sum[:n]
-	for r := range n {
-		yr := y[r*k : (r+1)*k]
-		yr[im[r]] = 1 // e⁰, exactly (and not NaN when max a is infinite)
-		s := 0.0
-		for _, yq := range yr {
-			s += yq
-		}
-		sum[r] = s
-		if probs {
-			inv := 1 / s
-			for q := range yr {
-				yr[q] *= inv
-			}
-		}
-	}
-	lse, loss := bk.lse[:n], bk.loss[:n]
-	logInto(lse, sum)
-	for r := range n {
-		lse[r] = mx[r] + lse[r]
-		if labels == nil {
-			continue
-		}
-		if t := labels[r]; t >= 0 && int(t) < k {
-			loss[r] = lse[r] - a[r*k+int(t)]
-		} else {
-			loss[r] = math.NaN()
-		}
-	}
-}
-
-// forwardT is forward with the block's quantities by columns (xT, bT, eT, zT, ezT, aT, yT;
-// max, im, sum, lse and loss as forward's): the same operations on the same values in the
-// same order, so the same bits, but each layer is one product over all the block's rows at
-// once and the element-wise steps run along contiguous columns, which is faster for the few
-// units and classes of small networks. The row-by-row fields (b, z, …) hold nothing of it:
-// forwardT may use b as scratch, and its callers z.
-func (o *Objective) forwardT(sc *scratch, wv []float64, lo, n int, probs bool) {
-	s := o.shape
+//	y_k = e^(a_k − max a) · (1/Σ),  loss = log Σ e^a − a_t,
+//
+// but each layer is one product over all the block's rows at once and the element-wise
+// steps run along contiguous columns.
+func forwardCols(s Shape, sc *scratch, wv, x []float64, labels []int32, n int, probs bool) {
 	m, k, d, d1 := s.M, s.K, s.D, s.D+1
 	const cs = blockRows
 	bk := &sc.blk
-	x := o.x[lo*d1 : (lo+n)*d1]
 	// b_j = Σ_i w_ji x_i (i = 0 … D), for all rows: by columns from the inputs transposed
-	// when there are no more inputs than units, else by rows (as forward does) and b transposed;
-	// whichever is transposed is the smaller.
+	// when there are no more inputs than units, else by rows and b transposed; whichever is
+	// transposed is the smaller.
 	if d <= m {
 		for i := range d {
 			xi := bk.xT[i*cs : i*cs+n]
@@ -282,9 +211,12 @@ func (o *Objective) forwardT(sc *scratch, wv []float64, lo, n int, probs bool) {
 	}
 	lse, loss := bk.lse[:n], bk.loss[:n]
 	logInto(lse, sum)
-	for r, t := range o.labels[lo : lo+n] {
+	for r := range lse {
 		lse[r] = mx[r] + lse[r]
-		if t >= 0 && int(t) < k {
+		if labels == nil {
+			continue
+		}
+		if t := labels[r]; t >= 0 && int(t) < k {
 			loss[r] = lse[r] - bk.aT[int(t)*cs+r]
 		} else {
 			loss[r] = math.NaN()
@@ -292,7 +224,7 @@ func (o *Objective) forwardT(sc *scratch, wv []float64, lo, n int, probs bool) {
 	}
 }
 
-// loadRow copies row r of the block, as forwardT left it, into the scratch's one-row fields,
+// loadRow copies row r of the block, as forward left it, into the scratch's one-row fields,
 // for the exact evaluations.
 func (sc *scratch) loadRow(s Shape, r int) {
 	const cs = blockRows

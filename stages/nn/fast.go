@@ -172,7 +172,7 @@ func (o *Objective) fastChunk(sc *scratch, wv []float64, c int) {
 	lo, hi := o.chunk(c)
 	for r0 := lo; r0 < hi; r0 += blockRows {
 		n := min(blockRows, hi-r0)
-		o.forwardT(sc, wv, r0, n, true)
+		o.forward(sc, wv, r0, n, true)
 		copy(o.loss[r0:r0+n], sc.blk.loss[:n])
 		o.fastHidden(sc, wv, acc, r0, n)
 		o.fastOutputs(sc, acc[s.numW():], r0, n)
@@ -329,11 +329,7 @@ func (o *Objective) fastOutputs(sc *scratch, accV []float64, r0, n int) {
 	}
 	// The perturbed output's input z_j, row by row as seriesAcc reads it.
 	z := bk.z[:n*m1]
-	for j := range m1 {
-		for r, zj := range bk.zT[j*cs : j*cs+n] {
-			z[r*m1+j] = zj
-		}
-	}
+	toRows(z, m1, bk.zT, m1, n)
 	nw := s.numW()
 	ncv := 4 // c₁, c₃, c₅, c₇ (c₇ = 0 through h⁵)
 	if f.vOrder > 7 {

@@ -165,11 +165,13 @@ func (o *Objective) backpropChunk(sc *scratch, wv []float64, c int) {
 	d1, m, m1, k := s.D+1, s.M, s.M+1, s.K
 	bk := &sc.blk
 	lo, hi := o.chunk(c)
-	sc.setWeights(s, wv)
 	for r0 := lo; r0 < hi; r0 += blockRows {
 		n := min(blockRows, hi-r0)
-		o.forward(sc, r0, n, true)
+		o.forward(sc, wv, r0, n, true)
 		copy(o.loss[r0:r0+n], bk.loss[:n])
+		toRows(bk.y, k, bk.yT, k, n)
+		toRows(bk.z, m1, bk.zT, m1, n)
+		toRows(bk.ez, m, bk.ezT, m, n)
 		dk := bk.y[:n*k] // δ_k = y_k − t_k
 		for r, t := range o.labels[r0 : r0+n] {
 			dk[r*k+int(t)]--

@@ -36,11 +36,9 @@ func NewNetwork(s Shape, wv []float64) (*Network, error) {
 	return newNetwork(s, wv), nil
 }
 
-// newNetwork returns a network with scratch space of its own, its layers set to wv.
+// newNetwork returns a network of the weights wv with scratch space of its own.
 func newNetwork(s Shape, wv []float64) *Network {
-	n := &Network{shape: s, wv: wv, sc: newScratch(s), x: make([]float64, blockRows*(s.D+1))}
-	n.sc.setWeights(s, wv)
-	return n
+	return &Network{shape: s, wv: wv, sc: newScratch(s), x: make([]float64, blockRows*(s.D+1))}
 }
 
 // Shape returns the network's shape.
@@ -78,8 +76,8 @@ func (n *Network) Forward(x, y []float64, labels []int32, loss []float64) {
 		if loss != nil {
 			lab = labels[r0 : r0+m]
 		}
-		forwardBlock(s, n.sc, n.x[:m*d1], lab, m, true)
-		copy(y[r0*s.K:(r0+m)*s.K], n.sc.blk.y[:m*s.K])
+		forwardCols(s, n.sc, n.wv, n.x[:m*d1], lab, m, true)
+		toRows(y[r0*s.K:], s.K, n.sc.blk.yT, s.K, m)
 		if loss != nil {
 			copy(loss[r0:r0+m], n.sc.blk.loss[:m])
 		}

@@ -45,7 +45,6 @@ type Objective struct {
 type scratch struct {
 	pert []float64 // P: the perturbed parameter vector of the full-recompute gradient
 	wT   []float64 // (D+1)×M: w transposed, wT[i·M+j] = w_ji (see setWeights)
-	vT   []float64 // (M+1)×K: v transposed, vT[j·K+k] = v_kj
 	blk  block
 
 	// One row, copied from the block by loadRow.
@@ -64,7 +63,6 @@ func newScratch(s Shape) *scratch {
 	return &scratch{
 		pert: make([]float64, s.NumParams()),
 		wT:   make([]float64, (s.D+1)*s.M),
-		vT:   make([]float64, (s.M+1)*s.K),
 		blk:  newBlock(s),
 		z:    make([]float64, s.M+1),
 		b:    make([]float64, s.M),
@@ -216,7 +214,7 @@ func (o *Objective) value(sc *scratch, wv []float64) float64 {
 	var sum CompensatedSum
 	for r0 := 0; r0 < o.n; r0 += blockRows {
 		n := min(blockRows, o.n-r0)
-		o.forwardT(sc, wv, r0, n, false)
+		o.forward(sc, wv, r0, n, false)
 		for _, l := range sc.blk.loss[:n] {
 			sum.Add(l)
 		}
@@ -249,7 +247,7 @@ func (k *CompensatedSum) Value() float64 { return k.s + k.c }
 func (o *Objective) lossRows(sc *scratch, wv []float64, lo, hi int) {
 	for r0 := lo; r0 < hi; r0 += blockRows {
 		n := min(blockRows, hi-r0)
-		o.forwardT(sc, wv, r0, n, false)
+		o.forward(sc, wv, r0, n, false)
 		copy(o.loss[r0:r0+n], sc.blk.loss[:n])
 	}
 }
@@ -272,11 +270,10 @@ func (o *Objective) Probabilities(dst, wv []float64) {
 		panic(fmt.Sprintf("nn: probability destination has %d elements, want %d", len(dst), o.n*s.K))
 	}
 	sc := o.sc
-	sc.setWeights(s, wv)
 	for r0 := 0; r0 < o.n; r0 += blockRows {
 		n := min(blockRows, o.n-r0)
-		o.forward(sc, r0, n, true)
-		copy(dst[r0*s.K:(r0+n)*s.K], sc.blk.y[:n*s.K])
+		o.forward(sc, wv, r0, n, true)
+		toRows(dst[r0*s.K:], s.K, sc.blk.yT, s.K, n)
 	}
 }
 
@@ -290,10 +287,10 @@ func (o *Objective) Predict(dst []int32, wv []float64) {
 	}
 	s := o.shape
 	sc := o.sc
-	sc.setWeights(s, wv)
 	for r0 := 0; r0 < o.n; r0 += blockRows {
 		n := min(blockRows, o.n-r0)
-		o.forward(sc, r0, n, true)
+		o.forward(sc, wv, r0, n, true)
+		toRows(sc.blk.y, s.K, sc.blk.yT, s.K, n)
 		for r := range n {
 			dst[r0+r] = int32(Argmax(sc.blk.y[r*s.K : (r+1)*s.K]))
 		}
@@ -315,7 +312,6 @@ func (o *Objective) Score(ctx context.Context, wv []float64, pred []int32) (floa
 	s := o.shape
 	sc := o.sc
 	var sum CompensatedSum
-	sc.setWeights(s, wv)
 	for r0 := 0; r0 < o.n; r0 += blockRows {
 		if r0%scoreEvery == 0 {
 			if err := ctx.Err(); err != nil {
@@ -323,7 +319,8 @@ func (o *Objective) Score(ctx context.Context, wv []float64, pred []int32) (floa
 			}
 		}
 		n := min(blockRows, o.n-r0)
-		o.forward(sc, r0, n, true)
+		o.forward(sc, wv, r0, n, true)
+		toRows(sc.blk.y, s.K, sc.blk.yT, s.K, n)
 		for r, l := range sc.blk.loss[:n] {
 			sum.Add(l)
 			pred[r0+r] = int32(Argmax(sc.blk.y[r*s.K : (r+1)*s.K]))
