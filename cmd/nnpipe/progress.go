@@ -72,7 +72,6 @@ type sweepProgress struct {
 	mu                            sync.Mutex
 	bar                           *progressbar.ProgressBar
 	done, cached, failed, running int
-	collect                       func(*pipeline.Trial) // called first when a trial finishes
 }
 
 func newSweepProgress(stderr io.Writer, quiet bool, total int) *sweepProgress {
@@ -99,11 +98,8 @@ func (p *sweepProgress) Started(*pipeline.Trial) {
 	p.draw()
 }
 
-// Finished collects a trial and counts it done.
+// Finished counts a trial done.
 func (p *sweepProgress) Finished(o pipeline.TrialOutcome) {
-	if p.collect != nil && o.Trial != nil {
-		p.collect(o.Trial)
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.running--

@@ -174,12 +174,28 @@ func interruptedSweep(err error, outcomes []pipeline.TrialOutcome, total int) er
 func runTrials(ctx context.Context, e *env, f *sweepFlags, eng *pipeline.Engine, trials []*pipeline.Trial, collect func(*pipeline.Trial)) []pipeline.TrialOutcome {
 	prog := newSweepProgress(e.stderr, f.quiet || f.json, len(trials))
 	defer prog.finish()
-	prog.collect = func(t *pipeline.Trial) {
-		if collect != nil && ctx.Err() == nil {
+	if collect == nil {
+		return pipeline.RunTrials(ctx, eng, trials, f.jobs, prog)
+	}
+	return pipeline.RunTrials(ctx, eng, trials, f.jobs, collecting{prog, func(t *pipeline.Trial) {
+		if ctx.Err() == nil {
 			collect(t)
 		}
+	}})
+}
+
+// collecting hands each trial that finished to collect before the progress
+// counts it.
+type collecting struct {
+	*sweepProgress
+	collect func(*pipeline.Trial)
+}
+
+func (c collecting) Finished(o pipeline.TrialOutcome) {
+	if o.Trial != nil {
+		c.collect(o.Trial)
 	}
-	return pipeline.RunTrials(ctx, eng, trials, f.jobs, prog)
+	c.sweepProgress.Finished(o)
 }
 
 func reportShard(e *env, f *sweepFlags, eng *pipeline.Engine, outcomes []pipeline.TrialOutcome) error {
