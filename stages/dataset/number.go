@@ -36,30 +36,12 @@ func fastNumber(s string) (f float64, ok bool) {
 	var man uint64
 	nd, exp10 := 0, 0
 	start := i
-	for ; i < n; i++ {
-		c := s[i] - '0'
-		if c > 9 {
-			break
-		}
-		man = man*10 + uint64(c)
-		if man != 0 {
-			nd++
-		}
-	}
+	i, man, nd = readDigits(s, i, man, nd)
 	digits := i - start
 	if i < n && s[i] == '.' {
 		i++
 		frac := i
-		for ; i < n; i++ {
-			c := s[i] - '0'
-			if c > 9 {
-				break
-			}
-			man = man*10 + uint64(c)
-			if man != 0 {
-				nd++
-			}
-		}
+		i, man, nd = readDigits(s, i, man, nd)
 		digits += i - frac
 		exp10 = frac - i
 	}
@@ -93,6 +75,22 @@ func fastNumber(s string) (f float64, ok bool) {
 		return 0, false
 	}
 	return eiselLemire(man, exp10, neg)
+}
+
+// readDigits reads the decimal digits of s from i on into man (man·10 + digit each) and
+// counts in nd those from the first that is not 0; it returns where the digits end.
+func readDigits(s string, i int, man uint64, nd int) (int, uint64, int) {
+	for ; i < len(s); i++ {
+		c := s[i] - '0'
+		if c > 9 {
+			break
+		}
+		man = man*10 + uint64(c)
+		if man != 0 {
+			nd++
+		}
+	}
+	return i, man, nd
 }
 
 // Powers of ten whose 128-bit mantissas powersOfTen holds.
