@@ -4,7 +4,6 @@ import (
 	"bytes"
 
 	"image/color"
-	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -14,15 +13,7 @@ import (
 // curvePixels counts the pixels of the PNG at path that are exactly c.
 func curvePixels(t *testing.T, path string, c color.NRGBA) int {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := readPNG(t, path)
 	n := 0
 	b := img.Bounds()
 	for y := b.Min.Y; y < b.Max.Y; y++ {

@@ -35,6 +35,13 @@ func stageInputs(t *testing.T, dir string, n int) *pipeline.IO {
 		}
 	}
 	s.Of = dataset.RowsOf(d)
+	return writeInputs(t, dir, d, s)
+}
+
+// writeInputs writes the data set d and the split s into dir and returns the stage's IO,
+// its outputs in dir too.
+func writeInputs(t *testing.T, dir string, d *dataset.Dataset, s dataset.Split) *pipeline.IO {
+	t.Helper()
 	in := map[string]string{"dataset": filepath.Join(dir, "d.parquet"), "split": filepath.Join(dir, "s.parquet")}
 	if err := dataset.WriteFile(in["dataset"], d, nil); err != nil {
 		t.Fatal(err)

@@ -5,12 +5,10 @@ import (
 	"errors"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/stages/dataset"
 )
 
@@ -68,18 +66,10 @@ func TestALargeNetworkIsWarnedAboutBeforeAnyWorkOnIt(t *testing.T) {
 			s.Test = append(s.Test, i)
 		}
 	}
-	in := map[string]string{"dataset": filepath.Join(dir, "d.parquet"), "split": filepath.Join(dir, "s.parquet")}
-	if err := dataset.WriteFile(in["dataset"], d, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := dataset.WriteSplit(in["split"], s); err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{"model": filepath.Join(dir, "model.json"), "history": filepath.Join(dir, "history.parquet")}
-	io := pipeline.NewIO("train", in, out)
+	io := writeInputs(t, dir, d, s)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	h := &orderLog{history: out["history"], onWarn: cancel}
+	h := &orderLog{history: io.Output("history"), onWarn: cancel}
 	io.Log = slog.New(h)
 	p := NewParams()
 	p.Hidden = 20_000 // P = 6M + 3 = 120,003 for D = 2, K = 3
