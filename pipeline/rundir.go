@@ -31,6 +31,7 @@ type RunDir struct {
 	final   string
 	replace bool
 	made    []string // folders made for tmp, deepest first
+	flush   *flusher // started by StartFlush, nil before
 }
 
 // TempPrefix starts the name of every directory under construction.
@@ -189,6 +190,29 @@ func CheckWritable(dir string) error {
 // version replaces on Commit, such as a sweep's, rebuilt by every rerun.
 func NewReplacingRunDir(final string) (*RunDir, error) { return newRunDir(final, true) }
 
+// StartFlush starts flushing what the directory holds so far to disk in the
+// background, so that Commit has only what is written after it left to
+// flush: a sweep starts it once its trials' directories are written, and a
+// run once its outputs are copied, before computing their tables and
+// report while the disk works. It does nothing with NoSync or once
+// started. Commit, Reset and Abort wait for it; Commit reports its error.
+func (d *RunDir) StartFlush() {
+	if !d.NoSync && d.flush == nil {
+		d.flush = startFlush(d.tmp)
+	}
+}
+
+// waitFlush waits for the flush StartFlush started, if any, and with again
+// flushes what was written since.
+func (d *RunDir) waitFlush(again bool) error {
+	if d.flush == nil {
+		return nil
+	}
+	fl := d.flush
+	d.flush = nil
+	return fl.wait(again)
+}
+
 // Final returns where the directory will be once committed.
 func (d *RunDir) Final() string { return d.final }
 
@@ -200,6 +224,7 @@ func (d *RunDir) Reset(final string) error {
 	if filepath.Dir(final) != filepath.Dir(d.final) {
 		return fmt.Errorf("move %s to %s: not in the same folder", d.final, final)
 	}
+	d.waitFlush(false) // of files about to be removed
 	if err := os.RemoveAll(d.tmp); err != nil {
 		return err
 	}
@@ -276,7 +301,13 @@ func copyFile(dst, src string) error {
 // Commit flushes the directory's files to disk and renames it into place.
 func (d *RunDir) Commit() error {
 	if !d.NoSync {
-		if err := syncTree(d.tmp); err != nil {
+		var err error
+		if d.flush != nil {
+			err = d.waitFlush(true)
+		} else {
+			err = syncTree(d.tmp)
+		}
+		if err != nil {
 			return fmt.Errorf("sync %s: %w", d.final, err)
 		}
 	}
@@ -340,6 +371,7 @@ func (d *RunDir) Finish(err error) error {
 // for it that are empty now. After a successful Commit there is nothing
 // left to remove.
 func (d *RunDir) Abort() {
+	d.waitFlush(false)
 	os.RemoveAll(d.tmp)
 	removeEmpty(d.made)
 	d.made = nil

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -280,5 +281,90 @@ func TestCheckFreeNeverTakesAFolderMadeMeanwhileForADanglingLink(t *testing.T) {
 		if err := CheckFree(target); err != nil && !errors.Is(err, ErrTaken) {
 			t.Fatalf("CheckFree while a folder comes and goes: %v", err)
 		}
+	}
+}
+
+// openFiles counts the process's open file descriptors.
+func openFiles(t *testing.T) int {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd to count open files")
+	}
+	return len(fds)
+}
+
+func TestRunDirStartFlush(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		steps  func(d *RunDir, root string) error
+		want   []string
+		nosync bool
+	}{
+		{name: "files written before and after it are committed", steps: func(d *RunDir, _ string) error {
+			d.WriteFile("before", nil)
+			d.StartFlush()
+			d.StartFlush() // twice is one flush
+			d.WriteFile("after", nil)
+			return d.Finish(nil)
+		}, want: []string{"run", "run/after", "run/before"}},
+		{name: "abort removes the directory", steps: func(d *RunDir, _ string) error {
+			d.WriteFile("before", nil)
+			d.StartFlush()
+			d.Abort()
+			return nil
+		}},
+		{name: "reset starts over", steps: func(d *RunDir, root string) error {
+			d.WriteFile("old", nil)
+			d.StartFlush()
+			if err := d.Reset(filepath.Join(root, "run-2")); err != nil {
+				return err
+			}
+			d.WriteFile("new", nil)
+			return d.Finish(nil)
+		}, want: []string{"run-2", "run-2/new"}},
+		{name: "nothing to do with NoSync", nosync: true, steps: func(d *RunDir, _ string) error {
+			d.StartFlush()
+			if d.flush != nil {
+				return errors.New("StartFlush started a flush with NoSync")
+			}
+			return d.Finish(d.WriteFile("f", nil))
+		}, want: []string{"run", "run/f"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			d, err := NewRunDir(filepath.Join(root, "run"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.NoSync = tc.nosync
+			open := openFiles(t)
+			if err := tc.steps(d, root); err != nil {
+				t.Fatal(err)
+			}
+			if got := tree(t, root); !slices.Equal(got, tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+			if n := openFiles(t); n != open {
+				t.Errorf("%d files open after, %d before: the flush's folder was left open", n, open)
+			}
+		})
+	}
+}
+
+func TestRunDirCommitReportsAFailedEarlyFlush(t *testing.T) {
+	root := t.TempDir()
+	d, err := NewRunDir(filepath.Join(root, "run"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Abort()
+	// The folder vanishes before the flush opens it.
+	if err := os.Remove(d.Path("")); err != nil {
+		t.Fatal(err)
+	}
+	d.StartFlush()
+	if err := d.Commit(); err == nil || !strings.Contains(err.Error(), "sync") {
+		t.Fatalf("Commit = %v, want the flush's error", err)
 	}
 }

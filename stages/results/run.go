@@ -82,6 +82,9 @@ func FillRun(rd *pipeline.RunDir, chain *pipeline.Chain, results []*pipeline.Sta
 			return nil, err
 		}
 	}
+	// The copied outputs are most of the run's bytes: the disk takes them
+	// while the summaries and the report are computed.
+	rd.StartFlush()
 	var metrics *evaluate.Metrics
 	if path, ok := metricsOutput(results); ok {
 		if run.MetricsJSON, err = os.ReadFile(path); err != nil {

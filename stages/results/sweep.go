@@ -153,6 +153,9 @@ func (c *SweepCollector) Finish(ctx context.Context, jobs int) error {
 		m.Trials = append(m.Trials, c.record)
 	}
 	m.Pending = sw.Pending
+	// The trials' directories are the bulk of the sweep's bytes: the disk
+	// takes them while the tables and the report are computed.
+	c.rd.StartFlush()
 	if err := sw.writeTables(c.rd, c.version); err != nil {
 		return err
 	}
@@ -222,10 +225,16 @@ func (sw *Sweep) writeTables(rd *pipeline.RunDir, version string) error {
 	if err := rd.WriteFile(SummaryMD, []byte(md.String())); err != nil {
 		return err
 	}
-	if err := sw.plot(rd.Path(SweepPlot)); err != nil {
-		return fmt.Errorf("plot the sweep: %w", err)
+	// The plot and the report read only the rows and the files written
+	// above: the plot is drawn beside the report, on a core the report's
+	// serial parts leave idle.
+	plotted := make(chan error, 1)
+	go func() { plotted <- sw.plot(rd.Path(SweepPlot)) }()
+	err = writeReport(rd, sw.Report, filepath.Base(rd.Final()), nil)
+	if perr := <-plotted; perr != nil {
+		return fmt.Errorf("plot the sweep: %w", perr)
 	}
-	return writeReport(rd, sw.Report, filepath.Base(rd.Final()), nil)
+	return err
 }
 
 // FailedProblems lists the trials of the sweep that failed.
