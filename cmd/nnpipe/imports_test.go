@@ -42,6 +42,7 @@ func TestImportRules(t *testing.T) {
 		"github.com/apache/arrow-go":        module + "/stages/dataset",
 		"github.com/olekukonko/tablewriter": module + "/stages/report",
 		"gonum.org/v1/plot":                 module + "/stages/report",
+		"github.com/klauspost/compress":     module + "/stages/report",
 		"google.golang.org/protobuf":        module + "/stages/onnx",
 		"github.com/minio/minio-go":         module + "/pipeline/cache/s3store",
 	}

@@ -205,7 +205,7 @@ func TestTheBooksRunKeepsItsKeysAndFiles(t *testing.T) {
 	wantKeys := map[string]string{
 		"train": "96b163381e2a55b08637258b2e14f592ae0adf1e4e75b1c4d7b4d914036055dd",
 		"split": "2bd9dbfe5dc8b7f75fd2edc16210381cb312bc20f81b846c172369e60c0b7dda",
-		"plots": "3c2443057519fc9bf61d36207e2ec08e94a1486c36ec11f21301245c91e31958",
+		"plots": "d07acc0b1cabf0a4d5c0780e086804bf4ef310972cdb7290ee2e949c8c278815",
 	}
 	for _, s := range r.Stages {
 		if want, ok := wantKeys[s.ID]; ok && s.Key != want {
@@ -215,7 +215,7 @@ func TestTheBooksRunKeepsItsKeysAndFiles(t *testing.T) {
 	wantFiles := map[string]string{
 		"model.json":               "93d8680b1a98efe7afd89f2628f65a18bb50a7950e3f7f7b0c9828a9da1558f2",
 		"history.parquet":          "98c202e2f75f8bec83584fce580f6b245b19f8c106ae828c6fb58f725e0befae",
-		"plots/learning_curve.png": "4c42c98eebcb6f2a1b9e97a8fc006b3318aaf6b2bcce1b57a7b57da1899831ec",
+		"plots/learning_curve.png": "11d9998157c5158cc6fba803d0e309ebb35eac3c52722892d4425174ac7861e6",
 	}
 	for name, want := range wantFiles {
 		sum := sha256.Sum256(readFile(t, filepath.Join(r.RunDir, filepath.FromSlash(name))))

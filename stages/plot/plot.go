@@ -76,7 +76,7 @@ func (p *Params) Validate() []pipeline.FieldError {
 // Spec returns the stage kind.
 func Spec() pipeline.Spec {
 	return pipeline.Spec{
-		Kind: "plot", Version: 2, // 2: the boundary's cells are filled, not resampled
+		Kind: "plot", Version: 3, // 2: the boundary's cells are filled, not resampled; 3: other PNG compression, same pixels
 		Doc:       "draws learning_curve.png, weights.png and (2-D inputs) boundary.png, the book's figures",
 		Inputs:    []pipeline.Input{{Slot: "history", Type: "history", MadeFrom: []string{"dataset", "split"}}, {Slot: "model", Type: "model", MadeFrom: []string{"dataset", "split"}}, {Slot: "dataset", Type: "dataset"}, {Slot: "split", Type: "split", SameRows: "dataset"}},
 		Outputs:   []pipeline.Output{{Slot: "plots", Type: "plots", File: "plots/", Publish: true}},
