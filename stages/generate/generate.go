@@ -181,7 +181,7 @@ func Generate(p *Params) (*dataset.Dataset, error) {
 			if (x0 > 0) != (x1 > 0) {
 				d.Labels[n] = 1
 			}
-			d.X[2*n], d.X[2*n+1] = x0+p.Noise*src.NormFloat64(), x1+p.Noise*src.NormFloat64()
+			d.X[2*n], d.X[2*n+1] = x0+float64(p.Noise*src.NormFloat64()), x1+float64(p.Noise*src.NormFloat64())
 		}
 	case "moons":
 		for n := range p.N {
@@ -192,7 +192,7 @@ func Generate(p *Params) (*dataset.Dataset, error) {
 				x0, x1 = 1-x0, 0.5-x1
 			}
 			d.Labels[n] = int32(c)
-			d.X[2*n], d.X[2*n+1] = x0+p.Noise*src.NormFloat64(), x1+p.Noise*src.NormFloat64()
+			d.X[2*n], d.X[2*n+1] = x0+float64(p.Noise*src.NormFloat64()), x1+float64(p.Noise*src.NormFloat64())
 		}
 	case "circles":
 		for n := range p.N {
@@ -203,17 +203,17 @@ func Generate(p *Params) (*dataset.Dataset, error) {
 				r = 0.5
 			}
 			d.Labels[n] = int32(c)
-			d.X[2*n], d.X[2*n+1] = r*math.Cos(t)+p.Noise*src.NormFloat64(), r*math.Sin(t)+p.Noise*src.NormFloat64()
+			d.X[2*n], d.X[2*n+1] = float64(r*math.Cos(t))+float64(p.Noise*src.NormFloat64()), float64(r*math.Sin(t))+float64(p.Noise*src.NormFloat64())
 		}
 	case "spirals":
 		k = p.Classes
 		for n := range p.N {
 			c := n % k
 			t := src.Float64()
-			angle := 2*math.Pi*float64(c)/float64(k) + 1.75*2*math.Pi*t
+			angle := 2*math.Pi*float64(c)/float64(k) + float64(1.75*2*math.Pi*t)
 			r := 0.1 + t
 			d.Labels[n] = int32(c)
-			d.X[2*n], d.X[2*n+1] = r*math.Cos(angle)+p.Noise*src.NormFloat64(), r*math.Sin(angle)+p.Noise*src.NormFloat64()
+			d.X[2*n], d.X[2*n+1] = float64(r*math.Cos(angle))+float64(p.Noise*src.NormFloat64()), float64(r*math.Sin(angle))+float64(p.Noise*src.NormFloat64())
 		}
 	default:
 		return nil, fmt.Errorf("unknown dataset %q", p.Dataset)
@@ -240,7 +240,7 @@ func mixture(d *dataset.Dataset, m *Mixture, src rng.Source) {
 		}
 		d.Labels[n] = int32(c)
 		for i := range 2 {
-			d.X[2*n+i] = src.NormFloat64()*m.Stds[c][i] + m.Means[c][i]
+			d.X[2*n+i] = float64(src.NormFloat64()*m.Stds[c][i]) + m.Means[c][i]
 		}
 	}
 }

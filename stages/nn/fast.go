@@ -362,9 +362,9 @@ func (o *Objective) fastOutputs(sc *scratch, accV []float64, r0, n int) {
 			gk := sk * (1 - 2*yk)
 			c7 := 0.0
 			if f.vOrder == 7 {
-				c7 = gk * (1 - 60*sk + 360*sk*sk) / 5040
+				c7 = gk * (1 - float64(60*sk) + float64(360*sk*sk)) / 5040
 			}
-			coef[r], coef[cs+r], coef[2*cs+r], coef[3*cs+r] = c1, gk/6, gk*(1-12*sk)/120, c7
+			coef[r], coef[cs+r], coef[2*cs+r], coef[3*cs+r] = c1, gk/6, gk*(1-float64(12*sk))/120, c7
 		}
 		seriesAcc(accV[k*m1:(k+1)*m1], f.hsq[nw+k*m1:nw+(k+1)*m1], z, m1, coef, cs, nc, true)
 	}
@@ -388,9 +388,9 @@ func hiddenSeriesN(n int, z, ez float64, y, vj []float64, vt float64, fc *[maxOr
 	sr[1] = z * ez
 	g := ez - z
 	for r := 1; r < n; r++ {
-		acc := g * sr[r]
+		acc := float64(g * sr[r])
 		for i := 1; i < r; i++ {
-			acc -= sr[i] * sr[r-i]
+			acc -= float64(sr[i] * sr[r-i])
 		}
 		sr[r+1] = acc / float64(r+1)
 	}
@@ -398,14 +398,14 @@ func hiddenSeriesN(n int, z, ez float64, y, vj []float64, vt float64, fc *[maxOr
 	vj = vj[:len(y)]
 	mu := 0.0
 	for k, yk := range y {
-		mu += yk * vj[k]
+		mu += float64(yk * vj[k])
 	}
 	var mt [maxOrder + 1]float64
 	for k, yk := range y {
 		c := vj[k] - mu
 		p := yk * c
 		for r := 2; r <= n; r++ {
-			p *= c
+			p = float64(p * c)
 			mt[r] += p
 		}
 	}
@@ -418,9 +418,9 @@ func hiddenSeriesN(n int, z, ez float64, y, vj []float64, vt float64, fc *[maxOr
 	// then L's own linear term E[V] − v_t.
 	var l [maxOrder + 1]float64
 	for r := 2; r <= n; r++ {
-		acc := float64(r) * mt[r]
+		acc := float64(float64(r) * mt[r])
 		for k := 2; k <= r-2; k++ {
-			acc -= float64(k) * l[k] * mt[r-k]
+			acc -= float64(float64(k) * l[k] * mt[r-k])
 		}
 		l[r] = acc / float64(r)
 	}
@@ -429,19 +429,19 @@ func hiddenSeriesN(n int, z, ez float64, y, vj []float64, vt float64, fc *[maxOr
 	var pw, next, fs [maxOrder + 1]float64
 	pw = sr
 	for r := 1; r <= n; r++ {
-		fs[r] = l[1] * sr[r]
+		fs[r] = float64(l[1] * sr[r])
 	}
 	for m := 2; m <= n; m++ {
 		for r := m; r <= n; r++ {
 			acc := 0.0
 			for i := m - 1; i <= r-1; i++ {
-				acc += pw[i] * sr[r-i]
+				acc += float64(pw[i] * sr[r-i])
 			}
 			next[r] = acc
 		}
 		for r := m; r <= n; r++ {
 			pw[r] = next[r]
-			fs[r] += l[m] * next[r]
+			fs[r] += float64(l[m] * next[r])
 		}
 		pw[m-1] = 0
 	}
@@ -460,9 +460,9 @@ func outputSeriesN(n int, y float64, target bool, fc *[maxOrder/2 + 1]float64) {
 		p[r] = y / fact
 	}
 	for r := 1; r <= n; r++ {
-		acc := float64(r) * p[r]
+		acc := float64(float64(r) * p[r])
 		for k := 1; k < r; k++ {
-			acc -= float64(k) * l[k] * p[r-k]
+			acc -= float64(float64(k) * l[k] * p[r-k])
 		}
 		l[r] = acc / float64(r)
 	}
@@ -516,7 +516,7 @@ func hiddenSeries7(z, ez float64, y, vj []float64, vt float64) (f1, f3, f5, f7 f
 	}
 	// L(s) = Σ l_r s^r: l_1 = E[V] − v_t, l_r = κ_r/r!.
 	l1 := mu - vt
-	l2 := m2 / 2
+	l2 := float64(m2 / 2) // not fused with l2·2 = l2 + l2 below
 	l3 := m3 / 6
 	l4 := (m4 - float64(3*m2*m2)) / 24
 	l5 := (m5 - float64(10*m3*m2)) / 120
@@ -566,7 +566,7 @@ func hiddenSeries5(z, ez float64, y, vj []float64, vt float64) (f1, f3, f5 float
 		m5 += float64(yk * c2 * c3)
 	}
 	l1 := mu - vt
-	l2 := m2 / 2
+	l2 := float64(m2 / 2) // not fused with l2·2 = l2 + l2 below
 	l3 := m3 / 6
 	l4 := (m4 - float64(3*m2*m2)) / 24
 	l5 := (m5 - float64(10*m3*m2)) / 120
@@ -597,12 +597,12 @@ func (o *Objective) exactHidden(sc *scratch, wv, accRow []float64, r, j int) {
 			xi = x[i]
 		}
 		p := j*(d+1) + i
-		hb := (f.hp[p] + f.hm[p]) / 2
+		hb := float64((f.hp[p] + f.hm[p]) / 2)
 		if xi == 0 || hb == 0 {
 			continue // the perturbed input is 0 (or no step): the row is unchanged
 		}
-		plus := o.exactHiddenDelta(sc, v, vt, stride, j, f.hp[p]*xi)
-		minus := o.exactHiddenDelta(sc, v, vt, stride, j, -f.hm[p]*xi)
+		plus := o.exactHiddenDelta(sc, v, vt, stride, j, float64(f.hp[p]*xi))
+		minus := o.exactHiddenDelta(sc, v, vt, stride, j, float64(-f.hm[p]*xi))
 		accRow[i] += (plus - minus) / (2 * hb)
 	}
 }
@@ -630,12 +630,12 @@ func (o *Objective) exactOutputs(sc *scratch, accV []float64, r, t int) {
 	for k := range s.K {
 		for j, zj := range sc.z {
 			p := k*(s.M+1) + j
-			hb := (f.hp[nw+p] + f.hm[nw+p]) / 2
+			hb := float64((f.hp[nw+p] + f.hm[nw+p]) / 2)
 			if zj == 0 || hb == 0 {
 				continue
 			}
-			plus := outputDelta(sc, k, t, f.hp[nw+p]*zj)
-			minus := outputDelta(sc, k, t, -f.hm[nw+p]*zj)
+			plus := outputDelta(sc, k, t, float64(f.hp[nw+p]*zj))
+			minus := outputDelta(sc, k, t, float64(-f.hm[nw+p]*zj))
 			accV[p] += (plus - minus) / (2 * hb)
 		}
 	}
@@ -672,7 +672,7 @@ func logMeanExp(sc *scratch) float64 {
 	if cmax <= 0.5 {
 		sum := 0.0
 		for k, ck := range sc.c {
-			sum += sc.y[k] * math.Expm1(ck)
+			sum += float64(sc.y[k] * math.Expm1(ck))
 		}
 		return math.Log1p(sum)
 	}

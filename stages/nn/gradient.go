@@ -78,9 +78,9 @@ func (o *Objective) addDecay(dst, wv []float64, m Method) {
 			continue
 		}
 		if m == Backprop {
-			dst[p] += c * w
+			dst[p] += float64(c * w)
 		} else {
-			dst[p] += c * f.scale[p] * (w + (f.hp[p]-f.hm[p])/2)
+			dst[p] += float64(c * f.scale[p] * (w + float64((f.hp[p]-f.hm[p])/2)))
 		}
 	}
 }

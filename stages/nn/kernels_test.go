@@ -224,25 +224,10 @@ func TestSeriesAccKeepsSignedZeros(t *testing.T) {
 	}
 }
 
-// fusing holds the operands of fuses' test, in a variable so that the compiler cannot fold it.
-var fusing = [3]float64{1 + 0x1p-30, 1 - 0x1p-30, -1}
-
-//go:noinline
-func mulAdd(x, y, z float64) float64 { return x*y + z }
-
-// fuses reports whether this build fuses x*y + z into one rounding (arm64, or amd64 with
-// GOAMD64=v3): then the Go definitions of the series coefficients differ from the kernels,
-// which round every product, in the last bits. (1 + 2⁻³⁰)(1 − 2⁻³⁰) − 1 is −2⁻⁶⁰ fused and 0
-// with the product rounded.
-func fuses() bool { return mulAdd(fusing[0], fusing[1], fusing[2]) != 0 }
-
 func TestSeriesCoefficientsOfRowsAreHiddenSeriess(t *testing.T) {
 	// hiddenSeries5Rows and hiddenSeries7Rows, whatever kernel they use, compute
 	// hiddenSeries5's and hiddenSeries7's bits for every row, for activations across (0, 1)
 	// and saturated, any number of classes and special values among the inputs.
-	if fuses() {
-		t.Skip("this build fuses multiply-adds in hiddenSeries5 and hiddenSeries7")
-	}
 	rng := rand.New(rand.NewPCG(7, 8))
 	for range 2000 {
 		n, k := 1+rng.IntN(blockRows), 2+rng.IntN(12)

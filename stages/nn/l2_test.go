@@ -57,7 +57,7 @@ func TestBackpropDecayIsAlphaWOverN(t *testing.T) {
 		for p := range g {
 			want := plain[p]
 			if !c.shape.isBias(p) {
-				want += alpha / float64(c.n) * pr.wv[p]
+				want += float64(alpha / float64(c.n) * pr.wv[p])
 			}
 			if g[p] != want {
 				t.Fatalf("%v: Gradient(Backprop, α)[%s] = %v, want %v", c, c.shape.ParamName(p), g[p], want)

@@ -194,7 +194,7 @@ func (o *Objective) penalty(wv []float64) float64 {
 	sum := 0.0
 	for p, w := range wv {
 		if !s.isBias(p) {
-			sum += w * w
+			sum += float64(w * w)
 		}
 	}
 	return o.l2 / (2 * float64(o.n)) * sum

@@ -213,7 +213,7 @@ func (t *trainer) rate(step int) float64 {
 	o := &t.opt
 	switch o.Schedule {
 	case InvScaling:
-		seen := float64(t.train.n) * float64((step-1)/t.epoch)
+		seen := float64(float64(t.train.n) * float64((step-1)/t.epoch))
 		return o.LearningRate / math.Pow(seen+1, o.PowerT)
 	case StepDecay:
 		return o.LearningRate * math.Pow(o.DecayFactor, float64((step-1)/o.DecayEvery))
@@ -222,27 +222,32 @@ func (t *trainer) rate(step int) float64 {
 }
 
 // update applies update step to wv from the gradient in g.
+//
+// Every product is rounded before it is added (float64(…)), as NumPy and the
+// book do: Go may otherwise fuse a·b + c into one rounding where the CPU has
+// fused multiply-add (arm64, GOAMD64=v3), and the weights would then differ
+// from scikit-learn's in the last bits.
 func (t *trainer) update(step int) {
 	wv, g, lr := t.wv, t.g, t.rate(step)
 	wv = wv[:len(g)]
 	switch t.opt.Optimizer {
 	case GD:
 		for p, gp := range g {
-			wv[p] -= lr * gp
+			wv[p] -= float64(lr * gp)
 		}
 	case Momentum:
 		mu, u := t.opt.Momentum, t.m[:len(g)]
 		for p, gp := range g {
-			up := mu*u[p] - lr*gp
+			up := float64(mu*u[p]) - float64(lr*gp)
 			u[p] = up
 			wv[p] += up
 		}
 	case Nesterov:
 		mu, u := t.opt.Momentum, t.m[:len(g)]
 		for p, gp := range g {
-			up := mu*u[p] - lr*gp
+			up := float64(mu*u[p]) - float64(lr*gp)
 			u[p] = up
-			wv[p] += mu*up - lr*gp
+			wv[p] += float64(mu*up) - float64(lr*gp)
 		}
 	case Adam:
 		b1, b2 := t.opt.Beta1, t.opt.Beta2
@@ -250,8 +255,8 @@ func (t *trainer) update(step int) {
 		a := lr * math.Sqrt(1-math.Pow(b2, s)) / (1 - math.Pow(b1, s))
 		m, v := t.m[:len(g)], t.v[:len(g)]
 		for p, gp := range g {
-			m[p] = b1*m[p] + (1-b1)*gp
-			v[p] = b2*v[p] + (1-b2)*(gp*gp)
+			m[p] = float64(b1*m[p]) + float64((1-b1)*gp)
+			v[p] = float64(b2*v[p]) + float64((1-b2)*(gp*gp))
 			wv[p] += -a * m[p] / (math.Sqrt(v[p]) + t.opt.AdamEpsilon)
 		}
 	}

@@ -46,7 +46,7 @@ func logCR(x float64) float64 {
 
 	k := float64(exp)
 	kl := twoProd(k, ln2.hi)
-	kl = quickTwoSum(kl.hi, kl.lo+k*ln2.lo)
+	kl = quickTwoSum(kl.hi, kl.lo+float64(k*ln2.lo))
 	r := ddAdd(kl, lnm)
 	return r.hi
 }
@@ -97,7 +97,7 @@ func quickTwoSum(a, b float64) dd {
 // twoProd returns a·b as a double-double, exactly (math.FMA is exact on
 // every platform, in hardware or software).
 func twoProd(a, b float64) dd {
-	p := a * b
+	p := float64(a * b) // rounded here, not fused into the caller's next sum
 	return dd{p, math.FMA(a, b, -p)}
 }
 
@@ -110,13 +110,13 @@ func ddAdd(a, b dd) dd {
 
 func ddMul(a, b dd) dd {
 	p := twoProd(a.hi, b.hi)
-	return quickTwoSum(p.hi, p.lo+(a.hi*b.lo+a.lo*b.hi))
+	return quickTwoSum(p.hi, p.lo+(float64(a.hi*b.lo)+float64(a.lo*b.hi)))
 }
 
 // ddDivFloat returns a/b for a float64 a and a double-double b.
 func ddDivFloat(a float64, b dd) dd {
 	q := a / b.hi
 	r := math.FMA(-q, b.hi, a) // exact remainder of a - q·b.hi
-	r -= q * b.lo
+	r -= float64(q * b.lo)
 	return quickTwoSum(q, r/b.hi)
 }

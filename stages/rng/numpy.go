@@ -87,7 +87,7 @@ func (r *NumPyLegacy) generate() {
 func (r *NumPyLegacy) Float64() float64 {
 	a := r.Uint32() >> 5
 	b := r.Uint32() >> 6
-	return (float64(a)*67108864.0 + float64(b)) / 9007199254740992.0
+	return (float64(float64(a)*67108864.0) + float64(b)) / 9007199254740992.0
 }
 
 // NormFloat64 returns a standard normal number equal to np.random.randn() at

@@ -671,7 +671,7 @@ func InitialWeights(s nn.Shape, in Init) ([]float64, error) {
 	}
 	wv := make([]float64, s.NumParams())
 	for i := range wv {
-		wv[i] = 0 + in.Std*src.NormFloat64()
+		wv[i] = 0 + float64(in.Std*src.NormFloat64())
 	}
 	return wv, nil
 }
