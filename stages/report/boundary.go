@@ -109,7 +109,7 @@ func classColor(c int) (light, dark color.NRGBA) {
 // hsv converts a colour given as hue in degrees, saturation and value in
 // [0, 1] to an opaque NRGBA.
 func hsv(h, s, v float64) color.NRGBA {
-	c := v * s
+	c := float64(v * s)
 	x := c * (1 - math.Abs(math.Mod(h/60, 2)-1))
 	var r, g, b float64
 	switch {
@@ -148,16 +148,16 @@ func (m markerGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point)
 		p.Move(vg.Point{X: pt.X + r, Y: pt.Y})
 		p.Arc(pt, r, 0, 2*math.Pi)
 	case 1:
-		h := r * 0.9 // a square of the circle's area would be 0.886 r
+		h := vg.Length(r * 0.9) // a square of the circle's area would be 0.886 r
 		p.Move(vg.Point{X: pt.X - h, Y: pt.Y - h})
 		p.Line(vg.Point{X: pt.X + h, Y: pt.Y - h})
 		p.Line(vg.Point{X: pt.X + h, Y: pt.Y + h})
 		p.Line(vg.Point{X: pt.X - h, Y: pt.Y + h})
 	case 2:
-		t := r * 1.3 // the triangle's corners stick out further than a circle's edge
+		t := vg.Length(r * 1.3) // the triangle's corners stick out further than a circle's edge
 		p.Move(vg.Point{X: pt.X, Y: pt.Y + t})
-		p.Line(vg.Point{X: pt.X - t*0.866, Y: pt.Y - t*0.5})
-		p.Line(vg.Point{X: pt.X + t*0.866, Y: pt.Y - t*0.5})
+		p.Line(vg.Point{X: pt.X - vg.Length(t*0.866), Y: pt.Y - vg.Length(t*0.5)})
+		p.Line(vg.Point{X: pt.X + vg.Length(t*0.866), Y: pt.Y - vg.Length(t*0.5)})
 	}
 	p.Close()
 	c.SetColor(sty.Color)
@@ -429,9 +429,11 @@ func rasterCanvas(c vg.Canvas) (*vgimg.Canvas, bool) {
 func (cl *cells) fill(dst *image.RGBA, vc *vgimg.Canvas, rect vg.Rectangle) {
 	dpi := vc.DPI()
 	_, h := vc.Size()
-	height := h.Dots(dpi) // the canvas's y axis runs upwards from the image's bottom
-	left, right := rect.Min.X.Dots(dpi), rect.Max.X.Dots(dpi)
-	top, bottom := height-rect.Max.Y.Dots(dpi), height-rect.Min.Y.Dots(dpi)
+	// Each position is rounded before it is used (float64(…)): not fused
+	// into the next sum where the CPU has fused multiply-add.
+	height := float64(h.Dots(dpi)) // the canvas's y axis runs upwards from the image's bottom
+	left, right := float64(rect.Min.X.Dots(dpi)), float64(rect.Max.X.Dots(dpi))
+	top, bottom := height-float64(rect.Max.Y.Dots(dpi)), height-float64(rect.Min.Y.Dots(dpi))
 	cols, rows := cl.img.Rect.Dx(), cl.img.Rect.Dy()
 	if !(right > left) || !(bottom > top) || cols == 0 || rows == 0 {
 		return

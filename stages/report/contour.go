@@ -42,7 +42,7 @@ func isolines(f field, level float64) [][]xy {
 		}
 		z0, z1 := f.at(c, r), f.at(c1, r1)
 		t := (level - z0) / (z1 - z0)
-		return xy{f.xs[c] + t*(f.xs[c1]-f.xs[c]), f.ys[r] + t*(f.ys[r1]-f.ys[r])}
+		return xy{f.xs[c] + float64(t*(f.xs[c1]-f.xs[c])), f.ys[r] + float64(t*(f.ys[r1]-f.ys[r]))}
 	}
 	return joinSegments(cellSegments(f, level), cross)
 }

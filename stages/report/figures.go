@@ -314,7 +314,7 @@ func layoutLegend(dc draw.Canvas, entries []legendEntry, maxShare float64) legen
 	one := newColumn()
 	one.Add("Xy")
 	rowH := one.Rectangle(dc).Size().Y
-	avail := dc.Size().Y - 3*rowH - 4*vg.Points(12)
+	avail := dc.Size().Y - vg.Length(3*rowH) - 4*vg.Points(12)
 	perCol := max(1, int((avail+legendPadding)/(rowH+legendPadding)))
 	var ll legendLayout
 	for i, e := range entries {

@@ -208,8 +208,36 @@ func TestPlotGolden(t *testing.T) {
 			if !bytes.Equal(renders[0], renders[1]) {
 				t.Fatalf("%s gave different bytes on two renders of the same input", pc.name)
 			}
+			if fusedMultiplyAdd {
+				// gonum/plot's geometry rounds differently in the last bit, and a few
+				// antialiased pixels change: the figure must still be the golden's
+				// but for a handful of pixels.
+				checkNearGolden(t, "plots/"+pc.name+".png", filepath.Join(dir, "0.png"), 10)
+				return
+			}
 			checkGolden(t, "plots/"+pc.name+".png", renders[0])
 		})
+	}
+}
+
+// checkNearGolden checks that the PNG at path has the size of testdata/name
+// and differs from it in at most maxPixels pixels.
+func checkNearGolden(t *testing.T, name, path string, maxPixels int) {
+	t.Helper()
+	want, got := readPNG(t, filepath.Join("testdata", name)), readPNG(t, path)
+	if want.Bounds() != got.Bounds() {
+		t.Fatalf("%s is %v, testdata/%s %v", path, got.Bounds(), name, want.Bounds())
+	}
+	differ := 0
+	for y := want.Bounds().Min.Y; y < want.Bounds().Max.Y; y++ {
+		for x := want.Bounds().Min.X; x < want.Bounds().Max.X; x++ {
+			if want.At(x, y) != got.At(x, y) {
+				differ++
+			}
+		}
+	}
+	if differ > maxPixels {
+		t.Errorf("%d pixels differ from testdata/%s, want at most %d", differ, name, maxPixels)
 	}
 }
 
