@@ -302,26 +302,28 @@ func TestRunDirStartFlush(t *testing.T) {
 		nosync bool
 	}{
 		{name: "files written before and after it are committed", steps: func(d *RunDir, _ string) error {
-			d.WriteFile("before", nil)
+			if err := d.WriteFile("before", nil); err != nil {
+				return err
+			}
 			d.StartFlush()
 			d.StartFlush() // twice is one flush
-			d.WriteFile("after", nil)
-			return d.Finish(nil)
+			return d.Finish(d.WriteFile("after", nil))
 		}, want: []string{"run", "run/after", "run/before"}},
 		{name: "abort removes the directory", steps: func(d *RunDir, _ string) error {
-			d.WriteFile("before", nil)
+			err := d.WriteFile("before", nil)
 			d.StartFlush()
 			d.Abort()
-			return nil
+			return err
 		}},
 		{name: "reset starts over", steps: func(d *RunDir, root string) error {
-			d.WriteFile("old", nil)
+			if err := d.WriteFile("old", nil); err != nil {
+				return err
+			}
 			d.StartFlush()
 			if err := d.Reset(filepath.Join(root, "run-2")); err != nil {
 				return err
 			}
-			d.WriteFile("new", nil)
-			return d.Finish(nil)
+			return d.Finish(d.WriteFile("new", nil))
 		}, want: []string{"run-2", "run-2/new"}},
 		{name: "nothing to do with NoSync", nosync: true, steps: func(d *RunDir, _ string) error {
 			d.StartFlush()

@@ -3,11 +3,12 @@ package report
 import (
 	"bytes"
 	"encoding/binary"
-	"github.com/klauspost/compress/zlib"
 	"hash/crc32"
 	"image"
 	"image/png"
 	"io"
+
+	"github.com/klauspost/compress/zlib"
 )
 
 // encodePNG writes img to w as a PNG file whose decoded pixels are exactly
