@@ -363,23 +363,31 @@ func TestObserveEverySelectsUpdates(t *testing.T) {
 	}
 }
 
+// fitChecked trains pr's problem from its weights with opt, whose
+// EarlyStopping's Checked it sets, and returns the weights kept, every check
+// and the weights observed at each step.
+func fitChecked(t *testing.T, pr problem, opt Options) (wv []float64, checks []Check, weights map[int][]float64) {
+	t.Helper()
+	weights = map[int][]float64{}
+	opt.EarlyStopping.Checked = func(c Check) { checks = append(checks, c) }
+	wv = slices.Clone(pr.wv)
+	if err := Fit(context.Background(), pr.objective(t), nil, wv, opt, func(step int, _, _ float64, w []float64) {
+		weights[step] = slices.Clone(w)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return wv, checks, weights
+}
+
 func TestEarlyStoppingKeepsTheBestWeights(t *testing.T) {
 	// Random labels: the network learns the training rows' noise, and the validation
 	// rows' error, after falling at first, rises.
 	s := Shape{D: 4, M: 16, K: 2}
 	pr := randomProblem(908, s, 60, 0.5, 0)
 	vp := randomProblem(909, s, 60, 0.5, 0)
-	var checks []Check
-	weights := map[int][]float64{}
-	es := &EarlyStopping{Validation: vp.objective(t), Patience: 3, Checked: func(c Check) { checks = append(checks, c) }}
+	es := &EarlyStopping{Validation: vp.objective(t), Patience: 3}
 	opt := withDefaults(Options{Method: Backprop, LearningRate: 0.05, Steps: 2000, Optimizer: Adam, BatchSize: 20, Shuffle: newShuffle(4), EarlyStopping: es})
-	wv := slices.Clone(pr.wv)
-	err := Fit(context.Background(), pr.objective(t), nil, wv, opt, func(step int, _, _ float64, w []float64) {
-		weights[step] = slices.Clone(w)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	wv, checks, weights := fitChecked(t, pr, opt)
 	last := checks[len(checks)-1]
 	if !last.Stop || last.Step >= opt.Steps {
 		t.Fatalf("training ran to step %d without stopping (last check %+v)", last.Step, last)
@@ -418,16 +426,9 @@ func TestEarlyStoppingOnAccuracyIsScikitLearns(t *testing.T) {
 	s := Shape{D: 4, M: 16, K: 2}
 	pr := randomProblem(921, s, 60, 0.5, 0)
 	vp := randomProblem(922, s, 40, 0.5, 0)
-	var checks []Check
-	weights := map[int][]float64{}
-	es := &EarlyStopping{Validation: vp.objective(t), Patience: 4, Accuracy: true, Checked: func(c Check) { checks = append(checks, c) }}
+	es := &EarlyStopping{Validation: vp.objective(t), Patience: 4, Accuracy: true}
 	opt := withDefaults(Options{Method: Backprop, LearningRate: 0.05, Steps: 3000, Optimizer: Adam, BatchSize: 20, Shuffle: newShuffle(11), EarlyStopping: es})
-	wv := slices.Clone(pr.wv)
-	if err := Fit(context.Background(), pr.objective(t), nil, wv, opt, func(step int, _, _ float64, w []float64) {
-		weights[step] = slices.Clone(w)
-	}); err != nil {
-		t.Fatal(err)
-	}
+	wv, checks, weights := fitChecked(t, pr, opt)
 	bestAcc, bestStep, wait := -1.0, 0, 0
 	val := vp.objective(t)
 	for _, c := range checks {
@@ -488,16 +489,9 @@ func TestEarlyStoppingToTheLastStepKeepsTheBest(t *testing.T) {
 	// check's weights; the last update is checked even in the middle of an epoch.
 	pr := randomProblem(912, Shape{4, 16, 2}, 60, 0.5, 0)
 	vp := randomProblem(913, Shape{4, 16, 2}, 60, 0.5, 0)
-	var checks []Check
-	es := &EarlyStopping{Validation: vp.objective(t), Patience: 1000, Checked: func(c Check) { checks = append(checks, c) }}
+	es := &EarlyStopping{Validation: vp.objective(t), Patience: 1000}
 	opt := withDefaults(Options{Method: Backprop, LearningRate: 0.05, Steps: 100, Optimizer: Adam, BatchSize: 25, Shuffle: newShuffle(5), EarlyStopping: es})
-	weights := map[int][]float64{}
-	wv := slices.Clone(pr.wv)
-	if err := Fit(context.Background(), pr.objective(t), nil, wv, opt, func(step int, _, _ float64, w []float64) {
-		weights[step] = slices.Clone(w)
-	}); err != nil {
-		t.Fatal(err)
-	}
+	wv, checks, weights := fitChecked(t, pr, opt)
 	if last := checks[len(checks)-1]; last.Step != 100 || last.Stop {
 		t.Errorf("last check %+v, want step 100 without stopping", last)
 	}

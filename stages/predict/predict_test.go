@@ -169,15 +169,10 @@ func TestRunWritesTheSameNumbersAsCSV(t *testing.T) {
 	}
 }
 
-// TestRunMarksLabelsTheModelNeverSaw scores labels that are not classes (and integers written
-// otherwise than the class names): the unknown rows get label −1 and are incorrect, the
-// others count, and the result lists the values in order of appearance.
-func TestRunMarksLabelsTheModelNeverSaw(t *testing.T) {
-	dir := t.TempDir()
-	m := testModel("0", "1", "2")
-	kinds := []string{"1", "01", "unicorn", " 2 ", "+0", "7", "unicorn"}
-	data := writeCSV(t, dir, len(kinds), func(i int) string { return kinds[i] })
-	out := filepath.Join(dir, "p.parquet")
+// runAndRead scores data with m into out and returns the result and the
+// table written.
+func runAndRead(t *testing.T, m *model.Model, data, out string) (*Result, *dataset.Table) {
+	t.Helper()
 	res, err := Run(context.Background(), Options{Model: m, Data: data, Out: out})
 	if err != nil {
 		t.Fatal(err)
@@ -186,6 +181,18 @@ func TestRunMarksLabelsTheModelNeverSaw(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return res, tbl
+}
+
+// TestRunMarksLabelsTheModelNeverSaw scores labels that are not classes (and integers written
+// otherwise than the class names): the unknown rows get label −1 and are incorrect, the
+// others count, and the result lists the values in order of appearance.
+func TestRunMarksLabelsTheModelNeverSaw(t *testing.T) {
+	dir := t.TempDir()
+	m := testModel("0", "1", "2")
+	kinds := []string{"1", "01", "unicorn", " 2 ", "+0", "7", "unicorn"}
+	data := writeCSV(t, dir, len(kinds), func(i int) string { return kinds[i] })
+	res, tbl := runAndRead(t, m, data, filepath.Join(dir, "p.parquet"))
 	label, _ := tbl.Column("label")
 	correct, _ := tbl.Column("correct")
 	if want := []int32{1, 1, -1, 2, 0, -1, -1}; !slices.Equal(label.([]int32), want) {
@@ -212,15 +219,7 @@ func TestRunWithoutTheLabelColumnWritesNoLabels(t *testing.T) {
 	m := testModel("a", "b")
 	m.Label = "species"
 	data := writeCSV(t, dir, 10, func(int) string { return "z" })
-	out := filepath.Join(dir, "p.parquet")
-	res, err := Run(context.Background(), Options{Model: m, Data: data, Out: out})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl, err := dataset.ReadTable(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, tbl := runAndRead(t, m, data, filepath.Join(dir, "p.parquet"))
 	if !slices.Equal(tbl.Fields, Fields(m, false)) || res.Metrics != nil || res.Warning() != "" {
 		t.Errorf("unlabelled data: columns %v, metrics %v, warning %q; want no label, label_name, correct, metrics", tbl.Fields, res.Metrics, res.Warning())
 	}

@@ -239,6 +239,13 @@ func TestValidate(t *testing.T) {
 		{"a column alone", params(func(p *Params) { p.Column = "train" }), nil},
 		{"a ratio of 1", params(func(p *Params) { p.TrainRatio = 1 }), []string{"train_ratio"}},
 		{"a column with shuffle and stratify", params(func(p *Params) { p.Column, p.Shuffle, p.Stratify = "train", true, true }), []string{"shuffle", "stratify"}},
+		{"five folds, the last tested", params(func(p *Params) { p.Folds, p.Fold = 5, 4 }), nil},
+		{"one fold", params(func(p *Params) { p.Folds = 1 }), []string{"folds"}},
+		{"negative folds", params(func(p *Params) { p.Folds = -2 }), []string{"folds"}},
+		{"fold equal to folds", params(func(p *Params) { p.Folds, p.Fold = 5, 5 }), []string{"fold"}},
+		{"a negative fold", params(func(p *Params) { p.Folds, p.Fold = 5, -1 }), []string{"fold"}},
+		{"a fold without folds", params(func(p *Params) { p.Fold = 2 }), []string{"fold"}},
+		{"folds with a column", params(func(p *Params) { p.Folds, p.Column = 3, "train" }), []string{"folds"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -432,33 +439,6 @@ func TestKFoldErrorsNameTheFolds(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if _, err := Split(context.Background(), tt.d, tt.p); err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Split = %v, want an error saying %s", err, tt.want)
-			}
-		})
-	}
-}
-
-func TestValidateFolds(t *testing.T) {
-	tests := []struct {
-		name string
-		p    *Params
-		keys []string
-	}{
-		{"five folds, the last tested", params(func(p *Params) { p.Folds, p.Fold = 5, 4 }), nil},
-		{"one fold", params(func(p *Params) { p.Folds = 1 }), []string{"folds"}},
-		{"negative folds", params(func(p *Params) { p.Folds = -2 }), []string{"folds"}},
-		{"fold equal to folds", params(func(p *Params) { p.Folds, p.Fold = 5, 5 }), []string{"fold"}},
-		{"a negative fold", params(func(p *Params) { p.Folds, p.Fold = 5, -1 }), []string{"fold"}},
-		{"a fold without folds", params(func(p *Params) { p.Fold = 2 }), []string{"fold"}},
-		{"folds with a column", params(func(p *Params) { p.Folds, p.Column = 3, "train" }), []string{"folds"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var keys []string
-			for _, e := range tt.p.Validate() {
-				keys = append(keys, e.Key)
-			}
-			if !slices.Equal(keys, tt.keys) {
-				t.Errorf("Validate(%+v) keys = %v, want %v", tt.p, keys, tt.keys)
 			}
 		})
 	}

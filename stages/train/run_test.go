@@ -128,11 +128,15 @@ func TestMiniBatchesRecordTheirEpochs(t *testing.T) {
 	}
 }
 
-func TestEarlyStoppingRecordsWhereItStopped(t *testing.T) {
+// earlyStopped trains Adam on 100 rows with early stopping on monitor (a
+// quarter of the training rows held out, patience 3, at most stepsCap steps)
+// and returns the model and its history, whose first columns must be
+// columns.
+func earlyStopped(t *testing.T, monitor, columns string) (*model.Model, *dataset.Table) {
+	t.Helper()
 	p := NewParams()
-	p.Gradient, p.Optimizer, p.LearningRate, p.BatchSize, p.Steps = "backprop", "adam", 0.3, 8, 100_000
-	p.Hidden = 12
-	p.EarlyStopping = &EarlyStopping{Monitor: "cross_entropy", ValidationFraction: 0.25, Patience: 3}
+	p.Gradient, p.Optimizer, p.LearningRate, p.BatchSize, p.Steps, p.Hidden = "backprop", "adam", 0.3, 8, stepsCap, 12
+	p.EarlyStopping = &EarlyStopping{Monitor: monitor, ValidationFraction: 0.25, Patience: 3}
 	io, err := runStage(t, p, 100)
 	if err != nil {
 		t.Fatal(err)
@@ -141,13 +145,21 @@ func TestEarlyStoppingRecordsWhereItStopped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 80 training rows, 20 held out: 60 in batches of 8, 8 updates an epoch.
-	if m.Steps >= p.Steps || m.Steps%8 != 0 || m.BestStep <= 0 || m.BestStep > m.Steps-3*8 {
-		t.Fatalf("model steps %d, best step %d: want a stop at an epoch's end, 3 epochs after the best", m.Steps, m.BestStep)
-	}
 	h, names := historyColumns(t, io.Output("history"))
-	if want := "step epoch train_ce test_ce val_ce w_0_0"; !strings.HasPrefix(strings.Join(names, " "), want) {
-		t.Fatalf("history columns %v, want %s…", names, want)
+	if !strings.HasPrefix(strings.Join(names, " "), columns) {
+		t.Fatalf("history columns %v, want %s…", names, columns)
+	}
+	return m, h
+}
+
+// stepsCap is earlyStopped's step limit, which early stopping cuts short.
+const stepsCap = 100_000
+
+func TestEarlyStoppingRecordsWhereItStopped(t *testing.T) {
+	m, h := earlyStopped(t, "cross_entropy", "step epoch train_ce test_ce val_ce w_0_0")
+	// 80 training rows, 20 held out: 60 in batches of 8, 8 updates an epoch.
+	if m.Steps >= stepsCap || m.Steps%8 != 0 || m.BestStep <= 0 || m.BestStep > m.Steps-3*8 {
+		t.Fatalf("model steps %d, best step %d: want a stop at an epoch's end, 3 epochs after the best", m.Steps, m.BestStep)
 	}
 	steps, _ := h.Column("step")
 	val, _ := h.Column("val_ce")
@@ -172,21 +184,7 @@ func TestEarlyStoppingRecordsWhereItStopped(t *testing.T) {
 }
 
 func TestEarlyStoppingOnAccuracyRecordsIt(t *testing.T) {
-	p := NewParams()
-	p.Gradient, p.Optimizer, p.LearningRate, p.BatchSize, p.Steps, p.Hidden = "backprop", "adam", 0.3, 8, 100_000, 12
-	p.EarlyStopping = &EarlyStopping{Monitor: "accuracy", ValidationFraction: 0.25, Patience: 3}
-	io, err := runStage(t, p, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.Read(io.Output("model"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, names := historyColumns(t, io.Output("history"))
-	if want := "step epoch train_ce test_ce val_ce val_accuracy w_0_0"; !strings.HasPrefix(strings.Join(names, " "), want) {
-		t.Fatalf("history columns %v, want %s…", names, want)
-	}
+	m, h := earlyStopped(t, "accuracy", "step epoch train_ce test_ce val_ce val_accuracy w_0_0")
 	steps, _ := h.Column("step")
 	acc, _ := h.Column("val_accuracy")
 	s, a := steps.([]int64), acc.([]float64)
@@ -196,7 +194,7 @@ func TestEarlyStoppingOnAccuracyRecordsIt(t *testing.T) {
 			best, bestStep = a[i], s[i]
 		}
 	}
-	if m.Steps >= p.Steps || bestStep != int64(m.BestStep) {
+	if m.Steps >= stepsCap || bestStep != int64(m.BestStep) {
 		t.Errorf("stopped at %d, best step %d; the history's first highest val_accuracy is at %d", m.Steps, m.BestStep, bestStep)
 	}
 }

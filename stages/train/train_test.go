@@ -56,6 +56,29 @@ func TestValidateNamesTheKeyOfEachBadValue(t *testing.T) {
 		{"negative std", func(p *Params) { p.Init.Std = -0.1 }, "init.std"},
 		{"numpy seed over 2^32", func(p *Params) { p.Init.RNG = "numpy"; s := uint64(1) << 32; p.Init.Seed = &s }, "init.seed"},
 		{"unknown rng", func(p *Params) { p.Init.RNG = "mt" }, "init.rng"},
+		{"unknown optimizer", func(p *Params) { p.Optimizer = "sgd" }, "optimizer"},
+		{"momentum above 1", func(p *Params) { p.Momentum = 1.1 }, "momentum"},
+		{"negative momentum", func(p *Params) { p.Momentum = -0.1 }, "momentum"},
+		{"beta1 of 1", func(p *Params) { p.Beta1 = 1 }, "beta1"},
+		{"negative beta2", func(p *Params) { p.Beta2 = -0.5 }, "beta2"},
+		{"zero adam epsilon", func(p *Params) { p.AdamEpsilon = 0 }, "adam_epsilon"},
+		{"negative batch size", func(p *Params) { p.BatchSize = -1 }, "batch_size"},
+		{"negative l2", func(p *Params) { p.L2 = -1e-4 }, "l2"},
+		{"unknown schedule", func(p *Params) { p.Schedule = "cosine" }, "schedule"},
+		{"negative power_t", func(p *Params) { p.PowerT = -1 }, "power_t"},
+		{"zero decay factor", func(p *Params) { p.DecayFactor = 0 }, "decay_factor"},
+		{"decay factor above 1", func(p *Params) { p.DecayFactor = 2 }, "decay_factor"},
+		{"zero decay_every", func(p *Params) { p.DecayEvery = 0 }, "decay_every"},
+		{"validation fraction of 1", func(p *Params) {
+			p.EarlyStopping = &EarlyStopping{Monitor: "cross_entropy", ValidationFraction: 1, Patience: 1}
+		}, "early_stopping.validation_fraction"},
+		{"zero patience", func(p *Params) { p.EarlyStopping = &EarlyStopping{Monitor: "cross_entropy", ValidationFraction: 0.1} }, "early_stopping.patience"},
+		{"negative min delta", func(p *Params) {
+			p.EarlyStopping = &EarlyStopping{Monitor: "cross_entropy", ValidationFraction: 0.1, Patience: 1, MinDelta: -1}
+		}, "early_stopping.min_delta"},
+		{"unknown monitor", func(p *Params) {
+			p.EarlyStopping = &EarlyStopping{Monitor: "loss", ValidationFraction: 0.1, Patience: 1}
+		}, "early_stopping.monitor"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -207,49 +230,6 @@ func TestTheYAMLFormListsEveryParameter(t *testing.T) {
 	}
 	if !reflect.DeepEqual(p, q) {
 		t.Errorf("decoded %+v, want %+v", q, p)
-	}
-}
-
-func TestValidateNamesTheKeyOfEachBadTrainingOption(t *testing.T) {
-	cases := []struct {
-		name   string
-		change func(p *Params)
-		key    string
-	}{
-		{"unknown optimizer", func(p *Params) { p.Optimizer = "sgd" }, "optimizer"},
-		{"momentum above 1", func(p *Params) { p.Momentum = 1.1 }, "momentum"},
-		{"negative momentum", func(p *Params) { p.Momentum = -0.1 }, "momentum"},
-		{"beta1 of 1", func(p *Params) { p.Beta1 = 1 }, "beta1"},
-		{"negative beta2", func(p *Params) { p.Beta2 = -0.5 }, "beta2"},
-		{"zero adam epsilon", func(p *Params) { p.AdamEpsilon = 0 }, "adam_epsilon"},
-		{"negative batch size", func(p *Params) { p.BatchSize = -1 }, "batch_size"},
-		{"negative l2", func(p *Params) { p.L2 = -1e-4 }, "l2"},
-		{"unknown schedule", func(p *Params) { p.Schedule = "cosine" }, "schedule"},
-		{"negative power_t", func(p *Params) { p.PowerT = -1 }, "power_t"},
-		{"zero decay factor", func(p *Params) { p.DecayFactor = 0 }, "decay_factor"},
-		{"decay factor above 1", func(p *Params) { p.DecayFactor = 2 }, "decay_factor"},
-		{"zero decay_every", func(p *Params) { p.DecayEvery = 0 }, "decay_every"},
-		{"validation fraction of 1", func(p *Params) {
-			p.EarlyStopping = &EarlyStopping{Monitor: "cross_entropy", ValidationFraction: 1, Patience: 1}
-		}, "early_stopping.validation_fraction"},
-		{"zero patience", func(p *Params) { p.EarlyStopping = &EarlyStopping{Monitor: "cross_entropy", ValidationFraction: 0.1} }, "early_stopping.patience"},
-		{"negative min delta", func(p *Params) {
-			p.EarlyStopping = &EarlyStopping{Monitor: "cross_entropy", ValidationFraction: 0.1, Patience: 1, MinDelta: -1}
-		}, "early_stopping.min_delta"},
-		{"unknown monitor", func(p *Params) {
-			p.EarlyStopping = &EarlyStopping{Monitor: "loss", ValidationFraction: 0.1, Patience: 1}
-		}, "early_stopping.monitor"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			p := NewParams()
-			p.DefaultSeeds(1, "train")
-			c.change(p)
-			errs := p.Validate()
-			if len(errs) != 1 || errs[0].Key != c.key {
-				t.Errorf("Validate() = %v, want one error for %q", errs, c.key)
-			}
-		})
 	}
 }
 
