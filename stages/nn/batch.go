@@ -18,6 +18,7 @@ func newBatch(o *Objective, capacity int) *Objective {
 		fast:      newFastStep(s),
 		sc:        newScratch(s),
 	}
+	b.ldT = b.newTransposed(capacity)
 	b.resize(capacity)
 	return b
 }
@@ -36,6 +37,7 @@ func (b *Objective) gather(src *Objective, rows []int) {
 	b.resize(len(rows))
 	for i, r := range rows {
 		copy(b.x[i*d1:(i+1)*d1], src.x[r*d1:(r+1)*d1])
+		b.setTransposed(i, src.x[r*d1:r*d1+d1-1])
 		b.labels[i] = src.labels[r]
 		b.xmax[i] = src.xmax[r]
 	}

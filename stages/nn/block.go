@@ -24,18 +24,18 @@ const ncoef = maxOrder/2 + 1
 type block struct {
 	// The forward pass, by columns of blockRows rows: unit j's or output k's values of the
 	// block's rows are contiguous.
-	xT     []float64 // (D+1)×blockRows: the inputs, the last row the bias input 1
-	bT, eT []float64 // M×blockRows: hidden pre-activations b_j and e^(−b_j)
-	zT     []float64 // (M+1)×blockRows: hidden activations z_j, the last row the bias 1
-	ezT    []float64 // M×blockRows: 1 − z_j, computed without cancellation
-	aT     []float64 // K×blockRows: output pre-activations
-	yT     []float64 // K×blockRows: softmax outputs (or e^(a_k − max a), see forward)
-	inv    []float64 // blockRows: 1/sum
-	max    []float64 // blockRows: max_k a_k
-	sum    []float64 // blockRows: Σ_k e^(a_k − max a)
-	lse    []float64 // blockRows: log Σ_k e^(a_k)
-	loss   []float64 // blockRows: the rows' cross-entropy
-	im     []int     // blockRows: the first k with a_k = max a
+	xT   []float64 // (D+1)×blockRows: the inputs, the last row the bias input 1
+	bT   []float64 // M×blockRows: hidden pre-activations b_j
+	zT   []float64 // (M+1)×blockRows: hidden activations z_j, the last row the bias 1
+	ezT  []float64 // M×blockRows: 1 − z_j, computed without cancellation
+	aT   []float64 // K×blockRows: output pre-activations
+	yT   []float64 // K×blockRows: softmax outputs (or e^(a_k − max a), see forward)
+	inv  []float64 // blockRows: 1/sum
+	max  []float64 // blockRows: max_k a_k
+	sum  []float64 // blockRows: Σ_k e^(a_k − max a)
+	lse  []float64 // blockRows: log Σ_k e^(a_k)
+	loss []float64 // blockRows: the rows' cross-entropy
+	im   []int     // blockRows: the first k with a_k = max a
 
 	// Row by row (blockRows×M, ×(M+1), ×K): b the hidden layer's product where it is
 	// computed by rows; z, 1 − z and y for the products that read them so (see toRows);
@@ -57,7 +57,7 @@ type block struct {
 func newBlock(s Shape) block {
 	n := blockRows
 	return block{
-		xT: ones((s.D+1)*n, s.D*n), bT: make([]float64, s.M*n), eT: make([]float64, s.M*n),
+		xT: ones((s.D+1)*n, s.D*n), bT: make([]float64, s.M*n),
 		zT: ones((s.M+1)*n, s.M*n), ezT: make([]float64, s.M*n), aT: make([]float64, s.K*n),
 		yT: make([]float64, s.K*n), inv: make([]float64, n),
 		max: make([]float64, n), sum: make([]float64, n), lse: make([]float64, n),
@@ -104,12 +104,18 @@ func toRows(dst []float64, ld int, src []float64, cols, n int) {
 // forwardCols).
 func (o *Objective) forward(sc *scratch, wv []float64, lo, n int, probs bool) {
 	d1 := o.shape.D + 1
-	forwardCols(o.shape, sc, wv, o.x[lo*d1:(lo+n)*d1], o.labels[lo:lo+n], n, probs)
+	var xT []float64
+	if o.xT != nil {
+		xT = o.xT[lo:]
+	}
+	forwardCols(o.shape, sc, wv, o.x[lo*d1:(lo+n)*d1], xT, o.ldT, o.labels[lo:lo+n], n, probs)
 }
 
 // forwardCols is the forward pass of the n ≤ blockRows rows x (row-major, n×(D+1), the bias
-// input 1 last) with the classes labels at the weights wv. It fills sc's block by columns (xT,
-// bT, eT, zT, ezT, aT, yT) and max, im, sum, lse and loss; a row whose label is outside [0, K)
+// input 1 last) with the classes labels at the weights wv. xT, when not nil, holds the same
+// rows transposed, input i of row r at xT[i·ldT + r] (the bias row too), which saves
+// transposing them when D ≤ M. It fills sc's block by columns (xT,
+// bT, zT, ezT, aT, yT) and max, im, sum, lse and loss; a row whose label is outside [0, K)
 // gets a NaN loss, and with labels nil the loss is left as it was. With probs, y is the
 // softmax; without, y_k is e^(a_k − max a), unnormalized, and only the loss is meant to be
 // used. It may use b as scratch.
@@ -123,14 +129,17 @@ func (o *Objective) forward(sc *scratch, wv []float64, lo, n int, probs bool) {
 //
 // but each layer is one product over all the block's rows at once and the element-wise
 // steps run along contiguous columns.
-func forwardCols(s Shape, sc *scratch, wv, x []float64, labels []int32, n int, probs bool) {
+func forwardCols(s Shape, sc *scratch, wv, x, xT []float64, ldT int, labels []int32, n int, probs bool) {
 	m, k, d, d1 := s.M, s.K, s.D, s.D+1
 	const cs = blockRows
 	bk := &sc.blk
 	// b_j = Σ_i w_ji x_i (i = 0 … D), for all rows: by columns from the inputs transposed
 	// when there are no more inputs than units, else by rows and b transposed; whichever is
 	// transposed is the smaller.
-	if d <= m {
+	switch {
+	case d <= m && xT != nil:
+		gemm(bk.bT, cs, n, m, wv, d1, 1, xT, ldT, d1, false)
+	case d <= m:
 		for i := range d {
 			xi := bk.xT[i*cs : i*cs+n]
 			for r := range xi {
@@ -138,7 +147,7 @@ func forwardCols(s Shape, sc *scratch, wv, x []float64, labels []int32, n int, p
 			}
 		}
 		gemm(bk.bT, cs, n, m, wv, d1, 1, bk.xT, cs, d1, false)
-	} else {
+	default:
 		b := bk.b[:n*m]
 		sc.setWeights(s, wv)
 		gemm(b, m, m, n, x, d1, 1, sc.wT, m, d1, false)
@@ -151,21 +160,7 @@ func forwardCols(s Shape, sc *scratch, wv, x []float64, labels []int32, n int, p
 	}
 	// a_k = Σ_j v_kj z_j (j = 0 … M), for all rows, below.
 	for j := range m {
-		bj, ej := bk.bT[j*cs:j*cs+n], bk.eT[j*cs:j*cs+n]
-		for r, b := range bj {
-			ej[r] = -b
-		}
-		expInto(ej, ej)
-		zj, ezj := bk.zT[j*cs:j*cs+n], bk.ezT[j*cs:j*cs+n]
-		for r, e := range ej {
-			z := 1 / (1 + e)
-			zj[r] = z
-			if e <= math.MaxFloat64 {
-				ezj[r] = e * z
-			} else {
-				ezj[r] = 1
-			}
-		}
+		sigmoidInto(bk.zT[j*cs:j*cs+n], bk.ezT[j*cs:j*cs+n], bk.bT[j*cs:j*cs+n])
 	}
 	gemm(bk.aT, cs, n, k, wv[s.numW():], m+1, 1, bk.zT, cs, m+1, false)
 
@@ -181,11 +176,7 @@ func forwardCols(s Shape, sc *scratch, wv, x []float64, labels []int32, n int, p
 		}
 	}
 	for q := range k {
-		aq, yq := bk.aT[q*cs:q*cs+n], bk.yT[q*cs:q*cs+n]
-		for r, a := range aq {
-			yq[r] = a - mx[r]
-		}
-		expInto(yq, yq)
+		expDiffInto(bk.yT[q*cs:q*cs+n], bk.aT[q*cs:q*cs+n], mx)
 	}
 	sum := bk.sum[:n]
 	clear(sum)

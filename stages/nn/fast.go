@@ -336,35 +336,25 @@ func (o *Objective) fastOutputs(sc *scratch, accV []float64, r0, n int) {
 		ncv = f.vOrder/2 + 1
 	}
 	coef, nc := bk.coef, bk.nc[:n]
+	for r := range nc {
+		nc[r] = int32(ncv)
+	}
 	for k := range nk {
 		yT := bk.yT[k*cs : k*cs+n]
-		for r, t := range labels {
-			yk := yT[r]
-			target := int(t) == k
-			nc[r] = int32(ncv)
-			if f.vOrder > 7 {
+		if f.vOrder <= 7 {
+			outputSeries7Rows(coef, cs, yT, labels, k, f.vOrder == 7)
+		} else {
+			for r, t := range labels {
 				var fc [ncoef]float64
-				outputSeriesN(f.vOrder, yk, target, &fc)
+				outputSeriesN(f.vOrder, yT[r], int(t) == k, &fc)
+				nc[r] = int32(ncv)
 				if !finiteSum(fc[:ncv]) {
 					nc[r] = 0 // y is NaN: the row adds nothing
 				}
 				for q, c := range fc[:ncv] {
 					coef[q*cs+r] = c
 				}
-				continue
 			}
-			// f's odd coefficients: y − [k=t] and the Bernoulli cumulants κ_r(y)/r!.
-			c1 := yk
-			if target {
-				c1--
-			}
-			sk := yk * (1 - yk)
-			gk := sk * (1 - 2*yk)
-			c7 := 0.0
-			if f.vOrder == 7 {
-				c7 = gk * (1 - float64(60*sk) + float64(360*sk*sk)) / 5040
-			}
-			coef[r], coef[cs+r], coef[2*cs+r], coef[3*cs+r] = c1, gk/6, gk*(1-float64(12*sk))/120, c7
 		}
 		seriesAcc(accV[k*m1:(k+1)*m1], f.hsq[nw+k*m1:nw+(k+1)*m1], z, m1, coef, cs, nc, true)
 	}

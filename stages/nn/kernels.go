@@ -98,3 +98,52 @@ func logGo(dst, src []float64) {
 		dst[i] = math.Log(x)
 	}
 }
+
+// sigmoidGo sets, for i < len(b), z_i = 1/(1 + e) and ez_i = 1 − z_i computed without
+// cancellation, e·z_i (1 where e overflows), with e = math.Exp(−b_i): a hidden unit's
+// activation and its complement from its pre-activation. z, ez and b must not overlap.
+func sigmoidGo(z, ez, b []float64) {
+	z, ez = z[:len(b)], ez[:len(b)]
+	for i, bi := range b {
+		e := math.Exp(-bi)
+		zi := 1 / (1 + e)
+		z[i] = zi
+		if e <= math.MaxFloat64 {
+			ez[i] = e * zi
+		} else {
+			ez[i] = 1
+		}
+	}
+}
+
+// expDiffGo sets dst_i = math.Exp(a_i − b_i) for i < len(a); dst may be a.
+func expDiffGo(dst, a, b []float64) {
+	dst, b = dst[:len(a)], b[:len(a)]
+	for i, ai := range a {
+		dst[i] = math.Exp(ai - b[i])
+	}
+}
+
+// outputSeries7RowsGo sets, for each row r < len(y), the odd series coefficients of output
+// k's perturbation through h⁷ from the row's softmax output y_r = y[r] and class labels[r]:
+//
+//	c₁ = y − [labels_r = k],  c₃ = g/6,  c₅ = g(1 − 12s)/120,  c₇ = g(1 − 60s + 360s²)/5040
+//
+// (0 unless with7), with s = y(1 − y) and g = s(1 − 2y), into coef[q·cs + r] for q = 0 … 3:
+// y − [k = t] and the Bernoulli cumulants κ_r(y)/r!, the coefficients of f in fast.go.
+func outputSeries7RowsGo(coef []float64, cs int, y []float64, labels []int32, k int, with7 bool) {
+	labels = labels[:len(y)]
+	for r, yk := range y {
+		c1 := yk
+		if int(labels[r]) == k {
+			c1--
+		}
+		sk := yk * (1 - yk)
+		gk := sk * (1 - 2*yk)
+		c7 := 0.0
+		if with7 {
+			c7 = gk * (1 - float64(60*sk) + float64(360*sk*sk)) / 5040
+		}
+		coef[r], coef[cs+r], coef[2*cs+r], coef[3*cs+r] = c1, gk/6, gk*(1-float64(12*sk))/120, c7
+	}
+}

@@ -18,6 +18,15 @@ func expAVX2(dst, src *float64, n int) int
 //go:noescape
 func logAVX2(dst, src *float64, n int) int
 
+//go:noescape
+func sigmoidAVX2(z, ez, b *float64, n int) int
+
+//go:noescape
+func expDiffAVX2(dst, a, b *float64, n int) int
+
+//go:noescape
+func outSeries7AVX2(coef *float64, cs int, y *float64, labels *int32, k, n int, with7 bool)
+
 func detectAVX2() bool {
 	maxID, _, _, _ := cpuid(0, 0)
 	if maxID < 7 {
@@ -50,6 +59,38 @@ func expInto(dst, src []float64) {
 		}
 	}
 	expGo(dst[i:], src[i:])
+}
+
+func sigmoidInto(z, ez, b []float64) {
+	n := len(b)
+	z, ez = z[:n], ez[:n]
+	i := 0
+	if useExpAVX2 {
+		for n4 := n &^ 3; i < n4; {
+			i += sigmoidAVX2(&z[i], &ez[i], &b[i], n4-i)
+			if i < n4 { // a group of four with an input out of the exp kernel's range
+				sigmoidGo(z[i:i+4], ez[i:i+4], b[i:i+4])
+				i += 4
+			}
+		}
+	}
+	sigmoidGo(z[i:], ez[i:], b[i:])
+}
+
+func expDiffInto(dst, a, b []float64) {
+	n := len(a)
+	dst, b = dst[:n], b[:n]
+	i := 0
+	if useExpAVX2 {
+		for n4 := n &^ 3; i < n4; {
+			i += expDiffAVX2(&dst[i], &a[i], &b[i], n4-i)
+			if i < n4 {
+				expDiffGo(dst[i:i+4], a[i:i+4], b[i:i+4])
+				i += 4
+			}
+		}
+	}
+	expDiffGo(dst[i:], a[i:], b[i:])
 }
 
 func logInto(dst, src []float64) {
@@ -192,4 +233,17 @@ func hiddenSeries7Rows(f []float64, fs int, z, ez, vt, y []float64, ys int, vj, 
 	}
 	_, _, _, _, _ = f[3*fs+n4-1], z[n4-1], ez[n4-1], vt[n4-1], y[(k-1)*ys+n4-1]
 	hs7AVX2(&f[0], fs, &z[0], &ez[0], &vt[0], &y[0], ys, &vj[0], k, n4)
+}
+
+func outputSeries7Rows(coef []float64, cs int, y []float64, labels []int32, k int, with7 bool) {
+	n := len(y)
+	labels = labels[:n]
+	n4 := n &^ 3
+	if !useAVX2 || n4 == 0 || cs < n {
+		outputSeries7RowsGo(coef, cs, y, labels, k, with7)
+		return
+	}
+	_ = coef[3*cs+n-1]
+	outSeries7AVX2(&coef[0], cs, &y[0], &labels[0], k, n4, with7)
+	outputSeries7RowsGo(coef[n4:], cs, y[n4:], labels[n4:], k, with7)
 }

@@ -223,6 +223,46 @@ TEXT ·xgetbv(SB), NOSPLIT, $0-8
 	MOVL DX, edx+4(FP)
 	RET
 
+// EXP_Y0 sets Y4 to exp of the four inputs in Y0, all within [-708, 709], by the FMA path
+// of the math package's archExp (the steps are commented in expAVX2 below); it uses Y1 to
+// Y6 and leaves Y0 as it was.
+#define EXP_Y0 \
+	VMULPD   expLog2e<>(SB), Y0, Y1; \
+	VROUNDPD $0, Y1, Y1; \
+	VMOVAPD  Y0, Y2; \
+	VFNMADD231PD expLn2U<>(SB), Y1, Y2; \
+	VFNMADD231PD expLn2L<>(SB), Y1, Y2; \
+	VMULPD   expSixteenth<>(SB), Y2, Y2; \
+	VMOVUPD  expC7<>(SB), Y3; \
+	VFMADD213PD expC6<>(SB), Y2, Y3; \
+	VFMADD213PD expC5<>(SB), Y2, Y3; \
+	VFMADD213PD expC4<>(SB), Y2, Y3; \
+	VFMADD213PD expC3<>(SB), Y2, Y3; \
+	VFMADD213PD expC2<>(SB), Y2, Y3; \
+	VFMADD213PD half<>(SB), Y2, Y3; \
+	VFMADD213PD one<>(SB), Y2, Y3; \
+	VMULPD   Y3, Y2, Y4; \
+	VADDPD   two<>(SB), Y4, Y5; \
+	VMULPD   Y5, Y4, Y4; \
+	VADDPD   two<>(SB), Y4, Y5; \
+	VMULPD   Y5, Y4, Y4; \
+	VADDPD   two<>(SB), Y4, Y5; \
+	VMULPD   Y5, Y4, Y4; \
+	VADDPD   two<>(SB), Y4, Y5; \
+	VFMADD213PD one<>(SB), Y5, Y4; \
+	VADDPD   expMagic<>(SB), Y1, Y6; \
+	VPADDQ   expBias<>(SB), Y6, Y6; \
+	VPSLLQ   $52, Y6, Y6; \
+	VMULPD   Y6, Y4, Y4
+
+// EXP_IN_RANGE sets DX to 15 when all four inputs in Y0 are within [-708, 709]; it uses Y1
+// and Y2.
+#define EXP_IN_RANGE \
+	VCMPPD  $0x1d, expLo<>(SB), Y0, Y1; \
+	VCMPPD  $0x12, expHi<>(SB), Y0, Y2; \
+	VANDPD  Y1, Y2, Y1; \
+	VMOVMSKPD Y1, DX
+
 // func expAVX2(dst, src *float64, n int) int
 //
 // expAVX2 sets dst[i] = exp(src[i]) for i < n (a multiple of 4), four at a time, by the FMA
@@ -1431,5 +1471,139 @@ series17next:
 	VMOVUPD Y2, 64(DI)
 	VMOVUPD Y3, 96(DI)
 	VMOVSD  X13, 128(DI)
+	VZEROUPPER
+	RET
+
+DATA negZero<>+0(SB)/8, $0x8000000000000000
+DATA negZero<>+8(SB)/8, $0x8000000000000000
+DATA negZero<>+16(SB)/8, $0x8000000000000000
+DATA negZero<>+24(SB)/8, $0x8000000000000000
+GLOBL negZero<>(SB), RODATA|NOPTR, $32
+
+// func sigmoidAVX2(z, ez, b *float64, n int) int
+//
+// sigmoidAVX2 computes sigmoidGo for i < n (a multiple of 4), four at a time: e = exp(−b[i])
+// as expAVX2 does, z[i] = 1/(1 + e) and ez[i] = e·z[i]. It stops at the first group of four
+// with a −b[i] outside [-708, 709] (or NaN), as expAVX2 does; within, e is finite, so ez is
+// always the product. It returns the number of elements done.
+TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-40
+	MOVQ z+0(FP), DI
+	MOVQ ez+8(FP), R8
+	MOVQ b+16(FP), SI
+	MOVQ n+24(FP), CX
+	XORQ AX, AX
+
+sigloop:
+	CMPQ AX, CX
+	JGE  sigdone
+	VMOVUPD (SI)(AX*8), Y0
+	VXORPD  negZero<>(SB), Y0, Y0 // x = −b
+	EXP_IN_RANGE
+	CMPQ    DX, $15
+	JNE     sigdone
+	EXP_Y0
+	VADDPD  one<>(SB), Y4, Y5     // 1 + e
+	VMOVUPD one<>(SB), Y6
+	VDIVPD  Y5, Y6, Y6            // z = 1/(1 + e)
+	VMOVUPD Y6, (DI)(AX*8)
+	VMULPD  Y6, Y4, Y4            // ez = e·z
+	VMOVUPD Y4, (R8)(AX*8)
+	ADDQ    $4, AX
+	JMP     sigloop
+
+sigdone:
+	MOVQ AX, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func expDiffAVX2(dst, a, b *float64, n int) int
+//
+// expDiffAVX2 sets dst[i] = exp(a[i] − b[i]) for i < n (a multiple of 4), four at a time, the
+// difference rounded and its exp computed as expAVX2 does, and stops where expAVX2 would. It
+// returns the number of elements done.
+TEXT ·expDiffAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), R8
+	MOVQ n+24(FP), CX
+	XORQ AX, AX
+
+edloop:
+	CMPQ AX, CX
+	JGE  eddone
+	VMOVUPD (SI)(AX*8), Y0
+	VSUBPD  (R8)(AX*8), Y0, Y0    // x = a − b
+	EXP_IN_RANGE
+	CMPQ    DX, $15
+	JNE     eddone
+	EXP_Y0
+	VMOVUPD Y4, (DI)(AX*8)
+	ADDQ    $4, AX
+	JMP     edloop
+
+eddone:
+	MOVQ AX, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func outSeries7AVX2(coef *float64, cs int, y *float64, labels *int32, k, n int, with7 bool)
+//
+// outSeries7AVX2 computes outputSeries7RowsGo for the rows r < n (a multiple of 4), four at a
+// time, with the same operations in the same order: coefficient q of row r goes to
+// coef[q·cs + r].
+TEXT ·outSeries7AVX2(SB), NOSPLIT, $0-49
+	MOVQ coef+0(FP), DI
+	MOVQ cs+8(FP), R9
+	SHLQ $3, R9                      // the stride in bytes
+	MOVQ y+16(FP), SI
+	MOVQ labels+24(FP), R8
+	MOVQ n+40(FP), CX
+	MOVBQZX with7+48(FP), R10
+	VPBROADCASTD k+32(FP), X15       // k in every 32-bit lane
+	VMOVUPD one<>(SB), Y14
+	LEAQ (DI)(R9*1), R11             // coef + cs
+	LEAQ (R11)(R9*1), R12            // coef + 2cs
+	LEAQ (R12)(R9*1), R13            // coef + 3cs
+	XORQ AX, AX
+
+osloop:
+	CMPQ AX, CX
+	JGE  osdone
+	VMOVUPD (SI)(AX*8), Y0           // y
+	VMOVDQU (R8)(AX*4), X1           // the rows' classes
+	VPCMPEQD X15, X1, X1
+	VPMOVSXDQ X1, Y1                 // all ones where the class is k
+	VANDPD  Y14, Y1, Y1              // [t = k]
+	VSUBPD  Y1, Y0, Y2               // c1 = y − [t = k]
+	VMOVUPD Y2, (DI)(AX*8)
+	VSUBPD  Y0, Y14, Y3              // 1 − y
+	VMULPD  Y3, Y0, Y3               // s = y(1 − y)
+	VADDPD  Y0, Y0, Y4               // 2y
+	VSUBPD  Y4, Y14, Y4              // 1 − 2y
+	VMULPD  Y4, Y3, Y4               // g = s(1 − 2y)
+	VDIVPD  six<>(SB), Y4, Y5        // c3 = g/6
+	VMOVUPD Y5, (R11)(AX*8)
+	VMULPD  twelve<>(SB), Y3, Y5     // 12s
+	VSUBPD  Y5, Y14, Y5              // 1 − 12s
+	VMULPD  Y5, Y4, Y5               // g(1 − 12s)
+	VDIVPD  c120<>(SB), Y5, Y5       // c5
+	VMOVUPD Y5, (R12)(AX*8)
+	VXORPD  Y6, Y6, Y6               // c7 = 0 through h⁵
+	TESTQ   R10, R10
+	JZ      osstore7
+	VMULPD  sixty<>(SB), Y3, Y6      // 60s
+	VSUBPD  Y6, Y14, Y6              // 1 − 60s
+	VMULPD  c360<>(SB), Y3, Y7       // 360s
+	VMULPD  Y3, Y7, Y7               // 360s·s
+	VADDPD  Y7, Y6, Y6               // (1 − 60s) + 360s²
+	VMULPD  Y6, Y4, Y6               // g(…)
+	VDIVPD  c5040<>(SB), Y6, Y6      // c7
+
+osstore7:
+	VMOVUPD Y6, (R13)(AX*8)
+	ADDQ    $4, AX
+	JMP     osloop
+
+osdone:
 	VZEROUPPER
 	RET

@@ -24,3 +24,11 @@ func logInto(dst, src []float64) { logGo(dst, src) }
 func hiddenSeries7Rows(f []float64, fs int, z, ez, vt, y []float64, ys int, vj, yr []float64, n int) {
 	hiddenSeries7RowsGo(f, fs, z, ez, vt, y, ys, vj, yr, n)
 }
+
+func sigmoidInto(z, ez, b []float64) { sigmoidGo(z, ez, b) }
+
+func expDiffInto(dst, a, b []float64) { expDiffGo(dst, a, b) }
+
+func outputSeries7Rows(coef []float64, cs int, y []float64, labels []int32, k int, with7 bool) {
+	outputSeries7RowsGo(coef, cs, y, labels, k, with7)
+}

@@ -88,7 +88,8 @@ func TestExpAndLogAreTheMathPackages(t *testing.T) {
 func FuzzExpAndLogAreTheMathPackages(f *testing.F) {
 	// Four inputs, a whole group of the vector kernels, by their bits: any float64 in any
 	// lane, next to any other (a group with one input out of the kernel's range is computed
-	// by the math package as a whole).
+	// by the math package as a whole); the same for the kernels that compute exp within
+	// another step, the sigmoid and the softmax's exp of differences.
 	bits := func(x float64) uint64 { return math.Float64bits(x) }
 	f.Add(bits(0), bits(1), bits(-708.4), bits(709.7))
 	f.Add(bits(5e-324), bits(math.MaxFloat64), bits(math.Inf(-1)), bits(math.NaN()))
@@ -110,6 +111,21 @@ func FuzzExpAndLogAreTheMathPackages(f *testing.F) {
 					t.Fatalf("%sInto(%v)[%d] = %v (%#x), want math's %v (%#x)", k.name, src, i, got[i], math.Float64bits(got[i]), want, math.Float64bits(want))
 				}
 			}
+		}
+		// The kernels built on exp: the sigmoid of the four, and exp of their differences
+		// from the same four rotated by one.
+		z, ez, wz, wez := make([]float64, 4), make([]float64, 4), make([]float64, 4), make([]float64, 4)
+		sigmoidInto(z, ez, src)
+		sigmoidGo(wz, wez, src)
+		if sameBits(z, wz) >= 0 || sameBits(ez, wez) >= 0 {
+			t.Fatalf("sigmoidInto(%v) = %v, %v; want %v, %v", src, z, ez, wz, wez)
+		}
+		rot := []float64{src[1], src[2], src[3], src[0]}
+		diff, wdiff := make([]float64, 4), make([]float64, 4)
+		expDiffInto(diff, src, rot)
+		expDiffGo(wdiff, src, rot)
+		if sameBits(diff, wdiff) >= 0 {
+			t.Fatalf("expDiffInto(%v, %v) = %v, want %v", src, rot, diff, wdiff)
 		}
 	})
 }
@@ -275,6 +291,85 @@ func TestSeriesCoefficientsOfRowsAreHiddenSeriess(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+func TestElementwiseKernelsAreTheirDefinitions(t *testing.T) {
+	// sigmoidInto, expDiffInto and outputSeries7Rows, whatever kernel they use, compute their
+	// definitions' bits for lengths across and beyond a group of four, with inputs at and
+	// beyond the edges of the exp kernel's range, softmax outputs in [0, 1] and special
+	// values among them; and they write nothing beyond their n elements.
+	rng := rand.New(rand.NewPCG(11, 12))
+	edges := []float64{-708, 709, 708, -709, 745, -746, 0.5, 1, 0}
+	input := func(n int, withSpecials bool) []float64 {
+		v := randomFloats(rng, n, withSpecials)
+		for i := range v {
+			switch rng.IntN(8) {
+			case 0:
+				v[i] = edges[rng.IntN(len(edges))]
+				if rng.IntN(2) == 0 {
+					v[i] = math.Nextafter(v[i], math.Inf(rng.IntN(2)*2-1))
+				}
+			case 1:
+				v[i] = (rng.Float64()*2 - 1) * 760
+			}
+		}
+		return v
+	}
+	const guard = 3 // elements past n that must stay as they were
+	for i := range 3000 {
+		n := 1 + rng.IntN(2*blockRows)
+		withSpecials := i%3 == 0
+		b := input(n, withSpecials)
+		zw, ezw := randomFloats(rng, n+guard, false), randomFloats(rng, n+guard, false)
+		zg, ezg := slices.Clone(zw), slices.Clone(ezw)
+		sigmoidGo(zw[:n], ezw[:n], b)
+		sigmoidInto(zg[:n], ezg[:n], b)
+		if j := sameBits(zg, zw); j >= 0 {
+			t.Fatalf("sigmoidInto(n=%d): z[%d] of b=%v is %v, want %v", n, j, b[min(j, n-1)], zg[j], zw[j])
+		}
+		if j := sameBits(ezg, ezw); j >= 0 {
+			t.Fatalf("sigmoidInto(n=%d): ez[%d] of b=%v is %v, want %v", n, j, b[min(j, n-1)], ezg[j], ezw[j])
+		}
+
+		a, m := input(n, withSpecials), input(n, withSpecials)
+		want := randomFloats(rng, n+guard, false)
+		got := slices.Clone(want)
+		expDiffGo(want[:n], a, m)
+		expDiffInto(got[:n], a, m)
+		if j := sameBits(got, want); j >= 0 {
+			t.Fatalf("expDiffInto(n=%d): element %d, exp(%v − %v), is %v, want %v", n, j, a[min(j, n-1)], m[min(j, n-1)], got[j], want[j])
+		}
+		inPlace := slices.Clone(a)
+		expDiffInto(inPlace, inPlace, m)
+		if j := sameBits(inPlace, want[:n]); j >= 0 {
+			t.Fatalf("expDiffInto in place (n=%d): element %d is %v, want %v", n, j, inPlace[j], want[j])
+		}
+
+		k := rng.IntN(5)
+		y := make([]float64, n)
+		labels := make([]int32, n)
+		for r := range y {
+			y[r] = rng.Float64()
+			switch rng.IntN(10) {
+			case 0:
+				y[r] = []float64{0, 1, 0.5, math.Copysign(0, -1), 1e-300}[rng.IntN(5)]
+			case 1:
+				if withSpecials {
+					y[r] = specials[rng.IntN(len(specials))]
+				}
+			}
+			labels[r] = int32(rng.IntN(5))
+		}
+		cs := n + rng.IntN(3)
+		with7 := rng.IntN(2) == 0
+		cw := randomFloats(rng, 4*cs+guard, false)
+		cg := slices.Clone(cw)
+		outputSeries7RowsGo(cw, cs, y, labels, k, with7)
+		outputSeries7Rows(cg, cs, y, labels, k, with7)
+		if j := sameBits(cg, cw); j >= 0 {
+			t.Fatalf("outputSeries7Rows(n=%d cs=%d k=%d with7=%v): coef[%d] is %v, want %v", n, cs, k, with7, j, cg[j], cw[j])
 		}
 	}
 }

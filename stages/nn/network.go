@@ -76,7 +76,7 @@ func (n *Network) Forward(x, y []float64, labels []int32, loss []float64) {
 		if loss != nil {
 			lab = labels[r0 : r0+m]
 		}
-		forwardCols(s, n.sc, n.wv, n.x[:m*d1], lab, m, true)
+		forwardCols(s, n.sc, n.wv, n.x[:m*d1], nil, 0, lab, m, true)
 		toRows(y[r0*s.K:], s.K, n.sc.blk.yT, s.K, m)
 		if loss != nil {
 			copy(loss[r0:r0+m], n.sc.blk.loss[:m])
