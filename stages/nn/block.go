@@ -166,28 +166,15 @@ func forwardCols(s Shape, sc *scratch, wv, x, xT []float64, ldT int, labels []in
 
 	// The first largest a_k of each row, as Argmax finds it.
 	mx, im := bk.max[:n], bk.im[:n]
-	copy(mx, bk.aT[:n])
-	clear(im)
-	for q := 1; q < k; q++ {
-		for r, a := range bk.aT[q*cs : q*cs+n] {
-			if a > mx[r] {
-				mx[r], im[r] = a, q
-			}
-		}
-	}
+	argmaxCols(mx, im, bk.aT, cs, k)
 	for q := range k {
 		expDiffInto(bk.yT[q*cs:q*cs+n], bk.aT[q*cs:q*cs+n], mx)
 	}
-	sum := bk.sum[:n]
-	clear(sum)
 	for r, q := range im {
 		bk.yT[q*cs+r] = 1 // e⁰, exactly (and not NaN when max a is infinite)
 	}
-	for q := range k {
-		for r, y := range bk.yT[q*cs : q*cs+n] {
-			sum[r] += y
-		}
-	}
+	sum := bk.sum[:n]
+	sumCols(sum, bk.yT, cs, k)
 	if probs {
 		inv := bk.inv[:n]
 		for r, t := range sum {

@@ -235,22 +235,25 @@ func (o *Objective) fastHidden(sc *scratch, wv, acc []float64, r0, n int) {
 		}
 		// A coefficient that is not finite (it overflowed) sends the row to the exact
 		// evaluation; so do rows beyond h⁷ where h⁹ and h¹¹ are not proven exact either.
+		// (The usual case, every row through h⁵ and finite, is one vector check.)
 		exact := false
-		for r, ncr := range nc {
-			switch ncr {
-			case 3:
-				if v := coef[r] + coef[cs+r] + coef[2*cs+r]; v-v != 0 {
-					nc[r], exact = 0, true
-					n5--
+		if n5 < n || anyNonFinite3(coef, cs, n) {
+			for r, ncr := range nc {
+				switch ncr {
+				case 3:
+					if v := coef[r] + coef[cs+r] + coef[2*cs+r]; v-v != 0 {
+						nc[r], exact = 0, true
+						n5--
+					}
+				case 4:
+					if v := coef[r] + coef[cs+r] + coef[2*cs+r] + coef[3*cs+r]; v-v != 0 {
+						nc[r], exact = 0, true
+						n7--
+					}
+				default:
+					nc[r] = o.highSeries(sc, coef[r:], cs, j, r, xmax[r], vj, vt[r])
+					exact = exact || nc[r] == 0
 				}
-			case 4:
-				if v := coef[r] + coef[cs+r] + coef[2*cs+r] + coef[3*cs+r]; v-v != 0 {
-					nc[r], exact = 0, true
-					n7--
-				}
-			default:
-				nc[r] = o.highSeries(sc, coef[r:], cs, j, r, xmax[r], vj, vt[r])
-				exact = exact || nc[r] == 0
 			}
 		}
 		sc.tiers[0] += n5

@@ -226,6 +226,37 @@ func TestFastGradientWithHugeWeights(t *testing.T) {
 	}
 }
 
+func TestFastGradientSendsOverflowingSeriesToTheExactEvaluation(t *testing.T) {
+	// A step so small (ε = 1e-250) that the series through h⁵ is proven exact for every row
+	// even though the output weights span 2e100: its coefficients (powers of the weights)
+	// overflow, and every row must then be evaluated exactly, as a forced exact evaluation
+	// does, not summed through an infinite coefficient.
+	s := Shape{D: 2, M: 2, K: 3}
+	pr := randomProblem(701, s, 24, 1, 0)
+	clear(pr.wv[:s.numW()]) // w = 0: every hidden step is ε itself, every z is 1/2
+	v := pr.wv[s.numW():]
+	for k, vk := range []float64{1e100, -1e100, 0} {
+		// a_k = vk/2 − vk/2 + 0 = 0: every class equally likely.
+		v[k*(s.M+1)], v[k*(s.M+1)+1], v[k*(s.M+1)+2] = vk, -vk, 0
+	}
+	o := pr.objective(t)
+	const eps = 1e-250
+	fast := make([]float64, len(pr.wv))
+	o.sc.tiers, o.sc.exact = [numOrders]int{}, 0
+	o.Gradient(fast, pr.wv, Numerical, eps)
+	if want := 24 * s.M; o.sc.tiers[0] != 0 || o.sc.exact < want {
+		t.Fatalf("%d rows × units summed through h⁵ and %d evaluated exactly, want 0 and at least %d", o.sc.tiers[0], o.sc.exact, want)
+	}
+	o.forceExact = true
+	exact := make([]float64, len(pr.wv))
+	o.Gradient(exact, pr.wv, Numerical, eps)
+	for p := range s.numW() {
+		if d := math.Abs(fast[p] - exact[p]); !(d <= 1e-14*math.Max(1, math.Abs(exact[p]))) {
+			t.Errorf("gradient[%s] = %.17g, exact %.17g", s.ParamName(p), fast[p], exact[p])
+		}
+	}
+}
+
 func TestGenericSeriesMatchesClosedForms(t *testing.T) {
 	// The recurrences of hiddenSeriesN and outputSeriesN against the hand-written
 	// coefficients through h⁷: the same numbers to rounding (a few ulp of the largest term,

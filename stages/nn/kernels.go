@@ -147,3 +147,43 @@ func outputSeries7RowsGo(coef []float64, cs int, y []float64, labels []int32, k 
 		coef[r], coef[cs+r], coef[2*cs+r], coef[3*cs+r] = c1, gk/6, gk*(1-float64(12*sk))/120, c7
 	}
 }
+
+// argmaxColsGo sets mx_r and im_r, for r < len(mx), to the largest of a[q·as + r] over the
+// columns q < k and the first q that holds it, as Argmax finds it (a NaN is never larger, and
+// a NaN first column stays the maximum).
+func argmaxColsGo(mx []float64, im []int, a []float64, as, k int) {
+	n := len(mx)
+	im = im[:n]
+	copy(mx, a[:n])
+	clear(im)
+	for q := 1; q < k; q++ {
+		for r, v := range a[q*as : q*as+n] {
+			if v > mx[r] {
+				mx[r], im[r] = v, q
+			}
+		}
+	}
+}
+
+// sumColsGo sets sum_r, for r < len(sum), to the sum of y[q·ys + r] over the columns q < k,
+// added in column order from +0.
+func sumColsGo(sum, y []float64, ys, k int) {
+	n := len(sum)
+	clear(sum)
+	for q := range k {
+		for r, v := range y[q*ys : q*ys+n] {
+			sum[r] += v
+		}
+	}
+}
+
+// anyNonFinite3Go reports whether for some row r < n the sum c_r + c_{cs+r} + c_{2cs+r} of
+// coef's first three coefficients, added in that order, is infinite or NaN.
+func anyNonFinite3Go(coef []float64, cs, n int) bool {
+	for r := range n {
+		if v := coef[r] + coef[cs+r] + coef[2*cs+r]; v-v != 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -25,6 +25,15 @@ func sigmoidAVX2(z, ez, b *float64, n int) int
 func expDiffAVX2(dst, a, b *float64, n int) int
 
 //go:noescape
+func argmaxColsAVX2(mx *float64, im *int, a *float64, as, k, n int)
+
+//go:noescape
+func sumColsAVX2(sum, y *float64, ys, k, n int)
+
+//go:noescape
+func anyNonFinite3AVX2(coef *float64, cs, n int) bool
+
+//go:noescape
 func outSeries7AVX2(coef *float64, cs int, y *float64, labels *int32, k, n int, with7 bool)
 
 func detectAVX2() bool {
@@ -246,4 +255,42 @@ func outputSeries7Rows(coef []float64, cs int, y []float64, labels []int32, k in
 	_ = coef[3*cs+n-1]
 	outSeries7AVX2(&coef[0], cs, &y[0], &labels[0], k, n4, with7)
 	outputSeries7RowsGo(coef[n4:], cs, y[n4:], labels[n4:], k, with7)
+}
+
+func argmaxCols(mx []float64, im []int, a []float64, as, k int) {
+	n := len(mx)
+	im = im[:n]
+	n4 := n &^ 3
+	if !useAVX2 || n4 == 0 || k < 1 || as < n {
+		argmaxColsGo(mx, im, a, as, k)
+		return
+	}
+	_ = a[(k-1)*as+n-1]
+	argmaxColsAVX2(&mx[0], &im[0], &a[0], as, k, n4)
+	if n4 < n {
+		argmaxColsGo(mx[n4:], im[n4:], a[n4:], as, k)
+	}
+}
+
+func sumCols(sum, y []float64, ys, k int) {
+	n := len(sum)
+	n4 := n &^ 3
+	if !useAVX2 || n4 == 0 || k < 1 || ys < n {
+		sumColsGo(sum, y, ys, k)
+		return
+	}
+	_ = y[(k-1)*ys+n-1]
+	sumColsAVX2(&sum[0], &y[0], ys, k, n4)
+	if n4 < n {
+		sumColsGo(sum[n4:], y[n4:], ys, k)
+	}
+}
+
+func anyNonFinite3(coef []float64, cs, n int) bool {
+	n4 := n &^ 3
+	if !useAVX2 || n4 == 0 || cs < n {
+		return anyNonFinite3Go(coef, cs, n)
+	}
+	_ = coef[2*cs+n-1]
+	return anyNonFinite3AVX2(&coef[0], cs, n4) || anyNonFinite3Go(coef[n4:], cs, n-n4)
 }

@@ -1607,3 +1607,130 @@ osstore7:
 osdone:
 	VZEROUPPER
 	RET
+
+DATA int64One<>+0(SB)/8, $1
+DATA int64One<>+8(SB)/8, $1
+DATA int64One<>+16(SB)/8, $1
+DATA int64One<>+24(SB)/8, $1
+GLOBL int64One<>(SB), RODATA|NOPTR, $32
+
+// func argmaxColsAVX2(mx *float64, im *int, a *float64, as, k, n int)
+//
+// argmaxColsAVX2 computes argmaxColsGo for the rows r < n (a multiple of 4), four at a time:
+// per column q ≥ 1, where a > mx (ordered: false for a NaN on either side) mx takes a and
+// im takes q.
+TEXT ·argmaxColsAVX2(SB), NOSPLIT, $0-48
+	MOVQ mx+0(FP), DI
+	MOVQ im+8(FP), R8
+	MOVQ a+16(FP), SI
+	MOVQ as+24(FP), R9
+	SHLQ $3, R9                  // the column stride in bytes
+	MOVQ k+32(FP), R10
+	MOVQ n+40(FP), CX
+	XORQ AX, AX
+
+amloop:
+	CMPQ AX, CX
+	JGE  amdone
+	LEAQ (SI)(AX*8), R11         // a's column 0 at row r
+	VMOVUPD (R11), Y0            // mx = a_0
+	VPXOR   Y1, Y1, Y1           // im = 0
+	VPXOR   Y2, Y2, Y2           // q = 0
+	MOVQ    $1, R12
+
+amcol:
+	CMPQ R12, R10
+	JGE  amstore
+	ADDQ R9, R11
+	VPADDQ  int64One<>(SB), Y2, Y2
+	VMOVUPD (R11), Y3
+	VCMPPD  $0x1e, Y0, Y3, Y4    // a > mx
+	VBLENDVPD Y4, Y3, Y0, Y0     // mx = a there
+	VBLENDVPD Y4, Y2, Y1, Y1     // im = q there
+	INCQ R12
+	JMP  amcol
+
+amstore:
+	VMOVUPD Y0, (DI)(AX*8)
+	VMOVDQU Y1, (R8)(AX*8)
+	ADDQ    $4, AX
+	JMP     amloop
+
+amdone:
+	VZEROUPPER
+	RET
+
+// func sumColsAVX2(sum, y *float64, ys, k, n int)
+//
+// sumColsAVX2 computes sumColsGo for the rows r < n (a multiple of 4), four at a time: from
+// +0, y's columns added in order.
+TEXT ·sumColsAVX2(SB), NOSPLIT, $0-40
+	MOVQ sum+0(FP), DI
+	MOVQ y+8(FP), SI
+	MOVQ ys+16(FP), R9
+	SHLQ $3, R9
+	MOVQ k+24(FP), R10
+	MOVQ n+32(FP), CX
+	XORQ AX, AX
+
+scloop:
+	CMPQ AX, CX
+	JGE  scdone
+	LEAQ (SI)(AX*8), R11
+	VXORPD Y0, Y0, Y0            // +0
+	XORQ   R12, R12
+
+sccol:
+	CMPQ R12, R10
+	JGE  scstore
+	VADDPD (R11), Y0, Y0
+	ADDQ R9, R11
+	INCQ R12
+	JMP  sccol
+
+scstore:
+	VMOVUPD Y0, (DI)(AX*8)
+	ADDQ    $4, AX
+	JMP     scloop
+
+scdone:
+	VZEROUPPER
+	RET
+
+// func anyNonFinite3AVX2(coef *float64, cs, n int) bool
+//
+// anyNonFinite3AVX2 computes anyNonFinite3Go for the rows r < n (a multiple of 4), four at a
+// time: v = (c_r + c_{cs+r}) + c_{2cs+r}, and v − v is 0 unless v is infinite or NaN.
+TEXT ·anyNonFinite3AVX2(SB), NOSPLIT, $0-25
+	MOVQ coef+0(FP), DI
+	MOVQ cs+8(FP), R9
+	SHLQ $3, R9
+	MOVQ n+16(FP), CX
+	LEAQ (DI)(R9*1), R11
+	LEAQ (R11)(R9*1), R12
+	XORQ AX, AX
+	VXORPD Y7, Y7, Y7
+
+nfloop:
+	CMPQ AX, CX
+	JGE  nfnone
+	VMOVUPD (DI)(AX*8), Y0
+	VADDPD  (R11)(AX*8), Y0, Y0
+	VADDPD  (R12)(AX*8), Y0, Y0
+	VSUBPD  Y0, Y0, Y0
+	VCMPPD  $0x04, Y7, Y0, Y1    // v − v ≠ 0, or unordered
+	VMOVMSKPD Y1, DX
+	TESTQ   DX, DX
+	JNZ     nfsome
+	ADDQ    $4, AX
+	JMP     nfloop
+
+nfnone:
+	MOVB $0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+nfsome:
+	MOVB $1, ret+24(FP)
+	VZEROUPPER
+	RET

@@ -32,3 +32,9 @@ func expDiffInto(dst, a, b []float64) { expDiffGo(dst, a, b) }
 func outputSeries7Rows(coef []float64, cs int, y []float64, labels []int32, k int, with7 bool) {
 	outputSeries7RowsGo(coef, cs, y, labels, k, with7)
 }
+
+func argmaxCols(mx []float64, im []int, a []float64, as, k int) { argmaxColsGo(mx, im, a, as, k) }
+
+func sumCols(sum, y []float64, ys, k int) { sumColsGo(sum, y, ys, k) }
+
+func anyNonFinite3(coef []float64, cs, n int) bool { return anyNonFinite3Go(coef, cs, n) }

@@ -371,5 +371,50 @@ func TestElementwiseKernelsAreTheirDefinitions(t *testing.T) {
 		if j := sameBits(cg, cw); j >= 0 {
 			t.Fatalf("outputSeries7Rows(n=%d cs=%d k=%d with7=%v): coef[%d] is %v, want %v", n, cs, k, with7, j, cg[j], cw[j])
 		}
+
+		// The columns' argmax and sum, over 1 to 12 columns with ties, NaN and infinities
+		// among them (the softmax's pre-activations and outputs).
+		nk, ld := 1+rng.IntN(12), n+rng.IntN(3)
+		cols := input((nk-1)*ld+n, withSpecials)
+		for i := range cols {
+			if rng.IntN(6) == 0 {
+				cols[i] = cols[i%ld] // a tie with the first column
+			}
+		}
+		mw := randomFloats(rng, n+guard, false)
+		mg := slices.Clone(mw)
+		iw := make([]int, n+guard)
+		for i := range iw {
+			iw[i] = -7
+		}
+		ig := slices.Clone(iw)
+		argmaxColsGo(mw[:n], iw[:n], cols, ld, nk)
+		argmaxCols(mg[:n], ig[:n], cols, ld, nk)
+		for j := range mw {
+			if sameBits(mg[j:j+1], mw[j:j+1]) >= 0 || ig[j] != iw[j] {
+				t.Fatalf("argmaxCols(n=%d k=%d): row %d's max is %v at %d, want %v at %d", n, nk, j, mg[j], ig[j], mw[j], iw[j])
+			}
+		}
+		sw := randomFloats(rng, n+guard, false)
+		sg := slices.Clone(sw)
+		sumColsGo(sw[:n], cols, ld, nk)
+		sumCols(sg[:n], cols, ld, nk)
+		if j := sameBits(sg, sw); j >= 0 {
+			t.Fatalf("sumCols(n=%d k=%d): sum[%d] is %v, want %v", n, nk, j, sg[j], sw[j])
+		}
+
+		// Whether three coefficients of some row sum to a non-finite value: rarely, and
+		// then in any row, or from finite terms that overflow together.
+		c3 := randomFloats(rng, 3*cs, false)
+		switch rng.IntN(4) {
+		case 0:
+			c3[rng.IntN(len(c3))] = []float64{math.Inf(1), math.Inf(-1), math.NaN()}[rng.IntN(3)]
+		case 1:
+			r := rng.IntN(n)
+			c3[r], c3[cs+r], c3[2*cs+r] = math.MaxFloat64, math.MaxFloat64/2, 0
+		}
+		if g, w := anyNonFinite3(c3, cs, n), anyNonFinite3Go(c3, cs, n); g != w {
+			t.Fatalf("anyNonFinite3(n=%d cs=%d) = %v, want %v", n, cs, g, w)
+		}
 	}
 }
