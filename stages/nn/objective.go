@@ -243,9 +243,7 @@ func (o *Objective) value(sc *scratch, wv []float64) float64 {
 	for r0 := 0; r0 < o.n; r0 += blockRows {
 		n := min(blockRows, o.n-r0)
 		o.forward(sc, wv, r0, n, false)
-		for _, l := range sc.blk.loss[:n] {
-			sum.Add(l)
-		}
+		sum.AddAll(sc.blk.loss[:n])
 	}
 	return sum.Value() / float64(o.n)
 }
@@ -268,6 +266,22 @@ func (k *CompensatedSum) Add(x float64) {
 	k.s = t
 }
 
+// AddAll adds the elements of xs in order: the same bits as calling Add with each, with the
+// running sum in registers rather than in k between two additions.
+func (k *CompensatedSum) AddAll(xs []float64) {
+	s, c := k.s, k.c
+	for _, x := range xs {
+		t := s + x
+		if math.Abs(s) >= math.Abs(x) {
+			c += (s - t) + x
+		} else {
+			c += (x - t) + s
+		}
+		s = t
+	}
+	k.s, k.c = s, c
+}
+
 // Value returns the sum.
 func (k *CompensatedSum) Value() float64 { return k.s + k.c }
 
@@ -283,9 +297,7 @@ func (o *Objective) lossRows(sc *scratch, wv []float64, lo, hi int) {
 // meanLoss returns the mean of o.loss, added as value adds it.
 func (o *Objective) meanLoss() float64 {
 	var sum CompensatedSum
-	for _, l := range o.loss {
-		sum.Add(l)
-	}
+	sum.AddAll(o.loss)
 	return sum.Value() / float64(o.n)
 }
 
