@@ -34,6 +34,9 @@ func sumColsAVX2(sum, y *float64, ys, k, n int)
 func anyNonFinite3AVX2(coef *float64, cs, n int) bool
 
 //go:noescape
+func maxInt32AVX2(x *int32, n int) int32
+
+//go:noescape
 func outSeries7AVX2(coef *float64, cs int, y *float64, labels *int32, k, n int, with7 bool)
 
 func detectAVX2() bool {
@@ -198,7 +201,12 @@ func seriesAcc(acc, hs, x []float64, ldx int, coef []float64, qs int, nc []int32
 	}
 	// The kernel reads coefficients up to the largest count: check it, and the last x and hs.
 	top := int32(0)
-	for _, c := range nc {
+	i := 0
+	if rows >= 8 {
+		i = rows &^ 7
+		top = maxInt32AVX2(&nc[0], i)
+	}
+	for _, c := range nc[i:] {
 		top = max(top, c)
 	}
 	if top > 0 {

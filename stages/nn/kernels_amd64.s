@@ -1734,3 +1734,31 @@ nfsome:
 	MOVB $1, ret+24(FP)
 	VZEROUPPER
 	RET
+
+// func maxInt32AVX2(x *int32, n int) int32
+//
+// maxInt32AVX2 returns the largest of 0 and x[i] for i < n (a multiple of 8), eight at a time.
+TEXT ·maxInt32AVX2(SB), NOSPLIT, $0-20
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VPXOR Y0, Y0, Y0
+	XORQ  DX, DX
+
+mxloop:
+	CMPQ DX, CX
+	JGE  mxdone
+	VPMAXSD (SI)(DX*4), Y0, Y0
+	ADDQ    $8, DX
+	JMP     mxloop
+
+mxdone:
+	VEXTRACTI128 $1, Y0, X1
+	VPMAXSD X1, X0, X0
+	VPSHUFD $0x4e, X0, X1
+	VPMAXSD X1, X0, X0
+	VPSHUFD $0xb1, X0, X1
+	VPMAXSD X1, X0, X0
+	VMOVD   X0, AX
+	MOVL    AX, ret+16(FP)
+	VZEROUPPER
+	RET
