@@ -350,7 +350,7 @@ func (o *Objective) fastOutputs(sc *scratch, accV []float64, r0, n int) {
 			for r, t := range labels {
 				var fc [ncoef]float64
 				outputSeriesN(f.vOrder, yT[r], int(t) == k, &fc)
-				nc[r] = int32(ncv)
+				nc[r] = int32(ncv) // again: the output before may have left it 0
 				if !finiteSum(fc[:ncv]) {
 					nc[r] = 0 // y is NaN: the row adds nothing
 				}

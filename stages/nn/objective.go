@@ -256,30 +256,27 @@ func (o *Objective) value(sc *scratch, wv []float64) float64 {
 type CompensatedSum struct{ s, c float64 }
 
 // Add adds x to the sum.
-func (k *CompensatedSum) Add(x float64) {
-	t := k.s + x
-	if math.Abs(k.s) >= math.Abs(x) {
-		k.c += (k.s - t) + x
-	} else {
-		k.c += (x - t) + k.s
-	}
-	k.s = t
-}
+func (k *CompensatedSum) Add(x float64) { k.s, k.c = neumaier(k.s, k.c, x) }
 
 // AddAll adds the elements of xs in order: the same bits as calling Add with each, with the
 // running sum in registers rather than in k between two additions.
 func (k *CompensatedSum) AddAll(xs []float64) {
 	s, c := k.s, k.c
 	for _, x := range xs {
-		t := s + x
-		if math.Abs(s) >= math.Abs(x) {
-			c += (s - t) + x
-		} else {
-			c += (x - t) + s
-		}
-		s = t
+		s, c = neumaier(s, c, x)
 	}
 	k.s, k.c = s, c
+}
+
+// neumaier adds x to the sum s with compensation c, and returns the new pair.
+func neumaier(s, c, x float64) (float64, float64) {
+	t := s + x
+	if math.Abs(s) >= math.Abs(x) {
+		c += (s - t) + x
+	} else {
+		c += (x - t) + s
+	}
+	return t, c
 }
 
 // Value returns the sum.
