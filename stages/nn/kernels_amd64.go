@@ -34,7 +34,10 @@ func sumColsAVX2(sum, y *float64, ys, k, n int)
 func anyNonFinite3AVX2(coef *float64, cs, n int) bool
 
 //go:noescape
-func maxInt32AVX2(x *int32, n int) int32
+func minMaxInt32AVX2(x *int32, n int) (lo, hi int32)
+
+//go:noescape
+func seriesFixedAVX2(acc, hs, x *float64, ldx, rows int, coef *float64, qs, c, w int)
 
 //go:noescape
 func outSeries7AVX2(coef *float64, cs int, y *float64, labels *int32, k, n int, with7 bool)
@@ -200,19 +203,25 @@ func seriesAcc(acc, hs, x []float64, ldx int, coef []float64, qs int, nc []int32
 		return
 	}
 	// The kernel reads coefficients up to the largest count: check it, and the last x and hs.
-	top := int32(0)
+	bottom, top := int32(math.MaxInt32), int32(0)
 	i := 0
 	if rows >= 8 {
 		i = rows &^ 7
-		top = maxInt32AVX2(&nc[0], i)
+		bottom, top = minMaxInt32AVX2(&nc[0], i)
 	}
 	for _, c := range nc[i:] {
-		top = max(top, c)
+		bottom, top = min(bottom, c), max(top, c)
 	}
 	if top > 0 {
 		_ = coef[int(top-1)*qs+rows-1]
 	}
 	_, _ = hs[n-1], x[(rows-1)*ldx+n-1]
+	// Up to four columns whose rows all have three or four coefficients (the usual h⁵ and
+	// h⁷ series of a small network) take the kernel without a count per row.
+	if n <= 4 && bottom == top && (top == 3 || top == 4) {
+		seriesFixedAVX2(&acc[0], &hs[0], &x[0], ldx, rows, &coef[0], qs, int(top), n)
+		return
+	}
 	// A last column alone in its pass, and 1 in every row (the bias input), is summed with
 	// the pass before it.
 	last := 0

@@ -1735,19 +1735,23 @@ nfsome:
 	VZEROUPPER
 	RET
 
-// func maxInt32AVX2(x *int32, n int) int32
+// func minMaxInt32AVX2(x *int32, n int) (lo, hi int32)
 //
-// maxInt32AVX2 returns the largest of 0 and x[i] for i < n (a multiple of 8), eight at a time.
-TEXT ·maxInt32AVX2(SB), NOSPLIT, $0-20
+// minMaxInt32AVX2 returns the smallest of x[i] and the largest of 0 and x[i] for i < n (a
+// positive multiple of 8), eight at a time.
+TEXT ·minMaxInt32AVX2(SB), NOSPLIT, $0-24
 	MOVQ x+0(FP), SI
 	MOVQ n+8(FP), CX
-	VPXOR Y0, Y0, Y0
-	XORQ  DX, DX
+	VPXOR   Y0, Y0, Y0           // the largest, from 0
+	VMOVDQU (SI), Y2             // the smallest, from the first eight
+	XORQ    DX, DX
 
 mxloop:
 	CMPQ DX, CX
 	JGE  mxdone
-	VPMAXSD (SI)(DX*4), Y0, Y0
+	VMOVDQU (SI)(DX*4), Y1
+	VPMAXSD Y1, Y0, Y0
+	VPMINSD Y1, Y2, Y2
 	ADDQ    $8, DX
 	JMP     mxloop
 
@@ -1759,6 +1763,93 @@ mxdone:
 	VPSHUFD $0xb1, X0, X1
 	VPMAXSD X1, X0, X0
 	VMOVD   X0, AX
-	MOVL    AX, ret+16(FP)
+	MOVL    AX, hi+20(FP)
+	VEXTRACTI128 $1, Y2, X3
+	VPMINSD X3, X2, X2
+	VPSHUFD $0x4e, X2, X3
+	VPMINSD X3, X2, X2
+	VPSHUFD $0xb1, X2, X3
+	VPMINSD X3, X2, X2
+	VMOVD   X2, AX
+	MOVL    AX, lo+16(FP)
+	VZEROUPPER
+	RET
+
+// func seriesFixedAVX2(acc, hs, x *float64, ldx, rows int, coef *float64, qs, c, w int)
+//
+// seriesFixedAVX2 is seriesAVX2 for w ≤ 4 columns and rows that all have c = 3 or c = 4
+// coefficients: the same operations in the same order, without a row's count to read and its
+// Horner loop to run. rows must be at least 1.
+TEXT ·seriesFixedAVX2(SB), NOSPLIT, $0-72
+	MOVQ acc+0(FP), DI
+	MOVQ hs+8(FP), R8
+	MOVQ x+16(FP), SI
+	MOVQ ldx+24(FP), R9
+	SHLQ $3, R9
+	MOVQ rows+32(FP), R13
+	MOVQ coef+40(FP), DX
+	MOVQ qs+48(FP), R10
+	SHLQ $3, R10
+	MOVQ c+56(FP), R12
+	MOVQ w+64(FP), CX
+	ANDQ $3, CX
+	SHLQ $5, CX
+	LEAQ tailMask<>(SB), R14
+	VMOVUPD (R14)(CX*1), Y15
+	VMASKMOVPD (DI), Y15, Y0         // acc
+	VMASKMOVPD (R8), Y15, Y4         // hs, the same for every row
+	LEAQ (DX)(R10*1), R11            // coefficient 1 of the row
+	LEAQ (R11)(R10*1), R14           // coefficient 2
+	LEAQ (R14)(R10*1), BX            // coefficient 3
+	CMPQ R12, $4
+	JEQ  fixed4
+
+fixed3:
+	VMASKMOVPD (SI), Y15, Y13        // x
+	VMULPD Y13, Y4, Y5
+	VMULPD Y13, Y5, Y5               // u = hs·x·x
+	VBROADCASTSD (R14), Y8           // p = c2
+	VBROADCASTSD (R11), Y12
+	VMULPD Y8, Y5, Y8
+	VADDPD Y8, Y12, Y8               // p = c1 + u·p
+	VBROADCASTSD (DX), Y12
+	VMULPD Y8, Y5, Y8
+	VADDPD Y8, Y12, Y8               // p = c0 + u·p
+	VMULPD Y13, Y8, Y8
+	VADDPD Y8, Y0, Y0                // acc += x·p
+	ADDQ R9, SI
+	ADDQ $8, DX
+	ADDQ $8, R11
+	ADDQ $8, R14
+	DECQ R13
+	JNZ  fixed3
+	JMP  fixeddone
+
+fixed4:
+	VMASKMOVPD (SI), Y15, Y13
+	VMULPD Y13, Y4, Y5
+	VMULPD Y13, Y5, Y5
+	VBROADCASTSD (BX), Y8            // p = c3
+	VBROADCASTSD (R14), Y12
+	VMULPD Y8, Y5, Y8
+	VADDPD Y8, Y12, Y8               // p = c2 + u·p
+	VBROADCASTSD (R11), Y12
+	VMULPD Y8, Y5, Y8
+	VADDPD Y8, Y12, Y8               // p = c1 + u·p
+	VBROADCASTSD (DX), Y12
+	VMULPD Y8, Y5, Y8
+	VADDPD Y8, Y12, Y8               // p = c0 + u·p
+	VMULPD Y13, Y8, Y8
+	VADDPD Y8, Y0, Y0
+	ADDQ R9, SI
+	ADDQ $8, DX
+	ADDQ $8, R11
+	ADDQ $8, R14
+	ADDQ $8, BX
+	DECQ R13
+	JNZ  fixed4
+
+fixeddone:
+	VMASKMOVPD Y0, Y15, (DI)
 	VZEROUPPER
 	RET

@@ -19,27 +19,30 @@ func TestAssemblyKernelsAreUsed(t *testing.T) {
 	}
 }
 
-func TestMaxInt32IsTheLargestAndZero(t *testing.T) {
-	// maxInt32AVX2 returns max(0, x...) over groups of eight: with the largest in any lane of
-	// any group, negative values, and all of them negative.
+func TestMinMaxInt32IsTheSmallestAndTheLargestAndZero(t *testing.T) {
+	// minMaxInt32AVX2 returns min(x...) and max(0, x...) over groups of eight: with either
+	// in any lane of any group, negative values, all of them negative or all equal.
 	if !useAVX2 {
 		t.Skip("the CPU has no AVX2")
 	}
 	rng := rand.New(rand.NewPCG(15, 16))
-	for range 2000 {
+	for i := range 3000 {
 		x := make([]int32, 8*(1+rng.IntN(10)))
-		for i := range x {
-			x[i] = int32(rng.IntN(13)) - 6
-			if rng.IntN(50) == 0 {
-				x[i] = int32(rng.Uint32())
+		for j := range x {
+			x[j] = int32(rng.IntN(13)) - 6
+			switch {
+			case i%5 == 0:
+				x[j] = 3
+			case rng.IntN(50) == 0:
+				x[j] = int32(rng.Uint32())
 			}
 		}
-		want := int32(0)
+		lo, hi := x[0], int32(0)
 		for _, v := range x {
-			want = max(want, v)
+			lo, hi = min(lo, v), max(hi, v)
 		}
-		if got := maxInt32AVX2(&x[0], len(x)); got != want {
-			t.Fatalf("maxInt32AVX2(%v) = %d, want %d", x, got, want)
+		if gl, gh := minMaxInt32AVX2(&x[0], len(x)); gl != lo || gh != hi {
+			t.Fatalf("minMaxInt32AVX2(%v) = %d, %d; want %d, %d", x, gl, gh, lo, hi)
 		}
 	}
 }

@@ -165,12 +165,16 @@ func TestSeriesAccIsItsDefinition(t *testing.T) {
 	// seriesAcc, whatever kernel it uses, computes seriesAccGo's bits for widths across and
 	// beyond a kernel's column block and rows with any number of coefficients, none
 	// included; also with a last column of ones (the bias input), which a kernel may sum
-	// apart.
+	// apart; and up to four columns whose rows all have three or four coefficients, which a
+	// kernel may sum without reading each row's count.
 	rng := rand.New(rand.NewPCG(5, 6))
 	for i := range 4000 {
 		n, rows := 1+rng.IntN(70), 1+rng.IntN(20)
-		if i%2 == 0 {
+		switch i % 4 {
+		case 0, 2:
 			n = 1 + 16*rng.IntN(5)
+		case 1:
+			n, rows = 1+rng.IntN(4), 1+rng.IntN(70)
 		}
 		ldx, qs := n+rng.IntN(3), rows+rng.IntN(3)
 		specials := rng.IntN(4) == 0
@@ -184,8 +188,12 @@ func TestSeriesAccIsItsDefinition(t *testing.T) {
 		}
 		coef := randomFloats(rng, (ncoef-1)*qs+rows, specials)
 		nc := make([]int32, rows)
+		same := int32(3 + rng.IntN(2))
 		for r := range nc {
 			nc[r] = int32(rng.IntN(ncoef + 1))
+			if i%4 == 1 && rng.IntN(20) > 0 {
+				nc[r] = same // mostly all the same, now and then one not
+			}
 		}
 		acc := randomFloats(rng, n+1, specials)
 		want, got := slices.Clone(acc), slices.Clone(acc)
@@ -204,8 +212,11 @@ func TestSeriesAccKeepsSignedZeros(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	vals := []float64{0, math.Copysign(0, -1), 1, -1, math.Inf(1), math.NaN()}
 	pick := func() float64 { return vals[rng.IntN(len(vals))] }
-	for range 3000 {
+	for i := range 3000 {
 		n, rows := 1+16*rng.IntN(3), 4+rng.IntN(9)
+		if i%2 == 1 {
+			n = 1 + rng.IntN(4) // with all counts the same, below: the kernel without counts
+		}
 		ldx, qs := n, rows
 		hs, x, coef := make([]float64, n), make([]float64, rows*ldx), make([]float64, ncoef*qs)
 		for i := range hs {
@@ -224,8 +235,12 @@ func TestSeriesAccKeepsSignedZeros(t *testing.T) {
 			coef[i] = pick()
 		}
 		nc := make([]int32, rows)
+		same := int32(3 + rng.IntN(2))
 		for r := range nc {
 			nc[r] = int32(rng.IntN(ncoef + 1))
+			if i%2 == 1 {
+				nc[r] = same
+			}
 		}
 		acc := make([]float64, n)
 		for i := range acc {
