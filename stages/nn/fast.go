@@ -235,9 +235,18 @@ func (o *Objective) fastHidden(sc *scratch, wv, acc []float64, r0, n int) {
 		}
 		// A coefficient that is not finite (it overflowed) sends the row to the exact
 		// evaluation; so do rows beyond h⁷ where h⁹ and h¹¹ are not proven exact either.
-		// (The usual case, every row through h⁵ and finite, is one vector check.)
+		// Usually every row is through h⁵ or h⁷ and the first three coefficients of all of
+		// them sum to a finite value (one vector check): then only the h⁷ rows' fourth
+		// needs a look.
 		exact := false
-		if n5 < n || anyNonFinite3(coef, cs, n) {
+		if n5+n7 == n && !anyNonFinite3(coef, cs, n) {
+			for _, r := range rows7[:n7] {
+				if v := coef[r] + coef[cs+r] + coef[2*cs+r] + coef[3*cs+r]; v-v != 0 {
+					nc[r], exact = 0, true
+					n7--
+				}
+			}
+		} else {
 			for r, ncr := range nc {
 				switch ncr {
 				case 3:

@@ -227,33 +227,52 @@ func TestFastGradientWithHugeWeights(t *testing.T) {
 }
 
 func TestFastGradientSendsOverflowingSeriesToTheExactEvaluation(t *testing.T) {
-	// A step so small (ε = 1e-250) that the series through h⁵ is proven exact for every row
-	// even though the output weights span 2e100: its coefficients (powers of the weights)
-	// overflow, and every row must then be evaluated exactly, as a forced exact evaluation
-	// does, not summed through an infinite coefficient.
-	s := Shape{D: 2, M: 2, K: 3}
-	pr := randomProblem(701, s, 24, 1, 0)
-	clear(pr.wv[:s.numW()]) // w = 0: every hidden step is ε itself, every z is 1/2
-	v := pr.wv[s.numW():]
-	for k, vk := range []float64{1e100, -1e100, 0} {
-		// a_k = vk/2 − vk/2 + 0 = 0: every class equally likely.
-		v[k*(s.M+1)], v[k*(s.M+1)+1], v[k*(s.M+1)+2] = vk, -vk, 0
-	}
-	o := pr.objective(t)
-	const eps = 1e-250
-	fast := make([]float64, len(pr.wv))
-	o.sc.tiers, o.sc.exact = [numOrders]int{}, 0
-	o.Gradient(fast, pr.wv, Numerical, eps)
-	if want := 24 * s.M; o.sc.tiers[0] != 0 || o.sc.exact < want {
-		t.Fatalf("%d rows × units summed through h⁵ and %d evaluated exactly, want 0 and at least %d", o.sc.tiers[0], o.sc.exact, want)
-	}
-	o.forceExact = true
-	exact := make([]float64, len(pr.wv))
-	o.Gradient(exact, pr.wv, Numerical, eps)
-	for p := range s.numW() {
-		if d := math.Abs(fast[p] - exact[p]); !(d <= 1e-14*math.Max(1, math.Abs(exact[p]))) {
-			t.Errorf("gradient[%s] = %.17g, exact %.17g", s.ParamName(p), fast[p], exact[p])
-		}
+	// A step so small that a series is proven exact for every row even though the output
+	// weights span ±vmax: its coefficients (powers of the weights) overflow, and every row
+	// must then be evaluated exactly, as a forced exact evaluation does, not summed through an
+	// infinite coefficient. Through h⁵ the first three overflow; through h⁷ only the fourth
+	// (the seventh power of 1e50 overflows, its fifth does not).
+	for _, tc := range []struct {
+		name      string
+		vmax, eps float64
+		tier      int // the series every row is proven exact through: 0 for h⁵, 1 for h⁷
+	}{
+		{"h⁵ overflows", 1e100, 1e-250, 0},
+		{"only h⁷'s last coefficient overflows", 1e50, 1e-59, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := Shape{D: 2, M: 2, K: 3}
+			pr := randomProblem(701, s, 24, 1, 0)
+			clear(pr.wv[:s.numW()]) // w = 0: every hidden step is ε itself, every z is 1/2
+			v := pr.wv[s.numW():]
+			for k, vk := range []float64{tc.vmax, -tc.vmax, 0} {
+				// a_k = vk/2 − vk/2 + 0 = 0: every class equally likely.
+				v[k*(s.M+1)], v[k*(s.M+1)+1], v[k*(s.M+1)+2] = vk, -vk, 0
+			}
+			o := pr.objective(t)
+			f := &o.fast
+			f.prepare(o, pr.wv, tc.eps)
+			for j := range s.M {
+				if !(f.tx[tc.tier][j] >= 3.5 && (tc.tier == 0 || f.tx[tc.tier-1][j] < 1)) {
+					t.Fatalf("unit %d: the series is proven exact up to |x| ≤ %v through h⁵ and %v through h⁷: the case does not test what it says", j, f.tx[0][j], f.tx[1][j])
+				}
+			}
+			fast := make([]float64, len(pr.wv))
+			o.sc.tiers, o.sc.exact = [numOrders]int{}, 0
+			o.Gradient(fast, pr.wv, Numerical, tc.eps)
+			if want := 24 * s.M; o.sc.tiers[0]+o.sc.tiers[1] != 0 || o.sc.exact < want {
+				t.Fatalf("%d and %d rows × units summed through h⁵ and h⁷, %d evaluated exactly; want 0, 0 and at least %d",
+					o.sc.tiers[0], o.sc.tiers[1], o.sc.exact, want)
+			}
+			o.forceExact = true
+			exact := make([]float64, len(pr.wv))
+			o.Gradient(exact, pr.wv, Numerical, tc.eps)
+			for p := range s.numW() {
+				if d := math.Abs(fast[p] - exact[p]); !(d <= 1e-14*math.Max(1, math.Abs(exact[p]))) {
+					t.Errorf("gradient[%s] = %.17g, exact %.17g", s.ParamName(p), fast[p], exact[p])
+				}
+			}
+		})
 	}
 }
 
