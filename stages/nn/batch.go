@@ -18,7 +18,7 @@ func newBatch(o *Objective, capacity int) *Objective {
 		fast:      newFastStep(s),
 		sc:        newScratch(s),
 	}
-	b.ldT = b.newTransposed(capacity)
+	b.newTransposed(capacity)
 	b.resize(capacity)
 	return b
 }

@@ -108,7 +108,7 @@ func (o *Objective) forward(sc *scratch, wv []float64, lo, n int, probs bool) {
 	if o.xT != nil {
 		xT = o.xT[lo:]
 	}
-	forwardCols(o.shape, sc, wv, o.x[lo*d1:(lo+n)*d1], xT, o.ldT, o.labels[lo:lo+n], n, probs)
+	forwardCols(o.shape, sc, wv, o.x[lo*d1:(lo+n)*d1], xT, len(o.xT)/d1, o.labels[lo:lo+n], n, probs)
 }
 
 // forwardCols is the forward pass of the n ≤ blockRows rows x (row-major, n×(D+1), the bias

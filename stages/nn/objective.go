@@ -20,11 +20,11 @@ type Objective struct {
 	x      []float64 // N×(D+1), row-major: each row's D inputs and the bias input 1
 	labels []int32   // N, in [0, K)
 	xmax   []float64 // N: max(1, max_i |x_ni|), the largest input magnitude incl. the bias
-	// xT is x transposed, (D+1)×ldT: input i of row r at i·ldT + r, the last row the bias
-	// input 1; the forward pass reads it as the block's inputs by columns. It is kept only
-	// when D ≤ M (see forwardCols), nil otherwise.
-	xT  []float64
-	ldT int
+	// xT is x transposed, D+1 rows of len(xT)/(D+1) (N, or a batch's capacity): input i
+	// of row r at i·len(xT)/(D+1) + r, the last row the bias input 1; the forward pass reads
+	// it as the block's inputs by columns. It is kept only when D ≤ M (see forwardCols), nil
+	// otherwise.
+	xT []float64
 
 	// Rows are processed in fixed chunks, whatever the number of goroutines, and per-chunk
 	// partial sums are added in chunk order: results do not depend on the goroutines.
@@ -123,7 +123,7 @@ func NewObjective(s Shape, x []float64, labels []int32) (*Objective, error) {
 		fast:      newFastStep(s),
 		sc:        newScratch(s),
 	}
-	o.ldT = o.newTransposed(n)
+	o.newTransposed(n)
 	for r := range n {
 		row := x[r*s.D : (r+1)*s.D]
 		copy(o.x[r*(s.D+1):], row)
@@ -138,15 +138,11 @@ func NewObjective(s Shape, x []float64, labels []int32) (*Objective, error) {
 	return o, nil
 }
 
-// newTransposed allocates xT for rows rows, its bias row set, when the shape keeps it, and
-// returns its stride.
-func (o *Objective) newTransposed(rows int) int {
-	s := o.shape
-	if s.D > s.M {
-		return 0
+// newTransposed allocates xT for rows rows, its bias row set, when the shape keeps it.
+func (o *Objective) newTransposed(rows int) {
+	if s := o.shape; s.D <= s.M {
+		o.xT = ones((s.D+1)*rows, s.D*rows)
 	}
-	o.xT = ones((s.D+1)*rows, s.D*rows)
-	return rows
 }
 
 // setTransposed stores the D inputs of row r in xT, if it is kept.
@@ -154,8 +150,9 @@ func (o *Objective) setTransposed(r int, row []float64) {
 	if o.xT == nil {
 		return
 	}
+	ld := len(o.xT) / (o.shape.D + 1)
 	for i, v := range row {
-		o.xT[i*o.ldT+r] = v
+		o.xT[i*ld+r] = v
 	}
 }
 

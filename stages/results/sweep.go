@@ -81,15 +81,14 @@ type SweepCollector struct {
 	trials  []*pipeline.Trial
 	index   map[*pipeline.Trial]int
 	version string
-	out     []collected
-	done    []bool // done[i]: out[i] is trial i's, written by Collect
+	out     []collected // out[i] is trial i's once collected (its t is set)
 }
 
 // NewSweepCollector returns a collector of trials into rd, probing eng's
 // cache.
 func NewSweepCollector(rd *pipeline.RunDir, eng *pipeline.Engine, sw *Sweep, trials []*pipeline.Trial, version string) *SweepCollector {
 	c := &SweepCollector{rd: rd, eng: eng, sw: sw, trials: trials, version: version,
-		index: make(map[*pipeline.Trial]int, len(trials)), out: make([]collected, len(trials)), done: make([]bool, len(trials))}
+		index: make(map[*pipeline.Trial]int, len(trials)), out: make([]collected, len(trials))}
 	for i, t := range trials {
 		c.index[t] = i
 	}
@@ -102,7 +101,7 @@ func NewSweepCollector(rd *pipeline.RunDir, eng *pipeline.Engine, sw *Sweep, tri
 // collector's is ignored.
 func (c *SweepCollector) Collect(t *pipeline.Trial) {
 	if i, ok := c.index[t]; ok {
-		c.out[i], c.done[i] = collectTrial(c.rd, c.eng, t, c.version), true
+		c.out[i] = collectTrial(c.rd, c.eng, t, c.version)
 	}
 }
 
@@ -121,8 +120,8 @@ func (c *SweepCollector) Finish(ctx context.Context, jobs int) error {
 		m.Axes = append(m.Axes, ax)
 	}
 	var todo []int
-	for i, done := range c.done {
-		if !done {
+	for i, o := range c.out {
+		if o.t == nil {
 			todo = append(todo, i)
 		}
 	}
