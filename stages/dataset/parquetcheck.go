@@ -50,8 +50,14 @@ func footerError(format string, args ...any) error {
 
 // openParquetAt opens the Parquet file r of size bytes: it checks the footer's shape before
 // the decoder reads it (see skimFooter), opens it with page sizes bounded by the file's size,
-// and checks what the footer says (see checkMetadata).
+// and checks what the footer says (see checkMetadata). Its buffers come from a
+// reuseAllocator of its own.
 func openParquetAt(r parquet.ReaderAtSeeker, size int64) (*file.Reader, error) {
+	return openParquetWith(r, size, &reuseAllocator{})
+}
+
+// openParquetWith is openParquetAt with the decoder's buffers from mem.
+func openParquetWith(r parquet.ReaderAtSeeker, size int64, mem memory.Allocator) (*file.Reader, error) {
 	if size < 12 {
 		return nil, fmt.Errorf("file too small (%d bytes)", size)
 	}
@@ -82,7 +88,7 @@ func openParquetAt(r parquet.ReaderAtSeeker, size int64) (*file.Reader, error) {
 	}
 	// The decoder allocates what a page header claims before reading the page: a page is part
 	// of the file, and decompresses to at most maxPageBytes.
-	props := parquet.NewReaderProperties(memory.DefaultAllocator)
+	props := parquet.NewReaderProperties(mem)
 	props.MaxCompressedPageSize = min(size, parquet.DefaultMaxCompressedPageSize)
 	props.MaxUncompressedPageSize = min(maxPageBytes+8*maxValuesPerByte*size, parquet.DefaultMaxUncompressedPageSize)
 	fr, err := file.NewParquetReader(r, file.WithReadProps(props))
