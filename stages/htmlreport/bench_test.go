@@ -15,9 +15,16 @@ import (
 // (a folder of run directories, each with its summary, history, config,
 // manifest, metrics and boundary.png): the whole of `nnpipe report`,
 // finding the summaries included. It reports the page's size.
-func BenchmarkReport1000Runs(b *testing.B) {
+func BenchmarkReport1000Runs(b *testing.B) { benchReport(b, 1000) }
+
+// BenchmarkReport40Runs is BenchmarkReport1000Runs for 40 runs, the size of
+// the sweep benchmark's: few enough that every run's curves are drawn with
+// hundreds of points, so reading the histories is most of the work.
+func BenchmarkReport40Runs(b *testing.B) { benchReport(b, 40) }
+
+func benchReport(b *testing.B, runs int) {
 	root := b.TempDir()
-	synthRuns(b, root, 1000)
+	synthRuns(b, root, runs)
 	out := filepath.Join(b.TempDir(), "report.html")
 	cpu0, _ := cputime.Process()
 	for b.Loop() {

@@ -72,7 +72,7 @@ func (p *page) fill(ctx context.Context, runs []*run) error {
 		}
 		for _, c := range []*chartData{d.Curve, d.Weights} {
 			if c != nil {
-				spent[i] += len(c.appendJSON(nil))
+				spent[i] += c.jsonLen()
 			}
 		}
 	})
@@ -331,7 +331,8 @@ func spread(rows, n int) []int {
 // encodeColumn is the JSON array of the rows idx of a column: integers
 // exactly, floats to 6 significant digits but the last exactly.
 func encodeColumn(col any, idx []int) []byte {
-	b := []byte{'['}
+	b := make([]byte, 0, 2+len(idx)*len("-1.23457e-100,")) // the longest 6-digit number
+	b = append(b, '[')
 	for k, i := range idx {
 		if k > 0 {
 			b = append(b, ',')

@@ -202,3 +202,21 @@ func TestShellQuote(t *testing.T) {
 		}
 	}
 }
+
+// TestChartJSONLenIsItsLength checks that jsonLen, which sizes the page
+// before its charts are written, is the length appendJSON writes.
+func TestChartJSONLenIsItsLength(t *testing.T) {
+	for _, c := range []*chartData{
+		{X: "row", XS: []byte("[]")},
+		{X: "step", XS: []byte("[0,1]"), Rows: 2,
+			Series: []lineData{{Name: "loss", Y: []byte("[1,0.5]")}, {Name: "test_loss", Y: []byte("[1.5,null]")}},
+			Tips:   []lineData{{Name: "n", Y: []byte("[3,4]")}}},
+		{X: `<b>"é"&`, XS: []byte("[7]"), Rows: 1234567890,
+			Series: []lineData{{Name: "\u2028</script>", Y: []byte("[1e-300]")}}},
+		{X: "w", XS: []byte("[0]"), Rows: -1, Tips: []lineData{{Name: "", Y: []byte("[]")}, {Name: "x", Y: nil}}},
+	} {
+		if got, want := c.jsonLen(), len(c.appendJSON(nil)); got != want {
+			t.Errorf("jsonLen() = %d, appendJSON writes %d bytes: %s", got, want, c.appendJSON(nil))
+		}
+	}
+}

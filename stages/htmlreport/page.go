@@ -131,6 +131,22 @@ func (c *chartData) appendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
+// jsonLen is len(c.appendJSON(nil)), without building it.
+func (c *chartData) jsonLen() int {
+	n := len(`{"x":`) + len(appendString(nil, c.X)) + len(`,"xs":`) + len(c.XS)
+	for k, list := range [][]lineData{c.Series, c.Tips} {
+		n += len([]string{`,"series":[`, `,"tips":[`}[k]) + 1 // ... ]
+		for j, l := range list {
+			if j > 0 {
+				n++
+			}
+			n += len(`{"name":`) + len(appendString(nil, l.Name)) + len(`,"y":`) + len(l.Y) + 1
+		}
+	}
+	var digits [20]byte
+	return n + len(`,"rows":`) + len(strconv.AppendInt(digits[:0], int64(c.Rows), 10)) + 1
+}
+
 // appendString appends s as a JSON string, HTML-safe.
 func appendString(b []byte, s string) []byte {
 	q, _ := json.Marshal(s) // a string always marshals
@@ -144,7 +160,18 @@ func (r *runsData) encode() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := append(head[:len(head)-1], `,"runs":[`...)
+	size := len(head) + len(`,"runs":[]}`) + len(r.Runs)
+	for _, d := range r.Runs {
+		if d != nil {
+			for _, c := range []*chartData{d.Curve, d.Weights} {
+				if c != nil {
+					size += len(`,"weights":`) + c.jsonLen()
+				}
+			}
+		}
+	}
+	b := make([]byte, 0, size+len(r.Runs)*512) // the charts, and room for the rest
+	b = append(append(b, head[:len(head)-1]...), `,"runs":[`...)
 	for i, d := range r.Runs {
 		if i > 0 {
 			b = append(b, ',')
