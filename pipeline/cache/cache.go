@@ -286,14 +286,23 @@ func listFiles(dir string) ([]string, error) {
 // DigestFile returns the size and hex SHA-256 of a file's contents.
 func DigestFile(path string) (int64, string, error) { return digestFile(path) }
 
+// digestBuffer is the most digestFile reads at a time.
+const digestBuffer = 32 << 10
+
 func digestFile(path string) (int64, string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, "", err
 	}
 	defer f.Close()
+	// A buffer the size of the file, up to 32 KiB: the cache's files are
+	// mostly far smaller than the 32 KiB io.Copy would allocate for each.
+	size := int64(digestBuffer)
+	if st, err := f.Stat(); err == nil {
+		size = min(size, max(st.Size()+1, 512))
+	}
 	h := sha256.New()
-	n, err := io.Copy(h, f)
+	n, err := io.CopyBuffer(h, struct{ io.Reader }{f}, make([]byte, size)) // the struct hides File.WriteTo, which ignores the buffer
 	if err != nil {
 		return 0, "", err
 	}

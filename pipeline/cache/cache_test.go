@@ -251,6 +251,20 @@ func TestDigestFile(t *testing.T) {
 	if err != nil || size != 3 || digest != sum("abc") {
 		t.Errorf("DigestFile = %d, %s, %v; want 3, %s", size, digest, err, sum("abc"))
 	}
+	// Files smaller than, as large as and larger than the buffer.
+	for _, n := range []int{0, 1, 511, 512, 513, digestBuffer - 1, digestBuffer, digestBuffer + 1, 3*digestBuffer + 17} {
+		data := make([]byte, n)
+		for i := range data {
+			data[i] = byte(i*7 + n)
+		}
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		size, digest, err := DigestFile(path)
+		if want := sum(string(data)); err != nil || size != int64(n) || digest != want {
+			t.Errorf("DigestFile of %d bytes = %d, %s, %v; want %d, %s", n, size, digest, err, n, want)
+		}
+	}
 	if _, _, err := DigestFile(path + "-missing"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("DigestFile(missing) = %v, want not exist", err)
 	}

@@ -697,8 +697,17 @@ const historyBatch = 1024
 // ColumnName returns the history column of parameter p: "w_j_i" or "v_k_j".
 func ColumnName(s nn.Shape, p int) string {
 	name := s.ParamName(p) // "w[j][i]"
-	r := strings.NewReplacer("[", "_", "]", "")
-	return r.Replace(name)
+	b := make([]byte, 0, len(name))
+	for i := range len(name) {
+		switch c := name[i]; c {
+		case '[':
+			b = append(b, '_')
+		case ']':
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b)
 }
 
 // newHistory starts history.parquet; stepsPerEpoch > 0 adds the epoch

@@ -125,6 +125,15 @@ func TestColumnNamesAreTheBooksParameterNames(t *testing.T) {
 	if got := strings.Join(names, " "); got != want {
 		t.Errorf("column names = %s, want %s", got, want)
 	}
+	// Every parameter of a wider network: the brackets of its name become
+	// underscores, indices of any width kept.
+	wide := nn.Shape{D: 13, M: 12, K: 10}
+	brackets := strings.NewReplacer("[", "_", "]", "")
+	for p := range wide.NumParams() {
+		if got, want := ColumnName(wide, p), brackets.Replace(wide.ParamName(p)); got != want {
+			t.Errorf("ColumnName(%v, %d) = %s, want %s", wide, p, got, want)
+		}
+	}
 }
 
 var _ pipeline.Seeded = (*Params)(nil)
