@@ -86,16 +86,7 @@ func TestReadingManyChunksReusesTheirBuffers(t *testing.T) {
 		}
 		cols = append(cols, c)
 	}
-	w, err := CreateTable(path, fields, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Append(cols...); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeTable(t, path, fields, nil, RowGroupRows, cols)
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)

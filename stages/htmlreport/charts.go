@@ -70,11 +70,7 @@ func (p *page) fill(ctx context.Context, runs []*run) error {
 			notes[i] = []string{HistoryFile + ": " + withoutPath(err, r.history)}
 			return
 		}
-		for _, c := range []*chartData{d.Curve, d.Weights} {
-			if c != nil {
-				spent[i] += c.jsonLen()
-			}
-		}
+		spent[i] = d.chartsLen()
 	})
 	if err := ctx.Err(); err != nil {
 		return err

@@ -131,6 +131,17 @@ func (c *chartData) appendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
+// chartsLen is the length of d's charts in JSON (see chartData.jsonLen).
+func (d *runData) chartsLen() int {
+	n := 0
+	for _, c := range []*chartData{d.Curve, d.Weights} {
+		if c != nil {
+			n += c.jsonLen()
+		}
+	}
+	return n
+}
+
 // jsonLen is len(c.appendJSON(nil)), without building it.
 func (c *chartData) jsonLen() int {
 	n := len(`{"x":`) + len(appendString(nil, c.X)) + len(`,"xs":`) + len(c.XS)
@@ -160,14 +171,10 @@ func (r *runsData) encode() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	size := len(head) + len(`,"runs":[]}`) + len(r.Runs)
+	size := len(head) + len(`,"runs":[]}`)
 	for _, d := range r.Runs {
 		if d != nil {
-			for _, c := range []*chartData{d.Curve, d.Weights} {
-				if c != nil {
-					size += len(`,"weights":`) + c.jsonLen()
-				}
-			}
+			size += 2*len(`,"weights":`) + d.chartsLen()
 		}
 	}
 	b := make([]byte, 0, size+len(r.Runs)*512) // the charts, and room for the rest
