@@ -16,7 +16,8 @@ import (
 // column label, in batches of 2 rows so that a short input spans batches. The scan never
 // panics; an error is a *LoadError that names a line; every value is finite; and when the
 // whole-file reader (readCSV, what the load stage uses) accepts the same bytes, both give the
-// same features row for row and the same labels.
+// same features row for row and the same labels (an integer label written another way, "01",
+// names the class of its value).
 func FuzzScanCSV(f *testing.F) {
 	for _, s := range []string{
 		"x,y,label\n1,2,a\n3,4,b\n5,6,a\n",
@@ -68,8 +69,15 @@ func FuzzScanCSV(f *testing.F) {
 		if len(labels) != d.Rows() {
 			t.Fatalf("Scan(%q) read %d labels for readCSV's %d rows", data, len(labels), d.Rows())
 		}
+		// readCSV names integer classes by their value ("01" and "1" are class 1) when every
+		// label is an integer, which a scan cannot know before the last row: it hands on the
+		// label as written, and predict looks an integer up by its value.
 		for r, l := range labels {
-			if got := d.Classes[d.Labels[r]]; got != l {
+			got := d.Classes[d.Labels[r]]
+			if v, err := strconv.ParseInt(l, 10, 64); err == nil && got == strconv.FormatInt(v, 10) {
+				continue
+			}
+			if got != l {
 				t.Fatalf("Scan(%q) row %d label %q, readCSV %q", data, r, l, got)
 			}
 		}
