@@ -91,6 +91,10 @@ type CostQuery struct {
 	// then how long it took.
 	Cached        bool
 	CachedSeconds float64
+	// Untimed asks for Cost.Work alone: the kind must not time anything
+	// (as an estimate calibrated on this machine would), and may leave
+	// Seconds zero.
+	Untimed bool
 }
 
 // InputShape is what plan knows of the shape of an output another stage
@@ -112,7 +116,11 @@ type InputShape struct {
 // Cost is a stage's estimated cost, from its kind's Spec.Cost.
 type Cost struct {
 	Seconds float64 // the estimated compute time on one core; valid when Known
-	Known   bool
+	// Work is the stage's work in the kind's own units, told from its
+	// parameters and input shapes alone, never timed: for one kind, twice
+	// the Work should take about twice the time. Valid when Known.
+	Work  float64
+	Known bool
 	// Skip reports that the stage fails before its work starts (a split
 	// that leaves no training rows): it costs nothing.
 	Skip bool
@@ -154,8 +162,9 @@ func Plan(ctx context.Context, eng *Engine, file *config.File, chain *Chain, reg
 // shapes for the trials of a sweep; it writes nothing when its engine is
 // ReadOnly.
 type Planner struct {
-	eng    *Engine
-	shapes map[string]InputShape // by output digest
+	eng     *Engine
+	shapes  map[string]InputShape // by output digest
+	untimed bool                  // ask kinds for CostQuery.Untimed estimates
 }
 
 // NewPlanner returns a Planner that looks things up with eng.
@@ -237,7 +246,7 @@ func (pl *Planner) Sweep(ctx context.Context, trials []*Trial) (*PlanSweep, erro
 // cost asks step's kind for its estimate, given the results of the stages
 // of chain that are cached.
 func (pl *Planner) cost(chain *Chain, step *Step, cached map[string]*StageResult) Cost {
-	q := CostQuery{Stage: step.ID, Inputs: map[string]InputShape{}}
+	q := CostQuery{Stage: step.ID, Inputs: map[string]InputShape{}, Untimed: pl.untimed}
 	for _, b := range step.Inputs {
 		q.Inputs[b.Slot] = pl.outputShape(chain, b.From, b.FromSlot, cached)
 	}

@@ -57,9 +57,10 @@ type Spec struct {
 	// left out of the map is not told.
 	Shape func(p Params, in map[string]Shape) map[string]Shape
 
-	// Cost, when set, estimates the stage's work for `plan` from its
-	// parameters and what is known of its inputs (see CostQuery); the kinds
-	// that train have one.
+	// Cost, when set, estimates the stage's work from its parameters and
+	// what is known of its inputs (see CostQuery): for `plan`, and to start
+	// a sweep's longest trials first (see RunTrials). The kinds that train
+	// have one.
 	Cost func(p Params, q CostQuery) Cost
 
 	// Headline, when set, marks the kind a run's printed summary is about:

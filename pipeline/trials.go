@@ -1,7 +1,9 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"sync"
 )
 
@@ -36,11 +38,21 @@ type TrialObserver interface {
 // machine is used without oversubscribing it; the results depend on
 // neither number, and trials that share a stage compute it once (see
 // Engine.Run).
+//
+// One worker starts the trials in their order. More start the longest
+// first (see startOrder), so that the trials still running when none is
+// left to start are short ones: with the longest last, the other workers
+// would sit idle for most of one.
 func RunTrials(ctx context.Context, eng *Engine, trials []*Trial, jobs int, obs TrialObserver) []TrialOutcome {
 	workers := min(max(1, jobs), max(1, len(trials)))
 	eng.Workers = max(1, jobs/workers)
 	outcomes := make([]TrialOutcome, len(trials))
-	ForEach(ctx, len(trials), workers, func(i int) {
+	order := inOrder(len(trials))
+	if workers > 1 {
+		order = startOrder(trials)
+	}
+	ForEach(ctx, len(trials), workers, func(k int) {
+		i := order[k]
 		t := trials[i]
 		if obs != nil {
 			obs.Started(t)
@@ -56,6 +68,43 @@ func RunTrials(ctx context.Context, eng *Engine, trials []*Trial, jobs int, obs 
 		}
 	})
 	return outcomes
+}
+
+// inOrder returns 0, 1, …, n-1.
+func inOrder(n int) []int {
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	return order
+}
+
+// startOrder returns the indices of trials, longest first: by the sum of
+// their stages' Cost.Work, asked untimed (so that the order is the same
+// on every machine and costs no measuring), trials of equal work in their
+// own order. Unless the work of every trial is known (a kind that trains
+// on a loaded file cannot tell it before the file is read), it is the
+// trials' own order.
+func startOrder(trials []*Trial) []int {
+	order := inOrder(len(trials))
+	work := make([]float64, len(trials))
+	pl := &Planner{shapes: map[string]InputShape{}, untimed: true}
+	for i, t := range trials {
+		for _, step := range t.Chain.Stages {
+			if step.Spec.Cost == nil {
+				continue
+			}
+			switch c := pl.cost(t.Chain, step, nil); {
+			case c.Skip:
+			case !c.Known:
+				return order
+			default:
+				work[i] += c.Work
+			}
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(work[b], work[a]) })
+	return order
 }
 
 // ForEach calls fn(i) for every i in [0, n), in increasing order of start,

@@ -3,8 +3,11 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/nnpipe/nnpipe/pipeline/cache"
@@ -158,5 +161,135 @@ func TestForEachCallsEveryIndexOnce(t *testing.T) {
 				t.Errorf("ForEach(%d, %d) called index %d %d times", c.n, c.jobs, i, k)
 			}
 		}
+	}
+}
+
+// workSpecs are kinds for the order in which trials start: "rows" makes n
+// lines and tells so from its config, "blind" makes them and tells
+// nothing, and "fit" costs n times its input's rows in Work. fit counts
+// the estimates it was asked to time in *timed, and calls arrive, when
+// set, as it starts running.
+func workSpecs(timed *atomic.Int32, arrive func()) []Spec {
+	write := func(_ context.Context, p Params, io *IO) error {
+		return os.WriteFile(io.Output("data"), []byte(strings.Repeat("x\n", p.(*sourceParams).N)), 0o644)
+	}
+	return []Spec{
+		{Kind: "rows", Version: 1, Outputs: []Output{{Slot: "data", File: "d.txt"}},
+			NewParams: func() Params { return &sourceParams{N: 3} }, Run: write,
+			Shape: func(p Params, _ map[string]Shape) map[string]Shape {
+				return map[string]Shape{"data": {Rows: p.(*sourceParams).N, Columns: 1, Classes: 2}}
+			}},
+		{Kind: "blind", Version: 1, Outputs: []Output{{Slot: "data", File: "d.txt"}},
+			NewParams: func() Params { return &sourceParams{N: 3} }, Run: write},
+		{Kind: "fit", Version: 1, Inputs: []Input{{Slot: "data"}}, Outputs: []Output{{Slot: "out", File: "o.txt"}},
+			NewParams: func() Params { return &sourceParams{N: 1} },
+			Run: func(_ context.Context, p Params, io *IO) error {
+				if arrive != nil {
+					arrive()
+				}
+				return os.WriteFile(io.Output("out"), []byte(fmt.Sprint(p.(*sourceParams).N)), 0o644)
+			},
+			Cost: func(p Params, q CostQuery) Cost {
+				if !q.Untimed {
+					timed.Add(1)
+				}
+				in := q.Inputs["data"]
+				return Cost{Known: in.Known, Work: float64(p.(*sourceParams).N * in.Rows), Seconds: 1}
+			}},
+	}
+}
+
+// workTrials expands a sweep of a source of the kind named by source
+// (rows of 10 and 20) into fit (n of 1, 2 and 4), and returns the trials
+// with the Work of each: its rows times its n.
+func workTrials(t *testing.T, reg *Registry, source string) ([]*Trial, []int) {
+	t.Helper()
+	src := "name: t\nstages:\n  - {id: a, kind: " + source + "}\n  - {id: b, kind: fit}\nsweep:\n  a.n: [10, 20]\n  b.n: [1, 2, 4]\n"
+	trials, err := Expand(context.Background(), parseTest(t, src), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := make([]int, len(trials))
+	for i, tr := range trials {
+		work[i] = tr.Chain.Stages[0].Params.(*sourceParams).N * tr.Chain.Stages[1].Params.(*sourceParams).N
+	}
+	return trials, work
+}
+
+func TestStartOrderIsLongestFirstByUntimedWorkEqualWorkInOrder(t *testing.T) {
+	var timed atomic.Int32
+	reg, err := NewRegistry(workSpecs(&timed, nil)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trials, work := workTrials(t, reg, "rows")
+	want := inOrder(len(trials))
+	slices.SortStableFunc(want, func(a, b int) int { return work[b] - work[a] })
+	if got := startOrder(trials); !slices.Equal(got, want) {
+		t.Errorf("start order %v of trials of work %v; want %v", got, work, want)
+	}
+	if n := timed.Load(); n != 0 {
+		t.Errorf("the order asked for %d timed estimates; want every one untimed", n)
+	}
+	// The source tells no shape: no trial's work is known, and the trials
+	// keep their order.
+	trials, _ = workTrials(t, reg, "blind")
+	if got := startOrder(trials); !slices.Equal(got, inOrder(len(trials))) {
+		t.Errorf("start order with the work unknown = %v; want the trials' own", got)
+	}
+}
+
+func TestRunTrialsStartsTheLongestFirstOnMoreWorkersInOrderOnOne(t *testing.T) {
+	// The first two fits wait for each other, so that neither finishes
+	// before both have started: the first two started are the first two
+	// handed out.
+	var mu sync.Mutex
+	arrived := 0
+	both := make(chan struct{})
+	arrive := func() {
+		mu.Lock()
+		arrived++
+		if arrived == 2 {
+			close(both)
+		}
+		mu.Unlock()
+		<-both
+	}
+	var timed atomic.Int32
+	reg, err := NewRegistry(workSpecs(&timed, arrive)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trials, work := workTrials(t, reg, "rows")
+	idOf := func(order []int) []string {
+		var ids []string
+		for _, i := range order {
+			ids = append(ids, trials[i].ID)
+		}
+		return ids
+	}
+	eng := &Engine{Cache: cache.Open(t.TempDir()), Version: "test"}
+	defer eng.Close()
+	var log trialLog
+	for i, o := range RunTrials(context.Background(), eng, trials, 2, &log) {
+		if o.Trial != trials[i] || o.Err != nil {
+			t.Fatalf("outcome %d = %+v; want trial %s run without error", i, o, trials[i].ID)
+		}
+	}
+	longest := idOf(startOrder(trials)[:2])
+	first := slices.Clone(log.started[:2])
+	slices.Sort(longest)
+	slices.Sort(first)
+	if !slices.Equal(first, longest) {
+		t.Errorf("on two workers, trials %v started first (work %v); want the two longest, %v", first, work, longest)
+	}
+
+	// One worker: the trials' own order (the fits no longer wait).
+	eng1 := &Engine{Cache: cache.Open(t.TempDir()), Version: "test"}
+	defer eng1.Close()
+	var log1 trialLog
+	RunTrials(context.Background(), eng1, trials, 1, &log1)
+	if want := idOf(inOrder(len(trials))); !slices.Equal(log1.started, want) {
+		t.Errorf("on one worker, trials started in the order %v; want theirs, %v", log1.started, want)
 	}
 }

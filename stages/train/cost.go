@@ -36,7 +36,9 @@ type Cost struct {
 
 func intPtr(v int) *int { return &v }
 
-// cost estimates a train stage with parameters p for plan, with est.
+// cost estimates a train stage with parameters p for plan, with est; its
+// Work is the steps times nn.Work of one, and an untimed query gets that
+// alone.
 func cost(p *Params, q pipeline.CostQuery, est *nn.Estimator) pipeline.Cost {
 	method, _ := p.method()
 	c := &Cost{Stage: q.Stage, Method: method.String(), Hidden: p.Hidden, Steps: p.Steps, Cached: q.Cached}
@@ -73,10 +75,14 @@ func cost(p *Params, q pipeline.CostQuery, est *nn.Estimator) pipeline.Cost {
 		out.Skip = true // the stage fails before training
 		return out
 	}
+	out.Work, out.Known = float64(p.Steps)*nn.Work(method, n, np), true
+	if q.Untimed {
+		return out
+	}
 	perStep := est.StepSeconds(method, s, n)
 	total := perStep * float64(p.Steps)
 	c.SecondsPerStep, c.Seconds = &perStep, &total
-	out.Seconds, out.Known = total, true
+	out.Seconds = total
 	return out
 }
 
