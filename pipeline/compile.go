@@ -316,36 +316,6 @@ func withRows(ref string, rows map[string]string) string {
 	return ref
 }
 
-// effectiveStage is one stage of the effective config.
-type effectiveStage struct {
-	ID     string            `yaml:"id" json:"id"`
-	Kind   string            `yaml:"kind" json:"kind"`
-	Inputs map[string]string `yaml:"inputs,omitempty" json:"inputs,omitempty"`
-	With   map[string]any    `yaml:"with" json:"with"`
-}
-
-type effectiveConfig struct {
-	Name   string           `yaml:"name" json:"name"`
-	Seed   uint64           `yaml:"seed" json:"seed"`
-	Stages []effectiveStage `yaml:"stages" json:"stages"`
-}
-
-func (p *Chain) effective() (*effectiveConfig, error) {
-	ec := &effectiveConfig{Name: p.Name, Seed: p.Seed}
-	for _, s := range p.Stages {
-		with, err := ParamsMap(s.Params)
-		if err != nil {
-			return nil, fmt.Errorf("stage %q: %w", s.ID, err)
-		}
-		es := effectiveStage{ID: s.ID, Kind: s.Kind, With: with, Inputs: map[string]string{}}
-		for _, b := range s.Inputs {
-			es.Inputs[b.Slot] = b.From + "." + b.FromSlot
-		}
-		ec.Stages = append(ec.Stages, es)
-	}
-	return ec, nil
-}
-
 // Effective returns the canonical JSON of the effective config: every
 // default filled in, every seed resolved, every input bound. Its SHA-256 is
 // the chain's Hash. It equals json.Marshal of the config with each stage's
@@ -416,39 +386,65 @@ func appendStagePrefix(b []byte, id, kind string, inputs []Binding) []byte {
 	return append(b, `,"with":`...)
 }
 
+// yamlStage is a stage of the effective config as EffectiveYAML writes it:
+// its parameters as the kind declares them, in their order.
+type yamlStage struct {
+	ID     string            `yaml:"id"`
+	Kind   string            `yaml:"kind"`
+	Inputs map[string]string `yaml:"inputs,omitempty"`
+	With   any               `yaml:"with"` // the Params, or their node with paths made absolute
+}
+
+type yamlConfig struct {
+	Name   string      `yaml:"name"`
+	Seed   uint64      `yaml:"seed"`
+	Stages []yamlStage `yaml:"stages"`
+}
+
 // EffectiveYAML returns the effective config as YAML, for config.yaml in the
 // run directory; it runs as it is, from anywhere, and gives the same
 // results: relative file paths (Spec.PathKeys) are made absolute.
+// Parameters keep the order their kind declares, not sorted.
 func (p *Chain) EffectiveYAML() ([]byte, error) {
-	ec, err := p.effective()
-	if err != nil {
-		return nil, err
-	}
-	var doc yaml.Node
-	if err := doc.Encode(ec); err != nil {
-		return nil, err
-	}
-	// Keep parameters in the order the kind declares them, not sorted.
-	stages := mappingValue(&doc, "stages")
+	yc := yamlConfig{Name: p.Name, Seed: p.Seed, Stages: make([]yamlStage, len(p.Stages))}
 	for i, s := range p.Stages {
-		if stages != nil && i < len(stages.Content) {
-			var with yaml.Node
-			if err := with.Encode(s.Params); err != nil {
+		ys := yamlStage{ID: s.ID, Kind: s.Kind, With: s.Params}
+		if len(s.Inputs) > 0 {
+			ys.Inputs = make(map[string]string, len(s.Inputs))
+			for _, b := range s.Inputs {
+				ys.Inputs[b.Slot] = b.From + "." + b.FromSlot
+			}
+		}
+		if len(s.Spec.PathKeys) > 0 {
+			with, err := p.absolutePaths(s)
+			if err != nil {
+				return nil, fmt.Errorf("stage %q: %w", s.ID, err)
+			}
+			ys.With = with
+		}
+		yc.Stages[i] = ys
+	}
+	return yaml.Marshal(&yc)
+}
+
+// absolutePaths returns the parameters of stage s as a node, with the
+// relative paths among them (Spec.PathKeys) made absolute from the
+// config's folder.
+func (p *Chain) absolutePaths(s *Step) (*yaml.Node, error) {
+	with := &yaml.Node{}
+	if err := with.Encode(s.Params); err != nil {
+		return nil, err
+	}
+	for _, key := range s.Spec.PathKeys {
+		if v := mappingValue(with, key); v != nil && v.Value != "" && !filepath.IsAbs(v.Value) {
+			abs, err := filepath.Abs(filepath.Join(p.BaseDir, v.Value))
+			if err != nil {
 				return nil, err
 			}
-			for _, key := range s.Spec.PathKeys {
-				if v := mappingValue(&with, key); v != nil && v.Value != "" && !filepath.IsAbs(v.Value) {
-					abs, err := filepath.Abs(filepath.Join(p.BaseDir, v.Value))
-					if err != nil {
-						return nil, err
-					}
-					v.Value = abs
-				}
-			}
-			setMapping(stages.Content[i], "with", &with)
+			v.Value = abs
 		}
 	}
-	return yaml.Marshal(&doc)
+	return with, nil
 }
 
 func mappingValue(n *yaml.Node, key string) *yaml.Node {
@@ -458,14 +454,6 @@ func mappingValue(n *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
-}
-
-func setMapping(n *yaml.Node, key string, v *yaml.Node) {
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			n.Content[i+1] = v
-		}
-	}
 }
 
 // ParamsMap converts a parameter struct to a map keyed by its config keys,

@@ -17,11 +17,7 @@ import (
 // byte for byte, so that plan hashes and trial ids do not change.
 func referenceEffective(t *testing.T, p *Chain) []byte {
 	t.Helper()
-	ec, err := p.effective()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := json.Marshal(ec)
+	b, err := json.Marshal(effectiveOf(t, p))
 	if err != nil {
 		t.Fatal(err)
 	}
