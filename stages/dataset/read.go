@@ -462,8 +462,8 @@ const maxKnown = 4096
 // read decodes a column chunk of rows strings into *col from row row0, growing *col as values
 // are decoded.
 func (s *stringReader) read(r *file.ByteArrayColumnChunkReader, defs []int16, col *[]string, row0, rows int64) error {
-	if s.scratch == nil {
-		s.scratch = make([]parquet.ByteArray, batchRows)
+	if n := scratchLen(rows); len(s.scratch) < n {
+		s.scratch = make([]parquet.ByteArray, n)
 	}
 	s.known = make(map[string]string) // per column: values rarely repeat across columns
 	return readBatches(r, defs, rows,
