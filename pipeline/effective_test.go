@@ -28,7 +28,7 @@ type effectiveConfig struct {
 }
 
 // effectiveOf returns p's effective config through ParamsMap.
-func effectiveOf(t *testing.T, p *Chain) *effectiveConfig {
+func effectiveOf(t testing.TB, p *Chain) *effectiveConfig {
 	t.Helper()
 	ec := &effectiveConfig{Name: p.Name, Seed: p.Seed}
 	for _, s := range p.Stages {
@@ -48,7 +48,7 @@ func effectiveOf(t *testing.T, p *Chain) *effectiveConfig {
 // referenceEffectiveYAML is config.yaml the long way: the effective config
 // encoded to a node, each stage's `with` replaced by its parameters encoded
 // in their declared order, relative paths made absolute.
-func referenceEffectiveYAML(t *testing.T, p *Chain) []byte {
+func referenceEffectiveYAML(t testing.TB, p *Chain) []byte {
 	t.Helper()
 	var doc yaml.Node
 	if err := doc.Encode(effectiveOf(t, p)); err != nil {
@@ -139,8 +139,15 @@ func TestEffectiveYAMLEqualsTheConfigEncodedTheLongWay(t *testing.T) {
 // BenchmarkEffectiveYAML writes a sweep trial's config.yaml (see
 // sweepTestConfig), and the same the long way for comparison.
 func BenchmarkEffectiveYAML(b *testing.B) {
-	t := &testing.T{}
-	trials, err := Expand(context.Background(), parseTest(t, sweepTestConfig), mustRegistry(t, 1))
+	f, err := config.Parse("test.yaml", []byte(sweepTestConfig), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	reg, err := NewRegistry(testSpecs(1)...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	trials, err := Expand(context.Background(), f, reg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -156,7 +163,7 @@ func BenchmarkEffectiveYAML(b *testing.B) {
 	b.Run("long-way", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			referenceEffectiveYAML(t, ch)
+			referenceEffectiveYAML(b, ch)
 		}
 	})
 }
