@@ -106,15 +106,26 @@ type lineData struct {
 	Y    []byte // a JSON array
 }
 
+// lineList is a list of a chart's lines and the JSON that opens it.
+type lineList struct {
+	open  string
+	lines []lineData
+}
+
+// lists are c's lists of lines, in the order of its JSON.
+func (c *chartData) lists() [2]lineList {
+	return [2]lineList{{`,"series":[`, c.Series}, {`,"tips":[`, c.Tips}}
+}
+
 // appendJSON appends c as JSON to b.
 func (c *chartData) appendJSON(b []byte) []byte {
 	b = append(b, `{"x":`...)
 	b = appendString(b, c.X)
 	b = append(b, `,"xs":`...)
 	b = append(b, c.XS...)
-	for k, list := range [][]lineData{c.Series, c.Tips} {
-		b = append(b, []string{`,"series":[`, `,"tips":[`}[k]...)
-		for j, l := range list {
+	for _, list := range c.lists() {
+		b = append(b, list.open...)
+		for j, l := range list.lines {
 			if j > 0 {
 				b = append(b, ',')
 			}
@@ -131,12 +142,23 @@ func (c *chartData) appendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
+// namedChart is one of a run's charts and its key in the run's JSON.
+type namedChart struct {
+	name  string
+	chart *chartData // nil: the run has none
+}
+
+// charts are d's charts, in the order of its JSON.
+func (d *runData) charts() [2]namedChart {
+	return [2]namedChart{{"curve", d.Curve}, {"weights", d.Weights}}
+}
+
 // chartsLen is the length of d's charts in JSON (see chartData.jsonLen).
 func (d *runData) chartsLen() int {
 	n := 0
-	for _, c := range []*chartData{d.Curve, d.Weights} {
-		if c != nil {
-			n += c.jsonLen()
+	for _, c := range d.charts() {
+		if c.chart != nil {
+			n += c.chart.jsonLen()
 		}
 	}
 	return n
@@ -145,9 +167,9 @@ func (d *runData) chartsLen() int {
 // jsonLen is len(c.appendJSON(nil)), without building it.
 func (c *chartData) jsonLen() int {
 	n := len(`{"x":`) + len(appendString(nil, c.X)) + len(`,"xs":`) + len(c.XS)
-	for k, list := range [][]lineData{c.Series, c.Tips} {
-		n += len([]string{`,"series":[`, `,"tips":[`}[k]) + 1 // ... ]
-		for j, l := range list {
+	for _, list := range c.lists() {
+		n += len(list.open) + 1 // ... ]
+		for j, l := range list.lines {
 			if j > 0 {
 				n++
 			}
@@ -192,10 +214,7 @@ func (r *runsData) encode() ([]byte, error) {
 			return nil, err
 		}
 		b = append(b, one[:len(one)-1]...)
-		for _, c := range []struct {
-			name  string
-			chart *chartData
-		}{{"curve", d.Curve}, {"weights", d.Weights}} {
+		for _, c := range d.charts() {
 			if c.chart != nil {
 				b = append(b, `,"`+c.name+`":`...)
 				b = c.chart.appendJSON(b)

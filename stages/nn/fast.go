@@ -241,7 +241,7 @@ func (o *Objective) fastHidden(sc *scratch, wv, acc []float64, r0, n int) {
 		exact := false
 		if n5+n7 == n && !anyNonFinite3(coef, cs, n) {
 			for _, r := range rows7[:n7] {
-				if v := coef[r] + coef[cs+r] + coef[2*cs+r] + coef[3*cs+r]; v-v != 0 {
+				if !finite4(coef, cs, r) {
 					nc[r], exact = 0, true
 					n7--
 				}
@@ -250,12 +250,12 @@ func (o *Objective) fastHidden(sc *scratch, wv, acc []float64, r0, n int) {
 			for r, ncr := range nc {
 				switch ncr {
 				case 3:
-					if v := coef[r] + coef[cs+r] + coef[2*cs+r]; v-v != 0 {
+					if !finite3(coef, cs, r) {
 						nc[r], exact = 0, true
 						n5--
 					}
 				case 4:
-					if v := coef[r] + coef[cs+r] + coef[2*cs+r] + coef[3*cs+r]; v-v != 0 {
+					if !finite4(coef, cs, r) {
 						nc[r], exact = 0, true
 						n7--
 					}
@@ -380,6 +380,20 @@ func finiteSum(c []float64) bool {
 		sum += ci
 	}
 	return sum-sum == 0
+}
+
+// finite3 reports whether the first three coefficients of block row r, c_r + c_{cs+r} +
+// c_{2cs+r} added in that order, sum to a finite value (anyNonFinite3's vector kernel adds
+// them in the same order).
+func finite3(coef []float64, cs, r int) bool {
+	v := coef[r] + coef[cs+r] + coef[2*cs+r]
+	return v-v == 0
+}
+
+// finite4 is finite3 with the fourth coefficient, c_{3cs+r}, added last.
+func finite4(coef []float64, cs, r int) bool {
+	v := coef[r] + coef[cs+r] + coef[2*cs+r] + coef[3*cs+r]
+	return v-v == 0
 }
 
 // hiddenSeriesN writes the odd Taylor coefficients F₁, F₃, …, F_n (n odd, ≤ maxOrder) of

@@ -181,7 +181,7 @@ func sumColsGo(sum, y []float64, ys, k int) {
 // coef's first three coefficients, added in that order, is infinite or NaN.
 func anyNonFinite3Go(coef []float64, cs, n int) bool {
 	for r := range n {
-		if v := coef[r] + coef[cs+r] + coef[2*cs+r]; v-v != 0 {
+		if !finite3(coef, cs, r) {
 			return true
 		}
 	}

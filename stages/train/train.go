@@ -696,18 +696,15 @@ const historyBatch = 1024
 
 // ColumnName returns the history column of parameter p: "w_j_i" or "v_k_j".
 func ColumnName(s nn.Shape, p int) string {
-	name := s.ParamName(p) // "w[j][i]"
-	b := make([]byte, 0, len(name))
-	for i := range len(name) {
-		switch c := name[i]; c {
+	return strings.Map(func(c rune) rune { // "w[j][i]" -> "w_j_i"
+		switch c {
 		case '[':
-			b = append(b, '_')
+			return '_'
 		case ']':
-		default:
-			b = append(b, c)
+			return -1 // dropped
 		}
-	}
-	return string(b)
+		return c
+	}, s.ParamName(p))
 }
 
 // newHistory starts history.parquet; stepsPerEpoch > 0 adds the epoch
