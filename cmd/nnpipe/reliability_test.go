@@ -592,9 +592,12 @@ func TestInterruptedSweepExits130CleansUpAndSaysWhatFinished(t *testing.T) {
 	cacheDir := filepath.Join(results, ".cache")
 	// Every other trial is quick (20 steps), the rest take a million
 	// steps: the interrupt comes once a quick trial's last stage is
-	// published, while the others cannot have finished.
+	// published, while the others cannot have finished. The twelve
+	// trials start at once (--jobs 12): with fewer workers than trials a
+	// sweep starts its longest trials first, and the quick ones would
+	// wait for a million steps.
 	aTrialDone := func(progress) bool { return slices.Contains(cacheEntryStages(cacheDir), "predictions") }
-	p, code := interruptWhen(t, aTrialDone, results, cacheDir, "sweep", smallSweep, "--results", results, "--set", "sweep.train.steps=20,1000000")
+	p, code := interruptWhen(t, aTrialDone, results, cacheDir, "sweep", smallSweep, "--results", results, "--jobs", "12", "--set", "sweep.train.steps=20,1000000")
 	checkInterrupted(t, p, code, results, cacheDir)
 	m := regexp.MustCompile(`interrupted: (\d+) of 12 trials finished and are cached`).FindStringSubmatch(p.stderr.String())
 	if m == nil {
