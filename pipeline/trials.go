@@ -5,6 +5,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // TrialOutcome is what RunTrials did with one trial.
@@ -108,27 +109,29 @@ func startOrder(trials []*Trial) []int {
 }
 
 // ForEach calls fn(i) for every i in [0, n), in increasing order of start,
-// on up to jobs goroutines, and returns when every call has returned. Once
-// ctx is done it starts no further call. fn must be safe for concurrent
-// use; it usually writes its result to element i of a slice.
+// on up to jobs goroutines, the caller's among them, and returns when every
+// call has returned. Once ctx is done it starts no further call. fn must be
+// safe for concurrent use; it usually writes its result to element i of a
+// slice.
+//
+// A goroutine that finishes a call takes the next index itself: no
+// goroutine hands indices out, so none has to be scheduled between two
+// calls while the others keep every core busy.
 func ForEach(ctx context.Context, n, jobs int, fn func(i int)) {
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(max(1, jobs), max(1, n)) {
-		wg.Go(func() {
-			for i := range next {
-				if ctx.Err() == nil {
-					fn(i)
-				}
+	var next atomic.Int64
+	work := func() {
+		for ctx.Err() == nil {
+			i := int(next.Add(1) - 1)
+			if i >= n {
+				return
 			}
-		})
-	}
-	for i := range n {
-		if ctx.Err() != nil {
-			break
+			fn(i)
 		}
-		next <- i
 	}
-	close(next)
+	var wg sync.WaitGroup
+	for range min(max(1, jobs), max(1, n)) - 1 {
+		wg.Go(work)
+	}
+	work()
 	wg.Wait()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -148,9 +149,18 @@ func TestForEachCallsEveryIndexOnce(t *testing.T) {
 	for _, c := range []struct{ n, jobs int }{{0, 1}, {1, 0}, {5, 1}, {5, 2}, {100, 7}, {3, 50}} {
 		var mu sync.Mutex
 		seen := map[int]int{}
+		var order []int
+		running, most := 0, 0
 		ForEach(context.Background(), c.n, c.jobs, func(i int) {
 			mu.Lock()
 			seen[i]++
+			order = append(order, i)
+			running++
+			most = max(most, running)
+			mu.Unlock()
+			runtime.Gosched() // let the other workers start calls meanwhile
+			mu.Lock()
+			running--
 			mu.Unlock()
 		})
 		if len(seen) != c.n {
@@ -160,6 +170,30 @@ func TestForEachCallsEveryIndexOnce(t *testing.T) {
 			if k != 1 || i < 0 || i >= c.n {
 				t.Errorf("ForEach(%d, %d) called index %d %d times", c.n, c.jobs, i, k)
 			}
+		}
+		if limit := max(1, c.jobs); most > limit {
+			t.Errorf("ForEach(%d, %d) ran %d calls at once, want at most %d", c.n, c.jobs, most, limit)
+		}
+		if c.jobs <= 1 && !slices.IsSorted(order) {
+			t.Errorf("ForEach(%d, %d) called %v, want increasing order on one goroutine", c.n, c.jobs, order)
+		}
+	}
+}
+
+func TestForEachStartsNoCallOnceCancelled(t *testing.T) {
+	for _, jobs := range []int{1, 3} {
+		ctx, cancel := context.WithCancel(context.Background())
+		var calls atomic.Int32
+		ForEach(ctx, 100, jobs, func(i int) {
+			if calls.Add(1) == 5 {
+				cancel()
+			}
+		})
+		cancel()
+		// The calls already started when the fifth cancels finish; no
+		// worker takes another index after that.
+		if got := int(calls.Load()); got < 5 || got > 5+jobs-1 {
+			t.Errorf("jobs %d: %d calls after a cancel in the fifth, want 5 to %d", jobs, got, 5+jobs-1)
 		}
 	}
 }
