@@ -27,6 +27,21 @@ const Format = 2
 // has an epoch column).
 const HistoryStepsPerEpoch = "nnpipe.steps_per_epoch"
 
+// HistoryColumn is history.parquet's column of parameter p of a network of
+// shape s, the weight after each step: the book's name with its brackets
+// made underscores, "w[j][i]" as "w_j_i" and "v[k][j]" as "v_k_j".
+func HistoryColumn(s nn.Shape, p int) string {
+	return strings.Map(func(c rune) rune {
+		switch c {
+		case '[':
+			return '_'
+		case ']':
+			return -1 // dropped
+		}
+		return c
+	}, s.ParamName(p))
+}
+
 // Model is a trained two-layer network and everything needed to score the user's raw rows
 // with it: the columns it reads, the preprocessing fitted before it, its classes. It is
 // model.json, the train stage's output; a run directory's copy also names its run (Source).

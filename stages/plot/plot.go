@@ -189,15 +189,14 @@ func drawHistory(kind, path string, history func() (*dataset.Table, error), m *m
 		return report.LearningCurves(path, c, logY, size)
 	}
 	shape := m.Shape()
-	weightColumn := strings.NewReplacer("[", "_", "]", "")
-	if _, ok := h.Column(weightColumn.Replace(shape.ParamName(0))); !ok {
+	if _, ok := h.Column(model.HistoryColumn(shape, 0)); !ok {
 		return errSkip{fmt.Sprintf("the history records no weights for %d parameters", shape.NumParams())}
 	}
 	names := make([]string, shape.NumParams())
 	series := make([][]float64, shape.NumParams())
 	for p := range names {
 		names[p] = shape.ParamName(p)
-		if series[p], err = col(weightColumn.Replace(names[p])); err != nil {
+		if series[p], err = col(model.HistoryColumn(shape, p)); err != nil {
 			return err
 		}
 	}

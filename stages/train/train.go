@@ -694,19 +694,6 @@ type history struct {
 
 const historyBatch = 1024
 
-// ColumnName returns the history column of parameter p: "w_j_i" or "v_k_j".
-func ColumnName(s nn.Shape, p int) string {
-	return strings.Map(func(c rune) rune { // "w[j][i]" -> "w_j_i"
-		switch c {
-		case '[':
-			return '_'
-		case ']':
-			return -1 // dropped
-		}
-		return c
-	}, s.ParamName(p))
-}
-
 // newHistory starts history.parquet; stepsPerEpoch > 0 adds the epoch
 // column (and says it in the metadata), val the validation
 // cross-entropy's (NaN at the steps without an early-stopping check), valAcc
@@ -729,7 +716,7 @@ func newHistory(path string, s nn.Shape, stepsPerEpoch int, val, valAcc bool) (*
 		params = 0
 	}
 	for p := range params {
-		fields = append(fields, dataset.Field{Name: ColumnName(s, p), Type: dataset.Float64})
+		fields = append(fields, dataset.Field{Name: model.HistoryColumn(s, p), Type: dataset.Float64})
 	}
 	meta := map[string]string{"nnpipe.layout": "wv = [w (M×(D+1)) row-major, v (K×(M+1)) row-major]; step 0 is the initial weights"}
 	if params == 0 {
