@@ -90,6 +90,28 @@ func TestImportRules(t *testing.T) {
 	}
 }
 
+// TestNoCgo checks that no package of the binary but the standard
+// library's has C code when cgo is on. The standard library's (runtime/cgo,
+// and net and os/user, which call the C library for name and user lookups
+// when a C compiler is present) all have Go fallbacks, so the binary built
+// with CGO_ENABLED=0 is the same program, statically linked: one file
+// that runs on any Linux of its architecture and in an empty container
+// image.
+func TestNoCgo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	cmd := exec.Command("go", "list", "-deps", "-f", "{{if and .CgoFiles (not .Standard)}}{{.ImportPath}}: {{join .CgoFiles \" \"}}{{end}}", module+"/cmd/nnpipe")
+	cmd.Env = append(cmd.Environ(), "CGO_ENABLED=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	if cgo := strings.TrimSpace(string(out)); cgo != "" {
+		t.Errorf("packages of the binary with C code; a CGO_ENABLED=0 build would leave them out or fail:\n%s", cgo)
+	}
+}
+
 // checkKindsStayInTheirPackages checks that what a stage kind knows stays
 // in its package: the kinds are the packages the registry (stages)
 // imports. The CLI imports none of them, only the registry, the results,
