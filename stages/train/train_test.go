@@ -115,27 +115,6 @@ func TestDefaultSeedsFitTheGenerator(t *testing.T) {
 	}
 }
 
-func TestColumnNamesAreTheBooksParameterNames(t *testing.T) {
-	s := nn.Shape{D: 2, M: 2, K: 3}
-	var names []string
-	for p := range s.NumParams() {
-		names = append(names, model.HistoryColumn(s, p))
-	}
-	want := "w_0_0 w_0_1 w_0_2 w_1_0 w_1_1 w_1_2 v_0_0 v_0_1 v_0_2 v_1_0 v_1_1 v_1_2 v_2_0 v_2_1 v_2_2"
-	if got := strings.Join(names, " "); got != want {
-		t.Errorf("column names = %s, want %s", got, want)
-	}
-	// Every parameter of a wider network: the brackets of its name become
-	// underscores, indices of any width kept.
-	wide := nn.Shape{D: 13, M: 12, K: 10}
-	brackets := strings.NewReplacer("[", "_", "]", "")
-	for p := range wide.NumParams() {
-		if got, want := model.HistoryColumn(wide, p), brackets.Replace(wide.ParamName(p)); got != want {
-			t.Errorf("HistoryColumn(%v, %d) = %s, want %s", wide, p, got, want)
-		}
-	}
-}
-
 var _ pipeline.Seeded = (*Params)(nil)
 
 // bookJSON is the canonical JSON of the book's train parameters as it was
