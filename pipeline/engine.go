@@ -86,7 +86,10 @@ type FailedStageError struct {
 	Err  error
 }
 
+// Error is the wrapped error's message, unchanged.
 func (e *FailedStageError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the wrapped error, so that errors.Is and errors.As see through e.
 func (e *FailedStageError) Unwrap() error { return e.Err }
 
 // Failure is the record of a stage that failed.

@@ -186,7 +186,10 @@ func Errorf(key, format string, args ...any) FieldError {
 // malformed data file, a split that leaves a part empty): the CLI exits 2.
 type InvalidInputError struct{ Err error }
 
+// Error is the wrapped error's message, unchanged.
 func (e *InvalidInputError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the wrapped error, so that errors.Is and errors.As see through e.
 func (e *InvalidInputError) Unwrap() error { return e.Err }
 
 // Invalid wraps err as an InvalidInputError.
@@ -405,7 +408,10 @@ const (
 // records the trial as `diverged` rather than `failed`.
 type DivergedError struct{ Err error }
 
+// Error is the wrapped error's message, unchanged.
 func (e *DivergedError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the wrapped error, so that errors.Is and errors.As see through e.
 func (e *DivergedError) Unwrap() error { return e.Err }
 
 // Diverged wraps err as a DivergedError.

@@ -40,6 +40,7 @@ type DamagedError struct {
 	Reason string
 }
 
+// Error names the entry by the start of its key and says why it does not verify.
 func (e *DamagedError) Error() string {
 	return fmt.Sprintf("cache entry %s is damaged: %s", short(e.Key), e.Reason)
 }

@@ -397,6 +397,7 @@ type NotCacheError struct {
 	Why     string // "does not exist", "is not a directory", …
 }
 
+// Error names the folder and says why it is no cache (e.Why).
 func (e *NotCacheError) Error() string { return "cache " + e.Dir + " " + e.Why }
 
 // CheckFolder reports whether dir is a cache folder that verifying,

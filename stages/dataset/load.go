@@ -57,6 +57,8 @@ type LoadError struct {
 	Err    error  // the problem; for a missing or unreadable file it matches fs.ErrNotExist etc.
 }
 
+// Error is the one-line message `FILE[:LINE]: [row ROW: ][column "COLUMN": ]problem`, the
+// parts that do not apply left out.
 func (e *LoadError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
@@ -74,6 +76,8 @@ func (e *LoadError) Error() string {
 	return b.String()
 }
 
+// Unwrap returns the problem, so that errors.Is matches fs.ErrNotExist or [ErrChanged]
+// through a LoadError.
 func (e *LoadError) Unwrap() error { return e.Err }
 
 // Load reads a CSV file (with a header row unless opt.NoHeader) or a Parquet file into a valid

@@ -55,7 +55,10 @@ const (
 // environment, credentials, the bucket — found before any work.
 type UserError struct{ Err error }
 
+// Error is the wrapped error's message, unchanged.
 func (e *UserError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the wrapped error, so that errors.Is and errors.As see through e.
 func (e *UserError) Unwrap() error { return e.Err }
 
 func userErrorf(format string, args ...any) error {
