@@ -23,22 +23,22 @@ func newBatch(o *Objective, capacity int) *Objective {
 	return b
 }
 
-// resize makes b an objective over its first n buffered rows.
-func (b *Objective) resize(n int) {
-	b.n = n
-	b.x, b.labels, b.xmax, b.loss = b.xBuf[:n*(b.shape.D+1)], b.labelsBuf[:n], b.xmaxBuf[:n], b.lossBuf[:n]
-	b.chunkSize, b.numChunks = chunking(n)
+// resize makes o an objective over its first n buffered rows.
+func (o *Objective) resize(n int) {
+	o.n = n
+	o.x, o.labels, o.xmax, o.loss = o.xBuf[:n*(o.shape.D+1)], o.labelsBuf[:n], o.xmaxBuf[:n], o.lossBuf[:n]
+	o.chunkSize, o.numChunks = chunking(n)
 }
 
-// gather makes b the objective over rows of src, in that order. It panics if there are more
-// rows than b's capacity.
-func (b *Objective) gather(src *Objective, rows []int) {
-	d1 := b.shape.D + 1
-	b.resize(len(rows))
+// gather makes o the objective over rows of src, in that order. It panics if there are more
+// rows than o's capacity.
+func (o *Objective) gather(src *Objective, rows []int) {
+	d1 := o.shape.D + 1
+	o.resize(len(rows))
 	for i, r := range rows {
-		copy(b.x[i*d1:(i+1)*d1], src.x[r*d1:(r+1)*d1])
-		b.setTransposed(i, src.x[r*d1:r*d1+d1-1])
-		b.labels[i] = src.labels[r]
-		b.xmax[i] = src.xmax[r]
+		copy(o.x[i*d1:(i+1)*d1], src.x[r*d1:(r+1)*d1])
+		o.setTransposed(i, src.x[r*d1:r*d1+d1-1])
+		o.labels[i] = src.labels[r]
+		o.xmax[i] = src.xmax[r]
 	}
 }
