@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/config"
 	"github.com/nnpipe/nnpipe/stages"
 )
@@ -69,6 +71,54 @@ func TestStagesListsEveryKindInOrder(t *testing.T) {
 			if !strings.Contains(out[at:], "  "+f.Key+" ") {
 				t.Errorf("stages does not list parameter %s of kind %q", f.Key, s.Kind)
 			}
+		}
+	}
+}
+
+// TestTheREADMEShowsWhatTheBooksRunPrints holds the README's first example,
+// the output of `nnpipe run configs/book-ch7.yaml`, to the golden file the
+// run's own output is checked against above: with the run's time and the
+// training's time masked, the README must show the same table and lines,
+// and its run id must end in the config's hash as a real run's does.
+func TestTheREADMEShowsWhatTheBooksRunPrints(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const intro = "What it prints"
+	_, after, ok := strings.Cut(string(readme), "\n"+intro)
+	if !ok {
+		t.Fatalf("README.md has no line starting %q before the book's output", intro)
+	}
+	_, block, ok := strings.Cut(after, "\n```\n")
+	if ok {
+		block, _, ok = strings.Cut(block, "\n```\n")
+	}
+	if !ok {
+		t.Fatalf("README.md: no fenced block after %q", intro)
+	}
+	want, err := os.ReadFile(filepath.Join("testdata", "show", "run-book-ch7.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := maskRun(block+"\n", "results"); got != string(want) {
+		t.Errorf("README.md's example output, masked:\n%s\nwant (testdata/show/run-book-ch7.golden):\n%s", got, want)
+	}
+	f, err := config.Load(filepath.Join("..", "..", "configs", "book-ch7.yaml"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := pipeline.Compile(f, stages.Builtin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := regexp.MustCompile(`\d{8}T\d{6}-[0-9a-f]{8}`).FindAllString(block, -1)
+	if len(ids) == 0 {
+		t.Fatal("README.md's example output shows no run id")
+	}
+	for _, id := range ids {
+		if !strings.HasSuffix(id, "-"+plan.Hash[:8]) {
+			t.Errorf("README.md's example run id %s, want it to end in -%s, the config's hash", id, plan.Hash[:8])
 		}
 	}
 }
