@@ -13,13 +13,17 @@ import (
 	"github.com/nnpipe/nnpipe/stages"
 )
 
+// runID matches a run id as run directories are named: the time it was
+// made and the start of the config's hash.
+var runID = regexp.MustCompile(`\d{8}T\d{6}-[0-9a-f]{8}`)
+
 // maskRun replaces what differs between two runs of a config in printed
 // output: run ids, the time it was made, the training's time and file
 // sizes.
 func maskRun(s, results string) string {
 	for _, m := range []struct{ re, with string }{
 		{regexp.QuoteMeta(results), "RESULTS"},
-		{`\d{8}T\d{6}-[0-9a-f]{8}`, "RUN-ID"},
+		{runID.String(), "RUN-ID"},
 		{`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`, "CREATED"},
 		{` +\d+(\.\d+)? (B|KiB|MiB)\b`, " SIZE"},
 		{` +\d+(\.\d+)? (µs|ms|s) │`, " TIME │"},
@@ -104,7 +108,7 @@ func TestTheREADMEShowsWhatTheBooksRunPrints(t *testing.T) {
 	if got := maskRun(block+"\n", "results"); got != string(want) {
 		t.Errorf("README.md's example output, masked:\n%s\nwant (testdata/show/run-book-ch7.golden):\n%s", got, want)
 	}
-	f, err := config.Load(filepath.Join("..", "..", "configs", "book-ch7.yaml"), nil)
+	f, err := config.Load(bookConfig, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +116,7 @@ func TestTheREADMEShowsWhatTheBooksRunPrints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids := regexp.MustCompile(`\d{8}T\d{6}-[0-9a-f]{8}`).FindAllString(block, -1)
+	ids := runID.FindAllString(block, -1)
 	if len(ids) == 0 {
 		t.Fatal("README.md's example output shows no run id")
 	}
