@@ -21,7 +21,8 @@ import (
 //
 // It reads in three steps: the header (or, without one, the first row's width) and the
 // columns opt names in it; the first data row, which decides the feature columns when opt
-// names none; then every row into the dataset.
+// names none (a column must then hold a number on every row, or on none); then every row
+// into the dataset.
 func readCSV(ctx context.Context, name string, r io.Reader, size int64, opt LoadOptions) (*Dataset, error) {
 	delim := opt.Delimiter
 	if delim == 0 {
@@ -66,7 +67,7 @@ func readCSV(ctx context.Context, name string, r io.Reader, size int64, opt Load
 		}
 	}
 	if len(opt.Features) == 0 {
-		if cols.features, err = h.numericColumns(rec, cols); err != nil {
+		if err := h.numericColumns(rec, &cols); err != nil {
 			return nil, err
 		}
 	}
@@ -206,6 +207,17 @@ type csvColumns struct {
 	features []int
 	keep     []int
 	kept     map[int]bool
+	// text are the columns left out as text because their first value is not a number,
+	// when the load names no features: a number in one of them on a later row is an error.
+	text []textColumn
+}
+
+// textColumn is a column left out of the features because its first value, on line, is
+// not a number.
+type textColumn struct {
+	col   int
+	line  int
+	first string
 }
 
 // columns finds the columns opt names.
@@ -232,28 +244,50 @@ func (h *csvHeader) columns(opt LoadOptions) (csvColumns, error) {
 	return cols, nil
 }
 
-// numericColumns returns the feature columns when the load names none: the first data row rec
-// decides which columns are numeric; a later value that does not parse is then an error on its
-// line rather than a column silently dropped.
-func (h *csvHeader) numericColumns(rec []string, cols csvColumns) ([]int, error) {
+// numericColumns finds the feature columns when the load names none: the first data row rec
+// decides which columns are numeric. A later value that does not parse is then an error on its
+// line, and a later number in a column left out as text (readRows checks cols.text) an error
+// on the first row's line, rather than a column silently dropped whichever row is wrong.
+func (h *csvHeader) numericColumns(rec []string, cols *csvColumns) error {
 	var features []int
 	for i, s := range rec {
 		if i == cols.label || cols.kept[i] || i >= len(h.names) || h.names[i] == "" || h.dup[h.names[i]] {
 			continue
 		}
-		if _, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		if s = strings.TrimSpace(s); isNumber(s) {
 			features = append(features, i)
+		} else {
+			cols.text = append(cols.text, textColumn{col: i, line: h.recs.line(i), first: strings.Clone(s)})
 		}
 	}
 	if len(features) == 0 {
-		return nil, h.recs.at(h.recs.line(0), "", "no feature columns: on the first data row, no column but the label holds a number")
+		return h.recs.at(h.recs.line(0), "", "no feature columns: on the first data row, no column but the label holds a number")
 	}
 	for _, c := range features {
 		if err := checkName(h.names[c], c); err != nil {
-			return nil, h.recs.at(1, h.names[c], "%v", err)
+			return h.recs.at(1, h.names[c], "%v", err)
 		}
 	}
-	return features, nil
+	cols.features = features
+	return nil
+}
+
+// isNumber reports whether s parses as a number, however large: what makes a column a
+// feature when the load names none.
+func isNumber(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil || errors.Is(err, strconv.ErrRange)
+}
+
+// checkText returns the error for a number on a later row in a column left out as text.
+func (c *csvRecords) checkText(h *csvHeader, text []textColumn, rec []string) error {
+	for _, t := range text {
+		if isNumber(strings.TrimSpace(rec[t.col])) {
+			return c.at(t.line, h.names[t.col], "%s on the first data row, but line %d has a number: a feature needs a number on every row (name the features to leave a column out)",
+				valueProblem(t.first, strconv.ErrSyntax), c.line(t.col))
+		}
+	}
+	return nil
 }
 
 // csvSizeHint is what readRows needs to size its arrays once: the file's size and where the
@@ -286,6 +320,11 @@ func (c *csvRecords) readRows(ctx context.Context, h *csvHeader, cols csvColumns
 		}
 		if row == 1024 && hint.size > 0 {
 			c.grow(d, hint)
+		}
+		if row > 0 && len(cols.text) > 0 {
+			if err := c.checkText(h, cols.text, rec); err != nil {
+				return nil, nil, err
+			}
 		}
 		for _, col := range cols.features {
 			s := strings.TrimSpace(rec[col])

@@ -62,6 +62,9 @@ func TestLoadErrors(t *testing.T) {
 	csvDupUnused := write("dup_unused.csv", []byte("x0,notes,notes,label\n1,p,q,a\n4,r,s,b\n"))
 	csvMany := write("many_classes.csv", []byte(manyClasses.String()))
 	csvLongName := write("long_name.csv", []byte(manyPq.String()+",label\n1,a\n2,b\n"))
+	csvFirstEmpty := write("first_empty.csv", []byte("f1,f2,kind\n0.1,,a\n0.2,1.0,b\n0.3,1.1,a\n"))
+	csvFirstText := write("first_text.csv", []byte("f1,f2,kind\n0.1,x,a\n0.2,y,b\n0.3,1e999,a\n"))
+	csvFirstTextNoHeader := write("first_text_no_header.csv", []byte("0.1,n/a,a\n0.2,2,b\n"))
 	xs := make([]float64, len(manyLabels))
 	pqMany := gen("many_classes.parquet", xy, xs, manyLabels)
 	pqBadLabel := gen("bad_label.parquet", xy, []float64{1, 2}, []string{"a", "\xffb"})
@@ -140,6 +143,9 @@ func TestLoadErrors(t *testing.T) {
 		{"a Parquet kept value that is not UTF-8", pqBadKept, LoadOptions{Label: "y", Keep: []string{"k"}}},
 		{"a Parquet duplicated column", pqDup, LoadOptions{Label: "label", Features: []string{"x0"}}},
 		{"more classes than nnpipe handles in Parquet", pqMany, LoadOptions{Label: "y"}},
+		{"a default feature's first value empty", csvFirstEmpty, LoadOptions{Label: "kind"}},
+		{"a column of text with a number on a later line", csvFirstText, LoadOptions{Label: "kind"}},
+		{"a default feature's first value text, without a header", csvFirstTextNoHeader, LoadOptions{Label: "c2", NoHeader: true}},
 	}
 	var got strings.Builder
 	for _, tt := range tests {
