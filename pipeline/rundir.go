@@ -19,7 +19,11 @@ import (
 // place and renames it into place when complete, so an interrupted run
 // leaves nothing that `compare` would read. The folders it had to make
 // for that are removed again, when empty, if it is aborted: a failure
-// leaves no empty folder behind.
+// leaves no empty folder behind. The folder under construction is locked
+// (cache.LockDir) until it is committed or aborted, so that `cache gc`,
+// which removes what killed processes left, never removes it however long
+// the run takes; and a folder removed all the same (by hand) fails the
+// run's next write and its commit rather than being made again in part.
 type RunDir struct {
 	// NoSync skips flushing the files, and the rename into place, to disk
 	// on Commit, for a directory inside another that is flushed as a whole
@@ -28,6 +32,7 @@ type RunDir struct {
 	NoSync bool
 
 	tmp     string
+	lock    *cache.DirLock // on tmp, until Commit or Abort
 	final   string
 	replace bool
 	made    []string // folders made for tmp, deepest first
@@ -48,7 +53,8 @@ func NewRunDir(final string) (*RunDir, error) {
 }
 
 // mkdirAttempts bounds how often newRunDir makes its folder again when
-// another process's Abort removed the (then empty) parent in between.
+// another process's Abort removed the (then empty) parent in between, or
+// gc the new folder before it was locked.
 const mkdirAttempts = 3
 
 func newRunDir(final string, replace bool) (*RunDir, error) {
@@ -61,7 +67,12 @@ func newRunDir(final string, replace bool) (*RunDir, error) {
 		}
 		tmp, err := mkdirTemp(parent, TempPrefix+filepath.Base(final)+"-")
 		if err == nil {
-			return &RunDir{tmp: tmp, final: final, replace: replace, made: made}, nil
+			var lock *cache.DirLock
+			if lock, err = cache.LockDir(tmp); err == nil {
+				return &RunDir{tmp: tmp, lock: lock, final: final, replace: replace, made: made}, nil
+			}
+			// Removed before it was locked (gc --keep-recent 0s): make another.
+			os.Remove(tmp)
 		}
 		removeEmpty(made)
 		if !errors.Is(err, fs.ErrNotExist) || attempt == mkdirAttempts {
@@ -218,20 +229,40 @@ func (d *RunDir) Final() string { return d.final }
 
 // Reset empties the directory under construction and makes final, in the
 // same folder as before, its destination: a run whose name was taken
-// meanwhile is rewritten under the next name.
+// meanwhile is rewritten under the next name. The folder itself stays, and
+// stays locked.
 func (d *RunDir) Reset(final string) error {
 	final = filepath.Clean(final)
 	if filepath.Dir(final) != filepath.Dir(d.final) {
 		return fmt.Errorf("move %s to %s: not in the same folder", d.final, final)
 	}
 	d.waitFlush(false) // of files about to be removed
-	if err := os.RemoveAll(d.tmp); err != nil {
+	if err := d.check(); err != nil {
 		return err
 	}
-	if err := os.Mkdir(d.tmp, 0o755); err != nil {
+	names, err := os.ReadDir(d.tmp)
+	if err != nil {
 		return err
+	}
+	for _, n := range names {
+		if err := os.RemoveAll(filepath.Join(d.tmp, n.Name())); err != nil {
+			return err
+		}
 	}
 	d.final = final
+	return nil
+}
+
+// ErrRemoved reports that the folder a RunDir was building was removed
+// before it was committed.
+var ErrRemoved = errors.New("the folder under construction was removed")
+
+// check reports, wrapping ErrRemoved, a folder under construction that is
+// gone, so that a write never makes it again with only what follows.
+func (d *RunDir) check() error {
+	if !d.lock.Holds(d.tmp) {
+		return fmt.Errorf("%s: %w", d.tmp, ErrRemoved)
+	}
 	return nil
 }
 
@@ -242,6 +273,9 @@ func (d *RunDir) Path(name string) string {
 
 // WriteFile writes a file into the directory, making parent folders.
 func (d *RunDir) WriteFile(name string, data []byte) error {
+	if err := d.check(); err != nil {
+		return err
+	}
 	path := d.Path(name)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
@@ -251,6 +285,9 @@ func (d *RunDir) WriteFile(name string, data []byte) error {
 
 // Copy copies the file or folder src into the directory as name.
 func (d *RunDir) Copy(name, src string) error {
+	if err := d.check(); err != nil {
+		return err
+	}
 	return copyTree(d.Path(name), src)
 }
 
@@ -298,7 +335,8 @@ func copyFile(dst, src string) error {
 	return out.Close()
 }
 
-// Commit flushes the directory's files to disk and renames it into place.
+// Commit flushes the directory's files to disk and renames it into place,
+// and releases its lock.
 func (d *RunDir) Commit() error {
 	if !d.NoSync {
 		var err error
@@ -307,9 +345,15 @@ func (d *RunDir) Commit() error {
 		} else {
 			err = syncTree(d.tmp)
 		}
+		if gone := d.check(); gone != nil {
+			err = gone // the cause of the sync's error, if any
+		}
 		if err != nil {
 			return fmt.Errorf("sync %s: %w", d.final, err)
 		}
+	}
+	if err := d.check(); err != nil {
+		return err
 	}
 	if d.replace {
 		// Swap the new version with the old in one step (the old then
@@ -324,6 +368,7 @@ func (d *RunDir) Commit() error {
 			return fmt.Errorf("move %s into place: %w", d.final, err)
 		}
 		d.made = nil
+		d.unlock()
 		return d.syncParent()
 	}
 	if err := CheckFree(d.final); err != nil {
@@ -343,7 +388,16 @@ func (d *RunDir) Commit() error {
 		return fmt.Errorf("move the run into place: %w", err)
 	}
 	d.made = nil
+	d.unlock()
 	return d.syncParent()
+}
+
+// unlock releases the folder's lock, once it is committed or removed.
+func (d *RunDir) unlock() {
+	if d.lock != nil {
+		d.lock.Close()
+		d.lock = nil
+	}
 }
 
 // syncParent flushes the folder that holds the committed directory, so that
@@ -372,7 +426,13 @@ func (d *RunDir) Finish(err error) error {
 // left to remove.
 func (d *RunDir) Abort() {
 	d.waitFlush(false)
-	os.RemoveAll(d.tmp)
+	if d.lock == nil {
+		return // committed
+	}
+	if d.lock.Holds(d.tmp) {
+		os.RemoveAll(d.tmp)
+	}
+	d.unlock()
 	removeEmpty(d.made)
 	d.made = nil
 }

@@ -206,6 +206,68 @@ func TestRunDirResetMovesItsDestinationAndEmptiesIt(t *testing.T) {
 	}
 }
 
+// TestRunDirRemovedUnderItFailsAndIsNotMadeAgain removes the folder under
+// construction, as a hand (or a gc that did not see its lock) would: the
+// next write and the commit fail with ErrRemoved, and neither the folder nor
+// the run directory is made again with only what was written after.
+func TestRunDirRemovedUnderItFailsAndIsNotMadeAgain(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		last func(d *RunDir) error
+	}{
+		{"a write", func(d *RunDir) error { return d.WriteFile("plots/after.png", nil) }},
+		{"a copy", func(d *RunDir) error { return d.Copy("copied", "rundir_test.go") }},
+		{"the commit", func(d *RunDir) error { return d.Commit() }},
+		{"a reset", func(d *RunDir) error { return d.Reset(d.Final() + "-2") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			d, err := NewRunDir(filepath.Join(root, "run"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Abort()
+			if err := d.WriteFile("before", nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.RemoveAll(d.Path("")); err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.last(d); !errors.Is(err, ErrRemoved) {
+				t.Fatalf("%s after the folder was removed = %v, want ErrRemoved", tc.name, err)
+			}
+			if err := d.Commit(); !errors.Is(err, ErrRemoved) {
+				t.Fatalf("Commit after the folder was removed = %v, want ErrRemoved", err)
+			}
+			if got := tree(t, root); len(got) != 0 {
+				t.Errorf("left %v, want nothing", got)
+			}
+		})
+	}
+}
+
+// TestRunDirAbortLeavesAFolderMadeAtItsNameAlone checks that Abort removes
+// only the folder the RunDir made: another made at its name after the
+// first was removed is someone else's.
+func TestRunDirAbortLeavesAFolderMadeAtItsNameAlone(t *testing.T) {
+	root := t.TempDir()
+	d, err := NewRunDir(filepath.Join(root, "run"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := d.Path("")
+	if err := os.Remove(tmp); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(tmp, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d.Abort()
+	if _, err := os.Stat(tmp); err != nil {
+		t.Errorf("Abort removed a folder it did not make: %v", err)
+	}
+}
+
 func TestRunDirIsReadableByOthersLikeEveryOtherFolder(t *testing.T) {
 	// os.MkdirTemp makes 0700 folders: shared results would be unreadable
 	// by anyone else. A run directory gets what os.Mkdir(0755) gives under
@@ -335,12 +397,12 @@ func TestRunDirStartFlush(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := t.TempDir()
+			open := openFiles(t)
 			d, err := NewRunDir(filepath.Join(root, "run"))
 			if err != nil {
 				t.Fatal(err)
 			}
 			d.NoSync = tc.nosync
-			open := openFiles(t)
 			if err := tc.steps(d, root); err != nil {
 				t.Fatal(err)
 			}
@@ -348,7 +410,7 @@ func TestRunDirStartFlush(t *testing.T) {
 				t.Errorf("got %v, want %v", got, tc.want)
 			}
 			if n := openFiles(t); n != open {
-				t.Errorf("%d files open after, %d before: the flush's folder was left open", n, open)
+				t.Errorf("%d files open after, %d before: the flush's folder, or the lock, was left open", n, open)
 			}
 		})
 	}

@@ -49,8 +49,15 @@ func TestCacheGCKeepsARunningProcessesWorkUntilItIsKilled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The run's directory, under construction beside where it will go.
+	runDirs, _ := filepath.Glob(filepath.Join(results, "book-ch7", ".tmp-*"))
+	if len(runDirs) != 1 {
+		t.Fatalf("%d run directories under construction, want 1: %v", len(runDirs), runDirs)
+	}
+	runDir := runDirs[0]
 	// The training has run for three hours, as far as gc can tell.
 	backdateAll(t, building, 3*time.Hour)
+	backdateAll(t, runDir, 3*time.Hour)
 	for _, keep := range []string{"1h", "0s"} {
 		out, stderr, code := nnpipe(t, "cache", "gc", "--results", results, "--keep-recent", keep)
 		if code != 0 {
@@ -61,6 +68,9 @@ func TestCacheGCKeepsARunningProcessesWorkUntilItIsKilled(t *testing.T) {
 		}
 		if _, err := os.Stat(building); err != nil {
 			t.Fatalf("cache gc --keep-recent %s removed the build folder of a training in progress: %v", keep, err)
+		}
+		if _, err := os.Stat(runDir); err != nil {
+			t.Fatalf("cache gc --keep-recent %s removed the run directory of a training in progress: %v", keep, err)
 		}
 		for _, l := range listed {
 			if _, err := cache.Open(cacheDir).Get(l.Key); err != nil {
@@ -81,12 +91,16 @@ func TestCacheGCKeepsARunningProcessesWorkUntilItIsKilled(t *testing.T) {
 		t.Fatalf("the killed run left %d leases, want its one", len(left))
 	}
 	backdateAll(t, building, 3*time.Hour)
+	backdateAll(t, runDir, 3*time.Hour)
 	out, stderr, code := nnpipe(t, "cache", "gc", "--results", results, "--keep-recent", "1h")
 	if code != 0 || !strings.Contains(out, "removed 0 entries, kept 2") {
 		t.Errorf("cache gc --keep-recent 1h after the kill: exit %d, %q%s; want the young entries kept", code, out, stderr)
 	}
 	if _, err := os.Stat(building); err == nil {
 		t.Errorf("cache gc kept the three-hour-old build folder of a killed run")
+	}
+	if _, err := os.Stat(runDir); err == nil {
+		t.Errorf("cache gc kept the three-hour-old run directory of a killed run")
 	}
 	out, stderr, code = nnpipe(t, "cache", "gc", "--results", results, "--keep-recent", "0s")
 	if code != 0 || !strings.Contains(out, "removed 2 entries, kept 0") || strings.Contains(out, "running now") {

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,7 +12,9 @@ import (
 // RemoveOlder deletes the entries of dir whose names start with prefix and
 // in which nothing was modified for more than age (the newest modification
 // time of anything in the tree counts, so a folder still being filled is
-// young), returning the bytes freed. A missing dir frees nothing.
+// young), returning the bytes freed. An entry a live process holds with
+// LockDir is left alone however old it is: a run's folder gets no write
+// while a long training runs. A missing dir frees nothing.
 func RemoveOlder(dir, prefix string, age time.Duration) (int64, error) {
 	entries, err := os.ReadDir(dir)
 	if os.IsNotExist(err) {
@@ -27,13 +30,82 @@ func RemoveOlder(dir, prefix string, age time.Duration) (int64, error) {
 		if !strings.HasPrefix(e.Name(), prefix) || now.Sub(newest(path)) < age {
 			continue
 		}
-		freed += DirSize(path)
-		if err := os.RemoveAll(path); err != nil {
+		n, err := removeUnlocked(path)
+		freed += n
+		if err != nil {
 			return freed, err
 		}
 	}
 	return freed, nil
 }
+
+// removeUnlocked deletes path unless a live process holds it with LockDir.
+// It takes the lock itself first and deletes while holding it, so that a
+// process cannot lock the folder between the test and the deletion. Where
+// the file system cannot lock it (see LockDir) it deletes by age alone.
+func removeUnlocked(path string) (int64, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err == nil {
+		defer f.Close()
+		if err := flock(f, lockExclusive|nonBlocking); errors.Is(err, errLocked) {
+			return 0, nil
+		}
+	}
+	n := DirSize(path)
+	return n, os.RemoveAll(path)
+}
+
+// DirLock is an exclusive lock on a folder under construction (a run or
+// sweep directory before it is renamed into place), which RemoveOlder
+// leaves alone as long as the lock is held. The kernel releases it when
+// the process dies, however it dies, and the folder is then a leftover.
+type DirLock struct {
+	f *os.File
+}
+
+// LockDir locks the folder path for its maker. It fails with an error
+// matching fs.ErrNotExist when path is gone, or when another process holds
+// path's lock (RemoveOlder about to delete it): the maker then makes a new
+// folder. Where the file system cannot lock a folder (a network file
+// system may refuse flock on one), the lock holds nothing and RemoveOlder
+// goes by age alone, as without locks.
+func LockDir(path string) (*DirLock, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	switch err := flock(f, lockExclusive|nonBlocking); {
+	case errors.Is(err, errLocked):
+		f.Close()
+		return nil, &fs.PathError{Op: "lock", Path: path, Err: fs.ErrNotExist}
+	case err != nil:
+		// Not supported here: a lock that holds nothing.
+	}
+	l := &DirLock{f: f}
+	if !l.Holds(path) {
+		l.Close()
+		return nil, &fs.PathError{Op: "lock", Path: path, Err: fs.ErrNotExist}
+	}
+	return l, nil
+}
+
+// Holds reports whether path is still the folder l locked: false once it
+// was removed, or replaced by another folder of that name. A folder
+// renamed into place is held at its new name.
+func (l *DirLock) Holds(path string) bool {
+	held, err := l.f.Stat()
+	if err != nil {
+		return false
+	}
+	now, err := os.Stat(path)
+	return err == nil && os.SameFile(held, now)
+}
+
+// Close releases the lock.
+func (l *DirLock) Close() error { return l.f.Close() }
 
 // newest returns the latest modification time of path and everything
 // under it, without following symbolic links. What cannot be read counts

@@ -1,0 +1,107 @@
+//go:build unix
+
+package cache
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestRemoveOlderLeavesALockedFolderAlone checks that a folder under
+// construction, locked by its maker, survives RemoveOlder however old it
+// looks, that an unlocked one of the same age goes, and that the locked one
+// goes too once its lock is released (its maker died).
+func TestRemoveOlderLeavesALockedFolderAlone(t *testing.T) {
+	dir := t.TempDir()
+	old := time.Now().Add(-3 * time.Hour)
+	mk := func(name string) string {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Join(path, "plots"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(path, "plots", "f.png"), []byte("png"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{filepath.Join(path, "plots", "f.png"), filepath.Join(path, "plots"), path} {
+			if err := os.Chtimes(p, old, old); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return path
+	}
+	live, dead, other := mk(".tmp-live"), mk(".tmp-dead"), mk("run")
+	lock, err := LockDir(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	freed, err := RemoveOlder(dir, ".tmp-", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if freed != 3 {
+		t.Errorf("freed %d bytes, want the dead folder's 3", freed)
+	}
+	for path, want := range map[string]bool{live: true, dead: false, other: true} {
+		if _, err := os.Stat(path); (err == nil) != want {
+			t.Errorf("%s: exists %v after RemoveOlder, want %v", filepath.Base(path), err == nil, want)
+		}
+	}
+	if !lock.Holds(live) {
+		t.Error("the lock no longer holds the folder it locked")
+	}
+	if err := lock.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RemoveOlder(dir, ".tmp-", 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(live); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the folder whose lock was released was kept: %v", err)
+	}
+}
+
+// TestLockDir checks that a folder can be locked once, and that a lock on a
+// folder that was removed, or replaced by another of its name, says so.
+func TestLockDir(t *testing.T) {
+	path := filepath.Join(t.TempDir(), ".tmp-run")
+	if err := os.Mkdir(path, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	lock, err := LockDir(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if second, err := LockDir(path); !errors.Is(err, fs.ErrNotExist) {
+		if second != nil {
+			second.Close()
+		}
+		t.Fatalf("locking a locked folder again = %v, want an error matching fs.ErrNotExist", err)
+	}
+	if _, err := LockDir(path + "-missing"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("locking a missing folder = %v, want fs.ErrNotExist", err)
+	}
+	moved := path + "-moved"
+	if err := os.Rename(path, moved); err != nil {
+		t.Fatal(err)
+	}
+	if !lock.Holds(moved) || lock.Holds(path) {
+		t.Errorf("after a rename: holds the new name %v, the old %v; want true, false", lock.Holds(moved), lock.Holds(path))
+	}
+	if err := os.Mkdir(path, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if lock.Holds(path) {
+		t.Error("the lock holds a new folder made at the old name")
+	}
+	if err := os.Remove(moved); err != nil {
+		t.Fatal(err)
+	}
+	if lock.Holds(moved) {
+		t.Error("the lock holds a folder that was removed")
+	}
+}
