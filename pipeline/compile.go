@@ -3,7 +3,10 @@ package pipeline
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -180,6 +183,43 @@ func decodeParams(f *config.File, st *config.Stage, step *Step, dec *config.Deco
 	}
 	for _, fe := range step.Params.Validate() {
 		errs = append(errs, f.StageError(st, lines, fe.Key, fe.Msg))
+	}
+	if len(errs) == 0 {
+		for _, fe := range missingPaths(step, filepath.Dir(f.Path)) {
+			errs = append(errs, f.StageError(st, lines, fe.Key, fe.Msg))
+		}
+	}
+	return errs
+}
+
+// missingPaths reports the file paths among step's parameters
+// (Spec.PathKeys) that name nothing, relative to base, the config's folder:
+// a problem validate lists with the others, at the key's line, rather than
+// one the run meets when it first reads the file.
+func missingPaths(step *Step, base string) []FieldError {
+	if len(step.Spec.PathKeys) == 0 {
+		return nil
+	}
+	params, err := ParamsMap(step.Params)
+	if err != nil {
+		return nil // the run reports it
+	}
+	var errs []FieldError
+	for _, key := range step.Spec.PathKeys {
+		path, _ := params[key].(string)
+		if path == "" {
+			continue
+		}
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(base, path)
+		}
+		if _, err := os.Stat(path); err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			errs = append(errs, Errorf(key, "%s: %v", strconv.Quote(path), err))
+		}
 	}
 	return errs
 }

@@ -234,6 +234,11 @@ var hostileConfigs = []hostileCase{
 		make: func(t *testing.T, dir string) string {
 			return writeConfig(t, dir, "deep-sweep.yaml", "name: deep\nseed: 1\nstages:\n  - {id: data, kind: generate}\nsweep:\n  seed: "+strings.Repeat("[", 100_000)+"1"+strings.Repeat("]", 100_000)+"\n")
 		}},
+	{name: "a data file that does not exist", want: regexp.MustCompile(`missing\.yaml:6: (trial seed=1: )?stage "data": path: "[^"]*missing\.csv": no such file or directory`),
+		make: func(t *testing.T, dir string) string {
+			return writeConfig(t, dir, "missing.yaml", "name: missing\nseed: 1\nstages:\n  - id: data\n    kind: load\n"+
+				"    with: {path: missing.csv, label: y}\n  - {id: split, kind: split}\n"+twoSeeds)
+		}},
 	// `run` runs the config without its grid, so only the commands that
 	// read the grid must refuse it.
 	{name: "sweep grid of 10^9 trials", file: "grid-1e9.yaml", cmds: []string{"sweep", "plan", "validate"}, want: regexp.MustCompile(`1000000000 trials`)},
