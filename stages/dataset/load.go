@@ -52,13 +52,14 @@ var ErrChanged = errors.New("changed while nnpipe read it; nothing was kept from
 type LoadError struct {
 	File   string // the path as given to Load
 	Line   int    // 1-based line of a CSV file (the header is line 1); 0 when it does not apply
-	Row    int    // 1-based row of a Parquet file; 0 when it does not apply
+	Row    int    // 1 + the row of a Parquet file, counted from 0 as predictions' row column counts; 0 when it does not apply
 	Column string // the column's name; "" when it does not apply
 	Err    error  // the problem; for a missing or unreadable file it matches fs.ErrNotExist etc.
 }
 
 // Error is the one-line message `FILE[:LINE]: [row ROW: ][column "COLUMN": ]problem`, the
-// parts that do not apply left out.
+// parts that do not apply left out. ROW counts from 0, as the row column of the predictions
+// does, so that the row the message names is the one with that row number.
 func (e *LoadError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
@@ -67,7 +68,7 @@ func (e *LoadError) Error() string {
 	}
 	b.WriteString(": ")
 	if e.Row > 0 {
-		b.WriteString("row " + strconv.Itoa(e.Row) + ": ")
+		b.WriteString("row " + strconv.Itoa(e.Row-1) + ": ")
 	}
 	if e.Column != "" {
 		b.WriteString("column " + shortQuote(e.Column) + ": ")
