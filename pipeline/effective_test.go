@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -110,9 +111,22 @@ func TestEffectiveYAMLEqualsTheConfigEncodedTheLongWay(t *testing.T) {
 	for _, tr := range trials {
 		chains = append(chains, tr.Chain)
 	}
+	// The files the configs name exist: a path to nothing is a problem of
+	// the config.
+	tmp := t.TempDir()
+	t.Chdir(tmp)
+	abs := filepath.Join(tmp, "abs", "x.csv")
+	for _, f := range []string{filepath.Join("dir0", "data", "x.csv"), abs} {
+		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for i, src := range []string{
 		"name: \"1\"\nstages:\n  - {id: f, kind: file, with: {path: data/x.csv, label: \"yes\"}}\n",
-		"name: \"007\"\nseed: 18446744073709551615\nstages:\n  - {id: f, kind: file, with: {path: /abs/x.csv, label: \"multi\\nline\"}}\n  - {id: m, kind: scale, inputs: {data: f.data}}\n  - {id: s, kind: sink, inputs: {scaled: m.scaled}}\n",
+		"name: \"007\"\nseed: 18446744073709551615\nstages:\n  - {id: f, kind: file, with: {path: " + abs + ", label: \"multi\\nline\"}}\n  - {id: m, kind: scale, inputs: {data: f.data}}\n  - {id: s, kind: sink, inputs: {scaled: m.scaled}}\n",
 		"name: n\nstages:\n  - {id: f, kind: file, with: {path: \"\", label: \"x<y #z\", n: -3}}\n",
 	} {
 		f, err := config.Parse(fmt.Sprintf("dir%d/t.yaml", i), []byte(src), nil)
