@@ -358,7 +358,13 @@ func (s *PlanSweep) writeText(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  %s %s (%s): stage %q: %s\n", t.Status, t.TrialID, t.Label, t.Stage, t.Error)
 	}
-	if toRun := s.Failed + s.Pending; toRun > 0 {
+	switch toRun := s.Failed + s.Pending; {
+	case toRun == 0:
+	case s.UnknownCost >= toRun:
+		// A total of none of them would read as an estimate of nothing.
+		fmt.Fprintf(w, "  estimated training time of the %s to run: unknown\n",
+			countOf(toRun, "trial", "trials"))
+	default:
 		fmt.Fprintf(w, "  estimated training time of the %s to run: %s one after another on one core",
 			countOf(toRun, "trial", "trials"), FormatSeconds(s.TrainSeconds))
 		if s.UnknownCost > 0 {

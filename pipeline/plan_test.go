@@ -151,3 +151,32 @@ func TestPlannerNamesACachedOutputItCannotRead(t *testing.T) {
 		t.Errorf("the shape of an output that does not read = %+v, want unknown with the error, naming stage a", in)
 	}
 }
+
+// TestPlanSweepTextSaysWhenNoEstimateIsKnown checks the sweep line of
+// plan's text: a total over the trials whose cost is known, with the count
+// of the others, and "unknown" when no trial's cost is known rather than a
+// total of nothing that reads as an estimate.
+func TestPlanSweepTextSaysWhenNoEstimateIsKnown(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		s    PlanSweep
+		want string
+	}{
+		{"every cost known", PlanSweep{Trials: 4, Pending: 4, TrainSeconds: 2.5},
+			"  estimated training time of the 4 trials to run: 2.50 s one after another on one core\n"},
+		{"some costs unknown", PlanSweep{Trials: 4, Done: 1, Pending: 3, TrainSeconds: 2.5, UnknownCost: 1},
+			"  estimated training time of the 3 trials to run: 2.50 s one after another on one core, plus 1 of unknown cost\n"},
+		{"no cost known", PlanSweep{Trials: 4, Failed: 1, Pending: 3, UnknownCost: 4},
+			"  estimated training time of the 4 trials to run: unknown\n"},
+		{"nothing to run", PlanSweep{Trials: 2, Done: 2}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			tc.s.writeText(&b)
+			_, line, _ := strings.Cut(b.String(), "pending\n")
+			if line != tc.want {
+				t.Errorf("the estimate's line = %q, want %q", line, tc.want)
+			}
+		})
+	}
+}
