@@ -413,3 +413,22 @@ func withoutTimes(b []byte) []byte {
 }
 
 var timeFields = regexp.MustCompile(`"(created|seconds|compute_seconds)": *("[^"]*"|[0-9.e+-]+)`)
+
+// TestRowTableShowsNoTrainTimeWithoutTraining checks the printed summary's
+// train time: the headline stage's compute time, and "-" for a run with no
+// stage of a kind that trains (one that only predicts), not "0 µs".
+func TestRowTableShowsNoTrainTimeWithoutTraining(t *testing.T) {
+	trained := &results.Row{TrialID: "a", TrainSeconds: 0.0125, Headline: []pipeline.Headline{{Label: "hidden", Value: int64(2)}},
+		TrainCE: math.NaN(), TestCE: math.NaN(), TrainAcc: math.NaN(), TestAcc: math.NaN()}
+	untrained := &results.Row{TrialID: "b", TrainCE: math.NaN(), TestCE: math.NaN(), TrainAcc: math.NaN(), TestAcc: math.NaN()}
+	for _, tc := range []struct {
+		row  *results.Row
+		want string
+	}{{trained, "12.5 ms"}, {untrained, "-"}} {
+		table := tc.row.Table()
+		got := table.Rows[0][len(table.Rows[0])-1]
+		if h := table.Header[len(table.Header)-1]; h != "train time" || got != tc.want {
+			t.Errorf("run %s: last column %q = %q, want train time %q", tc.row.TrialID, h, got, tc.want)
+		}
+	}
+}

@@ -301,9 +301,13 @@ func (r *Row) Table() report.Table {
 		t.Rows[0] = append(t.Rows[0], strconv.FormatInt(r.StoppedAt, 10))
 		t.Numeric = append(t.Numeric, true)
 	}
+	trainTime := formatSeconds(r.TrainSeconds)
+	if r.Headline == nil {
+		trainTime = report.FormatFloat(math.NaN()) // nothing trained: no time, not 0 µs
+	}
 	t.Header = append(t.Header, "train CE", "test CE", "train acc", "test acc", "train time")
 	t.Rows[0] = append(t.Rows[0], report.FormatFloat(r.TrainCE), report.FormatFloat(r.TestCE),
-		report.FormatFloat(r.TrainAcc), report.FormatFloat(r.TestAcc), formatSeconds(r.TrainSeconds))
+		report.FormatFloat(r.TrainAcc), report.FormatFloat(r.TestAcc), trainTime)
 	t.Numeric = append(t.Numeric, true, true, true, true, true)
 	return t
 }
