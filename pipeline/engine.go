@@ -45,9 +45,32 @@ type Engine struct {
 	// files.
 	ReadOnly bool
 
-	locks    sync.Map // key -> *sync.Mutex: one computation per key in this process
-	computed sync.Map // key -> true: computed by this engine, reused even with NoCache
-	verified sync.Map // key -> *cache.Entry: published or verified by this engine
+	locks        sync.Map // key -> *sync.Mutex: one computation per key in this process
+	computed     sync.Map // key -> true: computed by this engine, reused even with NoCache
+	verified     sync.Map // key -> *cache.Entry: published or verified by this engine
+	fingerprints sync.Map // kind, folder and parameters -> *fingerprinted
+}
+
+// fingerprinted is a Spec.Fingerprint the engine took, once.
+type fingerprinted struct {
+	once sync.Once
+	fp   string
+	err  error
+}
+
+// fingerprint returns step's fingerprint as the engine first took it.
+// Every trial of a sweep sets its load stage alike, and each key
+// computation would otherwise read the whole file again: a sweep of 40
+// trials read its data 40 times, and a file changed meanwhile gave later
+// trials other data than earlier ones (and the earlier ones' results then
+// looked lost). Taken once, every trial has the key of the data as it was
+// when the engine first looked, and the stage that reads the file fails
+// if it changed since (Spec.Fingerprint).
+func (e *Engine) fingerprint(p *Chain, step *Step, params string) (string, error) {
+	v, _ := e.fingerprints.LoadOrStore(step.Spec.Kind+"\x00"+p.BaseDir+"\x00"+params, &fingerprinted{})
+	f := v.(*fingerprinted)
+	f.once.Do(func() { f.fp, f.err = step.Spec.Fingerprint(step.Params, p.BaseDir) })
+	return f.fp, f.err
 }
 
 // get is Cache.Use, except that an entry this engine has already published
@@ -71,9 +94,11 @@ func (e *Engine) get(key string) (*cache.Entry, error) {
 
 // Close releases the cache entries and build folders the engine used to
 // `cache gc`. Call it once the results are copied out of the cache. An
-// engine used again afterwards verifies and protects its hits anew.
+// engine used again afterwards verifies and protects its hits anew, and
+// takes the fingerprints of its stages' files anew.
 func (e *Engine) Close() error {
 	e.verified.Clear()
+	e.fingerprints.Clear()
 	return e.Cache.Close()
 }
 
@@ -178,7 +203,7 @@ func (e *Engine) key(p *Chain, step *Step, done map[string]*StageResult) (key, p
 		return "", "", "", nil, err
 	}
 	if step.Spec.Fingerprint != nil {
-		fingerprint, err = step.Spec.Fingerprint(step.Params, p.BaseDir)
+		fingerprint, err = e.fingerprint(p, step, string(params))
 		if err != nil {
 			return "", "", "", nil, Invalid(err)
 		}

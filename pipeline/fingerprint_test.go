@@ -118,3 +118,50 @@ func TestRunPublishesNothingWhenTheStageFindsItsInputChanged(t *testing.T) {
 		t.Errorf("the entry's preimage does not hold the new content's fingerprint: %s", entry.Meta)
 	}
 }
+
+// TestAnEngineTakesAFingerprintOnce runs the same chain twice on one
+// engine, as the trials of a sweep do, with the file rewritten in between:
+// the second run has the first's key and reuses its entry (every trial of a
+// sweep sees the data as it was when the sweep first looked, and the file
+// is read once, not once a trial), and after Close the engine takes the
+// fingerprint anew and keys the new content.
+func TestAnEngineTakesAFingerprintOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "in.txt")
+	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	taken := 0
+	spec := fileSpec(path, func() {})
+	fingerprint := spec.Fingerprint
+	spec.Fingerprint = func(p Params, base string) (string, error) {
+		taken++
+		return fingerprint(p, base)
+	}
+	eng := &Engine{Cache: cache.Open(t.TempDir()), Version: "test"}
+	first, err := runFileSpec(t, eng, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("new"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	second, err := runFileSpec(t, eng, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second[0].Key != first[0].Key || !second[0].Cached || taken != 1 {
+		t.Errorf("the second run: same key %v, cached %v, fingerprints taken %d; want the first run's entry and one fingerprint",
+			second[0].Key == first[0].Key, second[0].Cached, taken)
+	}
+	if err := eng.Close(); err != nil {
+		t.Fatal(err)
+	}
+	third, err := runFileSpec(t, eng, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if third[0].Key == first[0].Key || third[0].Cached || taken != 2 {
+		t.Errorf("after Close: same key %v, cached %v, fingerprints taken %d; want a new key for the new content",
+			third[0].Key == first[0].Key, third[0].Cached, taken)
+	}
+}
