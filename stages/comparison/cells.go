@@ -22,14 +22,15 @@ func (c *Comparison) Columns() []ColumnInfo {
 func (c *Comparison) Sources() []string { return append([]string(nil), c.sources...) }
 
 // Len returns the number of rows: those of every table of every source,
-// in the order New was given them.
+// in the order New was given them, less the repeats Source.Keys names.
 func (c *Comparison) Len() int { return len(c.rows) }
 
 // Cell returns row i's value of the column name; ColSource gives the name
 // of the row's source. A column the row's summary lacks is not Set.
 func (c *Comparison) Cell(i int, name string) Cell { return c.cell(c.rows[i], name) }
 
-// RowSource returns the index of the source row i came from.
+// RowSource returns the index of the source row i came from: the first
+// that reached it (see Source.Keys).
 func (c *Comparison) RowSource(i int) int { return c.rows[i].source }
 
 // RowOK reports whether row i finished ok: its metrics count in groups.

@@ -44,3 +44,39 @@ func TestCellsGiveEveryRowAndColumnInTheOrderOfTheSources(t *testing.T) {
 		t.Errorf("Cell(0, hidden) = %+v, want the number 2", x)
 	}
 }
+
+func TestKeysLeaveOutTheRowsEarlierOnesRepeat(t *testing.T) {
+	extra := &dataset.Table{Fields: []dataset.Field{{Name: "id", Type: dataset.String}, {Name: "gradient", Type: dataset.String}},
+		Columns: []any{[]string{"a"}, []string{"backprop"}}, Rows: 1}
+	c := New(testSchema, []Source{
+		{Name: "one", Tables: []*dataset.Table{table([6]any{"a", "ok", 2, 0.5, 0.8, 1.0}, [6]any{"b", "ok", 4, 0.5, 0.6, 2.0})},
+			Keys: [][]string{{"ka", "kb"}}},
+		{Name: "two", Tables: []*dataset.Table{table([6]any{"c", "ok", 2, 0.5, 0.7, 1.0}, [6]any{"a", "ok", 2, 0.5, 0.8, 1.0}, [6]any{"c", "ok", 2, 0.5, 0.7, 1.0}), extra},
+			Keys: [][]string{{"kc", "ka", "kc"}, {"ka"}}},
+		{Name: "three", Tables: []*dataset.Table{table([6]any{"b", "ok", 4, 0.5, 0.6, 2.0})}, Keys: [][]string{{"kb"}}},
+	})
+	type row struct {
+		id  string
+		src int
+	}
+	var got []row
+	for i := range c.Len() {
+		got = append(got, row{c.Cell(i, "id").Text, c.RowSource(i)})
+	}
+	if want := []row{{"a", 0}, {"b", 0}, {"c", 1}}; !slices.Equal(got, want) {
+		t.Errorf("rows %+v, want %+v: each key once, from its first source", got, want)
+	}
+	if c.Has("gradient") {
+		t.Errorf("a table whose rows all repeat earlier ones added its column gradient")
+	}
+	// Source two reached a (0.8) and c (0.7); three only b (0.6), shown from one.
+	for _, w := range []struct {
+		source int
+		mean   float64
+	}{{0, 0.7}, {1, 0.75}, {2, 0.6}} {
+		// 1e-12: a sum of two decimal inputs.
+		if m := c.BaselineMeans(w.source); len(m) != 1 || !near(m[0], w.mean, 1e-12) {
+			t.Errorf("BaselineMeans(%d) = %v, want [%v]: every row the source reached", w.source, m, w.mean)
+		}
+	}
+}

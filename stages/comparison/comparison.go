@@ -12,6 +12,7 @@ package comparison
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/nnpipe/nnpipe/pipeline"
@@ -47,6 +48,11 @@ type Schema struct {
 type Source struct {
 	Name   string // as the user wrote it: shown in the source column
 	Tables []*dataset.Table
+	// Keys, when not nil, name the rows of Tables: Keys[i][r] is row r of
+	// Tables[i]. A row whose key an earlier row has, of this source or an
+	// earlier one, is left out, so that a run several sources reach is one
+	// row, shown from the first of them. nil keeps every row.
+	Keys [][]string
 }
 
 // Cell is one value of a compared table. Rows of a summary without the
@@ -75,23 +81,58 @@ type Comparison struct {
 // before a column was first seen is shorter).
 type line struct {
 	source int
+	also   []int // the later sources that reached the row too (Source.Keys)
 	cells  []Cell
 }
 
-// New unions the rows of sources, in order.
+// New unions the rows of sources, in order, each key of Source.Keys once.
 func New(schema Schema, sources []Source) *Comparison {
 	c := &Comparison{schema: schema, index: map[string]int{}}
+	seen := map[string]int{} // a row's key: its index in c.rows
 	for i, s := range sources {
 		c.sources = append(c.sources, s.Name)
-		for _, t := range s.Tables {
-			c.add(i, t)
+		for j, t := range s.Tables {
+			var keys []string
+			if s.Keys != nil {
+				keys = s.Keys[j]
+			}
+			c.add(i, t, c.keep(i, t.Rows, keys, seen))
 		}
 	}
 	return c
 }
 
-// add appends the rows of t, read from sources[source].
-func (c *Comparison) add(source int, t *dataset.Table) {
+// keep returns the rows, of a table of n rows named by keys (nil: every
+// row), whose keys no earlier row has, and records those keys in seen at
+// the indices in c.rows the rows will get. A row left out records source
+// among the sources of the row it repeats.
+func (c *Comparison) keep(source, n int, keys []string, seen map[string]int) []int {
+	rows := make([]int, 0, n)
+	for r := range n {
+		if keys == nil {
+			rows = append(rows, r)
+			continue
+		}
+		at, dup := seen[keys[r]]
+		switch {
+		case !dup:
+			seen[keys[r]] = len(c.rows) + len(rows)
+			rows = append(rows, r)
+		case at < len(c.rows): // else a repeat within the table
+			if l := &c.rows[at]; l.source != source && !slices.Contains(l.also, source) {
+				l.also = append(l.also, source)
+			}
+		}
+	}
+	return rows
+}
+
+// add appends the rows (indices) of t, read from sources[source]; a table
+// whose rows all repeat earlier ones adds no column either.
+func (c *Comparison) add(source int, t *dataset.Table, rows []int) {
+	if len(rows) == 0 && t.Rows > 0 {
+		return
+	}
 	at := make([]int, len(t.Fields))
 	for i, f := range t.Fields {
 		j, ok := c.index[f.Name]
@@ -106,9 +147,9 @@ func (c *Comparison) add(source int, t *dataset.Table) {
 			c.nonNum[j] = true
 		}
 	}
-	cells := make([]Cell, t.Rows*len(c.columns))
-	for r := range t.Rows {
-		l := line{source: source, cells: cells[r*len(c.columns) : (r+1)*len(c.columns) : (r+1)*len(c.columns)]}
+	cells := make([]Cell, len(rows)*len(c.columns))
+	for k, r := range rows {
+		l := line{source: source, cells: cells[k*len(c.columns) : (k+1)*len(c.columns) : (k+1)*len(c.columns)]}
 		for i, f := range t.Fields {
 			l.cells[at[i]] = c.valueCell(f.Name, t.Columns[i], r)
 		}
@@ -190,11 +231,12 @@ func (c *Comparison) differs(name string) bool {
 }
 
 // BaselineMeans returns each metric's mean over the ok rows of
-// sources[source], or nil if it has none.
+// sources[source], those shown from an earlier source included (see
+// Source.Keys), or nil if it has none.
 func (c *Comparison) BaselineMeans(source int) []float64 {
 	var rows []line
 	for _, r := range c.rows {
-		if r.source == source && c.ok(r) {
+		if (r.source == source || slices.Contains(r.also, source)) && c.ok(r) {
 			rows = append(rows, r)
 		}
 	}
