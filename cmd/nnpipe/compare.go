@@ -36,7 +36,9 @@ Each PATH is one of:
     results/<name> or a sweep's trials/: every finished one, in name order.
     A sweep's trials count once, from the sweep's summary; unfinished runs
     (.tmp-*) and other hidden entries, such as the cache, are skipped.
-With more than one PATH, a source column shows the PATH each row came from.
+With more than one PATH, a source column shows the PATH each row came from. A run
+or trial that several PATHs reach (a sweep and its trials/, a symbolic link and
+its target) is one row, from the first of them: --baseline's, when it is added.
 
 Column names are the summaries' own (trial_id, seed, train.hidden, test_accuracy,
 ...). --sort takes any of them, and the column sorted on is always shown.

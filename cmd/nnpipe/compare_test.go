@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -380,6 +381,90 @@ func TestCompareBaselineDeltas(t *testing.T) {
 	if len(rows) != 2 {
 		t.Errorf("compare --group-by source printed %d rows, want 2", len(rows))
 	}
+}
+
+// writeTrials makes the fixture's sweep a sweep directory, with a
+// sweep.json and the run directories of its ok trials under trials/, each
+// with its row of the sweep's summary.
+func writeTrials(t *testing.T) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(sweep, results.SweepFile), []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []fixtureRun{
+		sweepTrial("0a1b2c3d4e5f", 2, 1, 0.40, 0.44, 0.86, 0.84),
+		sweepTrial("1b2c3d4e5f6a", 2, 2, 0.42, 0.46, 0.84, 0.82),
+		sweepTrial("2c3d4e5f6a7b", 4, 1, 0.20, 0.31, 0.95, 0.90),
+		sweepTrial("3d4e5f6a7b8c", 4, 2, 0.22, 0.29, 0.93, 0.94),
+		sweepTrial("4e5f6a7b8c9d", 12, 1, 0.05, 0.35, 1.00, 0.91),
+	} {
+		writeSummary(t, filepath.Join(sweep, results.TrialsDir, r.id), r)
+	}
+}
+
+// TestCompareShowsARunOnceHoweverManyPathsReachIt: a run or trial that
+// several paths, or the baseline and a path, stand for is one row, from the
+// first of them (the baseline first when it is not a path), and counts once
+// in groups and in the baseline's means.
+func TestCompareShowsARunOnceHoweverManyPathsReachIt(t *testing.T) {
+	writeFixture(t)
+	writeTrials(t)
+	if err := os.Symlink(runA, "link"); err != nil {
+		t.Fatal(err)
+	}
+	trials := sweep + "/trials"
+	trial := trials + "/2c3d4e5f6a7b"
+	ids := "0a1b2c3d4e5f 1b2c3d4e5f6a 2c3d4e5f6a7b 3d4e5f6a7b8c 4e5f6a7b8c9d e5f6a7b8c9d0"
+	cases := []struct {
+		name string
+		args []string
+		cols []string // the columns shown, of each row, space-separated
+		want []string
+	}{
+		{"the same path twice", []string{sweep, sweep}, []string{"trial_id"}, strings.Fields(ids)},
+		{"the same path twice, grouped", []string{sweep, sweep, "--group-by", "train.hidden"}, []string{"train.hidden", "n"}, []string{"2 2", "4 2", "12 2"}},
+		{"a sweep and its trials folder", []string{sweep, trials}, []string{"trial_id", "source"},
+			[]string{"0a1b2c3d4e5f " + sweep, "1b2c3d4e5f6a " + sweep, "2c3d4e5f6a7b " + sweep, "3d4e5f6a7b8c " + sweep, "4e5f6a7b8c9d " + sweep, "e5f6a7b8c9d0 " + sweep}},
+		{"its trials folder and then the sweep", []string{trials, sweep}, []string{"trial_id", "source"},
+			[]string{"0a1b2c3d4e5f " + trials, "1b2c3d4e5f6a " + trials, "2c3d4e5f6a7b " + trials, "3d4e5f6a7b8c " + trials, "4e5f6a7b8c9d " + trials, "e5f6a7b8c9d0 " + sweep}},
+		{"a symbolic link to a run and the run", []string{"link", runA}, []string{"trial_id", "source"}, []string{"20250101T000000-aaaaaaaa link"}},
+		{"a baseline inside the sweep is compared first, once", []string{sweep, "--baseline", trial}, []string{"trial_id", "source", "test_accuracy_delta"},
+			[]string{"2c3d4e5f6a7b " + trial + " 0", "0a1b2c3d4e5f " + sweep + " -0.06", "1b2c3d4e5f6a " + sweep + " -0.08",
+				"3d4e5f6a7b8c " + sweep + " 0.04", "4e5f6a7b8c9d " + sweep + " 0.01", "e5f6a7b8c9d0 " + sweep + " -"}},
+		{"a baseline inside the sweep counts once in its group", []string{sweep, "--baseline", trial, "--group-by", "train.hidden"}, []string{"train.hidden", "n", "test_accuracy"},
+			[]string{"4 2 0.92", "2 2 0.83", "12 2 0.91"}},
+		{"a baseline shown from an earlier path keeps its rows", []string{trials, sweep, "--baseline", sweep}, []string{"trial_id", "test_accuracy_delta"},
+			// The sweep's ok trials' mean test accuracy: 0.882.
+			[]string{"0a1b2c3d4e5f -0.042", "1b2c3d4e5f6a -0.062", "2c3d4e5f6a7b 0.018", "3d4e5f6a7b8c 0.058", "4e5f6a7b8c9d 0.028", "e5f6a7b8c9d0 -"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, rows := compareJSON(t, c.args...)
+			var got []string
+			for _, r := range rows {
+				var cells []string
+				for _, col := range c.cols {
+					cells = append(cells, shortCell(r[col]))
+				}
+				got = append(got, strings.Join(cells, " "))
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("compare %v rows (%v) =\n%q\nwant\n%q", c.args, c.cols, got, c.want)
+			}
+		})
+	}
+}
+
+// shortCell prints a decoded JSON cell: a number to four decimals, without
+// trailing zeros; null as "-".
+func shortCell(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "-"
+	case float64:
+		return strconv.FormatFloat(math.Round(v*1e4)/1e4, 'f', -1, 64)
+	}
+	return fmt.Sprint(v)
 }
 
 func near(a, b, tol float64) bool {

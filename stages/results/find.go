@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -174,7 +175,10 @@ func Schema() comparison.Schema {
 }
 
 // LoadComparison reads the summaries files[i] that each of paths stands
-// for (see Find) into one comparison, its sources named by paths.
+// for (see Find) into one comparison, its sources named by paths. A run or
+// trial that several paths reach is one row, from the first of them: a
+// row is told apart by the summary file that is its own, absolute with
+// symbolic links resolved (a sweep's trial by its run directory's).
 func LoadComparison(paths []string, files [][]string) (*comparison.Comparison, error) {
 	var all []string
 	for _, f := range files {
@@ -187,9 +191,53 @@ func LoadComparison(paths []string, files [][]string) (*comparison.Comparison, e
 	sources := make([]comparison.Source, len(paths))
 	for i, p := range paths {
 		sources[i] = comparison.Source{Name: p, Tables: tables[:len(files[i])]}
+		for j, t := range sources[i].Tables {
+			keys, err := rowKeys(files[i][j], t)
+			if err != nil {
+				return nil, err
+			}
+			sources[i].Keys = append(sources[i].Keys, keys)
+		}
 		tables = tables[len(files[i]):]
 	}
 	return comparison.New(Schema(), sources), nil
+}
+
+// rowKeys names each row of t, read from the summary file, by the summary
+// file that is the row's own, absolute with symbolic links resolved: the
+// rows of a sweep's summary by its trials' (trials/<trial_id>/summary.parquet),
+// the row of a run's by file. A run or trial reached through different
+// paths has one key. The rows of a summary of several rows that is not a
+// sweep's are told apart by their index, after a '#'.
+func rowKeys(file string, t *dataset.Table) ([]string, error) {
+	own, err := filepath.EvalSymlinks(file)
+	if err == nil {
+		own, err = filepath.Abs(own)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("resolve %s: %w", file, err)
+	}
+	dir := filepath.Dir(own)
+	sweep := isRegular(filepath.Join(dir, SweepFile))
+	ids, _ := t.Column(ColTrialID)
+	keys := make([]string, t.Rows)
+	for r := range keys {
+		id, _ := Value(ids, r).(string)
+		switch {
+		case sweep && id != "":
+			keys[r] = filepath.Join(dir, TrialsDir, id, SummaryFile)
+		case t.Rows == 1:
+			keys[r] = own
+		default:
+			keys[r] = own + "#" + strconv.Itoa(r)
+		}
+	}
+	return keys, nil
+}
+
+func isRegular(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && info.Mode().IsRegular()
 }
 
 // GC removes from c what no finished run or sweep under root references
@@ -236,7 +284,9 @@ type CompareOptions struct {
 }
 
 // Compare reads the summaries that paths stand for (Find) and returns them
-// as one table (see stages/comparison), as `nnpipe compare` prints it.
+// as one table (see stages/comparison), as `nnpipe compare` prints it: each
+// run or trial once (see LoadComparison), the baseline's first when it is
+// added.
 // Errors name the options as compare's flags do; those of the user's
 // input are invalid input.
 func Compare(paths []string, opt CompareOptions) (report.Table, error) {
