@@ -355,9 +355,9 @@ func TestCompareGroupByMeanStd(t *testing.T) {
 			if r["test_accuracy_std"] == nil {
 				std = math.NaN()
 			}
-			// 5e-5: the table prints 4 decimals.
+			// 1e-12: sums of a few decimal inputs.
 			if r["train.hidden"] != w.hidden || r["n"] != w.n || r["failed"] != w.failed ||
-				!near(r["test_accuracy"].(float64), w.acc, 5e-5) || !near(std, w.accStd, 5e-5) {
+				!near(r["test_accuracy"].(float64), w.acc, 1e-12) || !near(std, w.accStd, 1e-12) {
 				t.Errorf("group %v = %v, want n %v, failed %v, test accuracy %v ± %v", w.hidden, r, w.n, w.failed, w.acc, w.accStd)
 			}
 		}
@@ -373,8 +373,8 @@ func TestCompareBaselineDeltas(t *testing.T) {
 	want := map[string][2]float64{runB: {0, 0}, sweep: {0.002, -0.042}}
 	for _, r := range rows {
 		w := want[r["source"].(string)]
-		// 5e-5: the table prints 4 decimals.
-		if !near(r["test_accuracy_delta"].(float64), w[0], 5e-5) || !near(r["train_cross_entropy_delta"].(float64), w[1], 5e-5) {
+		// 1e-12: sums of a few decimal inputs.
+		if !near(r["test_accuracy_delta"].(float64), w[0], 1e-12) || !near(r["train_cross_entropy_delta"].(float64), w[1], 1e-12) {
 			t.Errorf("%s: deltas test accuracy %v, train CE %v, want %v, %v", r["source"], r["test_accuracy_delta"], r["train_cross_entropy_delta"], w[0], w[1])
 		}
 	}
@@ -513,11 +513,19 @@ func TestCompareTwoRealRuns(t *testing.T) {
 			if r["trial_id"] != filepath.Base(dirs[i]) || r["status"] != "ok" || r["train.hidden"] != hidden {
 				t.Errorf("compare %v row %d = %v, want run %s, ok, hidden %v", args, i, r, filepath.Base(dirs[i]), hidden)
 			}
-			var m struct{ Test struct{ Accuracy float64 } }
+			var m struct {
+				Test struct {
+					Accuracy     float64
+					CrossEntropy float64 `json:"cross_entropy"`
+				}
+			}
 			decodeJSONFile(t, filepath.Join(dirs[i], "metrics.json"), &m)
-			// 5e-5: the table prints 4 decimals.
-			if got, _ := r["test_accuracy"].(float64); !near(got, m.Test.Accuracy, 5e-5) {
+			// json carries every float in full: the very numbers.
+			if got, _ := r["test_accuracy"].(float64); got != m.Test.Accuracy {
 				t.Errorf("compare %v row %d test_accuracy = %v, want metrics.json's %v", args, i, got, m.Test.Accuracy)
+			}
+			if got, _ := r["test_cross_entropy"].(float64); got != m.Test.CrossEntropy {
+				t.Errorf("compare %v row %d test_cross_entropy = %v, want metrics.json's %v", args, i, got, m.Test.CrossEntropy)
 			}
 		}
 	}

@@ -59,12 +59,13 @@ type Source struct {
 // column, and metrics of rows that did not finish ok, are not Set and
 // print blank.
 type Cell struct {
-	Set  bool
-	Num  bool    // an int or a float: F holds it and sorts numerically
-	F    float64 // the number; a group's mean
-	Std  float64 // a group's sample standard deviation; NaN for a single value
-	N    int     // how many values a group's mean is over
-	Text string  // the value as printed; empty for a group's mean
+	Set   bool
+	Num   bool    // an int or a float: F holds it and sorts numerically
+	Float bool    // read from a float column: csv and json print F in full
+	F     float64 // the number; a group's mean
+	Std   float64 // a group's sample standard deviation; NaN for a single value
+	N     int     // how many values a group's mean is over
+	Text  string  // the value as printed; empty for a group's mean
 }
 
 // Comparison is the union of the rows of every summary of its sources.
@@ -168,7 +169,7 @@ func (c *Comparison) valueCell(name string, col any, r int) Cell {
 	case []int32:
 		v, out.Num, out.F = col[r], true, float64(col[r])
 	case []float64:
-		v, out.Num, out.F = col[r], true, col[r]
+		v, out.Num, out.Float, out.F = col[r], true, true, col[r]
 	case []bool:
 		v = col[r]
 	case []string:

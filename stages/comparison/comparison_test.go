@@ -113,7 +113,7 @@ var testSchema = Schema{
 	ID: "id", Status: "status", OK: "ok", Error: "error", Metrics: []string{"acc"},
 	Measured: func(c string) bool { return c == "acc" || c == "secs" },
 	Format: func(c string, v any) string {
-		if f, ok := v.(float64); ok && c == "acc" {
+		if f, ok := v.(float64); ok && (c == "acc" || c == "secs") { // measured: rounded, as results.FormatValue does
 			return report.FormatFloat(f)
 		}
 		if f, ok := v.(float64); ok {
@@ -195,7 +195,7 @@ func TestRowsShowTheParametersThatDifferAndTheMetrics(t *testing.T) {
 	if want := []string{"id", "source", "status", "hidden", "acc"}; !slices.Equal(tbl.Header, want) {
 		t.Errorf("header %v, want %v", tbl.Header, want)
 	}
-	if want := [][]string{{"a", "one", "ok", "2", "0.8000"}, {"b", "two", "failed", "4", ""}}; !slices.EqualFunc(tbl.Rows, want, slices.Equal) {
+	if want := [][]string{{"a", "one", "ok", "2", "0.8"}, {"b", "two", "failed", "4", ""}}; !slices.EqualFunc(tbl.Rows, want, slices.Equal) {
 		t.Errorf("rows %v, want %v", tbl.Rows, want)
 	}
 	if base := c.BaselineMeans(0); len(base) != 1 || base[0] != 0.8 {
@@ -221,6 +221,54 @@ func TestParseKeys(t *testing.T) {
 		got, err := ParseKeys(c.in)
 		if pipeline.IsInvalid(err) != c.invalid || (err == nil && !slices.Equal(got, c.want)) {
 			t.Errorf("ParseKeys(%q) = %v, %v; want %v (invalid %v)", c.in, got, err, c.want, c.invalid)
+		}
+	}
+}
+
+func TestCSVAndJSONCarryEveryFloatInFull(t *testing.T) {
+	a, b, c := 0.2298341234, 0.2298341244, 0.00439123456 // accuracies: float64 arithmetic, not constant
+	cmp := New(testSchema, []Source{
+		{Name: "base", Tables: []*dataset.Table{table([6]any{"a", "ok", 2, 0.5, a, 1.23456789})}},
+		{Name: "other", Tables: []*dataset.Table{table([6]any{"b", "ok", 2, 0.5, b, 2.5}, [6]any{"c", "ok", 4, 0.5, c, 0.001234567})}},
+	})
+	base := cmp.BaselineMeans(0)
+	rows, err := cmp.Rows("secs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	grouped, err := cmp.Grouped([]string{"hidden"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mean, std, _ := MeanStd([]float64{a, b})
+	cases := []struct {
+		name string
+		v    *View
+		col  string
+		want []float64 // NaN: blank
+	}{
+		{"values", rows, "acc", []float64{a, b, c}},
+		{"differences from the baseline, too small for four decimals", rows, "acc_delta", []float64{0, b - a, c - a}},
+		{"a time sorted on", rows, "secs", []float64{1.23456789, 2.5, 0.001234567}},
+		{"means", grouped, "acc", []float64{mean, c}},
+		{"standard deviations", grouped, "acc_std", []float64{std, math.NaN()}},
+		{"differences of means", grouped, "acc_delta", []float64{mean - a, c - a}},
+	}
+	for _, f := range []report.Format{report.CSV, report.JSON} {
+		for _, tc := range cases {
+			t.Run(string(f)+"/"+tc.name, func(t *testing.T) {
+				tbl := tc.v.Table(f, base)
+				j := slices.Index(tbl.Header, tc.col)
+				if j < 0 || len(tbl.Rows) != len(tc.want) {
+					t.Fatalf("header %v, %d rows; want column %s and %d rows", tbl.Header, len(tbl.Rows), tc.col, len(tc.want))
+				}
+				for i, w := range tc.want {
+					got := tbl.Rows[i][j]
+					if x, err := strconv.ParseFloat(got, 64); math.IsNaN(w) && got != "" || !math.IsNaN(w) && (err != nil || x != w) {
+						t.Errorf("row %d: %s = %q, want %v exactly", i, tc.col, got, w)
+					}
+				}
+			})
 		}
 	}
 }

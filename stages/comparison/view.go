@@ -195,14 +195,16 @@ func (v *View) Sort(spec string) error {
 // metric cell carries its std (grouped) and its difference from the
 // baseline, "0.9000 ± 0.0200 (+0.0100)"; in csv and json these get columns
 // of their own, <metric>_std and <metric>_delta, and a missing number is an
-// empty cell (null).
+// empty cell (null). Table and md round numbers for reading (see
+// report.FormatFloat); csv and json print every float in full, the
+// shortest text that reads back as the same float64.
 func (v *View) Table(f report.Format, baseline []float64) report.Table {
 	r := renderer{v: v, baseline: baseline, machine: f == report.CSV || f == report.JSON}
 	for j, col := range v.cols {
 		if col.metric {
 			r.addMetric(j, col.name)
 		} else {
-			r.add(col.name, col.numeric, j, func(x Cell) string { return x.Text })
+			r.add(col.name, col.numeric, j, r.text)
 		}
 	}
 	r.t.Rows = make([][]string, len(v.rows))
@@ -229,6 +231,15 @@ type renderer struct {
 type output struct {
 	col  int
 	cell func(x Cell) string
+}
+
+// text prints a cell of a column other than a metric: as the schema
+// printed it, but a finite float in full in csv and json.
+func (r *renderer) text(x Cell) string {
+	if r.machine && x.Float && !math.IsNaN(x.F) && !math.IsInf(x.F, 0) {
+		return exact(x.F)
+	}
+	return x.Text
 }
 
 func (r *renderer) add(name string, numeric bool, col int, fn func(x Cell) string) {
@@ -276,20 +287,27 @@ func (r *renderer) addMetric(j int, name string) {
 	}
 	if hasBase {
 		r.add(name+"_delta", true, j, func(x Cell) string {
-			if d := x.F - base; x.Set && !math.IsNaN(d) {
-				return formatDelta(d, x.F)
+			if !x.Set {
+				return ""
 			}
-			return ""
+			return number(x.F - base)
 		})
 	}
 }
 
-// number prints x as report.FormatFloat does, NaN as a blank.
+// number prints x in full (exact), NaN as a blank.
 func number(x float64) string {
 	if math.IsNaN(x) {
 		return ""
 	}
-	return report.FormatFloat(x)
+	return exact(x)
+}
+
+// exact is the shortest text that reads back as x: "0.83", "1e-05",
+// "0.8300000000000001"; infinities are "+Inf" and "-Inf", as
+// report.FormatFloat prints them.
+func exact(x float64) string {
+	return strconv.FormatFloat(x, 'g', -1, 64)
 }
 
 // formatDelta formats the difference d of the value x from the baseline on

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -280,10 +281,11 @@ func checkGroupStats(t *testing.T, p *pageJSON, sweep string, keys []string, sta
 			if math.Abs(*got[0]-mean) > 1e-12*math.Abs(mean) || math.Abs(gotStd-std) > 1e-9*std {
 				t.Errorf("grouping by %v, group %d, %s: mean ± std %v ± %v, its rows give %v ± %v", keys, g, name, *got[0], gotStd, mean, std)
 			}
-			if c := row[slices.Index(js.Header, name)]; report.FormatFloat(*got[0]) != c {
+			// compare's json carries every float in full: the very numbers.
+			if c := row[slices.Index(js.Header, name)]; strconv.FormatFloat(*got[0], 'g', -1, 64) != c {
 				t.Errorf("grouping by %v, group %d, %s: mean %v, compare --format json %s", keys, g, name, *got[0], c)
 			}
-			if c := row[slices.Index(js.Header, name+"_std")]; (got[1] == nil && c != "") || (got[1] != nil && report.FormatFloat(gotStd) != c) {
+			if c := row[slices.Index(js.Header, name+"_std")]; (got[1] == nil && c != "") || (got[1] != nil && strconv.FormatFloat(gotStd, 'g', -1, 64) != c) {
 				t.Errorf("grouping by %v, group %d, %s: std %v, compare --format json %q", keys, g, name, gotStd, c)
 			}
 		}
