@@ -107,9 +107,7 @@ func newRoot(e *env) *cobra.Command {
 		SilenceErrors: true,
 		Version:       Version,
 	}
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &usageError{fmt.Errorf("%s%w", where(c), err)}
-	})
+	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(newRunCmd(e), newSweepCmd(e), newValidateCmd(e), newStagesCmd(e), newCacheCmd(e), newShowCmd(e), newCompareCmd(e), newPlanCmd(e), newReportCmd(e))
 	root.AddCommand(newPredictCmd(e), newExportCmd(e))
 	root.SetHelpCommand(newHelpCmd())

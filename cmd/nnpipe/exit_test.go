@@ -37,7 +37,7 @@ func TestInvalidInputExitsTwoWithOneLineWritingNothing(t *testing.T) {
 		{"run with two configs", []string{"run", "testdata/ok.yaml", "testdata/ok.yaml", "--results", results}, nil, "got 2 arguments"},
 		{"run with an unknown flag", []string{"run", "testdata/ok.yaml", "--frob", "--results", results}, nil, "unknown flag: --frob"},
 		{"run with --jobs 0", []string{"run", "testdata/ok.yaml", "--jobs", "0", "--results", results}, nil, "--jobs"},
-		{"run with --jobs x", []string{"run", "testdata/ok.yaml", "--jobs", "x", "--results", results}, nil, "--jobs"},
+		{"run with --jobs x", []string{"run", "testdata/ok.yaml", "--jobs", "x", "--results", results}, nil, `--jobs: "x" is not an integer`},
 		{"run with --results empty", []string{"run", "testdata/ok.yaml", "--results", ""}, nil, "--results"},
 		{"run with --out empty", []string{"run", "testdata/ok.yaml", "--out", "", "--results", results}, nil, "--out: must not be empty"},
 		{"run with --out not empty", []string{"run", "testdata/ok.yaml", "--out", nonEmpty, "--results", results}, nil, "not empty"},
@@ -111,7 +111,7 @@ func TestInvalidInputExitsTwoWithOneLineWritingNothing(t *testing.T) {
 		{"cache without a subcommand", []string{"cache", "--results", results}, nil, "expected a command: du, gc, verify"},
 		{"cache with an unknown subcommand", []string{"cache", "frob", "--results", results}, nil, `unknown command "frob"`},
 		{"cache verify with an argument", []string{"cache", "verify", "extra", "--results", results}, nil, "got 1 arguments"},
-		{"cache gc with a malformed duration", []string{"cache", "gc", "--keep-recent", "soon", "--results", results}, nil, "--keep-recent"},
+		{"cache gc with a malformed duration", []string{"cache", "gc", "--keep-recent", "soon", "--results", results}, nil, `--keep-recent: "soon" is not a duration`},
 		{"cache du with an unknown flag", []string{"cache", "du", "--frob", "--results", results}, nil, "unknown flag: --frob"},
 
 		{"completion without a shell", []string{"completion"}, nil, "expected a command"},

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// flagError is every command's answer to a flag that does not parse: one
+// line naming the flag and what it expects (`--jobs: "abc" is not an
+// integer`, `--sort needs a value`), exit 2. pflag's own messages show Go's
+// parse errors and the flag's spellings; cobra would also prefix the
+// command, which the flag already identifies.
+func flagError(c *cobra.Command, err error) error {
+	var invalid *pflag.InvalidValueError
+	var missing *pflag.ValueRequiredError
+	switch {
+	case errors.As(err, &invalid):
+		return invalidFlagValue(invalid)
+	case errors.As(err, &missing):
+		return usagef("%s needs a value", flagName(missing.GetFlag()))
+	}
+	return &usageError{fmt.Errorf("%s%w", where(c), err)}
+}
+
+// invalidFlagValue says which flag got a value it cannot take, and what
+// it takes instead.
+func invalidFlagValue(e *pflag.InvalidValueError) error {
+	f := e.GetFlag()
+	value := strconv.Quote(e.GetValue())
+	want := expectedValue(f.Value.Type())
+	switch {
+	case errors.Is(e, strconv.ErrRange):
+		return usagef("%s: %s is out of range for %s", flagName(f), value, want)
+	case want == "":
+		return usagef("%s: %s is not a valid value", flagName(f), value)
+	}
+	return usagef("%s: %s is not %s", flagName(f), value, want)
+}
+
+// expectedValue names what a flag of pflag's type typ takes, or "" for a
+// type no command uses.
+func expectedValue(typ string) string {
+	switch {
+	case typ == "bool":
+		return "true or false"
+	case typ == "duration":
+		return "a duration such as 90s, 15m or 1h30m"
+	case strings.HasPrefix(typ, "uint"):
+		return "a non-negative integer"
+	case strings.HasPrefix(typ, "int"), typ == "count":
+		return "an integer"
+	case strings.HasPrefix(typ, "float"):
+		return "a number"
+	}
+	return ""
+}
+
+// flagName is how messages spell a flag: --jobs, also for -j.
+func flagName(f *pflag.Flag) string {
+	return "--" + f.Name
+}
