@@ -50,6 +50,9 @@ func TestInvalidInputExitsTwoWithOneLineWritingNothing(t *testing.T) {
 		{"sweep with --cache empty", []string{"sweep", smallSweep, "--cache", "", "--results", results}, nil, "--cache: must not be empty"},
 		{"plan with --cache empty", []string{"plan", "testdata/ok.yaml", "--cache", "", "--results", results}, nil, "--cache: must not be empty"},
 		{"cache du with --cache empty", []string{"cache", "du", "--cache", "", "--results", results}, nil, "--cache: must not be empty"},
+		{"validate with a --set value on two lines", []string{"validate", "testdata/ok.yaml", "--set", "train.hidden=2\n3"}, nil, `--set "train.hidden=2\n3"`},
+		{"validate a missing config named on two lines", []string{"validate", "testdata/no\nsuch.yaml"}, nil, `"testdata/no\nsuch.yaml": no such file`},
+		{"run with --out on two lines inside the cache", []string{"run", "testdata/ok.yaml", "--cache", "OUT", "--out", "OUT/a\nb", "--results", results}, nil, `--out "`},
 		{"run with a malformed --set", []string{"run", "testdata/ok.yaml", "--set", "train.hidden", "--results", results}, nil, "train.hidden"},
 
 		{"sweep without a config", []string{"sweep", "--results", results}, nil, "expected CONFIG"},

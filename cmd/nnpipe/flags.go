@@ -7,9 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/cache"
@@ -108,26 +106,27 @@ func (f *commonFlags) prepare(c *cobra.Command) (string, error) {
 // Paths are compared absolute, with symbolic links resolved.
 func checkPlaces(out, resultsDir, cacheDir string) error {
 	rr, rc := pipeline.ResolvePath(resultsDir), pipeline.ResolveCachePath(cacheDir)
+	shownOut, shownResults, shownCache := config.Shown(out), config.Shown(resultsDir), config.Shown(cacheDir)
 	if out != "" {
 		ro := pipeline.ResolvePath(out)
-		defaultCache := pipeline.ResolvePath(filepath.Join(resultsDir, ".cache"))
+		defaultCache := filepath.Join(resultsDir, ".cache")
 		switch {
 		case pipeline.Within(ro, rc):
-			return usagef("--out %s is inside the cache %s", out, cacheDir)
+			return usagef("--out %s is inside the cache %s", shownOut, shownCache)
 		case pipeline.Within(rc, ro):
-			return usagef("--out %s holds the cache %s: a run directory holds only the run", out, cacheDir)
-		case pipeline.Within(ro, defaultCache):
-			return usagef("--out %s is inside %s, the default cache of --results %s", out, filepath.Join(resultsDir, ".cache"), resultsDir)
+			return usagef("--out %s holds the cache %s: a run directory holds only the run", shownOut, shownCache)
+		case pipeline.Within(ro, pipeline.ResolvePath(defaultCache)):
+			return usagef("--out %s is inside %s, the default cache of --results %s", shownOut, config.Shown(defaultCache), shownResults)
 		}
 		if run := results.EnclosingRun(ro); run != "" {
-			return usagef("--out %s is inside the run or sweep directory %s", out, run)
+			return usagef("--out %s is inside the run or sweep directory %s", shownOut, config.Shown(run))
 		}
 	}
 	if pipeline.Within(rr, rc) {
 		if rr == rc {
-			return usagef("--results and the cache are the same folder, %s", resultsDir)
+			return usagef("--results and the cache are the same folder, %s", shownResults)
 		}
-		return usagef("--results %s is inside the cache %s", resultsDir, cacheDir)
+		return usagef("--results %s is inside the cache %s", shownResults, shownCache)
 	}
 	return nil
 }
@@ -151,10 +150,7 @@ func cleanOut(out string) (string, error) {
 	if out == "" {
 		return "", usagef("--out: must not be empty")
 	}
-	shown := out
-	if strings.ContainsFunc(out, func(r rune) bool { return !unicode.IsPrint(r) }) {
-		shown = strconv.Quote(out) // keep the message on one line
-	}
+	shown := config.Shown(out) // keep the message on one line
 	p := filepath.Clean(out)
 	if fi, err := os.Lstat(p); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
 		if target, err := filepath.EvalSymlinks(p); err == nil {
@@ -204,10 +200,10 @@ func (f *commonFlags) validate() error {
 func checkGrid(path string, f *config.File, max uint64) (uint64, error) {
 	size, ok := pipeline.GridSize(f.Sweep)
 	if !ok {
-		return 0, usagef("%s: the sweep grid has more than 2^64 trials; --max-trials is %d", path, max)
+		return 0, usagef("%s: the sweep grid has more than 2^64 trials; --max-trials is %d", config.Shown(path), max)
 	}
 	if size > max {
-		return 0, usagef("%s: the sweep grid has %d trials, more than --max-trials %d", path, size, max)
+		return 0, usagef("%s: the sweep grid has %d trials, more than --max-trials %d", config.Shown(path), size, max)
 	}
 	return size, nil
 }

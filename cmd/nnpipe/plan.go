@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/pipeline/config"
 	"github.com/spf13/cobra"
 )
 
@@ -63,7 +64,7 @@ func runPlan(ctx context.Context, e *env, f *planFlags, path, cacheDir string) e
 	}
 	st, err := openCache(ctx, cacheDir, true)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf("%s: %w", config.Shown(path), err)
 	}
 	eng := newEngine(e, &f.commonFlags, st)
 	defer eng.Close()

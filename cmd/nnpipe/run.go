@@ -13,6 +13,7 @@ import (
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/cache"
 	"github.com/nnpipe/nnpipe/pipeline/cache/s3store"
+	"github.com/nnpipe/nnpipe/pipeline/config"
 	"github.com/nnpipe/nnpipe/pipeline/logline"
 	"github.com/nnpipe/nnpipe/stages/htmlreport"
 	"github.com/nnpipe/nnpipe/stages/report"
@@ -67,13 +68,13 @@ func runOnce(c *cobra.Command, e *env, f *commonFlags, path, cacheDir string) er
 		if ctx.Err() != nil {
 			return &interruptedError{finished: finishedStages(stages), err: err}
 		}
-		runErr := fmt.Errorf("%s: %w", path, err)
+		runErr := fmt.Errorf("%s: %w", config.Shown(path), err)
 		var failed *pipeline.FailedStageError
 		if !errors.As(err, &failed) {
 			return runErr
 		}
 		if werr := rec.CommitFailed(err, failed); werr != nil {
-			return errors.Join(runErr, fmt.Errorf("%s: write the run directory: %w", path, werr))
+			return errors.Join(runErr, fmt.Errorf("%s: write the run directory: %w", config.Shown(path), werr))
 		}
 		if !f.quiet {
 			fmt.Fprintf(e.stderr, "nnpipe: the run diverged; its history up to then is in %s\n", rec.Final())
@@ -82,7 +83,7 @@ func runOnce(c *cobra.Command, e *env, f *commonFlags, path, cacheDir string) er
 	}
 	run, err := rec.Commit(stages)
 	if err != nil {
-		return fmt.Errorf("%s: write results: %w", path, err)
+		return fmt.Errorf("%s: write results: %w", config.Shown(path), err)
 	}
 	if f.json {
 		return printJSON(e, run.JSON())
@@ -94,9 +95,9 @@ func runOnce(c *cobra.Command, e *env, f *commonFlags, path, cacheDir string) er
 // started: exit 2 when --out was taken since the flags were checked.
 func resultsError(path, out string, err error) error {
 	if out != "" && (errors.Is(err, pipeline.ErrTaken) || errors.Is(err, pipeline.ErrNotDir)) {
-		return outTaken(out, out, err)
+		return outTaken(config.Shown(out), out, err)
 	}
-	return fmt.Errorf("%s: results: %w", path, err)
+	return fmt.Errorf("%s: results: %w", config.Shown(path), err)
 }
 
 // openCache opens the cache at loc (see s3store.OpenCache), checking with

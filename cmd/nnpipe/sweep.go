@@ -79,7 +79,7 @@ func runSweep(ctx context.Context, e *env, f *sweepFlags, path, cacheDir string)
 	}
 	st, err := openCache(ctx, cacheDir, true)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf("%s: %w", config.Shown(path), err)
 	}
 	eng := newEngine(e, &f.commonFlags, st)
 	defer eng.Close() // after the sweep directory is written: gc keeps its entries until then
@@ -117,7 +117,7 @@ func runSweepDir(ctx context.Context, e *env, f *sweepFlags, path string, eng *p
 		}
 	}
 	if err := rd.Finish(col.Finish(ctx, f.jobs)); err != nil {
-		return sweepFailure(path, results.Unaccounted(outcomes, nil), nil, len(trials), fmt.Errorf("%s: %w", path, err))
+		return sweepFailure(path, results.Unaccounted(outcomes, nil), nil, len(trials), fmt.Errorf("%s: %w", config.Shown(path), err))
 	}
 	sw.Dir = rd.Final()
 	sw.Rebase()

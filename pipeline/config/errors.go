@@ -16,7 +16,10 @@ type Error struct {
 	Msg    string // what is wrong and what was expected
 }
 
-// Error formats e as `FILE:LINE: stage "ID": KEY: MSG`, leaving out the parts that are unknown.
+// Error formats e as `FILE:LINE: stage "ID": KEY: MSG`, leaving out the
+// parts that are unknown, on one line: a file name, trial or key that
+// does not print as one line is quoted (see Shown); Origin and Msg must
+// quote what they show.
 func (e *Error) Error() string {
 	var b strings.Builder
 	switch {
@@ -24,19 +27,19 @@ func (e *Error) Error() string {
 		b.WriteString(e.Origin)
 		b.WriteString(": ")
 	case e.File != "" && e.Line > 0:
-		fmt.Fprintf(&b, "%s:%d: ", e.File, e.Line)
+		fmt.Fprintf(&b, "%s:%d: ", Shown(e.File), e.Line)
 	case e.File != "":
-		b.WriteString(e.File)
+		b.WriteString(Shown(e.File))
 		b.WriteString(": ")
 	}
 	if e.Trial != "" {
-		fmt.Fprintf(&b, "trial %s: ", e.Trial)
+		fmt.Fprintf(&b, "trial %s: ", Shown(e.Trial))
 	}
 	if e.Stage != "" {
 		fmt.Fprintf(&b, "stage %q: ", e.Stage)
 	}
 	if e.Key != "" {
-		b.WriteString(e.Key)
+		b.WriteString(Shown(e.Key))
 		b.WriteString(": ")
 	}
 	b.WriteString(e.Msg)

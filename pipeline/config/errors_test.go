@@ -21,6 +21,10 @@ func TestErrorFormatsWhatIsKnown(t *testing.T) {
 		{"a trial", Error{File: "x.yaml", Line: 3, Trial: "train.hidden=4", Stage: "train", Key: "hidden", Msg: "m"},
 			`x.yaml:3: trial train.hidden=4: stage "train": hidden: m`},
 		{"only a message", Error{Msg: "m"}, "m"},
+		{"a file name on two lines is quoted", Error{File: "a\nb.yaml", Line: 2, Msg: "m"}, `"a\nb.yaml":2: m`},
+		{"a file name that is not UTF-8 is quoted", Error{File: "a\xffb.yaml", Msg: "m"}, `"a\xffb.yaml": m`},
+		{"a trial with a line separator is quoted", Error{File: "x.yaml", Trial: "name=a\u2028b", Msg: "m"}, `x.yaml: trial "name=a\u2028b": m`},
+		{"a key on two lines is quoted", Error{File: "x.yaml", Line: 5, Stage: "data", Key: "with.a\nb", Msg: "m"}, `x.yaml:5: stage "data": "with.a\nb": m`},
 	}
 	for _, tt := range tests {
 		if got := tt.e.Error(); got != tt.want {

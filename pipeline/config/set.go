@@ -18,7 +18,7 @@ import (
 // flow list). VALUE is read as a YAML scalar, so `4` is an integer, `0.5` a
 // number and `numpy` a string.
 type Override struct {
-	Origin string     // the argument as written, for messages: `--set train.hidden=4`
+	Origin string     // the argument as written, for messages: `--set train.hidden=4` (quoted when it does not print as one line)
 	Key    string     // the key path
 	Value  *yaml.Node // a scalar, or a sequence for a sweep axis
 
@@ -36,7 +36,7 @@ func ParseOverride(arg string) (*Override, error) {
 		return nil, fmt.Errorf("--set: argument of %d bytes is too long", len(arg))
 	}
 	key, value, ok := strings.Cut(arg, "=")
-	o := &Override{Origin: "--set " + arg, Key: strings.TrimSpace(key)}
+	o := &Override{Origin: "--set " + Shown(arg), Key: strings.TrimSpace(key)}
 	if !ok {
 		return nil, fmt.Errorf("%s: expected KEY=VALUE, such as train.hidden=4", o.Origin)
 	}
@@ -210,7 +210,7 @@ func (f *File) SetAll(keys []string, values []*yaml.Node) (*File, int, error) {
 func (f *File) set(key string, value *yaml.Node, copied []bool) error {
 	origin := "--set sweep." + key
 	if value.Line > 0 {
-		origin = f.Path + ":" + strconv.Itoa(value.Line)
+		origin = Shown(f.Path) + ":" + strconv.Itoa(value.Line)
 	}
 	o := &Override{Origin: origin, Key: key, Value: value}
 	head, rest, _ := strings.Cut(key, ".")

@@ -207,6 +207,8 @@ func TestParseAttributesOverrideErrorsToTheirOrigin(t *testing.T) {
 			[]fileErr{{0, "train", "init.seed", "expected a non-negative integer"}}, []string{"--set train.init.seed=-1"}},
 		{"a string where a nested block belongs", []string{"train.init=x"},
 			[]fileErr{{0, "train", "init", `expected a mapping of keys to values, got "x"`}}, []string{"--set train.init=x"}},
+		{"an argument on two lines is quoted, to keep the message on one", []string{"train.hidden=2\n3"},
+			[]fileErr{{0, "train", "hidden", `expected an integer, got "2 3"`}}, []string{`--set "train.hidden=2\n3"`}},
 		{"an error in the file stays the file's", []string{"train.hidden=4", "train.init.seed=2"},
 			nil, nil},
 	}
