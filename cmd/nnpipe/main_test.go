@@ -116,6 +116,7 @@ func TestBadInputIsRefusedWithOneLinePerProblemAndNothingWritten(t *testing.T) {
 		{name: "set-unknown-stage", args: []string{"testdata/ok.yaml", "--set", "trian.hidden=3"}},
 		{name: "set-unknown-key", args: []string{"testdata/ok.yaml", "--set", "train.hiden=3"}},
 		{name: "set-malformed", args: []string{"testdata/ok.yaml", "--set", "train.hidden"}},
+		{name: "set-beneath-a-value", args: []string{"testdata/ok.yaml", "--set", "train.hidden.x=2", "--set", "data.with.n=5", "--set", "train.inputs.dataset=split.split"}},
 		{name: "no-config", args: []string{}},
 	}
 	for _, c := range cases {

@@ -368,16 +368,23 @@ func (f *File) Locate(e *Error, s *Stage) {
 
 // attributeOrigin marks an error about a value that a --set override
 // replaced as coming from that override. Nodes made by overrides have no
-// line, so an error with a line is the file's own.
+// line, so an error with a line is the file's own. The override may have
+// made the key at fault on the way to its own: train.hidden.x=2 makes
+// hidden a mapping, data.with.n=5 a key "with" among data's parameters.
 func (f *File) attributeOrigin(e *Error, stage string) {
 	if e.Line != 0 {
 		return
 	}
 	for _, o := range f.overrides {
-		if o.stage == stage && o.param != "" && (e.Key == o.param || strings.HasPrefix(e.Key, o.param+".")) {
+		if o.stage == stage && o.param != "" && e.Key != "" && (within(e.Key, o.param) || within(o.param, e.Key)) {
 			e.Origin = o.Origin
 		}
 	}
+}
+
+// within reports whether the key path key is path or lies beneath it.
+func within(key, path string) bool {
+	return key == path || strings.HasPrefix(key, path+".")
 }
 
 // writtenSize counts the nodes of n as written, an alias as one.
