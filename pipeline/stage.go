@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"path/filepath"
 	"strings"
 )
@@ -180,6 +181,17 @@ type FieldError struct {
 // Errorf builds a FieldError.
 func Errorf(key, format string, args ...any) FieldError {
 	return FieldError{Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+// RangeError builds the FieldError of a number outside its range; rule
+// says what the value must be ("> 0", "between 0 and 1"). A value that is
+// not a finite number (.inf, .nan) is said not to be one: "must be > 0,
+// got +Inf" would be false.
+func RangeError(key string, v float64, rule string) FieldError {
+	if math.IsInf(v, 0) || math.IsNaN(v) {
+		return Errorf(key, "must be a finite number %s, got %v", rule, v)
+	}
+	return Errorf(key, "must be %s, got %v", rule, v)
 }
 
 // InvalidInputError marks a stage failure caused by the user's input (a

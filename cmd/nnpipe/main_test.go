@@ -98,6 +98,7 @@ func TestBadInputIsRefusedWithOneLinePerProblemAndNothingWritten(t *testing.T) {
 		{name: "range-epsilon"},
 		{name: "range-steps"},
 		{name: "range-train-ratio"},
+		{name: "range-not-finite"},
 		{name: "unknown-kind"},
 		{name: "duplicate-stage-id"},
 		{name: "unprovided-input"},

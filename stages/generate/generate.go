@@ -65,7 +65,7 @@ func (p *Params) Validate() []pipeline.FieldError {
 		errs = append(errs, pipeline.Errorf("n", "must be between 2 and %d, got %d", MaxRows, p.N))
 	}
 	if !(p.Noise >= 0) || math.IsInf(p.Noise, 0) {
-		errs = append(errs, pipeline.Errorf("noise", "must be >= 0, got %v", p.Noise))
+		errs = append(errs, pipeline.RangeError("noise", p.Noise, ">= 0"))
 	}
 	if p.Classes < 2 || p.Classes > 10 {
 		errs = append(errs, pipeline.Errorf("classes", "must be between 2 and 10, got %d", p.Classes))
@@ -107,7 +107,7 @@ func (m *Mixture) validate() []pipeline.FieldError {
 	}
 	for i, c := range m.Cumulative {
 		if !finite(c) || c <= 0 || (i > 0 && c <= m.Cumulative[i-1]) {
-			errs = append(errs, pipeline.Errorf("mixture.cumulative", "must increase strictly from above 0, got %v", m.Cumulative))
+			errs = append(errs, pipeline.Errorf("mixture.cumulative", "must be finite numbers increasing strictly from above 0, got %v", m.Cumulative))
 			break
 		}
 	}

@@ -29,10 +29,10 @@ func NewParams() *Params { return &Params{Epsilon: 1e-6, Tolerance: 1e-6} }
 func (p *Params) Validate() []pipeline.FieldError {
 	var errs []pipeline.FieldError
 	if !(p.Epsilon > 0) || math.IsInf(p.Epsilon, 0) {
-		errs = append(errs, pipeline.Errorf("epsilon", "must be > 0, got %v", p.Epsilon))
+		errs = append(errs, pipeline.RangeError("epsilon", p.Epsilon, "> 0"))
 	}
 	if !(p.Tolerance > 0) || math.IsInf(p.Tolerance, 0) {
-		errs = append(errs, pipeline.Errorf("tolerance", "must be > 0, got %v", p.Tolerance))
+		errs = append(errs, pipeline.RangeError("tolerance", p.Tolerance, "> 0"))
 	}
 	return errs
 }

@@ -46,7 +46,7 @@ func (p *Params) DefaultSeeds(master uint64, id string) {
 func (p *Params) Validate() []pipeline.FieldError {
 	var errs []pipeline.FieldError
 	if !(p.TrainRatio > 0 && p.TrainRatio < 1) {
-		errs = append(errs, pipeline.Errorf("train_ratio", "must be strictly between 0 and 1, got %v", p.TrainRatio))
+		errs = append(errs, pipeline.RangeError("train_ratio", p.TrainRatio, "strictly between 0 and 1"))
 	}
 	if _, err := rng.New(p.RNG, *p.Seed); err != nil {
 		key := "rng"

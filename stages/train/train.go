@@ -194,10 +194,10 @@ func (p *Params) Validate() []pipeline.FieldError {
 		errs = append(errs, pipeline.Errorf(key, "%v", err))
 	}
 	if !(p.Epsilon > 0) || math.IsInf(p.Epsilon, 0) {
-		errs = append(errs, pipeline.Errorf("epsilon", "must be > 0, got %v", p.Epsilon))
+		errs = append(errs, pipeline.RangeError("epsilon", p.Epsilon, "> 0"))
 	}
 	if !(p.LearningRate > 0) || math.IsInf(p.LearningRate, 0) {
-		errs = append(errs, pipeline.Errorf("learning_rate", "must be > 0, got %v", p.LearningRate))
+		errs = append(errs, pipeline.RangeError("learning_rate", p.LearningRate, "> 0"))
 	}
 	if p.Steps < 1 || p.Steps > MaxSteps {
 		errs = append(errs, pipeline.Errorf("steps", "must be between 1 and %d, got %d", MaxSteps, p.Steps))
@@ -206,7 +206,7 @@ func (p *Params) Validate() []pipeline.FieldError {
 		errs = append(errs, pipeline.Errorf("record_every", "must be >= 1, got %d", p.RecordEvery))
 	}
 	if !(p.Init.Std >= 0) || math.IsInf(p.Init.Std, 0) {
-		errs = append(errs, pipeline.Errorf("init.std", "must be >= 0, got %v", p.Init.Std))
+		errs = append(errs, pipeline.RangeError("init.std", p.Init.Std, ">= 0"))
 	}
 	seed := uint64(0)
 	if p.Init.Seed != nil {
@@ -233,41 +233,41 @@ func (p *Params) validateTraining() []pipeline.FieldError {
 	}
 	within := func(key string, v float64, closedHi bool) {
 		if closedHi && !(v >= 0 && v <= 1) {
-			errs = append(errs, pipeline.Errorf(key, "must be between 0 and 1, got %v", v))
+			errs = append(errs, pipeline.RangeError(key, v, "between 0 and 1"))
 		} else if !closedHi && !(v >= 0 && v < 1) {
-			errs = append(errs, pipeline.Errorf(key, "must be >= 0 and below 1, got %v", v))
+			errs = append(errs, pipeline.RangeError(key, v, ">= 0 and below 1"))
 		}
 	}
 	within("momentum", p.Momentum, true)
 	within("beta1", p.Beta1, false)
 	within("beta2", p.Beta2, false)
 	if !(p.AdamEpsilon > 0) || math.IsInf(p.AdamEpsilon, 0) {
-		errs = append(errs, pipeline.Errorf("adam_epsilon", "must be > 0, got %v", p.AdamEpsilon))
+		errs = append(errs, pipeline.RangeError("adam_epsilon", p.AdamEpsilon, "> 0"))
 	}
 	if p.BatchSize < 0 {
 		errs = append(errs, pipeline.Errorf("batch_size", "must be >= 0 (0: all training rows), got %d", p.BatchSize))
 	}
 	if !(p.L2 >= 0) || math.IsInf(p.L2, 0) {
-		errs = append(errs, pipeline.Errorf("l2", "must be >= 0, got %v", p.L2))
+		errs = append(errs, pipeline.RangeError("l2", p.L2, ">= 0"))
 	}
 	if !(p.PowerT >= 0) || math.IsInf(p.PowerT, 0) {
-		errs = append(errs, pipeline.Errorf("power_t", "must be >= 0, got %v", p.PowerT))
+		errs = append(errs, pipeline.RangeError("power_t", p.PowerT, ">= 0"))
 	}
 	if !(p.DecayFactor > 0 && p.DecayFactor <= 1) {
-		errs = append(errs, pipeline.Errorf("decay_factor", "must be above 0 and at most 1, got %v", p.DecayFactor))
+		errs = append(errs, pipeline.RangeError("decay_factor", p.DecayFactor, "above 0 and at most 1"))
 	}
 	if p.DecayEvery < 1 {
 		errs = append(errs, pipeline.Errorf("decay_every", "must be >= 1, got %d", p.DecayEvery))
 	}
 	if es := p.EarlyStopping; es != nil {
 		if !(es.ValidationFraction > 0 && es.ValidationFraction < 1) {
-			errs = append(errs, pipeline.Errorf("early_stopping.validation_fraction", "must be strictly between 0 and 1, got %v", es.ValidationFraction))
+			errs = append(errs, pipeline.RangeError("early_stopping.validation_fraction", es.ValidationFraction, "strictly between 0 and 1"))
 		}
 		if es.Patience < 1 {
 			errs = append(errs, pipeline.Errorf("early_stopping.patience", "must be >= 1, got %d", es.Patience))
 		}
 		if !(es.MinDelta >= 0) || math.IsInf(es.MinDelta, 0) {
-			errs = append(errs, pipeline.Errorf("early_stopping.min_delta", "must be >= 0, got %v", es.MinDelta))
+			errs = append(errs, pipeline.RangeError("early_stopping.min_delta", es.MinDelta, ">= 0"))
 		}
 		if es.Monitor != "cross_entropy" && es.Monitor != "accuracy" {
 			errs = append(errs, pipeline.Errorf("early_stopping.monitor", "must be cross_entropy or accuracy, got %q", es.Monitor))

@@ -2,6 +2,7 @@ package train
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"reflect"
 	"slices"
@@ -95,6 +96,45 @@ func TestValidateNamesTheKeyOfEachBadValue(t *testing.T) {
 	p.DefaultSeeds(1, "train")
 	if errs := p.Validate(); len(errs) != 0 {
 		t.Errorf("Validate() of the defaults = %v, want none", errs)
+	}
+}
+
+// TestValidateSaysANumberThatIsNotFiniteIsNot: "must be > 0, got +Inf"
+// is false; every number key with a range says it wants a finite one.
+func TestValidateSaysANumberThatIsNotFiniteIsNot(t *testing.T) {
+	inf, nan := math.Inf(1), math.NaN()
+	es := func(p *Params) *EarlyStopping {
+		p.EarlyStopping = &EarlyStopping{Monitor: "cross_entropy", ValidationFraction: 0.1, Patience: 1}
+		return p.EarlyStopping
+	}
+	cases := []struct {
+		key    string
+		change func(p *Params)
+		want   string
+	}{
+		{"epsilon", func(p *Params) { p.Epsilon = inf }, "must be a finite number > 0, got +Inf"},
+		{"learning_rate", func(p *Params) { p.LearningRate = inf }, "must be a finite number > 0, got +Inf"},
+		{"init.std", func(p *Params) { p.Init.Std = inf }, "must be a finite number >= 0, got +Inf"},
+		{"momentum", func(p *Params) { p.Momentum = nan }, "must be a finite number between 0 and 1, got NaN"},
+		{"beta1", func(p *Params) { p.Beta1 = -inf }, "must be a finite number >= 0 and below 1, got -Inf"},
+		{"beta2", func(p *Params) { p.Beta2 = nan }, "must be a finite number >= 0 and below 1, got NaN"},
+		{"adam_epsilon", func(p *Params) { p.AdamEpsilon = inf }, "must be a finite number > 0, got +Inf"},
+		{"l2", func(p *Params) { p.L2 = inf }, "must be a finite number >= 0, got +Inf"},
+		{"power_t", func(p *Params) { p.PowerT = inf }, "must be a finite number >= 0, got +Inf"},
+		{"decay_factor", func(p *Params) { p.DecayFactor = nan }, "must be a finite number above 0 and at most 1, got NaN"},
+		{"early_stopping.validation_fraction", func(p *Params) { es(p).ValidationFraction = inf }, "must be a finite number strictly between 0 and 1, got +Inf"},
+		{"early_stopping.min_delta", func(p *Params) { es(p).MinDelta = inf }, "must be a finite number >= 0, got +Inf"},
+	}
+	for _, c := range cases {
+		t.Run(c.key, func(t *testing.T) {
+			p := NewParams()
+			p.DefaultSeeds(1, "train")
+			c.change(p)
+			errs := p.Validate()
+			if len(errs) != 1 || errs[0].Key != c.key || errs[0].Msg != c.want {
+				t.Errorf("Validate() = %v, want %s: %s", errs, c.key, c.want)
+			}
+		})
 	}
 }
 
