@@ -62,7 +62,9 @@ func GridSize(axes []*config.Axis) (uint64, bool) {
 // trial is reported once. Two trials that compute the same thing — they
 // differ only in keys the stages do not use (a `sweep.` prefix inside
 // sweep:, a seed every stage sets itself, a parameter the stage reports
-// Unused) or in the name — are a problem of the axes they differ in. It
+// Unused) or in the name — are a problem of the axes they differ in; two
+// whose values decode alike are a problem of the axis that gives a value
+// twice (2 and 2.0). It
 // checks ctx between trials and returns ctx's error, and no trials, once
 // ctx is done.
 //
@@ -96,9 +98,9 @@ func expand(ctx context.Context, f *config.File, reg *Registry, onTrial func(don
 		return nil, err
 	}
 	var trials []*Trial
-	seenErr := map[string]int{}                // message without the trial -> count
-	computed := map[[sha256.Size]byte]uint64{} // what a trial computes -> its grid number
-	unusedReported := map[string]bool{}        // axes already reported as not used
+	seenErr := map[string]int{}                    // message without the trial -> count
+	computed := map[[sha256.Size]byte]computedBy{} // what a trial computes -> the first trial that does
+	unusedReported := map[string]bool{}            // axes already reported as not used
 	idx := make([]int, len(f.Sweep))
 	keys := make([]string, len(f.Sweep))
 	for i, a := range f.Sweep {
@@ -126,6 +128,9 @@ func expand(ctx context.Context, f *config.File, reg *Registry, onTrial func(don
 			chain := &Chain{File: f, Name: tf.Name, Seed: tf.Seed, BaseDir: filepath.Dir(f.Path)}
 			var stepErrs config.Errors
 			what := sha256.New() // what the trial computes: each stage's parameters that have an effect
+			all := sha256.New()  // the trial's values as decoded: name, seed and each stage's parameters
+			all.Write([]byte(tf.Name))
+			all.Write(binary.AppendUvarint([]byte{0}, tf.Seed))
 			for i := range f.Stages {
 				if w.specs[i] == nil {
 					continue // a stage without a kind, which parsing reported
@@ -137,6 +142,10 @@ func expand(ctx context.Context, f *config.File, reg *Registry, onTrial func(don
 				what.Write([]byte{0})
 				what.Write(ms.used)
 				what.Write([]byte{0})
+				all.Write([]byte(ms.step.ID))
+				all.Write([]byte{0})
+				all.Write(ms.step.with)
+				all.Write([]byte{0})
 			}
 			for _, e := range stepErrs {
 				addTrialErr(&errs, seenErr, e, t.Label())
@@ -147,14 +156,15 @@ func expand(ctx context.Context, f *config.File, reg *Registry, onTrial func(don
 				}
 				t.Chain = chain
 				t.ID = chain.Hash[:TrialIDLen]
-				var sum [sha256.Size]byte
+				var sum, values [sha256.Size]byte
 				what.Sum(sum[:0])
+				all.Sum(values[:0])
 				if first, dup := computed[sum]; dup {
-					if e := sameComputation(f, gridIndex(f, first), idx, unusedReported); e != nil {
+					if e := sameTrials(f, gridIndex(f, first.n), idx, first.values == values, unusedReported); e != nil {
 						errs = append(errs, e)
 					}
 				} else {
-					computed[sum] = n
+					computed[sum] = computedBy{n, values}
 					trials = append(trials, t)
 				}
 			}
@@ -181,6 +191,69 @@ func expand(ctx context.Context, f *config.File, reg *Registry, onTrial func(don
 		seenID[t.ID] = t
 	}
 	return trials, nil
+}
+
+// computedBy is the first trial of a grid to compute something: its grid
+// number, and the digest of its values as decoded.
+type computedBy struct {
+	n      uint64
+	values [sha256.Size]byte
+}
+
+// sameTrials reports two trials, with value indices a and b, that compute
+// the same thing: when their values decode alike (sameValues), an axis
+// that gives one value twice; otherwise the axes they differ in, which
+// they do not use.
+func sameTrials(f *config.File, a, b []int, sameValues bool, reported map[string]bool) *config.Error {
+	if sameValues {
+		if e := sameValue(f, a, b, reported); e != nil || differIn(a, b) == 1 {
+			return e
+		}
+	}
+	return sameComputation(f, a, b, reported)
+}
+
+// differIn counts the axes in which value indices a and b differ.
+func differIn(a, b []int) int {
+	n := 0
+	for i := range a {
+		if a[i] != b[i] {
+			n++
+		}
+	}
+	return n
+}
+
+// sameValue reports the axis in which two trials whose values decode alike
+// differ, when they differ in one: two of its values are one value written
+// twice (2 and 2.0, 0.1 and 0.10000000000000001, or 2 and 2). Each axis is
+// reported once, by this or by sameComputation.
+func sameValue(f *config.File, a, b []int, reported map[string]bool) *config.Error {
+	if differIn(a, b) != 1 {
+		return nil
+	}
+	i := 0
+	for a[i] == b[i] {
+		i++
+	}
+	axis := f.Sweep[i]
+	if reported[axis.Key] {
+		return nil
+	}
+	reported[axis.Key] = true // as sameComputation marks an axis
+	line := axis.Line
+	if v := axis.Values[b[i]]; v.Line > 0 {
+		line = v.Line
+	}
+	return &config.Error{File: f.Path, Line: line, Origin: axis.Origin, Key: "sweep." + axis.Key,
+		Msg: fmt.Sprintf("%s and %s are the same value; give each value once",
+			shownValue(axis.Values[a[i]]), shownValue(axis.Values[b[i]]))}
+}
+
+// shownValue is a sweep value as written, quoted when it would not read as
+// itself on one line.
+func shownValue(n *yaml.Node) string {
+	return config.Shown(n.Value)
 }
 
 // gridIndex returns the value indices of trial n of f's grid.

@@ -6,10 +6,11 @@ import (
 )
 
 // TestSweepAxesTheTrialsDoNotUseAreRefused runs validate and sweep on grids
-// whose axes make no difference to the trials: each is refused, exit 2, one
-// line per axis naming its key and line, and nothing is written.
+// whose axes make no difference to the trials, or give a value twice: each
+// is refused, exit 2, one line per axis naming its key and line, and
+// nothing is written.
 func TestSweepAxesTheTrialsDoNotUseAreRefused(t *testing.T) {
-	for _, name := range []string{"axis-set-prefix", "axis-unused"} {
+	for _, name := range []string{"axis-set-prefix", "axis-unused", "axis-same-value"} {
 		for _, cmd := range []string{"validate", "sweep"} {
 			t.Run(name+"/"+cmd, func(t *testing.T) {
 				cfg := filepath.Join("testdata", "sweep", name+".yaml")
