@@ -110,6 +110,7 @@ func TestBadInputIsRefusedWithOneLinePerProblemAndNothingWritten(t *testing.T) {
 		{name: "inputs-null"},
 		{name: "set-tagged-value", args: []string{"testdata/ok.yaml", "--set", "train.hidden=!custom 5"}},
 		{name: "malformed-yaml"},
+		{name: "unknown-anchor"},
 		{name: "many-problems"},
 		{name: "missing-file", args: []string{"testdata/bad/no-such-file.yaml"}},
 		{name: "directory", args: []string{"testdata/bad"}},

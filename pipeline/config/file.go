@@ -163,7 +163,7 @@ func parseDocument(path string, src []byte) (*yaml.Node, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
-		return nil, Errors{yamlError(path, err)}
+		return nil, Errors{locateAlias(yamlError(path, err), src)}
 	}
 	var second yaml.Node
 	if err := dec.Decode(&second); err == nil {
@@ -487,6 +487,52 @@ func quoteShort(s string) string {
 		s = s[:maxNameLen] + "…"
 	}
 	return strconv.Quote(s)
+}
+
+var unknownAnchor = regexp.MustCompile(`^malformed YAML: unknown anchor '(.*)' referenced$`)
+
+// locateAlias gives e, a YAML error, the line of the alias it names when
+// yaml.v3 refuses an alias to an unknown anchor, which it does without a
+// line.
+func locateAlias(e *Error, src []byte) *Error {
+	m := unknownAnchor.FindStringSubmatch(e.Msg)
+	if e.Line != 0 || m == nil {
+		return e
+	}
+	e.Line = aliasLine(src, m[1])
+	return e
+}
+
+// aliasMarker starts the plain scalar that stands in for an alias in
+// aliasLine; no config holds it.
+const aliasMarker = "nnpipe-alias-to-"
+
+// anyAlias matches an alias, *name, with what comes before it.
+var anyAlias = regexp.MustCompile(`(^|[\s\[{,:?-])\*([^\s\[\]{},]+)`)
+
+// aliasLine returns the line of the first alias *name in src, or 0: src is
+// parsed again with every alias replaced by a plain scalar, whose node has
+// the line the alias had.
+func aliasLine(src []byte, name string) int {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(anyAlias.ReplaceAll(src, []byte("${1}"+aliasMarker+"${2}")), &doc); err != nil {
+		return 0
+	}
+	return markerLine(&doc, aliasMarker+name)
+}
+
+// markerLine returns the line of the first plain scalar marker in n, in
+// the order of the document, or 0.
+func markerLine(n *yaml.Node, marker string) int {
+	if n.Kind == yaml.ScalarNode && n.Style == 0 && n.Value == marker {
+		return n.Line
+	}
+	for _, c := range n.Content {
+		if l := markerLine(c, marker); l > 0 {
+			return l
+		}
+	}
+	return 0
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: (?:unmarshal errors:\s*)?line (\d+): (.*)$`)

@@ -305,6 +305,12 @@ func TestParseRefusesBadConfigs(t *testing.T) {
 			[]fileErr{{3, "", "", "malformed YAML: found unexpected end of stream"}}},
 		{"a NUL byte", "name: x\x00\n", []fileErr{{0, "", "", "malformed YAML: control characters are not allowed"}}},
 		{"invalid UTF-8", "name: \xff\n", []fileErr{{0, "", "", "malformed YAML: invalid leading UTF-8 octet"}}},
+		{"an alias to an unknown anchor", cfg("name: x", "stages:", "  - id: train", "    kind: train", "    with:", "      init: *x"),
+			[]fileErr{{6, "", "", "malformed YAML: unknown anchor 'x' referenced"}}},
+		{"an alias before its anchor, in a flow list", cfg("name: x", "stages: [*a, {id: b, kind: k}]", "sweep: &a {}"),
+			[]fileErr{{2, "", "", "malformed YAML: unknown anchor 'a' referenced"}}},
+		{"an alias to an unknown anchor after another", cfg("name: x", "# *x in a comment", "seed: *y", "stages: [{id: a, kind: k, with: *x}]"),
+			[]fileErr{{3, "", "", "malformed YAML: unknown anchor 'y' referenced"}}},
 		// Everything at once.
 		{"every problem together", cfg(
 			"name: x",
