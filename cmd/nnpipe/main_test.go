@@ -111,6 +111,7 @@ func TestBadInputIsRefusedWithOneLinePerProblemAndNothingWritten(t *testing.T) {
 		{name: "set-tagged-value", args: []string{"testdata/ok.yaml", "--set", "train.hidden=!custom 5"}},
 		{name: "malformed-yaml"},
 		{name: "unknown-anchor"},
+		{name: "empty-key"},
 		{name: "many-problems"},
 		{name: "missing-file", args: []string{"testdata/bad/no-such-file.yaml"}},
 		{name: "directory", args: []string{"testdata/bad"}},

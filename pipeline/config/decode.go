@@ -180,6 +180,9 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, key, want string) {
 		kn, vn := n.Content[i], n.Content[i+1]
 		name := kn.Value
 		path := joinKey(key, name)
+		if name == "" {
+			path = joinKey(key, `""`) // shown: a key path ending in nothing reads as no key
+		}
 		if kn.Kind != yaml.ScalarNode {
 			d.fail(kn, key, "expected a key name, got %s", describeNode(kn))
 			continue
@@ -222,7 +225,7 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, key, want string) {
 }
 
 func unknownKey(name string, valid []string) string {
-	if s := Suggest(name, valid); s != "" {
+	if s := Suggest(name, valid); s != "" && name != "" {
 		return fmt.Sprintf("unknown key (did you mean %q?)", s)
 	}
 	return fmt.Sprintf("unknown key (valid keys: %s)", strings.Join(valid, ", "))

@@ -311,6 +311,15 @@ func TestParseRefusesBadConfigs(t *testing.T) {
 			[]fileErr{{2, "", "", "malformed YAML: unknown anchor 'a' referenced"}}},
 		{"an alias to an unknown anchor after another", cfg("name: x", "# *x in a comment", "seed: *y", "stages: [{id: a, kind: k, with: *x}]"),
 			[]fileErr{{3, "", "", "malformed YAML: unknown anchor 'y' referenced"}}},
+		// An empty key is shown as "", not as no key.
+		{"an empty key at the top level", cfg("name: x", `"": 1`, "stages: [{id: a, kind: k}]"),
+			[]fileErr{{2, "", `""`, "unknown key (valid keys: name, seed, stages, sweep)"}}},
+		{"an empty key inside with", cfg("name: x", "stages:", "  - id: train", "    kind: train", `    with: {hidden: 2, "": 3}`),
+			[]fileErr{{5, "train", `""`, "unknown key (valid keys: "}}},
+		{"an empty key in a nested block", cfg("name: x", "stages:", "  - id: train", "    kind: train", `    with: {init: {"": 3}}`),
+			[]fileErr{{5, "train", `init.""`, "unknown key (valid keys: "}}},
+		{"an empty key given twice", cfg("name: x", "stages:", "  - id: train", "    kind: train", "    with:", `      "": 3`, `      "": 4`),
+			[]fileErr{{6, "train", `""`, "unknown key"}, {7, "train", `""`, "key repeated (first at line 6)"}}},
 		// Everything at once.
 		{"every problem together", cfg(
 			"name: x",
