@@ -5,6 +5,7 @@ import (
 
 	"github.com/nnpipe/nnpipe/stages/htmlreport"
 	"github.com/nnpipe/nnpipe/stages/report"
+	"github.com/nnpipe/nnpipe/stages/results"
 	"github.com/spf13/cobra"
 )
 
@@ -22,11 +23,15 @@ matrices, effective config, stage times and cache hits.
 
 PATHs are what compare takes: runs, sweeps, their summary.parquet, or folders of them at
 any depth. A summary that cannot be read is listed in the page as skipped, and named on
-stderr; the rest is shown.`,
+stderr; the rest is shown. The page cannot go inside a run or sweep directory, which
+holds only what nnpipe wrote there.`,
 		Example: `  nnpipe report results/ -o report.html
   nnpipe report results/book-ch7 results/sweep-hidden -o compare.html`,
 		Args: minArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
+			if err := results.OutsideRuns(out); err != nil {
+				return err
+			}
 			rep, err := htmlreport.WriteFile(c.Context(), args, out, htmlreport.Options{Version: Version})
 			if err != nil {
 				return err

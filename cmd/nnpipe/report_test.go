@@ -61,4 +61,18 @@ func TestRunAndSweepWriteReportsAndReportReadsThemAll(t *testing.T) {
 	if b := readFile(t, out); !bytes.Contains(b, []byte(run.RunID)) || !bytes.Contains(b, []byte(sw.Trials[0].TrialID)) {
 		t.Error("the report does not show the run and the sweep's trials")
 	}
+	// A run or sweep directory holds only what nnpipe wrote: a page added
+	// would no longer match its manifest.
+	for _, inside := range []string{filepath.Join(run.RunDir, "all.html"), filepath.Join(sw.SweepDir, "plots", "all.html")} {
+		_, stderr, code := nnpipe(t, "report", res, "-o", inside)
+		if code != exitInvalid || !strings.Contains(stderr, "inside the run or sweep directory") {
+			t.Errorf("report -o %s: exit %d, %q; want exit %d naming the directory", inside, code, stderr, exitInvalid)
+		}
+		if _, err := os.Stat(inside); err == nil {
+			t.Errorf("report -o %s wrote the page into the directory", inside)
+		}
+	}
+	if err := results.CheckRun(run.RunDir); err != nil {
+		t.Errorf("the run directory after report -o into it: %v", err)
+	}
 }
