@@ -276,3 +276,49 @@ func TestHistoryStaysWithinAMillionRows(t *testing.T) {
 		}
 	}
 }
+
+// TestADivergenceOnHugeFeaturesPointsAtTheirScale trains on data whose
+// second column holds values of 1e300 in some rows, finite but beyond
+// what the network's sums survive: the divergence's message names that
+// column and its size and suggests scaling the features, beside the
+// smaller learning rate; on data of ordinary size it suggests only the
+// learning rate.
+func TestADivergenceOnHugeFeaturesPointsAtTheirScale(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		scale float64
+		lr    float64
+		want  string
+	}{
+		{"huge features", 1e300, 0.5, `try a smaller learning_rate, or scale the features (the standardize stage): column "x1" reaches 1e+300`},
+		{"a learning rate too large", 1, 1e300, "try a smaller learning_rate"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := 40
+			d := &dataset.Dataset{Features: []string{"x0", "x1"}, Classes: []string{"a", "b"}, X: make([]float64, 2*n), Labels: make([]int32, n)}
+			var s dataset.Split
+			for i := range n {
+				d.X[2*i], d.X[2*i+1], d.Labels[i] = math.Sin(float64(i)), math.Cos(float64(i)), int32(i%2)
+				if i%3 == 0 {
+					d.X[2*i+1] *= tc.scale
+				}
+				if i%5 == 4 {
+					s.Test = append(s.Test, i)
+				} else {
+					s.Train = append(s.Train, i)
+				}
+			}
+			s.Of = dataset.RowsOf(d)
+			p := NewParams()
+			p.Steps, p.LearningRate = 20, tc.lr
+			p.DefaultSeeds(1, "train")
+			err := Spec().Run(context.Background(), p, writeInputs(t, t.TempDir(), d, s))
+			if de := (*pipeline.DivergedError)(nil); !errors.As(err, &de) {
+				t.Fatalf("Run = %v, want a divergence", err)
+			}
+			if msg := err.Error(); !strings.HasSuffix(msg, tc.want) {
+				t.Errorf("the divergence says %q, want it to end %q", msg, tc.want)
+			}
+		})
+	}
+}

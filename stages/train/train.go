@@ -500,6 +500,9 @@ func run(ctx context.Context, p *Params, io *pipeline.IO, est *nn.Estimator) err
 			if cerr := h.close(); cerr == nil {
 				h = nil
 			}
+			if col, big := largestFeature(fitPart.X, shape.D); big >= largeFeature {
+				err = fmt.Errorf("%w, or scale the features (the standardize stage): column %q reaches %.3g", err, d.Features[col], big)
+			}
 			return pipeline.Diverged(err)
 		}
 		return err
@@ -517,6 +520,24 @@ func run(ctx context.Context, p *Params, io *pipeline.IO, est *nn.Estimator) err
 		io.Log.Info("early stopping", "stage", io.StageID, "stopped_at", stopped, "best_step", bestStep)
 	}
 	return m.Write(io.Output("model"))
+}
+
+// largeFeature is the size of feature value from which a divergence's
+// message points at the data's scale, not only at the learning rate: a
+// gradient step moves the weights by the learning rate times the features,
+// and a value of this size overflows or saturates the network within steps
+// at any usual learning rate.
+const largeFeature = 1e4
+
+// largestFeature returns the column of x (rows of d values) that holds the
+// value of the largest magnitude, and that magnitude.
+func largestFeature(x []float64, d int) (col int, size float64) {
+	for i, v := range x {
+		if a := math.Abs(v); a > size {
+			col, size = i%d, a
+		}
+	}
+	return col, size
 }
 
 // warnIfLarge warns of a network of largeParams parameters or more, with
