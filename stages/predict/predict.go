@@ -385,7 +385,14 @@ func (s *scorer) score(b *batch) ([]any, *rowError) {
 		}
 		cols = append(cols, s.label)
 		if s.named {
+			// A label the model knows is named as the model names its class
+			// ("01" is class "1", as load reads it); an unknown one as written.
 			s.labelName = append(s.labelName[:0], b.labels...)
+			for i, t := range ids {
+				if t >= 0 {
+					s.labelName[i] = m.Classes[t]
+				}
+			}
 			cols = append(cols, s.labelName)
 		}
 	}

@@ -214,6 +214,25 @@ func TestRunMarksLabelsTheModelNeverSaw(t *testing.T) {
 	}
 }
 
+// TestRunNamesAKnownLabelAsTheModelNamesItsClass checks label_name: a
+// label the model knows, however it is written ("01" for class "1", as
+// load reads it), is named as the class, as the run's own predictions
+// name it; an unknown one as written.
+func TestRunNamesAKnownLabelAsTheModelNamesItsClass(t *testing.T) {
+	dir := t.TempDir()
+	m := testModel("1", "2", "3")
+	kinds := []string{"01", "2", " 3", "unicorn", "+1"}
+	data := writeCSV(t, dir, len(kinds), func(i int) string { return kinds[i] })
+	_, tbl := runAndRead(t, m, data, filepath.Join(dir, "p.parquet"))
+	names, ok := tbl.Column("label_name")
+	if !ok {
+		t.Fatal("no label_name column for classes named other than their ids")
+	}
+	if want := []string{"1", "2", "3", "unicorn", "1"}; !slices.Equal(names.([]string), want) {
+		t.Errorf("label_name %q, want %q", names, want)
+	}
+}
+
 func TestRunWithoutTheLabelColumnWritesNoLabels(t *testing.T) {
 	dir := t.TempDir()
 	m := testModel("a", "b")
