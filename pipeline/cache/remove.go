@@ -62,34 +62,71 @@ func removeUnlocked(path string) (int64, error) {
 // sweep directory before it is renamed into place), which RemoveOlder
 // leaves alone as long as the lock is held. The kernel releases it when
 // the process dies, however it dies, and the folder is then a leftover.
+//
+// Where the file system refuses a lock on a folder (NFS emulates flock
+// with byte-range locks, which need a file open for writing), the lock
+// holds nothing, and RemoveOlder goes by age alone: the DirLock then keeps
+// the folder young instead, setting its modification time every
+// HeartbeatEvery until Close, so that an age of more than that (gc's
+// --keep-recent is an hour by default) never takes it for a leftover.
 type DirLock struct {
-	f *os.File
+	f    *os.File
+	stop chan struct{} // closed by Close; nil without a heartbeat
+	done chan struct{} // closed when the heartbeat has stopped
 }
+
+// HeartbeatEvery is how often a DirLock that cannot lock its folder sets
+// the folder's modification time.
+const HeartbeatEvery = 5 * time.Minute
 
 // LockDir locks the folder path for its maker. It fails with an error
 // matching fs.ErrNotExist when path is gone, or when another process holds
 // path's lock (RemoveOlder about to delete it): the maker then makes a new
-// folder. Where the file system cannot lock a folder (a network file
-// system may refuse flock on one), the lock holds nothing and RemoveOlder
-// goes by age alone, as without locks.
+// folder.
 func LockDir(path string) (*DirLock, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
+	l := &DirLock{f: f}
 	switch err := flock(f, lockExclusive|nonBlocking); {
 	case errors.Is(err, errLocked):
 		f.Close()
 		return nil, &fs.PathError{Op: "lock", Path: path, Err: fs.ErrNotExist}
-	case err != nil:
-		// Not supported here: a lock that holds nothing.
+	case err != nil || !locksWork:
+		l.stop, l.done = make(chan struct{}), make(chan struct{})
+		go l.heartbeat(path, HeartbeatEvery)
 	}
-	l := &DirLock{f: f}
 	if !l.Holds(path) {
 		l.Close()
 		return nil, &fs.PathError{Op: "lock", Path: path, Err: fs.ErrNotExist}
 	}
 	return l, nil
+}
+
+// heartbeat sets the modification time of the folder l holds, at path or
+// wherever it was renamed to, every interval until Close.
+func (l *DirLock) heartbeat(path string, every time.Duration) {
+	defer close(l.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+			l.touch(path)
+		}
+	}
+}
+
+// touch sets the modification time of the folder l holds to now, if it is
+// still at path.
+func (l *DirLock) touch(path string) {
+	if l.Holds(path) {
+		now := time.Now()
+		os.Chtimes(path, now, now)
+	}
 }
 
 // Holds reports whether path is still the folder l locked: false once it
@@ -104,8 +141,15 @@ func (l *DirLock) Holds(path string) bool {
 	return err == nil && os.SameFile(held, now)
 }
 
-// Close releases the lock.
-func (l *DirLock) Close() error { return l.f.Close() }
+// Close releases the lock, and stops the heartbeat.
+func (l *DirLock) Close() error {
+	if l.stop != nil {
+		close(l.stop)
+		<-l.done
+		l.stop = nil
+	}
+	return l.f.Close()
+}
 
 // newest returns the latest modification time of path and everything
 // under it, without following symbolic links. What cannot be read counts

@@ -105,3 +105,67 @@ func TestLockDir(t *testing.T) {
 		t.Error("the lock holds a folder that was removed")
 	}
 }
+
+// TestDirLockTouchKeepsTheFolderYoung checks the heartbeat a DirLock
+// keeps where the file system cannot lock a folder: each beat sets the
+// folder's time to now, so that RemoveOlder, going by age, keeps it; it
+// leaves a folder made at the name since alone; and Close stops the
+// heartbeat.
+func TestDirLockTouchKeepsTheFolderYoung(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, ".tmp-run")
+	if err := os.Mkdir(path, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	lock, err := LockDir(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-3 * time.Hour)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+	lock.touch(path)
+	if fi, err := os.Stat(path); err != nil || time.Since(fi.ModTime()) > time.Hour {
+		t.Fatalf("after a beat the folder is %v old (%v), want young", time.Since(fi.ModTime()), err)
+	}
+	// Only the age counts now, as on a file system without locks.
+	lock.Close()
+	if _, err := RemoveOlder(dir, ".tmp-", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("RemoveOlder removed a folder a beat made young: %v", err)
+	}
+
+	// A folder made at the name since is not the lock's to touch.
+	lock, err = LockDir(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(path, path+"-moved"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(path, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+	lock.touch(path)
+	if fi, _ := os.Stat(path); time.Since(fi.ModTime()) < time.Hour {
+		t.Error("a beat touched a folder the lock does not hold")
+	}
+
+	// Close stops a heartbeat, however long its interval.
+	lock.stop, lock.done = make(chan struct{}), make(chan struct{})
+	go lock.heartbeat(path, 1<<62)
+	if err := lock.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-lock.done:
+	default:
+		t.Error("Close returned with the heartbeat running")
+	}
+}
