@@ -116,7 +116,7 @@ func FuzzParseOverride(f *testing.F) {
 			}
 			return
 		}
-		if o.Origin != "--set "+arg || !keyPath.MatchString(o.Key) || o.Value == nil {
+		if o.Origin != "--set "+Shown(arg) || !keyPath.MatchString(o.Key) || o.Value == nil {
 			t.Fatalf("ParseOverride(%q) = %+v, want its origin, a key path and a value", arg, o)
 		}
 		values := []*yaml.Node{o.Value}
