@@ -58,19 +58,50 @@ type fingerprinted struct {
 	err  error
 }
 
-// fingerprint returns step's fingerprint as the engine first took it.
-// Every trial of a sweep sets its load stage alike, and each key
-// computation would otherwise read the whole file again: a sweep of 40
-// trials read its data 40 times, and a file changed meanwhile gave later
-// trials other data than earlier ones (and the earlier ones' results then
-// looked lost). Taken once, every trial has the key of the data as it was
+// fingerprint returns step's fingerprint as the engine first took it for
+// the files step's parameters name (Spec.PathKeys, resolved), or, for a
+// kind without path parameters, for its parameters. Every trial of a sweep
+// loads the same file, and each key computation would otherwise read all
+// of it again: a sweep of 40 trials read its data 40 times, and a file
+// changed meanwhile gave later trials other data than earlier ones (and
+// the earlier ones' results then looked lost). Taken once per file, every
+// trial, however its load stage is set, has the key of the data as it was
 // when the engine first looked, and the stage that reads the file fails
 // if it changed since (Spec.Fingerprint).
 func (e *Engine) fingerprint(p *Chain, step *Step, params string) (string, error) {
-	v, _ := e.fingerprints.LoadOrStore(step.Spec.Kind+"\x00"+p.BaseDir+"\x00"+params, &fingerprinted{})
+	id := step.Spec.Kind + "\x00" + p.BaseDir + "\x00" + params
+	if files, ok := pathsOf(step, p.BaseDir); ok {
+		id = step.Spec.Kind + "\x00" + strings.Join(files, "\x00")
+	}
+	v, _ := e.fingerprints.LoadOrStore(id, &fingerprinted{})
 	f := v.(*fingerprinted)
 	f.once.Do(func() { f.fp, f.err = step.Spec.Fingerprint(step.Params, p.BaseDir) })
 	return f.fp, f.err
+}
+
+// pathsOf returns the files step's path parameters name, absolute and with
+// symbolic links resolved where they exist, in the order of Spec.PathKeys;
+// false for a kind without path parameters.
+func pathsOf(step *Step, base string) ([]string, bool) {
+	if len(step.Spec.PathKeys) == 0 {
+		return nil, false
+	}
+	params, err := ParamsMap(step.Params)
+	if err != nil {
+		return nil, false
+	}
+	files := make([]string, len(step.Spec.PathKeys))
+	for i, key := range step.Spec.PathKeys {
+		path, _ := params[key].(string)
+		if path != "" && !filepath.IsAbs(path) {
+			path = filepath.Join(base, path)
+		}
+		if path != "" {
+			path = ResolvePath(path)
+		}
+		files[i] = path
+	}
+	return files, true
 }
 
 // get is Cache.Use, except that an entry this engine has already published

@@ -165,3 +165,64 @@ func TestAnEngineTakesAFingerprintOnce(t *testing.T) {
 			third[0].Key == first[0].Key, third[0].Cached, taken)
 	}
 }
+
+// TestAnEngineTakesAFilesFingerprintOnceHoweverTheStageIsSet runs stages
+// of one kind that name the same file with other parameters, and by
+// another spelling of its path, with the file rewritten in between: one
+// fingerprint is taken, so every one of them keys the content the engine
+// first saw, as the trials of a sweep whose axis sets the load stage do.
+func TestAnEngineTakesAFilesFingerprintOnceHoweverTheStageIsSet(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "in.txt")
+	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	taken := 0
+	spec := Spec{Kind: "file", Version: 1, PathKeys: []string{"path"},
+		Outputs:   []Output{{Slot: "data", File: "data.txt"}},
+		NewParams: func() Params { return &pathParams{} },
+		Fingerprint: func(p Params, base string) (string, error) {
+			taken++
+			b, err := os.ReadFile(filepath.Join(base, p.(*pathParams).Path))
+			return "content " + string(b), err
+		},
+		Run: func(_ context.Context, _ Params, io *IO) error { return os.WriteFile(io.Output("data"), nil, 0o644) },
+	}
+	reg, err := NewRegistry(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := &Engine{Cache: cache.Open(t.TempDir()), Version: "test"}
+	var preimages []string
+	for i, with := range []string{"{path: in.txt, n: 1}", "{path: ./in.txt, n: 2}", "{path: in.txt, n: 3}"} {
+		f, err := config.Parse(filepath.Join(dir, "t.yaml"), []byte("name: t\nstages:\n  - {id: data, kind: file, with: "+with+"}\n"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := Compile(f, reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := eng.Run(context.Background(), p); err != nil {
+			t.Fatal(err)
+		}
+		_, preimage, _, err := eng.Key(p, p.Stages[0], nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		preimages = append(preimages, preimage)
+		if i == 0 {
+			if err := os.WriteFile(path, []byte("new"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for i, pre := range preimages {
+		if !strings.Contains(pre, "fingerprint content old\n") {
+			t.Errorf("stage %d keys %q, want the content the engine first saw", i+1, pre)
+		}
+	}
+	if taken != 1 {
+		t.Errorf("the file's fingerprint was taken %d times, want once", taken)
+	}
+}

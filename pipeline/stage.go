@@ -43,6 +43,10 @@ type Spec struct {
 	// key holds to Run as IO.Fingerprint, and Run must fail, writing
 	// nothing, unless what it actually read has that same fingerprint:
 	// otherwise the entry filed under the key would hold other content.
+	//
+	// An engine takes it once for each set of files the kind's PathKeys
+	// name (for a kind without them, once for each set of parameters) and
+	// keeps it until Close, so it must depend on those files alone.
 	Fingerprint func(p Params, base string) (string, error)
 
 	// PathKeys names the parameters that are file paths, relative to the
