@@ -45,6 +45,8 @@ func TestInvalidInputExitsTwoWithOneLineWritingNothing(t *testing.T) {
 		{"run with --out not empty, dot", []string{"run", "testdata/ok.yaml", "--out", nonEmpty + "/.", "--results", results}, nil, "not empty"},
 		{"run with --out a file", []string{"run", "testdata/ok.yaml", "--out", file, "--results", results}, nil, "not a directory"},
 		{"run with --out the current folder", []string{"run", "testdata/ok.yaml", "--out", ".", "--results", results}, nil, "current folder"},
+		{"run with --out named like a run under construction", []string{"run", "testdata/ok.yaml", "--out", filepath.Join(results, "ok", ".tmp-mine"), "--results", results}, nil, "is a run directory under construction"},
+		{"sweep with --out named like a run under construction", []string{"sweep", smallSweep, "--out", ".tmp-sweep", "--results", results}, nil, "is a run directory under construction"},
 		{"run with a missing config", []string{"run", "testdata/no-such.yaml", "--results", results}, nil, "no such file"},
 		{"run with --cache empty", []string{"run", "testdata/ok.yaml", "--cache", "", "--results", results}, nil, "--cache: must not be empty"},
 		{"sweep with --cache empty", []string{"sweep", smallSweep, "--cache", "", "--results", results}, nil, "--cache: must not be empty"},

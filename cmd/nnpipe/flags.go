@@ -162,6 +162,9 @@ func cleanOut(out string) (string, error) {
 			return "", usagef("--out %s: is the current folder, which cannot be replaced; give a folder to create", shown)
 		}
 	}
+	if strings.HasPrefix(filepath.Base(p), pipeline.TempPrefix) {
+		return "", usagef("--out %s: a name starting with %s is a run directory under construction, which compare skips and cache gc removes; choose another name", shown, pipeline.TempPrefix)
+	}
 	return p, outFree(shown, p)
 }
 
