@@ -414,6 +414,25 @@ func TestCompareShowsARunOnceHoweverManyPathsReachIt(t *testing.T) {
 	}
 	trials := sweep + "/trials"
 	trial := trials + "/2c3d4e5f6a7b"
+	// A copy of the sweep whose trials/ is a symbolic link to the sweep's.
+	const linked = "linked"
+	if err := os.Mkdir(linked, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{results.SummaryFile, results.SweepFile} {
+		if b, err := os.ReadFile(filepath.Join(sweep, f)); err == nil {
+			if err := os.WriteFile(filepath.Join(linked, f), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	abs, err := filepath.Abs(trials)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(abs, filepath.Join(linked, results.TrialsDir)); err != nil {
+		t.Fatal(err)
+	}
 	ids := "0a1b2c3d4e5f 1b2c3d4e5f6a 2c3d4e5f6a7b 3d4e5f6a7b8c 4e5f6a7b8c9d e5f6a7b8c9d0"
 	cases := []struct {
 		name string
@@ -428,6 +447,7 @@ func TestCompareShowsARunOnceHoweverManyPathsReachIt(t *testing.T) {
 		{"its trials folder and then the sweep", []string{trials, sweep}, []string{"trial_id", "source"},
 			[]string{"0a1b2c3d4e5f " + trials, "1b2c3d4e5f6a " + trials, "2c3d4e5f6a7b " + trials, "3d4e5f6a7b8c " + trials, "4e5f6a7b8c9d " + trials, "e5f6a7b8c9d0 " + sweep}},
 		{"a symbolic link to a run and the run", []string{"link", runA}, []string{"trial_id", "source"}, []string{"20250101T000000-aaaaaaaa link"}},
+		{"a sweep whose trials folder is a link, and that folder", []string{linked, linked + "/trials"}, []string{"trial_id"}, strings.Fields(ids)},
 		{"a baseline inside the sweep is compared first, once", []string{sweep, "--baseline", trial}, []string{"trial_id", "source", "test_accuracy_delta"},
 			[]string{"2c3d4e5f6a7b " + trial + " 0", "0a1b2c3d4e5f " + sweep + " -0.06", "1b2c3d4e5f6a " + sweep + " -0.08",
 				"3d4e5f6a7b8c " + sweep + " 0.04", "4e5f6a7b8c9d " + sweep + " 0.01", "e5f6a7b8c9d0 " + sweep + " -"}},

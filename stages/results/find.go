@@ -225,7 +225,7 @@ func rowKeys(file string, t *dataset.Table) ([]string, error) {
 		id, _ := Value(ids, r).(string)
 		switch {
 		case sweep && id != "":
-			keys[r] = filepath.Join(dir, TrialsDir, id, SummaryFile)
+			keys[r] = resolved(filepath.Join(dir, TrialsDir, id, SummaryFile))
 		case t.Rows == 1:
 			keys[r] = own
 		default:
@@ -233,6 +233,16 @@ func rowKeys(file string, t *dataset.Table) ([]string, error) {
 		}
 	}
 	return keys, nil
+}
+
+// resolved returns path with its symbolic links resolved (a sweep's
+// trials/ may be a link), or as it is when it cannot be (a trial whose
+// folder is gone still has one key).
+func resolved(path string) string {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		return real
+	}
+	return path
 }
 
 func isRegular(path string) bool {
