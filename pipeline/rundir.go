@@ -237,7 +237,7 @@ func (d *RunDir) Reset(final string) error {
 		return fmt.Errorf("move %s to %s: not in the same folder", d.final, final)
 	}
 	d.waitFlush(false) // of files about to be removed
-	if err := d.check(); err != nil {
+	if err := d.Check(); err != nil {
 		return err
 	}
 	names, err := os.ReadDir(d.tmp)
@@ -257,9 +257,9 @@ func (d *RunDir) Reset(final string) error {
 // before it was committed.
 var ErrRemoved = errors.New("the folder under construction was removed")
 
-// check reports, wrapping ErrRemoved, a folder under construction that is
+// Check reports, wrapping ErrRemoved, a folder under construction that is
 // gone, so that a write never makes it again with only what follows.
-func (d *RunDir) check() error {
+func (d *RunDir) Check() error {
 	if !d.lock.Holds(d.tmp) {
 		return fmt.Errorf("%s: %w", d.tmp, ErrRemoved)
 	}
@@ -273,7 +273,7 @@ func (d *RunDir) Path(name string) string {
 
 // WriteFile writes a file into the directory, making parent folders.
 func (d *RunDir) WriteFile(name string, data []byte) error {
-	if err := d.check(); err != nil {
+	if err := d.Check(); err != nil {
 		return err
 	}
 	path := d.Path(name)
@@ -285,7 +285,7 @@ func (d *RunDir) WriteFile(name string, data []byte) error {
 
 // Copy copies the file or folder src into the directory as name.
 func (d *RunDir) Copy(name, src string) error {
-	if err := d.check(); err != nil {
+	if err := d.Check(); err != nil {
 		return err
 	}
 	return copyTree(d.Path(name), src)
@@ -345,14 +345,14 @@ func (d *RunDir) Commit() error {
 		} else {
 			err = syncTree(d.tmp)
 		}
-		if gone := d.check(); gone != nil {
+		if gone := d.Check(); gone != nil {
 			err = gone // the cause of the sync's error, if any
 		}
 		if err != nil {
 			return fmt.Errorf("sync %s: %w", d.final, err)
 		}
 	}
-	if err := d.check(); err != nil {
+	if err := d.Check(); err != nil {
 		return err
 	}
 	if d.replace {

@@ -2,6 +2,7 @@ package results_test
 
 import (
 	"context"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -403,6 +404,39 @@ func TestTrialsCollectedEarlyGiveTheSameSweepDirectory(t *testing.T) {
 				t.Errorf("trials %v collected early: %s differs from the sweep collected at the end", early, name)
 			}
 		}
+	}
+}
+
+// TestASweepDirectoryRemovedUnderTheSweepIsNotMadeAgain removes the sweep
+// directory under construction after its first trial's directory was
+// written, as a hand would: the next trials fail with ErrRemoved instead of
+// making the folder again, Finish reports it, and nothing is left.
+func TestASweepDirectoryRemovedUnderTheSweepIsNotMadeAgain(t *testing.T) {
+	eng, _, _, trials, f := runSmall(t)
+	parent := t.TempDir()
+	rd, err := pipeline.NewReplacingRunDir(filepath.Join(parent, "small", "sweep-x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := results.NewSweepCollector(rd, eng, &results.Sweep{ID: "x", Name: "small", Axes: f.Sweep}, trials, "test")
+	c.Collect(trials[0])
+	if err := os.RemoveAll(rd.Path("")); err != nil {
+		t.Fatal(err)
+	}
+	c.Collect(trials[1])
+	err = rd.Finish(c.Finish(context.Background(), 2))
+	if !errors.Is(err, pipeline.ErrRemoved) {
+		t.Errorf("the sweep after its folder was removed = %v, want ErrRemoved", err)
+	}
+	var left []string
+	filepath.WalkDir(parent, func(path string, d os.DirEntry, err error) error {
+		if err == nil && path != parent {
+			left = append(left, strings.TrimPrefix(path, parent))
+		}
+		return nil
+	})
+	if len(left) != 0 {
+		t.Errorf("left %v, want nothing", left)
 	}
 }
 

@@ -174,6 +174,14 @@ func collectTrial(rd *pipeline.RunDir, eng *pipeline.Engine, t *pipeline.Trial, 
 		c.err = fmt.Errorf("trial %s: %w", t.ID, err)
 		return c
 	}
+	if status != pipeline.ProbePending {
+		// A sweep directory removed under the sweep is not made again by
+		// its trials' directories.
+		if err := rd.Check(); err != nil {
+			c.err = fmt.Errorf("trial %s: %w", t.ID, err)
+			return c
+		}
+	}
 	switch status {
 	case pipeline.ProbeFailed:
 		c.row = NewRow(t.Chain, results, nil)
