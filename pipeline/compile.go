@@ -197,31 +197,46 @@ func decodeParams(f *config.File, st *config.Stage, step *Step, dec *config.Deco
 // a problem validate lists with the others, at the key's line, rather than
 // one the run meets when it first reads the file.
 func missingPaths(step *Step, base string) []FieldError {
+	var errs []FieldError
+	for _, p := range pathKeysOf(step, base) {
+		if p.path == "" {
+			continue
+		}
+		if _, err := os.Stat(p.path); err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			errs = append(errs, Errorf(p.key, "%s: %v", strconv.Quote(p.path), err))
+		}
+	}
+	return errs
+}
+
+// pathParam is a path parameter of a stage: its key, and the path it
+// names, joined to the config's folder when relative ("" when not set).
+type pathParam struct{ key, path string }
+
+// pathKeysOf returns step's path parameters (Spec.PathKeys), in their
+// order; none for a kind without them, or parameters that do not encode
+// (the run reports those).
+func pathKeysOf(step *Step, base string) []pathParam {
 	if len(step.Spec.PathKeys) == 0 {
 		return nil
 	}
 	params, err := ParamsMap(step.Params)
 	if err != nil {
-		return nil // the run reports it
+		return nil
 	}
-	var errs []FieldError
-	for _, key := range step.Spec.PathKeys {
+	out := make([]pathParam, len(step.Spec.PathKeys))
+	for i, key := range step.Spec.PathKeys {
 		path, _ := params[key].(string)
-		if path == "" {
-			continue
-		}
-		if !filepath.IsAbs(path) {
+		if path != "" && !filepath.IsAbs(path) {
 			path = filepath.Join(base, path)
 		}
-		if _, err := os.Stat(path); err != nil {
-			var pe *fs.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
-			}
-			errs = append(errs, Errorf(key, "%s: %v", strconv.Quote(path), err))
-		}
+		out[i] = pathParam{key: key, path: path}
 	}
-	return errs
+	return out
 }
 
 func bind(f *config.File, st *config.Stage, spec *Spec, provided map[string]string, outputsOf map[string]*Spec) ([]Binding, config.Errors) {

@@ -48,7 +48,7 @@ type Engine struct {
 	locks        sync.Map // key -> *sync.Mutex: one computation per key in this process
 	computed     sync.Map // key -> true: computed by this engine, reused even with NoCache
 	verified     sync.Map // key -> *cache.Entry: published or verified by this engine
-	fingerprints sync.Map // kind, folder and parameters -> *fingerprinted
+	fingerprints sync.Map // kind and the files it reads (else folder and parameters) -> *fingerprinted
 }
 
 // fingerprinted is a Spec.Fingerprint the engine took, once.
@@ -83,23 +83,15 @@ func (e *Engine) fingerprint(p *Chain, step *Step, params string) (string, error
 // symbolic links resolved where they exist, in the order of Spec.PathKeys;
 // false for a kind without path parameters.
 func pathsOf(step *Step, base string) ([]string, bool) {
-	if len(step.Spec.PathKeys) == 0 {
+	params := pathKeysOf(step, base)
+	if len(params) == 0 {
 		return nil, false
 	}
-	params, err := ParamsMap(step.Params)
-	if err != nil {
-		return nil, false
-	}
-	files := make([]string, len(step.Spec.PathKeys))
-	for i, key := range step.Spec.PathKeys {
-		path, _ := params[key].(string)
-		if path != "" && !filepath.IsAbs(path) {
-			path = filepath.Join(base, path)
+	files := make([]string, len(params))
+	for i, p := range params {
+		if p.path != "" {
+			files[i] = ResolvePath(p.path)
 		}
-		if path != "" {
-			path = ResolvePath(path)
-		}
-		files[i] = path
 	}
 	return files, true
 }
