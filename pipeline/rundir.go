@@ -137,11 +137,18 @@ var ErrTaken = errors.New("already exists and is not empty")
 // run directory should go.
 var ErrNotDir = errors.New("exists and is not a directory")
 
+// ErrTempName reports a run directory named like one under construction.
+var ErrTempName = errors.New("a name starting with " + TempPrefix + " is a run directory under construction, which compare skips and cache gc removes")
+
 // CheckFree reports whether dir can become a run directory: it must not
-// exist, or be an empty directory. It wraps ErrTaken for a directory that
-// is not empty and ErrNotDir for a file (or a link to one); any other
-// error is the file system's. It creates nothing.
+// exist, or be an empty directory, and its name must not start with
+// TempPrefix. It wraps ErrTaken for a directory that is not empty,
+// ErrNotDir for a file (or a link to one) and ErrTempName for such a name;
+// any other error is the file system's. It creates nothing.
 func CheckFree(dir string) error {
+	if strings.HasPrefix(filepath.Base(dir), TempPrefix) {
+		return fmt.Errorf("%s: %w", dir, ErrTempName)
+	}
 	// The name itself first, then what a link points to: a directory that
 	// another process renames into place between two looks is then never
 	// taken for a link to nothing (which is not ErrTaken, so a run of the

@@ -162,9 +162,6 @@ func cleanOut(out string) (string, error) {
 			return "", usagef("--out %s: is the current folder, which cannot be replaced; give a folder to create", shown)
 		}
 	}
-	if strings.HasPrefix(filepath.Base(p), pipeline.TempPrefix) {
-		return "", usagef("--out %s: a name starting with %s is a run directory under construction, which compare skips and cache gc removes; choose another name", shown, pipeline.TempPrefix)
-	}
 	return p, outFree(shown, p)
 }
 
@@ -177,6 +174,8 @@ func outFree(out, dir string) error {
 		return nil
 	case errors.Is(err, pipeline.ErrTaken), errors.Is(err, pipeline.ErrNotDir):
 		return outTaken(out, dir, err)
+	case errors.Is(err, pipeline.ErrTempName):
+		return usagef("--out %s: %v; choose another name", out, pipeline.ErrTempName)
 	}
 	return fmt.Errorf("--out %s: %w", out, err)
 }

@@ -192,11 +192,7 @@ func LoadComparison(paths []string, files [][]string) (*comparison.Comparison, e
 	for i, p := range paths {
 		sources[i] = comparison.Source{Name: p, Tables: tables[:len(files[i])]}
 		for j, t := range sources[i].Tables {
-			keys, err := rowKeys(files[i][j], t)
-			if err != nil {
-				return nil, err
-			}
-			sources[i].Keys = append(sources[i].Keys, keys)
+			sources[i].Keys = append(sources[i].Keys, rowKeys(files[i][j], t))
 		}
 		tables = tables[len(files[i]):]
 	}
@@ -209,14 +205,8 @@ func LoadComparison(paths []string, files [][]string) (*comparison.Comparison, e
 // the row of a run's by file. A run or trial reached through different
 // paths has one key. The rows of a summary of several rows that is not a
 // sweep's are told apart by their index, after a '#'.
-func rowKeys(file string, t *dataset.Table) ([]string, error) {
-	own, err := filepath.EvalSymlinks(file)
-	if err == nil {
-		own, err = filepath.Abs(own)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("resolve %s: %w", file, err)
-	}
+func rowKeys(file string, t *dataset.Table) []string {
+	own := pipeline.ResolvePath(file)
 	dir := filepath.Dir(own)
 	sweep := isRegular(filepath.Join(dir, SweepFile))
 	ids, _ := t.Column(ColTrialID)
@@ -224,25 +214,15 @@ func rowKeys(file string, t *dataset.Table) ([]string, error) {
 	for r := range keys {
 		id, _ := Value(ids, r).(string)
 		switch {
-		case sweep && id != "":
-			keys[r] = resolved(filepath.Join(dir, TrialsDir, id, SummaryFile))
+		case sweep && id != "": // trials/ may be a link
+			keys[r] = pipeline.ResolvePath(filepath.Join(dir, TrialsDir, id, SummaryFile))
 		case t.Rows == 1:
 			keys[r] = own
 		default:
 			keys[r] = own + "#" + strconv.Itoa(r)
 		}
 	}
-	return keys, nil
-}
-
-// resolved returns path with its symbolic links resolved (a sweep's
-// trials/ may be a link), or as it is when it cannot be (a trial whose
-// folder is gone still has one key).
-func resolved(path string) string {
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		return real
-	}
-	return path
+	return keys
 }
 
 func isRegular(path string) bool {

@@ -83,20 +83,24 @@ func TestValidateNamesTheKeyOfEachBadValue(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p := NewParams()
-			p.DefaultSeeds(1, "train")
-			c.change(p)
-			errs := p.Validate()
+			errs := validated(c.change)
 			if len(errs) != 1 || errs[0].Key != c.key {
 				t.Errorf("Validate() = %v, want one error for %q", errs, c.key)
 			}
 		})
 	}
-	p := NewParams()
-	p.DefaultSeeds(1, "train")
-	if errs := p.Validate(); len(errs) != 0 {
+	if errs := validated(func(*Params) {}); len(errs) != 0 {
 		t.Errorf("Validate() of the defaults = %v, want none", errs)
 	}
+}
+
+// validated returns the problems Validate finds in the default parameters
+// (their seeds set) once change has changed them.
+func validated(change func(p *Params)) []pipeline.FieldError {
+	p := NewParams()
+	p.DefaultSeeds(1, "train")
+	change(p)
+	return p.Validate()
 }
 
 // TestValidateSaysANumberThatIsNotFiniteIsNot: "must be > 0, got +Inf"
@@ -127,10 +131,7 @@ func TestValidateSaysANumberThatIsNotFiniteIsNot(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.key, func(t *testing.T) {
-			p := NewParams()
-			p.DefaultSeeds(1, "train")
-			c.change(p)
-			errs := p.Validate()
+			errs := validated(c.change)
 			if len(errs) != 1 || errs[0].Key != c.key || errs[0].Msg != c.want {
 				t.Errorf("Validate() = %v, want %s: %s", errs, c.key, c.want)
 			}
