@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -223,5 +225,70 @@ func TestShardFlagIsParsedOrRefused(t *testing.T) {
 		if _, stderr, code := nnpipe(t, "sweep", smallSweep, "--shard", arg, "--results", t.TempDir()); code != exitInvalid {
 			t.Errorf("--shard %s: exit %d, want %d (%s)", arg, code, exitInvalid, stderr)
 		}
+	}
+}
+
+// TestCollectKeepsFinishedTrialsTheCacheNoLongerHas changes a sweep's data
+// after it finished: the trials keep their ids (a trial is its config) but
+// the cache has nothing for the new data, so collecting would replace the
+// finished sweep directory with one of pending trials. The collection is
+// refused, exit 1, and the directory is left as it was; rerunning the sweep
+// computes the trials for the new data and replaces it.
+func TestCollectKeepsFinishedTrialsTheCacheNoLongerHas(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "d.csv")
+	var csv strings.Builder
+	csv.WriteString("a,b,y\n")
+	for i := range 40 {
+		fmt.Fprintf(&csv, "%d,%d,%d\n", i%7, i%5, i%2)
+	}
+	write := func(path, text string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(data, csv.String())
+	cfg := filepath.Join(dir, "s.yaml")
+	write(cfg, `name: s
+stages:
+  - {id: data, kind: load, with: {path: d.csv, label: y}}
+  - {id: split, kind: split}
+  - {id: train, kind: train, with: {hidden: 2, steps: 20}}
+  - {id: eval, kind: evaluate}
+sweep:
+  train.hidden: [1, 2]
+`)
+	cacheDir, resultsDir := filepath.Join(dir, "cache"), filepath.Join(dir, "results")
+	first, code, stderr := sweepJSONOf(t, cfg, "--cache", cacheDir, "--results", resultsDir)
+	if code != 0 || len(first.Trials) != 2 {
+		t.Fatalf("sweep: exit %d, %d trials\n%s", code, len(first.Trials), stderr)
+	}
+	manifest := readFile(t, filepath.Join(first.SweepDir, results.SweepFile))
+	summary := summaryWithoutTimes(t, first.SweepDir)
+
+	write(data, csv.String()+"3,3,1\n")
+	_, stderr, code = nnpipe(t, "sweep", "--quiet", "--collect", cfg, "--cache", cacheDir, "--results", resultsDir)
+	if code != 1 || !strings.Contains(stderr, "2 finished trials") || !strings.Contains(stderr, "not replacing it") {
+		t.Fatalf("collect after the data changed: exit %d, want 1 naming the 2 finished trials; stderr:\n%s", code, stderr)
+	}
+	if got := readFile(t, filepath.Join(first.SweepDir, results.SweepFile)); !bytes.Equal(got, manifest) {
+		t.Fatalf("the refused collection changed sweep.json:\n%s", got)
+	}
+	for _, tr := range first.Trials {
+		if _, err := os.Stat(tr.RunDir); err != nil {
+			t.Errorf("trial %s's directory is gone: %v", tr.TrialID, err)
+		}
+	}
+
+	again, code, stderr := sweepJSONOf(t, cfg, "--cache", cacheDir, "--results", resultsDir)
+	if code != 0 || len(again.Trials) != 2 || again.SweepDir != first.SweepDir {
+		t.Fatalf("rerun after the data changed: exit %d, %d trials in %s\n%s", code, len(again.Trials), again.SweepDir, stderr)
+	}
+	if reflect.DeepEqual(summaryWithoutTimes(t, first.SweepDir), summary) {
+		t.Errorf("the rerun on the new data did not replace the summary")
+	}
+	if _, code, stderr = sweepJSONOf(t, cfg, "--collect", "--cache", cacheDir, "--results", resultsDir); code != 0 {
+		t.Errorf("collect after the rerun: exit %d\n%s", code, stderr)
 	}
 }

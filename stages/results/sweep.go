@@ -152,6 +152,9 @@ func (c *SweepCollector) Finish(ctx context.Context, jobs int) error {
 		m.Trials = append(m.Trials, c.record)
 	}
 	m.Pending = sw.Pending
+	if err := c.checkNothingLost(); err != nil {
+		return err
+	}
 	// The trials' directories are the bulk of the sweep's bytes: the disk
 	// takes them while the tables and the report are computed.
 	c.rd.StartFlush()
@@ -163,6 +166,38 @@ func (c *SweepCollector) Finish(ctx context.Context, jobs int) error {
 		return err
 	}
 	return c.rd.WriteFile(SweepFile, b)
+}
+
+// ErrWouldLose is a sweep directory that replacing would lose finished
+// trials: trials recorded there as finished or failed that the cache holds
+// nothing of for the config as it is now (its data changed since, or gc
+// removed them).
+var ErrWouldLose = errors.New("not replacing it")
+
+// checkNothingLost refuses to replace an existing sweep directory that
+// records a trial as finished or failed which this collection finds
+// pending: the trial's identity is its config, not its data, so after the
+// data changed a collection (or a rerun whose trials cannot run) would
+// otherwise replace the finished sweep with one of pending trials. A
+// directory without a readable sweep.json has nothing to lose.
+func (c *SweepCollector) checkNothingLost() error {
+	final := c.rd.Final()
+	old, err := ReadSweepManifest(final)
+	if err != nil {
+		return nil
+	}
+	lost := 0
+	for _, r := range old.Trials {
+		if p, ok := c.sw.Probed[r.TrialID]; ok && p.Status == pipeline.ProbePending {
+			lost++
+		}
+	}
+	if lost == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s holds %s that the cache has no result for as the config is now (its data changed, or gc removed them): %w; "+
+		"run the sweep to compute them again, collect into another folder with --out, or remove the folder",
+		final, report.Plural(lost, "finished trial", "finished trials"), ErrWouldLose)
 }
 
 // collectTrial probes t in eng's cache and writes its directory into rd.
