@@ -192,8 +192,9 @@ func decodeParams(f *config.File, st *config.Stage, step *Step, dec *config.Deco
 	return errs
 }
 
-// missingPaths reports the file paths among step's parameters
-// (Spec.PathKeys) that name nothing, relative to base, the config's folder:
+// missingPaths reports the paths among step's parameters (Spec.PathKeys)
+// that name nothing, relative to base, the config's folder, or name a
+// directory where a file is wanted (see Spec.DirKeys):
 // a problem validate lists with the others, at the key's line, rather than
 // one the run meets when it first reads the file.
 func missingPaths(step *Step, base string) []FieldError {
@@ -202,12 +203,16 @@ func missingPaths(step *Step, base string) []FieldError {
 		if p.path == "" {
 			continue
 		}
-		if _, err := os.Stat(p.path); err != nil {
+		fi, err := os.Stat(p.path)
+		switch {
+		case err != nil:
 			var pe *fs.PathError
 			if errors.As(err, &pe) {
 				err = pe.Err
 			}
 			errs = append(errs, Errorf(p.key, "%s: %v", strconv.Quote(p.path), err))
+		case fi.IsDir() && !slices.Contains(step.Spec.DirKeys, p.key):
+			errs = append(errs, Errorf(p.key, "%s is a directory, want a file", strconv.Quote(p.path)))
 		}
 	}
 	return errs

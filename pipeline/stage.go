@@ -54,6 +54,11 @@ type Spec struct {
 	// into a run directory makes them absolute, so that it runs from there.
 	PathKeys []string
 
+	// DirKeys names the PathKeys that may name a directory; the others
+	// must name a file. A directory where a file is wanted is a problem of
+	// the config, reported at its key's line like a path that names nothing.
+	DirKeys []string
+
 	// Shape, when set, tells the shapes of the kind's outputs, by slot, from
 	// its parameters and the shapes of its inputs that are known (by slot),
 	// without running the stage: what `plan` needs to estimate the stages

@@ -239,6 +239,14 @@ var hostileConfigs = []hostileCase{
 			return writeConfig(t, dir, "missing.yaml", "name: missing\nseed: 1\nstages:\n  - id: data\n    kind: load\n"+
 				"    with: {path: missing.csv, label: y}\n  - {id: split, kind: split}\n"+twoSeeds)
 		}},
+	{name: "a data path that is a directory", want: regexp.MustCompile(`folder\.yaml:6: (trial seed=1: )?stage "data": path: "[^"]*data\.csv" is a directory, want a file`),
+		make: func(t *testing.T, dir string) string {
+			if err := os.Mkdir(filepath.Join(dir, "data.csv"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			return writeConfig(t, dir, "folder.yaml", "name: folder\nseed: 1\nstages:\n  - id: data\n    kind: load\n"+
+				"    with: {path: data.csv, label: y}\n  - {id: split, kind: split}\n"+twoSeeds)
+		}},
 	// `run` runs the config without its grid, so only the commands that
 	// read the grid must refuse it.
 	{name: "sweep grid of 10^9 trials", file: "grid-1e9.yaml", cmds: []string{"sweep", "plan", "validate"}, want: regexp.MustCompile(`1000000000 trials`)},

@@ -99,6 +99,7 @@ func Spec() pipeline.Spec {
 		NewParams:   func() pipeline.Params { return NewParams() },
 		Fingerprint: Fingerprint,
 		PathKeys:    []string{"run", "path"},
+		DirKeys:     []string{"run"},
 		Run: func(ctx context.Context, p pipeline.Params, io *pipeline.IO) error {
 			return runStage(ctx, p.(*Params), io)
 		},
