@@ -180,6 +180,16 @@ type Unused interface {
 	UnusedKeys() []string
 }
 
+// Canonical is implemented by parameters that can say one thing in more
+// than one way, such as a file format left to the path's extension or
+// written out. A sweep whose values differ only so is refused like one that
+// lists a value twice: its trials would compute the same thing.
+type Canonical interface {
+	// Canonical returns a copy of the parameters with each written the one
+	// way that gives its effect.
+	Canonical() Params
+}
+
 // FieldError is a problem with one parameter; Key is its path within the
 // stage's `with` ("init.std").
 type FieldError struct {

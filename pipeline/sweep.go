@@ -128,7 +128,7 @@ func expand(ctx context.Context, f *config.File, reg *Registry, onTrial func(don
 			chain := &Chain{File: f, Name: tf.Name, Seed: tf.Seed, BaseDir: filepath.Dir(f.Path)}
 			var stepErrs config.Errors
 			what := sha256.New() // what the trial computes: each stage's parameters that have an effect
-			all := sha256.New()  // the trial's values as decoded: name, seed and each stage's parameters
+			all := sha256.New()  // the trial's values as decoded: name, seed and each stage's parameters (canonical)
 			all.Write([]byte(tf.Name))
 			all.Write(binary.AppendUvarint([]byte{0}, tf.Seed))
 			for i := range f.Stages {
@@ -144,7 +144,7 @@ func expand(ctx context.Context, f *config.File, reg *Registry, onTrial func(don
 				what.Write([]byte{0})
 				all.Write([]byte(ms.step.ID))
 				all.Write([]byte{0})
-				all.Write(ms.step.with)
+				all.Write(ms.same)
 				all.Write([]byte{0})
 			}
 			for _, e := range stepErrs {
@@ -332,6 +332,10 @@ type memoStep struct {
 	step *Step
 	errs config.Errors
 	used []byte // the canonical JSON of the parameters that have an effect (see Unused)
+	// same is the canonical JSON of the parameters written the one way
+	// that gives their effect (see Canonical): equal for two settings that
+	// differ only in how a value is written.
+	same []byte
 }
 
 func newStepMemo(f *config.File, w *wiring) *stepMemo {
@@ -412,7 +416,7 @@ func (m *stepMemo) step(tf *config.File, i int, idx []int) *memoStep {
 	if len(errs) == 0 {
 		var err error
 		if step.with, step.direct, err = paramsJSON(step.Params, m.tags); err == nil {
-			ms.used, err = m.tags.usedJSON(step.Params, step.with)
+			ms.same, ms.used, err = m.tags.sameJSON(step, filepath.Dir(tf.Path))
 		}
 		if err != nil {
 			ms.errs = config.Errors{{File: tf.Path, Line: step.Line, Stage: step.ID, Msg: err.Error()}}

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -312,5 +314,67 @@ func TestExpandRefusesAGridThatWouldDecodeTooManyValues(t *testing.T) {
 	src = strings.Replace(src, "big.size", "mid.factor", 1)
 	if _, err := Expand(context.Background(), parseTest(t, src), reg); err == nil || strings.Contains(err.Error(), "decodes") {
 		t.Errorf("Expand with the list in an unswept stage = %v, want only its own problems", err)
+	}
+}
+
+// readParams is a kind that reads a file, whose format may be left to the
+// path's extension.
+type readParams struct {
+	Path   string `yaml:"path"`
+	Format string `yaml:"format"`
+}
+
+func (*readParams) Validate() []FieldError { return nil }
+
+func (p *readParams) Canonical() Params {
+	c := *p
+	if c.Format == "" {
+		c.Format = strings.TrimPrefix(filepath.Ext(p.Path), ".")
+	}
+	return &c
+}
+
+// TestExpandRefusesValuesWrittenTwoWays sweeps values that differ only in
+// how they are written — one file by two paths, a format left to the
+// extension and the same format written out — and values that differ.
+func TestExpandRefusesValuesWrittenTwoWays(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"a.csv", "b.csv"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("x\n1\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("a.csv", filepath.Join(dir, "link.csv")); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := NewRegistry(Spec{Kind: "read", Version: 1, NewParams: func() Params { return &readParams{Path: "a.csv"} },
+		PathKeys: []string{"path"}, Run: func(context.Context, Params, *IO) error { return nil }, Outputs: []Output{{Slot: "rows", File: "r"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		sweep string
+		want  string // the message after the file name; empty: valid
+	}{
+		{sweep: "in.path: [a.csv, ./a.csv]", want: `:5: sweep.in.path: a.csv and ./a.csv are the same value; give each value once`},
+		{sweep: "in.path: [a.csv, link.csv]", want: `:5: sweep.in.path: a.csv and link.csv are the same value; give each value once`},
+		{sweep: "in.path: [a.csv, " + filepath.Join(dir, "a.csv") + "]", want: `:5: sweep.in.path: a.csv and ` + filepath.Join(dir, "a.csv") + ` are the same value; give each value once`},
+		{sweep: `in.format: ["", csv]`, want: `:5: sweep.in.format: "" and csv are the same value; give each value once`},
+		{sweep: "in.path: [a.csv, b.csv]"},
+		{sweep: `in.format: ["", tsv]`},
+	} {
+		path := filepath.Join(dir, "test.yaml")
+		f, err := config.Parse(path, []byte("name: t\nstages:\n  - {id: in, kind: read}\nsweep:\n  "+c.sweep+"\n"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Expand(context.Background(), f, reg)
+		got := ""
+		if err != nil {
+			got = strings.TrimPrefix(err.Error(), path)
+		}
+		if got != c.want {
+			t.Errorf("sweep %s: Expand = %q, want %q", c.sweep, got, c.want)
+		}
 	}
 }

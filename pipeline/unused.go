@@ -30,10 +30,74 @@ func (c fieldCache) usedJSON(p Params, with []byte) ([]byte, error) {
 	return b, err
 }
 
+// sameJSON returns the canonical JSON of step's parameters as a sweep
+// compares them (canonicalParams), and that of the ones among them that
+// have an effect (usedJSON).
+func (c fieldCache) sameJSON(step *Step, base string) (same, used []byte, err error) {
+	p, err := c.canonicalParams(step, base)
+	if err != nil {
+		return nil, nil, err
+	}
+	same = step.with
+	if p != step.Params {
+		if same, _, err = paramsJSON(p, c); err != nil {
+			return nil, nil, err
+		}
+	}
+	used, err = c.usedJSON(p, same)
+	return same, used, err
+}
+
+// canonicalParams returns step's parameters as a sweep compares them (see
+// Canonical): the kind's own canonical form, with every path parameter
+// (Spec.PathKeys) the file it names, resolved (ResolvePath) after joining a
+// relative one to base, the config's folder. It returns the parameters
+// themselves when there is nothing to rewrite.
+func (c fieldCache) canonicalParams(step *Step, base string) (Params, error) {
+	p := step.Params
+	if cn, ok := p.(Canonical); ok {
+		p = cn.Canonical()
+	}
+	paths := pathKeysOf(step, base)
+	if len(paths) == 0 {
+		return p, nil
+	}
+	v := reflect.ValueOf(p)
+	cp := reflect.New(reflect.Indirect(v).Type()).Elem()
+	cp.Set(reflect.Indirect(v))
+	for _, pp := range paths {
+		if pp.path == "" {
+			continue
+		}
+		resolved := reflect.ValueOf(ResolvePath(pp.path))
+		err := c.setKey(cp, pp.key, func(f reflect.Value) error {
+			if f.Kind() != reflect.String {
+				return fmt.Errorf("path parameter %q is not a string", pp.key)
+			}
+			f.Set(resolved.Convert(f.Type()))
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return cp.Addr().Interface().(Params), nil
+}
+
 // zeroKey sets the field at the `yaml` tag path key of the struct v (which
 // is addressable) to its zero value, copying any struct it reaches through
 // a pointer first.
 func (c fieldCache) zeroKey(v reflect.Value, key string) error {
+	return c.setKey(v, key, func(f reflect.Value) error {
+		f.Set(reflect.Zero(f.Type()))
+		return nil
+	})
+}
+
+// setKey calls set with the field at the `yaml` tag path key of the struct
+// v (which is addressable), copying any struct it reaches through a pointer
+// first.
+func (c fieldCache) setKey(v reflect.Value, key string, set func(f reflect.Value) error) error {
 	head, rest, nested := strings.Cut(key, ".")
 	i, ok := c.fields(v.Type()).byTag[head]
 	if !ok {
@@ -41,8 +105,7 @@ func (c fieldCache) zeroKey(v reflect.Value, key string) error {
 	}
 	f := v.Field(i)
 	if !nested {
-		f.Set(reflect.Zero(f.Type()))
-		return nil
+		return set(f)
 	}
 	if f.Kind() == reflect.Pointer && f.Type().Elem().Kind() == reflect.Struct {
 		if f.IsNil() {
@@ -56,5 +119,5 @@ func (c fieldCache) zeroKey(v reflect.Value, key string) error {
 	if f.Kind() != reflect.Struct {
 		return fmt.Errorf("%q is not a mapping", head)
 	}
-	return c.zeroKey(f, rest)
+	return c.setKey(f, rest, set)
 }

@@ -10,7 +10,7 @@ import (
 // is refused, exit 2, one line per axis naming its key and line, and
 // nothing is written.
 func TestSweepAxesTheTrialsDoNotUseAreRefused(t *testing.T) {
-	for _, name := range []string{"axis-set-prefix", "axis-unused", "axis-same-value"} {
+	for _, name := range []string{"axis-set-prefix", "axis-unused", "axis-same-value", "axis-same-file"} {
 		for _, cmd := range []string{"validate", "sweep"} {
 			t.Run(name+"/"+cmd, func(t *testing.T) {
 				cfg := filepath.Join("testdata", "sweep", name+".yaml")

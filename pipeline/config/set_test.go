@@ -43,8 +43,8 @@ func TestParseOverrideReadsKeyAndValue(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ParseOverride(%q) = %v, want no error", tt.arg, err)
 			}
-			if o.Origin != "--set "+tt.arg || o.Key != tt.key {
-				t.Errorf("ParseOverride(%q) = origin %q, key %q; want %q, %q", tt.arg, o.Origin, o.Key, "--set "+tt.arg, tt.key)
+			if o.Origin != "--set "+Shown(tt.arg) || o.Key != tt.key {
+				t.Errorf("ParseOverride(%q) = origin %q, key %q; want %q, %q", tt.arg, o.Origin, o.Key, "--set "+Shown(tt.arg), tt.key)
 			}
 			var got []string
 			if o.Value.Kind == yaml.SequenceNode {

@@ -41,6 +41,15 @@ func (p *Params) format() string {
 	return dataset.FormatOf(p.Path)
 }
 
+// Canonical returns a copy of p with the format the file is read in
+// written out: a format left to the path's extension and the same format
+// set explicitly read the file alike.
+func (p *Params) Canonical() pipeline.Params {
+	c := *p
+	c.Format = p.format()
+	return &c
+}
+
 // Validate reports every missing, out-of-range or inconsistent parameter. It does not look at
 // the file: that happens when the key is computed (see [Fingerprint]) and when the stage runs.
 func (p *Params) Validate() []pipeline.FieldError {

@@ -53,6 +53,15 @@ func (p *Params) Validate() []pipeline.FieldError {
 	return errs
 }
 
+// Canonical returns a copy of p with the format the file is read in
+// written out: a format left to the path's extension and the same format
+// set explicitly read the file alike.
+func (p *Params) Canonical() pipeline.Params {
+	c := *p
+	c.Format = p.format()
+	return &c
+}
+
 // format returns the data file's format: Format, or the one the extension names ("" if none).
 func (p *Params) format() string {
 	if p.Format != "" {
