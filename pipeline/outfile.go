@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/nnpipe/nnpipe/pipeline/config"
 )
 
 // OutFile is a file written under a temporary name in its folder and renamed into place by
@@ -66,17 +68,17 @@ func CheckOutFile(path string) error {
 		return Invalid(errors.New("no file to write given"))
 	}
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return Invalid(fmt.Errorf("%s is a directory; give a file to write", path))
+		return Invalid(fmt.Errorf("%s is a directory; give a file to write", config.Shown(path)))
 	}
 	dir := filepath.Dir(path)
 	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return Invalid(fmt.Errorf("%s: the folder %s does not exist", path, dir))
+		return Invalid(fmt.Errorf("%s: the folder %s does not exist", config.Shown(path), config.Shown(dir)))
 	case err != nil:
-		return fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf("%s: %w", config.Shown(path), err)
 	case !fi.IsDir():
-		return Invalid(fmt.Errorf("%s: %s is not a folder", path, dir))
+		return Invalid(fmt.Errorf("%s: %s is not a folder", config.Shown(path), config.Shown(dir)))
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/nnpipe/nnpipe/pipeline/config"
 	"github.com/nnpipe/nnpipe/stages/onnx"
 	"github.com/nnpipe/nnpipe/stages/predict"
 	"github.com/nnpipe/nnpipe/stages/results"
@@ -28,7 +29,7 @@ func newPredictCmd(e *env) *cobra.Command {
 			if asJSON {
 				return printJSON(e, res)
 			}
-			fmt.Fprintf(e.stdout, "%s: %d rows predicted, written to %s\n", res.Data, res.Rows, res.Out)
+			fmt.Fprintf(e.stdout, "%s: %d rows predicted, written to %s\n", config.Shown(res.Data), res.Rows, config.Shown(res.Out))
 			if res.Metrics == nil {
 				return nil
 			}

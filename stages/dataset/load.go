@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -62,7 +63,7 @@ type LoadError struct {
 // does, so that the row the message names is the one with that row number.
 func (e *LoadError) Error() string {
 	var b strings.Builder
-	b.WriteString(e.File)
+	b.WriteString(shownPath(e.File))
 	if e.Line > 0 {
 		b.WriteString(":" + strconv.Itoa(e.Line))
 	}
@@ -75,6 +76,17 @@ func (e *LoadError) Error() string {
 	}
 	b.WriteString(e.Err.Error())
 	return b.String()
+}
+
+// shownPath is path as the one-line message shows it: as it is, or quoted
+// as Go quotes strings when it would not read as itself on one line (it is
+// empty, holds a line break or another character that does not print, or
+// is not UTF-8). The engine's messages quote paths by the same rule.
+func shownPath(path string) string {
+	if path != "" && utf8.ValidString(path) && !strings.ContainsFunc(path, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		return path
+	}
+	return strconv.Quote(path)
 }
 
 // Unwrap returns the problem, so that errors.Is matches fs.ErrNotExist or [ErrChanged]

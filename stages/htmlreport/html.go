@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/pipeline/config"
 	"github.com/nnpipe/nnpipe/stages/results"
 )
 
@@ -136,11 +137,11 @@ func checkOut(out string) error {
 	st, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return pipeline.Invalid(fmt.Errorf("-o %s: the folder %s does not exist", out, dir))
+		return pipeline.Invalid(fmt.Errorf("-o %s: the folder %s does not exist", config.Shown(out), config.Shown(dir)))
 	case err != nil:
 		return fmt.Errorf("-o %s: %w", out, err)
 	case !st.IsDir():
-		return pipeline.Invalid(fmt.Errorf("-o %s: %s is not a folder", out, dir))
+		return pipeline.Invalid(fmt.Errorf("-o %s: %s is not a folder", config.Shown(out), config.Shown(dir)))
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/pipeline/config"
 )
 
 // File is the name of a run directory's model.
@@ -38,7 +39,7 @@ func Open(path string) (*Model, string, error) {
 		}
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, "", pipeline.Invalid(fmt.Errorf("%s: not a regular file", file))
+		return nil, "", pipeline.Invalid(fmt.Errorf("%s: not a regular file", config.Shown(file)))
 	}
 	b, err := os.ReadFile(file)
 	if err != nil {
@@ -47,7 +48,7 @@ func Open(path string) (*Model, string, error) {
 	sum := sha256.Sum256(b)
 	m, err := Parse(b)
 	if err != nil {
-		return nil, "", pipeline.Invalid(fmt.Errorf("%s: %w", file, err))
+		return nil, "", pipeline.Invalid(fmt.Errorf("%s: %w", config.Shown(file), err))
 	}
 	return m, hex.EncodeToString(sum[:]), nil
 }
@@ -58,29 +59,29 @@ func noModel(dir string) error {
 	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	if err != nil {
 		if _, serr := os.Stat(filepath.Join(dir, "sweep.json")); serr == nil {
-			return fmt.Errorf("%s is a sweep; give one of its runs (in its trials/ folder)", dir)
+			return fmt.Errorf("%s is a sweep; give one of its runs (in its trials/ folder)", config.Shown(dir))
 		}
-		return fmt.Errorf("%s has no %s: give a run directory or a model file", dir, File)
+		return fmt.Errorf("%s has no %s: give a run directory or a model file", config.Shown(dir), File)
 	}
 	var run struct {
 		Status string `json:"status"`
 		Error  string `json:"error"`
 	}
 	if json.Unmarshal(b, &run) != nil || run.Status == "" {
-		return fmt.Errorf("%s has no %s, and its manifest.json cannot be read", dir, File)
+		return fmt.Errorf("%s has no %s, and its manifest.json cannot be read", config.Shown(dir), File)
 	}
 	if run.Status != "ok" {
 		why := strings.Join(strings.Fields(run.Error), " ")
-		return fmt.Errorf("%s: the run %s (%s) and has no model", dir, run.Status, cutText(why, 200))
+		return fmt.Errorf("%s: the run %s (%s) and has no model", config.Shown(dir), run.Status, cutText(why, 200))
 	}
-	return fmt.Errorf("%s: the run has no %s (its config trains no model)", dir, File)
+	return fmt.Errorf("%s: the run has no %s (its config trains no model)", config.Shown(dir), File)
 }
 
 // unwrapPath makes err name path once: an *fs.PathError already names it.
 func unwrapPath(path string, err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
-		return fmt.Errorf("%s: %w", path, pe.Err)
+		return fmt.Errorf("%s: %w", config.Shown(path), pe.Err)
 	}
-	return fmt.Errorf("%s: %w", path, err)
+	return fmt.Errorf("%s: %w", config.Shown(path), err)
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/pipeline/config"
 	"github.com/nnpipe/nnpipe/stages/dataset"
 	"github.com/nnpipe/nnpipe/stages/model"
 )
@@ -91,7 +92,7 @@ func (r Request) options() (Options, error) {
 	di, derr := os.Stat(r.Data)
 	oi, oerr := os.Stat(opt.Out)
 	if derr == nil && oerr == nil && os.SameFile(di, oi) {
-		return opt, pipeline.Invalid(fmt.Errorf("%s is the data file; give another file to write the predictions to", opt.Out))
+		return opt, pipeline.Invalid(fmt.Errorf("%s is the data file; give another file to write the predictions to", config.Shown(opt.Out)))
 	}
 	if err := pipeline.CheckNotInput(opt.Out, "the model file", r.Run); err != nil {
 		return opt, err

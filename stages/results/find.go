@@ -15,6 +15,7 @@ import (
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/cache"
+	"github.com/nnpipe/nnpipe/pipeline/config"
 	"github.com/nnpipe/nnpipe/stages/comparison"
 	"github.com/nnpipe/nnpipe/stages/dataset"
 	"github.com/nnpipe/nnpipe/stages/report"
@@ -34,32 +35,32 @@ func Find(path string) ([]string, error) {
 	clean := filepath.Clean(path)
 	info, err := os.Stat(clean)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, invalidf("%s: no such run, sweep or folder", path)
+		return nil, invalidf("%s: no such run, sweep or folder", config.Shown(path))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", config.Shown(path), err)
 	}
 	if !info.IsDir() {
 		if filepath.Base(clean) != SummaryFile {
-			return nil, invalidf("%s: not a run or sweep directory, a %s, or a folder of runs and sweeps", path, SummaryFile)
+			return nil, invalidf("%s: not a run or sweep directory, a %s, or a folder of runs and sweeps", config.Shown(path), SummaryFile)
 		}
 		if unfinished(filepath.Dir(clean)) {
-			return nil, invalidf("%s: in an unfinished run (%s*), not read", path, pipeline.TempPrefix)
+			return nil, invalidf("%s: in an unfinished run (%s*), not read", config.Shown(path), pipeline.TempPrefix)
 		}
 		return []string{clean}, nil
 	}
 	if unfinished(clean) {
-		return nil, invalidf("%s: an unfinished run (%s*), not read", path, pipeline.TempPrefix)
+		return nil, invalidf("%s: an unfinished run (%s*), not read", config.Shown(path), pipeline.TempPrefix)
 	}
 	if hasSummary(clean) {
 		return []string{filepath.Join(clean, SummaryFile)}, nil
 	}
 	var out []string
 	if err := findIn(clean, &out); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", config.Shown(path), err)
 	}
 	if len(out) == 0 {
-		return nil, invalidf("%s: not a run or sweep directory, and no finished run or sweep in it (no %s)", path, SummaryFile)
+		return nil, invalidf("%s: not a run or sweep directory, and no finished run or sweep in it (no %s)", config.Shown(path), SummaryFile)
 	}
 	return out, nil
 }

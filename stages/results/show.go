@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/nnpipe/nnpipe/pipeline/config"
 	"github.com/nnpipe/nnpipe/stages/evaluate"
 	"github.com/nnpipe/nnpipe/stages/report"
 )
@@ -22,12 +23,12 @@ func Show(w io.Writer, dir string) error {
 	m, err := ReadManifest(dir)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 		if _, serr := os.Stat(filepath.Join(dir, SweepFile)); serr == nil {
-			return invalidf("%s is a sweep; show takes one run (a sweep's runs are in its trials/ folder; compare reads sweeps)", dir)
+			return invalidf("%s is a sweep; show takes one run (a sweep's runs are in its trials/ folder; compare reads sweeps)", config.Shown(dir))
 		}
-		return invalidf("%s is not a finished run: no manifest.json", dir)
+		return invalidf("%s is not a finished run: no manifest.json", config.Shown(dir))
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", dir, err)
+		return fmt.Errorf("%s: %w", config.Shown(dir), err)
 	}
 	fmt.Fprintf(w, "run %s (%s), status %s, nnpipe %s, %s\n", m.RunID, m.Name, m.Status, m.Nnpipe, m.Created)
 	if m.Error != "" {
