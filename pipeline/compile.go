@@ -178,13 +178,16 @@ func decodeParams(f *config.File, st *config.Stage, step *Step, dec *config.Deco
 	if s, ok := step.Params.(Seeded); ok {
 		s.DefaultSeeds(f.Seed, st.ID)
 	}
-	if len(errs) > 0 {
-		return errs // range checks on half-decoded values only add noise
+	for _, e := range errs {
+		if !e.Kept {
+			return errs // range checks on half-decoded values only add noise
+		}
 	}
+	decoded := len(errs) // problems that left every value decoded, such as a repeated key
 	for _, fe := range step.Params.Validate() {
 		errs = append(errs, f.StageError(st, lines, fe.Key, fe.Msg))
 	}
-	if len(errs) == 0 {
+	if len(errs) == decoded {
 		for _, fe := range missingPaths(step, filepath.Dir(f.Path)) {
 			errs = append(errs, f.StageError(st, lines, fe.Key, fe.Msg))
 		}

@@ -92,6 +92,7 @@ func TestBadInputIsRefusedWithOneLinePerProblemAndNothingWritten(t *testing.T) {
 		{name: "wrong-type-negative-seed"},
 		{name: "duplicate-key"},
 		{name: "duplicate-key-case"},
+		{name: "duplicate-key-and-range"},
 		{name: "dotted-key"},
 		{name: "range-hidden"},
 		{name: "range-learning-rate"},

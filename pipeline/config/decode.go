@@ -201,6 +201,7 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, key, want string) {
 			} else {
 				d.fail(kn, path, "key repeats %q of line %d in another letter case", first.Value, first.Line)
 			}
+			d.errs[len(d.errs)-1].Kept = true // the first is decoded
 			continue
 		}
 		seen[strings.ToLower(name)] = kn
@@ -248,6 +249,7 @@ func (d *decoder) stringMap(n *yaml.Node, v reflect.Value, key, want string) {
 		}
 		if m.MapIndex(reflect.ValueOf(kn.Value)).IsValid() {
 			d.fail(kn, path, "key repeated")
+			d.errs[len(d.errs)-1].Kept = true // the first is decoded
 			continue
 		}
 		d.lines[path] = kn.Line

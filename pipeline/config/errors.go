@@ -14,6 +14,10 @@ type Error struct {
 	Stage  string // the stage id, when the problem is inside a stage
 	Key    string // the key path within the stage (or top level), e.g. "init.std"
 	Msg    string // what is wrong and what was expected
+	// Kept is set on a decoding problem that left the value decoded all
+	// the same, such as a repeated key (the first is kept): checks of the
+	// decoded values still mean something.
+	Kept bool
 }
 
 // Error formats e as `FILE:LINE: stage "ID": KEY: MSG`, leaving out the
