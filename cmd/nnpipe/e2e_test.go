@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nnpipe/nnpipe/stages/dataset"
+	"github.com/nnpipe/nnpipe/stages/results"
 )
 
 const bookConfig = "../../configs/book-ch7.yaml"
@@ -190,15 +192,15 @@ func TestBackpropConfigReachesTheBookAccuraciesAndPassesTheGradientCheck(t *test
 }
 
 func TestDivergedRunKeepsItsHistoryAndFails(t *testing.T) {
-	results := t.TempDir()
-	_, stderr, code := nnpipe(t, "run", bookConfig, "--results", results, "--set", "train.learning_rate=1e6")
+	resultsDir := t.TempDir()
+	_, stderr, code := nnpipe(t, "run", bookConfig, "--results", resultsDir, "--set", "train.learning_rate=1e6")
 	if code != exitFailure {
 		t.Fatalf("exit %d, want %d\n%s", code, exitFailure, stderr)
 	}
 	if !strings.Contains(stderr, "diverged at step 1") || !strings.Contains(stderr, "try a smaller learning_rate") {
 		t.Errorf("stderr = %q, want the step and the advice", stderr)
 	}
-	runs, _ := filepath.Glob(filepath.Join(results, "book-ch7", "2*"))
+	runs, _ := filepath.Glob(filepath.Join(resultsDir, "book-ch7", "2*"))
 	if len(runs) != 1 {
 		t.Fatalf("run directories %v, want one for the diverged run", runs)
 	}
@@ -217,6 +219,23 @@ func TestDivergedRunKeepsItsHistoryAndFails(t *testing.T) {
 	// Its report shows the run, diverged, with what it kept.
 	if page := readFile(t, filepath.Join(runs[0], "report.html")); !bytes.Contains(page, []byte(`"diverged"`)) || !bytes.Contains(page, []byte(`"curve":{"x":"step"`)) {
 		t.Error("the diverged run's report.html does not show it diverged with its history")
+	}
+	// Its manifest lists every file with its digest, and the stages that
+	// ran before the training diverged.
+	if err := results.CheckRunFiles(runs[0]); err != nil {
+		t.Errorf("the diverged run directory: %v", err)
+	}
+	var stages struct{ Stages []struct{ ID, Key string } }
+	decodeJSONFile(t, filepath.Join(runs[0], "manifest.json"), &stages)
+	var ids []string
+	for _, s := range stages.Stages {
+		ids = append(ids, s.ID)
+		if s.Key == "" {
+			t.Errorf("stage %s has no key in the manifest", s.ID)
+		}
+	}
+	if want := []string{"data", "split"}; !slices.Equal(ids, want) {
+		t.Errorf("manifest stages %v, want %v (the ones that ran)", ids, want)
 	}
 }
 

@@ -73,7 +73,7 @@ func runOnce(c *cobra.Command, e *env, f *commonFlags, path, cacheDir string) er
 		if !errors.As(err, &failed) {
 			return runErr
 		}
-		if werr := rec.CommitFailed(err, failed); werr != nil {
+		if werr := rec.CommitFailed(err, failed, stages); werr != nil {
 			return errors.Join(runErr, fmt.Errorf("%s: write the run directory: %w", config.Shown(path), werr))
 		}
 		if !f.quiet {

@@ -171,6 +171,16 @@ func TestSweepRecordsADivergedTrialAndFinishesTheOthers(t *testing.T) {
 			t.Errorf("summary row %d: status %s with test accuracy %v, want NaN", i, st, acc.([]float64)[i])
 		}
 	}
+	// Each trial, the diverged one too, is a complete run directory, so
+	// the sweep's trials/ compares as the sweep does.
+	if err := results.CheckSweep(s.SweepDir); err != nil {
+		t.Error(err)
+	}
+	bySweep, stderr, code := nnpipe(t, "compare", s.SweepDir, "--format", "csv", "--sort", "train.learning_rate")
+	byTrials, stderr2, code2 := nnpipe(t, "compare", filepath.Join(s.SweepDir, "trials"), "--format", "csv", "--sort", "train.learning_rate")
+	if code != 0 || code2 != 0 || bySweep != byTrials || !strings.Contains(byTrials, results.StatusDiverged) {
+		t.Errorf("compare of the sweep (exit %d):\n%s%s\ncompare of its trials/ (exit %d):\n%s%s\nwant the same rows, the diverged one included", code, bySweep, stderr, code2, byTrials, stderr2)
+	}
 }
 
 func TestShardsStartedAtOnceThenCollectEqualOneProcess(t *testing.T) {

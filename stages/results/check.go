@@ -13,15 +13,26 @@ import (
 )
 
 // CheckRun returns why dir is not a complete run directory that finished
-// ok, or nil: its manifest must parse, have status ok, list config.yaml,
-// summary.md and summary.parquet, and list every other file of the
-// directory, no more, each with its digest.
+// ok, or nil: CheckRunFiles, with the status ok.
 func CheckRun(dir string) error {
+	return checkRun(dir, true)
+}
+
+// CheckRunFiles returns why dir is not a complete run directory, whatever
+// its status, or nil: its manifest must parse, list config.yaml,
+// summary.md and summary.parquet, and list every other file of the
+// directory, no more, each with its digest. A failed or diverged run is
+// complete too: what it did not make is not there, nor listed.
+func CheckRunFiles(dir string) error {
+	return checkRun(dir, false)
+}
+
+func checkRun(dir string, ok bool) error {
 	m, err := ReadManifest(dir)
 	if err != nil {
 		return fmt.Errorf("no readable manifest.json: %v", err)
 	}
-	if m.Status != StatusOK {
+	if ok && m.Status != StatusOK {
 		return fmt.Errorf("manifest.json has status %q", m.Status)
 	}
 	for _, name := range []string{ConfigFile, SummaryMD, SummaryFile} {
@@ -60,9 +71,9 @@ func CheckRun(dir string) error {
 
 // CheckSweep returns why dir is not a complete sweep directory, or nil:
 // its sweep.json must parse, every finished trial it lists must be a
-// complete run directory (CheckRun) and every failed one hold its config
-// and manifest, trials/ must hold no other trial, and with any trial
-// listed, summary.parquet must read.
+// complete run directory that finished ok (CheckRun) and every failed one
+// a complete run directory (CheckRunFiles), trials/ must hold no other
+// trial, and with any trial listed, summary.parquet must read.
 func CheckSweep(dir string) error {
 	m, err := ReadSweepManifest(dir)
 	if err != nil {
@@ -71,17 +82,8 @@ func CheckSweep(dir string) error {
 	listed := map[string]bool{}
 	for _, tr := range m.Trials {
 		listed[tr.TrialID] = true
-		tdir := filepath.Join(dir, TrialsDir, tr.TrialID)
-		if tr.Status == StatusOK {
-			if err := CheckRun(tdir); err != nil {
-				return fmt.Errorf("trial %s: %v", tr.TrialID, err)
-			}
-			continue
-		}
-		for _, name := range []string{ConfigFile, ManifestFile} {
-			if _, err := os.Stat(filepath.Join(tdir, name)); err != nil {
-				return fmt.Errorf("failed trial %s: %v", tr.TrialID, err)
-			}
+		if err := checkRun(filepath.Join(dir, TrialsDir, tr.TrialID), tr.Status == StatusOK); err != nil {
+			return fmt.Errorf("trial %s (%s): %v", tr.TrialID, tr.Status, err)
 		}
 	}
 	trials, _ := os.ReadDir(filepath.Join(dir, TrialsDir))

@@ -218,50 +218,62 @@ func KeptByFailure(eng *pipeline.Engine, chain *pipeline.Chain, key, stageID str
 	return nil
 }
 
-// FillFailedRun writes into dir the record of a run of chain that failed
-// (info's status and error): the effective config, a manifest, and the
-// outputs the failing stage kept.
-func FillFailedRun(dir string, chain *pipeline.Chain, info Info, kept []Kept) error {
+// WriteFailedRun assembles the run directory final of a run of chain that
+// failed (info's status and error), as FillFailedRun fills it, under a
+// temporary name, and renames it into place: a sweep's failed trial. As
+// with WriteRun, a directory inside a sweep's is not flushed on its own
+// (sync false).
+func WriteFailedRun(final string, chain *pipeline.Chain, results []*pipeline.StageResult, info Info, kept []Kept, sync bool) error {
+	rd, err := pipeline.NewRunDir(final)
+	if err != nil {
+		return err
+	}
+	rd.NoSync = !sync
+	return rd.Finish(FillFailedRun(rd, chain, results, info, kept))
+}
+
+// FillFailedRun fills rd with the directory of a run of chain that failed
+// (info's status and error; a diverged training is one): its effective
+// config, the outputs the failing stage kept (a diverged training's
+// history), the summaries with the status and error, the report when info
+// has one, and the manifest, with the stages that ran before the failure
+// (results) and the digest of every file — the files of a finished run
+// but the outputs it did not make, so that compare, report and show read
+// it like any other.
+func FillFailedRun(rd *pipeline.RunDir, chain *pipeline.Chain, results []*pipeline.StageResult, info Info, kept []Kept) error {
 	cfg, err := chain.EffectiveYAML()
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, ConfigFile), cfg, 0o644); err != nil {
+	if err := rd.WriteFile(ConfigFile, cfg); err != nil {
+		return err
+	}
+	for _, k := range kept {
+		if err := rd.Copy(k.Name, k.Path); err != nil {
+			return err
+		}
+	}
+	row := NewRow(chain, results, nil)
+	row.TrialID, row.Status, row.Error, row.Seconds = info.ID, info.Status, info.Error, info.Seconds
+	if err := writeSummaries(rd, row, info.Version); err != nil {
 		return err
 	}
 	m := newManifest(chain, info)
-	m.Seconds = 0
-	for _, k := range kept {
-		if err := pipeline.CopyFile(filepath.Join(dir, k.Name), k.Path); err != nil {
-			return err
-		}
-		_, sum, err := cache.DigestFile(k.Path)
-		if err != nil {
-			return err
-		}
-		m.Files[k.Name] = sum
+	for _, r := range results {
+		m.Stages = append(m.Stages, ManifestStage{ID: r.ID, Kind: r.Kind, Key: r.Key, Cached: r.Cached,
+			Seconds: r.Seconds, ComputeSeconds: r.ComputeSeconds, Outputs: r.Digests})
+	}
+	if err := writeReport(rd, info.Report, info.ID, m); err != nil {
+		return err
+	}
+	if err := digestTree(rd.Path(""), m.Files); err != nil {
+		return err
 	}
 	b, err := marshalFile(m)
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, ManifestFile), b, 0o644)
-}
-
-// FillDivergedRun fills rd with the directory of a run of chain whose
-// stage failed keeping outputs (failed, a diverged training's history): its
-// config, a manifest and summary with the status and error, and what the
-// stage kept, so that it can be looked at.
-func FillDivergedRun(rd *pipeline.RunDir, chain *pipeline.Chain, info Info, failed *pipeline.FailedStageError) error {
-	row := NewRow(chain, nil, nil)
-	row.TrialID, row.Status, row.Error, row.Seconds = info.ID, info.Status, info.Error, info.Seconds
-	if err := FillFailedRun(rd.Path(""), chain, info, KeptFiles(failed.Dir, failed.Spec)); err != nil {
-		return err
-	}
-	if err := writeSummaries(rd, row, info.Version); err != nil {
-		return err
-	}
-	return writeReport(rd, info.Report, info.ID, nil)
+	return rd.WriteFile(ManifestFile, b)
 }
 
 // NewRunID is the run id of a run of the config with hash started at t:
@@ -350,13 +362,14 @@ func (r *Recorder) Commit(stages []*pipeline.StageResult) (*Run, error) {
 }
 
 // CommitFailed writes the directory of the run, whose stage failed with
-// runErr keeping outputs (failed: a diverged training's history), and
-// commits it: the run's status and error, and what the stage kept.
-func (r *Recorder) CommitFailed(runErr error, failed *pipeline.FailedStageError) error {
+// runErr keeping outputs (failed: a diverged training's history) after the
+// stages of stages finished, and commits it: the run's status and error,
+// and what the stage kept.
+func (r *Recorder) CommitFailed(runErr error, failed *pipeline.FailedStageError, stages []*pipeline.StageResult) error {
 	err := CommitRun(r.rd, r.exact, r.base, r.attempt, func(runID string) error {
 		i := r.info(runID)
 		i.Status, i.Error = pipeline.StatusOf(runErr), runErr.Error()
-		return FillDivergedRun(r.rd, r.chain, i, failed)
+		return FillFailedRun(r.rd, r.chain, stages, i, KeptFiles(failed.Dir, failed.Spec))
 	})
 	r.done = err == nil
 	return err

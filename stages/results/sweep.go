@@ -59,7 +59,7 @@ type collected struct {
 
 // CollectSweep assembles the sweep directory rd of sw's trials from what
 // eng's cache holds of each, running nothing: a finished trial gets a run
-// directory, a failed one the record of its failure (FillFailedRun), and
+// directory, a failed one the record of its failure (WriteFailedRun), and
 // pending ones are counted; then summary.parquet, summary.md and the plot
 // of the trials that finished or failed, and sweep.json. It probes the
 // trials and writes their directories on jobs workers, and returns ctx's
@@ -223,13 +223,10 @@ func collectTrial(rd *pipeline.RunDir, eng *pipeline.Engine, t *pipeline.Trial, 
 		c.row.TrialID, c.row.Status, c.row.Error = t.ID, failure.Status, failure.Message()
 		c.record.Status, c.record.Error = c.row.Status, c.row.Error
 		c.runDir = TrialsDir + "/" + t.ID
-		dir := rd.Path(c.runDir)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			c.err = err
-			return c
-		}
 		info := Info{ID: t.ID, Status: c.row.Status, Error: c.row.Error, Version: version}
-		c.err = FillFailedRun(dir, t.Chain, info, KeptByFailure(eng, t.Chain, failure.Key, failure.Stage))
+		if err := WriteFailedRun(rd.Path(c.runDir), t.Chain, results, info, KeptByFailure(eng, t.Chain, failure.Key, failure.Stage), false); err != nil {
+			c.err = fmt.Errorf("trial %s: %w", t.ID, err)
+		}
 	case pipeline.ProbeDone:
 		c.runDir = TrialsDir + "/" + t.ID
 		seconds := 0.0
