@@ -294,6 +294,9 @@ func (d *decoder) scalar(n *yaml.Node, v reflect.Value, key string) {
 func SetScalar(v reflect.Value, n *yaml.Node) error {
 	tag := n.ShortTag()
 	want := describeKind(v.Type())
+	if err := octalLooking(n); err != nil && v.Kind() != reflect.String {
+		return fmt.Errorf("expected %s, %w", want, err)
+	}
 	switch v.Kind() {
 	case reflect.String:
 		if tag != "!!str" {
@@ -362,6 +365,25 @@ func setInteger(v reflect.Value, n *yaml.Node, want string) error {
 	}
 	v.SetInt(i)
 	return nil
+}
+
+// octalLooking refuses an integer written with a leading zero (010,
+// -007): YAML 1.1, which yaml.v3 follows there, reads it as octal (8),
+// YAML 1.2 and most readers as decimal (10), so the value is not what one
+// reader in two expects. 0o10 says octal, 10 decimal.
+func octalLooking(n *yaml.Node) error {
+	if n.ShortTag() != "!!int" || n.Style != 0 {
+		return nil
+	}
+	t := strings.TrimLeft(n.Value, "+-")
+	if len(t) < 2 || t[0] != '0' || strings.TrimLeft(t, "0123456789") != "" {
+		return nil
+	}
+	sign, digits := n.Value[:len(n.Value)-len(t)], strings.TrimLeft(t, "0")
+	if digits == "" {
+		digits = "0"
+	}
+	return fmt.Errorf("got %s: a leading zero reads as octal in YAML; write %s%s, or %s0o%s for octal", n.Value, sign, digits, sign, digits)
 }
 
 // plainDecimal reports whether s is an optional sign and decimal digits,

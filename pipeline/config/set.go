@@ -226,6 +226,9 @@ func (f *File) set(key string, value *yaml.Node, copied []bool) error {
 		switch o.param {
 		case "seed":
 			var seed int64
+			if err := octalLooking(value); err != nil {
+				return fmt.Errorf("seed: expected a non-negative integer, %w", err)
+			}
 			if value.ShortTag() != "!!int" || decodeInt(value, &seed) != nil || seed < 0 {
 				var big uint64 // beyond int64
 				if value.ShortTag() != "!!int" || value.Decode(&big) != nil {
