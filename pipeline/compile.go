@@ -197,7 +197,8 @@ func decodeParams(f *config.File, st *config.Stage, step *Step, dec *config.Deco
 
 // missingPaths reports the paths among step's parameters (Spec.PathKeys)
 // that name nothing, relative to base, the config's folder, or name a
-// directory where a file is wanted (see Spec.DirKeys):
+// directory where a file is wanted (see Spec.DirKeys) or something that is
+// neither a regular file nor a directory (a device, a named pipe):
 // a problem validate lists with the others, at the key's line, rather than
 // one the run meets when it first reads the file.
 func missingPaths(step *Step, base string) []FieldError {
@@ -216,9 +217,25 @@ func missingPaths(step *Step, base string) []FieldError {
 			errs = append(errs, Errorf(p.key, "%s: %v", strconv.Quote(p.path), err))
 		case fi.IsDir() && !slices.Contains(step.Spec.DirKeys, p.key):
 			errs = append(errs, Errorf(p.key, "%s is a directory, want a file", strconv.Quote(p.path)))
+		case !fi.IsDir() && !fi.Mode().IsRegular():
+			errs = append(errs, Errorf(p.key, "%s is %s, not a regular file", strconv.Quote(p.path), notRegular(fi.Mode())))
 		}
 	}
 	return errs
+}
+
+// notRegular names the kind of file of mode m, which is neither a regular
+// file nor a directory.
+func notRegular(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file"
 }
 
 // pathParam is a path parameter of a stage: its key, and the path it

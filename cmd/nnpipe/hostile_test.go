@@ -247,6 +247,19 @@ var hostileConfigs = []hostileCase{
 			return writeConfig(t, dir, "folder.yaml", "name: folder\nseed: 1\nstages:\n  - id: data\n    kind: load\n"+
 				"    with: {path: data.csv, label: y}\n  - {id: split, kind: split}\n"+twoSeeds)
 		}},
+	{name: "a data path that is a device", want: regexp.MustCompile(`device\.yaml:6: (trial seed=1: )?stage "data": path: "/dev/null" is a device, not a regular file`),
+		make: func(t *testing.T, dir string) string {
+			return writeConfig(t, dir, "device.yaml", "name: device\nseed: 1\nstages:\n  - id: data\n    kind: load\n"+
+				"    with: {path: /dev/null, format: csv, label: y}\n  - {id: split, kind: split}\n"+twoSeeds)
+		}},
+	{name: "a data path that is a named pipe", want: regexp.MustCompile(`pipe\.yaml:6: (trial seed=1: )?stage "data": path: "[^"]*data\.csv" is a named pipe, not a regular file`),
+		make: func(t *testing.T, dir string) string {
+			if err := syscall.Mkfifo(filepath.Join(dir, "data.csv"), 0o644); err != nil {
+				t.Skipf("mkfifo: %v", err)
+			}
+			return writeConfig(t, dir, "pipe.yaml", "name: pipe\nseed: 1\nstages:\n  - id: data\n    kind: load\n"+
+				"    with: {path: data.csv, label: y}\n  - {id: split, kind: split}\n"+twoSeeds)
+		}},
 	// `run` runs the config without its grid, so only the commands that
 	// read the grid must refuse it.
 	{name: "sweep grid of 10^9 trials", file: "grid-1e9.yaml", cmds: []string{"sweep", "plan", "validate"}, want: regexp.MustCompile(`1000000000 trials`)},
