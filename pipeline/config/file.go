@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -163,7 +164,7 @@ func parseDocument(path string, src []byte) (*yaml.Node, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
-		return nil, Errors{locateAlias(yamlError(path, err), src)}
+		return nil, Errors{locateByte(locateAlias(yamlError(path, err), src), src)}
 	}
 	var second yaml.Node
 	if err := dec.Decode(&second); err == nil {
@@ -487,6 +488,25 @@ func quoteShort(s string) string {
 		s = s[:maxNameLen] + "…"
 	}
 	return strconv.Quote(s)
+}
+
+// locateByte gives e, a YAML error without a line, the line of the first
+// byte YAML does not allow — a control character other than tab and line
+// breaks, or bytes that are not UTF-8 — which yaml.v3 refuses without a
+// line.
+func locateByte(e *Error, src []byte) *Error {
+	if e.Line != 0 {
+		return e
+	}
+	for i := 0; i < len(src); {
+		r, size := utf8.DecodeRune(src[i:])
+		if r == utf8.RuneError && size == 1 || r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r >= 0x7f && r <= 0x9f && r != 0x85 {
+			e.Line = 1 + bytes.Count(src[:i], []byte{'\n'})
+			return e
+		}
+		i += size
+	}
+	return e
 }
 
 var unknownAnchor = regexp.MustCompile(`^malformed YAML: unknown anchor '(.*)' referenced$`)
