@@ -128,10 +128,11 @@ func (e *Engine) Close() error {
 // FailedStageError is a stage failure whose partial outputs were kept in
 // Dir (a diverged training's history), for the run directory to show.
 type FailedStageError struct {
-	Key  string
-	Dir  string
-	Spec *Spec
-	Err  error
+	Stage string // the stage's id
+	Key   string
+	Dir   string
+	Spec  *Spec
+	Err   error
 }
 
 // Error is the wrapped error's message, unchanged.
@@ -416,7 +417,7 @@ func (e *Engine) runStep(ctx context.Context, p *Chain, step *Step, done map[str
 			}
 		}
 		if kept != "" {
-			return nil, &FailedStageError{Key: key, Dir: kept, Spec: step.Spec, Err: err}
+			return nil, &FailedStageError{Stage: step.ID, Key: key, Dir: kept, Spec: step.Spec, Err: err}
 		}
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/nnpipe/nnpipe/stages/dataset"
 
@@ -290,6 +292,29 @@ sweep:
 			t.Errorf("trial %s's directory is gone: %v", tr.TrialID, err)
 		}
 	}
+	// The trials' folders say what the sweep holds when its sweep.json
+	// cannot: torn, removed or edited by hand.
+	sweepFile := filepath.Join(first.SweepDir, results.SweepFile)
+	for _, damaged := range []struct {
+		name  string
+		bytes []byte // nil: removed
+	}{{"torn", manifest[:len(manifest)/2]}, {"removed", nil}, {"listing no trials", []byte(`{"format": 2, "trials": []}`)}} {
+		if damaged.bytes == nil {
+			os.Remove(sweepFile)
+		} else {
+			write(sweepFile, string(damaged.bytes))
+		}
+		_, stderr, code = nnpipe(t, "sweep", "--quiet", "--collect", cfg, "--cache", cacheDir, "--results", resultsDir)
+		if code != 1 || !strings.Contains(stderr, "2 finished trials") {
+			t.Errorf("collect with sweep.json %s: exit %d, want 1 naming the 2 finished trials; stderr:\n%s", damaged.name, code, stderr)
+		}
+		for _, tr := range first.Trials {
+			if _, err := os.Stat(filepath.Join(tr.RunDir, results.ManifestFile)); err != nil {
+				t.Errorf("collect with sweep.json %s: trial %s's directory is gone: %v", damaged.name, tr.TrialID, err)
+			}
+		}
+	}
+	write(sweepFile, string(manifest))
 
 	again, code, stderr := sweepJSONOf(t, cfg, "--cache", cacheDir, "--results", resultsDir)
 	if code != 0 || len(again.Trials) != 2 || again.SweepDir != first.SweepDir {
@@ -300,5 +325,39 @@ sweep:
 	}
 	if _, code, stderr = sweepJSONOf(t, cfg, "--collect", "--cache", cacheDir, "--results", resultsDir); code != 0 {
 		t.Errorf("collect after the rerun: exit %d\n%s", code, stderr)
+	}
+}
+
+// TestCacheGCKeepsTheFailureRecordsOfAFinishedSweep ages a sweep's failure
+// record past gc's keep-recent: the sweep's diverged trial references it,
+// so gc keeps it, and the sweep still collects (a failed trial, exit 1)
+// instead of counting the trial pending.
+func TestCacheGCKeepsTheFailureRecordsOfAFinishedSweep(t *testing.T) {
+	dir := t.TempDir()
+	cacheDir, resultsDir := filepath.Join(dir, "cache"), filepath.Join(dir, "results")
+	s, code, stderr := sweepJSONOf(t, "testdata/sweep/diverging.yaml", "--cache", cacheDir, "--results", resultsDir)
+	if code != exitFailure {
+		t.Fatalf("sweep: exit %d, want %d\n%s", code, exitFailure, stderr)
+	}
+	records, _ := filepath.Glob(filepath.Join(cacheDir, "failures", "*"))
+	if len(records) == 0 {
+		t.Fatal("the sweep left no failure record")
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	for _, p := range records {
+		filepath.WalkDir(p, func(path string, _ fs.DirEntry, _ error) error { return os.Chtimes(path, old, old) })
+	}
+	if _, stderr, code := nnpipe(t, "cache", "gc", "--cache", cacheDir, "--results", resultsDir); code != 0 {
+		t.Fatalf("cache gc: exit %d\n%s", code, stderr)
+	}
+	for _, p := range records {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("gc removed %s, which the sweep's diverged trial references", p)
+		}
+	}
+	again, code, stderr := sweepJSONOf(t, "testdata/sweep/diverging.yaml", "--collect", "--cache", cacheDir, "--results", resultsDir)
+	if code != exitFailure || again.Pending != 0 || len(again.Trials) != len(s.Trials) {
+		t.Errorf("collect after gc: exit %d, %d trials and %d pending; want %d, %d trials and none pending\n%s",
+			code, len(again.Trials), again.Pending, exitFailure, len(s.Trials), stderr)
 	}
 }

@@ -17,8 +17,9 @@ const quarantineDir = "quarantine"
 
 // GCOptions says what GC keeps besides what live leases protect.
 type GCOptions struct {
-	// Keep reports the keys to keep whatever their age, such as those
-	// that finished runs reference. Nil keeps none.
+	// Keep reports the keys to keep whatever their age, entries and
+	// failure records alike, such as those that finished runs reference.
+	// Nil keeps none.
 	Keep func(key string) bool
 	// KeepRecent keeps entries created, and build folders and failure
 	// records of processes that are gone modified, within this long.
@@ -195,7 +196,7 @@ func (c *Cache) collect(opts GCOptions, trash string) ([]doomed, *GCResult, erro
 	}
 	for _, s := range stale {
 		name := filepath.Base(s.path)
-		if lv.tmp[name] || lv.keys[s.key] {
+		if lv.tmp[name] || lv.keys[s.key] || (s.key != "" && opts.Keep != nil && opts.Keep(s.key)) {
 			continue
 		}
 		path, ok, err := moveAside(s.path, name)

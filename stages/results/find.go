@@ -134,7 +134,9 @@ func ReadSummaries(files []string) ([]*dataset.Table, error) {
 }
 
 // ReferencedKeys returns the stage keys listed by every manifest.json of
-// a finished run or sweep trial under root; folders whose names start
+// a finished run or sweep trial under root, with the key of a failed
+// run's failed stage (whose failure record a sweep's collection reads);
+// folders whose names start
 // with a dot (the cache, unfinished runs) are skipped. A folder that
 // cannot be read is an error: it may hold runs.
 func ReferencedKeys(root string) (map[string]bool, error) {
@@ -159,6 +161,9 @@ func ReferencedKeys(root string) (map[string]bool, error) {
 		}
 		for _, s := range m.Stages {
 			keys[s.Key] = true
+		}
+		if m.FailedStage != nil {
+			keys[m.FailedStage.Key] = true // its failure record
 		}
 		return nil
 	})

@@ -44,17 +44,27 @@ const (
 
 // Manifest is manifest.json.
 type Manifest struct {
-	Format       int               `json:"format"`
-	Nnpipe       string            `json:"nnpipe"`
-	RunID        string            `json:"run_id"`
-	Name         string            `json:"name"`
-	ConfigSHA256 string            `json:"config_sha256"`
-	Created      string            `json:"created"`
-	Status       string            `json:"status"`
-	Error        string            `json:"error,omitempty"`
-	Seconds      float64           `json:"seconds"`
-	Stages       []ManifestStage   `json:"stages"`
-	Files        map[string]string `json:"files"` // run-directory file -> sha256
+	Format       int             `json:"format"`
+	Nnpipe       string          `json:"nnpipe"`
+	RunID        string          `json:"run_id"`
+	Name         string          `json:"name"`
+	ConfigSHA256 string          `json:"config_sha256"`
+	Created      string          `json:"created"`
+	Status       string          `json:"status"`
+	Error        string          `json:"error,omitempty"`
+	Seconds      float64         `json:"seconds"`
+	Stages       []ManifestStage `json:"stages"`
+	// FailedStage is the stage that failed, in a failed or diverged run:
+	// its key names the failure record gc keeps for the run.
+	FailedStage *FailedStage      `json:"failed_stage,omitempty"`
+	Files       map[string]string `json:"files"` // run-directory file -> sha256
+}
+
+// FailedStage is the stage of a run that failed: its id, kind and cache key.
+type FailedStage struct {
+	ID   string `json:"id"`
+	Kind string `json:"kind"`
+	Key  string `json:"key"`
 }
 
 // ManifestStage is one stage of a run, in its manifest.

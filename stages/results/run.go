@@ -223,13 +223,13 @@ func KeptByFailure(eng *pipeline.Engine, chain *pipeline.Chain, key, stageID str
 // temporary name, and renames it into place: a sweep's failed trial. As
 // with WriteRun, a directory inside a sweep's is not flushed on its own
 // (sync false).
-func WriteFailedRun(final string, chain *pipeline.Chain, results []*pipeline.StageResult, info Info, kept []Kept, sync bool) error {
+func WriteFailedRun(final string, chain *pipeline.Chain, results []*pipeline.StageResult, info Info, failed FailedStage, kept []Kept, sync bool) error {
 	rd, err := pipeline.NewRunDir(final)
 	if err != nil {
 		return err
 	}
 	rd.NoSync = !sync
-	return rd.Finish(FillFailedRun(rd, chain, results, info, kept))
+	return rd.Finish(FillFailedRun(rd, chain, results, info, failed, kept))
 }
 
 // FillFailedRun fills rd with the directory of a run of chain that failed
@@ -237,10 +237,10 @@ func WriteFailedRun(final string, chain *pipeline.Chain, results []*pipeline.Sta
 // config, the outputs the failing stage kept (a diverged training's
 // history), the summaries with the status and error, the report when info
 // has one, and the manifest, with the stages that ran before the failure
-// (results) and the digest of every file — the files of a finished run
-// but the outputs it did not make, so that compare, report and show read
-// it like any other.
-func FillFailedRun(rd *pipeline.RunDir, chain *pipeline.Chain, results []*pipeline.StageResult, info Info, kept []Kept) error {
+// (results), the stage that failed and the digest of every file — the
+// files of a finished run but the outputs it did not make, so that
+// compare, report and show read it like any other.
+func FillFailedRun(rd *pipeline.RunDir, chain *pipeline.Chain, results []*pipeline.StageResult, info Info, failed FailedStage, kept []Kept) error {
 	cfg, err := chain.EffectiveYAML()
 	if err != nil {
 		return err
@@ -263,6 +263,7 @@ func FillFailedRun(rd *pipeline.RunDir, chain *pipeline.Chain, results []*pipeli
 		m.Stages = append(m.Stages, ManifestStage{ID: r.ID, Kind: r.Kind, Key: r.Key, Cached: r.Cached,
 			Seconds: r.Seconds, ComputeSeconds: r.ComputeSeconds, Outputs: r.Digests})
 	}
+	m.FailedStage = &failed
 	if err := writeReport(rd, info.Report, info.ID, m); err != nil {
 		return err
 	}
@@ -369,7 +370,7 @@ func (r *Recorder) CommitFailed(runErr error, failed *pipeline.FailedStageError,
 	err := CommitRun(r.rd, r.exact, r.base, r.attempt, func(runID string) error {
 		i := r.info(runID)
 		i.Status, i.Error = pipeline.StatusOf(runErr), runErr.Error()
-		return FillFailedRun(r.rd, r.chain, stages, i, KeptFiles(failed.Dir, failed.Spec))
+		return FillFailedRun(r.rd, r.chain, stages, i, FailedStage{ID: failed.Stage, Kind: failed.Spec.Kind, Key: failed.Key}, KeptFiles(failed.Dir, failed.Spec))
 	})
 	r.done = err == nil
 	return err

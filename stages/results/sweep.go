@@ -169,33 +169,44 @@ func (c *SweepCollector) Finish(ctx context.Context, jobs int) error {
 }
 
 // ErrWouldLose is a sweep directory that replacing would lose finished
-// trials: trials recorded there as finished or failed that the cache holds
+// trials: trials it holds as finished or failed that the cache holds
 // nothing of for the config as it is now (its data changed since, or gc
 // removed them).
 var ErrWouldLose = errors.New("not replacing it")
 
 // checkNothingLost refuses to replace an existing sweep directory that
-// records a trial as finished or failed which this collection finds
-// pending: the trial's identity is its config, not its data, so after the
-// data changed a collection (or a rerun whose trials cannot run) would
-// otherwise replace the finished sweep with one of pending trials. A
-// directory without a readable sweep.json has nothing to lose.
+// holds a trial as finished or failed which this collection finds pending:
+// the trial's identity is its config, not its data, so after the data
+// changed a collection (or a rerun whose trials cannot run) would
+// otherwise replace the finished sweep with one of pending trials. What
+// the directory holds is read from its sweep.json and from its trials/
+// folders with a manifest, so that a sweep.json torn, removed or edited
+// by hand does not let the trials go.
 func (c *SweepCollector) checkNothingLost() error {
 	final := c.rd.Final()
-	old, err := ReadSweepManifest(final)
-	if err != nil {
-		return nil
+	held := map[string]bool{}
+	if old, err := ReadSweepManifest(final); err == nil {
+		for _, r := range old.Trials {
+			held[r.TrialID] = true
+		}
+	}
+	entries, _ := os.ReadDir(filepath.Join(final, TrialsDir))
+	for _, e := range entries {
+		if fi, err := os.Stat(filepath.Join(final, TrialsDir, e.Name(), ManifestFile)); err == nil && fi.Mode().IsRegular() {
+			held[e.Name()] = true
+		}
 	}
 	lost := 0
-	for _, r := range old.Trials {
-		if p, ok := c.sw.Probed[r.TrialID]; ok && p.Status == pipeline.ProbePending {
+	for id := range held {
+		if p, ok := c.sw.Probed[id]; ok && p.Status == pipeline.ProbePending {
 			lost++
 		}
 	}
 	if lost == 0 {
 		return nil
 	}
-	return fmt.Errorf("%s holds %s that the cache has no result for as the config is now (its data changed, or gc removed them): %w; "+
+	return fmt.Errorf("%s holds %s that the cache has no result for as the config is now "+
+		"(its data changed, gc removed them, or another sweep finished them after this one looked): %w; "+
 		"run the sweep to compute them again, collect into another folder with --out, or remove the folder",
 		final, report.Plural(lost, "finished trial", "finished trials"), ErrWouldLose)
 }
@@ -224,7 +235,8 @@ func collectTrial(rd *pipeline.RunDir, eng *pipeline.Engine, t *pipeline.Trial, 
 		c.record.Status, c.record.Error = c.row.Status, c.row.Error
 		c.runDir = TrialsDir + "/" + t.ID
 		info := Info{ID: t.ID, Status: c.row.Status, Error: c.row.Error, Version: version}
-		if err := WriteFailedRun(rd.Path(c.runDir), t.Chain, results, info, KeptByFailure(eng, t.Chain, failure.Key, failure.Stage), false); err != nil {
+		fs := FailedStage{ID: failure.Stage, Kind: failure.Kind, Key: failure.Key}
+		if err := WriteFailedRun(rd.Path(c.runDir), t.Chain, results, info, fs, KeptByFailure(eng, t.Chain, failure.Key, failure.Stage), false); err != nil {
 			c.err = fmt.Errorf("trial %s: %w", t.ID, err)
 		}
 	case pipeline.ProbeDone:
