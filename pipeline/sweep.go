@@ -33,11 +33,13 @@ type Trial struct {
 // TrialIDLen is how many hex digits of the effective config's hash name a trial.
 const TrialIDLen = 12
 
-// Label returns the trial's swept values as `train.hidden=4 seed=2`.
+// Label returns the trial's swept values as `train.hidden=4 seed=2`, a
+// value quoted when it would not read as itself (config.Shown), such as
+// an empty one.
 func (t *Trial) Label() string {
 	parts := make([]string, len(t.Values))
 	for i, v := range t.Values {
-		parts[i] = v.Key + "=" + v.Value
+		parts[i] = v.Key + "=" + config.Shown(v.Value)
 	}
 	return strings.Join(parts, " ")
 }

@@ -378,3 +378,19 @@ func TestExpandRefusesValuesWrittenTwoWays(t *testing.T) {
 		}
 	}
 }
+
+func TestTrialLabelQuotesValuesThatWouldNotReadAsThemselves(t *testing.T) {
+	for _, c := range []struct {
+		values []AxisValue
+		want   string
+	}{
+		{[]AxisValue{{Key: "train.hidden", Value: "4"}, {Key: "seed", Value: "2"}}, "train.hidden=4 seed=2"},
+		{[]AxisValue{{Key: "data.label", Value: ""}, {Key: "seed", Value: "2"}}, `data.label="" seed=2`},
+		{[]AxisValue{{Key: "data.path", Value: "a.csv "}}, `data.path="a.csv "`},
+		{[]AxisValue{{Key: "data.path", Value: "a\nb.csv"}}, `data.path="a\nb.csv"`},
+	} {
+		if got := (&Trial{Values: c.values}).Label(); got != c.want {
+			t.Errorf("Label(%v) = %s, want %s", c.values, got, c.want)
+		}
+	}
+}

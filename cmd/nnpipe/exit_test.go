@@ -73,6 +73,7 @@ func TestInvalidInputExitsTwoWithOneLineWritingNothing(t *testing.T) {
 		{"sweep with --shard 4/4", []string{"sweep", smallSweep, "--shard", "4/4", "--results", results}, nil, "need 0 <= i < n"},
 		{"sweep with an overflowing --shard", []string{"sweep", smallSweep, "--shard", "0/18446744073709551617", "--results", results}, nil, "too large"},
 		{"sweep with --shard and --collect", []string{"sweep", smallSweep, "--shard", "0/2", "--collect", "--results", results}, nil, "takes no --shard"},
+		{"sweep with --collect and --no-cache", []string{"sweep", smallSweep, "--collect", "--no-cache", "--results", results}, nil, "takes no --no-cache"},
 		{"sweep with --shard and --out", []string{"sweep", smallSweep, "--shard", "0/2", "--out", "OUT", "--results", results}, nil, "--out is for --collect"},
 		{"sweep --shard auto outside a cluster", []string{"sweep", smallSweep, "--shard", "auto", "--results", results}, nil, "neither JOB_COMPLETION_INDEX"},
 		{"sweep --shard auto, Kubernetes index garbage", []string{"sweep", smallSweep, "--shard", "auto/3", "--results", results},

@@ -137,7 +137,8 @@ func runSweepDir(ctx context.Context, e *env, f *sweepFlags, path string, eng *p
 }
 
 // checkModes refuses flags that the chosen mode would ignore: a shard
-// writes only the cache, and --collect assembles every trial.
+// writes only the cache, and --collect assembles every trial and computes
+// none.
 func (f *sweepFlags) checkModes(c *cobra.Command) error {
 	switch {
 	case f.shard == "" && c.Flags().Changed("shard"):
@@ -146,6 +147,8 @@ func (f *sweepFlags) checkModes(c *cobra.Command) error {
 		return usagef("--collect assembles every trial and runs none: it takes no --shard")
 	case f.shard != "" && f.out != "":
 		return usagef("--shard runs trials into the cache and writes no sweep directory: --out is for --collect")
+	case f.collect && f.noCache:
+		return usagef("--collect computes nothing: it takes no --no-cache")
 	}
 	return nil
 }
