@@ -252,15 +252,20 @@ type pathParam struct{ key, path string }
 // order; none for a kind without them, or parameters that do not encode
 // (the run reports those).
 func pathKeysOf(step *Step, base string) []pathParam {
-	if len(step.Spec.PathKeys) == 0 {
+	return pathKeysOfParams(step.Spec, step.Params, base)
+}
+
+// pathKeysOfParams is pathKeysOf for the parameters p of a stage of kind spec.
+func pathKeysOfParams(spec *Spec, p Params, base string) []pathParam {
+	if len(spec.PathKeys) == 0 {
 		return nil
 	}
-	params, err := ParamsMap(step.Params)
+	params, err := ParamsMap(p)
 	if err != nil {
 		return nil
 	}
-	out := make([]pathParam, len(step.Spec.PathKeys))
-	for i, key := range step.Spec.PathKeys {
+	out := make([]pathParam, len(spec.PathKeys))
+	for i, key := range spec.PathKeys {
 		path, _ := params[key].(string)
 		if path != "" && !filepath.IsAbs(path) {
 			path = filepath.Join(base, path)

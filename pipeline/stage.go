@@ -197,8 +197,10 @@ type WrittenChecker interface {
 // lists a value twice: its trials would compute the same thing.
 type Canonical interface {
 	// Canonical returns a copy of the parameters with each written the one
-	// way that gives its effect.
-	Canonical() Params
+	// way that gives its effect; base is the config's folder, against which
+	// relative paths are read. The path parameters (Spec.PathKeys) need
+	// not be resolved: the caller resolves them afterwards.
+	Canonical(base string) Params
 }
 
 // FieldError is a problem with one parameter; Key is its path within the

@@ -326,7 +326,7 @@ type readParams struct {
 
 func (*readParams) Validate() []FieldError { return nil }
 
-func (p *readParams) Canonical() Params {
+func (p *readParams) Canonical(string) Params {
 	c := *p
 	if c.Format == "" {
 		c.Format = strings.TrimPrefix(filepath.Ext(p.Path), ".")
@@ -347,6 +347,9 @@ func TestExpandRefusesValuesWrittenTwoWays(t *testing.T) {
 	if err := os.Symlink("a.csv", filepath.Join(dir, "link.csv")); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Link(filepath.Join(dir, "a.csv"), filepath.Join(dir, "hard.csv")); err != nil {
+		t.Fatal(err)
+	}
 	reg, err := NewRegistry(Spec{Kind: "read", Version: 1, NewParams: func() Params { return &readParams{Path: "a.csv"} },
 		PathKeys: []string{"path"}, Run: func(context.Context, Params, *IO) error { return nil }, Outputs: []Output{{Slot: "rows", File: "r"}}})
 	if err != nil {
@@ -358,6 +361,7 @@ func TestExpandRefusesValuesWrittenTwoWays(t *testing.T) {
 	}{
 		{sweep: "in.path: [a.csv, ./a.csv]", want: `:5: sweep.in.path: a.csv and ./a.csv are the same value; give each value once`},
 		{sweep: "in.path: [a.csv, link.csv]", want: `:5: sweep.in.path: a.csv and link.csv are the same value; give each value once`},
+		{sweep: "in.path: [a.csv, hard.csv]", want: `:5: sweep.in.path: a.csv and hard.csv are the same value; give each value once`},
 		{sweep: "in.path: [a.csv, " + filepath.Join(dir, "a.csv") + "]", want: `:5: sweep.in.path: a.csv and ` + filepath.Join(dir, "a.csv") + ` are the same value; give each value once`},
 		{sweep: `in.format: ["", csv]`, want: `:5: sweep.in.format: "" and csv are the same value; give each value once`},
 		{sweep: "in.path: [a.csv, b.csv]"},

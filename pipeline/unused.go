@@ -50,15 +50,17 @@ func (c fieldCache) sameJSON(step *Step, base string) (same, used []byte, err er
 
 // canonicalParams returns step's parameters as a sweep compares them (see
 // Canonical): the kind's own canonical form, with every path parameter
-// (Spec.PathKeys) the file it names, resolved (ResolvePath) after joining a
-// relative one to base, the config's folder. It returns the parameters
+// (Spec.PathKeys) the file it names, after joining a relative one to base,
+// the config's folder: its device and inode where the system tells them
+// (so that a hard link is the file it links), else the path resolved
+// (ResolvePath). It returns the parameters
 // themselves when there is nothing to rewrite.
 func (c fieldCache) canonicalParams(step *Step, base string) (Params, error) {
 	p := step.Params
 	if cn, ok := p.(Canonical); ok {
-		p = cn.Canonical()
+		p = cn.Canonical(base)
 	}
-	paths := pathKeysOf(step, base)
+	paths := pathKeysOfParams(step.Spec, p, base)
 	if len(paths) == 0 {
 		return p, nil
 	}
@@ -69,7 +71,7 @@ func (c fieldCache) canonicalParams(step *Step, base string) (Params, error) {
 		if pp.path == "" {
 			continue
 		}
-		resolved := reflect.ValueOf(ResolvePath(pp.path))
+		resolved := reflect.ValueOf(fileIdentity(ResolvePath(pp.path)))
 		err := c.setKey(cp, pp.key, func(f reflect.Value) error {
 			if f.Kind() != reflect.String {
 				return fmt.Errorf("path parameter %q is not a string", pp.key)

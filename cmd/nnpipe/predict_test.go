@@ -264,6 +264,15 @@ func TestPredictStageGivesTheCommandsFile(t *testing.T) {
 	if again := runJSONOf(t, config, "--results", results); again.Stages[0].Cached {
 		t.Error("the predict stage with another run's model is a cache hit")
 	}
+	// A run directory and its model file score alike: sweeping the one
+	// against the other is a value listed twice.
+	swept := src + fmt.Sprintf("sweep:\n  score.run: [%q, %q]\n", other, filepath.Join(other, "model.json"))
+	if err := os.WriteFile(config, []byte(swept), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := nnpipe(t, "validate", config); code != exitInvalid || !strings.Contains(stderr, "are the same value") {
+		t.Errorf("validate of a sweep over a run and its model file: exit %d, want %d naming the same value\n%s", code, exitInvalid, stderr)
+	}
 }
 
 // TestPredictStageRefusesADivergedRunBeforeRunning points a predict stage at a diverged run:

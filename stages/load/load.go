@@ -44,7 +44,7 @@ func (p *Params) format() string {
 // Canonical returns a copy of p with the format the file is read in
 // written out: a format left to the path's extension and the same format
 // set explicitly read the file alike.
-func (p *Params) Canonical() pipeline.Params {
+func (p *Params) Canonical(string) pipeline.Params {
 	c := *p
 	c.Format = p.format()
 	return &c

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -54,11 +55,19 @@ func (p *Params) Validate() []pipeline.FieldError {
 }
 
 // Canonical returns a copy of p with the format the file is read in
-// written out: a format left to the path's extension and the same format
-// set explicitly read the file alike.
-func (p *Params) Canonical() pipeline.Params {
+// written out (a format left to the path's extension and the same format
+// set explicitly read the file alike), and a run directory as the model
+// file it holds, which scores alike. base is the config's folder.
+func (p *Params) Canonical(base string) pipeline.Params {
 	c := *p
 	c.Format = p.format()
+	run := p.Run
+	if run != "" && !filepath.IsAbs(run) {
+		run = filepath.Join(base, run)
+	}
+	if fi, err := os.Stat(run); err == nil && fi.IsDir() {
+		c.Run = filepath.Join(run, model.File)
+	}
 	return &c
 }
 
