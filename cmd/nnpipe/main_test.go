@@ -101,6 +101,7 @@ func TestBadInputIsRefusedWithOneLinePerProblemAndNothingWritten(t *testing.T) {
 		{name: "range-steps"},
 		{name: "range-train-ratio"},
 		{name: "range-not-finite"},
+		{name: "delimiter-nul"},
 		{name: "unknown-kind"},
 		{name: "duplicate-stage-id"},
 		{name: "unprovided-input"},

@@ -154,6 +154,7 @@ func TestPredictRefusesBadInput(t *testing.T) {
 		{"an output inside the run", []string{run, good, "--out", filepath.Join(run, "p.parquet")}},
 		{"an unknown output format", []string{run, good, "--format", "xlsx"}},
 		{"a delimiter of two characters", []string{run, good, "--delimiter", ";;"}},
+		{"a NUL delimiter", []string{run, good, "--delimiter", "\x00"}},
 		{"a data file of no known extension", []string{run, file("flowers.txt", header+"5.1,3.5,1.4,0.2,setosa\n")}},
 		{"an unknown data format", []string{run, good, "--data-format", "xlsx"}},
 	}

@@ -399,7 +399,8 @@ func shortQuote(s string) string {
 	return strconv.Quote(s[:cut]) + "…"
 }
 
-// validDelimiter mirrors encoding/csv's rule for Comma.
+// validDelimiter mirrors encoding/csv's rule for Comma: not NUL, a quote, CR, LF, an
+// invalid rune or U+FFFD.
 func validDelimiter(r rune) bool {
 	return r != 0 && r != '"' && r != '\r' && r != '\n' && utf8.ValidRune(r) && r != utf8.RuneError
 }

@@ -19,14 +19,19 @@ func FormatOf(path string) string {
 }
 
 // ParseDelimiter returns the one character of s if it can separate CSV fields: a single
-// valid rune other than a quote, CR or LF.
+// valid rune that encoding/csv accepts as its Comma, as [DelimiterRule] says. NUL is refused
+// although it is one character: the readers take a delimiter of 0 for the default, a comma.
 func ParseDelimiter(s string) (rune, bool) {
 	r, size := utf8.DecodeRuneInString(s)
-	if size == 0 || size != len(s) || r == utf8.RuneError || r == '"' || r == '\r' || r == '\n' {
+	if size == 0 || size != len(s) || !validDelimiter(r) {
 		return 0, false
 	}
 	return r, true
 }
+
+// DelimiterRule says which delimiters [ParseDelimiter] accepts, for the message that
+// refuses one.
+const DelimiterRule = "one character other than a quote, CR, LF, NUL or U+FFFD"
 
 // Resolve returns the file a path parameter names: itself when absolute, else relative to
 // base, the config file's folder ("" for the working directory).

@@ -22,7 +22,7 @@ func TestParseDelimiter(t *testing.T) {
 			t.Errorf("ParseDelimiter(%q) = %q, %v, want %q, true", s, r, ok, want)
 		}
 	}
-	for _, s := range []string{"", ",,", `"`, "\r", "\n", "\xff", "ab"} {
+	for _, s := range []string{"", ",,", `"`, "\r", "\n", "\x00", "\uFFFD", "\xff", "ab"} {
 		if r, ok := ParseDelimiter(s); ok {
 			t.Errorf("ParseDelimiter(%q) = %q, true, want false", s, r)
 		}

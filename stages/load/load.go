@@ -68,7 +68,7 @@ func (p *Params) Validate() []pipeline.FieldError {
 		errs = append(errs, pipeline.Errorf("label", "required: the column that holds the classes"))
 	}
 	if r, ok := dataset.ParseDelimiter(p.Delimiter); !ok {
-		errs = append(errs, pipeline.Errorf("delimiter", "must be one character other than a quote, CR or LF, got %q", p.Delimiter))
+		errs = append(errs, pipeline.Errorf("delimiter", "must be %s, got %q", dataset.DelimiterRule, p.Delimiter))
 	} else if format == "parquet" && r != ',' {
 		errs = append(errs, pipeline.Errorf("delimiter", "applies to CSV only, and %s is Parquet", p.Path))
 	}

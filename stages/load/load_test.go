@@ -45,6 +45,8 @@ func TestValidate(t *testing.T) {
 		{"a two-character delimiter", with(func(p *Params) { p.Path, p.Label, p.Delimiter = "d.csv", "y", ";;" }), []string{"delimiter"}},
 		{"an empty delimiter", with(func(p *Params) { p.Path, p.Label, p.Delimiter = "d.csv", "y", "" }), []string{"delimiter"}},
 		{"a quote as the delimiter", with(func(p *Params) { p.Path, p.Label, p.Delimiter = "d.csv", "y", `"` }), []string{"delimiter"}},
+		{"a NUL as the delimiter", with(func(p *Params) { p.Path, p.Label, p.Delimiter = "d.csv", "y", "\x00" }), []string{"delimiter"}},
+		{"the replacement character as the delimiter", with(func(p *Params) { p.Path, p.Label, p.Delimiter = "d.csv", "y", "\uFFFD" }), []string{"delimiter"}},
 		{"a delimiter for Parquet", with(func(p *Params) { p.Path, p.Label, p.Delimiter = "d.parquet", "y", ";" }), []string{"delimiter"}},
 		{"no header for Parquet", with(func(p *Params) { p.Path, p.Label, p.Header = "d.pq", "y", false }), []string{"header"}},
 		{"the label as a feature", with(func(p *Params) { p.Path, p.Label, p.Features = "d.csv", "y", []string{"a", "y"} }), []string{"features[1]"}},

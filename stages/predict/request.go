@@ -82,7 +82,7 @@ func (r Request) options() (Options, error) {
 	if r.Delimiter != "" {
 		d, ok := dataset.ParseDelimiter(r.Delimiter)
 		if !ok {
-			return opt, pipeline.Invalid(fmt.Errorf("delimiter %q: want one character other than a quote, CR or LF", r.Delimiter))
+			return opt, pipeline.Invalid(fmt.Errorf("delimiter %q: want %s", r.Delimiter, dataset.DelimiterRule))
 		}
 		opt.Delimiter = d
 	}

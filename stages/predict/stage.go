@@ -44,7 +44,7 @@ func (p *Params) Validate() []pipeline.FieldError {
 		errs = append(errs, pipeline.Errorf("path", "cannot tell the format from the extension %q; set format to csv or parquet", filepath.Ext(p.Path)))
 	}
 	if r, ok := dataset.ParseDelimiter(p.Delimiter); !ok {
-		errs = append(errs, pipeline.Errorf("delimiter", "must be one character other than a quote, CR or LF, got %q", p.Delimiter))
+		errs = append(errs, pipeline.Errorf("delimiter", "must be %s, got %q", dataset.DelimiterRule, p.Delimiter))
 	} else if format == Parquet && r != ',' {
 		errs = append(errs, pipeline.Errorf("delimiter", "applies to CSV only, and %s is Parquet", p.Path))
 	}

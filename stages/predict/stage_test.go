@@ -136,6 +136,7 @@ func TestParamsValidate(t *testing.T) {
 		{"an unknown extension", func(p *Params) { p.Path = "data.txt" }, "path"},
 		{"an unknown format", func(p *Params) { p.Format = "xlsx" }, "format"},
 		{"a long delimiter", func(p *Params) { p.Delimiter = ";;" }, "delimiter"},
+		{"a NUL delimiter", func(p *Params) { p.Delimiter = "\x00" }, "delimiter"},
 		{"a delimiter for Parquet", func(p *Params) { p.Path, p.Delimiter = "d.parquet", ";" }, "delimiter"},
 		{"no header for Parquet", func(p *Params) { p.Path, p.Header = "d.pq", false }, "header"},
 	} {
