@@ -45,7 +45,6 @@ func readCSV(ctx context.Context, name string, r io.Reader, size int64, opt Load
 		}
 		return nil, cr.at(1, "", "empty file: no header row")
 	}
-	rec[0] = strings.TrimPrefix(rec[0], "\uFEFF") // a byte order mark from spreadsheet exports
 	h, err := newCSVHeader(cr, rec, opt.NoHeader)
 	if err != nil {
 		return nil, err
@@ -101,12 +100,27 @@ type csvRecords struct {
 }
 
 func newCSVRecords(name string, r io.Reader, delim rune) *csvRecords {
-	lines := &lineLimiter{r: bufio.NewReaderSize(r, 256<<10), limit: MaxLineBytes, line: 1}
+	br := bufio.NewReaderSize(r, 256<<10)
+	skipBOM(br)
+	lines := &lineLimiter{r: br, limit: MaxLineBytes, line: 1}
 	cr := csv.NewReader(lines)
 	cr.Comma = delim
 	cr.FieldsPerRecord = -1 // ragged rows are reported by readRows, with both counts
 	cr.ReuseRecord = true
 	return &csvRecords{name: name, lines: lines, cr: cr, lastLine: 1}
+}
+
+// bom is the UTF-8 byte order mark that spreadsheet programs write before a CSV file.
+var bom = []byte("\uFEFF")
+
+// skipBOM drops a byte order mark from the start of br. It goes before the CSV parser sees
+// the bytes: to the parser, a quoted first field after the mark is a bare quote in an
+// unquoted field. A read error Peek meets (in a file shorter than the mark) is met again by
+// the next read: the end of the file, or a file that changed, stays so.
+func skipBOM(br *bufio.Reader) {
+	if head, err := br.Peek(len(bom)); err == nil && bytes.Equal(head, bom) {
+		br.Discard(len(bom))
+	}
 }
 
 // at returns a *LoadError at line and column.

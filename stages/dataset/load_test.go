@@ -250,6 +250,18 @@ func TestLoadCSV(t *testing.T) {
 			want: &Dataset{Features: []string{"x0", "x;1"}, X: []float64{1.5, 2, 3, 4}, Labels: []int32{0, 1}, Classes: []string{"a b", "c"}},
 		},
 		{
+			name: "a byte order mark before a quoted header",
+			text: "\uFEFF\"x\",\"label\"\n1,a\n2,b\n",
+			opt:  LoadOptions{Label: "label"},
+			want: &Dataset{Features: []string{"x"}, X: []float64{1, 2}, Labels: []int32{0, 1}, Classes: []string{"a", "b"}},
+		},
+		{
+			name: "a byte order mark before a quoted value without a header",
+			text: "\uFEFF\"1\",a\n2,b\n",
+			opt:  LoadOptions{Label: "c1", NoHeader: true},
+			want: &Dataset{Features: []string{"c0"}, X: []float64{1, 2}, Labels: []int32{0, 1}, Classes: []string{"a", "b"}},
+		},
+		{
 			name: "a tab delimiter and a label in the first column",
 			text: "label\tx\n1\t-1\n0\t1\n",
 			opt:  LoadOptions{Label: "label", Delimiter: '\t'},

@@ -109,6 +109,28 @@ func TestScanReadsTheNamedColumnsInOrder(t *testing.T) {
 	}
 }
 
+// TestScanSkipsAByteOrderMark scans files that begin with the byte order mark spreadsheet
+// programs write: the first column is found and read whether its name or value is quoted.
+func TestScanSkipsAByteOrderMark(t *testing.T) {
+	for _, tt := range []struct {
+		name, text string
+		opt        ScanOptions
+	}{
+		{"a quoted header after the mark", "\uFEFF\"a\",\"b\"\n1,2\n3,4\n", ScanOptions{Features: []string{"a", "b"}}},
+		{"a bare header after the mark", "\uFEFFa,b\n1,2\n3,4\n", ScanOptions{Features: []string{"a", "b"}}},
+		{"a quoted value after the mark without a header", "\uFEFF\"1\",2\n3,4\n", ScanOptions{Features: []string{"c0", "c1"}, NoHeader: true}},
+	} {
+		path := filepath.Join(t.TempDir(), "d.csv")
+		if err := os.WriteFile(path, []byte(tt.text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		x, _, err := scanAll(t, path, tt.opt)
+		if want := []float64{1, 2, 3, 4}; err != nil || !slices.Equal(x, want) {
+			t.Errorf("%s: scan(%q) = %v, %v; want %v", tt.name, tt.text, x, err, want)
+		}
+	}
+}
+
 // TestScanChecksTheDigestOfWhatItRead scans with the digest of other content: the scan must
 // end with ErrChanged instead of io.EOF, for CSV (hashed as it streams) and Parquet (hashed as
 // it is copied, refused before the first batch).

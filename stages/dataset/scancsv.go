@@ -42,7 +42,6 @@ func (s *Scanner) openCSV(ctx context.Context, src *source) error {
 	if len(rec) > MaxColumns {
 		return s.recs.at(1, "", "%d columns, more than %d", len(rec), MaxColumns)
 	}
-	rec[0] = strings.TrimPrefix(rec[0], "\uFEFF")
 	if s.head, err = newCSVHeader(s.recs, rec, s.opt.NoHeader); err != nil {
 		return err
 	}
