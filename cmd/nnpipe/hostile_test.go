@@ -295,6 +295,11 @@ var hostileLoads = []struct {
 	{"a 100 MB line of 52 million fields", func(t *testing.T, dir string) string {
 		return writeConfig(t, dir, "data.csv", strings.Repeat("1,", 50<<20))
 	}, []string{"run"}, regexp.MustCompile(`data.csv`)},
+	// 40 MB in one quoted value of 400,000 short lines: when only lines were bounded, it
+	// loaded, the value a class name, at half a gigabyte.
+	{"a 40 MB quoted value over 400,000 lines", func(t *testing.T, dir string) string {
+		return writeConfig(t, dir, "data.csv", "a,b,label\n1,2,\""+strings.Repeat(strings.Repeat("x", 99)+"\n", 400_000)+"\"\n2,3,1\n3,4,0\n4,5,1\n")
+	}, []string{"run"}, regexp.MustCompile(`data.csv:2: record is longer than 1048576 bytes`)},
 	// A 317-byte Parquet file whose footer claims 2³¹ rows: unguarded, the loader allocated
 	// rows × features before reading a row group and the process died out of memory.
 	{"a Parquet footer claiming 2^31 rows", func(t *testing.T, dir string) string {

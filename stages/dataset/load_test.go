@@ -65,6 +65,7 @@ func TestLoadErrors(t *testing.T) {
 	csvFirstEmpty := write("first_empty.csv", []byte("f1,f2,kind\n0.1,,a\n0.2,1.0,b\n0.3,1.1,a\n"))
 	csvFirstText := write("first_text.csv", []byte("f1,f2,kind\n0.1,x,a\n0.2,y,b\n0.3,1e999,a\n"))
 	csvFirstTextNoHeader := write("first_text_no_header.csv", []byte("0.1,n/a,a\n0.2,2,b\n"))
+	csvLongQuoted := write("long_quoted.csv", []byte("x,label\n1,a\n2,\""+strings.Repeat(strings.Repeat("x", 99)+"\n", MaxRecordBytes/100+1)+"\"\n"))
 	xs := make([]float64, len(manyLabels))
 	pqMany := gen("many_classes.parquet", xy, xs, manyLabels)
 	pqBadLabel := gen("bad_label.parquet", xy, []float64{1, 2}, []string{"a", "\xffb"})
@@ -146,6 +147,7 @@ func TestLoadErrors(t *testing.T) {
 		{"a default feature's first value empty", csvFirstEmpty, LoadOptions{Label: "kind"}},
 		{"a column of text with a number on a later line", csvFirstText, LoadOptions{Label: "kind"}},
 		{"a default feature's first value text, without a header", csvFirstTextNoHeader, LoadOptions{Label: "c2", NoHeader: true}},
+		{"a quoted value of many lines longer than a record may be", csvLongQuoted, label},
 	}
 	var got strings.Builder
 	for _, tt := range tests {

@@ -213,6 +213,7 @@ func TestScanErrors(t *testing.T) {
 		{"a ragged row", csv("ragged.csv"), ScanOptions{Features: []string{"x0"}}},
 		{"a label that is not UTF-8", write("utf8.csv", "x0,x1,label\n1,2,a\n3,4,b\xffc\n"), xy},
 		{"a broken quote", csv("bad_quote.csv"), ScanOptions{Features: []string{"x0"}}},
+		{"a quoted value of many lines longer than a record may be", write("long.csv", "x0,x1,label\n1,2,a\n3,4,\""+strings.Repeat(strings.Repeat("x", 99)+"\n", MaxRecordBytes/100+1)+"\"\n"), xy},
 		{"the wrong delimiter", csv("semicolons.csv"), ScanOptions{Features: []string{"x0"}}},
 		{"a feature listed twice", csv("data.csv"), ScanOptions{Features: []string{"x0", "x0"}}},
 		{"no feature", csv("data.csv"), ScanOptions{}},
