@@ -99,6 +99,7 @@ func TestBadDataIsRefusedWithOneLineNamingTheFileAndNothingWritten(t *testing.T)
 		{"plus-inf", "data"},
 		{"minus-inf", "data"},
 		{"missing-label-column", "data"},
+		{"line-break-in-header", "data"},
 		{"missing-feature-column", "data"},
 		{"empty-label", "data"},
 		{"single-class", "data"},

@@ -139,6 +139,8 @@ func TestPredictRefusesBadInput(t *testing.T) {
 		args []string
 	}{
 		{"a missing feature column", []string{run, file("missing.csv", "sepal_length,sepal_width,petal_width,species\n1,2,3,setosa\n")}},
+		{"a header name with a line break", []string{run, file("break.csv", "\"sepal\nlength\",sepal_width,petal_length,petal_width\n1,2,3,4\n")}},
+		{"a header name cut in a long header", []string{run, file("long.csv", strings.Repeat("日", 30)+",sepal_width,petal_length,petal_width\n1,2,3,4\n")}},
 		{"a non-numeric cell", []string{run, file("text.csv", header+"5.1,3.5,1.4,0.2,setosa\n5.1,3.5,wide,0.2,setosa\n")}},
 		{"a non-finite cell", []string{run, file("nan.csv", header+"5.1,3.5,1.4,NaN,setosa\n")}},
 		{"an empty file", []string{run, file("empty.csv", "")}},

@@ -411,11 +411,16 @@ func shortQuote(s string) string {
 	if len(s) <= most {
 		return strconv.Quote(s)
 	}
-	cut := most
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
+	return strconv.Quote(s[:runeCut(s, most)]) + "…"
+}
+
+// runeCut returns where to cut s to at most n bytes (n < len(s)) without splitting a
+// character.
+func runeCut(s string, n int) int {
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
-	return strconv.Quote(s[:cut]) + "…"
+	return n
 }
 
 // validDelimiter mirrors encoding/csv's rule for Comma: not NUL, a quote, CR, LF, an

@@ -83,10 +83,16 @@ func (e *LoadError) Error() string {
 // empty, holds a line break or another character that does not print, or
 // is not UTF-8). The engine's messages quote paths by the same rule.
 func shownPath(path string) string {
-	if path != "" && utf8.ValidString(path) && !strings.ContainsFunc(path, func(r rune) bool { return !unicode.IsPrint(r) }) {
+	if readsAsItself(path) {
 		return path
 	}
 	return strconv.Quote(path)
+}
+
+// readsAsItself reports whether s, written as it is in a one-line message, reads as itself:
+// it is not empty, is UTF-8 and holds only characters that print (no line break).
+func readsAsItself(s string) bool {
+	return s != "" && utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) })
 }
 
 // Unwrap returns the problem, so that errors.Is matches fs.ErrNotExist or [ErrChanged]
@@ -547,15 +553,21 @@ func singleClass(name string) error {
 	return fmt.Errorf("every row has the same label %q; need at least 2 classes", name)
 }
 
-// listColumns formats header names for an error message, eliding a long header.
+// listColumns formats header names for a one-line error message, eliding a long header.
+// A name that would not read as itself there (see readsAsItself) is quoted; a long one is cut
+// after 64 bytes, on a character's boundary.
 func listColumns(names []string) string {
 	const most, longest = 12, 64
 	short := make([]string, 0, min(len(names), most))
 	for _, n := range names[:min(len(names), most)] {
+		cut, more := n, ""
 		if len(n) > longest {
-			n = n[:longest] + "…"
+			cut, more = n[:runeCut(n, longest)], "…"
 		}
-		short = append(short, n)
+		if !readsAsItself(n) {
+			cut = strconv.Quote(cut)
+		}
+		short = append(short, cut+more)
 	}
 	if len(names) > most {
 		return strings.Join(short, ", ") + fmt.Sprintf(", … (%d columns)", len(names))

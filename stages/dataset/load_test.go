@@ -479,3 +479,31 @@ func FuzzReadCSVWithoutHeader(f *testing.F) {
 		}
 	})
 }
+
+// TestListColumnsKeepsTheMessageOnOneLine lists the header names an error message shows:
+// each reads as itself when it can, and the list stays one line of UTF-8 text.
+func TestListColumnsKeepsTheMessageOnOneLine(t *testing.T) {
+	many := make([]string, 13)
+	for i := range many {
+		many[i] = "c" + strconv.Itoa(i)
+	}
+	for _, tt := range []struct {
+		name  string
+		names []string
+		want  string
+	}{
+		{"names that print are listed as they are", []string{"a", "b c", "é"}, "a, b c, é"},
+		{"a name with a line break is quoted", []string{"a\nq", "b"}, `"a\nq", b`},
+		{"an empty name is quoted", []string{"", "x"}, `"", x`},
+		{"a name that is not UTF-8 is quoted", []string{"x\xff"}, `"x\xff"`},
+		{"a long name is cut between two characters", []string{strings.Repeat("日", 30)}, strings.Repeat("日", 21) + "…"},
+		{"a long name that is quoted is cut inside the quotes", []string{strings.Repeat("\t", 70)}, strconv.Quote(strings.Repeat("\t", 64)) + "…"},
+		{"a long header is cut after twelve names", many, "c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, … (13 columns)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := listColumns(tt.names); got != tt.want {
+				t.Errorf("listColumns(%q) = %q, want %q", tt.names, got, tt.want)
+			}
+		})
+	}
+}
