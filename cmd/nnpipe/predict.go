@@ -18,6 +18,9 @@ func newPredictCmd(e *env) *cobra.Command {
 		Short: "Score a CSV or Parquet file with a run's model, its preprocessing included; write predictions like the run's",
 		Args:  exactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
+			if r.Out == "" && c.Flags().Changed("out") {
+				return usagef("--out: must not be empty")
+			}
 			r.Run, r.Data = args[0], args[1]
 			res, err := predict.Predict(c.Context(), r)
 			if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/nnpipe/nnpipe/pipeline"
@@ -23,7 +22,8 @@ type Request struct {
 	// Out is the file to write; empty: predictions.parquet (predictions.csv for CSV) in the
 	// current folder.
 	Out string
-	// OutFormat is Parquet or CSV; empty: CSV when Out ends in .csv, else Parquet.
+	// OutFormat is Parquet or CSV; empty: CSV when Out ends in .csv, else Parquet. One that
+	// Out's extension contradicts (.csv, .parquet, .pq) is invalid.
 	OutFormat string
 	Delimiter string // the data's CSV delimiter; empty is a comma
 	NoHeader  bool   // the data is CSV without a header row
@@ -49,11 +49,13 @@ func Predict(ctx context.Context, r Request) (*Result, error) {
 }
 
 // output returns the file the predictions go to and its format, defaults applied, or an
-// error for an unknown format.
+// error for an unknown format or one that the extension of Out contradicts: a file named
+// x.csv holds CSV and y.parquet Parquet, whatever else the request says.
 func (r Request) output() (out, format string, err error) {
+	named := dataset.FormatOf(r.Out)
 	format = strings.ToLower(r.OutFormat)
-	if format == "" && strings.EqualFold(filepath.Ext(r.Out), ".csv") {
-		format = CSV
+	if format == "" {
+		format = named
 	}
 	switch format {
 	case "":
@@ -61,6 +63,10 @@ func (r Request) output() (out, format string, err error) {
 	case Parquet, CSV:
 	default:
 		return "", "", pipeline.Invalid(fmt.Errorf("unknown output format %q; want parquet or csv", r.OutFormat))
+	}
+	if named != "" && named != format {
+		return "", "", pipeline.Invalid(fmt.Errorf("--format %s: --out %s names a %s file; give --out a .%s name, or leave --format out",
+			r.OutFormat, config.Shown(r.Out), named, format))
 	}
 	if out = r.Out; out == "" {
 		out = "predictions." + format
