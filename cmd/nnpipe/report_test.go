@@ -76,3 +76,40 @@ func TestRunAndSweepWriteReportsAndReportReadsThemAll(t *testing.T) {
 		t.Errorf("the run directory after report -o into it: %v", err)
 	}
 }
+
+// TestADirectorysReportIsWhatReportOfDotWritesInIt: the report.html that
+// run and sweep write is, byte for byte, the page `nnpipe report . -o FILE`
+// writes in that directory, titled by the directory's name.
+func TestADirectorysReportIsWhatReportOfDotWritesInIt(t *testing.T) {
+	dir := t.TempDir()
+	res := filepath.Join(dir, "results")
+	run := runJSONOf(t, "testdata/ok.yaml", "--results", res)
+	out := runJSONOf(t, "testdata/ok.yaml", "--results", res, "--out", filepath.Join(dir, "named"))
+	sw, code, stderr := sweepJSONOf(t, smallSweep, "--results", res)
+	if code != 0 {
+		t.Fatalf("sweep: exit %d\n%s", code, stderr)
+	}
+	cases := []struct {
+		name, dir string
+	}{
+		{"a run's directory", run.RunDir},
+		{"a run written to --out", out.RunDir},
+		{"a sweep's directory", sw.SweepDir},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			page := filepath.Join(t.TempDir(), "page.html")
+			t.Chdir(c.dir)
+			if _, stderr, code := nnpipe(t, "report", ".", "-o", page); code != 0 {
+				t.Fatalf("report . in %s: exit %d\n%s", c.dir, code, stderr)
+			}
+			got, want := readFile(t, page), readFile(t, results.ReportFile)
+			if !bytes.Equal(got, want) {
+				t.Errorf("report . in %s differs from its %s", c.dir, results.ReportFile)
+			}
+			if title := "<title>" + filepath.Base(c.dir) + "</title>"; !bytes.Contains(got, []byte(title)) {
+				t.Errorf("report . in %s is not titled %s", c.dir, title)
+			}
+		})
+	}
+}

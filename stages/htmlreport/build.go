@@ -20,7 +20,9 @@ import (
 type Options struct {
 	// Version is nnpipe's version, named at the foot of the page.
 	Version string
-	// Title is the page's title; "" names the sources.
+	// Title is the page's title; "" names the sources, a source that is a
+	// current or parent folder (".", "..") by the folder's own name, so
+	// that `nnpipe report .` in a run directory is titled by its run id.
 	Title string
 	// Base, when set, is the folder the paths of summaries and run
 	// directories are shown relative to.
@@ -138,7 +140,11 @@ func build(ctx context.Context, sources []Source, opt Options, manifests map[str
 	}
 	rep.Rows = c.Len()
 	if rep.title == "" {
-		rep.title = strings.Join(c.Sources(), ", ")
+		names := c.Sources()
+		for i, n := range names {
+			names[i] = titleName(n)
+		}
+		rep.title = strings.Join(names, ", ")
 	}
 	runs := readRuns(ctx, origins, opt.Base, manifests)
 	if err := ctx.Err(); err != nil {
@@ -154,6 +160,20 @@ func build(ctx context.Context, sources []Source, opt Options, manifests map[str
 	}
 	rep.runs, err = page.runs.encode()
 	return rep, err
+}
+
+// titleName is the name of the source path in the page's title: path as
+// given, but a path that ends in "." or ".." by the name of the folder it
+// is (a path whose absolute form cannot be had stays as given).
+func titleName(path string) string {
+	if b := filepath.Base(path); b != "." && b != ".." {
+		return path
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return path
+	}
+	return filepath.Base(abs)
 }
 
 // shown is path as the page shows it: relative to base when set.

@@ -52,6 +52,8 @@
 // # Deterministic
 //
 // The page is a function of the files it reads, the sources' names and
-// the version: no time, no random id. Paths are shown as given, or
-// relative to Options.Base.
+// the version (and, for a source "." or "..", the name of its folder,
+// which titles the page): no time, no random id. Paths are shown as
+// given, or relative to Options.Base. A run or sweep directory's
+// report.html (ForDir) is the page of the source "." in the directory.
 package htmlreport

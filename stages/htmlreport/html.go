@@ -171,8 +171,10 @@ func writeAtomic(path string, b []byte) error {
 }
 
 // ForDir returns the results.ReportFunc that writes a run or sweep
-// directory's report.html, naming nnpipe's version: the directory's rows
-// (its summary.parquet), paths shown relative to it.
+// directory's report.html, naming nnpipe's version: the page that
+// `nnpipe report . -o FILE` of that version writes in the directory once
+// it is named name, byte for byte. Its one source is ".", its paths are
+// relative to the directory and its title is name.
 func ForDir(version string) results.ReportFunc {
 	return func(dir, name string, m *results.Manifest) ([]byte, error) {
 		dir = filepath.Clean(dir)
@@ -180,7 +182,7 @@ func ForDir(version string) results.ReportFunc {
 		if m != nil {
 			manifests = map[string]*results.Manifest{dir: m}
 		}
-		src := []Source{{Name: name, Files: []string{filepath.Join(dir, results.SummaryFile)}}}
+		src := []Source{{Name: ".", Files: []string{filepath.Join(dir, results.SummaryFile)}}}
 		rep, err := build(context.Background(), src, Options{Version: version, Title: name, Base: dir}, manifests)
 		if err != nil {
 			return nil, err

@@ -105,7 +105,7 @@ func FillRun(rd *pipeline.RunDir, chain *pipeline.Chain, results []*pipeline.Sta
 		m.Stages = append(m.Stages, ManifestStage{ID: r.ID, Kind: r.Kind, Key: r.Key, Cached: r.Cached,
 			Seconds: r.Seconds, ComputeSeconds: r.ComputeSeconds, Outputs: r.Digests})
 	}
-	if err := writeReport(rd, info.Report, info.ID, m); err != nil {
+	if err := writeReport(rd, info.Report, m); err != nil {
 		return nil, err
 	}
 	if err := digestTree(rd.Path(""), m.Files); err != nil {
@@ -118,12 +118,14 @@ func FillRun(rd *pipeline.RunDir, chain *pipeline.Chain, results []*pipeline.Sta
 	return run, rd.WriteFile(ManifestFile, b)
 }
 
-// writeReport writes report.html into rd with report, if not nil.
-func writeReport(rd *pipeline.RunDir, report ReportFunc, name string, m *Manifest) error {
+// writeReport writes report.html into rd with report, if not nil, giving
+// it the name the directory will have: the page is then the one `nnpipe
+// report .` writes there, even of a run written to `run --out DIR`.
+func writeReport(rd *pipeline.RunDir, report ReportFunc, m *Manifest) error {
 	if report == nil {
 		return nil
 	}
-	b, err := report(rd.Path(""), name, m)
+	b, err := report(rd.Path(""), filepath.Base(rd.Final()), m)
 	if err != nil {
 		return fmt.Errorf("%s: %w", ReportFile, err)
 	}
@@ -264,7 +266,7 @@ func FillFailedRun(rd *pipeline.RunDir, chain *pipeline.Chain, results []*pipeli
 			Seconds: r.Seconds, ComputeSeconds: r.ComputeSeconds, Outputs: r.Digests})
 	}
 	m.FailedStage = &failed
-	if err := writeReport(rd, info.Report, info.ID, m); err != nil {
+	if err := writeReport(rd, info.Report, m); err != nil {
 		return err
 	}
 	if err := digestTree(rd.Path(""), m.Files); err != nil {

@@ -281,7 +281,7 @@ func (sw *Sweep) writeTables(rd *pipeline.RunDir, version string) error {
 	// serial parts leave idle.
 	plotted := make(chan error, 1)
 	go func() { plotted <- sw.plot(rd.Path(SweepPlot)) }()
-	err = writeReport(rd, sw.Report, filepath.Base(rd.Final()), nil)
+	err = writeReport(rd, sw.Report, nil)
 	if perr := <-plotted; perr != nil {
 		return fmt.Errorf("plot the sweep: %w", perr)
 	}
