@@ -42,14 +42,16 @@ its target) is one row, from the first of them: --baseline's, when it is added.
 
 Column names are the summaries' own (trial_id, seed, train.hidden, test_accuracy,
 ...). --sort takes any of them, and the column sorted on is always shown.
---group-by prints one row per distinct value of its keys, with n, the number of
-rows, failed, how many of them did not finish ok (when any did not), and each
-metric's mean ± std over the ok rows (std: the sample standard deviation, left
-out for a single row). With --baseline every metric gets its difference from the
-baseline's mean, "0.8800 (+0.0200)". In csv and json, standard deviations and
-differences go to their own columns, <metric>_std and <metric>_delta, a blank cell
-(null in json) means no value, and every number is in full: the shortest form that
-reads back as the same float64 (table and md round them for reading).`,
+--group-by prints one row per distinct value of its keys (any column but a
+metric), with n, the number of rows, failed, how many of them did not finish ok
+(when any did not), and each metric's mean ± std over the ok rows (std: the sample
+standard deviation, left out for a single row). With --baseline every metric gets
+its difference from the baseline's mean, "0.8800 (+0.0200)". In csv and json,
+standard deviations and differences go to their own columns, <metric>_std and
+<metric>_delta, a blank cell (null in json) means no value, and every number is in
+full: the shortest form that reads back as the same float64 (table and md round
+them for reading). A summary with a column named like one compare adds (source, n,
+failed, <metric>_std, <metric>_delta) is refused.`,
 		Example: `  nnpipe compare results/book-ch7 results/sweep-hidden
   nnpipe compare results/sweep-hidden --group-by train.hidden --sort -test_accuracy
   nnpipe compare results/sweep-hidden --baseline results/book-ch7/20250101T120000-1a2b3c4d --format csv`,

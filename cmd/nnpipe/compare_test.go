@@ -199,6 +199,28 @@ func TestCompareTables(t *testing.T) {
 	}
 }
 
+// writeClash writes dir/summary.parquet: one ok row of trial_id, status,
+// test_accuracy and a string column named col.
+func writeClash(t *testing.T, dir, col string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fields := []dataset.Field{{Name: "trial_id", Type: dataset.String}, {Name: "status", Type: dataset.String},
+		{Name: "test_accuracy", Type: dataset.Float64}, {Name: col, Type: dataset.String}}
+	w, err := dataset.CreateTable(filepath.Join(dir, results.SummaryFile), fields, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Abort()
+	if err := w.Append([]string{"20250101T000400-eeeeeeee"}, []string{results.StatusOK}, []float64{0.5}, []string{"mine"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // goldenName turns a case name into a file name.
 func goldenName(name string) string {
 	return strings.NewReplacer(" ", "-", ".", "", ",", "").Replace(name)
@@ -218,6 +240,10 @@ func TestCompareRefusesBadInput(t *testing.T) {
 		{"unknown sort column", []string{"book", "--sort", "hidden"}},
 		{"unknown sort column when grouped", []string{sweep, "--group-by", "train.hidden", "--sort", "seed"}},
 		{"unknown group key", []string{"book", "--group-by", "train.hidden,train.hiden"}},
+		{"a metric as group key", []string{"book", "--group-by", "test_accuracy", "--format", "json"}},
+		{"a summary with a column named source", []string{"book", "clash/source", "--format", "csv"}},
+		{"a summary with a column named n", []string{"clash/n", "--group-by", "n", "--format", "json"}},
+		{"a summary with a column named like a delta", []string{"clash/test_accuracy_delta"}},
 		{"empty group key", []string{"book", "--group-by", "train.hidden,"}},
 		{"unknown format", []string{"book", "--format", "xml"}},
 		{"missing baseline", []string{"book", "--baseline", "book/nope"}},
@@ -226,6 +252,9 @@ func TestCompareRefusesBadInput(t *testing.T) {
 	}
 	dir := goldenDir(t)
 	writeFixture(t)
+	for _, col := range []string{"source", "n", "test_accuracy_delta"} {
+		writeClash(t, filepath.Join("clash", col), col)
+	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			stdout, stderr, code := nnpipe(t, append([]string{"compare"}, c.args...)...)
@@ -241,6 +270,13 @@ func TestCompareRefusesBadInput(t *testing.T) {
 			golden(t, filepath.Join(dir, "error-"+goldenName(c.name)+".golden"), stderr)
 		})
 	}
+	t.Run("report skips a summary with a column named like one compare adds", func(t *testing.T) {
+		_, stderr, code := nnpipe(t, "report", "book", "clash/source", "-o", "page.html")
+		want := "nnpipe: warning: skipped clash/source/summary.parquet: " + `clash/source/summary.parquet: column "source" is named like`
+		if code != exitOK || !strings.HasPrefix(stderr, want) {
+			t.Errorf("report book clash/source: exit %d, stderr %q; want exit %d and a warning starting %q", code, stderr, exitOK, want)
+		}
+	})
 	t.Run("a bad path is named", func(t *testing.T) {
 		for _, p := range []string{"results/nope", "notes.txt", "empty", "book/.tmp-20250101T000300-dddddddd-123", "damaged/summary.parquet"} {
 			_, stderr, _ := nnpipe(t, "compare", "book", p)

@@ -44,6 +44,27 @@ type Schema struct {
 	Format func(column string, v any) string
 }
 
+// Adds reports whether a comparison may add a column named name to the
+// summaries' own: ColSource, ColN, ColFailed, or a metric's <metric>_std or
+// <metric>_delta (see View.Table). A summary with a column of such a name
+// cannot be shown beside them: callers refuse it (see AddedColumns).
+func (s Schema) Adds(name string) bool {
+	switch name {
+	case ColSource, ColN, ColFailed:
+		return true
+	}
+	for _, m := range s.Metrics {
+		if name == m+"_std" || name == m+"_delta" {
+			return true
+		}
+	}
+	return false
+}
+
+// AddedColumns lists the columns Adds names, for messages: "source, n,
+// failed, <metric>_std, <metric>_delta".
+const AddedColumns = ColSource + ", " + ColN + ", " + ColFailed + ", <metric>_std, <metric>_delta"
+
 // Source is the summaries read from one place a user named.
 type Source struct {
 	Name   string // as the user wrote it: shown in the source column
@@ -285,11 +306,18 @@ type Group struct {
 }
 
 // Groups returns one group per distinct value of keys, in order of first
-// appearance. A key that is not a column is invalid input.
+// appearance. A key that is not a column, or names a metric (which a group
+// averages) or a column the comparison adds other than the source (see
+// Schema.Adds), is invalid input.
 func (c *Comparison) Groups(keys []string) ([]Group, error) {
 	for _, k := range keys {
-		if !c.Has(k) {
+		switch {
+		case !c.Has(k):
 			return nil, c.missing("--group-by", k)
+		case slices.Contains(c.schema.Metrics, k):
+			return nil, pipeline.Invalid(fmt.Errorf("--group-by: %q is a metric, which each group averages; group by another column", k))
+		case k != ColSource && c.schema.Adds(k):
+			return nil, pipeline.Invalid(fmt.Errorf("--group-by: %q is a column compare adds (%s); group by another column", k, AddedColumns))
 		}
 	}
 	var order []string

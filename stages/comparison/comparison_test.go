@@ -180,6 +180,52 @@ func TestGroupsAverageTheOkRowsOfEachSetting(t *testing.T) {
 	}
 }
 
+func TestGroupKeysMustNotClashWithTheColumnsOfAGroup(t *testing.T) {
+	n := &dataset.Table{Fields: []dataset.Field{{Name: "id", Type: dataset.String}, {Name: "n", Type: dataset.Int64}},
+		Columns: []any{[]string{"z"}, []int64{3}}, Rows: 1}
+	c := New(testSchema, []Source{{Name: "s", Tables: []*dataset.Table{table([6]any{"a", "ok", 2, 0.5, 0.8, 1.0}), n}}})
+	cases := []struct {
+		name  string
+		keys  []string
+		clash string // what the error says; "" for none
+	}{
+		{"a parameter is a key", []string{"hidden"}, ""},
+		{"the source is a key", []string{ColSource, "hidden"}, ""},
+		{"a time is a key", []string{"secs"}, ""},
+		{"a metric is no key", []string{"hidden", "acc"}, `"acc" is a metric`},
+		{"a column named like the group size is no key", []string{"n"}, `"n" is a column compare adds`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := c.Grouped(tc.keys)
+			switch {
+			case tc.clash == "" && err != nil:
+				t.Fatalf("Grouped(%q) = %v, want a view", tc.keys, err)
+			case tc.clash == "":
+				if h := v.Table(report.JSON, []float64{0.8}).Header; len(h) != len(slices.Compact(slices.Sorted(slices.Values(h)))) {
+					t.Errorf("Grouped(%q) header %v repeats a name", tc.keys, h)
+				}
+			case !pipeline.IsInvalid(err) || !strings.Contains(err.Error(), tc.clash):
+				t.Errorf("Grouped(%q) = %v, want invalid input saying %s", tc.keys, err, tc.clash)
+			}
+		})
+	}
+}
+
+func TestSchemaAddsTheColumnsCompareAdds(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		want bool
+	}{
+		{"source", true}, {"n", true}, {"failed", true}, {"acc_std", true}, {"acc_delta", true},
+		{"acc", false}, {"hidden", false}, {"hidden_std", false}, {"status", false},
+	} {
+		if got := testSchema.Adds(c.name); got != c.want {
+			t.Errorf("Adds(%q) = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
 func TestRowsShowTheParametersThatDifferAndTheMetrics(t *testing.T) {
 	c := New(testSchema, []Source{
 		{Name: "one", Tables: []*dataset.Table{table([6]any{"a", "ok", 2, 0.5, 0.8, 1.0})}},

@@ -104,7 +104,7 @@ func build(ctx context.Context, sources []Source, opt Options, manifests map[str
 	tables := make([]*dataset.Table, len(files))
 	errs := make([]error, len(files))
 	pipeline.ForEach(ctx, len(files), runtime.GOMAXPROCS(0), func(i int) {
-		tables[i], errs[i] = results.ReadSummary(files[i])
+		tables[i], errs[i] = results.ReadComparable(files[i])
 	})
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -102,9 +102,10 @@ func hasSummary(dir string) bool {
 	return err == nil && info.Mode().IsRegular()
 }
 
-// ReadSummaries reads every file with ReadSummary, a few at a time; the
-// tables come back in the order of files. A file that is not a summary,
-// or is damaged, is invalid input (pipeline.IsInvalid) and named.
+// ReadSummaries reads every file with ReadComparable, a few at a time;
+// the tables come back in the order of files. A file that is not a
+// summary, is damaged, or has a column named like one compare adds is
+// invalid input (pipeline.IsInvalid) and named.
 func ReadSummaries(files []string) ([]*dataset.Table, error) {
 	tables := make([]*dataset.Table, len(files))
 	errs := make([]error, len(files))
@@ -113,7 +114,7 @@ func ReadSummaries(files []string) ([]*dataset.Table, error) {
 	for range min(runtime.GOMAXPROCS(0), len(files)) {
 		go func() {
 			for j := range jobs {
-				tables[j], errs[j] = ReadSummary(files[j])
+				tables[j], errs[j] = ReadComparable(files[j])
 			}
 			done <- struct{}{}
 		}()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/config"
+	"github.com/nnpipe/nnpipe/stages/comparison"
 	"github.com/nnpipe/nnpipe/stages/dataset"
 	"github.com/nnpipe/nnpipe/stages/evaluate"
 	"github.com/nnpipe/nnpipe/stages/report"
@@ -239,6 +240,24 @@ func ReadSummary(path string) (*dataset.Table, error) {
 	}
 	if _, ok := t.Column(ColTrialID); !ok {
 		return nil, fmt.Errorf("%s: not a run or sweep summary (no %s column)", path, ColTrialID)
+	}
+	return t, nil
+}
+
+// ReadComparable reads a summary with ReadSummary for a comparison
+// (compare, report), refusing one with a column named like a column the
+// comparison adds (comparison.Schema.Adds: source, n, ...), whose values
+// could not be told from the comparison's. nnpipe writes no such column.
+func ReadComparable(path string) (*dataset.Table, error) {
+	t, err := ReadSummary(path)
+	if err != nil {
+		return nil, err
+	}
+	s := Schema()
+	for _, f := range t.Fields {
+		if s.Adds(f.Name) {
+			return nil, fmt.Errorf("%s: column %q is named like a column compare adds (%s)", path, f.Name, comparison.AddedColumns)
+		}
 	}
 	return t, nil
 }
