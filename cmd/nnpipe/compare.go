@@ -48,10 +48,11 @@ metric), with n, the number of rows, failed, how many of them did not finish ok
 standard deviation, left out for a single row). With --baseline every metric gets
 its difference from the baseline's mean, "0.8800 (+0.0200)". In csv and json,
 standard deviations and differences go to their own columns, <metric>_std and
-<metric>_delta, a blank cell (null in json) means no value, and every number is in
-full: the shortest form that reads back as the same float64 (table and md round
-them for reading). A summary with a column named like one compare adds (source, n,
-failed, <metric>_std, <metric>_delta) is refused.`,
+<metric>_delta, no value is a blank cell (null in json, where an empty text is ""
+and a bool is true or false), and every number is in full: the shortest form that
+reads back as the same float64 (table and md round them for reading). A summary
+with a column named like one compare adds (source, n, failed, <metric>_std,
+<metric>_delta) is refused.`,
 		Example: `  nnpipe compare results/book-ch7 results/sweep-hidden
   nnpipe compare results/sweep-hidden --group-by train.hidden --sort -test_accuracy
   nnpipe compare results/sweep-hidden --baseline results/book-ch7/20250101T120000-1a2b3c4d --format csv`,

@@ -203,17 +203,23 @@ func TestCompareTables(t *testing.T) {
 // test_accuracy and a string column named col.
 func writeClash(t *testing.T, dir, col string) {
 	t.Helper()
+	fields := []dataset.Field{{Name: "trial_id", Type: dataset.String}, {Name: "status", Type: dataset.String},
+		{Name: "test_accuracy", Type: dataset.Float64}, {Name: col, Type: dataset.String}}
+	writeTable(t, dir, fields, []string{"20250101T000400-eeeeeeee"}, []string{results.StatusOK}, []float64{0.5}, []string{"mine"})
+}
+
+// writeTable writes dir/summary.parquet with the fields and their columns.
+func writeTable(t *testing.T, dir string, fields []dataset.Field, cols ...any) {
+	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	fields := []dataset.Field{{Name: "trial_id", Type: dataset.String}, {Name: "status", Type: dataset.String},
-		{Name: "test_accuracy", Type: dataset.Float64}, {Name: col, Type: dataset.String}}
 	w, err := dataset.CreateTable(filepath.Join(dir, results.SummaryFile), fields, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer w.Abort()
-	if err := w.Append([]string{"20250101T000400-eeeeeeee"}, []string{results.StatusOK}, []float64{0.5}, []string{"mine"}); err != nil {
+	if err := w.Append(cols...); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(); err != nil {
@@ -366,6 +372,52 @@ func TestCompareShowsOnlyDifferingParameters(t *testing.T) {
 			if r[m] != nil {
 				t.Errorf("diverged row's %s = %v, want null", m, r[m])
 			}
+		}
+	})
+}
+
+// TestCompareJSONTellsAMissingValueFromAnEmptyOne: in json a value a
+// summary does not have is null, an empty text "", and a bool true or
+// false; in csv both of the first are blank.
+func TestCompareJSONTellsAMissingValueFromAnEmptyOne(t *testing.T) {
+	t.Chdir(t.TempDir())
+	id, status := dataset.Field{Name: "trial_id", Type: dataset.String}, dataset.Field{Name: "status", Type: dataset.String}
+	format, shuffle := dataset.Field{Name: "data.format", Type: dataset.String}, dataset.Field{Name: "split.shuffle", Type: dataset.Bool}
+	// "csv" has data.format ""; "gen" has no data.format at all.
+	writeTable(t, "csv", []dataset.Field{id, status, format, shuffle}, []string{"csv-run"}, []string{results.StatusOK}, []string{""}, []bool{true})
+	writeTable(t, "gen", []dataset.Field{id, status, shuffle}, []string{"gen-run"}, []string{results.StatusOK}, []bool{false})
+	cases := []struct {
+		name string
+		args []string
+		col  string
+		want []any // per row, as encoding/json decodes it
+	}{
+		{"a text a summary lacks is null, an empty one empty", []string{"csv", "gen"}, "data.format", []any{"", nil}},
+		{"a bool is true or false", []string{"csv", "gen"}, "split.shuffle", []any{true, false}},
+		{"groups of an empty and of a missing key differ", []string{"csv", "gen", "--group-by", "data.format"}, "data.format", []any{"", nil}},
+		{"a bool group key is true or false", []string{"csv", "gen", "--group-by", "split.shuffle"}, "split.shuffle", []any{true, false}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, rows := compareJSON(t, c.args...)
+			var got []any
+			for _, r := range rows {
+				v, ok := r[c.col]
+				if !ok {
+					v = "(no key)"
+				}
+				got = append(got, v)
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("compare %v --format json: %s = %#v, want %#v", c.args, c.col, got, c.want)
+			}
+		})
+	}
+	t.Run("csv prints both blank", func(t *testing.T) {
+		stdout, stderr, code := nnpipe(t, "compare", "csv", "gen", "--group-by", "data.format", "--format", "csv")
+		lines := strings.Split(stdout, "\n")
+		if code != exitOK || len(lines) != 4 || !strings.HasPrefix(lines[1], ",1,") || !strings.HasPrefix(lines[2], ",1,") {
+			t.Errorf("compare --group-by data.format --format csv: exit %d, stdout %q, stderr %q; want two groups with blank keys", code, stdout, stderr)
 		}
 	})
 }

@@ -96,6 +96,7 @@ type Comparison struct {
 	columns []string // every column of every summary, in first-seen order
 	index   map[string]int
 	nonNum  []bool // per column: some value is not a number
+	nonBool []bool // per column: some summary has it of another type than bool
 	rows    []line
 }
 
@@ -163,10 +164,14 @@ func (c *Comparison) add(source int, t *dataset.Table, rows []int) {
 			c.index[f.Name] = j
 			c.columns = append(c.columns, f.Name)
 			c.nonNum = append(c.nonNum, false)
+			c.nonBool = append(c.nonBool, false)
 		}
 		at[i] = j
 		if f.Type == dataset.String || f.Type == dataset.Bool {
 			c.nonNum[j] = true
+		}
+		if f.Type != dataset.Bool {
+			c.nonBool[j] = true
 		}
 	}
 	cells := make([]Cell, len(rows)*len(c.columns))
@@ -229,6 +234,13 @@ func (c *Comparison) Has(name string) bool {
 func (c *Comparison) numeric(name string) bool {
 	j, ok := c.index[name]
 	return ok && !c.nonNum[j]
+}
+
+// boolean reports whether name is a column that every summary having it
+// holds as booleans.
+func (c *Comparison) boolean(name string) bool {
+	j, ok := c.index[name]
+	return ok && !c.nonBool[j]
 }
 
 // missing is the error for a column that is not in the summaries: invalid

@@ -23,6 +23,7 @@ type View struct {
 type viewCol struct {
 	name    string
 	numeric bool
+	boolean bool // every value is a bool: JSON true and false
 	metric  bool // printed with std and delta
 }
 
@@ -69,7 +70,7 @@ func (c *Comparison) Rows(sortCol string) (*View, error) {
 
 	v := &View{cols: make([]viewCol, len(names)), rows: make([][]Cell, len(c.rows)), metrics: s.Metrics}
 	for j, n := range names {
-		v.cols[j] = viewCol{name: n, numeric: c.numeric(n), metric: slices.Contains(s.Metrics, n)}
+		v.cols[j] = viewCol{name: n, numeric: c.numeric(n), boolean: c.boolean(n), metric: slices.Contains(s.Metrics, n)}
 	}
 	cells := make([]Cell, len(c.rows)*len(names))
 	for i, r := range c.rows {
@@ -100,7 +101,7 @@ func (c *Comparison) Grouped(keys []string) (*View, error) {
 	}
 	v := &View{metrics: c.schema.Metrics, grouped: true}
 	for _, k := range keys {
-		v.cols = append(v.cols, viewCol{name: k, numeric: c.numeric(k)})
+		v.cols = append(v.cols, viewCol{name: k, numeric: c.numeric(k), boolean: c.boolean(k)})
 	}
 	v.cols = append(v.cols, viewCol{name: ColN, numeric: true})
 	if anyFailed {
@@ -194,26 +195,31 @@ func (v *View) Sort(spec string) error {
 // baseline (a mean per metric of the schema; nil: none). In table and md a
 // metric cell carries its std (grouped) and its difference from the
 // baseline, "0.9000 ± 0.0200 (+0.0100)"; in csv and json these get columns
-// of their own, <metric>_std and <metric>_delta, and a missing number is an
-// empty cell (null). Table and md round numbers for reading (see
-// report.FormatFloat); csv and json print every float in full, the
-// shortest text that reads back as the same float64.
+// of their own, <metric>_std and <metric>_delta. A missing value (a cell
+// not Set, a NaN) is an empty cell, marked report.Table.Missing (null in
+// json, where an empty text is ""); a column of booleans is marked
+// report.Table.Bool (true and false in json). Table and md round numbers
+// for reading (see report.FormatFloat); csv and json print every float in
+// full, the shortest text that reads back as the same float64.
 func (v *View) Table(f report.Format, baseline []float64) report.Table {
 	r := renderer{v: v, baseline: baseline, machine: f == report.CSV || f == report.JSON}
 	for j, col := range v.cols {
 		if col.metric {
 			r.addMetric(j, col.name)
 		} else {
-			r.add(col.name, col.numeric, j, r.text)
+			r.add(col.name, col.numeric, col.boolean, j, r.text)
 		}
 	}
 	r.t.Rows = make([][]string, len(v.rows))
+	r.t.Missing = make([][]bool, len(v.rows))
 	for i, row := range v.rows {
 		cells := make([]string, len(r.outs))
+		missing := make([]bool, len(r.outs))
 		for k, o := range r.outs {
 			cells[k] = o.cell(row[o.col])
+			missing[k] = !row[o.col].Set
 		}
-		r.t.Rows[i] = cells
+		r.t.Rows[i], r.t.Missing[i] = cells, missing
 	}
 	return r.t
 }
@@ -242,9 +248,10 @@ func (r *renderer) text(x Cell) string {
 	return x.Text
 }
 
-func (r *renderer) add(name string, numeric bool, col int, fn func(x Cell) string) {
+func (r *renderer) add(name string, numeric, boolean bool, col int, fn func(x Cell) string) {
 	r.t.Header = append(r.t.Header, name)
 	r.t.Numeric = append(r.t.Numeric, numeric)
+	r.t.Bool = append(r.t.Bool, boolean)
 	r.outs = append(r.outs, output{col, fn})
 }
 
@@ -256,7 +263,7 @@ func (r *renderer) addMetric(j int, name string) {
 	}
 	grouped, hasBase := r.v.grouped, r.baseline != nil
 	if !r.machine {
-		r.add(name, true, j, func(x Cell) string {
+		r.add(name, true, false, j, func(x Cell) string {
 			if !x.Set {
 				return ""
 			}
@@ -271,14 +278,14 @@ func (r *renderer) addMetric(j int, name string) {
 		})
 		return
 	}
-	r.add(name, true, j, func(x Cell) string {
+	r.add(name, true, false, j, func(x Cell) string {
 		if !x.Set {
 			return ""
 		}
 		return number(x.F)
 	})
 	if grouped {
-		r.add(name+"_std", true, j, func(x Cell) string {
+		r.add(name+"_std", true, false, j, func(x Cell) string {
 			if !x.Set {
 				return ""
 			}
@@ -286,7 +293,7 @@ func (r *renderer) addMetric(j int, name string) {
 		})
 	}
 	if hasBase {
-		r.add(name+"_delta", true, j, func(x Cell) string {
+		r.add(name+"_delta", true, false, j, func(x Cell) string {
 			if !x.Set {
 				return ""
 			}

@@ -45,14 +45,19 @@ func ParseFormat(s string) (Format, error) {
 }
 
 // Table is a header and rows of already formatted cells; Numeric marks the
-// columns that hold numbers (right-aligned, and JSON numbers).
+// columns that hold numbers (right-aligned, and JSON numbers), Bool those
+// that hold booleans (JSON true and false), and Missing the cells that
+// hold no value (JSON null), which the other formats print as their text.
 //
-// Every row must have exactly len(Header) cells, and Numeric is nil or has
-// len(Header) entries; Write reports anything else as an error.
+// Every row must have exactly len(Header) cells; Numeric and Bool are nil
+// or have len(Header) entries, Missing is nil or has len(Rows) rows, each
+// nil or of len(Header) entries; Write reports anything else as an error.
 type Table struct {
 	Header  []string
 	Rows    [][]string
-	Numeric []bool // per column; nil means none
+	Numeric []bool   // per column; nil means none
+	Bool    []bool   // per column; nil means none
+	Missing [][]bool // per row and column; nil means none
 
 	// MaxWidth is the widest line, in terminal columns, that the Text format
 	// may print: 0 means DefaultTextWidth and a negative value means no limit.
@@ -72,10 +77,11 @@ type Table struct {
 //     '|' in a cell escaped as `\|` and line breaks shown as spaces;
 //   - CSV: encoding/csv, the header then the rows, cells verbatim;
 //   - JSON: an array of objects, one per row, with the header cells as keys in
-//     header order. A numeric column's cell is written as a JSON number when it
-//     is one (such as FormatFloat's "0.2234" or "1.10e-05"), as null when it is
-//     empty or "-", and as a string otherwise (such as "0.91 ± 0.01"); the
-//     cells of other columns are strings. Header cells must differ.
+//     header order. A Missing cell is null. A numeric column's cell is written
+//     as a JSON number when it is one (such as FormatFloat's "0.2234" or
+//     "1.10e-05"), as null when it is empty or "-", and as a string otherwise
+//     (such as "0.91 ± 0.01"); a Bool column's "true" and "false" are JSON
+//     true and false; other cells are strings. Header cells must differ.
 //
 // Write writes nothing when t is malformed or f is unknown.
 func (t Table) Write(w io.Writer, f Format) error {
@@ -103,9 +109,18 @@ func (t Table) check() error {
 	if t.Numeric != nil && len(t.Numeric) != len(t.Header) {
 		return fmt.Errorf("write table: %d numeric flags for %d columns", len(t.Numeric), len(t.Header))
 	}
+	if t.Bool != nil && len(t.Bool) != len(t.Header) {
+		return fmt.Errorf("write table: %d bool flags for %d columns", len(t.Bool), len(t.Header))
+	}
+	if t.Missing != nil && len(t.Missing) != len(t.Rows) {
+		return fmt.Errorf("write table: missing flags for %d rows, want %d", len(t.Missing), len(t.Rows))
+	}
 	for i, r := range t.Rows {
 		if len(r) != len(t.Header) {
 			return fmt.Errorf("write table: row %d has %d cells, want %d", i, len(r), len(t.Header))
+		}
+		if t.Missing != nil && t.Missing[i] != nil && len(t.Missing[i]) != len(t.Header) {
+			return fmt.Errorf("write table: %d missing flags in row %d, want %d", len(t.Missing[i]), i, len(t.Header))
 		}
 	}
 	return nil
@@ -113,6 +128,14 @@ func (t Table) check() error {
 
 func (t Table) numeric(col int) bool {
 	return t.Numeric != nil && t.Numeric[col]
+}
+
+func (t Table) boolean(col int) bool {
+	return t.Bool != nil && t.Bool[col]
+}
+
+func (t Table) missing(row, col int) bool {
+	return t.Missing != nil && t.Missing[row] != nil && t.Missing[row][col]
 }
 
 // aligns returns the alignment of each column: numbers right, the rest left.
@@ -380,7 +403,7 @@ func (t Table) writeJSON(w io.Writer) error {
 			}
 			buf.Write(keys[c])
 			buf.WriteString(": ")
-			buf.Write(t.jsonValue(c, s))
+			buf.Write(t.jsonValue(i, c, s))
 		}
 		buf.WriteString("}")
 	}
@@ -392,15 +415,12 @@ func (t Table) writeJSON(w io.Writer) error {
 	return err
 }
 
-// jsonValue encodes one cell as Write documents.
-func (t Table) jsonValue(col int, s string) []byte {
-	if !t.numeric(col) {
-		return jsonString(s)
-	}
-	if s == "" || s == "-" {
+// jsonValue encodes one cell, s of row and col, as Write documents.
+func (t Table) jsonValue(row, col int, s string) []byte {
+	switch {
+	case t.missing(row, col), t.numeric(col) && (s == "" || s == "-"):
 		return []byte("null")
-	}
-	if isJSONNumber(s) {
+	case t.numeric(col) && isJSONNumber(s), t.boolean(col) && (s == "true" || s == "false"):
 		return []byte(s)
 	}
 	return jsonString(s)

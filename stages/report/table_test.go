@@ -169,12 +169,16 @@ func TestBoxWidth(t *testing.T) {
 
 func TestWriteJSONValues(t *testing.T) {
 	tbl := Table{
-		Header:  []string{"id", "n", "x", "mean", "text"},
-		Numeric: []bool{false, true, true, true, false},
+		Header:  []string{"id", "n", "x", "mean", "text", "flag"},
+		Numeric: []bool{false, true, true, true, false, false},
+		Bool:    []bool{false, false, false, false, false, true},
 		Rows: [][]string{
-			{"a", "3", "1.10e-05", "0.91 ± 0.01", "<&>"},
-			{"b", "", "-", "+Inf", "7"},
+			{"a", "3", "1.10e-05", "0.91 ± 0.01", "<&>", "true"},
+			{"b", "", "-", "+Inf", "7", "false"},
+			{"c", "4", "0", "1", "", ""}, // an empty text and no flag
+			{"d", "4", "0", "1", "", "maybe"},
 		},
+		Missing: [][]bool{nil, nil, {false, false, false, false, false, true}, {false, false, true, false, true, false}},
 	}
 	var buf bytes.Buffer
 	if err := tbl.Write(&buf, JSON); err != nil {
@@ -185,8 +189,10 @@ func TestWriteJSONValues(t *testing.T) {
 		t.Fatalf("Write(JSON) is not JSON: %v\n%s", err, buf.String())
 	}
 	want := []map[string]any{
-		{"id": "a", "n": 3.0, "x": 1.10e-05, "mean": "0.91 ± 0.01", "text": "<&>"},
-		{"id": "b", "n": nil, "x": nil, "mean": "+Inf", "text": "7"},
+		{"id": "a", "n": 3.0, "x": 1.10e-05, "mean": "0.91 ± 0.01", "text": "<&>", "flag": true},
+		{"id": "b", "n": nil, "x": nil, "mean": "+Inf", "text": "7", "flag": false},
+		{"id": "c", "n": 4.0, "x": 0.0, "mean": 1.0, "text": "", "flag": nil},
+		{"id": "d", "n": 4.0, "x": nil, "mean": 1.0, "text": nil, "flag": "maybe"},
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("Write(JSON) decodes to %v, want %v", got, want)
@@ -206,6 +212,9 @@ func TestWriteRejectsMalformedTables(t *testing.T) {
 		{"a short row", Table{Header: []string{"a", "b"}, Rows: [][]string{{"1", "2"}, {"1"}}}, CSV},
 		{"a long row", Table{Header: []string{"a"}, Rows: [][]string{{"1", "2"}}}, Markdown},
 		{"numeric flags of the wrong length", Table{Header: []string{"a", "b"}, Numeric: []bool{true}}, Text},
+		{"bool flags of the wrong length", Table{Header: []string{"a", "b"}, Bool: []bool{true}}, JSON},
+		{"missing flags for too few rows", Table{Header: []string{"a"}, Rows: [][]string{{"1"}, {"2"}}, Missing: [][]bool{nil}}, JSON},
+		{"missing flags too short for a row", Table{Header: []string{"a", "b"}, Rows: [][]string{{"1", "2"}}, Missing: [][]bool{{true}}}, CSV},
 		{"an unknown format", Table{Header: []string{"a"}}, Format("html")},
 		{"duplicate JSON keys", Table{Header: []string{"a", "a"}, Rows: [][]string{{"1", "2"}}}, JSON},
 	}
