@@ -187,12 +187,6 @@ func decodeParams(f *config.File, st *config.Stage, step *Step, dec *config.Deco
 	for _, fe := range step.Params.Validate() {
 		errs = append(errs, f.StageError(st, lines, fe.Key, fe.Msg))
 	}
-	if wc, ok := step.Params.(WrittenChecker); ok && len(errs) == decoded {
-		written := func(key string) bool { _, ok := lines[key]; return ok }
-		for _, fe := range wc.CheckWritten(written) {
-			errs = append(errs, f.StageError(st, lines, fe.Key, fe.Msg))
-		}
-	}
 	if len(errs) == decoded {
 		for _, fe := range missingPaths(step, filepath.Dir(f.Path)) {
 			errs = append(errs, f.StageError(st, lines, fe.Key, fe.Msg))

@@ -180,17 +180,6 @@ type Unused interface {
 	UnusedKeys() []string
 }
 
-// WrittenChecker is implemented by parameters whose checks depend on which
-// keys the config wrote, not only on their values: a key the user set that
-// another makes the stage ignore (a split's train_ratio beside the column
-// that decides the parts) is an error when written, never when left to its
-// default.
-type WrittenChecker interface {
-	// CheckWritten reports the problems of the keys written (paths within
-	// the stage's `with`, "init.seed"), after Validate found none.
-	CheckWritten(written func(key string) bool) []FieldError
-}
-
 // Canonical is implemented by parameters that can say one thing in more
 // than one way, such as a file format left to the path's extension or
 // written out. A sweep whose values differ only so is refused like one that

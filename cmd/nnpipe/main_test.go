@@ -93,7 +93,6 @@ func TestBadInputIsRefusedWithOneLinePerProblemAndNothingWritten(t *testing.T) {
 		{name: "duplicate-key"},
 		{name: "duplicate-key-case"},
 		{name: "duplicate-key-and-range"},
-		{name: "split-ratio-with-column"},
 		{name: "dotted-key"},
 		{name: "range-hidden"},
 		{name: "range-learning-rate"},

@@ -77,25 +77,6 @@ func (p *Params) Validate() []pipeline.FieldError {
 	return errs
 }
 
-// CheckWritten refuses a key written beside one that makes the split
-// ignore it: with column, the ratio, the fold, the seed and the generator
-// (the column decides the parts); with folds, the ratio (the folds do).
-// Left to their defaults they are not an error.
-func (p *Params) CheckWritten(written func(key string) bool) []pipeline.FieldError {
-	var errs []pipeline.FieldError
-	switch {
-	case p.Column != "":
-		for _, key := range []string{"train_ratio", "fold", "seed", "rng"} {
-			if written(key) {
-				errs = append(errs, pipeline.Errorf(key, "does not apply with column %q, which decides the parts", p.Column))
-			}
-		}
-	case p.Folds >= 2 && written("train_ratio"):
-		errs = append(errs, pipeline.Errorf("train_ratio", "does not apply with folds: %d folds make the test part one fold", p.Folds))
-	}
-	return errs
-}
-
 // UnusedKeys names the parameters that do not affect the split: with
 // column, everything but the column; without shuffling, the seed and the
 // generator; with folds, the ratio; without, the fold.

@@ -472,31 +472,3 @@ func TestUnusedKeysWithFolds(t *testing.T) {
 		}
 	}
 }
-
-func TestCheckWrittenRefusesKeysTheSplitWouldIgnore(t *testing.T) {
-	cases := []struct {
-		name    string
-		params  Params
-		written []string
-		want    []string // the keys refused
-	}{
-		{"a column with only itself written", Params{Column: "part"}, []string{"column"}, nil},
-		{"a column with the ratio and seed at their defaults", Params{Column: "part", TrainRatio: 0.5}, []string{"column"}, nil},
-		{"a column with a ratio written", Params{Column: "part", TrainRatio: 0.3}, []string{"column", "train_ratio"}, []string{"train_ratio"}},
-		{"a column with a seed, generator and fold written", Params{Column: "part"}, []string{"column", "seed", "rng", "fold"}, []string{"fold", "seed", "rng"}},
-		{"folds with a ratio written", Params{Folds: 3, TrainRatio: 0.3}, []string{"folds", "train_ratio"}, []string{"train_ratio"}},
-		{"a ratio without column or folds", Params{TrainRatio: 0.3, Shuffle: true}, []string{"train_ratio", "shuffle", "seed"}, nil},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			written := func(key string) bool { return slices.Contains(c.written, key) }
-			var got []string
-			for _, fe := range c.params.CheckWritten(written) {
-				got = append(got, fe.Key)
-			}
-			if !slices.Equal(got, c.want) {
-				t.Errorf("CheckWritten(%+v, written %v) refused %v, want %v", c.params, c.written, got, c.want)
-			}
-		})
-	}
-}
