@@ -9,7 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nnpipe/nnpipe/pipeline"
 	goldenfile "github.com/nnpipe/nnpipe/pipeline/golden"
+	"github.com/nnpipe/nnpipe/stages"
 	"github.com/nnpipe/nnpipe/stages/results"
 )
 
@@ -176,6 +178,36 @@ func TestShippedConfigsAreValid(t *testing.T) {
 	for _, p := range paths {
 		if out, stderr, code := nnpipe(t, "validate", p); code != 0 {
 			t.Errorf("nnpipe validate %s: exit %d\n%s%s", p, code, out, stderr)
+		}
+		// A run's config.yaml, the effective config with every default
+		// written out, runs as it is: it validates too, for the run and
+		// for each trial of a sweep.
+		file, chain, err := pipeline.Load(p, nil, stages.Builtin())
+		if err != nil {
+			t.Fatal(err)
+		}
+		chains := []*pipeline.Chain{chain}
+		if len(file.Sweep) > 0 {
+			trials, err := pipeline.Expand(context.Background(), file, stages.Builtin())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tr := range trials {
+				chains = append(chains, tr.Chain)
+			}
+		}
+		for i, c := range chains {
+			eff, err := c.EffectiveYAML()
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "config.yaml")
+			if err := os.WriteFile(path, eff, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if out, stderr, code := nnpipe(t, "validate", path); code != 0 {
+				t.Errorf("the effective config of %s (chain %d) does not validate: exit %d\n%s%s\n%s", p, i, code, out, stderr, eff)
+			}
 		}
 	}
 }
