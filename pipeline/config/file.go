@@ -491,22 +491,40 @@ func quoteShort(s string) string {
 }
 
 // locateByte gives e, a YAML error without a line, the line of the first
-// byte YAML does not allow — a control character other than tab and line
-// breaks, or bytes that are not UTF-8 — which yaml.v3 refuses without a
-// line.
+// character YAML does not allow, or byte that is not UTF-8, which yaml.v3
+// refuses without a line. Lines end at LF, CRLF or a lone CR, as YAML's.
 func locateByte(e *Error, src []byte) *Error {
 	if e.Line != 0 {
 		return e
 	}
+	line := 1
 	for i := 0; i < len(src); {
 		r, size := utf8.DecodeRune(src[i:])
-		if r == utf8.RuneError && size == 1 || r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r >= 0x7f && r <= 0x9f && r != 0x85 {
-			e.Line = 1 + bytes.Count(src[:i], []byte{'\n'})
+		switch {
+		case r == utf8.RuneError && size == 1 || !yamlPrintable(r):
+			e.Line = line
 			return e
+		case r == '\n', r == '\r' && (i+1 == len(src) || src[i+1] != '\n'):
+			line++
 		}
 		i += size
 	}
 	return e
+}
+
+// yamlPrintable reports whether YAML 1.2 allows r in a document: tab, the
+// line breaks, printable ASCII, NEL, and the rest of Unicode but the C1
+// controls, surrogates, U+FFFE and U+FFFF.
+func yamlPrintable(r rune) bool {
+	switch {
+	case r == '\t', r == '\n', r == '\r', r == 0x85:
+		return true
+	case r >= 0x20 && r <= 0x7e:
+		return true
+	case r >= 0xa0 && r <= 0xd7ff, r >= 0xe000 && r <= 0xfffd, r >= 0x10000 && r <= 0x10ffff:
+		return true
+	}
+	return false
 }
 
 var unknownAnchor = regexp.MustCompile(`^malformed YAML: unknown anchor '(.*)' referenced$`)

@@ -90,9 +90,11 @@ func shownPath(path string) string {
 }
 
 // readsAsItself reports whether s, written as it is in a one-line message, reads as itself:
-// it is not empty, is UTF-8 and holds only characters that print (no line break).
+// it is not empty, neither starts nor ends with a space, is UTF-8 and holds only characters
+// that print (no line break).
 func readsAsItself(s string) bool {
-	return s != "" && utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) })
+	return s != "" && s == strings.TrimSpace(s) && utf8.ValidString(s) &&
+		!strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) })
 }
 
 // Unwrap returns the problem, so that errors.Is matches fs.ErrNotExist or [ErrChanged]
@@ -564,7 +566,7 @@ func listColumns(names []string) string {
 		if len(n) > longest {
 			cut, more = n[:runeCut(n, longest)], "…"
 		}
-		if !readsAsItself(n) {
+		if !readsAsItself(n) || strings.Contains(n, ", ") { // ", " separates the names
 			cut = strconv.Quote(cut)
 		}
 		short = append(short, cut+more)

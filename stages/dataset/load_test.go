@@ -495,6 +495,8 @@ func TestListColumnsKeepsTheMessageOnOneLine(t *testing.T) {
 		{"names that print are listed as they are", []string{"a", "b c", "é"}, "a, b c, é"},
 		{"a name with a line break is quoted", []string{"a\nq", "b"}, `"a\nq", b`},
 		{"an empty name is quoted", []string{"", "x"}, `"", x`},
+		{"a name with edge spaces is quoted", []string{" a", "b "}, `" a", "b "`},
+		{"a name holding the separator is quoted", []string{"e, f", "g,h"}, `"e, f", g,h`},
 		{"a name that is not UTF-8 is quoted", []string{"x\xff"}, `"x\xff"`},
 		{"a long name is cut between two characters", []string{strings.Repeat("日", 30)}, strings.Repeat("日", 21) + "…"},
 		{"a long name that is quoted is cut inside the quotes", []string{strings.Repeat("\t", 70)}, strconv.Quote(strings.Repeat("\t", 64)) + "…"},
@@ -505,5 +507,18 @@ func TestListColumnsKeepsTheMessageOnOneLine(t *testing.T) {
 				t.Errorf("listColumns(%q) = %q, want %q", tt.names, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestLoadErrorQuotesAFileNameThatWouldNotReadAsItself(t *testing.T) {
+	for _, c := range []struct{ file, want string }{
+		{"data/x.csv", "data/x.csv: boom"},
+		{" data/x.csv", `" data/x.csv": boom`},
+		{"data/x.csv ", `"data/x.csv ": boom`},
+		{"a\nb.csv", `"a\nb.csv": boom`},
+	} {
+		if got := (&LoadError{File: c.file, Err: errors.New("boom")}).Error(); got != c.want {
+			t.Errorf("LoadError{File: %q}.Error() = %q, want %q", c.file, got, c.want)
+		}
 	}
 }

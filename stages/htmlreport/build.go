@@ -164,7 +164,8 @@ func build(ctx context.Context, sources []Source, opt Options, manifests map[str
 
 // titleName is the name of the source path in the page's title: path as
 // given, but a path that ends in "." or ".." by the name of the folder it
-// is (a path whose absolute form cannot be had stays as given).
+// is, its links resolved (a path whose absolute form cannot be had stays
+// as given).
 func titleName(path string) string {
 	if b := filepath.Base(path); b != "." && b != ".." {
 		return path
@@ -172,6 +173,9 @@ func titleName(path string) string {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return path
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real // the folder's own name, not the link's the shell went through
 	}
 	return filepath.Base(abs)
 }

@@ -220,3 +220,27 @@ func TestChartJSONLenIsItsLength(t *testing.T) {
 		}
 	}
 }
+
+// TestTitleNameNamesTheFolderADotIs: a path given as "." is titled by its
+// folder's own name, the same whether the shell reached the folder through
+// a link to it or not (the page a run directory holds is titled so).
+func TestTitleNameNamesTheFolderADotIs(t *testing.T) {
+	root := t.TempDir()
+	real := root + "/realdir"
+	if err := os.Mkdir(real, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(real, root+"/link"); err != nil {
+		t.Fatal(err)
+	}
+	if got := titleName("results/run1"); got != "results/run1" {
+		t.Errorf("titleName(results/run1) = %q, want it as given", got)
+	}
+	for _, dir := range []string{real, root + "/link"} {
+		t.Chdir(dir)
+		t.Setenv("PWD", dir) // as a shell that went through the link sets it
+		if got := titleName("."); got != "realdir" {
+			t.Errorf("titleName(.) in %s = %q, want realdir", dir, got)
+		}
+	}
+}

@@ -66,7 +66,7 @@ func (p *Params) Canonical(base string) pipeline.Params {
 		run = filepath.Join(base, run)
 	}
 	if fi, err := os.Stat(run); err == nil && fi.IsDir() {
-		c.Run = filepath.Join(run, model.File)
+		c.Run = filepath.Join(p.Run, model.File) // still relative to base, as p.Run is
 	}
 	return &c
 }

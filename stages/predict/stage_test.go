@@ -152,3 +152,26 @@ func TestParamsValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestCanonicalNamesTheModelFileARunDirectoryHolds checks the form a sweep
+// compares: a run directory becomes its model file, still relative to the
+// config's folder as the run was (the caller joins it once), and a model
+// file or a path to nothing stays as written.
+func TestCanonicalNamesTheModelFileARunDirectoryHolds(t *testing.T) {
+	base := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(base, "runs", "r1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ run, want string }{
+		{"runs/r1", filepath.Join("runs", "r1", "model.json")},
+		{filepath.Join(base, "runs", "r1"), filepath.Join(base, "runs", "r1", "model.json")},
+		{"runs/r1/model.json", "runs/r1/model.json"},
+		{"runs/none", "runs/none"},
+	} {
+		p := NewParams()
+		p.Run, p.Path = c.run, "data.csv"
+		if got := p.Canonical(base).(*Params); got.Run != c.want || got.Format != "csv" {
+			t.Errorf("Canonical(%q) run %q format %q, want %q and csv", c.run, got.Run, got.Format, c.want)
+		}
+	}
+}
