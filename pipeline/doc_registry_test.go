@@ -2,13 +2,11 @@ package pipeline
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+	"github.com/nnpipe/nnpipe/pipeline/golden"
+)
 
 // TestWriteDocListsEachKindWithItsSlotsAndParameters checks the layout of
 // `nnpipe stages` on the test kinds against a golden file.
@@ -26,18 +24,5 @@ func TestWriteDocListsEachKindWithItsSlotsAndParameters(t *testing.T) {
 	if err := reg.WriteDoc(&b); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", "stages-doc.golden")
-	if *update {
-		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run with -update to create it): %v", err)
-	}
-	if !bytes.Equal(b.Bytes(), want) {
-		t.Errorf("WriteDoc =\n%s\nwant (%s, -update to accept)\n%s", b.Bytes(), path, want)
-	}
+	golden.Check(t, filepath.Join("testdata", "stages-doc.golden"), b.Bytes())
 }
