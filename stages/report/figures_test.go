@@ -782,3 +782,30 @@ func TestLinePadding(t *testing.T) {
 		}
 	}
 }
+
+// TestSweepDrawsAxesAtTheEndsOfTheFloats sweeps values whose margins would
+// leave the floats: a log axis from the smallest subnormal, or to 1e300,
+// and a linear one across ±1e308. Each plot is drawn, with its means.
+func TestSweepDrawsAxesAtTheEndsOfTheFloats(t *testing.T) {
+	const minPixels = 50
+	for _, xs := range [][]float64{
+		{5e-324, 0.001},
+		{0.5, 1e300},
+		{5e-324, 1.7e308},
+		{-1.7e308, 0, 1.7e308},
+		{-1e-320, 1e-320},
+	} {
+		var pts []SweepPoint
+		for i, x := range xs {
+			pts = append(pts, SweepPoint{X: x, AccMean: 0.5 + 0.1*float64(i), AccStd: 0.01, CEMean: 1 - 0.1*float64(i), CEStd: 0.02, N: 3})
+		}
+		path := filepath.Join(t.TempDir(), "s.png")
+		if err := Sweep(path, "train.l2", pts, Size{}); err != nil {
+			t.Errorf("Sweep over %v: %v", xs, err)
+			continue
+		}
+		if n := countColour(readPNG(t, path), lineColor(0)); n < minPixels {
+			t.Errorf("Sweep over %v drew %d pixels of the line colour, want at least %d", xs, n, minPixels)
+		}
+	}
+}

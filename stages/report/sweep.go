@@ -101,15 +101,23 @@ func newSweepAxis(param string, sorted []SweepPoint) *sweepAxis {
 func (ax *sweepAxis) panel(title, yLabel string, mean, std func(SweepPoint) float64) (*plot.Plot, error) {
 	p := newPlot(title, ax.param, yLabel)
 	p.X.Tick.Marker = plot.ConstantTicks(ax.ticks)
+	// The margins are computed so as not to overflow or underflow, and
+	// kept within the finite floats: a log axis from 5e-324 to 1e-3 or a
+	// linear one to 1e308 would otherwise get an infinite or zero end,
+	// which the plot cannot scale.
 	if ax.logX {
 		p.X.Scale = plot.LogScale{}
-		p.X.Min, p.X.Max = ax.lo/math.Pow(ax.hi/ax.lo, 0.05), ax.hi*math.Pow(ax.hi/ax.lo, 0.05)
+		llo, lhi := math.Log10(ax.lo), math.Log10(ax.hi)
+		pad := 0.05 * (lhi - llo)
+		p.X.Min = max(math.Pow(10, llo-pad), math.SmallestNonzeroFloat64)
+		p.X.Max = min(math.Pow(10, lhi+pad), math.MaxFloat64)
 	} else {
-		pad := 0.05 * (ax.hi - ax.lo)
+		pad := 0.05*ax.hi - 0.05*ax.lo
 		if pad == 0 {
 			pad = 0.5
 		}
-		p.X.Min, p.X.Max = ax.lo-pad, ax.hi+pad
+		p.X.Min = max(ax.lo-pad, -math.MaxFloat64)
+		p.X.Max = min(ax.hi+pad, math.MaxFloat64)
 	}
 	var data meanStd
 	for _, pt := range ax.sorted {
