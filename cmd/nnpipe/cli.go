@@ -15,6 +15,7 @@ import (
 	"github.com/nnpipe/nnpipe/pipeline/config"
 	"github.com/nnpipe/nnpipe/pipeline/logline"
 	"github.com/nnpipe/nnpipe/stages"
+	"github.com/nnpipe/nnpipe/stages/report"
 	"github.com/spf13/cobra"
 )
 
@@ -198,7 +199,11 @@ func newHelpCmd() *cobra.Command {
 func exactArgs(n int) cobra.PositionalArgs {
 	return func(c *cobra.Command, args []string) error {
 		if len(args) != n {
-			return usagef("%s: expected %s, got %d arguments (see %s --help)", c.CommandPath(), strings.TrimPrefix(c.Use, c.Name()+" "), len(args), c.CommandPath())
+			want := "no arguments"
+			if n > 0 {
+				want = strings.TrimPrefix(c.Use, c.Name()+" ")
+			}
+			return usagef("%s: expected %s, got %s (see %s --help)", c.CommandPath(), want, report.Plural(len(args), "argument", "arguments"), c.CommandPath())
 		}
 		return nil
 	}

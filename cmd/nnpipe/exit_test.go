@@ -111,12 +111,12 @@ func TestInvalidInputExitsTwoWithOneLineWritingNothing(t *testing.T) {
 		{"report to a missing folder", []string{"report", results, "-o", "OUT/report.html"}, nil, "does not exist"},
 		{"report to nothing", []string{"report", results, "-o", ""}, nil, "must not be empty"},
 
-		{"stages with an argument", []string{"stages", "extra"}, nil, "got 1 arguments"},
+		{"stages with an argument", []string{"stages", "extra"}, nil, "expected no arguments, got 1 argument "},
 		{"stages with an unknown flag", []string{"stages", "--frob"}, nil, "unknown flag: --frob"},
 
 		{"cache without a subcommand", []string{"cache", "--results", results}, nil, "expected a command: du, gc, verify"},
 		{"cache with an unknown subcommand", []string{"cache", "frob", "--results", results}, nil, `unknown command "frob"`},
-		{"cache verify with an argument", []string{"cache", "verify", "extra", "--results", results}, nil, "got 1 arguments"},
+		{"cache verify with an argument", []string{"cache", "verify", "extra", "--results", results}, nil, "expected no arguments, got 1 argument "},
 		{"cache gc with a malformed duration", []string{"cache", "gc", "--keep-recent", "soon", "--results", results}, nil, `--keep-recent: "soon" is not a duration`},
 		{"cache du with an unknown flag", []string{"cache", "du", "--frob", "--results", results}, nil, "unknown flag: --frob"},
 
