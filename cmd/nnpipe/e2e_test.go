@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -236,6 +237,18 @@ func TestDivergedRunKeepsItsHistoryAndFails(t *testing.T) {
 	}
 	if want := []string{"data", "split"}; !slices.Equal(ids, want) {
 		t.Errorf("manifest stages %v, want %v (the ones that ran)", ids, want)
+	}
+	// With --json, stdout says where the diverged run went, and how it ended.
+	out, stderr, code := nnpipe(t, "run", bookConfig, "--results", resultsDir, "--set", "train.learning_rate=1e6", "--json")
+	var r runJSON
+	if err := json.Unmarshal([]byte(out), &r); err != nil || code != exitFailure {
+		t.Fatalf("run --json of a diverging run: exit %d, stdout %q (%v)\n%s", code, out, err, stderr)
+	}
+	if r.Status != "diverged" || !strings.Contains(r.Error, "diverged at step 1") || string(r.Metrics) != "null" || len(r.Stages) != 2 {
+		t.Errorf("run --json = %+v, want status diverged with its error, null metrics and the two stages that ran", r)
+	}
+	if err := results.CheckRunFiles(r.RunDir); err != nil {
+		t.Errorf("run --json names %s: %v", r.RunDir, err)
 	}
 }
 

@@ -73,11 +73,16 @@ func runOnce(c *cobra.Command, e *env, f *commonFlags, path, cacheDir string) er
 		if !errors.As(err, &failed) {
 			return runErr
 		}
-		if werr := rec.CommitFailed(err, failed, stages); werr != nil {
+		run, werr := rec.CommitFailed(err, failed, stages)
+		if werr != nil {
 			return errors.Join(runErr, fmt.Errorf("%s: write the run directory: %w", config.Shown(path), werr))
 		}
-		if !f.quiet {
-			fmt.Fprintf(e.stderr, "nnpipe: the run diverged; its history up to then is in %s\n", rec.Final())
+		if f.json {
+			if jerr := printJSON(e, run.JSON()); jerr != nil {
+				return errors.Join(runErr, jerr)
+			}
+		} else if !f.quiet {
+			fmt.Fprintf(e.stderr, "nnpipe: the run %s; its history up to then is in %s\n", run.Summary.Status, config.Shown(run.Dir))
 		}
 		return runErr
 	}

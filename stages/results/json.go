@@ -10,10 +10,13 @@ import (
 )
 
 // RunJSON is what `run --json` prints of a run: its directory and id, its
-// metrics (metrics.json; null without) and what each stage did.
+// status (ok, or failed or diverged with the error), its metrics
+// (metrics.json; null without) and what each stage did.
 type RunJSON struct {
 	RunDir  string          `json:"run_dir"`
 	RunID   string          `json:"run_id"`
+	Status  string          `json:"status"`
+	Error   string          `json:"error,omitempty"`
 	Metrics json.RawMessage `json:"metrics"`
 	Stages  []StageJSON     `json:"stages"`
 }
@@ -30,7 +33,10 @@ type StageJSON struct {
 
 // JSON returns what `run --json` prints of r.
 func (r *Run) JSON() RunJSON {
-	out := RunJSON{RunDir: r.Dir, RunID: r.ID, Metrics: r.MetricsJSON, Stages: StagesJSON(r.Results)}
+	out := RunJSON{RunDir: r.Dir, RunID: r.ID, Status: StatusOK, Metrics: r.MetricsJSON, Stages: StagesJSON(r.Results)}
+	if r.Summary != nil && r.Summary.Status != "" {
+		out.Status, out.Error = r.Summary.Status, r.Summary.Error
+	}
 	if out.Metrics == nil {
 		out.Metrics = json.RawMessage("null")
 	}

@@ -367,15 +367,21 @@ func (r *Recorder) Commit(stages []*pipeline.StageResult) (*Run, error) {
 // CommitFailed writes the directory of the run, whose stage failed with
 // runErr keeping outputs (failed: a diverged training's history) after the
 // stages of stages finished, and commits it: the run's status and error,
-// and what the stage kept.
-func (r *Recorder) CommitFailed(runErr error, failed *pipeline.FailedStageError, stages []*pipeline.StageResult) error {
+// and what the stage kept. It returns the run, without metrics.
+func (r *Recorder) CommitFailed(runErr error, failed *pipeline.FailedStageError, stages []*pipeline.StageResult) (*Run, error) {
+	run := &Run{Results: stages}
 	err := CommitRun(r.rd, r.exact, r.base, r.attempt, func(runID string) error {
 		i := r.info(runID)
 		i.Status, i.Error = pipeline.StatusOf(runErr), runErr.Error()
+		run.ID, run.Summary = runID, &Row{TrialID: runID, Status: i.Status, Error: i.Error}
 		return FillFailedRun(r.rd, r.chain, stages, i, FailedStage{ID: failed.Stage, Kind: failed.Spec.Kind, Key: failed.Key}, KeptFiles(failed.Dir, failed.Spec))
 	})
-	r.done = err == nil
-	return err
+	if err != nil {
+		return nil, err
+	}
+	r.done = true
+	run.Dir = r.rd.Final()
+	return run, nil
 }
 
 // StartRun starts the run directory of run id base in folder, or exactly
