@@ -5,13 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/nnpipe/nnpipe/pipeline/cache"
-	"github.com/nnpipe/nnpipe/pipeline/config"
 )
 
 // StagePlan is what running a chain would do with one of its stages, worked
@@ -216,37 +214,15 @@ func flattenJSON(out map[string]string, prefix string, m map[string]any) error {
 
 // flatParams returns a step's parameters keyed by their dotted paths, each
 // leaf as canonical JSON: what flattenJSON makes of the parameters an entry
-// records for the same step. Parameters ParamsJSON writes directly, field
-// by field, are walked key by key (config.Walk); the rest, and those that
-// say themselves how they are written (MarshalYAML: a default may be left
-// out of the key), are flattened from their canonical JSON.
+// records for the same step, flattened from the same canonical JSON, so
+// that a key the canonical form leaves out (a zero value tagged omitempty,
+// a default a MarshalYAML drops) is left out of both.
 func flatParams(p Params) (map[string]string, error) {
-	b, direct, err := paramsJSON(p, nil)
+	b, _, err := paramsJSON(p, nil)
 	if err != nil {
 		return nil, err
 	}
-	if marshals(reflect.ValueOf(p)) {
-		return flattenCanonical(b)
-	}
-	if direct {
-		out := map[string]string{}
-		config.Walk(reflect.ValueOf(p), "", func(key string, _ reflect.StructField, v reflect.Value) {
-			if err == nil {
-				var b []byte
-				b, _, err = fieldCache(nil).appendCanonical(nil, v) // direct: every leaf is written directly
-				out[key] = string(b)
-			}
-		})
-		return out, err
-	}
 	return flattenCanonical(b)
-}
-
-// marshals reports whether v, or the struct it points to, writes itself
-// (yaml.Marshaler).
-func marshals(v reflect.Value) bool {
-	t := v.Type()
-	return t.Implements(yamlMarshaler) || (t.Kind() == reflect.Pointer && t.Elem().Implements(yamlMarshaler))
 }
 
 // flattenCanonical flattens the canonical JSON of parameters, as an

@@ -361,3 +361,27 @@ func TestPlanOfACacheWhoseV1FolderIsAFileFails(t *testing.T) {
 		t.Errorf("stdout = %q, want nothing", stdout)
 	}
 }
+
+// TestPlanNamesOnlyTheParametersThatChanged changes split's ratio: the
+// reason names that change alone, not the parameters the key leaves out at
+// their zero value (folds and fold), which did not change.
+func TestPlanNamesOnlyTheParametersThatChanged(t *testing.T) {
+	results, cacheDir := planDirs(t)
+	runJSONOf(t, bookConfig, "--results", results, "--cache", cacheDir)
+	rep := planReportOf(t, bookConfig, "--results", results, "--cache", cacheDir, "--set", "split.train_ratio=0.6")
+	for _, s := range rep.Stages {
+		if s.ID != "split" {
+			continue
+		}
+		if s.Status != "miss" || s.Nearest == nil {
+			t.Fatalf("split = %s (nearest %v), want a miss with a nearest entry", s.Status, s.Nearest)
+		}
+		var got []string
+		for _, c := range s.Nearest.Changes {
+			got = append(got, c.Text)
+		}
+		if want := []string{"split.train_ratio: 0.5 → 0.6"}; !slices.Equal(got, want) {
+			t.Errorf("split's changes = %q, want %q", got, want)
+		}
+	}
+}
