@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/nnpipe/nnpipe/pipeline"
@@ -22,6 +23,9 @@ type Cost struct {
 	Inputs    *int   `json:"inputs"`
 	Classes   *int   `json:"classes"`
 	TrainRows *int   `json:"train_rows"` // N
+	// RowsPerStep is the rows a step's gradient goes over: N, or fewer
+	// with mini-batches (batch_size) and rows held out for early stopping.
+	RowsPerStep *int `json:"rows_per_step"`
 	ShapeFrom string `json:"shape_from,omitempty"`
 	Params    *int   `json:"params"` // P = M(D+1) + K(M+1)
 	// ForwardPassesPerStep is 2P for the numerical methods (by the
@@ -75,15 +79,31 @@ func cost(p *Params, q pipeline.CostQuery, est *nn.Estimator) pipeline.Cost {
 		out.Skip = true // the stage fails before training
 		return out
 	}
-	out.Work, out.Known = float64(p.Steps)*nn.Work(method, n, np), true
+	per := rowsPerStep(p, n)
+	c.RowsPerStep = intPtr(per)
+	out.Work, out.Known = float64(p.Steps)*nn.Work(method, per, np), true
 	if q.Untimed {
 		return out
 	}
-	perStep := est.StepSeconds(method, s, n)
+	perStep := est.StepSeconds(method, s, per)
 	total := perStep * float64(p.Steps)
 	c.SecondsPerStep, c.Seconds = &perStep, &total
 	out.Seconds = total
 	return out
+}
+
+// rowsPerStep is the rows a step's gradient goes over, of n training rows:
+// those training fits on (without the share early stopping holds out,
+// about validation_fraction of them), or a batch of them.
+func rowsPerStep(p *Params, n int) int {
+	rows := n
+	if es := p.EarlyStopping; es != nil {
+		rows = max(1, n-int(math.Round(es.ValidationFraction*float64(n))))
+	}
+	if p.BatchSize > 0 {
+		rows = min(rows, p.BatchSize)
+	}
+	return rows
 }
 
 // unknownInput says why the shape of an input is unknown: its cached
@@ -108,15 +128,18 @@ func (c *Cost) String() string {
 	fmt.Fprintf(&w, "P = M(D+1) + K(M+1) = %d·%d + %d·%d = %d parameters (M = %d; D = %d, K = %d from the %s)\n",
 		m, d+1, k, m+1, *c.Params, m, d, k, c.ShapeFrom)
 	rows := "N unknown training rows"
-	if c.TrainRows != nil {
+	switch {
+	case c.TrainRows != nil && c.RowsPerStep != nil && *c.RowsPerStep != *c.TrainRows:
+		rows = fmt.Sprintf("%d of the N = %d training rows", *c.RowsPerStep, *c.TrainRows)
+	case c.TrainRows != nil:
 		rows = fmt.Sprintf("N = %d training rows", *c.TrainRows)
 	}
 	if c.Method == nn.Backprop.String() {
 		fmt.Fprintf(&w, "  backprop gradient: 1 forward and 1 backward pass over %s per step\n", rows)
 	} else {
 		fmt.Fprintf(&w, "  %s gradient: 2P = %d forward passes over %s per step", c.Method, *c.ForwardPassesPerStep, rows)
-		if c.TrainRows != nil {
-			fmt.Fprintf(&w, " (%d row passes)", *c.ForwardPassesPerStep*(*c.TrainRows))
+		if c.RowsPerStep != nil {
+			fmt.Fprintf(&w, " (%d row passes)", *c.ForwardPassesPerStep*(*c.RowsPerStep))
 		}
 		fmt.Fprintln(&w)
 	}

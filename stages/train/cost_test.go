@@ -1,6 +1,7 @@
 package train
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/nnpipe/nnpipe/pipeline"
@@ -69,5 +70,38 @@ func TestCostOfUnknownShapeIsUnknownUntimedToo(t *testing.T) {
 	}}
 	if c := cost(NewParams(), q, nil); c.Known || c.Work != 0 {
 		t.Errorf("cost with the dataset's shape unknown = known %v, work %g; want unknown", c.Known, c.Work)
+	}
+}
+
+func TestCostCountsTheRowsAStepsGradientGoesOver(t *testing.T) {
+	const d, k, n = 2, 3, 1000
+	for _, tc := range []struct {
+		name  string
+		set   func(p *Params)
+		want  int
+		shows string
+	}{
+		{"every training row", func(*Params) {}, n, "over N = 1000 training rows per step"},
+		{"a batch", func(p *Params) { p.BatchSize = 10 }, 10, "over 10 of the N = 1000 training rows per step"},
+		{"a batch larger than the rows", func(p *Params) { p.BatchSize = 5000 }, n, "over N = 1000 training rows per step"},
+		{"rows held out for early stopping", func(p *Params) { p.EarlyStopping = &EarlyStopping{ValidationFraction: 0.2} }, 800, "over 800 of the N = 1000"},
+		{"a batch of the rows early stopping leaves", func(p *Params) {
+			p.EarlyStopping, p.BatchSize = &EarlyStopping{ValidationFraction: 0.2}, 900
+		}, 800, "over 800 of the N = 1000"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := NewParams()
+			p.Gradient = "backprop"
+			tc.set(p)
+			c := cost(p, shapeQuery(d, k, n, true), nil)
+			want := float64(p.Steps) * nn.Work(nn.Backprop, tc.want, nn.Shape{D: d, M: p.Hidden, K: k}.NumParams())
+			detail := c.Detail.(*Cost)
+			if c.Work != want || detail.RowsPerStep == nil || *detail.RowsPerStep != tc.want {
+				t.Errorf("cost: work %g, rows per step %v; want %g and %d", c.Work, detail.RowsPerStep, want, tc.want)
+			}
+			if got := detail.String(); !strings.Contains(got, tc.shows) {
+				t.Errorf("cost prints %q, want it to say %q", got, tc.shows)
+			}
+		})
 	}
 }
