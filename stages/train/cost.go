@@ -20,14 +20,14 @@ type Cost struct {
 	Steps  int    `json:"steps"`
 	// Inputs (D) and Classes (K) come from the cached dataset, or from the
 	// config when the stage that makes it can tell (ShapeFrom says which).
-	Inputs    *int   `json:"inputs"`
-	Classes   *int   `json:"classes"`
-	TrainRows *int   `json:"train_rows"` // N
+	Inputs    *int `json:"inputs"`
+	Classes   *int `json:"classes"`
+	TrainRows *int `json:"train_rows"` // N
 	// RowsPerStep is the rows a step's gradient goes over: N, or fewer
 	// with mini-batches (batch_size) and rows held out for early stopping.
-	RowsPerStep *int `json:"rows_per_step"`
-	ShapeFrom string `json:"shape_from,omitempty"`
-	Params    *int   `json:"params"` // P = M(D+1) + K(M+1)
+	RowsPerStep *int   `json:"rows_per_step"`
+	ShapeFrom   string `json:"shape_from,omitempty"`
+	Params      *int   `json:"params"` // P = M(D+1) + K(M+1)
 	// ForwardPassesPerStep is 2P for the numerical methods (by the
 	// definition), 1 for backprop (plus one backward pass).
 	ForwardPassesPerStep *int     `json:"forward_passes_per_step"`
