@@ -361,3 +361,44 @@ func TestCacheGCKeepsTheFailureRecordsOfAFinishedSweep(t *testing.T) {
 			code, len(again.Trials), again.Pending, exitFailure, len(s.Trials), stderr)
 	}
 }
+
+// TestCacheGCDryRunListsEveryLeftoverItWouldRemove: with the sweep's
+// results gone, its failure records are no one's; a dry run names each of
+// them beside the entries, and the total it would free is what gc frees.
+func TestCacheGCDryRunListsEveryLeftoverItWouldRemove(t *testing.T) {
+	dir := t.TempDir()
+	cacheDir, resultsDir := filepath.Join(dir, "cache"), filepath.Join(dir, "results")
+	if _, code, stderr := sweepJSONOf(t, "testdata/sweep/diverging.yaml", "--cache", cacheDir, "--results", resultsDir); code != exitFailure {
+		t.Fatalf("sweep: exit %d, want %d\n%s", code, exitFailure, stderr)
+	}
+	if err := os.RemoveAll(filepath.Join(resultsDir, "diverging-sweep")); err != nil {
+		t.Fatal(err)
+	}
+	records, _ := filepath.Glob(filepath.Join(cacheDir, "failures", "*"))
+	if len(records) == 0 {
+		t.Fatal("the sweep left no failure record")
+	}
+	dry, stderr, code := nnpipe(t, "cache", "gc", "--cache", cacheDir, "--results", resultsDir, "--keep-recent", "0s", "--dry-run")
+	if code != 0 {
+		t.Fatalf("cache gc --dry-run: exit %d\n%s", code, stderr)
+	}
+	for _, p := range records {
+		if want := "would remove failures/" + filepath.Base(p) + ", a failure record"; !strings.Contains(dry, want) {
+			t.Errorf("cache gc --dry-run printed\n%s\nwant a line %q", dry, want)
+		}
+	}
+	last := func(out string) string {
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		return lines[len(lines)-1]
+	}
+	real, stderr, code := nnpipe(t, "cache", "gc", "--cache", cacheDir, "--results", resultsDir, "--keep-recent", "0s")
+	if code != 0 {
+		t.Fatalf("cache gc: exit %d\n%s", code, stderr)
+	}
+	if want := strings.NewReplacer("would remove", "removed", "would free", "freed").Replace(last(dry)); last(real) != want {
+		t.Errorf("cache gc printed %q after a dry run that said %q", last(real), last(dry))
+	}
+	if left, _ := filepath.Glob(filepath.Join(cacheDir, "failures", "*")); len(left) != 0 {
+		t.Errorf("cache gc left %v", left)
+	}
+}

@@ -42,10 +42,20 @@ type Quarantined struct {
 	Reason string // the first file that is not the entry's
 }
 
+// Leftover is what a process left that GC removed, or would remove in a
+// dry run, besides entries: a failure record, a build folder or a trash
+// folder of a process that is gone.
+type Leftover struct {
+	Name string // its path within the cache, slash-separated: failures/<key>.json, tmp/build-…
+	What string // "failure record", "build folder" or "trash folder"
+	Size int64
+}
+
 // GCResult reports what GC did.
 type GCResult struct {
 	Removed     []Removed     // sorted by key
 	Quarantined []Quarantined // sorted by key
+	Leftovers   []Leftover    // sorted by name
 	Kept        int           // entries kept
 	Freed       int64         // bytes of entries, build folders and failure records removed
 	Leases      int           // live leases whose entries and folders were kept
@@ -71,10 +81,11 @@ func (c *Cache) GC(opts GCOptions) (*GCResult, error) {
 // doomed is something GC removes: where it is now, and for an entry its
 // key and size.
 type doomed struct {
-	removed *Removed
-	path    string
-	size    int64
-	trash   bool // a trash folder of a process that died while discarding an entry
+	removed  *Removed
+	leftover *Leftover // what it was, when not an entry
+	path     string
+	size     int64
+	trash    bool // a trash folder of a process that died while discarding an entry
 }
 
 func (c *Cache) gc(opts GCOptions) (*GCResult, error) {
@@ -107,6 +118,10 @@ func (c *Cache) gc(opts GCOptions) (*GCResult, error) {
 		d.size = DirSize(d.path)
 		if d.removed == nil {
 			res.Freed += d.size
+			if d.leftover != nil {
+				d.leftover.Size = d.size
+				res.Leftovers = append(res.Leftovers, *d.leftover)
+			}
 			continue
 		}
 		d.removed.Size = d.size
@@ -131,6 +146,7 @@ func (c *Cache) gc(opts GCOptions) (*GCResult, error) {
 	}
 	sort.Slice(res.Removed, func(i, j int) bool { return res.Removed[i].Key < res.Removed[j].Key })
 	sort.Slice(res.Quarantined, func(i, j int) bool { return res.Quarantined[i].Key < res.Quarantined[j].Key })
+	sort.Slice(res.Leftovers, func(i, j int) bool { return res.Leftovers[i].Name < res.Leftovers[j].Name })
 	return res, nil
 }
 
@@ -204,7 +220,15 @@ func (c *Cache) collect(opts GCOptions, trash string) ([]doomed, *GCResult, erro
 			return nil, nil, err
 		}
 		if ok {
-			out = append(out, doomed{path: path, trash: strings.HasPrefix(name, trashPrefix)})
+			trashed := strings.HasPrefix(name, trashPrefix)
+			left := &Leftover{Name: filepath.ToSlash(filepath.Join(filepath.Base(filepath.Dir(s.path)), name)), What: "build folder"}
+			switch {
+			case s.key != "":
+				left.What = "failure record"
+			case trashed:
+				left.What = "trash folder"
+			}
+			out = append(out, doomed{path: path, leftover: left, trash: trashed})
 		}
 	}
 	return out, res, nil

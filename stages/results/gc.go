@@ -9,6 +9,7 @@ import (
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/cache"
+	"github.com/nnpipe/nnpipe/stages/report"
 )
 
 // CheckGCResults refuses, as invalid input, a --results that is not a
@@ -46,11 +47,14 @@ func GCRoot(dir, location string) (string, error) {
 // quarantine folder, the counts and bytes freed, and the running processes
 // whose work was kept.
 func WriteGC(w io.Writer, res *cache.GCResult, freed int64, dryRun bool) {
-	verb := "removed"
+	verb, freedVerb := "removed", "freed"
 	if dryRun {
-		verb, freed = "would remove", res.Freed
+		verb, freedVerb, freed = "would remove", "would free", res.Freed
 		for _, r := range res.Removed {
 			fmt.Fprintf(w, "would remove %s %s (%s)\n", r.Key[:12], pipeline.EntryKind(r.Listed), FormatBytes(r.Size))
+		}
+		for _, l := range res.Leftovers {
+			fmt.Fprintf(w, "would remove %s, a %s (%s)\n", l.Name, l.What, FormatBytes(l.Size))
 		}
 	}
 	for _, q := range res.Quarantined {
@@ -64,7 +68,11 @@ func WriteGC(w io.Writer, res *cache.GCResult, freed int64, dryRun bool) {
 	if len(res.Removed) == 1 {
 		entries = "entry"
 	}
-	fmt.Fprintf(w, "%s %d %s, kept %d, freed %s\n", verb, len(res.Removed), entries, res.Kept, FormatBytes(freed))
+	left := ""
+	if n := len(res.Leftovers); n > 0 {
+		left = " and " + report.Plural(n, "leftover", "leftovers")
+	}
+	fmt.Fprintf(w, "%s %d %s%s, kept %d, %s %s\n", verb, len(res.Removed), entries, left, res.Kept, freedVerb, FormatBytes(freed))
 	switch {
 	case res.Leases == 1:
 		fmt.Fprintln(w, "kept what 1 nnpipe process running now uses")
