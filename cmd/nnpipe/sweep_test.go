@@ -402,3 +402,40 @@ func TestCacheGCDryRunListsEveryLeftoverItWouldRemove(t *testing.T) {
 		t.Errorf("cache gc left %v", left)
 	}
 }
+
+// TestSweepOverValuesThatReadAsNotFiniteNumbers sweeps a label over two
+// columns, one named "nan": the sweep plot places the settings in grid
+// order, and the sweep is written whole.
+func TestSweepOverValuesThatReadAsNotFiniteNumbers(t *testing.T) {
+	dir := t.TempDir()
+	var csv strings.Builder
+	csv.WriteString("a,b,nan,x\n")
+	for i := range 40 {
+		fmt.Fprintf(&csv, "%d,%d,%d,%d\n", i%7, i%5, i%2, (i/2)%2)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "d.csv"), []byte(csv.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "s.yaml")
+	if err := os.WriteFile(cfg, []byte(`name: s
+stages:
+  - {id: data, kind: load, with: {path: d.csv, label: x, features: [a, b]}}
+  - {id: split, kind: split}
+  - {id: train, kind: train, with: {hidden: 2, gradient: backprop, steps: 20}}
+  - {id: eval, kind: evaluate}
+sweep:
+  data.label: [nan, x]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, code, stderr := sweepJSONOf(t, cfg, "--results", filepath.Join(dir, "results"), "--cache", filepath.Join(dir, "cache"))
+	if code != 0 || len(s.Trials) != 2 {
+		t.Fatalf("sweep: exit %d, %d trials\n%s", code, len(s.Trials), stderr)
+	}
+	if err := results.CheckSweep(s.SweepDir); err != nil {
+		t.Error(err)
+	}
+	if _, err := os.Stat(filepath.Join(s.SweepDir, results.SweepPlot)); err != nil {
+		t.Errorf("no sweep plot: %v", err)
+	}
+}

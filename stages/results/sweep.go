@@ -452,15 +452,23 @@ func (sw *Sweep) plot(path string) error {
 	if err != nil {
 		return err
 	}
+	// The settings are placed by their values when every one is a finite
+	// number, else in grid order: a value that is no number (a gradient
+	// method), or text that reads as one that is not finite (a column named
+	// "nan"), has no place on a numeric axis.
 	var pts []report.SweepPoint
-	for i, g := range groups {
+	numeric := true
+	for _, g := range groups {
 		label := g.Keys[0].Text
 		x, err := strconv.ParseFloat(label, 64)
-		if err != nil {
-			x = float64(i) // a value that is no number (a gradient method): plot in grid order
-		}
+		numeric = numeric && err == nil && !math.IsNaN(x) && !math.IsInf(x, 0)
 		acc, ce := g.Metrics[3], g.Metrics[1]
 		pts = append(pts, report.SweepPoint{X: x, Label: label, N: acc.N, AccMean: acc.F, AccStd: acc.Std, CEMean: ce.F, CEStd: ce.Std})
+	}
+	if !numeric {
+		for i := range pts {
+			pts[i].X = float64(i)
+		}
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
