@@ -47,7 +47,7 @@ type Quarantined struct {
 // folder of a process that is gone.
 type Leftover struct {
 	Name string // its path within the cache, slash-separated: failures/<key>.json, tmp/build-…
-	What string // "failure record", "build folder" or "trash folder"
+	What string // "failure record", "failed stage's kept outputs", "build folder" or "trash folder"
 	Size int64
 }
 
@@ -118,10 +118,6 @@ func (c *Cache) gc(opts GCOptions) (*GCResult, error) {
 		d.size = DirSize(d.path)
 		if d.removed == nil {
 			res.Freed += d.size
-			if d.leftover != nil {
-				d.leftover.Size = d.size
-				res.Leftovers = append(res.Leftovers, *d.leftover)
-			}
 			continue
 		}
 		d.removed.Size = d.size
@@ -143,6 +139,12 @@ func (c *Cache) gc(opts GCOptions) (*GCResult, error) {
 	if err := c.quarantineStaleTrash(doomedItems, opts.DryRun, res); err != nil {
 		trash = ""
 		return nil, err
+	}
+	for _, d := range doomedItems {
+		if d.leftover != nil {
+			d.leftover.Size = d.size // what quarantineStaleTrash left of a trash folder
+			res.Leftovers = append(res.Leftovers, *d.leftover)
+		}
 	}
 	sort.Slice(res.Removed, func(i, j int) bool { return res.Removed[i].Key < res.Removed[j].Key })
 	sort.Slice(res.Quarantined, func(i, j int) bool { return res.Quarantined[i].Key < res.Quarantined[j].Key })
@@ -223,8 +225,10 @@ func (c *Cache) collect(opts GCOptions, trash string) ([]doomed, *GCResult, erro
 			trashed := strings.HasPrefix(name, trashPrefix)
 			left := &Leftover{Name: filepath.ToSlash(filepath.Join(filepath.Base(filepath.Dir(s.path)), name)), What: "build folder"}
 			switch {
-			case s.key != "":
+			case s.key != "" && strings.HasSuffix(name, ".json"):
 				left.What = "failure record"
+			case s.key != "":
+				left.What = "failed stage's kept outputs"
 			case trashed:
 				left.What = "trash folder"
 			}
@@ -279,7 +283,8 @@ func (c *Cache) staleFiles(keep time.Duration, now time.Time) ([]leftover, error
 // key) that holds files it did not list is moved to the quarantine folder
 // before the trash folder is deleted.
 func (c *Cache) quarantineStaleTrash(items []doomed, dryRun bool, res *GCResult) error {
-	for _, d := range items {
+	for i := range items {
+		d := &items[i]
 		if !d.trash {
 			continue
 		}
@@ -298,7 +303,9 @@ func (c *Cache) quarantineStaleTrash(items []doomed, dryRun bool, res *GCResult)
 				continue
 			}
 			q := Quarantined{Key: key, Path: path, Reason: reason}
-			res.Freed -= DirSize(path)
+			size := DirSize(path)
+			res.Freed -= size
+			d.size -= size
 			if !dryRun {
 				if q.Path, err = c.quarantine(path, key); err != nil {
 					return err

@@ -441,9 +441,21 @@ func TestGCQuarantinesAnEntryLeftInTheTrashOfAKilledProcess(t *testing.T) {
 	must(t, os.Rename(c.Path(k), filepath.Join(trash, k)))
 	must(t, os.WriteFile(filepath.Join(trash, k, "mine.txt"), []byte("keep me"), 0o644))
 	want := contents(t, filepath.Join(trash, k))
+	must(t, os.WriteFile(filepath.Join(trash, "left.bin"), make([]byte, 1000), 0o644))
 	backdate(t, trash, 2*time.Hour)
 
+	// A dry run lists the trash folder at what removing it frees: its size
+	// less the entry it moves to the quarantine folder instead.
+	dry := gcOnce(t, dir, GCOptions{KeepRecent: time.Hour, DryRun: true})
+	if len(dry.Leftovers) != 1 || dry.Leftovers[0].Name != "tmp/trash-killed" || dry.Leftovers[0].What != "trash folder" ||
+		dry.Leftovers[0].Size != 1000 || dry.Freed != 1000 {
+		t.Errorf("GC dry run: leftovers %+v, freed %d; want tmp/trash-killed, a trash folder of 1000 bytes, and 1000 freed", dry.Leftovers, dry.Freed)
+	}
+
 	res := gcOnce(t, dir, GCOptions{KeepRecent: time.Hour})
+	if len(res.Leftovers) != 1 || res.Leftovers[0].Size != 1000 || res.Freed != 1000 {
+		t.Errorf("GC: leftovers %+v, freed %d; want the trash folder's 1000 bytes", res.Leftovers, res.Freed)
+	}
 	if len(res.Quarantined) != 1 {
 		t.Fatalf("GC quarantined %+v, want the entry in the stale trash folder", res.Quarantined)
 	}
