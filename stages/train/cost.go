@@ -25,9 +25,12 @@ type Cost struct {
 	TrainRows *int `json:"train_rows"` // N
 	// RowsPerStep is the rows a step's gradient goes over: N, or fewer
 	// with mini-batches (batch_size) and rows held out for early stopping.
-	RowsPerStep *int   `json:"rows_per_step"`
-	ShapeFrom   string `json:"shape_from,omitempty"`
-	Params      *int   `json:"params"` // P = M(D+1) + K(M+1)
+	// With early stopping it is estimated (RowsEstimated): the rows held
+	// out are rounded per class, whose sizes plan does not know.
+	RowsPerStep   *int   `json:"rows_per_step"`
+	RowsEstimated bool   `json:"rows_estimated,omitempty"`
+	ShapeFrom     string `json:"shape_from,omitempty"`
+	Params        *int   `json:"params"` // P = M(D+1) + K(M+1)
 	// ForwardPassesPerStep is 2P for the numerical methods (by the
 	// definition), 1 for backprop (plus one backward pass).
 	ForwardPassesPerStep *int     `json:"forward_passes_per_step"`
@@ -80,7 +83,7 @@ func cost(p *Params, q pipeline.CostQuery, est *nn.Estimator) pipeline.Cost {
 		return out
 	}
 	per := rowsPerStep(p, n)
-	c.RowsPerStep = intPtr(per)
+	c.RowsPerStep, c.RowsEstimated = intPtr(per), p.EarlyStopping != nil && per < n && (p.BatchSize == 0 || per < p.BatchSize)
 	out.Work, out.Known = float64(p.Steps)*nn.Work(method, per, np), true
 	if q.Untimed {
 		return out
@@ -130,7 +133,11 @@ func (c *Cost) String() string {
 	rows := "N unknown training rows"
 	switch {
 	case c.TrainRows != nil && c.RowsPerStep != nil && *c.RowsPerStep != *c.TrainRows:
-		rows = fmt.Sprintf("%d of the N = %d training rows", *c.RowsPerStep, *c.TrainRows)
+		about := ""
+		if c.RowsEstimated {
+			about = "about "
+		}
+		rows = fmt.Sprintf("%s%d of the N = %d training rows", about, *c.RowsPerStep, *c.TrainRows)
 	case c.TrainRows != nil:
 		rows = fmt.Sprintf("N = %d training rows", *c.TrainRows)
 	}

@@ -84,10 +84,13 @@ func TestCostCountsTheRowsAStepsGradientGoesOver(t *testing.T) {
 		{"every training row", func(*Params) {}, n, "over N = 1000 training rows per step"},
 		{"a batch", func(p *Params) { p.BatchSize = 10 }, 10, "over 10 of the N = 1000 training rows per step"},
 		{"a batch larger than the rows", func(p *Params) { p.BatchSize = 5000 }, n, "over N = 1000 training rows per step"},
-		{"rows held out for early stopping", func(p *Params) { p.EarlyStopping = &EarlyStopping{ValidationFraction: 0.2} }, 800, "over 800 of the N = 1000"},
+		{"rows held out for early stopping", func(p *Params) { p.EarlyStopping = &EarlyStopping{ValidationFraction: 0.2} }, 800, "over about 800 of the N = 1000"},
 		{"a batch of the rows early stopping leaves", func(p *Params) {
 			p.EarlyStopping, p.BatchSize = &EarlyStopping{ValidationFraction: 0.2}, 900
-		}, 800, "over 800 of the N = 1000"},
+		}, 800, "over about 800 of the N = 1000"},
+		{"a batch smaller than the rows early stopping leaves", func(p *Params) {
+			p.EarlyStopping, p.BatchSize = &EarlyStopping{ValidationFraction: 0.2}, 16
+		}, 16, "over 16 of the N = 1000"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := NewParams()
