@@ -3,6 +3,7 @@ package pipeline
 import (
 	"encoding"
 	"encoding/json"
+	"fmt"
 	"math"
 	"reflect"
 	"slices"
@@ -265,4 +266,60 @@ func appendJSONString(b []byte, s string) []byte {
 	}
 	q, _ := json.Marshal(s) // a string always marshals
 	return append(b, q...)
+}
+
+// sameJSON returns the canonical JSON of step's parameters as a sweep
+// compares them (canonicalParams), and that of the ones among them that
+// have an effect (usedJSON).
+func (c fieldCache) sameJSON(step *Step, base string) (same, used []byte, err error) {
+	p, err := c.canonicalParams(step, base)
+	if err != nil {
+		return nil, nil, err
+	}
+	same = step.with
+	if p != step.Params {
+		if same, _, err = paramsJSON(p, c); err != nil {
+			return nil, nil, err
+		}
+	}
+	used, err = c.usedJSON(p, same)
+	return same, used, err
+}
+
+// canonicalParams returns step's parameters as a sweep compares them (see
+// Canonical): the kind's own canonical form, with every path parameter
+// (Spec.PathKeys) the file it names, after joining a relative one to base,
+// the config's folder: its device and inode where the system tells them
+// (so that a hard link is the file it links), else the path resolved
+// (ResolvePath). It returns the parameters
+// themselves when there is nothing to rewrite.
+func (c fieldCache) canonicalParams(step *Step, base string) (Params, error) {
+	p := step.Params
+	if cn, ok := p.(Canonical); ok {
+		p = cn.Canonical(base)
+	}
+	paths := pathKeysOfParams(step.Spec, p, base)
+	if len(paths) == 0 {
+		return p, nil
+	}
+	v := reflect.ValueOf(p)
+	cp := reflect.New(reflect.Indirect(v).Type()).Elem()
+	cp.Set(reflect.Indirect(v))
+	for _, pp := range paths {
+		if pp.path == "" {
+			continue
+		}
+		resolved := reflect.ValueOf(fileIdentity(ResolvePath(pp.path)))
+		err := c.setKey(cp, pp.key, func(f reflect.Value) error {
+			if f.Kind() != reflect.String {
+				return fmt.Errorf("path parameter %q is not a string", pp.key)
+			}
+			f.Set(resolved.Convert(f.Type()))
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return cp.Addr().Interface().(Params), nil
 }

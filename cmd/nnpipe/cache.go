@@ -17,7 +17,7 @@ type cacheFlags struct {
 
 func (f *cacheFlags) register(c *cobra.Command) {
 	c.PersistentFlags().StringVar(&f.results, "results", "results", "the results `DIR` whose runs count as references")
-	c.PersistentFlags().StringVar(&f.cache, "cache", "", "the cache: a `DIR`, or s3://BUCKET/PREFIX (default <results>/.cache, or $NNPIPE_CACHE)")
+	c.PersistentFlags().StringVar(&f.cache, "cache", "", cacheUsage)
 }
 
 // open resolves the cache folder and refuses one that does not exist or

@@ -17,6 +17,9 @@ import (
 	"github.com/spf13/viper"
 )
 
+// cacheUsage is the help of --cache, the same for every command that takes it.
+const cacheUsage = "the cache: a `DIR`, or s3://BUCKET/PREFIX (default <results>/.cache, or $NNPIPE_CACHE)"
+
 // commonFlags are the flags `run` and `sweep` share.
 type commonFlags struct {
 	sets    []string
@@ -34,7 +37,7 @@ func (f *commonFlags) register(c *cobra.Command) {
 	fl.StringArrayVar(&f.sets, "set", nil, "override a config value: KEY=VALUE (train.hidden=4, seed=3, sweep.train.hidden=1,2,4); repeatable")
 	fl.StringVar(&f.out, "out", "", "write the results exactly to `DIR` (must not exist, or be empty)")
 	fl.StringVar(&f.results, "results", "results", "the results `DIR`; runs land in DIR/<name>/")
-	fl.StringVar(&f.cache, "cache", "", "the cache: a `DIR`, or s3://BUCKET/PREFIX (default <results>/.cache, or $NNPIPE_CACHE)")
+	fl.StringVar(&f.cache, "cache", "", cacheUsage)
 	fl.BoolVar(&f.noCache, "no-cache", false, "recompute every stage (results are still cached)")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress display and no messages but errors")
 	fl.BoolVar(&f.json, "json", false, "print the result as JSON on stdout")

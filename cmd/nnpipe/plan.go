@@ -46,7 +46,7 @@ func newPlanCmd(e *env) *cobra.Command {
 	fl := c.Flags()
 	fl.StringArrayVar(&f.sets, "set", nil, "override a config value: KEY=VALUE (train.hidden=4, seed=3, sweep.train.hidden=1,2,4); repeatable")
 	fl.StringVar(&f.results, "results", "results", "the results `DIR`, whose .cache is the default cache")
-	fl.StringVar(&f.cache, "cache", "", "the cache: a `DIR`, or s3://BUCKET/PREFIX (default <results>/.cache, or $NNPIPE_CACHE)")
+	fl.StringVar(&f.cache, "cache", "", cacheUsage)
 	fl.BoolVar(&f.json, "json", false, "print the plan as JSON on stdout")
 	fl.Uint64Var(&f.maxTrials, "max-trials", defaultMaxTrials, "refuse a sweep grid of more than `N` trials")
 	return c

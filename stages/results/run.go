@@ -42,17 +42,27 @@ type Run struct {
 // A run directory inside a sweep's is not flushed on its own (sync false):
 // the sweep's directory is flushed once, as a whole, when it is committed.
 func WriteRun(final string, chain *pipeline.Chain, results []*pipeline.StageResult, info Info, sync bool) (*Run, error) {
-	rd, err := pipeline.NewRunDir(final)
+	var run *Run
+	err := writeDir(final, sync, func(rd *pipeline.RunDir) (err error) {
+		run, err = FillRun(rd, chain, results, info)
+		return err
+	})
 	if err != nil {
-		return nil, err
-	}
-	rd.NoSync = !sync
-	run, err := FillRun(rd, chain, results, info)
-	if err := rd.Finish(err); err != nil {
 		return nil, err
 	}
 	run.Dir = final
 	return run, nil
+}
+
+// writeDir builds the directory final with fill, under a temporary name,
+// and renames it into place (flushed to disk only when sync).
+func writeDir(final string, sync bool, fill func(rd *pipeline.RunDir) error) error {
+	rd, err := pipeline.NewRunDir(final)
+	if err != nil {
+		return err
+	}
+	rd.NoSync = !sync
+	return rd.Finish(fill(rd))
 }
 
 // FillRun writes the files of a run directory into rd, which the caller
@@ -100,22 +110,29 @@ func FillRun(rd *pipeline.RunDir, chain *pipeline.Chain, results []*pipeline.Sta
 	if err := writeSummaries(rd, row, info.Version); err != nil {
 		return nil, err
 	}
-	m := newManifest(chain, info)
+	return run, finishRunDir(rd, newManifest(chain, info), results, info.Report)
+}
+
+// finishRunDir completes the run directory rd, whose other files are
+// written: m gets the stages of results, the report (if report is not nil)
+// is written with it, and then the manifest, with the digest of every file,
+// last.
+func finishRunDir(rd *pipeline.RunDir, m *Manifest, results []*pipeline.StageResult, report ReportFunc) error {
 	for _, r := range results {
 		m.Stages = append(m.Stages, ManifestStage{ID: r.ID, Kind: r.Kind, Key: r.Key, Cached: r.Cached,
 			Seconds: r.Seconds, ComputeSeconds: r.ComputeSeconds, Outputs: r.Digests})
 	}
-	if err := writeReport(rd, info.Report, m); err != nil {
-		return nil, err
+	if err := writeReport(rd, report, m); err != nil {
+		return err
 	}
 	if err := digestTree(rd.Path(""), m.Files); err != nil {
-		return nil, err
+		return err
 	}
 	b, err := marshalFile(m)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return run, rd.WriteFile(ManifestFile, b)
+	return rd.WriteFile(ManifestFile, b)
 }
 
 // writeReport writes report.html into rd with report, if not nil, giving
@@ -226,12 +243,9 @@ func KeptByFailure(eng *pipeline.Engine, chain *pipeline.Chain, key, stageID str
 // with WriteRun, a directory inside a sweep's is not flushed on its own
 // (sync false).
 func WriteFailedRun(final string, chain *pipeline.Chain, results []*pipeline.StageResult, info Info, failed FailedStage, kept []Kept, sync bool) error {
-	rd, err := pipeline.NewRunDir(final)
-	if err != nil {
-		return err
-	}
-	rd.NoSync = !sync
-	return rd.Finish(FillFailedRun(rd, chain, results, info, failed, kept))
+	return writeDir(final, sync, func(rd *pipeline.RunDir) error {
+		return FillFailedRun(rd, chain, results, info, failed, kept)
+	})
 }
 
 // FillFailedRun fills rd with the directory of a run of chain that failed
@@ -261,22 +275,8 @@ func FillFailedRun(rd *pipeline.RunDir, chain *pipeline.Chain, results []*pipeli
 		return err
 	}
 	m := newManifest(chain, info)
-	for _, r := range results {
-		m.Stages = append(m.Stages, ManifestStage{ID: r.ID, Kind: r.Kind, Key: r.Key, Cached: r.Cached,
-			Seconds: r.Seconds, ComputeSeconds: r.ComputeSeconds, Outputs: r.Digests})
-	}
 	m.FailedStage = &failed
-	if err := writeReport(rd, info.Report, m); err != nil {
-		return err
-	}
-	if err := digestTree(rd.Path(""), m.Files); err != nil {
-		return err
-	}
-	b, err := marshalFile(m)
-	if err != nil {
-		return err
-	}
-	return rd.WriteFile(ManifestFile, b)
+	return finishRunDir(rd, m, results, info.Report)
 }
 
 // NewRunID is the run id of a run of the config with hash started at t:

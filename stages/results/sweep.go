@@ -192,7 +192,7 @@ func (c *SweepCollector) checkNothingLost() error {
 	}
 	entries, _ := os.ReadDir(filepath.Join(final, TrialsDir))
 	for _, e := range entries {
-		if fi, err := os.Stat(filepath.Join(final, TrialsDir, e.Name(), ManifestFile)); err == nil && fi.Mode().IsRegular() {
+		if IsRunOrSweep(filepath.Join(final, TrialsDir, e.Name())) {
 			held[e.Name()] = true
 		}
 	}
