@@ -396,7 +396,15 @@ func (e *Engine) runStep(ctx context.Context, p *Chain, step *Step, done map[str
 		io.outputs[o.Slot] = path
 	}
 	start := time.Now()
-	if err := step.Spec.Run(ctx, step.Params, io); err != nil {
+	if err := runSpec(ctx, step.Spec, step.Params, io); err != nil {
+		var panicked *PanicError
+		if errors.As(err, &panicked) {
+			// A bug, not an outcome of the key: nothing is kept or recorded,
+			// and the next run computes the stage again.
+			e.log().Error("stage panicked", "stage", step.ID, "kind", step.Kind, "panic", panicked.Value, "stack", string(panicked.Stack))
+			e.discardTemp(tmp)
+			return nil, err
+		}
 		status := StatusOf(err)
 		var kept string
 		if status == StatusDiverged && ctx.Err() == nil {
@@ -444,6 +452,31 @@ func (e *Engine) runStep(ctx context.Context, p *Chain, step *Step, done map[str
 	e.computed.Store(key, true)
 	e.verified.Store(key, entry)
 	return r, fill(r, step.Spec, entry)
+}
+
+// PanicError is a stage's Run that panicked: a bug in the stage, which
+// the engine turns into the stage's failure so that it ends like any other
+// (its build folder removed, the run directory not committed, the other
+// trials of a sweep going on) instead of ending the process with its
+// leases and build folders left behind.
+type PanicError struct {
+	Value any    // what the stage panicked with
+	Stack []byte // the panicking goroutine's stack
+}
+
+// Error says that the stage panicked and with what.
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("internal error (a bug in nnpipe; please report it with the stack logged above): panic: %v", e.Value)
+}
+
+// runSpec runs s, turning a panic in Run's goroutine into a *PanicError.
+func runSpec(ctx context.Context, s *Spec, params Params, io *IO) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &PanicError{Value: v, Stack: debug.Stack()}
+		}
+	}()
+	return s.Run(ctx, params, io)
 }
 
 // discardTemp removes a failed stage's temporary folder, and the cache's

@@ -1,10 +1,13 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,4 +152,63 @@ func TestAnEngineUsedAfterCloseDoesNotHandOutEntriesGCRemoved(t *testing.T) {
 		}
 	}
 	fx.eng.Close()
+}
+
+// TestAPanickingStageFailsLikeAnError: a stage whose Run panics (a bug)
+// fails its run with a *PanicError naming the panic, and leaves what a
+// failing stage leaves: no build folder with its partial output, no cache
+// entry and no failure record, so that the next run computes it.
+func TestAPanickingStageFailsLikeAnError(t *testing.T) {
+	dir := t.TempDir()
+	specs := testSpecs(1)
+	specs[1].Run = func(_ context.Context, _ Params, io *IO) error {
+		if err := os.WriteFile(io.Output("scaled"), []byte("half"), 0o644); err != nil {
+			return err
+		}
+		var m map[string]int
+		m["boom"]++ // a nil map: a bug
+		return nil
+	}
+	reg, err := NewRegistry(specs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx := &explainFixture{t: t, eng: &Engine{Cache: cache.Open(dir), Version: "test", RecordFailures: true}, reg: reg}
+	results, err := fx.eng.Run(context.Background(), fx.plan(testConfig))
+	var panicked *PanicError
+	if !errors.As(err, &panicked) {
+		t.Fatalf("Run = %v, want a *PanicError", err)
+	}
+	if want := `stage "mid": internal error`; !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "assignment to entry in nil map") {
+		t.Errorf("error = %q, want it to start %q and name the panic", err, want)
+	}
+	if !bytes.Contains(panicked.Stack, []byte("TestAPanickingStageFailsLikeAnError")) {
+		t.Errorf("the stack does not name the panicking function:\n%s", panicked.Stack)
+	}
+	if len(results) != 1 || results[0].ID != "src" {
+		t.Errorf("results = %v, want src's alone", results)
+	}
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && filepath.Base(p) == "scaled.txt" {
+			t.Errorf("the panicking stage's partial output is left at %s", p)
+		}
+		return nil
+	})
+	if _, err := fx.eng.Run(context.Background(), fx.plan(testConfig)); !errors.As(err, &panicked) {
+		t.Fatalf("the second run = %v, want the panic again (nothing of the first was kept)", err)
+	}
+	fx.eng.Close()
+
+	// mid's key, from a run in another cache: it is the config's.
+	other := &explainFixture{t: t, eng: &Engine{Cache: cache.Open(t.TempDir()), Version: "test"}, reg: mustRegistry(t, 1)}
+	key := other.run(testConfig)[1].Key
+	other.eng.Close()
+	fixed := &explainFixture{t: t, eng: &Engine{Cache: cache.Open(dir), Version: "test", RecordFailures: true}, reg: mustRegistry(t, 1)}
+	defer fixed.eng.Close()
+	if _, ok := fixed.eng.Cache.Failure(key); ok {
+		t.Error("the panic was recorded as the key's failure")
+	}
+	if r := fixed.run(testConfig)[1]; r.Key != key || r.Cached {
+		t.Errorf("after the panic, mid = key %s cached %v, want %s computed", r.Key, r.Cached, key)
+	}
 }
