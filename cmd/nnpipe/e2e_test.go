@@ -276,7 +276,21 @@ func TestCacheGCRemovesHalfBuiltRunsOnlyOnceOld(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	out, stderr, code := nnpipe(t, "cache", "gc", "--results", results)
+	// A dry run names the old one alone, and removes nothing.
+	out, stderr, code := nnpipe(t, "cache", "gc", "--results", results, "--dry-run")
+	if code != 0 {
+		t.Fatalf("cache gc --dry-run: exit %d\n%s", code, stderr)
+	}
+	want := "would remove " + old + ", a half-built run directory (4 B)\nwould remove 0 entries and 1 leftover, kept 0, would free 4 B\n"
+	if out != want {
+		t.Errorf("cache gc --dry-run printed\n%s\nwant\n%s", out, want)
+	}
+	for _, d := range []string{old, fresh, filling} {
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("cache gc --dry-run removed %s", d)
+		}
+	}
+	out, stderr, code = nnpipe(t, "cache", "gc", "--results", results)
 	if code != 0 {
 		t.Fatalf("cache gc: exit %d\n%s", code, stderr)
 	}
@@ -288,7 +302,7 @@ func TestCacheGCRemovesHalfBuiltRunsOnlyOnceOld(t *testing.T) {
 			t.Errorf("cache gc removed %s, which a run may still be building", d)
 		}
 	}
-	if !strings.Contains(out, "freed 4 B") {
-		t.Errorf("cache gc printed %q, want the 4 bytes it freed", out)
+	if !strings.Contains(out, "removed 0 entries and 1 leftover, kept 0, freed 4 B") {
+		t.Errorf("cache gc printed %q, want the leftover and the 4 bytes it freed", out)
 	}
 }

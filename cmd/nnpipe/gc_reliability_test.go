@@ -93,8 +93,8 @@ func TestCacheGCKeepsARunningProcessesWorkUntilItIsKilled(t *testing.T) {
 	backdateAll(t, building, 3*time.Hour)
 	backdateAll(t, runDir, 3*time.Hour)
 	out, stderr, code := nnpipe(t, "cache", "gc", "--results", results, "--keep-recent", "1h")
-	if code != 0 || !strings.Contains(out, "removed 0 entries and 1 leftover, kept 2") {
-		t.Errorf("cache gc --keep-recent 1h after the kill: exit %d, %q%s; want the young entries kept", code, out, stderr)
+	if code != 0 || !strings.Contains(out, "removed 0 entries and 2 leftovers, kept 2") {
+		t.Errorf("cache gc --keep-recent 1h after the kill: exit %d, %q%s; want the young entries kept, and the build folder and the run directory removed", code, out, stderr)
 	}
 	if _, err := os.Stat(building); err == nil {
 		t.Errorf("cache gc kept the three-hour-old build folder of a killed run")

@@ -9,53 +9,67 @@ import (
 	"time"
 )
 
+// Old is a folder RemoveOlder removed, or in a dry run would remove: its
+// path and the bytes removing it frees.
+type Old struct {
+	Path string
+	Size int64
+}
+
 // RemoveOlder deletes the entries of dir whose names start with prefix and
 // in which nothing was modified for more than age (the newest modification
 // time of anything in the tree counts, so a folder still being filled is
-// young), returning the bytes freed. An entry a live process holds with
-// LockDir is left alone however old it is: a run's folder gets no write
-// while a long training runs. A missing dir frees nothing.
-func RemoveOlder(dir, prefix string, age time.Duration) (int64, error) {
+// young), and returns them, in name order. An entry a live process holds
+// with LockDir is left alone however old it is: a run's folder gets no
+// write while a long training runs. A missing dir frees nothing. With
+// dryRun it deletes nothing and returns what it would delete now.
+func RemoveOlder(dir, prefix string, age time.Duration, dryRun bool) ([]Old, error) {
 	entries, err := os.ReadDir(dir)
 	if os.IsNotExist(err) {
-		return 0, nil
+		return nil, nil
 	}
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	now := time.Now()
-	var freed int64
+	var removed []Old
 	for _, e := range entries {
 		path := filepath.Join(dir, e.Name())
 		if !strings.HasPrefix(e.Name(), prefix) || now.Sub(newest(path)) < age {
 			continue
 		}
-		n, err := removeUnlocked(path)
-		freed += n
+		n, gone, err := removeUnlocked(path, dryRun)
+		if gone {
+			removed = append(removed, Old{Path: path, Size: n})
+		}
 		if err != nil {
-			return freed, err
+			return removed, err
 		}
 	}
-	return freed, nil
+	return removed, nil
 }
 
-// removeUnlocked deletes path unless a live process holds it with LockDir.
+// removeUnlocked deletes path unless a live process holds it with LockDir,
+// reporting its size and whether it went (with dryRun, whether it would).
 // It takes the lock itself first and deletes while holding it, so that a
 // process cannot lock the folder between the test and the deletion. Where
 // the file system cannot lock it (see LockDir) it deletes by age alone.
-func removeUnlocked(path string) (int64, error) {
+func removeUnlocked(path string, dryRun bool) (size int64, gone bool, err error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return 0, nil
+		return 0, false, nil
 	}
 	if err == nil {
 		defer f.Close()
 		if err := flock(f, lockExclusive|nonBlocking); errors.Is(err, errLocked) {
-			return 0, nil
+			return 0, false, nil
 		}
 	}
 	n := DirSize(path)
-	return n, os.RemoveAll(path)
+	if dryRun {
+		return n, true, nil
+	}
+	return n, true, os.RemoveAll(path)
 }
 
 // DirLock is an exclusive lock on a folder under construction (a run or

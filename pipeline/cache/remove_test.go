@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -38,12 +39,25 @@ func TestRemoveOlderLeavesALockedFolderAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	freed, err := RemoveOlder(dir, ".tmp-", time.Hour)
+	// A dry run lists the dead folder alone and removes nothing.
+	would, err := RemoveOlder(dir, ".tmp-", time.Hour, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if freed != 3 {
-		t.Errorf("freed %d bytes, want the dead folder's 3", freed)
+	if want := []Old{{Path: dead, Size: 3}}; !slices.Equal(would, want) {
+		t.Errorf("dry run = %v, want %v", would, want)
+	}
+	for _, path := range []string{live, dead, other} {
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("the dry run removed %s: %v", filepath.Base(path), err)
+		}
+	}
+	removed, err := RemoveOlder(dir, ".tmp-", time.Hour, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(removed, would) {
+		t.Errorf("removed %v, want what the dry run said, %v", removed, would)
 	}
 	for path, want := range map[string]bool{live: true, dead: false, other: true} {
 		if _, err := os.Stat(path); (err == nil) != want {
@@ -56,7 +70,7 @@ func TestRemoveOlderLeavesALockedFolderAlone(t *testing.T) {
 	if err := lock.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := RemoveOlder(dir, ".tmp-", 0); err != nil {
+	if _, err := RemoveOlder(dir, ".tmp-", 0, false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(live); !errors.Is(err, fs.ErrNotExist) {
@@ -131,7 +145,7 @@ func TestDirLockTouchKeepsTheFolderYoung(t *testing.T) {
 	}
 	// Only the age counts now, as on a file system without locks.
 	lock.Close()
-	if _, err := RemoveOlder(dir, ".tmp-", time.Hour); err != nil {
+	if _, err := RemoveOlder(dir, ".tmp-", time.Hour, false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(path); err != nil {

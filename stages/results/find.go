@@ -237,26 +237,36 @@ func isRegular(path string) bool {
 	return err == nil && info.Mode().IsRegular()
 }
 
+// HalfBuilt is what a cache.Leftover under --results is: a run or sweep
+// directory that a killed process left under construction.
+const HalfBuilt = "half-built run directory"
+
 // GC removes from c what no finished run or sweep under root references
-// (see cache.Cache.GC and ReferencedKeys) and, unless dryRun, the run and
-// sweep directories killed processes left half-built under root's folders
-// (pipeline.TempPrefix) whose content is older than keep. It returns
-// c.GC's result and the bytes freed in all.
+// (see cache.Cache.GC and ReferencedKeys) and the run and sweep directories
+// killed processes left half-built under root's folders
+// (pipeline.TempPrefix) whose content is older than keep; with dryRun it
+// removes nothing and reports what it would remove. It returns c.GC's
+// result, with the half-built directories among its Leftovers (named by
+// their paths, as HalfBuilt), and the bytes freed (or that would be) in
+// all.
 func GC(c cache.Store, root string, keep time.Duration, dryRun bool) (*cache.GCResult, int64, error) {
 	refs, err := ReferencedKeys(root)
 	if err != nil {
 		return nil, 0, fmt.Errorf("read the runs under %s: %w", root, err)
 	}
 	res, err := c.GC(cache.GCOptions{Keep: func(key string) bool { return refs[key] }, KeepRecent: keep, DryRun: dryRun})
-	if err != nil || dryRun {
+	if err != nil {
 		return res, 0, err
 	}
 	freed := res.Freed
 	names, _ := os.ReadDir(root)
 	for _, n := range names {
 		if n.IsDir() && !strings.HasPrefix(n.Name(), ".") {
-			left, err := cache.RemoveOlder(filepath.Join(root, n.Name()), pipeline.TempPrefix, keep)
-			freed += left
+			old, err := cache.RemoveOlder(filepath.Join(root, n.Name()), pipeline.TempPrefix, keep, dryRun)
+			for _, o := range old {
+				freed += o.Size
+				res.Leftovers = append(res.Leftovers, cache.Leftover{Name: o.Path, What: HalfBuilt, Size: o.Size})
+			}
 			if err != nil {
 				return res, freed, err
 			}

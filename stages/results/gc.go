@@ -49,7 +49,7 @@ func GCRoot(dir, location string) (string, error) {
 func WriteGC(w io.Writer, res *cache.GCResult, freed int64, dryRun bool) {
 	verb, freedVerb := "removed", "freed"
 	if dryRun {
-		verb, freedVerb, freed = "would remove", "would free", res.Freed
+		verb, freedVerb = "would remove", "would free"
 		for _, r := range res.Removed {
 			fmt.Fprintf(w, "would remove %s %s (%s)\n", r.Key[:12], pipeline.EntryKind(r.Listed), FormatBytes(r.Size))
 		}
