@@ -218,16 +218,23 @@ func missingPaths(step *Step, base string) []FieldError {
 		case fi.IsDir() && !slices.Contains(step.Spec.DirKeys, p.key):
 			errs = append(errs, Errorf(p.key, "%s is a directory, want a file", strconv.Quote(p.path)))
 		case !fi.IsDir() && !fi.Mode().IsRegular():
-			errs = append(errs, Errorf(p.key, "%s is %s, not a regular file", strconv.Quote(p.path), notRegular(fi.Mode())))
+			errs = append(errs, Errorf(p.key, "%s is %s, not a regular file", strconv.Quote(p.path), FileKind(fi.Mode())))
 		}
 	}
 	return errs
 }
 
-// notRegular names the kind of file of mode m, which is neither a regular
-// file nor a directory.
-func notRegular(m fs.FileMode) string {
+// FileKind names, for a message, the kind of file of mode m: "a file",
+// "a directory", "a symbolic link", "a named pipe", "a socket", "a device"
+// or "a special file".
+func FileKind(m fs.FileMode) string {
 	switch {
+	case m.IsRegular():
+		return "a file"
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
 	case m&fs.ModeNamedPipe != 0:
 		return "a named pipe"
 	case m&fs.ModeSocket != 0:

@@ -31,6 +31,13 @@ type RunDir struct {
 	// per trial made every trial wait for a journal commit).
 	NoSync bool
 
+	// CheckReplaced, when set, vets the folder a replacing directory
+	// (NewReplacingRunDir) takes the place of, once Commit has swapped
+	// them: an error puts that folder back in place, whole, and is
+	// Commit's error. It sees what was there at the moment of the swap,
+	// whatever another process put there since the work began.
+	CheckReplaced func(old string) error
+
 	tmp     string
 	lock    *cache.DirLock // on tmp, until Commit or Abort
 	final   string
@@ -368,7 +375,19 @@ func (d *RunDir) Commit() error {
 		// never goes missing.
 		err := renameNoReplace(d.tmp, d.final)
 		if errors.Is(err, fs.ErrExist) || errors.Is(err, syscall.ENOTEMPTY) {
-			err = exchange(d.tmp, d.final)
+			if err = exchange(d.tmp, d.final); err != nil {
+				return fmt.Errorf("move %s into place: %w", d.final, err)
+			}
+			if d.CheckReplaced != nil {
+				if cerr := d.CheckReplaced(d.tmp); cerr != nil {
+					if err := exchange(d.tmp, d.final); err != nil {
+						// The old folder is at d.tmp, which Abort leaves
+						// alone: it no longer holds the locked folder.
+						return fmt.Errorf("%w; and putting it back from %s failed: %w", cerr, d.tmp, err)
+					}
+					return cerr
+				}
+			}
 			defer os.RemoveAll(d.tmp)
 		}
 		if err != nil {

@@ -154,12 +154,17 @@ func (f *sweepFlags) checkModes(c *cobra.Command) error {
 }
 
 // startSweepDir starts building the sweep directory: exactly --out, or
-// <results>/<name>/sweep-<id>, which a complete new version replaces.
+// <results>/<name>/sweep-<id>, which a complete new version replaces when
+// it is one (results.CheckSweepPlace).
 func startSweepDir(f *sweepFlags, name, id string) (*pipeline.RunDir, error) {
 	if f.out != "" {
 		return pipeline.NewRunDir(f.out)
 	}
-	return pipeline.NewReplacingRunDir(filepath.Join(f.results, name, "sweep-"+id))
+	final := filepath.Join(f.results, name, "sweep-"+id)
+	if err := results.CheckSweepPlace(final); err != nil {
+		return nil, err
+	}
+	return pipeline.NewReplacingRunDir(final)
 }
 
 func interruptedSweep(err error, outcomes []pipeline.TrialOutcome, total int) error {

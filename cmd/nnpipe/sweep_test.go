@@ -443,3 +443,50 @@ sweep:
 		t.Errorf("no sweep plot: %v", err)
 	}
 }
+
+// TestASweepNeverReplacesWhatItDidNotWrite puts a user's folder, then a
+// file, in a sweep directory's place: the sweep and the collection refuse
+// it before any work, exit 2 with one line, leave it as it was, and make
+// no cache.
+func TestASweepNeverReplacesWhatItDidNotWrite(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	resultsDir := filepath.Join(dir, "results")
+	first, code, stderr := sweepJSONOf(t, smallSweep, "--cache", filepath.Join(dir, "cache"), "--results", resultsDir)
+	if code != 0 {
+		t.Fatalf("sweep: exit %d\n%s", code, stderr)
+	}
+	place := first.SweepDir
+	for _, c := range []struct {
+		name, want string
+		put        func() error
+	}{
+		{"a user's folder", "is not a sweep directory (it holds neither sweep.json nor trials/)", func() error {
+			if err := os.MkdirAll(filepath.Join(place, "mine"), 0o755); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(place, "mine", "thesis.tex"), []byte("precious"), 0o644)
+		}},
+		{"a file", "is not a sweep directory but a file", func() error {
+			return os.WriteFile(place, []byte("precious"), 0o644)
+		}},
+	} {
+		if err := os.RemoveAll(place); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.put(); err != nil {
+			t.Fatal(err)
+		}
+		before := snapshotTree(t, dir)
+		for _, mode := range [][]string{{}, {"--collect"}} {
+			newCache := filepath.Join(dir, "new-cache")
+			out, stderr, code := nnpipe(t, append([]string{"sweep", smallSweep, "--cache", newCache, "--results", resultsDir}, mode...)...)
+			if code != exitInvalid || out != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, c.want) {
+				t.Errorf("sweep %v over %s: exit %d, stdout %q, stderr %q; want exit 2 and one line saying it %s", mode, c.name, code, out, stderr, c.want)
+			}
+			if after := snapshotTree(t, dir); !reflect.DeepEqual(after, before) {
+				t.Errorf("sweep %v over %s wrote:\nbefore %v\nafter  %v", mode, c.name, before, after)
+			}
+		}
+	}
+}

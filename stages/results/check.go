@@ -1,7 +1,9 @@
 package results
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/cache"
+	"github.com/nnpipe/nnpipe/pipeline/config"
 	"github.com/nnpipe/nnpipe/stages/dataset"
 )
 
@@ -170,4 +173,35 @@ func walkDir(root, rel string, names *[]string) error {
 		*names = append(*names, p)
 	}
 	return nil
+}
+
+// CheckSweepPlace refuses path as the place of a sweep directory that a
+// sweep or a collection replaces whole, unless what is there is nothing, an
+// empty folder or a sweep directory: a folder holding sweep.json or
+// trials/ (a sweep.json torn or removed by hand still leaves its trials).
+// Anything else there — a file, a named pipe, a folder of someone's files —
+// is not nnpipe's to delete; the error, invalid input, names it.
+func CheckSweepPlace(path string) error {
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	case !fi.IsDir():
+		return invalidf("%s exists and is not a sweep directory but %s; nnpipe replaces only a sweep directory it wrote: move it away, or give another --results or --out", config.Shown(path), pipeline.FileKind(fi.Mode()))
+	}
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return err
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	for _, e := range entries {
+		if (e.Name() == SweepFile && e.Type().IsRegular()) || (e.Name() == TrialsDir && e.IsDir()) {
+			return nil
+		}
+	}
+	return invalidf("%s exists and is not a sweep directory (it holds neither %s nor %s/); nnpipe replaces only a sweep directory it wrote: move it away, or give another --results or --out", config.Shown(path), SweepFile, TrialsDir)
 }

@@ -3,6 +3,7 @@ package results_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -465,4 +466,90 @@ func TestRowTableShowsNoTrainTimeWithoutTraining(t *testing.T) {
 			t.Errorf("run %s: last column %q = %q, want train time %q", tc.row.TrialID, h, got, tc.want)
 		}
 	}
+}
+
+// TestACollectionNeverReplacesWhatWasPutInItsPlaceMeanwhile: a collection
+// that found every trial pending (a stale look at the cache) finishes its
+// directory; before it commits, another process puts something in the
+// sweep's place — a complete collection of the finished trials, a user's
+// folder, a file. The commit puts it back whole and fails, and leaves no
+// folder of its own behind.
+func TestACollectionNeverReplacesWhatWasPutInItsPlaceMeanwhile(t *testing.T) {
+	eng, _, _, trials, f := runSmall(t)
+	stale := &pipeline.Engine{Cache: cache.Open(filepath.Join(t.TempDir(), "empty")), Version: "test", RecordFailures: true}
+	defer stale.Close()
+	for _, c := range []struct {
+		name string
+		put  func(t *testing.T, final string)
+		want func(err error) bool
+	}{
+		{"a collection of the finished trials", func(t *testing.T, final string) {
+			rd, err := pipeline.NewReplacingRunDir(final)
+			if err != nil {
+				t.Fatal(err)
+			}
+			col := results.NewSweepCollector(rd, eng, &results.Sweep{ID: "x", Name: "small", Axes: f.Sweep}, trials, "test")
+			if err := rd.Finish(col.Finish(context.Background(), 2)); err != nil {
+				t.Fatal(err)
+			}
+		}, func(err error) bool { return errors.Is(err, results.ErrWouldLose) }},
+		{"a user's folder", func(t *testing.T, final string) {
+			if err := os.MkdirAll(filepath.Join(final, "mine"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(final, "mine", "thesis.tex"), []byte("precious"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, pipeline.IsInvalid},
+		{"a file", func(t *testing.T, final string) {
+			if err := os.WriteFile(final, []byte("precious"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, pipeline.IsInvalid},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			parent := filepath.Join(t.TempDir(), "small")
+			final := filepath.Join(parent, "sweep-x")
+			rd, err := pipeline.NewReplacingRunDir(final)
+			if err != nil {
+				t.Fatal(err)
+			}
+			col := results.NewSweepCollector(rd, stale, &results.Sweep{ID: "x", Name: "small", Axes: f.Sweep}, trials, "test")
+			finished := col.Finish(context.Background(), 2)
+			if finished != nil {
+				t.Fatal(finished)
+			}
+			c.put(t, final)
+			before := snapshot(t, final)
+			err = rd.Finish(finished)
+			if !c.want(err) {
+				t.Errorf("the commit = %v, want it refused", err)
+			}
+			if after := snapshot(t, final); !maps.Equal(after, before) {
+				t.Errorf("the commit changed what was in its place:\nbefore %v\nafter  %v", before, after)
+			}
+			if left, _ := filepath.Glob(filepath.Join(parent, pipeline.TempPrefix+"*")); len(left) != 0 {
+				t.Errorf("the refused commit left %v", left)
+			}
+		})
+	}
+}
+
+// snapshot maps every file under path (path itself when it is a file) to
+// its content.
+func snapshot(t *testing.T, path string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	err := filepath.WalkDir(path, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		m[p] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

@@ -92,6 +92,15 @@ func NewSweepCollector(rd *pipeline.RunDir, eng *pipeline.Engine, sw *Sweep, tri
 	for i, t := range trials {
 		c.index[t] = i
 	}
+	// Another process may have put a folder in the sweep's place since
+	// Finish looked (a collection of trials this one found pending, a
+	// user's files): the one Commit displaces is vetted again.
+	rd.CheckReplaced = func(old string) error {
+		if err := CheckSweepPlace(old); err != nil {
+			return err
+		}
+		return c.nothingLostFrom(old)
+	}
 	return c
 }
 
@@ -183,16 +192,22 @@ var ErrWouldLose = errors.New("not replacing it")
 // folders with a manifest, so that a sweep.json torn, removed or edited
 // by hand does not let the trials go.
 func (c *SweepCollector) checkNothingLost() error {
+	return c.nothingLostFrom(c.rd.Final())
+}
+
+// nothingLostFrom is checkNothingLost for the sweep directory at dir, the
+// one in the sweep's place or the one Commit displaced from it.
+func (c *SweepCollector) nothingLostFrom(dir string) error {
 	final := c.rd.Final()
 	held := map[string]bool{}
-	if old, err := ReadSweepManifest(final); err == nil {
+	if old, err := ReadSweepManifest(dir); err == nil {
 		for _, r := range old.Trials {
 			held[r.TrialID] = true
 		}
 	}
-	entries, _ := os.ReadDir(filepath.Join(final, TrialsDir))
+	entries, _ := os.ReadDir(filepath.Join(dir, TrialsDir))
 	for _, e := range entries {
-		if IsRunOrSweep(filepath.Join(final, TrialsDir, e.Name())) {
+		if IsRunOrSweep(filepath.Join(dir, TrialsDir, e.Name())) {
 			held[e.Name()] = true
 		}
 	}
