@@ -69,6 +69,15 @@ func TestParseShard(t *testing.T) {
 		{shard: "auto/4", env: map[string]string{"SLURM_ARRAY_TASK_ID": "4", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "1"}, bad: "need 0 <= i < n"},
 		{shard: "auto/4", env: map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_MIN": "x"}, bad: `SLURM_ARRAY_TASK_MIN "x" is not a number`},
 		{shard: "auto", env: map[string]string{"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_COUNT": "3"}, bad: "need 0 <= i < n"},
+		// An --array=0-6:2 (tasks 0, 2, 4, 6) is counted in its steps: shards 0 to 3 of 4.
+		{shard: "auto", env: map[string]string{"SLURM_ARRAY_TASK_ID": "6", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_STEP": "2"}, i: 3, n: 4},
+		{shard: "auto", env: map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_STEP": "2"}, i: 1, n: 4},
+		{shard: "auto", env: map[string]string{"SLURM_ARRAY_TASK_ID": "7", "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_STEP": "3"}, i: 2, n: 3},
+		{shard: "auto", env: map[string]string{"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_STEP": "2"}, bad: "not a multiple of SLURM_ARRAY_TASK_STEP 2"},
+		{shard: "auto", env: map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_STEP": "0"}, bad: "SLURM_ARRAY_TASK_STEP 0"},
+		{shard: "auto", env: map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_STEP": "two"}, bad: `SLURM_ARRAY_TASK_STEP "two" is not a number`},
+		// With a count, the task id is the shard, whatever the step.
+		{shard: "auto/8", env: map[string]string{"SLURM_ARRAY_TASK_ID": "6", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_STEP": "2"}, i: 6, n: 8},
 		{shard: "auto", env: map[string]string{"SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_ARRAY_TASK_MIN": "1"}, bad: "below SLURM_ARRAY_TASK_MIN"},
 		{shard: "auto", env: map[string]string{"SLURM_ARRAY_TASK_ID": "2x", "SLURM_ARRAY_TASK_COUNT": "3"}, bad: `SLURM_ARRAY_TASK_ID "2x" is not a number`},
 		{shard: "auto", env: map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "3.0"}, bad: `SLURM_ARRAY_TASK_COUNT "3.0" is not a number`},

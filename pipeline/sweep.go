@@ -546,8 +546,9 @@ func parseAutoShard(count string, hasCount bool, getenv func(string) string) (in
 			return 0, 0, err
 		}
 	}
-	// Without a count, the array is counted from its first index
-	// (--array=1-8 gives shards 0 to 7). With one (auto/N), the array's
+	// Without a count, the array is counted from its first index, in its
+	// steps (--array=1-8 gives shards 0 to 7, --array=0-6:2 shards 0 to
+	// 3). With one (auto/N), the array's
 	// indices are the shards, so that a task resubmitted alone
 	// (sbatch --array=2) is still shard 2 of N.
 	what := "--shard auto: SLURM_ARRAY_TASK_ID " + idx
@@ -563,6 +564,20 @@ func parseAutoShard(count string, hasCount bool, getenv func(string) string) (in
 			id -= first
 			what += " - SLURM_ARRAY_TASK_MIN " + lo
 		}
+	}
+	if st := getenv("SLURM_ARRAY_TASK_STEP"); st != "" && !hasCount {
+		step, err := parseShardNumber("--shard auto: SLURM_ARRAY_TASK_STEP", st)
+		if err != nil {
+			return 0, 0, err
+		}
+		if step == 0 {
+			return 0, 0, errors.New("--shard auto: SLURM_ARRAY_TASK_STEP 0: want a step of 1 or more")
+		}
+		if id%step != 0 {
+			return 0, 0, fmt.Errorf("%s is not a multiple of SLURM_ARRAY_TASK_STEP %s: the array is not a range in steps; give --shard auto/N with indices 0 to N-1", what, st)
+		}
+		id /= step
+		what = "(" + what + ") / SLURM_ARRAY_TASK_STEP " + st
 	}
 	return checkShard(what, id, n)
 }

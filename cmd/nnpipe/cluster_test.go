@@ -198,19 +198,21 @@ func TestShardAutoReadsTheClusterEnvironment(t *testing.T) {
 		{"kubernetes without a count", "auto", map[string]string{"JOB_COMPLETION_INDEX": "1"}, "", exitInvalid},
 		{"slurm", "auto", map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "3"}, "2/3", 0},
 		{"slurm starting at 1", "auto", map[string]string{"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_ARRAY_TASK_MIN": "1"}, "2/3", 0},
+		{"slurm in steps of 2", "auto", map[string]string{"SLURM_ARRAY_TASK_ID": "4", "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_STEP": "2"}, "2/3", 0},
+		{"slurm with a count", "auto/3", map[string]string{"SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "1", "SLURM_ARRAY_TASK_MIN": "1"}, "1/3", 0},
 		{"neither", "auto", nil, "", exitInvalid},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			for _, k := range []string{"JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN"} {
+			for _, k := range []string{"JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_STEP"} {
 				t.Setenv(k, c.env[k])
 			}
 			out, stderr, code := nnpipe(t, "sweep", smallSweep, "--shard", c.shard, "--results", t.TempDir(), "--set", "sweep.train.hidden=1", "--set", "sweep.train.init.seed=1,2,3")
 			if code != c.code {
 				t.Fatalf("exit %d, want %d\n%s", code, c.code, stderr)
 			}
-			if c.code == 0 && !strings.Contains(out, "1 trial,") {
-				t.Errorf("stdout = %q, want one trial of three run by this shard", out)
+			if c.code == 0 && !strings.HasPrefix(out, "shard "+c.want+": 1 trial,") {
+				t.Errorf("stdout = %q, want shard %s named, as resolved, running one trial of three", out, c.want)
 			}
 		})
 	}

@@ -173,7 +173,7 @@ func TestSlurmRunsTheShippedSweep(t *testing.T) {
 			cached++
 		}
 	}
-	if r.Shard != "auto/4" || len(r.Trials) != 10 || cached != finished {
+	if r.Shard != "2/4" || len(r.Trials) != 10 || cached != finished {
 		t.Errorf("resubmitted shard %q ran %d trials, %d cached; want shard 2's 10 trials, the %d finished before cached",
 			r.Shard, len(r.Trials), cached, finished)
 	}

@@ -91,7 +91,8 @@ func runSweep(ctx context.Context, e *env, f *sweepFlags, path, cacheDir string)
 		if err := ctx.Err(); err != nil {
 			return interruptedSweep(err, outcomes, len(selected))
 		}
-		return reportShard(e, f, eng, outcomes)
+		// The shard as resolved, so that a log of --shard auto says which.
+		return reportShard(e, f, eng, fmt.Sprintf("%d/%d", shardI, shardN), outcomes)
 	}
 	return runSweepDir(ctx, e, f, path, eng, file, trials)
 }
@@ -206,17 +207,19 @@ func (c collecting) Finished(o pipeline.TrialOutcome) {
 	c.sweepProgress.Finished(o)
 }
 
-func reportShard(e *env, f *sweepFlags, eng *pipeline.Engine, outcomes []pipeline.TrialOutcome) error {
-	r := results.NewShardReport(eng, f.shard, outcomes)
+// reportShard prints what the shard (as resolved: "1/4", not "auto/4") did,
+// and returns the problems of its trials.
+func reportShard(e *env, f *sweepFlags, eng *pipeline.Engine, shard string, outcomes []pipeline.TrialOutcome) error {
+	r := results.NewShardReport(eng, shard, outcomes)
 	if f.json {
 		if err := printJSON(e, r.JSON); err != nil {
 			return err
 		}
 	} else if !f.quiet {
 		fmt.Fprintf(e.stdout, "shard %s: %s, %d cached, %d failed, %d did not run; assemble with: nnpipe sweep --collect\n",
-			f.shard, report.Plural(len(outcomes), "trial", "trials"), r.Cached, len(r.Failed), len(r.NotRun))
+			shard, report.Plural(len(outcomes), "trial", "trials"), r.Cached, len(r.Failed), len(r.NotRun))
 	}
-	last := fmt.Sprintf("shard %s: %s", f.shard, pipeline.ProblemCounts(len(r.NotRun), len(r.Failed), len(outcomes)))
+	last := fmt.Sprintf("shard %s: %s", shard, pipeline.ProblemCounts(len(r.NotRun), len(r.Failed), len(outcomes)))
 	return pipeline.ReportProblems(r.NotRun, r.Failed, last, nil)
 }
 
