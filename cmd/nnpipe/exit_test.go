@@ -57,6 +57,11 @@ func TestInvalidInputExitsTwoWithOneLineWritingNothing(t *testing.T) {
 		{"run with --out on two lines inside the cache", []string{"run", "testdata/ok.yaml", "--cache", "OUT", "--out", "OUT/a\nb", "--results", results}, nil, `--out "`},
 		{"run with a malformed --set", []string{"run", "testdata/ok.yaml", "--set", "train.hidden", "--results", results}, nil, "train.hidden"},
 
+		{"run with --cache a folder of other files", []string{"run", "testdata/ok.yaml", "--cache", nonEmpty, "--results", results}, nil, "which nnpipe does not make: it is not a cache folder"},
+		{"sweep with --cache a folder of other files", []string{"sweep", smallSweep, "--cache", nonEmpty, "--results", results}, nil, "which nnpipe does not make: it is not a cache folder"},
+		{"shard with --cache a folder of other files", []string{"sweep", smallSweep, "--shard", "0/2", "--cache", nonEmpty, "--results", results}, nil, "which nnpipe does not make: it is not a cache folder"},
+		{"collect with --cache a folder of other files", []string{"sweep", smallSweep, "--collect", "--cache", nonEmpty, "--results", results}, nil, "which nnpipe does not make: it is not a cache folder"},
+		{"plan with --cache a folder of other files", []string{"plan", smallSweep, "--cache", nonEmpty, "--results", results}, nil, "which nnpipe does not make: it is not a cache folder"},
 		{"sweep without a config", []string{"sweep", "--results", results}, nil, "expected CONFIG"},
 		{"sweep with an unknown flag", []string{"sweep", smallSweep, "--frob", "--results", results}, nil, "unknown flag: --frob"},
 		{"sweep without a grid", []string{"sweep", "testdata/ok.yaml", "--results", results}, nil, "no sweep grid"},

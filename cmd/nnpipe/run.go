@@ -114,9 +114,23 @@ func openCache(ctx context.Context, loc string, layout bool) (cache.Store, error
 		return nil, usagef("%v", err)
 	}
 	if fc, ok := st.(*cache.Cache); ok && layout {
-		err = cache.CheckLayout(fc.Dir())
+		if err = cache.CheckLayout(fc.Dir()); err == nil {
+			err = refuseForeignFolder(fc)
+		}
 	}
 	return st, err
+}
+
+// refuseForeignFolder refuses, as invalid input, a --cache folder that
+// exists and holds what the cache does not make (a mistyped path naming
+// someone's folder): writing the cache's folders into it would mix them
+// with its files, and cache gc, verify and du would then refuse it.
+func refuseForeignFolder(fc *cache.Cache) error {
+	var nc *cache.NotCacheError
+	if err := fc.CheckFolder(); errors.As(err, &nc) && !nc.Missing {
+		return usagef("%v (see --cache and $NNPIPE_CACHE)", err)
+	}
+	return nil
 }
 
 func newEngine(e *env, f *commonFlags, st cache.Store) *pipeline.Engine {
