@@ -16,20 +16,23 @@ import (
 // a kill can leave the hidden temporary one (.NAME.tmp-*) beside it.
 type OutFile struct {
 	*os.File
-	path string
-	done bool
+	path   string // as given
+	target string // the file replaced: path, or the file the symbolic link path names
+	done   bool
 }
 
-// CreateOut checks path as a place to write a file (see CheckOutFile) and starts writing it.
+// CreateOut checks path as a place to write a file (see CheckOutFile) and starts writing it,
+// beside the file it will replace: path, or the file a symbolic link path names.
 func CreateOut(path string) (*OutFile, error) {
-	if err := CheckOutFile(path); err != nil {
+	target, err := outTarget(path)
+	if err != nil {
 		return nil, err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	f, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".tmp-*")
 	if err != nil {
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
-	return &OutFile{File: f, path: path}, nil
+	return &OutFile{File: f, path: path, target: target}, nil
 }
 
 // Commit closes the file and renames it into place, with mode 0644 like every file nnpipe
@@ -41,7 +44,13 @@ func (o *OutFile) Commit() error {
 		err = os.Chmod(o.Name(), 0o644) // CreateTemp's 0600 would keep others from reading it
 	}
 	if err == nil {
-		err = os.Rename(o.Name(), o.path)
+		// What stands there may have changed since CreateOut looked: never put a file in
+		// the place of a named pipe, a device or a link.
+		if fi, lerr := os.Lstat(o.target); lerr == nil && !fi.Mode().IsRegular() {
+			os.Remove(o.Name())
+			return notFileError(o.path, o.path != o.target, fi.Mode())
+		}
+		err = os.Rename(o.Name(), o.target)
 	}
 	if err != nil {
 		os.Remove(o.Name())
@@ -61,26 +70,61 @@ func (o *OutFile) Abort() {
 }
 
 // CheckOutFile reports, before any work and creating nothing, a path where a file cannot be
-// written: an empty path, a folder, or a path whose folder does not exist or is a file. These
-// are the user's mistakes: the error is Invalid and names the path.
+// written: an empty path, a folder, a named pipe, a device, a socket or anything else that is
+// not a regular file, a symbolic link to nothing or to such a thing, or a path whose folder
+// does not exist or is a file. These are the user's mistakes: the error is Invalid and names
+// the path. A symbolic link to a regular file is followed, as run --out follows one to a
+// folder: the file it names is replaced, and the link stays.
 func CheckOutFile(path string) error {
+	_, err := outTarget(path)
+	return err
+}
+
+// outTarget checks path as CheckOutFile does and returns the file that writing it replaces:
+// path itself, or the file the symbolic link path names.
+func outTarget(path string) (string, error) {
 	if path == "" {
-		return Invalid(errors.New("no file to write given"))
+		return "", Invalid(errors.New("no file to write given"))
 	}
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return Invalid(fmt.Errorf("%s is a directory; give a file to write", config.Shown(path)))
+	target := path
+	fi, err := os.Lstat(path)
+	link := err == nil && fi.Mode()&fs.ModeSymlink != 0
+	if link {
+		if target, err = filepath.EvalSymlinks(path); errors.Is(err, fs.ErrNotExist) {
+			return "", Invalid(fmt.Errorf("%s is a symbolic link to nothing; give a file to write", config.Shown(path)))
+		} else if err != nil {
+			return "", fmt.Errorf("%s: %w", config.Shown(path), err)
+		}
+		fi, err = os.Lstat(target)
 	}
+	switch {
+	case err == nil && fi.Mode().IsRegular():
+		return target, nil
+	case err == nil:
+		return "", notFileError(path, link, fi.Mode())
+	}
+	// Nothing there, or nothing that can be looked at: its folder says why.
 	dir := filepath.Dir(path)
-	fi, err := os.Stat(dir)
+	fi, err = os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return Invalid(fmt.Errorf("%s: the folder %s does not exist", config.Shown(path), config.Shown(dir)))
+		return "", Invalid(fmt.Errorf("%s: the folder %s does not exist", config.Shown(path), config.Shown(dir)))
 	case err != nil:
-		return fmt.Errorf("%s: %w", config.Shown(path), err)
+		return "", fmt.Errorf("%s: %w", config.Shown(path), err)
 	case !fi.IsDir():
-		return Invalid(fmt.Errorf("%s: %s is not a folder", config.Shown(path), config.Shown(dir)))
+		return "", Invalid(fmt.Errorf("%s: %s is not a folder", config.Shown(path), config.Shown(dir)))
 	}
-	return nil
+	return path, nil
+}
+
+// notFileError is the Invalid error of an output path that is, or links to (link), something
+// of mode m other than a regular file.
+func notFileError(path string, link bool, m fs.FileMode) error {
+	what := FileKind(m)
+	if link {
+		what = "a symbolic link to " + what
+	}
+	return Invalid(fmt.Errorf("%s is %s; give a file to write", config.Shown(path), what))
 }
 
 // CheckNotInput refuses, as the user's mistake, an output path that is the file input (the

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/nnpipe/nnpipe/stages/dataset"
@@ -134,6 +135,13 @@ func TestPredictRefusesBadInput(t *testing.T) {
 	newer := strings.Replace(string(readFile(t, filepath.Join(run, "model.json"))), `"format": 2`, `"format": 3`, 1)
 	newer = strings.Replace(newer, `"nnpipe": "0.1.0"`, `"nnpipe": "0.9.0"`, 1)
 	modelCopy := file("m.json", string(readFile(t, filepath.Join(run, "model.json"))))
+	pipe, dangling := filepath.Join(ws, "pipe.parquet"), filepath.Join(ws, "dangling.parquet")
+	if err := syscall.Mkfifo(pipe, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("nowhere.parquet", dangling); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name string
 		args []string
@@ -153,6 +161,8 @@ func TestPredictRefusesBadInput(t *testing.T) {
 		{"an output in no folder", []string{run, good, "--out", filepath.Join(ws, "no", "p.parquet")}},
 		{"an output that is the data", []string{run, good, "--out", good}},
 		{"an output that is the model file", []string{modelCopy, good, "--out", modelCopy, "--format", "csv"}},
+		{"an output that is a named pipe", []string{run, good, "--out", pipe}},
+		{"an output that is a link to nothing", []string{run, good, "--out", dangling}},
 		{"an output inside the run", []string{run, good, "--out", filepath.Join(run, "p.parquet")}},
 		{"an unknown output format", []string{run, good, "--format", "xlsx"}},
 		{"a csv format for an output named parquet", []string{run, good, "--out", filepath.Join(ws, "p.parquet"), "--format", "csv"}},
@@ -191,6 +201,12 @@ func TestPredictRefusesBadInput(t *testing.T) {
 	}
 	if _, stderr, code := nnpipe(t, "export", modelCopy, "-o", modelCopy); code != 2 || !strings.Contains(stderr, "is the model file") {
 		t.Errorf("export over its own model file: exit %d, stderr %q; want 2 and why", code, stderr)
+	}
+	if _, stderr, code := nnpipe(t, "export", run, "-o", pipe); code != 2 || stderr != "nnpipe: "+pipe+" is a named pipe; give a file to write\n" {
+		t.Errorf("export to a named pipe: exit %d, stderr %q; want 2 and what it is", code, stderr)
+	}
+	if fi, err := os.Lstat(pipe); err != nil || fi.Mode().Type() != os.ModeNamedPipe {
+		t.Errorf("a refused predict or export replaced the named pipe %s: %v, %v", pipe, fi, err)
 	}
 	if !bytes.Equal(readFile(t, modelCopy), readFile(t, filepath.Join(run, "model.json"))) {
 		t.Errorf("a refused predict or export changed the model file %s", modelCopy)
