@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/nnpipe/nnpipe/pipeline/config"
 )
@@ -28,21 +30,38 @@ func CreateOut(path string) (*OutFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".tmp-*")
+	f, err := createTemp(target)
 	if err != nil {
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
 	return &OutFile{File: f, path: path, target: target}, nil
 }
 
-// Commit closes the file and renames it into place, with mode 0644 like every file nnpipe
-// writes. On error it removes the temporary file.
+// createTemp creates the file that is renamed onto target, beside it under a new hidden name
+// (.NAME.tmp-*), with mode 0666 less the umask like every file nnpipe writes: os.CreateTemp's
+// 0600 would keep others from reading it, and a chmod after it would ignore the umask.
+func createTemp(target string) (*os.File, error) {
+	prefix := filepath.Join(filepath.Dir(target), "."+filepath.Base(target)+".tmp-")
+	var err error
+	for range 10_000 {
+		var f *os.File
+		f, err = os.OpenFile(prefix+strconv.FormatUint(rand.Uint64(), 36), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if err == nil {
+			return f, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return nil, err
+		}
+	}
+	return nil, err
+}
+
+// Commit closes the file and renames it into place; its mode is the one createTemp gave it,
+// 0666 less the umask, whatever the mode of the file it replaces. On error it removes the
+// temporary file.
 func (o *OutFile) Commit() error {
 	o.done = true
 	err := o.File.Close()
-	if err == nil {
-		err = os.Chmod(o.Name(), 0o644) // CreateTemp's 0600 would keep others from reading it
-	}
 	if err == nil {
 		// What stands there may have changed since CreateOut looked: never put a file in
 		// the place of a named pipe, a device or a link.

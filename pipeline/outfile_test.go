@@ -35,12 +35,53 @@ func TestOutFileReplacesWholeOrNotAtAll(t *testing.T) {
 		t.Fatal(err)
 	}
 	o.Abort() // after Commit: nothing to remove
-	fi, err := os.Stat(path)
-	if b, _ := os.ReadFile(path); string(b) != "new" || err != nil || fi.Mode().Perm() != 0o644 {
-		t.Errorf("after Commit the file holds %q with mode %v, want the new content, 0644", b, fi.Mode())
+	if b, _ := os.ReadFile(path); string(b) != "new" {
+		t.Errorf("after Commit the file holds %q, want the new content", b)
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("the folder holds %d files, want only the output", len(entries))
+	}
+}
+
+// TestOutFileModeIsTheUmasks: the file written has mode 0666 less the umask, as a new file
+// and in place of one of another mode. Not parallel: the umask is the process's.
+func TestOutFileModeIsTheUmasks(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		umask int
+		old   os.FileMode // 0: no file there before
+		want  os.FileMode
+	}{
+		{"a new file, umask 022", 0o022, 0, 0o644},
+		{"a new file, umask 077", 0o077, 0, 0o600},
+		{"a new file, umask 002", 0o002, 0, 0o664},
+		{"in place of a 0600 file, umask 077", 0o077, 0o600, 0o600},
+		{"in place of a 0600 file, umask 022", 0o022, 0o600, 0o644},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "out.txt")
+			if tt.old != 0 {
+				if err := os.WriteFile(path, []byte("old"), tt.old); err != nil {
+					t.Fatal(err)
+				}
+			}
+			defer syscall.Umask(syscall.Umask(tt.umask))
+			o, err := CreateOut(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o.WriteString("new")
+			if err := o.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			fi, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Mode() != tt.want {
+				t.Errorf("after Commit the file has mode %v, want %v", fi.Mode(), tt.want)
+			}
+		})
 	}
 }
 
