@@ -135,6 +135,14 @@ func TestPredictRefusesBadInput(t *testing.T) {
 	newer := strings.Replace(string(readFile(t, filepath.Join(run, "model.json"))), `"format": 2`, `"format": 3`, 1)
 	newer = strings.Replace(newer, `"nnpipe": "0.1.0"`, `"nnpipe": "0.9.0"`, 1)
 	modelCopy := file("m.json", string(readFile(t, filepath.Join(run, "model.json"))))
+	modelDir := filepath.Join(ws, "model") // a plain folder holding a model.json
+	if err := os.Mkdir(modelDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	modelInDir := filepath.Join(modelDir, "model.json")
+	if err := os.WriteFile(modelInDir, readFile(t, filepath.Join(run, "model.json")), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	pipe, dangling := filepath.Join(ws, "pipe.parquet"), filepath.Join(ws, "dangling.parquet")
 	if err := syscall.Mkfifo(pipe, 0o644); err != nil {
 		t.Fatal(err)
@@ -161,6 +169,7 @@ func TestPredictRefusesBadInput(t *testing.T) {
 		{"an output in no folder", []string{run, good, "--out", filepath.Join(ws, "no", "p.parquet")}},
 		{"an output that is the data", []string{run, good, "--out", good}},
 		{"an output that is the model file", []string{modelCopy, good, "--out", modelCopy, "--format", "csv"}},
+		{"an output that is the model file of a folder", []string{modelDir, good, "--out", modelInDir}},
 		{"an output that is a named pipe", []string{run, good, "--out", pipe}},
 		{"an output that is a link to nothing", []string{run, good, "--out", dangling}},
 		{"an output inside the run", []string{run, good, "--out", filepath.Join(run, "p.parquet")}},
@@ -208,8 +217,13 @@ func TestPredictRefusesBadInput(t *testing.T) {
 	if fi, err := os.Lstat(pipe); err != nil || fi.Mode().Type() != os.ModeNamedPipe {
 		t.Errorf("a refused predict or export replaced the named pipe %s: %v, %v", pipe, fi, err)
 	}
-	if !bytes.Equal(readFile(t, modelCopy), readFile(t, filepath.Join(run, "model.json"))) {
-		t.Errorf("a refused predict or export changed the model file %s", modelCopy)
+	if _, stderr, code := nnpipe(t, "export", modelDir, "-o", modelInDir); code != 2 || stderr != "nnpipe: "+modelInDir+" is the model file; give another file to write\n" {
+		t.Errorf("export over the model file of its folder: exit %d, stderr %q; want 2 and why", code, stderr)
+	}
+	for _, m := range []string{modelCopy, modelInDir} {
+		if !bytes.Equal(readFile(t, m), readFile(t, filepath.Join(run, "model.json"))) {
+			t.Errorf("a refused predict or export changed the model file %s", m)
+		}
 	}
 	if after := listTree(t, ws); strings.Join(after, " ") != strings.Join(before, " ") {
 		t.Errorf("refused exports changed the folder:\nbefore %v\nafter  %v", before, after)

@@ -53,6 +53,15 @@ func Open(path string) (*Model, string, error) {
 	return m, hex.EncodeToString(sum[:]), nil
 }
 
+// FileOf returns the model file Open reads for path: the folder's model.json when path is a
+// folder, else path itself.
+func FileOf(path string) string {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return filepath.Join(path, File)
+	}
+	return path
+}
+
 // noModel says why the folder dir holds no model: what its manifest.json (stages/results'
 // format: a run's status and error) or sweep.json tell of it.
 func noModel(dir string) error {

@@ -319,7 +319,7 @@ func WriteFile(path, out string, opt Options) (int, error) {
 	if err := pipeline.CheckOutFile(out); err != nil {
 		return 0, err
 	}
-	if err := pipeline.CheckNotInput(out, "the model file", path); err != nil {
+	if err := pipeline.CheckNotInput(out, "the model file", model.FileOf(path)); err != nil {
 		return 0, err
 	}
 	if opt.CheckOut != nil {

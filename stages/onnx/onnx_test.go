@@ -207,6 +207,10 @@ func TestWriteFileRefusesWhatCannotBeExported(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "m.onnx")
+	folder := t.TempDir() // a plain folder holding a model.json
+	if err := testModel().Write(filepath.Join(folder, model.File)); err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct {
 		name, path, out string
 		opt             Options
@@ -217,6 +221,8 @@ func TestWriteFileRefusesWhatCannotBeExported(t *testing.T) {
 		{"another format", good, out, Options{Format: "tflite"}, `unknown format "tflite"`},
 		{"another dtype", good, out, Options{DType: "bf16"}, `unknown dtype "bf16"`},
 		{"a folder to write to", good, dir, Options{}, "is a directory"},
+		{"the model file itself", good, good, Options{}, good + " is the model file; give another file to write"},
+		{"the model file of a folder", folder, filepath.Join(folder, model.File), Options{}, filepath.Join(folder, model.File) + " is the model file; give another file to write"},
 	} {
 		_, err := WriteFile(tt.path, tt.out, tt.opt)
 		if !pipeline.IsInvalid(err) || !strings.Contains(err.Error(), tt.want) {
@@ -225,6 +231,11 @@ func TestWriteFileRefusesWhatCannotBeExported(t *testing.T) {
 	}
 	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a refused export wrote %s", out)
+	}
+	for _, path := range []string{good, filepath.Join(folder, model.File)} {
+		if _, err := model.Read(path); err != nil {
+			t.Errorf("a refused export changed the model file: %v", err)
+		}
 	}
 	n, err := WriteFile(good, out, Options{})
 	if err != nil || n == 0 {

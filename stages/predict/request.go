@@ -100,7 +100,7 @@ func (r Request) options() (Options, error) {
 	if derr == nil && oerr == nil && os.SameFile(di, oi) {
 		return opt, pipeline.Invalid(fmt.Errorf("%s is the data file; give another file to write the predictions to", config.Shown(opt.Out)))
 	}
-	if err := pipeline.CheckNotInput(opt.Out, "the model file", r.Run); err != nil {
+	if err := pipeline.CheckNotInput(opt.Out, "the model file", model.FileOf(r.Run)); err != nil {
 		return opt, err
 	}
 	return opt, nil
