@@ -125,12 +125,20 @@ func Read(path string) (*Model, error) {
 	return m, nil
 }
 
-// Parse decodes and checks model.json's bytes. It refuses a format newer than Format (saying
-// which nnpipe wrote it) and format 1, an unknown field, and a model that could not score a
-// row: an invalid shape, sizes that disagree with it, a weight that is not finite, feature or
+// Parse decodes and checks model.json's bytes. It refuses what is not JSON (saying where), a
+// JSON value other than an object, a format newer than Format (saying which nnpipe wrote it)
+// and format 1, an unknown field, a value of the wrong type, and a model that could not score
+// a row: an invalid shape, sizes that disagree with it, a weight that is not finite, feature or
 // class names empty or repeated, no label column, or a preprocessing step that is unknown, of
-// the wrong size, not finite, or divides by a deviation that is not > 0.
+// the wrong size, not finite, or divides by a deviation that is not > 0. Every error is one
+// line.
 func Parse(b []byte) (*Model, error) {
+	if err := checkSyntax(b); err != nil {
+		return nil, fmt.Errorf("not a model file: %w", err)
+	}
+	if err := notObject(b); err != nil {
+		return nil, fmt.Errorf("not a model file: the JSON is %w", err)
+	}
 	var head struct {
 		Format json.RawMessage `json:"format"`
 		Nnpipe any             `json:"nnpipe"`
@@ -156,10 +164,7 @@ func Parse(b []byte) (*Model, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("model: %w", err)
-	}
-	if dec.More() {
-		return nil, errors.New("model: data after the JSON object")
+		return nil, fmt.Errorf("model: %w", typeError(err))
 	}
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("model: %w", err)

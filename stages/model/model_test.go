@@ -112,6 +112,52 @@ func TestParseRefusesWhatCannotScoreRows(t *testing.T) {
 	}
 }
 
+// sourcedFile returns the bytes of validModel with a source, and a function that returns them
+// with the first old replaced by new.
+func sourcedFile(t *testing.T) ([]byte, func(old, new string) string) {
+	t.Helper()
+	m := validModel()
+	m.Source = &Source{Name: "iris", ConfigSHA256: "ab"}
+	valid, err := m.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return valid, func(old, new string) string {
+		t.Helper()
+		if !bytes.Contains(valid, []byte(old)) {
+			t.Fatalf("the model file holds no %q", old)
+		}
+		return string(bytes.Replace(valid, []byte(old), []byte(new), 1))
+	}
+}
+
+// TestParseSaysWhereTheFileIsWrong: JSON that is no model file, a syntax error, a value of the
+// wrong type are refused with one line that says what, and where — the line and column of a
+// syntax error, the field of a value — in the user's terms rather than Go's.
+func TestParseSaysWhereTheFileIsWrong(t *testing.T) {
+	valid, replaced := sourcedFile(t)
+	for _, tt := range []struct{ name, file, want string }{
+		{"a NaN weight", replaced("    1,\n    -1,", "    1,\n    NaN,"),
+			"not a model file: line 35, column 5: invalid character 'N' looking for beginning of value"},
+		{"nothing", "", "not a model file: line 1, column 1: unexpected end of JSON input"},
+		{"a cut file", "{\n  \"format\": 2,", "not a model file: line 2, column 15: unexpected end of JSON input"},
+		{"data after the object", `{"format": 2} {}`, "not a model file: line 1, column 15: invalid character '{' after top-level value"},
+		{"a list", "[" + string(valid) + "]", "not a model file: the JSON is a list, not an object"},
+		{"null", "null", "not a model file: the JSON is null, not an object"},
+		{"a string", `"model"`, "not a model file: the JSON is a string, not an object"},
+		{"a quoted number", replaced(`"d": 2`, `"d": "2"`), `model: field "d": found a string, want an integer`},
+		{"a fractional number of steps", replaced(`"steps": 10`, `"steps": 10.5`), `model: field "steps": found the number 10.5, want an integer`},
+		{"a weight that is text", replaced("    1,\n    -1,", "    1,\n    \"x\","), `model: field "wv": found a string, want a number`},
+		{"a source that is a list", string(edit(t, func(m map[string]any) { m["source"] = []int{} })), `model: field "source": found a list, want an object`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := Parse([]byte(tt.file)); err == nil || err.Error() != tt.want {
+				t.Errorf("Parse = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
 // TestPrepareIsTheStandardizeStagesArithmetic checks that replaying the steps gives the bits
 // the stage wrote: (x − mean) / std, step after step.
 func TestPrepareIsTheStandardizeStagesArithmetic(t *testing.T) {
