@@ -135,6 +135,17 @@ func TestPredictRefusesBadInput(t *testing.T) {
 	newer := strings.Replace(string(readFile(t, filepath.Join(run, "model.json"))), `"format": 2`, `"format": 3`, 1)
 	newer = strings.Replace(newer, `"nnpipe": "0.1.0"`, `"nnpipe": "0.9.0"`, 1)
 	modelCopy := file("m.json", string(readFile(t, filepath.Join(run, "model.json"))))
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(readFile(t, filepath.Join(run, "model.json")), &fields); err != nil {
+		t.Fatal(err)
+	}
+	delete(fields, "preprocess")
+	unscaled, err := json.Marshal(fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noPreprocess := file("unscaled.json", string(unscaled))
+	twoWeights := file("wv.json", strings.Replace(string(readFile(t, filepath.Join(run, "model.json"))), `"wv": [`, `"WV": [0], "wv": [`, 1))
 	modelDir := filepath.Join(ws, "model") // a plain folder holding a model.json
 	if err := os.Mkdir(modelDir, 0o755); err != nil {
 		t.Fatal(err)
@@ -165,6 +176,8 @@ func TestPredictRefusesBadInput(t *testing.T) {
 		{"a folder that is no run", []string{ws, good}},
 		{"a diverged run", []string{diverged, good}},
 		{"a model of a newer format", []string{file("newer.json", newer), good}},
+		{"a model without its preprocessing", []string{noPreprocess, good}},
+		{"a model with weights in another letter case", []string{twoWeights, good}},
 		{"an output that is a folder", []string{run, good, "--out", ws}},
 		{"an output in no folder", []string{run, good, "--out", filepath.Join(ws, "no", "p.parquet")}},
 		{"an output that is the data", []string{run, good, "--out", good}},
@@ -216,6 +229,9 @@ func TestPredictRefusesBadInput(t *testing.T) {
 	}
 	if fi, err := os.Lstat(pipe); err != nil || fi.Mode().Type() != os.ModeNamedPipe {
 		t.Errorf("a refused predict or export replaced the named pipe %s: %v, %v", pipe, fi, err)
+	}
+	if _, stderr, code := nnpipe(t, "export", noPreprocess, "-o", filepath.Join(ws, "m.onnx")); code != 2 || !strings.Contains(stderr, `field "preprocess" is missing`) {
+		t.Errorf("export of a model without its preprocessing: exit %d, stderr %q; want 2 and why", code, stderr)
 	}
 	if _, stderr, code := nnpipe(t, "export", modelDir, "-o", modelInDir); code != 2 || stderr != "nnpipe: "+modelInDir+" is the model file; give another file to write\n" {
 		t.Errorf("export over the model file of its folder: exit %d, stderr %q; want 2 and why", code, stderr)

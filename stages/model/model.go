@@ -3,12 +3,12 @@
 package model
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -45,6 +45,9 @@ func HistoryColumn(s nn.Shape, p int) string {
 // Model is a trained two-layer network and everything needed to score the user's raw rows
 // with it: the columns it reads, the preprocessing fitted before it, its classes. It is
 // model.json, the train stage's output; a run directory's copy also names its run (Source).
+// The file holds every field under its json name, spelt exactly so, but those marked
+// omitempty (source, l2, best_step), which it holds only when they apply; Parse refuses one
+// that lacks a field, or holds it null or twice.
 type Model struct {
 	Format int    `json:"format"`
 	Nnpipe string `json:"nnpipe"` // the version of nnpipe that trained it
@@ -60,7 +63,8 @@ type Model struct {
 	Label   string   `json:"label"`
 	Classes []string `json:"classes"` // class names, by class id
 	// Preprocess is what the stages between the user's columns and the network did to the
-	// features, in the order they did it; empty when the network reads the columns as they are.
+	// features, in the order they did it; empty ([] in the file, never null or left out) when
+	// the network reads the columns as they are.
 	Preprocess []Step    `json:"preprocess"`
 	Weights    []float64 `json:"wv"`       // flat parameters: w row-major M×(D+1), then v row-major K×(M+1)
 	Steps      int       `json:"steps"`    // updates made (fewer than asked when early stopping stopped training)
@@ -94,8 +98,14 @@ type Step struct {
 func (m *Model) Shape() nn.Shape { return nn.Shape{D: m.D, M: m.M, K: m.K} }
 
 // Marshal returns m as model.json's bytes: indented JSON and a newline. Every float64 is
-// written in the shortest form that reads back to the same bits.
+// written in the shortest form that reads back to the same bits. A model without
+// preprocessing has "preprocess": [], never null, which Parse refuses.
 func (m *Model) Marshal() ([]byte, error) {
+	if m.Preprocess == nil {
+		c := *m
+		c.Preprocess = []Step{}
+		m = &c
+	}
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encode model: %w", err)
@@ -127,11 +137,12 @@ func Read(path string) (*Model, error) {
 
 // Parse decodes and checks model.json's bytes. It refuses what is not JSON (saying where), a
 // JSON value other than an object, a format newer than Format (saying which nnpipe wrote it)
-// and format 1, an unknown field, a value of the wrong type, and a model that could not score
-// a row: an invalid shape, sizes that disagree with it, a weight that is not finite, feature or
-// class names empty or repeated, no label column, or a preprocessing step that is unknown, of
-// the wrong size, not finite, or divides by a deviation that is not > 0. Every error is one
-// line.
+// and format 1; a key that is not one of Model's fields (see checkFields: keys match in their
+// letter case only), appears twice, or is null, a field missing (all must be there but source,
+// l2 and best_step), a value of the wrong type; and a model that could not score a row: an
+// invalid shape, sizes that disagree with it, a weight that is not finite, feature or class
+// names empty or repeated, no label column, or a preprocessing step that is unknown, of the
+// wrong size, not finite, or divides by a deviation that is not > 0. Every error is one line.
 func Parse(b []byte) (*Model, error) {
 	if err := checkSyntax(b); err != nil {
 		return nil, fmt.Errorf("not a model file: %w", err)
@@ -139,31 +150,30 @@ func Parse(b []byte) (*Model, error) {
 	if err := notObject(b); err != nil {
 		return nil, fmt.Errorf("not a model file: the JSON is %w", err)
 	}
-	var head struct {
-		Format json.RawMessage `json:"format"`
-		Nnpipe any             `json:"nnpipe"`
-	}
-	if err := json.Unmarshal(b, &head); err != nil {
-		return nil, fmt.Errorf("not a model file: %w", err)
+	fields, _, err := objectFields(b)
+	if err != nil {
+		return nil, fmt.Errorf("model: %w", err)
 	}
 	var format int
-	if err := json.Unmarshal(head.Format, &format); err != nil || head.Format == nil {
+	if err := json.Unmarshal(fields["format"], &format); err != nil || fields["format"] == nil || string(fields["format"]) == "null" {
 		return nil, errors.New("not a model file: no format number")
 	}
 	switch {
 	case format > Format:
 		by := ""
-		if v, ok := head.Nnpipe.(string); ok && v != "" {
+		var v string
+		if json.Unmarshal(fields["nnpipe"], &v) == nil && v != "" {
 			by = fmt.Sprintf(", written by nnpipe %s,", shortText(v))
 		}
 		return nil, fmt.Errorf("model format %d%s is newer than this nnpipe reads (format %d): use a newer nnpipe", format, by, Format)
 	case format < Format:
 		return nil, fmt.Errorf("model format %d predates model files that record their preprocessing and label column (format %d): run the config again to train a model this nnpipe can use", format, Format)
 	}
+	if err := checkFields(b, reflect.TypeFor[Model](), ""); err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
 	var m Model
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&m); err != nil {
+	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("model: %w", typeError(err))
 	}
 	if err := m.Validate(); err != nil {

@@ -3,6 +3,7 @@ package model
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -155,6 +156,60 @@ func TestParseSaysWhereTheFileIsWrong(t *testing.T) {
 				t.Errorf("Parse = %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestParseReadsEveryKeyAsWrittenOnly edits the bytes of a valid model file (with a source)
+// one way at a time. A key encoding/json would forgive — missing (but the optional ones), null,
+// in another letter case, twice, at any level — is refused with the one line that names it;
+// the optional keys may be left out.
+func TestParseReadsEveryKeyAsWrittenOnly(t *testing.T) {
+	_, replaced := sourcedFile(t)
+	without := func(key string) string {
+		return string(edit(t, func(m map[string]any) { delete(m, key) }))
+	}
+	const noSteps = `; a model that takes the features as read has "preprocess": []`
+	tests := []struct{ name, file, want string }{
+		{"no preprocess", without("preprocess"), `model: field "preprocess" is missing` + noSteps},
+		{"a null preprocess", string(edit(t, func(m map[string]any) { m["preprocess"] = nil })), `model: field "preprocess" is null` + noSteps},
+		{"a preprocess in another case", replaced(`"preprocess": [`, `"Preprocess": [], "preprocess": [`),
+			`model: unknown field "Preprocess" (did you mean "preprocess"? field names are case-sensitive)`},
+		{"weights in another case beside them", replaced(`"wv": [`, `"WV": [0, 0, 0, 0, 0, 0, 0], "wv": [`),
+			`model: unknown field "WV" (did you mean "wv"? field names are case-sensitive)`},
+		{"the weights twice", replaced(`"wv": [`, `"wv": [0, 0, 0, 0, 0, 0, 0], "wv": [`), `model: field "wv" appears twice`},
+		{"a null weight", replaced("    1,\n    -1,", "    1,\n    null,"), `model: field "wv": item 2 is null`},
+		{"a null step", replaced(`"preprocess": [`, `"preprocess": [null, `), `model: field "preprocess": item 1 is null`},
+		{"a null mean", replaced(`"mean": [`, `"mean": [null, `), `model: preprocess step 1: field "mean": item 1 is null`},
+		{"a step's key in another case", replaced(`"mean": [`, `"Mean": [0, 0], "mean": [`),
+			`model: preprocess step 1: unknown field "Mean" (did you mean "mean"? field names are case-sensitive)`},
+		{"a step's key twice", replaced(`"std": [`, `"std": [1, 1], "std": [`), `model: preprocess step 1: field "std" appears twice`},
+		{"a step without op", replaced(`"op": "standardize",`, ``), `model: preprocess step 1: field "op" is missing`},
+		{"a source key in another case", replaced(`"name": "iris"`, `"Name": "iris"`),
+			`model: source: unknown field "Name" (did you mean "name"? field names are case-sensitive)`},
+		{"a source key twice", replaced(`"name": "iris",`, `"name": "iris", "name": "other",`), `model: source: field "name" appears twice`},
+		{"a source missing a key", replaced(`"name": "iris",`, ``), `model: source: field "name" is missing`},
+		{"a null source", string(edit(t, func(m map[string]any) { m["source"] = nil })), `model: field "source" is null`},
+		{"a null format", string(edit(t, func(m map[string]any) { m["format"] = nil })), "not a model file: no format number"},
+	}
+	for _, key := range []string{"nnpipe", "d", "m", "k", "features", "label", "classes", "wv", "steps", "gradient"} {
+		tests = append(tests, struct{ name, file, want string }{"no " + key, without(key), fmt.Sprintf("model: field %q is missing", key)})
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := Parse([]byte(tt.file)); err == nil || err.Error() != tt.want {
+				t.Errorf("Parse = %v, want %q", err, tt.want)
+			}
+		})
+	}
+	for _, key := range []string{"source", "l2", "best_step"} {
+		if _, err := Parse([]byte(without(key))); err != nil {
+			t.Errorf("Parse of a model without %q = %v, want it read", key, err)
+		}
+	}
+	plain := validModel()
+	plain.Preprocess = nil
+	if b, err := plain.Marshal(); err != nil || !bytes.Contains(b, []byte(`"preprocess": [],`)) {
+		t.Errorf("Marshal of a model without preprocessing = %s, %v; want \"preprocess\": []", b, err)
 	}
 }
 
