@@ -115,6 +115,8 @@ func TestInvalidInputExitsTwoWithOneLineWritingNothing(t *testing.T) {
 		{"report to a folder", []string{"report", results, "-o", nonEmpty}, nil, "is a folder"},
 		{"report to a missing folder", []string{"report", results, "-o", "OUT/report.html"}, nil, "does not exist"},
 		{"report to nothing", []string{"report", results, "-o", ""}, nil, "must not be empty"},
+		{"export to nothing", []string{"export", results, "-o", ""}, nil, "nnpipe: --out: must not be empty"},
+		{"predict to nothing", []string{"predict", results, "FILE", "-o", ""}, nil, "nnpipe: --out: must not be empty"},
 
 		{"stages with an argument", []string{"stages", "extra"}, nil, "expected no arguments, got 1 argument "},
 		{"stages with an unknown flag", []string{"stages", "--frob"}, nil, "unknown flag: --frob"},

@@ -57,6 +57,9 @@ func newExportCmd(e *env) *cobra.Command {
 		Short: "Write a run's model, its preprocessing included, as ONNX",
 		Args:  exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
+			if out == "" {
+				return usagef("--out: must not be empty")
+			}
 			n, err := onnx.WriteFile(args[0], out, opt)
 			if err == nil {
 				fmt.Fprintf(e.stdout, "%s: %s written\n", out, results.FormatBytes(int64(n)))
