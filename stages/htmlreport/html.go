@@ -124,8 +124,22 @@ func WriteFile(ctx context.Context, paths []string, out string, opt Options) (*R
 	return rep, writeAtomic(out, rep.HTML())
 }
 
-// checkOut refuses an output file that is empty, a folder, or in a folder
-// that does not exist.
+// writeAtomic writes b to path whole (pipeline.CreateOut): under a temporary
+// name beside it, with the umask's mode, then renamed into place.
+func writeAtomic(path string, b []byte) error {
+	f, err := pipeline.CreateOut(path)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Abort()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Commit()
+}
+
+// checkOut refuses an output file that is empty, a folder, in a folder
+// that does not exist, or not a regular file (see pipeline.CheckOutFile).
 func checkOut(out string) error {
 	if out == "" {
 		return pipeline.Invalid(errors.New("-o: must not be empty"))
@@ -143,29 +157,9 @@ func checkOut(out string) error {
 	case !st.IsDir():
 		return pipeline.Invalid(fmt.Errorf("-o %s: %s is not a folder", config.Shown(out), config.Shown(dir)))
 	}
-	return nil
-}
-
-// writeAtomic writes b to path under a temporary name in its folder, then
-// renames it into place.
-func writeAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("write %s: %w", path, err)
+	// A named pipe, a device, a link to nothing: not a file to replace.
+	if err := pipeline.CheckOutFile(out); err != nil {
+		return fmt.Errorf("-o: %w", err)
 	}
 	return nil
 }

@@ -714,3 +714,44 @@ func TestAHistoryTooLargeToDrawIsNoted(t *testing.T) {
 		t.Errorf("a history of %d rows: curve drawn %v, notes %q; want it named and not drawn", rows, rd.Curve != nil, notes)
 	}
 }
+
+// TestWriteFileReplacesOnlyAFile: -o naming a named pipe, or a link to
+// one, is refused as invalid input and left as it was; a page written over
+// a private file gets the umask's mode, not a fixed 0644.
+func TestWriteFileReplacesOnlyAFile(t *testing.T) {
+	book, _ := testdata(t)
+	dir := t.TempDir()
+	pipe, link := filepath.Join(dir, "pipe.html"), filepath.Join(dir, "link.html")
+	if err := syscall.Mkfifo(pipe, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(pipe, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{pipe, link} {
+		_, err := htmlreport.WriteFile(context.Background(), []string{book}, out, htmlreport.Options{Version: "test"})
+		if !pipeline.IsInvalid(err) || !strings.Contains(err.Error(), "a named pipe") {
+			t.Errorf("-o %s: %v, want it refused as a named pipe", filepath.Base(out), err)
+		}
+	}
+	if fi, err := os.Lstat(pipe); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the named pipe after the report: %v, %v", fi, err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link after the report: %v, %v", fi, err)
+	}
+
+	private := filepath.Join(dir, "private.html")
+	if err := os.WriteFile(private, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := syscall.Umask(0o077)
+	_, err := htmlreport.WriteFile(context.Background(), []string{book}, private, htmlreport.Options{Version: "test"})
+	syscall.Umask(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(private); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the page's mode under umask 077: %v, %v; want 0600", fi.Mode().Perm(), err)
+	}
+}
