@@ -21,11 +21,32 @@ type GCOptions struct {
 	// failure records alike, such as those that finished runs reference.
 	// Nil keeps none.
 	Keep func(key string) bool
+	// KeepFrom, when set, returns Keep (replacing any given), and is
+	// called once in GC's critical section, after the live leases are
+	// read: references read then include those of a run that finished
+	// and dropped its lease while gc listed the cache, which references
+	// read before would miss, and neither would protect its entries. An
+	// error stops gc before anything is removed.
+	KeepFrom func() (func(key string) bool, error)
 	// KeepRecent keeps entries created, and build folders and failure
 	// records of processes that are gone modified, within this long.
 	KeepRecent time.Duration
 	// DryRun removes and moves nothing, and reports what GC would do.
 	DryRun bool
+}
+
+// Resolve returns o with Keep set by KeepFrom, when set: what a gc calls
+// once the live leases are read (see KeepFrom).
+func (o GCOptions) Resolve() (GCOptions, error) {
+	if o.KeepFrom == nil {
+		return o, nil
+	}
+	keep, err := o.KeepFrom()
+	if err != nil {
+		return o, err
+	}
+	o.Keep, o.KeepFrom = keep, nil
+	return o, nil
 }
 
 // Removed is an entry GC removed, or would remove in a dry run.
@@ -183,6 +204,9 @@ func (c *Cache) collect(opts GCOptions, trash string) ([]doomed, *GCResult, erro
 	}
 	if c.leasesRead != nil {
 		c.leasesRead()
+	}
+	if opts, err = opts.Resolve(); err != nil {
+		return nil, nil, err
 	}
 	res := &GCResult{Leases: lv.leases}
 	var out []doomed

@@ -193,6 +193,50 @@ func TestGCDryRunChangesNothing(t *testing.T) {
 	}
 }
 
+// TestGCTakesWhatToKeepOnceItHoldsTheLeases: KeepFrom is called after the
+// live leases are read, what it returns is kept, and its error stops gc
+// with nothing removed.
+func TestGCTakesWhatToKeepOnceItHoldsTheLeases(t *testing.T) {
+	dir := t.TempDir()
+	setup := Open(dir)
+	setup.now = twoHoursAgo
+	kept, gone := Key("kept"), Key("gone")
+	publishOutputs(t, setup, kept, sampleOutputs, nil)
+	publishOutputs(t, setup, gone, sampleOutputs, nil)
+	must(t, setup.Close())
+	entries := filepath.Join(dir, versionDir)
+	before := tree(t, entries)
+
+	c := Open(dir)
+	defer c.Close()
+	var events []string
+	c.leasesRead = func() { events = append(events, "leases read") }
+	_, err := c.GC(GCOptions{KeepFrom: func() (func(string) bool, error) {
+		events = append(events, "keep taken")
+		return nil, errors.New("no runs")
+	}})
+	if err == nil || !strings.Contains(err.Error(), "no runs") {
+		t.Errorf("GC with KeepFrom failing = %v, want its error", err)
+	}
+	if after := tree(t, entries); !reflect.DeepEqual(before, after) {
+		t.Errorf("a gc stopped by KeepFrom changed the entries:\nbefore %v\nafter  %v", before, after)
+	}
+	events = nil
+	res, err := c.GC(GCOptions{KeepFrom: func() (func(string) bool, error) {
+		events = append(events, "keep taken")
+		return func(key string) bool { return key == kept }, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := removedKeys(res); !reflect.DeepEqual(got, []string{gone}) {
+		t.Errorf("gc removed %v, want %s alone", got, short(gone))
+	}
+	if want := []string{"leases read", "keep taken"}; !reflect.DeepEqual(events, want) {
+		t.Errorf("events %v, want %v", events, want)
+	}
+}
+
 func TestGCOfACacheThatDoesNotExistIsAnErrorAndMakesNothing(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "none")
 	if _, err := Open(dir).GC(GCOptions{}); err == nil {

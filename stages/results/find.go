@@ -250,11 +250,16 @@ const HalfBuilt = "half-built run directory"
 // their paths, as HalfBuilt), and the bytes freed (or that would be) in
 // all.
 func GC(c cache.Store, root string, keep time.Duration, dryRun bool) (*cache.GCResult, int64, error) {
-	refs, err := ReferencedKeys(root)
-	if err != nil {
-		return nil, 0, fmt.Errorf("read the runs under %s: %w", root, err)
+	// The references are read once gc holds the leases (KeepFrom): a run
+	// that commits while gc lists the cache is among them.
+	refsFrom := func() (func(string) bool, error) {
+		refs, err := ReferencedKeys(root)
+		if err != nil {
+			return nil, fmt.Errorf("read the runs under %s: %w", root, err)
+		}
+		return func(key string) bool { return refs[key] }, nil
 	}
-	res, err := c.GC(cache.GCOptions{Keep: func(key string) bool { return refs[key] }, KeepRecent: keep, DryRun: dryRun})
+	res, err := c.GC(cache.GCOptions{KeepFrom: refsFrom, KeepRecent: keep, DryRun: dryRun})
 	if err != nil {
 		return res, 0, err
 	}

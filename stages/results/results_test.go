@@ -553,3 +553,41 @@ func snapshot(t *testing.T, path string) map[string]string {
 	}
 	return m
 }
+
+// beforeGC is a cache whose GC first calls before: what another process
+// does while gc starts.
+type beforeGC struct {
+	cache.Store
+	before func()
+}
+
+func (b beforeGC) GC(opts cache.GCOptions) (*cache.GCResult, error) {
+	b.before()
+	return b.Store.GC(opts)
+}
+
+// TestGCReadsTheRunsOnceItHoldsTheLeases: a run that commits its
+// directory, and drops its lease, after gc started but before gc read the
+// leases, keeps its entries: gc reads the runs it keeps after the leases,
+// not before.
+func TestGCReadsTheRunsOnceItHoldsTheLeases(t *testing.T) {
+	eng, chain, res, _, _ := runSmall(t)
+	dir := eng.Cache.Dir()
+	eng.Close() // the run's lease is gone, as once it has committed
+	root := t.TempDir()
+	c := cache.Open(dir)
+	defer c.Close()
+	st := beforeGC{Store: c, before: func() {
+		if _, err := results.WriteRun(filepath.Join(root, "small", "20250101T000000-abcdefab"), chain, res, results.Info{ID: "20250101T000000-abcdefab", Version: "test"}, true); err != nil {
+			t.Fatal(err)
+		}
+	}}
+	if _, _, err := results.GC(st, root, 0, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if _, err := c.Get(r.Key); err != nil {
+			t.Errorf("gc removed stage %s's entry, which the run committed meanwhile references: %v", r.ID, err)
+		}
+	}
+}

@@ -269,6 +269,9 @@ func (s *Store) gc(opts cache.GCOptions) (*cache.GCResult, error) {
 	if s.gcHook != nil {
 		s.gcHook()
 	}
+	if opts, err = opts.Resolve(); err != nil {
+		return nil, err
+	}
 	entries, err := s.listEntries()
 	if err != nil {
 		return nil, err
