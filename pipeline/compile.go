@@ -38,9 +38,10 @@ type Step struct {
 	Inputs []Binding // in the order of Spec.Inputs
 	Line   int
 
-	with   []byte // the canonical JSON of Params, set when compiled (see ParamsJSON)
-	direct bool   // with was written directly, not through the YAML round trip (see paramsJSON)
-	prefix []byte // the step's effective stage up to its parameters, set when compiled
+	with   []byte       // the canonical JSON of Params, set when compiled (see ParamsJSON)
+	direct bool         // with was written directly, not through the YAML round trip (see paramsJSON)
+	prefix []byte       // the step's effective stage up to its parameters, set when compiled
+	lines  config.Lines // the lines of its parameters' keys, for messages
 }
 
 // Binding says which earlier stage's output fills an input slot.
@@ -71,6 +72,9 @@ func Compile(f *config.File, reg *Registry) (*Chain, error) {
 		errs = append(errs, stepErrs...)
 		p.Stages = append(p.Stages, step)
 	}
+	if len(errs) == 0 {
+		errs = checkColumns(f, p.Stages)
+	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -78,6 +82,87 @@ func Compile(f *config.File, reg *Registry) (*Chain, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// checkColumns reports each column a step reads from an input beside the
+// features (Input.Column) that the output bound there does not carry
+// (Output.Carries, passed on through ShapeFrom), at the line of the
+// parameter that names it. steps are f's stages, decoded without error.
+func checkColumns(f *config.File, steps []*Step) config.Errors {
+	var errs config.Errors
+	byID := make(map[string]*Step, len(steps))
+	for _, s := range steps {
+		byID[s.ID] = s
+	}
+	for _, s := range steps {
+		for _, in := range s.Spec.Inputs {
+			if in.Column == nil {
+				continue
+			}
+			column, key := in.Column(s.Params)
+			if column == "" {
+				continue
+			}
+			from, carried, carriesKey, known := carriedBy(byID, bindingOf(s, in.Slot))
+			if !known || slices.Contains(carried, column) {
+				continue
+			}
+			msg := fmt.Sprintf("%q: stage %q carries no column beside its features", column, from)
+			if carriesKey != "" {
+				list := "none"
+				if len(carried) > 0 {
+					quoted := make([]string, len(carried))
+					for i, c := range carried {
+						quoted[i] = strconv.Quote(c)
+					}
+					list = strings.Join(quoted, ", ")
+				}
+				msg = fmt.Sprintf("%q is not among the columns stage %q carries beside its features (%s); list it under that stage's %s", column, from, list, carriesKey)
+			}
+			for _, st := range f.Stages {
+				if st.ID == s.ID {
+					errs = append(errs, f.StageError(st, s.lines, key, msg))
+				}
+			}
+		}
+	}
+	return errs
+}
+
+// bindingOf returns the binding of s's input slot.
+func bindingOf(s *Step, slot string) Binding {
+	for _, b := range s.Inputs {
+		if b.Slot == slot {
+			return b
+		}
+	}
+	return Binding{}
+}
+
+// carriedBy follows b to the output that says what it carries beside its
+// features (Output.Carries), through outputs that pass their input's on
+// (ShapeFrom): it returns that output's stage, the columns and the key
+// that lists them, and whether they are known before the run.
+func carriedBy(byID map[string]*Step, b Binding) (stage string, columns []string, key string, known bool) {
+	for range len(byID) + 1 { // a chain is acyclic; the bound only guards the loop
+		s, ok := byID[b.From]
+		if !ok {
+			return "", nil, "", false
+		}
+		i := slices.IndexFunc(s.Spec.Outputs, func(o Output) bool { return o.Slot == b.FromSlot })
+		if i < 0 {
+			return "", nil, "", false
+		}
+		o := s.Spec.Outputs[i]
+		switch {
+		case o.Carries != nil:
+			return s.ID, o.Carries(s.Params), o.CarriesKey, true
+		case o.ShapeFrom == "":
+			return "", nil, "", false
+		}
+		b = bindingOf(s, o.ShapeFrom)
+	}
+	return "", nil, "", false
 }
 
 // hash fills in p.Hash, and each step's parameter JSON on the way.
@@ -170,6 +255,7 @@ func decodeParams(f *config.File, st *config.Stage, step *Step, dec *config.Deco
 	if st.With != nil {
 		var decodeErrs config.Errors
 		lines, decodeErrs = dec.Decode(st.With, step.Params)
+		step.lines = lines
 		for _, e := range decodeErrs {
 			f.Locate(e, st)
 			errs = append(errs, e)

@@ -121,6 +121,13 @@ type Input struct {
 	// evaluated with the very data and split it was trained on, not with
 	// the raw features of data it saw rescaled, or with another split.
 	MadeFrom []string
+	// Column, when set, names the column the stage reads from this input
+	// beside the features, given its parameters (split's `column`), and
+	// the parameter that names it; "" when it reads none. Compiling checks
+	// it against the columns the bound output carries (Output.Carries) and
+	// reports one it does not carry at that parameter's line, before
+	// anything runs.
+	Column func(p Params) (column, key string)
 }
 
 // Output is an output slot and the file (or, ending in "/", the folder)
@@ -143,6 +150,15 @@ type Output struct {
 	// classes) the output keeps: a dataset rescaled row by row has its
 	// input's. Plan passes the input's shape on through it.
 	ShapeFrom string
+	// Carries, when set, lists the columns the output dataset carries
+	// beside its features, from the stage's parameters (load's `keep`;
+	// none for generated data), and CarriesKey names the parameter that
+	// lists them, for messages ("" when none does). An output with
+	// ShapeFrom and no Carries carries what its input carries. Otherwise
+	// what it carries is known only once it is computed, and no
+	// Input.Column bound to it is checked before then.
+	Carries    func(p Params) []string
+	CarriesKey string
 	// ReadShape, when set, reads the output's shape from its file: plan
 	// reads the shapes of cached outputs so, such as a cached dataset's.
 	ReadShape func(path string) (Shape, error)

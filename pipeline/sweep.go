@@ -149,6 +149,9 @@ func expand(ctx context.Context, f *config.File, reg *Registry, onTrial func(don
 				all.Write(ms.same)
 				all.Write([]byte{0})
 			}
+			if len(stepErrs) == 0 {
+				stepErrs = checkColumns(tf, chain.Stages)
+			}
 			for _, e := range stepErrs {
 				addTrialErr(&errs, seenErr, e, t.Label())
 			}

@@ -110,8 +110,8 @@ func TestBadDataIsRefusedWithOneLineNamingTheFileAndNothingWritten(t *testing.T)
 		{"split-leaves-a-part-empty", "split"},
 		{"split-column-all-train", "split"},
 		{"split-column-bad-value", "split"},
-		{"split-column-not-kept", "split"},
-		{"split-column-is-a-feature", "split"},
+		{"split-column-not-kept", ""},
+		{"split-column-is-a-feature", ""},
 		{"stratified-class-too-small", "split"},
 		{"non-utf8-label", "data"},
 		{"non-utf8-header", "data"},
@@ -587,5 +587,60 @@ func TestLoadScale(t *testing.T) {
 		if tbl.Rows != n {
 			t.Errorf("%s: predictions have %d rows, want %d", filepath.Base(config), tbl.Rows, n)
 		}
+	}
+}
+
+// TestASplitColumnTheDataDoesNotCarryIsRefusedAtItsLine: validate, run and
+// sweep refuse a split by a column the load stage does not keep, at the
+// line of split's column, naming the columns it keeps, before any work; a
+// sweep names the trial whose value it is.
+func TestASplitColumnTheDataDoesNotCarryIsRefusedAtItsLine(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var csv strings.Builder
+	csv.WriteString("x0,x1,part,label\n")
+	for i := range 20 {
+		fmt.Fprintf(&csv, "%d,%d,%d,%d\n", i%7, i%3, i%4/3, i%2)
+	}
+	write := func(name, text string) string {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	write("d.csv", csv.String())
+	const stages = `stages:
+  - id: data
+    kind: load
+    with: {path: d.csv, label: label, features: [x0, x1], keep: [part]}
+  - id: split
+    kind: split
+    with:
+      column: %s
+  - {id: train, kind: train, with: {hidden: 2, steps: 5}}
+`
+	good := write("good.yaml", "name: c\n"+fmt.Sprintf(stages, "part"))
+	bad := write("bad.yaml", "name: c\n"+fmt.Sprintf(stages, "prt"))
+	swept := write("swept.yaml", "name: c\n"+fmt.Sprintf(stages, "part")+"sweep:\n  split.column: [part, other]\n")
+	results := filepath.Join(dir, "results")
+
+	if _, stderr, code := nnpipe(t, "validate", good); code != 0 {
+		t.Errorf("validate of a split by a kept column: exit %d\n%s", code, stderr)
+	}
+	want := `bad.yaml:9: stage "split": column: "prt" is not among the columns stage "data" carries beside its features ("part"); list it under that stage's keep`
+	for _, args := range [][]string{{"validate", bad}, {"run", bad, "--results", results}} {
+		_, stderr, code := nnpipe(t, args...)
+		if code != exitInvalid || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, want) {
+			t.Errorf("%s: exit %d, stderr %q; want exit 2 and one line ending %q", args[0], code, stderr, want)
+		}
+	}
+	_, stderr, code := nnpipe(t, "sweep", swept, "--results", results)
+	if code != exitInvalid || !strings.Contains(stderr, `"other" is not among the columns stage "data" carries`) || !strings.Contains(stderr, "split.column=other") {
+		t.Errorf("sweep over a column not kept: exit %d, stderr %q; want exit 2 naming the trial and the column", code, stderr)
+	}
+	if _, err := os.Stat(results); !os.IsNotExist(err) {
+		t.Errorf("the refused commands wrote %s: %v", results, err)
 	}
 }

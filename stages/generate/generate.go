@@ -147,8 +147,9 @@ func (p *Params) shape() pipeline.Shape {
 func Spec() pipeline.Spec {
 	return pipeline.Spec{
 		Kind: "generate", Version: 1,
-		Doc:       "draws a synthetic labelled 2-D data set (the book's Gaussian mixture, xor, moons, circles, spirals)",
-		Outputs:   []pipeline.Output{{Slot: "dataset", Type: "dataset", File: "dataset.parquet", ReadShape: model.DatasetShape}},
+		Doc: "draws a synthetic labelled 2-D data set (the book's Gaussian mixture, xor, moons, circles, spirals)",
+		Outputs: []pipeline.Output{{Slot: "dataset", Type: "dataset", File: "dataset.parquet", ReadShape: model.DatasetShape,
+			Carries: func(pipeline.Params) []string { return nil }}}, // features and labels alone
 		NewParams: func() pipeline.Params { return NewParams() },
 		Shape: func(p pipeline.Params, _ map[string]pipeline.Shape) map[string]pipeline.Shape {
 			return map[string]pipeline.Shape{"dataset": p.(*Params).shape()}

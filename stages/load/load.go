@@ -131,8 +131,9 @@ func Spec() pipeline.Spec {
 		// gives every entry a new key, so none of them is ever a hit again. Version 3: the
 		// dataset records the label column's name (model.Lineage), for the model file.
 		Kind: "load", Version: 3,
-		Doc:         "reads a CSV or Parquet file: a label column (integers or strings; at most 1,000 classes) and numeric feature columns",
-		Outputs:     []pipeline.Output{{Slot: "dataset", Type: "dataset", File: "dataset.parquet", ReadShape: model.DatasetShape}},
+		Doc: "reads a CSV or Parquet file: a label column (integers or strings; at most 1,000 classes) and numeric feature columns",
+		Outputs: []pipeline.Output{{Slot: "dataset", Type: "dataset", File: "dataset.parquet", ReadShape: model.DatasetShape,
+			Carries: func(p pipeline.Params) []string { return p.(*Params).Keep }, CarriesKey: "keep"}},
 		NewParams:   func() pipeline.Params { return NewParams() },
 		Fingerprint: Fingerprint,
 		PathKeys:    []string{"path"},

@@ -100,8 +100,10 @@ func (p *Params) UnusedKeys() []string {
 func Spec() pipeline.Spec {
 	return pipeline.Spec{
 		Kind: "split", Version: 2, // 2: the split records the rows it was made for
-		Doc:       "divides the rows into a training part and a test part (by ratio, stratified, by a 0/1 column, or one fold of k)",
-		Inputs:    []pipeline.Input{{Slot: "dataset", Type: "dataset"}},
+		Doc: "divides the rows into a training part and a test part (by ratio, stratified, by a 0/1 column, or one fold of k)",
+		Inputs: []pipeline.Input{{Slot: "dataset", Type: "dataset", Column: func(p pipeline.Params) (string, string) {
+			return p.(*Params).Column, "column"
+		}}},
 		Outputs:   []pipeline.Output{{Slot: "split", Type: "split", File: "split.parquet", RowsFrom: "dataset", ReadShape: model.SplitShape}},
 		NewParams: func() pipeline.Params { return NewParams() },
 		// The training rows, round(train_ratio × rows): per class when
