@@ -231,6 +231,9 @@ func TestCacheLocationsThatAreNotFoldersOrS3AreRefused(t *testing.T) {
 		{"a scheme in NNPIPE_CACHE", "", "https://host/bucket", `NNPIPE_CACHE "https://host/bucket": https:// is not supported`},
 		{"a bad bucket name", "s3://My_Bucket/x", "", "lower-case letters"},
 		{"no credentials", "s3://bucket/x", "", "no credentials: set AWS_ACCESS_KEY_ID"},
+		// Not the bucket's root, nor the prefix "a": quoted as typed.
+		{"two slashes after the bucket", "s3://nnpipe//", "", `--cache "s3://nnpipe//": prefix "/" has an empty, "." or ".." part`},
+		{"two slashes after the prefix in NNPIPE_CACHE", "", "s3://nnpipe/a//", `NNPIPE_CACHE "s3://nnpipe/a//": prefix "a//" has an empty, "." or ".." part`},
 	}
 	for _, c := range cases {
 		for _, cmd := range commands {

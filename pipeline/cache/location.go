@@ -58,12 +58,12 @@ func ParseLocation(s string) (Location, error) {
 	if i := strings.IndexAny(after, "?#"); i >= 0 {
 		return Location{}, fmt.Errorf("%s: an S3 location takes no %q part; the endpoint, region and credentials come from the AWS_* variables", quoted, after[i:i+1])
 	}
-	bucket, prefix, _ := strings.Cut(after, "/")
+	bucket, typed, _ := strings.Cut(after, "/")
 	if err := checkBucket(bucket); err != nil {
 		return Location{}, fmt.Errorf("%s: bucket %s", quoted, err)
 	}
-	prefix = strings.TrimSuffix(prefix, "/")
-	if err := checkPrefix(prefix); err != nil {
+	prefix, err := checkPrefix(typed)
+	if err != nil {
 		return Location{}, fmt.Errorf("%s: prefix %s", quoted, err)
 	}
 	return Location{Bucket: bucket, Prefix: prefix}, nil
@@ -127,25 +127,29 @@ func isIPv4(s string) bool {
 	return true
 }
 
-// checkPrefix refuses a prefix that would make keys hard to read or
-// ambiguous: empty, "." or ".." segments, control characters, backslashes,
-// text that is not UTF-8, and more than maxPrefix bytes.
-func checkPrefix(p string) error {
-	if p == "" {
-		return nil
+// checkPrefix takes a prefix as typed after the bucket's "/" and returns
+// it without the one trailing "/" it may end in. It refuses a prefix that
+// would make keys hard to read or ambiguous: empty, "." or ".." segments
+// (so "/" alone, and "//" anywhere), control characters, backslashes, text
+// that is not UTF-8, and more than maxPrefix bytes. Its errors quote the
+// prefix as typed.
+func checkPrefix(typed string) (string, error) {
+	if typed == "" {
+		return "", nil
 	}
+	p := strings.TrimSuffix(typed, "/")
 	switch {
 	case len(p) > maxPrefix:
-		return fmt.Errorf("is %d bytes long, more than %d", len(p), maxPrefix)
-	case !utf8.ValidString(p):
-		return fmt.Errorf("%q is not valid UTF-8", p)
-	case strings.ContainsFunc(p, func(r rune) bool { return unicode.IsControl(r) || r == '\\' }):
-		return fmt.Errorf("%q holds a control character or a backslash", p)
+		return "", fmt.Errorf("is %d bytes long, more than %d", len(p), maxPrefix)
+	case !utf8.ValidString(typed):
+		return "", fmt.Errorf("%q is not valid UTF-8", typed)
+	case strings.ContainsFunc(typed, func(r rune) bool { return unicode.IsControl(r) || r == '\\' }):
+		return "", fmt.Errorf("%q holds a control character or a backslash", typed)
 	}
 	for _, seg := range strings.Split(p, "/") {
 		if seg == "" || seg == "." || seg == ".." {
-			return fmt.Errorf("%q has an empty, \".\" or \"..\" part", p)
+			return "", fmt.Errorf("%q has an empty, \".\" or \"..\" part", typed)
 		}
 	}
-	return nil
+	return p, nil
 }

@@ -44,7 +44,11 @@ func TestParseLocation(t *testing.T) {
 		{in: "s3://key:secret@bucket/x", wantErr: "credentials do not go"},
 		{in: "s3://bucket/x?region=eu", wantErr: `no "?" part`},
 		{in: "s3://bucket/x#y", wantErr: `no "#" part`},
-		{in: "s3://bucket//x", wantErr: "empty"},
+		{in: "s3://bucket//x", wantErr: `"s3://bucket//x": prefix "/x" has an empty, "." or ".." part`},
+		{in: "s3://bucket//", wantErr: `"s3://bucket//": prefix "/" has an empty, "." or ".." part`},
+		{in: "s3://bucket/a//", wantErr: `"s3://bucket/a//": prefix "a//" has an empty, "." or ".." part`},
+		{in: "s3://bucket/a//b/", wantErr: `"s3://bucket/a//b/": prefix "a//b/" has an empty, "." or ".." part`},
+		{in: "s3://bucket/./", wantErr: `"s3://bucket/./": prefix "./" has an empty, "." or ".." part`},
 		{in: "s3://bucket/a/../b", wantErr: `".."`},
 		{in: "s3://bucket/a/./b", wantErr: `"."`},
 		{in: "s3://bucket/a\nb", wantErr: "control character"},
@@ -94,7 +98,7 @@ func FuzzParseLocation(f *testing.F) {
 			}
 			return
 		}
-		if checkBucket(l.Bucket) != nil || checkPrefix(l.Prefix) != nil || !utf8.ValidString(l.Prefix) {
+		if p, err := checkPrefix(l.Prefix); checkBucket(l.Bucket) != nil || err != nil || p != l.Prefix || !utf8.ValidString(l.Prefix) {
 			t.Fatalf("ParseLocation(%q) = %+v: invalid bucket or prefix", s, l)
 		}
 		back, err := ParseLocation(l.String())
