@@ -2,6 +2,7 @@ package s3store
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -21,8 +22,9 @@ func TestOpenRefusesTheUsersMistakes(t *testing.T) {
 		{"an unknown bucket", cache.Location{Bucket: "no-such-bucket"}, nil, "does not exist"},
 		{"no credentials", cache.Location{Bucket: testBucket}, func(o *Options) { o.AccessKey, o.SecretKey = "", "" }, "no credentials"},
 		{"half the credentials", cache.Location{Bucket: testBucket}, func(o *Options) { o.SecretKey = "" }, "must be set together"},
-		{"an endpoint with a path", cache.Location{Bucket: testBucket}, func(o *Options) { o.Endpoint += "/x" }, "AWS_ENDPOINT_URL"},
-		{"an endpoint without a scheme", cache.Location{Bucket: testBucket}, func(o *Options) { o.Endpoint = "localhost:9000" }, "AWS_ENDPOINT_URL"},
+		{"an endpoint with a path", cache.Location{Bucket: testBucket}, func(o *Options) { o.Endpoint += "/x" }, "/x\": want http://HOST[:PORT] or https://HOST[:PORT]"},
+		{"an endpoint without a scheme", cache.Location{Bucket: testBucket}, func(o *Options) { o.Endpoint = "localhost:9000" },
+			`endpoint "localhost:9000": want http://HOST[:PORT] or https://HOST[:PORT]`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -42,6 +44,38 @@ func TestOpenRefusesTheUsersMistakes(t *testing.T) {
 	}
 }
 
+// TestAMalformedEndpointIsBlamedOnItsVariable: the message names the
+// variable the endpoint came from, the first of AWS_ENDPOINT_URL_S3 and
+// AWS_ENDPOINT_URL that is set.
+func TestAMalformedEndpointIsBlamedOnItsVariable(t *testing.T) {
+	cases := []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"AWS_ENDPOINT_URL_S3": "localhost:9000", "AWS_ENDPOINT_URL": "http://localhost:1"},
+			`AWS_ENDPOINT_URL_S3 "localhost:9000": want http://HOST[:PORT] or https://HOST[:PORT]`},
+		{map[string]string{"AWS_ENDPOINT_URL": "localhost:9000"},
+			`AWS_ENDPOINT_URL "localhost:9000": want http://HOST[:PORT] or https://HOST[:PORT]`},
+		{map[string]string{"AWS_ENDPOINT_URL_S3": "ftp://host", "AWS_ENDPOINT_URL": "localhost:9000"},
+			`AWS_ENDPOINT_URL_S3 "ftp://host": want http://HOST[:PORT] or https://HOST[:PORT]`},
+	}
+	for _, c := range cases {
+		copyDir := t.TempDir()
+		env := map[string]string{"AWS_ACCESS_KEY_ID": "key", "AWS_SECRET_ACCESS_KEY": "secret", "NNPIPE_S3_COPY": copyDir}
+		for k, v := range c.env {
+			env[k] = v
+		}
+		st, err := OpenCache(t.Context(), "s3://"+testBucket+"/p", func(k string) string { return env[k] })
+		var ue *UserError
+		if !errors.As(err, &ue) || err.Error() != c.want {
+			t.Errorf("OpenCache with %v = %v, %v; want the *UserError %q", c.env, st, err, c.want)
+		}
+		if left, _ := os.ReadDir(copyDir); len(left) != 0 {
+			t.Errorf("OpenCache with %v wrote %d names in the local copy", c.env, len(left))
+		}
+	}
+}
+
 func TestFromEnv(t *testing.T) {
 	loc := cache.Location{Bucket: "b", Prefix: "p"}
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -54,7 +88,7 @@ func TestFromEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Options{Endpoint: "http://s3:2", Region: "eu-west-1", AccessKey: "id", SecretKey: "secret",
-		Timeout: 5 * time.Second, LeaseTTL: 2 * time.Minute, CopyDir: "/copy", CopyBytes: 3 << 20}
+		Timeout: 5 * time.Second, LeaseTTL: 2 * time.Minute, CopyDir: "/copy", CopyBytes: 3 << 20, endpointVar: "AWS_ENDPOINT_URL_S3"}
 	if o != want {
 		t.Errorf("FromEnv = %+v, want %+v", o, want)
 	}

@@ -41,6 +41,9 @@ type Options struct {
 	// copyParents is how many folders above CopyDir the store made for
 	// it (the default's nnpipe/s3): Close removes them when empty.
 	copyParents int
+	// endpointVar is the variable Endpoint was read from, which a
+	// message about it names; "" when it was not read from one.
+	endpointVar string
 }
 
 // Defaults of the options.
@@ -72,9 +75,12 @@ func userErrorf(format string, args ...any) error {
 // NNPIPE_S3_COPY (a folder) and NNPIPE_S3_COPY_MB (megabytes). A value
 // that cannot be used is a *UserError naming the variable.
 func FromEnv(loc cache.Location, getenv func(string) string) (Options, error) {
+	endpointVar, endpoint := firstSet(getenv, "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
+	_, region := firstSet(getenv, "AWS_REGION", "AWS_DEFAULT_REGION")
 	o := Options{
-		Endpoint:     firstSet(getenv, "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"),
-		Region:       firstSet(getenv, "AWS_REGION", "AWS_DEFAULT_REGION"),
+		Endpoint:     endpoint,
+		endpointVar:  endpointVar,
+		Region:       region,
 		AccessKey:    getenv("AWS_ACCESS_KEY_ID"),
 		SecretKey:    getenv("AWS_SECRET_ACCESS_KEY"),
 		SessionToken: getenv("AWS_SESSION_TOKEN"),
@@ -109,13 +115,15 @@ func FromEnv(loc cache.Location, getenv func(string) string) (Options, error) {
 	return o, nil
 }
 
-func firstSet(getenv func(string) string, names ...string) string {
+// firstSet returns the first of the variables names that is set, and its
+// value; "", "" when none is.
+func firstSet(getenv func(string) string, names ...string) (name, value string) {
 	for _, n := range names {
 		if v := getenv(n); v != "" {
-			return v
+			return n, v
 		}
 	}
-	return ""
+	return "", ""
 }
 
 func envDuration(getenv func(string) string, name string, def, least time.Duration) (time.Duration, error) {
@@ -179,7 +187,11 @@ func newClient(loc cache.Location, o Options) (*minio.Client, *serverClock, erro
 	if o.Endpoint != "" {
 		u, err := url.Parse(o.Endpoint)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
-			return nil, nil, userErrorf("AWS_ENDPOINT_URL %q: want http://HOST[:PORT] or https://HOST[:PORT]", o.Endpoint)
+			name := o.endpointVar
+			if name == "" {
+				name = "endpoint"
+			}
+			return nil, nil, userErrorf("%s %q: want http://HOST[:PORT] or https://HOST[:PORT]", name, o.Endpoint)
 		}
 		host, secure = u.Host, u.Scheme == "https"
 	}
