@@ -80,33 +80,48 @@ func (c *client) fail(ctx context.Context, what, name string, err error) error {
 	return err
 }
 
-// maxSmall bounds the objects read whole: entry.json, records, leases.
+// maxSmall bounds the objects getSmall reads whole: failure records and
+// lease segments. entry.json and the lists of kept outputs are read with
+// getUpTo, to cache.MaxEntryJSON.
 const maxSmall = 16 << 20
 
-// getSmall reads a small object whole, with its ETag.
+// getSmall reads a small object whole, with its ETag; one larger than
+// maxSmall is an error.
 func (c *client) getSmall(ctx context.Context, name string) ([]byte, string, error) {
-	if err := c.check(); err != nil {
+	b, o, err := c.getUpTo(ctx, name, maxSmall+1)
+	if err != nil {
 		return nil, "", err
+	}
+	if len(b) > maxSmall {
+		return nil, "", fmt.Errorf("get %s: larger than %d bytes", c.prefix+name, maxSmall)
+	}
+	return b, o.ETag, nil
+}
+
+// getUpTo reads at most limit bytes of an object, the start of a larger
+// one, and returns them with what the server says of the object: its
+// whole size and its ETag.
+func (c *client) getUpTo(ctx context.Context, name string, limit int64) ([]byte, object, error) {
+	if err := c.check(); err != nil {
+		return nil, object{}, err
 	}
 	ctx, kick, done := c.watch(ctx)
 	defer done()
 	obj, err := c.mc.GetObject(ctx, c.bucket, c.prefix+name, minio.GetObjectOptions{})
 	if err != nil {
-		return nil, "", c.fail(ctx, "get", name, err)
+		return nil, object{}, c.fail(ctx, "get", name, err)
 	}
 	defer obj.Close()
-	b, err := io.ReadAll(io.LimitReader(&kickReader{obj, kick}, maxSmall+1))
-	if err != nil {
-		return nil, "", c.fail(ctx, "get", name, err)
-	}
-	if len(b) > maxSmall {
-		return nil, "", fmt.Errorf("get %s: larger than %d bytes", c.prefix+name, maxSmall)
-	}
+	// Before any read: Stat's size is what remains to be read.
 	info, err := obj.Stat()
 	if err != nil {
-		return nil, "", c.fail(ctx, "get", name, err)
+		return nil, object{}, c.fail(ctx, "get", name, err)
 	}
-	return b, info.ETag, nil
+	b, err := io.ReadAll(io.LimitReader(&kickReader{obj, kick}, limit))
+	if err != nil {
+		return nil, object{}, c.fail(ctx, "get", name, err)
+	}
+	return b, object{Name: name, Size: info.Size, ETag: info.ETag, LastModified: info.LastModified}, nil
 }
 
 // get streams at most limit bytes of an object into w, and returns how

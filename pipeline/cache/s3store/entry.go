@@ -1,6 +1,7 @@
 package s3store
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -67,11 +68,20 @@ func (s *Store) lookup(key string, protect bool) (*cache.Entry, error) {
 
 // readEntry reads key's entry.json: cache.ErrMiss when there is none.
 func (s *Store) readEntry(key string) ([]byte, error) {
-	raw, _, err := s.c.getSmall(s.ctx, entryName(key))
+	raw, _, err := s.c.getEntryJSON(s.ctx, entryName(key))
 	if errors.Is(err, errNotFound) {
 		return nil, cache.ErrMiss
 	}
 	return raw, err
+}
+
+// getEntryJSON reads an entry.json, or a list of kept outputs, up to one
+// byte past cache.MaxEntryJSON: enough for cache.ParseEntry to find a
+// larger one damaged, as the file cache does, rather than fail every
+// lookup, verify and gc. Its object (ETag, whole size) lets it be replaced
+// or removed.
+func (c *client) getEntryJSON(ctx context.Context, name string) ([]byte, object, error) {
+	return c.getUpTo(ctx, name, cache.MaxEntryJSON+1)
 }
 
 // parseEntry parses key's entry.json as the file cache does; a damaged
@@ -255,7 +265,8 @@ func (s *Store) publish(key, dir string, meta any) (*cache.Entry, error) {
 			return nil, err
 		}
 		// The first writer won: keep its entry, whatever happens to ours.
-		existing, etag, err := s.c.getSmall(s.ctx, entryName(key))
+		existing, o, err := s.c.getEntryJSON(s.ctx, entryName(key))
+		etag := o.ETag
 		if errors.Is(err, errNotFound) && attempt < maxPublishAttempts {
 			continue // removed meanwhile: the name is free again
 		} else if err != nil {

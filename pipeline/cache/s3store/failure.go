@@ -79,7 +79,7 @@ func (s *Store) FailedDir(key string) (string, bool) {
 	if !validKey(key) {
 		return "", false
 	}
-	raw, _, err := s.c.getSmall(s.ctx, keptName(key))
+	raw, _, err := s.c.getEntryJSON(s.ctx, keptName(key))
 	if err != nil || s.lease.hold(leaseKey+key) != nil {
 		return "", false
 	}

@@ -60,7 +60,7 @@ func (s *Store) listEntries() ([]listed, error) {
 			for i := range next {
 				key, _ := entryKeyOf(objs[i].Name)
 				l := cache.Listed{Key: key, Dir: s.name("v1/" + key[:2] + "/" + key)}
-				raw, _, err := s.c.getSmall(s.ctx, objs[i].Name)
+				raw, obj, err := s.c.getEntryJSON(s.ctx, objs[i].Name)
 				switch {
 				case errors.Is(err, errNotFound):
 					continue // removed since it was listed
@@ -73,7 +73,7 @@ func (s *Store) listEntries() ([]listed, error) {
 				} else {
 					l.Entry = e
 				}
-				out[i] = listed{Listed: l, obj: objs[i]}
+				out[i] = listed{Listed: l, obj: obj}
 			}
 		}()
 	}
@@ -376,7 +376,7 @@ func (s *Store) listFailures() (records, kept []record, err error) {
 		return nil, nil, err
 	}
 	for i := range kept {
-		raw, _, err := s.c.getSmall(s.ctx, kept[i].obj.Name)
+		raw, _, err := s.c.getEntryJSON(s.ctx, kept[i].obj.Name)
 		if errors.Is(err, errNotFound) {
 			continue
 		}

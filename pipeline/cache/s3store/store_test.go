@@ -1,10 +1,12 @@
 package s3store
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -276,5 +278,48 @@ func TestCheckFolder(t *testing.T) {
 	f.write("photos/cat.jpg", []byte("meow"))
 	if err := s.CheckFolder(); !errors.As(err, &nc) || nc.Missing || !strings.Contains(err.Error(), `"photos/"`) {
 		t.Errorf("CheckFolder of a prefix with someone's files = %v", err)
+	}
+}
+
+// TestAnEntryJSONOverTheLimitIsDamaged: an entry.json larger than the file
+// cache accepts (cache.MaxEntryJSON), even larger than the objects read
+// whole, is a damaged entry as in the file cache: a lookup misses, List
+// and Verify name it, gc removes it and a publish replaces it. None of
+// them fails on it.
+func TestAnEntryJSONOverTheLimitIsDamaged(t *testing.T) {
+	for _, size := range []int{cache.MaxEntryJSON + 1, maxSmall + 1} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			f := newFake(t)
+			k := key("big")
+			big := bytes.Repeat([]byte(" "), size)
+			f.write(entryName(k), big)
+			g := f.open(t) // takes no lease: List, Verify and gc record no key
+			var damaged *cache.DamagedError
+			if err := g.Verify(k); !errors.As(err, &damaged) || damaged.Key != k || damaged.Reason != "entry.json is too large" {
+				t.Errorf("Verify = %v, want a damaged entry: entry.json is too large", err)
+			}
+			listed, err := g.List()
+			if err != nil || len(listed) != 1 || listed[0].Key != k || listed[0].Entry != nil || listed[0].Err == nil || listed[0].Err.Error() != "entry.json is too large" {
+				t.Errorf("List = %+v, %v; want the entry, damaged: entry.json is too large", listed, err)
+			}
+			if res := gc(t, g, cache.GCOptions{DryRun: true}); !slices.Equal(removedKeys(res), []string{k}) || !f.has(entryName(k)) {
+				t.Errorf("gc --dry-run would remove %v, want the entry, and left %v", removedKeys(res), f.objects())
+			}
+			if res := gc(t, g, cache.GCOptions{}); !slices.Equal(removedKeys(res), []string{k}) || len(f.objects()) != 0 {
+				t.Errorf("gc removed %v and left %v, want the entry and nothing left", removedKeys(res), f.objects())
+			}
+			f.write(entryName(k), big)
+			s := f.open(t)
+			if _, err := s.Use(k); !errors.As(err, &damaged) || damaged.Key != k || damaged.Reason != "entry.json is too large" {
+				t.Errorf("Use = %v, want a damaged entry: entry.json is too large", err)
+			}
+			// What a run does next: it recomputes the miss and publishes.
+			if _, err := s.Publish(k, outputs(t, s, files1), nil); err != nil {
+				t.Fatalf("Publish over a damaged entry.json: %v", err)
+			}
+			if err := f.open(t).Verify(k); err != nil {
+				t.Errorf("after the publish, Verify = %v", err)
+			}
+		})
 	}
 }
