@@ -43,7 +43,11 @@
 // copy and are verified like any file cache hit; otherwise by downloading
 // each file and checking its size and SHA-256 as it streams into the copy.
 // A file that does not match makes the entry damaged: a miss with a
-// warning, recomputed and published again, which re-uploads the file. When
+// warning, recomputed and published again, which re-uploads the file. A
+// missing file does so only while entry.json is still the one read (its
+// ETag, by a HEAD): gc deletes entry.json before the files, so an entry
+// whose entry.json is gone is a miss, and one replaced meanwhile is read
+// again. Verify does the same. When
 // a process closes the store, it trims the local copy to
 // NNPIPE_S3_COPY_MB megabytes (1024 by default), removing the least
 // recently used entries that no running process on the machine holds.

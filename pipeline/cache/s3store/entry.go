@@ -37,7 +37,7 @@ func (s *Store) lookup(key string, protect bool) (*cache.Entry, error) {
 	if !validKey(key) {
 		return nil, fmt.Errorf("invalid key %q", key)
 	}
-	raw, err := s.readEntry(key)
+	raw, etag, err := s.readEntry(key)
 	if err != nil {
 		return nil, err
 	}
@@ -46,34 +46,79 @@ func (s *Store) lookup(key string, protect bool) (*cache.Entry, error) {
 			return nil, err
 		}
 		// Read again: a gc may have run while the key was recorded.
-		if raw, err = s.readEntry(key); err != nil {
+		if raw, etag, err = s.readEntry(key); err != nil {
 			return nil, err
 		}
 	}
-	e, err := s.parseEntry(key, raw)
-	if err != nil {
-		return nil, err
-	}
-	got, err := s.copyOf(e, raw)
-	if err != nil {
-		return nil, err
-	}
-	if protect {
-		if err := s.lease.check(); err != nil {
+	for attempt := 1; ; attempt++ {
+		e, err := s.parseEntry(key, raw)
+		if err != nil {
 			return nil, err
 		}
+		got, err := s.copyOf(e, raw)
+		if err != nil {
+			if raw, etag, err = s.afterMissingFile(key, etag, err, attempt); err != nil {
+				return nil, err
+			}
+			continue // replaced meanwhile: read the new version
+		}
+		if protect {
+			if err := s.lease.check(); err != nil {
+				return nil, err
+			}
+		}
+		return got, nil
 	}
-	return got, nil
 }
 
-// readEntry reads key's entry.json: cache.ErrMiss when there is none.
-func (s *Store) readEntry(key string) ([]byte, error) {
-	raw, _, err := s.c.getEntryJSON(s.ctx, entryName(key))
+// readEntry reads key's entry.json, with its ETag: cache.ErrMiss when
+// there is none.
+func (s *Store) readEntry(key string) ([]byte, string, error) {
+	raw, o, err := s.c.getEntryJSON(s.ctx, entryName(key))
 	if errors.Is(err, errNotFound) {
-		return nil, cache.ErrMiss
+		return nil, "", cache.ErrMiss
 	}
-	return raw, err
+	return raw, o.ETag, err
 }
+
+// afterMissingFile sorts out err, which reading the files of key's entry
+// returned, its entry.json having had the ETag etag. A file missing from
+// the bucket makes the entry damaged only if that entry.json is still
+// there: a gc removes an entry's entry.json before its files, so a
+// lookup or verify that read it just before finds files gone. When
+// entry.json is gone the entry is a miss (cache.ErrMiss), as when gc
+// removed it before it was read; when it was replaced (another ETag), the
+// new version is returned to be read instead, up to maxPublishAttempts
+// times. Any other error is returned as it is.
+func (s *Store) afterMissingFile(key, etag string, err error, attempt int) ([]byte, string, error) {
+	var missing *missingFileError
+	if !errors.As(err, &missing) {
+		return nil, "", err
+	}
+	o, serr := s.c.stat(s.ctx, entryName(key))
+	switch {
+	case errors.Is(serr, errNotFound):
+		return nil, "", cache.ErrMiss
+	case serr != nil:
+		return nil, "", fmt.Errorf("look at entry.json again after file %s was missing: %w", missing.file, serr)
+	case o.ETag == etag || attempt >= maxPublishAttempts:
+		return nil, "", missing.damaged
+	}
+	return s.readEntry(key)
+}
+
+// missingFileError is a file of an entry that is not in the bucket: the
+// entry is damaged (the error it wraps) unless its entry.json changed
+// meanwhile (see afterMissingFile).
+type missingFileError struct {
+	file    string
+	damaged *cache.DamagedError
+}
+
+func (e *missingFileError) Error() string { return e.damaged.Error() }
+
+// Unwrap returns the *cache.DamagedError the missing file makes.
+func (e *missingFileError) Unwrap() error { return e.damaged }
 
 // getEntryJSON reads an entry.json, or a list of kept outputs, up to one
 // byte past cache.MaxEntryJSON: enough for cache.ParseEntry to find a
@@ -187,7 +232,7 @@ func (s *Store) fetch(key string, f cache.File, w io.Writer) error {
 	// all: a damaged object cannot fill the disk.
 	n, err := s.c.get(s.ctx, fileName(f.SHA256), io.MultiWriter(w, h), f.Size+1)
 	if errors.Is(err, errNotFound) {
-		return &cache.DamagedError{Key: key, Reason: fmt.Sprintf("file %s is missing from the bucket", f.Name)}
+		return &missingFileError{file: f.Name, damaged: &cache.DamagedError{Key: key, Reason: fmt.Sprintf("file %s is missing from the bucket", f.Name)}}
 	}
 	if err != nil {
 		return err
@@ -207,21 +252,35 @@ func checkFile(key string, f cache.File, n int64, h hash.Hash) error {
 
 // Verify checks key's entry in the bucket, reading every file it lists
 // through SHA-256; it never reads or writes the local copy, nor the lease.
+// An entry removed meanwhile is a miss, and one replaced meanwhile is
+// verified anew (see afterMissingFile).
 func (s *Store) Verify(key string) error {
 	if !validKey(key) {
 		return fmt.Errorf("cache: invalid key %q", key)
 	}
-	raw, err := s.readEntry(key)
+	raw, etag, err := s.readEntry(key)
 	if err != nil {
 		return s.errorf(err)
 	}
-	e, err := s.parseEntry(key, raw)
-	if err != nil {
-		return err
-	}
-	for _, f := range e.Files {
-		if err := s.fetch(key, f, io.Discard); err != nil {
+	for attempt := 1; ; attempt++ {
+		e, err := s.parseEntry(key, raw)
+		if err != nil {
+			return err
+		}
+		if err = s.verifyFiles(e); err == nil {
+			return nil
+		}
+		if raw, etag, err = s.afterMissingFile(key, etag, err, attempt); err != nil {
 			return s.errorf(err)
+		}
+	}
+}
+
+// verifyFiles reads every file e lists from the bucket and checks it.
+func (s *Store) verifyFiles(e *cache.Entry) error {
+	for _, f := range e.Files {
+		if err := s.fetch(e.Key, f, io.Discard); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -323,3 +323,72 @@ func TestAnEntryJSONOverTheLimitIsDamaged(t *testing.T) {
 		})
 	}
 }
+
+// TestAnEntryRemovedOrReplacedWhileReadIsNotDamaged removes a file of an
+// entry while Verify, Get or Use reads it, as gc does once it has removed
+// the entry.json: the entry is a miss when its entry.json is gone too, the
+// new version is read when entry.json was replaced meanwhile, and only an
+// entry.json still the one read makes the entry damaged.
+func TestAnEntryRemovedOrReplacedWhileReadIsNotDamaged(t *testing.T) {
+	other := map[string]string{"out.txt": "the new version"}
+	cases := []struct {
+		name string
+		// meanwhile changes the bucket when the file is first asked for.
+		meanwhile func(f *fake, k string, replacement []byte)
+		want      string // "miss", "new" (the new version, sound) or a damaged entry's reason
+	}{
+		{"removed by gc", func(f *fake, k string, _ []byte) { f.remove(entryName(k)) }, "miss"},
+		{"replaced", func(f *fake, k string, replacement []byte) { f.write(entryName(k), replacement) }, "new"},
+		{"entry.json unchanged", func(*fake, string, []byte) {}, "file plots/b.png is missing from the bucket"},
+	}
+	lookups := []struct {
+		name string
+		do   func(s *Store, k string) (*cache.Entry, error)
+	}{
+		{"Verify", func(s *Store, k string) (*cache.Entry, error) { return nil, s.Verify(k) }},
+		{"Get", (*Store).Get},
+		{"Use", (*Store).Use},
+	}
+	for _, c := range cases {
+		for _, l := range lookups {
+			t.Run(c.name+"/"+l.name, func(t *testing.T) {
+				f := newFake(t)
+				k := key("raced")
+				w := f.open(t)
+				publish(t, w, k, files1)
+				// The new version: another writer's entry for k, with other files.
+				publish(t, w, key("other"), other)
+				replacement := []byte(strings.ReplaceAll(string(f.read(entryName(key("other")))), key("other"), k))
+				victim := "/" + fileName(digest([]byte("beta")))
+				var once sync.Once
+				f.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+					if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, victim) {
+						once.Do(func() {
+							c.meanwhile(f, k, replacement)
+							f.remove(fileName(digest([]byte("beta"))))
+						})
+					}
+					return false
+				})
+				got, err := l.do(f.open(t), k)
+				var damaged *cache.DamagedError
+				switch {
+				case c.want == "miss":
+					if !errors.Is(err, cache.ErrMiss) || errors.As(err, &damaged) {
+						t.Errorf("%s of an entry gc removed meanwhile = %v, want a miss", l.name, err)
+					}
+				case c.want == "new":
+					if err != nil {
+						t.Errorf("%s of an entry replaced meanwhile = %v, want the new version", l.name, err)
+					} else if got != nil && !equalMaps(contents(t, got), other) {
+						t.Errorf("%s of an entry replaced meanwhile holds %v, want the new version %v", l.name, contents(t, got), other)
+					}
+				default:
+					if !errors.As(err, &damaged) || damaged.Key != k || damaged.Reason != c.want {
+						t.Errorf("%s of an entry whose file went missing = %v, want a damaged entry: %s", l.name, err, c.want)
+					}
+				}
+			})
+		}
+	}
+}
