@@ -17,6 +17,10 @@ type Listed struct {
 	Dir   string
 	Entry *Entry // nil when Err is set
 	Err   error  // entry.json is missing, unreadable, malformed or names another key
+	// JSONSize is the bytes of entry.json, for a store whose EntrySize
+	// cannot measure the entry's folder (the S3 store's List sets it); 0
+	// from the file cache, whose EntrySize counts entry.json in the folder.
+	JSONSize int64
 }
 
 // List returns every entry folder of the cache, sorted by key, with its

@@ -39,7 +39,8 @@ type Store interface {
 	// List returns every entry, sorted by key, with its entry.json parsed
 	// but the files not verified.
 	List() ([]Listed, error)
-	// EntrySize returns the bytes of a listed entry's files.
+	// EntrySize returns the bytes of a listed entry: its entry.json and
+	// its files.
 	EntrySize(l Listed) int64
 	// GC removes what opts does not keep and nothing that a running
 	// process uses (see GCOptions).

@@ -68,6 +68,7 @@ func (s *Store) listEntries() ([]listed, error) {
 					errs[i] = err
 					continue
 				}
+				l.JSONSize = obj.Size
 				if e, err := s.parseEntry(key, raw); err != nil {
 					l.Err = errors.New(err.(*cache.DamagedError).Reason)
 				} else {
@@ -104,9 +105,11 @@ func entryKeyOf(name string) (string, bool) {
 	return parts[2], true
 }
 
-// EntrySize returns the bytes of the files a listed entry lists.
+// EntrySize returns the bytes of a listed entry: its entry.json and the
+// files it lists, as the file cache counts an entry's folder. A file the
+// entry lists twice, or that another entry lists too, counts each time.
 func (s *Store) EntrySize(l cache.Listed) int64 {
-	var n int64
+	n := l.JSONSize
 	if l.Entry != nil {
 		for _, f := range l.Entry.Files {
 			n += f.Size

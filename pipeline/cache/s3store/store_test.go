@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -233,34 +234,102 @@ func TestListVerifyAndSizes(t *testing.T) {
 	publish(t, s, k2, map[string]string{"x": "1234567"})
 	publish(t, s, k3, map[string]string{"y": "z"})
 	f.write(entryName(k3), []byte("not json"))
-	listed, err := f.open(t).List()
+	if err := s.Close(); err != nil { // its lease no longer protects the entries from gc
+		t.Fatal(err)
+	}
+	g := f.open(t)
+	listed, err := g.List()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(listed) != 3 {
 		t.Fatalf("List = %d entries, want 3", len(listed))
 	}
+	// An entry's size is its entry.json and the files it lists, as the
+	// file cache counts its folder.
+	json1, json2 := int64(len(f.read(entryName(k1)))), int64(len(f.read(entryName(k2))))
+	sizes := map[string]int64{k1: json1 + 14, k2: json2 + 7, k3: int64(len("not json"))}
 	for _, l := range listed {
-		switch l.Key {
-		case k1:
-			if l.Err != nil || s.EntrySize(l) != 14 {
-				t.Errorf("entry 1: %v, size %d, want 14", l.Err, s.EntrySize(l))
-			}
-		case k2:
-			if l.Err != nil || s.EntrySize(l) != 7 {
-				t.Errorf("entry 2: %v, size %d, want 7", l.Err, s.EntrySize(l))
-			}
-		case k3:
-			if l.Err == nil || l.Entry != nil {
-				t.Errorf("entry 3 with garbage entry.json listed without an error")
-			}
+		if got := g.EntrySize(l); got != sizes[l.Key] {
+			t.Errorf("entry %s: size %d, want %d", l.Key[:12], got, sizes[l.Key])
 		}
+		if (l.Key == k3) != (l.Err != nil) || (l.Key == k3) != (l.Entry == nil) {
+			t.Errorf("entry %s: error %v; want one for entry 3 alone, whose entry.json is garbage", l.Key[:12], l.Err)
+		}
+	}
+	// gc counts them alike: each entry it would remove with its size, and
+	// those bytes among what it would free, with file y ("z"), which no
+	// entry lists now that entry 3's entry.json is garbage.
+	res := gc(t, g, cache.GCOptions{DryRun: true, Keep: func(k string) bool { return k == k1 }})
+	want := []cache.Removed{{Listed: listed[slices.IndexFunc(listed, func(l cache.Listed) bool { return l.Key == k2 })], Size: sizes[k2]},
+		{Listed: listed[slices.IndexFunc(listed, func(l cache.Listed) bool { return l.Key == k3 })], Size: sizes[k3]}}
+	slices.SortFunc(want, func(a, b cache.Removed) int { return strings.Compare(a.Key, b.Key) })
+	if len(res.Removed) != 2 || res.Removed[0].Key != want[0].Key || res.Removed[0].Size != want[0].Size ||
+		res.Removed[1].Key != want[1].Key || res.Removed[1].Size != want[1].Size || res.Freed != sizes[k2]+sizes[k3]+1 {
+		t.Errorf("gc --dry-run would remove %v and free %d; want %v and %d", removedSizes(res.Removed), res.Freed, removedSizes(want), sizes[k2]+sizes[k3]+1)
 	}
 	if err := s.Verify(k1); err != nil {
 		t.Errorf("Verify: %v", err)
 	}
 	if err := s.Verify(key("none")); !errors.Is(err, cache.ErrMiss) {
 		t.Errorf("Verify of a missing key = %v, want ErrMiss", err)
+	}
+}
+
+// removedSizes says which entries gc removed, and their sizes.
+func removedSizes(removed []cache.Removed) []string {
+	var out []string
+	for _, r := range removed {
+		out = append(out, fmt.Sprintf("%s %d", r.Key[:12], r.Size))
+	}
+	return out
+}
+
+// TestEntrySizesAgreeWithTheFileCache publishes the same outputs to the
+// bucket and to a cache folder: their entries are the same size.
+func TestEntrySizesAgreeWithTheFileCache(t *testing.T) {
+	f := newFake(t)
+	s := f.open(t)
+	local := cache.Open(t.TempDir())
+	defer local.Close()
+	meta := map[string]string{"stage": "test"}
+	for i, files := range []map[string]string{files1, {"x": "1234567"}, {"model.json": "{}", "history.parquet": "PAR1"}} {
+		k := key(fmt.Sprint(i))
+		if _, err := s.Publish(k, outputs(t, s, files), meta); err != nil {
+			t.Fatal(err)
+		}
+		dir, err := local.TempDir()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, content := range files {
+			path := filepath.Join(dir, filepath.FromSlash(name))
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := local.Publish(k, dir, meta); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inBucket, err := s.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inFolder, err := local.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inBucket) != 3 || len(inFolder) != 3 {
+		t.Fatalf("%d entries in the bucket, %d in the folder; want 3 and 3", len(inBucket), len(inFolder))
+	}
+	for i := range inBucket {
+		if b, l := s.EntrySize(inBucket[i]), local.EntrySize(inFolder[i]); inBucket[i].Key != inFolder[i].Key || b != l {
+			t.Errorf("entry %s: %d bytes in the bucket, %d in the folder (entry %s)", inBucket[i].Key[:12], b, l, inFolder[i].Key[:12])
+		}
 	}
 }
 
