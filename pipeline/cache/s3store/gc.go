@@ -157,7 +157,7 @@ type liveSet struct {
 	keys   map[string]bool
 	files  map[string]bool
 	leases int
-	dead   []string // objects of dead leases
+	dead   []object // objects of dead leases
 }
 
 // readLeases reads every lease: a live one's keys and files, a dead
@@ -206,11 +206,9 @@ func (s *Store) readLeases(now time.Time) (*liveSet, error) {
 			}
 		}
 		if !live {
-			for _, seg := range l.segments {
-				lv.dead = append(lv.dead, seg.Name)
-			}
+			lv.dead = append(lv.dead, l.segments...)
 			if l.alive != nil {
-				lv.dead = append(lv.dead, l.alive.Name)
+				lv.dead = append(lv.dead, *l.alive)
 			}
 			continue
 		}
@@ -245,7 +243,12 @@ func (s *Store) readLeases(now time.Time) (*liveSet, error) {
 // times against the server's clock. Objects whose names the cache does
 // not give are never touched. It holds the gc marker throughout (not in a
 // dry run, which removes nothing): one gc at a time, and lookups wait for
-// it (see the package documentation).
+// it (see the package documentation). The result lists each entry
+// removed with its size (EntrySize), and each other object among
+// Leftovers, named relative to the prefix: failure records, lists of kept
+// outputs, the files of those lists, files no entry lists, and the objects
+// of dead leases; a dry run lists the same. Freed counts the bytes of
+// every object removed.
 func (s *Store) GC(opts cache.GCOptions) (*cache.GCResult, error) {
 	res, err := s.gc(opts)
 	if err != nil {
@@ -285,8 +288,15 @@ func (s *Store) gc(opts cache.GCOptions) (*cache.GCResult, error) {
 	}
 	res := &cache.GCResult{Leases: lv.leases}
 	referenced := map[string]bool{} // files of what stays
-	doomedFiles := map[string]bool{}
-	var doomed []string // objects to delete, entries first
+	entryFiles := map[string]bool{} // files of the entries removed
+	keptFiles := map[string]bool{}  // files of the kept outputs removed
+	var doomed []string             // objects to delete, entries first
+	// leftover dooms an object that is not an entry's, and reports it.
+	leftover := func(o object, what string) {
+		res.Leftovers = append(res.Leftovers, cache.Leftover{Name: o.Name, What: what, Size: o.Size})
+		res.Freed += o.Size
+		doomed = append(doomed, o.Name)
+	}
 	young := func(o object) bool { return now.Sub(o.LastModified) < opts.KeepRecent }
 	for _, l := range entries {
 		keep := (opts.Keep != nil && opts.Keep(l.Key)) || lv.keys[l.Key] || young(l.obj)
@@ -294,7 +304,7 @@ func (s *Store) gc(opts cache.GCOptions) (*cache.GCResult, error) {
 			if keep {
 				referenced[f.SHA256] = true
 			} else {
-				doomedFiles[f.SHA256] = true
+				entryFiles[f.SHA256] = true
 			}
 		}
 		if keep {
@@ -305,19 +315,22 @@ func (s *Store) gc(opts cache.GCOptions) (*cache.GCResult, error) {
 		res.Freed += l.obj.Size
 		doomed = append(doomed, l.obj.Name)
 	}
-	for _, r := range append(records, kept...) {
-		key := r.key
-		if lv.keys[key] || young(r.obj) {
-			for _, f := range filesOf(r.entry) {
-				referenced[f.SHA256] = true
+	for _, group := range []struct {
+		records []record
+		what    string
+	}{{records, "failure record"}, {kept, "list of a failed stage's kept outputs"}} {
+		for _, r := range group.records {
+			if lv.keys[r.key] || young(r.obj) {
+				for _, f := range filesOf(r.entry) {
+					referenced[f.SHA256] = true
+				}
+				continue
 			}
-			continue
+			for _, f := range filesOf(r.entry) {
+				keptFiles[f.SHA256] = true
+			}
+			leftover(r.obj, group.what)
 		}
-		for _, f := range filesOf(r.entry) {
-			doomedFiles[f.SHA256] = true
-		}
-		res.Freed += r.obj.Size
-		doomed = append(doomed, r.obj.Name)
 	}
 	err = s.c.list(s.ctx, "files/", true, func(o object) bool {
 		parts := strings.Split(o.Name, "/")
@@ -325,20 +338,30 @@ func (s *Store) gc(opts cache.GCOptions) (*cache.GCResult, error) {
 			return true // not a name the cache gives
 		}
 		sum := parts[2]
-		if referenced[sum] || lv.files[sum] || (!doomedFiles[sum] && young(o)) {
-			return true
+		doomedFile := entryFiles[sum] || keptFiles[sum]
+		switch {
+		case referenced[sum] || lv.files[sum] || (!doomedFile && young(o)): // stays
+		case entryFiles[sum]: // counted in the removed entry's size
+			res.Freed += o.Size
+			doomed = append(doomed, o.Name)
+		case keptFiles[sum]:
+			leftover(o, "file of a failed stage's kept outputs")
+		default:
+			leftover(o, "file no entry lists")
 		}
-		res.Freed += o.Size
-		doomed = append(doomed, o.Name)
 		return true
 	})
 	if err != nil {
 		return nil, err
 	}
+	for _, o := range lv.dead {
+		leftover(o, "dead lease")
+	}
+	sort.Slice(res.Leftovers, func(i, j int) bool { return res.Leftovers[i].Name < res.Leftovers[j].Name })
 	if opts.DryRun {
 		return res, nil
 	}
-	for _, name := range append(doomed, lv.dead...) {
+	for _, name := range doomed {
 		if err := check(); err != nil {
 			return nil, err
 		}

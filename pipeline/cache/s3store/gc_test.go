@@ -363,3 +363,68 @@ func TestTheLocalCopyBoundCountsWhatDeadProcessesLeft(t *testing.T) {
 		t.Errorf("the local copy holds %d bytes, over its bound of %d", size, s.opts.CopyBytes)
 	}
 }
+
+// TestGCListsTheLeftoversItRemoves: besides entries, gc (and its dry run,
+// alike) names every object it removes, relative to the prefix, with what
+// it is and its size, and frees exactly their bytes and the entries'.
+func TestGCListsTheLeftoversItRemoves(t *testing.T) {
+	f := newFake(t)
+	d := f.open(t)
+	kKeep, kGone, kFailed := key("kept"), key("gone"), key("failed")
+	publish(t, d, kKeep, map[string]string{"a": "kept entry"})
+	publish(t, d, kGone, map[string]string{"b": "removed entry"})
+	if err := d.RecordFailure(kFailed, map[string]string{"error": "diverged"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.KeepFailed(kFailed, outputs(t, d, map[string]string{"history.parquet": "steps"})); err != nil {
+		t.Fatal(err)
+	}
+	// A publish killed between its uploads and its entry.json.
+	dir := outputs(t, d, map[string]string{"orphan": "never published"})
+	e, err := cache.NewEntry(key("orphan"), dir, nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.upload(key("orphan"), e.Files, dir); err != nil {
+		t.Fatal(err)
+	}
+	// The process dies: its heartbeat stops, its lease stays.
+	d.lease.hb.end()
+	d.lease.hb = nil
+	f.clock.Advance(d.opts.LeaseTTL + time.Second)
+
+	size := func(name string) int64 { return int64(len(f.read(name))) }
+	want := []cache.Leftover{
+		{Name: failureName(kFailed), What: "failure record", Size: size(failureName(kFailed))},
+		{Name: keptName(kFailed), What: "list of a failed stage's kept outputs", Size: size(keptName(kFailed))},
+		{Name: fileName(digest([]byte("steps"))), What: "file of a failed stage's kept outputs", Size: 5},
+		{Name: fileName(digest([]byte("never published"))), What: "file no entry lists", Size: 15},
+	}
+	for _, o := range f.objects() {
+		if strings.HasPrefix(o, leasesDir) {
+			want = append(want, cache.Leftover{Name: o, What: "dead lease", Size: size(o)})
+		}
+	}
+	slices.SortFunc(want, func(a, b cache.Leftover) int { return strings.Compare(a.Name, b.Name) })
+	if n := count(f.objects(), leasesDir); n != 2 {
+		t.Fatalf("the dead process left %d lease objects, want 2 (its alive and one segment)", n)
+	}
+	wantFreed := size(entryName(kGone)) + int64(len("removed entry"))
+	for _, l := range want {
+		wantFreed += l.Size
+	}
+	g := f.open(t)
+	keep := cache.GCOptions{Keep: func(k string) bool { return k == kKeep }}
+	for _, dryRun := range []bool{true, false} {
+		opts := keep
+		opts.DryRun = dryRun
+		res := gc(t, g, opts)
+		if !slices.Equal(res.Leftovers, want) || res.Freed != wantFreed || !slices.Equal(removedKeys(res), []string{kGone}) || res.Kept != 1 {
+			t.Errorf("gc (dry run %v): removed %v, kept %d, leftovers %+v, freed %d; want %s, 1, %+v, %d",
+				dryRun, removedKeys(res), res.Kept, res.Leftovers, res.Freed, kGone[:12], want, wantFreed)
+		}
+	}
+	if left, want := f.objects(), []string{fileName(digest([]byte("kept entry"))), entryName(kKeep)}; !slices.Equal(left, want) {
+		t.Errorf("gc left %v, want %v", left, want)
+	}
+}
