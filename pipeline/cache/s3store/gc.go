@@ -320,7 +320,9 @@ func (s *Store) gc(opts cache.GCOptions) (*cache.GCResult, error) {
 		what    string
 	}{{records, "failure record"}, {kept, "list of a failed stage's kept outputs"}} {
 		for _, r := range group.records {
-			if lv.keys[r.key] || young(r.obj) {
+			// A finished run's failure record (a diverged trial of a
+			// sweep) is kept as on a folder: its collection needs it.
+			if lv.keys[r.key] || young(r.obj) || (opts.Keep != nil && opts.Keep(r.key)) {
 				for _, f := range filesOf(r.entry) {
 					referenced[f.SHA256] = true
 				}

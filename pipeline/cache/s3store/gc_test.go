@@ -428,3 +428,42 @@ func TestGCListsTheLeftoversItRemoves(t *testing.T) {
 		t.Errorf("gc left %v, want %v", left, want)
 	}
 }
+
+// TestGCKeepsTheFailureRecordsRunsReference: a failure record and the
+// outputs it kept, whose key a finished run references (opts.Keep, here
+// through KeepFrom, which gc takes after reading the leases), stay
+// however old, as on a folder; those of other keys go.
+func TestGCKeepsTheFailureRecordsRunsReference(t *testing.T) {
+	f := newFake(t)
+	d := f.open(t)
+	kRef, kOld := key("referenced"), key("old")
+	for _, k := range []string{kRef, kOld} {
+		if err := d.RecordFailure(k, map[string]string{"error": "diverged"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.KeepFailed(k, outputs(t, d, map[string]string{"history.parquet": "steps of " + k})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(48 * time.Hour)
+	g := f.open(t)
+	res := gc(t, g, cache.GCOptions{KeepRecent: time.Hour, KeepFrom: func() (func(string) bool, error) {
+		return func(k string) bool { return k == kRef }, nil
+	}})
+	if len(res.Leftovers) != 3 {
+		t.Errorf("gc removed %+v, want the old key's record, kept list and file", res.Leftovers)
+	}
+	for _, name := range []string{failureName(kRef), keptName(kRef), fileName(digest([]byte("steps of " + kRef)))} {
+		if !f.has(name) {
+			t.Errorf("gc removed %s, which a finished run references", name)
+		}
+	}
+	for _, name := range []string{failureName(kOld), keptName(kOld)} {
+		if f.has(name) {
+			t.Errorf("gc kept %s, which nothing references", name)
+		}
+	}
+}
