@@ -89,6 +89,9 @@ type Cache struct {
 	// leasesRead, when set (by tests), is called by GC between reading
 	// the leases and removing what they do not protect.
 	leasesRead func()
+	// entryRead, when set (by tests), is called by Get between reading an
+	// entry's entry.json and verifying its files.
+	entryRead func(dir string)
 }
 
 // Open returns the cache rooted at dir. It creates nothing: the folders are
@@ -140,30 +143,45 @@ func (c *Cache) Use(key string) (*Entry, error) {
 }
 
 // Get returns the entry for key after verifying every file's size and
-// digest. It returns ErrMiss when there is none and a *DamagedError when
-// the entry does not verify. It never writes, and protects nothing from
+// digest. It returns ErrMiss when there is none, or when the folder it
+// reads is moved away or replaced while it reads (gc, or a run replacing a
+// damaged entry), and a *DamagedError when the entry does not verify. It never writes, and protects nothing from
 // gc: callers that copy the entry's files use Use.
 func (c *Cache) Get(key string) (*Entry, error) {
 	if !validKey(key) {
 		return nil, fmt.Errorf("cache: invalid key %q", key)
 	}
 	dir := c.Path(key)
-	if fi, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
 		return nil, ErrMiss // ENOTDIR: a file stands where a cache folder should; Publish will say so
-	} else if err != nil {
+	case err != nil:
 		return nil, fmt.Errorf("cache: %w", err)
-	} else if !fi.IsDir() {
+	case !fi.IsDir():
 		return nil, &DamagedError{Key: key, Reason: "the entry is a file, not a folder"}
+	}
+	// What is found wrong is the entry's damage only while the folder read
+	// is still the entry: gc may move it away meanwhile, or a run replace
+	// a damaged one, and a file then missing is a miss, not damage.
+	damaged := func(reason string) error {
+		if now, err := os.Stat(dir); err != nil || !os.SameFile(fi, now) {
+			return ErrMiss
+		}
+		return &DamagedError{Key: key, Reason: reason}
 	}
 	e, err := readEntry(dir)
 	if err != nil {
-		return nil, &DamagedError{Key: key, Reason: err.Error()}
+		return nil, damaged(err.Error())
 	}
 	if e.Key != key {
-		return nil, &DamagedError{Key: key, Reason: fmt.Sprintf("entry.json names key %s", short(e.Key))}
+		return nil, damaged(fmt.Sprintf("entry.json names key %s", short(e.Key)))
+	}
+	if c.entryRead != nil {
+		c.entryRead(dir)
 	}
 	if err := verifyFiles(dir, e.Files); err != nil {
-		return nil, &DamagedError{Key: key, Reason: err.Error()}
+		return nil, damaged(err.Error())
 	}
 	return e, nil
 }
@@ -244,7 +262,12 @@ func verifyFiles(dir string, want []File) error {
 		if have[i] != f.Name {
 			return fmt.Errorf("file %s is missing", f.Name)
 		}
-		size, sum, err := digestFile(filepath.Join(dir, filepath.FromSlash(f.Name)))
+		path := filepath.Join(dir, filepath.FromSlash(f.Name))
+		// A file of another size is found without reading it.
+		if fi, err := os.Lstat(path); err == nil && fi.Mode().IsRegular() && fi.Size() != f.Size {
+			return fmt.Errorf("file %s has %d bytes, want %d", f.Name, fi.Size(), f.Size)
+		}
+		size, sum, err := digestFile(path)
 		if err != nil {
 			return err
 		}

@@ -701,3 +701,46 @@ func TestAHitRecordedWhileGCIsBetweenReadingLeasesAndRemovingIsMissed(t *testing
 		must(t, user.Close())
 	}
 }
+
+// TestAnEntryMovedAwayWhileReadIsAMissNotDamage: gc moves an entry's
+// folder away (or a run replaces a damaged one) while Get verifies its
+// files: Get and Verify say miss, as for an entry removed before, not
+// damaged; an entry whose file goes missing while it stays is damaged.
+func TestAnEntryMovedAwayWhileReadIsAMissNotDamage(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		act  func(t *testing.T, dir string)
+		miss bool
+	}{
+		{"moved away by gc", func(t *testing.T, dir string) {
+			must(t, os.Rename(dir, dir+"-trash"))
+		}, true},
+		{"replaced by a run", func(t *testing.T, dir string) {
+			must(t, os.Rename(dir, dir+"-old"))
+			must(t, os.CopyFS(dir, os.DirFS(dir+"-old")))
+			must(t, os.Remove(filepath.Join(dir, "metrics.json")))
+		}, true},
+		{"a file removed from it", func(t *testing.T, dir string) {
+			must(t, os.Remove(filepath.Join(dir, "metrics.json")))
+		}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cc := Open(t.TempDir())
+			defer cc.Close()
+			k := Key(c.name)
+			publishOutputs(t, cc, k, sampleOutputs, nil)
+			cc.entryRead = func(dir string) {
+				cc.entryRead = nil
+				c.act(t, dir)
+			}
+			err := cc.Verify(k)
+			var d *DamagedError
+			switch {
+			case c.miss && !errors.Is(err, ErrMiss):
+				t.Errorf("Verify = %v, want a miss", err)
+			case !c.miss && !errors.As(err, &d):
+				t.Errorf("Verify = %v, want the entry damaged", err)
+			}
+		})
+	}
+}
