@@ -461,11 +461,29 @@ func TestASweepNeverReplacesWhatItDidNotWrite(t *testing.T) {
 		name, want string
 		put        func() error
 	}{
-		{"a user's folder", "is not a sweep directory (it holds neither sweep.json nor trials/)", func() error {
+		{"a user's folder", `holds "mine", which a sweep directory does not`, func() error {
 			if err := os.MkdirAll(filepath.Join(place, "mine"), 0o755); err != nil {
 				return err
 			}
 			return os.WriteFile(filepath.Join(place, "mine", "thesis.tex"), []byte("precious"), 0o644)
+		}},
+		{"a user's folder with an empty trials/", `holds "thesis.tex", which a sweep directory does not`, func() error {
+			if err := os.MkdirAll(filepath.Join(place, "trials"), 0o755); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(place, "thesis.tex"), []byte("precious"), 0o644)
+		}},
+		{"a user's file in trials/", `holds "trials/notes.md", which a sweep directory does not`, func() error {
+			if err := os.MkdirAll(filepath.Join(place, "trials"), 0o755); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(place, "trials", "notes.md"), []byte("precious"), 0o644)
+		}},
+		{"a folder with only a summary", "is not a sweep directory (it holds neither sweep.json nor trials/)", func() error {
+			if err := os.MkdirAll(place, 0o755); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(place, "summary.md"), []byte("precious"), 0o644)
 		}},
 		{"a file", "is not a sweep directory but a file", func() error {
 			return os.WriteFile(place, []byte("precious"), 0o644)

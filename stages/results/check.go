@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/cache"
@@ -178,10 +180,20 @@ func walkDir(root, rel string, names *[]string) error {
 // CheckSweepPlace refuses path as the place of a sweep directory that a
 // sweep or a collection replaces whole, unless what is there is nothing, an
 // empty folder or a sweep directory: a folder holding sweep.json or
-// trials/ (a sweep.json torn or removed by hand still leaves its trials).
-// Anything else there — a file, a named pipe, a folder of someone's files —
-// is not nnpipe's to delete; the error, invalid input, names it.
-func CheckSweepPlace(path string) error {
+// trials/ (a sweep.json torn or removed by hand still leaves its trials),
+// and nothing a sweep directory does not hold — its tables, report, plot
+// and trial folders. Anything else there — a file, a named pipe, a folder
+// of someone's files, a file added to a sweep directory — is not nnpipe's
+// to delete; the error, invalid input, names it.
+func CheckSweepPlace(path string) error { return checkSweepPlace(path, path) }
+
+// checkSweepPlace is CheckSweepPlace of the folder at path, named shown in
+// messages: the sweep's place, when path is the folder a commit displaced
+// from it.
+func checkSweepPlace(path, shown string) error {
+	refuse := func(why string) error {
+		return invalidf("%s %s; nnpipe replaces only a sweep directory it wrote: move it away, or give another --results or --out", config.Shown(shown), why)
+	}
 	fi, err := os.Lstat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -189,7 +201,7 @@ func CheckSweepPlace(path string) error {
 	case err != nil:
 		return err
 	case !fi.IsDir():
-		return invalidf("%s exists and is not a sweep directory but %s; nnpipe replaces only a sweep directory it wrote: move it away, or give another --results or --out", config.Shown(path), pipeline.FileKind(fi.Mode()))
+		return refuse("exists and is not a sweep directory but " + pipeline.FileKind(fi.Mode()))
 	}
 	entries, err := os.ReadDir(path)
 	if err != nil {
@@ -198,10 +210,67 @@ func CheckSweepPlace(path string) error {
 	if len(entries) == 0 {
 		return nil
 	}
+	marked := false
 	for _, e := range entries {
-		if (e.Name() == SweepFile && e.Type().IsRegular()) || (e.Name() == TrialsDir && e.IsDir()) {
-			return nil
+		name, bad := e.Name(), ""
+		switch name {
+		case SweepFile:
+			marked = marked || e.Type().IsRegular()
+			fallthrough
+		case SummaryFile, SummaryMD, ReportFile:
+			if !e.Type().IsRegular() {
+				bad = name
+			}
+		case filepath.Dir(SweepPlot):
+			bad = strangerIn(path, name, e, func(e fs.DirEntry) bool {
+				return e.Name() == filepath.Base(SweepPlot) && e.Type().IsRegular()
+			})
+		case TrialsDir:
+			marked = marked || e.IsDir()
+			bad = strangerIn(path, name, e, isTrialFolder)
+		default:
+			bad = name
+		}
+		if bad != "" {
+			return refuse(fmt.Sprintf("holds %s, which a sweep directory does not", strconv.Quote(bad)))
 		}
 	}
-	return invalidf("%s exists and is not a sweep directory (it holds neither %s nor %s/); nnpipe replaces only a sweep directory it wrote: move it away, or give another --results or --out", config.Shown(path), SweepFile, TrialsDir)
+	if !marked {
+		return refuse(fmt.Sprintf("exists and is not a sweep directory (it holds neither %s nor %s/)", SweepFile, TrialsDir))
+	}
+	return nil
+}
+
+// strangerIn returns the name, relative to the sweep directory dir, of
+// what its folder e (named name) holds that ok refuses, or of e itself
+// when it is no folder; "" when there is none.
+func strangerIn(dir, name string, e fs.DirEntry, ok func(fs.DirEntry) bool) string {
+	if !e.IsDir() {
+		return name
+	}
+	entries, err := os.ReadDir(filepath.Join(dir, name))
+	if err != nil {
+		return name
+	}
+	for _, e := range entries {
+		if !ok(e) {
+			return name + "/" + e.Name()
+		}
+	}
+	return ""
+}
+
+// isTrialFolder reports whether e is a trial's folder of a sweep
+// directory's trials/: a folder named by a trial id.
+func isTrialFolder(e fs.DirEntry) bool {
+	name := e.Name()
+	if !e.IsDir() || len(name) != pipeline.TrialIDLen {
+		return false
+	}
+	for _, r := range name {
+		if !strings.ContainsRune("0123456789abcdef", r) {
+			return false
+		}
+	}
+	return true
 }

@@ -500,12 +500,16 @@ func TestACollectionNeverReplacesWhatWasPutInItsPlaceMeanwhile(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(final, "mine", "thesis.tex"), []byte("precious"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-		}, pipeline.IsInvalid},
+		}, func(err error) bool {
+			return pipeline.IsInvalid(err) && strings.Contains(err.Error(), `sweep-x holds "mine", which a sweep directory does not`)
+		}},
 		{"a file", func(t *testing.T, final string) {
 			if err := os.WriteFile(final, []byte("precious"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-		}, pipeline.IsInvalid},
+		}, func(err error) bool {
+			return pipeline.IsInvalid(err) && strings.Contains(err.Error(), "sweep-x exists and is not a sweep directory but a file")
+		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			parent := filepath.Join(t.TempDir(), "small")

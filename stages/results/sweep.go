@@ -96,7 +96,7 @@ func NewSweepCollector(rd *pipeline.RunDir, eng *pipeline.Engine, sw *Sweep, tri
 	// Finish looked (a collection of trials this one found pending, a
 	// user's files): the one Commit displaces is vetted again.
 	rd.CheckReplaced = func(old string) error {
-		if err := CheckSweepPlace(old); err != nil {
+		if err := checkSweepPlace(old, rd.Final()); err != nil {
 			return err
 		}
 		return c.nothingLostFrom(old)
