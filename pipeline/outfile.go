@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 
 	"github.com/nnpipe/nnpipe/pipeline/config"
 )
@@ -109,9 +110,17 @@ func outTarget(path string) (string, error) {
 	fi, err := os.Lstat(path)
 	link := err == nil && fi.Mode()&fs.ModeSymlink != 0
 	if link {
-		if target, err = filepath.EvalSymlinks(path); errors.Is(err, fs.ErrNotExist) {
-			return "", Invalid(fmt.Errorf("%s is a symbolic link to nothing; give a file to write", config.Shown(path)))
-		} else if err != nil {
+		if target, err = filepath.EvalSymlinks(path); err != nil {
+			// What the system finds at the link's end says what is wrong.
+			_, serr := os.Stat(path)
+			switch {
+			case errors.Is(serr, fs.ErrNotExist):
+				return "", Invalid(fmt.Errorf("%s is a symbolic link to nothing; give a file to write", config.Shown(path)))
+			case errors.Is(serr, syscall.ELOOP):
+				return "", Invalid(fmt.Errorf("%s is a symbolic link that leads back to itself; give a file to write", config.Shown(path)))
+			case errors.Is(serr, syscall.ENOTDIR):
+				return "", Invalid(fmt.Errorf("%s is a symbolic link through a file, as if it were a folder; give a file to write", config.Shown(path)))
+			}
 			return "", fmt.Errorf("%s: %w", config.Shown(path), err)
 		}
 		fi, err = os.Lstat(target)

@@ -111,6 +111,8 @@ func TestCheckOutFileRefusesWhatCannotBeAFile(t *testing.T) {
 	}
 	toFile, toFifo, toDir := link("to-file", "f"), link("to-fifo", "fifo"), link("to-dir", ".")
 	toNull, dangling := link("to-null", os.DevNull), link("dangling", "nowhere")
+	loop, throughFile := link("loop-a", "loop-b"), link("through-file", "f/x")
+	link("loop-b", "loop-a")
 	for _, tt := range []struct{ path, want string }{
 		{"", "no file to write given"},
 		{dir, dir + " is a directory; give a file to write"},
@@ -122,6 +124,8 @@ func TestCheckOutFileRefusesWhatCannotBeAFile(t *testing.T) {
 		{toNull, toNull + " is a symbolic link to a device; give a file to write"},
 		{toDir, toDir + " is a symbolic link to a directory; give a file to write"},
 		{dangling, dangling + " is a symbolic link to nothing; give a file to write"},
+		{loop, loop + " is a symbolic link that leads back to itself; give a file to write"},
+		{throughFile, throughFile + " is a symbolic link through a file, as if it were a folder; give a file to write"},
 	} {
 		err := CheckOutFile(tt.path)
 		if !IsInvalid(err) || err.Error() != tt.want {
