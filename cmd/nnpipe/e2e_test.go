@@ -262,7 +262,9 @@ func TestCacheGCRemovesHalfBuiltRunsOnlyOnceOld(t *testing.T) {
 	// A sweep folder made long ago that is still being filled: its
 	// folder is old, the file just written is not.
 	filling := filepath.Join(results, "book-ch7", ".tmp-sweep-cccccccc-3")
-	for _, d := range []string{old, fresh, filling} {
+	// A run --out <results>/mine killed: built in results itself.
+	outOld := filepath.Join(results, ".tmp-mine-4")
+	for _, d := range []string{old, fresh, filling, outOld} {
 		if err := os.MkdirAll(filepath.Join(d, "trials"), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -271,7 +273,8 @@ func TestCacheGCRemovesHalfBuiltRunsOnlyOnceOld(t *testing.T) {
 		}
 	}
 	twoHoursAgo := time.Now().Add(-2 * time.Hour)
-	for _, p := range []string{old, filepath.Join(old, "trials"), filepath.Join(old, "trials", "config.yaml"), filling, filepath.Join(filling, "trials")} {
+	for _, p := range []string{old, filepath.Join(old, "trials"), filepath.Join(old, "trials", "config.yaml"), filling, filepath.Join(filling, "trials"),
+		outOld, filepath.Join(outOld, "trials"), filepath.Join(outOld, "trials", "config.yaml")} {
 		if err := os.Chtimes(p, twoHoursAgo, twoHoursAgo); err != nil {
 			t.Fatal(err)
 		}
@@ -281,11 +284,12 @@ func TestCacheGCRemovesHalfBuiltRunsOnlyOnceOld(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("cache gc --dry-run: exit %d\n%s", code, stderr)
 	}
-	want := "would remove " + old + ", a half-built run directory (4 B)\nwould remove 0 entries and 1 leftover, kept 0, would free 4 B\n"
+	want := "would remove " + outOld + ", a half-built run directory (4 B)\nwould remove " + old + ", a half-built run directory (4 B)\n" +
+		"would remove 0 entries and 2 leftovers, kept 0, would free 8 B\n"
 	if out != want {
 		t.Errorf("cache gc --dry-run printed\n%s\nwant\n%s", out, want)
 	}
-	for _, d := range []string{old, fresh, filling} {
+	for _, d := range []string{old, fresh, filling, outOld} {
 		if _, err := os.Stat(d); err != nil {
 			t.Errorf("cache gc --dry-run removed %s", d)
 		}
@@ -294,15 +298,17 @@ func TestCacheGCRemovesHalfBuiltRunsOnlyOnceOld(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("cache gc: exit %d\n%s", code, stderr)
 	}
-	if _, err := os.Stat(old); !os.IsNotExist(err) {
-		t.Errorf("cache gc left %s, a half-built run two hours old", old)
+	for _, d := range []string{old, outOld} {
+		if _, err := os.Stat(d); !os.IsNotExist(err) {
+			t.Errorf("cache gc left %s, a half-built run two hours old", d)
+		}
 	}
 	for _, d := range []string{fresh, filling} {
 		if _, err := os.Stat(d); err != nil {
 			t.Errorf("cache gc removed %s, which a run may still be building", d)
 		}
 	}
-	if !strings.Contains(out, "removed 0 entries and 1 leftover, kept 0, freed 4 B") {
+	if !strings.Contains(out, "removed 0 entries and 2 leftovers, kept 0, freed 8 B") {
 		t.Errorf("cache gc printed %q, want the leftover and the 4 bytes it freed", out)
 	}
 }

@@ -243,7 +243,7 @@ const HalfBuilt = "half-built run directory"
 
 // GC removes from c what no finished run or sweep under root references
 // (see cache.Cache.GC and ReferencedKeys) and the run and sweep directories
-// killed processes left half-built under root's folders
+// killed processes left half-built in root and its folders
 // (pipeline.TempPrefix) whose content is older than keep; with dryRun it
 // removes nothing and reports what it would remove. It returns c.GC's
 // result, with the half-built directories among its Leftovers (named by
@@ -264,17 +264,24 @@ func GC(c cache.Store, root string, keep time.Duration, dryRun bool) (*cache.GCR
 		return res, 0, err
 	}
 	freed := res.Freed
+	// Run and sweep directories are built beside their place: in a
+	// config's folder under root, or in root itself for a run --out
+	// <results>/NAME.
+	folders := []string{root}
 	names, _ := os.ReadDir(root)
 	for _, n := range names {
 		if n.IsDir() && !strings.HasPrefix(n.Name(), ".") {
-			old, err := cache.RemoveOlder(filepath.Join(root, n.Name()), pipeline.TempPrefix, keep, dryRun)
-			for _, o := range old {
-				freed += o.Size
-				res.Leftovers = append(res.Leftovers, cache.Leftover{Name: o.Path, What: HalfBuilt, Size: o.Size})
-			}
-			if err != nil {
-				return res, freed, err
-			}
+			folders = append(folders, filepath.Join(root, n.Name()))
+		}
+	}
+	for _, folder := range folders {
+		old, err := cache.RemoveOlder(folder, pipeline.TempPrefix, keep, dryRun)
+		for _, o := range old {
+			freed += o.Size
+			res.Leftovers = append(res.Leftovers, cache.Leftover{Name: o.Path, What: HalfBuilt, Size: o.Size})
+		}
+		if err != nil {
+			return res, freed, err
 		}
 	}
 	return res, freed, nil
