@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,13 +31,17 @@ type DamagedEntry struct {
 // and returns how many it checked and those that are damaged, in key
 // order. An entry removed since it was listed (by gc, or replaced by a
 // run) is not counted. An error that says nothing of an entry (the
-// store cannot be read) ends the check with that error. It writes nothing.
-func VerifyCache(c cache.Store) (checked int, damaged []DamagedEntry, err error) {
+// store cannot be read) ends the check with that error, and ctx's end
+// with ctx's error. It writes nothing.
+func VerifyCache(ctx context.Context, c cache.Store) (checked int, damaged []DamagedEntry, err error) {
 	listed, err := c.List()
 	if err != nil {
 		return 0, nil, err
 	}
 	for _, l := range listed {
+		if err := ctx.Err(); err != nil {
+			return checked, damaged, err
+		}
 		reason := ""
 		if l.Err != nil {
 			reason = l.Err.Error()

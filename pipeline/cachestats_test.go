@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"errors"
 	"os"
 	"strings"
@@ -12,7 +13,7 @@ import (
 func TestVerifyCacheAndCacheUsageByKind(t *testing.T) {
 	fx := newExplainFixture(t)
 	res := fx.run(testConfig)
-	checked, damaged, err := VerifyCache(fx.eng.Cache)
+	checked, damaged, err := VerifyCache(context.Background(), fx.eng.Cache)
 	if err != nil || checked != 3 || len(damaged) != 0 {
 		t.Fatalf("VerifyCache of a sound cache = %d checked, %v, %v; want 3, none", checked, damaged, err)
 	}
@@ -20,7 +21,7 @@ func TestVerifyCacheAndCacheUsageByKind(t *testing.T) {
 	if err := os.WriteFile(res[1].Outputs["scaled"], []byte("tampered"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	checked, damaged, err = VerifyCache(fx.eng.Cache)
+	checked, damaged, err = VerifyCache(context.Background(), fx.eng.Cache)
 	if err != nil || checked != 3 || len(damaged) != 1 || damaged[0].Key != res[1].Key || damaged[0].Kind != "scale" || damaged[0].Reason == "" {
 		t.Errorf("VerifyCache with a damaged entry = %d checked, %+v, %v; want the scale entry with its reason", checked, damaged, err)
 	}
@@ -54,8 +55,36 @@ func (failingVerify) Verify(string) error {
 func TestVerifyCacheDoesNotCallAnOutageDamage(t *testing.T) {
 	fx := newExplainFixture(t)
 	fx.run(testConfig)
-	checked, damaged, err := VerifyCache(failingVerify{fx.eng.Cache})
+	checked, damaged, err := VerifyCache(context.Background(), failingVerify{fx.eng.Cache})
 	if err == nil || !strings.Contains(err.Error(), "server is down") || len(damaged) != 0 {
 		t.Errorf("VerifyCache with the store unreachable = %d checked, %v, %v; want the error and nothing damaged", checked, damaged, err)
+	}
+}
+
+// countingVerify is a store that cancels a context at its second Verify.
+type countingVerify struct {
+	cache.Store
+	n      *int
+	cancel func()
+}
+
+func (c countingVerify) Verify(key string) error {
+	if *c.n++; *c.n == 2 {
+		c.cancel()
+	}
+	return c.Store.Verify(key)
+}
+
+// TestVerifyCacheStopsWhenItsContextEnds: an interrupt during cache verify
+// stops it at the next entry, with the context's error, rather than
+// after hashing every entry.
+func TestVerifyCacheStopsWhenItsContextEnds(t *testing.T) {
+	fx := newExplainFixture(t)
+	fx.run(testConfig)
+	ctx, cancel := context.WithCancel(context.Background())
+	n := 0
+	checked, _, err := VerifyCache(ctx, countingVerify{fx.eng.Cache, &n, cancel})
+	if !errors.Is(err, context.Canceled) || checked != 2 || n != 2 {
+		t.Errorf("VerifyCache cancelled at its second entry = %d checked (%d verified), %v; want 2 and the context's error", checked, n, err)
 	}
 }

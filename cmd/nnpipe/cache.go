@@ -66,7 +66,7 @@ func newCacheCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return results.Verify(e.stdout, ch)
+			return results.Verify(c.Context(), e.stdout, ch)
 		},
 	}
 	var keep time.Duration

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -81,6 +82,7 @@ func (e *Entry) File(name string) (File, bool) {
 type Cache struct {
 	dir string
 	now func() time.Time
+	ctx context.Context // ends waits for the cache-wide lock (OpenContext)
 
 	mu      sync.Mutex
 	lease   *lease // taken on first use, released by Close
@@ -97,7 +99,23 @@ type Cache struct {
 // Open returns the cache rooted at dir. It creates nothing: the folders are
 // made on the first Publish.
 func Open(dir string) *Cache {
-	return &Cache{dir: dir, now: time.Now}
+	return OpenContext(context.Background(), dir)
+}
+
+// OpenContext is Open for a cache whose waits for the cache-wide lock —
+// while gc holds it, which may take seconds on a large cache — end when
+// ctx is done, with ctx's error: an interrupted process does not wait
+// for another to finish.
+func OpenContext(ctx context.Context, dir string) *Cache {
+	return &Cache{dir: dir, now: time.Now, ctx: ctx}
+}
+
+// context is what ends the cache's waits for its lock (OpenContext).
+func (c *Cache) context() context.Context {
+	if c.ctx == nil {
+		return context.Background()
+	}
+	return c.ctx
 }
 
 // Dir returns the cache's root directory.

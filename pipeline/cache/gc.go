@@ -192,7 +192,7 @@ func (c *Cache) collect(opts GCOptions, trash string) ([]doomed, *GCResult, erro
 
 	// A dry run makes no lock file: without one, no process has used the
 	// cache since leases exist, and a report needs no exclusion.
-	lock, err := openLock(c.dir, lockExclusive, !opts.DryRun)
+	lock, err := openLock(c.context(), c.dir, lockExclusive, !opts.DryRun)
 	if err == nil {
 		defer lock.Close()
 	} else if !opts.DryRun || !errors.Is(err, fs.ErrNotExist) {

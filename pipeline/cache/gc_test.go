@@ -2,6 +2,7 @@ package cache
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -584,7 +585,7 @@ func TestALeaseWithATornLineStillProtectsTheNext(t *testing.T) {
 	publishOutputs(t, c, k, sampleOutputs, nil)
 	g := Open(dir)
 	defer g.Close()
-	lock, err := openLock(dir, lockExclusive, true)
+	lock, err := openLock(context.Background(), dir, lockExclusive, true)
 	must(t, err)
 	lv, err := g.liveLeases(false)
 	lock.Close()
@@ -742,5 +743,52 @@ func TestAnEntryMovedAwayWhileReadIsAMissNotDamage(t *testing.T) {
 				t.Errorf("Verify = %v, want the entry damaged", err)
 			}
 		})
+	}
+}
+
+// TestAWaitForTheLockEndsWithItsContext: a process whose cache waits for
+// the cache-wide lock that gc holds gives up with its context's error
+// when the context ends (an interrupt), rather than once gc is done; and
+// the lock it would have taken later is not kept from the next gc.
+func TestAWaitForTheLockEndsWithItsContext(t *testing.T) {
+	dir := t.TempDir()
+	gcLock, err := openLock(context.Background(), dir, lockExclusive, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	user := OpenContext(ctx, dir)
+	defer user.Close()
+	res := make(chan error, 1)
+	go func() {
+		_, err := user.TempDir() // takes its lease under the lock, shared
+		res <- err
+	}()
+	for !waitingForLock(filepath.Join(dir, lockName)) {
+		runtime.Gosched()
+	}
+	cancel()
+	select {
+	case err := <-res:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("the wait ended with %v, want the context's error", err)
+		}
+		must(t, gcLock.Close())
+	case <-time.After(30 * time.Second):
+		must(t, gcLock.Close())
+		t.Fatalf("the wait went on after its context ended; it ended with %v once the lock was released", <-res)
+	}
+	// The waiter given up takes the lock and lets it go at once: the
+	// next gc's exclusive lock is soon free.
+	for i := 0; ; i++ {
+		next, err := openLock(context.Background(), dir, lockExclusive|nonBlocking, false)
+		if err == nil {
+			next.Close()
+			break
+		}
+		if i == 10_000 {
+			t.Fatalf("the lock stays taken after the wait was given up: %v", err)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -3,6 +3,7 @@ package cache
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -31,6 +32,7 @@ const (
 // that it holds an exclusive flock on while it is open, so that gc can
 // tell a live lease (the lock is taken) from a dead process's (it is not).
 type lease struct {
+	ctx  context.Context // ends a wait for the cache-wide lock
 	mu   sync.Mutex
 	file *os.File        // the lease, locked exclusively until Close
 	lock *os.File        // the cache-wide lock file, locked shared around each write
@@ -59,7 +61,7 @@ func (c *Cache) theLease() (*lease, error) {
 	if c.lease != nil || c.noLease {
 		return c.lease, nil
 	}
-	l, err := openLease(c.dir)
+	l, err := openLease(c.context(), c.dir)
 	if errors.Is(err, syscall.EROFS) {
 		// Nothing can remove anything from a read-only cache: there is
 		// nothing to protect against. A miss fails when it publishes.
@@ -73,8 +75,8 @@ func (c *Cache) theLease() (*lease, error) {
 	return l, nil
 }
 
-func openLease(dir string) (*lease, error) {
-	lock, err := openLock(dir, lockShared, true)
+func openLease(ctx context.Context, dir string) (*lease, error) {
+	lock, err := openLock(ctx, dir, lockShared, true)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +110,7 @@ func openLease(dir string) (*lease, error) {
 		return nil, err
 	}
 	ok = true
-	return &lease{file: f, lock: lock, sync: networkFS(dir), held: map[string]bool{}}, nil
+	return &lease{ctx: ctx, file: f, lock: lock, sync: networkFS(dir), held: map[string]bool{}}, nil
 }
 
 func (l *lease) add(lines []string) error {
@@ -129,7 +131,7 @@ func (l *lease) add(lines []string) error {
 	if n == 0 {
 		return nil
 	}
-	if err := flock(l.lock, lockShared); err != nil {
+	if err := flockWait(l.ctx, l.lock, lockShared); err != nil {
 		return err
 	}
 	_, err := l.file.Write(buf.Bytes())
@@ -178,7 +180,7 @@ func (c *Cache) Close() error {
 // cache folder itself when they are all the cache holds and no one else
 // is using it.
 func (c *Cache) tidy() {
-	lock, err := openLock(c.dir, lockExclusive|nonBlocking, false)
+	lock, err := openLock(c.context(), c.dir, lockExclusive|nonBlocking, false)
 	if err != nil {
 		return
 	}
@@ -209,7 +211,7 @@ func (c *Cache) tidy() {
 // exclusive lock: a process that opened it before and was waiting for the
 // lock then finds that its file is no longer the one at the path, and
 // starts again.
-func openLock(dir string, how int, create bool) (*os.File, error) {
+func openLock(ctx context.Context, dir string, how int, create bool) (*os.File, error) {
 	path := filepath.Join(dir, lockName)
 	for {
 		flags := os.O_RDWR // an exclusive lock on NFS needs a file open for writing
@@ -223,7 +225,7 @@ func openLock(dir string, how int, create bool) (*os.File, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := flock(f, how); err != nil {
+		if err := flockWait(ctx, f, how); err != nil {
 			f.Close()
 			return nil, err
 		}

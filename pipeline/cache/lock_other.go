@@ -3,6 +3,7 @@
 package cache
 
 import (
+	"context"
 	"errors"
 	"os"
 )
@@ -24,3 +25,5 @@ const locksWork = false
 var errLocked = errors.New("locked by another process")
 
 func flock(*os.File, int) error { return nil }
+
+func flockWait(context.Context, *os.File, int) error { return nil }

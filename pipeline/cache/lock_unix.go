@@ -3,8 +3,10 @@
 package cache
 
 import (
+	"context"
 	"errors"
 	"os"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -35,5 +37,47 @@ func flock(f *os.File, how int) error {
 			return errLocked
 		}
 		return err
+	}
+}
+
+// flockWait is flock(f, how) that returns ctx's error once ctx is done,
+// however long the lock stays taken: a flock(2) that blocks cannot be
+// interrupted from Go, so it blocks on a goroutine of its own, which
+// releases the lock at once if it takes it after flockWait gave up.
+func flockWait(ctx context.Context, f *os.File, how int) error {
+	if how&nonBlocking != 0 || ctx.Done() == nil {
+		return flock(f, how)
+	}
+	if err := flock(f, how|nonBlocking); !errors.Is(err, errLocked) {
+		return err
+	}
+	var mu sync.Mutex
+	gaveUp := false
+	done := make(chan error, 1)
+	go func() {
+		err := flock(f, how)
+		mu.Lock()
+		defer mu.Unlock()
+		if gaveUp {
+			if err == nil {
+				flock(f, unlock)
+			}
+			return
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		mu.Lock()
+		defer mu.Unlock()
+		select {
+		case err := <-done: // taken as ctx ended
+			return err
+		default:
+		}
+		gaveUp = true
+		return ctx.Err()
 	}
 }

@@ -1,6 +1,7 @@
 package results
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -13,8 +14,8 @@ import (
 // Verify checks every entry of c (pipeline.VerifyCache) and writes what it found to w: one
 // line per damaged entry, the count, and what the cache moved aside. It returns an error when
 // an entry is damaged.
-func Verify(w io.Writer, c cache.Store) error {
-	checked, damaged, err := pipeline.VerifyCache(c)
+func Verify(ctx context.Context, w io.Writer, c cache.Store) error {
+	checked, damaged, err := pipeline.VerifyCache(ctx, c)
 	if err != nil {
 		return err
 	}

@@ -172,7 +172,7 @@ func Open(ctx context.Context, loc cache.Location, o Options) (*Store, error) {
 	if prefix != "" {
 		prefix += "/"
 	}
-	s := &Store{loc: loc, opts: o, ctx: ctx, local: cache.Open(o.CopyDir),
+	s := &Store{loc: loc, opts: o, ctx: ctx, local: cache.OpenContext(ctx, o.CopyDir),
 		c: &client{mc: mc, bucket: loc.Bucket, prefix: prefix, timeout: o.Timeout, clock: clock}}
 	s.lease = &lease{s: s}
 	if err := s.c.list(ctx, "", false, func(object) bool { return false }); err != nil {
@@ -322,7 +322,7 @@ func OpenCache(ctx context.Context, location string, getenv func(string) string)
 		return nil, &UserError{err}
 	}
 	if !loc.IsS3() {
-		return cache.Open(loc.Dir), nil
+		return cache.OpenContext(ctx, loc.Dir), nil
 	}
 	o, err := FromEnv(loc, getenv)
 	if err != nil {
