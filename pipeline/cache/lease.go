@@ -222,6 +222,12 @@ func openLock(ctx context.Context, dir string, how int, create bool) (*os.File, 
 			flags |= os.O_CREATE
 		}
 		f, err := os.OpenFile(path, flags, 0o644)
+		if !create && (errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission)) {
+			// Only looking (gc --dry-run): a cache on a read-only file
+			// system, or another user's, is locked through a read-only
+			// descriptor, which flock(2) takes on a local file system.
+			f, err = os.Open(path)
+		}
 		if err != nil {
 			return nil, err
 		}
