@@ -116,7 +116,7 @@ func run(ctx context.Context, p *Params, io *pipeline.IO) error {
 			case LearningCurve, Weights:
 				errs[i] = drawHistory(kind, path, history, m, p.LogY, size)
 			case Boundary:
-				errs[i] = drawBoundary(path, io, m, p.Grid, size)
+				errs[i] = drawBoundary(ctx, path, io, m, p.Grid, size)
 			}
 		})
 	}
@@ -203,7 +203,7 @@ func drawHistory(kind, path string, history func() (*dataset.Table, error), m *m
 	return report.Weights(path, steps, names, series, shape.M*(shape.D+1), size)
 }
 
-func drawBoundary(path string, io *pipeline.IO, m *model.Model, grid int, size report.Size) error {
+func drawBoundary(ctx context.Context, path string, io *pipeline.IO, m *model.Model, grid int, size report.Size) error {
 	if m.D != 2 {
 		return errSkip{fmt.Sprintf("it needs 2-D inputs, the model has %d", m.D)}
 	}
@@ -231,5 +231,5 @@ func drawBoundary(path string, io *pipeline.IO, m *model.Model, grid int, size r
 		}
 		o.Probabilities(probs, m.Weights)
 	}
-	return report.Boundary(path, pts, predict, grid, size)
+	return report.Boundary(ctx, path, pts, predict, grid, size)
 }

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -63,17 +64,52 @@ const (
 // class probabilities at each point (xy[2i], xy[2i+1]); the predicted class
 // is the most probable, the first on ties, and a cell whose probabilities are
 // all NaN is left white. A grid of zero or less means DefaultGrid.
-func Boundary(path string, pts Points, predict Predictor, grid int, size Size) error {
+//
+// Drawing a million points takes seconds: once ctx is done, the points
+// left are not drawn, nothing is written, and Boundary returns ctx's
+// error.
+func Boundary(ctx context.Context, path string, pts Points, predict Predictor, grid int, size Size) error {
 	size, err := size.resolve()
 	if err != nil {
 		return fmt.Errorf("boundary plot: %w", err)
 	}
-	fig, err := newBoundaryFigure(pts, predict, grid)
+	fig, err := newBoundaryFigure(ctx, pts, predict, grid)
 	if err != nil {
 		return fmt.Errorf("boundary plot: %w", err)
 	}
 	img := render(size, func(dc draw.Canvas) { fig.draw(dc) })
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	return writePNG(path, img)
+}
+
+// cancellableScatter is a plotter.Scatter whose drawing stops once ctx is
+// done, looking every glyphsPerLook points; until then it draws what the
+// Scatter draws, in the same order.
+type cancellableScatter struct {
+	*plotter.Scatter
+	ctx context.Context
+}
+
+// glyphsPerLook is how many points a cancellableScatter draws between two
+// looks at its context: a few milliseconds of drawing.
+const glyphsPerLook = 4096
+
+// Plot draws the points as plotter.Scatter.Plot does, until the context
+// is done.
+func (s cancellableScatter) Plot(c draw.Canvas, plt *plot.Plot) {
+	trX, trY := plt.Transforms(&c)
+	for i, p := range s.XYs {
+		if i%glyphsPerLook == 0 && s.ctx.Err() != nil {
+			return
+		}
+		style := s.GlyphStyle
+		if s.GlyphStyleFunc != nil {
+			style = s.GlyphStyleFunc(i)
+		}
+		c.DrawGlyph(style, vg.Point{X: trX(p.X), Y: trY(p.Y)})
+	}
 }
 
 // ClassColors returns the opaque region colours Boundary uses for a problem
@@ -178,7 +214,7 @@ type boundaryFigure struct {
 // newBoundaryFigure checks the points, samples predict over a grid × grid lattice of cells
 // covering them, and lays out the figure: class regions, two probability contours per class,
 // the points and the legend.
-func newBoundaryFigure(pts Points, predict Predictor, grid int) (*boundaryFigure, error) {
+func newBoundaryFigure(ctx context.Context, pts Points, predict Predictor, grid int) (*boundaryFigure, error) {
 	if predict == nil {
 		return nil, fmt.Errorf("no predict function")
 	}
@@ -218,7 +254,7 @@ func newBoundaryFigure(pts Points, predict Predictor, grid int) (*boundaryFigure
 	}
 
 	fig := &boundaryFigure{plot: pl}
-	if err := fig.addPoints(pts, k); err != nil {
+	if err := fig.addPoints(ctx, pts, k); err != nil {
 		return nil, err
 	}
 	grey := color.NRGBA{80, 80, 80, 255}
@@ -302,7 +338,7 @@ func sampleClasses(predict Predictor, xs, ys []float64, k int) ([][]float64, *im
 
 // addPoints adds the points of each of the k classes to the plot, test points first so that
 // training points are drawn on top, each set with its legend entry.
-func (f *boundaryFigure) addPoints(pts Points, k int) error {
+func (f *boundaryFigure) addPoints(ctx context.Context, pts Points, k int) error {
 	for _, train := range []bool{false, true} {
 		for c := range k {
 			var xys plotter.XYs
@@ -318,7 +354,7 @@ func (f *boundaryFigure) addPoints(pts Points, k int) error {
 			if err != nil {
 				return err
 			}
-			f.plot.Add(sc)
+			f.plot.Add(cancellableScatter{sc, ctx})
 			kind := "test"
 			if train {
 				kind = "train"

@@ -2,6 +2,8 @@ package report
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -137,7 +139,7 @@ func plotCases() []plotCase {
 			return Weights(path, steps, names, series, 6, size)
 		}},
 		{"boundary", func(path string, size Size) error {
-			return Boundary(path, tinyPoints(), softCentres, 40, size)
+			return Boundary(context.Background(), path, tinyPoints(), softCentres, 40, size)
 		}},
 		{"sweep", func(path string, size Size) error {
 			return Sweep(path, "train.hidden", tinySweep(), size)
@@ -266,10 +268,10 @@ func (f *boundaryFigure) toPixel(size Size) func(x0, x1 float64) (float64, float
 func renderBoundary(t *testing.T, predict Predictor, size Size) (image.Image, func(x0, x1 float64) (float64, float64)) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "boundary.png")
-	if err := Boundary(path, tinyPoints(), predict, 100, size); err != nil {
+	if err := Boundary(context.Background(), path, tinyPoints(), predict, 100, size); err != nil {
 		t.Fatalf("Boundary = %v", err)
 	}
-	fig, err := newBoundaryFigure(tinyPoints(), predict, 100)
+	fig, err := newBoundaryFigure(context.Background(), tinyPoints(), predict, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -462,16 +464,16 @@ func TestPlotsRejectBadInput(t *testing.T) {
 			return Weights(p, steps, names, series, 16, Size{})
 		}},
 		{"boundary with a train flag missing", func(p string) error {
-			return Boundary(p, short, nearestCentre, 0, Size{})
+			return Boundary(context.Background(), p, short, nearestCentre, 0, Size{})
 		}},
 		{"boundary without a predict function", func(p string) error {
-			return Boundary(p, pts, nil, 0, Size{})
+			return Boundary(context.Background(), p, pts, nil, 0, Size{})
 		}},
 		{"boundary with a huge grid", func(p string) error {
-			return Boundary(p, pts, nearestCentre, 1e6, Size{})
+			return Boundary(context.Background(), p, pts, nearestCentre, 1e6, Size{})
 		}},
 		{"boundary without points", func(p string) error {
-			return Boundary(p, Points{}, nearestCentre, 0, Size{})
+			return Boundary(context.Background(), p, Points{}, nearestCentre, 0, Size{})
 		}},
 		{"sweep without settings", func(p string) error {
 			return Sweep(p, "x", nil, Size{})
@@ -548,7 +550,7 @@ func BenchmarkBoundary(b *testing.B) {
 	for _, grid := range []int{50, 100, 200} {
 		b.Run(fmt.Sprintf("grid=%d", grid), func(b *testing.B) {
 			for b.Loop() {
-				if err := Boundary(filepath.Join(dir, "b.png"), tinyPoints(), softCentres, grid, Size{}); err != nil {
+				if err := Boundary(context.Background(), filepath.Join(dir, "b.png"), tinyPoints(), softCentres, grid, Size{}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -607,7 +609,7 @@ func bookFigures(dir string) error {
 	if err := Weights(filepath.Join(dir, "weights.png"), steps, names, series, 6, Size{}); err != nil {
 		return err
 	}
-	return Boundary(filepath.Join(dir, "boundary.png"), pts, softCentres, DefaultGrid, Size{})
+	return Boundary(context.Background(), filepath.Join(dir, "boundary.png"), pts, softCentres, DefaultGrid, Size{})
 }
 
 // BenchmarkBookFigures draws the three figures of the book's plot stage
@@ -807,5 +809,51 @@ func TestSweepDrawsAxesAtTheEndsOfTheFloats(t *testing.T) {
 		if n := countColour(readPNG(t, path), lineColor(0)); n < minPixels {
 			t.Errorf("Sweep over %v drew %d pixels of the line colour, want at least %d", xs, n, minPixels)
 		}
+	}
+}
+
+// pollContext is a context whose Err reports cancellation from its
+// cancelAt-th call on, and counts the calls.
+type pollContext struct {
+	context.Context
+	polls, cancelAt int
+}
+
+func (c *pollContext) Err() error {
+	c.polls++
+	if c.polls >= c.cancelAt {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestBoundaryStopsDrawingWhenItsContextEnds: a boundary plot of 20,000
+// points stops drawing them at the next look at its context once it is
+// done (an interrupt), and writes nothing; with the context going on it
+// looks every glyphsPerLook points.
+func TestBoundaryStopsDrawingWhenItsContextEnds(t *testing.T) {
+	const n = 20_000
+	pts := Points{Classes: []string{"a", "b", "c"}} // softCentres' three classes
+	for i := range n {
+		pts.X0 = append(pts.X0, float64(i%317)/100)
+		pts.X1 = append(pts.X1, float64(i%211)/100)
+		pts.Labels = append(pts.Labels, int32(i%3))
+		pts.Train = append(pts.Train, i%5 != 0)
+	}
+	dir := t.TempDir()
+	running := &pollContext{Context: context.Background(), cancelAt: math.MaxInt}
+	if err := Boundary(running, filepath.Join(dir, "all.png"), pts, softCentres, 40, Size{}); err != nil {
+		t.Fatal(err)
+	}
+	if min := n / glyphsPerLook; running.polls < min {
+		t.Errorf("drawing %d points looked at the context %d times, want at least %d", n, running.polls, min)
+	}
+	stopped := &pollContext{Context: context.Background(), cancelAt: 3}
+	path := filepath.Join(dir, "stopped.png")
+	if err := Boundary(stopped, path, pts, softCentres, 40, Size{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("Boundary with its context ended = %v, want the context's error", err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("a cancelled Boundary wrote %s: %v", path, err)
 	}
 }
