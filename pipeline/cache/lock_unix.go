@@ -28,8 +28,13 @@ var errLocked = errors.New("locked by another process")
 // flock applies how (an operation, with nonBlocking or not) to f. The
 // kernel releases a process's locks when it dies, however it dies.
 func flock(f *os.File, how int) error {
+	return flockFd(int(f.Fd()), how)
+}
+
+// flockFd is flock of the file descriptor fd.
+func flockFd(fd, how int) error {
 	for {
-		err := unix.Flock(int(f.Fd()), how)
+		err := unix.Flock(fd, how)
 		switch {
 		case errors.Is(err, unix.EINTR):
 			continue
@@ -42,8 +47,10 @@ func flock(f *os.File, how int) error {
 
 // flockWait is flock(f, how) that returns ctx's error once ctx is done,
 // however long the lock stays taken: a flock(2) that blocks cannot be
-// interrupted from Go, so it blocks on a goroutine of its own, which
-// releases the lock at once if it takes it after flockWait gave up.
+// interrupted from Go, so it blocks on a goroutine of its own, on a
+// duplicate of f's descriptor (the same open file, whose lock it is, but a
+// descriptor the caller's closing f cannot take from it), and releases the
+// lock at once if it takes it after flockWait gave up.
 func flockWait(ctx context.Context, f *os.File, how int) error {
 	if how&nonBlocking != 0 || ctx.Done() == nil {
 		return flock(f, how)
@@ -51,20 +58,24 @@ func flockWait(ctx context.Context, f *os.File, how int) error {
 	if err := flock(f, how|nonBlocking); !errors.Is(err, errLocked) {
 		return err
 	}
+	fd, err := unix.Dup(int(f.Fd()))
+	if err != nil {
+		return err
+	}
 	var mu sync.Mutex
 	gaveUp := false
 	done := make(chan error, 1)
 	go func() {
-		err := flock(f, how)
+		err := flockFd(fd, how)
 		mu.Lock()
 		defer mu.Unlock()
-		if gaveUp {
-			if err == nil {
-				flock(f, unlock)
-			}
-			return
+		if gaveUp && err == nil {
+			flockFd(fd, unlock)
 		}
-		done <- err
+		unix.Close(fd) // the lock stays with the open file, which f holds
+		if !gaveUp {
+			done <- err
+		}
 	}()
 	select {
 	case err := <-done:
