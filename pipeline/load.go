@@ -68,3 +68,27 @@ func sortByLine(errs config.Errors) {
 		return la - lb
 	})
 }
+
+// LoadGrid is Load for a command that runs a config's sweep grid, when it
+// has one (validate and plan judge such a config as sweep runs it): when
+// the file parses but its stages do not compile alone, and it has a
+// sweep grid, LoadGrid returns the file, no chain and no error, leaving
+// the trials to be judged by Expand — they may set what the config alone
+// lacks (a data path given by an axis alone), and they are refused for
+// what they share with it. Any other problem is Load's.
+func LoadGrid(path string, sets []string, reg *Registry) (*config.File, *Chain, error) {
+	overrides, err := ParseOverrides(sets)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := config.Load(path, overrides)
+	if err != nil || len(f.Sweep) == 0 {
+		return Load(path, sets, reg)
+	}
+	p, err := Compile(f, reg)
+	var errs config.Errors
+	if err != nil && errors.As(err, &errs) {
+		return f, nil, nil
+	}
+	return f, p, err
+}

@@ -644,3 +644,57 @@ func TestASplitColumnTheDataDoesNotCarryIsRefusedAtItsLine(t *testing.T) {
 		t.Errorf("the refused commands wrote %s: %v", results, err)
 	}
 }
+
+// TestASweepWhoseAxisCompletesTheConfigValidatesAndPlans: a data path
+// given by a sweep axis alone leaves the config incomplete without its
+// sweep: validate and plan judge it by its trials, as sweep runs them
+// (validate saying that run of the config alone would be refused, which
+// it is), and a trial that is itself invalid is still refused.
+func TestASweepWhoseAxisCompletesTheConfigValidatesAndPlans(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	csv, err := os.ReadFile("../../data/iris.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "iris.csv"), csv, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const base = `name: iris
+stages:
+  - {id: data, kind: load, with: {label: species}}
+  - {id: split, kind: split}
+  - {id: train, kind: train, with: {hidden: 3, gradient: backprop, steps: 5}}
+sweep:
+  data.path: [iris.csv]
+  train.hidden: [%s]
+`
+	write := func(name, text string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	good, bad := write("good.yaml", fmt.Sprintf(base, "2, 3")), write("bad.yaml", fmt.Sprintf(base, "2, 0"))
+	results := filepath.Join(dir, "results")
+
+	out, stderr, code := nnpipe(t, "validate", good)
+	if code != 0 || !strings.Contains(out, "ok (2 sweep trials; the config alone, without its sweep, is incomplete: run would refuse it)") {
+		t.Errorf("validate: exit %d, stdout %q, stderr %q; want ok for the trials, saying run would refuse the config alone", code, out, stderr)
+	}
+	if out, stderr, code := nnpipe(t, "plan", good, "--results", results); code != 0 || !strings.Contains(out, "sweep: 2 trials: 0 done, 0 failed, 2 pending") {
+		t.Errorf("plan: exit %d, stdout %q, stderr %q; want the sweep's 2 trials planned", code, out, stderr)
+	}
+	if _, stderr, code := nnpipe(t, "run", good, "--results", results); code != exitInvalid || !strings.Contains(stderr, "path: required") {
+		t.Errorf("run of the config alone: exit %d, stderr %q; want it refused for its missing path", code, stderr)
+	}
+	for _, args := range [][]string{{"validate", bad}, {"plan", bad, "--results", results}} {
+		if _, stderr, code := nnpipe(t, args...); code != exitInvalid || !strings.Contains(stderr, "train.hidden=0") {
+			t.Errorf("%s of a sweep with an invalid trial: exit %d, stderr %q; want it refused, naming the trial", args[0], code, stderr)
+		}
+	}
+	if _, err := os.Stat(results); !os.IsNotExist(err) {
+		t.Errorf("validate, plan and the refused run wrote %s: %v", results, err)
+	}
+}

@@ -53,7 +53,7 @@ func newPlanCmd(e *env) *cobra.Command {
 }
 
 func runPlan(ctx context.Context, e *env, f *planFlags, path, cacheDir string) error {
-	file, chain, err := pipeline.Load(path, f.sets, e.registry)
+	file, chain, err := pipeline.LoadGrid(path, f.sets, e.registry)
 	if err != nil {
 		return err
 	}
@@ -61,6 +61,15 @@ func runPlan(ctx context.Context, e *env, f *planFlags, path, cacheDir string) e
 		if _, err := checkGrid(path, file, f.maxTrials); err != nil {
 			return err
 		}
+	}
+	if chain == nil {
+		// Only the sweep's trials are complete: its stages are shown as
+		// its first trial has them.
+		trials, err := pipeline.Expand(ctx, file, e.registry)
+		if err != nil {
+			return err
+		}
+		chain = trials[0].Chain
 	}
 	st, err := openCache(ctx, cacheDir, true)
 	if err != nil {
