@@ -166,9 +166,16 @@ func parseDocument(path string, src []byte) (*yaml.Node, error) {
 	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		return nil, Errors{locateByte(locateAlias(yamlError(path, err), src), src)}
 	}
+	// Anything after the document is refused, whether it parses (a second
+	// document) or not (a malformed tail would otherwise go unread).
 	var second yaml.Node
-	if err := dec.Decode(&second); err == nil {
+	switch err := dec.Decode(&second); {
+	case err == nil:
 		return nil, Errors{{File: path, Line: second.Line, Msg: "a second YAML document (after ---); a config is one document"}}
+	case !errors.Is(err, io.EOF):
+		e := locateByte(locateAlias(yamlError(path, err), src), src)
+		e.Msg = "after the document (a config is one document): " + e.Msg
+		return nil, Errors{e}
 	}
 	written := writtenSize(&doc)
 	if expandedSize(&doc, map[*yaml.Node]int{}, written+MaxAliasNodes) > written+MaxAliasNodes {
