@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -225,19 +226,16 @@ func (f *File) set(key string, value *yaml.Node, copied []bool) error {
 	if o.stage == "" {
 		switch o.param {
 		case "seed":
-			var seed int64
 			if err := octalLooking(value); err != nil {
 				return fmt.Errorf("seed: expected a non-negative integer, %w", err)
 			}
-			if value.ShortTag() != "!!int" || decodeInt(value, &seed) != nil || seed < 0 {
-				var big uint64 // beyond int64
-				if value.ShortTag() != "!!int" || value.Decode(&big) != nil {
-					return fmt.Errorf("seed: expected a non-negative integer, got %s", describeNode(value))
-				}
-				f.Seed = big
-				return nil
+			// As the top-level seed is decoded: an integral float (1.0,
+			// 1e0) is the integer.
+			var seed uint64
+			if err := setInteger(reflect.ValueOf(&seed).Elem(), value, "a non-negative integer"); err != nil {
+				return fmt.Errorf("seed: %w", err)
 			}
-			f.Seed = uint64(seed)
+			f.Seed = seed
 		case "name":
 			if value.ShortTag() != "!!str" || !namePattern.MatchString(value.Value) || len(value.Value) > maxNameLen {
 				return fmt.Errorf("name: must match [a-z0-9][a-z0-9_-]*, got %s", describeNode(value))

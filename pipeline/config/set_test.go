@@ -372,6 +372,8 @@ func TestFileSetRefusesBadValues(t *testing.T) {
 		{"seed", "-1", "seed: expected a non-negative integer"},
 		{"seed", "abc", "seed: expected a non-negative integer"},
 		{"seed", `"3"`, "seed: expected a non-negative integer"},
+		{"seed", "1.5", "seed: expected a non-negative integer"},
+		{"seed", "010", "seed: expected a non-negative integer"},
 		{"name", "Book", "name: must match"},
 		{"name", "3", "name: must match"},
 		{"colour", "1", `not "colour"`},
@@ -381,6 +383,26 @@ func TestFileSetRefusesBadValues(t *testing.T) {
 		g, err := f.Set(tt.key, scalar(t, tt.value))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Set(%s, %s) = %v, %v; want an error about %q", tt.key, tt.value, g, err, tt.want)
+		}
+	}
+}
+
+// TestFileSetTakesASeedAsTheConfigDoes: a sweep's seed written 1.0, 1e0
+// or 2^64-1 is the seed the same value at the top of a config is.
+func TestFileSetTakesASeedAsTheConfigDoes(t *testing.T) {
+	f, _, errs := load(t, "book.yaml", bookCh7)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	for value, want := range map[string]uint64{"7": 7, "1.0": 1, "1e0": 1, "18446744073709551615": 1<<64 - 1} {
+		g, err := f.Set("seed", scalar(t, value))
+		if err != nil || g.Seed != want {
+			t.Errorf("Set(seed, %s) = seed %v, %v; want %d", value, g, err, want)
+			continue
+		}
+		top, _, errs := load(t, "top.yaml", strings.Replace(bookCh7, "seed: 1\n", "seed: "+value+"\n", 1))
+		if len(errs) > 0 || top.Seed != g.Seed {
+			t.Errorf("seed: %s at the top = %v, %v; want %d, as Set gives", value, top, errs, want)
 		}
 	}
 }
