@@ -88,7 +88,7 @@ func expand(ctx context.Context, f *config.File, reg *Registry, onTrial func(don
 		return nil, config.Errors{{File: f.Path, Key: "sweep", Msg: "the grid is empty or too large"}}
 	}
 	w := newWiring(f, reg)
-	var errs config.Errors
+	errs := f.SweptOverrides()
 	for _, e := range w.errs {
 		errs = append(errs, e...)
 	}

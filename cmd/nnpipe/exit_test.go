@@ -64,6 +64,8 @@ func TestInvalidInputExitsTwoWithOneLineWritingNothing(t *testing.T) {
 		{"plan with --cache a folder of other files", []string{"plan", smallSweep, "--cache", nonEmpty, "--results", results}, nil, "which nnpipe does not make: it is not a cache folder"},
 		{"sweep without a config", []string{"sweep", "--results", results}, nil, "expected CONFIG"},
 		{"sweep with an unknown flag", []string{"sweep", smallSweep, "--frob", "--results", results}, nil, "unknown flag: --frob"},
+		{"sweep with --set of a swept key", []string{"sweep", smallSweep, "--set", "train.hidden=7", "--results", results}, nil, "train.hidden: the sweep sets it in every trial"},
+		{"validate with --set of a swept key", []string{"validate", smallSweep, "--set", "train.hidden=7"}, nil, "train.hidden: the sweep sets it in every trial"},
 		{"sweep without a grid", []string{"sweep", "testdata/ok.yaml", "--results", results}, nil, "no sweep grid"},
 		{"sweep with --max-trials -1", []string{"sweep", smallSweep, "--max-trials", "-1", "--results", results}, nil, "--max-trials"},
 		{"sweep over --max-trials", []string{"sweep", smallSweep, "--max-trials", "5", "--results", results}, nil, "more than --max-trials 5"},

@@ -153,6 +153,21 @@ func Parse(path string, src []byte, overrides []*Override) (*File, error) {
 	return f, errs.Err()
 }
 
+// SweptOverrides reports the overrides (--set) of keys the sweep grid sets
+// in every trial: in a sweep their values would have no effect. `run` of
+// the config alone, which ignores its sweep, uses them.
+func (f *File) SweptOverrides() Errors {
+	var errs Errors
+	for _, o := range f.overrides {
+		for _, a := range f.Sweep {
+			if o.stage != "sweep" && o.Key == a.Key {
+				errs = append(errs, &Error{Origin: o.Origin, Msg: fmt.Sprintf("%s: the sweep sets it in every trial (sweep.%s), so this value would be unused; set the axis instead (--set sweep.%s=…), or leave one out", o.Key, a.Key, a.Key)})
+			}
+		}
+	}
+	return errs
+}
+
 // parseDocument parses src as one YAML document, refusing it whole (with a
 // single error) if it is too large, malformed, more than one document,
 // expanded too far by aliases, empty, or not a mapping at the top. It
