@@ -229,6 +229,9 @@ func unknownKey(name string, valid []string) string {
 	if s := Suggest(name, valid); s != "" && name != "" {
 		return fmt.Sprintf("unknown key (did you mean %q?)", s)
 	}
+	if len(valid) == 0 {
+		return "unknown key: this takes no keys"
+	}
 	return fmt.Sprintf("unknown key (valid keys: %s)", strings.Join(valid, ", "))
 }
 

@@ -489,3 +489,17 @@ func TestTheAliasBudgetCountsOnlyWhatAliasesAdd(t *testing.T) {
 		t.Errorf("Decode(a plain list of 150,000) = %d values, %v; want every value and no error", len(dst.Noise), errs)
 	}
 }
+
+// TestDecodeIntoNothingSaysSo: a key given to parameters that have none
+// (evaluate's) says that nothing is taken, not an empty list of keys.
+func TestDecodeIntoNothingSaysSo(t *testing.T) {
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte("x: 1"), &n); err != nil {
+		t.Fatal(err)
+	}
+	var none struct{}
+	_, errs := Decode(n.Content[0], &none)
+	if len(errs) != 1 || errs[0].Key != "x" || errs[0].Msg != "unknown key: this takes no keys" {
+		t.Errorf("Decode(x: 1) into no parameters = %v, want one error at x saying it takes no keys", errs)
+	}
+}
