@@ -505,9 +505,18 @@ func stageLine(root *yaml.Node, i int) int {
 	return root.Line
 }
 
-func quoteShort(s string) string {
-	if len(s) > maxNameLen {
-		s = s[:maxNameLen] + "…"
+func quoteShort(s string) string { return QuoteShort(s) }
+
+// QuoteShort quotes s for a message as strconv.Quote does, cut after 64
+// characters (marked …): a value of megabytes named in an error stays a
+// line a person reads.
+func QuoteShort(s string) string {
+	n := 0
+	for i := range s {
+		if n == maxNameLen {
+			return strconv.Quote(s[:i] + "…")
+		}
+		n++
 	}
 	return strconv.Quote(s)
 }

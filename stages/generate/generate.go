@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/pipeline/config"
 	"github.com/nnpipe/nnpipe/stages/dataset"
 	"github.com/nnpipe/nnpipe/stages/model"
 	"github.com/nnpipe/nnpipe/stages/rng"
@@ -59,7 +60,7 @@ func (p *Params) DefaultSeeds(master uint64, id string) {
 func (p *Params) Validate() []pipeline.FieldError {
 	var errs []pipeline.FieldError
 	if !contains(datasets, p.Dataset) {
-		errs = append(errs, pipeline.Errorf("dataset", "must be one of %v, got %q", datasets, p.Dataset))
+		errs = append(errs, pipeline.Errorf("dataset", "must be one of %v, got %s", datasets, config.QuoteShort(p.Dataset)))
 	}
 	if p.N < 2 || p.N > MaxRows {
 		errs = append(errs, pipeline.Errorf("n", "must be between 2 and %d, got %d", MaxRows, p.N))
@@ -71,7 +72,7 @@ func (p *Params) Validate() []pipeline.FieldError {
 		errs = append(errs, pipeline.Errorf("classes", "must be between 2 and 10, got %d", p.Classes))
 	}
 	if !contains(rng.Kinds(), p.RNG) {
-		errs = append(errs, pipeline.Errorf("rng", "must be one of %v, got %q", rng.Kinds(), p.RNG))
+		errs = append(errs, pipeline.Errorf("rng", "must be one of %v, got %s", rng.Kinds(), config.QuoteShort(p.RNG)))
 	} else if p.Seed != nil {
 		if _, err := rng.New(p.RNG, *p.Seed); err != nil {
 			errs = append(errs, pipeline.Errorf("seed", "%v", err))

@@ -152,3 +152,14 @@ func TestMixtureAndXorAreTheSameBitsOnEveryCPU(t *testing.T) {
 		}
 	}
 }
+
+// TestALongDatasetNameIsNamedShortly: a dataset value of 900,000
+// characters is refused in a message a person reads, not one of 900 KB.
+func TestALongDatasetNameIsNamedShortly(t *testing.T) {
+	p := NewParams()
+	p.Dataset = strings.Repeat("x", 900_000)
+	errs := p.Validate()
+	if len(errs) != 1 || errs[0].Key != "dataset" || len(errs[0].Msg) > 300 {
+		t.Errorf("Validate of a 900,000-character dataset = %d errors, the first of %d bytes; want one at dataset, under 300", len(errs), len(fmt.Sprint(errs)))
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/pipeline/config"
 	"github.com/nnpipe/nnpipe/stages/dataset"
 	"github.com/nnpipe/nnpipe/stages/model"
 )
@@ -58,7 +59,7 @@ func (p *Params) Validate() []pipeline.FieldError {
 		errs = append(errs, pipeline.Errorf("path", "required: the CSV or Parquet file to load"))
 	}
 	if p.Format != "" && !slices.Contains(formats, p.Format) {
-		errs = append(errs, pipeline.Errorf("format", "must be csv or parquet (or left out to go by the extension), got %q", p.Format))
+		errs = append(errs, pipeline.Errorf("format", "must be csv or parquet (or left out to go by the extension), got %s", config.QuoteShort(p.Format)))
 	}
 	format := p.format()
 	if p.Path != "" && format == "" {
@@ -68,7 +69,7 @@ func (p *Params) Validate() []pipeline.FieldError {
 		errs = append(errs, pipeline.Errorf("label", "required: the column that holds the classes"))
 	}
 	if r, ok := dataset.ParseDelimiter(p.Delimiter); !ok {
-		errs = append(errs, pipeline.Errorf("delimiter", "must be %s, got %q", dataset.DelimiterRule, p.Delimiter))
+		errs = append(errs, pipeline.Errorf("delimiter", "must be %s, got %s", dataset.DelimiterRule, config.QuoteShort(p.Delimiter)))
 	} else if format == "parquet" && r != ',' {
 		errs = append(errs, pipeline.Errorf("delimiter", "applies to CSV only, and %s is Parquet", p.Path))
 	}

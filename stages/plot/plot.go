@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/pipeline/config"
 	"github.com/nnpipe/nnpipe/stages/dataset"
 	"github.com/nnpipe/nnpipe/stages/model"
 	"github.com/nnpipe/nnpipe/stages/nn"
@@ -54,7 +55,7 @@ func (p *Params) Validate() []pipeline.FieldError {
 			ok = ok || k == valid
 		}
 		if !ok {
-			errs = append(errs, pipeline.Errorf(fmt.Sprintf("plots[%d]", i), "must be one of %s, got %q", strings.Join(kinds, ", "), k))
+			errs = append(errs, pipeline.Errorf(fmt.Sprintf("plots[%d]", i), "must be one of %s, got %s", strings.Join(kinds, ", "), config.QuoteShort(k)))
 		}
 		if seen[k] {
 			errs = append(errs, pipeline.Errorf(fmt.Sprintf("plots[%d]", i), "%q is listed twice", k))

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/pipeline/config"
 	"github.com/nnpipe/nnpipe/stages/dataset"
 	"github.com/nnpipe/nnpipe/stages/model"
 )
@@ -39,12 +40,12 @@ func (p *Params) Validate() []pipeline.FieldError {
 	format := p.format()
 	switch {
 	case p.Format != "" && p.Format != CSV && p.Format != Parquet:
-		errs = append(errs, pipeline.Errorf("format", "must be csv or parquet (or left out to go by the extension), got %q", p.Format))
+		errs = append(errs, pipeline.Errorf("format", "must be csv or parquet (or left out to go by the extension), got %s", config.QuoteShort(p.Format)))
 	case p.Path != "" && format == "":
 		errs = append(errs, pipeline.Errorf("path", "cannot tell the format from the extension %q; set format to csv or parquet", filepath.Ext(p.Path)))
 	}
 	if r, ok := dataset.ParseDelimiter(p.Delimiter); !ok {
-		errs = append(errs, pipeline.Errorf("delimiter", "must be %s, got %q", dataset.DelimiterRule, p.Delimiter))
+		errs = append(errs, pipeline.Errorf("delimiter", "must be %s, got %s", dataset.DelimiterRule, config.QuoteShort(p.Delimiter)))
 	} else if format == Parquet && r != ',' {
 		errs = append(errs, pipeline.Errorf("delimiter", "applies to CSV only, and %s is Parquet", p.Path))
 	}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/pipeline/config"
 	"github.com/nnpipe/nnpipe/stages/dataset"
 	"github.com/nnpipe/nnpipe/stages/model"
 	"github.com/nnpipe/nnpipe/stages/nn"
@@ -270,7 +271,7 @@ func (p *Params) validateTraining() []pipeline.FieldError {
 			errs = append(errs, pipeline.RangeError("early_stopping.min_delta", es.MinDelta, ">= 0"))
 		}
 		if es.Monitor != "cross_entropy" && es.Monitor != "accuracy" {
-			errs = append(errs, pipeline.Errorf("early_stopping.monitor", "must be cross_entropy or accuracy, got %q", es.Monitor))
+			errs = append(errs, pipeline.Errorf("early_stopping.monitor", "must be cross_entropy or accuracy, got %s", config.QuoteShort(es.Monitor)))
 		}
 	}
 	return errs
@@ -282,7 +283,7 @@ func (p *Params) optimizer() (nn.Optimizer, error) {
 			return o, nil
 		}
 	}
-	return 0, fmt.Errorf("must be gd, momentum, nesterov or adam, got %q", p.Optimizer)
+	return 0, fmt.Errorf("must be gd, momentum, nesterov or adam, got %s", config.QuoteShort(p.Optimizer))
 }
 
 func (p *Params) schedule() (nn.Schedule, error) {
@@ -291,7 +292,7 @@ func (p *Params) schedule() (nn.Schedule, error) {
 			return s, nil
 		}
 	}
-	return 0, fmt.Errorf("must be constant, invscaling or step, got %q", p.Schedule)
+	return 0, fmt.Errorf("must be constant, invscaling or step, got %s", config.QuoteShort(p.Schedule))
 }
 
 func (p *Params) method() (nn.Method, error) {
@@ -305,9 +306,9 @@ func (p *Params) method() (nn.Method, error) {
 		case "full":
 			return nn.NumericalFull, nil
 		}
-		return 0, fmt.Errorf("numerical: must be fast or full, got %q", p.Numerical)
+		return 0, fmt.Errorf("numerical: must be fast or full, got %s", config.QuoteShort(p.Numerical))
 	}
-	return 0, fmt.Errorf("must be numerical or backprop, got %q", p.Gradient)
+	return 0, fmt.Errorf("must be numerical or backprop, got %s", config.QuoteShort(p.Gradient))
 }
 
 // UnusedKeys names the parameters that do not affect training: with
