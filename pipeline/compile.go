@@ -208,9 +208,9 @@ func newWiring(f *config.File, reg *Registry) *wiring {
 	for i, st := range f.Stages {
 		spec, ok := reg.Lookup(st.Kind)
 		if !ok {
-			msg := fmt.Sprintf("unknown stage kind %q (kinds: %s)", st.Kind, strings.Join(reg.Kinds(), ", "))
+			msg := fmt.Sprintf("unknown stage kind %s (kinds: %s)", config.QuoteShort(st.Kind), strings.Join(reg.Kinds(), ", "))
 			if s := config.Suggest(st.Kind, reg.Kinds()); s != "" {
-				msg = fmt.Sprintf("unknown stage kind %q (did you mean %q?)", st.Kind, s)
+				msg = fmt.Sprintf("unknown stage kind %s (did you mean %q?)", config.QuoteShort(st.Kind), s)
 			}
 			if st.Kind != "" {
 				w.errs[i] = append(w.errs[i], &config.Error{File: f.Path, Line: st.Lines["kind"], Stage: st.ID, Key: "kind", Msg: msg})

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/nnpipe/nnpipe/pipeline/config"
 	yaml "go.yaml.in/yaml/v3"
@@ -39,7 +40,12 @@ const TrialIDLen = 12
 func (t *Trial) Label() string {
 	parts := make([]string, len(t.Values))
 	for i, v := range t.Values {
-		parts[i] = v.Key + "=" + config.Shown(v.Value)
+		// A value of megabytes is named by its first characters.
+		shown := config.Shown(v.Value)
+		if utf8.RuneCountInString(v.Value) > 64 {
+			shown = config.QuoteShort(v.Value)
+		}
+		parts[i] = v.Key + "=" + shown
 	}
 	return strings.Join(parts, " ")
 }

@@ -694,7 +694,65 @@ sweep:
 			t.Errorf("%s of a sweep with an invalid trial: exit %d, stderr %q; want it refused, naming the trial", args[0], code, stderr)
 		}
 	}
+	// A problem at a key no axis sets is the config's, reported as run
+	// reports it, without a trial.
+	unswept := write("unswept.yaml", strings.Replace(fmt.Sprintf(base, "2, 3"), "steps: 5", "steps: -5", 1))
+	for _, args := range [][]string{{"validate", unswept}, {"plan", unswept, "--results", results}, {"run", unswept, "--results", results}} {
+		_, stderr, code := nnpipe(t, args...)
+		if code != exitInvalid || !strings.Contains(stderr, "steps") || strings.Contains(stderr, "trial") {
+			t.Errorf("%s of a config wrong at a key no axis sets: exit %d, stderr %q; want it refused as the config's, naming no trial", args[0], code, stderr)
+		}
+		if swept := strings.Contains(stderr, "path: required"); swept != (args[0] == "run") {
+			t.Errorf("%s: stderr %q names the path an axis sets: %v, want %v (only run, which ignores the sweep)", args[0], stderr, swept, args[0] == "run")
+		}
+	}
 	if _, err := os.Stat(results); !os.IsNotExist(err) {
 		t.Errorf("validate, plan and the refused run wrote %s: %v", results, err)
+	}
+}
+
+// TestAValueOfMegabytesIsNamedShortly: a value of 300,000 characters
+// where a name or a kind is expected, in the config or given with --set,
+// is refused with lines a person reads (each under 1,000 bytes), not with
+// the value in full.
+func TestAValueOfMegabytesIsNamedShortly(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("q", 300_000)
+	const base = `name: long
+stages:
+  - {id: data, kind: %s, with: {dataset: %s}}
+  - {id: split, kind: split, with: {shuffle: true, rng: %s}}
+  - {id: train, kind: train, with: {hidden: 2, steps: 5, init: {rng: %s}}}
+  - {id: plots, kind: plot, with: {plots: [%s, %s]}}
+sweep:
+  train.optimizer: [%s]
+`
+	cases := map[string][]any{
+		"kind":              {long, "moons", "pcg", "pcg", "learning_curve", "weights", "gd"},
+		"dataset":           {"generate", long, "pcg", "pcg", "learning_curve", "weights", "gd"},
+		"split's rng":       {"generate", "moons", long, "pcg", "learning_curve", "weights", "gd"},
+		"train's init rng":  {"generate", "moons", "pcg", long, "learning_curve", "weights", "gd"},
+		"a plot twice":      {"generate", "moons", "pcg", "pcg", long, long, "gd"},
+		"a swept optimizer": {"generate", "moons", "pcg", "pcg", "learning_curve", "weights", long},
+	}
+	dir := t.TempDir()
+	for name, values := range cases {
+		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".yaml")
+		if err := os.WriteFile(path, []byte(fmt.Sprintf(base, values...)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, stderr, code := nnpipe(t, "validate", path)
+		if code != exitInvalid {
+			t.Errorf("%s: exit %d, want 2", name, code)
+		}
+		for _, line := range stderrLines(stderr) {
+			if len(line) > 1000 {
+				t.Errorf("%s: a line of %d bytes: %.120s…", name, len(line), line)
+			}
+		}
+	}
+	_, stderr, code := nnpipe(t, "validate", "testdata/ok.yaml", "--set", "data.dataset="+long[:60_000])
+	if code != exitInvalid || len(stderr) > 1000 {
+		t.Errorf("--set of 60,000 characters: exit %d, %d bytes of stderr; want 2 and a short line", code, len(stderr))
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -37,7 +38,11 @@ func ParseOverride(arg string) (*Override, error) {
 		return nil, fmt.Errorf("--set: argument of %d bytes is too long", len(arg))
 	}
 	key, value, ok := strings.Cut(arg, "=")
-	o := &Override{Origin: "--set " + Shown(arg), Key: strings.TrimSpace(key)}
+	shown := Shown(arg)
+	if utf8.RuneCountInString(arg) > 2*maxNameLen { // a value of kilobytes is named by its start
+		shown = QuoteShort(arg)
+	}
+	o := &Override{Origin: "--set " + shown, Key: strings.TrimSpace(key)}
 	if !ok {
 		return nil, fmt.Errorf("%s: expected KEY=VALUE, such as train.hidden=4", o.Origin)
 	}

@@ -80,7 +80,7 @@ func (p *Params) Validate() []pipeline.FieldError {
 	errs = append(errs, checkNames("keep", p.Keep, p.Label)...)
 	for i, k := range p.Keep {
 		if slices.Contains(p.Features, k) {
-			errs = append(errs, pipeline.Errorf(fmt.Sprintf("keep[%d]", i), "%q is also a feature; a kept column never is", k))
+			errs = append(errs, pipeline.Errorf(fmt.Sprintf("keep[%d]", i), "%s is also a feature; a kept column never is", config.QuoteShort(k)))
 		}
 	}
 	return errs
@@ -95,9 +95,9 @@ func checkNames(key string, names []string, label string) []pipeline.FieldError 
 		case n == "":
 			errs = append(errs, pipeline.Errorf(k, "must name a column, got an empty name"))
 		case n == label:
-			errs = append(errs, pipeline.Errorf(k, "%q is the label", n))
+			errs = append(errs, pipeline.Errorf(k, "%s is the label", config.QuoteShort(n)))
 		case slices.Index(names, n) < i:
-			errs = append(errs, pipeline.Errorf(k, "%q is listed twice", n))
+			errs = append(errs, pipeline.Errorf(k, "%s is listed twice", config.QuoteShort(n)))
 		}
 	}
 	return errs

@@ -58,7 +58,7 @@ func (p *Params) Validate() []pipeline.FieldError {
 			errs = append(errs, pipeline.Errorf(fmt.Sprintf("plots[%d]", i), "must be one of %s, got %s", strings.Join(kinds, ", "), config.QuoteShort(k)))
 		}
 		if seen[k] {
-			errs = append(errs, pipeline.Errorf(fmt.Sprintf("plots[%d]", i), "%q is listed twice", k))
+			errs = append(errs, pipeline.Errorf(fmt.Sprintf("plots[%d]", i), "%s is listed twice", config.QuoteShort(k)))
 		}
 		seen[k] = true
 	}

@@ -51,6 +51,9 @@ func New(kind string, seed uint64) (Source, error) {
 		}
 		return NewNumPyLegacy(uint32(seed)), nil
 	default:
+		if len(kind) > 64 { // named by its length: a message stays a line
+			return nil, fmt.Errorf("%w of %d bytes: valid kinds are %s", ErrUnknownKind, len(kind), strings.Join(Kinds(), ", "))
+		}
 		return nil, fmt.Errorf("%w %q: valid kinds are %s", ErrUnknownKind, kind, strings.Join(Kinds(), ", "))
 	}
 }
