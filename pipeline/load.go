@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/nnpipe/nnpipe/pipeline/config"
 )
@@ -71,11 +72,11 @@ func sortByLine(errs config.Errors) {
 
 // LoadGrid is Load for a command that runs a config's sweep grid, when it
 // has one (validate and plan judge such a config as sweep runs it): when
-// the file parses but its stages do not compile alone, and it has a
-// sweep grid, LoadGrid returns the file, no chain and no error, leaving
-// the trials to be judged by Expand — they may set what the config alone
-// lacks (a data path given by an axis alone), and they are refused for
-// what they share with it. Any other problem is Load's.
+// the file parses but its stages do not compile alone, every problem
+// being at a key an axis sets (a data path given by an axis alone),
+// LoadGrid returns the file, no chain and no error, leaving the trials to
+// be judged by Expand; problems at other keys are returned, as `run`
+// reports them, without those. Any other problem is Load's.
 func LoadGrid(path string, sets []string, reg *Registry) (*config.File, *Chain, error) {
 	overrides, err := ParseOverrides(sets)
 	if err != nil {
@@ -87,8 +88,28 @@ func LoadGrid(path string, sets []string, reg *Registry) (*config.File, *Chain, 
 	}
 	p, err := Compile(f, reg)
 	var errs config.Errors
-	if err != nil && errors.As(err, &errs) {
+	if err == nil || !errors.As(err, &errs) {
+		return f, p, err
+	}
+	// The problems at keys an axis sets are the trials' to judge; the
+	// others are the config's, reported as run reports them.
+	var own config.Errors
+	for _, e := range errs {
+		if !onAxis(f, e) {
+			own = append(own, e)
+		}
+	}
+	if len(own) == 0 {
 		return f, nil, nil
 	}
-	return f, p, err
+	return f, nil, own
+}
+
+// onAxis reports whether e is at a key f's sweep grid sets (stage.key, or
+// below it): what the trials may set right.
+func onAxis(f *config.File, e *config.Error) bool {
+	key := e.Stage + "." + e.Key
+	return e.Stage != "" && e.Key != "" && slices.ContainsFunc(f.Sweep, func(a *config.Axis) bool {
+		return a.Key == key || strings.HasPrefix(key, a.Key+".")
+	})
 }
