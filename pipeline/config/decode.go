@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"reflect"
 	"sort"
 	"strconv"
@@ -330,9 +331,17 @@ func SetScalar(v reflect.Value, n *yaml.Node) error {
 	return nil
 }
 
-// maxExactInt is 2^53, the largest magnitude below which every integer is
-// exactly a float64, so `steps: 1e9` is taken as the integer it names.
+// maxExactInt is 2^53: below it every integer is exactly a float64, so
+// `steps: 1e9` is taken as the integer it names; from it on, an integer
+// written as a float may have been rounded, and is refused.
 const maxExactInt = 1 << 53
+
+// writtenExactly reports whether text, a YAML float, is the number f
+// exactly, rather than one that rounds to it.
+func writtenExactly(text string, f float64) bool {
+	w, _, err := big.ParseFloat(strings.ReplaceAll(text, "_", ""), 10, 256, big.ToNearestEven)
+	return err == nil && w.Cmp(new(big.Float).SetFloat64(f)) == 0
+}
 
 func setInteger(v reflect.Value, n *yaml.Node, want string) error {
 	var i int64
@@ -350,8 +359,15 @@ func setInteger(v reflect.Value, n *yaml.Node, want string) error {
 		if decodeFloat(n, &f) != nil || math.IsNaN(f) || math.IsInf(f, 0) || f != math.Trunc(f) {
 			return fmt.Errorf("expected %s, got %s", want, n.Value)
 		}
-		if math.Abs(f) > maxExactInt {
+		// The float read must be the number written: 9007199254740993.0
+		// reads as ...992, 1.0000000000000001 as 1.
+		switch {
+		case math.Abs(f) >= math.MaxUint64:
 			return fmt.Errorf("expected %s, got %s, which is out of range", want, n.Value)
+		case math.Abs(f) > maxExactInt:
+			return fmt.Errorf("expected %s, got %s: above 2^53, write an integer in digits, without a fraction or an exponent", want, n.Value)
+		case !writtenExactly(n.Value, f):
+			return fmt.Errorf("expected %s, got %s, which is not exactly an integer", want, n.Value)
 		}
 		i = int64(f)
 	default:
