@@ -55,6 +55,11 @@ func flockWait(ctx context.Context, f *os.File, how int) error {
 	if how&nonBlocking != 0 || ctx.Done() == nil {
 		return flock(f, how)
 	}
+	// Once a wait was given up, the lock of f's open file may yet be taken
+	// and let go by that wait's goroutine: nothing may rely on it then.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if err := flock(f, how|nonBlocking); !errors.Is(err, errLocked) {
 		return err
 	}
