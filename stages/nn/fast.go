@@ -623,10 +623,26 @@ func (o *Objective) exactHidden(sc *scratch, wv, accRow []float64, r, j int) {
 	}
 }
 
+// expMax is the largest x whose e^x is finite, to the margin of a unit in
+// the last place: above it math.Exp gives +Inf.
+const expMax = 709.78
+
 // exactHiddenDelta returns the row's ΔE when unit j's pre-activation changes by h.
 func (o *Objective) exactHiddenDelta(sc *scratch, v []float64, vt float64, stride, j int, h float64) float64 {
 	bj, zj := sc.b[j], sc.z[j]
-	dz := zj / (1 + math.Exp(bj+h)) * math.Expm1(h) // σ(b+h) − σ(b) = σ(b) σ(−b−h) (e^h − 1)
+	var dz float64 // σ(b+h) − σ(b)
+	switch {
+	case bj+h > expMax:
+		// e^(b+h) overflows (a large epsilon): σ(b+h) is 1 to the last
+		// bit, and the difference is 1 − σ(b) = σ(−b).
+		dz = 1 / (1 + math.Exp(bj))
+	case h > expMax:
+		// e^h overflows and e^(b+h) does not (b < 0): no cancellation is
+		// left to avoid.
+		dz = 1/(1+math.Exp(-(bj+h))) - zj
+	default:
+		dz = zj / (1 + math.Exp(bj+h)) * math.Expm1(h) // σ(b) σ(−b−h) (e^h − 1)
+	}
 	if dz == 0 {
 		return 0
 	}

@@ -184,6 +184,27 @@ func TestFastGradientFallsBackForLargeSteps(t *testing.T) {
 	}
 }
 
+// TestFastGradientWithAnEpsilonPastExpsRange: ε·x past 709, where e^(ε·x)
+// overflows, gives the full recompute's gradient, not NaN (0·∞ in the
+// hidden unit's difference of sigmoids). Tolerance: at ε = 1000 the full
+// recompute's rounding, ~1e-16·E/ε, is tiny; the differences of E are of
+// order E itself, so 1e-12 relative is generous.
+func TestFastGradientWithAnEpsilonPastExpsRange(t *testing.T) {
+	pr := randomProblem(300, Shape{3, 4, 5}, 60, 1, 0)
+	o := pr.objective(t)
+	for _, eps := range []float64{300, 1000, 1e5} {
+		g := make([]float64, len(pr.wv))
+		full := make([]float64, len(pr.wv))
+		o.Gradient(g, pr.wv, Numerical, eps)
+		o.Gradient(full, pr.wv, NumericalFull, eps)
+		for p := range g {
+			if d := math.Abs(g[p] - full[p]); !(d <= 1e-12*math.Max(1, math.Abs(full[p]))) {
+				t.Errorf("ε=%g: Gradient(Numerical)[%s] = %.17g, NumericalFull %.17g", eps, pr.shape.ParamName(p), g[p], full[p])
+			}
+		}
+	}
+}
+
 func TestZeroInputLeavesRowUnchanged(t *testing.T) {
 	// A row whose input i is 0 adds nothing to the gradient of w_ji but its bias term: with
 	// all inputs 0, the gradient of every non-bias hidden weight is exactly 0, by the series
