@@ -15,6 +15,7 @@ import (
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/stages/dataset"
 	"github.com/nnpipe/nnpipe/stages/model"
+	"github.com/nnpipe/nnpipe/stages/nn"
 )
 
 // stageInputs writes a data set of n rows of two overlapping classes (every
@@ -325,3 +326,30 @@ func TestADivergenceOnHugeFeaturesPointsAtTheirScale(t *testing.T) {
 	}
 }
 
+// TestZeroGradientCauseNamesWhatMadeIt: epsilon is named only for a
+// numerical gradient whose ε vanishes beside every weight; otherwise the
+// gradient is zero at a stationary point, and a start with init.std 0 is
+// named as its likely cause.
+func TestZeroGradientCauseNamesWhatMadeIt(t *testing.T) {
+	huge := []float64{1e20, -1e20, 3e19}
+	small := []float64{0, 0.5, -0.25}
+	for _, c := range []struct {
+		name    string
+		wv      []float64
+		m       nn.Method
+		eps     float64
+		std     float64
+		want    string
+		notWant string
+	}{
+		{"numerical, ε vanishing", huge, nn.Numerical, 1e-3, 0.01, "epsilon 0.001 is too small", "stationary"},
+		{"numerical, ε fine, init.std 0", small, nn.Numerical, 1e-3, 0, "with init.std 0 every hidden unit", "epsilon"},
+		{"backprop, init.std 0", small, nn.Backprop, 1e-3, 0, "with init.std 0 every hidden unit", "epsilon"},
+		{"backprop, weights huge", huge, nn.Backprop, 1e-3, 0.01, "stationary point", "epsilon"},
+	} {
+		got := zeroGradientCause(c.wv, c.m, c.eps, c.std)
+		if !strings.Contains(got, c.want) || strings.Contains(got, c.notWant) {
+			t.Errorf("%s: %q, want it to say %q and not %q", c.name, got, c.want, c.notWant)
+		}
+	}
+}

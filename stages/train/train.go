@@ -509,7 +509,7 @@ func run(ctx context.Context, p *Params, io *pipeline.IO, est *nn.Estimator) err
 		return err
 	}
 	if zeroGradient(trainObj, wv, method, p.Epsilon) {
-		io.Log.Warn("the gradient at the final weights is exactly zero: epsilon may be too small for the differences to register", "stage", io.StageID, "epsilon", p.Epsilon)
+		io.Log.Warn("the gradient at the final weights is exactly zero: "+zeroGradientCause(wv, method, p.Epsilon, p.Init.Std), "stage", io.StageID)
 	}
 	if err := h.close(); err != nil {
 		return err
@@ -682,6 +682,29 @@ func zeroGradient(o *nn.Objective, wv []float64, m nn.Method, eps float64) bool 
 		}
 	}
 	return true
+}
+
+// zeroGradientCause says why the gradient at wv may be exactly zero: for a
+// numerical gradient whose ε vanishes beside every weight (w ± ε rounds to
+// w), ε; otherwise a stationary point, which a symmetric start (init.std
+// 0: every hidden unit the same) makes likely.
+func zeroGradientCause(wv []float64, m nn.Method, eps, initStd float64) string {
+	if m != nn.Backprop {
+		vanishes := true
+		for _, w := range wv {
+			if w+eps != w || w-eps != w {
+				vanishes = false
+				break
+			}
+		}
+		if vanishes {
+			return fmt.Sprintf("epsilon %g is too small beside the weights for w ± epsilon to differ from w", eps)
+		}
+	}
+	if initStd == 0 {
+		return "training stayed at a stationary point: with init.std 0 every hidden unit starts, and stays, the same; give init.std a value > 0"
+	}
+	return "training reached a stationary point, where nothing changes"
 }
 
 // InitialWeights draws the P initial weights, each 0 + std·N(0,1) in order,
