@@ -2,6 +2,7 @@ package results_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"maps"
 	"math"
@@ -593,5 +594,67 @@ func TestGCReadsTheRunsOnceItHoldsTheLeases(t *testing.T) {
 		if _, err := c.Get(r.Key); err != nil {
 			t.Errorf("gc removed stage %s's entry, which the run committed meanwhile references: %v", r.ID, err)
 		}
+	}
+}
+
+// TestShowOfADamagedRunNotesWhatItCannotPrint: a metrics.json whose
+// classes do not fit its confusion matrix, or a summary.parquet of no
+// rows, is left out with a line saying why (it panicked); a manifest.json
+// that names no run is not a run, exit 2.
+func TestShowOfADamagedRunNotesWhatItCannotPrint(t *testing.T) {
+	_, chain, res, _, _ := runSmall(t)
+	for _, c := range []struct {
+		name   string
+		damage func(t *testing.T, dir string)
+		want   string // in the output; "" for a refusal
+	}{
+		{"metrics of fewer classes than the matrix", func(t *testing.T, dir string) {
+			path := filepath.Join(dir, results.MetricsFile)
+			var m map[string]any
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(b, &m); err != nil {
+				t.Fatal(err)
+			}
+			m["classes"] = m["classes"].([]any)[:1]
+			if b, err = json.Marshal(m); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, "train: left out: metrics.json: 1 classes, but a confusion matrix of 2 rows"},
+		{"a summary of no rows", func(t *testing.T, dir string) {
+			tw, err := dataset.CreateTable(filepath.Join(dir, results.SummaryFile), []dataset.Field{{Name: results.ColTrialID, Type: dataset.String}}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tw.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}, "summary.parquet left out: it holds 0 rows, not the run's one"},
+		{"a manifest of nothing", func(t *testing.T, dir string) {
+			if err := os.WriteFile(filepath.Join(dir, results.ManifestFile), []byte("{}"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "small", "20250101T000000-abcdefab")
+			if _, err := results.WriteRun(dir, chain, res, results.Info{ID: "20250101T000000-abcdefab", Version: "test"}, true); err != nil {
+				t.Fatal(err)
+			}
+			c.damage(t, dir)
+			var out strings.Builder
+			err := results.Show(&out, dir)
+			switch {
+			case c.want == "" && !pipeline.IsInvalid(err):
+				t.Errorf("Show = %v, want invalid input", err)
+			case c.want != "" && (err != nil || !strings.Contains(out.String(), c.want)):
+				t.Errorf("Show = %v, output:\n%s\nwant it to say %q", err, out.String(), c.want)
+			}
+		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/nnpipe/nnpipe/pipeline/config"
@@ -30,11 +31,21 @@ func Show(w io.Writer, dir string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", config.Shown(dir), err)
 	}
+	if m.RunID == "" || m.Status == "" {
+		return invalidf("%s is not a finished run: its manifest.json names no run id or status", config.Shown(dir))
+	}
 	fmt.Fprintf(w, "run %s (%s), status %s, nnpipe %s, %s\n", m.RunID, m.Name, m.Status, m.Nnpipe, m.Created)
 	if m.Error != "" {
 		fmt.Fprintf(w, "error: %s\n", m.Error)
 	}
-	if tbl, err := ReadSummary(filepath.Join(dir, SummaryFile)); err == nil {
+	tbl, err := ReadSummary(filepath.Join(dir, SummaryFile))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		fmt.Fprintf(w, "\n%s left out: %v\n", SummaryFile, withoutDir(err, dir))
+	case tbl.Rows != 1:
+		fmt.Fprintf(w, "\n%s left out: it holds %d rows, not the run's one\n", SummaryFile, tbl.Rows)
+	default:
 		t := report.Table{Header: []string{"parameter", "value"}, Numeric: []bool{false, true}}
 		for i, f := range tbl.Fields {
 			switch f.Name {
@@ -54,6 +65,10 @@ func Show(w io.Writer, dir string) error {
 			p    evaluate.Part
 		}{{"train", metrics.Train}, {"test", metrics.Test}} {
 			fmt.Fprintln(w)
+			if err := checkPart(metrics.Classes, part.p); err != nil {
+				fmt.Fprintf(w, "%s: left out: %s: %v\n", part.name, MetricsFile, err)
+				continue
+			}
 			if err := WritePart(w, part.name, metrics.Classes, part.p); err != nil {
 				return err
 			}
@@ -70,10 +85,34 @@ func Show(w io.Writer, dir string) error {
 	})
 }
 
+// checkPart says why p, a part of a metrics.json of classes, has no
+// confusion matrix to print: one not K×K for its K classes, or recall and
+// precision not one per class.
+func checkPart(classes []string, p evaluate.Part) error {
+	k := len(classes)
+	if len(p.Confusion) != k || len(p.Recall) != k || len(p.Precision) != k {
+		return fmt.Errorf("%d classes, but a confusion matrix of %d rows, %d recalls and %d precisions", k, len(p.Confusion), len(p.Recall), len(p.Precision))
+	}
+	for i, row := range p.Confusion {
+		if len(row) != k {
+			return fmt.Errorf("%d classes, but row %d of the confusion matrix has %d cells", k, i+1, len(row))
+		}
+	}
+	return nil
+}
+
+// withoutDir is err's message with the folder dir left out of its paths.
+func withoutDir(err error, dir string) string {
+	return strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), "")
+}
+
 // WritePart writes the metrics of rows as show prints each part of a run: a line with the
 // rows, cross-entropy and accuracy, then the confusion matrix with each class's recall and
 // precision.
 func WritePart(w io.Writer, name string, classes []string, p evaluate.Part) error {
+	if err := checkPart(classes, p); err != nil {
+		return err
+	}
 	fmt.Fprintf(w, "%s: %d rows, cross-entropy %s, accuracy %s\n", name, p.N,
 		report.FormatFloat(p.CrossEntropy), report.FormatFloat(p.Accuracy))
 	return confusionTable(classes, p).Write(w, report.Text)
