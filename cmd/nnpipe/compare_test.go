@@ -15,6 +15,7 @@ import (
 
 	"github.com/nnpipe/nnpipe/stages/dataset"
 
+	"github.com/nnpipe/nnpipe/stages/report"
 	"github.com/nnpipe/nnpipe/stages/results"
 )
 
@@ -558,6 +559,14 @@ func TestCompareShowsARunOnceHoweverManyPathsReachIt(t *testing.T) {
 			}
 			if !slices.Equal(got, c.want) {
 				t.Errorf("compare %v rows (%v) =\n%q\nwant\n%q", c.args, c.cols, got, c.want)
+			}
+			// report takes what compare takes, and shows each run once too.
+			if slices.ContainsFunc(c.args, func(a string) bool { return strings.HasPrefix(a, "--") }) {
+				return
+			}
+			out, stderr, code := nnpipe(t, append(append([]string{"report"}, c.args...), "-o", filepath.Join(t.TempDir(), "r.html"))...)
+			if want := report.Plural(len(c.want), "run", "runs"); code != 0 || !strings.HasSuffix(strings.TrimSpace(out), ": "+want) {
+				t.Errorf("report %v: exit %d, %q%s; want %s, as compare shows", c.args, code, out, stderr, want)
 			}
 		})
 	}

@@ -112,17 +112,27 @@ func build(ctx context.Context, sources []Source, opt Options, manifests map[str
 	rep := &Report{version: opt.Version, title: opt.Title}
 	cs := make([]comparison.Source, len(sources))
 	var origins []origin
+	// A run reached through two paths (a sweep and its trials/, a link)
+	// is one row, as compare shows it: its first path's.
+	seen := map[string]bool{}
 	k := 0
 	for i, s := range sources {
 		cs[i].Name = s.Name
+		cs[i].Keys = [][]string{}
 		for _, f := range s.Files {
 			if errs[k] != nil {
 				rep.Skipped = append(rep.Skipped, Skipped{File: shown(opt.Base, f), Reason: reason(errs[k], opt.Base, f)})
 			} else {
 				t := tables[k]
+				keys := results.RowKeys(f, t)
 				cs[i].Tables = append(cs[i].Tables, t)
+				cs[i].Keys = append(cs[i].Keys, keys)
 				ids, _ := t.Column(results.ColTrialID)
 				for r := range t.Rows {
+					if seen[keys[r]] {
+						continue
+					}
+					seen[keys[r]] = true
 					id, _ := results.Value(ids, r).(string)
 					origins = append(origins, origin{file: f, rows: t.Rows, id: id})
 				}

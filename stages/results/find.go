@@ -199,20 +199,20 @@ func LoadComparison(paths []string, files [][]string) (*comparison.Comparison, e
 	for i, p := range paths {
 		sources[i] = comparison.Source{Name: p, Tables: tables[:len(files[i])]}
 		for j, t := range sources[i].Tables {
-			sources[i].Keys = append(sources[i].Keys, rowKeys(files[i][j], t))
+			sources[i].Keys = append(sources[i].Keys, RowKeys(files[i][j], t))
 		}
 		tables = tables[len(files[i]):]
 	}
 	return comparison.New(Schema(), sources), nil
 }
 
-// rowKeys names each row of t, read from the summary file, by the summary
+// RowKeys names each row of t, read from the summary file, by the summary
 // file that is the row's own, absolute with symbolic links resolved: the
 // rows of a sweep's summary by its trials' (trials/<trial_id>/summary.parquet),
 // the row of a run's by file. A run or trial reached through different
 // paths has one key. The rows of a summary of several rows that is not a
 // sweep's are told apart by their index, after a '#'.
-func rowKeys(file string, t *dataset.Table) []string {
+func RowKeys(file string, t *dataset.Table) []string {
 	own := pipeline.ResolvePath(file)
 	dir := filepath.Dir(own)
 	sweep := isRegular(filepath.Join(dir, SweepFile))
