@@ -190,8 +190,15 @@ func TestSubsetsAreEveryCombinationInOrder(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("subsets = %q, want %q", got, want)
 	}
-	if u := uncounted(maxGroupSizes + 2); u != maxGroupSizes+2+1 { // C(n, n-1) + C(n, n)
-		t.Errorf("uncounted(%d) = %d", maxGroupSizes+2, u)
+	for n, want := range map[int]int{
+		maxGroupSizes:     0,
+		maxGroupSizes + 2: maxGroupSizes + 2 + 1,                 // C(n, n-1) + C(n, n)
+		39:                1<<39 - (1 + 39 + 741 + 9139 + 82251), // 2^39 less the subsets of at most 4
+		60:                1 << 53,                               // as far as the page's script counts
+	} {
+		if u := uncounted(n); u != want {
+			t.Errorf("uncounted(%d) = %d, want %d", n, u, want)
+		}
 	}
 }
 

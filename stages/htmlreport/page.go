@@ -366,6 +366,13 @@ func (p *page) groups(c *comparison.Comparison) {
 		if _, done := g.Sets[id]; done {
 			return
 		}
+		// Once the page holds as many groupings or groups as it may,
+		// the rest are counted, not computed: with tens of varying
+		// columns there are tens of thousands of subsets.
+		if !always && (len(g.Sets) >= maxGroupings || rows >= maxGroupRows) {
+			g.Left++
+			return
+		}
 		keys := make([]string, len(idx))
 		for i, k := range idx {
 			keys[i] = g.Keys[k]
@@ -386,18 +393,19 @@ func (p *page) groups(c *comparison.Comparison) {
 }
 
 // uncounted is the number of subsets of n keys with more than
-// maxGroupSizes keys, which are never computed.
+// maxGroupSizes keys, which are never computed: 2^n less those of at most
+// maxGroupSizes keys, at most 2^53 (what the page's script counts
+// exactly).
 func uncounted(n int) int {
-	total := 0
-	for size := maxGroupSizes + 1; size <= n; size++ {
-		c := 1
-		for i := range size {
-			c = c * (n - i) / (i + 1)
-			if c > 1<<30 {
-				return 1 << 30
-			}
-		}
-		total += c
+	const most = 1 << 53
+	if n >= 53 {
+		return most
+	}
+	total := 1 << n
+	c := 1 // C(n, size)
+	for size := 0; size <= min(n, maxGroupSizes); size++ {
+		total -= c
+		c = c * (n - size) / (size + 1)
 	}
 	return total
 }
