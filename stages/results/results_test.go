@@ -658,3 +658,34 @@ func TestShowOfADamagedRunNotesWhatItCannotPrint(t *testing.T) {
 		})
 	}
 }
+
+// TestReadComparableRefusesAMetricThatIsNoNumber: a summary whose metric
+// column holds text (which compare printed as 0 and averaged), or whose
+// status is no text, is not nnpipe's: it is refused, naming the column.
+func TestReadComparableRefusesAMetricThatIsNoNumber(t *testing.T) {
+	for _, c := range []struct {
+		field dataset.Field
+		value any
+		want  string
+	}{
+		{dataset.Field{Name: "test_accuracy", Type: dataset.String}, []string{"0.95"}, `column "test_accuracy" holds string values, not the numbers of a metric`},
+		{dataset.Field{Name: results.ColStatus, Type: dataset.Int64}, []int64{1}, `column "status" holds int64 values, not text`},
+		{dataset.Field{Name: "test_accuracy", Type: dataset.Float64}, []float64{0.95}, ""},
+	} {
+		path := filepath.Join(t.TempDir(), results.SummaryFile)
+		tw, err := dataset.CreateTable(path, []dataset.Field{{Name: results.ColTrialID, Type: dataset.String}, c.field}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tw.Append([]string{"r1"}, c.value); err != nil {
+			t.Fatal(err)
+		}
+		if err := tw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		_, err = results.ReadComparable(path)
+		if (c.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("ReadComparable with %s as %s = %v, want %q", c.field.Name, c.field.Type, err, c.want)
+		}
+	}
+}

@@ -258,6 +258,13 @@ func ReadComparable(path string) (*dataset.Table, error) {
 		if s.Adds(f.Name) {
 			return nil, fmt.Errorf("%s: column %q is named like a column compare adds (%s)", path, f.Name, comparison.AddedColumns)
 		}
+		// A metric of text would be tabulated as a 0 and averaged.
+		switch {
+		case slices.Contains(MetricNames, f.Name) && f.Type != dataset.Float64:
+			return nil, fmt.Errorf("%s: column %q holds %s values, not the numbers of a metric", path, f.Name, f.Type)
+		case (f.Name == ColStatus || f.Name == ColError) && f.Type != dataset.String:
+			return nil, fmt.Errorf("%s: column %q holds %s values, not text", path, f.Name, f.Type)
+		}
 	}
 	return t, nil
 }
