@@ -109,6 +109,8 @@ func TestInvalidInputExitsTwoWithOneLineWritingNothing(t *testing.T) {
 
 		{"compare without a path", []string{"compare"}, nil, "expected PATH"},
 		{"compare a missing path", []string{"compare", filepath.Join(results, "none")}, nil, "no such run"},
+		{"compare an empty path", []string{"compare", ""}, nil, "an empty path"},
+		{"report an empty path", []string{"report", "", "-o", "OUT"}, nil, "an empty path"},
 		{"compare with an unknown format", []string{"compare", "--format", "xml", results}, nil, "--format"},
 
 		{"report without a path", []string{"report"}, nil, "expected PATH"},

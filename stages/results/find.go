@@ -32,6 +32,9 @@ import (
 // runs or sweeps. A path that is none of these is invalid input
 // (pipeline.IsInvalid), named in the error.
 func Find(path string) ([]string, error) {
+	if path == "" { // filepath.Clean would make it the current folder
+		return nil, invalidf("an empty path: give a run, a sweep or a folder of them (. for the current folder)")
+	}
 	clean := filepath.Clean(path)
 	info, err := os.Stat(clean)
 	if errors.Is(err, fs.ErrNotExist) {
