@@ -749,3 +749,15 @@ func TestCompareOfAResultsRootTakesEveryRunAndSweepOnce(t *testing.T) {
 		t.Errorf("compare of a sweep's trials folder gave %d rows, want 6", len(rows))
 	}
 }
+
+// TestABaselineWithoutMetricsIsRefused: a baseline whose runs finished ok
+// but evaluated nothing (no evaluate stage) gives no delta to show: it is
+// refused, exit 2, rather than a table without deltas.
+func TestABaselineWithoutMetricsIsRefused(t *testing.T) {
+	writeFixture(t)
+	writeSummary(t, "plain/20250101T000500-eeeeeeee", okRun("20250101T000500-eeeeeeee", 2, 1, math.NaN(), math.NaN(), math.NaN(), math.NaN()))
+	out, stderr, code := nnpipe(t, "compare", runA, "--baseline", "plain/20250101T000500-eeeeeeee")
+	if code != exitInvalid || out != "" || !strings.Contains(stderr, "no metric to compare against") {
+		t.Errorf("compare --baseline of a run without metrics: exit %d, stdout %q, stderr %q; want exit 2 saying it has no metric", code, out, stderr)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -340,6 +341,9 @@ func Compare(paths []string, opt CompareOptions) (report.Table, error) {
 	if base >= 0 {
 		if baseline = c.BaselineMeans(base); baseline == nil {
 			return report.Table{}, invalidf("--baseline %s: no row with status ok to compare against", opt.Baseline)
+		}
+		if !slices.ContainsFunc(baseline, func(x float64) bool { return !math.IsNaN(x) }) {
+			return report.Table{}, invalidf("--baseline %s: no metric to compare against (its runs evaluated nothing)", opt.Baseline)
 		}
 	}
 	var v *comparison.View
