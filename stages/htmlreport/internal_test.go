@@ -190,7 +190,7 @@ func TestSubsetsAreEveryCombinationInOrder(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("subsets = %q, want %q", got, want)
 	}
-	for n, want := range map[int]int{
+	for n, want := range map[int]int64{
 		maxGroupSizes:     0,
 		maxGroupSizes + 2: maxGroupSizes + 2 + 1,                 // C(n, n-1) + C(n, n)
 		39:                1<<39 - (1 + 39 + 741 + 9139 + 82251), // 2^39 less the subsets of at most 4

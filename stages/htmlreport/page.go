@@ -38,7 +38,7 @@ type groupsData struct {
 	Default []int                `json:"default"` // the keys grouped by at first
 	Metrics []string             `json:"metrics"` // the metrics of Stats, in order
 	Sets    map[string]*groupSet `json:"sets"`    // by the indices of their keys, "0,2"
-	Left    int                  `json:"left"`    // groupings not computed (too many groups)
+	Left    int64                `json:"left"`    // groupings not computed (too many groups)
 	Command string               `json:"command"` // compare's command line, for the others
 }
 
@@ -396,16 +396,16 @@ func (p *page) groups(c *comparison.Comparison) {
 // maxGroupSizes keys, which are never computed: 2^n less those of at most
 // maxGroupSizes keys, at most 2^53 (what the page's script counts
 // exactly).
-func uncounted(n int) int {
+func uncounted(n int) int64 {
 	const most = 1 << 53
 	if n >= 53 {
 		return most
 	}
-	total := 1 << n
-	c := 1 // C(n, size)
+	total := int64(1) << n
+	c := int64(1) // C(n, size)
 	for size := 0; size <= min(n, maxGroupSizes); size++ {
 		total -= c
-		c = c * (n - size) / (size + 1)
+		c = c * int64(n-size) / int64(size+1)
 	}
 	return total
 }
