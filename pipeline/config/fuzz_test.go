@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -116,7 +117,11 @@ func FuzzParseOverride(f *testing.F) {
 			}
 			return
 		}
-		if o.Origin != "--set "+Shown(arg) || !keyPath.MatchString(o.Key) || o.Value == nil {
+		shown := Shown(arg) // an argument of kilobytes by its start
+		if utf8.RuneCountInString(arg) > 2*maxNameLen {
+			shown = QuoteShort(arg)
+		}
+		if o.Origin != "--set "+shown || !keyPath.MatchString(o.Key) || o.Value == nil {
 			t.Fatalf("ParseOverride(%q) = %+v, want its origin, a key path and a value", arg, o)
 		}
 		values := []*yaml.Node{o.Value}
