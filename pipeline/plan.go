@@ -131,12 +131,25 @@ type Cost struct {
 
 // Plan works out what running chain, compiled from file, would do with
 // eng's cache and, when file has a sweep grid, what its trials (expanded
-// against reg) would: the `plan` command's report. With eng ReadOnly it
-// writes nothing. Errors that concern the cache name file.
+// against reg) would: the `plan` command's report. chain is nil when only
+// the trials compile (LoadGrid); the first trial's stages are shown then.
+// With eng ReadOnly it writes nothing. Errors that concern the cache name
+// file.
 func Plan(ctx context.Context, eng *Engine, file *config.File, chain *Chain, reg *Registry) (*PlanReport, error) {
 	history, err := ReadHistory(eng.Cache)
 	if err != nil {
 		return nil, err
+	}
+	var trials []*Trial
+	if len(file.Sweep) > 0 {
+		if trials, err = Expand(ctx, file, reg); err != nil {
+			return nil, err
+		}
+		if chain == nil {
+			// Only the trials are complete (LoadGrid): the stages are
+			// shown as the first trial has them.
+			chain = trials[0].Chain
+		}
 	}
 	rep := &PlanReport{Config: file.Path, Name: chain.Name, Cache: eng.Cache.Dir(), Unreadable: history.Unreadable}
 	planner := NewPlanner(eng)
@@ -145,10 +158,6 @@ func Plan(ctx context.Context, eng *Engine, file *config.File, chain *Chain, reg
 	}
 	if len(file.Sweep) == 0 {
 		return rep, nil
-	}
-	trials, err := Expand(ctx, file, reg)
-	if err != nil {
-		return nil, err
 	}
 	if rep.Sweep, err = planner.Sweep(ctx, trials); err != nil {
 		return nil, fmt.Errorf("%s: %w", file.Path, err)

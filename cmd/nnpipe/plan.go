@@ -62,15 +62,6 @@ func runPlan(ctx context.Context, e *env, f *planFlags, path, cacheDir string) e
 			return err
 		}
 	}
-	if chain == nil {
-		// Only the sweep's trials are complete: its stages are shown as
-		// its first trial has them.
-		trials, err := pipeline.Expand(ctx, file, e.registry)
-		if err != nil {
-			return err
-		}
-		chain = trials[0].Chain
-	}
 	st, err := openCache(ctx, cacheDir, true)
 	if err != nil {
 		return fmt.Errorf("%s: %w", config.Shown(path), err)

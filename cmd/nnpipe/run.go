@@ -106,31 +106,20 @@ func resultsError(path, out string, err error) error {
 }
 
 // openCache opens the cache at loc (see s3store.OpenCache), checking with
-// layout that lookups can work in a cache folder (cache.CheckLayout); a
+// layout that a run may use the cache folder (cache.CheckUse); a
 // problem with what the user gave is invalid input.
 func openCache(ctx context.Context, loc string, layout bool) (cache.Store, error) {
 	st, err := s3store.OpenCache(ctx, loc, os.Getenv)
 	if ue := (*s3store.UserError)(nil); errors.As(err, &ue) {
 		return nil, usagef("%v", err)
 	}
+	var nc *cache.NotCacheError
 	if fc, ok := st.(*cache.Cache); ok && layout {
-		if err = cache.CheckLayout(fc.Dir()); err == nil {
-			err = refuseForeignFolder(fc)
+		if err = cache.CheckUse(fc.Dir()); errors.As(err, &nc) {
+			err = usagef("%v (see --cache and $NNPIPE_CACHE)", err) // someone's folder
 		}
 	}
 	return st, err
-}
-
-// refuseForeignFolder refuses, as invalid input, a --cache folder that
-// exists and holds what the cache does not make (a mistyped path naming
-// someone's folder): writing the cache's folders into it would mix them
-// with its files, and cache gc, verify and du would then refuse it.
-func refuseForeignFolder(fc *cache.Cache) error {
-	var nc *cache.NotCacheError
-	if err := fc.CheckFolder(); errors.As(err, &nc) && !nc.Missing {
-		return usagef("%v (see --cache and $NNPIPE_CACHE)", err)
-	}
-	return nil
 }
 
 func newEngine(e *env, f *commonFlags, st cache.Store) *pipeline.Engine {

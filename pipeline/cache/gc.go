@@ -445,6 +445,23 @@ func CheckLayout(dir string) error {
 	return nil
 }
 
+// CheckUse reports a cache folder that a run may not write into: what
+// CheckLayout reports, and a folder that exists and holds what the cache
+// does not make (a mistyped path naming someone's folder), a
+// *NotCacheError — the cache's folders mixed with its files could never
+// be collected. A folder that does not exist yet is fine. It writes
+// nothing.
+func CheckUse(dir string) error {
+	if err := CheckLayout(dir); err != nil {
+		return err
+	}
+	var nc *NotCacheError
+	if err := CheckFolder(dir); errors.As(err, &nc) && !nc.Missing {
+		return err
+	}
+	return nil
+}
+
 // NotCacheError reports a folder that is no cache: missing, not a folder,
 // or holding what the cache does not make.
 type NotCacheError struct {
