@@ -56,8 +56,10 @@ func TestImportRules(t *testing.T) {
 		if d := has(p.deps, "github.com/minio/minio-go"); d != "" && rel != "pipeline/cache/s3store" && rel != "cmd/nnpipe" {
 			t.Errorf("%s depends on %s; only the S3 cache and the CLI may link the S3 client", path, d)
 		}
-		if d := has(p.deps, module+"/pipeline/golden"); d != "" {
-			t.Errorf("%s depends on %s, which is for tests only", path, d)
+		for _, testOnly := range []string{module + "/pipeline/golden", module + "/pipeline/polltest"} {
+			if d := has(p.deps, testOnly); d != "" {
+				t.Errorf("%s depends on %s, which is for tests only", path, d)
+			}
 		}
 		if rel == "stages/nn" || rel == "stages/dataset" {
 			if d := has(p.deps, module+"/pipeline"); d != "" {

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/nnpipe/nnpipe/pipeline/polltest"
 )
 
 // trickle hands out a file at most 64 bytes a read, and calls change once, after the first
@@ -205,27 +207,12 @@ func TestLoadStopsWhenItsContextIsCancelled(t *testing.T) {
 	}
 }
 
-// pollContext is a context whose Err reports cancellation from its cancelAt-th call on, and
-// counts the calls: a cancellation that arrives at a known point of a computation.
-type pollContext struct {
-	context.Context
-	polls, cancelAt int
-}
-
-func (c *pollContext) Err() error {
-	c.polls++
-	if c.polls >= c.cancelAt {
-		return context.Canceled
-	}
-	return nil
-}
-
 func TestWriteFileStopsAtTheCancellationAndRemovesTheFile(t *testing.T) {
 	d := testDataset(3*RowGroupRows, 2, 3)
 	path := filepath.Join(t.TempDir(), "d.parquet")
-	ctx := &pollContext{Context: context.Background(), cancelAt: 2}
-	if err := WriteFileContext(ctx, path, d, nil); !errors.Is(err, context.Canceled) || ctx.polls != 2 {
-		t.Errorf("WriteFileContext cancelled at its second look = %v after %d looks, want context.Canceled after 2", err, ctx.polls)
+	ctx := &polltest.Context{Context: context.Background(), CancelAt: 2}
+	if err := WriteFileContext(ctx, path, d, nil); !errors.Is(err, context.Canceled) || ctx.Polls != 2 {
+		t.Errorf("WriteFileContext cancelled at its second look = %v after %d looks, want context.Canceled after 2", err, ctx.Polls)
 	}
 	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a cancelled write left %s", path)

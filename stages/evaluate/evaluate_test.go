@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/pipeline/polltest"
 	"github.com/nnpipe/nnpipe/stages/dataset"
 	"github.com/nnpipe/nnpipe/stages/model"
 )
@@ -64,21 +65,6 @@ func TestEvaluateOfNoRowsIsZeroes(t *testing.T) {
 	}
 }
 
-// pollContext is a context whose Err reports cancellation from its cancelAt-th call on, and
-// counts the calls: a cancellation that arrives at a known point of a computation.
-type pollContext struct {
-	context.Context
-	polls, cancelAt int
-}
-
-func (c *pollContext) Err() error {
-	c.polls++
-	if c.polls >= c.cancelAt {
-		return context.Canceled
-	}
-	return nil
-}
-
 // largeInputs writes a dataset of n rows and classes classes, a split and a model for it into
 // dir, and returns the stage's IO.
 func largeInputs(t *testing.T, dir string, n, classes int) *pipeline.IO {
@@ -122,13 +108,13 @@ func largeInputs(t *testing.T, dir string, n, classes int) *pipeline.IO {
 func TestRunStopsSoonAfterCancellationOnALargeInput(t *testing.T) {
 	dir := t.TempDir()
 	io := largeInputs(t, dir, 100_000, dataset.MaxClasses)
-	ctx := &pollContext{Context: context.Background(), cancelAt: 3}
+	ctx := &polltest.Context{Context: context.Background(), CancelAt: 3}
 	err := Spec().Run(ctx, &Params{}, io)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run with its context cancelled = %v, want context.Canceled", err)
 	}
-	if ctx.polls != 3 {
-		t.Errorf("Run looked at its context %d times, want it to return at the look that saw the cancellation (3)", ctx.polls)
+	if ctx.Polls != 3 {
+		t.Errorf("Run looked at its context %d times, want it to return at the look that saw the cancellation (3)", ctx.Polls)
 	}
 	if _, err := os.Stat(io.Output("metrics")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a cancelled Run wrote %s", io.Output("metrics"))

@@ -6,22 +6,9 @@ import (
 	"math"
 	"slices"
 	"testing"
+
+	"github.com/nnpipe/nnpipe/pipeline/polltest"
 )
-
-// pollContext is a context whose Err reports cancellation from its cancelAt-th call on, and
-// counts the calls: a cancellation that arrives at a known point of a computation.
-type pollContext struct {
-	context.Context
-	polls, cancelAt int
-}
-
-func (c *pollContext) Err() error {
-	c.polls++
-	if c.polls >= c.cancelAt {
-		return context.Canceled
-	}
-	return nil
-}
 
 func TestScoreGivesValuesBitsAndPredictsClasses(t *testing.T) {
 	for _, s := range []Shape{{D: 2, M: 2, K: 3}, {D: 5, M: 4, K: 10}, {D: 3, M: 2, K: 1000}} {
@@ -52,7 +39,7 @@ func TestScoreStopsWithinScoreEveryRowsOfCancellation(t *testing.T) {
 	for i := range pred {
 		pred[i] = -1
 	}
-	ctx := &pollContext{Context: context.Background(), cancelAt: 3}
+	ctx := &polltest.Context{Context: context.Background(), CancelAt: 3}
 	if _, err := o.Score(ctx, pr.wv, pred); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Score cancelled at its third look = %v, want context.Canceled", err)
 	}
@@ -62,7 +49,7 @@ func TestScoreStopsWithinScoreEveryRowsOfCancellation(t *testing.T) {
 			done++
 		}
 	}
-	if ctx.polls != 3 || done != 2*scoreEvery {
-		t.Errorf("Score looked at its context %d times and computed %d rows, want 3 looks and %d rows", ctx.polls, done, 2*scoreEvery)
+	if ctx.Polls != 3 || done != 2*scoreEvery {
+		t.Errorf("Score looked at its context %d times and computed %d rows, want 3 looks and %d rows", ctx.Polls, done, 2*scoreEvery)
 	}
 }

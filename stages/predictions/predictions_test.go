@@ -13,24 +13,10 @@ import (
 	"testing"
 
 	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/pipeline/polltest"
 	"github.com/nnpipe/nnpipe/stages/dataset"
 	"github.com/nnpipe/nnpipe/stages/model"
 )
-
-// pollContext is a context whose Err reports cancellation from its cancelAt-th call on, and
-// counts the calls: a cancellation that arrives at a known point of a computation.
-type pollContext struct {
-	context.Context
-	polls, cancelAt int
-}
-
-func (c *pollContext) Err() error {
-	c.polls++
-	if c.polls >= c.cancelAt {
-		return context.Canceled
-	}
-	return nil
-}
 
 // inputs writes a dataset of n rows and classes classes, a split and a model into dir, and
 // returns the stage's IO, writing to out.
@@ -110,12 +96,12 @@ func TestRunStopsAtTheCancellationAndLeavesNoFile(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "predictions.parquet")
 	io := inputs(t, dir, 100_000, dataset.MaxClasses, out)
-	ctx := &pollContext{Context: context.Background(), cancelAt: 2}
+	ctx := &polltest.Context{Context: context.Background(), CancelAt: 2}
 	if err := Spec().Run(ctx, NewParams(), io); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run cancelled = %v, want context.Canceled", err)
 	}
-	if ctx.polls != 2 {
-		t.Errorf("Run looked at its context %d times, want it to return at the look that saw the cancellation (2)", ctx.polls)
+	if ctx.Polls != 2 {
+		t.Errorf("Run looked at its context %d times, want it to return at the look that saw the cancellation (2)", ctx.Polls)
 	}
 	if _, err := os.Stat(out); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a cancelled Run left %s", out)
@@ -129,12 +115,12 @@ func TestRunLooksAtItsContextEveryFewRowsWithManyClasses(t *testing.T) {
 	dir := t.TempDir()
 	const n = 4000
 	io := inputs(t, dir, n, dataset.MaxClasses, filepath.Join(dir, "predictions.parquet"))
-	ctx := &pollContext{Context: context.Background(), cancelAt: math.MaxInt}
+	ctx := &polltest.Context{Context: context.Background(), CancelAt: math.MaxInt}
 	if err := Spec().Run(ctx, NewParams(), io); err != nil {
 		t.Fatal(err)
 	}
-	if most := model.MaxBatchValues / dataset.MaxClasses; ctx.polls < n/most {
-		t.Errorf("Run looked at its context %d times for %d rows, want at least once per %d rows", ctx.polls, n, most)
+	if most := model.MaxBatchValues / dataset.MaxClasses; ctx.Polls < n/most {
+		t.Errorf("Run looked at its context %d times for %d rows, want at least once per %d rows", ctx.Polls, n, most)
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"gonum.org/v1/plot/vg/recorder"
 
 	"github.com/nnpipe/nnpipe/pipeline/cputime"
+	"github.com/nnpipe/nnpipe/pipeline/polltest"
 )
 
 // tinyHistory is a fixed 50-step training history of a 2-2-3 network: the
@@ -812,21 +813,6 @@ func TestSweepDrawsAxesAtTheEndsOfTheFloats(t *testing.T) {
 	}
 }
 
-// pollContext is a context whose Err reports cancellation from its
-// cancelAt-th call on, and counts the calls.
-type pollContext struct {
-	context.Context
-	polls, cancelAt int
-}
-
-func (c *pollContext) Err() error {
-	c.polls++
-	if c.polls >= c.cancelAt {
-		return context.Canceled
-	}
-	return nil
-}
-
 // TestBoundaryStopsDrawingWhenItsContextEnds: a boundary plot of 20,000
 // points stops drawing them at the next look at its context once it is
 // done (an interrupt), and writes nothing; with the context going on it
@@ -841,14 +827,14 @@ func TestBoundaryStopsDrawingWhenItsContextEnds(t *testing.T) {
 		pts.Train = append(pts.Train, i%5 != 0)
 	}
 	dir := t.TempDir()
-	running := &pollContext{Context: context.Background(), cancelAt: math.MaxInt}
+	running := &polltest.Context{Context: context.Background(), CancelAt: math.MaxInt}
 	if err := Boundary(running, filepath.Join(dir, "all.png"), pts, softCentres, 40, Size{}); err != nil {
 		t.Fatal(err)
 	}
-	if min := n / glyphsPerLook; running.polls < min {
-		t.Errorf("drawing %d points looked at the context %d times, want at least %d", n, running.polls, min)
+	if min := n / glyphsPerLook; running.Polls < min {
+		t.Errorf("drawing %d points looked at the context %d times, want at least %d", n, running.Polls, min)
 	}
-	stopped := &pollContext{Context: context.Background(), cancelAt: 3}
+	stopped := &polltest.Context{Context: context.Background(), CancelAt: 3}
 	path := filepath.Join(dir, "stopped.png")
 	if err := Boundary(stopped, path, pts, softCentres, 40, Size{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Boundary with its context ended = %v, want the context's error", err)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/pipeline/polltest"
 	"github.com/nnpipe/nnpipe/stages/dataset"
 )
 
@@ -305,21 +306,6 @@ func TestRunWritesTheSplitAndMarksBadSplitsInvalid(t *testing.T) {
 	}
 }
 
-// pollContext is a context whose Err reports cancellation from its cancelAt-th call on, and
-// counts the calls: a cancellation that arrives at a known point of a computation.
-type pollContext struct {
-	context.Context
-	polls, cancelAt int
-}
-
-func (c *pollContext) Err() error {
-	c.polls++
-	if c.polls >= c.cancelAt {
-		return context.Canceled
-	}
-	return nil
-}
-
 // TestSplitStopsAtTheCancellation cancels each way of splitting at its second look at the
 // context, a few hundred thousand rows in: it must return the cancellation at that look.
 func TestSplitStopsAtTheCancellation(t *testing.T) {
@@ -340,9 +326,9 @@ func TestSplitStopsAtTheCancellation(t *testing.T) {
 		{"by a column", params(func(p *Params) { p.Column = "part" })},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx := &pollContext{Context: context.Background(), cancelAt: 2}
-			if _, err := Split(ctx, d, tt.p); !errors.Is(err, context.Canceled) || ctx.polls != 2 {
-				t.Errorf("Split cancelled at its second look = %v after %d looks, want context.Canceled after 2", err, ctx.polls)
+			ctx := &polltest.Context{Context: context.Background(), CancelAt: 2}
+			if _, err := Split(ctx, d, tt.p); !errors.Is(err, context.Canceled) || ctx.Polls != 2 {
+				t.Errorf("Split cancelled at its second look = %v after %d looks, want context.Canceled after 2", err, ctx.Polls)
 			}
 		})
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/pipeline/polltest"
 	"github.com/nnpipe/nnpipe/stages/dataset"
 	"github.com/nnpipe/nnpipe/stages/model"
 )
@@ -249,21 +250,6 @@ func BenchmarkRun(b *testing.B) {
 	}
 }
 
-// pollContext is a context whose Err reports cancellation from its cancelAt-th call on, and
-// counts the calls: a cancellation that arrives at a known point of a computation.
-type pollContext struct {
-	context.Context
-	polls, cancelAt int
-}
-
-func (c *pollContext) Err() error {
-	c.polls++
-	if c.polls >= c.cancelAt {
-		return context.Canceled
-	}
-	return nil
-}
-
 // TestFitAndApplyStopAtTheCancellation cancels Fit and Apply at their second look at the
 // context: each must return the cancellation at that look, Apply leaving the rows after it as
 // they were.
@@ -277,18 +263,18 @@ func TestFitAndApplyStopAtTheCancellation(t *testing.T) {
 	for i := range train {
 		train[i] = i
 	}
-	ctx := &pollContext{Context: context.Background(), cancelAt: 2}
-	if _, err := Fit(ctx, d, train); !errors.Is(err, context.Canceled) || ctx.polls != 2 {
-		t.Errorf("Fit cancelled at its second look = %v after %d looks, want context.Canceled after 2", err, ctx.polls)
+	ctx := &polltest.Context{Context: context.Background(), CancelAt: 2}
+	if _, err := Fit(ctx, d, train); !errors.Is(err, context.Canceled) || ctx.Polls != 2 {
+		t.Errorf("Fit cancelled at its second look = %v after %d looks, want context.Canceled after 2", err, ctx.Polls)
 	}
 	sc, err := Fit(context.Background(), d, train)
 	if err != nil {
 		t.Fatal(err)
 	}
 	x := slices.Clone(d.X)
-	ctx = &pollContext{Context: context.Background(), cancelAt: 2}
-	if err := sc.Apply(ctx, x); !errors.Is(err, context.Canceled) || ctx.polls != 2 {
-		t.Errorf("Apply cancelled at its second look = %v after %d looks, want context.Canceled after 2", err, ctx.polls)
+	ctx = &polltest.Context{Context: context.Background(), CancelAt: 2}
+	if err := sc.Apply(ctx, x); !errors.Is(err, context.Canceled) || ctx.Polls != 2 {
+		t.Errorf("Apply cancelled at its second look = %v after %d looks, want context.Canceled after 2", err, ctx.Polls)
 	}
 	if !slices.Equal(x[checkEvery*dims:], d.X[checkEvery*dims:]) || slices.Equal(x[:dims], d.X[:dims]) {
 		t.Errorf("Apply cancelled after %d rows changed other rows than those", checkEvery)
