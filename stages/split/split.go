@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/pipeline/config"
 	"github.com/nnpipe/nnpipe/stages/dataset"
 	"github.com/nnpipe/nnpipe/stages/model"
 	"github.com/nnpipe/nnpipe/stages/rng"
@@ -126,6 +127,9 @@ func Spec() pipeline.Spec {
 			}
 			if err != nil {
 				return pipeline.Invalid(err)
+			}
+			if missing := untrained(d, s.Train); len(missing) > 0 {
+				io.Log.Warn(untrainedWarning(d, missing, p.(*Params)), "stage", io.StageID)
 			}
 			s.Of = dataset.RowsOf(d)
 			return dataset.WriteSplit(io.Output("split"), s)
@@ -375,3 +379,49 @@ func shuffle(ctx context.Context, a []int, src rng.Source) error {
 // checkEvery is how many rows a loop handles between two looks at its
 // context.
 const checkEvery = 1 << 16
+
+// untrained returns the classes that have rows in d but none among the
+// training rows: a model trained on the split can never predict them.
+func untrained(d *dataset.Dataset, train []int) []int {
+	inData := make([]bool, len(d.Classes))
+	for _, l := range d.Labels {
+		inData[l] = true
+	}
+	inTrain := make([]bool, len(d.Classes))
+	for _, r := range train {
+		inTrain[d.Labels[r]] = true
+	}
+	var missing []int
+	for c := range d.Classes {
+		if inData[c] && !inTrain[c] {
+			missing = append(missing, c)
+		}
+	}
+	return missing
+}
+
+// untrainedWarning says which classes the training part lacks and what
+// would most likely mend it: rows sorted by class and split in data order
+// put whole classes in the test part.
+func untrainedWarning(d *dataset.Dataset, missing []int, p *Params) string {
+	names := make([]string, 0, 3)
+	for _, c := range missing[:min(3, len(missing))] {
+		names = append(names, config.QuoteShort(d.Classes[c]))
+	}
+	what := strings.Join(names, ", ")
+	if more := len(missing) - len(names); more > 0 {
+		what += fmt.Sprintf(" and %d more", more)
+	}
+	msg := fmt.Sprintf("the training part has no rows of class %s, which the data holds: the model cannot learn to predict it", what)
+	if len(missing) > 1 {
+		msg = fmt.Sprintf("the training part has no rows of classes %s, which the data holds: the model cannot learn to predict them", what)
+	}
+	switch {
+	case p.Column != "":
+		return msg + fmt.Sprintf(" (column %q puts all of them in the test part)", p.Column)
+	case !p.Shuffle:
+		return msg + " (in data order, rows sorted by class put whole classes in the test part: shuffle: true or stratify: true mixes them)"
+	default:
+		return msg + " (stratify: true puts some of each class in both parts)"
+	}
+}

@@ -3,6 +3,7 @@ package split
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -457,4 +458,70 @@ func TestUnusedKeysWithFolds(t *testing.T) {
 			t.Errorf("UnusedKeys(%+v) = %s, want %s", tt.p, got, tt.want)
 		}
 	}
+}
+
+// TestAClassLeftOutOfTrainingIsWarnedAbout runs the stage on rows sorted by
+// class: a split in data order that puts whole classes in the test part
+// must say which ones and how to mix them; a split whose training part
+// holds every class must say nothing.
+func TestAClassLeftOutOfTrainingIsWarnedAbout(t *testing.T) {
+	sorted := &dataset.Dataset{Features: []string{"x"}, Classes: []string{"setosa", "versicolor", "virginica"}}
+	for c := range 3 {
+		for range 10 {
+			sorted.Labels = append(sorted.Labels, int32(c))
+			sorted.X = append(sorted.X, float64(len(sorted.X)))
+		}
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "dataset.parquet")
+	if err := dataset.WriteFile(in, sorted, nil); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		set  func(p *Params)
+		want []string // in the one warning; none wanted when empty
+	}{
+		{"data order, two classes out", func(p *Params) { p.TrainRatio = 0.3 }, []string{`classes "versicolor", "virginica"`, "shuffle: true"}},
+		{"data order, one class out", func(p *Params) { p.TrainRatio = 0.5 }, []string{`class "virginica",`, "cannot learn to predict it", "stratify: true"}},
+		{"data order, every class in", func(p *Params) { p.TrainRatio = 0.9 }, nil},
+		{"stratified", func(p *Params) { p.TrainRatio = 0.3; p.Stratify = true }, nil},
+		{"shuffled", func(p *Params) { p.TrainRatio = 0.5; p.Shuffle = true }, nil},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var log warnings
+			io := pipeline.NewIO("split", map[string]string{"dataset": in}, map[string]string{"split": filepath.Join(dir, strconv.Itoa(i)+".parquet")})
+			io.Log = slog.New(&log)
+			if err := Spec().Run(context.Background(), params(c.set), io); err != nil {
+				t.Fatal(err)
+			}
+			if len(c.want) == 0 {
+				if len(log) != 0 {
+					t.Errorf("warned %q, want nothing", log)
+				}
+				return
+			}
+			if len(log) != 1 {
+				t.Fatalf("warned %q, want one warning", log)
+			}
+			got := log[0]
+			for _, w := range c.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("warning %q does not say %q", got, w)
+				}
+			}
+		})
+	}
+}
+
+// warnings is a slog.Handler that keeps the messages of warnings and worse.
+type warnings []string
+
+func (w *warnings) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+func (w *warnings) WithAttrs([]slog.Attr) slog.Handler           { return w }
+func (w *warnings) WithGroup(string) slog.Handler                { return w }
+func (w *warnings) Handle(_ context.Context, r slog.Record) error {
+	*w = append(*w, r.Message)
+	return nil
 }
