@@ -37,15 +37,29 @@ func (p *Params) Validate() []pipeline.FieldError {
 	return errs
 }
 
+// Number is a float64 that is written to JSON as null when it is not
+// finite, which JSON cannot hold.
+type Number float64
+
+// MarshalJSON writes n as a JSON number, or null when it is NaN or infinite.
+func (n Number) MarshalJSON() ([]byte, error) {
+	if !finite(float64(n)) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(float64(n))
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
 // Report is gradcheck.json.
 type Report struct {
 	Status       string  `json:"status"` // "ok", or "mismatch"
 	Message      string  `json:"message"`
 	Epsilon      float64 `json:"epsilon"`
 	Tolerance    float64 `json:"tolerance"`
-	MaxAbs       float64 `json:"max_abs"`
+	MaxAbs       Number  `json:"max_abs"`
 	WorstAbs     string  `json:"worst_abs"` // the parameter, as w[j][i] or v[k][j]
-	MaxRel       float64 `json:"max_rel"`
+	MaxRel       Number  `json:"max_rel"`
 	WorstRel     string  `json:"worst_rel"`
 	Params       int     `json:"params"`
 	TrainingRows int     `json:"training_rows"`
@@ -89,12 +103,17 @@ func check(p *Params, io *pipeline.IO) (*Report, error) {
 	}
 	g := nn.GradCheck(o, m.Weights, p.Epsilon)
 	s := m.Shape()
-	r := &Report{Epsilon: p.Epsilon, Tolerance: p.Tolerance, MaxAbs: g.MaxAbs, WorstAbs: s.ParamName(g.WorstAbs),
-		MaxRel: g.MaxRel, WorstRel: s.ParamName(g.WorstRel), Params: s.NumParams(), TrainingRows: train.N(), L2: m.L2}
-	if g.MaxRel <= p.Tolerance {
+	r := &Report{Epsilon: p.Epsilon, Tolerance: p.Tolerance, MaxAbs: Number(g.MaxAbs), WorstAbs: s.ParamName(g.WorstAbs),
+		MaxRel: Number(g.MaxRel), WorstRel: s.ParamName(g.WorstRel), Params: s.NumParams(), TrainingRows: train.N(), L2: m.L2}
+	switch {
+	case !finite(g.MaxRel) || !finite(g.MaxAbs):
+		r.Status = "mismatch"
+		r.Message = fmt.Sprintf("mismatch: the gradients at %s are not both finite (numerical %v, back-propagated %v): "+
+			"the weights or the features are too large for float64 there; standardize the features", r.WorstRel, g.Numerical, g.Backprop)
+	case g.MaxRel <= p.Tolerance:
 		r.Status = "ok"
 		r.Message = fmt.Sprintf("ok: numerical and back-propagated gradients agree within %.1e relative (largest %.2e at %s)", p.Tolerance, g.MaxRel, r.WorstRel)
-	} else {
+	default:
 		r.Status = "mismatch"
 		r.Message = fmt.Sprintf("mismatch: %s differs by %.2e relative (%.2e absolute), more than %.1e", r.WorstRel, g.MaxRel, g.MaxAbs, p.Tolerance)
 	}

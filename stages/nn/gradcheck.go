@@ -20,6 +20,9 @@ type GradCheckReport struct {
 	// rounding does not grow as 1/ε, and its ε² term, which is what a check at ε = 1e-3 mostly
 	// measures (~1e-8 to 1e-7 absolute), vanishes: at ε = 1e-6 the two agree to ~1e-12.
 	WorstAbs, WorstRel int
+	// Numerical and Backprop are gn and gb at WorstRel: where a difference is not
+	// finite, they say which of the two overflowed.
+	Numerical, Backprop float64
 }
 
 // relFloor is the smallest floor of GradCheckReport.MaxRel's denominator.
@@ -60,6 +63,7 @@ func compareGradients(gn, gb []float64) GradCheckReport {
 			r.MaxRel, r.WorstRel = rel, p
 		}
 	}
+	r.Numerical, r.Backprop = gn[r.WorstRel], gb[r.WorstRel]
 	return r
 }
 
