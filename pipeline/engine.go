@@ -470,13 +470,44 @@ func (e *PanicError) Error() string {
 }
 
 // runSpec runs s, turning a panic in Run's goroutine into a *PanicError.
+// A stage's library that works in goroutines of its own carries a panic in
+// one of them to Run's goroutine and panics again there, with a value whose
+// PanicStack method gives the stack of the goroutine that first panicked:
+// that stack is the one kept. A stage may instead return what CatchPanic
+// returns.
 func runSpec(ctx context.Context, s *Spec, params Params, io *IO) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = &PanicError{Value: v, Stack: debug.Stack()}
+			err = panicError(v)
 		}
 	}()
 	return s.Run(ctx, params, io)
+}
+
+// panicError is the *PanicError of a recovered value v, called in the
+// deferred function that recovered it.
+func panicError(v any) *PanicError {
+	if p, ok := v.(*PanicError); ok {
+		return p
+	}
+	if p, ok := v.(interface{ PanicStack() []byte }); ok {
+		return &PanicError{Value: v, Stack: p.PanicStack()}
+	}
+	return &PanicError{Value: v, Stack: debug.Stack()}
+}
+
+// CatchPanic calls f and returns its error, or, if f panicked, a
+// *PanicError with the panic's value and stack. A stage that runs work in
+// goroutines of its own runs it through CatchPanic and returns the error
+// from Run: a panic there then fails the stage, as one in Run's goroutine
+// does, instead of ending the process.
+func CatchPanic(f func() error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = panicError(v)
+		}
+	}()
+	return f()
 }
 
 // discardTemp removes a failed stage's temporary folder, and the cache's

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -209,5 +210,60 @@ func TestAPanickingStageFailsLikeAnError(t *testing.T) {
 	}
 	if r := fixed.run(testConfig)[1]; r.Key != key || r.Cached {
 		t.Errorf("after the panic, mid = key %s cached %v, want %s computed", r.Key, r.Cached, key)
+	}
+}
+
+// carriedPanic is a panic a stage's library caught in a goroutine of its
+// own and raised again in the stage's goroutine, as stages/nn's runner does.
+type carriedPanic struct {
+	value any
+	stack []byte
+}
+
+func (p *carriedPanic) PanicStack() []byte { return p.stack }
+
+// panicInAGoroutine is the work a stage does in a goroutine of its own, a
+// bug in which panics.
+func panicInAGoroutine() error { panic("a bug in a goroutine") }
+
+// TestAPanicInAStagesGoroutineFailsTheStage: a panic in a goroutine a
+// stage starts, returned through CatchPanic or carried to Run's goroutine
+// and raised again, fails the stage like one in Run's goroutine, and the
+// kept stack is the goroutine's.
+func TestAPanicInAStagesGoroutineFailsTheStage(t *testing.T) {
+	cases := map[string]func() error{
+		"returned through CatchPanic": func() error {
+			errc := make(chan error)
+			go func() { errc <- CatchPanic(panicInAGoroutine) }()
+			return <-errc
+		},
+		"carried and raised again": func() error {
+			carried := make(chan *carriedPanic)
+			go func() {
+				defer func() { carried <- &carriedPanic{value: recover(), stack: debug.Stack()} }()
+				panicInAGoroutine()
+			}()
+			panic(<-carried)
+		},
+	}
+	for name, work := range cases {
+		t.Run(name, func(t *testing.T) {
+			specs := testSpecs(1)
+			specs[1].Run = func(context.Context, Params, *IO) error { return work() }
+			reg, err := NewRegistry(specs...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fx := &explainFixture{t: t, eng: &Engine{Cache: cache.Open(t.TempDir()), Version: "test"}, reg: reg}
+			defer fx.eng.Close()
+			_, err = fx.eng.Run(context.Background(), fx.plan(testConfig))
+			var panicked *PanicError
+			if !errors.As(err, &panicked) {
+				t.Fatalf("Run = %v, want a *PanicError", err)
+			}
+			if !bytes.Contains(panicked.Stack, []byte("panicInAGoroutine")) {
+				t.Errorf("the stack is not the goroutine's:\n%s", panicked.Stack)
+			}
+		})
 	}
 }

@@ -1,7 +1,9 @@
 package nn
 
 import (
+	"fmt"
 	"math"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 )
@@ -34,9 +36,10 @@ type runner struct {
 	eps         float64
 	scr         []*scratch // one per worker; scr[0] is the training objective's own
 
-	start []chan struct{} // one per extra worker
-	wg    sync.WaitGroup
-	next  atomic.Int64
+	start    []chan struct{} // one per extra worker
+	wg       sync.WaitGroup
+	next     atomic.Int64
+	panicked atomic.Pointer[workerPanic] // the first panic of an extra worker's job
 
 	// The current job, set before the workers start and read-only while they run.
 	kind  jobKind
@@ -59,7 +62,7 @@ func newRunner(train, test *Objective, opt Options) *runner {
 		r.start = append(r.start, ch)
 		go func() {
 			for range ch {
-				r.work(i)
+				r.workCarryingPanics(i)
 				r.wg.Done()
 			}
 		}()
@@ -84,7 +87,32 @@ func (r *runner) run(kind jobKind, o *Objective, wv, dst []float64, total int) {
 	}
 	r.work(0)
 	r.wg.Wait()
+	if p := r.panicked.Load(); p != nil {
+		panic(p)
+	}
 }
+
+// workCarryingPanics is work for an extra worker: a panic there would end the
+// process, so it is kept for run to raise again in the goroutine that waits.
+func (r *runner) workCarryingPanics(worker int) {
+	defer func() {
+		if v := recover(); v != nil {
+			r.panicked.CompareAndSwap(nil, &workerPanic{value: v, stack: debug.Stack()})
+		}
+	}()
+	r.work(worker)
+}
+
+// workerPanic is a panic in a training worker's goroutine, raised again in
+// the goroutine that runs the training, where a recover can catch it (the
+// engine's does, failing the stage). PanicStack gives the worker's stack.
+type workerPanic struct {
+	value any
+	stack []byte
+}
+
+func (p *workerPanic) Error() string      { return fmt.Sprintf("a training worker panicked: %v", p.value) }
+func (p *workerPanic) PanicStack() []byte { return p.stack }
 
 // work takes indices of the current job until none is left.
 func (r *runner) work(worker int) {

@@ -113,12 +113,17 @@ func run(ctx context.Context, p *Params, io *pipeline.IO) error {
 		wg.Go(func() {
 			defer func() { <-sem }()
 			path := filepath.Join(out, kind+".png")
-			switch kind {
-			case LearningCurve, Weights:
-				errs[i] = drawHistory(kind, path, history, m, p.LogY, size)
-			case Boundary:
-				errs[i] = drawBoundary(ctx, path, io, m, p.Grid, size)
-			}
+			// A panic drawing (a bug, here or in the plotting library) fails
+			// the stage rather than ending the process.
+			errs[i] = pipeline.CatchPanic(func() error {
+				switch kind {
+				case LearningCurve, Weights:
+					return drawHistory(kind, path, history, m, p.LogY, size)
+				case Boundary:
+					return drawBoundary(ctx, path, io, m, p.Grid, size)
+				}
+				return nil
+			})
 		})
 	}
 	wg.Wait()
