@@ -179,7 +179,7 @@ func parseDocument(path string, src []byte) (*yaml.Node, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
-		return nil, Errors{locateByte(locateAlias(yamlError(path, err), src), src)}
+		return nil, Errors{locateByte(locateAlias(problemLine(yamlError(path, err), src), src), src)}
 	}
 	// Anything after the document is refused, whether it parses (a second
 	// document) or not (a malformed tail would otherwise go unread).
@@ -188,7 +188,7 @@ func parseDocument(path string, src []byte) (*yaml.Node, error) {
 	case err == nil:
 		return nil, Errors{{File: path, Line: second.Line, Msg: "a second YAML document (after ---); a config is one document"}}
 	case !errors.Is(err, io.EOF):
-		e := locateByte(locateAlias(yamlError(path, err), src), src)
+		e := locateByte(locateAlias(problemLine(yamlError(path, err), src), src), src)
 		e.Msg = "after the document (a config is one document): " + e.Msg
 		return nil, Errors{e}
 	}
@@ -602,6 +602,63 @@ func markerLine(n *yaml.Node, marker string) int {
 		}
 	}
 	return 0
+}
+
+// problemScanBytes bounds the YAML problemLine parses again: the sum of the
+// sizes of the prefixes it tries. A config of a few kilobytes is scanned to
+// its end many times over.
+const problemScanBytes = 4 << 20
+
+// problemLine puts e, a yaml.v3 error in src, on the line where src breaks:
+// the first line L such that src's first L lines, and its first L+1 lines
+// and so on to the whole of it, all fail to parse with e's message. yaml.v3
+// reports a line near the problem rather than on it: the line before an
+// unclosed '{' or '[', or the line that opens the mapping holding a
+// wrongly indented key. Going back from the end, a prefix that parses, or
+// fails otherwise (a flow collection a later line closes), ends the search.
+// Past problemScanBytes of prefixes, e keeps yaml.v3's line.
+func problemLine(e *Error, src []byte) *Error {
+	if e.Line == 0 {
+		return e
+	}
+	var ends []int // of each line, its line break (LF, CRLF or CR alone) included
+	for i, b := range src {
+		if b == '\n' || b == '\r' && (i+1 == len(src) || src[i+1] != '\n') {
+			ends = append(ends, i+1)
+		}
+	}
+	if len(ends) == 0 || ends[len(ends)-1] != len(src) {
+		ends = append(ends, len(src))
+	}
+	line, budget := 0, problemScanBytes
+	for l := len(ends); l >= 1; l-- {
+		if budget -= ends[l-1]; budget < 0 {
+			return e
+		}
+		err := parseAll(src[:ends[l-1]])
+		if err == nil || yamlError(e.File, err).Msg != e.Msg {
+			break
+		}
+		line = l
+	}
+	if line > 0 {
+		e.Line = line
+	}
+	return e
+}
+
+// parseAll parses every YAML document of src, returning the first error.
+func parseAll(src []byte) error {
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	for {
+		var doc yaml.Node
+		if err := dec.Decode(&doc); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+	}
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: (?:unmarshal errors:\s*)?line (\d+): (.*)$`)
