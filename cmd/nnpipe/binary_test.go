@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -50,9 +51,31 @@ func command(t *testing.T, args ...string) *exec.Cmd {
 }
 
 func TestMain(m *testing.M) {
+	if os.Getenv(interruptChildEnv) != "" {
+		interruptChild()
+		return
+	}
 	code := m.Run()
 	if binPath != "" {
 		os.RemoveAll(filepath.Dir(binPath))
 	}
 	os.Exit(code)
+}
+
+// interruptChildEnv makes the test binary, run again as a child process,
+// be a command that does not stop at an interrupt (interruptChild).
+const interruptChildEnv = "NNPIPE_TEST_INTERRUPT_CHILD"
+
+// interruptChild takes the signals as Main does, says "ready", and once
+// interrupted says "cancelled" and goes on reading its input, as a command
+// blocked where the cancellation does not reach it would.
+func interruptChild() {
+	ctx, stop := interruptContext(context.Background())
+	defer stop()
+	fmt.Println("ready")
+	<-ctx.Done()
+	fmt.Println("cancelled")
+	var b [1]byte
+	os.Stdin.Read(b[:])
+	os.Exit(3)
 }

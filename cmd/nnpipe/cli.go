@@ -61,9 +61,10 @@ type env struct {
 // Main runs nnpipe with args (without the program name) and returns the
 // exit status. Results go to stdout, messages to stderr. An interrupt
 // (SIGINT, SIGTERM, or SIGHUP when the terminal goes away) cancels the work,
-// removes the temporary folders and gives 130.
+// removes the temporary folders and gives 130; a second one ends the
+// process at once.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	ctx, stop := interruptContext(ctx)
 	defer stop()
 	e := &env{stdout: stdout, stderr: stderr, registry: stages.Builtin(), log: logline.New(stderr, slog.LevelInfo)}
 	root := newRoot(e)
@@ -72,6 +73,29 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
 	return exitStatus(stderr, err, ctx)
+}
+
+// interruptContext returns a context that the first SIGINT, SIGTERM or
+// SIGHUP cancels. Once it is cancelled, the signals have their default
+// action again, so that a second interrupt ends the process at once: what
+// does not stop at the first (a gc deleting a large cache, a read from a
+// hung network mount) can be ended like any process, and a kill leaves
+// nothing half-written. stop releases the signals.
+func interruptContext(parent context.Context) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancel(parent)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		select {
+		case <-sigs:
+		case <-ctx.Done():
+		}
+		// Released before the context ends: whoever sees it done may rely
+		// on the next interrupt ending the process.
+		signal.Stop(sigs)
+		cancel()
+	}()
+	return ctx, cancel
 }
 
 // exitStatus prints err, one line per problem, and picks the exit status.
