@@ -303,42 +303,76 @@ func (c *Cache) staleFiles(keep time.Duration, now time.Time) ([]leftover, error
 }
 
 // quarantineStaleTrash looks into the trash folders of processes that
-// died while discarding an entry: an entry in them (a folder named by its
-// key) that holds files it did not list is moved to the quarantine folder
-// before the trash folder is deleted.
+// died while discarding entries (a damaged entry, or a gc's doomed ones):
+// an entry in them that holds files it did not list is moved to the
+// quarantine folder before the trash folder is deleted.
 func (c *Cache) quarantineStaleTrash(items []doomed, dryRun bool, res *GCResult) error {
 	for i := range items {
 		d := &items[i]
 		if !d.trash {
 			continue
 		}
-		inside, err := os.ReadDir(d.path)
-		if err != nil {
-			continue
-		}
-		for _, e := range inside {
-			key := e.Name()
-			if !validKey(key) {
-				continue
-			}
-			path := filepath.Join(d.path, key)
-			reason := foreign(path)
-			if reason == "" {
-				continue
-			}
-			q := Quarantined{Key: key, Path: path, Reason: reason}
-			size := DirSize(path)
-			res.Freed -= size
-			d.size -= size
-			if !dryRun {
-				if q.Path, err = c.quarantine(path, key); err != nil {
-					return err
-				}
-			}
-			res.Quarantined = append(res.Quarantined, q)
+		if err := c.quarantineInTrash(d, d.path, dryRun, res); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// quarantineInTrash quarantines the entries with foreign files in folder,
+// a trash folder within d, and in the trash folders a gc moved into it.
+// An entry is a folder named by its key, or by "<n>-<key>" where a gc put
+// it; a trash folder likewise.
+func (c *Cache) quarantineInTrash(d *doomed, folder string, dryRun bool, res *GCResult) error {
+	inside, err := os.ReadDir(folder)
+	if err != nil {
+		return nil
+	}
+	for _, e := range inside {
+		if !e.IsDir() {
+			continue
+		}
+		path, name := filepath.Join(folder, e.Name()), trashedName(e.Name())
+		if strings.HasPrefix(name, trashPrefix) {
+			if err := c.quarantineInTrash(d, path, dryRun, res); err != nil {
+				return err
+			}
+			continue
+		}
+		if !validKey(name) {
+			continue
+		}
+		reason := foreign(path)
+		if reason == "" {
+			continue
+		}
+		q := Quarantined{Key: name, Path: path, Reason: reason}
+		size := DirSize(path)
+		res.Freed -= size
+		d.size -= size
+		if !dryRun {
+			if q.Path, err = c.quarantine(path, name); err != nil {
+				return err
+			}
+		}
+		res.Quarantined = append(res.Quarantined, q)
+	}
+	return nil
+}
+
+// trashedName is the name a gc moved something into its trash folder
+// under ("<n>-<name>", see collect) without its number.
+func trashedName(s string) string {
+	i := strings.IndexByte(s, '-')
+	if i <= 0 {
+		return s
+	}
+	for _, r := range s[:i] {
+		if r < '0' || r > '9' {
+			return s
+		}
+	}
+	return s[i+1:]
 }
 
 // quarantine moves path, an entry of key that holds files it did not

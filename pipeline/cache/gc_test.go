@@ -473,19 +473,36 @@ func TestGCMovesAnEntryWithFilesItDidNotMakeToQuarantine(t *testing.T) {
 	}
 }
 
+// TestGCQuarantinesAnEntryLeftInTheTrashOfAKilledProcess: an entry with a
+// file it did not make, left in the trash folder of a killed process, is
+// quarantined, not deleted with the folder, whatever put it there: a
+// process discarding a damaged entry (named by its key), a gc (named
+// <n>-<key>), or a gc that had moved an older stale trash folder, the
+// entry in it, into its own.
 func TestGCQuarantinesAnEntryLeftInTheTrashOfAKilledProcess(t *testing.T) {
+	for _, c := range []struct{ name, at string }{
+		{"discarded by a run", "KEY"},
+		{"doomed by a gc", "0-KEY"},
+		{"in an older trash folder a gc moved", "3-trash-older/12-KEY"},
+	} {
+		t.Run(c.name, func(t *testing.T) { checkTrashedEntryIsQuarantined(t, c.at) })
+	}
+}
+
+func checkTrashedEntryIsQuarantined(t *testing.T, at string) {
 	dir := t.TempDir()
 	c := Open(dir)
 	k := Key("discarded")
 	publishOutputs(t, c, k, sampleOutputs, nil)
 	must(t, c.Close())
-	// A process killed between moving a damaged entry to its trash folder
-	// and deciding what to do with it.
+	// A process killed between moving the entry to its trash folder and
+	// deciding what to do with it.
 	trash := filepath.Join(dir, tmpDir, "trash-killed")
-	must(t, os.MkdirAll(trash, 0o755))
-	must(t, os.Rename(c.Path(k), filepath.Join(trash, k)))
-	must(t, os.WriteFile(filepath.Join(trash, k, "mine.txt"), []byte("keep me"), 0o644))
-	want := contents(t, filepath.Join(trash, k))
+	entry := filepath.Join(trash, filepath.FromSlash(strings.ReplaceAll(at, "KEY", k)))
+	must(t, os.MkdirAll(filepath.Dir(entry), 0o755))
+	must(t, os.Rename(c.Path(k), entry))
+	must(t, os.WriteFile(filepath.Join(entry, "mine.txt"), []byte("keep me"), 0o644))
+	want := contents(t, entry)
 	must(t, os.WriteFile(filepath.Join(trash, "left.bin"), make([]byte, 1000), 0o644))
 	backdate(t, trash, 2*time.Hour)
 
@@ -501,7 +518,7 @@ func TestGCQuarantinesAnEntryLeftInTheTrashOfAKilledProcess(t *testing.T) {
 	if len(res.Leftovers) != 1 || res.Leftovers[0].Size != 1000 || res.Freed != 1000 {
 		t.Errorf("GC: leftovers %+v, freed %d; want the trash folder's 1000 bytes", res.Leftovers, res.Freed)
 	}
-	if len(res.Quarantined) != 1 {
+	if len(res.Quarantined) != 1 || res.Quarantined[0].Key != k {
 		t.Fatalf("GC quarantined %+v, want the entry in the stale trash folder", res.Quarantined)
 	}
 	if got := contents(t, res.Quarantined[0].Path); !reflect.DeepEqual(got, want) {
