@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"time"
 
@@ -93,7 +94,7 @@ func newCacheCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return cacheGC(e, ch, f.results, keep, dryRun)
+			return cacheGC(c.Context(), e, ch, f.results, keep, dryRun)
 		},
 	}
 	gc.Flags().DurationVar(&keep, "keep-recent", time.Hour, "keep entries created, and leftovers of killed processes modified, within this `DURATION`")
@@ -114,13 +115,13 @@ func newCacheCmd(e *env) *cobra.Command {
 	return c
 }
 
-func cacheGC(e *env, c cache.Store, resultsDir string, keep time.Duration, dryRun bool) error {
+func cacheGC(ctx context.Context, e *env, c cache.Store, resultsDir string, keep time.Duration, dryRun bool) error {
 	root, err := results.GCRoot(resultsDir, c.Dir())
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	res, freed, err := results.GC(c, root, keep, dryRun)
+	res, freed, err := results.GC(ctx, c, root, keep, dryRun)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -90,7 +91,10 @@ type GCResult struct {
 // folder is ever removed. Reading the leases and moving what they do not
 // protect out of the way happen under the cache-wide lock, held
 // exclusively; deleting happens after it is released. A cache that does
-// not exist is an error.
+// not exist is an error. GC stops, with the error of the context the Cache
+// was opened with (OpenContext), at its next entry once that is done:
+// whatever it moved aside by then stays in its trash folder for the next
+// gc, and nothing is half-removed.
 func (c *Cache) GC(opts GCOptions) (*GCResult, error) {
 	res, err := c.gc(opts)
 	if err != nil {
@@ -110,6 +114,7 @@ type doomed struct {
 }
 
 func (c *Cache) gc(opts GCOptions) (*GCResult, error) {
+	ctx := c.context()
 	if fi, err := os.Stat(c.dir); err != nil {
 		return nil, err
 	} else if !fi.IsDir() {
@@ -124,17 +129,23 @@ func (c *Cache) gc(opts GCOptions) (*GCResult, error) {
 			return nil, err
 		}
 		defer func() {
-			if trash != "" {
+			// Interrupted, gc leaves what it moved aside in its trash
+			// folder, which the next gc removes as that of a process
+			// that is gone (looking into it for foreign files first).
+			if trash != "" && ctx.Err() == nil {
 				os.RemoveAll(trash)
 			}
 		}()
 	}
-	doomedItems, res, err := c.collect(opts, trash)
+	doomedItems, res, err := c.collect(ctx, opts, trash)
 	if err != nil {
 		return nil, err
 	}
 	// The lock is released: what was moved into the trash is no one's.
 	for i := range doomedItems {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		d := &doomedItems[i]
 		d.size = DirSize(d.path)
 		if d.removed == nil {
@@ -167,6 +178,16 @@ func (c *Cache) gc(opts GCOptions) (*GCResult, error) {
 			res.Leftovers = append(res.Leftovers, *d.leftover)
 		}
 	}
+	if trash != "" {
+		// Emptied one item at a time, so that an interrupt stops it.
+		items, _ := os.ReadDir(trash)
+		for _, it := range items {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			os.RemoveAll(filepath.Join(trash, it.Name()))
+		}
+	}
 	sort.Slice(res.Removed, func(i, j int) bool { return res.Removed[i].Key < res.Removed[j].Key })
 	sort.Slice(res.Quarantined, func(i, j int) bool { return res.Quarantined[i].Key < res.Quarantined[j].Key })
 	sort.Slice(res.Leftovers, func(i, j int) bool { return res.Leftovers[i].Name < res.Leftovers[j].Name })
@@ -179,7 +200,7 @@ func (c *Cache) gc(opts GCOptions) (*GCResult, error) {
 // dry run, only lists it). Listing before the lock is safe: what appears
 // afterwards is not removed, and what a process starts using afterwards
 // is in its lease by the time the lease is read.
-func (c *Cache) collect(opts GCOptions, trash string) ([]doomed, *GCResult, error) {
+func (c *Cache) collect(ctx context.Context, opts GCOptions, trash string) ([]doomed, *GCResult, error) {
 	now := c.now()
 	listed, err := c.List()
 	if err != nil {
@@ -187,6 +208,9 @@ func (c *Cache) collect(opts GCOptions, trash string) ([]doomed, *GCResult, erro
 	}
 	stale, err := c.staleFiles(opts.KeepRecent, now)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
 
@@ -223,6 +247,9 @@ func (c *Cache) collect(opts GCOptions, trash string) ([]doomed, *GCResult, erro
 		return dest, err == nil, err
 	}
 	for _, l := range listed {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
 		if (opts.Keep != nil && opts.Keep(l.Key)) || lv.keys[l.Key] ||
 			(l.Entry != nil && now.Sub(l.Entry.Created) < opts.KeepRecent) {
 			res.Kept++
@@ -237,6 +264,9 @@ func (c *Cache) collect(opts GCOptions, trash string) ([]doomed, *GCResult, erro
 		}
 	}
 	for _, s := range stale {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
 		name := filepath.Base(s.path)
 		if lv.tmp[name] || lv.keys[s.key] || (s.key != "" && opts.Keep != nil && opts.Keep(s.key)) {
 			continue

@@ -30,7 +30,8 @@ type Listed struct {
 // Names that are not keys, the temporary folder and the failure records
 // are skipped; something named by a key that is not a folder is listed
 // with an error. A cache that does not exist yet lists
-// nothing. It never writes.
+// nothing. It never writes. It stops, with the error of the context the
+// Cache was opened with (OpenContext), once that is done.
 func (c *Cache) List() ([]Listed, error) {
 	root := filepath.Join(c.dir, versionDir)
 	prefixes, err := os.ReadDir(root)
@@ -42,6 +43,9 @@ func (c *Cache) List() ([]Listed, error) {
 	}
 	var out []Listed
 	for _, p := range prefixes {
+		if err := c.context().Err(); err != nil {
+			return nil, err
+		}
 		if !p.IsDir() || len(p.Name()) != 2 {
 			continue
 		}

@@ -1,6 +1,7 @@
 package results
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -143,10 +144,14 @@ func ReadSummaries(files []string) ([]*dataset.Table, error) {
 // run's failed stage (whose failure record a sweep's collection reads);
 // folders whose names start
 // with a dot (the cache, unfinished runs) are skipped. A folder that
-// cannot be read is an error: it may hold runs.
-func ReferencedKeys(root string) (map[string]bool, error) {
+// cannot be read is an error: it may hold runs. It stops with ctx's error
+// once ctx is done.
+func ReferencedKeys(ctx context.Context, root string) (map[string]bool, error) {
 	keys := map[string]bool{}
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
 		if err != nil {
 			return err
 		}
@@ -252,12 +257,13 @@ const HalfBuilt = "half-built run directory"
 // removes nothing and reports what it would remove. It returns c.GC's
 // result, with the half-built directories among its Leftovers (named by
 // their paths, as HalfBuilt), and the bytes freed (or that would be) in
-// all.
-func GC(c cache.Store, root string, keep time.Duration, dryRun bool) (*cache.GCResult, int64, error) {
+// all. Reading the runs stops once ctx is done, as c.GC does once the
+// context c was opened with is.
+func GC(ctx context.Context, c cache.Store, root string, keep time.Duration, dryRun bool) (*cache.GCResult, int64, error) {
 	// The references are read once gc holds the leases (KeepFrom): a run
 	// that commits while gc lists the cache is among them.
 	refsFrom := func() (func(string) bool, error) {
-		refs, err := ReferencedKeys(root)
+		refs, err := ReferencedKeys(ctx, root)
 		if err != nil {
 			return nil, fmt.Errorf("read the runs under %s: %w", root, err)
 		}
@@ -279,6 +285,9 @@ func GC(c cache.Store, root string, keep time.Duration, dryRun bool) (*cache.GCR
 		}
 	}
 	for _, folder := range folders {
+		if err := ctx.Err(); err != nil {
+			return res, freed, err
+		}
 		old, err := cache.RemoveOlder(folder, pipeline.TempPrefix, keep, dryRun)
 		for _, o := range old {
 			freed += o.Size

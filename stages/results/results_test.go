@@ -16,6 +16,7 @@ import (
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/cache"
 	"github.com/nnpipe/nnpipe/pipeline/config"
+	"github.com/nnpipe/nnpipe/pipeline/polltest"
 	"github.com/nnpipe/nnpipe/stages"
 	"github.com/nnpipe/nnpipe/stages/dataset"
 	"github.com/nnpipe/nnpipe/stages/report"
@@ -253,7 +254,7 @@ func TestReferencedKeysAreThoseOfFinishedRunsOnly(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(root, "small", ".tmp-r2", "manifest.json"), []byte(`{"stages":[{"key":"unfinished"}]}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	keys, err := results.ReferencedKeys(root)
+	keys, err := results.ReferencedKeys(context.Background(), root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,6 +265,23 @@ func TestReferencedKeysAreThoseOfFinishedRunsOnly(t *testing.T) {
 		if !keys[r.Key] {
 			t.Errorf("key of stage %s not referenced", r.ID)
 		}
+	}
+}
+
+// TestReferencedKeysStopsWhenItsContextEnds reads three finished runs'
+// references with a context that ends at the walk's second look: it must
+// stop there with the interrupt rather than read the rest.
+func TestReferencedKeysStopsWhenItsContextEnds(t *testing.T) {
+	_, chain, res, _, _ := runSmall(t)
+	root := t.TempDir()
+	for _, id := range []string{"r1", "r2", "r3"} {
+		if _, err := results.WriteRun(filepath.Join(root, "small", id), chain, res, results.Info{ID: id, Version: "test"}, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := &polltest.Context{Context: context.Background(), CancelAt: 2}
+	if keys, err := results.ReferencedKeys(ctx, root); !errors.Is(err, context.Canceled) || ctx.Polls != 2 {
+		t.Errorf("ReferencedKeys interrupted at its second look = %d keys, %v after %d looks; want context.Canceled at the second", len(keys), err, ctx.Polls)
 	}
 }
 
@@ -587,7 +605,7 @@ func TestGCReadsTheRunsOnceItHoldsTheLeases(t *testing.T) {
 			t.Fatal(err)
 		}
 	}}
-	if _, _, err := results.GC(st, root, 0, false); err != nil {
+	if _, _, err := results.GC(context.Background(), st, root, 0, false); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range res {

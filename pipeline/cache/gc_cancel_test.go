@@ -1,0 +1,100 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/nnpipe/nnpipe/pipeline/polltest"
+)
+
+// TestGCStopsAtEachLookAtItsContext interrupts a gc at each of its looks
+// at its context in turn, from the first to the one after which it has
+// finished, over a cache of kept and doomed entries, one of them holding a
+// file it did not make, and a stale build folder. Each time, gc must
+// return the interrupt (or, past its last look, finish) and leave every
+// entry whole or gone; the next gc must then finish the work: the doomed
+// entries and the stale folders gone, the kept entries whole, the entry
+// with a foreign file quarantined with it.
+func TestGCStopsAtEachLookAtItsContext(t *testing.T) {
+	keys := make([]string, 6)
+	for i := range keys {
+		keys[i] = Key("entry " + string(rune('a'+i)))
+	}
+	keep := func(k string) bool { return slices.Index(keys, k)%3 == 0 }
+	foreignKey := keys[1]
+	setup := func(t *testing.T) string {
+		dir := t.TempDir()
+		c := Open(dir)
+		for _, k := range keys {
+			publishOutputs(t, c, k, sampleOutputs, nil)
+		}
+		must(t, c.Close())
+		must(t, os.WriteFile(filepath.Join(c.Path(foreignKey), "mine.txt"), []byte("keep me"), 0o644))
+		must(t, os.MkdirAll(filepath.Join(dir, tmpDir, "build-killed"), 0o755))
+		return dir
+	}
+	opts := GCOptions{Keep: keep} // nothing is recent
+	for at := 1; ; at++ {
+		dir := setup(t)
+		ctx := &polltest.Context{Context: context.Background(), CancelAt: at}
+		c := OpenContext(ctx, dir)
+		_, err := c.GC(opts)
+		must(t, c.Close())
+		finished := err == nil
+		if !finished && !errors.Is(err, context.Canceled) {
+			t.Fatalf("GC interrupted at look %d = %v, want context.Canceled", at, err)
+		}
+		listed, lerr := Open(dir).List()
+		must(t, lerr)
+		for _, l := range listed {
+			if l.Err != nil {
+				t.Errorf("after GC interrupted at look %d: entry %s is damaged: %v", at, l.Key[:12], l.Err)
+			}
+		}
+		// The interrupted gc's lease is gone: its trash folder is a
+		// leftover like any other.
+		res := gcOnce(t, dir, opts)
+		var left []string
+		for _, l := range must2(t)(Open(dir).List()) {
+			left = append(left, l.Key)
+		}
+		var want []string
+		for _, k := range keys {
+			if keep(k) {
+				want = append(want, k)
+			}
+		}
+		slices.Sort(want)
+		if !reflect.DeepEqual(left, want) {
+			t.Errorf("interrupted at look %d, then gc: entries %d, want the %d kept", at, len(left), len(want))
+		}
+		q, _ := os.ReadDir(filepath.Join(dir, quarantineDir))
+		if len(q) != 1 {
+			t.Errorf("interrupted at look %d, then gc: quarantine holds %d folders, want the entry with a foreign file", at, len(q))
+		}
+		if tmps, _ := os.ReadDir(filepath.Join(dir, tmpDir)); len(tmps) != 0 {
+			t.Errorf("interrupted at look %d, then gc: tmp/ holds %v (the second gc said %+v)", at, tmps, res.Leftovers)
+		}
+		if finished {
+			if at <= len(keys) {
+				t.Errorf("GC finished before its look %d: it does not look at its context at each of the %d entries", at, len(keys))
+			}
+			t.Logf("GC finished before its look %d", at)
+			return
+		}
+	}
+}
+
+// must2 returns a function that fails t on err and returns v.
+func must2(t *testing.T) func(v []Listed, err error) []Listed {
+	return func(v []Listed, err error) []Listed {
+		t.Helper()
+		must(t, err)
+		return v
+	}
+}
