@@ -183,14 +183,21 @@ func parseDocument(path string, src []byte) (*yaml.Node, error) {
 	}
 	// Anything after the document is refused, whether it parses (a second
 	// document) or not (a malformed tail would otherwise go unread).
-	var second yaml.Node
-	switch err := dec.Decode(&second); {
-	case err == nil:
-		return nil, Errors{{File: path, Line: second.Line, Msg: "a second YAML document (after ---); a config is one document"}}
-	case !errors.Is(err, io.EOF):
-		e := locateByte(locateAlias(problemLine(yamlError(path, err), src), src), src)
-		e.Msg = "after the document (a config is one document): " + e.Msg
-		return nil, Errors{e}
+	// An empty one (a "---" at the end, perhaps with comments) holds nothing.
+	for {
+		var second yaml.Node
+		err := dec.Decode(&second)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			e := locateByte(locateAlias(problemLine(yamlError(path, err), src), src), src)
+			e.Msg = "after the document (a config is one document): " + e.Msg
+			return nil, Errors{e}
+		}
+		if !emptyDocument(&second) {
+			return nil, Errors{{File: path, Line: second.Line, Msg: "a second YAML document (after ---); a config is one document"}}
+		}
 	}
 	written := writtenSize(&doc)
 	if expandedSize(&doc, map[*yaml.Node]int{}, written+MaxAliasNodes) > written+MaxAliasNodes {
@@ -205,6 +212,16 @@ func parseDocument(path string, src []byte) (*yaml.Node, error) {
 		return nil, Errors{{File: path, Line: root.Line, Msg: "expected a mapping with name, seed and stages at the top level"}}
 	}
 	return root, nil
+}
+
+// emptyDocument reports whether doc, a decoded document, holds nothing:
+// no node, or a null written as nothing at all (not "~" or "null").
+func emptyDocument(doc *yaml.Node) bool {
+	if len(doc.Content) == 0 {
+		return true
+	}
+	n := doc.Content[0]
+	return len(doc.Content) == 1 && n.Kind == yaml.ScalarNode && n.Tag == "!!null" && n.Value == "" && n.Anchor == "" && n.Style == 0
 }
 
 // stageLines groups the key lines of the file's n stages by stage, keys

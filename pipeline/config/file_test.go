@@ -150,6 +150,18 @@ func TestParseAcceptsTheSmallestConfig(t *testing.T) {
 	}
 }
 
+// TestParseAcceptsEmptyDocumentsAfterTheConfig: a "---" at the end of the
+// file, with nothing or comments after it, starts a document that holds
+// nothing, and the config is still the one document.
+func TestParseAcceptsEmptyDocumentsAfterTheConfig(t *testing.T) {
+	for _, tail := range []string{"---\n", "---", "---\n# nothing here\n", "---\n---\n", "...\n---\n"} {
+		f, _, errs := load(t, "x.yaml", "name: x\nstages: [{id: a, kind: k}]\n"+tail)
+		if len(errs) > 0 || f.Name != "x" {
+			t.Errorf("load of a config followed by %q = %v, want the config", tail, errs)
+		}
+	}
+}
+
 // fileErr is one expected problem of a whole config.
 type fileErr struct {
 	line  int
@@ -295,6 +307,10 @@ func TestParseRefusesBadConfigs(t *testing.T) {
 		{"a scalar at the top level", cfg("hello"),
 			[]fileErr{{1, "", "", "expected a mapping"}}},
 		{"a second document", cfg("name: x", "stages: [{id: a, kind: k}]", "---", "name: y"),
+			[]fileErr{{3, "", "", "a second YAML document (after ---); a config is one document"}}},
+		{"a second document after an empty one", cfg("name: x", "stages: [{id: a, kind: k}]", "---", "---", "name: y"),
+			[]fileErr{{4, "", "", "a second YAML document (after ---); a config is one document"}}},
+		{"a null document after the config", cfg("name: x", "stages: [{id: a, kind: k}]", "---", "~"),
 			[]fileErr{{3, "", "", "a second YAML document (after ---); a config is one document"}}},
 		{"a malformed second document", cfg("name: x", "stages: [{id: a, kind: k}]", "---", "stages: ["),
 			[]fileErr{{4, "", "", "after the document (a config is one document): malformed YAML"}}},
