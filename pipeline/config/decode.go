@@ -324,6 +324,13 @@ func SetScalar(v reflect.Value, n *yaml.Node) error {
 		if (tag != "!!float" && tag != "!!int") || decodeFloat(n, &f) != nil {
 			return fmt.Errorf("expected %s, got %s", want, describeNode(n))
 		}
+		if f == 0 {
+			// -0.0 is 0: the canonical JSON of cache keys and config
+			// hashes writes both as 0, so they must compute alike too
+			// (a mixture mean of -0 beside a deviation of 0 keeps the sign
+			// of a zero draw that a mean of 0 drops).
+			f = 0
+		}
 		v.SetFloat(f)
 	default:
 		panic(fmt.Sprintf("config: unsupported field type %s", v.Type()))

@@ -503,3 +503,33 @@ func TestDecodeIntoNothingSaysSo(t *testing.T) {
 		t.Errorf("Decode(x: 1) into no parameters = %v, want one error at x saying it takes no keys", errs)
 	}
 }
+
+// TestDecodeTakesMinusZeroAsZero checks that a float parameter written as a
+// negative zero decodes as 0. Cache keys and config hashes write -0 as 0,
+// so the two must give the same computation: a Gaussian mixture's mean of
+// -0.0 beside a deviation of 0 would otherwise give other bits than 0 under
+// the same key.
+func TestDecodeTakesMinusZeroAsZero(t *testing.T) {
+	for _, tt := range []struct {
+		src string
+		get func(p testParams) float64
+	}{
+		{"learning_rate: -0.0", func(p testParams) float64 { return p.LearningRate }},
+		{"learning_rate: -0.", func(p testParams) float64 { return p.LearningRate }},
+		{"learning_rate: -.0", func(p testParams) float64 { return p.LearningRate }},
+		{"learning_rate: -0e5", func(p testParams) float64 { return p.LearningRate }},
+		{"learning_rate: -0.000e-3", func(p testParams) float64 { return p.LearningRate }},
+		{"learning_rate: -0", func(p testParams) float64 { return p.LearningRate }},
+		{"ratio: -0.0", func(p testParams) float64 { return float64(p.Ratio) }},
+		{"init: {std: -0.0}", func(p testParams) float64 { return p.Init.Std }},
+		{"noise: [1, -0.0]", func(p testParams) float64 { return p.Noise[1] }},
+	} {
+		p, _, errs := decodeParams(t, tt.src)
+		if len(errs) > 0 {
+			t.Fatalf("Decode(%q) = %v, want no errors", tt.src, errs)
+		}
+		if got := tt.get(p); got != 0 || math.Signbit(got) {
+			t.Errorf("Decode(%q) = %v (sign bit %t), want 0", tt.src, got, math.Signbit(got))
+		}
+	}
+}
