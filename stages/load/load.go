@@ -42,6 +42,22 @@ func (p *Params) format() string {
 	return dataset.FormatOf(p.Path)
 }
 
+// keyedParams is Params as cache keys, config hashes and config.yaml show
+// it (see Params.MarshalYAML): the same fields, without the method.
+type keyedParams Params
+
+// MarshalYAML returns the parameters with a format that the path's
+// extension already names left out: `format: csv` for a .csv file reads it
+// as leaving format out does, so the two have one cache key and one config
+// hash (the hash of a config that leaves it out is the one kept).
+func (p *Params) MarshalYAML() (any, error) {
+	k := keyedParams(*p)
+	if k.Format != "" && k.Format == dataset.FormatOf(k.Path) {
+		k.Format = ""
+	}
+	return k, nil
+}
+
 // Canonical returns a copy of p with the format the file is read in
 // written out: a format left to the path's extension and the same format
 // set explicitly read the file alike.

@@ -319,3 +319,38 @@ func TestDocStatesTheClassLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestAFormatTheExtensionNamesKeysAsLeftOut checks that writing out the
+// format a path's extension names gives the canonical JSON, hence the cache
+// key and the config hash, of leaving it out: the file is read alike. A
+// format other than the extension's is kept.
+func TestAFormatTheExtensionNamesKeysAsLeftOut(t *testing.T) {
+	for _, tt := range []struct {
+		path, format string
+		same         bool
+	}{
+		{"iris.csv", "csv", true},
+		{"IRIS.CSV", "csv", true},
+		{"iris.parquet", "parquet", true},
+		{"iris.pq", "parquet", true},
+		{"iris.csv", "parquet", false},
+		{"iris.txt", "csv", false},
+	} {
+		left := with(func(p *Params) { p.Path, p.Label = tt.path, "species" })
+		written := with(func(p *Params) { p.Path, p.Label, p.Format = tt.path, "species", tt.format })
+		a, err := pipeline.ParamsJSON(left)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := pipeline.ParamsJSON(written)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (string(a) == string(b)) != tt.same {
+			t.Errorf("path %s: format left out gives %s, format %s gives %s; want them equal: %t", tt.path, a, tt.format, b, tt.same)
+		}
+		if m, err := pipeline.ParamsMap(written); err != nil || fmt.Sprint(m["format"]) != map[bool]string{true: "", false: tt.format}[tt.same] {
+			t.Errorf("path %s, format %s: ParamsMap = %v, %v; want the YAML round trip to agree", tt.path, tt.format, m, err)
+		}
+	}
+}

@@ -175,3 +175,34 @@ func TestCanonicalNamesTheModelFileARunDirectoryHolds(t *testing.T) {
 		}
 	}
 }
+
+// TestAFormatTheExtensionNamesKeysAsLeftOut checks that writing out the
+// format the data file's extension names gives the canonical JSON, hence
+// the cache key and the config hash, of leaving it out; another format is
+// kept.
+func TestAFormatTheExtensionNamesKeysAsLeftOut(t *testing.T) {
+	for _, tt := range []struct {
+		path, format string
+		same         bool
+	}{
+		{"new.csv", CSV, true},
+		{"new.parquet", Parquet, true},
+		{"new.pq", Parquet, true},
+		{"new.csv", Parquet, false},
+		{"new.txt", CSV, false},
+	} {
+		left := &Params{Run: "run", Path: tt.path, Delimiter: ",", Header: true}
+		written := &Params{Run: "run", Path: tt.path, Format: tt.format, Delimiter: ",", Header: true}
+		a, err := pipeline.ParamsJSON(left)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := pipeline.ParamsJSON(written)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (string(a) == string(b)) != tt.same {
+			t.Errorf("path %s: format left out gives %s, format %s gives %s; want them equal: %t", tt.path, a, tt.format, b, tt.same)
+		}
+	}
+}
