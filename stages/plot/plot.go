@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,6 +44,33 @@ type Params struct {
 func NewParams() *Params {
 	return &Params{Plots: append([]string(nil), kinds...), Width: report.DefaultWidth, Height: report.DefaultHeight,
 		DPI: report.DefaultDPI, Grid: report.DefaultGrid}
+}
+
+// keyedParams is Params as cache keys, config hashes and config.yaml show
+// it (see Params.MarshalYAML): the same fields, without the method.
+type keyedParams Params
+
+// MarshalYAML returns the parameters with the plots in the kind's order
+// (learning_curve, weights, boundary): each figure is drawn alone into a
+// file of its own name, so the order they are listed in changes no byte,
+// and two orders have one cache key and one config hash. A list already in
+// that order, as the default is, keeps its keys.
+func (p *Params) MarshalYAML() (any, error) {
+	k := keyedParams(*p)
+	if p.Plots != nil {
+		k.Plots = make([]string, 0, len(p.Plots))
+		for _, kind := range kinds {
+			if slices.Contains(p.Plots, kind) {
+				k.Plots = append(k.Plots, kind)
+			}
+		}
+		for _, name := range p.Plots {
+			if !slices.Contains(kinds, name) {
+				k.Plots = append(k.Plots, name) // invalid: kept, for Validate to name
+			}
+		}
+	}
+	return k, nil
 }
 
 // Validate checks ranges and plot names.

@@ -3,6 +3,7 @@ package plot
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -87,5 +88,47 @@ func TestTheLearningCurveShowsValidationAndEpochs(t *testing.T) {
 	}
 	if again := drawCurve(t, true, 4); !bytes.Equal(again, drawCurve(t, true, 4)) {
 		t.Error("two drawings of the same history differ")
+	}
+}
+
+// TestTheOrderOfThePlotsKeysAsTheKindsOrder checks that listing the plots
+// in another order gives the canonical JSON, hence the cache key and the
+// config hash, of the kind's order: the files drawn are the same. Other
+// sets of plots keep keys of their own.
+func TestTheOrderOfThePlotsKeysAsTheKindsOrder(t *testing.T) {
+	jsonOf := func(plots ...string) string {
+		p := NewParams()
+		p.Plots = plots
+		b, err := pipeline.ParamsJSON(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	def, err := pipeline.ParamsJSON(NewParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		a, b []string
+		same bool
+	}{
+		{[]string{Boundary, Weights, LearningCurve}, []string{LearningCurve, Weights, Boundary}, true},
+		{[]string{Weights, LearningCurve, Boundary}, []string{LearningCurve, Weights, Boundary}, true},
+		{[]string{Boundary, Weights}, []string{Weights, Boundary}, true},
+		{[]string{Boundary}, []string{Boundary}, true},
+		{[]string{Weights, Boundary}, []string{LearningCurve, Weights, Boundary}, false},
+		{[]string{}, []string{Weights}, false},
+	} {
+		if a, b := jsonOf(tt.a...), jsonOf(tt.b...); (a == b) != tt.same {
+			t.Errorf("plots %v give %s, plots %v give %s; want them equal: %t", tt.a, a, tt.b, b, tt.same)
+		}
+	}
+	if got := jsonOf(LearningCurve, Weights, Boundary); got != string(def) {
+		t.Errorf("the default plots listed give %s, the defaults %s", got, def)
+	}
+	if m, err := pipeline.ParamsMap(&Params{Plots: []string{Boundary, LearningCurve}, Width: 800, Height: 600, DPI: 96, Grid: 100}); err != nil ||
+		fmt.Sprint(m["plots"]) != "[learning_curve boundary]" {
+		t.Errorf("ParamsMap = %v, %v; want the YAML round trip to list learning_curve, boundary", m, err)
 	}
 }
