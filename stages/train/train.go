@@ -340,8 +340,10 @@ func Spec() pipeline.Spec {
 	est := nn.NewEstimator()
 	return pipeline.Spec{
 		// Version 2: model.json is self-sufficient (model.Format 2): the label column, the
-		// preprocessing and the nnpipe version that trained it.
-		Kind: "train", Version: 2,
+		// preprocessing and the nnpipe version that trained it. Version 3: the fast
+		// numerical gradient no longer overflows where ε·x passes 709 (it was NaN, or a
+		// row's difference 0); entries of version 2 for such data are wrong, so none is used.
+		Kind: "train", Version: 3,
 		Doc:    "fits the two-layer network by gradient descent (numerical or back-propagated gradient), or as scikit-learn's MLP: Adam, mini-batches, l2, early stopping",
 		Inputs: []pipeline.Input{{Slot: "dataset", Type: "dataset"}, {Slot: "split", Type: "split", SameRows: "dataset"}},
 		Outputs: []pipeline.Output{
