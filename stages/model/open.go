@@ -22,7 +22,9 @@ const File = "model.json"
 // itself. It returns the model and the hex SHA-256 of the very bytes it parsed. Every problem
 // is the user's (a pipeline.Invalid error of one line naming the path): a path that does not
 // exist or is neither a folder nor a regular file, a folder without a model — a run that
-// diverged or failed says so, with its error; a sweep, that its runs are in trials/ — and a
+// diverged or failed says so, with its error; a sweep, that its runs are in trials/ —, a run
+// directory of a config that trains more than one model (its model.json is the first stage's,
+// while its predictions and metrics may be a later one's: the user names the file), and a
 // model file that Parse refuses.
 func Open(path string) (*Model, string, error) {
 	fi, err := os.Stat(path)
@@ -36,6 +38,9 @@ func Open(path string) (*Model, string, error) {
 			return nil, "", pipeline.Invalid(noModel(path))
 		} else if err != nil {
 			return nil, "", pipeline.Invalid(unwrapPath(file, err))
+		}
+		if err := oneModel(path); err != nil {
+			return nil, "", pipeline.Invalid(err)
 		}
 	}
 	if !fi.Mode().IsRegular() {
@@ -60,6 +65,28 @@ func FileOf(path string) string {
 		return filepath.Join(path, File)
 	}
 	return path
+}
+
+// oneModel refuses a run directory that holds more than one model: a config with two train
+// stages publishes the first's model as model.json and a later one's as <stage id>-model.json,
+// and nothing says which of them the user means (the run's predictions and metrics can be
+// either's).
+func oneModel(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return unwrapPath(dir, err)
+	}
+	var others []string
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), "-"+File) && e.Type().IsRegular() {
+			others = append(others, e.Name())
+		}
+	}
+	if len(others) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s holds %d models, %s and %s (its config trains more than one): give the model file to use, such as %s",
+		config.Shown(dir), len(others)+1, File, strings.Join(others, ", "), config.Shown(filepath.Join(dir, File)))
 }
 
 // noModel says why the folder dir holds no model: what its manifest.json (stages/results'

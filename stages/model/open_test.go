@@ -37,6 +37,12 @@ func TestOpenFindsTheModelOrSaysWhyNot(t *testing.T) {
 			t.Errorf("Open(%s) = %v, %s, %v; want the model and the digest of its bytes", path, m, digest, err)
 		}
 	}
+	two := mk("two", map[string]string{File: string(b), "scaled-" + File: string(b), "manifest.json": `{"status": "ok"}`})
+	for _, path := range []string{filepath.Join(two, File), filepath.Join(two, "scaled-"+File)} {
+		if _, _, err := Open(path); err != nil {
+			t.Errorf("Open(%s) = %v; want the model: the file is named", path, err)
+		}
+	}
 	fifo := filepath.Join(dir, "fifo")
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Fatal(err)
@@ -51,6 +57,7 @@ func TestOpenFindsTheModelOrSaysWhyNot(t *testing.T) {
 		{"a sweep", mk("sweep", map[string]string{"sweep.json": `{}`}), "is a sweep; give one of its runs (in its trials/ folder)"},
 		{"an empty folder", mk("empty", nil), "has no model.json: give a run directory or a model file"},
 		{"a manifest that is not JSON", mk("bad", map[string]string{"manifest.json": `{`}), "its manifest.json cannot be read"},
+		{"a run of a config with two train stages", two, "holds 2 models, model.json and scaled-model.json (its config trains more than one): give the model file to use"},
 		{"a missing path", filepath.Join(dir, "nowhere"), "no such file or directory"},
 		{"a named pipe", fifo, "not a regular file"},
 		{"a model of format 1", mk("old", map[string]string{File: `{"format": 1}`}), "model format 1 predates"},
