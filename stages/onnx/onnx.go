@@ -216,7 +216,9 @@ func (g *graph) node(op string, inputs []string, output string, attrs ...[]byte)
 }
 
 // fitsFloat32 reports a weight or a preprocessing value of m that single precision cannot
-// hold: one that would become infinite, or a deviation that would become 0 (a division by 0).
+// hold: one that would become infinite, or a deviation that would become 0 (a division by 0);
+// or a feature whose values single precision cannot tell apart at the scale of its deviation
+// (see float32Drift), such as a Unix time standardized over a few hundred seconds.
 func fitsFloat32(m *model.Model) error {
 	for p, w := range m.Weights {
 		if math.IsInf(float64(float32(w)), 0) {
@@ -230,7 +232,67 @@ func fitsFloat32(m *model.Model) error {
 			}
 		}
 	}
+	if drift, j := float32Drift(m); drift > maxFloat32Drift {
+		st := m.Preprocess[0]
+		return fmt.Errorf("feature %q: single precision rounds values near its training mean (%.6g, deviation %.6g) by up to %.3g deviations, which can move a probability by up to %.2g (more than %g)",
+			m.Features[j], st.Mean[j], st.Std[j], spacing32(st.Mean[j])/st.Std[j], drift, maxFloat32Drift)
+	}
 	return nil
+}
+
+// maxFloat32Drift is how far the rounding of single precision may move a probability of a row
+// near the training rows' means (by float32Drift's bound) before a float32 export is refused.
+// Iris and the digits bound it by 6e-6 and 8e-6 (and onnxruntime's probabilities differ from
+// nnpipe's by 4.9e-7 and 3.2e-7); a feature such as a Unix time (1.7e9, give or take a few
+// hundred seconds), whose float32 values are 128 apart, bounds it by about 1.
+const maxFloat32Drift = 1e-3
+
+// float32Drift bounds how far single precision's rounding of the input and of the means can
+// move a probability of a row near the means of m's preprocessing, and returns the feature
+// that weighs most in it. A float32 value and the float32 mean it is taken from are each
+// rounded by half the spacing of float32 numbers there, so the standardized value by up to one
+// spacing over the deviation; a hidden unit's input moves by the weighted sum of those, its
+// output by at most a quarter of that (the sigmoid's slope), a logit by the weighted sum of
+// the hidden units' moves, and a probability by at most the largest move of a logit.
+func float32Drift(m *model.Model) (float64, int) {
+	d, hid := m.D, m.M
+	e := make([]float64, d) // the rounding of each standardized feature, in its deviations
+	for _, st := range m.Preprocess {
+		for j := range e {
+			e[j] = (e[j] + spacing32(st.Mean[j])) / st.Std[j]
+		}
+	}
+	h := make([]float64, hid) // the move of each hidden unit's output
+	weight := make([]float64, d)
+	for k := range hid {
+		for j := range d {
+			c := math.Abs(m.Weights[k*(d+1)+j]) * e[j]
+			h[k] += c / 4
+			weight[j] += c
+		}
+	}
+	nw := hid * (d + 1)
+	drift := 0.0
+	for c := range m.K {
+		logit := 0.0
+		for k := range hid {
+			logit += math.Abs(m.Weights[nw+c*(hid+1)+k]) * h[k]
+		}
+		drift = max(drift, logit)
+	}
+	worst := 0
+	for j := range weight {
+		if weight[j] > weight[worst] {
+			worst = j
+		}
+	}
+	return drift, worst
+}
+
+// spacing32 is the gap between the float32 nearest to |x| and the next float32 above it.
+func spacing32(x float64) float64 {
+	f := float32(math.Abs(x))
+	return float64(math.Nextafter32(f, float32(math.Inf(1))) - f)
 }
 
 // tensor adds an initializer TensorProto of the graph's element type, its values stored

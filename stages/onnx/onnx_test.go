@@ -179,6 +179,8 @@ func TestExportFloat32StoresFourBytesAValue(t *testing.T) {
 		"a huge mean":      func(m *model.Model) { m.Preprocess[0].Mean[0] = -1e300 },
 		"a tiny deviation": func(m *model.Model) { m.Preprocess[0].Std[1] = 1e-46 },
 		"a huge deviation": func(m *model.Model) { m.Preprocess[0].Std[0] = 1e40 },
+		// A Unix time: float32 values near 1.7e9 are 128 apart, 0.4 deviations.
+		"a mean far from 0 for its deviation": func(m *model.Model) { m.Preprocess[0].Mean[0], m.Preprocess[0].Std[0] = 1.7e9, 300 },
 	} {
 		m := testModel()
 		change(m)
@@ -188,6 +190,13 @@ func TestExportFloat32StoresFourBytesAValue(t *testing.T) {
 		if _, err := Export(m, Options{DType: Float64}); err != nil {
 			t.Errorf("float64 export of %s: %v", name, err)
 		}
+	}
+	// A temperature in kelvin: float32 keeps 1e-5 of its deviation, which moves no probability
+	// by more than 1e-3.
+	m := testModel()
+	m.Preprocess[0].Mean[0], m.Preprocess[0].Std[0] = 300, 3
+	if _, err := Export(m, Options{DType: Float32}); err != nil {
+		t.Errorf("float32 export of a mean of 300 with a deviation of 3: %v", err)
 	}
 }
 
