@@ -8,7 +8,8 @@ import (
 )
 
 // MaxBatchValues bounds the probabilities (rows × classes) of a batch of predictions that a
-// stage holds at once: 8 MiB of float64.
+// stage holds at once, 8 MiB of float64, and the features (rows × features) of a batch that
+// predict scores.
 const MaxBatchValues = 1 << 20
 
 // NamedClasses reports whether class names say more than the class ids ("0", "1", …): a

@@ -381,3 +381,23 @@ func TestRunRefusesAModelWithFeaturesNamedLikeItsColumns(t *testing.T) {
 		}
 	}
 }
+
+// TestABatchHoldsBoundedFeaturesAndClasses: a batch holds at most model.MaxBatchValues
+// features and as many probabilities, however wide the model, and batchRows rows of a narrow
+// one. Its cells, numbers and columns grow with its features: batches of 16 Ki rows of 1,000
+// features took 2.1 GB to score a 160 MB file.
+func TestABatchHoldsBoundedFeaturesAndClasses(t *testing.T) {
+	for _, tt := range []struct{ d, k, want int }{
+		{2, 3, batchRows},
+		{64, 10, batchRows},
+		{1000, 2, model.MaxBatchValues / 1000},
+		{10_000, 2, model.MaxBatchValues / 10_000},
+		{3, dataset.MaxClasses, model.MaxBatchValues / dataset.MaxClasses},
+		{2 * model.MaxBatchValues, 2, 1},
+	} {
+		m := &model.Model{D: tt.d, K: tt.k}
+		if got := batchRowsOf(m); got != tt.want {
+			t.Errorf("%d features, %d classes: batches of %d rows, want %d", tt.d, tt.k, got, tt.want)
+		}
+	}
+}
