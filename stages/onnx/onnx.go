@@ -232,7 +232,7 @@ func fitsFloat32(m *model.Model) error {
 			}
 		}
 	}
-	if drift, j := float32Drift(m); drift > maxFloat32Drift {
+	if drift, j := float32Drift(m); !(drift <= maxFloat32Drift) {
 		st := m.Preprocess[0]
 		return fmt.Errorf("feature %q: single precision rounds values near its training mean (%.6g, deviation %.6g) by up to %.3g deviations, which can move a probability by up to %.2g (more than %g)",
 			m.Features[j], st.Mean[j], st.Std[j], spacing32(st.Mean[j])/st.Std[j], drift, maxFloat32Drift)
@@ -289,10 +289,14 @@ func float32Drift(m *model.Model) (float64, int) {
 	return drift, worst
 }
 
-// spacing32 is the gap between the float32 nearest to |x| and the next float32 above it.
+// spacing32 is the gap between the float32 nearest to |x| and the next float32 above it, or,
+// at the largest float32, the one below it.
 func spacing32(x float64) float64 {
 	f := float32(math.Abs(x))
-	return float64(math.Nextafter32(f, float32(math.Inf(1))) - f)
+	if up := math.Nextafter32(f, float32(math.Inf(1))); !math.IsInf(float64(up), 0) {
+		return float64(up) - float64(f)
+	}
+	return float64(f) - float64(math.Nextafter32(f, 0))
 }
 
 // tensor adds an initializer TensorProto of the graph's element type, its values stored

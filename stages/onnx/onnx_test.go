@@ -181,6 +181,8 @@ func TestExportFloat32StoresFourBytesAValue(t *testing.T) {
 		"a huge deviation": func(m *model.Model) { m.Preprocess[0].Std[0] = 1e40 },
 		// A Unix time: float32 values near 1.7e9 are 128 apart, 0.4 deviations.
 		"a mean far from 0 for its deviation": func(m *model.Model) { m.Preprocess[0].Mean[0], m.Preprocess[0].Std[0] = 1.7e9, 300 },
+		// The largest float32, whose next value up is infinite.
+		"the largest mean single precision holds": func(m *model.Model) { m.Preprocess[0].Mean[0] = math.MaxFloat32 },
 	} {
 		m := testModel()
 		change(m)
