@@ -119,6 +119,19 @@ func Scan(ctx context.Context, path string, opt ScanOptions) (_ *Scanner, err er
 // HasLabel reports whether the file has the label column.
 func (s *Scanner) HasLabel() bool { return s.hasLabel }
 
+// Metadata returns the value of key in a Parquet file's key-value metadata,
+// and whether the file has it; a CSV file has none.
+func (s *Scanner) Metadata(key string) (string, bool) {
+	if s.pq == nil {
+		return "", false
+	}
+	v := s.pq.MetaData().KeyValueMetadata().FindValue(key)
+	if v == nil {
+		return "", false
+	}
+	return *v, true
+}
+
 // Close releases the file (and the copy a digest check made). It is safe to call twice.
 func (s *Scanner) Close() error {
 	if s.csv != nil {

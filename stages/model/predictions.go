@@ -7,6 +7,11 @@ import (
 	"github.com/nnpipe/nnpipe/stages/dataset"
 )
 
+// StandardizedKey is the key-value metadata of a run's predictions.parquet that says, with
+// "true", that its feature columns hold the values the model scored after its preprocessing:
+// scoring them again would standardize them twice.
+const StandardizedKey = "nnpipe.features_standardized"
+
 // MaxBatchValues bounds the probabilities (rows × classes) of a batch of predictions that a
 // stage holds at once, 8 MiB of float64, and the features (rows × features) of a batch that
 // predict scores.

@@ -15,6 +15,7 @@ import (
 	"strconv"
 
 	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/pipeline/config"
 	"github.com/nnpipe/nnpipe/stages/dataset"
 	"github.com/nnpipe/nnpipe/stages/evaluate"
 	"github.com/nnpipe/nnpipe/stages/model"
@@ -142,6 +143,9 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		return nil, dataError(err)
 	}
 	defer sc.Close()
+	if v, _ := sc.Metadata(model.StandardizedKey); v == "true" {
+		return nil, pipeline.Invalid(fmt.Errorf("%s is a run's predictions, whose feature columns hold standardized values: scoring them would standardize them again; give the data the run loaded", config.Shown(opt.Data)))
+	}
 	res := &Result{Data: opt.Data, Label: m.Label, Out: opt.Out, Format: opt.OutFormat, ModelSHA256: opt.ModelSHA256, Source: m.Source, Classes: m.Classes}
 	s := newScorer(m, net, sc.HasLabel())
 	if name, ok := dataset.ClashingField(s.fields()); ok {

@@ -401,3 +401,39 @@ func TestABatchHoldsBoundedFeaturesAndClasses(t *testing.T) {
 		}
 	}
 }
+
+// TestRunRefusesARunsStandardizedPredictions: a run's predictions.parquet
+// whose metadata says its feature columns are standardized would be
+// standardized twice; it is refused, naming the file, and nothing is
+// written. The same columns without that metadata are data like any other.
+func TestRunRefusesARunsStandardizedPredictions(t *testing.T) {
+	dir := t.TempDir()
+	d := &dataset.Dataset{Features: []string{"x", "y"}, Classes: []string{"a", "b"}, X: []float64{0.1, 0.2, 0.3, 0.4}, Labels: []int32{0, 1}}
+	for _, c := range []struct {
+		meta    map[string]string
+		refused bool
+	}{
+		{map[string]string{model.StandardizedKey: "true"}, true},
+		{map[string]string{"nnpipe.version": "test"}, false},
+	} {
+		data := filepath.Join(dir, "predictions.parquet")
+		if err := dataset.WriteFile(data, d, c.meta); err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(dir, "out.parquet")
+		os.Remove(out)
+		_, err := Run(context.Background(), Options{Model: testModel("a", "b"), Data: data, Out: out})
+		if !c.refused {
+			if err != nil {
+				t.Errorf("Run of data with metadata %v = %v, want it scored", c.meta, err)
+			}
+			continue
+		}
+		if !pipeline.IsInvalid(err) || !strings.Contains(err.Error(), data) || !strings.Contains(err.Error(), "standardize them again") {
+			t.Errorf("Run of standardized predictions = %v, want an invalid-input error naming the file", err)
+		}
+		if _, serr := os.Stat(out); !errors.Is(serr, os.ErrNotExist) {
+			t.Errorf("a refused Run wrote %s", out)
+		}
+	}
+}

@@ -34,8 +34,9 @@ func (p *Params) Validate() []pipeline.FieldError {
 func Spec() pipeline.Spec {
 	return pipeline.Spec{
 		// Version 2: predicted_name beside predicted when the classes have names, as `nnpipe
-		// predict` writes.
-		Kind: "predictions", Version: 2,
+		// predict` writes. Version 3: the metadata says when the feature columns are
+		// standardized (model.StandardizedKey).
+		Kind: "predictions", Version: 3,
 		Doc:       "writes every row's predicted class and probabilities to predictions.parquet",
 		Inputs:    []pipeline.Input{{Slot: "dataset", Type: "dataset"}, {Slot: "split", Type: "split", SameRows: "dataset"}, {Slot: "model", Type: "model", MadeFrom: []string{"dataset", "split"}}},
 		Outputs:   []pipeline.Output{{Slot: "predictions", Type: "predictions", File: "predictions.parquet", Publish: true}},
@@ -62,6 +63,9 @@ func run(ctx context.Context, p *Params, io *pipeline.IO) error {
 		"nnpipe.config_sha256": io.ConfigHash,
 		"nnpipe.version":       io.Version,
 		"nnpipe.classes":       string(classes),
+	}
+	if len(m.Preprocess) > 0 {
+		meta[model.StandardizedKey] = "true"
 	}
 	w, err := dataset.CreateTable(io.Output("predictions"), fields, meta)
 	if err != nil {

@@ -165,3 +165,34 @@ func TestRunRefusesFeaturesNamedLikeItsColumns(t *testing.T) {
 		}
 	}
 }
+
+// TestTheMetadataSaysWhenTheFeaturesAreStandardized: the predictions of a
+// model that standardizes its input hold the standardized values, and say
+// so in the file's metadata (model.StandardizedKey), so that predict
+// refuses to score them again; those of a model that does not, do not.
+func TestTheMetadataSaysWhenTheFeaturesAreStandardized(t *testing.T) {
+	for _, standardized := range []bool{false, true} {
+		dir := t.TempDir()
+		io := inputs(t, dir, 30, 2, filepath.Join(dir, "p.parquet"))
+		if standardized {
+			m, _, err := model.Open(io.Input("model"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.Preprocess = []model.Step{{Op: model.Standardize, Mean: []float64{0.5, 0.5}, Std: []float64{1, 2}}}
+			if err := m.Write(io.Input("model")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := Spec().Run(context.Background(), NewParams(), io); err != nil {
+			t.Fatal(err)
+		}
+		meta, err := dataset.ReadMeta(io.Output("predictions"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := meta[model.StandardizedKey], map[bool]string{true: "true"}[standardized]; got != want {
+			t.Errorf("standardized %v: metadata %s = %q, want %q", standardized, model.StandardizedKey, got, want)
+		}
+	}
+}
