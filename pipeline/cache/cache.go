@@ -365,7 +365,7 @@ func (c *Cache) TempDir() (string, error) {
 
 // maxTempAttempts bounds tempDir's retries when another process removes
 // the empty temporary folder at the moment it is used.
-const maxTempAttempts = 8
+const maxTempAttempts = 100
 
 func (c *Cache) tempDir(prefix string) (string, error) {
 	name := prefix + randomSuffix()
@@ -376,6 +376,12 @@ func (c *Cache) tempDir(prefix string) (string, error) {
 	dir := filepath.Join(parent, name)
 	for attempt := 0; ; attempt++ {
 		if err := os.MkdirAll(parent, 0o755); err != nil {
+			// MkdirAll fails with "file exists" when another process
+			// makes the folder and a failed run removes it again between
+			// its mkdir and its look at what is there.
+			if errors.Is(err, fs.ErrExist) && attempt < maxTempAttempts {
+				continue
+			}
 			return "", err
 		}
 		err := os.Mkdir(dir, 0o700)

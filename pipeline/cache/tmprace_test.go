@@ -1,0 +1,40 @@
+package cache
+
+import (
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+// TestTempDirsBesideFailedRunsRemovingTheTmpFolder makes build folders on
+// four goroutines while each removes its own again and then the tmp folder
+// when that leaves it empty, as a failed stage does (the engine's
+// discardTemp): making one must never fail because another goroutine
+// removed or made the tmp folder in between. The race is one of timing:
+// without the retries, most runs hit it (4 goroutines, 500 folders each).
+func TestTempDirsBesideFailedRunsRemovingTheTmpFolder(t *testing.T) {
+	dir := t.TempDir()
+	c := Open(dir)
+	defer c.Close()
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Go(func() {
+			for range 500 {
+				b, err := c.TempDir()
+				if err != nil {
+					errs <- err
+					return
+				}
+				os.RemoveAll(b)
+				os.Remove(filepath.Dir(b))
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
