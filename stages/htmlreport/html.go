@@ -103,8 +103,9 @@ func (r *Report) WriteTo(w io.Writer) (int64, error) {
 // WriteFile writes the report of paths, as compare takes them (see
 // results.Find), to the file out, replacing it whole: the page is
 // written under a temporary name beside it and renamed. A path that is no
-// run, sweep or folder of them, and an out that is a folder or in no
-// folder, are invalid input, and nothing is written.
+// run, sweep or folder of them, an out that is a folder or in no folder,
+// and an out that is one of the summaries read, are invalid input, and
+// nothing is written.
 func WriteFile(ctx context.Context, paths []string, out string, opt Options) (*Report, error) {
 	if err := checkOut(out); err != nil {
 		return nil, err
@@ -114,6 +115,14 @@ func WriteFile(ctx context.Context, paths []string, out string, opt Options) (*R
 		files, err := results.Find(p)
 		if err != nil {
 			return nil, err
+		}
+		// A summary kept outside a run directory is not refused by
+		// results.OutsideRuns: replacing it would destroy what the
+		// page is made of.
+		for _, f := range files {
+			if err := pipeline.CheckNotInput(out, "a summary the report reads", f); err != nil {
+				return nil, fmt.Errorf("-o: %w", err)
+			}
 		}
 		sources[i] = Source{Name: p, Files: files}
 	}

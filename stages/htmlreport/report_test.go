@@ -755,3 +755,40 @@ func TestWriteFileReplacesOnlyAFile(t *testing.T) {
 		t.Errorf("the page's mode under umask 077: %v, %v; want 0600", fi.Mode().Perm(), err)
 	}
 }
+
+// TestWriteFileRefusesToReplaceASummaryItReads: -o naming a summary.parquet
+// the report reads — given itself, found in a folder given, or reached
+// through a symbolic link — is refused as invalid input, and the summary is
+// left whole.
+func TestWriteFileRefusesToReplaceASummaryItReads(t *testing.T) {
+	book, _ := testdata(t)
+	dir := t.TempDir()
+	loose := filepath.Join(dir, "kept") // a summary kept on its own: no run directory
+	summary := filepath.Join(loose, results.SummaryFile)
+	want := readFile(t, filepath.Join(book, results.SummaryFile))
+	if err := os.Mkdir(loose, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.html")
+	if err := os.Symlink(summary, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, path, out string }{
+		{"the summary given", summary, summary},
+		{"the summary in a folder given", dir, summary},
+		{"a link to the summary", loose, link},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if err := os.WriteFile(summary, want, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := htmlreport.WriteFile(context.Background(), []string{book, c.path}, c.out, htmlreport.Options{Version: "test"})
+			if !pipeline.IsInvalid(err) || !strings.Contains(err.Error(), "the report reads") || strings.Contains(err.Error(), "\n") {
+				t.Errorf("WriteFile = %v, want one line of invalid input saying the report reads it", err)
+			}
+			if got := readFile(t, summary); !bytes.Equal(got, want) {
+				t.Errorf("the summary was replaced by %d bytes", len(got))
+			}
+		})
+	}
+}
