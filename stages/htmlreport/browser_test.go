@@ -435,6 +435,43 @@ func TestBrowserSweep(t *testing.T) {
 	}
 }
 
+// TestBrowserRunsOfOtherConfigs: the book's run beside a sweep of another
+// config, whose trials have no predictions stage and so no
+// predictions.batch_rows: every row has its metrics, so every row gets a
+// line in the parallel coordinates, and brushing the parameter only the
+// book's run has keeps that run.
+func TestBrowserRunsOfOtherConfigs(t *testing.T) {
+	bctx := newBrowser(t)
+	book, sweep := testdata(t)
+	out := filepath.Join(t.TempDir(), "report.html")
+	if _, err := htmlreport.WriteFile(context.Background(), []string{book, sweep}, out, htmlreport.Options{Version: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	p := decode(t, readFile(t, out))
+	only := p.col("predictions.batch_rows")
+	var have []string
+	for _, row := range p.Text {
+		if row[only] != "" {
+			have = append(have, row[p.col("trial_id")])
+		}
+	}
+	if len(p.Text) != 7 || len(have) != 1 || !p.Columns[only].Numeric || !p.Columns[only].Varies {
+		t.Fatalf("the fixture: %d rows, %v with predictions.batch_rows (%+v)", len(p.Text), have, p.Columns[only])
+	}
+	b := open(t, bctx, out)
+	defer b.check(t)
+	if hidden := eval[bool](t, b, `document.getElementById('pc').hidden`); hidden {
+		t.Fatalf("no parallel coordinates: %s", eval[string](t, b, `document.getElementById('pc-hint').textContent`))
+	}
+	if n := eval[int](t, b, `window.nnpipe.parallel.getOption().series[0].data.length`); n != 7 {
+		t.Errorf("the parallel coordinates draw %d lines, want one per row: 7", n)
+	}
+	eval[any](t, b, `window.nnpipe.parallel.dispatchAction({type: 'axisAreaSelect', parallelAxisId: window.nnpipe.axisId('predictions.batch_rows'), intervals: [[0, 1e9]]})`)
+	if got := rowTexts(t, b, p.col("trial_id"), true); !slices.Equal(got, have) {
+		t.Errorf("brushing predictions.batch_rows keeps %v, want %v", got, have)
+	}
+}
+
 func column(p *pageJSON, name string) []string {
 	var out []string
 	for _, row := range p.Text {

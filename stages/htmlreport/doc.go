@@ -15,7 +15,8 @@
 //     (accuracies highest, the others lowest); the rows shown export as CSV
 //     with the trial id and the train stage's cache key.
 //   - Parallel coordinates (Apache ECharts): one axis per varying parameter
-//     and per metric, one line per row whose metrics are all numbers.
+//     and per metric, one line per row whose metrics are all numbers (off
+//     the axis of a parameter the row does not have).
 //     Brushing an axis filters the table; hovering a line highlights its
 //     row, and hovering a row its line.
 //   - Groups: for the varying parameters picked, one row per setting with

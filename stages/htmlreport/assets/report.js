@@ -234,7 +234,9 @@
       for (var k = 0; k < pcCols.length && whole; k++) {
         var j = pcCols[k];
         if (cols[j].numeric) {
-          whole = nums[i][j] !== null;
+          // A parameter a row does not have (runs of other configs) leaves
+          // its line off that axis; a metric that is no number, off the chart.
+          whole = cols[j].role !== 'metric' || nums[i][j] !== null;
           line.push(nums[i][j]);
         } else {
           line.push(text[i][j]);
