@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/pipeline/config"
 	"github.com/nnpipe/nnpipe/stages/comparison"
 	"github.com/nnpipe/nnpipe/stages/dataset"
 	"github.com/nnpipe/nnpipe/stages/results"
@@ -117,7 +118,7 @@ func build(ctx context.Context, sources []Source, opt Options, manifests map[str
 	seen := map[string]bool{}
 	k := 0
 	for i, s := range sources {
-		cs[i].Name = s.Name
+		cs[i].Name = config.Shown(s.Name) // the source column's text
 		cs[i].Keys = [][]string{}
 		for _, f := range s.Files {
 			if errs[k] != nil {
@@ -149,18 +150,22 @@ func build(ctx context.Context, sources []Source, opt Options, manifests map[str
 		return nil, pipeline.Invalid(fmt.Errorf("no run to report: %s", why))
 	}
 	rep.Rows = c.Len()
+	names := make([]string, len(sources))
+	for i, s := range sources {
+		names[i] = s.Name
+	}
 	if rep.title == "" {
-		names := c.Sources()
+		title := make([]string, len(names))
 		for i, n := range names {
-			names[i] = titleName(n)
+			title[i] = config.Shown(titleName(n))
 		}
-		rep.title = strings.Join(names, ", ")
+		rep.title = strings.Join(title, ", ")
 	}
 	runs := readRuns(ctx, origins, opt.Base, manifests)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	page := newPage(c, rep, runs)
+	page := newPage(c, rep, runs, names)
 	if err := page.fill(ctx, runs); err != nil {
 		return nil, err
 	}
@@ -190,26 +195,26 @@ func titleName(path string) string {
 	return filepath.Base(abs)
 }
 
-// shown is path as the page shows it: relative to base when set.
+// shown is path as the page shows it: relative to base when set, and as
+// messages name a path (config.Shown): quoted, with its bytes escaped, when
+// it is not UTF-8 or holds a line break, which the page could not show.
 func shown(base, path string) string {
-	if base == "" {
-		return path
+	if base != "" {
+		if rel, err := filepath.Rel(base, path); err == nil {
+			path = filepath.ToSlash(rel)
+		}
 	}
-	if rel, err := filepath.Rel(base, path); err == nil {
-		return filepath.ToSlash(rel)
-	}
-	return path
+	return config.Shown(path)
 }
 
 // reason is err's message on one line, with the path of file shown as the
 // page shows it.
 func reason(err error, base, file string) string {
-	msg := strings.NewReplacer("\r", "", "\n", "; ").Replace(err.Error())
+	msg := strings.ReplaceAll(err.Error(), file, shown(base, file))
 	if base != "" {
-		msg = strings.ReplaceAll(msg, file, shown(base, file))
 		msg = strings.ReplaceAll(msg, base+string(filepath.Separator), "")
 	}
-	return msg
+	return strings.NewReplacer("\r", "", "\n", "; ").Replace(msg)
 }
 
 // runDir returns the run directory of a row: a sweep's trial is in the

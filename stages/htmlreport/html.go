@@ -80,7 +80,7 @@ func (r *Report) HTML() []byte {
 		echartsHash(), scriptHash(reportJS))
 	b.WriteString("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
 	fmt.Fprintf(&b, "<meta name=\"generator\" content=\"nnpipe %s\">\n", html.EscapeString(r.version))
-	b.WriteString("<title>" + html.EscapeString(r.title) + "</title>\n<style>\n" + reportCSS + "</style>\n</head>\n<body>\n")
+	b.WriteString("<title>" + html.EscapeString(strings.ToValidUTF8(r.title, "\uFFFD")) + "</title>\n<style>\n" + reportCSS + "</style>\n</head>\n<body>\n")
 	b.WriteString(pageHTML)
 	b.WriteString(`<script type="application/json" id="nnpipe-data">`)
 	b.Write(r.data)

@@ -203,7 +203,8 @@ func TestSubsetsAreEveryCombinationInOrder(t *testing.T) {
 }
 
 func TestShellQuote(t *testing.T) {
-	for in, want := range map[string]string{"results/book-ch7": "results/book-ch7", "a b": "'a b'", "it's": `'it'\''s'`, "": "''", "$(rm)": "'$(rm)'"} {
+	for in, want := range map[string]string{"results/book-ch7": "results/book-ch7", "a b": "'a b'", "it's": `'it'\''s'`, "": "''", "$(rm)": "'$(rm)'",
+		"café\u2028": "'café\u2028'", "caf\xe9": `$'caf\xe9'`, "it's\n": `$'it\'s\x0a'`, "a\\b\x01\u0085": `$'a\\b\x01\xc2\x85'`} {
 		if got := shellQuote(in); got != want {
 			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
 		}

@@ -3,10 +3,13 @@ package htmlreport
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/nnpipe/nnpipe/stages/comparison"
 	"github.com/nnpipe/nnpipe/stages/report"
@@ -245,7 +248,10 @@ const (
 	maxGroupSizes = 4 // keys in one grouping
 )
 
-func newPage(c *comparison.Comparison, rep *Report, runs []*run) *page {
+// newPage starts the page of c, whose sources are the paths names (as
+// given: the page shows them as c names them, the compare command it
+// prints gives them as they are).
+func newPage(c *comparison.Comparison, rep *Report, runs []*run, names []string) *page {
 	p := &page{lines: map[string]int{}, classes: map[string]int{}, stages: map[string]int{}, notes: map[string]int{}, bases: map[int]int{}}
 	d := &p.data
 	d.Title, d.Nnpipe, d.ECharts, d.Sources = rep.title, rep.version, echartsVersion(), c.Sources()
@@ -254,7 +260,7 @@ func newPage(c *comparison.Comparison, rep *Report, runs []*run) *page {
 		d.Skipped = append(d.Skipped, skippedData(s))
 	}
 	p.table(c, runs)
-	p.groups(c)
+	p.groups(c, names)
 	p.runs = runsData{Lines: []string{}, ClassSets: [][]string{}, StageSets: [][][2]string{}, Notes: []string{}, Runs: make([]*runData, len(runs))}
 	for i, r := range runs {
 		p.runs.Runs[i] = p.skeleton(i, r)
@@ -344,8 +350,8 @@ func (p *page) table(c *comparison.Comparison, runs []*run) {
 // groups computes the groupings: every subset of the varying parameters,
 // smallest first, while they add up to at most maxGroupRows groups; and
 // first the default, the varying parameters that are not repetitions (seeds,
-// folds).
-func (p *page) groups(c *comparison.Comparison) {
+// folds). names are the sources' paths, for the compare command.
+func (p *page) groups(c *comparison.Comparison, names []string) {
 	g := &p.data.Groups
 	g.Metrics, g.Sets, g.Default, g.Keys = results.Schema().Metrics, map[string]*groupSet{}, []int{}, []string{}
 	for _, col := range p.data.Columns {
@@ -357,7 +363,7 @@ func (p *page) groups(c *comparison.Comparison) {
 		}
 	}
 	g.Command = "nnpipe compare"
-	for _, s := range c.Sources() {
+	for _, s := range names {
 		g.Command += " " + shellQuote(s)
 	}
 	rows := 0
@@ -608,12 +614,33 @@ func escapeHTML(b []byte) []byte {
 	return b
 }
 
-// shellQuote quotes s for a POSIX shell when it needs it.
+// shellQuote quotes s for a POSIX shell when it needs it: in single quotes,
+// or, when s holds bytes that are not UTF-8 or a control character such as
+// a line break (which the page cannot show as they are), as $'...' with
+// those bytes escaped, which bash, zsh and ksh read.
 func shellQuote(s string) string {
 	if s != "" && strings.IndexFunc(s, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._/-+=:,@%", r))
 	}) < 0 {
 		return s
 	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl) {
+		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	}
+	b := []byte("$'")
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1, unicode.IsControl(r):
+			for _, c := range []byte(s[i : i+size]) {
+				b = fmt.Appendf(b, `\x%02x`, c)
+			}
+		case r == '\'' || r == '\\':
+			b = append(b, '\\', byte(r))
+		default:
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return string(append(b, '\''))
 }

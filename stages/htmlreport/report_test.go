@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"html/template"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -13,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/stages/dataset"
@@ -790,5 +793,70 @@ func TestWriteFileRefusesToReplaceASummaryItReads(t *testing.T) {
 				t.Errorf("the summary was replaced by %d bytes", len(got))
 			}
 		})
+	}
+}
+
+// TestPathsThatAreNoTextAreShownEscaped: folders whose names are not UTF-8
+// or hold a line break are named in the page — title, sources, source
+// column, run directories, skipped summaries — as messages name them
+// (quoted, their bytes escaped), the page stays UTF-8, and the compare
+// command it prints names the folders themselves.
+func TestPathsThatAreNoTextAreShownEscaped(t *testing.T) {
+	book, _ := testdata(t)
+	root := t.TempDir()
+	names := []string{"caf\xe9", "new\nline"}
+	var paths []string
+	for _, name := range names {
+		dir := filepath.Join(root, name, "run")
+		if err := os.MkdirAll(filepath.Join(dir, "plots"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{results.SummaryFile, results.ConfigFile, results.ManifestFile, results.MetricsFile, htmlreport.HistoryFile} {
+			if err := linkOrCopy(filepath.Join(book, f), filepath.Join(dir, f)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		paths = append(paths, filepath.Join(root, name))
+	}
+	damaged := filepath.Join(root, names[0], "damaged", results.SummaryFile)
+	if err := os.MkdirAll(filepath.Dir(damaged), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(damaged, []byte("PAR1 not really"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	html := build(t, paths...).HTML()
+	if !utf8.Valid(html) {
+		i := bytes.IndexFunc(html, func(r rune) bool { return r == utf8.RuneError })
+		t.Errorf("the page is not UTF-8: %q", html[max(0, i-40):min(len(html), i+40)])
+	}
+	p := decode(t, html)
+	shown := []string{strconv.Quote(paths[0]), strconv.Quote(paths[1])}
+	if !slices.Equal(p.Sources, shown) {
+		t.Errorf("sources %q, want %q", p.Sources, shown)
+	}
+	if want := strings.Join(shown, ", "); p.Title != want || !bytes.Contains(html, []byte("<title>"+template.HTMLEscapeString(want)+"</title>")) {
+		t.Errorf("title %q, want %q in the data and the <title>", p.Title, want)
+	}
+	if got := column(p, "source"); !slices.Equal(got, shown) {
+		t.Errorf("the source column is %q, want %q", got, shown)
+	}
+	for i, r := range p.Runs.Runs {
+		if want := strconv.Quote(filepath.Join(paths[i], "run")); r == nil || r.Dir != want {
+			t.Errorf("run %d's directory is shown as %+v, want %q", i, r, want)
+		}
+	}
+	if len(p.Skipped) != 1 || p.Skipped[0].File != strconv.Quote(damaged) || strings.ContainsRune(p.Skipped[0].Reason, utf8.RuneError) {
+		t.Errorf("skipped %+v, want %q named escaped, in its reason too", p.Skipped, damaged)
+	}
+	args, ok := strings.CutPrefix(p.Groups.Command, "nnpipe compare ")
+	if !ok || strings.ContainsAny(args, "\n\uFFFD") {
+		t.Fatalf("the command is %q", p.Groups.Command)
+	}
+	if _, err := exec.LookPath("bash"); err == nil {
+		out, err := exec.Command("bash", "-c", `printf '%s\0' `+args).Output()
+		if got := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00"); err != nil || !slices.Equal(got, paths) {
+			t.Errorf("bash reads the command's paths as %q (%v), want %q", got, err, paths)
+		}
 	}
 }
