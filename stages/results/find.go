@@ -31,8 +31,9 @@ import (
 // folders inside a run or sweep directory are not searched (a sweep's
 // trials are in its own summary), nor hidden folders (the cache,
 // unfinished runs: .tmp-*), nor symbolic links to folders that are not
-// runs or sweeps. A path that is none of these is invalid input
-// (pipeline.IsInvalid), named in the error.
+// runs or sweeps. A path that is none of these, or a summary.parquet that
+// is no regular file (a named pipe), is invalid input (pipeline.IsInvalid),
+// named in the error.
 func Find(path string) ([]string, error) {
 	if path == "" { // filepath.Clean would make it the current folder
 		return nil, invalidf("an empty path: give a run, a sweep or a folder of them (. for the current folder)")
@@ -48,6 +49,9 @@ func Find(path string) ([]string, error) {
 	if !info.IsDir() {
 		if filepath.Base(clean) != SummaryFile {
 			return nil, invalidf("%s: not a run or sweep directory, a %s, or a folder of runs and sweeps", config.Shown(path), SummaryFile)
+		}
+		if !info.Mode().IsRegular() { // a named pipe would keep its reader waiting for a writer
+			return nil, invalidf("%s: %s, not a file to read", config.Shown(path), pipeline.FileKind(info.Mode()))
 		}
 		if unfinished(filepath.Dir(clean)) {
 			return nil, invalidf("%s: in an unfinished run (%s*), not read", config.Shown(path), pipeline.TempPrefix)

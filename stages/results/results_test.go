@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/nnpipe/nnpipe/pipeline"
@@ -371,6 +372,32 @@ func TestFindTakesEveryRunAndSweepAtAnyDepthOnce(t *testing.T) {
 	for _, bad := range []string{filepath.Join(root, "nope"), filepath.Join(root, "empty"), filepath.Join(root, "a", ".tmp-run3")} {
 		if _, err := results.Find(bad); !pipeline.IsInvalid(err) {
 			t.Errorf("Find(%s) = %v, want invalid input", bad, err)
+		}
+	}
+}
+
+// TestFindRefusesASummaryThatIsNoFile: a summary.parquet given that is a
+// named pipe, or a link to one, is refused as invalid input, naming what it
+// is: reading it would wait for a writer for ever, deaf to Ctrl-C.
+func TestFindRefusesASummaryThatIsNoFile(t *testing.T) {
+	dir := t.TempDir()
+	pipe := filepath.Join(dir, "pipe", results.SummaryFile)
+	link := filepath.Join(dir, "link", results.SummaryFile)
+	for _, d := range []string{filepath.Dir(pipe), filepath.Dir(link)} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := syscall.Mkfifo(pipe, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(pipe, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{pipe, link} {
+		got, err := results.Find(path)
+		if !pipeline.IsInvalid(err) || !strings.Contains(err.Error(), "a named pipe") {
+			t.Errorf("Find(%s) = %v, %v; want invalid input naming a named pipe", path, got, err)
 		}
 	}
 }
