@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -162,7 +163,8 @@ func planHistory(fields []dataset.Field, rows, budget int) historyPlan {
 	return h
 }
 
-// columns are the columns the plan draws.
+// columns are the columns the plan draws, in the order of the history's
+// columns: the order dataset.ReadTableColumns gives them in.
 func (h historyPlan) columns() []int {
 	var cols []int
 	if h.x >= 0 {
@@ -174,6 +176,7 @@ func (h historyPlan) columns() []int {
 	if h.pw > 0 {
 		cols = append(cols, h.ws...)
 	}
+	slices.Sort(cols)
 	return cols
 }
 

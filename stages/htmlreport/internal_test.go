@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -131,38 +132,68 @@ func TestHistoryChartsTakeTheColumnsGenerically(t *testing.T) {
 		{Name: "validation_error", Type: dataset.Float64}, {Name: "epoch", Type: dataset.Int64}, {Name: "w_0_0", Type: dataset.Float64},
 		{Name: "v_1_2", Type: dataset.Float64}, {Name: "note", Type: dataset.String}},
 		Columns: []any{train, step, valid, epoch, w, v, make([]string, rows)}}
-	curve, weights, notes := historyCharts(tbl, 1_000_000)
-	if curve == nil || weights == nil || len(notes) != 0 {
-		t.Fatalf("historyCharts = %+v, %+v, %v; want both charts", curve, weights, notes)
+	// The table as it is, and read back from a history.parquet, whose
+	// reader decodes only the columns drawn and gives them in the file's
+	// order.
+	path := filepath.Join(t.TempDir(), HistoryFile)
+	tw, err := dataset.CreateTable(path, tbl.Fields, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	names := func(ls []lineData) (out []string) {
-		for _, l := range ls {
-			out = append(out, l.Name)
-		}
-		return out
+	if err := tw.Append(tbl.Columns...); err != nil {
+		t.Fatal(err)
 	}
-	if curve.X != "step" || !slices.Equal(names(curve.Series), []string{"train_ce", "validation_error"}) || !slices.Equal(names(curve.Tips), []string{"epoch"}) {
-		t.Errorf("curve: x %s, series %v, tips %v", curve.X, names(curve.Series), names(curve.Tips))
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
 	}
-	if !slices.Equal(names(weights.Series), []string{"w_0_0", "v_1_2"}) {
-		t.Errorf("weights: %v", names(weights.Series))
-	}
-	var xs []int64
-	var ys, vs []*float64
-	if json.Unmarshal(curve.XS, &xs) != nil || json.Unmarshal(curve.Series[0].Y, &ys) != nil || json.Unmarshal(curve.Series[1].Y, &vs) != nil {
-		t.Fatal("the charts are not JSON arrays of numbers")
-	}
-	if len(xs) != rows || xs[rows-1] != 1000 || *ys[rows-1] != train[rows-1] || vs[rows-1] != nil {
-		t.Errorf("last point: step %d, train_ce %v (want %v exactly), validation_error %v (want null for NaN)", xs[len(xs)-1], *ys[len(ys)-1], train[rows-1], vs[len(vs)-1])
-	}
-	if got := *ys[0]; got == train[0] || math.Abs(got-train[0]) > 1e-6*train[0] {
-		t.Errorf("an inner point is %v for %v: want 6 significant digits", got, train[0])
-	}
-	// 40 numbers: the weights would get fewer than minPoints, so the curve
-	// (step, 2 series, 1 tip) gets them all, 10 points.
-	small, none, notes := historyCharts(tbl, 40)
-	if small == nil || strings.Count(string(small.XS), ",") != 9 || none != nil || len(notes) != 1 {
-		t.Errorf("with a budget of 40 numbers: %s, %v, %v; want 10 points and a note for the weights", small.XS, none, notes)
+	for _, from := range []struct {
+		name   string
+		charts func(budget int) (curve, weights *chartData, notes []string)
+	}{
+		{"a table", func(budget int) (*chartData, *chartData, []string) { return historyCharts(tbl, budget) }},
+		{"a file", func(budget int) (*chartData, *chartData, []string) {
+			curve, weights, notes, err := readHistory(path, budget)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return curve, weights, notes
+		}},
+	} {
+		t.Run(from.name, func(t *testing.T) {
+			curve, weights, notes := from.charts(1_000_000)
+			if curve == nil || weights == nil || len(notes) != 0 {
+				t.Fatalf("historyCharts = %+v, %+v, %v; want both charts", curve, weights, notes)
+			}
+			names := func(ls []lineData) (out []string) {
+				for _, l := range ls {
+					out = append(out, l.Name)
+				}
+				return out
+			}
+			if curve.X != "step" || !slices.Equal(names(curve.Series), []string{"train_ce", "validation_error"}) || !slices.Equal(names(curve.Tips), []string{"epoch"}) {
+				t.Errorf("curve: x %s, series %v, tips %v", curve.X, names(curve.Series), names(curve.Tips))
+			}
+			if !slices.Equal(names(weights.Series), []string{"w_0_0", "v_1_2"}) {
+				t.Errorf("weights: %v", names(weights.Series))
+			}
+			var xs []int64
+			var ys, vs []*float64
+			if json.Unmarshal(curve.XS, &xs) != nil || json.Unmarshal(curve.Series[0].Y, &ys) != nil || json.Unmarshal(curve.Series[1].Y, &vs) != nil {
+				t.Fatal("the charts are not JSON arrays of numbers")
+			}
+			if len(xs) != rows || xs[rows-1] != 1000 || *ys[rows-1] != train[rows-1] || vs[rows-1] != nil {
+				t.Errorf("last point: step %d, train_ce %v (want %v exactly), validation_error %v (want null for NaN)", xs[len(xs)-1], *ys[len(ys)-1], train[rows-1], vs[len(vs)-1])
+			}
+			if got := *ys[0]; got == train[0] || math.Abs(got-train[0]) > 1e-6*train[0] {
+				t.Errorf("an inner point is %v for %v: want 6 significant digits", got, train[0])
+			}
+			// 40 numbers: the weights would get fewer than minPoints, so the curve
+			// (step, 2 series, 1 tip) gets them all, 10 points.
+			small, none, notes := from.charts(40)
+			if small == nil || strings.Count(string(small.XS), ",") != 9 || none != nil || len(notes) != 1 {
+				t.Errorf("with a budget of 40 numbers: %s, %v, %v; want 10 points and a note for the weights", small.XS, none, notes)
+			}
+		})
 	}
 }
 
