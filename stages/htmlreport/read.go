@@ -109,12 +109,31 @@ func readRun(dir, shownDir string, m *results.Manifest) *run {
 	} else if size >= 0 {
 		r.history = filepath.Join(dir, HistoryFile)
 	}
-	if size, err := regularSize(filepath.Join(dir, filepath.FromSlash(BoundaryFile)), maxImage); err == nil {
+	if size, err := regularSizeIn(dir, BoundaryFile, maxImage); err == nil {
 		r.boundary, r.imageSize = filepath.Join(dir, filepath.FromSlash(BoundaryFile)), size
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		r.note(BoundaryFile, err) // a run without 2-D data has none: no note
 	}
 	return r
+}
+
+// regularSizeIn is regularSize of the file rel (slash-separated) in the
+// folder dir, refusing it when a folder on the way is a symbolic link (or
+// no folder): plots/ linked elsewhere would lead the page to a file
+// outside the run directory.
+func regularSizeIn(dir, rel string, limit int64) (int64, error) {
+	parts := strings.Split(rel, "/")
+	for i := range len(parts) - 1 {
+		sub := filepath.Join(dir, filepath.Join(parts[:i+1]...))
+		st, err := os.Lstat(sub)
+		switch {
+		case err != nil:
+			return -1, err
+		case !st.IsDir():
+			return -1, fmt.Errorf("%s is %s, not a folder", strings.Join(parts[:i+1], "/"), pipeline.FileKind(st.Mode()))
+		}
+	}
+	return regularSize(filepath.Join(dir, filepath.FromSlash(rel)), limit)
 }
 
 // readMetrics reads the class names and confusion matrices of

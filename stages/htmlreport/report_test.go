@@ -567,6 +567,14 @@ func TestDamagedRunFilesAreNotedAndTheRestShown(t *testing.T) {
 		{"metrics that link to a file outside", func(dir string) error {
 			return linkOutside(filepath.Join(dir, results.MetricsFile))
 		}, results.MetricsFile + ": ", "confusion"},
+		{"a plots folder that links to a folder outside", func(dir string) error {
+			plots := filepath.Join(dir, filepath.Dir(filepath.FromSlash(htmlreport.BoundaryFile)))
+			outside := filepath.Join(filepath.Dir(dir), "elsewhere")
+			if err := os.Rename(plots, outside); err != nil {
+				return err
+			}
+			return os.Symlink(outside, plots)
+		}, htmlreport.BoundaryFile + ": ", "boundary"},
 		// A named pipe with no writer would block the report for good if opened.
 		{"a config that is a named pipe", func(dir string) error {
 			path := filepath.Join(dir, results.ConfigFile)
