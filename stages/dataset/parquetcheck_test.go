@@ -210,6 +210,7 @@ func TestReadTableRefusesMoreMetadataEntriesThanItWrites(t *testing.T) {
 // every loaded dataset is valid.
 func FuzzReadParquet(f *testing.F) {
 	f.Add(validCraft().bytes())
+	f.Add(writeGroups(f, []int{2, 0, 2}, true))
 	for _, c := range craftCases() {
 		if len(c.file) < 1<<16 {
 			f.Add(c.file)

@@ -295,12 +295,12 @@ func describeType(sc *schema.Schema, col *schema.Column) string {
 	return s
 }
 
-// forEachChunk calls fn for the chunks of the given columns (nil: all) in every row group, in
-// file order; row0 is the file row of the group's first row and rows its row count. Each
-// chunk's page headers are checked as they are read (see checkedPages). It closes each chunk
-// reader, and stops with ctx's error between chunks when ctx is done. An error of fn comes
-// back as a *columnError, and a *rowError inside it has its row moved from the chunk to the
-// file.
+// forEachChunk calls fn for the chunks of the given columns (nil: all) in every row group that
+// has rows, in file order (an empty row group has nothing to read); row0 is the file row of
+// the group's first row and rows its row count. Each chunk's page headers are checked as they
+// are read (see checkedPages). It closes each chunk reader, and stops with ctx's error between
+// chunks when ctx is done. An error of fn comes back as a *columnError, and a *rowError inside
+// it has its row moved from the chunk to the file.
 func forEachChunk(ctx context.Context, r *file.Reader, cols []int, fn func(row0, rows int64, col int, cr file.ColumnChunkReader) error) error {
 	sc := r.MetaData().Schema
 	if cols == nil {
@@ -313,6 +313,9 @@ func forEachChunk(ctx context.Context, r *file.Reader, cols []int, fn func(row0,
 	for g := range r.NumRowGroups() {
 		rg := r.RowGroup(g)
 		rows := rg.NumRows()
+		if rows == 0 {
+			continue // nothing to read, and its chunks' places are not checked (see checkChunk)
+		}
 		for _, i := range cols {
 			if err := ctx.Err(); err != nil {
 				return err
