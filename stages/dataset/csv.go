@@ -70,6 +70,9 @@ func readCSV(ctx context.Context, name string, r io.Reader, size int64, opt Load
 			return nil, err
 		}
 	}
+	if err := h.checkReserved(cols); err != nil {
+		return nil, err
+	}
 	d, classes, err := cr.readRows(ctx, h, cols, rec, csvSizeHint{size, headerEnd}, opt.Label)
 	if err != nil {
 		return nil, err
@@ -288,6 +291,22 @@ func (h *csvHeader) numericColumns(rec []string, cols *csvColumns) error {
 		}
 	}
 	cols.features = features
+	return nil
+}
+
+// checkReserved refuses a feature or kept column named as a column of the dataset file
+// (see reservedName).
+func (h *csvHeader) checkReserved(cols csvColumns) error {
+	for _, c := range cols.features {
+		if err := reservedName(h.names[c], false); err != nil {
+			return h.recs.at(1, h.names[c], "%v", err)
+		}
+	}
+	for _, c := range cols.keep {
+		if err := reservedName(h.names[c], true); err != nil {
+			return h.recs.at(1, h.names[c], "%v", err)
+		}
+	}
 	return nil
 }
 

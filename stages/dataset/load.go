@@ -108,8 +108,9 @@ func (e *LoadError) Unwrap() error { return e.Err }
 // sorted numerically and named in canonical form, so "01" and "1" are one class "1"; strings
 // sorted bytewise); at least two and at most [MaxClasses] are required. Values and labels are
 // trimmed of surrounding spaces. Text labels, kept values and the names of the features taken
-// by default must be valid UTF-8 (such names at most [MaxNameBytes] long), and no column name
-// may appear twice. Feature values must be finite numbers (strconv.ParseFloat syntax);
+// by default must be valid UTF-8 (such names at most [MaxNameBytes] long), no column name
+// may appear twice, and no feature or kept column may be named "label" or "label_name", the
+// dataset file's own columns (see [WriteFile]). Feature values must be finite numbers (strconv.ParseFloat syntax);
 // Parquet features may be DOUBLE, FLOAT or signed integer columns. Without opt.Features, the
 // features are every column other than the label and the kept columns that is numeric: in a
 // CSV file, whose value on the first data row parses as a number; in a Parquet file, whose
@@ -543,6 +544,25 @@ func checkName(name string, i int) error {
 		return fmt.Errorf("the name of column %d has %d bytes, more than %d", i+1, len(name), MaxNameBytes)
 	}
 	return nil
+}
+
+// reservedName returns the problem of a column that is to be a feature (kept false) or a kept
+// column of the dataset under the name of a column the dataset file holds besides them (see
+// [WriteFile]): the file could not be written. It returns nil for any other name.
+func reservedName(name string, kept bool) error {
+	var what string
+	switch name {
+	case labelColumn:
+		what = "class ids"
+	case labelNameColumn:
+		what = "class names"
+	default:
+		return nil
+	}
+	if kept {
+		return fmt.Errorf("a kept column cannot be named %q, which nnpipe's dataset file gives its %s; rename the column in the file", name, what)
+	}
+	return fmt.Errorf("a feature cannot be named %q, which nnpipe's dataset file gives its %s; rename the column in the file, or list the features without it", name, what)
 }
 
 // notText is the problem of a label or kept value s that is not valid UTF-8.

@@ -89,6 +89,13 @@ func loadParquet(ctx context.Context, path string, f parquet.ReaderAtSeeker, siz
 	if err != nil {
 		return nil, err
 	}
+	for k, list := range [][]int{cols.features, cols.keep} {
+		for _, c := range list {
+			if err := reservedName(cols.names[c], k == 1); err != nil {
+				return nil, fail(cols.names[c], "%v", err)
+			}
+		}
+	}
 	n := r.NumRows()
 	if n == 0 {
 		return nil, fail("", "no rows")
