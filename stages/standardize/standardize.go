@@ -118,8 +118,11 @@ func Fit(ctx context.Context, d *dataset.Dataset, train []int) (*Scaling, error)
 }
 
 // Apply standardizes the row-major matrix x in place, every row, training and test alike.
-// len(x) must be a multiple of the number of features. It stops with ctx's error when ctx is
-// done, leaving x partly standardized.
+// len(x) must be a multiple of the number of features. A value whose score is beyond
+// float64's range (a test row's value far out from the training rows' mean, compared with
+// their deviation) is a pipeline.Invalid error naming the feature and the row, counted from
+// 0 as the predictions' row column counts. It stops with ctx's error when ctx is done. After
+// an error x is partly standardized.
 func (sc *Scaling) Apply(ctx context.Context, x []float64) error {
 	dims := len(sc.Mean)
 	for i := 0; i < len(x); i += dims {
@@ -130,7 +133,12 @@ func (sc *Scaling) Apply(ctx context.Context, x []float64) error {
 		}
 		row := x[i : i+dims]
 		for j, v := range row {
-			row[j] = stat.StdScore(v, sc.Mean[j], sc.Std[j])
+			z := stat.StdScore(v, sc.Mean[j], sc.Std[j])
+			if math.IsInf(z, 0) || math.IsNaN(z) {
+				return pipeline.Invalid(fmt.Errorf("feature %q: row %d: %g is too far from the training rows (mean %g, deviation %g) to standardize in float64",
+					sc.Features[j], i/dims, v, sc.Mean[j], sc.Std[j]))
+			}
+			row[j] = z
 		}
 	}
 	return nil

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/nnpipe/nnpipe/pipeline"
@@ -121,6 +123,43 @@ func TestFitErrors(t *testing.T) {
 	huge := table([]float64{-math.MaxFloat64}, []float64{math.MaxFloat64})
 	if _, err := Fit(context.Background(), huge, []int{0, 1}); !pipeline.IsInvalid(err) {
 		t.Errorf("Fit(context.Background(), ±MaxFloat64) = %v, want a pipeline.Invalid error", err)
+	}
+}
+
+// TestRunRefusesAScoreBeyondFloat64 gives the stage test rows whose standard score overflows:
+// each run must be a pipeline.Invalid error naming the feature and the row, with nothing
+// written, rather than a failure to write a dataset holding ±Inf.
+func TestRunRefusesAScoreBeyondFloat64(t *testing.T) {
+	tests := []struct {
+		name  string
+		d     *dataset.Dataset
+		split dataset.Split
+		want  string
+	}{
+		{"a tiny deviation and a large test value", table([]float64{0}, []float64{1e-150}, []float64{0}, []float64{1e200}),
+			dataset.Split{Train: []int{0, 1}, Test: []int{2, 3}}, `feature "x0": row 3: 1e+200`},
+		{"a constant column and a test value of the opposite extreme", table([]float64{1, -math.MaxFloat64}, []float64{2, -math.MaxFloat64}, []float64{3, math.MaxFloat64}),
+			dataset.Split{Train: []int{0, 1}, Test: []int{2}}, `feature "x1": row 2: 1.7976931348623157e+308`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			in, split, out := filepath.Join(dir, "in.parquet"), filepath.Join(dir, "split.parquet"), filepath.Join(dir, "out.parquet")
+			if err := dataset.WriteFile(in, tt.d, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := dataset.WriteSplit(split, tt.split); err != nil {
+				t.Fatal(err)
+			}
+			io := pipeline.NewIO("scale", map[string]string{"dataset": in, "split": split}, map[string]string{"dataset": out})
+			err := Spec().Run(context.Background(), &Params{}, io)
+			if !pipeline.IsInvalid(err) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Run = %v, want a pipeline.Invalid error saying %s", err, tt.want)
+			}
+			if _, err := os.Stat(out); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("Run wrote %s (stat: %v)", out, err)
+			}
+		})
 	}
 }
 
