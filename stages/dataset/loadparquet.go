@@ -58,6 +58,23 @@ func numericKind(sc *schema.Schema, col *schema.Column) numKind {
 	return notNumeric
 }
 
+// unreadNumbers reports whether a flat column holds numbers that are no feature's type:
+// DECIMAL, FLOAT16 or unsigned 64-bit integers. Taken by default, such a column is refused
+// rather than left out: the same numbers in a CSV file would be a feature, and a table
+// written from SQL or by pandas often holds them.
+func unreadNumbers(sc *schema.Schema, col *schema.Column) bool {
+	if isNested(sc, col) {
+		return false
+	}
+	switch lt := col.LogicalType().(type) {
+	case schema.DecimalLogicalType, schema.Float16LogicalType:
+		return true
+	case schema.IntLogicalType:
+		return !lt.IsSigned()
+	}
+	return false
+}
+
 // isStringColumn reports whether a column holds text labels.
 func isStringColumn(sc *schema.Schema, col *schema.Column) bool {
 	t, ok := tableType(sc, col)
@@ -202,8 +219,13 @@ func chooseParquetColumns(sc *schema.Schema, opt LoadOptions, fail func(column s
 		return cols, nil
 	}
 	for i := range names {
-		if i != cols.label && !kept[i] && !dup[names[i]] && numericKind(sc, sc.Column(i)) != notNumeric {
+		if i == cols.label || kept[i] || dup[names[i]] {
+			continue
+		}
+		if numericKind(sc, sc.Column(i)) != notNumeric {
 			cols.features = append(cols.features, i)
+		} else if unreadNumbers(sc, sc.Column(i)) {
+			return cols, fail(names[i], "holds numbers of type %s, which nnpipe does not read as a feature; list the features to leave the column out (or store it as DOUBLE)", describeType(sc, sc.Column(i)))
 		}
 	}
 	if len(cols.features) == 0 {

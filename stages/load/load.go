@@ -146,8 +146,10 @@ func Spec() pipeline.Spec {
 		// Version 2: entries of version 1 may hold the rows of another content than the one
 		// their key hashed (the file could change between the key and the read); a new version
 		// gives every entry a new key, so none of them is ever a hit again. Version 3: the
-		// dataset records the label column's name (model.Lineage), for the model file.
-		Kind: "load", Version: 3,
+		// dataset records the label column's name (model.Lineage), for the model file. Version
+		// 4: a Parquet column of numbers no feature can hold (DECIMAL, FLOAT16, UINT64) is
+		// refused when the features are taken by default, where version 3 left it out.
+		Kind: "load", Version: 4,
 		Doc: "reads a CSV or Parquet file: a label column (integers or strings; at most 1,000 classes) and numeric feature columns",
 		Outputs: []pipeline.Output{{Slot: "dataset", Type: "dataset", File: "dataset.parquet", ReadShape: model.DatasetShape,
 			Carries: func(p pipeline.Params) []string { return p.(*Params).Keep }, CarriesKey: "keep"}},

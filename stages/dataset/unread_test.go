@@ -1,0 +1,113 @@
+package dataset
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/schema"
+)
+
+// oneRowGroup writes a Parquet file of one row group: a DOUBLE column x (1, 2), the column
+// node extra with the two values write writes, and a string label y (a, b).
+func oneRowGroup(t *testing.T, extra schema.Node, write func(cw file.ColumnChunkWriter) error) []byte {
+	t.Helper()
+	y, err := schema.NewPrimitiveNodeLogical("y", parquet.Repetitions.Required, schema.StringLogicalType{}, parquet.Types.ByteArray, -1, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := schema.NewGroupNode("schema", parquet.Repetitions.Required,
+		schema.FieldList{schema.NewFloat64Node("x", parquet.Repetitions.Required, -1), extra, y}, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w := file.NewParquetWriter(&buf, root)
+	rg := w.AppendRowGroup()
+	for i, write := range []func(cw file.ColumnChunkWriter) error{
+		func(cw file.ColumnChunkWriter) error {
+			_, err := cw.(*file.Float64ColumnChunkWriter).WriteBatch([]float64{1, 2}, nil, nil)
+			return err
+		},
+		write,
+		func(cw file.ColumnChunkWriter) error {
+			_, err := cw.(*file.ByteArrayColumnChunkWriter).WriteBatch([]parquet.ByteArray{parquet.ByteArray("a"), parquet.ByteArray("b")}, nil, nil)
+			return err
+		},
+	} {
+		cw, err := rg.NextColumn()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := write(cw); err != nil {
+			t.Fatalf("column %d: %v", i, err)
+		}
+	}
+	if err := rg.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestNumbersNnpipeDoesNotReadAreNotSilentlyLeftOut loads, with the features taken by
+// default, Parquet files with a column of numbers of a type no feature can have: a DECIMAL
+// (as SQL databases and pandas write prices), a FLOAT16, an unsigned 64-bit integer. In a
+// CSV file the same numbers would be a feature; leaving the column out would train on less
+// than the table without a word, so the load is refused, naming the column. Named features
+// without it load.
+func TestNumbersNnpipeDoesNotReadAreNotSilentlyLeftOut(t *testing.T) {
+	node := func(name string, lt schema.LogicalType, typ parquet.Type, length int) schema.Node {
+		n, err := schema.NewPrimitiveNodeLogical(name, parquet.Repetitions.Required, lt, typ, length, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	ints32 := func(cw file.ColumnChunkWriter) error {
+		_, err := cw.(*file.Int32ColumnChunkWriter).WriteBatch([]int32{150, 275}, nil, nil)
+		return err
+	}
+	ints64 := func(cw file.ColumnChunkWriter) error {
+		_, err := cw.(*file.Int64ColumnChunkWriter).WriteBatch([]int64{150, -1}, nil, nil)
+		return err
+	}
+	fixed := func(cw file.ColumnChunkWriter) error {
+		_, err := cw.(*file.FixedLenByteArrayColumnChunkWriter).WriteBatch([]parquet.FixedLenByteArray{{0, 60}, {0, 61}}, nil, nil)
+		return err
+	}
+	tests := []struct {
+		name  string
+		node  schema.Node
+		write func(cw file.ColumnChunkWriter) error
+	}{
+		{"a DECIMAL in INT32", node("price", schema.NewDecimalLogicalType(9, 2), parquet.Types.Int32, -1), ints32},
+		{"a DECIMAL in INT64", node("price", schema.NewDecimalLogicalType(18, 2), parquet.Types.Int64, -1), ints64},
+		{"a DECIMAL in FIXED_LEN_BYTE_ARRAY", node("price", schema.NewDecimalLogicalType(4, 2), parquet.Types.FixedLenByteArray, 2), fixed},
+		{"a FLOAT16", node("price", schema.Float16LogicalType{}, parquet.Types.FixedLenByteArray, 2), fixed},
+		{"an unsigned 64-bit integer", node("price", schema.NewIntLogicalType(64, false), parquet.Types.Int64, -1), ints64},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := oneRowGroup(t, tt.node, tt.write)
+			load := func(opt LoadOptions) (*Dataset, error) {
+				return loadParquet(context.Background(), "p.parquet", bytes.NewReader(b), int64(len(b)), opt)
+			}
+			d, err := load(LoadOptions{Label: "y"})
+			if err == nil {
+				t.Fatalf("load with the default features = features %v, want an error naming column price", d.Features)
+			}
+			if msg := err.Error(); !strings.HasPrefix(msg, `p.parquet: column "price": holds numbers of type`) || !strings.Contains(msg, "list the features") {
+				t.Errorf("load with the default features: %v, want an error naming column price and the way out", err)
+			}
+			if d, err := load(LoadOptions{Label: "y", Features: []string{"x"}}); err != nil || len(d.Features) != 1 {
+				t.Errorf("load with features [x] = %v, %v; want x alone", d, err)
+			}
+		})
+	}
+}
