@@ -119,6 +119,8 @@ func TestBadDataIsRefusedWithOneLineNamingTheFileAndNothingWritten(t *testing.T)
 		{"non-utf8-label-parquet", "data"},
 		{"duplicate-header", "data"},
 		{"parquet-footer-claims-2g-rows", "data"},
+		{"feature-named-label", "data"},
+		{"standardize-score-overflows", "scale"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
