@@ -422,6 +422,7 @@ func FuzzReadCSV(f *testing.F) {
 		"x,label\n1e999,a\n",
 		"\uFEFFx,label\r\n1,a\r\n2,b\r\n",
 		",x,label\n0,1,a\n1,2,b\n",
+		"x,label_name,label\n1,2,a\n3,4,b\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -442,6 +443,9 @@ func FuzzReadCSV(f *testing.F) {
 		}
 		if len(d.Classes) < 2 {
 			t.Fatalf("readCSV(%q) returned %d classes, want at least 2", data, len(d.Classes))
+		}
+		if slices.Contains(d.Features, labelColumn) || slices.Contains(d.Features, labelNameColumn) {
+			t.Fatalf("readCSV(%q) returned the features %q, which WriteFile refuses", data, d.Features)
 		}
 	})
 }
