@@ -41,11 +41,26 @@ const (
 	maxThriftDepth = 32
 )
 
-// errFooter marks a footer that breaks one of the checks here.
+// errFooter is matched by every error of the checks here: a footer that cannot be a valid
+// file's (footerError), or a valid file's that is larger than nnpipe reads (limitError).
 var errFooter = errors.New("corrupt Parquet file")
 
+// checkError is an error of the checks here; it matches errFooter.
+type checkError struct{ msg string }
+
+func (e *checkError) Error() string        { return e.msg }
+func (e *checkError) Is(target error) bool { return target == errFooter }
+
+// footerError is the error for a footer that lies or is malformed.
 func footerError(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", errFooter, fmt.Sprintf(format, args...))
+	return &checkError{errFooter.Error() + ": " + fmt.Sprintf(format, args...)}
+}
+
+// limitError is the error for a footer that may well be a valid file's, but describes more
+// than nnpipe reads (columns, schema elements, footer values or bytes): saying the file is
+// corrupt would send its owner looking for damage that is not there.
+func limitError(format string, args ...any) error {
+	return &checkError{"a Parquet file larger than nnpipe reads: " + fmt.Sprintf(format, args...)}
 }
 
 // openParquetAt opens the Parquet file r of size bytes: it checks the footer's shape before
@@ -77,7 +92,7 @@ func openParquetWith(r parquet.ReaderAtSeeker, size int64, mem memory.Allocator)
 		return nil, footerError("the footer claims %d bytes in a file of %d", n, size)
 	}
 	if n > maxFooterBytes {
-		return nil, footerError("a footer of %d bytes, more than %d", n, maxFooterBytes)
+		return nil, limitError("a footer of %d bytes, more than %d", n, maxFooterBytes)
 	}
 	footer := make([]byte, n)
 	if _, err := r.ReadAt(footer, size-8-n); err != nil && !errors.Is(err, io.EOF) {
@@ -110,7 +125,7 @@ func checkMetadata(md *metadata.FileMetaData, size int64) error {
 		return footerError("the footer claims %d rows, and a file holds 0 to %d", n, math.MaxInt32)
 	}
 	if sc.NumColumns() > MaxColumns {
-		return footerError("%d columns, more than %d", sc.NumColumns(), MaxColumns)
+		return limitError("%d columns, more than %d", sc.NumColumns(), MaxColumns)
 	}
 	var rows int64
 	for g := range md.NumRowGroups() {
@@ -254,7 +269,7 @@ func skimFooter(b []byte) error {
 		}
 		n, elem := s.listHeader()
 		if n > maxSchemaElements {
-			s.fail(footerError("%d schema elements, more than %d", n, maxSchemaElements))
+			s.fail(limitError("%d schema elements (columns and groups), more than %d", n, maxSchemaElements))
 		}
 		for range n {
 			s.skip(elem, 1)
@@ -299,7 +314,7 @@ func (s *skimmer) fail(err error) {
 func (s *skimmer) count(n int) {
 	s.values += n
 	if s.values > maxFooterValues {
-		s.fail(footerError("more than %d values in the footer", maxFooterValues))
+		s.fail(limitError("more than %d values in the footer (write the table in fewer, larger row groups)", maxFooterValues))
 	}
 }
 

@@ -189,6 +189,36 @@ func TestCraftedFootersAreRefusedWithinBoundedMemory(t *testing.T) {
 	}
 }
 
+// TestAFileBeyondTheLimitsIsNotCalledCorrupt gives Load files whose footer may well be a
+// valid file's, but describes more than nnpipe reads: the refusal must say so, not call the
+// file corrupt.
+func TestAFileBeyondTheLimitsIsNotCalledCorrupt(t *testing.T) {
+	// A footer whose row groups (field 4) hold more values than nnpipe decodes, as a writer
+	// that flushes a row group per small batch leaves: one byte a value.
+	var w thriftWriter
+	w.begin()
+	w.list(4, ctI32, maxFooterValues+1, func(int) { w.varint(0) })
+	w.end()
+	manyValues := wrapFooter(w.b)
+	tests := []struct {
+		name string
+		file []byte
+		want string
+	}{
+		{"15,000 columns", func() []byte { c := validCraft(); c.extraLeaves = 15_000; return c.bytes() }(), "15003 columns, more than 10000"},
+		{"a million columns", func() []byte { c := validCraft(); c.extraLeaves = 1_000_000; return c.bytes() }(), "schema elements"},
+		{"more footer values than nnpipe decodes", manyValues, "values in the footer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := loadParquet(context.Background(), "big.parquet", bytes.NewReader(tt.file), int64(len(tt.file)), LoadOptions{Label: "label"})
+			if err == nil || !strings.Contains(err.Error(), "larger than nnpipe reads") || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "corrupt") {
+				t.Errorf("Load = %v, want an error saying the file is larger than nnpipe reads (%s), not corrupt", err, tt.want)
+			}
+		})
+	}
+}
+
 func TestReadTableRefusesMoreMetadataEntriesThanItWrites(t *testing.T) {
 	c := validCraft()
 	for i := range maxMetaEntries + 1 {
