@@ -273,7 +273,7 @@ func (h *csvHeader) columns(opt LoadOptions) (csvColumns, error) {
 func (h *csvHeader) numericColumns(rec []string, cols *csvColumns) error {
 	var features []int
 	for i, s := range rec {
-		if i == cols.label || cols.kept[i] || i >= len(h.names) || h.names[i] == "" || h.dup[h.names[i]] {
+		if i == cols.label || cols.kept[i] || i >= len(h.names) || isUnnamedIndex(h.names[i]) || h.dup[h.names[i]] {
 			continue
 		}
 		if s = strings.TrimSpace(s); isNumber(s) {

@@ -112,9 +112,10 @@ func (e *LoadError) Unwrap() error { return e.Err }
 // may appear twice, and no feature or kept column may be named "label" or "label_name", the
 // dataset file's own columns (see [WriteFile]). Feature values must be finite numbers (strconv.ParseFloat syntax);
 // Parquet features may be DOUBLE, FLOAT or signed integer columns. Without opt.Features, the
-// features are every column other than the label and the kept columns that is numeric: in a
-// CSV file, whose value on the first data row parses as a number; in a Parquet file, whose
-// type is one of those.
+// features are every column other than the label, the kept columns and an unnamed row index
+// (a column without a name, or pandas' __index_level_0__) that is numeric: in a CSV file,
+// whose value on the first data row parses as a number; in a Parquet file, whose type is one
+// of those.
 // Kept columns (opt.Keep) become [Dataset.Extra], trimmed text; in a Parquet file they may be
 // strings, integers, DOUBLE, FLOAT or BOOLEAN.
 //
@@ -544,6 +545,23 @@ func checkName(name string, i int) error {
 		return fmt.Errorf("the name of column %d has %d bytes, more than %d", i+1, len(name), MaxNameBytes)
 	}
 	return nil
+}
+
+// isUnnamedIndex reports whether a column is a table's unnamed row index rather than its
+// data, and so never a feature taken by default: a column without a name (pandas writes its
+// index so into a CSV file) or one named as pandas names an unnamed index level it writes
+// into a Parquet file (__index_level_0__, __index_level_1__, …; it does so for any index
+// but a plain range, e.g. after rows were filtered out).
+func isUnnamedIndex(name string) bool {
+	if name == "" {
+		return true
+	}
+	n, ok := strings.CutPrefix(name, "__index_level_")
+	if !ok {
+		return false
+	}
+	n, ok = strings.CutSuffix(n, "__")
+	return ok && n != "" && strings.Trim(n, "0123456789") == ""
 }
 
 // reservedName returns the problem of a column that is to be a feature (kept false) or a kept

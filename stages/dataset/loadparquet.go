@@ -219,7 +219,7 @@ func chooseParquetColumns(sc *schema.Schema, opt LoadOptions, fail func(column s
 		return cols, nil
 	}
 	for i := range names {
-		if i == cols.label || kept[i] || dup[names[i]] {
+		if i == cols.label || kept[i] || dup[names[i]] || isUnnamedIndex(names[i]) {
 			continue
 		}
 		if numericKind(sc, sc.Column(i)) != notNumeric {

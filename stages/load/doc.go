@@ -6,7 +6,8 @@
 // metrics and the predictions. Text that is not valid UTF-8 (a label, a kept value, the name
 // of a feature) is refused, since every later reader expects text, and so is a column name
 // that appears twice in the file. The features
-// are the columns listed, or every other numeric column. Columns listed under `keep` ride along
+// are the columns listed, or every other numeric column but an unnamed row index (no name, or
+// pandas' __index_level_0__). Columns listed under `keep` ride along
 // as text without being features, for a later stage such as `split` with `column`.
 //
 // The file's SHA-256 joins the stage's cache key (see [Fingerprint]): editing the file reruns

@@ -19,7 +19,7 @@ type Params struct {
 	Path      string   `yaml:"path" doc:"required: the CSV or Parquet file; a relative path is relative to the config file's folder"`
 	Format    string   `yaml:"format" doc:"csv or parquet; empty: by the extension (.csv, .parquet, .pq)"`
 	Label     string   `yaml:"label" doc:"required: the label column, integers or UTF-8 strings; the classes are its sorted distinct values, 2 to 1,000"`
-	Features  []string `yaml:"features" doc:"the feature columns, in order; empty: every other numeric column that is not kept"`
+	Features  []string `yaml:"features" doc:"the feature columns, in order; empty: every other numeric column that is not kept nor an unnamed index (no name, or pandas' __index_level_0__)"`
 	Keep      []string `yaml:"keep" doc:"other columns carried along as text for later stages (split's column); never features"`
 	Delimiter string   `yaml:"delimiter" doc:"CSV only: the field separator, one character"`
 	Header    bool     `yaml:"header" doc:"CSV only: the first line names the columns; false: every line is data and the columns are c0, c1, …"`
@@ -148,7 +148,8 @@ func Spec() pipeline.Spec {
 		// gives every entry a new key, so none of them is ever a hit again. Version 3: the
 		// dataset records the label column's name (model.Lineage), for the model file. Version
 		// 4: a Parquet column of numbers no feature can hold (DECIMAL, FLOAT16, UINT64) is
-		// refused when the features are taken by default, where version 3 left it out.
+		// refused when the features are taken by default, where version 3 left it out; and
+		// pandas' unnamed index (__index_level_0__), which version 3 took as a feature, is not.
 		Kind: "load", Version: 4,
 		Doc: "reads a CSV or Parquet file: a label column (integers or strings; at most 1,000 classes) and numeric feature columns",
 		Outputs: []pipeline.Output{{Slot: "dataset", Type: "dataset", File: "dataset.parquet", ReadShape: model.DatasetShape,
