@@ -99,7 +99,8 @@ type csvRecords struct {
 	name     string
 	limit    *recordLimiter
 	cr       *csv.Reader
-	lastLine int // the line of the last record read
+	lastLine int  // the line of the last record read
+	utf16    bool // the file starts with a UTF-16 byte order mark
 }
 
 func newCSVRecords(name string, r io.Reader, delim rune) *csvRecords {
@@ -112,7 +113,15 @@ func newCSVRecords(name string, r io.Reader, delim rune) *csvRecords {
 	cr.ReuseRecord = true
 	// LazyQuotes stays off: recordLimiter tells where a record ends from the quotes, which
 	// only strict quoting makes possible.
-	return &csvRecords{name: name, limit: limit, cr: cr, lastLine: 1}
+	return &csvRecords{name: name, limit: limit, cr: cr, lastLine: 1, utf16: isUTF16(br)}
+}
+
+// isUTF16 reports whether br starts with a UTF-16 byte order mark, little- or big-endian, as
+// a spreadsheet program's "Unicode text" export does. Read as UTF-8, such a file's header
+// holds none of the names asked for, and a message that lists its bytes does not say why.
+func isUTF16(br *bufio.Reader) bool {
+	head, err := br.Peek(2)
+	return err == nil && (string(head) == "\xff\xfe" || string(head) == "\xfe\xff")
 }
 
 // bom is the UTF-8 byte order mark that spreadsheet programs write before a CSV file.
@@ -142,6 +151,9 @@ func (c *csvRecords) line(i int) int {
 // next returns the next record, or nil at the end of the file. The record is reused by the
 // next call.
 func (c *csvRecords) next() ([]string, error) {
+	if c.utf16 {
+		return nil, c.at(1, "", "UTF-16 text (the file starts with its byte order mark), and nnpipe reads UTF-8: save the file as UTF-8")
+	}
 	rec, err := c.cr.Read()
 	if err == nil {
 		c.lastLine = c.line(len(rec) - 1)

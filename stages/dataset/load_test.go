@@ -65,6 +65,8 @@ func TestLoadErrors(t *testing.T) {
 	csvFirstEmpty := write("first_empty.csv", []byte("f1,f2,kind\n0.1,,a\n0.2,1.0,b\n0.3,1.1,a\n"))
 	csvFirstText := write("first_text.csv", []byte("f1,f2,kind\n0.1,x,a\n0.2,y,b\n0.3,1e999,a\n"))
 	csvFirstTextNoHeader := write("first_text_no_header.csv", []byte("0.1,n/a,a\n0.2,2,b\n"))
+	csvUTF16 := write("utf16.csv", []byte("\xff\xfex\x00,\x00l\x00a\x00b\x00e\x00l\x00\n\x001\x00,\x00a\x00\n\x00"))
+	csvUTF16BE := write("utf16be.csv", []byte("\xfe\xff\x00x\x00,\x00l\x00a\x00b\x00e\x00l\x00\n\x001\x00,\x00a\x00\n"))
 	csvLabelFeature := write("label_feature.csv", []byte("x,label,kind\n1,2,a\n3,4,b\n"))
 	csvLabelNameKept := write("label_name_kept.csv", []byte("x,label_name,kind\n1,t,a\n3,f,b\n"))
 	pqLabelNameFeature := gen("label_name_feature.parquet", []Field{{"x", Float64}, {"label_name", Float64}, {"y", String}}, []float64{1, 2}, []float64{3, 4}, []string{"a", "b"})
@@ -151,6 +153,8 @@ func TestLoadErrors(t *testing.T) {
 		{"a column of text with a number on a later line", csvFirstText, LoadOptions{Label: "kind"}},
 		{"a default feature's first value text, without a header", csvFirstTextNoHeader, LoadOptions{Label: "c2", NoHeader: true}},
 		{"a quoted value of many lines longer than a record may be", csvLongQuoted, label},
+		{"UTF-16 text", csvUTF16, label},
+		{"UTF-16 text, big-endian, without a header", csvUTF16BE, LoadOptions{Label: "c1", NoHeader: true}},
 		{"a default feature named as the dataset file's label column", csvLabelFeature, LoadOptions{Label: "kind"}},
 		{"a feature named as the dataset file's label column", csvLabelFeature, LoadOptions{Label: "kind", Features: []string{"x", "label"}}},
 		{"a kept column named as the dataset file's class names", csvLabelNameKept, LoadOptions{Label: "kind", Keep: []string{"label_name"}}},

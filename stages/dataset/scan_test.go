@@ -228,6 +228,7 @@ func TestScanErrors(t *testing.T) {
 		{"a Parquet label of a date type", duck, ScanOptions{Features: []string{"x"}, Label: "day"}},
 		{"a Parquet null label", duck, ScanOptions{Features: []string{"x"}, Label: "maybe"}},
 		{"a delimiter for a Parquet file", duck, ScanOptions{Features: []string{"x"}, Delimiter: ';'}},
+		{"UTF-16 text", write("utf16.csv", "\xff\xfex\x000\x00,\x00x\x001\x00\n\x001\x00,\x002\x00\n\x00"), xy},
 	}
 	var got strings.Builder
 	for _, tt := range tests {
