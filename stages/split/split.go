@@ -284,7 +284,8 @@ func deal(rows []int, k, offset int, fold []int) int {
 // part, "0", "false" or "test" in the test part, and any other number equal
 // to 1 or 0 ("1.0") counts as that number. Rows keep the data order. Any
 // other value, or a part left empty, is an error naming the column (and the
-// 1-based row). It stops with ctx's error when ctx is done.
+// row, counted from 0 as the predictions' row column and load's messages
+// count it). It stops with ctx's error when ctx is done.
 func ByColumn(ctx context.Context, name string, values []string) (dataset.Split, error) {
 	var s dataset.Split
 	// A split column comes in long runs: parse a value only when it changes.
@@ -298,7 +299,7 @@ func ByColumn(ctx context.Context, name string, values []string) (dataset.Split,
 		if i == 0 || v != last {
 			train, ok := partOf(v)
 			if !ok {
-				return dataset.Split{}, fmt.Errorf("column %q: row %d: %s is not 1/true/train or 0/false/test", name, i+1, strconv.Quote(v))
+				return dataset.Split{}, fmt.Errorf("column %q: row %d: %s is not 1/true/train or 0/false/test", name, i, strconv.Quote(v))
 			}
 			last, lastTrain = v, train
 		}
