@@ -231,10 +231,13 @@ func (e *Engine) key(p *Chain, step *Step, done map[string]*StageResult) (key, p
 		if err != nil {
 			return "", "", "", nil, Invalid(err)
 		}
-		preimage += "fingerprint " + fingerprint + "\n"
+		preimage += fingerprintLine + fingerprint + "\n"
 	}
 	return cache.Key(preimage), preimage, fingerprint, inputs, nil
 }
+
+// fingerprintLine starts the preimage's line of a stage's fingerprint.
+const fingerprintLine = "fingerprint "
 
 func (p *Chain) configHashFor(s *Spec) string {
 	if s.RunScoped {

@@ -47,7 +47,7 @@ type Nearest struct {
 	Stage   string    // the id of the stage that computed the entry
 	Created time.Time // when the entry was published
 	Seconds float64   // how long it took to compute
-	Changes []Change  // sorted: version, key format, parameters by key, inputs by slot, config
+	Changes []Change  // sorted: version, key format, parameters by key, inputs by slot, fingerprint, config
 }
 
 // Kinds of Change.
@@ -56,7 +56,10 @@ const (
 	ChangeKeyFormat = "key-format" // the layout of the key preimage (KeyFormat)
 	ChangeParam     = "param"      // a parameter, Key its path: "train.hidden"
 	ChangeInput     = "input"      // the digest of an input slot, Key the slot
-	ChangeConfig    = "config"     // the config hash of a run-scoped kind
+	// ChangeFingerprint is what the stage reads beyond its inputs
+	// (Spec.Fingerprint: a load's file, by its SHA-256).
+	ChangeFingerprint = "fingerprint"
+	ChangeConfig      = "config" // the config hash of a run-scoped kind
 )
 
 // Change is one difference between a stage and an earlier cache entry.
@@ -87,6 +90,8 @@ func (c Change) String() string {
 		return fmt.Sprintf("input %s changed", c.Key)
 	case ChangeConfig:
 		return fmt.Sprintf("run config changed (%s → %s)", shortHash(c.Old), shortHash(c.New))
+	case ChangeFingerprint:
+		return fmt.Sprintf("what it reads changed (%s → %s)", shortFingerprint(c.Old), shortFingerprint(c.New))
 	}
 	return fmt.Sprintf("%s: %s → %s", c.Key, displayValue(c.Old), displayValue(c.New))
 }
@@ -102,6 +107,18 @@ func displayValue(v string) string {
 		return s
 	}
 	return v
+}
+
+// shortFingerprint shows a fingerprint ("sha256 <hex>") with its hash cut short.
+func shortFingerprint(f string) string {
+	if f == "" {
+		return "none"
+	}
+	name, h, ok := strings.Cut(f, " ")
+	if !ok {
+		return shortHash(f)
+	}
+	return name + " " + shortHash(h)
 }
 
 func shortHash(h string) string {
@@ -126,12 +143,13 @@ type History struct {
 
 // pastEntry is one cache entry as History keeps it.
 type pastEntry struct {
-	key        string
-	created    time.Time
-	meta       EntryMeta
-	params     map[string]string // flattened parameter path -> canonical JSON
-	keyFormat  string
-	configHash string
+	key         string
+	created     time.Time
+	meta        EntryMeta
+	params      map[string]string // flattened parameter path -> canonical JSON
+	keyFormat   string
+	configHash  string
+	fingerprint string // the preimage's fingerprint line, "" without one
 }
 
 // ReadHistory lists c (see cache.List) and keeps the entries the engine
@@ -175,6 +193,9 @@ func newPastEntry(e *cache.Entry) (*pastEntry, error) {
 	for _, line := range strings.Split(meta.Preimage, "\n") {
 		if h, ok := strings.CutPrefix(line, "config "); ok {
 			pe.configHash = h
+		}
+		if f, ok := strings.CutPrefix(line, fingerprintLine); ok {
+			pe.fingerprint = f
 		}
 	}
 	return pe, nil
@@ -246,6 +267,9 @@ type probeState struct {
 	params     map[string]string
 	inputs     map[string]string // nil: unknown, not compared
 	configHash string
+	// fingerprint is the step's (Spec.Fingerprint), compared when known.
+	fingerprint    string
+	hasFingerprint bool
 }
 
 // changes lists what differs between the step and an earlier entry.
@@ -268,6 +292,9 @@ func (s *probeState) changes(pe *pastEntry) []Change {
 				out = append(out, Change{Kind: ChangeInput, Key: k, Old: pe.meta.Inputs[k], New: s.inputs[k]})
 			}
 		}
+	}
+	if s.hasFingerprint && pe.fingerprint != s.fingerprint {
+		out = append(out, Change{Kind: ChangeFingerprint, Old: pe.fingerprint, New: s.fingerprint})
 	}
 	if pe.configHash != s.configHash {
 		out = append(out, Change{Kind: ChangeConfig, Old: pe.configHash, New: s.configHash})
@@ -350,11 +377,12 @@ func (e *Engine) Explain(p *Chain, h *History) ([]*StagePlan, error) {
 			sp.Nearest = h.nearest(state, "")
 			continue
 		}
-		key, _, inputs, err := e.Key(p, step, done)
+		key, _, fingerprint, inputs, err := e.key(p, step, done)
 		if err != nil {
 			return out, fmt.Errorf("stage %q: %w", step.ID, err)
 		}
 		sp.Key, state.inputs = key, inputs
+		state.fingerprint, state.hasFingerprint = fingerprint, step.Spec.Fingerprint != nil
 		if r, damaged, err := e.lookup(step, key); err != nil {
 			return out, fmt.Errorf("stage %q: %w", step.ID, err)
 		} else if r != nil {

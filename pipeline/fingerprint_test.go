@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -224,5 +225,52 @@ func TestAnEngineTakesAFilesFingerprintOnceHoweverTheStageIsSet(t *testing.T) {
 	}
 	if taken != 1 {
 		t.Errorf("the file's fingerprint was taken %d times, want once", taken)
+	}
+}
+
+// TestExplainNamesAChangedFingerprint edits the file a stage reads between a run and a plan:
+// the plan must say that what the stage reads changed, the most common reason a load misses,
+// rather than that the entries differ in nothing they record.
+func TestExplainNamesAChangedFingerprint(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "in.txt")
+	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	spec := fileSpec(path, func() {})
+	if _, err := runFileSpec(t, &Engine{Cache: cache.Open(dir), Version: "test"}, spec); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("new"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := NewRegistry(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := config.Parse("test.yaml", []byte("name: t\nstages:\n  - {id: data, kind: file}\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Compile(f, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := &Engine{Cache: cache.Open(dir), Version: "test"}
+	h, err := ReadHistory(eng.Cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plans, err := eng.Explain(p, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := plans[0]
+	want := []Change{{Kind: ChangeFingerprint, Old: "content old", New: "content new"}}
+	if sp.Cached || sp.Nearest == nil || !slices.Equal(sp.Nearest.Changes, want) {
+		t.Fatalf("Explain = cached %v, nearest %+v; want a miss whose one change is the fingerprint", sp.Cached, sp.Nearest)
+	}
+	if got, want := planReason(sp), "miss: what it reads changed (content old → content new)"; got != want {
+		t.Errorf("plan reason = %q, want %q", got, want)
 	}
 }
