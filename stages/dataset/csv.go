@@ -99,8 +99,8 @@ type csvRecords struct {
 	name     string
 	limit    *recordLimiter
 	cr       *csv.Reader
-	lastLine int  // the line of the last record read
-	utf16    bool // the file starts with a UTF-16 byte order mark
+	lastLine int    // the line of the last record read
+	notCSV   string // what the file is when its first bytes say it is no CSV text (see notCSVText)
 }
 
 func newCSVRecords(name string, r io.Reader, delim rune) *csvRecords {
@@ -113,15 +113,33 @@ func newCSVRecords(name string, r io.Reader, delim rune) *csvRecords {
 	cr.ReuseRecord = true
 	// LazyQuotes stays off: recordLimiter tells where a record ends from the quotes, which
 	// only strict quoting makes possible.
-	return &csvRecords{name: name, limit: limit, cr: cr, lastLine: 1, utf16: isUTF16(br)}
+	return &csvRecords{name: name, limit: limit, cr: cr, lastLine: 1, notCSV: notCSVText(br)}
 }
 
-// isUTF16 reports whether br starts with a UTF-16 byte order mark, little- or big-endian, as
-// a spreadsheet program's "Unicode text" export does. Read as UTF-8, such a file's header
-// holds none of the names asked for, and a message that lists its bytes does not say why.
-func isUTF16(br *bufio.Reader) bool {
-	head, err := br.Peek(2)
-	return err == nil && (string(head) == "\xff\xfe" || string(head) == "\xfe\xff")
+// notCSVSignatures are the first bytes of files often given for a CSV file that are no UTF-8
+// text, and what to say of each: read as CSV, such a file's header holds none of the names
+// asked for, and a message that lists its bytes does not say why. Each holds a byte that no
+// UTF-8 text has (a control character or an invalid byte), so no CSV file starts so.
+var notCSVSignatures = []struct{ magic, problem string }{
+	{"\xff\xfe", "UTF-16 text (the file starts with its byte order mark), and nnpipe reads UTF-8: save the file as UTF-8"},
+	{"\xfe\xff", "UTF-16 text (the file starts with its byte order mark), and nnpipe reads UTF-8: save the file as UTF-8"},
+	{"\x1f\x8b", "a gzip-compressed file, not CSV text: decompress it first"},
+	{"\x28\xb5\x2f\xfd", "a zstd-compressed file, not CSV text: decompress it first"},
+	{"\xfd7zXZ\x00", "an xz-compressed file, not CSV text: decompress it first"},
+	{"PK\x03\x04", "a ZIP archive (an .xlsx workbook is one), not CSV text: export the table as CSV, or unzip it"},
+	{"PAR1\x15", "a Parquet file, not CSV text: set the format to parquet"}, // the magic number, then a page header
+}
+
+// notCSVText returns what the file br reads is when its first bytes say it is one of
+// notCSVSignatures, and "" otherwise.
+func notCSVText(br *bufio.Reader) string {
+	head, _ := br.Peek(8) // a shorter file gives fewer bytes
+	for _, s := range notCSVSignatures {
+		if strings.HasPrefix(string(head), s.magic) {
+			return s.problem
+		}
+	}
+	return ""
 }
 
 // bom is the UTF-8 byte order mark that spreadsheet programs write before a CSV file.
@@ -151,8 +169,8 @@ func (c *csvRecords) line(i int) int {
 // next returns the next record, or nil at the end of the file. The record is reused by the
 // next call.
 func (c *csvRecords) next() ([]string, error) {
-	if c.utf16 {
-		return nil, c.at(1, "", "UTF-16 text (the file starts with its byte order mark), and nnpipe reads UTF-8: save the file as UTF-8")
+	if c.notCSV != "" {
+		return nil, c.at(1, "", "%s", c.notCSV)
 	}
 	rec, err := c.cr.Read()
 	if err == nil {

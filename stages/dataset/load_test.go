@@ -67,6 +67,10 @@ func TestLoadErrors(t *testing.T) {
 	csvFirstTextNoHeader := write("first_text_no_header.csv", []byte("0.1,n/a,a\n0.2,2,b\n"))
 	csvUTF16 := write("utf16.csv", []byte("\xff\xfex\x00,\x00l\x00a\x00b\x00e\x00l\x00\n\x001\x00,\x00a\x00\n\x00"))
 	csvUTF16BE := write("utf16be.csv", []byte("\xfe\xff\x00x\x00,\x00l\x00a\x00b\x00e\x00l\x00\n\x001\x00,\x00a\x00\n"))
+	csvGzip := write("gzip.csv", []byte("\x1f\x8b\b\b\x12\xbb\x16k\x00\x03a.csv\x00\xab"))
+	csvXlsx := write("sheet.csv", []byte("PK\x03\x04\x14\x00\x06\x00\x08\x00"))
+	csvParquet := write("table.csv", validCraft().bytes())
+	csvPAR1Header := write("par1_header.csv", []byte("PAR1,x,label\n1,2,a\n3,4,b\n"))
 	csvLabelFeature := write("label_feature.csv", []byte("x,label,kind\n1,2,a\n3,4,b\n"))
 	csvLabelNameKept := write("label_name_kept.csv", []byte("x,label_name,kind\n1,t,a\n3,f,b\n"))
 	pqLabelNameFeature := gen("label_name_feature.parquet", []Field{{"x", Float64}, {"label_name", Float64}, {"y", String}}, []float64{1, 2}, []float64{3, 4}, []string{"a", "b"})
@@ -155,6 +159,10 @@ func TestLoadErrors(t *testing.T) {
 		{"a quoted value of many lines longer than a record may be", csvLongQuoted, label},
 		{"UTF-16 text", csvUTF16, label},
 		{"UTF-16 text, big-endian, without a header", csvUTF16BE, LoadOptions{Label: "c1", NoHeader: true}},
+		{"a gzip-compressed file", csvGzip, label},
+		{"an .xlsx workbook", csvXlsx, label},
+		{"a Parquet file read as CSV", csvParquet, LoadOptions{Label: "label", Format: "csv"}},
+		{"a header starting as Parquet's magic number, with a text label", csvPAR1Header, LoadOptions{Label: "label", Features: []string{"x"}, Keep: []string{"nope"}}},
 		{"a default feature named as the dataset file's label column", csvLabelFeature, LoadOptions{Label: "kind"}},
 		{"a feature named as the dataset file's label column", csvLabelFeature, LoadOptions{Label: "kind", Features: []string{"x", "label"}}},
 		{"a kept column named as the dataset file's class names", csvLabelNameKept, LoadOptions{Label: "kind", Keep: []string{"label_name"}}},
