@@ -409,6 +409,12 @@ func (c *csvRecords) readRows(ctx context.Context, h *csvHeader, cols csvColumns
 		if !utf8.ValidString(s) {
 			return nil, nil, c.at(c.line(cols.label), label, "%s", notText(s))
 		}
+		if n := strings.Count(s, "\n"); n > 0 {
+			// A quoted label spread over lines: taken as it is, it would be a class made of
+			// the rows up to the next quote, rows that would go missing without a word.
+			from := c.line(cols.label)
+			return nil, nil, c.at(from, label, "the label spans lines %d to %d, and a class name holds no line break (is a quote unbalanced?)", from, from+n)
+		}
 		d.Labels = append(d.Labels, classes.id(s))
 		for k, col := range cols.keep {
 			v := strings.TrimSpace(rec[col])

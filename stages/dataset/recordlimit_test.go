@@ -123,7 +123,8 @@ func TestReadersBoundEachRecordNotEachLine(t *testing.T) {
 		{"a doubled quote before a line break does not close the value", "x,label\n1,\"a\"\"\n" + long + "\"\n2,b\n", 2},
 		{"a quote left open runs the record on to the end", "x,label\n1,a\n2,\"b\n" + strings.Repeat("3,c\n", MaxRecordBytes/4), 3},
 		{"one long line is a long record", "x,label\n1,a\n2," + strings.Repeat("y", MaxRecordBytes+1) + "\n", 3},
-		{"short records with quoted line breaks load however many", "x,label\n" + strings.Repeat("1,\"a\n\"\"b\"\"\"\n2,\"\"\"c\"\"\"\n", MaxRecordBytes/16), 0},
+		// In a column of notes: a label spanning lines is refused as a quote out of place.
+		{"short records with quoted line breaks load however many", "x,note,label\n" + strings.Repeat("1,\"a\n\"\"b\"\"\",a\n2,\"\"\"c\"\"\",b\n", MaxRecordBytes/16), 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
