@@ -149,7 +149,8 @@ func Spec() pipeline.Spec {
 		// dataset records the label column's name (model.Lineage), for the model file. Version
 		// 4: a Parquet column of numbers no feature can hold (DECIMAL, FLOAT16, UINT64) is
 		// refused when the features are taken by default, where version 3 left it out; and
-		// pandas' unnamed index (__index_level_0__), which version 3 took as a feature, is not.
+		// pandas' unnamed index (__index_level_0__), which version 3 took as a feature, is not;
+		// and a CSV label spanning lines, which version 3 made a class, is refused.
 		Kind: "load", Version: 4,
 		Doc: "reads a CSV or Parquet file: a label column (integers or strings; at most 1,000 classes) and numeric feature columns",
 		Outputs: []pipeline.Output{{Slot: "dataset", Type: "dataset", File: "dataset.parquet", ReadShape: model.DatasetShape,
