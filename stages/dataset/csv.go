@@ -308,6 +308,10 @@ func (h *csvHeader) numericColumns(rec []string, cols *csvColumns) error {
 		}
 		if s = strings.TrimSpace(s); isNumber(s) {
 			features = append(features, i)
+		} else if decimalComma(s) {
+			// Left out as text, a column of numbers written as many locales' spreadsheets
+			// write them would be a feature the network never sees, without a word.
+			return h.recs.at(h.recs.line(i), h.names[i], "%s on the first data row is a number with a decimal comma, and nnpipe reads a decimal point (name the features to leave the column out)", shortQuote(s))
 		} else {
 			cols.text = append(cols.text, textColumn{col: i, line: h.recs.line(i), first: strings.Clone(s)})
 		}
@@ -454,10 +458,35 @@ func valueProblem(s string, err error) string {
 		return "empty value"
 	case errors.Is(err, strconv.ErrRange):
 		return fmt.Sprintf("%s is out of range", shortQuote(s))
+	case err != nil && decimalComma(s):
+		return fmt.Sprintf("%s is not a number (a decimal comma?)", shortQuote(s))
 	case err != nil:
 		return fmt.Sprintf("%s is not a number", shortQuote(s))
 	}
 	return fmt.Sprintf("%s is not a finite number", shortQuote(s))
+}
+
+// decimalComma reports whether s is a number written with a decimal comma, as spreadsheets
+// in many locales write them: an optional sign, digits (in groups of three after the first,
+// set off by points, as "1.234,5"), one comma, digits.
+func decimalComma(s string) bool {
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+")
+	whole, frac, ok := strings.Cut(s, ",")
+	if !ok || !allDigits(frac) {
+		return false
+	}
+	groups := strings.Split(whole, ".")
+	for k, g := range groups {
+		if !allDigits(g) || k > 0 && len(g) != 3 {
+			return false
+		}
+	}
+	return true
+}
+
+// allDigits reports whether s is one or more ASCII digits.
+func allDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
 // shortQuote quotes s for an error message, cutting a long value short.

@@ -69,6 +69,8 @@ func TestLoadErrors(t *testing.T) {
 	csvUTF16BE := write("utf16be.csv", []byte("\xfe\xff\x00x\x00,\x00l\x00a\x00b\x00e\x00l\x00\n\x001\x00,\x00a\x00\n"))
 	csvSwallow := write("swallow.csv", []byte("x,label\n1,a\n2,\"b\n3,a\n4,b\n5,a\"\n6,b\n"))
 	csvSwallowCRLF := write("swallow_crlf.csv", []byte("b,0\r\n\"a,1\r\nb,2\r\nc\",3\r\nb,4\r\n"))
+	csvDecimalComma := write("decimal_comma.csv", []byte("n;w;kind\n3;1,5;a\n4;2,25;b\n"))
+	csvDecimalCommaNamed := write("decimal_comma_named.csv", []byte("n;w;kind\n3;1.5;a\n4;-1.234,25;b\n"))
 	csvGzip := write("gzip.csv", []byte("\x1f\x8b\b\b\x12\xbb\x16k\x00\x03a.csv\x00\xab"))
 	csvXlsx := write("sheet.csv", []byte("PK\x03\x04\x14\x00\x06\x00\x08\x00"))
 	csvParquet := write("table.csv", validCraft().bytes())
@@ -163,6 +165,8 @@ func TestLoadErrors(t *testing.T) {
 		{"UTF-16 text, big-endian, without a header", csvUTF16BE, LoadOptions{Label: "c1", NoHeader: true}},
 		{"a quote opening a label that the rows up to the next quote would join", csvSwallow, label},
 		{"a quoted label over CRLF lines, without a header", csvSwallowCRLF, LoadOptions{Label: "c0", NoHeader: true}},
+		{"a default feature of numbers with a decimal comma", csvDecimalComma, LoadOptions{Label: "kind", Delimiter: ';'}},
+		{"a feature's later value with a decimal comma", csvDecimalCommaNamed, LoadOptions{Label: "kind", Delimiter: ';'}},
 		{"a gzip-compressed file", csvGzip, label},
 		{"an .xlsx workbook", csvXlsx, label},
 		{"a Parquet file read as CSV", csvParquet, LoadOptions{Label: "label", Format: "csv"}},

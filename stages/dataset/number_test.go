@@ -83,3 +83,15 @@ func BenchmarkParseNumber(b *testing.B) {
 		})
 	}
 }
+
+func TestDecimalComma(t *testing.T) {
+	for s, want := range map[string]bool{
+		"1,5": true, "-0,25": true, "+3,0": true, "1.234,5": true, "1.234.567,89": true,
+		"12.34,5": false, "1,2,3": false, ",5": false, "1,": false, "a,5": false, "1.5": false,
+		"1,5e3": false, "": false, "-,5": false, ".234,5": false,
+	} {
+		if got := decimalComma(s); got != want {
+			t.Errorf("decimalComma(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
