@@ -308,10 +308,10 @@ func (h *csvHeader) numericColumns(rec []string, cols *csvColumns) error {
 		}
 		if s = strings.TrimSpace(s); isNumber(s) {
 			features = append(features, i)
-		} else if decimalComma(s) {
-			// Left out as text, a column of numbers written as many locales' spreadsheets
-			// write them would be a feature the network never sees, without a word.
-			return h.recs.at(h.recs.line(i), h.names[i], "%s on the first data row is a number with a decimal comma, and nnpipe reads a decimal point (name the features to leave the column out)", shortQuote(s))
+		} else if commaNumber(s) {
+			// Left out as text, a column of numbers written as spreadsheets write them would be
+			// a feature the network never sees, without a word.
+			return h.recs.at(h.recs.line(i), h.names[i], "%s on the first data row is a number written with a comma (a decimal comma, or thousands set off), and nnpipe reads plain numbers with a decimal point (name the features to leave the column out)", shortQuote(s))
 		} else {
 			cols.text = append(cols.text, textColumn{col: i, line: h.recs.line(i), first: strings.Clone(s)})
 		}
@@ -458,26 +458,33 @@ func valueProblem(s string, err error) string {
 		return "empty value"
 	case errors.Is(err, strconv.ErrRange):
 		return fmt.Sprintf("%s is out of range", shortQuote(s))
-	case err != nil && decimalComma(s):
-		return fmt.Sprintf("%s is not a number (a decimal comma?)", shortQuote(s))
+	case err != nil && commaNumber(s):
+		return fmt.Sprintf("%s is not a plain number (a decimal comma, or thousands set off?)", shortQuote(s))
 	case err != nil:
 		return fmt.Sprintf("%s is not a number", shortQuote(s))
 	}
 	return fmt.Sprintf("%s is not a finite number", shortQuote(s))
 }
 
-// decimalComma reports whether s is a number written with a decimal comma, as spreadsheets
-// in many locales write them: an optional sign, digits (in groups of three after the first,
-// set off by points, as "1.234,5"), one comma, digits.
-func decimalComma(s string) bool {
-	s = strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+")
-	whole, frac, ok := strings.Cut(s, ",")
-	if !ok || !allDigits(frac) {
-		return false
+// commaNumber reports whether s is a number written with a comma, as spreadsheets write them:
+// an optional sign, then either a decimal comma ("1,5"; its whole part may set off thousands
+// with points, "1.234,5") or thousands set off by commas ("1,234", "1,234,567.5").
+func commaNumber(s string) bool {
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		s = s[1:]
 	}
-	groups := strings.Split(whole, ".")
+	if whole, frac, ok := strings.Cut(s, ","); ok && allDigits(frac) && grouped(whole, ".") {
+		return true // a decimal comma
+	}
+	whole, frac, ok := strings.Cut(s, ".")
+	return strings.Contains(whole, ",") && grouped(whole, ",") && (!ok || allDigits(frac))
+}
+
+// grouped reports whether s is digits, in groups of three after the first set off by sep.
+func grouped(s, sep string) bool {
+	groups := strings.Split(s, sep)
 	for k, g := range groups {
-		if !allDigits(g) || k > 0 && len(g) != 3 {
+		if !allDigits(g) || len(g) > 3 && len(groups) > 1 || k > 0 && len(g) != 3 {
 			return false
 		}
 	}

@@ -71,6 +71,7 @@ func TestLoadErrors(t *testing.T) {
 	csvSwallowCRLF := write("swallow_crlf.csv", []byte("b,0\r\n\"a,1\r\nb,2\r\nc\",3\r\nb,4\r\n"))
 	csvDecimalComma := write("decimal_comma.csv", []byte("n;w;kind\n3;1,5;a\n4;2,25;b\n"))
 	csvDecimalCommaNamed := write("decimal_comma_named.csv", []byte("n;w;kind\n3;1.5;a\n4;-1.234,25;b\n"))
+	csvThousands := write("thousands.csv", []byte("n,w,kind\n3,\"1,234,567\",a\n4,\"2,000\",b\n"))
 	csvGzip := write("gzip.csv", []byte("\x1f\x8b\b\b\x12\xbb\x16k\x00\x03a.csv\x00\xab"))
 	csvXlsx := write("sheet.csv", []byte("PK\x03\x04\x14\x00\x06\x00\x08\x00"))
 	csvParquet := write("table.csv", validCraft().bytes())
@@ -167,6 +168,7 @@ func TestLoadErrors(t *testing.T) {
 		{"a quoted label over CRLF lines, without a header", csvSwallowCRLF, LoadOptions{Label: "c0", NoHeader: true}},
 		{"a default feature of numbers with a decimal comma", csvDecimalComma, LoadOptions{Label: "kind", Delimiter: ';'}},
 		{"a feature's later value with a decimal comma", csvDecimalCommaNamed, LoadOptions{Label: "kind", Delimiter: ';'}},
+		{"a default feature of numbers with thousands set off by commas", csvThousands, LoadOptions{Label: "kind"}},
 		{"a gzip-compressed file", csvGzip, label},
 		{"an .xlsx workbook", csvXlsx, label},
 		{"a Parquet file read as CSV", csvParquet, LoadOptions{Label: "label", Format: "csv"}},

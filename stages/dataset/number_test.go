@@ -84,14 +84,16 @@ func BenchmarkParseNumber(b *testing.B) {
 	}
 }
 
-func TestDecimalComma(t *testing.T) {
+func TestCommaNumber(t *testing.T) {
 	for s, want := range map[string]bool{
-		"1,5": true, "-0,25": true, "+3,0": true, "1.234,5": true, "1.234.567,89": true,
+		"1,5": true, "-0,25": true, "+3,0": true, "1.234,5": true, "1.234.567,89": true, "12345,5": true,
+		"1,234": true, "1,234,567": true, "-1,234,567.25": true, "12,345.5": true,
 		"12.34,5": false, "1,2,3": false, ",5": false, "1,": false, "a,5": false, "1.5": false,
-		"1,5e3": false, "": false, "-,5": false, ".234,5": false,
+		"1,5e3": false, "": false, "-,5": false, ".234,5": false, "1234,567,890": false,
+		"1,23,456": false, "1,234.": false, "+-1,5": false, "-+1,5": false, "1.234": false, "12345.234,5": false,
 	} {
-		if got := decimalComma(s); got != want {
-			t.Errorf("decimalComma(%q) = %v, want %v", s, got, want)
+		if got := commaNumber(s); got != want {
+			t.Errorf("commaNumber(%q) = %v, want %v", s, got, want)
 		}
 	}
 }

@@ -151,7 +151,7 @@ func Spec() pipeline.Spec {
 		// refused when the features are taken by default, where version 3 left it out; and
 		// pandas' unnamed index (__index_level_0__), which version 3 took as a feature, is not;
 		// and a CSV label spanning lines, which version 3 made a class, is refused, as is a CSV
-		// column of numbers with a decimal comma, which version 3 left out.
+		// column of numbers written with a comma (1,5 or 1,234), which version 3 left out.
 		Kind: "load", Version: 4,
 		Doc: "reads a CSV or Parquet file: a label column (integers or strings; at most 1,000 classes) and numeric feature columns",
 		Outputs: []pipeline.Output{{Slot: "dataset", Type: "dataset", File: "dataset.parquet", ReadShape: model.DatasetShape,
