@@ -354,7 +354,7 @@ func isNumber(s string) bool {
 // checkText returns the error for a number on a later row in a column left out as text.
 func (c *csvRecords) checkText(h *csvHeader, text []textColumn, rec []string) error {
 	for _, t := range text {
-		if isNumber(strings.TrimSpace(rec[t.col])) {
+		if v := strings.TrimSpace(rec[t.col]); isNumber(v) || commaNumber(v) {
 			return c.at(t.line, h.names[t.col], "%s on the first data row, but line %d has a number: a feature needs a number on every row (name the features to leave a column out)",
 				valueProblem(t.first, strconv.ErrSyntax), c.line(t.col))
 		}
@@ -470,7 +470,10 @@ func valueProblem(s string, err error) string {
 // an optional sign, then either a decimal comma ("1,5"; its whole part may set off thousands
 // with points, "1.234,5") or thousands set off by commas ("1,234", "1,234,567.5").
 func commaNumber(s string) bool {
-	if s != "" && (s[0] == '-' || s[0] == '+') {
+	if strings.IndexByte(s, ',') < 0 {
+		return false // most text: no allocation, no scan beyond this
+	}
+	if s[0] == '-' || s[0] == '+' {
 		s = s[1:]
 	}
 	if whole, frac, ok := strings.Cut(s, ","); ok && allDigits(frac) && grouped(whole, ".") {
@@ -482,9 +485,14 @@ func commaNumber(s string) bool {
 
 // grouped reports whether s is digits, in groups of three after the first set off by sep.
 func grouped(s, sep string) bool {
-	groups := strings.Split(s, sep)
-	for k, g := range groups {
-		if !allDigits(g) || len(g) > 3 && len(groups) > 1 || k > 0 && len(g) != 3 {
+	first, rest, more := strings.Cut(s, sep)
+	if !allDigits(first) || more && len(first) > 3 {
+		return false
+	}
+	for more {
+		var g string
+		g, rest, more = strings.Cut(rest, sep)
+		if len(g) != 3 || !allDigits(g) {
 			return false
 		}
 	}

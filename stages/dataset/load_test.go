@@ -72,6 +72,7 @@ func TestLoadErrors(t *testing.T) {
 	csvDecimalComma := write("decimal_comma.csv", []byte("n;w;kind\n3;1,5;a\n4;2,25;b\n"))
 	csvDecimalCommaNamed := write("decimal_comma_named.csv", []byte("n;w;kind\n3;1.5;a\n4;-1.234,25;b\n"))
 	csvThousands := write("thousands.csv", []byte("n,w,kind\n3,\"1,234,567\",a\n4,\"2,000\",b\n"))
+	csvCommaAfterText := write("comma_after_text.csv", []byte("n;w;kind\n3;n/a;a\n4;2,5;b\n"))
 	csvGzip := write("gzip.csv", []byte("\x1f\x8b\b\b\x12\xbb\x16k\x00\x03a.csv\x00\xab"))
 	csvXlsx := write("sheet.csv", []byte("PK\x03\x04\x14\x00\x06\x00\x08\x00"))
 	csvParquet := write("table.csv", validCraft().bytes())
@@ -169,6 +170,7 @@ func TestLoadErrors(t *testing.T) {
 		{"a default feature of numbers with a decimal comma", csvDecimalComma, LoadOptions{Label: "kind", Delimiter: ';'}},
 		{"a feature's later value with a decimal comma", csvDecimalCommaNamed, LoadOptions{Label: "kind", Delimiter: ';'}},
 		{"a default feature of numbers with thousands set off by commas", csvThousands, LoadOptions{Label: "kind"}},
+		{"a column of text on the first row and a number with a comma later", csvCommaAfterText, LoadOptions{Label: "kind", Delimiter: ';'}},
 		{"a gzip-compressed file", csvGzip, label},
 		{"an .xlsx workbook", csvXlsx, label},
 		{"a Parquet file read as CSV", csvParquet, LoadOptions{Label: "label", Format: "csv"}},
