@@ -413,11 +413,8 @@ func (c *csvRecords) readRows(ctx context.Context, h *csvHeader, cols csvColumns
 		if !utf8.ValidString(s) {
 			return nil, nil, c.at(c.line(cols.label), label, "%s", notText(s))
 		}
-		if n := strings.Count(s, "\n"); n > 0 {
-			// A quoted label spread over lines: taken as it is, it would be a class made of
-			// the rows up to the next quote, rows that would go missing without a word.
-			from := c.line(cols.label)
-			return nil, nil, c.at(from, label, "the label spans lines %d to %d, and a class name holds no line break (is a quote unbalanced?)", from, from+n)
+		if err := c.labelSpansLines(c.line(cols.label), label, s); err != nil {
+			return nil, nil, err
 		}
 		d.Labels = append(d.Labels, classes.id(s))
 		for k, col := range cols.keep {
@@ -432,6 +429,18 @@ func (c *csvRecords) readRows(ctx context.Context, h *csvHeader, cols csvColumns
 		}
 	}
 	return d, classes, nil
+}
+
+// labelSpansLines returns the error for a label s, of the column named label, that starts on
+// line from and holds a line break, and nil for one that does not. A quoted label spread over
+// lines is no class name: a quote left open at its start made it of the rows up to the next
+// quote, which would go missing without a word.
+func (c *csvRecords) labelSpansLines(from int, label, s string) error {
+	n := strings.Count(s, "\n")
+	if n == 0 {
+		return nil
+	}
+	return c.at(from, label, "the label spans lines %d to %d, and a class name holds no line break (is a quote unbalanced?)", from, from+n)
 }
 
 // grow sizes d's arrays once, after the first 1024 rows, from the bytes per row so far,

@@ -228,6 +228,7 @@ func TestScanErrors(t *testing.T) {
 		{"a Parquet label of a date type", duck, ScanOptions{Features: []string{"x"}, Label: "day"}},
 		{"a Parquet null label", duck, ScanOptions{Features: []string{"x"}, Label: "maybe"}},
 		{"a delimiter for a Parquet file", duck, ScanOptions{Features: []string{"x"}, Delimiter: ';'}},
+		{"a quote opening a label that the rows up to the next quote would join", write("swallow.csv", "x0,x1,label\n1,2,a\n3,4,\"b\n5,6,a\n7,8,b\"\n9,10,a\n"), xy},
 		{"UTF-16 text", write("utf16.csv", "\xff\xfex\x000\x00,\x00x\x001\x00\n\x001\x00,\x002\x00\n\x00"), xy},
 	}
 	var got strings.Builder

@@ -242,6 +242,9 @@ func (s *Scanner) parseCells(c *cells) error {
 		if !utf8.ValidString(l) {
 			return s.recs.at(c.lines[i*width+d], s.opt.Label, "%s", notText(l))
 		}
+		if err := s.recs.labelSpansLines(c.lines[i*width+d], s.opt.Label, l); err != nil {
+			return err
+		}
 		b.Labels = append(b.Labels, intern(s.ints, l))
 	}
 	return nil
