@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/stages/dataset"
@@ -135,13 +136,21 @@ func (sc *Scaling) Apply(ctx context.Context, x []float64) error {
 		for j, v := range row {
 			z := stat.StdScore(v, sc.Mean[j], sc.Std[j])
 			if math.IsInf(z, 0) || math.IsNaN(z) {
-				return pipeline.Invalid(fmt.Errorf("feature %q: row %d: %g is too far from the training rows (mean %g, deviation %g) to standardize in float64",
-					sc.Features[j], i/dims, v, sc.Mean[j], sc.Std[j]))
+				return pipeline.Invalid(fmt.Errorf("feature %s: row %d: %g is too far from the training rows (mean %g, deviation %g) to standardize in float64",
+					sc.feature(j), i/dims, v, sc.Mean[j], sc.Std[j]))
 			}
 			row[j] = z
 		}
 	}
 	return nil
+}
+
+// feature names feature j for a message: quoted, or by its position when sc has no names.
+func (sc *Scaling) feature(j int) string {
+	if j < len(sc.Features) {
+		return strconv.Quote(sc.Features[j])
+	}
+	return strconv.Itoa(j)
 }
 
 // Step returns the scaling as the model file's preprocessing step.
