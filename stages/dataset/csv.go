@@ -245,12 +245,27 @@ func (h *csvHeader) lookup(col, role string) (int, error) {
 		if h.noHeader {
 			return 0, h.recs.at(1, col, "%s column not in the file (without a header row its columns are %s)%s", role, listColumns(h.names), hint)
 		}
+		if hint == "" && h.looksLikeData() {
+			hint = "; the first line looks like data: has the file no header row? (header: false names the columns c0, c1, …)"
+		}
 		return 0, h.recs.at(1, col, "%s column not in the header (%s)%s", role, listColumns(h.names), hint)
 	}
 	if h.dup[col] {
 		return 0, h.recs.at(1, col, "appears more than once in the header")
 	}
 	return i, nil
+}
+
+// looksLikeData reports whether the header row holds numbers in at least half its columns
+// (and in one at least): a data row taken for the header, as when a file has none.
+func (h *csvHeader) looksLikeData() bool {
+	numbers := 0
+	for _, n := range h.names {
+		if isNumber(n) {
+			numbers++
+		}
+	}
+	return numbers > 0 && 2*numbers >= len(h.names)
 }
 
 // csvColumns are the columns a load reads, by position.

@@ -73,6 +73,7 @@ func TestLoadErrors(t *testing.T) {
 	csvDecimalCommaNamed := write("decimal_comma_named.csv", []byte("n;w;kind\n3;1.5;a\n4;-1.234,25;b\n"))
 	csvThousands := write("thousands.csv", []byte("n,w,kind\n3,\"1,234,567\",a\n4,\"2,000\",b\n"))
 	csvCommaAfterText := write("comma_after_text.csv", []byte("n;w;kind\n3;n/a;a\n4;2,5;b\n"))
+	csvNoHeader := write("no_header.csv", []byte("5.1,3.5,setosa\n4.9,3.0,versicolor\n"))
 	csvGzip := write("gzip.csv", []byte("\x1f\x8b\b\b\x12\xbb\x16k\x00\x03a.csv\x00\xab"))
 	csvXlsx := write("sheet.csv", []byte("PK\x03\x04\x14\x00\x06\x00\x08\x00"))
 	csvParquet := write("table.csv", validCraft().bytes())
@@ -171,6 +172,8 @@ func TestLoadErrors(t *testing.T) {
 		{"a feature's later value with a decimal comma", csvDecimalCommaNamed, LoadOptions{Label: "kind", Delimiter: ';'}},
 		{"a default feature of numbers with thousands set off by commas", csvThousands, LoadOptions{Label: "kind"}},
 		{"a column of text on the first row and a number with a comma later", csvCommaAfterText, LoadOptions{Label: "kind", Delimiter: ';'}},
+		{"a file without a header row read with one", csvNoHeader, LoadOptions{Label: "species"}},
+		{"a file without a header row read with one, a feature named", csvNoHeader, LoadOptions{Label: "c2", Features: []string{"c0"}}},
 		{"a gzip-compressed file", csvGzip, label},
 		{"an .xlsx workbook", csvXlsx, label},
 		{"a Parquet file read as CSV", csvParquet, LoadOptions{Label: "label", Format: "csv"}},
