@@ -261,8 +261,10 @@ func tableType(sc *schema.Schema, col *schema.Column) (t Type, ok bool) {
 	case parquet.Types.Boolean:
 		return Bool, lt.IsNone()
 	case parquet.Types.ByteArray:
+		// An ENUM (as Avro's enums are written) is UTF-8 text like a STRING.
 		_, str := lt.(schema.StringLogicalType)
-		return String, str || lt.IsNone()
+		_, enum := lt.(schema.EnumLogicalType)
+		return String, str || enum || lt.IsNone()
 	}
 	return 0, false
 }

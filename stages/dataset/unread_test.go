@@ -3,6 +3,7 @@ package dataset
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -109,5 +110,29 @@ func TestNumbersNnpipeDoesNotReadAreNotSilentlyLeftOut(t *testing.T) {
 				t.Errorf("load with features [x] = %v, %v; want x alone", d, err)
 			}
 		})
+	}
+}
+
+// TestAnEnumLabelIsText loads a Parquet file whose label is a BYTE_ARRAY annotated ENUM, as
+// Avro's enums are written: UTF-8 text, as a STRING is, and so a label or a kept column.
+func TestAnEnumLabelIsText(t *testing.T) {
+	enum, err := schema.NewPrimitiveNodeLogical("kind", parquet.Repetitions.Required, schema.EnumLogicalType{}, parquet.Types.ByteArray, -1, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := oneRowGroup(t, enum, func(cw file.ColumnChunkWriter) error {
+		_, err := cw.(*file.ByteArrayColumnChunkWriter).WriteBatch([]parquet.ByteArray{parquet.ByteArray("RED"), parquet.ByteArray("BLUE")}, nil, nil)
+		return err
+	})
+	load := func(opt LoadOptions) (*Dataset, error) {
+		return loadParquet(context.Background(), "e.parquet", bytes.NewReader(b), int64(len(b)), opt)
+	}
+	d, err := load(LoadOptions{Label: "kind"})
+	if err != nil || !slices.Equal(d.Classes, []string{"BLUE", "RED"}) || !slices.Equal(d.Labels, []int32{1, 0}) {
+		t.Fatalf("load with the ENUM label = %+v, %v; want classes BLUE, RED", d, err)
+	}
+	d, err = load(LoadOptions{Label: "y", Keep: []string{"kind"}})
+	if v, ok := d.ExtraColumn("kind"); err != nil || !ok || !slices.Equal(v, []string{"RED", "BLUE"}) {
+		t.Errorf("load with the ENUM kept = %+v, %v; want RED, BLUE", d, err)
 	}
 }
