@@ -384,7 +384,7 @@ func (c *Cache) tempDir(prefix string) (string, error) {
 			}
 			return "", err
 		}
-		err := os.Mkdir(dir, 0o700)
+		err := os.Mkdir(dir, 0o755) // less the umask, as every folder of the cache: others read the entry it becomes
 		if errors.Is(err, fs.ErrNotExist) && attempt < maxTempAttempts {
 			continue // a failed run of another process removed the empty tmp folder
 		}

@@ -1,0 +1,28 @@
+package cache
+
+import (
+	"os"
+	"syscall"
+	"testing"
+)
+
+// TestAnEntryHasTheModeOfTheCachesFolders: an entry, made from a build
+// folder, has mode 0755 less the umask like the cache's other folders, so
+// that others who share the cache can read it; it was 0700 whatever the
+// umask. The umask is the process's: the test does not run in parallel.
+func TestAnEntryHasTheModeOfTheCachesFolders(t *testing.T) {
+	for _, umask := range []int{0o022, 0o077, 0o002} {
+		func() {
+			defer syscall.Umask(syscall.Umask(umask))
+			c := Open(t.TempDir())
+			defer c.Close()
+			k := Key("mode")
+			publishOutputs(t, c, k, sampleOutputs, nil)
+			fi, err := os.Stat(c.Path(k))
+			must(t, err)
+			if got, want := fi.Mode().Perm(), os.FileMode(0o755&^umask); got != want {
+				t.Errorf("umask %#o: the entry's mode is %#o, want %#o", umask, got, want)
+			}
+		}()
+	}
+}
