@@ -94,7 +94,8 @@ type GCResult struct {
 // not exist is an error. GC stops, with the error of the context the Cache
 // was opened with (OpenContext), at its next entry once that is done:
 // whatever it moved aside by then stays in its trash folder for the next
-// gc, and nothing is half-removed.
+// gc, and nothing is half-removed. So does what it moved aside before it
+// failed to move something (another user's entry).
 func (c *Cache) GC(opts GCOptions) (*GCResult, error) {
 	res, err := c.gc(opts)
 	if err != nil {
@@ -129,11 +130,13 @@ func (c *Cache) gc(opts GCOptions) (*GCResult, error) {
 			return nil, err
 		}
 		defer func() {
-			// Interrupted, gc leaves what it moved aside in its trash
-			// folder, which the next gc removes as that of a process
-			// that is gone (looking into it for foreign files first).
-			if trash != "" && ctx.Err() == nil {
-				os.RemoveAll(trash)
+			// Interrupted, or failing before it has looked at what it
+			// moved aside (an entry it may not move), gc leaves that in
+			// its trash folder, which the next gc removes as that of a
+			// process that is gone (looking into it for foreign files
+			// first). Done, gc has emptied it.
+			if trash != "" {
+				os.Remove(trash)
 			}
 		}()
 	}

@@ -799,3 +799,44 @@ func TestAWaitForTheLockEndsWithItsContext(t *testing.T) {
 	}
 	next.Close()
 }
+
+// TestAGCThatFailsWhileMovingKeepsWhatItMovedForTheNext: a gc that cannot
+// move something aside (here a stale build folder whose name is too long to
+// take gc's number; on a shared cache, another user's entry) fails, and
+// must not delete what it moved into its trash folder before that, which
+// it has not yet looked at for files the entries did not make. The next
+// gc, the obstacle gone, quarantines the entry with a foreign file.
+func TestAGCThatFailsWhileMovingKeepsWhatItMovedForTheNext(t *testing.T) {
+	dir := t.TempDir()
+	c := Open(dir)
+	c.now = twoHoursAgo
+	k := Key("foreign")
+	publishOutputs(t, c, k, sampleOutputs, nil)
+	must(t, c.Close())
+	must(t, os.WriteFile(filepath.Join(c.Path(k), "mine.txt"), []byte("keep me"), 0o644))
+	want := contents(t, c.Path(k))
+	// Stale folders are moved after the entries.
+	long := filepath.Join(dir, tmpDir, buildPrefix+strings.Repeat("x", 255-len(buildPrefix)))
+	must(t, os.MkdirAll(long, 0o755))
+	backdate(t, long, 2*time.Hour)
+
+	g := Open(dir)
+	if _, err := g.GC(GCOptions{KeepRecent: time.Hour}); err == nil {
+		t.Fatal("GC moved a folder whose name is too long to number")
+	}
+	must(t, g.Close())
+	must(t, os.RemoveAll(long))
+	// The failed gc's trash is stale once its process is gone and it is old.
+	trash, err := filepath.Glob(filepath.Join(dir, tmpDir, trashPrefix+"*"))
+	must(t, err)
+	for _, tr := range trash {
+		backdate(t, tr, 2*time.Hour)
+	}
+	res := gcOnce(t, dir, GCOptions{KeepRecent: time.Hour})
+	if len(res.Quarantined) != 1 || res.Quarantined[0].Key != k {
+		t.Fatalf("GC after a failed one quarantined %+v, want the entry with a foreign file", res.Quarantined)
+	}
+	if got := contents(t, res.Quarantined[0].Path); !reflect.DeepEqual(got, want) {
+		t.Errorf("quarantined content = %v, want %v", got, want)
+	}
+}
