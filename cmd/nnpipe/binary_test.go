@@ -67,14 +67,14 @@ func TestMain(m *testing.M) {
 const interruptChildEnv = "NNPIPE_TEST_INTERRUPT_CHILD"
 
 // interruptChild takes the signals as Main does, says "ready", and once
-// interrupted says "cancelled" and goes on reading its input, as a command
-// blocked where the cancellation does not reach it would.
+// interrupted says "cancelled by" the signal and goes on reading its input,
+// as a command blocked where the cancellation does not reach it would.
 func interruptChild() {
 	ctx, stop := interruptContext(context.Background())
 	defer stop()
 	fmt.Println("ready")
 	<-ctx.Done()
-	fmt.Println("cancelled")
+	fmt.Println("cancelled by", context.Cause(ctx))
 	var b [1]byte
 	os.Stdin.Read(b[:])
 	os.Exit(3)

@@ -76,26 +76,40 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // interruptContext returns a context that the first SIGINT, SIGTERM or
-// SIGHUP cancels. Once it is cancelled, the signals have their default
-// action again, so that a second interrupt ends the process at once: what
-// does not stop at the first (a gc deleting a large cache, a read from a
-// hung network mount) can be ended like any process, and a kill leaves
-// nothing half-written. stop releases the signals.
+// SIGHUP cancels, its cause naming the signal. Once it is cancelled, the
+// signals have their default action again, so that a second interrupt ends
+// the process at once: what does not stop at the first (a gc deleting a
+// large cache, a read from a hung network mount) can be ended like any
+// process, and a kill leaves nothing half-written. A signal the process
+// was started with ignored (nohup, a shell's trap ignoring HUP, a background job
+// of a script) stays ignored: whoever started it asked that it go on.
+// stop releases the signals.
 func interruptContext(parent context.Context) (ctx context.Context, stop func()) {
-	ctx, cancel := context.WithCancel(parent)
+	ctx, cancel := context.WithCancelCause(parent)
+	var taken []os.Signal
+	for _, s := range []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP} {
+		if !signal.Ignored(s) {
+			taken = append(taken, s)
+		}
+	}
+	if len(taken) == 0 { // signal.Notify of no signal would take them all
+		return ctx, func() { cancel(nil) }
+	}
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	signal.Notify(sigs, taken...)
 	go func() {
+		var cause error
 		select {
-		case <-sigs:
+		case s := <-sigs:
+			cause = errors.New(s.String())
 		case <-ctx.Done():
 		}
 		// Released before the context ends: whoever sees it done may rely
 		// on the next interrupt ending the process.
 		signal.Stop(sigs)
-		cancel()
+		cancel(cause)
 	}()
-	return ctx, cancel
+	return ctx, func() { cancel(nil) }
 }
 
 // exitStatus prints err, one line per problem, and picks the exit status.

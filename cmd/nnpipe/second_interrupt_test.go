@@ -20,6 +20,26 @@ func TestASecondInterruptEndsTheProcess(t *testing.T) {
 		t.Skip("runs a child process")
 	}
 	c := exec.Command(os.Args[0], "-test.run=^$")
+	checkSecondInterrupt(t, c, syscall.SIGINT)
+}
+
+// TestASignalIgnoredAtStartStaysIgnored: a process started with SIGHUP
+// ignored (nohup, a shell's trap ignoring HUP) goes on when the terminal closes;
+// only the signals it was left to take interrupt it. Before, nnpipe caught
+// SIGHUP whatever it inherited, and a nohup'd sweep stopped at the hangup.
+func TestASignalIgnoredAtStartStaysIgnored(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a child process")
+	}
+	c := exec.Command("/bin/sh", "-c", `trap '' HUP; exec "$0" -test.run='^$'`, os.Args[0])
+	checkSecondInterrupt(t, c, syscall.SIGHUP)
+}
+
+// checkSecondInterrupt runs c, the test binary as interruptChild, and sends
+// it first (a signal it ignores, when it is not SIGINT) and then two
+// SIGINTs: the first must cancel it, the second end it.
+func checkSecondInterrupt(t *testing.T, c *exec.Cmd, first syscall.Signal) {
+	t.Helper()
 	c.Env = append(os.Environ(), interruptChildEnv+"=1")
 	stdin, err := c.StdinPipe()
 	if err != nil {
@@ -42,10 +62,17 @@ func TestASecondInterruptEndsTheProcess(t *testing.T) {
 		}
 	}
 	expect("ready")
+	if first != syscall.SIGINT {
+		// Ignored, it is discarded when sent: the SIGINT after it is the
+		// first the child sees.
+		if err := c.Process.Signal(first); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := c.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	expect("cancelled")
+	expect("cancelled by interrupt")
 	if err := c.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
