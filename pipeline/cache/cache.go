@@ -597,7 +597,9 @@ func (c *Cache) RecordFailure(key string, rec any) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, ".tmp-")
+	// Mode 0644 less the umask, as the entries' files: others who share
+	// the cache read the record (os.CreateTemp's 0600 would keep them out).
+	tmp, err := os.OpenFile(filepath.Join(dir, ".tmp-"+randomSuffix()), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
 )
@@ -22,6 +23,27 @@ func TestAnEntryHasTheModeOfTheCachesFolders(t *testing.T) {
 			must(t, err)
 			if got, want := fi.Mode().Perm(), os.FileMode(0o755&^umask); got != want {
 				t.Errorf("umask %#o: the entry's mode is %#o, want %#o", umask, got, want)
+			}
+		}()
+	}
+}
+
+// TestAFailureRecordHasTheModeOfTheCachesFiles: a failure record is read
+// by whoever shares the cache (a sweep's collection, a run that reports
+// the recorded failure), so it has mode 0644 less the umask like the
+// entries' files; os.CreateTemp made it 0600 whatever the umask.
+func TestAFailureRecordHasTheModeOfTheCachesFiles(t *testing.T) {
+	for _, umask := range []int{0o022, 0o077, 0o002} {
+		func() {
+			defer syscall.Umask(syscall.Umask(umask))
+			c := Open(t.TempDir())
+			defer c.Close()
+			k := Key("failed")
+			must(t, c.RecordFailure(k, map[string]string{"error": "diverged"}))
+			fi, err := os.Stat(filepath.Join(c.dir, failuresDir, k+".json"))
+			must(t, err)
+			if got, want := fi.Mode().Perm(), os.FileMode(0o644&^umask); got != want {
+				t.Errorf("umask %#o: the failure record's mode is %#o, want %#o", umask, got, want)
 			}
 		}()
 	}
