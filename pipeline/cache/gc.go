@@ -274,7 +274,14 @@ func (c *Cache) collect(ctx context.Context, opts GCOptions, trash string) ([]do
 		if lv.tmp[name] || lv.keys[s.key] || (s.key != "" && opts.Keep != nil && opts.Keep(s.key)) {
 			continue
 		}
-		path, ok, err := moveAside(s.path, name)
+		as := name
+		if s.key != "" && !strings.HasSuffix(name, ".json") {
+			// A failed stage's outputs, named by its key as an entry is
+			// but without an entry.json: a gc reading this trash after an
+			// interrupt must not take it for an entry with foreign files.
+			as = keptPrefix + name
+		}
+		path, ok, err := moveAside(s.path, as)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -294,6 +301,10 @@ func (c *Cache) collect(ctx context.Context, opts GCOptions, trash string) ([]do
 	}
 	return out, res, nil
 }
+
+// keptPrefix starts the name under which gc moves a failed stage's outputs
+// (failures/<key>/) into its trash folder, setting them apart from entries.
+const keptPrefix = "failed-"
 
 // leftover is a folder in tmp/ or a failure record that may be stale.
 type leftover struct {

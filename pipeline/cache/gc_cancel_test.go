@@ -98,3 +98,40 @@ func must2(t *testing.T) func(v []Listed, err error) []Listed {
 		return v
 	}
 }
+
+// TestAnInterruptedGCLeavesAFailedStagesOutputsToBeRemoved: what a failed
+// stage kept (failures/<key>/, without an entry.json) is a leftover that gc
+// removes. Interrupted after moving it aside, gc leaves it in its trash
+// folder, where the next gc must remove it too, not take it for an entry
+// whose files are foreign and quarantine it with a warning.
+func TestAnInterruptedGCLeavesAFailedStagesOutputsToBeRemoved(t *testing.T) {
+	k := Key("diverged")
+	for at := 1; ; at++ {
+		dir := t.TempDir()
+		c := Open(dir)
+		b, err := c.TempDir()
+		must(t, err)
+		must(t, os.WriteFile(filepath.Join(b, "history.parquet"), []byte("history"), 0o644))
+		_, err = c.KeepFailed(k, b)
+		must(t, err)
+		must(t, c.Close())
+
+		ctx := &polltest.Context{Context: context.Background(), CancelAt: at}
+		g := OpenContext(ctx, dir)
+		_, err = g.GC(GCOptions{})
+		must(t, g.Close())
+		if err != nil && !errors.Is(err, context.Canceled) {
+			t.Fatalf("GC interrupted at look %d = %v, want context.Canceled", at, err)
+		}
+		res := gcOnce(t, dir, GCOptions{})
+		if len(res.Quarantined) != 0 {
+			t.Errorf("interrupted at look %d, then gc: quarantined %+v, want the failed stage's outputs removed", at, res.Quarantined)
+		}
+		if left, _ := os.ReadDir(filepath.Join(dir, failuresDir)); len(left) != 0 {
+			t.Errorf("interrupted at look %d, then gc: failures/ holds %d names", at, len(left))
+		}
+		if err == nil {
+			return
+		}
+	}
+}
