@@ -80,20 +80,17 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // signals have their default action again, so that a second interrupt ends
 // the process at once: what does not stop at the first (a gc deleting a
 // large cache, a read from a hung network mount) can be ended like any
-// process, and a kill leaves nothing half-written. A signal the process
-// was started with ignored (nohup, a shell's trap ignoring HUP, a background job
-// of a script) stays ignored: whoever started it asked that it go on.
-// stop releases the signals.
+// process, and a kill leaves nothing half-written. SIGHUP stays ignored
+// when the process was started with it ignored (nohup, a shell's trap
+// ignoring HUP): whoever started it asked that it outlive the terminal.
+// SIGINT is taken even then, as a shell ignores it for every background
+// job of a script, which the script may still mean to interrupt with
+// kill -INT. stop releases the signals.
 func interruptContext(parent context.Context) (ctx context.Context, stop func()) {
 	ctx, cancel := context.WithCancelCause(parent)
-	var taken []os.Signal
-	for _, s := range []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP} {
-		if !signal.Ignored(s) {
-			taken = append(taken, s)
-		}
-	}
-	if len(taken) == 0 { // signal.Notify of no signal would take them all
-		return ctx, func() { cancel(nil) }
+	taken := []os.Signal{os.Interrupt, syscall.SIGTERM}
+	if !signal.Ignored(syscall.SIGHUP) {
+		taken = append(taken, syscall.SIGHUP)
 	}
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, taken...)
