@@ -638,15 +638,7 @@ func problemLine(e *Error, src []byte) *Error {
 	if e.Line == 0 {
 		return e
 	}
-	var ends []int // of each line, its line break (LF, CRLF or CR alone) included
-	for i, b := range src {
-		if b == '\n' || b == '\r' && (i+1 == len(src) || src[i+1] != '\n') {
-			ends = append(ends, i+1)
-		}
-	}
-	if len(ends) == 0 || ends[len(ends)-1] != len(src) {
-		ends = append(ends, len(src))
-	}
+	ends := lineEnds(src)
 	line, budget := 0, problemScanBytes
 	for l := len(ends); l >= 1; l-- {
 		if budget -= ends[l-1]; budget < 0 {
@@ -662,6 +654,34 @@ func problemLine(e *Error, src []byte) *Error {
 		e.Line = line
 	}
 	return e
+}
+
+// lineEnds returns where each line of src ends, its line break (LF, CRLF
+// or CR alone) included, the last line ending at len(src). src is read as
+// yaml.v3 reads it: UTF-16 after a UTF-16 byte order mark (a line break is
+// then a code unit, and a byte 0x0a may be half of another), else UTF-8.
+func lineEnds(src []byte) []int {
+	unit, start := 1, 0
+	char := func(i int) int { return int(src[i]) }
+	switch {
+	case bytes.HasPrefix(src, []byte("\xff\xfe")):
+		unit, start = 2, 2
+		char = func(i int) int { return int(src[i]) | int(src[i+1])<<8 }
+	case bytes.HasPrefix(src, []byte("\xfe\xff")):
+		unit, start = 2, 2
+		char = func(i int) int { return int(src[i])<<8 | int(src[i+1]) }
+	}
+	var ends []int
+	for i := start; i+unit <= len(src); i += unit {
+		c := char(i)
+		if c == '\n' || c == '\r' && (i+2*unit > len(src) || char(i+unit) != '\n') {
+			ends = append(ends, i+unit)
+		}
+	}
+	if len(ends) == 0 || ends[len(ends)-1] != len(src) {
+		ends = append(ends, len(src))
+	}
+	return ends
 }
 
 // parseAll parses every YAML document of src, returning the first error.

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/nnpipe/nnpipe/pipeline/golden"
 )
@@ -27,6 +28,20 @@ func asErrors(t testing.TB, err error) Errors {
 // cfg joins lines into a config file, so that a test reads with its line
 // numbers.
 func cfg(lines ...string) string { return strings.Join(lines, "\n") + "\n" }
+
+// utf16Text returns s in UTF-16, big- or little-endian, after a byte order
+// mark, as yaml.v3 reads it.
+func utf16Text(bigEndian bool, s string) string {
+	var b []byte
+	for _, u := range utf16.Encode([]rune("\ufeff" + s)) {
+		if bigEndian {
+			b = append(b, byte(u>>8), byte(u))
+		} else {
+			b = append(b, byte(u), byte(u>>8))
+		}
+	}
+	return string(b)
+}
 
 // load does what `nnpipe validate` does with a file: Parse, then decode
 // every stage's with into testParams, located the way the engine does it.
@@ -342,6 +357,12 @@ func TestParseRefusesBadConfigs(t *testing.T) {
 			[]fileErr{{4, "", "", "malformed YAML: did not find expected ',' or '}'"}}},
 		{"an unclosed flow mapping, lines ended by CRLF", "name: x\r\nstages:\r\n  - id: a\r\n    with: {n: 200\r\n  - id: b\r\n",
 			[]fileErr{{4, "", "", "malformed YAML: did not find expected ',' or '}'"}}},
+		{"an unclosed flow mapping, UTF-16 little-endian", utf16Text(false, cfg("name: x", "stages:", "  - id: a", "    with: {n: 200", "  - id: b", "    kind: k")),
+			[]fileErr{{4, "", "", "malformed YAML: did not find expected ',' or '}'"}}},
+		{"an unclosed flow mapping, UTF-16 big-endian, CRLF", utf16Text(true, "name: x\r\nstages:\r\n  - id: a\r\n    with: {n: 200\r\n  - id: b\r\n    kind: k\r\n"),
+			[]fileErr{{4, "", "", "malformed YAML: did not find expected ',' or '}'"}}},
+		{"a key indented less than its siblings, UTF-16 with a line break byte in a character", utf16Text(false, cfg("name: x", "stages:", "  - id: \u0a0a", "    with:", "      x: 1", "     y: 2", "  - id: b")),
+			[]fileErr{{6, "", "", "malformed YAML: did not find expected key"}}},
 		{"a quote left open on the first line", cfg(`name: "x`, "seed: 1"),
 			[]fileErr{{1, "", "", "malformed YAML: found unexpected end of stream"}}},
 		{"a list item indented less than the list", cfg("name: x", "stages:", "  - id: a", "    with: {a: [1,", "      2], b: 3}", "  - id: b", "   kind: c"),
