@@ -313,8 +313,8 @@ type leftover struct {
 }
 
 // staleFiles lists the folders in tmp/ and the failure records in which
-// nothing changed within keep. Names the cache does not give are left
-// alone.
+// nothing changed within keep, and the trash folders however recent. Names
+// the cache does not give are left alone.
 func (c *Cache) staleFiles(keep time.Duration, now time.Time) ([]leftover, error) {
 	var out []leftover
 	tmp := filepath.Join(c.dir, tmpDir)
@@ -324,7 +324,12 @@ func (c *Cache) staleFiles(keep time.Duration, now time.Time) ([]leftover, error
 	}
 	for _, n := range names {
 		path := filepath.Join(tmp, n.Name())
-		if tempName(n.Name()) && now.Sub(newest(path)) >= keep {
+		// A trash folder holds nothing anyone may want back (its entries
+		// are out of the cache already, and those with foreign files go
+		// to the quarantine folder): however recent, it goes once its
+		// process is gone, so that an interrupted gc's space comes back
+		// with the next.
+		if tempName(n.Name()) && (strings.HasPrefix(n.Name(), trashPrefix) || now.Sub(newest(path)) >= keep) {
 			out = append(out, leftover{path: path})
 		}
 	}

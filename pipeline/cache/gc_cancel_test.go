@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/nnpipe/nnpipe/pipeline/polltest"
 )
@@ -133,5 +134,28 @@ func TestAnInterruptedGCLeavesAFailedStagesOutputsToBeRemoved(t *testing.T) {
 		if err == nil {
 			return
 		}
+	}
+}
+
+// TestARecentTrashFolderOfAProcessGoneIsRemoved: the trash folder an
+// interrupted gc leaves holds nothing anyone may want back, so the next gc
+// removes it however recent, with the default --keep-recent of an hour;
+// an entry in it with a file it did not make is quarantined first.
+func TestARecentTrashFolderOfAProcessGoneIsRemoved(t *testing.T) {
+	dir := t.TempDir()
+	c := Open(dir)
+	k := Key("moved aside")
+	publishOutputs(t, c, k, sampleOutputs, nil)
+	must(t, c.Close())
+	trash := filepath.Join(dir, tmpDir, trashPrefix+"interrupted")
+	must(t, os.MkdirAll(trash, 0o755))
+	must(t, os.Rename(c.Path(k), filepath.Join(trash, "0-"+k)))
+	must(t, os.WriteFile(filepath.Join(trash, "0-"+k, "mine.txt"), []byte("keep me"), 0o644))
+	res := gcOnce(t, dir, GCOptions{KeepRecent: time.Hour})
+	if len(res.Leftovers) != 1 || res.Leftovers[0].What != "trash folder" || len(res.Quarantined) != 1 {
+		t.Errorf("gc: leftovers %+v, quarantined %+v; want the trash folder removed and its entry quarantined", res.Leftovers, res.Quarantined)
+	}
+	if exists(trash) {
+		t.Error("gc kept a recent trash folder of a process that is gone")
 	}
 }
