@@ -242,6 +242,16 @@ func TestShellQuote(t *testing.T) {
 	}
 }
 
+// TestACommandArgumentIsNeverAFlag: a path that starts with '-' is given
+// to the printed compare command as ./-…, which compare reads as a path.
+func TestACommandArgumentIsNeverAFlag(t *testing.T) {
+	for in, want := range map[string]string{"-runs": "./-runs", "--sort": "./--sort", "-a b": "'./-a b'", "a-b": "a-b", "/-x": "/-x"} {
+		if got := commandArg(in); got != want {
+			t.Errorf("commandArg(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
 // TestChartJSONLenIsItsLength checks that jsonLen, which sizes the page
 // before its charts are written, is the length appendJSON writes.
 func TestChartJSONLenIsItsLength(t *testing.T) {

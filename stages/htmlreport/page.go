@@ -364,7 +364,7 @@ func (p *page) groups(c *comparison.Comparison, names []string) {
 	}
 	g.Command = "nnpipe compare"
 	for _, s := range names {
-		g.Command += " " + shellQuote(s)
+		g.Command += " " + commandArg(s)
 	}
 	rows := 0
 	add := func(idx []int, always bool) {
@@ -612,6 +612,16 @@ func escapeHTML(b []byte) []byte {
 		b = bytes.ReplaceAll(b, []byte("&"), []byte(`\u0026`))
 	}
 	return b
+}
+
+// commandArg is the path s as an argument of the compare command the page
+// prints: quoted for the shell, and, when it starts with '-', led by "./"
+// so that compare does not take it for a flag.
+func commandArg(s string) string {
+	if strings.HasPrefix(s, "-") {
+		s = "./" + s
+	}
+	return shellQuote(s)
 }
 
 // shellQuote quotes s for a POSIX shell when it needs it: in single quotes,
