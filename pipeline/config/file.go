@@ -639,8 +639,12 @@ func problemLine(e *Error, src []byte) *Error {
 		return e
 	}
 	ends := lineEnds(src)
-	line, budget := 0, problemScanBytes
-	for l := len(ends); l >= 1; l-- {
+	if len(ends) == 0 {
+		return e
+	}
+	// The whole of src fails with e's message: that is where e came from.
+	line, budget := len(ends), problemScanBytes
+	for l := len(ends) - 1; l >= 1; l-- {
 		if budget -= ends[l-1]; budget < 0 {
 			return e
 		}
