@@ -64,6 +64,10 @@ func Find(path string) ([]string, error) {
 	if hasSummary(clean) {
 		return []string{filepath.Join(clean, SummaryFile)}, nil
 	}
+	if info, err := os.Stat(filepath.Join(clean, SummaryFile)); err == nil && !info.Mode().IsRegular() && !info.IsDir() {
+		// A run directory whose summary is a named pipe: say so, rather than that it has none.
+		return nil, invalidf("%s: %s, not a file to read", config.Shown(filepath.Join(path, SummaryFile)), pipeline.FileKind(info.Mode()))
+	}
 	var out []string
 	if err := findIn(clean, &out); err != nil {
 		return nil, fmt.Errorf("%s: %w", config.Shown(path), err)

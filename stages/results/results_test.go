@@ -377,8 +377,9 @@ func TestFindTakesEveryRunAndSweepAtAnyDepthOnce(t *testing.T) {
 }
 
 // TestFindRefusesASummaryThatIsNoFile: a summary.parquet given that is a
-// named pipe, or a link to one, is refused as invalid input, naming what it
-// is: reading it would wait for a writer for ever, deaf to Ctrl-C.
+// named pipe, or a link to one, or the folder holding it, is refused as
+// invalid input, naming what it is: reading it would wait for a writer for
+// ever, deaf to Ctrl-C; and the folder is not said to have no summary.
 func TestFindRefusesASummaryThatIsNoFile(t *testing.T) {
 	dir := t.TempDir()
 	pipe := filepath.Join(dir, "pipe", results.SummaryFile)
@@ -394,7 +395,8 @@ func TestFindRefusesASummaryThatIsNoFile(t *testing.T) {
 	if err := os.Symlink(pipe, link); err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{pipe, link} {
+	// Given as the file, or as the folder that holds it.
+	for _, path := range []string{pipe, link, filepath.Dir(pipe), filepath.Dir(link)} {
 		got, err := results.Find(path)
 		if !pipeline.IsInvalid(err) || !strings.Contains(err.Error(), "a named pipe") {
 			t.Errorf("Find(%s) = %v, %v; want invalid input naming a named pipe", path, got, err)
