@@ -60,8 +60,10 @@
 // of its stages' compute times); then one column per parameter, named by its
 // config path ("seed", then each stage's parameters as <stage id>.<key>,
 // "train.init.seed"), typed int64, float64, bool or string (a list is its
-// JSON text; an optional value left unset has no column), in the order the
-// parameters are first seen; then the metrics train_cross_entropy,
+// JSON text; an optional value left unset has no column), as config.yaml
+// writes them (a format the extension names left out, plot's figures in
+// the kind's order), in the order the parameters are first seen; then the
+// metrics train_cross_entropy,
 // test_cross_entropy, train_accuracy, test_accuracy (float64, NaN when not
 // computed), train_seconds (float64: the compute time of the stage the
 // summary is about) and stopped_at (int64: the updates that stage made —

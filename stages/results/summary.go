@@ -70,7 +70,7 @@ func NewRow(chain *pipeline.Chain, results []*pipeline.StageResult, m *evaluate.
 	row := &Row{Name: chain.Name, TrainCE: math.NaN(), TestCE: math.NaN(), TrainAcc: math.NaN(), TestAcc: math.NaN()}
 	row.Params = append(row.Params, Param{"seed", int64(chain.Seed)})
 	for _, s := range chain.Stages {
-		config.Walk(reflect.ValueOf(s.Params), s.ID, func(key string, _ reflect.StructField, v reflect.Value) {
+		config.Walk(keyedValue(s.Params), s.ID, func(key string, _ reflect.StructField, v reflect.Value) {
 			if x, ok := paramValue(v); ok {
 				row.Params = append(row.Params, Param{key, x})
 			}
@@ -99,6 +99,29 @@ func NewRow(chain *pipeline.Chain, results []*pipeline.StageResult, m *evaluate.
 		break
 	}
 	return row
+}
+
+// keyedValue is p as config.yaml writes it, when its kind's MarshalYAML gives
+// the same fields in a type of their own (load's and predict's format the
+// extension names left out, plot's list of figures in the kind's order):
+// two runs of one config hash then have the same parameters in their
+// summaries, as in their config.yaml. Other parameters are taken as they
+// are: train's MarshalYAML leaves out fields its summary columns keep.
+func keyedValue(p pipeline.Params) reflect.Value {
+	v := reflect.ValueOf(p)
+	m, ok := p.(interface{ MarshalYAML() (any, error) })
+	if !ok {
+		return v
+	}
+	y, err := m.MarshalYAML()
+	if err != nil || y == nil {
+		return v
+	}
+	yv, t := reflect.ValueOf(y), reflect.Indirect(v).Type()
+	if yv.Kind() != reflect.Struct || !yv.Type().ConvertibleTo(t) {
+		return v
+	}
+	return yv.Convert(t)
 }
 
 // paramValue is a parameter's value in a summary column: an int64,
