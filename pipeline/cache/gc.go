@@ -432,9 +432,19 @@ func (c *Cache) quarantine(path, key string) (string, error) {
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return "", fmt.Errorf("quarantine: %w", err)
 	}
-	dir, err := os.MkdirTemp(parent, short(key)+"-")
-	if err != nil {
-		return "", fmt.Errorf("quarantine: %w", err)
+	// Mode 0755 less the umask, as every folder of the cache (not
+	// os.MkdirTemp's 0700): whoever put the files there, sharing the
+	// cache, can still reach them.
+	var dir string
+	for {
+		dir = filepath.Join(parent, short(key)+"-"+randomSuffix())
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", fmt.Errorf("quarantine: %w", err)
+		}
 	}
 	dest := filepath.Join(dir, key)
 	if err := os.Rename(path, dest); err != nil {

@@ -48,3 +48,32 @@ func TestAFailureRecordHasTheModeOfTheCachesFiles(t *testing.T) {
 		}()
 	}
 }
+
+// TestTheQuarantineHasTheModeOfTheCachesFolders: the folder an entry with
+// foreign files is moved into has mode 0755 less the umask like the
+// cache's other folders, so that whoever put the files there, sharing the
+// cache, can reach them; it was os.MkdirTemp's 0700 whatever the umask.
+func TestTheQuarantineHasTheModeOfTheCachesFolders(t *testing.T) {
+	for _, umask := range []int{0o022, 0o077, 0o002} {
+		func() {
+			defer syscall.Umask(syscall.Umask(umask))
+			dir := t.TempDir()
+			c := Open(dir)
+			k := Key("foreign")
+			publishOutputs(t, c, k, sampleOutputs, nil)
+			must(t, c.Close())
+			must(t, os.WriteFile(filepath.Join(c.Path(k), "mine.txt"), []byte("mine"), 0o644))
+			res := gcOnce(t, dir, GCOptions{})
+			if len(res.Quarantined) != 1 {
+				t.Fatalf("umask %#o: gc quarantined %+v, want the entry", umask, res.Quarantined)
+			}
+			for _, p := range []string{filepath.Dir(res.Quarantined[0].Path), res.Quarantined[0].Path} {
+				fi, err := os.Stat(p)
+				must(t, err)
+				if got, want := fi.Mode().Perm(), os.FileMode(0o755&^umask); got != want {
+					t.Errorf("umask %#o: %s has mode %#o, want %#o", umask, p, got, want)
+				}
+			}
+		}()
+	}
+}
