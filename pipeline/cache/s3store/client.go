@@ -107,17 +107,17 @@ func (c *client) getUpTo(ctx context.Context, name string, limit int64) ([]byte,
 	}
 	ctx, kick, done := c.watch(ctx)
 	defer done()
-	obj, err := c.mc.GetObject(ctx, c.bucket, c.prefix+name, minio.GetObjectOptions{})
+	// One GET, whose response says the size and ETag of what it returns.
+	// Client.GetObject's Stat would send a HEAD first and then a GET
+	// conditional on the HEAD's ETag, which the server refuses (412) when
+	// the object is replaced in between: a lease segment rewritten by its
+	// process, a repaired entry.json, a failure record recorded again.
+	body, info, _, err := minio.Core{Client: c.mc}.GetObject(ctx, c.bucket, c.prefix+name, minio.GetObjectOptions{})
 	if err != nil {
 		return nil, object{}, c.fail(ctx, "get", name, err)
 	}
-	defer obj.Close()
-	// Before any read: Stat's size is what remains to be read.
-	info, err := obj.Stat()
-	if err != nil {
-		return nil, object{}, c.fail(ctx, "get", name, err)
-	}
-	b, err := io.ReadAll(io.LimitReader(&kickReader{obj, kick}, limit))
+	defer body.Close()
+	b, err := io.ReadAll(io.LimitReader(&kickReader{body, kick}, limit))
 	if err != nil {
 		return nil, object{}, c.fail(ctx, "get", name, err)
 	}

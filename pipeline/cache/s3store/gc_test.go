@@ -467,3 +467,48 @@ func TestGCKeepsTheFailureRecordsRunsReference(t *testing.T) {
 		}
 	}
 }
+
+// TestGCReadsALeaseRewrittenAsItReadsIt: a live process rewrites its lease
+// segment each time it records a line, so gc may read one as it changes.
+// The read used to be a HEAD and then a GET conditional on the HEAD's
+// ETag, which a server refuses (412) once the segment was rewritten in
+// between: gc failed with "read lease …: At least one of the
+// pre-conditions you specified did not hold" while a sweep ran beside it.
+// The fake server rewrites the segment when it is first asked for it,
+// then refuses a GET conditional on another ETag, as S3 does.
+func TestGCReadsALeaseRewrittenAsItReadsIt(t *testing.T) {
+	f := newFake(t)
+	owner := f.open(t)
+	k := key("held")
+	publish(t, owner, k, map[string]string{"a": "1"})
+	var mu sync.Mutex
+	rewritten := false
+	f.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+		name, ok := strings.CutPrefix(r.URL.Path, "/"+testBucket+"/p/")
+		if !ok || !strings.HasPrefix(name, leasesDir) || strings.HasSuffix(name, "/"+aliveName) {
+			return false
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if !rewritten && (r.Method == http.MethodHead || r.Method == http.MethodGet) {
+			rewritten = true
+			f.write(name, append(f.read(name), "key "+key("more")+"\n"...))
+			return false // the HEAD sees the new version, or the GET reads it
+		}
+		if r.Method == http.MethodGet && r.Header.Get("If-Match") != "" {
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusPreconditionFailed)
+			w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?>` +
+				`<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>`))
+			return true
+		}
+		return false
+	})
+	res, err := f.open(t).GC(cache.GCOptions{})
+	if err != nil {
+		t.Fatalf("gc beside a lease being rewritten: %v", err)
+	}
+	if res.Kept != 1 || len(res.Removed) != 0 {
+		t.Errorf("gc kept %d and removed %v, want the entry the lease holds kept", res.Kept, removedKeys(res))
+	}
+}
