@@ -375,6 +375,14 @@ func (d *RunDir) Commit() error {
 		// never goes missing.
 		err := renameNoReplace(d.tmp, d.final)
 		if errors.Is(err, fs.ErrExist) || errors.Is(err, syscall.ENOTEMPTY) {
+			// The folder in place is locked too while it sits at the
+			// temporary name: gc --results, which removes such folders
+			// of killed processes, must not take it (its files may be
+			// hours old) before CheckReplaced puts it back, or before it
+			// is deleted below.
+			if held, lerr := cache.LockDir(d.final); lerr == nil {
+				defer held.Close()
+			}
 			if err = exchange(d.tmp, d.final); err != nil {
 				return fmt.Errorf("move %s into place: %w", d.final, err)
 			}
