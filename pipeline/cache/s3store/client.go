@@ -311,3 +311,87 @@ func (t *serverClock) now() time.Time {
 	}
 	return t.date.Add(time.Since(t.at))
 }
+
+// upload is a multipart upload the server holds that was never completed
+// nor aborted: the parts a process sent of a large file before it died.
+type upload struct {
+	Name      string // the object it would make, relative to the prefix
+	ID        string
+	Initiated time.Time
+}
+
+// uploads calls fn with every multipart upload not completed under dir
+// (relative to the prefix, ending in "/"). fn returning false stops.
+func (c *client) uploads(ctx context.Context, dir string, fn func(upload) bool) error {
+	if err := c.check(); err != nil {
+		return err
+	}
+	ctx, kick, done := c.watch(ctx)
+	defer done()
+	ctx, stop := context.WithCancel(ctx)
+	ch := c.mc.ListIncompleteUploads(ctx, c.bucket, c.prefix+dir, true)
+	defer func() {
+		stop()
+		for range ch { // let the listing's goroutine end
+		}
+	}()
+	for u := range ch {
+		kick()
+		if u.Err != nil {
+			switch minio.ToErrorResponse(u.Err).Code {
+			case "NoSuchUpload", "NotImplemented":
+				// Said by servers that hold none (gofakes3) or keep no list.
+				return nil
+			}
+			return c.fail(ctx, "list the uploads of", dir, u.Err)
+		}
+		if !fn(upload{Name: strings.TrimPrefix(u.Key, c.prefix), ID: u.UploadID, Initiated: u.Initiated}) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// uploadSize returns the bytes of the parts an upload holds.
+func (c *client) uploadSize(ctx context.Context, u upload) (int64, error) {
+	if err := c.check(); err != nil {
+		return 0, err
+	}
+	ctx, kick, done := c.watch(ctx)
+	defer done()
+	core := minio.Core{Client: c.mc}
+	var n int64
+	marker := 0
+	for {
+		res, err := core.ListObjectParts(ctx, c.bucket, c.prefix+u.Name, u.ID, marker, 1000)
+		if minio.ToErrorResponse(err).Code == "NoSuchUpload" {
+			return n, nil // completed or aborted meanwhile
+		}
+		if err != nil {
+			return 0, c.fail(ctx, "list the parts of", u.Name, err)
+		}
+		kick()
+		for _, p := range res.ObjectParts {
+			n += p.Size
+		}
+		if !res.IsTruncated || res.NextPartNumberMarker <= marker {
+			return n, nil
+		}
+		marker = res.NextPartNumberMarker
+	}
+}
+
+// abort aborts an upload, deleting its parts; one gone already is not an
+// error.
+func (c *client) abort(ctx context.Context, u upload) error {
+	if err := c.check(); err != nil {
+		return err
+	}
+	ctx, _, done := c.watch(ctx)
+	defer done()
+	err := minio.Core{Client: c.mc}.AbortMultipartUpload(ctx, c.bucket, c.prefix+u.Name, u.ID)
+	if err != nil && minio.ToErrorResponse(err).Code != "NoSuchUpload" {
+		return c.fail(ctx, "abort the upload of", u.Name, err)
+	}
+	return nil
+}

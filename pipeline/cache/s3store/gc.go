@@ -239,7 +239,9 @@ func (s *Store) readLeases(now time.Time) (*liveSet, error) {
 // (their entry.json first, so that none is ever partly there), failure
 // records and what they kept older than opts.KeepRecent, the files no
 // remaining entry or record lists (those of removed entries, and any
-// older than opts.KeepRecent), and dead leases. Ages are Last-Modified
+// older than opts.KeepRecent), the multipart uploads of files no live
+// lease names that were never completed (a publisher killed while it sent
+// a large file's parts), and dead leases. Ages are Last-Modified
 // times against the server's clock. Objects whose names the cache does
 // not give are never touched. It holds the gc marker throughout (not in a
 // dry run, which removes nothing): one gc at a time, and lookups wait for
@@ -356,6 +358,31 @@ func (s *Store) gc(opts cache.GCOptions) (*cache.GCResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The parts of a large file a killed process sent, never completed:
+	// stored, but no object, so the listing above does not see them.
+	var aborted []upload
+	err = s.c.uploads(s.ctx, "files/", func(u upload) bool {
+		parts := strings.Split(u.Name, "/")
+		if len(parts) != 3 || !validKey(parts[2]) || parts[2][:2] != parts[1] {
+			return true // not a name the cache gives
+		}
+		if lv.files[parts[2]] || now.Sub(u.Initiated) < opts.KeepRecent {
+			return true // under way, or may be
+		}
+		aborted = append(aborted, u)
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range aborted {
+		size, err := s.c.uploadSize(s.ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		res.Leftovers = append(res.Leftovers, cache.Leftover{Name: u.Name, What: "part-uploaded file", Size: size})
+		res.Freed += size
+	}
 	for _, o := range lv.dead {
 		leftover(o, "dead lease")
 	}
@@ -368,6 +395,14 @@ func (s *Store) gc(opts cache.GCOptions) (*cache.GCResult, error) {
 			return nil, err
 		}
 		if err := s.c.remove(s.ctx, name); err != nil {
+			return nil, err
+		}
+	}
+	for _, u := range aborted {
+		if err := check(); err != nil {
+			return nil, err
+		}
+		if err := s.c.abort(s.ctx, u); err != nil {
 			return nil, err
 		}
 	}

@@ -1,6 +1,7 @@
 package s3store
 
 import (
+	"bytes"
 	"errors"
 	"net/http"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7"
 	"github.com/nnpipe/nnpipe/pipeline/cache"
 )
 
@@ -510,5 +512,63 @@ func TestGCReadsALeaseRewrittenAsItReadsIt(t *testing.T) {
 	}
 	if res.Kept != 1 || len(res.Removed) != 0 {
 		t.Errorf("gc kept %d and removed %v, want the entry the lease holds kept", res.Kept, removedKeys(res))
+	}
+}
+
+// TestGCAbortsTheUploadsOfDeadProcesses: a file over 16 MiB is uploaded
+// in parts, and a process killed in the middle leaves the parts it sent
+// as an upload never completed, stored and billed but no object. gc
+// aborts such an upload of a file once no live lease names the file, as
+// it removes the files a killed publish uploaded; it used to leave it
+// for ever, unseen by gc, du and the dry run.
+func TestGCAbortsTheUploadsOfDeadProcesses(t *testing.T) {
+	f := newFake(t)
+	d := f.open(t)
+	sum := digest([]byte("a large file"))
+	if err := d.lease.hold(leaseFile + sum); err != nil {
+		t.Fatal(err)
+	}
+	core := minio.Core{Client: d.c.mc}
+	name := "p/" + fileName(sum)
+	id, err := core.NewMultipartUpload(t.Context(), testBucket, name, minio.PutObjectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	part := []byte("the first part")
+	if _, err := core.PutObjectPart(t.Context(), testBucket, name, id, 1, bytes.NewReader(part), int64(len(part)), minio.PutObjectPartOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	uploads := func() int {
+		res, err := core.ListMultipartUploads(t.Context(), testBucket, "p/", "", "", "", 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(res.Uploads)
+	}
+	g := f.open(t)
+	if gc(t, g, cache.GCOptions{}); uploads() != 1 {
+		t.Fatal("gc aborted an upload a live lease names")
+	}
+	// The process dies: its heartbeat stops, its lease stays.
+	d.lease.hb.end()
+	d.lease.hb = nil
+	f.clock.Advance(d.opts.LeaseTTL + time.Second)
+	gc(t, g, cache.GCOptions{DryRun: true}) // takes no marker: this one lets g see the server's clock moved
+	dry := gc(t, g, cache.GCOptions{DryRun: true})
+	if n := uploads(); n != 1 {
+		t.Fatalf("a dry run left %d uploads, want the one", n)
+	}
+	res := gc(t, g, cache.GCOptions{})
+	if n := uploads(); n != 0 {
+		t.Fatalf("gc left %d uploads of a dead process", n)
+	}
+	// The size is the parts' as the server counts them (the fake counts
+	// the signed chunks' framing too).
+	for _, r := range []*cache.GCResult{dry, res} {
+		if !slices.ContainsFunc(r.Leftovers, func(l cache.Leftover) bool {
+			return l.Name == fileName(sum) && l.What == "part-uploaded file" && l.Size >= int64(len(part))
+		}) {
+			t.Errorf("gc listed %+v, want the incomplete upload of %s among them", r.Leftovers, fileName(sum))
+		}
 	}
 }
