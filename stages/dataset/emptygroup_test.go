@@ -35,7 +35,10 @@ func writeGroups(t testing.TB, groups []int, dict bool) []byte {
 	w := file.NewParquetWriter(&buf, root, file.WithWriterProps(parquet.NewWriterProperties(parquet.WithDictionaryDefault(dict))))
 	row := 0
 	for _, n := range groups {
-		rg := w.AppendRowGroup()
+		rg, err := w.AppendRowGroupChecked()
+		if err != nil {
+			t.Fatal(err)
+		}
 		xs, ys := make([]float64, n), make([]parquet.ByteArray, n)
 		for i := range n {
 			xs[i], ys[i] = float64(row), parquet.ByteArray("ab"[row%2:row%2+1])

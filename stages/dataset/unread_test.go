@@ -27,7 +27,10 @@ func oneRowGroup(t *testing.T, extra schema.Node, write func(cw file.ColumnChunk
 	}
 	var buf bytes.Buffer
 	w := file.NewParquetWriter(&buf, root)
-	rg := w.AppendRowGroup()
+	rg, err := w.AppendRowGroupChecked()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i, write := range []func(cw file.ColumnChunkWriter) error{
 		func(cw file.ColumnChunkWriter) error {
 			_, err := cw.(*file.Float64ColumnChunkWriter).WriteBatch([]float64{1, 2}, nil, nil)
