@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -54,6 +56,14 @@ func TestMain(m *testing.M) {
 	if os.Getenv(interruptChildEnv) != "" {
 		interruptChild()
 		return
+	}
+	if signal.Ignored(syscall.SIGHUP) {
+		// Started under nohup (as a CI script may be), this process would
+		// pass SIGHUP ignored to every nnpipe it starts, which then keeps
+		// ignoring it, as it should. Caught here instead, it reaches them
+		// with its default action (exec resets caught signals), which the
+		// tests of SIGHUP assume.
+		signal.Notify(make(chan os.Signal, 1), syscall.SIGHUP)
 	}
 	code := m.Run()
 	if binPath != "" {
