@@ -266,8 +266,11 @@ func float32Drift(m *model.Model) (float64, int) {
 	weight := make([]float64, d)
 	for k := range hid {
 		for j := range d {
-			c := math.Abs(m.Weights[k*(d+1)+j]) * e[j]
-			h[k] += c / 4
+			// Each product rounded (float64(…)), so that no architecture fuses
+			// it into the sum: the bound, and the refusal, are the same bits
+			// everywhere.
+			c := float64(math.Abs(m.Weights[k*(d+1)+j]) * e[j])
+			h[k] += float64(c / 4)
 			weight[j] += c
 		}
 	}
@@ -276,7 +279,7 @@ func float32Drift(m *model.Model) (float64, int) {
 	for c := range m.K {
 		logit := 0.0
 		for k := range hid {
-			logit += math.Abs(m.Weights[nw+c*(hid+1)+k]) * h[k]
+			logit += float64(math.Abs(m.Weights[nw+c*(hid+1)+k]) * h[k])
 		}
 		drift = max(drift, logit)
 	}
