@@ -478,13 +478,8 @@ func (e *PanicError) Error() string {
 // PanicStack method gives the stack of the goroutine that first panicked:
 // that stack is the one kept. A stage may instead return what CatchPanic
 // returns.
-func runSpec(ctx context.Context, s *Spec, params Params, io *IO) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = panicError(v)
-		}
-	}()
-	return s.Run(ctx, params, io)
+func runSpec(ctx context.Context, s *Spec, params Params, io *IO) error {
+	return CatchPanic(func() error { return s.Run(ctx, params, io) })
 }
 
 // panicError is the *PanicError of a recovered value v, called in the

@@ -42,6 +42,12 @@ func fileSpec(path string, between func()) Spec {
 
 func runFileSpec(t *testing.T, eng *Engine, spec Spec) ([]*StageResult, error) {
 	t.Helper()
+	return eng.Run(context.Background(), fileChain(t, spec))
+}
+
+// fileChain compiles a config of one stage, data, of spec's kind.
+func fileChain(t *testing.T, spec Spec) *Chain {
+	t.Helper()
 	reg, err := NewRegistry(spec)
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +60,7 @@ func runFileSpec(t *testing.T, eng *Engine, spec Spec) ([]*StageResult, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return eng.Run(context.Background(), p)
+	return p
 }
 
 func TestRunHandsTheKeysFingerprintToTheStage(t *testing.T) {
@@ -244,18 +250,7 @@ func TestExplainNamesAChangedFingerprint(t *testing.T) {
 	if err := os.WriteFile(path, []byte("new"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	reg, err := NewRegistry(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := config.Parse("test.yaml", []byte("name: t\nstages:\n  - {id: data, kind: file}\n"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := Compile(f, reg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := fileChain(t, spec)
 	eng := &Engine{Cache: cache.Open(dir), Version: "test"}
 	h, err := ReadHistory(eng.Cache)
 	if err != nil {

@@ -18,6 +18,16 @@ func FormatOf(path string) string {
 	return ""
 }
 
+// KeyedFormat is format as a stage's cache key holds it: "" when the path's extension names
+// it already (format csv for a.csv reads the file as leaving format out does), so that the
+// two spellings are one key.
+func KeyedFormat(format, path string) string {
+	if format == FormatOf(path) {
+		return ""
+	}
+	return format
+}
+
 // ParseDelimiter returns the one character of s if it can separate CSV fields: a single
 // valid rune that encoding/csv accepts as its Comma, as [DelimiterRule] says. NUL is refused
 // although it is one character: the readers take a delimiter of 0 for the default, a comma.

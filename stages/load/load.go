@@ -52,9 +52,7 @@ type keyedParams Params
 // hash (the hash of a config that leaves it out is the one kept).
 func (p *Params) MarshalYAML() (any, error) {
 	k := keyedParams(*p)
-	if k.Format != "" && k.Format == dataset.FormatOf(k.Path) {
-		k.Format = ""
-	}
+	k.Format = dataset.KeyedFormat(k.Format, k.Path)
 	return k, nil
 }
 
