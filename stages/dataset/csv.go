@@ -327,6 +327,8 @@ func (h *csvHeader) numericColumns(rec []string, cols *csvColumns) error {
 			// Left out as text, a column of numbers written as spreadsheets write them would be
 			// a feature the network never sees, without a word.
 			return h.recs.at(h.recs.line(i), h.names[i], "%s on the first data row is a number written with a comma (a decimal comma, or thousands set off), and nnpipe reads plain numbers with a decimal point (name the features to leave the column out)", shortQuote(s))
+		} else if goNumber(s) {
+			return h.recs.at(h.recs.line(i), h.names[i], "%s on the first data row is a number in a programming language's syntax (hexadecimal, or digits set off with _), and nnpipe reads plain decimal numbers (name the features to leave the column out)", shortQuote(s))
 		} else {
 			cols.text = append(cols.text, textColumn{col: i, line: h.recs.line(i), first: strings.Clone(s)})
 		}
@@ -359,9 +361,18 @@ func (h *csvHeader) checkReserved(cols csvColumns) error {
 	return nil
 }
 
-// isNumber reports whether s parses as a number, however large: what makes a column a
-// feature when the load names none.
+// isNumber reports whether s parses as a number (see parseNumber), however large: what makes
+// a column a feature when the load names none.
 func isNumber(s string) bool {
+	_, err := parseNumber(s)
+	return err == nil || errors.Is(err, strconv.ErrRange)
+}
+
+// goNumber reports whether s, which parseNumber refuses, is a number in Go's syntax, which
+// load version 4 read: hexadecimal with a binary exponent (0x1p4) or digits set off with _
+// (1_000). Left out as text now, a column of them would vanish from the default features
+// without a word, so it is refused instead.
+func goNumber(s string) bool {
 	_, err := strconv.ParseFloat(s, 64)
 	return err == nil || errors.Is(err, strconv.ErrRange)
 }
@@ -415,7 +426,7 @@ func (c *csvRecords) readRows(ctx context.Context, h *csvHeader, cols csvColumns
 		}
 		for _, col := range cols.features {
 			s := strings.TrimSpace(rec[col])
-			v, err := strconv.ParseFloat(s, 64)
+			v, err := parseNumber(s)
 			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 				return nil, nil, c.at(c.line(col), h.names[col], "%s", valueProblem(s, err))
 			}
@@ -474,7 +485,7 @@ func (c *csvRecords) grow(d *Dataset, hint csvSizeHint) {
 	}
 }
 
-// valueProblem says what is wrong with a feature value s that ParseFloat rejected with err
+// valueProblem says what is wrong with a feature value s that parseNumber rejected with err
 // or parsed as NaN or ±Inf.
 func valueProblem(s string, err error) string {
 	switch {
@@ -484,6 +495,8 @@ func valueProblem(s string, err error) string {
 		return fmt.Sprintf("%s is out of range", shortQuote(s))
 	case err != nil && commaNumber(s):
 		return fmt.Sprintf("%s is not a plain number (a decimal comma, or thousands set off?)", shortQuote(s))
+	case err != nil && goNumber(s):
+		return fmt.Sprintf("%s is not a plain decimal number (hexadecimal, or digits set off with _?)", shortQuote(s))
 	case err != nil:
 		return fmt.Sprintf("%s is not a number", shortQuote(s))
 	}

@@ -110,7 +110,11 @@ func (e *LoadError) Unwrap() error { return e.Err }
 // trimmed of surrounding spaces. Text labels, kept values and the names of the features taken
 // by default must be valid UTF-8 (such names at most [MaxNameBytes] long), no column name
 // may appear twice, and no feature or kept column may be named "label" or "label_name", the
-// dataset file's own columns (see [WriteFile]). Feature values must be finite numbers (strconv.ParseFloat syntax);
+// dataset file's own columns (see [WriteFile]). CSV feature values must be finite decimal
+// numbers: an optional sign, ASCII digits with an optional fraction (5., .5 and 5.25 are
+// numbers), an optional exponent (e or E, an optional sign, digits); not hexadecimal (0x1p4),
+// nor with digits set off by _ (1_000) or a decimal comma (1,5); inf and nan, in any letter
+// case, are refused as not finite, and a number beyond float64's range as out of range.
 // Parquet features may be DOUBLE, FLOAT or signed integer columns. Without opt.Features, the
 // features are every column other than the label, the kept columns and an unnamed row index
 // (a column without a name, or pandas' __index_level_0__) that is numeric: in a CSV file,

@@ -72,6 +72,9 @@ func TestLoadErrors(t *testing.T) {
 	csvDecimalComma := write("decimal_comma.csv", []byte("n;w;kind\n3;1,5;a\n4;2,25;b\n"))
 	csvDecimalCommaNamed := write("decimal_comma_named.csv", []byte("n;w;kind\n3;1.5;a\n4;-1.234,25;b\n"))
 	csvThousands := write("thousands.csv", []byte("n,w,kind\n3,\"1,234,567\",a\n4,\"2,000\",b\n"))
+	csvHex := write("hex.csv", []byte("n,w,kind\n3,0x1p-2,a\n4,0x1p4,b\n"))
+	csvUnderscore := write("underscore.csv", []byte("n,w,kind\n3,1.5,a\n4,1_000,b\n"))
+	csvSignedNaN := write("signed_nan.csv", []byte("n,w,kind\n3,1.5,a\n4,-nan,b\n"))
 	csvCommaAfterText := write("comma_after_text.csv", []byte("n;w;kind\n3;n/a;a\n4;2,5;b\n"))
 	csvNoHeader := write("no_header.csv", []byte("5.1,3.5,setosa\n4.9,3.0,versicolor\n"))
 	csvGzip := write("gzip.csv", []byte("\x1f\x8b\b\b\x12\xbb\x16k\x00\x03a.csv\x00\xab"))
@@ -171,6 +174,9 @@ func TestLoadErrors(t *testing.T) {
 		{"a default feature of numbers with a decimal comma", csvDecimalComma, LoadOptions{Label: "kind", Delimiter: ';'}},
 		{"a feature's later value with a decimal comma", csvDecimalCommaNamed, LoadOptions{Label: "kind", Delimiter: ';'}},
 		{"a default feature of numbers with thousands set off by commas", csvThousands, LoadOptions{Label: "kind"}},
+		{"a default feature of hexadecimal numbers", csvHex, LoadOptions{Label: "kind"}},
+		{"a feature's later value with digits set off by _", csvUnderscore, LoadOptions{Label: "kind"}},
+		{"a feature's later value a signed NaN", csvSignedNaN, LoadOptions{Label: "kind"}},
 		{"a column of text on the first row and a number with a comma later", csvCommaAfterText, LoadOptions{Label: "kind", Delimiter: ';'}},
 		{"a file without a header row read with one", csvNoHeader, LoadOptions{Label: "species"}},
 		{"a file without a header row read with one, a feature named", csvNoHeader, LoadOptions{Label: "c2", Features: []string{"c0"}}},
@@ -257,7 +263,7 @@ func TestLoadCSV(t *testing.T) {
 	}{
 		{
 			name: "string labels become sorted classes and non-numeric columns are skipped",
-			text: "id,x0,x1,label\nr1,1.5,-2,virginica\nr2,0,3e2,setosa\nr3,-0.25,0x1p-2,versicolor\n",
+			text: "id,x0,x1,label\nr1,1.5,-2,virginica\nr2,0,3e2,setosa\nr3,-0.25,2.5e-1,versicolor\n",
 			opt:  LoadOptions{Label: "label"},
 			want: &Dataset{Features: []string{"x0", "x1"}, X: []float64{1.5, -2, 0, 300, -0.25, 0.25},
 				Labels: []int32{2, 0, 1}, Classes: []string{"setosa", "versicolor", "virginica"}},

@@ -5,21 +5,99 @@ import (
 	"math/big"
 	"math/bits"
 	"strconv"
+	"strings"
 	"sync"
 )
 
-// parseNumber is strconv.ParseFloat(s, 64), bit for bit and error for error, made faster for
-// the numbers CSV files hold: plain decimals such as -0.14173827091891422 or 6.02e23. Parsing
-// them was most of the time of scanning a large CSV file, and strconv's scanner handles much
-// that such a file never holds (underscores, hexadecimal, infinities). A decimal of at most 19
-// significant digits is read here into a mantissa and a power of ten, and converted with the
+// parseNumber reads a CSV cell, trimmed of surrounding space, as a number. It accepts decimal
+// numbers, as spreadsheets, databases and data-frame libraries write and read them, and nothing
+// else:
+//
+//	[+|-] digits [. [digits]] [(e|E) [+|-] digits]
+//	[+|-] . digits [(e|E) [+|-] digits]
+//
+// with ASCII digits only: 1, -0.5, +3, .5, 5., 007, 6.02e23 and 1E-5 are numbers; 0x1p4 and
+// 0x10 (hexadecimal), 1_000 (digits set off with _), 1,5 (a decimal comma), 1d3 (a Fortran
+// exponent), １２ (full-width digits), ".", "1e" and "" are not (a *strconv.NumError wrapping
+// strconv.ErrSyntax). A number beyond float64's range (1e400) is ±Inf with a *strconv.NumError
+// wrapping strconv.ErrRange; one too small for it (1e-400) is ±0. The infinities and NaN, spelt
+// as they are written out (inf, infinity and nan in any letter case, with an optional sign), are
+// ±Inf and NaN without an error, so that the caller can refuse them as not finite rather than
+// as not numbers. The value is strconv.ParseFloat's, bit for bit.
+//
+// Parsing the numbers is most of the time of scanning a large CSV file: a decimal of at most 19
+// significant digits is read here into a mantissa and a power of ten and converted with the
 // Eisel–Lemire algorithm, which gives the correctly rounded float64 or says it cannot tell;
-// anything else, and every case it cannot tell, goes to strconv.ParseFloat.
+// every other decimal, and every case it cannot tell, goes to strconv.ParseFloat.
 func parseNumber(s string) (float64, error) {
 	if f, ok := fastNumber(s); ok {
 		return f, nil
 	}
-	return strconv.ParseFloat(s, 64)
+	if isDecimal(s) {
+		return strconv.ParseFloat(s, 64)
+	}
+	if f, ok := nonFinite(s); ok {
+		return f, nil
+	}
+	return 0, &strconv.NumError{Func: "ParseFloat", Num: strings.Clone(s), Err: strconv.ErrSyntax}
+}
+
+// isDecimal reports whether s is a decimal number as parseNumber defines it.
+func isDecimal(s string) bool {
+	i, n := 0, len(s)
+	if i < n && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	start := i
+	i = skipDigits(s, i)
+	digits := i - start
+	if i < n && s[i] == '.' {
+		i++
+		frac := i
+		i = skipDigits(s, i)
+		digits += i - frac
+	}
+	if digits == 0 {
+		return false
+	}
+	if i < n && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < n && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		exp := i
+		if i = skipDigits(s, i); i == exp {
+			return false
+		}
+	}
+	return i == n
+}
+
+// skipDigits returns where the ASCII digits of s from i on end.
+func skipDigits(s string, i int) int {
+	for i < len(s) && s[i]-'0' <= 9 {
+		i++
+	}
+	return i
+}
+
+// nonFinite returns the value of s when it spells an infinity or NaN: an optional sign, then
+// inf, infinity or nan in any letter case.
+func nonFinite(s string) (float64, bool) {
+	sign := 1
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		if s[0] == '-' {
+			sign = -1
+		}
+		s = s[1:]
+	}
+	switch {
+	case strings.EqualFold(s, "inf"), strings.EqualFold(s, "infinity"):
+		return math.Inf(sign), true
+	case strings.EqualFold(s, "nan"):
+		return math.NaN(), true
+	}
+	return 0, false
 }
 
 // fastNumber reads s as [+-]digits[.digits][(e|E)[+-]digits] with at most 19 significant
