@@ -150,7 +150,9 @@ func Spec() pipeline.Spec {
 		// pandas' unnamed index (__index_level_0__), which version 3 took as a feature, is not;
 		// and a CSV label spanning lines, which version 3 made a class, is refused, as is a CSV
 		// column of numbers written with a comma (1,5 or 1,234), which version 3 left out.
-		Kind: "load", Version: 4,
+		// Version 5: a CSV number is decimal (see dataset.Load), where version 4 took Go's
+		// syntax too: 0x1p4 (16) and 1_000 (1000) are refused.
+		Kind: "load", Version: 5,
 		Doc: "reads a CSV or Parquet file: a label column (integers or strings; at most 1,000 classes) and numeric feature columns",
 		Outputs: []pipeline.Output{{Slot: "dataset", Type: "dataset", File: "dataset.parquet", ReadShape: model.DatasetShape,
 			Carries: func(p pipeline.Params) []string { return p.(*Params).Keep }, CarriesKey: "keep"}},

@@ -126,7 +126,9 @@ func parseFingerprint(f string) (modelSum, dataSum string, err error) {
 // Spec returns the stage kind.
 func Spec() pipeline.Spec {
 	return pipeline.Spec{
-		Kind: "predict", Version: 1,
+		// Version 2: a CSV number is decimal, as load version 5 reads it, where version 1
+		// took Go's syntax too (0x1p4, 1_000).
+		Kind: "predict", Version: 2,
 		Doc:         "scores a CSV or Parquet file with the model of a run directory (its preprocessing included), writing predictions.parquet",
 		Outputs:     []pipeline.Output{{Slot: "predictions", Type: "predictions", File: "predictions.parquet", Publish: true}},
 		NewParams:   func() pipeline.Params { return NewParams() },
