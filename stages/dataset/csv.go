@@ -361,14 +361,14 @@ func (h *csvHeader) checkReserved(cols csvColumns) error {
 	return nil
 }
 
-// isNumber reports whether s parses as a number (see parseNumber), however large: what makes
+// isNumber reports whether s parses as a number (see ParseNumber), however large: what makes
 // a column a feature when the load names none.
 func isNumber(s string) bool {
-	_, err := parseNumber(s)
+	_, err := ParseNumber(s)
 	return err == nil || errors.Is(err, strconv.ErrRange)
 }
 
-// goNumber reports whether s, which parseNumber refuses, is a number in Go's syntax, which
+// goNumber reports whether s, which ParseNumber refuses, is a number in Go's syntax, which
 // load version 4 read: hexadecimal with a binary exponent (0x1p4) or digits set off with _
 // (1_000). Left out as text now, a column of them would vanish from the default features
 // without a word, so it is refused instead.
@@ -426,7 +426,7 @@ func (c *csvRecords) readRows(ctx context.Context, h *csvHeader, cols csvColumns
 		}
 		for _, col := range cols.features {
 			s := strings.TrimSpace(rec[col])
-			v, err := parseNumber(s)
+			v, err := ParseNumber(s)
 			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 				return nil, nil, c.at(c.line(col), h.names[col], "%s", valueProblem(s, err))
 			}
@@ -485,7 +485,7 @@ func (c *csvRecords) grow(d *Dataset, hint csvSizeHint) {
 	}
 }
 
-// valueProblem says what is wrong with a feature value s that parseNumber rejected with err
+// valueProblem says what is wrong with a feature value s that ParseNumber rejected with err
 // or parsed as NaN or ±Inf.
 func valueProblem(s string, err error) string {
 	switch {

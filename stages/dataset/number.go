@@ -9,7 +9,7 @@ import (
 	"sync"
 )
 
-// parseNumber reads a CSV cell, trimmed of surrounding space, as a number. It accepts decimal
+// ParseNumber reads a CSV cell, trimmed of surrounding space, as a number. It accepts decimal
 // numbers, as spreadsheets, databases and data-frame libraries write and read them, and nothing
 // else:
 //
@@ -29,7 +29,7 @@ import (
 // significant digits is read here into a mantissa and a power of ten and converted with the
 // Eisel–Lemire algorithm, which gives the correctly rounded float64 or says it cannot tell;
 // every other decimal, and every case it cannot tell, goes to strconv.ParseFloat.
-func parseNumber(s string) (float64, error) {
+func ParseNumber(s string) (float64, error) {
 	if f, ok := fastNumber(s); ok {
 		return f, nil
 	}
@@ -42,7 +42,7 @@ func parseNumber(s string) (float64, error) {
 	return 0, &strconv.NumError{Func: "ParseFloat", Num: strings.Clone(s), Err: strconv.ErrSyntax}
 }
 
-// isDecimal reports whether s is a decimal number as parseNumber defines it.
+// isDecimal reports whether s is a decimal number as ParseNumber defines it.
 func isDecimal(s string) bool {
 	i, n := 0, len(s)
 	if i < n && (s[i] == '+' || s[i] == '-') {

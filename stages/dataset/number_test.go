@@ -12,7 +12,7 @@ import (
 	"testing"
 )
 
-// decimalSyntax and nonFiniteSyntax are the numbers parseNumber takes, written out here
+// decimalSyntax and nonFiniteSyntax are the numbers ParseNumber takes, written out here
 // independently of it: the decimal numbers DuckDB's and NumPy's CSV readers take (a sign, digits
 // with an optional fraction, an optional exponent), and the infinities and NaN they spell.
 var (
@@ -20,31 +20,31 @@ var (
 	nonFiniteSyntax = regexp.MustCompile(`(?i)^[+-]?(inf|infinity|nan)$`)
 )
 
-// checkParse checks parseNumber(s) against decimalSyntax and strconv.ParseFloat(s, 64): for
+// checkParse checks ParseNumber(s) against decimalSyntax and strconv.ParseFloat(s, 64): for
 // a decimal number, strconv's bits or error; for an infinity or NaN, its value and no error;
 // for anything else, a syntax error.
 func checkParse(t testing.TB, s string) {
 	t.Helper()
-	got, gerr := parseNumber(s)
+	got, gerr := ParseNumber(s)
 	switch {
 	case decimalSyntax.MatchString(s):
 		want, werr := strconv.ParseFloat(s, 64)
 		if (gerr == nil) != (werr == nil) || gerr != nil && gerr.Error() != werr.Error() {
-			t.Fatalf("parseNumber(%q) error %v, strconv %v", s, gerr, werr)
+			t.Fatalf("ParseNumber(%q) error %v, strconv %v", s, gerr, werr)
 		}
 		if math.Float64bits(got) != math.Float64bits(want) {
-			t.Fatalf("parseNumber(%q) = %v (%#x), strconv %v (%#x)", s, got, math.Float64bits(got), want, math.Float64bits(want))
+			t.Fatalf("ParseNumber(%q) = %v (%#x), strconv %v (%#x)", s, got, math.Float64bits(got), want, math.Float64bits(want))
 		}
 	case nonFiniteSyntax.MatchString(s):
 		if gerr != nil || !math.IsNaN(got) && !math.IsInf(got, 0) {
-			t.Fatalf("parseNumber(%q) = %v, %v, want an infinity or NaN and no error", s, got, gerr)
+			t.Fatalf("ParseNumber(%q) = %v, %v, want an infinity or NaN and no error", s, got, gerr)
 		}
 		if want, _ := strconv.ParseFloat(s, 64); math.IsInf(want, 0) && got != want {
-			t.Fatalf("parseNumber(%q) = %v, want %v", s, got, want)
+			t.Fatalf("ParseNumber(%q) = %v, want %v", s, got, want)
 		}
 	default:
 		if !errors.Is(gerr, strconv.ErrSyntax) {
-			t.Fatalf("parseNumber(%q) = %v, %v, want a syntax error: not a decimal number", s, got, gerr)
+			t.Fatalf("ParseNumber(%q) = %v, %v, want a syntax error: not a decimal number", s, got, gerr)
 		}
 	}
 }
@@ -101,27 +101,27 @@ func TestParseNumber(t *testing.T) {
 		{in: "1.2.3", err: syntax},
 	}
 	for _, tt := range tests {
-		got, err := parseNumber(tt.in)
+		got, err := ParseNumber(tt.in)
 		switch tt.err {
 		case "":
 			if err != nil || math.Float64bits(got) != math.Float64bits(tt.want) {
-				t.Errorf("parseNumber(%q) = %v, %v, want %v", tt.in, got, err, tt.want)
+				t.Errorf("ParseNumber(%q) = %v, %v, want %v", tt.in, got, err, tt.want)
 			}
 		case syntax:
 			if !errors.Is(err, strconv.ErrSyntax) {
-				t.Errorf("parseNumber(%q) = %v, %v, want a syntax error", tt.in, got, err)
+				t.Errorf("ParseNumber(%q) = %v, %v, want a syntax error", tt.in, got, err)
 			}
 		case "range":
 			if !errors.Is(err, strconv.ErrRange) || got != tt.want {
-				t.Errorf("parseNumber(%q) = %v, %v, want %v, a range error", tt.in, got, err, tt.want)
+				t.Errorf("ParseNumber(%q) = %v, %v, want %v, a range error", tt.in, got, err, tt.want)
 			}
 		case inf:
 			if err != nil || got != tt.want {
-				t.Errorf("parseNumber(%q) = %v, %v, want %v", tt.in, got, err, tt.want)
+				t.Errorf("ParseNumber(%q) = %v, %v, want %v", tt.in, got, err, tt.want)
 			}
 		case nan:
 			if err != nil || !math.IsNaN(got) {
-				t.Errorf("parseNumber(%q) = %v, %v, want NaN", tt.in, got, err)
+				t.Errorf("ParseNumber(%q) = %v, %v, want NaN", tt.in, got, err)
 			}
 		}
 	}
@@ -158,7 +158,7 @@ func TestParseNumberIsStrconvs(t *testing.T) {
 	}
 }
 
-// FuzzParseNumber checks parseNumber on any string with checkParse: it takes a decimal number
+// FuzzParseNumber checks ParseNumber on any string with checkParse: it takes a decimal number
 // as strconv does and refuses every other string but the infinities and NaN; and that it reads
 // back the shortest form of any finite float64 x, and x printed with an exponent.
 func FuzzParseNumber(f *testing.F) {
@@ -174,8 +174,8 @@ func FuzzParseNumber(f *testing.F) {
 			return
 		}
 		for _, s := range []string{strconv.FormatFloat(x, 'g', -1, 64), strconv.FormatFloat(x, 'e', -1, 64)} {
-			if got, err := parseNumber(s); err != nil || math.Float64bits(got) != math.Float64bits(x) {
-				t.Fatalf("parseNumber(%q) = %v, %v, want %v", s, got, err, x)
+			if got, err := ParseNumber(s); err != nil || math.Float64bits(got) != math.Float64bits(x) {
+				t.Fatalf("ParseNumber(%q) = %v, %v, want %v", s, got, err, x)
 			}
 		}
 	})
@@ -190,7 +190,7 @@ func BenchmarkParseNumber(b *testing.B) {
 	for _, p := range []struct {
 		name  string
 		parse func(string) (float64, error)
-	}{{"strconv", func(s string) (float64, error) { return strconv.ParseFloat(s, 64) }}, {"fast", parseNumber}} {
+	}{{"strconv", func(s string) (float64, error) { return strconv.ParseFloat(s, 64) }}, {"fast", ParseNumber}} {
 		b.Run(p.name, func(b *testing.B) {
 			for b.Loop() {
 				for _, c := range cells {

@@ -257,7 +257,7 @@ func (s *Scanner) parseRows(c *cells, x []float64, width, lo, hi int) error {
 	for i := lo; i < hi; i++ {
 		for j := range d {
 			cell := strings.TrimSpace(c.cells[i*width+j])
-			v, err := parseNumber(cell)
+			v, err := ParseNumber(cell)
 			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 				return s.recs.at(c.lines[i*width+j], s.head.names[s.cols[j]], "%s", valueProblem(cell, err))
 			}

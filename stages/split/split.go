@@ -100,7 +100,9 @@ func (p *Params) UnusedKeys() []string {
 // Spec returns the stage kind.
 func Spec() pipeline.Spec {
 	return pipeline.Spec{
-		Kind: "split", Version: 2, // 2: the split records the rows it was made for
+		// Version 2: the split records the rows it was made for. Version 3: a split column's
+		// numbers are decimals, as load reads them (version 2 took 0x1p0 for a training row).
+		Kind: "split", Version: 3,
 		Doc: "divides the rows into a training part and a test part (by ratio, stratified, by a 0/1 column, or one fold of k)",
 		Inputs: []pipeline.Input{{Slot: "dataset", Type: "dataset", Column: func(p pipeline.Params) (string, string) {
 			return p.(*Params).Column, "column"
@@ -327,7 +329,7 @@ func partOf(v string) (train, ok bool) {
 	case "0", "false", "test":
 		return false, true
 	}
-	if f, err := strconv.ParseFloat(v, 64); err == nil && (f == 0 || f == 1) {
+	if f, err := dataset.ParseNumber(v); err == nil && (f == 0 || f == 1) {
 		return f == 1, true
 	}
 	return false, false

@@ -216,6 +216,7 @@ func TestSplitByColumnErrors(t *testing.T) {
 		want string
 	}{
 		{"a value that is neither, on row 2 counted from 0", withColumn("1", "0", "maybe"), `column "part": row 2: "maybe" is not`},
+		{"1 in hexadecimal, which load would not read as a number", withColumn("1", "0", "0x1p0"), `row 2: "0x1p0" is not`},
 		{"every row training", withColumn("1", "1", "true"), "the test part is empty"},
 		{"every row test", withColumn("0", "test"), "the training part is empty"},
 		{"a column the dataset does not carry", labelled(2, 2), "list it under the load stage's keep"},
