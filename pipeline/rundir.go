@@ -150,7 +150,8 @@ var ErrTempName = errors.New("a name starting with " + TempPrefix + " is a run d
 // CheckFree reports whether dir can become a run directory: it must not
 // exist, or be an empty directory, and its name must not start with
 // TempPrefix. It wraps ErrTaken for a directory that is not empty,
-// ErrNotDir for a file (or a link to one) and ErrTempName for such a name;
+// ErrNotDir for a file (or a link to one, or a file on the path above it)
+// and ErrTempName for such a name;
 // any other error is the file system's. It creates nothing.
 func CheckFree(dir string) error {
 	if strings.HasPrefix(filepath.Base(dir), TempPrefix) {
@@ -170,6 +171,11 @@ func CheckFree(dir string) error {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil
+	case errors.Is(err, syscall.ENOTDIR):
+		if p, perr := fileOnPath(dir); perr == nil && p != "" {
+			return fmt.Errorf("%s: cannot be made, as %s %w", dir, p, ErrNotDir)
+		}
+		return err
 	case err != nil:
 		return err
 	case !fi.IsDir():
@@ -192,21 +198,38 @@ func CheckFree(dir string) error {
 }
 
 // CheckWritable reports early, before any work, a folder that cannot be
-// made because a file stands on its path. It creates nothing.
+// made because a file stands on its path: an invalid-input error
+// (IsInvalid) wrapping ErrNotDir, as the path is the user's to change.
+// It creates nothing.
 func CheckWritable(dir string) error {
+	p, err := fileOnPath(dir)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%s cannot be made: %w", dir, err)
+	case p != "":
+		return Invalid(fmt.Errorf("%s cannot be made: %s %w", dir, p, ErrNotDir))
+	}
+	return nil
+}
+
+// fileOnPath returns the nearest of dir and the folders above it that
+// exists, when it is not a folder, or "" when it is one (or nothing on
+// the path exists).
+func fileOnPath(dir string) (string, error) {
 	for p := filepath.Clean(dir); ; p = filepath.Dir(p) {
 		fi, err := os.Stat(p)
 		if err == nil {
 			if !fi.IsDir() {
-				return fmt.Errorf("%s cannot be made: %s is not a directory", dir, p)
+				return p, nil
 			}
-			return nil
+			return "", nil
 		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("%s cannot be made: %w", dir, err)
+		// ENOTDIR: a file stands higher up, which the next turns find.
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+			return "", err
 		}
 		if filepath.Dir(p) == p {
-			return nil
+			return "", nil
 		}
 	}
 }

@@ -55,7 +55,7 @@ func TestCheckFree(t *testing.T) {
 	}
 	cases := []struct {
 		path string
-		want error // nil, ErrTaken, ErrNotDir, or errAny for another error
+		want error // nil, ErrTaken or ErrNotDir
 	}{
 		{filepath.Join(dir, "new"), nil},
 		{filepath.Join(dir, "new", "deeper"), nil},
@@ -66,17 +66,16 @@ func TestCheckFree(t *testing.T) {
 		{full + "/.", ErrTaken},
 		{file, ErrNotDir},
 		{dangling, ErrNotDir},
-		{filepath.Join(file, "below"), errAny},
+		// A file above is as much in the way as the file itself: the
+		// user's path to change, not a failure of the file system.
+		{filepath.Join(file, "below"), ErrNotDir},
+		{filepath.Join(file, "below", "deeper"), ErrNotDir},
 	}
 	for _, c := range cases {
 		err := CheckFree(c.path)
 		switch {
 		case c.want == nil && err != nil, c.want != nil && err == nil:
 			t.Errorf("CheckFree(%s) = %v, want %v", c.path, err, c.want)
-		case c.want == errAny:
-			if errors.Is(err, ErrTaken) || errors.Is(err, ErrNotDir) {
-				t.Errorf("CheckFree(%s) = %v, want the file system's error", c.path, err)
-			}
 		case c.want != nil && !errors.Is(err, c.want):
 			t.Errorf("CheckFree(%s) = %v, want %v", c.path, err, c.want)
 		}
@@ -85,8 +84,6 @@ func TestCheckFree(t *testing.T) {
 		t.Errorf("CheckFree changed the folder: %v", got)
 	}
 }
-
-var errAny = errors.New("any other error")
 
 func TestRunDirNormalisesItsPath(t *testing.T) {
 	for _, spelt := range []string{"out/", "out/.", "out//", "./out"} {
@@ -430,5 +427,34 @@ func TestRunDirCommitReportsAFailedEarlyFlush(t *testing.T) {
 	d.StartFlush()
 	if err := d.Commit(); err == nil || !strings.Contains(err.Error(), "sync") {
 		t.Fatalf("Commit = %v, want the flush's error", err)
+	}
+}
+
+func TestCheckWritableRefusesAFileOnThePathAsInvalidInput(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, path string
+		blocked    bool
+	}{
+		{"a folder to make", filepath.Join(dir, "new", "deeper"), false},
+		{"an existing folder", dir, false},
+		{"a file", file, true},
+		{"a folder below a file", filepath.Join(file, "below"), true},
+		{"a folder two below a file", filepath.Join(file, "below", "deeper"), true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := CheckWritable(c.path)
+			switch {
+			case !c.blocked && err != nil:
+				t.Errorf("CheckWritable(%s) = %v, want nil", c.path, err)
+			case c.blocked && (!errors.Is(err, ErrNotDir) || !IsInvalid(err) || !strings.Contains(err.Error(), file+" ")):
+				t.Errorf("CheckWritable(%s) = %v, want invalid input wrapping ErrNotDir that names %s", c.path, err, file)
+			}
+		})
 	}
 }

@@ -91,6 +91,13 @@ func (f *commonFlags) prepare(c *cobra.Command) (string, error) {
 	if err := f.checkOut(c); err != nil {
 		return "", err
 	}
+	if f.out == "" {
+		// Before the cache, whose default place is in it: the message
+		// names the flag to change.
+		if err := pipeline.CheckWritable(f.results); err != nil {
+			return "", usagef("--results %v", err)
+		}
+	}
 	return cacheDir, nil
 }
 

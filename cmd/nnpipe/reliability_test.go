@@ -864,32 +864,37 @@ func TestUnwritableResultsOrCacheFailWithOneClearErrorAndNothingHalfWritten(t *t
 		// setup returns the --results and --cache folders (cache "" for
 		// the default) and what the error must say.
 		setup func(t *testing.T) (results, cacheDir string, want []string)
+		// code is the exit status: a file where a folder the user named
+		// (or its folder of the config's name) must be is invalid input,
+		// refused before any work; a file system that refuses writes is a
+		// failure of the work.
+		code int
 	}{
 		{"results is a file", func(t *testing.T) (string, string, []string) {
 			return file(t, t.TempDir(), "results"), "", []string{"not a directory"}
-		}},
+		}, exitInvalid},
 		{"results is a file and the cache elsewhere", func(t *testing.T) (string, string, []string) {
 			return file(t, t.TempDir(), "results"), filepath.Join(t.TempDir(), "cache"), []string{"not a directory"}
-		}},
+		}, exitInvalid},
 		{"the config's folder in results is a file", func(t *testing.T) (string, string, []string) {
 			results := t.TempDir()
 			file(t, results, "book-ch7")
 			return results, filepath.Join(t.TempDir(), "cache"), []string{"not a directory"}
-		}},
+		}, exitInvalid},
 		{"cache is a file", func(t *testing.T) (string, string, []string) {
 			return t.TempDir(), file(t, t.TempDir(), "cache"), []string{"not a directory"}
-		}},
+		}, exitInvalid},
 		{"the cache's v1 folder is a file", func(t *testing.T) (string, string, []string) {
 			cacheDir := t.TempDir()
 			file(t, cacheDir, "v1")
 			return t.TempDir(), cacheDir, []string{"not a directory"}
-		}},
+		}, exitFailure},
 		{"results on a read-only file system", func(t *testing.T) (string, string, []string) {
 			return mountTmpfs(t, "64k", syscall.MS_RDONLY), filepath.Join(t.TempDir(), "cache"), []string{"read-only file system"}
-		}},
+		}, exitFailure},
 		{"cache on a read-only file system", func(t *testing.T) (string, string, []string) {
 			return t.TempDir(), mountTmpfs(t, "64k", syscall.MS_RDONLY), []string{"read-only file system"}
-		}},
+		}, exitFailure},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -903,8 +908,8 @@ func TestUnwritableResultsOrCacheFailWithOneClearErrorAndNothingHalfWritten(t *t
 			p := startNNPipe(t, args...)
 			code := p.wait()
 			t.Logf("%s", p.stderr.String())
-			if code != exitFailure {
-				t.Errorf("exit status = %d, want %d", code, exitFailure)
+			if code != c.code {
+				t.Errorf("exit status = %d, want %d", code, c.code)
 			}
 			oneLineError(t, p.stderr.String(), want...)
 			if fi, err := os.Stat(results); err == nil && fi.IsDir() {

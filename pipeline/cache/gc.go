@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -519,7 +520,8 @@ func TopLevel(name string) bool {
 // finished. A cache, or a folder of it, that does not exist yet is fine;
 // one that cannot be looked at is left to the lookups, which report it,
 // and the folders only writes use (tmp, leases) fail loudly by themselves.
-// It writes nothing.
+// A dir that is not a folder, or that a file on its path keeps from being
+// made, is what the user named: a *NotCacheError. It writes nothing.
 func CheckLayout(dir string) error {
 	for _, name := range []string{"", versionDir, failuresDir} {
 		fi, err := os.Stat(filepath.Join(dir, name))
@@ -527,10 +529,13 @@ func CheckLayout(dir string) error {
 		case errors.Is(err, fs.ErrNotExist) && name == "":
 			return nil
 		case err != nil && name == "":
+			if nc := blocked(dir, err); nc != nil {
+				return nc
+			}
 			return fmt.Errorf("cache: %w", err)
 		case err != nil:
 		case !fi.IsDir() && name == "":
-			return fmt.Errorf("cache %s: not a directory", dir)
+			return &NotCacheError{Dir: dir, Why: "is not a directory"}
 		case !fi.IsDir():
 			return fmt.Errorf("cache %s: %s is not a directory", dir, name)
 		}
@@ -566,6 +571,23 @@ type NotCacheError struct {
 // Error names the folder and says why it is no cache (e.Why).
 func (e *NotCacheError) Error() string { return "cache " + e.Dir + " " + e.Why }
 
+// blocked is the *NotCacheError of a folder dir that err, from a stat of
+// it, says cannot exist because something on its path is a file (ENOTDIR),
+// naming that file; nil for any other error.
+func blocked(dir string, err error) *NotCacheError {
+	if !errors.Is(err, syscall.ENOTDIR) {
+		return nil
+	}
+	for p := filepath.Dir(filepath.Clean(dir)); ; p = filepath.Dir(p) {
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+			return &NotCacheError{Dir: dir, Why: "cannot be a folder: " + p + " is not a directory"}
+		}
+		if filepath.Dir(p) == p {
+			return &NotCacheError{Dir: dir, Why: "cannot be a folder: a file stands on its path"}
+		}
+	}
+}
+
 // CheckFolder reports whether dir is a cache folder that verifying,
 // sizing or collecting garbage may work on: it exists, is a folder, and
 // holds only what the cache makes (TopLevel), so that a mistyped path is
@@ -577,6 +599,9 @@ func CheckFolder(dir string) error {
 	case errors.Is(err, fs.ErrNotExist):
 		return &NotCacheError{Dir: dir, Missing: true, Why: "does not exist"}
 	case err != nil:
+		if nc := blocked(dir, err); nc != nil {
+			return nc
+		}
 		return fmt.Errorf("cache %s: %w", dir, err)
 	case !fi.IsDir():
 		return &NotCacheError{Dir: dir, Why: "is not a directory"}

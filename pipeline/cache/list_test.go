@@ -243,3 +243,32 @@ func TestCheckFolderRefusesWhatIsNoCache(t *testing.T) {
 		}
 	}
 }
+
+func TestACacheFolderThatCannotBeIsNoCache(t *testing.T) {
+	root := t.TempDir()
+	file := filepath.Join(root, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, dir, want string
+	}{
+		{"a file", file, "is not a directory"},
+		{"a folder below a file", filepath.Join(file, "cache"), "cannot be a folder: " + file + " is not a directory"},
+		{"a folder two below a file", filepath.Join(file, "a", "cache"), "cannot be a folder: " + file + " is not a directory"},
+	}
+	for _, c := range cases {
+		for _, check := range []struct {
+			name string
+			f    func(string) error
+		}{{"CheckLayout", CheckLayout}, {"CheckFolder", CheckFolder}, {"CheckUse", CheckUse}} {
+			t.Run(c.name+", "+check.name, func(t *testing.T) {
+				err := check.f(c.dir)
+				var nc *NotCacheError
+				if !errors.As(err, &nc) || nc.Missing || !strings.Contains(err.Error(), c.want) {
+					t.Errorf("%s(%s) = %v, want a NotCacheError saying %q", check.name, c.dir, err, c.want)
+				}
+			})
+		}
+	}
+}

@@ -199,6 +199,11 @@ func checkSweepPlace(path, shown string) error {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil
 	case err != nil:
+		// A file on the path (--results, or its folder of the config's
+		// name) is the user's to move: named as such, not as a failed stat.
+		if werr := pipeline.CheckWritable(filepath.Dir(path)); werr != nil {
+			return werr
+		}
 		return err
 	case !fi.IsDir():
 		return refuse("exists and is not a sweep directory but " + pipeline.FileKind(fi.Mode()))
