@@ -194,6 +194,7 @@ func TestPredictRefusesBadInput(t *testing.T) {
 		{"a NUL delimiter", []string{run, good, "--delimiter", "\x00"}},
 		{"a data file of no known extension", []string{run, file("flowers.txt", header+"5.1,3.5,1.4,0.2,setosa\n")}},
 		{"an unknown data format", []string{run, good, "--data-format", "xlsx"}},
+		{"a data file that is a folder", []string{run, ws}},
 	}
 	before := listTree(t, ws)
 	var got strings.Builder
@@ -229,6 +230,14 @@ func TestPredictRefusesBadInput(t *testing.T) {
 	}
 	if fi, err := os.Lstat(pipe); err != nil || fi.Mode().Type() != os.ModeNamedPipe {
 		t.Errorf("a refused predict or export replaced the named pipe %s: %v, %v", pipe, fi, err)
+	}
+	for _, c := range []struct{ flag, value, want string }{
+		{"--format", "tflite", `nnpipe: --format: unknown format "tflite"; the one format is onnx` + "\n"},
+		{"--dtype", "bf16", `nnpipe: --dtype: unknown dtype "bf16"; want float64 or float32` + "\n"},
+	} {
+		if _, stderr, code := nnpipe(t, "export", run, "-o", filepath.Join(ws, "m.onnx"), c.flag, c.value); code != 2 || stderr != c.want {
+			t.Errorf("export %s %s: exit %d, stderr %q; want 2 and %q", c.flag, c.value, code, stderr, c.want)
+		}
 	}
 	if _, stderr, code := nnpipe(t, "export", noPreprocess, "-o", filepath.Join(ws, "m.onnx")); code != 2 || !strings.Contains(stderr, `field "preprocess" is missing`) {
 		t.Errorf("export of a model without its preprocessing: exit %d, stderr %q; want 2 and why", code, stderr)

@@ -376,14 +376,15 @@ func appendMessage(b []byte, num protowire.Number, m []byte) []byte {
 
 // WriteFile exports the model at path — a run directory or a model file, see model.Open — to
 // the file out, written whole or not at all (pipeline.OutFile). opt.ModelSHA256 is set from
-// the model file. It returns the bytes written. A missing or unusable model (a diverged run)
-// and an out that cannot be a file are pipeline.Invalid errors.
+// the model file. It returns the bytes written. A missing or unusable model (a diverged run),
+// an out that cannot be a file, and an unknown format or dtype are pipeline.Invalid errors;
+// the last two name the flag of `nnpipe export` that sets them.
 func WriteFile(path, out string, opt Options) (int, error) {
 	if opt.Format != "" && opt.Format != Format {
-		return 0, pipeline.Invalid(fmt.Errorf("unknown format %q; the one format is onnx", opt.Format))
+		return 0, pipeline.Invalid(fmt.Errorf("--format: unknown format %q; the one format is onnx", opt.Format))
 	}
 	if opt.DType != "" && opt.DType != Float64 && opt.DType != Float32 {
-		return 0, pipeline.Invalid(fmt.Errorf("unknown dtype %q; want float64 or float32", opt.DType))
+		return 0, pipeline.Invalid(fmt.Errorf("--dtype: unknown dtype %q; want float64 or float32", opt.DType))
 	}
 	if err := pipeline.CheckOutFile(out); err != nil {
 		return 0, err

@@ -229,8 +229,8 @@ func TestWriteFileRefusesWhatCannotBeExported(t *testing.T) {
 	}{
 		{"a diverged run", run, out, Options{}, "the run diverged (diverged at step 1) and has no model"},
 		{"a missing run", filepath.Join(dir, "nope"), out, Options{}, "no such file or directory"},
-		{"another format", good, out, Options{Format: "tflite"}, `unknown format "tflite"`},
-		{"another dtype", good, out, Options{DType: "bf16"}, `unknown dtype "bf16"`},
+		{"another format", good, out, Options{Format: "tflite"}, `--format: unknown format "tflite"`},
+		{"another dtype", good, out, Options{DType: "bf16"}, `--dtype: unknown dtype "bf16"`},
 		{"a folder to write to", good, dir, Options{}, "is a directory"},
 		{"the model file itself", good, good, Options{}, good + " is the model file; give another file to write"},
 		{"the model file of a folder", folder, filepath.Join(folder, model.File), Options{}, filepath.Join(folder, model.File) + " is the model file; give another file to write"},

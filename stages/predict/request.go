@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/nnpipe/nnpipe/pipeline"
@@ -36,7 +37,7 @@ type Request struct {
 // Predict checks r, opens its model and scores its data (see Run). Every problem with the
 // request — an unknown format, a delimiter of more than one character, an output that is the
 // data file itself or cannot be written — is a pipeline.Invalid error, found before the data
-// is read.
+// is read; one about a flag of `nnpipe predict` names it (--format, --data-format, --delimiter).
 func Predict(ctx context.Context, r Request) (*Result, error) {
 	opt, err := r.options()
 	if err != nil {
@@ -62,7 +63,7 @@ func (r Request) output() (out, format string, err error) {
 		format = Parquet
 	case Parquet, CSV:
 	default:
-		return "", "", pipeline.Invalid(fmt.Errorf("unknown output format %q; want parquet or csv", r.OutFormat))
+		return "", "", pipeline.Invalid(fmt.Errorf("--format: unknown output format %q; want parquet or csv", r.OutFormat))
 	}
 	if named != "" && named != format {
 		return "", "", pipeline.Invalid(fmt.Errorf("--format %s: --out %s names a %s file; give --out a .%s name, or leave --format out",
@@ -85,10 +86,22 @@ func (r Request) options() (Options, error) {
 			return opt, err
 		}
 	}
+	switch strings.ToLower(r.DataFormat) {
+	case "", CSV, Parquet:
+	default:
+		return opt, pipeline.Invalid(fmt.Errorf("--data-format: unknown format %q; want csv or parquet", r.DataFormat))
+	}
+	if fi, err := os.Stat(r.Data); err == nil && fi.IsDir() {
+		return opt, pipeline.Invalid(fmt.Errorf("%s is a directory; give the CSV or Parquet file to score", config.Shown(r.Data)))
+	}
+	if r.DataFormat == "" && dataset.FormatOf(r.Data) == "" {
+		return opt, pipeline.Invalid(fmt.Errorf("%s: cannot tell the format from the extension %q; give --data-format csv or parquet",
+			config.Shown(r.Data), filepath.Ext(r.Data)))
+	}
 	if r.Delimiter != "" {
 		d, ok := dataset.ParseDelimiter(r.Delimiter)
 		if !ok {
-			return opt, pipeline.Invalid(fmt.Errorf("delimiter %q: want %s", r.Delimiter, dataset.DelimiterRule))
+			return opt, pipeline.Invalid(fmt.Errorf("--delimiter %q: want %s", r.Delimiter, dataset.DelimiterRule))
 		}
 		opt.Delimiter = d
 	}
