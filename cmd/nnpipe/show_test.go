@@ -126,3 +126,45 @@ func TestTheREADMEShowsWhatTheBooksRunPrints(t *testing.T) {
 		}
 	}
 }
+
+// TestShowRefusesAFolderThatIsNoRun gives show folders whose manifest.json
+// is missing, a folder, or not a manifest: each is the path the user gave,
+// refused with exit 2 and one line naming it, stdout empty.
+func TestShowRefusesAFolderThatIsNoRun(t *testing.T) {
+	cases := []struct {
+		name     string
+		manifest string // the manifest.json's content; "" for none, "/" for a folder
+		want     string
+	}{
+		{"no manifest", "", "is not a finished run: no manifest.json"},
+		{"a manifest that is a folder", "/", "its manifest.json is a folder"},
+		{"a torn manifest", `{"run_id": "x"`, "its manifest.json is not JSON: unexpected end of JSON input"},
+		{"a manifest that is binary", "\x00\xff", "its manifest.json is not JSON: invalid character"},
+		{"a manifest that is a list", "[1]", "its manifest.json holds a JSON array, not an object"},
+		{"a manifest with a number for the run id", `{"run_id": 3, "status": "ok"}`, "its manifest.json holds a JSON number in run_id"},
+		{"a manifest without a run id", `{}`, "its manifest.json names no run id or status"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "manifest.json")
+			switch c.manifest {
+			case "":
+			case "/":
+				if err := os.Mkdir(path, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			default:
+				if err := os.WriteFile(path, []byte(c.manifest), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			stdout, stderr, code := nnpipe(t, "show", dir)
+			lines := stderrLines(stderr)
+			if code != exitInvalid || stdout != "" || len(lines) != 1 || !strings.Contains(lines[0], dir) || !strings.Contains(lines[0], c.want) {
+				t.Errorf("show: exit %d, stdout %q, stderr %q; want exit %d, nothing on stdout and one line naming %s and saying %q",
+					code, stdout, stderr, exitInvalid, dir, c.want)
+			}
+		})
+	}
+}

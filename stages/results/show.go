@@ -1,6 +1,7 @@
 package results
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,8 +19,9 @@ import (
 // Show writes a finished run directory dir as `nnpipe show` prints it: its
 // manifest's header, its parameters and metrics (summary.parquet), each
 // part's confusion matrix with recall and precision (metrics.json), and
-// its files with their sizes. A folder that is no run (or is a sweep) is
-// invalid input.
+// its files with their sizes. A folder that is no run (or is a sweep), and
+// one whose manifest.json is not a manifest, are invalid input: the path
+// is the user's to change.
 func Show(w io.Writer, dir string) error {
 	m, err := ReadManifest(dir)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
@@ -28,7 +30,18 @@ func Show(w io.Writer, dir string) error {
 		}
 		return invalidf("%s is not a finished run: no manifest.json", config.Shown(dir))
 	}
-	if err != nil {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return invalidf("%s is not a finished run: its manifest.json is not JSON: %v", config.Shown(dir), syntax)
+	case errors.As(err, &typ) && typ.Field != "":
+		return invalidf("%s is not a finished run: its manifest.json holds a JSON %s in %s", config.Shown(dir), typ.Value, typ.Field)
+	case errors.As(err, &typ):
+		return invalidf("%s is not a finished run: its manifest.json holds a JSON %s, not an object", config.Shown(dir), typ.Value)
+	case errors.Is(err, syscall.EISDIR):
+		return invalidf("%s is not a finished run: its manifest.json is a folder", config.Shown(dir))
+	case err != nil:
 		return fmt.Errorf("%s: %w", config.Shown(dir), err)
 	}
 	if m.RunID == "" || m.Status == "" {
