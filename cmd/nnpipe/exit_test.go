@@ -115,6 +115,9 @@ func TestInvalidInputExitsTwoWithOneLineWritingNothing(t *testing.T) {
 		{"validate without a config", []string{"validate"}, nil, "expected CONFIG"},
 		{"validate with an unknown flag", []string{"validate", "--frob", "testdata/ok.yaml"}, nil, "unknown flag: --frob"},
 		{"validate a missing config", []string{"validate", "testdata/no-such.yaml"}, nil, "no such file"},
+		{"validate a config named with a leading dash", []string{"validate", "-dash.yaml"}, nil, `unknown shorthand flag: 'd' in -dash.yaml (a path that starts with "-" goes after --, or as ./-dash.yaml)`},
+		{"run a config named with a leading dash", []string{"run", "-dash.yaml", "--results", results}, nil, "goes after --, or as ./-dash.yaml"},
+		{"compare a folder named with a leading dash", []string{"compare", "-runs"}, nil, "goes after --, or as ./-runs"},
 
 		{"plan without a config", []string{"plan", "--results", results}, nil, "expected CONFIG"},
 		{"plan with two configs", []string{"plan", "testdata/ok.yaml", "testdata/ok.yaml", "--results", results}, nil, "got 2 arguments"},

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -18,13 +19,24 @@ import (
 func flagError(c *cobra.Command, err error) error {
 	var invalid *pflag.InvalidValueError
 	var missing *pflag.ValueRequiredError
+	var unknown *pflag.NotExistError
 	switch {
 	case errors.As(err, &invalid):
 		return invalidFlagValue(invalid)
 	case errors.As(err, &missing):
 		return usagef("%s needs a value", flagName(missing.GetFlag()))
+	case errors.As(err, &unknown) && takesPaths(c) && len(unknown.GetSpecifiedShortnames()) > 1:
+		// -dash.yaml: more likely a path than a run of one-letter flags.
+		arg := "-" + unknown.GetSpecifiedShortnames()
+		return usagef("%s%v (a path that starts with \"-\" goes after --, or as .%c%s)", where(c), err, filepath.Separator, arg)
 	}
 	return &usageError{fmt.Errorf("%s%w", where(c), err)}
+}
+
+// takesPaths reports whether c takes arguments (CONFIG, RUN_DIR, PATH…),
+// which a user may name with a leading "-".
+func takesPaths(c *cobra.Command) bool {
+	return strings.Contains(c.Use, " ")
 }
 
 // invalidFlagValue says which flag got a value it cannot take, and what
