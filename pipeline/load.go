@@ -26,13 +26,25 @@ func ParseOverrides(sets []string) ([]*config.Override, error) {
 }
 
 // Load reads the config at path with the overrides sets, and compiles
-// it against reg. The problems of the file and of its stages are reported
-// together, as config.Errors ordered by line (those without one last);
-// the file is returned when it could be read at all.
+// it against reg, for a single run. The problems of the file and of its
+// stages are reported together, as config.Errors ordered by line (those
+// without one last); the file is returned when it could be read at all.
+// A run leaves the config's sweep grid aside, so a set of a sweep axis
+// (sweep.KEY), which it would silently ignore, is refused.
 func Load(path string, sets []string, reg *Registry) (*config.File, *Chain, error) {
 	overrides, err := ParseOverrides(sets)
 	if err != nil {
 		return nil, nil, err
+	}
+	var ignored config.Errors
+	for _, o := range overrides {
+		if strings.HasPrefix(o.Key, "sweep.") {
+			ignored = append(ignored, &config.Error{Msg: o.Origin + ": a single run leaves the sweep grid aside; give it to nnpipe sweep, or set " +
+				strings.TrimPrefix(o.Key, "sweep.") + " to one value"})
+		}
+	}
+	if len(ignored) > 0 {
+		return nil, nil, ignored
 	}
 	f, loadErr := config.Load(path, overrides)
 	if f == nil {

@@ -55,6 +55,7 @@ func TestInvalidInputExitsTwoWithOneLineWritingNothing(t *testing.T) {
 		{"validate with a --set value on two lines", []string{"validate", "testdata/ok.yaml", "--set", "train.hidden=2\n3"}, nil, `--set "train.hidden=2\n3"`},
 		{"validate a missing config named on two lines", []string{"validate", "testdata/no\nsuch.yaml"}, nil, `"testdata/no\nsuch.yaml": no such file`},
 		{"run with --out on two lines inside the cache", []string{"run", "testdata/ok.yaml", "--cache", "OUT", "--out", "OUT/a\nb", "--results", results}, nil, `--out "`},
+		{"run with --set of a sweep axis", []string{"run", "testdata/ok.yaml", "--set", "sweep.train.hidden=1,2", "--results", results}, nil, "--set sweep.train.hidden=1,2: a single run leaves the sweep grid aside"},
 		{"run with a malformed --set", []string{"run", "testdata/ok.yaml", "--set", "train.hidden", "--results", results}, nil, "train.hidden"},
 
 		{"run with --cache a folder of other files", []string{"run", "testdata/ok.yaml", "--cache", nonEmpty, "--results", results}, nil, "which nnpipe does not make: it is not a cache folder"},
