@@ -141,8 +141,11 @@ func newRoot(e *env) *cobra.Command {
 		Short:         "Run neural-network experiments as a cached, configuration-driven pipeline",
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:       Version,
 	}
+	// --version is nnpipe's own rather than cobra's, which prints the
+	// version whatever else the command line holds (nnpipe --version frob).
+	var showVersion bool
+	root.Flags().BoolVarP(&showVersion, "version", "v", false, "version for nnpipe")
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(newRunCmd(e), newSweepCmd(e), newValidateCmd(e), newStagesCmd(e), newCacheCmd(e), newShowCmd(e), newCompareCmd(e), newPlanCmd(e), newReportCmd(e))
 	root.AddCommand(newPredictCmd(e), newExportCmd(e))
@@ -151,6 +154,17 @@ func newRoot(e *env) *cobra.Command {
 	root.SetErr(e.stderr)
 	root.InitDefaultCompletionCmd()
 	strictArgs(root)
+	refuse := root.RunE
+	root.RunE = func(c *cobra.Command, args []string) error {
+		if !showVersion {
+			return refuse(c, args)
+		}
+		if len(args) > 0 {
+			return usagef("--version takes no arguments, got %s", config.Shown(strings.Join(args, " ")))
+		}
+		fmt.Fprintf(e.stdout, "nnpipe version %s\n", Version)
+		return nil
+	}
 	return root
 }
 

@@ -30,6 +30,8 @@ func TestInvalidInputExitsTwoWithOneLineWritingNothing(t *testing.T) {
 		{"unknown command", []string{"frob"}, nil, `unknown command "frob"`},
 		{"misspelt command", []string{"swep"}, nil, `did you mean "sweep"`},
 		{"unknown flag", []string{"--frob"}, nil, "unknown flag: --frob"},
+		{"--version with an argument", []string{"--version", "extra"}, nil, "--version takes no arguments, got extra"},
+		{"-v with an argument", []string{"-v", "extra"}, nil, "--version takes no arguments, got extra"},
 		{"help for an unknown command", []string{"help", "frob"}, nil, `unknown command "frob"`},
 		{"help for an unknown subcommand", []string{"help", "cache", "frob"}, nil, `unknown command "cache frob"`},
 
