@@ -25,6 +25,9 @@ func (f *cacheFlags) register(c *cobra.Command) {
 // is not a cache: reporting "0 entries checked" or removing what is in
 // someone else's folder would hide a mistyped path.
 func (f *cacheFlags) open(c *cobra.Command) (cache.Store, error) {
+	if err := f.checkResults(); err != nil {
+		return nil, err
+	}
 	cf := commonFlags{results: f.results, cache: f.cache}
 	dir, err := cf.cacheDir(c)
 	if err != nil {
@@ -35,6 +38,15 @@ func (f *cacheFlags) open(c *cobra.Command) (cache.Store, error) {
 		err = checkCacheFolder(st)
 	}
 	return st, err
+}
+
+// checkResults refuses an empty --results, as run does, rather than
+// taking it for the current folder (whose .cache would be the cache).
+func (f *cacheFlags) checkResults() error {
+	if f.results == "" {
+		return usagef("--results: must not be empty")
+	}
+	return nil
 }
 
 // checkCacheFolder refuses a cache folder that does not exist, is not a
@@ -87,6 +99,9 @@ func newCacheCmd(e *env) *cobra.Command {
 				return usagef("--keep-recent: must be >= 0, got %v", keep)
 			}
 			// The runs first: the cache's default place is under them.
+			if err := f.checkResults(); err != nil {
+				return err
+			}
 			if err := results.CheckGCResults(f.results); err != nil {
 				return err
 			}

@@ -133,6 +133,10 @@ func TestInvalidInputExitsTwoWithOneLineWritingNothing(t *testing.T) {
 		{"compare a missing path", []string{"compare", filepath.Join(results, "none")}, nil, "no such run"},
 		{"compare an empty path", []string{"compare", ""}, nil, "an empty path"},
 		{"report an empty path", []string{"report", "", "-o", "OUT"}, nil, "an empty path"},
+		{"compare with --baseline empty", []string{"compare", "--baseline", "", results}, nil, "--baseline: must not be empty"},
+		{"cache gc with --results empty", []string{"cache", "gc", "--results", ""}, nil, "--results: must not be empty"},
+		{"cache du with --results empty", []string{"cache", "du", "--results", ""}, nil, "--results: must not be empty"},
+		{"cache verify with --results empty", []string{"cache", "verify", "--results", ""}, nil, "--results: must not be empty"},
 		{"compare with an unknown format", []string{"compare", "--format", "xml", results}, nil, "--format"},
 
 		{"report without a path", []string{"report"}, nil, "expected PATH"},
