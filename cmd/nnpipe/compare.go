@@ -58,8 +58,8 @@ with a column named like one compare adds (source, n, failed, <metric>_std,
   nnpipe compare results/sweep-hidden --baseline results/book-ch7/20250101T120000-1a2b3c4d --format csv`,
 		Args: minArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			if f.baseline == "" && c.Flags().Changed("baseline") {
-				return usagef("--baseline: must not be empty")
+			if err := notEmpty(c, "baseline", "sort", "group-by"); err != nil {
+				return err
 			}
 			return runCompare(e, args, &f)
 		},

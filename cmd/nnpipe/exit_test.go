@@ -137,6 +137,13 @@ func TestInvalidInputExitsTwoWithOneLineWritingNothing(t *testing.T) {
 		{"cache gc with --results empty", []string{"cache", "gc", "--results", ""}, nil, "--results: must not be empty"},
 		{"cache du with --results empty", []string{"cache", "du", "--results", ""}, nil, "--results: must not be empty"},
 		{"cache verify with --results empty", []string{"cache", "verify", "--results", ""}, nil, "--results: must not be empty"},
+		{"compare with --sort empty", []string{"compare", "--sort", "", results}, nil, "--sort: must not be empty"},
+		{"compare with --group-by empty", []string{"compare", "--group-by", "", results}, nil, "--group-by: must not be empty"},
+		{"export with --format empty", []string{"export", results, "--format", "", "-o", "OUT"}, nil, "--format: must not be empty"},
+		{"export with --dtype empty", []string{"export", results, "--dtype", "", "-o", "OUT"}, nil, "--dtype: must not be empty"},
+		{"predict with --format empty", []string{"predict", results, "FILE", "--format", "", "-o", "OUT"}, nil, "--format: must not be empty"},
+		{"predict with --data-format empty", []string{"predict", results, "FILE", "--data-format", "", "-o", "OUT"}, nil, "--data-format: must not be empty"},
+		{"predict with --delimiter empty", []string{"predict", results, "FILE", "--delimiter", "", "-o", "OUT"}, nil, "--delimiter: must not be empty"},
 		{"compare with an unknown format", []string{"compare", "--format", "xml", results}, nil, "--format"},
 
 		{"report without a path", []string{"report"}, nil, "expected PATH"},

@@ -76,3 +76,15 @@ func expectedValue(typ string) string {
 func flagName(f *pflag.Flag) string {
 	return "--" + f.Name
 }
+
+// notEmpty refuses an empty value given explicitly to any of the flags
+// names of c (--format ""): it would otherwise silently mean the default,
+// which is not what was written.
+func notEmpty(c *cobra.Command, names ...string) error {
+	for _, name := range names {
+		if f := c.Flags().Lookup(name); f != nil && f.Changed && f.Value.String() == "" {
+			return usagef("%s: must not be empty", flagName(f))
+		}
+	}
+	return nil
+}

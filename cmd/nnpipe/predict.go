@@ -18,8 +18,8 @@ func newPredictCmd(e *env) *cobra.Command {
 		Short: "Score a CSV or Parquet file with a run's model, its preprocessing included; write predictions like the run's",
 		Args:  exactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
-			if r.Out == "" && c.Flags().Changed("out") {
-				return usagef("--out: must not be empty")
+			if err := notEmpty(c, "out", "format", "data-format", "delimiter"); err != nil {
+				return err
 			}
 			r.Run, r.Data = args[0], args[1]
 			res, err := predict.Predict(c.Context(), r)
@@ -57,8 +57,8 @@ func newExportCmd(e *env) *cobra.Command {
 		Short: "Write a run's model, its preprocessing included, as ONNX",
 		Args:  exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			if out == "" {
-				return usagef("--out: must not be empty")
+			if err := notEmpty(c, "out", "format", "dtype"); err != nil {
+				return err
 			}
 			n, err := onnx.WriteFile(args[0], out, opt)
 			if err == nil {
