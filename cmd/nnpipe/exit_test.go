@@ -79,6 +79,7 @@ func TestInvalidInputExitsTwoWithOneLineWritingNothing(t *testing.T) {
 		{"run with --results a file", []string{"run", "testdata/ok.yaml", "--results", file}, nil, "--results "},
 		{"run with --results below a file", []string{"run", "testdata/ok.yaml", "--results", file + "/results"}, nil, "--results "},
 		{"sweep with --results a file", []string{"sweep", smallSweep, "--results", file}, nil, "--results "},
+		{"plan with --results a file", []string{"plan", "testdata/ok.yaml", "--results", file}, nil, "file is not a directory (see --cache, --results and $NNPIPE_CACHE)"},
 		{"run with --out below a file", []string{"run", "testdata/ok.yaml", "--out", file + "/out", "--results", results}, nil, "not a directory"},
 		{"sweep with --out below a file", []string{"sweep", smallSweep, "--out", file + "/out", "--results", results}, nil, "not a directory"},
 		{"sweep without a config", []string{"sweep", "--results", results}, nil, "expected CONFIG"},

@@ -116,7 +116,7 @@ func openCache(ctx context.Context, loc string, layout bool) (cache.Store, error
 	var nc *cache.NotCacheError
 	if fc, ok := st.(*cache.Cache); ok && layout {
 		if err = cache.CheckUse(fc.Dir()); errors.As(err, &nc) {
-			err = usagef("%v (see --cache and $NNPIPE_CACHE)", err) // someone's folder
+			err = usagef("%v (see --cache, --results and $NNPIPE_CACHE)", err) // someone's folder, or a file
 		}
 	}
 	return st, err
