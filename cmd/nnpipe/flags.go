@@ -41,7 +41,8 @@ func (f *commonFlags) register(c *cobra.Command) {
 	fl.BoolVar(&f.noCache, "no-cache", false, "recompute every stage (results are still cached)")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress display and no messages but errors")
 	fl.BoolVar(&f.json, "json", false, "print the result as JSON on stdout")
-	fl.IntVarP(&f.jobs, "jobs", "j", runtime.NumCPU(), "parallel workers")
+	f.jobs = runtime.NumCPU()
+	fl.VarP(decimalInt{&f.jobs}, "jobs", "j", "parallel workers")
 }
 
 // cacheDir resolves the cache's location: --cache, then $NNPIPE_CACHE, then

@@ -48,7 +48,8 @@ func newPlanCmd(e *env) *cobra.Command {
 	fl.StringVar(&f.results, "results", "results", "the results `DIR`, whose .cache is the default cache")
 	fl.StringVar(&f.cache, "cache", "", cacheUsage)
 	fl.BoolVar(&f.json, "json", false, "print the plan as JSON on stdout")
-	fl.Uint64Var(&f.maxTrials, "max-trials", defaultMaxTrials, "refuse a sweep grid of more than `N` trials")
+	f.maxTrials = defaultMaxTrials
+	fl.Var(decimalUint64{&f.maxTrials}, "max-trials", "refuse a sweep grid of more than `N` trials")
 	return c
 }
 

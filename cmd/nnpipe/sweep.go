@@ -50,7 +50,8 @@ func newSweepCmd(e *env) *cobra.Command {
 	f.register(c)
 	c.Flags().StringVar(&f.shard, "shard", "", "run only shard `i/n` of the trials (sorted by id), or auto / auto/n on Kubernetes or Slurm")
 	c.Flags().BoolVar(&f.collect, "collect", false, "run nothing: assemble the sweep's tables from the trials finished so far")
-	c.Flags().Uint64Var(&f.maxTrials, "max-trials", defaultMaxTrials, "refuse a grid of more than `N` trials")
+	f.maxTrials = defaultMaxTrials
+	c.Flags().Var(decimalUint64{&f.maxTrials}, "max-trials", "refuse a grid of more than `N` trials")
 	return c
 }
 

@@ -40,7 +40,8 @@ func newValidateCmd(e *env) *cobra.Command {
 		},
 	}
 	c.Flags().StringArrayVar(&sets, "set", nil, "override a config value: KEY=VALUE; repeatable")
-	c.Flags().Uint64Var(&maxTrials, "max-trials", defaultMaxTrials, "refuse a sweep grid of more than `N` trials")
+	maxTrials = defaultMaxTrials
+	c.Flags().Var(decimalUint64{&maxTrials}, "max-trials", "refuse a sweep grid of more than `N` trials")
 	return c
 }
 
