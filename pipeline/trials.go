@@ -71,6 +71,30 @@ func RunTrials(ctx context.Context, eng *Engine, trials []*Trial, jobs int, obs 
 	return outcomes
 }
 
+// SharedRefusal returns the error with which every trial of outcomes
+// failed, when all of them were started and failed refusing the user's
+// input (IsInvalid) with the same problem, as ReportProblems groups them
+// (the message, less paths and cache keys): then the input the trials
+// share is what is wrong — a file the load stage refuses, say — and not
+// one trial's parameters, and the sweep is refused as a run would be.
+// Otherwise, and for no outcomes, it returns nil.
+func SharedRefusal(outcomes []TrialOutcome) error {
+	var first error
+	var key string
+	for _, o := range outcomes {
+		if o.Trial == nil || o.Err == nil || !IsInvalid(o.Err) {
+			return nil
+		}
+		switch k := problemKey(o.Err); {
+		case first == nil:
+			first, key = o.Err, k
+		case k != key:
+			return nil
+		}
+	}
+	return first
+}
+
 // inOrder returns 0, 1, …, n-1.
 func inOrder(n int) []int {
 	order := make([]int, n)

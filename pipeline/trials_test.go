@@ -327,3 +327,32 @@ func TestRunTrialsStartsTheLongestFirstOnMoreWorkersInOrderOnOne(t *testing.T) {
 		t.Errorf("on one worker, trials started in the order %v; want theirs, %v", log1.started, want)
 	}
 }
+
+func TestSharedRefusal(t *testing.T) {
+	refused := func(msg string) error { return Invalid(fmt.Errorf("stage \"data\": %s", msg)) }
+	trial := &Trial{}
+	out := func(err error) TrialOutcome { return TrialOutcome{Trial: trial, Err: err} }
+	bad := refused(`bad.csv:8: column "x": "oops" is not a number`)
+	cases := []struct {
+		name     string
+		outcomes []TrialOutcome
+		want     error
+	}{
+		{"no trials", nil, nil},
+		{"one trial refused", []TrialOutcome{out(bad)}, bad},
+		{"every trial refused the same way", []TrialOutcome{out(bad), out(refused(`bad.csv:8: column "x": "oops" is not a number`)), out(bad)}, bad},
+		{"the same but for a cache key", []TrialOutcome{out(refused("entry 0123456789ab is torn")), out(refused("entry ba9876543210 is torn"))}, refused("entry 0123456789ab is torn")},
+		{"one trial succeeded", []TrialOutcome{out(bad), out(nil)}, nil},
+		{"one trial failed, not for its input", []TrialOutcome{out(bad), out(fmt.Errorf("disk full"))}, nil},
+		{"two refusals", []TrialOutcome{out(bad), out(refused(`bad.csv:9: column "x": "nope" is not a number`))}, nil},
+		{"one trial not started", []TrialOutcome{out(bad), {}}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := SharedRefusal(c.outcomes)
+			if (got == nil) != (c.want == nil) || got != nil && got.Error() != c.want.Error() {
+				t.Errorf("SharedRefusal = %v, want %v", got, c.want)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -266,6 +267,58 @@ sweep:
 	}
 	if _, err := os.Stat(results); !os.IsNotExist(err) {
 		t.Errorf("results: %v %v, want no folder at all", err, listTree(t, results))
+	}
+}
+
+// TestSweepWhoseTrialsAllRefuseTheDataWritesNoSweep: a value the load
+// stage refuses, in the file every trial reads, makes each trial fail
+// with the same refusal; the sweep is then refused as the run is (exit 2,
+// that one line, no sweep directory), while a sweep in which only some
+// trials read the bad file is a sweep with failed trials (exit 1, the
+// sweep directory written).
+func TestSweepWhoseTrialsAllRefuseTheDataWritesNoSweep(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	good := "x,y\n0.1,a\n0.2,b\n0.3,a\n0.4,b\n0.5,a\n0.6,b\n"
+	files := map[string]string{"good.csv": good, "bad.csv": good + "oops,a\n"}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const stages = `stages:
+  - {id: data, kind: load, with: {path: bad.csv, label: y}}
+  - {id: split, kind: split}
+  - {id: train, kind: train, with: {hidden: 2, steps: 5}}
+`
+	cases := []struct {
+		name, sweep string
+		code        int
+		sweepDir    bool
+	}{
+		{"every trial reads the bad file", "sweep:\n  train.hidden: [1, 2, 3]\n", exitInvalid, false},
+		{"one trial of two reads the bad file", "sweep:\n  data.path: [good.csv, bad.csv]\n", exitFailure, true},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			config := filepath.Join(dir, fmt.Sprintf("sweep%d.yaml", i))
+			if err := os.WriteFile(config, []byte("name: refused\n"+stages+c.sweep), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			results := filepath.Join(t.TempDir(), "results")
+			_, stderr, code := nnpipe(t, "sweep", config, "--results", results, "--quiet")
+			if code != c.code {
+				t.Errorf("exit %d, want %d\n%s", code, c.code, stderr)
+			}
+			lines := stderrLines(stderr)
+			if c.code == exitInvalid && (len(lines) != 1 || !strings.Contains(lines[0], `bad.csv:8: column "x": "oops" is not a number`)) {
+				t.Errorf("stderr = %q, want one line naming the file, its line and the column", stderr)
+			}
+			sweeps, _ := filepath.Glob(filepath.Join(results, "refused", "sweep-*"))
+			if got := len(sweeps) > 0; got != c.sweepDir {
+				t.Errorf("sweep directory written: %v, want %v (results hold %v)", got, c.sweepDir, listTree(t, results))
+			}
+		})
 	}
 }
 

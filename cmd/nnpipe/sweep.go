@@ -117,6 +117,11 @@ func runSweepDir(ctx context.Context, e *env, f *sweepFlags, path string, eng *p
 		if err := ctx.Err(); err != nil {
 			return interruptedSweep(err, outcomes, len(trials))
 		}
+		// Every trial refused the same input: the sweep's input is bad, and,
+		// as with a run, nothing is written (rd.Abort removes the directory).
+		if err := pipeline.SharedRefusal(outcomes); err != nil {
+			return fmt.Errorf("%s: %w", config.Shown(path), err)
+		}
 	}
 	if err := rd.Finish(col.Finish(ctx, f.jobs)); err != nil {
 		return sweepFailure(path, results.Unaccounted(outcomes, nil), nil, len(trials), fmt.Errorf("%s: %w", config.Shown(path), err))
