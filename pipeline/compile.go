@@ -225,7 +225,13 @@ func newWiring(f *config.File, reg *Registry) *wiring {
 		for _, o := range spec.Outputs {
 			provided[o.Slot] = st.ID
 			ref := st.ID + "." + o.Slot
+			// An output with another's rows whose input is not bound (an
+			// error already reported) has rows nobody knows: "" keeps the
+			// stages that read it from reporting a mismatch made up of it.
 			rows[ref] = ref
+			if o.RowsFrom != "" {
+				rows[ref] = ""
+			}
 			made[ref] = map[string]string{}
 			for _, b := range w.bindings[i] {
 				if o.RowsFrom != "" && b.Slot == o.RowsFrom {
@@ -436,6 +442,9 @@ func checkRows(f *config.File, st *config.Stage, spec *Spec, bindings []Binding,
 		other, otherOK := bound[in.SameRows]
 		if in.SameRows == "" || !ok || !otherOK || rows[b.ref()] == rows[other.ref()] {
 			continue
+		}
+		if rows[b.ref()] == "" || rows[other.ref()] == "" {
+			continue // rows not known: an input upstream is not bound
 		}
 		line := st.Lines["inputs."+in.Slot]
 		if line == 0 {

@@ -130,6 +130,16 @@ func TestCompileChecksTheTypesAndRowsOfEveryInput(t *testing.T) {
 			want:   []string{`w.yaml:5: stage "h": inputs.rows: "a.nothing" is not an output of an earlier stage`},
 		},
 		{
+			name:   "parts whose table input is not an output are refused once, not again where they are read",
+			stages: "  - {id: a, kind: table}\n  - {id: h, kind: halves, inputs: {rows: x.rows}}\n  - {id: b, kind: table}\n  - {id: r, kind: rescale}\n  - {id: f, kind: fit}\n",
+			want:   []string{`w.yaml:5: stage "h": inputs.rows: "x.rows" is not an output of an earlier stage`},
+		},
+		{
+			name:   "a rescaled table whose table input is not an output is refused once, not again where it is read",
+			stages: "  - {id: a, kind: table}\n  - {id: h, kind: halves}\n  - {id: r, kind: rescale, inputs: {rows: x.rows}}\n  - {id: f, kind: fit}\n",
+			want:   []string{`w.yaml:6: stage "r": inputs.rows: "x.rows" is not an output of an earlier stage`},
+		},
+		{
 			name:   "a slot the kind does not have is refused",
 			stages: "  - {id: a, kind: table, inputs: {rows: a.rows}}\n  - {id: h, kind: halves, inputs: {table: a.rows}}\n",
 			want: []string{
