@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"path/filepath"
 	"sort"
@@ -455,24 +456,58 @@ func addTrialErr(errs *config.Errors, seen map[string]int, e *config.Error, labe
 // SweepIDLen is how many hex digits name a sweep's folder.
 const SweepIDLen = 8
 
-// SweepID names a sweep by its grid — each axis's key and values, as
-// written, in order — and its set of trials. Rerunning a sweep, or running
-// it in shards, gives the same id; two grids whose trials coincide (one
-// with an axis of a single value the config already has, say) do not, so
-// neither overwrites the other's folder.
+// SweepID names a sweep by its grid — each axis's key and values, in
+// order — and its set of trials. Rerunning a sweep, or running it in
+// shards, gives the same id, and so does a number spelled otherwise (2.0
+// or 2e0 for 2, .5 for 0.5), as the trials' config hashes do; two grids
+// whose trials coincide (one with an axis of a single value the config
+// already has, say) do not, so neither overwrites the other's folder.
 func SweepID(axes []*config.Axis, trials []*Trial) string {
 	h := sha256.New()
 	fmt.Fprintln(h, "nnpipe sweep 2")
 	for _, a := range axes {
 		fmt.Fprintf(h, "axis %q\n", a.Key)
 		for _, v := range a.Values {
-			fmt.Fprintf(h, "value %q\n", v.Value)
+			fmt.Fprintf(h, "value %q\n", numberAsKeyed(v))
 		}
 	}
 	for _, t := range SortByID(trials) {
 		fmt.Fprintf(h, "trial %s\n", t.ID)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:SweepIDLen]
+}
+
+// numberAsKeyed returns a sweep value as written, but a number in one
+// spelling per value: an integer in decimal, a float in the shortest form
+// that reads back as itself, and one with an integral value below 2⁵³ as
+// that integer (2.0, 2e0 and 0x2 are 2; -0.0 is 0). Values that compute
+// differently still give different ids, through the trial ids: this only
+// keeps a respelling from naming another folder.
+func numberAsKeyed(n *yaml.Node) string {
+	if n.Kind != yaml.ScalarNode {
+		return n.Value
+	}
+	switch n.ShortTag() {
+	case "!!int":
+		var u uint64
+		if n.Decode(&u) == nil {
+			return strconv.FormatUint(u, 10)
+		}
+		var i int64
+		if n.Decode(&i) == nil {
+			return strconv.FormatInt(i, 10)
+		}
+	case "!!float":
+		var f float64
+		if n.Decode(&f) != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return n.Value
+		}
+		if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+			return strconv.FormatInt(int64(f), 10)
+		}
+		return strconv.FormatFloat(f, 'g', -1, 64)
+	}
+	return n.Value
 }
 
 // SortByID sorts trials by id: the order shards divide them in, which does

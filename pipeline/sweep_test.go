@@ -270,6 +270,9 @@ func TestSweepIDNamesTheGridAndItsTrials(t *testing.T) {
 		{"the same sweep again", id(grid)},
 		{"the same grid from --set", id(base, "sweep.mid.factor=1,2")},
 		{"the same grid written as a flow list in --set", id(base, "sweep.mid.factor=[1, 2]")},
+		{"the same numbers spelled otherwise", id(base + "sweep:\n  mid.factor: [1.0, 2e0]\n")},
+		{"the same numbers in hexadecimal and tagged", id(base + "sweep:\n  mid.factor: [0x1, !!float 2]\n")},
+		{"the same numbers spelled otherwise in --set", id(base, "sweep.mid.factor=1.0,0o2")},
 	}
 	for _, c := range same {
 		if c.id != first {
