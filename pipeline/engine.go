@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -399,15 +400,22 @@ func (e *Engine) runStep(ctx context.Context, p *Chain, step *Step, done map[str
 		io.outputs[o.Slot] = path
 	}
 	start := time.Now()
-	if err := runSpec(ctx, step.Spec, step.Params, io); err != nil {
-		var panicked *PanicError
-		if errors.As(err, &panicked) {
-			// A bug, not an outcome of the key: nothing is kept or recorded,
-			// and the next run computes the stage again.
-			e.log().Error("stage panicked", "stage", step.ID, "kind", step.Kind, "panic", panicked.Value, "stack", string(panicked.Stack))
-			e.discardTemp(tmp)
-			return nil, err
-		}
+	err = runSpec(ctx, step.Spec, step.Params, io)
+	var panicked *PanicError
+	if errors.As(err, &panicked) {
+		// A bug, not an outcome of the key: nothing is kept or recorded,
+		// and the next run computes the stage again.
+		e.log().Error("stage panicked", "stage", step.ID, "kind", step.Kind, "panic", panicked.Value, "stack", string(panicked.Stack))
+		e.discardTemp(tmp)
+		return nil, err
+	}
+	if cerr := checkInputs(step, done, io, inputDigests); cerr != nil {
+		// What the stage made, or the way it failed, is not the outcome of
+		// its key: keep nothing, record nothing.
+		e.discardTemp(tmp)
+		return nil, cerr
+	}
+	if err != nil {
 		status := StatusOf(err)
 		var kept string
 		if status == StatusDiverged && ctx.Err() == nil {
@@ -455,6 +463,61 @@ func (e *Engine) runStep(ctx context.Context, p *Chain, step *Step, done map[str
 	e.computed.Store(key, true)
 	e.verified.Store(key, entry)
 	return r, fill(r, step.Spec, entry)
+}
+
+// ErrInputChanged is the error of a stage whose input files, read from
+// cache entries, no longer have the digests its key holds once it has run:
+// an entry was edited or replaced after its lookup verified it. Nothing is
+// kept, so no entry holds what was made of other bytes than its key says;
+// the next run finds the damaged entry, recomputes it and then the stage.
+var ErrInputChanged = errors.New("changed while the stage ran; nothing was kept, run again")
+
+// checkInputs digests step's input files as they are now and compares them
+// with the digests its key was computed from (inputs, by slot).
+func checkInputs(step *Step, done map[string]*StageResult, io *IO, inputs map[string]string) error {
+	for _, b := range step.Inputs {
+		out, _ := done[b.From].Spec.Output(b.FromSlot)
+		path := io.inputs[b.Slot]
+		var got string
+		var err error
+		if dir, isDir := strings.CutSuffix(out.File, "/"); isDir {
+			got, err = folderDigest(path, dir)
+		} else {
+			_, got, err = cache.DigestFile(path)
+		}
+		if err != nil || got != inputs[b.Slot] {
+			return fmt.Errorf("input %s (%s): %w", b.Slot, path, ErrInputChanged)
+		}
+	}
+	return nil
+}
+
+// folderDigest is the digest fill gives a folder output named dir whose
+// files are under path: one line "dir/NAME SHA256" per file, sorted by name.
+func folderDigest(path, dir string) (string, error) {
+	type file struct{ name, sum string }
+	var files []file
+	err := filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(path, p)
+		if err != nil {
+			return err
+		}
+		_, sum, err := cache.DigestFile(p)
+		files = append(files, file{dir + "/" + filepath.ToSlash(rel), sum})
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].name < files[j].name })
+	h := sha256.New()
+	for _, f := range files {
+		fmt.Fprintf(h, "%s %s\n", f.name, f.sum)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // PanicError is a stage's Run that panicked: a bug in the stage, which
