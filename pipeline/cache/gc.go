@@ -588,6 +588,24 @@ func blocked(dir string, err error) *NotCacheError {
 	}
 }
 
+// Enclosing returns the nearest folder above path that is a file cache —
+// it holds the entries' folder (v1) and the cache-wide lock file, as every
+// cache that has held an entry does — or "". A file written there would
+// replace an entry's file or sit among what the cache makes, which the
+// cache then reports as not its own.
+func Enclosing(path string) string {
+	for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
+		v, verr := os.Stat(filepath.Join(dir, versionDir))
+		l, lerr := os.Stat(filepath.Join(dir, lockName))
+		if verr == nil && v.IsDir() && lerr == nil && l.Mode().IsRegular() {
+			return dir
+		}
+		if filepath.Dir(dir) == dir {
+			return ""
+		}
+	}
+}
+
 // CheckFolder reports whether dir is a cache folder that verifying,
 // sizing or collecting garbage may work on: it exists, is a folder, and
 // holds only what the cache makes (TopLevel), so that a mistyped path is

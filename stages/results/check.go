@@ -133,9 +133,17 @@ func EnclosingRun(path string) string {
 // holds only what nnpipe wrote there: a file added would no longer match its manifest, so the
 // directory would no longer count as finished (nor keep its cache entries from cache gc). The
 // error is invalid input.
+//
+// It refuses likewise a file inside a cache folder: it would replace the file of an entry, or
+// make the folder one that the cache commands and runs refuse as holding what nnpipe did not
+// make there.
 func OutsideRuns(out string) error {
-	if run := EnclosingRun(pipeline.ResolvePath(out)); run != "" {
+	resolved := pipeline.ResolvePath(out)
+	if run := EnclosingRun(resolved); run != "" {
 		return invalidf("%s is inside the run or sweep directory %s, which holds only what nnpipe wrote; write it elsewhere", out, run)
+	}
+	if c := cache.Enclosing(resolved); c != "" {
+		return invalidf("%s is inside the cache %s, which holds only what nnpipe stores there; write it elsewhere", out, c)
 	}
 	return nil
 }
