@@ -108,7 +108,7 @@ func (f *commonFlags) prepare(c *cobra.Command) (string, error) {
 //     the next run would take the run for a damaged cache entry;
 //   - the cache in --out: the run directory must hold only the run;
 //   - --out inside a run or sweep directory (a sweep's rerun replaces its
-//     directory whole);
+//     directory whole), or inside another cache than the run's;
 //   - --results in the cache: a run named like a cache folder (tmp, v1)
 //     would land among the cache's own folders.
 //
@@ -131,6 +131,11 @@ func checkPlaces(out, resultsDir, cacheDir string) error {
 		}
 		if run := results.EnclosingRun(ro); run != "" {
 			return usagef("--out %s is inside the run or sweep directory %s", shownOut, config.Shown(run))
+		}
+		if other := cache.Enclosing(filepath.Join(ro, "x")); other != "" {
+			// Another results' cache: the run directory would be a folder
+			// that cache does not make, and it would be refused.
+			return usagef("--out %s is inside the cache %s", shownOut, config.Shown(other))
 		}
 	}
 	if pipeline.Within(rr, rc) {

@@ -49,6 +49,12 @@ func TestRunAndSweepRefuseOutResultsAndCacheThatOverlap(t *testing.T) {
 			}
 			return []string{"--out", rel}
 		}, "inside the cache"},
+		{"--out inside a cache other than the run's", func(t *testing.T, p places) []string {
+			return []string{"--cache", filepath.Join(p.root, "other"), "--out", filepath.Join(p.cache, "mine")}
+		}, "inside the cache"},
+		{"--out inside a cache entry of a cache other than the run's", func(t *testing.T, p places) []string {
+			return []string{"--cache", filepath.Join(p.root, "other"), "--out", filepath.Join(p.entry, "mine")}
+		}, "inside the cache"},
 		{"--out where the default cache of --results lives", func(t *testing.T, p places) []string {
 			return []string{"--out", filepath.Join(p.results, ".cache")}
 		}, "default cache"},
