@@ -109,8 +109,9 @@ func (f *commonFlags) prepare(c *cobra.Command) (string, error) {
 //   - the cache in --out: the run directory must hold only the run;
 //   - --out inside a run or sweep directory (a sweep's rerun replaces its
 //     directory whole), or inside another cache than the run's;
-//   - --results in the cache: a run named like a cache folder (tmp, v1)
-//     would land among the cache's own folders.
+//   - --results in the cache, or in another: a run named like a cache
+//     folder (tmp, v1) would land among the cache's own folders, and
+//     any run makes the cache hold a folder it does not make.
 //
 // The cache inside --results is fine: it is the default, <results>/.cache.
 //
@@ -143,6 +144,9 @@ func checkPlaces(out, resultsDir, cacheDir string) error {
 			return usagef("--results and the cache are the same folder, %s", shownResults)
 		}
 		return usagef("--results %s is inside the cache %s", shownResults, shownCache)
+	}
+	if other := cache.Enclosing(filepath.Join(rr, "x")); other != "" {
+		return usagef("--results %s is inside the cache %s", shownResults, config.Shown(other))
 	}
 	return nil
 }

@@ -88,6 +88,12 @@ func TestRunAndSweepRefuseOutResultsAndCacheThatOverlap(t *testing.T) {
 		{"--results inside the cache", func(t *testing.T, p places) []string {
 			return []string{"--results", filepath.Join(p.cache, "tmp")}
 		}, "inside the cache"},
+		{"--results inside a cache other than the run's", func(t *testing.T, p places) []string {
+			return []string{"--cache", filepath.Join(p.root, "other"), "--results", filepath.Join(p.cache, "results")}
+		}, "inside the cache"},
+		{"--results inside another cache, with the default cache", func(t *testing.T, p places) []string {
+			return []string{defaultCache, "--results", filepath.Join(p.cache, "results")}
+		}, "inside the cache"},
 		{"--results the cache", func(t *testing.T, p places) []string {
 			return []string{"--results", p.cache}
 		}, "same folder"},
