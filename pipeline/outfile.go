@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/nnpipe/nnpipe/pipeline/cache"
 	"github.com/nnpipe/nnpipe/pipeline/config"
 )
 
@@ -19,8 +20,9 @@ import (
 // a kill can leave the hidden temporary one (.NAME.tmp-*) beside it.
 type OutFile struct {
 	*os.File
-	path   string // as given
-	target string // the file replaced: path, or the file the symbolic link path names
+	path   string         // as given
+	target string         // the file replaced: path, or the file the symbolic link path names
+	lock   *cache.DirLock // on the temporary file, until it is renamed or removed
 	done   bool
 }
 
@@ -31,30 +33,62 @@ func CreateOut(path string) (*OutFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := createTemp(target)
+	// What writers of this name that were killed left: the hidden temporary
+	// files nobody holds (see createTemp). Nothing else removes them.
+	cache.RemoveAbandoned(filepath.Dir(target), tempPrefix(target), abandonedAge)
+	f, lock, err := createTemp(target)
 	if err != nil {
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
-	return &OutFile{File: f, path: path, target: target}, nil
+	return &OutFile{File: f, path: path, target: target, lock: lock}, nil
+}
+
+// abandonedAge is how long nothing must have changed in a temporary file
+// that nobody holds before CreateOut removes it, where the file system
+// cannot lock it: two of the heartbeats its writer then sets its
+// modification time with.
+const abandonedAge = 2 * cache.HeartbeatEvery
+
+// tempPrefix is the start of the names of target's temporary files.
+func tempPrefix(target string) string {
+	return "." + filepath.Base(target) + ".tmp-"
 }
 
 // createTemp creates the file that is renamed onto target, beside it under a new hidden name
 // (.NAME.tmp-*), with mode 0666 less the umask like every file nnpipe writes: os.CreateTemp's
-// 0600 would keep others from reading it, and a chmod after it would ignore the umask.
-func createTemp(target string) (*os.File, error) {
-	prefix := filepath.Join(filepath.Dir(target), "."+filepath.Base(target)+".tmp-")
+// 0600 would keep others from reading it, and a chmod after it would ignore the umask. It
+// locks the file for as long as it is written (cache.LockDir), so that the next writer of
+// target tells it from the file of a writer that was killed, and removes only the latter.
+func createTemp(target string) (*os.File, *cache.DirLock, error) {
+	prefix := filepath.Join(filepath.Dir(target), tempPrefix(target))
 	var err error
 	for range 10_000 {
+		name := prefix + strconv.FormatUint(rand.Uint64(), 36)
 		var f *os.File
-		f, err = os.OpenFile(prefix+strconv.FormatUint(rand.Uint64(), 36), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
-		if err == nil {
-			return f, nil
+		f, err = os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if errors.Is(err, fs.ErrExist) {
+			continue
 		}
-		if !errors.Is(err, fs.ErrExist) {
-			return nil, err
+		if err != nil {
+			return nil, nil, err
 		}
+		lock, lerr := cache.LockDir(name)
+		if lerr == nil && lock.Holds(name) {
+			return f, lock, nil
+		}
+		// Another writer took it for abandoned between its making and the
+		// lock, and removes it or has: make another.
+		if lerr == nil {
+			lock.Close()
+		}
+		f.Close()
+		if !errors.Is(lerr, fs.ErrNotExist) && lerr != nil {
+			os.Remove(name)
+			return nil, nil, lerr
+		}
+		err = lerr
 	}
-	return nil, err
+	return nil, nil, err
 }
 
 // Commit closes the file and renames it into place; its mode is the one createTemp gave it,
@@ -68,15 +102,26 @@ func (o *OutFile) Commit() error {
 		// the place of a named pipe, a device or a link.
 		if fi, lerr := os.Lstat(o.target); lerr == nil && !fi.Mode().IsRegular() {
 			os.Remove(o.Name())
+			o.unlock()
 			return notFileError(o.path, o.path != o.target, fi.Mode())
 		}
 		err = os.Rename(o.Name(), o.target)
 	}
 	if err != nil {
 		os.Remove(o.Name())
+		o.unlock()
 		return fmt.Errorf("write %s: %w", o.path, err)
 	}
+	o.unlock()
 	return nil
+}
+
+// unlock releases the temporary file's lock, once it is renamed or removed.
+func (o *OutFile) unlock() {
+	if o.lock != nil {
+		o.lock.Close()
+		o.lock = nil
+	}
 }
 
 // Abort closes and removes the temporary file, unless Commit was called.
@@ -87,6 +132,7 @@ func (o *OutFile) Abort() {
 	o.done = true
 	o.File.Close()
 	os.Remove(o.Name())
+	o.unlock()
 }
 
 // CheckOutFile reports, before any work and creating nothing, a path where a file cannot be

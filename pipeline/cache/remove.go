@@ -49,6 +49,45 @@ func RemoveOlder(dir, prefix string, age time.Duration, dryRun bool) ([]Old, err
 	return removed, nil
 }
 
+// RemoveAbandoned deletes the entries of dir whose names start with prefix
+// and that no live process holds with LockDir: at once where the file
+// system locks them (a lock nobody holds means its owner is gone), and
+// once nothing in them changed for more than age where it does not. It is
+// for the temporary files of writers killed before they renamed them into
+// place, which the next writer of the same name removes; it returns the
+// first error met and goes on.
+func RemoveAbandoned(dir, prefix string, age time.Duration) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	var first error
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), prefix) {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		f, err := os.Open(path)
+		if err != nil {
+			continue // gone, or not ours to look at
+		}
+		switch lerr := flock(f, lockExclusive|nonBlocking); {
+		case errors.Is(lerr, errLocked):
+			f.Close()
+			continue
+		case (lerr != nil || !locksWork) && time.Since(newest(path)) < age:
+			f.Close()
+			continue
+		}
+		// Deleted while the lock is held: its writer cannot take it meanwhile.
+		if err := os.RemoveAll(path); err != nil && first == nil {
+			first = err
+		}
+		f.Close()
+	}
+	return first
+}
+
 // removeUnlocked deletes path unless a live process holds it with LockDir,
 // reporting its size and whether it went (with dryRun, whether it would).
 // It takes the lock itself first and deletes while holding it, so that a
