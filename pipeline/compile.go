@@ -205,9 +205,11 @@ func newWiring(f *config.File, reg *Registry) *wiring {
 	outputsOf := map[string]*Spec{}
 	rows := map[string]string{}            // output `stage.slot` -> the output whose rows it carries
 	made := map[string]map[string]string{} // output `stage.slot` -> input slot of its From -> the output bound there
+	unknown := map[string]bool{}           // ids of earlier stages whose kind is unknown: their outputs are too
 	for i, st := range f.Stages {
 		spec, ok := reg.Lookup(st.Kind)
 		if !ok {
+			unknown[st.ID] = true
 			msg := fmt.Sprintf("unknown stage kind %s (kinds: %s)", config.QuoteShort(st.Kind), strings.Join(reg.Kinds(), ", "))
 			if s := config.Suggest(st.Kind, reg.Kinds()); s != "" {
 				msg = fmt.Sprintf("unknown stage kind %s (did you mean %q?)", config.QuoteShort(st.Kind), s)
@@ -218,7 +220,7 @@ func newWiring(f *config.File, reg *Registry) *wiring {
 			continue
 		}
 		w.specs[i] = spec
-		w.bindings[i], w.errs[i] = bind(f, st, spec, provided, outputsOf)
+		w.bindings[i], w.errs[i] = bind(f, st, spec, provided, outputsOf, unknown)
 		w.errs[i] = append(w.errs[i], checkRows(f, st, spec, w.bindings[i], rows)...)
 		w.errs[i] = append(w.errs[i], checkMadeFrom(f, st, spec, w.bindings[i], made)...)
 		w.prefixes[i] = appendStagePrefix(nil, st.ID, st.Kind, w.bindings[i])
@@ -368,7 +370,12 @@ func pathKeysOfParams(spec *Spec, p Params, base string) []pathParam {
 	return out
 }
 
-func bind(f *config.File, st *config.Stage, spec *Spec, provided map[string]string, outputsOf map[string]*Spec) ([]Binding, config.Errors) {
+// bind binds each input slot of stage st (of kind spec) to the output
+// the config names or the nearest earlier one of its name (provided).
+// An input that may come from an earlier stage whose kind is unknown
+// (reported at its kind) is left unbound without a problem of its own:
+// what that stage outputs is not known.
+func bind(f *config.File, st *config.Stage, spec *Spec, provided map[string]string, outputsOf map[string]*Spec, unknown map[string]bool) ([]Binding, config.Errors) {
 	var errs config.Errors
 	slots := make([]string, len(spec.Inputs))
 	for i, in := range spec.Inputs {
@@ -400,6 +407,8 @@ func bind(f *config.File, st *config.Stage, spec *Spec, provided map[string]stri
 			b.From, b.FromSlot = from, fromSlot
 		} else if from, ok := provided[in.Slot]; ok {
 			b.From = from
+		} else if len(unknown) > 0 {
+			continue
 		} else {
 			errs = append(errs, &config.Error{File: f.Path, Line: st.Line, Stage: st.ID,
 				Msg: fmt.Sprintf("input slot %q is not provided by any earlier stage", in.Slot)})
@@ -410,6 +419,8 @@ func bind(f *config.File, st *config.Stage, spec *Spec, provided map[string]stri
 			out, ok = from.Output(b.FromSlot)
 		}
 		switch {
+		case !ok && unknown[b.From]:
+			continue
 		case !ok:
 			errs = append(errs, &config.Error{File: f.Path, Line: st.Lines["inputs."+in.Slot], Stage: st.ID, Key: "inputs." + in.Slot,
 				Msg: fmt.Sprintf("%q is not an output of an earlier stage", ref)})

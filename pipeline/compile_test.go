@@ -135,6 +135,11 @@ func TestCompileChecksTheTypesAndRowsOfEveryInput(t *testing.T) {
 			want:   []string{`w.yaml:5: stage "h": inputs.rows: "x.rows" is not an output of an earlier stage`},
 		},
 		{
+			name:   "a stage of an unknown kind is refused once, not again where its outputs would be read",
+			stages: "  - {id: a, kind: tabel}\n  - {id: h, kind: halves}\n  - {id: f, kind: fit, inputs: {rows: a.rows}}\n",
+			want:   []string{`w.yaml:4: stage "a": kind: unknown stage kind "tabel" (did you mean "table"?)`},
+		},
+		{
 			name:   "a rescaled table whose table input is not an output is refused once, not again where it is read",
 			stages: "  - {id: a, kind: table}\n  - {id: h, kind: halves}\n  - {id: r, kind: rescale, inputs: {rows: x.rows}}\n  - {id: f, kind: fit}\n",
 			want:   []string{`w.yaml:6: stage "r": inputs.rows: "x.rows" is not an output of an earlier stage`},
