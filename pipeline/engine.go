@@ -624,21 +624,38 @@ func fill(r *StageResult, s *Spec, entry *cache.Entry) error {
 	return nil
 }
 
-// PublishedFiles lists the files of a run's results that go into the run
-// directory: run-directory name -> path in the cache. A file name claimed
-// by two stages is prefixed with the later stage's id.
-func PublishedFiles(results []*StageResult) map[string]string {
-	files := map[string]string{}
+// Published is an output of a run's results that goes into the run
+// directory.
+type Published struct {
+	// Src is where it is in the cache.
+	Src string
+	// Digest is what its entry records of it (StageResult.Digests): a
+	// file's SHA-256, or a folder's as fill computes it.
+	Digest string
+	// Folder is a folder output's name in its entry, which the lines of
+	// its digest start with; "" for a file.
+	Folder string
+}
+
+// PublishedFiles lists the outputs of a run's results that go into the run
+// directory, by run-directory name. A name claimed by two stages is
+// prefixed with the later stage's id.
+func PublishedFiles(results []*StageResult) map[string]Published {
+	files := map[string]Published{}
 	for _, r := range results {
 		for _, o := range r.Spec.Outputs {
 			if !o.Publish {
 				continue
 			}
-			name := strings.TrimSuffix(o.File, "/")
+			folder, isDir := strings.CutSuffix(o.File, "/")
+			name := folder
+			if !isDir {
+				folder = ""
+			}
 			if _, taken := files[name]; taken {
 				name = r.ID + "-" + name
 			}
-			files[name] = r.Outputs[o.Slot]
+			files[name] = Published{Src: r.Outputs[o.Slot], Digest: r.Digests[o.Slot], Folder: folder}
 		}
 	}
 	return files

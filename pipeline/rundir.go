@@ -328,6 +328,37 @@ func (d *RunDir) Copy(name, src string) error {
 	return copyTree(d.Path(name), src)
 }
 
+// ErrChangedInCache is the error of an output whose copy into a run
+// directory does not have the digest its cache entry records: the entry's
+// file changed after the lookup verified it.
+var ErrChangedInCache = errors.New("changed in the cache after it was verified; the run directory was not written, run again")
+
+// CopyPublished copies the output p into the directory as name, as Copy
+// does, and then checks the copy against the digest p's entry records, so
+// that a run directory holds exactly what its stages' keys stand for: an
+// entry's file edited or replaced after its lookup verified it is
+// ErrChangedInCache, and the caller, which then does not commit the
+// directory, leaves no run made of it.
+func (d *RunDir) CopyPublished(name string, p Published) error {
+	if err := d.Copy(name, p.Src); err != nil {
+		return err
+	}
+	var got string
+	var err error
+	if p.Folder != "" {
+		got, err = folderDigest(d.Path(name), p.Folder)
+	} else {
+		_, got, err = cache.DigestFile(d.Path(name))
+	}
+	if err != nil {
+		return err
+	}
+	if got != p.Digest {
+		return fmt.Errorf("%s (%s): %w", name, p.Src, ErrChangedInCache)
+	}
+	return nil
+}
+
 func copyTree(dst, src string) error {
 	fi, err := os.Stat(src)
 	if err != nil {

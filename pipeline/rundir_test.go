@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -454,6 +456,59 @@ func TestCheckWritableRefusesAFileOnThePathAsInvalidInput(t *testing.T) {
 				t.Errorf("CheckWritable(%s) = %v, want nil", c.path, err)
 			case c.blocked && (!errors.Is(err, ErrNotDir) || !IsInvalid(err) || !strings.Contains(err.Error(), file+" ")):
 				t.Errorf("CheckWritable(%s) = %v, want invalid input wrapping ErrNotDir that names %s", c.path, err, file)
+			}
+		})
+	}
+}
+
+// TestCopyPublishedChecksTheCopyAgainstItsEntry: an output whose copy has
+// the digest its entry records goes into the run directory; one whose
+// file changed in the cache since (a file, or a file of a folder output)
+// is ErrChangedInCache.
+func TestCopyPublishedChecksTheCopyAgainstItsEntry(t *testing.T) {
+	src := t.TempDir()
+	file := filepath.Join(src, "history.parquet")
+	folder := filepath.Join(src, "plots")
+	for path, text := range map[string]string{file: "rows", filepath.Join(folder, "a.png"): "a", filepath.Join(folder, "b.png"): "b"} {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fileSum := func(text string) string {
+		h := sha256.Sum256([]byte(text))
+		return hex.EncodeToString(h[:])
+	}
+	folderSum := func(a, b string) string {
+		h := sha256.New()
+		fmt.Fprintf(h, "plots/a.png %s\nplots/b.png %s\n", fileSum(a), fileSum(b))
+		return hex.EncodeToString(h.Sum(nil))
+	}
+	cases := []struct {
+		name string
+		p    Published
+		ok   bool
+	}{
+		{"a file as its entry says", Published{Src: file, Digest: fileSum("rows")}, true},
+		{"a file changed since", Published{Src: file, Digest: fileSum("other rows")}, false},
+		{"a folder as its entry says", Published{Src: folder, Digest: folderSum("a", "b"), Folder: "plots"}, true},
+		{"a folder with a file changed since", Published{Src: folder, Digest: folderSum("a", "c"), Folder: "plots"}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rd, err := NewRunDir(filepath.Join(t.TempDir(), "run"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rd.Abort()
+			err = rd.CopyPublished(filepath.Base(c.p.Src), c.p)
+			if c.ok && err != nil {
+				t.Errorf("CopyPublished = %v, want nil", err)
+			}
+			if !c.ok && !errors.Is(err, ErrChangedInCache) {
+				t.Errorf("CopyPublished = %v, want %v", err, ErrChangedInCache)
 			}
 		})
 	}

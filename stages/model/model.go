@@ -3,6 +3,8 @@
 package model
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +15,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/stages/dataset"
 	"github.com/nnpipe/nnpipe/stages/nn"
 )
@@ -291,11 +294,21 @@ func (m *Model) Prepare(x []float64) {
 	}
 }
 
-// Stamp copies the model file src to dst, recording in it the run it belongs to.
-func Stamp(dst, src string, s Source) error {
-	m, err := Read(src)
+// Stamp copies the model file src to dst, recording in it the run it belongs to. digest is
+// the hex SHA-256 src must have, which its cache entry records: a file that no longer has it
+// (edited or replaced in the cache after its lookup verified it) is an error wrapping
+// pipeline.ErrChangedInCache, and dst is not written.
+func Stamp(dst, src, digest string, s Source) error {
+	b, err := os.ReadFile(src)
 	if err != nil {
-		return err
+		return fmt.Errorf("read model: %w", err)
+	}
+	if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != digest {
+		return fmt.Errorf("%s: %w", src, pipeline.ErrChangedInCache)
+	}
+	m, err := Parse(b)
+	if err != nil {
+		return fmt.Errorf("%s: %w", src, err)
 	}
 	m.Source = &s
 	return m.Write(dst)

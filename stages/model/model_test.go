@@ -2,7 +2,10 @@ package model
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -10,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/stages/dataset"
 	"github.com/nnpipe/nnpipe/stages/nn"
 )
@@ -261,7 +265,12 @@ func TestStampNamesTheRunAndKeepsTheRest(t *testing.T) {
 	if err := validModel().Write(src); err != nil {
 		t.Fatal(err)
 	}
-	if err := Stamp(dst, src, Source{Name: "n", ConfigSHA256: "h"}); err != nil {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	if err := Stamp(dst, src, hex.EncodeToString(sum[:]), Source{Name: "n", ConfigSHA256: "h"}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := Read(dst)
@@ -273,9 +282,26 @@ func TestStampNamesTheRunAndKeepsTheRest(t *testing.T) {
 	}
 	got.Source = nil
 	a, _ := got.Marshal()
-	b, _ := os.ReadFile(src)
 	if !bytes.Equal(a, b) {
 		t.Errorf("stamping changed more than the source:\n%s\nwant\n%s", a, b)
+	}
+}
+
+// TestStampRefusesAModelOtherThanItsEntrySays: a model file that no longer
+// has the digest its cache entry records is not stamped into the run.
+func TestStampRefusesAModelOtherThanItsEntrySays(t *testing.T) {
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
+	if err := validModel().Write(src); err != nil {
+		t.Fatal(err)
+	}
+	other := sha256.Sum256([]byte("the model the entry was made with"))
+	err := Stamp(dst, src, hex.EncodeToString(other[:]), Source{Name: "n"})
+	if !errors.Is(err, pipeline.ErrChangedInCache) {
+		t.Errorf("Stamp of a model with another digest = %v, want %v", err, pipeline.ErrChangedInCache)
+	}
+	if _, err := os.Stat(dst); !os.IsNotExist(err) {
+		t.Errorf("Stamp wrote %s (%v), want nothing", dst, err)
 	}
 }
 

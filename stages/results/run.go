@@ -81,12 +81,12 @@ func FillRun(rd *pipeline.RunDir, chain *pipeline.Chain, results []*pipeline.Sta
 		return nil, err
 	}
 	models := modelOutputs(results)
-	for name, src := range pipeline.PublishedFiles(results) {
+	for name, p := range pipeline.PublishedFiles(results) {
 		var err error
-		if models[src] {
-			err = model.Stamp(rd.Path(name), src, model.Source{Name: chain.Name, ConfigSHA256: chain.Hash})
+		if models[p.Src] {
+			err = model.Stamp(rd.Path(name), p.Src, p.Digest, model.Source{Name: chain.Name, ConfigSHA256: chain.Hash})
 		} else {
-			err = rd.Copy(name, src)
+			err = rd.CopyPublished(name, p)
 		}
 		if err != nil {
 			return nil, err
