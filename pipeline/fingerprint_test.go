@@ -48,11 +48,17 @@ func runFileSpec(t *testing.T, eng *Engine, spec Spec) ([]*StageResult, error) {
 // fileChain compiles a config of one stage, data, of spec's kind.
 func fileChain(t *testing.T, spec Spec) *Chain {
 	t.Helper()
-	reg, err := NewRegistry(spec)
+	return compileWith(t, "name: t\nstages:\n  - {id: data, kind: file}\n", spec)
+}
+
+// compileWith compiles the config src against a registry of specs.
+func compileWith(t *testing.T, src string, specs ...Spec) *Chain {
+	t.Helper()
+	reg, err := NewRegistry(specs...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := config.Parse("test.yaml", []byte("name: t\nstages:\n  - {id: data, kind: file}\n"), nil)
+	f, err := config.Parse("test.yaml", []byte(src), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,10 @@ import (
 	"testing"
 
 	"github.com/nnpipe/nnpipe/pipeline/cache"
-	"github.com/nnpipe/nnpipe/pipeline/config"
 )
+
+// twoStages is a config of a stage a of kind src and b of kind use.
+const twoStages = "name: t\nstages:\n  - {id: a, kind: src}\n  - {id: b, kind: use}\n"
 
 // readerChain compiles `src` (writes "rows") followed by `use` (copies its
 // input); during reads, use's Run calls it with the path of its input, a
@@ -16,7 +18,7 @@ import (
 func readerChain(t *testing.T, during func(input string)) *Chain {
 	t.Helper()
 	none := func() Params { return noParams{} }
-	reg, err := NewRegistry(
+	return compileWith(t, twoStages,
 		Spec{Kind: "src", Version: 1, NewParams: none, Outputs: []Output{{Slot: "rows", Type: "rows", File: "rows.txt"}},
 			Run: func(_ context.Context, _ Params, io *IO) error {
 				return os.WriteFile(io.Output("rows"), []byte("rows"), 0o644)
@@ -33,18 +35,6 @@ func readerChain(t *testing.T, during func(input string)) *Chain {
 				return os.WriteFile(io.Output("copy"), b, 0o644)
 			}},
 	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := config.Parse("test.yaml", []byte("name: t\nstages:\n  - {id: a, kind: src}\n  - {id: b, kind: use}\n"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := Compile(f, reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // TestAStageWhoseCachedInputChangesWhileItRunsPublishesNothing edits the
@@ -109,7 +99,7 @@ func TestAStageWhoseCachedInputIsUnchangedPublishes(t *testing.T) {
 func TestAFolderInputIsCheckedAsItsKeyDigestsIt(t *testing.T) {
 	none := func() Params { return noParams{} }
 	chain := func(during func(string)) *Chain {
-		reg, err := NewRegistry(
+		return compileWith(t, twoStages,
 			Spec{Kind: "src", Version: 1, NewParams: none, Outputs: []Output{{Slot: "figs", Type: "figs", File: "figs/"}},
 				Run: func(_ context.Context, _ Params, io *IO) error {
 					if err := os.MkdirAll(io.Output("figs")+"/sub", 0o755); err != nil {
@@ -127,18 +117,6 @@ func TestAFolderInputIsCheckedAsItsKeyDigestsIt(t *testing.T) {
 					return os.WriteFile(io.Output("n"), []byte("2"), 0o644)
 				}},
 		)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := config.Parse("test.yaml", []byte("name: t\nstages:\n  - {id: a, kind: src}\n  - {id: b, kind: use}\n"), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := Compile(f, reg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
 	}
 	dir := t.TempDir()
 	eng := &Engine{Cache: cache.Open(dir), Version: "test"}
