@@ -493,10 +493,9 @@ func checkInputs(step *Step, done map[string]*StageResult, io *IO, inputs map[st
 }
 
 // folderDigest is the digest fill gives a folder output named dir whose
-// files are under path: one line "dir/NAME SHA256" per file, sorted by name.
+// files are under path.
 func folderDigest(path, dir string) (string, error) {
-	type file struct{ name, sum string }
-	var files []file
+	var files []cache.File
 	err := filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -506,18 +505,25 @@ func folderDigest(path, dir string) (string, error) {
 			return err
 		}
 		_, sum, err := cache.DigestFile(p)
-		files = append(files, file{dir + "/" + filepath.ToSlash(rel), sum})
+		files = append(files, cache.File{Name: dir + "/" + filepath.ToSlash(rel), SHA256: sum})
 		return err
 	})
 	if err != nil {
 		return "", err
 	}
-	sort.Slice(files, func(i, j int) bool { return files[i].name < files[j].name })
+	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
+	return digestOfFiles(files), nil
+}
+
+// digestOfFiles is the digest of a folder output whose files, in name
+// order, are files: the SHA-256 of one line "NAME SHA256" per file, NAME
+// starting with the folder's name.
+func digestOfFiles(files []cache.File) string {
 	h := sha256.New()
 	for _, f := range files {
-		fmt.Fprintf(h, "%s %s\n", f.name, f.sum)
+		fmt.Fprintf(h, "%s %s\n", f.Name, f.SHA256)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // PanicError is a stage's Run that panicked: a bug in the stage, which
@@ -606,13 +612,13 @@ func fill(r *StageResult, s *Spec, entry *cache.Entry) error {
 	for _, o := range s.Outputs {
 		r.Outputs[o.Slot] = outputPath(entry.Dir, o)
 		if dir, isDir := strings.CutSuffix(o.File, "/"); isDir {
-			h := sha256.New()
+			var files []cache.File // in name order, as entries list them
 			for _, f := range entry.Files {
 				if strings.HasPrefix(f.Name, dir+"/") {
-					fmt.Fprintf(h, "%s %s\n", f.Name, f.SHA256)
+					files = append(files, f)
 				}
 			}
-			r.Digests[o.Slot] = hex.EncodeToString(h.Sum(nil))
+			r.Digests[o.Slot] = digestOfFiles(files)
 			continue
 		}
 		f, ok := entry.File(o.File)

@@ -172,7 +172,7 @@ func CheckFree(dir string) error {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil
 	case errors.Is(err, syscall.ENOTDIR):
-		if p, perr := fileOnPath(dir); perr == nil && p != "" {
+		if p, perr := cache.FileOnPath(dir); perr == nil && p != "" {
 			return fmt.Errorf("%s: cannot be made, as %s %w", dir, p, ErrNotDir)
 		}
 		return err
@@ -202,7 +202,7 @@ func CheckFree(dir string) error {
 // (IsInvalid) wrapping ErrNotDir, as the path is the user's to change.
 // It creates nothing.
 func CheckWritable(dir string) error {
-	p, err := fileOnPath(dir)
+	p, err := cache.FileOnPath(dir)
 	switch {
 	case err != nil:
 		return fmt.Errorf("%s cannot be made: %w", dir, err)
@@ -210,28 +210,6 @@ func CheckWritable(dir string) error {
 		return Invalid(fmt.Errorf("%s cannot be made: %s %w", dir, p, ErrNotDir))
 	}
 	return nil
-}
-
-// fileOnPath returns the nearest of dir and the folders above it that
-// exists, when it is not a folder, or "" when it is one (or nothing on
-// the path exists).
-func fileOnPath(dir string) (string, error) {
-	for p := filepath.Clean(dir); ; p = filepath.Dir(p) {
-		fi, err := os.Stat(p)
-		if err == nil {
-			if !fi.IsDir() {
-				return p, nil
-			}
-			return "", nil
-		}
-		// ENOTDIR: a file stands higher up, which the next turns find.
-		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
-			return "", err
-		}
-		if filepath.Dir(p) == p {
-			return "", nil
-		}
-	}
 }
 
 // NewReplacingRunDir is NewRunDir for a directory that a complete new

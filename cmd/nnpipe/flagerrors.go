@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nnpipe/nnpipe/pipeline/config"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -46,7 +47,7 @@ func invalidFlagValue(e *pflag.InvalidValueError) error {
 	value := strconv.Quote(e.GetValue())
 	want := expectedValue(f.Value.Type())
 	switch {
-	case errors.Is(e, errLeadingZero):
+	case errors.Is(e, config.ErrLeadingZero):
 		return usagef("%s: %s has a leading zero, which reads as octal to some and as decimal to others; write it without", flagName(f), value)
 	case errors.Is(e, strconv.ErrRange):
 		return usagef("%s: %s is out of range for %s", flagName(f), value, want)
@@ -91,65 +92,32 @@ func notEmpty(c *cobra.Command, names ...string) error {
 	return nil
 }
 
-// errLeadingZero marks an integer flag value with a leading zero (010):
-// strconv reads it as octal, a reader as decimal, so it is refused as
-// the config refuses `hidden: 010`.
-var errLeadingZero = errors.New("leading zero")
+// decimalFlag is an integer flag read as config.CheckDecimalInteger
+// allows, so that it means what it reads as.
+type decimalFlag[T int | uint64] struct{ p *T }
 
-// checkDecimal refuses s unless it is plain decimal digits, after a minus
-// when signed: what pflag's integer flags read in any base (0x10, 0b11,
-// 1_000, and 010 as 8) is refused, so that a flag means what it reads as.
-func checkDecimal(s string, signed bool) error {
-	digits := s
-	if signed {
-		digits = strings.TrimPrefix(s, "-")
-	}
-	if digits == "" || strings.Trim(digits, "0123456789") != "" {
-		return strconv.ErrSyntax
-	}
-	if len(digits) > 1 && digits[0] == '0' {
-		return errLeadingZero
-	}
-	return nil
-}
-
-// decimalInt is an int flag of plain decimal digits (see checkDecimal).
-type decimalInt struct{ p *int }
-
-func (d decimalInt) String() string { return strconv.Itoa(*d.p) }
+func (d decimalFlag[T]) String() string { return fmt.Sprint(*d.p) }
 
 // Type is pflag's name of the type, which the help and messages show.
-func (d decimalInt) Type() string { return "int" }
+func (d decimalFlag[T]) Type() string { return fmt.Sprintf("%T", *d.p) }
 
 // Set parses s.
-func (d decimalInt) Set(s string) error {
-	if err := checkDecimal(s, true); err != nil {
+func (d decimalFlag[T]) Set(s string) error {
+	var v T
+	signed := ^v < 0 // all ones is negative only for a signed type
+	if err := config.CheckDecimalInteger(s, signed); err != nil {
 		return err
 	}
-	n, err := strconv.ParseInt(s, 10, strconv.IntSize)
-	if err == nil {
-		*d.p = int(n)
-	}
-	return err
-}
-
-// decimalUint64 is a uint64 flag of plain decimal digits (see
-// checkDecimal).
-type decimalUint64 struct{ p *uint64 }
-
-func (d decimalUint64) String() string { return strconv.FormatUint(*d.p, 10) }
-
-// Type is pflag's name of the type, which the help and messages show.
-func (d decimalUint64) Type() string { return "uint64" }
-
-// Set parses s.
-func (d decimalUint64) Set(s string) error {
-	if err := checkDecimal(s, false); err != nil {
+	if signed {
+		n, err := strconv.ParseInt(s, 10, strconv.IntSize)
+		if err == nil {
+			*d.p = T(n)
+		}
 		return err
 	}
 	n, err := strconv.ParseUint(s, 10, 64)
 	if err == nil {
-		*d.p = n
+		*d.p = T(n)
 	}
 	return err
 }

@@ -42,7 +42,7 @@ func (f *commonFlags) register(c *cobra.Command) {
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress display and no messages but errors")
 	fl.BoolVar(&f.json, "json", false, "print the result as JSON on stdout")
 	f.jobs = runtime.NumCPU()
-	fl.VarP(decimalInt{&f.jobs}, "jobs", "j", "parallel workers")
+	fl.VarP(decimalFlag[int]{&f.jobs}, "jobs", "j", "parallel workers")
 }
 
 // cacheDir resolves the cache's location: --cache, then $NNPIPE_CACHE, then

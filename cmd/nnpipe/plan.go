@@ -49,7 +49,7 @@ func newPlanCmd(e *env) *cobra.Command {
 	fl.StringVar(&f.cache, "cache", "", cacheUsage)
 	fl.BoolVar(&f.json, "json", false, "print the plan as JSON on stdout")
 	f.maxTrials = defaultMaxTrials
-	fl.Var(decimalUint64{&f.maxTrials}, "max-trials", "refuse a sweep grid of more than `N` trials")
+	fl.Var(decimalFlag[uint64]{&f.maxTrials}, "max-trials", "refuse a sweep grid of more than `N` trials")
 	return c
 }
 

@@ -51,7 +51,7 @@ func newSweepCmd(e *env) *cobra.Command {
 	c.Flags().StringVar(&f.shard, "shard", "", "run only shard `i/n` of the trials (sorted by id), or auto / auto/n on Kubernetes or Slurm")
 	c.Flags().BoolVar(&f.collect, "collect", false, "run nothing: assemble the sweep's tables from the trials finished so far")
 	f.maxTrials = defaultMaxTrials
-	c.Flags().Var(decimalUint64{&f.maxTrials}, "max-trials", "refuse a grid of more than `N` trials")
+	c.Flags().Var(decimalFlag[uint64]{&f.maxTrials}, "max-trials", "refuse a grid of more than `N` trials")
 	return c
 }
 

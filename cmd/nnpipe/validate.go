@@ -41,7 +41,7 @@ func newValidateCmd(e *env) *cobra.Command {
 	}
 	c.Flags().StringArrayVar(&sets, "set", nil, "override a config value: KEY=VALUE; repeatable")
 	maxTrials = defaultMaxTrials
-	c.Flags().Var(decimalUint64{&maxTrials}, "max-trials", "refuse a sweep grid of more than `N` trials")
+	c.Flags().Var(decimalFlag[uint64]{&maxTrials}, "max-trials", "refuse a sweep grid of more than `N` trials")
 	return c
 }
 

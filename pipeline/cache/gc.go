@@ -578,12 +578,30 @@ func blocked(dir string, err error) *NotCacheError {
 	if !errors.Is(err, syscall.ENOTDIR) {
 		return nil
 	}
-	for p := filepath.Dir(filepath.Clean(dir)); ; p = filepath.Dir(p) {
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-			return &NotCacheError{Dir: dir, Why: "cannot be a folder: " + p + " is not a directory"}
+	if p, _ := FileOnPath(dir); p != "" {
+		return &NotCacheError{Dir: dir, Why: "cannot be a folder: " + p + " is not a directory"}
+	}
+	return &NotCacheError{Dir: dir, Why: "cannot be a folder: a file stands on its path"}
+}
+
+// FileOnPath returns the nearest of path and the folders above it that
+// exists, when it is not a folder, or "" when it is one (or nothing on
+// the path exists): the file that keeps a folder at path from being made.
+func FileOnPath(path string) (string, error) {
+	for p := filepath.Clean(path); ; p = filepath.Dir(p) {
+		fi, err := os.Stat(p)
+		if err == nil {
+			if !fi.IsDir() {
+				return p, nil
+			}
+			return "", nil
+		}
+		// ENOTDIR: a file stands higher up, which the next turns find.
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+			return "", err
 		}
 		if filepath.Dir(p) == p {
-			return &NotCacheError{Dir: dir, Why: "cannot be a folder: a file stands on its path"}
+			return "", nil
 		}
 	}
 }

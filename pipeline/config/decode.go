@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/big"
@@ -410,6 +411,30 @@ func octalLooking(n *yaml.Node) error {
 		digits = "0"
 	}
 	return fmt.Errorf("got %s: a leading zero reads as octal in YAML; write %s%s, or %s0o%s for octal", n.Value, sign, digits, sign, digits)
+}
+
+// ErrLeadingZero is the error of an integer written with a leading zero
+// (010), which some readers take for octal and others for decimal.
+var ErrLeadingZero = errors.New("leading zero")
+
+// CheckDecimalInteger refuses s unless it is decimal digits, after a minus
+// when signed, without a leading zero (ErrLeadingZero; strconv.ErrSyntax
+// for anything else): the one spelling of an integer that every reader
+// takes for the same number, where a flag parser would read 0x10, 0b11,
+// 1_000, or 010 as 8. It is the rule of a command-line integer, as
+// octalLooking is a config's.
+func CheckDecimalInteger(s string, signed bool) error {
+	digits := s
+	if signed {
+		digits = strings.TrimPrefix(s, "-")
+	}
+	if digits == "" || strings.Trim(digits, "0123456789") != "" {
+		return strconv.ErrSyntax
+	}
+	if len(digits) > 1 && digits[0] == '0' {
+		return ErrLeadingZero
+	}
+	return nil
 }
 
 // plainDecimal reports whether s is an optional sign and decimal digits,

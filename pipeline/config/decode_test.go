@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -530,6 +531,25 @@ func TestDecodeTakesMinusZeroAsZero(t *testing.T) {
 		}
 		if got := tt.get(p); got != 0 || math.Signbit(got) {
 			t.Errorf("Decode(%q) = %v (sign bit %t), want 0", tt.src, got, math.Signbit(got))
+		}
+	}
+}
+
+func TestCheckDecimalInteger(t *testing.T) {
+	cases := []struct {
+		s      string
+		signed bool
+		want   error
+	}{
+		{"0", false, nil}, {"12", false, nil}, {"-12", true, nil}, {"-0", true, nil},
+		{"-12", false, strconv.ErrSyntax}, {"+12", true, strconv.ErrSyntax}, {"", false, strconv.ErrSyntax},
+		{"-", true, strconv.ErrSyntax}, {"0x10", false, strconv.ErrSyntax}, {"1_000", false, strconv.ErrSyntax},
+		{"1e3", false, strconv.ErrSyntax}, {" 1", false, strconv.ErrSyntax},
+		{"010", false, ErrLeadingZero}, {"-007", true, ErrLeadingZero}, {"00", false, ErrLeadingZero},
+	}
+	for _, c := range cases {
+		if got := CheckDecimalInteger(c.s, c.signed); !errors.Is(got, c.want) || (got == nil) != (c.want == nil) {
+			t.Errorf("CheckDecimalInteger(%q, %v) = %v, want %v", c.s, c.signed, got, c.want)
 		}
 	}
 }
