@@ -7,12 +7,15 @@ import (
 	"os"
 
 	"github.com/nnpipe/nnpipe/pipeline/gcpolicy"
+	"github.com/nnpipe/nnpipe/pipeline/hugepages"
 )
 
 func main() {
-	// The collector's policy is the process's only runtime setting, made
-	// once here rather than in Main, which tests and benchmarks call
-	// in-process. It holds until the process exits.
+	// The heap's huge pages and the collector's policy are the process's
+	// only runtime settings, made once here rather than in Main, which
+	// tests and benchmarks call in-process. They hold until the process
+	// exits.
+	hugepages.Prepare()
 	gcpolicy.Apply()
 	os.Exit(Main(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
