@@ -8,10 +8,10 @@
 // first time once, and the first write is a page fault. On a virtual machine
 // a fault can cost 10 µs or more (11.5 µs on this project's 2-core machine,
 // where the book's run took 8,500 of them), while a 2 MiB huge page is one
-// fault for 512 pages. Linux gives huge pages to anonymous memory that asks
-// for them (madvise(2) MADV_HUGEPAGE) when transparent huge pages are set to
-// "madvise", its usual default, and Go's runtime no longer asks (since Go
-// 1.21).
+// fault for 512 pages. Where Linux's transparent huge pages are set to
+// "madvise", as on that machine and many distributions, it gives them only
+// to memory that asks (madvise(2) MADV_HUGEPAGE), and Go's runtime stopped
+// asking for the heap in Go 1.21.1.
 //
 // Prepare therefore grows the heap by Size bytes at once, with one
 // allocation it never writes, advises the whole 2 MiB pages inside it
@@ -19,16 +19,31 @@
 // its own. Once that collection has run, the heap's allocations reuse the
 // advised memory, and its first write maps 2 MiB at a time.
 //
-// What it costs and where it stops:
+// Prepare does nothing, and costs nothing but reading one file, unless the
+// setting is "madvise": where it is "always" the heap has huge pages
+// already, and where it is "never" the kernel would ignore the advice. It
+// does nothing either under a memory limit (GOMEMLIMIT), which asks to keep
+// memory tight, or where GODEBUG has disablethp=1, Go's own switch against
+// huge pages for the heap, and on systems other than Linux.
+//
+// What it costs:
+//   - about a millisecond at the start: the allocation, and the collection
+//     that frees it, which runs beside the program;
 //   - resident memory: a huge page is resident whole once any of it is
-//     written, so a run can hold up to Size more than with 4 KiB pages,
-//     never more in all than Size plus what the rest of the heap holds;
-//   - the heap beyond Size (a run over millions of rows) grows into memory
-//     the runtime maps later, in ordinary pages, as without Prepare;
-//   - GODEBUG=disablethp=1, Go's switch against huge pages for the heap,
-//     turns it off, and so does the kernel where transparent huge pages are
-//     "never" (it then ignores the advice) or absent;
-//   - on systems other than Linux Prepare does nothing.
+//     written, so a run can hold up to Size more than with 4 KiB pages;
+//   - a fault in advised memory when the kernel has no free huge page
+//     waits while it reclaims and compacts memory for one (the kernel's
+//     default "defrag" setting, "madvise"): on a host whose memory is
+//     fragmented or short, first writes can stall for longer than the 4 KiB
+//     faults they replace. That, in long-running servers, is why Go's
+//     runtime stopped advising; a short batch process over a bounded
+//     48 MiB is the case the advice is for;
+//   - the kernel's khugepaged may later fill a huge page the runtime gave
+//     back in part, so up to Size can stay resident after the runtime
+//     released it.
+//
+// The heap beyond Size (a run over millions of rows) grows into memory the
+// runtime maps later, in ordinary pages, as without Prepare.
 //
 // Prepare is for a program's main function: the heap is the process's.
 package hugepages

@@ -19,8 +19,9 @@ func hugeRange(p, n uintptr) span {
 	return span{off: beg - p, len: end - beg}
 }
 
-// disabled reports whether the GODEBUG setting godebug turns huge pages
-// off for the heap, as the runtime reads it: the last disablethp setting
+// disabled reports whether the GODEBUG settings godebug (the build's
+// defaults, then the environment's, comma-separated) turn huge pages off
+// for the heap, as the runtime reads them: the last disablethp setting
 // that is an integer decides, and any but 0 turns them off.
 func disabled(godebug string) bool {
 	off := false
@@ -32,4 +33,17 @@ func disabled(godebug string) bool {
 		}
 	}
 	return off
+}
+
+// madviseMode reports whether enabled, the text of Linux's
+// /sys/kernel/mm/transparent_hugepage/enabled ("always [madvise] never"),
+// selects "madvise": transparent huge pages only for memory advised
+// MADV_HUGEPAGE.
+func madviseMode(enabled string) bool {
+	for f := range strings.FieldsSeq(enabled) {
+		if strings.HasPrefix(f, "[") && strings.HasSuffix(f, "]") {
+			return f == "[madvise]"
+		}
+	}
+	return false
 }

@@ -8,47 +8,95 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unsafe"
 )
 
-// childEnv names the variable that makes the test binary, run again by
-// TestGODEBUGTurnsItOff, report the heap's advice instead of testing.
+// childEnv names the variable that makes the test binary, run again by a
+// test, be a child process that calls Prepare and prints what it found
+// (child) instead of testing.
 const childEnv = "NNPIPE_HUGEPAGES_CHILD"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) != "" {
-		Prepare()
-		advised, err := preparedHeapAdvised()
+	if mode := os.Getenv(childEnv); mode != "" {
+		out, err := child(mode)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
-		fmt.Println(advised)
+		fmt.Println(out)
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
 }
 
-// thpAvailable skips the test where the kernel has no transparent huge
-// pages, which madvise then refuses.
-func thpAvailable(t *testing.T) {
-	if _, err := os.Stat("/sys/kernel/mm/transparent_hugepage/enabled"); err != nil {
+// child calls Prepare in a fresh process and reports, by mode:
+//   - "advised": whether the heap's next large allocation is advised,
+//     once a collection has run;
+//   - "unforced": the same without collecting itself, once a collection
+//     has completed (with GOGC=off, only the one Prepare starts).
+func child(mode string) (string, error) {
+	switch mode {
+	case "advised":
+		Prepare()
+		runtime.GC()
+		advised, err := largeAllocationAdvised()
+		return strconv.FormatBool(advised), err
+	case "unforced":
+		Prepare()
+		if err := awaitCollection(); err != nil {
+			return "", err
+		}
+		advised, err := largeAllocationAdvised()
+		return strconv.FormatBool(advised), err
+	}
+	return "", fmt.Errorf("unknown child mode %q", mode)
+}
+
+// runChild runs the test binary as a child in mode, with the environment
+// settings env added, and returns what it printed.
+func runChild(t *testing.T, mode string, env ...string) string {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(append(os.Environ(), childEnv+"="+mode, "GODEBUG=", "GOMEMLIMIT=", "GOGC="), env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("child %s %v: %v\n%s", mode, env, err, stderr.Bytes())
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// madviseHost skips the test unless this kernel's transparent huge pages
+// are set to "madvise", the only setting where Prepare advises.
+func madviseHost(t *testing.T) {
+	b, err := os.ReadFile(thpEnabled)
+	if err != nil {
 		t.Skipf("no transparent huge pages in this kernel: %v", err)
+	}
+	if !madviseMode(string(b)) {
+		t.Skipf("transparent huge pages are %q here, not madvise", strings.TrimSpace(string(b)))
 	}
 }
 
 func TestPrepareAdvisesTheMemoryTheHeapGrowsInto(t *testing.T) {
-	thpAvailable(t)
-	Prepare()
-	advised, err := preparedHeapAdvised()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !advised {
+	madviseHost(t)
+	if got := runChild(t, "advised"); got != "true" {
 		t.Fatal("after Prepare, the heap's next large allocation lies in memory not advised MADV_HUGEPAGE")
+	}
+}
+
+func TestPrepareFreesItsAllocationItself(t *testing.T) {
+	madviseHost(t)
+	// With the collector off, only the collection Prepare starts can free
+	// the memory it grew the heap by.
+	if got := runChild(t, "unforced", "GOGC=off"); got != "true" {
+		t.Fatal("with GOGC=off, once a collection completed after Prepare, the heap's next large allocation lies in memory not advised MADV_HUGEPAGE")
 	}
 }
 
@@ -62,39 +110,62 @@ func TestPrepareLeavesTheCollectorsSettingAsItWas(t *testing.T) {
 	}
 }
 
-func TestGODEBUGTurnsItOff(t *testing.T) {
-	thpAvailable(t)
+func TestSwitchesTurnItOff(t *testing.T) {
+	madviseHost(t)
 	for _, tc := range []struct {
-		godebug string
-		want    bool
+		env  string
+		want string
 	}{
-		{"disablethp=0", true}, // the control: the same child advises without the switch
-		{"disablethp=1", false},
+		{"GODEBUG=disablethp=0", "true"}, // the control: the same child advises without a switch
+		{"GODEBUG=disablethp=1", "false"},
+		{"GOMEMLIMIT=1GiB", "false"},
+		{"GOMEMLIMIT=off", "true"},
 	} {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), childEnv+"=1", "GODEBUG="+tc.godebug)
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("GODEBUG=%s: %v", tc.godebug, err)
-		}
-		got, err := strconv.ParseBool(strings.TrimSpace(string(out)))
-		if err != nil {
-			t.Fatalf("GODEBUG=%s: child printed %q", tc.godebug, out)
-		}
-		if got != tc.want {
-			t.Errorf("GODEBUG=%s: heap advised MADV_HUGEPAGE = %v, want %v", tc.godebug, got, tc.want)
+		if got := runChild(t, "advised", tc.env); got != tc.want {
+			t.Errorf("%s: heap advised MADV_HUGEPAGE = %s, want %s", tc.env, got, tc.want)
 		}
 	}
 }
 
-// preparedHeapAdvised waits for a collection to free what Prepare
-// allocated, then allocates most of Size and reports whether the mapping
-// its middle lies in is advised MADV_HUGEPAGE ("hg" in /proc/self/smaps).
-// Nothing else in a test binary holds a free run of pages that long, so the
-// allocation takes the memory Prepare grew the heap by, or, without
-// Prepare, memory the runtime maps for it then.
-func preparedHeapAdvised() (bool, error) {
-	runtime.GC()
+func TestTheBuildsGODEBUGDefaultsCount(t *testing.T) {
+	bi := &debug.BuildInfo{Settings: []debug.BuildSetting{
+		{Key: "CGO_ENABLED", Value: "0"},
+		{Key: "DefaultGODEBUG", Value: "disablethp=1,panicnil=1"},
+	}}
+	if got := defaultGODEBUG(bi); got != "disablethp=1,panicnil=1" {
+		t.Fatalf("defaultGODEBUG = %q, want the build's DefaultGODEBUG setting", got)
+	}
+	if !disabled(defaultGODEBUG(bi) + "," + "") {
+		t.Fatal("a build whose defaults hold disablethp=1 is not disabled")
+	}
+	if disabled(defaultGODEBUG(bi) + "," + "disablethp=0") {
+		t.Fatal("the environment's disablethp=0 does not override the build's default")
+	}
+	if got := defaultGODEBUG(nil); got != "" {
+		t.Fatalf("defaultGODEBUG(nil) = %q, want none", got)
+	}
+}
+
+// awaitCollection waits until a collection has completed. It gives up
+// after a minute, far beyond any collection of a test's small heap, so that
+// a collection never started fails the test instead of hanging it.
+func awaitCollection() error {
+	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+	for range 60_000 {
+		if metrics.Read(s); s[0].Value.Uint64() > 0 {
+			return nil
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return fmt.Errorf("no collection completed after Prepare")
+}
+
+// largeAllocationAdvised allocates most of Size and reports whether the
+// mapping its middle lies in is advised MADV_HUGEPAGE ("hg" in
+// /proc/self/smaps). Nothing else in a fresh test process holds a free run
+// of pages that long, so the allocation takes the memory Prepare grew the
+// heap by once it is free, or else memory the runtime maps for it then.
+func largeAllocationAdvised() (bool, error) {
 	b := make([]byte, Size*3/4)
 	defer runtime.KeepAlive(b)
 	addr := uintptr(unsafe.Pointer(unsafe.SliceData(b))) + uintptr(len(b)/2)

@@ -58,6 +58,25 @@ func TestHugeRangeHoldsTheWholeHugePagesInside(t *testing.T) {
 	}
 }
 
+func TestMadviseModeReadsTheKernelsSetting(t *testing.T) {
+	for _, tc := range []struct {
+		enabled string
+		want    bool
+	}{
+		{"always [madvise] never\n", true},
+		{"[always] madvise never\n", false},
+		{"always madvise [never]\n", false},
+		{"always [madvise] never", true},
+		{"madvise", false}, // no choice marked
+		{"", false},
+		{"always [never] [madvise]", false}, // the first marked choice is the setting
+	} {
+		if got := madviseMode(tc.enabled); got != tc.want {
+			t.Errorf("madviseMode(%q) = %v, want %v", tc.enabled, got, tc.want)
+		}
+	}
+}
+
 func TestSizeHoldsTheCollectorsFloor(t *testing.T) {
 	if Size < gcpolicy.Floor {
 		t.Fatalf("Size = %d, less than the collector's floor %d: the garbage between two collections outgrows the advised memory", Size, gcpolicy.Floor)
