@@ -786,21 +786,6 @@ func TestCacheGCRemovesWhatNoFinishedRunReferencesAndReportsTheBytesFreed(t *tes
 	}
 }
 
-// oneLineError checks that a failure printed one clear line and nothing
-// else: no warning about damage that is not there.
-func oneLineError(t *testing.T, stderr string, want ...string) {
-	t.Helper()
-	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
-	if len(lines) != 1 || !strings.HasPrefix(lines[0], "nnpipe: ") {
-		t.Errorf("stderr = %q, want one line starting with \"nnpipe: \"", stderr)
-	}
-	for _, w := range want {
-		if !strings.Contains(lines[len(lines)-1], w) {
-			t.Errorf("error %q does not say %q", lines[len(lines)-1], w)
-		}
-	}
-}
-
 // nothingHalfWritten checks that a failed run left no folder under
 // construction, no run directory, and a cache whose entries all verify.
 func nothingHalfWritten(t *testing.T, results, cacheDir string) {
