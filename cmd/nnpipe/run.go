@@ -100,7 +100,7 @@ func runOnce(c *cobra.Command, e *env, f *commonFlags, path, cacheDir string) er
 // started: exit 2 when --out was taken since the flags were checked.
 func resultsError(path, out string, err error) error {
 	if out != "" && (errors.Is(err, pipeline.ErrTaken) || errors.Is(err, pipeline.ErrNotDir)) {
-		return outTaken(config.Shown(out), out, err)
+		return results.OutTaken(config.Shown(out), out, err)
 	}
 	return fmt.Errorf("%s: results: %w", config.Shown(path), err)
 }

@@ -19,9 +19,10 @@
 // its own. Once that collection has run, the heap's allocations reuse the
 // advised memory, and its first write maps 2 MiB at a time.
 //
-// Prepare does nothing, and costs nothing but reading one file, unless the
-// setting is "madvise": where it is "always" the heap has huge pages
-// already, and where it is "never" the kernel would ignore the advice. It
+// Prepare does nothing, and costs no more than reading one small file,
+// unless the setting is "madvise": where it is "always" the heap has huge
+// pages already, and where it is "never" the kernel would ignore the
+// advice. It
 // does nothing either under a memory limit (GOMEMLIMIT), which asks to keep
 // memory tight, or where GODEBUG has disablethp=1, Go's own switch against
 // huge pages for the heap, and on systems other than Linux.
