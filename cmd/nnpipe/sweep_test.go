@@ -457,10 +457,40 @@ func TestASweepNeverReplacesWhatItDidNotWrite(t *testing.T) {
 		t.Fatalf("sweep: exit %d\n%s", code, stderr)
 	}
 	place := first.SweepDir
+	pristine := filepath.Join(dir, "pristine")
+	if err := os.CopyFS(pristine, os.DirFS(place)); err != nil {
+		t.Fatal(err)
+	}
+	trial := "trials/" + first.Trials[0].TrialID
+	// inTrial puts the sweep directory back as the sweep wrote it, with
+	// add run in it.
+	inTrial := func(add func(trialDir string) error) func() error {
+		return func() error {
+			if err := os.CopyFS(place, os.DirFS(pristine)); err != nil {
+				return err
+			}
+			return add(filepath.Join(place, filepath.FromSlash(trial)))
+		}
+	}
 	for _, c := range []struct {
 		name, want string
 		put        func() error
 	}{
+		{"a user's file in a trial's folder", `holds "` + trial + `/notes.txt", which a sweep directory does not`, inTrial(func(d string) error {
+			return os.WriteFile(filepath.Join(d, "notes.txt"), []byte("precious"), 0o644)
+		})},
+		{"a user's folder in a trial's folder", `holds "` + trial + `/mine", which a sweep directory does not`, inTrial(func(d string) error {
+			if err := os.MkdirAll(filepath.Join(d, "mine"), 0o755); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(d, "mine", "f.png"), []byte("precious"), 0o644)
+		})},
+		{"a user's empty folder in a trial's folder", `holds "` + trial + `/extra", which a sweep directory does not`, inTrial(func(d string) error {
+			return os.Mkdir(filepath.Join(d, "extra"), 0o755)
+		})},
+		{"a trial's folder without its manifest", `holds "` + trial + `", whose manifest.json does not read (no such file or directory)`, inTrial(func(d string) error {
+			return os.Remove(filepath.Join(d, "manifest.json"))
+		})},
 		{"a user's folder", `holds "mine", which a sweep directory does not`, func() error {
 			if err := os.MkdirAll(filepath.Join(place, "mine"), 0o755); err != nil {
 				return err

@@ -190,9 +190,10 @@ func walkDir(root, rel string, names *[]string) error {
 // empty folder or a sweep directory: a folder holding sweep.json or
 // trials/ (a sweep.json torn or removed by hand still leaves its trials),
 // and nothing a sweep directory does not hold — its tables, report, plot
-// and trial folders. Anything else there — a file, a named pipe, a folder
-// of someone's files, a file added to a sweep directory — is not nnpipe's
-// to delete; the error, invalid input, names it.
+// and trial folders, each holding only the files its manifest.json lists.
+// Anything else there — a file, a named pipe, a folder of someone's files,
+// a file added to a sweep directory or to one of its trials — is not
+// nnpipe's to delete; the error, invalid input, names it.
 func CheckSweepPlace(path string) error { return checkSweepPlace(path, path) }
 
 // checkSweepPlace is CheckSweepPlace of the folder at path, named shown in
@@ -225,7 +226,7 @@ func checkSweepPlace(path, shown string) error {
 	}
 	marked := false
 	for _, e := range entries {
-		name, bad := e.Name(), ""
+		name, bad, why := e.Name(), "", ""
 		switch name {
 		case SweepFile:
 			marked = marked || e.Type().IsRegular()
@@ -241,10 +242,16 @@ func checkSweepPlace(path, shown string) error {
 		case TrialsDir:
 			marked = marked || e.IsDir()
 			bad = strangerIn(path, name, e, isTrialFolder)
+			if bad == "" {
+				bad, why = strangerInTrials(path)
+			}
 		default:
 			bad = name
 		}
-		if bad != "" {
+		switch {
+		case why != "":
+			return refuse(fmt.Sprintf("holds %s, %s", strconv.Quote(bad), why))
+		case bad != "":
 			return refuse(fmt.Sprintf("holds %s, which a sweep directory does not", strconv.Quote(bad)))
 		}
 	}
@@ -268,6 +275,72 @@ func strangerIn(dir, name string, e fs.DirEntry, ok func(fs.DirEntry) bool) stri
 	for _, e := range entries {
 		if !ok(e) {
 			return name + "/" + e.Name()
+		}
+	}
+	return ""
+}
+
+// strangerInTrials returns the name, relative to the sweep directory dir,
+// of the first file or folder inside one of its trial folders that the
+// trial's manifest.json does not list: a trial folder is a run directory,
+// which holds only the files its manifest lists. A trial folder whose
+// manifest does not read is returned with why that is so; "" when there
+// is nothing of the kind.
+func strangerInTrials(dir string) (bad, why string) {
+	entries, err := os.ReadDir(filepath.Join(dir, TrialsDir))
+	if err != nil {
+		return TrialsDir, "which does not read: " + err.Error()
+	}
+	for _, e := range entries {
+		rel := TrialsDir + "/" + e.Name()
+		m, err := ReadManifest(filepath.Join(dir, filepath.FromSlash(rel)))
+		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return rel, "whose " + ManifestFile + " does not read (" + err.Error() + "), so nnpipe cannot tell its files from others"
+		}
+		if bad := unlisted(dir, rel, "", m.Files); bad != "" {
+			return bad, ""
+		}
+	}
+	return "", ""
+}
+
+// unlisted returns the name, relative to dir, of the first file or folder
+// under the run directory run (relative to dir) at sub (relative to run)
+// that is neither its manifest nor a regular file that files lists, nor a
+// folder holding one; "" when there is none.
+func unlisted(dir, run, sub string, files map[string]string) string {
+	entries, err := os.ReadDir(filepath.Join(dir, filepath.FromSlash(run), filepath.FromSlash(sub)))
+	if err != nil {
+		return run + "/" + sub
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if sub != "" {
+			name = sub + "/" + name
+		}
+		switch {
+		case e.IsDir():
+			holds := false
+			for f := range files {
+				holds = holds || strings.HasPrefix(f, name+"/")
+			}
+			if !holds {
+				return run + "/" + name
+			}
+			if bad := unlisted(dir, run, name, files); bad != "" {
+				return bad
+			}
+		case !e.Type().IsRegular():
+			return run + "/" + name
+		case name == ManifestFile:
+		default:
+			if _, ok := files[name]; !ok {
+				return run + "/" + name
+			}
 		}
 	}
 	return ""

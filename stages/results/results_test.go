@@ -736,3 +736,63 @@ func TestReadComparableRefusesAMetricThatIsNoNumber(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckSweepPlaceLooksInsideTrials builds a sweep directory by hand
+// whose trial holds a listed file in a subfolder, then adds to the trial
+// what its manifest does not list: each is refused, named, and the
+// directory as written is accepted.
+func TestCheckSweepPlaceLooksInsideTrials(t *testing.T) {
+	const id = "0123456789ab"
+	for _, c := range []struct {
+		name, want string
+		add        func(trial string) error
+	}{
+		{"nothing added", "", func(string) error { return nil }},
+		{"a file beside the listed ones", `holds "trials/` + id + `/notes.txt", which a sweep directory does not`, func(trial string) error {
+			return os.WriteFile(filepath.Join(trial, "notes.txt"), []byte("precious"), 0o644)
+		}},
+		{"a file in a listed file's folder", `holds "trials/` + id + `/plots/mine.png", which a sweep directory does not`, func(trial string) error {
+			return os.WriteFile(filepath.Join(trial, "plots", "mine.png"), []byte("precious"), 0o644)
+		}},
+		{"a folder in a listed file's folder", `holds "trials/` + id + `/plots/old", which a sweep directory does not`, func(trial string) error {
+			return os.Mkdir(filepath.Join(trial, "plots", "old"), 0o755)
+		}},
+		{"a symbolic link for a listed file", `holds "trials/` + id + `/config.yaml", which a sweep directory does not`, func(trial string) error {
+			if err := os.Remove(filepath.Join(trial, "config.yaml")); err != nil {
+				return err
+			}
+			return os.Symlink("/etc/hostname", filepath.Join(trial, "config.yaml"))
+		}},
+		{"a damaged manifest", `holds "trials/` + id + `", whose manifest.json does not read (manifest.json: unexpected end of JSON input)`, func(trial string) error {
+			return os.WriteFile(filepath.Join(trial, "manifest.json"), []byte(`{"files": `), 0o644)
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			place := filepath.Join(t.TempDir(), "sweep-x")
+			trial := filepath.Join(place, "trials", id)
+			if err := os.MkdirAll(filepath.Join(trial, "plots"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			for name, body := range map[string]string{
+				"sweep.json":                      "{}",
+				"trials/" + id + "/config.yaml":   "name: x\n",
+				"trials/" + id + "/plots/a.png":   "png",
+				"trials/" + id + "/manifest.json": `{"files": {"config.yaml": "1", "plots/a.png": "2"}}`,
+			} {
+				if err := os.WriteFile(filepath.Join(place, filepath.FromSlash(name)), []byte(body), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := c.add(trial); err != nil {
+				t.Fatal(err)
+			}
+			err := results.CheckSweepPlace(place)
+			switch {
+			case c.want == "" && err != nil:
+				t.Errorf("CheckSweepPlace: %v; want nil", err)
+			case c.want != "" && (err == nil || !pipeline.IsInvalid(err) || !strings.Contains(err.Error(), c.want)):
+				t.Errorf("CheckSweepPlace: %v; want invalid input saying it %s", err, c.want)
+			}
+		})
+	}
+}
