@@ -59,6 +59,18 @@ func NewRunDir(final string) (*RunDir, error) {
 	return newRunDir(final, false)
 }
 
+// RemoveAbandoned removes what runs building final that were killed left
+// beside it: the folders named TempPrefix + final's name + "-…" that no
+// live process holds (see cache.RemoveAbandoned; where the file system
+// cannot lock folders, those in which nothing changed for longer than two
+// of their makers' heartbeats). The leftovers under a results folder are
+// `cache gc --results`'s to remove; this is for a directory given exactly
+// (--out), beside which no gc looks. It does its best and reports nothing.
+func RemoveAbandoned(final string) {
+	final = filepath.Clean(final)
+	cache.RemoveAbandoned(filepath.Dir(final), TempPrefix+filepath.Base(final)+"-", abandonedAge)
+}
+
 // mkdirAttempts bounds how often newRunDir makes its folder again when
 // another process's Abort removed the (then empty) parent in between, or
 // gc the new folder before it was locked.

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/nnpipe/nnpipe/pipeline/cache"
 )
 
 // tree lists every path under dir, relative.
@@ -511,5 +513,38 @@ func TestCopyPublishedChecksTheCopyAgainstItsEntry(t *testing.T) {
 				t.Errorf("CopyPublished = %v, want %v", err, ErrChangedInCache)
 			}
 		})
+	}
+}
+
+// TestRemoveAbandonedTakesOnlyUnheldLeftoversOfItsName leaves beside a
+// directory's place a killed run's folder (nobody holds it), a live run's
+// (held), another name's and a user's folder: only the first goes.
+func TestRemoveAbandonedTakesOnlyUnheldLeftoversOfItsName(t *testing.T) {
+	parent := t.TempDir()
+	final := filepath.Join(parent, "out")
+	for _, name := range []string{".tmp-out-killed", ".tmp-out-live", ".tmp-other-killed", "tmp-out-mine"} {
+		if err := os.MkdirAll(filepath.Join(parent, name, "plots"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(parent, name, "plots", "a.png"), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	live, err := cache.LockDir(filepath.Join(parent, ".tmp-out-live"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	RemoveAbandoned(final + "/")
+	var left []string
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	if want := []string{".tmp-other-killed", ".tmp-out-live", "tmp-out-mine"}; !slices.Equal(left, want) {
+		t.Errorf("left %v; want %v", left, want)
 	}
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -155,6 +157,35 @@ func TestOutPutsTheRunExactlyThere(t *testing.T) {
 		t.Errorf("--out into a non-empty folder succeeded, want an error")
 	} else if !strings.Contains(stderr, "not empty") {
 		t.Errorf("stderr = %q, want it to say the folder is not empty", stderr)
+	}
+}
+
+// TestOutRemovesWhatKilledRunsLeftBesideIt puts beside a run's and a
+// sweep's --out the folder a killed run of that name leaves (no process
+// holds it) and a user's file: the run and the sweep remove the first and
+// keep the second.
+func TestOutRemovesWhatKilledRunsLeftBesideIt(t *testing.T) {
+	for _, c := range []struct{ cmd, config string }{{"run", bookConfig}, {"sweep", smallSweep}} {
+		parent := t.TempDir()
+		leftover := filepath.Join(parent, ".tmp-out-9x0kz1q")
+		if err := os.MkdirAll(filepath.Join(leftover, "plots"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(leftover, "plots", "boundary.png"), []byte("half"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(parent, "notes.txt"), []byte("precious"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, stderr, code := nnpipe(t, c.cmd, c.config, "--results", t.TempDir(), "--out", filepath.Join(parent, "out"), "--quiet"); code != 0 {
+			t.Fatalf("%s --out: exit %d\n%s", c.cmd, code, stderr)
+		}
+		if _, err := os.Stat(leftover); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s --out left the killed run's folder beside it: %v", c.cmd, err)
+		}
+		if _, err := os.Stat(filepath.Join(parent, "notes.txt")); err != nil {
+			t.Errorf("%s --out removed the user's file beside it: %v", c.cmd, err)
+		}
 	}
 }
 

@@ -165,6 +165,7 @@ func (f *sweepFlags) checkModes(c *cobra.Command) error {
 // it is one (results.CheckSweepPlace).
 func startSweepDir(f *sweepFlags, name, id string) (*pipeline.RunDir, error) {
 	if f.out != "" {
+		pipeline.RemoveAbandoned(f.out)
 		return pipeline.NewRunDir(f.out)
 	}
 	final := filepath.Join(f.results, name, "sweep-"+id)

@@ -385,12 +385,14 @@ func (r *Recorder) CommitFailed(runErr error, failed *pipeline.FailedStageError,
 }
 
 // StartRun starts the run directory of run id base in folder, or exactly
-// at dir when it is not empty (--out). Runs of the same config started in
+// at dir when it is not empty (--out; what killed runs left beside it is
+// removed first, see pipeline.RemoveAbandoned). Runs of the same config started in
 // the same second share a run id: unless dir is given, a taken name moves
 // the run to the next suffix (RunIDFor). It returns the run directory and
 // the attempt it took, for CommitRun.
 func StartRun(folder, dir, base string) (*pipeline.RunDir, int, error) {
 	if dir != "" {
+		pipeline.RemoveAbandoned(dir)
 		rd, err := pipeline.NewRunDir(dir)
 		return rd, 1, err
 	}
