@@ -315,7 +315,7 @@ func strangerInTrials(dir string) (bad, why string) {
 func unlisted(dir, run, sub string, files map[string]string) string {
 	entries, err := os.ReadDir(filepath.Join(dir, filepath.FromSlash(run), filepath.FromSlash(sub)))
 	if err != nil {
-		return run + "/" + sub
+		return strings.TrimSuffix(run+"/"+sub, "/")
 	}
 	for _, e := range entries {
 		name := e.Name()
