@@ -187,7 +187,8 @@ type EntryMeta struct {
 func (e *Engine) Run(ctx context.Context, p *Chain) ([]*StageResult, error) {
 	results := map[string]*StageResult{}
 	var out []*StageResult
-	for _, step := range p.Stages {
+	checked := map[string]bool{} // the later stages whose Precheck ran
+	for i, step := range p.Stages {
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
@@ -197,8 +198,39 @@ func (e *Engine) Run(ctx context.Context, p *Chain) ([]*StageResult, error) {
 		}
 		results[step.ID] = r
 		out = append(out, r)
+		for _, later := range p.Stages[i+1:] {
+			if err := precheck(later, results, checked); err != nil {
+				return out, fmt.Errorf("stage %q: %w", later.ID, err)
+			}
+		}
 	}
 	return out, nil
+}
+
+// precheck runs step's Precheck once the stages filling the slots it
+// names are among done, unless it ran already (checked).
+func precheck(step *Step, done map[string]*StageResult, checked map[string]bool) error {
+	pc := step.Spec.Precheck
+	if pc == nil || checked[step.ID] {
+		return nil
+	}
+	inputs := map[string]string{}
+	for _, slot := range pc.Slots {
+		for _, b := range step.Inputs {
+			if b.Slot != slot {
+				continue
+			}
+			r, ok := done[b.From]
+			if !ok {
+				return nil // not made yet
+			}
+			inputs[slot] = r.Outputs[b.FromSlot]
+		}
+	}
+	checked[step.ID] = true
+	return CatchPanic(func() error {
+		return pc.Check(step.Params, func(slot string) string { return inputs[slot] })
+	})
 }
 
 // Key returns the cache key of step and its preimage, given the digests of

@@ -28,6 +28,16 @@ type Spec struct {
 	// p: the trials of a sweep that set a stage alike share its parameters.
 	Run func(ctx context.Context, p Params, io *IO) error
 
+	// Precheck, when set, refuses early what Run would refuse of some of
+	// the stage's inputs, so that a run does not do the work between the
+	// stages that make them and this one only to fail here: the engine calls
+	// Check as soon as the stages filling every slot in Slots have run,
+	// with the files of those inputs (a slot not in Slots gives ""), and
+	// an error it returns stops the run there as this stage's error. Check
+	// must be cheap (a table's schema, not its rows), and Run must still
+	// check the same itself.
+	Precheck *Precheck
+
 	// RunScoped marks a kind whose outputs record the run's config hash
 	// (predictions carry it in their metadata): the hash then joins the key.
 	RunScoped bool
@@ -84,6 +94,13 @@ type Spec struct {
 	// whether that is before the step asked for (early stopping): the
 	// summary records it in its stopped_at column.
 	StoppedAt func(p Params, output func(slot string) string) (step int, early bool, err error)
+}
+
+// Precheck is a check of a stage's parameters against some of its inputs
+// (see Spec.Precheck).
+type Precheck struct {
+	Slots []string
+	Check func(p Params, input func(slot string) string) error
 }
 
 // Shape is the size of a slot's data, as far as plan can tell it before

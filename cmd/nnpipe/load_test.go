@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io/fs"
 	"maps"
 	"math"
 	"math/rand/v2"
@@ -756,5 +757,51 @@ sweep:
 	_, stderr, code := nnpipe(t, "validate", "testdata/ok.yaml", "--set", "data.dataset="+long[:60_000])
 	if code != exitInvalid || len(stderr) > 1000 {
 		t.Errorf("--set of 60,000 characters: exit %d, %d bytes of stderr; want 2 and a short line", code, len(stderr))
+	}
+}
+
+// TestAFeatureNamedLikeAPredictionsColumnIsRefusedBeforeTraining loads a
+// table whose feature is named row, in a chain that writes predictions:
+// the run stops once the data is loaded, exit 2 with one line naming the
+// column, and no training was computed (the cache holds no train entry).
+func TestAFeatureNamedLikeAPredictionsColumnIsRefusedBeforeTraining(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var csv strings.Builder
+	csv.WriteString("row,a,y\n")
+	for i := range 40 {
+		fmt.Fprintf(&csv, "%d,%d.5,%c\n", i, i%7, "pq"[i%2])
+	}
+	cfg := filepath.Join(dir, "c.yaml")
+	for name, body := range map[string]string{"d.csv": csv.String(), "c.yaml": `name: c
+stages:
+  - {id: data, kind: load, with: {path: d.csv, label: y}}
+  - {id: split, kind: split}
+  - {id: train, kind: train, with: {hidden: 2, gradient: backprop, steps: 20}}
+  - {id: eval, kind: evaluate}
+  - {id: predictions, kind: predictions}
+`} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cacheDir := filepath.Join(dir, "cache")
+	out, stderr, code := nnpipe(t, "run", cfg, "--results", filepath.Join(dir, "results"), "--cache", cacheDir, "--quiet")
+	want := `stage "predictions": the feature column "row" has the name of a column of predictions.parquet`
+	if code != exitInvalid || out != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, want) {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want exit 2 and one line saying %s", code, out, stderr, want)
+	}
+	err := filepath.WalkDir(cacheDir, func(path string, e fs.DirEntry, err error) error {
+		if err != nil || e.Name() != "entry.json" {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err == nil && strings.Contains(string(b), `"kind": "train"`) {
+			t.Errorf("the training was computed before the refusal: %s", path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -130,6 +130,37 @@ func ReadFile(path string) (d *Dataset, err error) {
 	return d, nil
 }
 
+// ReadLayout reads what a file written by [WriteFile] holds but its rows, from its footer
+// alone: the names of its features and extra columns, and its classes.
+func ReadLayout(path string) (d *Dataset, err error) {
+	defer recoverCorrupt(path, &err)
+	r, _, err := openParquet(path)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	d, _, err = datasetLayout(r.MetaData().Schema)
+	if err == nil {
+		err = readClasses(r, d)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read dataset %s: %w", path, err)
+	}
+	return d, nil
+}
+
+// readClasses reads the classes of d from the key-value metadata of r.
+func readClasses(r *file.Reader, d *Dataset) error {
+	js := r.MetaData().KeyValueMetadata().FindValue(classesKey)
+	if js == nil {
+		return fmt.Errorf("no %q metadata", classesKey)
+	}
+	if err := json.Unmarshal([]byte(*js), &d.Classes); err != nil {
+		return fmt.Errorf("metadata %q: %w", classesKey, err)
+	}
+	return nil
+}
+
 // readDataset reads a file WriteFile wrote, of size bytes, checking its layout, that every
 // label_name is its label's class, and the dataset itself (Validate).
 func readDataset(r *file.Reader, size int64) (*Dataset, error) {
@@ -138,12 +169,8 @@ func readDataset(r *file.Reader, size int64) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	js := r.MetaData().KeyValueMetadata().FindValue(classesKey)
-	if js == nil {
-		return nil, fmt.Errorf("no %q metadata", classesKey)
-	}
-	if err := json.Unmarshal([]byte(*js), &d.Classes); err != nil {
-		return nil, fmt.Errorf("metadata %q: %w", classesKey, err)
+	if err := readClasses(r, d); err != nil {
+		return nil, err
 	}
 	n, dims := r.NumRows(), len(d.Features)
 	if err := checkValues(n, sc.NumColumns(), size); err != nil {

@@ -42,10 +42,28 @@ func Spec() pipeline.Spec {
 		Outputs:   []pipeline.Output{{Slot: "predictions", Type: "predictions", File: "predictions.parquet", Publish: true}},
 		NewParams: func() pipeline.Params { return NewParams() },
 		RunScoped: true,
+		// A feature named like a column of the predictions is refused as
+		// soon as the dataset is made, not after the training.
+		Precheck: &pipeline.Precheck{Slots: []string{"dataset"}, Check: func(_ pipeline.Params, input func(string) string) error {
+			d, err := dataset.ReadLayout(input("dataset"))
+			if err != nil {
+				return err
+			}
+			return checkNames(d.Features, d.Classes)
+		}},
 		Run: func(ctx context.Context, p pipeline.Params, io *pipeline.IO) error {
 			return run(ctx, p.(*Params), io)
 		},
 	}
+}
+
+// checkNames refuses, as invalid input, features one of which is named
+// like a column of predictions.parquet.
+func checkNames(features, classes []string) error {
+	if name, ok := dataset.ClashingField(model.PredictionFields(features, classes, true, true)); ok {
+		return pipeline.Invalid(fmt.Errorf("the feature column %q has the name of a column of predictions.parquet (row, split, label, label_name, predicted, predicted_name, p_0…, correct); rename it in the data", name))
+	}
+	return nil
 }
 
 func run(ctx context.Context, p *Params, io *pipeline.IO) error {
@@ -55,8 +73,8 @@ func run(ctx context.Context, p *Params, io *pipeline.IO) error {
 	}
 	named := model.NamedClasses(d.Classes)
 	fields := model.PredictionFields(d.Features, d.Classes, true, true)
-	if name, ok := dataset.ClashingField(fields); ok {
-		return pipeline.Invalid(fmt.Errorf("the feature column %q has the name of a column of predictions.parquet (row, split, label, label_name, predicted, predicted_name, p_0…, correct); rename it in the data", name))
+	if err := checkNames(d.Features, d.Classes); err != nil {
+		return err
 	}
 	classes, _ := json.Marshal(d.Classes)
 	meta := map[string]string{

@@ -151,6 +151,31 @@ func TestRunNamesThePredictedClass(t *testing.T) {
 // TestRunRefusesFeaturesNamedLikeItsColumns: a feature column named like a column the stage
 // writes (row, predicted, …) would make a table with two columns of one name: refused as
 // invalid input naming it, with no file left.
+// TestPrecheckRefusesFromTheDatasetAloneWhatRunWould: the check the
+// engine makes once the dataset is made refuses the names Run refuses, and
+// passes names that clash with no column (p_3 with three classes).
+func TestPrecheckRefusesFromTheDatasetAloneWhatRunWould(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		clash bool
+	}{{"row", true}, {"split", true}, {"predicted", true}, {"p_2", true}, {"correct", true}, {"p_3", false}, {"y", false}, {"rows", false}} {
+		dir := t.TempDir()
+		io := inputsNamed(t, dir, 20, 3, filepath.Join(dir, "p.parquet"), "x", c.name)
+		err := Spec().Precheck.Check(NewParams(), func(slot string) string {
+			if slot != "dataset" {
+				t.Errorf("Precheck asked for %q, which it does not name", slot)
+			}
+			return io.Input(slot)
+		})
+		switch {
+		case c.clash && (!pipeline.IsInvalid(err) || !strings.Contains(err.Error(), strconv.Quote(c.name))):
+			t.Errorf("a feature named %q: %v, want an invalid-input error naming it", c.name, err)
+		case !c.clash && err != nil:
+			t.Errorf("a feature named %q: %v, want nil", c.name, err)
+		}
+	}
+}
+
 func TestRunRefusesFeaturesNamedLikeItsColumns(t *testing.T) {
 	for _, name := range []string{"row", "split", "predicted", "p_1", "correct"} {
 		dir := t.TempDir()
