@@ -275,7 +275,7 @@ func TestDivergedRunKeepsItsHistoryAndFails(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil || code != exitFailure {
 		t.Fatalf("run --json of a diverging run: exit %d, stdout %q (%v)\n%s", code, out, err, stderr)
 	}
-	if r.Status != "diverged" || !strings.Contains(r.Error, "diverged at step 1") || string(r.Metrics) != "null" || len(r.Stages) != 2 {
+	if r.Status != "diverged" || !strings.Contains(string(r.Error), "diverged at step 1") || string(r.Metrics) != "null" || len(r.Stages) != 2 {
 		t.Errorf("run --json = %+v, want status diverged with its error, null metrics and the two stages that ran", r)
 	}
 	if err := results.CheckRunFiles(r.RunDir); err != nil {

@@ -155,7 +155,7 @@ func TestSweepRecordsADivergedTrialAndFinishesTheOthers(t *testing.T) {
 	statuses := map[string]string{}
 	for _, tr := range s.Trials {
 		statuses[tr.Values["train.learning_rate"]] = tr.Status
-		if tr.Status == results.StatusDiverged && !strings.Contains(tr.Error, "step") {
+		if tr.Status == results.StatusDiverged && !strings.Contains(string(tr.Error), "step") {
 			t.Errorf("diverged trial's error %q does not name the step", tr.Error)
 		}
 	}

@@ -102,10 +102,12 @@
 //
 // # JSON on stdout
 //
-// `run --json` prints RunJSON (run_dir, run_id, metrics: metrics.json or
-// null, stages: id, kind, key, cached, seconds); `sweep --json` prints
-// SweepJSON (sweep_dir, sweep_id, pending, and each trial's trial_id,
-// values, status, error, run_dir, metrics and stages); `sweep --shard
-// --json` prints ShardJSON (shard, and each trial's trial_id, values,
-// status — ok, failed, diverged or not_run —, error, cached and stages).
+// `run --json` prints RunJSON (run_dir, run_id, status, error, metrics:
+// metrics.json or null, stages: id, kind, key, cached, seconds); `sweep
+// --json` prints SweepJSON (sweep_dir, sweep_id, pending, and each trial's
+// trial_id, values, status, error, run_dir, metrics and stages); `sweep
+// --shard --json` prints ShardJSON (shard, and each trial's trial_id,
+// values, status — ok, failed, diverged or not_run —, error, cached and
+// stages). The error is there in each, null when the status is ok
+// (ErrorJSON); sweep.json leaves it out instead.
 package results

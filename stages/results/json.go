@@ -10,15 +10,28 @@ import (
 )
 
 // RunJSON is what `run --json` prints of a run: its directory and id, its
-// status (ok, or failed or diverged with the error), its metrics
-// (metrics.json; null without) and what each stage did.
+// status (ok, or failed or diverged with the error; the error null when
+// ok), its metrics (metrics.json; null without) and what each stage did.
 type RunJSON struct {
 	RunDir  string          `json:"run_dir"`
 	RunID   string          `json:"run_id"`
 	Status  string          `json:"status"`
-	Error   string          `json:"error,omitempty"`
+	Error   ErrorJSON       `json:"error"`
 	Metrics json.RawMessage `json:"metrics"`
 	Stages  []StageJSON     `json:"stages"`
+}
+
+// ErrorJSON is the error of a run or trial in the JSON outputs: a string,
+// or null when there is none. The key is always there, so that a consumer
+// can read it without first asking whether it is.
+type ErrorJSON string
+
+// MarshalJSON encodes e as a JSON string, or as null when e is empty.
+func (e ErrorJSON) MarshalJSON() ([]byte, error) {
+	if e == "" {
+		return []byte("null"), nil
+	}
+	return json.Marshal(string(e))
 }
 
 // StageJSON is what a stage of a run did: its key, whether it was a cache
@@ -35,7 +48,7 @@ type StageJSON struct {
 func (r *Run) JSON() RunJSON {
 	out := RunJSON{RunDir: r.Dir, RunID: r.ID, Status: StatusOK, Metrics: r.MetricsJSON, Stages: StagesJSON(r.Results)}
 	if r.Summary != nil && r.Summary.Status != "" {
-		out.Status, out.Error = r.Summary.Status, r.Summary.Error
+		out.Status, out.Error = r.Summary.Status, ErrorJSON(r.Summary.Error)
 	}
 	if out.Metrics == nil {
 		out.Metrics = json.RawMessage("null")
@@ -62,9 +75,25 @@ type SweepJSON struct {
 	Trials   []SweepTrialJSON `json:"trials"` // never null
 }
 
+// TrialJSON is a trial as the JSON outputs print it: TrialRecord's
+// fields, but with the error null, not left out, when the trial is ok.
+type TrialJSON struct {
+	TrialID string            `json:"trial_id"`
+	Values  map[string]string `json:"values"`
+	Status  string            `json:"status"`
+	Error   ErrorJSON         `json:"error"`
+}
+
+// newTrialJSON returns the trial t with status and error as the JSON
+// outputs print it.
+func newTrialJSON(t *pipeline.Trial, status, err string) TrialJSON {
+	r := NewTrialRecord(t, status, err)
+	return TrialJSON{TrialID: r.TrialID, Values: r.Values, Status: r.Status, Error: ErrorJSON(r.Error)}
+}
+
 // SweepTrialJSON is a trial of SweepJSON.
 type SweepTrialJSON struct {
-	TrialRecord
+	TrialJSON
 	RunDir  string          `json:"run_dir"`
 	Metrics json.RawMessage `json:"metrics"`
 	Stages  []StageJSON     `json:"stages"`
@@ -75,7 +104,7 @@ type SweepTrialJSON struct {
 func (sw *Sweep) JSON() (SweepJSON, error) {
 	out := SweepJSON{SweepDir: sw.Dir, SweepID: sw.ID, Pending: sw.Pending, Trials: []SweepTrialJSON{}}
 	for i, row := range sw.Rows {
-		t := SweepTrialJSON{TrialRecord: NewTrialRecord(sw.Trials[i], row.Status, row.Error),
+		t := SweepTrialJSON{TrialJSON: newTrialJSON(sw.Trials[i], row.Status, row.Error),
 			RunDir: sw.RunDirs[i], Stages: StagesJSON(sw.Results[i]), Metrics: json.RawMessage("null")}
 		if row.Status == StatusOK {
 			if b, err := os.ReadFile(filepath.Join(sw.RunDirs[i], MetricsFile)); err == nil {
@@ -103,14 +132,14 @@ type ShardJSON struct {
 // ShardTrialJSON is a trial of ShardJSON: status ok, failed, diverged or
 // not_run (StatusNotRun).
 type ShardTrialJSON struct {
-	TrialRecord
+	TrialJSON
 	Cached bool        `json:"cached"`
 	Stages []StageJSON `json:"stages"`
 }
 
 // NewShardTrial is what `sweep --shard --json` prints of the outcome o.
 func NewShardTrial(o pipeline.TrialOutcome, status, err string) ShardTrialJSON {
-	return ShardTrialJSON{TrialRecord: NewTrialRecord(o.Trial, status, err), Cached: o.Cached, Stages: StagesJSON(o.Results)}
+	return ShardTrialJSON{TrialJSON: newTrialJSON(o.Trial, status, err), Cached: o.Cached, Stages: StagesJSON(o.Results)}
 }
 
 // ShardReport is what a shard did with its trials.
@@ -134,10 +163,10 @@ func NewShardReport(eng *pipeline.Engine, shard string, outcomes []pipeline.Tria
 			}
 		case eng.RecordsFailure(o.Trial, o.Err):
 			r.Failed = append(r.Failed, pipeline.Failed(o.Trial, o.Err))
-			t.Status, t.Error = pipeline.StatusOf(o.Err), o.Err.Error()
+			t.Status, t.Error = pipeline.StatusOf(o.Err), ErrorJSON(o.Err.Error())
 		default:
 			r.NotRun = append(r.NotRun, pipeline.NotRun(o.Trial, o.Err))
-			t.Status, t.Error = StatusNotRun, o.Err.Error()
+			t.Status, t.Error = StatusNotRun, ErrorJSON(o.Err.Error())
 		}
 		r.JSON.Trials = append(r.JSON.Trials, t)
 	}

@@ -796,3 +796,66 @@ func TestCheckSweepPlaceLooksInsideTrials(t *testing.T) {
 		})
 	}
 }
+
+// TestTheJSONOutputsAlwaysHaveAnError: `run --json`, `sweep --json` and
+// `sweep --shard --json` give every run and trial an "error", null when it
+// is ok, so that a consumer can read the key without asking whether it is
+// there; a failed trial's is its message.
+func TestTheJSONOutputsAlwaysHaveAnError(t *testing.T) {
+	eng, chain, res, trials, f := runSmall(t)
+	run, err := results.WriteRun(filepath.Join(t.TempDir(), "small", "20250101T000000-abcdefab"), chain, res,
+		results.Info{ID: "20250101T000000-abcdefab", Version: "test"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	final := filepath.Join(t.TempDir(), "small", "sweep-x")
+	rd, err := pipeline.NewReplacingRunDir(final)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw := &results.Sweep{ID: "x", Name: "small", Axes: f.Sweep}
+	if err := rd.Finish(results.CollectSweep(context.Background(), rd, eng, sw, trials, 2, "test")); err != nil {
+		t.Fatal(err)
+	}
+	sw.Rebase()
+	sweep, err := sw.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcomes := pipeline.RunTrials(context.Background(), eng, trials, 1, nil)
+	shard := results.NewShardReport(eng, "0/1", outcomes).JSON
+	failed := results.NewShardTrial(outcomes[0], results.StatusFailed, "boom")
+
+	// errorOf decodes v's JSON as an object and returns its "error".
+	errorOf := func(t *testing.T, v any) (any, bool) {
+		t.Helper()
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		e, ok := m["error"]
+		return e, ok
+	}
+	ok := map[string]any{"run --json": run.JSON()}
+	for _, tr := range sweep.Trials {
+		ok["sweep --json trial "+tr.TrialID] = tr
+	}
+	for _, tr := range shard.Trials {
+		ok["sweep --shard --json trial "+tr.TrialID] = tr
+	}
+	if len(ok) != 1+2*len(trials) {
+		t.Fatalf("%d outputs, want the run and %d trials of each sweep", len(ok), len(trials))
+	}
+	for name, v := range ok {
+		if e, has := errorOf(t, v); !has || e != nil {
+			t.Errorf("%s: error %v (present %t), want null", name, e, has)
+		}
+	}
+	if e, _ := errorOf(t, failed); e != "boom" {
+		t.Errorf("a failed shard trial: error %v, want \"boom\"", e)
+	}
+}
