@@ -65,7 +65,7 @@ type Result struct {
 	Metrics *evaluate.Part `json:"metrics"`
 	// Unknown lists the label values the model never saw, with how many rows have each, in
 	// order of first appearance; at most MaxUnknown of them, the rest only counted in
-	// UnknownRows.
+	// UnknownRows. Never nil: empty when there are none.
 	Unknown     []Unknown `json:"unknown_labels"`
 	UnknownRows int64     `json:"unknown_label_rows"`
 }
@@ -146,7 +146,8 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if v, _ := sc.Metadata(model.StandardizedKey); v == "true" {
 		return nil, pipeline.Invalid(fmt.Errorf("%s is a run's predictions, whose feature columns hold standardized values: scoring them would standardize them again; give the data the run loaded", config.Shown(opt.Data)))
 	}
-	res := &Result{Data: opt.Data, Label: m.Label, Out: opt.Out, Format: opt.OutFormat, ModelSHA256: opt.ModelSHA256, Source: m.Source, Classes: m.Classes}
+	res := &Result{Data: opt.Data, Label: m.Label, Out: opt.Out, Format: opt.OutFormat, ModelSHA256: opt.ModelSHA256, Source: m.Source, Classes: m.Classes,
+		Unknown: []Unknown{}} // [] in the JSON when every label is known, not null
 	s := newScorer(m, net, sc.HasLabel())
 	if name, ok := dataset.ClashingField(s.fields()); ok {
 		return nil, pipeline.Invalid(fmt.Errorf("the model's feature column %q has the name of a column of the predictions (row, label, label_name, predicted, predicted_name, p_0…, correct); predictions of it cannot be written", name))

@@ -437,3 +437,50 @@ func TestRunRefusesARunsStandardizedPredictions(t *testing.T) {
 		}
 	}
 }
+
+// TestResultJSONListsNoUnknownLabelsAsEmpty: with every label known, or no label column at
+// all, "unknown_labels" is an empty list, as documented, not null; so are none of the other
+// lists.
+func TestResultJSONListsNoUnknownLabelsAsEmpty(t *testing.T) {
+	for _, c := range []struct{ name, label string }{
+		{"every label known", "kind"},
+		{"no label column", "species"},
+	} {
+		label := c.label
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			m := testModel("a", "b")
+			m.Label = label
+			data := writeCSV(t, dir, 4, func(i int) string { return []string{"a", "b"}[i%2] })
+			res, err := Run(context.Background(), Options{Model: m, Data: data, Out: filepath.Join(dir, "p.parquet")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := json.Marshal(res)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back map[string]any
+			if err := json.Unmarshal(b, &back); err != nil {
+				t.Fatal(err)
+			}
+			if u, ok := back["unknown_labels"].([]any); !ok || len(u) != 0 {
+				t.Errorf("JSON %s: unknown_labels %v, want []", b, back["unknown_labels"])
+			}
+			if c, ok := back["classes"].([]any); !ok || len(c) != 2 {
+				t.Errorf("JSON %s: classes %v, want the model's two", b, back["classes"])
+			}
+			metrics, ok := back["metrics"].(map[string]any)
+			if ok != (label == "kind") {
+				t.Errorf("JSON %s: metrics %v, want them only with the label column", b, back["metrics"])
+			}
+			if ok {
+				for _, key := range []string{"confusion", "precision", "recall"} {
+					if l, ok := metrics[key].([]any); !ok || len(l) != 2 {
+						t.Errorf("JSON %s: metrics.%s %v, want one per class", b, key, metrics[key])
+					}
+				}
+			}
+		})
+	}
+}
