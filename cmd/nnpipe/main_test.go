@@ -96,6 +96,7 @@ func TestBadInputIsRefusedWithOneLinePerProblemAndNothingWritten(t *testing.T) {
 		{name: "duplicate-key-case"},
 		{name: "duplicate-key-and-range"},
 		{name: "dotted-key"},
+		{name: "dotted-key-in-with"},
 		{name: "range-hidden"},
 		{name: "range-learning-rate"},
 		{name: "range-epsilon"},

@@ -207,24 +207,45 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, key, want string) {
 			continue
 		}
 		seen[strings.ToLower(name)] = kn
-		if strings.Contains(name, ".") {
-			d.fail(kn, path, "dotted keys are not allowed here; write %q as nested keys", name)
+		if first, _, dotted := strings.Cut(name, "."); dotted {
+			// Nesting helps only where the first part is a key that takes keys; anywhere
+			// else it would only move the problem ("train.ratio" would become the unknown
+			// key "train"), so the key is unknown, with the nearest valid key suggested.
+			if idx, ok := fields[first]; ok && takesKeys(v.Type().Field(idx).Type) {
+				d.fail(kn, path, "dotted keys are not allowed here; write %q as nested keys", name)
+			} else {
+				d.fail(kn, path, "%s", unknownKey(name, keyNames(fields)))
+			}
 			continue
 		}
 		idx, ok := fields[name]
 		if !ok {
-			names := make([]string, 0, len(fields))
-			for name := range fields {
-				names = append(names, name)
-			}
-			sort.Strings(names)
-			d.fail(kn, path, "%s", unknownKey(name, names))
+			d.fail(kn, path, "%s", unknownKey(name, keyNames(fields)))
 			continue
 		}
 		d.lines[path] = kn.Line
 		d.expect = v.Type().Field(idx).Tag.Get("expect")
 		d.value(vn, v.Field(idx), path)
 	}
+}
+
+// keyNames returns the keys of fields, sorted.
+func keyNames(fields map[string]int) []string {
+	names := make([]string, 0, len(fields))
+	for name := range fields {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// takesKeys reports whether a field of type t is decoded from a mapping whose keys could be
+// written nested: a block of parameters, a map, or a YAML node kept as it is.
+func takesKeys(t reflect.Type) bool {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.Kind() == reflect.Struct || t.Kind() == reflect.Map
 }
 
 func unknownKey(name string, valid []string) string {

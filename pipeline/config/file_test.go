@@ -258,7 +258,9 @@ func TestParseRefusesBadConfigs(t *testing.T) {
 		{"the same key twice inside with", cfg("name: x", "stages:", "  - id: train", "    kind: train", "    with:", "      hidden: 1", "      Hidden: 2"),
 			[]fileErr{{7, "train", "Hidden", `key repeats "hidden" of line 6 in another letter case`}}},
 		{"a dotted key at the top level", cfg("name: x", `"train.hidden": 4`, "stages: [{id: train, kind: k}]"),
-			[]fileErr{{2, "", "train.hidden", "dotted keys are not allowed"}}},
+			[]fileErr{{2, "", "train.hidden", "unknown key (valid keys: name, seed, stages, sweep)"}}},
+		{"a dotted key under a key of the stage", cfg("name: x", "stages:", "  - id: train", "    kind: train", `    "with.hidden": 1`),
+			[]fileErr{{5, "train", "with.hidden", `write "with.hidden" as nested keys`}}},
 		{"a dotted key inside with", cfg("name: x", "stages:", "  - id: train", "    kind: train", `    with: {"init.std": 1}`),
 			[]fileErr{{5, "train", "init.std", "dotted keys are not allowed"}}},
 		// The stage list.
