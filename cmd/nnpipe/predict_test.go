@@ -172,6 +172,7 @@ func TestPredictRefusesBadInput(t *testing.T) {
 		{"a non-finite cell", []string{run, file("nan.csv", header+"5.1,3.5,1.4,NaN,setosa\n")}},
 		{"an empty file", []string{run, file("empty.csv", "")}},
 		{"a header without rows", []string{run, file("header.csv", header)}},
+		{"a file without a header row", []string{run, file("no-header.csv", "5.1,3.5,1.4,0.2,setosa\n")}},
 		{"a missing data file", []string{run, filepath.Join(ws, "nope.csv")}},
 		{"a folder that is no run", []string{ws, good}},
 		{"a diverged run", []string{diverged, good}},

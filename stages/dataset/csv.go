@@ -45,7 +45,7 @@ func readCSV(ctx context.Context, name string, r io.Reader, size int64, opt Load
 		}
 		return nil, cr.at(1, "", "empty file: no header row")
 	}
-	h, err := newCSVHeader(cr, rec, opt.NoHeader)
+	h, err := newCSVHeader(cr, rec, opt.NoHeader, "")
 	if err != nil {
 		return nil, err
 	}
@@ -202,12 +202,18 @@ type csvHeader struct {
 	index    map[string]int  // the column of each name
 	dup      map[string]bool // names more than one column has (only "" may), which cannot be chosen
 	noHeader bool
-	first    string // the first field of the first line, for a hint about the delimiter
+	// noHeaderOption is how the user asks for noHeader, for a hint (ScanOptions.NoHeaderOption).
+	noHeaderOption string
+	first          string // the first field of the first line, for a hint about the delimiter
 }
 
 // newCSVHeader makes the header from the first record; a name twice is an error.
-func newCSVHeader(recs *csvRecords, rec []string, noHeader bool) (*csvHeader, error) {
-	h := &csvHeader{recs: recs, names: make([]string, len(rec)), noHeader: noHeader, first: rec[0]}
+// noHeaderOption is how the user asks for a file without a header row, "" the config key.
+func newCSVHeader(recs *csvRecords, rec []string, noHeader bool, noHeaderOption string) (*csvHeader, error) {
+	if noHeaderOption == "" {
+		noHeaderOption = "header: false"
+	}
+	h := &csvHeader{recs: recs, names: make([]string, len(rec)), noHeader: noHeader, noHeaderOption: noHeaderOption, first: rec[0]}
 	for i, s := range rec {
 		if noHeader {
 			h.names[i] = "c" + strconv.Itoa(i)
@@ -246,7 +252,7 @@ func (h *csvHeader) lookup(col, role string) (int, error) {
 			return 0, h.recs.at(1, col, "%s column not in the file (without a header row its columns are %s)%s", role, listColumns(h.names), hint)
 		}
 		if hint == "" && h.looksLikeData() {
-			hint = "; the first line looks like data: has the file no header row? (header: false names the columns c0, c1, …)"
+			hint = "; the first line looks like data: has the file no header row? (" + h.noHeaderOption + " names the columns c0, c1, …)"
 		}
 		return 0, h.recs.at(1, col, "%s column not in the header (%s)%s", role, listColumns(h.names), hint)
 	}

@@ -12,10 +12,14 @@ import (
 
 // ScanOptions says which columns of a user's table [Scan] streams, and how to read it.
 type ScanOptions struct {
-	Format    string   // "csv" or "parquet"; "" picks by extension (.csv, .parquet/.pq)
-	Delimiter rune     // CSV only; 0 means ','
-	NoHeader  bool     // CSV only: every line is data and the columns are c0, c1, …
-	Features  []string // required: the feature columns, found by name, in this order
+	Format    string // "csv" or "parquet"; "" picks by extension (.csv, .parquet/.pq)
+	Delimiter rune   // CSV only; 0 means ','
+	NoHeader  bool   // CSV only: every line is data and the columns are c0, c1, …
+	// NoHeaderOption is how the caller's user asks for NoHeader, named in the hint of an
+	// error about a first line that looks like data ("--no-header" for a command's flag);
+	// "" is the config key, "header: false".
+	NoHeaderOption string
+	Features       []string // required: the feature columns, found by name, in this order
 	// Label, when set, names a column read as text when the file has it; a file without it
 	// is scanned without labels.
 	Label string

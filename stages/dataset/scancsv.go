@@ -42,7 +42,7 @@ func (s *Scanner) openCSV(ctx context.Context, src *source) error {
 	if len(rec) > MaxColumns {
 		return s.recs.at(1, "", "%d columns, more than %d", len(rec), MaxColumns)
 	}
-	if s.head, err = newCSVHeader(s.recs, rec, s.opt.NoHeader); err != nil {
+	if s.head, err = newCSVHeader(s.recs, rec, s.opt.NoHeader, s.opt.NoHeaderOption); err != nil {
 		return err
 	}
 	for _, f := range s.opt.Features {

@@ -38,6 +38,9 @@ type Options struct {
 	Format    string
 	Delimiter rune
 	NoHeader  bool
+	// NoHeaderOption is how the user asks for NoHeader, for a hint when the first line looks
+	// like data; "" is the config key, "header: false" (see dataset.ScanOptions).
+	NoHeaderOption string
 	// DataSHA256, when set, is the digest Data must have: the bytes read are checked against
 	// it, and a mismatch fails with an error matching dataset.ErrChanged (see dataset.Scan).
 	DataSHA256 string
@@ -138,7 +141,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	}
 	rows := batchRowsOf(m)
 	sc, err := dataset.Scan(ctx, opt.Data, dataset.ScanOptions{Format: opt.Format, Delimiter: opt.Delimiter,
-		NoHeader: opt.NoHeader, Features: m.Features, Label: m.Label, BatchRows: rows, SHA256: opt.DataSHA256, TempDir: opt.TempDir})
+		NoHeader: opt.NoHeader, NoHeaderOption: opt.NoHeaderOption, Features: m.Features, Label: m.Label, BatchRows: rows, SHA256: opt.DataSHA256, TempDir: opt.TempDir})
 	if err != nil {
 		return nil, dataError(err)
 	}

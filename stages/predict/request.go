@@ -76,7 +76,7 @@ func (r Request) output() (out, format string, err error) {
 }
 
 func (r Request) options() (Options, error) {
-	opt := Options{Data: r.Data, Format: r.DataFormat, NoHeader: r.NoHeader, Version: r.Version}
+	opt := Options{Data: r.Data, Format: r.DataFormat, NoHeader: r.NoHeader, NoHeaderOption: "--no-header", Version: r.Version}
 	var err error
 	if opt.Out, opt.OutFormat, err = r.output(); err != nil {
 		return opt, err
