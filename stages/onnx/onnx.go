@@ -234,8 +234,14 @@ func fitsFloat32(m *model.Model) error {
 	}
 	if drift, j := float32Drift(m); !(drift <= maxFloat32Drift) {
 		st := m.Preprocess[0]
-		return fmt.Errorf("feature %q: single precision rounds values near its training mean (%.6g, deviation %.6g) by up to %.3g deviations, which can move a probability by up to %.2g (more than %g)",
-			m.Features[j], st.Mean[j], st.Std[j], spacing32(st.Mean[j])/st.Std[j], drift, maxFloat32Drift)
+		move := fmt.Sprintf("by up to %.2g (more than %g)", drift, maxFloat32Drift)
+		if !(drift < 1) {
+			// A bound of 1 or more says nothing of a probability, which lies between 0
+			// and 1: single precision may move it anywhere.
+			move = "by any amount"
+		}
+		return fmt.Errorf("feature %q: single precision rounds values near its training mean (%.6g, deviation %.6g) by up to %.3g deviations, which can move a probability %s",
+			m.Features[j], st.Mean[j], st.Std[j], spacing32(st.Mean[j])/st.Std[j], move)
 	}
 	return nil
 }

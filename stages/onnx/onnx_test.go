@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/pipeline/golden"
 	"github.com/nnpipe/nnpipe/stages/model"
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -200,6 +202,33 @@ func TestExportFloat32StoresFourBytesAValue(t *testing.T) {
 	if _, err := Export(m, Options{DType: Float32}); err != nil {
 		t.Errorf("float32 export of a mean of 300 with a deviation of 3: %v", err)
 	}
+}
+
+// TestExportFloat32SaysHowFarAProbabilityCanMove: a float32 export refused for a feature
+// single precision cannot tell apart says how far that can move a probability
+// (testdata/float32_errors.golden): the bound, when it is below 1, and otherwise that the
+// move can be any, never a bound on a probability above 1.
+func TestExportFloat32SaysHowFarAProbabilityCanMove(t *testing.T) {
+	var got strings.Builder
+	for _, c := range []struct {
+		name      string
+		mean, std float64
+	}{
+		// float32 values near 1e5 are 1/128 apart; the bound is about 0.18.
+		{"a count of about 100,000 that varies by 1", 1e5, 1},
+		// float32 values near 1.7e9 are 128 apart, 0.4 deviations; the bound is about 10.
+		{"a Unix time over a few minutes", 1.7e9, 300},
+	} {
+		m := testModel()
+		m.Preprocess[0].Mean[0], m.Preprocess[0].Std[0] = c.mean, c.std
+		_, err := Export(m, Options{DType: Float32})
+		if !pipeline.IsInvalid(err) {
+			t.Errorf("float32 export of %s: %v, want an invalid-input error", c.name, err)
+			continue
+		}
+		fmt.Fprintf(&got, "%s\n\t%v\n", c.name, err)
+	}
+	golden.CheckString(t, filepath.Join("testdata", "float32_errors.golden"), got.String())
 }
 
 // TestWriteFileRefusesWhatCannotBeExported: a run without a model, an unknown format or dtype,
