@@ -645,16 +645,49 @@ func TestGCReadsTheRunsOnceItHoldsTheLeases(t *testing.T) {
 }
 
 // TestShowOfADamagedRunNotesWhatItCannotPrint: a metrics.json whose
-// classes do not fit its confusion matrix, or a summary.parquet of no
-// rows, is left out with a line saying why (it panicked); a manifest.json
-// that names no run is not a run, exit 2.
+// classes do not fit its confusion matrix (it panicked), one that is torn
+// or not JSON (it was left out silently), or a summary.parquet of no rows,
+// is left out with a line saying why; a missing metrics.json is left out
+// silently; a manifest.json that names no run is not a run, exit 2.
 func TestShowOfADamagedRunNotesWhatItCannotPrint(t *testing.T) {
 	_, chain, res, _, _ := runSmall(t)
+	writeMetrics := func(content string) func(t *testing.T, dir string) {
+		return func(t *testing.T, dir string) {
+			if err := os.WriteFile(filepath.Join(dir, results.MetricsFile), []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	for _, c := range []struct {
 		name   string
 		damage func(t *testing.T, dir string)
 		want   string // in the output; "" for a refusal
 	}{
+		{"a torn metrics.json", func(t *testing.T, dir string) {
+			path := filepath.Join(dir, results.MetricsFile)
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, b[:100], 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, "metrics.json left out: it is not JSON: unexpected end of JSON input"},
+		{"a metrics.json of garbage", writeMetrics("\x00\xffgarbage"), "metrics.json left out: it is not JSON: invalid character"},
+		{"a metrics.json with text for a count", writeMetrics(`{"train": {"n": "many"}}`), "metrics.json left out: it holds a JSON string in train.n"},
+		{"a metrics.json that is a folder", func(t *testing.T, dir string) {
+			if err := os.Remove(filepath.Join(dir, results.MetricsFile)); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Mkdir(filepath.Join(dir, results.MetricsFile), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}, "metrics.json left out: it is a folder"},
+		{"no metrics.json", func(t *testing.T, dir string) {
+			if err := os.Remove(filepath.Join(dir, results.MetricsFile)); err != nil {
+				t.Fatal(err)
+			}
+		}, "files in "},
 		{"metrics of fewer classes than the matrix", func(t *testing.T, dir string) {
 			path := filepath.Join(dir, results.MetricsFile)
 			var m map[string]any
@@ -701,6 +734,8 @@ func TestShowOfADamagedRunNotesWhatItCannotPrint(t *testing.T) {
 				t.Errorf("Show = %v, want invalid input", err)
 			case c.want != "" && (err != nil || !strings.Contains(out.String(), c.want)):
 				t.Errorf("Show = %v, output:\n%s\nwant it to say %q", err, out.String(), c.want)
+			case c.name == "no metrics.json" && strings.Contains(out.String(), "left out"):
+				t.Errorf("Show output:\n%s\nwant nothing noted of a metrics.json that is not there", out.String())
 			}
 		})
 	}

@@ -21,7 +21,10 @@ import (
 // part's confusion matrix with recall and precision (metrics.json), and
 // its files with their sizes. A folder that is no run (or is a sweep), and
 // one whose manifest.json is not a manifest, are invalid input: the path
-// is the user's to change.
+// is the user's to change. A summary.parquet or metrics.json that is there
+// but cannot be read is left out with a line saying why; one that is not
+// there is left out silently (a run without an evaluate stage has no
+// metrics).
 func Show(w io.Writer, dir string) error {
 	m, err := ReadManifest(dir)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
@@ -30,17 +33,9 @@ func Show(w io.Writer, dir string) error {
 		}
 		return invalidf("%s is not a finished run: no manifest.json", config.Shown(dir))
 	}
-	var syntax *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syntax):
-		return invalidf("%s is not a finished run: its manifest.json is not JSON: %v", config.Shown(dir), syntax)
-	case errors.As(err, &typ) && typ.Field != "":
-		return invalidf("%s is not a finished run: its manifest.json holds a JSON %s in %s", config.Shown(dir), typ.Value, typ.Field)
-	case errors.As(err, &typ):
-		return invalidf("%s is not a finished run: its manifest.json holds a JSON %s, not an object", config.Shown(dir), typ.Value)
-	case errors.Is(err, syscall.EISDIR):
-		return invalidf("%s is not a finished run: its manifest.json is a folder", config.Shown(dir))
+	switch why := jsonProblem(err); {
+	case why != "":
+		return invalidf("%s is not a finished run: its manifest.json %s", config.Shown(dir), why)
 	case err != nil:
 		return fmt.Errorf("%s: %w", config.Shown(dir), err)
 	}
@@ -72,7 +67,18 @@ func Show(w io.Writer, dir string) error {
 			return err
 		}
 	}
-	if metrics, err := ReadMetrics(dir); err == nil {
+	metrics, err := ReadMetrics(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist): // a run without an evaluate stage
+	case err != nil:
+		why := jsonProblem(err)
+		if why != "" {
+			why = "it " + why
+		} else {
+			why = withoutDir(err, dir)
+		}
+		fmt.Fprintf(w, "\n%s left out: %s\n", MetricsFile, why)
+	default:
 		for _, part := range []struct {
 			name string
 			p    evaluate.Part
@@ -96,6 +102,25 @@ func Show(w io.Writer, dir string) error {
 		fmt.Fprintf(w, "  %-28s %10s\n", rel, FormatBytes(info.Size()))
 		return nil
 	})
+}
+
+// jsonProblem says what is wrong with a JSON file that reading into a struct failed on with
+// err: it "is not JSON: …", "holds a JSON array, not an object", "holds a JSON number in
+// run_id" or "is a folder"; "" when err is nil or another error (one reading the file).
+func jsonProblem(err error) string {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("is not JSON: %v", syntax)
+	case errors.As(err, &typ) && typ.Field != "":
+		return fmt.Sprintf("holds a JSON %s in %s", typ.Value, typ.Field)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("holds a JSON %s, not an object", typ.Value)
+	case errors.Is(err, syscall.EISDIR):
+		return "is a folder"
+	}
+	return ""
 }
 
 // checkPart says why p, a part of a metrics.json of classes, has no
