@@ -39,6 +39,8 @@ func TestInvalidInputExitsTwoWithOneLineWritingNothing(t *testing.T) {
 		{"run with two configs", []string{"run", "testdata/ok.yaml", "testdata/ok.yaml", "--results", results}, nil, "got 2 arguments"},
 		{"run with an unknown flag", []string{"run", "testdata/ok.yaml", "--frob", "--results", results}, nil, "unknown flag: --frob"},
 		{"run with --jobs 0", []string{"run", "testdata/ok.yaml", "--jobs", "0", "--results", results}, nil, "--jobs"},
+		{"run with --jobs above its maximum", []string{"run", "testdata/ok.yaml", "--jobs", "1025", "--results", results}, nil, "--jobs: must be between 1 and 1024, got 1025"},
+		{"sweep with an absurd --jobs", []string{"sweep", smallSweep, "--jobs", "1000000000", "--results", results}, nil, "--jobs: must be between 1 and 1024, got 1000000000"},
 		{"run with --jobs x", []string{"run", "testdata/ok.yaml", "--jobs", "x", "--results", results}, nil, `--jobs: "x" is not an integer`},
 		{"run with --jobs 010", []string{"run", "testdata/ok.yaml", "--jobs", "010", "--results", results}, nil, `--jobs: "010" has a leading zero`},
 		{"run with --jobs 0x10", []string{"run", "testdata/ok.yaml", "-j", "0x10", "--results", results}, nil, `--jobs: "0x10" is not an integer`},

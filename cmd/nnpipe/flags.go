@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"path/filepath"
 	"runtime"
 
@@ -14,6 +15,11 @@ import (
 
 // cacheUsage is the help of --cache, the same for every command that takes it.
 const cacheUsage = "the cache: a `DIR`, or s3://BUCKET/PREFIX (default <results>/.cache, or $NNPIPE_CACHE)"
+
+// maxJobs is the most --jobs accepts. Each worker costs a goroutine and
+// scratch memory, so an absurd count is a typo to refuse, not a request to
+// honour until the memory runs out; no machine this runs on has more cores.
+const maxJobs = 1024
 
 // commonFlags are the flags `run` and `sweep` share.
 type commonFlags struct {
@@ -36,8 +42,8 @@ func (f *commonFlags) register(c *cobra.Command) {
 	fl.BoolVar(&f.noCache, "no-cache", false, "recompute every stage (results are still cached)")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress display and no messages but errors")
 	fl.BoolVar(&f.json, "json", false, "print the result as JSON on stdout")
-	f.jobs = runtime.NumCPU()
-	fl.VarP(decimalFlag[int]{&f.jobs}, "jobs", "j", "parallel workers")
+	f.jobs = min(runtime.NumCPU(), maxJobs)
+	fl.VarP(decimalFlag[int]{&f.jobs}, "jobs", "j", fmt.Sprintf("parallel workers, 1 to %d", maxJobs))
 }
 
 // cacheDir resolves the cache's location: --cache, then $NNPIPE_CACHE, then
@@ -113,8 +119,8 @@ func (f *commonFlags) checkOut(c *cobra.Command) error {
 }
 
 func (f *commonFlags) validate() error {
-	if f.jobs < 1 {
-		return usagef("--jobs: must be >= 1, got %d", f.jobs)
+	if f.jobs < 1 || f.jobs > maxJobs {
+		return usagef("--jobs: must be between 1 and %d, got %d", maxJobs, f.jobs)
 	}
 	if f.results == "" {
 		return usagef("--results: must not be empty")
