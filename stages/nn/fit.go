@@ -22,7 +22,8 @@ type Options struct {
 	// Steps is the number of updates, >= 1 (the book makes 1000).
 	Steps int
 	// Workers is the number of goroutines that compute a gradient on problems large enough to
-	// gain from it; 0 or 1 means one. The results do not depend on it, bit for bit.
+	// gain from it; 0 or 1 means one, and Fit starts no more than its largest job has units of
+	// work (chunks of rows, or parameter blocks). The results do not depend on it, bit for bit.
 	Workers int
 
 	// Optimizer is the update rule; the zero value is GD, the book's.

@@ -49,9 +49,12 @@ type runner struct {
 	total int
 }
 
-func newRunner(train, test *Objective, opt Options) *runner {
+// newRunner returns a runner of train's gradients and of the values of train, test and
+// valued. It starts no more workers than the largest job has units (chunks of rows, or
+// parameter blocks), since the extra ones would only wait and hold memory.
+func newRunner(train, test *Objective, opt Options, valued ...*Objective) *runner {
 	r := &runner{train: train, test: test, method: opt.Method, eps: opt.Epsilon}
-	workers := max(opt.Workers, 1)
+	workers := min(max(opt.Workers, 1), r.maxUnits(valued))
 	if train.n*train.shape.NumParams() < parallelMin {
 		workers = 1
 	}
@@ -68,6 +71,21 @@ func newRunner(train, test *Objective, opt Options) *runner {
 		}()
 	}
 	return r
+}
+
+// maxUnits returns the most units a job of r can have: the chunks of train, test or one
+// of valued, or the parameter blocks of the full-recompute gradient.
+func (r *runner) maxUnits(valued []*Objective) int {
+	units := 1
+	for _, o := range append([]*Objective{r.train, r.test}, valued...) {
+		if o != nil {
+			units = max(units, o.numChunks)
+		}
+	}
+	if r.method == NumericalFull {
+		units = max(units, (r.train.shape.NumParams()+fullBlock-1)/fullBlock)
+	}
+	return units
 }
 
 // close stops the pool.

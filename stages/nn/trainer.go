@@ -52,7 +52,11 @@ func newTrainer(train, test *Objective, wv []float64, opt Options, observe func(
 			t.pred = make([]int32, t.es.Validation.n)
 		}
 	}
-	t.run = newRunner(t.batch, test, opt)
+	var valid *Objective
+	if t.es != nil {
+		valid = t.es.Validation
+	}
+	t.run = newRunner(t.batch, test, opt, train, valid)
 	return t
 }
 
