@@ -22,7 +22,7 @@ var datasets = []string{"gaussian_mixture", "xor", "moons", "circles", "spirals"
 type Params struct {
 	Dataset string  `yaml:"dataset" doc:"gaussian_mixture (the book's), xor, moons, circles or spirals"`
 	N       int     `yaml:"n" doc:"number of rows, 2 to 10,000,000"`
-	Noise   float64 `yaml:"noise" doc:"standard deviation of the noise added to xor, moons, circles and spirals, >= 0"`
+	Noise   float64 `yaml:"noise" doc:"standard deviation of the noise added to xor, moons, circles and spirals, 0 to 1e100"`
 	Classes int     `yaml:"classes" doc:"number of arms of spirals, 2 to 10"`
 	Seed    *uint64 `yaml:"seed" doc:"random seed; default derived from the master seed and the stage id"`
 	RNG     string  `yaml:"rng" doc:"random generator: pcg, or numpy to reproduce NumPy's legacy generator"`
@@ -31,13 +31,24 @@ type Params struct {
 
 // Mixture is a 2-D Gaussian mixture with axis-aligned deviations.
 type Mixture struct {
-	Means      [][]float64 `yaml:"means" doc:"per class, the mean of x0 and x1"`
-	Stds       [][]float64 `yaml:"stds" doc:"per class, the standard deviation of x0 and x1"`
+	Means      [][]float64 `yaml:"means" doc:"per class, the mean of x0 and x1, each -1e100 to 1e100"`
+	Stds       [][]float64 `yaml:"stds" doc:"per class, the standard deviation of x0 and x1, each 0 to 1e100"`
 	Cumulative []float64   `yaml:"cumulative" doc:"cumulative class probabilities, increasing, the last 1"`
 }
 
 // MaxRows bounds n.
 const MaxRows = 10_000_000
+
+// MaxScale bounds noise, every std and every mean's magnitude, so that
+// every value drawn is finite, and its square too (standardize sums them).
+// Both generators' standard normal draws are below 12.1 in magnitude: the
+// polar method returns at most sqrt(-2 ln r2) with r2 >= 2^-104 (its
+// uniforms are multiples of 2^-53), 12.01; the ziggurat's tail returns
+// rn + x, rn = 3.44, with x² <= 2y and y = -ln u <= 53 ln 2 for a nonzero
+// uniform u, so x <= 8.58 (only two zero uniforms in a row, a chance of
+// 2^-106, leave it unbounded). A value is then at most 1e100 + 12.1e100 in
+// magnitude (the base shapes are within 2), its square below 2e202.
+const MaxScale = 1e100
 
 // NewParams returns the defaults: the book's data set.
 func NewParams() *Params {
@@ -65,8 +76,8 @@ func (p *Params) Validate() []pipeline.FieldError {
 	if p.N < 2 || p.N > MaxRows {
 		errs = append(errs, pipeline.Errorf("n", "must be between 2 and %d, got %d", MaxRows, p.N))
 	}
-	if !(p.Noise >= 0) || math.IsInf(p.Noise, 0) {
-		errs = append(errs, pipeline.RangeError("noise", p.Noise, ">= 0"))
+	if !(p.Noise >= 0 && p.Noise <= MaxScale) {
+		errs = append(errs, pipeline.RangeError("noise", p.Noise, "between 0 and 1e100"))
 	}
 	if p.Classes < 2 || p.Classes > 10 {
 		errs = append(errs, pipeline.Errorf("classes", "must be between 2 and 10, got %d", p.Classes))
@@ -97,13 +108,13 @@ func (m *Mixture) validate() []pipeline.FieldError {
 		errs = append(errs, pipeline.Errorf("mixture", "means, stds and cumulative must have one entry per class, got %d, %d and %d", len(m.Means), len(m.Stds), k))
 	}
 	for i, mu := range m.Means {
-		if len(mu) != 2 || !finite(mu...) {
-			errs = append(errs, pipeline.Errorf(fmt.Sprintf("mixture.means[%d]", i), "must be two finite numbers"))
+		if len(mu) != 2 || !within(MaxScale, mu...) {
+			errs = append(errs, pipeline.Errorf(fmt.Sprintf("mixture.means[%d]", i), "must be two numbers between -1e100 and 1e100"))
 		}
 	}
 	for i, s := range m.Stds {
-		if len(s) != 2 || !finite(s...) || s[0] < 0 || s[1] < 0 {
-			errs = append(errs, pipeline.Errorf(fmt.Sprintf("mixture.stds[%d]", i), "must be two finite numbers >= 0"))
+		if len(s) != 2 || !within(MaxScale, s...) || s[0] < 0 || s[1] < 0 {
+			errs = append(errs, pipeline.Errorf(fmt.Sprintf("mixture.stds[%d]", i), "must be two numbers between 0 and 1e100"))
 		}
 	}
 	for i, c := range m.Cumulative {
@@ -254,6 +265,16 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// within reports whether every x is in [-limit, limit] (so not NaN).
+func within(limit float64, xs ...float64) bool {
+	for _, x := range xs {
+		if !(math.Abs(x) <= limit) {
+			return false
+		}
+	}
+	return true
 }
 
 func finite(xs ...float64) bool {

@@ -95,6 +95,10 @@ func TestValidateRefusesBadParameters(t *testing.T) {
 		{"one row", func(p *Params) { p.N = 1 }, "n"},
 		{"negative noise", func(p *Params) { p.Noise = -1 }, "noise"},
 		{"NaN noise", func(p *Params) { p.Noise = math.NaN() }, "noise"},
+		{"noise whose draws would overflow", func(p *Params) { p.Dataset = "spirals"; p.Noise = 1e308 }, "noise"},
+		{"noise just above the limit", func(p *Params) { p.Noise = math.Nextafter(MaxScale, math.Inf(1)) }, "noise"},
+		{"std whose draws would overflow", func(p *Params) { p.Mixture.Stds[1] = []float64{1, 1e308} }, "mixture.stds[1]"},
+		{"mean beyond the limit", func(p *Params) { p.Mixture.Means[2] = []float64{-1e101, 0} }, "mixture.means[2]"},
 		{"unknown rng", func(p *Params) { p.RNG = "mt" }, "rng"},
 		{"numpy seed too large", func(p *Params) { p.RNG = "numpy"; s := uint64(1 << 33); p.Seed = &s }, "seed"},
 		{"cumulative not ending in 1", func(p *Params) { p.Mixture.Cumulative = []float64{0.4, 0.8, 0.9} }, "mixture.cumulative"},
@@ -121,6 +125,33 @@ func TestValidateRefusesBadParameters(t *testing.T) {
 				t.Errorf("Validate() = %v, want an error for key %q", errs, c.key)
 			}
 		})
+	}
+}
+
+// TestTheLargestParametersDrawFiniteValues draws every data set with its
+// scales at the limit Validate allows, with both generators and enough
+// rows to reach the normal draws' tails: every value, and its square, is
+// finite.
+func TestTheLargestParametersDrawFiniteValues(t *testing.T) {
+	for _, name := range datasets {
+		for _, kind := range []string{"pcg", "numpy"} {
+			p := params(name, 200_000, 5)
+			p.RNG, p.Noise = kind, MaxScale
+			p.Mixture.Means = [][]float64{{-MaxScale, MaxScale}, {MaxScale, -MaxScale}, {MaxScale, MaxScale}}
+			p.Mixture.Stds = [][]float64{{MaxScale, MaxScale}, {MaxScale, 0}, {0, MaxScale}}
+			if errs := p.Validate(); len(errs) > 0 {
+				t.Fatalf("Validate(%s %s at the limits) = %v, want no error", name, kind, errs)
+			}
+			d, err := Generate(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, x := range d.X {
+				if math.IsInf(x*x, 0) || math.IsNaN(x) {
+					t.Fatalf("Generate(%s %s at the limits): value %d is %v, want its square finite", name, kind, i, x)
+				}
+			}
+		}
 	}
 }
 
