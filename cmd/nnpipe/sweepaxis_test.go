@@ -2,6 +2,7 @@ package main
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -10,7 +11,7 @@ import (
 // is refused, exit 2, one line per axis naming its key and line, and
 // nothing is written.
 func TestSweepAxesTheTrialsDoNotUseAreRefused(t *testing.T) {
-	for _, name := range []string{"axis-set-prefix", "axis-unused", "axis-same-value", "axis-same-file"} {
+	for _, name := range []string{"axis-set-prefix", "axis-unused", "axis-same-value", "axis-same-file", "axis-init-std-zero"} {
 		for _, cmd := range []string{"validate", "sweep"} {
 			t.Run(name+"/"+cmd, func(t *testing.T) {
 				cfg := filepath.Join("testdata", "sweep", name+".yaml")
@@ -29,6 +30,18 @@ func TestSweepAxesTheTrialsDoNotUseAreRefused(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestAnInitSeedAxisWithZeroWeightsIsKeptWhenMiniBatchesDrawFromIt: with
+// init.std 0 the initial weights are all 0, but the mini-batches' order is
+// drawn from init.seed, so its values give different trials and validate
+// accepts the grid.
+func TestAnInitSeedAxisWithZeroWeightsIsKeptWhenMiniBatchesDrawFromIt(t *testing.T) {
+	cfg := filepath.Join("testdata", "sweep", "init-std-zero-shuffled.yaml")
+	stdout, stderr, code := nnpipe(t, "validate", cfg)
+	if code != 0 || !strings.Contains(stdout, "ok (4 sweep trials)") {
+		t.Errorf("nnpipe validate %s: exit %d, stdout %q, stderr %q; want 0 and 4 trials", cfg, code, stdout, stderr)
 	}
 }
 

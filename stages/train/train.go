@@ -313,9 +313,19 @@ func (p *Params) method() (nn.Method, error) {
 
 // UnusedKeys names the parameters that do not affect training: with
 // back-propagation, those of the numerical gradient; the optimizers' and
-// schedules' own parameters, but for the optimizer and the schedule chosen.
+// schedules' own parameters, but for the optimizer and the schedule chosen;
+// with init.std 0, which makes every initial weight 0 whatever is drawn,
+// init.rng, and init.seed too unless mini-batches' order or early
+// stopping's held-out rows draw from it (always with PCG, so never from
+// init.rng).
 func (p *Params) UnusedKeys() []string {
 	var keys []string
+	if p.Init.Std == 0 {
+		keys = append(keys, "init.rng")
+		if p.BatchSize == 0 && p.EarlyStopping == nil {
+			keys = append(keys, "init.seed")
+		}
+	}
 	if p.Gradient == "backprop" {
 		keys = append(keys, "epsilon", "numerical")
 	}

@@ -281,6 +281,36 @@ func TestUnusedKeysFollowTheOptimizerAndSchedule(t *testing.T) {
 	}
 }
 
+func TestUnusedKeysNameTheInitialDrawOnlyWhenNothingUsesIt(t *testing.T) {
+	cases := []struct {
+		name   string
+		change func(p *Params)
+		want   []string // the init keys among the unused ones
+	}{
+		{"weights drawn with a deviation use both", func(p *Params) {}, nil},
+		{"all-zero weights use neither", func(p *Params) { p.Init.Std = 0 }, []string{"init.rng", "init.seed"}},
+		{"mini-batches still shuffle with the seed", func(p *Params) { p.Init.Std, p.BatchSize = 0, 10 }, []string{"init.rng"}},
+		{"early stopping still holds rows out with the seed", func(p *Params) {
+			p.Init.Std, p.EarlyStopping = 0, &EarlyStopping{ValidationFraction: 0.1}
+		}, []string{"init.rng"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := NewParams()
+			c.change(p)
+			var got []string
+			for _, k := range p.UnusedKeys() {
+				if strings.HasPrefix(k, "init.") {
+					got = append(got, k)
+				}
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("UnusedKeys() names %v of init, want %v", got, c.want)
+			}
+		})
+	}
+}
+
 func TestHoldOutIsStratifiedAndSeeded(t *testing.T) {
 	// 30 rows of class a, 20 of b, 10 of c: a fifth held out is 6, 4 and 2.
 	part := model.Part{}
