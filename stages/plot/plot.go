@@ -32,7 +32,7 @@ var kinds = []string{LearningCurve, Weights, Boundary}
 
 // Params are the `plot` stage's parameters.
 type Params struct {
-	Plots  []string `yaml:"plots" doc:"which plots: learning_curve, weights, boundary (2-D inputs only)"`
+	Plots  []string `yaml:"plots" doc:"which plots, at least one: learning_curve, weights, boundary (2-D inputs only)"`
 	Width  int      `yaml:"width" doc:"image width in pixels, 100 to 4000"`
 	Height int      `yaml:"height" doc:"image height in pixels, 100 to 4000"`
 	DPI    int      `yaml:"dpi" doc:"resolution in dots per inch (text size), 50 to 600"`
@@ -76,6 +76,10 @@ func (p *Params) MarshalYAML() (any, error) {
 // Validate checks ranges and plot names.
 func (p *Params) Validate() []pipeline.FieldError {
 	var errs []pipeline.FieldError
+	if len(p.Plots) == 0 {
+		// The stage would publish an empty folder: leaving it out says that.
+		errs = append(errs, pipeline.Errorf("plots", "must list at least one of %s (to draw none, leave the plot stage out)", strings.Join(kinds, ", ")))
+	}
 	seen := map[string]bool{}
 	for i, k := range p.Plots {
 		ok := false

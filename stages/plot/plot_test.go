@@ -132,3 +132,19 @@ func TestTheOrderOfThePlotsKeysAsTheKindsOrder(t *testing.T) {
 		t.Errorf("ParamsMap = %v, %v; want the YAML round trip to list learning_curve, boundary", m, err)
 	}
 }
+
+// TestAnEmptyListOfPlotsIsRefused: a plot stage that draws nothing would
+// publish an empty folder; the stage left out says that plainly.
+func TestAnEmptyListOfPlotsIsRefused(t *testing.T) {
+	for _, plots := range [][]string{{}, nil} {
+		p := NewParams()
+		p.Plots = plots
+		errs := p.Validate()
+		if len(errs) != 1 || errs[0].Key != "plots" {
+			t.Errorf("Validate(plots %#v) = %v, want one error at plots", plots, errs)
+		}
+	}
+	if errs := NewParams().Validate(); len(errs) != 0 {
+		t.Errorf("Validate(the defaults) = %v, want none", errs)
+	}
+}
