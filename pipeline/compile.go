@@ -54,6 +54,20 @@ type Binding struct {
 // ref is the output the binding reads, as `stage.slot`.
 func (b Binding) ref() string { return b.From + "." + b.FromSlot }
 
+// ConfigDir returns the folder of the config file at path, against which
+// the relative paths in its parameters resolve, with its symbolic links
+// resolved: a path is joined to it as text, so "../data.csv" must leave the
+// folder the link leads to, as the system's own lookup of
+// "link/../data.csv" does, not the one holding the link. Where the folder
+// cannot be resolved (it is gone), it is the config's folder as named.
+func ConfigDir(path string) string {
+	dir := filepath.Dir(path)
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		return real
+	}
+	return dir
+}
+
 // Compile decodes and validates every stage of f against reg and binds the
 // inputs. It reports every problem at once, as config.Errors: unknown
 // kinds, parameters, and wiring — an input slot nobody fills, an input
@@ -61,7 +75,7 @@ func (b Binding) ref() string { return b.From + "." + b.FromSlot }
 // same rows (Input.SameRows) but come from different data.
 func Compile(f *config.File, reg *Registry) (*Chain, error) {
 	w := newWiring(f, reg)
-	p := &Chain{File: f, Name: f.Name, Seed: f.Seed, BaseDir: filepath.Dir(f.Path)}
+	p := &Chain{File: f, Name: f.Name, Seed: f.Seed, BaseDir: ConfigDir(f.Path)}
 	var errs config.Errors
 	for i := range f.Stages {
 		errs = append(errs, w.errs[i]...)
@@ -282,7 +296,7 @@ func decodeParams(f *config.File, st *config.Stage, step *Step, dec *config.Deco
 		errs = append(errs, f.StageError(st, lines, fe.Key, fe.Msg))
 	}
 	if len(errs) == decoded {
-		for _, fe := range missingPaths(step, filepath.Dir(f.Path)) {
+		for _, fe := range missingPaths(step, ConfigDir(f.Path)) {
 			errs = append(errs, f.StageError(st, lines, fe.Key, fe.Msg))
 		}
 	}

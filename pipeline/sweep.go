@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -95,6 +94,7 @@ func expand(ctx context.Context, f *config.File, reg *Registry, onTrial func(don
 		return nil, config.Errors{{File: f.Path, Key: "sweep", Msg: "the grid is empty or too large"}}
 	}
 	w := newWiring(f, reg)
+	base := ConfigDir(f.Path)
 	errs := f.SweptOverrides()
 	for _, e := range w.errs {
 		errs = append(errs, e...)
@@ -134,7 +134,7 @@ func expand(ctx context.Context, f *config.File, reg *Registry, onTrial func(don
 			// The chain keeps the sweep's file, not the trial's copy: the
 			// trial's values are in its steps, and a grid of many trials
 			// should not hold a copy of the config each.
-			chain := &Chain{File: f, Name: tf.Name, Seed: tf.Seed, BaseDir: filepath.Dir(f.Path)}
+			chain := &Chain{File: f, Name: tf.Name, Seed: tf.Seed, BaseDir: base}
 			var stepErrs config.Errors
 			what := sha256.New() // what the trial computes: each stage's parameters that have an effect
 			all := sha256.New()  // the trial's values as decoded: name, seed and each stage's parameters (canonical)
@@ -338,6 +338,7 @@ type stepMemo struct {
 	steps []map[string]*memoStep // by stage: axis value indices -> step
 	key   []byte
 	tags  fieldCache // the parameter structs' tags, read once
+	base  string     // the config's folder (ConfigDir), against which paths resolve
 }
 
 type memoStep struct {
@@ -351,7 +352,7 @@ type memoStep struct {
 }
 
 func newStepMemo(f *config.File, w *wiring) *stepMemo {
-	m := &stepMemo{w: w, axes: make([][]int, len(f.Stages)), steps: make([]map[string]*memoStep, len(f.Stages)), tags: fieldCache{}}
+	m := &stepMemo{w: w, axes: make([][]int, len(f.Stages)), steps: make([]map[string]*memoStep, len(f.Stages)), tags: fieldCache{}, base: ConfigDir(f.Path)}
 	for i, st := range f.Stages {
 		if w.specs[i] == nil {
 			continue
@@ -428,7 +429,7 @@ func (m *stepMemo) step(tf *config.File, i int, idx []int) *memoStep {
 	if len(errs) == 0 {
 		var err error
 		if step.with, step.direct, err = paramsJSON(step.Params, m.tags); err == nil {
-			ms.same, ms.used, err = m.tags.sameJSON(step, filepath.Dir(tf.Path))
+			ms.same, ms.used, err = m.tags.sameJSON(step, m.base)
 		}
 		if err != nil {
 			ms.errs = config.Errors{{File: tf.Path, Line: step.Line, Stage: step.ID, Msg: err.Error()}}

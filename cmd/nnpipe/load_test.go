@@ -805,3 +805,48 @@ stages:
 		t.Fatal(err)
 	}
 }
+
+// TestARelativePathLeavesTheFolderALinkLeadsTo runs a config reached
+// through a symbolic link to its folder, whose data path starts with "..":
+// it names the file beside the folder the link leads to, as the system
+// reads "link/../data/d.csv", not the one beside the link, which holds
+// other rows.
+func TestARelativePathLeavesTheFolderALinkLeadsTo(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	book := readFile(t, "../../data/book_ch7.csv")
+	lines := strings.SplitAfter(string(book), "\n")
+	for path, body := range map[string]string{
+		"real/data/d.csv":     string(book),                  // 200 rows
+		"else/sub/data/d.csv": strings.Join(lines[:151], ""), // 150 rows
+		"real/configs/c.yaml": `name: c
+stages:
+  - {id: data, kind: load, with: {path: ../data/d.csv, label: label}}
+  - {id: split, kind: split}
+  - {id: train, kind: train, with: {hidden: 2, gradient: backprop, steps: 5}}
+  - {id: eval, kind: evaluate}
+`} {
+		path = filepath.Join(dir, filepath.FromSlash(path))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(dir, "real", "configs"), filepath.Join(dir, "else", "sub", "link")); err != nil {
+		t.Fatal(err)
+	}
+	r := runJSONOf(t, filepath.Join(dir, "else", "sub", "link", "c.yaml"), "--results", filepath.Join(dir, "results"))
+	var m struct{ Train, Test struct{ N int } }
+	if err := json.Unmarshal(r.Metrics, &m); err != nil {
+		t.Fatal(err)
+	}
+	if rows := m.Train.N + m.Test.N; rows != 200 {
+		t.Errorf("the run read %d rows; want the 200 of real/data/d.csv", rows)
+	}
+	want := "path: " + filepath.Join(dir, "real", "data", "d.csv")
+	if cfg := string(readFile(t, filepath.Join(r.RunDir, "config.yaml"))); !strings.Contains(cfg, want) {
+		t.Errorf("config.yaml does not hold %q:\n%s", want, cfg)
+	}
+}
