@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nnpipe/nnpipe/pipeline/cache"
 	"github.com/nnpipe/nnpipe/pipeline/config"
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -335,23 +336,7 @@ func missingPaths(step *Step, base string) []FieldError {
 // FileKind names, for a message, the kind of file of mode m: "a file",
 // "a directory", "a symbolic link", "a named pipe", "a socket", "a device"
 // or "a special file".
-func FileKind(m fs.FileMode) string {
-	switch {
-	case m.IsRegular():
-		return "a file"
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeSymlink != 0:
-		return "a symbolic link"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "a special file"
-}
+func FileKind(m fs.FileMode) string { return cache.FileKind(m) }
 
 // pathParam is a path parameter of a stage: its key, and the path it
 // names, joined to the config's folder when relative ("" when not set).

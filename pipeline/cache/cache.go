@@ -209,7 +209,7 @@ const MaxEntryJSON = 1 << 20
 
 // ReadEntry parses dir's entry.json without verifying the files (see Get).
 func readEntry(dir string) (*Entry, error) {
-	f, err := os.Open(filepath.Join(dir, EntryFile))
+	f, err := openRegular(filepath.Join(dir, EntryFile))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, errors.New("entry.json is missing")
@@ -332,7 +332,7 @@ func DigestFile(path string) (int64, string, error) { return digestFile(path) }
 const digestBuffer = 32 << 10
 
 func digestFile(path string) (int64, string, error) {
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
 		return 0, "", err
 	}
@@ -622,8 +622,35 @@ func (c *Cache) Failure(key string) ([]byte, bool) {
 	if !validKey(key) {
 		return nil, false
 	}
-	b, err := os.ReadFile(filepath.Join(c.dir, failuresDir, key+".json"))
+	f, err := openRegular(filepath.Join(c.dir, failuresDir, key+".json"))
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxFailure))
 	return b, err == nil
+}
+
+// maxFailure bounds what Failure reads of a failure record.
+const maxFailure = 1 << 20
+
+// openRegular opens path for reading if it is a regular file. It opens
+// without blocking (openNoBlock) and checks the file opened, so that a
+// named pipe put where the cache keeps a file is refused, not waited on.
+func openRegular(path string) (*os.File, error) {
+	f, err := openNoBlock(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err == nil && !st.Mode().IsRegular() {
+		err = fmt.Errorf("%s is not a regular file but %s", filepath.Base(path), FileKind(st.Mode()))
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // ClearFailure removes the failure record of key, once it has succeeded.
@@ -671,4 +698,25 @@ func (c *Cache) FailedDir(key string) (string, bool) {
 	}
 	fi, err := os.Stat(dir)
 	return dir, err == nil && fi.IsDir()
+}
+
+// FileKind names the kind of a file of mode m as a message does: "a file",
+// "a directory", "a symbolic link", "a named pipe", "a socket", "a device"
+// or "a special file".
+func FileKind(m fs.FileMode) string {
+	switch {
+	case m.IsRegular():
+		return "a file"
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file"
 }

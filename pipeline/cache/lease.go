@@ -226,7 +226,7 @@ func openLock(ctx context.Context, dir string, how int, create bool) (*os.File, 
 			// Only looking (gc --dry-run): a cache on a read-only file
 			// system, or another user's, is locked through a read-only
 			// descriptor, which flock(2) takes on a local file system.
-			f, err = os.Open(path)
+			f, err = openNoBlock(path)
 		}
 		if err != nil {
 			return nil, err
@@ -281,13 +281,17 @@ func (c *Cache) liveLeases(remove bool) (*live, error) {
 		path := filepath.Join(dir, n.Name())
 		f, err := os.OpenFile(path, os.O_RDWR, 0)
 		if errors.Is(err, fs.ErrPermission) {
-			f, err = os.Open(path)
+			f, err = openNoBlock(path)
 		}
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // released meanwhile
 		}
 		if err != nil {
 			return nil, fmt.Errorf("read lease %s: %w", n.Name(), err)
+		}
+		if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+			f.Close() // not a lease nnpipe wrote (a named pipe would block the reading)
+			continue
 		}
 		err = flock(f, lockExclusive|nonBlocking)
 		if err == nil && locksWork {

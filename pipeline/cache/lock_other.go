@@ -27,3 +27,6 @@ var errLocked = errors.New("locked by another process")
 func flock(*os.File, int) error { return nil }
 
 func flockWait(context.Context, *os.File, int) error { return nil }
+
+// openNoBlock opens path read-only.
+func openNoBlock(path string) (*os.File, error) { return os.Open(path) }

@@ -97,3 +97,11 @@ func flockWait(ctx context.Context, f *os.File, how int) error {
 		return ctx.Err()
 	}
 }
+
+// openNoBlock opens path read-only with O_NONBLOCK, so that opening a
+// named pipe with no writer returns at once instead of waiting for one
+// (for ever, deaf to an interrupt); the caller refuses it by its mode.
+// Reads of a regular file or a folder ignore the flag.
+func openNoBlock(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK, 0)
+}

@@ -67,7 +67,7 @@ func RemoveAbandoned(dir, prefix string, age time.Duration) error {
 			continue
 		}
 		path := filepath.Join(dir, e.Name())
-		f, err := os.Open(path)
+		f, err := openNoBlock(path)
 		if err != nil {
 			continue // gone, or not ours to look at
 		}
@@ -94,7 +94,7 @@ func RemoveAbandoned(dir, prefix string, age time.Duration) error {
 // process cannot lock the folder between the test and the deletion. Where
 // the file system cannot lock it (see LockDir) it deletes by age alone.
 func removeUnlocked(path string, dryRun bool) (size int64, gone bool, err error) {
-	f, err := os.Open(path)
+	f, err := openNoBlock(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, false, nil
 	}
@@ -137,7 +137,7 @@ const HeartbeatEvery = 5 * time.Minute
 // path's lock (RemoveOlder about to delete it): the maker then makes a new
 // folder.
 func LockDir(path string) (*DirLock, error) {
-	f, err := os.Open(path)
+	f, err := openNoBlock(path)
 	if err != nil {
 		return nil, err
 	}
