@@ -75,20 +75,18 @@ type SweepJSON struct {
 	Trials   []SweepTrialJSON `json:"trials"` // never null
 }
 
-// TrialJSON is a trial as the JSON outputs print it: TrialRecord's
-// fields, but with the error null, not left out, when the trial is ok.
+// TrialJSON is a trial as the JSON outputs print it: its TrialRecord, but
+// with the error null, not left out, when the trial is ok.
 type TrialJSON struct {
-	TrialID string            `json:"trial_id"`
-	Values  map[string]string `json:"values"`
-	Status  string            `json:"status"`
-	Error   ErrorJSON         `json:"error"`
+	TrialRecord
+	Error ErrorJSON `json:"error"` // in place of TrialRecord's
 }
 
 // newTrialJSON returns the trial t with status and error as the JSON
 // outputs print it.
 func newTrialJSON(t *pipeline.Trial, status, err string) TrialJSON {
 	r := NewTrialRecord(t, status, err)
-	return TrialJSON{TrialID: r.TrialID, Values: r.Values, Status: r.Status, Error: ErrorJSON(r.Error)}
+	return TrialJSON{TrialRecord: r, Error: ErrorJSON(r.Error)}
 }
 
 // SweepTrialJSON is a trial of SweepJSON.

@@ -122,15 +122,7 @@ func TestARunDirectoryIsCompleteAndEveryDamageIsFound(t *testing.T) {
 
 func TestASweepDirectoryIsCompleteAndItsSummaryHasARowPerTrial(t *testing.T) {
 	eng, _, _, trials, f := runSmall(t)
-	final := filepath.Join(t.TempDir(), "small", "sweep-x")
-	rd, err := pipeline.NewReplacingRunDir(final)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sw := &results.Sweep{ID: "x", Name: "small", Axes: f.Sweep}
-	if err := rd.Finish(results.CollectSweep(context.Background(), rd, eng, sw, trials, 2, "test")); err != nil {
-		t.Fatal(err)
-	}
+	final, sw := collectSmall(t, eng, trials, f)
 	if err := results.CheckSweep(final); err != nil {
 		t.Fatalf("CheckSweep of a sweep just collected: %v", err)
 	}
@@ -843,15 +835,7 @@ func TestTheJSONOutputsAlwaysHaveAnError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	final := filepath.Join(t.TempDir(), "small", "sweep-x")
-	rd, err := pipeline.NewReplacingRunDir(final)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sw := &results.Sweep{ID: "x", Name: "small", Axes: f.Sweep}
-	if err := rd.Finish(results.CollectSweep(context.Background(), rd, eng, sw, trials, 2, "test")); err != nil {
-		t.Fatal(err)
-	}
+	_, sw := collectSmall(t, eng, trials, f)
 	sw.Rebase()
 	sweep, err := sw.JSON()
 	if err != nil {
@@ -893,4 +877,20 @@ func TestTheJSONOutputsAlwaysHaveAnError(t *testing.T) {
 	if e, _ := errorOf(t, failed); e != "boom" {
 		t.Errorf("a failed shard trial: error %v, want \"boom\"", e)
 	}
+}
+
+// collectSmall collects runSmall's trials into a new sweep directory,
+// sweep-x, and returns it with the sweep.
+func collectSmall(t *testing.T, eng *pipeline.Engine, trials []*pipeline.Trial, f *config.File) (string, *results.Sweep) {
+	t.Helper()
+	final := filepath.Join(t.TempDir(), "small", "sweep-x")
+	rd, err := pipeline.NewReplacingRunDir(final)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw := &results.Sweep{ID: "x", Name: "small", Axes: f.Sweep}
+	if err := rd.Finish(results.CollectSweep(context.Background(), rd, eng, sw, trials, 2, "test")); err != nil {
+		t.Fatal(err)
+	}
+	return final, sw
 }
