@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
@@ -848,5 +849,54 @@ stages:
 	want := "path: " + filepath.Join(dir, "real", "data", "d.csv")
 	if cfg := string(readFile(t, filepath.Join(r.RunDir, "config.yaml"))); !strings.Contains(cfg, want) {
 		t.Errorf("config.yaml does not hold %q:\n%s", want, cfg)
+	}
+}
+
+// TestPlotsThatDrawNothingAreRefusedBeforeTraining asks for the boundary
+// alone of three-feature data: the run stops once the data is loaded, exit
+// 2 naming plots, and trains nothing; with weights beside it, the run draws
+// the weights and skips the boundary.
+func TestPlotsThatDrawNothingAreRefusedBeforeTraining(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		plots string
+		code  int
+	}{{"[boundary]", exitInvalid}, {"[weights, boundary]", 0}} {
+		dir := t.TempDir()
+		var csv strings.Builder
+		csv.WriteString("a,b,c,y\n")
+		for i := range 40 {
+			fmt.Fprintf(&csv, "%d,%d,%d.5,%c\n", i%5, i%3, i%7, "pq"[i%2])
+		}
+		cfg := filepath.Join(dir, "c.yaml")
+		for name, body := range map[string]string{"d.csv": csv.String(), "c.yaml": `name: c
+stages:
+  - {id: data, kind: load, with: {path: d.csv, label: y}}
+  - {id: split, kind: split}
+  - {id: train, kind: train, with: {hidden: 2, gradient: backprop, steps: 5}}
+  - {id: plots, kind: plot, with: {plots: ` + c.plots + `}}
+`} {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out, stderr, code := nnpipe(t, "run", cfg, "--results", filepath.Join(dir, "results"), "--cache", filepath.Join(dir, "cache"), "--quiet")
+		if code != c.code {
+			t.Fatalf("plots %s: exit %d, stderr %q; want %d", c.plots, code, stderr, c.code)
+		}
+		if code == 0 {
+			continue
+		}
+		want := `stage "plots": plots: [boundary] draws nothing: the boundary needs 2-D inputs, and the data has 3 features`
+		if out != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, want) {
+			t.Errorf("plots %s: stdout %q, stderr %q; want one line saying %s", c.plots, out, stderr, want)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "results")); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("plots %s: the refused run made a results folder: %v", c.plots, err)
+		}
+		matches, _ := filepath.Glob(filepath.Join(dir, "cache", "v1", "*", "*", "model.json"))
+		if len(matches) > 0 {
+			t.Errorf("plots %s: the training was computed before the refusal: %v", c.plots, matches)
+		}
 	}
 }

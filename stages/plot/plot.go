@@ -114,10 +114,28 @@ func Spec() pipeline.Spec {
 		Inputs:    []pipeline.Input{{Slot: "history", Type: "history", MadeFrom: []string{"dataset", "split"}}, {Slot: "model", Type: "model", MadeFrom: []string{"dataset", "split"}}, {Slot: "dataset", Type: "dataset"}, {Slot: "split", Type: "split", SameRows: "dataset"}},
 		Outputs:   []pipeline.Output{{Slot: "plots", Type: "plots", File: "plots/", Publish: true}},
 		NewParams: func() pipeline.Params { return NewParams() },
+		// Plots that cannot be drawn for the data are refused once it is
+		// made, not after the training.
+		Precheck: &pipeline.Precheck{Slots: []string{"dataset"}, Check: func(p pipeline.Params, input func(string) string) error {
+			d, err := dataset.ReadLayout(input("dataset"))
+			if err != nil {
+				return err
+			}
+			return drawable(p.(*Params).Plots, len(d.Features))
+		}},
 		Run: func(ctx context.Context, p pipeline.Params, io *pipeline.IO) error {
 			return run(ctx, p.(*Params), io)
 		},
 	}
+}
+
+// drawable refuses, as invalid input, plots of which none can be drawn
+// for inputs of d features: only the boundary, which needs two.
+func drawable(plots []string, d int) error {
+	if d == 2 || slices.ContainsFunc(plots, func(k string) bool { return k != Boundary }) {
+		return nil
+	}
+	return pipeline.Invalid(fmt.Errorf("plots: [%s] draws nothing: the boundary needs 2-D inputs, and the data has %d features; list learning_curve or weights, or leave the stage out", Boundary, d))
 }
 
 // run draws the requested figures, up to io.Workers of them at once (each
@@ -129,6 +147,9 @@ func run(ctx context.Context, p *Params, io *pipeline.IO) error {
 	out := io.Output("plots")
 	m, err := model.Read(io.Input("model"))
 	if err != nil {
+		return err
+	}
+	if err := drawable(p.Plots, m.D); err != nil {
 		return err
 	}
 	history := sync.OnceValues(func() (*dataset.Table, error) { return dataset.ReadTable(io.Input("history")) })
