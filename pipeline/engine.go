@@ -655,7 +655,9 @@ func fill(r *StageResult, s *Spec, entry *cache.Entry) error {
 		}
 		f, ok := entry.File(o.File)
 		if !ok {
-			return fmt.Errorf("cache entry %s lacks output %s", entry.Key[:12], o.File)
+			// Its entry.json was edited to leave the file out: the entry is
+			// whole as it says, so only its removal makes the stage run again.
+			return fmt.Errorf("cache entry %s lacks output %s, which its entry.json does not list: remove %s and run again", entry.Key[:12], o.File, entry.Dir)
 		}
 		r.Digests[o.Slot] = f.SHA256
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/nnpipe/nnpipe/pipeline/cache"
@@ -136,4 +138,58 @@ func TestAFolderInputIsCheckedAsItsKeyDigestsIt(t *testing.T) {
 	if _, err := eng.Run(context.Background(), chain(edit)); !errors.Is(err, ErrInputChanged) {
 		t.Errorf("Run with a file of the folder edited = %v, want %v", err, ErrInputChanged)
 	}
+}
+
+// TestAnEntryEditedToLeaveOutAnOutputNamesTheFolderToRemove edits a
+// stage's entry as a person could: its output removed, and entry.json
+// made to match. The entry is whole as it says, so the run stops, naming
+// the folder to remove; once it is removed, the run computes the stage
+// again.
+func TestAnEntryEditedToLeaveOutAnOutputNamesTheFolderToRemove(t *testing.T) {
+	dir := t.TempDir()
+	eng := &Engine{Cache: cache.Open(dir), Version: "test"}
+	r, err := eng.Run(context.Background(), readerChain(t, func(string) {}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng.Close()
+	entry := cache.Open(dir).Path(r[0].Key)
+	if err := os.Remove(filepath.Join(entry, "rows.txt")); err != nil {
+		t.Fatal(err)
+	}
+	e, err := cache.ParseEntry(readFileT(t, filepath.Join(entry, cache.EntryFile)), entry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Files = nil
+	b, err := e.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(entry, cache.EntryFile), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	eng = &Engine{Cache: cache.Open(dir), Version: "test"}
+	_, err = eng.Run(context.Background(), readerChain(t, func(string) {}))
+	eng.Close()
+	if err == nil || !strings.Contains(err.Error(), "lacks output rows.txt") || !strings.Contains(err.Error(), "remove "+entry+" and run again") {
+		t.Fatalf("Run over the edited entry: %v; want it to name the folder to remove", err)
+	}
+	if err := os.RemoveAll(entry); err != nil {
+		t.Fatal(err)
+	}
+	eng = &Engine{Cache: cache.Open(dir), Version: "test"}
+	defer eng.Close()
+	if r, err := eng.Run(context.Background(), readerChain(t, func(string) {})); err != nil || r[0].Cached {
+		t.Errorf("Run after the removal: %v; want the stage computed again", err)
+	}
+}
+
+func readFileT(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
