@@ -667,6 +667,8 @@ func TestShowOfADamagedRunNotesWhatItCannotPrint(t *testing.T) {
 		}, "metrics.json left out: it is not JSON: unexpected end of JSON input"},
 		{"a metrics.json of garbage", writeMetrics("\x00\xffgarbage"), "metrics.json left out: it is not JSON: invalid character"},
 		{"a metrics.json with text for a count", writeMetrics(`{"train": {"n": "many"}}`), "metrics.json left out: it holds a JSON string in train.n"},
+		{"an empty metrics.json object", writeMetrics(`{}`), "metrics.json left out: it lists no classes"},
+		{"a metrics.json of null", writeMetrics(`null`), "metrics.json left out: it lists no classes"},
 		{"a metrics.json that is a folder", func(t *testing.T, dir string) {
 			if err := os.Remove(filepath.Join(dir, results.MetricsFile)); err != nil {
 				t.Fatal(err)

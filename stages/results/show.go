@@ -78,6 +78,8 @@ func Show(w io.Writer, dir string) error {
 			why = withoutDir(err, dir)
 		}
 		fmt.Fprintf(w, "\n%s left out: %s\n", MetricsFile, why)
+	case len(metrics.Classes) == 0: // {} or null: JSON, but no metrics
+		fmt.Fprintf(w, "\n%s left out: it lists no classes\n", MetricsFile)
 	default:
 		for _, part := range []struct {
 			name string
