@@ -157,7 +157,11 @@ func TestAnEntryEditedToLeaveOutAnOutputNamesTheFolderToRemove(t *testing.T) {
 	if err := os.Remove(filepath.Join(entry, "rows.txt")); err != nil {
 		t.Fatal(err)
 	}
-	e, err := cache.ParseEntry(readFileT(t, filepath.Join(entry, cache.EntryFile)), entry)
+	raw, err := os.ReadFile(filepath.Join(entry, cache.EntryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := cache.ParseEntry(raw, entry)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,13 +187,4 @@ func TestAnEntryEditedToLeaveOutAnOutputNamesTheFolderToRemove(t *testing.T) {
 	if r, err := eng.Run(context.Background(), readerChain(t, func(string) {})); err != nil || r[0].Cached {
 		t.Errorf("Run after the removal: %v; want the stage computed again", err)
 	}
-}
-
-func readFileT(t *testing.T, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/pipeline/config"
@@ -104,7 +103,7 @@ func runSweepDir(ctx context.Context, e *env, f *sweepFlags, path string, eng *p
 	// The sweep directory is started before any trial runs, so that
 	// results that cannot be written fail at once.
 	sw := &results.Sweep{ID: pipeline.SweepID(file.Sweep, trials), Name: file.Name, Axes: file.Sweep, Report: htmlreport.ForDir(Version)}
-	rd, err := startSweepDir(f, file.Name, sw.ID)
+	rd, err := results.StartSweep(f.results, f.out, file.Name, sw.ID)
 	if err != nil {
 		return resultsError(path, f.out, err)
 	}
@@ -158,21 +157,6 @@ func (f *sweepFlags) checkModes(c *cobra.Command) error {
 		return usagef("--collect computes nothing: it takes no --no-cache")
 	}
 	return nil
-}
-
-// startSweepDir starts building the sweep directory: exactly --out, or
-// <results>/<name>/sweep-<id>, which a complete new version replaces when
-// it is one (results.CheckSweepPlace).
-func startSweepDir(f *sweepFlags, name, id string) (*pipeline.RunDir, error) {
-	if f.out != "" {
-		pipeline.RemoveAbandoned(f.out)
-		return pipeline.NewRunDir(f.out)
-	}
-	final := filepath.Join(f.results, name, "sweep-"+id)
-	if err := results.CheckSweepPlace(final); err != nil {
-		return nil, err
-	}
-	return pipeline.NewReplacingRunDir(final)
 }
 
 func interruptedSweep(err error, outcomes []pipeline.TrialOutcome, total int) error {

@@ -384,6 +384,23 @@ func (r *Recorder) CommitFailed(runErr error, failed *pipeline.FailedStageError,
 	return run, nil
 }
 
+// StartSweep starts building the directory of sweep id of the config
+// name: exactly at dir when it is not empty (--out; what killed runs left
+// beside it is removed first, see pipeline.RemoveAbandoned), else
+// <resultsDir>/<name>/sweep-<id>, which a complete new version replaces
+// when it is one (CheckSweepPlace).
+func StartSweep(resultsDir, dir, name, id string) (*pipeline.RunDir, error) {
+	if dir != "" {
+		pipeline.RemoveAbandoned(dir)
+		return pipeline.NewRunDir(dir)
+	}
+	final := filepath.Join(resultsDir, name, "sweep-"+id)
+	if err := CheckSweepPlace(final); err != nil {
+		return nil, err
+	}
+	return pipeline.NewReplacingRunDir(final)
+}
+
 // StartRun starts the run directory of run id base in folder, or exactly
 // at dir when it is not empty (--out; what killed runs left beside it is
 // removed first, see pipeline.RemoveAbandoned). Runs of the same config started in
