@@ -10,7 +10,6 @@ import (
 	"github.com/nnpipe/nnpipe/pipeline"
 	"github.com/nnpipe/nnpipe/stages/dataset"
 	"github.com/nnpipe/nnpipe/stages/model"
-	"gonum.org/v1/gonum/stat"
 )
 
 // Params are the `standardize` stage's parameters; it has none.
@@ -104,7 +103,7 @@ func Fit(ctx context.Context, d *dataset.Dataset, train []int) (*Scaling, error)
 			sc.Mean[j], sc.Std[j], sc.Constant[j] = lo, 1, true
 			continue
 		}
-		mean, std := stat.PopMeanStdDev(col, nil)
+		mean, std := popMeanStdDev(col)
 		switch {
 		case std == 0:
 			// Distinct values whose squared differences underflow: as good as constant.
@@ -134,7 +133,7 @@ func (sc *Scaling) Apply(ctx context.Context, x []float64) error {
 		}
 		row := x[i : i+dims]
 		for j, v := range row {
-			z := stat.StdScore(v, sc.Mean[j], sc.Std[j])
+			z := (v - sc.Mean[j]) / sc.Std[j]
 			if math.IsInf(z, 0) || math.IsNaN(z) {
 				return pipeline.Invalid(fmt.Errorf("feature %s: row %d: %g is too far from the training rows (mean %g, deviation %g) to standardize in float64",
 					sc.feature(j), i/dims, v, sc.Mean[j], sc.Std[j]))
@@ -143,6 +142,56 @@ func (sc *Scaling) Apply(ctx context.Context, x []float64) error {
 		}
 	}
 	return nil
+}
+
+// popMeanStdDev returns the mean of x (not empty) and its population standard deviation,
+// the bits gonum's stat.PopMeanStdDev gives on amd64 built for the baseline CPU (GOAMD64=v1),
+// which computed them before, on every build: gonum sums x in the order of its amd64
+// assembly, but in plain order elsewhere (arm64), and a build whose CPU has fused
+// multiply-add (arm64, GOAMD64=v3) fuses its d*d into the sum of squares. Either gave other
+// bits for the same cache key; here the order is fixed and the product rounded.
+func popMeanStdDev(x []float64) (mean, std float64) {
+	n := float64(len(x))
+	mean = sum(x) / n
+	var ss, compensation float64
+	for _, v := range x {
+		d := v - mean
+		ss += float64(d * d) // rounded before it is added: never fused
+		compensation += d
+	}
+	// gonum's corrected two-pass algorithm (Chan, Golub and LeVeque, 1.7).
+	return mean, math.Sqrt((ss - float64(compensation*compensation)/n) / n)
+}
+
+// sum adds x in the order of gonum's amd64 floats.Sum on a 16-byte aligned slice (as Go
+// allocates every []float64 of two elements or more; for three, the order is the same
+// anyway): four two-lane accumulators taking 8 values at a time, folded as the tail
+// shrinks to 4, 2 and 1 values.
+func sum(x []float64) float64 {
+	var s [8]float64 // the lanes of the accumulators: s[0:2], s[2:4], s[4:6], s[6:8]
+	n, i := len(x), 0
+	for ; i+8 <= n; i += 8 {
+		for k := range s {
+			s[k] += x[i+k]
+		}
+	}
+	s[0], s[1], s[2], s[3] = s[0]+s[6], s[1]+s[7], s[2]+s[4], s[3]+s[5]
+	if n&4 != 0 {
+		for k := range 4 {
+			s[k] += x[i+k]
+		}
+		i += 4
+	}
+	s[0], s[1] = s[0]+s[2], s[1]+s[3]
+	if n&2 != 0 {
+		s[0], s[1] = s[0]+x[i], s[1]+x[i+1]
+		i += 2
+	}
+	total := s[0] + s[1]
+	if n&1 != 0 {
+		total += x[i]
+	}
+	return total
 }
 
 // feature names feature j for a message: quoted, or by its position when sc has no names.
