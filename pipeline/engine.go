@@ -482,9 +482,24 @@ func (e *Engine) runStep(ctx context.Context, p *Chain, step *Step, done map[str
 	params, _ := ParamsMap(step.Params)
 	meta := EntryMeta{Stage: step.ID, Kind: step.Kind, Version: step.Spec.Version, Params: params,
 		Inputs: inputDigests, Preimage: preimage, Seconds: r.Seconds, Nnpipe: e.Version}
+	var computed map[string]string
+	if e.NoCache {
+		// Publish keeps an entry another computation of the key published
+		// before: digest what this one made, to tell if that entry differs.
+		described, err := cache.NewEntry(key, tmp, nil, time.Now())
+		if err != nil {
+			e.discardTemp(tmp)
+			return nil, err
+		}
+		computed = digestsOf(described.Files)
+	}
 	entry, err := e.Cache.Publish(key, tmp, meta)
 	if err != nil {
 		return nil, err
+	}
+	if differ := differentFiles(computed, entry.Files); len(differ) > 0 {
+		e.log().Warn("the cache already held other outputs for this key, and the run uses them, not the ones it recomputed: the key leaves out what made them differ (another build of nnpipe, or an edit); remove the entry to keep the new ones",
+			"stage", step.ID, "files", strings.Join(differ, ", "), "entry", entry.Dir)
 	}
 	if entry.Quarantined != "" {
 		e.log().Warn("the damaged cache entry held files it did not make; moved it aside instead of deleting it", "stage", step.ID, "path", entry.Quarantined)
@@ -495,6 +510,39 @@ func (e *Engine) runStep(ctx context.Context, p *Chain, step *Step, done map[str
 	e.computed.Store(key, true)
 	e.verified.Store(key, entry)
 	return r, fill(r, step.Spec, entry)
+}
+
+// digestsOf returns the digests of files, by name.
+func digestsOf(files []cache.File) map[string]string {
+	m := make(map[string]string, len(files))
+	for _, f := range files {
+		m[f.Name] = f.SHA256
+	}
+	return m
+}
+
+// differentFiles returns, sorted, the names of the files that an entry
+// (files) holds with other content than a computation made them (computed,
+// digests by name; nil when they were not taken), or that only one of the
+// two has.
+func differentFiles(computed map[string]string, files []cache.File) []string {
+	if computed == nil {
+		return nil
+	}
+	var names []string
+	held := digestsOf(files)
+	for name, sum := range computed {
+		if held[name] != sum {
+			names = append(names, name)
+		}
+	}
+	for name := range held {
+		if _, ok := computed[name]; !ok {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names
 }
 
 // ErrInputChanged is the error of a stage whose input files, read from
