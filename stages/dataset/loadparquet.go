@@ -75,6 +75,17 @@ func unreadNumbers(sc *schema.Schema, col *schema.Column) bool {
 	return false
 }
 
+// notAFeature says why the column col, which numericKind finds no feature type, cannot be
+// one: numbers of a type nnpipe does not read (a DECIMAL, a FLOAT16, an unsigned 64-bit
+// integer) are named as numbers, with the type to store them as, rather than answered with
+// "want … integers" beside an integer type.
+func notAFeature(sc *schema.Schema, col *schema.Column) string {
+	if unreadNumbers(sc, col) {
+		return fmt.Sprintf("holds numbers of type %s, which nnpipe does not read as a feature; store them as DOUBLE", describeType(sc, col))
+	}
+	return fmt.Sprintf("unsupported type %s for a feature; want DOUBLE, FLOAT or integers", describeType(sc, col))
+}
+
 // isStringColumn reports whether a column holds text labels.
 func isStringColumn(sc *schema.Schema, col *schema.Column) bool {
 	t, ok := tableType(sc, col)
@@ -211,7 +222,7 @@ func chooseParquetColumns(sc *schema.Schema, opt LoadOptions, fail func(column s
 			return cols, err
 		}
 		if numericKind(sc, sc.Column(i)) == notNumeric {
-			return cols, fail(f, "unsupported type %s for a feature; want DOUBLE, FLOAT or integers", describeType(sc, sc.Column(i)))
+			return cols, fail(f, "%s", notAFeature(sc, sc.Column(i)))
 		}
 		cols.features = append(cols.features, i)
 	}

@@ -229,7 +229,7 @@ func (s *Scanner) openParquet(r *os.File, size int64) (err error) {
 			return fail(f, "feature column not in the file (%s)", listColumns(names))
 		}
 		if numericKind(sc, sc.Column(i)) == notNumeric {
-			return fail(f, "unsupported type %s for a feature; want DOUBLE, FLOAT or integers", describeType(sc, sc.Column(i)))
+			return fail(f, "%s", notAFeature(sc, sc.Column(i)))
 		}
 		s.pqCols = append(s.pqCols, i)
 	}

@@ -3,6 +3,9 @@ package dataset
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -59,13 +62,17 @@ func oneRowGroup(t *testing.T, extra schema.Node, write func(cw file.ColumnChunk
 	return buf.Bytes()
 }
 
-// TestNumbersNnpipeDoesNotReadAreNotSilentlyLeftOut loads, with the features taken by
-// default, Parquet files with a column of numbers of a type no feature can have: a DECIMAL
-// (as SQL databases and pandas write prices), a FLOAT16, an unsigned 64-bit integer. In a
-// CSV file the same numbers would be a feature; leaving the column out would train on less
-// than the table without a word, so the load is refused, naming the column. Named features
-// without it load.
-func TestNumbersNnpipeDoesNotReadAreNotSilentlyLeftOut(t *testing.T) {
+// unreadCase is a Parquet column of numbers of a type no feature can have, named price, and
+// how to write its two values.
+type unreadCase struct {
+	name  string
+	node  schema.Node
+	write func(cw file.ColumnChunkWriter) error
+}
+
+// unreadCases are the columns of numbers nnpipe does not read as features: a DECIMAL (as SQL
+// databases and pandas write prices), a FLOAT16, an unsigned 64-bit integer.
+func unreadCases(t *testing.T) []unreadCase {
 	node := func(name string, lt schema.LogicalType, typ parquet.Type, length int) schema.Node {
 		n, err := schema.NewPrimitiveNodeLogical(name, parquet.Repetitions.Required, lt, typ, length, -1)
 		if err != nil {
@@ -85,17 +92,23 @@ func TestNumbersNnpipeDoesNotReadAreNotSilentlyLeftOut(t *testing.T) {
 		_, err := cw.(*file.FixedLenByteArrayColumnChunkWriter).WriteBatch([]parquet.FixedLenByteArray{{0, 60}, {0, 61}}, nil, nil)
 		return err
 	}
-	tests := []struct {
-		name  string
-		node  schema.Node
-		write func(cw file.ColumnChunkWriter) error
-	}{
+	return []unreadCase{
 		{"a DECIMAL in INT32", node("price", schema.NewDecimalLogicalType(9, 2), parquet.Types.Int32, -1), ints32},
 		{"a DECIMAL in INT64", node("price", schema.NewDecimalLogicalType(18, 2), parquet.Types.Int64, -1), ints64},
 		{"a DECIMAL in FIXED_LEN_BYTE_ARRAY", node("price", schema.NewDecimalLogicalType(4, 2), parquet.Types.FixedLenByteArray, 2), fixed},
 		{"a FLOAT16", node("price", schema.Float16LogicalType{}, parquet.Types.FixedLenByteArray, 2), fixed},
 		{"an unsigned 64-bit integer", node("price", schema.NewIntLogicalType(64, false), parquet.Types.Int64, -1), ints64},
 	}
+}
+
+// TestNumbersNnpipeDoesNotReadAreNotSilentlyLeftOut loads, with the features taken by
+// default, Parquet files with a column of numbers of a type no feature can have: a DECIMAL
+// (as SQL databases and pandas write prices), a FLOAT16, an unsigned 64-bit integer. In a
+// CSV file the same numbers would be a feature; leaving the column out would train on less
+// than the table without a word, so the load is refused, naming the column. Named features
+// without it load.
+func TestNumbersNnpipeDoesNotReadAreNotSilentlyLeftOut(t *testing.T) {
+	tests := unreadCases(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := oneRowGroup(t, tt.node, tt.write)
@@ -111,6 +124,34 @@ func TestNumbersNnpipeDoesNotReadAreNotSilentlyLeftOut(t *testing.T) {
 			}
 			if d, err := load(LoadOptions{Label: "y", Features: []string{"x"}}); err != nil || len(d.Features) != 1 {
 				t.Errorf("load with features [x] = %v, %v; want x alone", d, err)
+			}
+		})
+	}
+}
+
+// TestNumbersNnpipeDoesNotReadAreNamedSoWhenListed loads, and scans as predict does, the same
+// files with the column listed as a feature: the refusal says the column holds numbers of a
+// type nnpipe does not read, and what to store them as. It used to say "want DOUBLE, FLOAT or
+// integers", which for a column of unsigned 64-bit integers named integers as the way out.
+func TestNumbersNnpipeDoesNotReadAreNamedSoWhenListed(t *testing.T) {
+	for _, tt := range unreadCases(t) {
+		t.Run(tt.name, func(t *testing.T) {
+			b := oneRowGroup(t, tt.node, tt.write)
+			path := filepath.Join(t.TempDir(), "p.parquet")
+			if err := os.WriteFile(path, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			want := fmt.Sprintf("%s: column %q: holds numbers of type ", path, "price")
+			_, err := Load(path, LoadOptions{Label: "y", Features: []string{"x", "price"}})
+			if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "store them as DOUBLE") {
+				t.Errorf("load with features [x price]: %v, want %q… store them as DOUBLE", err, want)
+			}
+			s, err := Scan(context.Background(), path, ScanOptions{Features: []string{"x", "price"}, Label: "y"})
+			if err == nil {
+				s.Close()
+			}
+			if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "store them as DOUBLE") {
+				t.Errorf("scan with features [x price]: %v, want %q… store them as DOUBLE", err, want)
 			}
 		})
 	}
