@@ -25,6 +25,10 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/pipeline/cache"
+	"github.com/nnpipe/nnpipe/pipeline/config"
+	"github.com/nnpipe/nnpipe/stages"
 	"github.com/nnpipe/nnpipe/stages/dataset"
 	"github.com/nnpipe/nnpipe/stages/htmlreport"
 	"github.com/nnpipe/nnpipe/stages/report"
@@ -641,5 +645,70 @@ func TestBrowserHostileText(t *testing.T) {
 	}
 	if n := eval[int](t, b, `document.scripts.length`); n != 4 {
 		t.Errorf("the page has %d scripts, want its 4", n)
+	}
+}
+
+// earlyStoppingConfig trains with mini-batches and early stopping: its
+// history records val_ce at the end of each epoch only, NaN at the other
+// steps.
+const earlyStoppingConfig = `name: early
+seed: 1
+stages:
+  - {id: data, kind: generate, with: {dataset: moons, n: 80, noise: 0.2}}
+  - {id: split, kind: split, with: {shuffle: true, stratify: true}}
+  - id: train
+    kind: train
+    with: {hidden: 3, gradient: backprop, optimizer: adam, learning_rate: 0.05, batch_size: 8, steps: 200,
+           early_stopping: {validation_fraction: 0.25, patience: 50}}
+  - {id: eval, kind: evaluate}
+`
+
+// TestBrowserAValidationCurveIsDrawn opens the report of a run with early
+// stopping: the learning curve's val_ce series, recorded at the checks
+// only, must be drawn as one line through its points, as the learning
+// curve's figure draws it. It used to break at every step without a check,
+// and so drew nothing: the legend named val_ce and the chart showed no
+// line of it.
+func TestBrowserAValidationCurveIsDrawn(t *testing.T) {
+	bctx := newBrowser(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "early.yaml")
+	if err := os.WriteFile(path, []byte(earlyStoppingConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := config.Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain, err := pipeline.Compile(f, stages.Builtin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := &pipeline.Engine{Cache: cache.Open(filepath.Join(dir, "cache")), Version: "test", Workers: 1}
+	defer eng.Close()
+	res, err := eng.Run(context.Background(), chain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := filepath.Join(dir, "results", "early", "20250101T000000-"+chain.Hash[:8])
+	info := results.Info{ID: filepath.Base(run), Seconds: 0.25, Version: "test", Report: htmlreport.ForDir("test")}
+	if _, err := results.WriteRun(run, chain, res, info, false); err != nil {
+		t.Fatal(err)
+	}
+	b := open(t, bctx, filepath.Join(run, results.ReportFile))
+	defer b.check(t)
+	type series struct {
+		Points, Values int
+		Connected      bool
+	}
+	got := eval[series](t, b, `(() => {
+		const s = window.nnpipe.chart('run-curve').getOption().series.find(s => s.name === 'val_ce');
+		return s ? {points: s.data.length, values: s.data.filter(d => d[1] !== null).length, connected: s.connectNulls === true} : {};
+	})()`)
+	if got.Values < 2 || got.Values >= got.Points {
+		t.Fatalf("val_ce has %d values among %d points; want a value at each check and none between", got.Values, got.Points)
+	}
+	if !got.Connected {
+		t.Errorf("val_ce's %d values among %d points are not connected across the steps without a check: the chart draws no line of them", got.Values, got.Points)
 	}
 }

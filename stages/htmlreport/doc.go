@@ -27,7 +27,9 @@
 //     every subset of the varying parameters while their groups number at
 //     most maxGroupRows; the page names the command for the others.
 //   - Drill-down: a row opens its run: the learning curve (every float
-//     column of history.parquet that is not a weight, against its step),
+//     column of history.parquet that is not a weight, against its step; a
+//     column recorded at some steps only, as val_ce, is one line through its
+//     values),
 //     the weight paths (the w_j_i and v_k_j columns), boundary.png, the
 //     confusion matrices with the class names, the effective config, and
 //     the manifest's stages with their times and cache hits.

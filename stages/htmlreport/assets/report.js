@@ -444,7 +444,7 @@
       xAxis: { type: 'value', name: c.x, nameLocation: 'middle', nameGap: 26, min: c.xs[0], max: c.xs[last] },
       yAxis: { type: 'value', name: yName, scale: true },
       series: c.series.map(function (s) {
-        return { type: 'line', name: s.name, showSymbol: false, data: c.xs.map(function (x, k) { return [x, s.y[k]]; }) };
+        return { type: 'line', name: s.name, showSymbol: false, connectNulls: true, data: c.xs.map(function (x, k) { return [x, s.y[k]]; }) };
       })
     };
   }
