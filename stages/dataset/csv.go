@@ -113,7 +113,40 @@ func newCSVRecords(name string, r io.Reader, delim rune) *csvRecords {
 	cr.ReuseRecord = true
 	// LazyQuotes stays off: recordLimiter tells where a record ends from the quotes, which
 	// only strict quoting makes possible.
-	return &csvRecords{name: name, limit: limit, cr: cr, lastLine: 1, notCSV: notCSVText(br)}
+	notCSV := notCSVText(br)
+	if notCSV == "" && crLineEnds(br) {
+		notCSV = crLineEndsProblem
+	}
+	return &csvRecords{name: name, limit: limit, cr: cr, lastLine: 1, notCSV: notCSV}
+}
+
+// crLineEndsProblem is what a file whose lines end in a carriage return alone is to nnpipe.
+const crLineEndsProblem = "its lines end in a carriage return alone (CR, as classic Mac OS programs write), " +
+	"and nnpipe reads lines that end in LF or CRLF: save the file with Unix (LF) or Windows (CRLF) line ends"
+
+// crLineEndsPeek bounds the bytes crLineEnds looks at for the end of the first line.
+const crLineEndsPeek = 64 << 10
+
+// crLineEnds reports whether the first line of the file br reads ends in a carriage return
+// that no line feed follows, outside quotes: a file whose lines end so (an old Mac OS
+// spreadsheet's "CSV (Macintosh)") is one long line to the CSV parser, which then blames a
+// quote, or a name twice in the header, on what are the file's rows. A CR inside a quoted
+// value, and CRLF line ends, are text as usual.
+func crLineEnds(br *bufio.Reader) bool {
+	head, _ := br.Peek(crLineEndsPeek) // a shorter file gives fewer bytes
+	quoted := false
+	for i, c := range head {
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case quoted:
+		case c == '\n':
+			return false
+		case c == '\r':
+			return i+1 < len(head) && head[i+1] != '\n'
+		}
+	}
+	return false
 }
 
 // notCSVSignatures are the first bytes of files often given for a CSV file that are no UTF-8

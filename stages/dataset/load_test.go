@@ -78,6 +78,8 @@ func TestLoadErrors(t *testing.T) {
 	csvCommaAfterText := write("comma_after_text.csv", []byte("n;w;kind\n3;n/a;a\n4;2,5;b\n"))
 	csvNoHeader := write("no_header.csv", []byte("5.1,3.5,setosa\n4.9,3.0,versicolor\n"))
 	csvGzip := write("gzip.csv", []byte("\x1f\x8b\b\b\x12\xbb\x16k\x00\x03a.csv\x00\xab"))
+	csvCR := write("cr.csv", []byte("x,label\r1,a\r2,b\r"))
+	csvCRQuoted := write("cr_quoted.csv", []byte("x,\"label\"\r\"1\",\"a\"\r\"2\",\"b\"\r"))
 	csvXlsx := write("sheet.csv", []byte("PK\x03\x04\x14\x00\x06\x00\x08\x00"))
 	csvParquet := write("table.csv", validCraft().bytes())
 	csvPAR1Header := write("par1_header.csv", []byte("PAR1,x,label\n1,2,a\n3,4,b\n"))
@@ -181,6 +183,8 @@ func TestLoadErrors(t *testing.T) {
 		{"a file without a header row read with one", csvNoHeader, LoadOptions{Label: "species"}},
 		{"a file without a header row read with one, a feature named", csvNoHeader, LoadOptions{Label: "c2", Features: []string{"c0"}}},
 		{"a gzip-compressed file", csvGzip, label},
+		{"lines that end in CR alone", csvCR, label},
+		{"lines that end in CR alone, every value quoted", csvCRQuoted, label},
 		{"an .xlsx workbook", csvXlsx, label},
 		{"a Parquet file read as CSV", csvParquet, LoadOptions{Label: "label", Format: "csv"}},
 		{"a header starting as Parquet's magic number, with a text label", csvPAR1Header, LoadOptions{Label: "label", Features: []string{"x"}, Keep: []string{"nope"}}},
@@ -557,5 +561,32 @@ func TestLoadErrorQuotesAFileNameThatWouldNotReadAsItself(t *testing.T) {
 		if got := (&LoadError{File: c.file, Err: errors.New("boom")}).Error(); got != c.want {
 			t.Errorf("LoadError{File: %q}.Error() = %q, want %q", c.file, got, c.want)
 		}
+	}
+}
+
+// TestCarriageReturnsBesideLineFeedsAreRead loads, and scans, files whose first line holds a
+// carriage return that ends no line: CRLF line ends, and a CR inside a quoted header name
+// before LF line ends. Only a file whose lines end in CR alone is refused as such.
+func TestCarriageReturnsBesideLineFeedsAreRead(t *testing.T) {
+	tests := []struct{ name, data string }{
+		{"CRLF line ends", "x,label\r\n1,a\r\n2,b\r\n"},
+		{"a CR in a quoted name, LF line ends", "x,\"no\rte\",label\n1,p,a\n2,q,b\n"},
+		{"a CR in a quoted name, CRLF line ends", "x,\"no\rte\",label\r\n1,p,a\r\n2,q,b\r\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "d.csv")
+			if err := os.WriteFile(path, []byte(tt.data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			d, err := Load(path, LoadOptions{Label: "label", Features: []string{"x"}})
+			if err != nil || !slices.Equal(d.X, []float64{1, 2}) || !slices.Equal(d.Classes, []string{"a", "b"}) {
+				t.Fatalf("load = %+v, %v; want x 1, 2 and classes a, b", d, err)
+			}
+			x, labels, err := scanAll(t, path, ScanOptions{Features: []string{"x"}, Label: "label"})
+			if err != nil || !slices.Equal(x, []float64{1, 2}) || !slices.Equal(labels, []string{"a", "b"}) {
+				t.Fatalf("scan = %v, %v, %v; want x 1, 2 and labels a, b", x, labels, err)
+			}
+		})
 	}
 }

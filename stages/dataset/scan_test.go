@@ -233,6 +233,7 @@ func TestScanErrors(t *testing.T) {
 		{"a delimiter for a Parquet file", duck, ScanOptions{Features: []string{"x"}, Delimiter: ';'}},
 		{"a quote opening a label that the rows up to the next quote would join", write("swallow.csv", "x0,x1,label\n1,2,a\n3,4,\"b\n5,6,a\n7,8,b\"\n9,10,a\n"), xy},
 		{"UTF-16 text", write("utf16.csv", "\xff\xfex\x000\x00,\x00x\x001\x00\n\x001\x00,\x002\x00\n\x00"), xy},
+		{"lines that end in CR alone", write("cr.csv", "x0,x1,label\r1,2,a\r3,4,b\r"), xy},
 	}
 	var got strings.Builder
 	for _, tt := range tests {
