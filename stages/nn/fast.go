@@ -624,7 +624,7 @@ func (o *Objective) exactHidden(sc *scratch, wv, accRow []float64, r, j int) {
 }
 
 // expMax is the largest x whose e^x is finite, to the margin of a unit in
-// the last place: above it math.Exp gives +Inf.
+// the last place: above it exp gives +Inf.
 const expMax = 709.78
 
 // exactHiddenDelta returns the row's ΔE when unit j's pre-activation changes by h.
@@ -635,13 +635,13 @@ func (o *Objective) exactHiddenDelta(sc *scratch, v []float64, vt float64, strid
 	case bj+h > expMax:
 		// e^(b+h) overflows (a large epsilon): σ(b+h) is 1 to the last
 		// bit, and the difference is 1 − σ(b) = σ(−b).
-		dz = 1 / (1 + math.Exp(bj))
+		dz = 1 / (1 + exp(bj))
 	case h > expMax:
 		// e^h overflows and e^(b+h) does not (b < 0): no cancellation is
 		// left to avoid.
-		dz = 1/(1+math.Exp(-(bj+h))) - zj
+		dz = 1/(1+exp(-(bj+h))) - zj
 	default:
-		dz = zj / (1 + math.Exp(bj+h)) * math.Expm1(h) // σ(b) σ(−b−h) (e^h − 1)
+		dz = zj / (1 + exp(bj+h)) * math.Expm1(h) // σ(b) σ(−b−h) (e^h − 1)
 	}
 	if dz == 0 {
 		return 0
@@ -715,7 +715,7 @@ func logMeanExp(sc *scratch) float64 {
 	}
 	sum := 0.0
 	for k, ck := range sc.c {
-		sum += math.Exp(sc.a[k] - sc.lse + ck - m)
+		sum += exp(sc.a[k] - sc.lse + ck - m)
 	}
 	return m + math.Log(sum)
 }

@@ -83,11 +83,11 @@ func hiddenSeries7RowsGo(f []float64, fs int, z, ez, vt, y []float64, ys int, vj
 	}
 }
 
-// expGo sets dst_i = math.Exp(src_i); dst and src may be the same slice.
+// expGo sets dst_i = exp(src_i); dst and src may be the same slice.
 func expGo(dst, src []float64) {
 	dst = dst[:len(src)]
 	for i, x := range src {
-		dst[i] = math.Exp(x)
+		dst[i] = exp(x)
 	}
 }
 
@@ -100,12 +100,12 @@ func logGo(dst, src []float64) {
 }
 
 // sigmoidGo sets, for i < len(b), z_i = 1/(1 + e) and ez_i = 1 − z_i computed without
-// cancellation, e·z_i (1 where e overflows), with e = math.Exp(−b_i): a hidden unit's
+// cancellation, e·z_i (1 where e overflows), with e = exp(−b_i): a hidden unit's
 // activation and its complement from its pre-activation. z, ez and b must not overlap.
 func sigmoidGo(z, ez, b []float64) {
 	z, ez = z[:len(b)], ez[:len(b)]
 	for i, bi := range b {
-		e := math.Exp(-bi)
+		e := exp(-bi)
 		zi := 1 / (1 + e)
 		z[i] = zi
 		if e <= math.MaxFloat64 {
@@ -116,11 +116,11 @@ func sigmoidGo(z, ez, b []float64) {
 	}
 }
 
-// expDiffGo sets dst_i = math.Exp(a_i − b_i) for i < len(a); dst may be a.
+// expDiffGo sets dst_i = exp(a_i − b_i) for i < len(a); dst may be a.
 func expDiffGo(dst, a, b []float64) {
 	dst, b = dst[:len(a)], b[:len(a)]
 	for i, ai := range a {
-		dst[i] = math.Exp(ai - b[i])
+		dst[i] = exp(ai - b[i])
 	}
 }
 

@@ -38,8 +38,8 @@ func sameBits(a, b []float64) int {
 	return -1
 }
 
-func TestExpAndLogAreTheMathPackages(t *testing.T) {
-	// expInto and logInto, whatever kernel they use, return math.Exp's and math.Log's bits
+func TestExpAndLogKernelsAreTheirDefinitions(t *testing.T) {
+	// expInto and logInto, whatever kernel they use, return exp's and math.Log's bits
 	// (NaN for NaN), in place or not, for inputs over the whole range, the edges of the
 	// kernels' ranges and the special values.
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -61,7 +61,7 @@ func TestExpAndLogAreTheMathPackages(t *testing.T) {
 		into func(dst, src []float64)
 		def  func(float64) float64
 	}{
-		{"exp", expInto, math.Exp},
+		{"exp", expInto, exp},
 		{"log", logInto, math.Log},
 	} {
 		// Every offset into the slice, so that each value is seen in every lane of a group.
@@ -85,11 +85,12 @@ func TestExpAndLogAreTheMathPackages(t *testing.T) {
 	}
 }
 
-func FuzzExpAndLogAreTheMathPackages(f *testing.F) {
+func FuzzExpAndLogKernelsAreTheirDefinitions(f *testing.F) {
 	// Four inputs, a whole group of the vector kernels, by their bits: any float64 in any
 	// lane, next to any other (a group with one input out of the kernel's range is computed
-	// by the math package as a whole); the same for the kernels that compute exp within
-	// another step, the sigmoid and the softmax's exp of differences.
+	// by the definitions as a whole); the same for the kernels that compute exp within
+	// another step, the sigmoid and the softmax's exp of differences. Where math.Exp takes
+	// its fused path, exp is math.Exp too.
 	bits := func(x float64) uint64 { return math.Float64bits(x) }
 	f.Add(bits(0), bits(1), bits(-708.4), bits(709.7))
 	f.Add(bits(5e-324), bits(math.MaxFloat64), bits(math.Inf(-1)), bits(math.NaN()))
@@ -101,14 +102,21 @@ func FuzzExpAndLogAreTheMathPackages(f *testing.F) {
 			into func(dst, src []float64)
 			def  func(float64) float64
 		}{
-			{"exp", expInto, math.Exp},
+			{"exp", expInto, exp},
 			{"log", logInto, math.Log},
 		} {
 			got := make([]float64, len(src))
 			k.into(got, src)
 			for i, x := range src {
 				if want := k.def(x); sameBits(got[i:i+1], []float64{want}) >= 0 {
-					t.Fatalf("%sInto(%v)[%d] = %v (%#x), want math's %v (%#x)", k.name, src, i, got[i], math.Float64bits(got[i]), want, math.Float64bits(want))
+					t.Fatalf("%sInto(%v)[%d] = %v (%#x), want %v (%#x)", k.name, src, i, got[i], math.Float64bits(got[i]), want, math.Float64bits(want))
+				}
+			}
+		}
+		if mathExpFuses() {
+			for _, x := range src {
+				if got, want := exp(x), math.Exp(x); math.Float64bits(got) != math.Float64bits(want) {
+					t.Fatalf("exp(%v) = %v (%#x), want math.Exp's %v (%#x)", x, got, math.Float64bits(got), want, math.Float64bits(want))
 				}
 			}
 		}
