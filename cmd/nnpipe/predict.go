@@ -32,7 +32,11 @@ func newPredictCmd(e *env) *cobra.Command {
 			if asJSON {
 				return printJSON(e, res)
 			}
-			fmt.Fprintf(e.stdout, "%s: %d rows predicted, written to %s\n", config.Shown(res.Data), res.Rows, config.Shown(res.Out))
+			rows := "rows"
+			if res.Rows == 1 {
+				rows = "row"
+			}
+			fmt.Fprintf(e.stdout, "%s: %d %s predicted, written to %s\n", config.Shown(res.Data), res.Rows, rows, config.Shown(res.Out))
 			if res.Metrics == nil {
 				return nil
 			}

@@ -286,6 +286,33 @@ func TestPredictWarnsOfLabelsTheModelNeverSaw(t *testing.T) {
 	}
 }
 
+// TestPredictCountsTheRowsItWrote prints how many rows were predicted, one as "1 row".
+func TestPredictCountsTheRowsItWrote(t *testing.T) {
+	t.Parallel()
+	ws := t.TempDir()
+	run := runJSONOf(t, irisConfig, "--results", filepath.Join(ws, "results")).RunDir
+	for _, tc := range []struct {
+		rows string
+		want string
+	}{
+		{"5.1,3.5,1.4,0.2\n", "1 row predicted"},
+		{"5.1,3.5,1.4,0.2\n6.3,3.3,6.0,2.5\n", "2 rows predicted"},
+	} {
+		data := filepath.Join(ws, "new.csv")
+		if err := os.WriteFile(data, []byte("sepal_length,sepal_width,petal_length,petal_width\n"+tc.rows), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(ws, "p.csv")
+		stdout, stderr, code := nnpipe(t, "predict", run, data, "--out", out)
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		if want := fmt.Sprintf("%s: %s, written to %s\n", data, tc.want, out); stdout != want {
+			t.Errorf("stdout %q, want %q", stdout, want)
+		}
+	}
+}
+
 // TestPredictStageGivesTheCommandsFile runs a config whose predict stage scores iris with a
 // run's model: its predictions.parquet must be the bytes `nnpipe predict` writes, a rerun a
 // cache hit, and a new model (a new run of other settings) or new data a miss.
