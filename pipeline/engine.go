@@ -370,13 +370,28 @@ func (e *Engine) log() *slog.Logger {
 	return e.Log
 }
 
+// trialKey is the context key under which RunTrials records the id of the
+// trial a run is of.
+type trialKey struct{}
+
+// logFor returns the engine's logger for a run with ctx: one that names
+// the trial when the run is a sweep's trial (RunTrials), so that a message
+// from one of many trials running at once says which.
+func (e *Engine) logFor(ctx context.Context) *slog.Logger {
+	if id, ok := ctx.Value(trialKey{}).(string); ok {
+		return e.log().With("trial", id)
+	}
+	return e.log()
+}
+
 func (e *Engine) runStep(ctx context.Context, p *Chain, step *Step, done map[string]*StageResult) (*StageResult, error) {
+	log := e.logFor(ctx)
 	key, preimage, fingerprint, inputDigests, err := e.key(p, step, done)
 	if err != nil {
 		return nil, err
 	}
 	if e.DebugKeys {
-		e.log().Info("cache key", "stage", step.ID, "key", key, "preimage", preimage)
+		log.Info("cache key", "stage", step.ID, "key", key, "preimage", preimage)
 	}
 	r := &StageResult{ID: step.ID, Kind: step.Kind, Key: key, Spec: step.Spec}
 	// Trials of a sweep share upstream stages: the first to need a key
@@ -401,7 +416,7 @@ func (e *Engine) runStep(ctx context.Context, p *Chain, step *Step, done map[str
 			if !errors.As(err, &damaged) {
 				return nil, err
 			}
-			e.log().Warn("recomputing damaged cache entry", "stage", step.ID, "reason", damaged.Reason)
+			log.Warn("recomputing damaged cache entry", "stage", step.ID, "reason", damaged.Reason)
 		}
 	}
 	tmp, err := e.Cache.TempDir()
@@ -409,7 +424,7 @@ func (e *Engine) runStep(ctx context.Context, p *Chain, step *Step, done map[str
 		return nil, err
 	}
 	io := NewIO(step.ID, map[string]string{}, map[string]string{})
-	io.Version, io.Workers, io.Log = e.Version, max(1, e.Workers), e.log()
+	io.Version, io.Workers, io.Log = e.Version, max(1, e.Workers), log
 	io.ConfigHash = p.configHashFor(step.Spec)
 	io.Fingerprint = fingerprint
 	io.BaseDir = p.BaseDir
@@ -437,7 +452,7 @@ func (e *Engine) runStep(ctx context.Context, p *Chain, step *Step, done map[str
 	if errors.As(err, &panicked) {
 		// A bug, not an outcome of the key: nothing is kept or recorded,
 		// and the next run computes the stage again.
-		e.log().Error("stage panicked", "stage", step.ID, "kind", step.Kind, "panic", panicked.Value, "stack", string(panicked.Stack))
+		log.Error("stage panicked", "stage", step.ID, "kind", step.Kind, "panic", panicked.Value, "stack", string(panicked.Stack))
 		e.discardTemp(tmp)
 		return nil, err
 	}
@@ -455,7 +470,7 @@ func (e *Engine) runStep(ctx context.Context, p *Chain, step *Step, done map[str
 			// is worth showing: keep it beside the failure record.
 			var kerr error
 			if kept, kerr = e.Cache.KeepFailed(key, tmp); kerr != nil {
-				e.log().Warn("could not keep the diverged stage's outputs", "stage", step.ID, "error", kerr)
+				log.Warn("could not keep the diverged stage's outputs", "stage", step.ID, "error", kerr)
 			}
 		}
 		if kept == "" {
@@ -464,7 +479,7 @@ func (e *Engine) runStep(ctx context.Context, p *Chain, step *Step, done map[str
 		if e.RecordFailures && ctx.Err() == nil {
 			f := Failure{Stage: step.ID, Kind: step.Kind, Key: key, Status: status, Error: err.Error()}
 			if rerr := e.Cache.RecordFailure(key, f); rerr != nil {
-				e.log().Warn("could not record the failure", "stage", step.ID, "error", rerr)
+				log.Warn("could not record the failure", "stage", step.ID, "error", rerr)
 			}
 		}
 		if kept != "" {
@@ -498,11 +513,11 @@ func (e *Engine) runStep(ctx context.Context, p *Chain, step *Step, done map[str
 		return nil, err
 	}
 	if differ := differentFiles(computed, entry.Files); len(differ) > 0 {
-		e.log().Warn("the cache already held other outputs for this key, and the run uses them, not the ones it recomputed: the key leaves out what made them differ (another build of nnpipe, or an edit); remove the entry to keep the new ones",
+		log.Warn("the cache already held other outputs for this key, and the run uses them, not the ones it recomputed: the key leaves out what made them differ (another build of nnpipe, or an edit); remove the entry to keep the new ones",
 			"stage", step.ID, "files", strings.Join(differ, ", "), "entry", entry.Dir)
 	}
 	if entry.Quarantined != "" {
-		e.log().Warn("the damaged cache entry held files it did not make; moved it aside instead of deleting it", "stage", step.ID, "path", entry.Quarantined)
+		log.Warn("the damaged cache entry held files it did not make; moved it aside instead of deleting it", "stage", step.ID, "path", entry.Quarantined)
 	}
 	if e.RecordFailures {
 		e.Cache.ClearFailure(key)

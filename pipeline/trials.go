@@ -58,7 +58,7 @@ func RunTrials(ctx context.Context, eng *Engine, trials []*Trial, jobs int, obs 
 		if obs != nil {
 			obs.Started(t)
 		}
-		results, err := eng.Run(ctx, t.Chain)
+		results, err := eng.Run(context.WithValue(ctx, trialKey{}, t.ID), t.Chain)
 		o := TrialOutcome{Trial: t, Results: results, Err: err, Cached: err == nil}
 		for _, r := range results {
 			o.Cached = o.Cached && r.Cached

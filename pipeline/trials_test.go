@@ -1,8 +1,10 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"runtime"
 	"slices"
@@ -364,5 +366,42 @@ func TestSharedRefusal(t *testing.T) {
 				t.Errorf("SharedRefusal = %v, want %v", got, c.want)
 			}
 		})
+	}
+}
+
+// TestATrialsMessagesNameTheTrial runs two trials whose stage logs a
+// message: with the trials running at once, each message must say which
+// trial it is of, and a run that is no trial's names none.
+func TestATrialsMessagesNameTheTrial(t *testing.T) {
+	spec := Spec{Kind: "src", Version: 1, NewParams: func() Params { return &sourceParams{} },
+		Outputs: []Output{{Slot: "rows", Type: "rows", File: "rows.txt"}},
+		Run: func(_ context.Context, _ Params, io *IO) error {
+			io.Log.Info("stopped early", "stage", io.StageID)
+			return os.WriteFile(io.Output("rows"), []byte(io.StageID), 0o644)
+		}}
+	var trials []*Trial
+	for i, n := range []string{"1", "2"} {
+		chain := compileWith(t, "name: t\nstages:\n  - {id: a, kind: src, with: {n: "+n+"}}\n", spec)
+		trials = append(trials, &Trial{ID: fmt.Sprintf("trial%d", i), Chain: chain})
+	}
+	var log bytes.Buffer // slog's handler serializes the trials' writes
+	eng := &Engine{Cache: cache.Open(t.TempDir()), Version: "test", Log: slog.New(slog.NewTextHandler(&log, nil))}
+	defer eng.Close()
+	for _, o := range RunTrials(context.Background(), eng, trials, 2, nil) {
+		if o.Err != nil {
+			t.Fatal(o.Err)
+		}
+	}
+	for _, tr := range trials {
+		if !strings.Contains(log.String(), "msg=\"stopped early\" trial="+tr.ID+" stage=a") {
+			t.Errorf("no message names trial %s:\n%s", tr.ID, log.String())
+		}
+	}
+	log.Reset()
+	if _, err := (&Engine{Cache: cache.Open(t.TempDir()), Version: "test", Log: slog.New(slog.NewTextHandler(&log, nil))}).Run(context.Background(), trials[0].Chain); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(log.String(), "trial=") {
+		t.Errorf("a run that is no trial's names one:\n%s", log.String())
 	}
 }
