@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"sort"
@@ -27,6 +28,23 @@ import (
 // KeyFormat is the version of the preimage layout; changing the layout
 // must change it, so that old entries are never mistaken for new ones.
 const KeyFormat = "nnpipe stage key v1"
+
+// keyHeader returns the first line of every preimage made here (see
+// keyHeaderFor).
+func keyHeader() string { return keyHeaderFor(runtime.GOARCH) }
+
+// keyHeaderFor returns the first line of the preimages a build for the
+// architecture arch makes: KeyFormat, followed on an architecture other
+// than amd64 by its name. Results are the same bits on every amd64 CPU,
+// but not elsewhere (arm64's math package rounds its log, expm1, sin and
+// cos otherwise), so a cache shared by two architectures keeps each one's
+// results under keys of their own; amd64's keys are as they always were.
+func keyHeaderFor(arch string) string {
+	if arch == "amd64" {
+		return KeyFormat
+	}
+	return KeyFormat + " " + arch
+}
 
 // Engine runs chains against a cache.
 type Engine struct {
@@ -333,14 +351,15 @@ func preimageOf(s *Spec, pj []byte, inputs map[string]string, configHash string)
 		}
 	}
 	slots := make([]string, 0, len(inputs))
-	n := len(KeyFormat) + len(s.Kind) + len(pj) + len(configHash) + 48
+	header := keyHeader()
+	n := len(header) + len(s.Kind) + len(pj) + len(configHash) + 48
 	for slot, d := range inputs {
 		slots = append(slots, slot)
 		n += len(slot) + len(d) + 8
 	}
 	sort.Strings(slots)
 	b := make([]byte, 0, n)
-	b = append(b, KeyFormat...)
+	b = append(b, header...)
 	b = append(b, "\nkind "...)
 	b = append(b, s.Kind...)
 	b = append(b, "\nversion "...)

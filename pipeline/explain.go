@@ -53,7 +53,7 @@ type Nearest struct {
 // Kinds of Change.
 const (
 	ChangeVersion   = "version"    // the stage kind's version
-	ChangeKeyFormat = "key-format" // the layout of the key preimage (KeyFormat)
+	ChangeKeyFormat = "key-format" // the layout of the key preimage (KeyFormat), and the architecture beside it
 	ChangeParam     = "param"      // a parameter, Key its path: "train.hidden"
 	ChangeInput     = "input"      // the digest of an input slot, Key the slot
 	// ChangeFingerprint is what the stage reads beyond its inputs
@@ -278,8 +278,8 @@ func (s *probeState) changes(pe *pastEntry) []Change {
 	if pe.meta.Version != s.version {
 		out = append(out, Change{Kind: ChangeVersion, Old: fmt.Sprint(pe.meta.Version), New: fmt.Sprint(s.version)})
 	}
-	if pe.keyFormat != KeyFormat {
-		out = append(out, Change{Kind: ChangeKeyFormat, Old: pe.keyFormat, New: KeyFormat})
+	if header := keyHeader(); pe.keyFormat != header {
+		out = append(out, Change{Kind: ChangeKeyFormat, Old: pe.keyFormat, New: header})
 	}
 	for _, k := range unionKeys(pe.params, s.params) {
 		if pe.params[k] != s.params[k] {

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -22,7 +23,7 @@ func FuzzPreimage(f *testing.F) {
 		if a != again {
 			t.Fatalf("Preimage is not deterministic:\n%s\n%s", a, again)
 		}
-		if !strings.HasPrefix(a, KeyFormat+"\n") {
+		if !strings.HasPrefix(a, keyHeader()+"\n") {
 			t.Fatalf("Preimage does not start with the key format: %q", a)
 		}
 		if other != value {
@@ -36,4 +37,28 @@ func FuzzPreimage(f *testing.F) {
 			t.Fatalf("input digests %q and %q give the same preimage", digest, digest+"x")
 		}
 	})
+}
+
+// TestKeysNameTheArchitectureButAmd64s checks the first line of the
+// preimages: amd64's is the key format alone, so that its keys stay what
+// they were, and another architecture's, whose arithmetic gives other last
+// bits, names it, so that a cache shared by two architectures holds each
+// one's results apart; and a preimage made here starts with this build's.
+func TestKeysNameTheArchitectureButAmd64s(t *testing.T) {
+	for arch, want := range map[string]string{
+		"amd64":   KeyFormat,
+		"arm64":   KeyFormat + " arm64",
+		"riscv64": KeyFormat + " riscv64",
+	} {
+		if got := keyHeaderFor(arch); got != want {
+			t.Errorf("keyHeaderFor(%q) = %q, want %q", arch, got, want)
+		}
+	}
+	p, err := Preimage(&Spec{Kind: "k", Version: 1}, map[string]any{"n": 1}, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first, _, _ := strings.Cut(p, "\n"); first != keyHeaderFor(runtime.GOARCH) {
+		t.Errorf("the preimage starts %q, want %q", first, keyHeaderFor(runtime.GOARCH))
+	}
 }
