@@ -549,7 +549,7 @@ func (c *Cache) discard(entryDir, key string) (quarantined string, err error) {
 			return "", err
 		}
 	}
-	return quarantined, os.RemoveAll(trash)
+	return quarantined, removeTrash(trash)
 }
 
 // removeAside deletes path (a folder or file the cache made) after

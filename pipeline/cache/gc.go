@@ -189,7 +189,7 @@ func (c *Cache) gc(opts GCOptions) (*GCResult, error) {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			os.RemoveAll(filepath.Join(trash, it.Name()))
+			removeTrash(filepath.Join(trash, it.Name()))
 		}
 	}
 	sort.Slice(res.Removed, func(i, j int) bool { return res.Removed[i].Key < res.Removed[j].Key })

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -157,5 +158,49 @@ func TestARecentTrashFolderOfAProcessGoneIsRemoved(t *testing.T) {
 	}
 	if exists(trash) {
 		t.Error("gc kept a recent trash folder of a process that is gone")
+	}
+}
+
+// errKilled stands for the kill of a process in the middle of a removal.
+var errKilled = errors.New("killed")
+
+// TestATrashFolderCutShortHoldsNoEntryForTheNextGCToQuarantine: a process
+// killed at any moment while it deletes an entry from its trash folder
+// (gc emptying its trash, a run discarding a damaged entry) leaves the
+// next gc nothing it takes for files nnpipe did not make, because each
+// folder's entry.json goes last. Before, a kill after entry.json went and
+// before the entry's other files did had the next gc quarantine them,
+// saying the entry held files it did not list.
+func TestATrashFolderCutShortHoldsNoEntryForTheNextGCToQuarantine(t *testing.T) {
+	for _, at := range []string{"0-KEY", "KEY", "3-trash-older/12-KEY"} {
+		for kill := 0; ; kill++ {
+			dir := t.TempDir()
+			c := Open(dir)
+			k := Key("trashed")
+			publishOutputs(t, c, k, sampleOutputs, nil)
+			must(t, c.Close())
+			trash := filepath.Join(dir, tmpDir, trashPrefix+"killed")
+			entry := filepath.Join(trash, filepath.FromSlash(strings.ReplaceAll(at, "KEY", k)))
+			must(t, os.MkdirAll(filepath.Dir(entry), 0o755))
+			must(t, os.Rename(c.Path(k), entry))
+			removed := 0
+			err := removeEntryJSONLast(trash, func(p string) error {
+				if removed == kill {
+					return errKilled
+				}
+				removed++
+				return os.Remove(p)
+			})
+			if err == nil {
+				break // every removal done: each kill point was tried
+			}
+			res := gcOnce(t, dir, GCOptions{KeepRecent: time.Hour})
+			if len(res.Quarantined) != 0 {
+				t.Errorf("%s, killed after %d removals: the next gc quarantined %+v, want nothing", at, kill, res.Quarantined)
+			}
+			if exists(trash) {
+				t.Errorf("%s, killed after %d removals: the next gc kept the trash folder", at, kill)
+			}
+		}
 	}
 }

@@ -239,3 +239,50 @@ func DirSize(path string) int64 {
 	})
 	return n
 }
+
+// removeTrash deletes path, a trash folder or something in one, as
+// os.RemoveAll does, but in each folder it deletes entry.json last, after
+// everything else there. A process killed part way through then never
+// leaves an entry whose files outlive the entry.json that lists them: the
+// next gc, which looks into the trash of processes that are gone, would
+// take those files for ones nnpipe did not make and quarantine them.
+func removeTrash(path string) error { return removeEntryJSONLast(path, os.Remove) }
+
+// removeEntryJSONLast deletes the tree at path with remove, one file or
+// empty folder at a time: a folder's contents before the folder, and in
+// each folder entry.json after the rest. It stops at the first error; a
+// path that does not exist is no error.
+func removeEntryJSONLast(path string, remove func(string) error) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() {
+		items, err := os.ReadDir(path)
+		if err != nil {
+			return err
+		}
+		hasEntry := false
+		for _, it := range items {
+			if it.Name() == EntryFile {
+				hasEntry = true
+				continue
+			}
+			if err := removeEntryJSONLast(filepath.Join(path, it.Name()), remove); err != nil {
+				return err
+			}
+		}
+		if hasEntry {
+			if err := removeEntryJSONLast(filepath.Join(path, EntryFile), remove); err != nil {
+				return err
+			}
+		}
+	}
+	if err := remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
