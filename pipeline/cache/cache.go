@@ -94,6 +94,9 @@ type Cache struct {
 	// entryRead, when set (by tests), is called by Get between reading an
 	// entry's entry.json and verifying its files.
 	entryRead func(dir string)
+	// keptSwapped, when set (by tests), is called by KeepFailed once the
+	// newer outputs are in place, before it deletes the older ones.
+	keptSwapped func()
 }
 
 // Open returns the cache rooted at dir. It creates nothing: the folders are
@@ -675,6 +678,27 @@ func (c *Cache) KeepFailed(key, dir string) (string, error) {
 	dest := filepath.Join(c.dir, failuresDir, key)
 	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 		return "", fmt.Errorf("cache: %w", err)
+	}
+	if err := os.Rename(dir, dest); err == nil {
+		return dest, nil
+	}
+	// Older outputs are in the way. Swapped with them in one step, the
+	// failure record never stands without outputs beside it: a process
+	// killed in between would otherwise leave a failed stage whose kept
+	// outputs (a diverged training's history) are gone.
+	swapped, err := exchange(dir, dest)
+	if err != nil {
+		return "", fmt.Errorf("cache: keep failed outputs: %w", err)
+	}
+	if swapped {
+		if c.keptSwapped != nil {
+			c.keptSwapped()
+		}
+		// The older outputs, now in dir: a build folder of this
+		// process, which gc removes if it is killed, or fails, before
+		// it does; the newer ones are kept either way.
+		removeTrash(dir)
+		return dest, nil
 	}
 	if err := c.removeAside(dest); err != nil {
 		return "", fmt.Errorf("cache: %w", err)

@@ -692,3 +692,51 @@ func TestFailureRecords(t *testing.T) {
 		t.Errorf("Get(key with a failure record) = %v, want ErrMiss", err)
 	}
 }
+
+// TestKeepFailedReplacesOlderOutputsInOneStep: a stage that fails again
+// keeps its newer outputs in place of the older ones without a moment in
+// which neither is there, so a process killed meanwhile never leaves a
+// failure record whose kept outputs (a diverged training's history) are
+// gone. Before, the older outputs were deleted first.
+func TestKeepFailedReplacesOlderOutputsInOneStep(t *testing.T) {
+	c := Open(t.TempDir())
+	defer c.Close()
+	k := Key("diverged twice")
+	keep := func(history string) string {
+		t.Helper()
+		dir, err := c.KeepFailed(k, build(t, c, outputs{"history.parquet": history}))
+		if err != nil {
+			t.Fatalf("KeepFailed = %v", err)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "history.parquet"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if got := keep("first"); got != "first" {
+		t.Fatalf("kept %q, want first", got)
+	}
+	var between []string
+	c.keptSwapped = func() {
+		dir, _ := c.FailedDir(k)
+		b, err := os.ReadFile(filepath.Join(dir, "history.parquet"))
+		if err != nil {
+			between = append(between, err.Error())
+			return
+		}
+		between = append(between, string(b))
+	}
+	if got := keep("second"); got != "second" {
+		t.Errorf("kept %q, want second", got)
+	}
+	if !reflect.DeepEqual(between, []string{"second"}) {
+		t.Errorf("before the older outputs were deleted, the kept history read %q; want [second]", between)
+	}
+	tmp, _ := os.ReadDir(filepath.Join(c.Dir(), tmpDir))
+	for _, e := range tmp {
+		if strings.HasPrefix(e.Name(), buildPrefix) {
+			t.Errorf("the older outputs were left in %s", e.Name())
+		}
+	}
+}

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package cache
+
+// exchange would swap the paths a and b in one step; without renameat2 it
+// returns false and changes nothing.
+func exchange(a, b string) (bool, error) { return false, nil }
