@@ -18,6 +18,9 @@ type Cost struct {
 	Method string `json:"method"` // numerical, numerical-full or backprop
 	Hidden int    `json:"hidden"` // M
 	Steps  int    `json:"steps"`
+	// RecordEvery is how often the history records the errors, over every
+	// training and test row: work the estimate leaves out.
+	RecordEvery int `json:"record_every"`
 	// Inputs (D) and Classes (K) come from the cached dataset, or from the
 	// config when the stage that makes it can tell (ShapeFrom says which).
 	Inputs    *int `json:"inputs"`
@@ -48,7 +51,7 @@ func intPtr(v int) *int { return &v }
 // alone.
 func cost(p *Params, q pipeline.CostQuery, est *nn.Estimator) pipeline.Cost {
 	method, _ := p.method()
-	c := &Cost{Stage: q.Stage, Method: method.String(), Hidden: p.Hidden, Steps: p.Steps, Cached: q.Cached}
+	c := &Cost{Stage: q.Stage, Method: method.String(), Hidden: p.Hidden, Steps: p.Steps, RecordEvery: p.RecordEvery, Cached: q.Cached}
 	if q.Cached {
 		s := q.CachedSeconds
 		c.CachedSeconds = &s
@@ -149,6 +152,16 @@ func (c *Cost) String() string {
 			fmt.Fprintf(&w, " (%d row passes)", *c.ForwardPassesPerStep*(*c.RowsPerStep))
 		}
 		fmt.Fprintln(&w)
+	}
+	if c.RowsPerStep != nil && *c.RowsPerStep < *c.TrainRows {
+		// A step's gradient goes over a part of the rows, and recording the
+		// errors over all of them can cost more than the training.
+		every := "step"
+		if c.RecordEvery > 1 {
+			every = fmt.Sprintf("%d steps", c.RecordEvery)
+		}
+		fmt.Fprintf(&w, "  not estimated: the training and test errors recorded every %s over all N = %d training rows and the test rows (record_every)\n",
+			every, *c.TrainRows)
 	}
 	switch {
 	case c.SecondsPerStep != nil:

@@ -83,8 +83,12 @@ func TestCostCountsTheRowsAStepsGradientGoesOver(t *testing.T) {
 	}{
 		{"every training row", func(*Params) {}, n, "over N = 1000 training rows per step"},
 		{"a batch", func(p *Params) { p.BatchSize = 10 }, 10, "over 10 of the N = 1000 training rows per step"},
+		{"a batch, recording every 50 steps", func(p *Params) { p.BatchSize, p.RecordEvery = 10, 50 }, 10,
+			"not estimated: the training and test errors recorded every 50 steps over all N = 1000 training rows"},
 		{"a batch larger than the rows", func(p *Params) { p.BatchSize = 5000 }, n, "over N = 1000 training rows per step"},
 		{"rows held out for early stopping", func(p *Params) { p.EarlyStopping = &EarlyStopping{ValidationFraction: 0.2} }, 800, "over about 800 of the N = 1000"},
+		{"rows held out for early stopping, recording every step", func(p *Params) { p.EarlyStopping = &EarlyStopping{ValidationFraction: 0.2} }, 800,
+			"not estimated: the training and test errors recorded every step over all N = 1000"},
 		{"a batch of the rows early stopping leaves", func(p *Params) {
 			p.EarlyStopping, p.BatchSize = &EarlyStopping{ValidationFraction: 0.2}, 900
 		}, 800, "over about 800 of the N = 1000"},
@@ -102,8 +106,14 @@ func TestCostCountsTheRowsAStepsGradientGoesOver(t *testing.T) {
 			if c.Work != want || detail.RowsPerStep == nil || *detail.RowsPerStep != tc.want {
 				t.Errorf("cost: work %g, rows per step %v; want %g and %d", c.Work, detail.RowsPerStep, want, tc.want)
 			}
-			if got := detail.String(); !strings.Contains(got, tc.shows) {
+			got := detail.String()
+			if !strings.Contains(got, tc.shows) {
 				t.Errorf("cost prints %q, want it to say %q", got, tc.shows)
+			}
+			// The recorded errors cost no more than a step's work when a step goes over
+			// every row: the estimate leaves them out without a word.
+			if noted := strings.Contains(got, "not estimated"); noted != (tc.want < n) {
+				t.Errorf("cost prints %q: says what it leaves out %v, want %v", got, noted, tc.want < n)
 			}
 		})
 	}
