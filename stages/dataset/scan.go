@@ -120,6 +120,11 @@ func Scan(ctx context.Context, path string, opt ScanOptions) (_ *Scanner, err er
 	return s, s.openParquet(r, size)
 }
 
+// emptyLabelProblem is what a scanned row with the label column but no label in it (a blank
+// CSV cell, an empty Parquet string) is: a row that cannot be scored against its label, nor
+// counted as a label the model never saw.
+const emptyLabelProblem = "empty label: with the label column, every row needs one; leave the column out of the file to predict without labels"
+
 // HasLabel reports whether the file has the label column.
 func (s *Scanner) HasLabel() bool { return s.hasLabel }
 
@@ -288,6 +293,11 @@ func (s *Scanner) nextParquet(ctx context.Context) (err error) {
 		c := s.chunks[d]
 		if err := s.kr.read(c, b.Labels); err != nil {
 			return s.parquetError(c, err)
+		}
+		for k, l := range b.Labels {
+			if l == "" {
+				return s.parquetError(c, &rowError{row: int64(k), err: errors.New(emptyLabelProblem)})
+			}
 		}
 	}
 	s.left -= n

@@ -234,6 +234,9 @@ func TestScanErrors(t *testing.T) {
 		{"a quote opening a label that the rows up to the next quote would join", write("swallow.csv", "x0,x1,label\n1,2,a\n3,4,\"b\n5,6,a\n7,8,b\"\n9,10,a\n"), xy},
 		{"UTF-16 text", write("utf16.csv", "\xff\xfex\x000\x00,\x00x\x001\x00\n\x001\x00,\x002\x00\n\x00"), xy},
 		{"lines that end in CR alone", write("cr.csv", "x0,x1,label\r1,2,a\r3,4,b\r"), xy},
+		{"an empty label", write("blank_label.csv", "x0,x1,label\n1,2,a\n3,4, \n"), xy},
+		{"a Parquet empty label", gen("blank_label.parquet", []Field{{"x0", Float64}, {"x1", Float64}, {"label", String}},
+			[]float64{1, 2, 3}, []float64{4, 5, 6}, []string{"a", "b", " "}), xy},
 	}
 	var got strings.Builder
 	for _, tt := range tests {

@@ -239,6 +239,9 @@ func (s *Scanner) parseCells(c *cells) error {
 	}
 	for i := range c.n {
 		l := strings.TrimSpace(c.cells[i*width+d])
+		if l == "" {
+			return s.recs.at(c.lines[i*width+d], s.opt.Label, "%s", emptyLabelProblem)
+		}
 		if !utf8.ValidString(l) {
 			return s.recs.at(c.lines[i*width+d], s.opt.Label, "%s", notText(l))
 		}
