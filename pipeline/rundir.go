@@ -535,6 +535,16 @@ func renameChecked(oldpath, newpath string) error {
 	return os.Rename(oldpath, newpath)
 }
 
+// exchange swaps the directories a and b: in one step where the system can
+// (cache.Exchange), else by renames.
+func exchange(a, b string) error {
+	swapped, err := cache.Exchange(a, b)
+	if err != nil || swapped {
+		return err
+	}
+	return exchangeByRenames(a, b)
+}
+
 // exchangeByRenames swaps a and b through a third name; b is missing
 // between the second and third rename.
 func exchangeByRenames(a, b string) error {

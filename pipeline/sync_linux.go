@@ -68,15 +68,3 @@ func renameNoReplace(oldpath, newpath string) error {
 	}
 	return nil
 }
-
-// exchange swaps the directories a and b in one step.
-func exchange(a, b string) error {
-	err := unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
-	if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EINVAL) {
-		return exchangeByRenames(a, b)
-	}
-	if err != nil {
-		return &os.LinkError{Op: "exchange", Old: a, New: b, Err: err}
-	}
-	return nil
-}

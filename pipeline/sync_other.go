@@ -34,6 +34,3 @@ func (fl *flusher) wait(again bool) error {
 // renameNoReplace renames old to new unless new exists; the check and the
 // rename are two steps here, one on Linux.
 func renameNoReplace(oldpath, newpath string) error { return renameChecked(oldpath, newpath) }
-
-// exchange swaps the directories a and b, by three renames here.
-func exchange(a, b string) error { return exchangeByRenames(a, b) }

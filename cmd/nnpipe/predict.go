@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 
-	"github.com/nnpipe/nnpipe/pipeline/config"
 	"github.com/nnpipe/nnpipe/stages/onnx"
 	"github.com/nnpipe/nnpipe/stages/predict"
 	"github.com/nnpipe/nnpipe/stages/results"
@@ -32,11 +31,7 @@ func newPredictCmd(e *env) *cobra.Command {
 			if asJSON {
 				return printJSON(e, res)
 			}
-			rows := "rows"
-			if res.Rows == 1 {
-				rows = "row"
-			}
-			fmt.Fprintf(e.stdout, "%s: %d %s predicted, written to %s\n", config.Shown(res.Data), res.Rows, rows, config.Shown(res.Out))
+			fmt.Fprintln(e.stdout, res.Done())
 			if res.Metrics == nil {
 				return nil
 			}

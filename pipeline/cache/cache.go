@@ -686,7 +686,7 @@ func (c *Cache) KeepFailed(key, dir string) (string, error) {
 	// failure record never stands without outputs beside it: a process
 	// killed in between would otherwise leave a failed stage whose kept
 	// outputs (a diverged training's history) are gone.
-	swapped, err := exchange(dir, dest)
+	swapped, err := Exchange(dir, dest)
 	if err != nil {
 		return "", fmt.Errorf("cache: keep failed outputs: %w", err)
 	}

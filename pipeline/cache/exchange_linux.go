@@ -7,10 +7,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// exchange swaps the paths a and b in one step (renameat2's
+// Exchange swaps the paths a and b in one step (renameat2's
 // RENAME_EXCHANGE). It returns false, and changes nothing, where the file
-// system cannot.
-func exchange(a, b string) (bool, error) {
+// system or the system cannot.
+func Exchange(a, b string) (bool, error) {
 	err := unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
 	if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EINVAL) {
 		return false, nil

@@ -119,6 +119,16 @@ func (r Request) options() (Options, error) {
 	return opt, nil
 }
 
+// Done is the line that says what was predicted: the file, how many rows ("1 row"), and
+// where they were written.
+func (res *Result) Done() string {
+	rows := "rows"
+	if res.Rows == 1 {
+		rows = "row"
+	}
+	return fmt.Sprintf("%s: %d %s predicted, written to %s", config.Shown(res.Data), res.Rows, rows, config.Shown(res.Out))
+}
+
 // Warning is the one-line warning about rows whose label the model never saw, or "" when
 // every label is one of its classes: the file, the label column, how many rows, and the
 // values (the first five, with their rows).
