@@ -126,7 +126,7 @@ func TestEffectiveYAMLEqualsTheConfigEncodedTheLongWay(t *testing.T) {
 	}
 	for i, src := range []string{
 		"name: \"1\"\nstages:\n  - {id: f, kind: file, with: {path: data/x.csv, label: \"yes\"}}\n",
-		"name: \"007\"\nseed: 18446744073709551615\nstages:\n  - {id: f, kind: file, with: {path: " + abs + ", label: \"multi\\nline\"}}\n  - {id: m, kind: scale, inputs: {data: f.data}}\n  - {id: s, kind: sink, inputs: {scaled: m.scaled}}\n",
+		"name: \"007\"\nseed: 9223372036854775807\nstages:\n  - {id: f, kind: file, with: {path: " + abs + ", label: \"multi\\nline\"}}\n  - {id: m, kind: scale, inputs: {data: f.data}}\n  - {id: s, kind: sink, inputs: {scaled: m.scaled}}\n",
 		"name: n\nstages:\n  - {id: f, kind: file, with: {path: \"\", label: \"x<y #z\", n: -3}}\n",
 	} {
 		f, err := config.Parse(fmt.Sprintf("dir%d/t.yaml", i), []byte(src), nil)

@@ -18,6 +18,11 @@ import (
 // kilobytes, and anything near this is a mistake or an attack.
 const MaxFileBytes = 1 << 20
 
+// MaxSeed is the largest seed a config may give, the master seed or a
+// stage's: 2^63-1. Summaries hold seeds in signed 64-bit integer columns,
+// and the seeds nnpipe derives stay within it too.
+const MaxSeed = 1<<63 - 1
+
 // File is an experiment config as written, before stage parameters are
 // decoded: the engine decodes each stage's With node with the kind's
 // parameter struct.
@@ -130,6 +135,9 @@ func Parse(path string, src []byte, overrides []*Override) (*File, error) {
 		errs = append(errs, e)
 	}
 	f.Name, f.Seed = top.Name, top.Seed
+	if !failed["seed"] && top.Seed > MaxSeed {
+		errs = append(errs, f.errAt(lines, "", "seed", seedRangeMsg(top.Seed)))
+	}
 	switch {
 	case failed["name"]:
 	case lines["name"] == 0 && !hasKey(root, "name"):
@@ -151,6 +159,11 @@ func Parse(path string, src []byte, overrides []*Override) (*File, error) {
 		}
 	}
 	return f, errs.Err()
+}
+
+// seedRangeMsg says that seed is above MaxSeed.
+func seedRangeMsg(seed uint64) string {
+	return fmt.Sprintf("must be at most %d (2^63-1), the largest a summary's seed column holds, got %d", uint64(MaxSeed), seed)
 }
 
 // SweptOverrides reports the overrides (--set) of keys the sweep grid sets

@@ -240,6 +240,9 @@ func (f *File) set(key string, value *yaml.Node, copied []bool) error {
 			if err := setInteger(reflect.ValueOf(&seed).Elem(), value, "a non-negative integer"); err != nil {
 				return fmt.Errorf("seed: %w", err)
 			}
+			if seed > MaxSeed {
+				return fmt.Errorf("seed: %s", seedRangeMsg(seed))
+			}
 			f.Seed = seed
 		case "name":
 			if value.ShortTag() != "!!str" || !namePattern.MatchString(value.Value) || len(value.Value) > maxNameLen {

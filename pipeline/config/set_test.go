@@ -392,13 +392,24 @@ func TestFileSetRefusesBadValues(t *testing.T) {
 }
 
 // TestFileSetTakesASeedAsTheConfigDoes: a sweep's seed written 1.0, 1e0
-// or 2^64-1 is the seed the same value at the top of a config is.
+// or 2^63-1 is the seed the same value at the top of a config is, and a
+// seed above 2^63-1 is refused by both, with one message.
 func TestFileSetTakesASeedAsTheConfigDoes(t *testing.T) {
 	f, _, errs := load(t, "book.yaml", bookCh7)
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	for value, want := range map[string]uint64{"7": 7, "1.0": 1, "1e0": 1, "18446744073709551615": 1<<64 - 1} {
+	for _, value := range []string{"9223372036854775808", "18446744073709551615"} {
+		g, err := f.Set("seed", scalar(t, value))
+		if err == nil || !strings.Contains(err.Error(), "seed: must be at most 9223372036854775807") {
+			t.Errorf("Set(seed, %s) = %v, %v; want the seed refused as above 2^63-1", value, g, err)
+		}
+		_, _, errs := load(t, "top.yaml", strings.Replace(bookCh7, "seed: 1\n", "seed: "+value+"\n", 1))
+		if len(errs) != 1 || errs[0].Key != "seed" || errs[0].Line != 2 || !strings.Contains(errs[0].Msg, "must be at most 9223372036854775807") {
+			t.Errorf("seed: %s at the top: errors %v; want one, at top.yaml:2 seed, refusing it as above 2^63-1", value, errs)
+		}
+	}
+	for value, want := range map[string]uint64{"7": 7, "1.0": 1, "1e0": 1, "9223372036854775807": MaxSeed} {
 		g, err := f.Set("seed", scalar(t, value))
 		if err != nil || g.Seed != want {
 			t.Errorf("Set(seed, %s) = seed %v, %v; want %d", value, g, err, want)
@@ -459,4 +470,14 @@ func TestSetCopiesOnlyThePathToTheKey(t *testing.T) {
 	if got := lookup(lookup(gw, "init"), "seed").Value; got != "7" {
 		t.Errorf("the copy's init.seed = %s, want 7", got)
 	}
+}
+
+// TestSetSeedAboveMaxSeedIsRefused: --set seed=2^63 is refused naming the
+// override, as the same value written in the file is refused naming its line.
+func TestSetSeedAboveMaxSeedIsRefused(t *testing.T) {
+	_, _, errs := load(t, "book.yaml", bookCh7, "seed=9223372036854775808")
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "--set seed=9223372036854775808") || !strings.Contains(errs[0].Error(), "must be at most 9223372036854775807") {
+		t.Fatalf("--set seed=2^63: errors %v; want one naming the override and the largest seed", errs)
+	}
+	t.Log(errs[0])
 }

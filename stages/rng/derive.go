@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"strconv"
+
+	"github.com/nnpipe/nnpipe/pipeline/config"
 )
 
 // Derive returns the seed of a stage from the master seed, the stage id and
@@ -42,7 +44,7 @@ func DeriveFor(kind string, master uint64, id, sub string) uint64 {
 	if kind == NumPy {
 		return s % (MaxNumPySeed + 1)
 	}
-	return s & (1<<63 - 1)
+	return s & config.MaxSeed
 }
 
 // DefaultSeed sets *seed, when it is nil, to DeriveFor(kind, master, id, sub):

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/nnpipe/nnpipe/pipeline/config"
 )
 
 // Source is a seeded stream of random numbers. Two sources of the same kind
@@ -33,17 +35,22 @@ const MaxNumPySeed = 1<<32 - 1
 var (
 	// ErrUnknownKind is wrapped by New's error for a kind other than PCG or NumPy.
 	ErrUnknownKind = errors.New("unknown rng kind")
-	// ErrSeedRange is wrapped by New's error for a NumPy seed above MaxNumPySeed.
+	// ErrSeedRange is wrapped by New's error for a NumPy seed above
+	// MaxNumPySeed, or a PCG seed above config.MaxSeed.
 	ErrSeedRange = errors.New("seed out of range")
 )
 
 // New returns a Source of the named kind seeded with seed. The NumPy kind
-// needs seed <= MaxNumPySeed (2^32-1) and returns an error wrapping
-// ErrSeedRange otherwise; an unknown kind returns an error wrapping
-// ErrUnknownKind that lists the valid kinds.
+// needs seed <= MaxNumPySeed (2^32-1), and the PCG kind seed <=
+// config.MaxSeed (2^63-1), the largest a summary's seed column holds; a
+// larger seed returns an error wrapping ErrSeedRange. An unknown kind
+// returns an error wrapping ErrUnknownKind that lists the valid kinds.
 func New(kind string, seed uint64) (Source, error) {
 	switch kind {
 	case PCG:
+		if seed > config.MaxSeed {
+			return nil, fmt.Errorf("pcg rng: %w: %d, must be < 2^63 (at most %d), the largest a summary's seed column holds", ErrSeedRange, seed, uint64(config.MaxSeed))
+		}
 		return NewPCG(seed), nil
 	case NumPy:
 		if seed > MaxNumPySeed {

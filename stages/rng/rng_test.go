@@ -17,6 +17,7 @@ func TestNewReturnsTheNamedSource(t *testing.T) {
 		{"numpy is NewNumPyLegacy", NumPy, 1, NewNumPyLegacy(1)},
 		{"numpy accepts the largest 32-bit seed", NumPy, math.MaxUint32, NewNumPyLegacy(math.MaxUint32)},
 		{"pcg accepts seeds beyond 32 bits", PCG, 1 << 40, NewPCG(1 << 40)},
+		{"pcg accepts the largest signed 64-bit seed", PCG, math.MaxInt64, NewPCG(math.MaxInt64)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,6 +51,8 @@ func TestNewRejectsBadInput(t *testing.T) {
 		{"kinds are case-sensitive", "NumPy", 1, ErrUnknownKind},
 		{"a numpy seed of 2^32 is out of range", NumPy, 1 << 32, ErrSeedRange},
 		{"the largest numpy seed is out of range", NumPy, math.MaxUint64, ErrSeedRange},
+		{"a pcg seed of 2^63 is out of range", PCG, 1 << 63, ErrSeedRange},
+		{"the largest uint64 pcg seed is out of range", PCG, math.MaxUint64, ErrSeedRange},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
