@@ -158,24 +158,34 @@ func WritePart(w io.Writer, name string, classes []string, p evaluate.Part) erro
 	return confusionTable(classes, p).Write(w, report.Text)
 }
 
+// undefined is the cell of a recall or precision that is 0/0: a class with
+// no rows has no recall, and one nothing was predicted as no precision.
+// metrics.json holds 0 for them, as scikit-learn's zero_division does.
+const undefined = "—"
+
 // confusionTable is a part's confusion matrix, true classes by row and
-// predicted by column, with each class's recall and precision.
+// predicted by column, with each class's recall and precision; "—" where
+// one is undefined.
 func confusionTable(classes []string, p evaluate.Part) report.Table {
 	header := []string{"true \\ predicted"}
 	header = append(header, classes...)
 	header = append(header, "recall")
 	t := report.Table{Header: header}
+	predicted := make([]int, len(classes))
 	for k, row := range p.Confusion {
 		cells := []string{classes[k]}
-		for _, n := range row {
+		rows := 0
+		for j, n := range row {
 			cells = append(cells, fmt.Sprint(n))
+			rows += n
+			predicted[j] += n
 		}
-		cells = append(cells, report.FormatFloat(p.Recall[k]))
+		cells = append(cells, ratioCell(p.Recall[k], rows))
 		t.Rows = append(t.Rows, cells)
 	}
 	prec := []string{"precision"}
-	for _, x := range p.Precision {
-		prec = append(prec, report.FormatFloat(x))
+	for k, x := range p.Precision {
+		prec = append(prec, ratioCell(x, predicted[k]))
 	}
 	t.Rows = append(t.Rows, append(prec, ""))
 	t.Numeric = make([]bool, len(header))
@@ -183,6 +193,15 @@ func confusionTable(classes []string, p evaluate.Part) report.Table {
 		t.Numeric[i] = true
 	}
 	return t
+}
+
+// ratioCell is x, a recall or precision over n rows, as a table cell:
+// undefined when n is 0.
+func ratioCell(x float64, n int) string {
+	if n == 0 {
+		return undefined
+	}
+	return report.FormatFloat(x)
 }
 
 // FormatBytes prints a size in the binary unit that suits it: "980 B",
