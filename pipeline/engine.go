@@ -532,8 +532,12 @@ func (e *Engine) runStep(ctx context.Context, p *Chain, step *Step, done map[str
 		return nil, err
 	}
 	if differ := differentFiles(computed, entry.Files); len(differ) > 0 {
+		where := entry.Dir
+		if entry.Location != "" {
+			where = entry.Location // what to remove: the entry, not its local copy
+		}
 		log.Warn("the cache already held other outputs for this key, and the run uses them, not the ones it recomputed: the key leaves out what made them differ (another build of nnpipe, or an edit); remove the entry to keep the new ones",
-			"stage", step.ID, "files", strings.Join(differ, ", "), "entry", entry.Dir)
+			"stage", step.ID, "files", strings.Join(differ, ", "), "entry", where)
 	}
 	if entry.Quarantined != "" {
 		log.Warn("the damaged cache entry held files it did not make; moved it aside instead of deleting it", "stage", step.ID, "path", entry.Quarantined)

@@ -72,3 +72,47 @@ func TestNoCacheSaysWhenTheEntryOfItsKeyHoldsOtherOutputs(t *testing.T) {
 		})
 	}
 }
+
+// locatedStore is a file cache whose entries say they are stored
+// elsewhere (as an S3 store's entries, whose files are in a local copy).
+type locatedStore struct{ cache.Store }
+
+func (s locatedStore) Publish(key, dir string, meta any) (*cache.Entry, error) {
+	e, err := s.Store.Publish(key, dir, meta)
+	if e != nil {
+		e.Location = "s3://bucket/prefix/v1/" + key[:2] + "/" + key
+	}
+	return e, err
+}
+
+// TestNoCacheNamesTheEntryWhereItIsStored checks that the warning of a
+// NoCache run whose recomputed outputs differ from the entry names the
+// entry where it is stored (Location), which is what to remove, rather
+// than the folder its files were copied into.
+func TestNoCacheNamesTheEntryWhereItIsStored(t *testing.T) {
+	runs := 0
+	chain := compileWith(t, "name: t\nstages:\n  - {id: a, kind: src}\n",
+		Spec{Kind: "src", Version: 1, NewParams: func() Params { return noParams{} },
+			Outputs: []Output{{Slot: "rows", Type: "rows", File: "rows.txt"}},
+			Run: func(_ context.Context, _ Params, io *IO) error {
+				runs++
+				return os.WriteFile(io.Output("rows"), []byte(strings.Repeat("x", runs)), 0o644)
+			}})
+	dir := t.TempDir()
+	eng := &Engine{Cache: locatedStore{cache.Open(dir)}, Version: "test"}
+	r, err := eng.Run(context.Background(), chain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng.Close()
+	var log bytes.Buffer
+	eng = &Engine{Cache: locatedStore{cache.Open(dir)}, Version: "test", NoCache: true, Log: slog.New(slog.NewTextHandler(&log, nil))}
+	defer eng.Close()
+	if _, err := eng.Run(context.Background(), chain); err != nil {
+		t.Fatal(err)
+	}
+	want := "entry=s3://bucket/prefix/v1/" + r[0].Key[:2] + "/" + r[0].Key
+	if !strings.Contains(log.String(), "the cache already held other outputs") || !strings.Contains(log.String(), want) {
+		t.Errorf("the warning does not name the entry where it is stored (%s):\n%s", want, log.String())
+	}
+}

@@ -61,6 +61,10 @@ type Entry struct {
 	Files   []File          `json:"files"` // sorted by name
 	Meta    json.RawMessage `json:"meta,omitempty"`
 	Dir     string          `json:"-"` // where the entry lives
+	// Location is where the entry is stored when that is not Dir: an S3
+	// store's entry (s3://BUCKET/PREFIX/v1/<2 hex>/<key>), whose files Dir
+	// holds in the local copy. Removing the entry means removing it there.
+	Location string `json:"-"`
 
 	// Quarantined is set by Publish when it replaced a damaged entry
 	// that held files its entry.json did not list: where they were moved.

@@ -132,7 +132,7 @@ func (c *client) getEntryJSON(ctx context.Context, name string) ([]byte, object,
 // parseEntry parses key's entry.json as the file cache does; a damaged
 // one is a *cache.DamagedError.
 func (s *Store) parseEntry(key string, raw []byte) (*cache.Entry, error) {
-	e, err := cache.ParseEntry(raw, s.name("v1/"+key[:2]+"/"+key))
+	e, err := cache.ParseEntry(raw, s.entryLocation(key))
 	if err != nil {
 		return nil, &cache.DamagedError{Key: key, Reason: err.Error()}
 	}
@@ -156,7 +156,7 @@ func (s *Store) copyOf(e *cache.Entry, raw []byte) (*cache.Entry, error) {
 	if local, err := s.local.Use(ck); err == nil && sameFiles(local.Files, e.Files) {
 		now := time.Now()
 		os.Chtimes(local.Dir, now, now) // most recently used: trimmed last
-		return located(e, local.Dir), nil
+		return s.located(e, local.Dir), nil
 	}
 	tmp, err := s.local.TempDir()
 	if err != nil {
@@ -178,15 +178,19 @@ func (s *Store) keepCopy(e *cache.Entry, ck, dir string) (*cache.Entry, error) {
 	if !sameFiles(local.Files, e.Files) {
 		return nil, fmt.Errorf("local copy %s does not hold the files of entry %s", local.Dir, e.Key[:12])
 	}
-	return located(e, local.Dir), nil
+	return s.located(e, local.Dir), nil
 }
 
-// located is e with its files in dir.
-func located(e *cache.Entry, dir string) *cache.Entry {
+// located is e with its files in dir, and its Location in the bucket.
+func (s *Store) located(e *cache.Entry, dir string) *cache.Entry {
 	out := *e
 	out.Dir = dir
+	out.Location = s.entryLocation(e.Key)
 	return &out
 }
+
+// entryLocation names key's entry in the bucket, as List gives its Dir.
+func (s *Store) entryLocation(key string) string { return s.name("v1/" + key[:2] + "/" + key) }
 
 func sameFiles(a, b []cache.File) bool {
 	if len(a) != len(b) {

@@ -59,7 +59,7 @@ func (s *Store) listEntries() ([]listed, error) {
 			defer wg.Done()
 			for i := range next {
 				key, _ := entryKeyOf(objs[i].Name)
-				l := cache.Listed{Key: key, Dir: s.name("v1/" + key[:2] + "/" + key)}
+				l := cache.Listed{Key: key, Dir: s.entryLocation(key)}
 				raw, obj, err := s.c.getEntryJSON(s.ctx, objs[i].Name)
 				switch {
 				case errors.Is(err, errNotFound):

@@ -461,3 +461,28 @@ func TestAnEntryRemovedOrReplacedWhileReadIsNotDamaged(t *testing.T) {
 		}
 	}
 }
+
+// TestAnEntryNamesWhereTheBucketHoldsIt checks that an entry a store
+// returns says where it is stored in the bucket, not only where its files
+// are in the local copy: a warning asking to remove the entry (a
+// --no-cache run that recomputed other outputs) must name what to remove.
+func TestAnEntryNamesWhereTheBucketHoldsIt(t *testing.T) {
+	f := newFake(t)
+	k := key("where")
+	want := "s3://" + testBucket + "/p/v1/" + k[:2] + "/" + k
+	a, b := f.open(t), f.open(t)
+	published := publish(t, a, k, files1)
+	other, err := b.Publish(k, outputs(t, b, map[string]string{"a.txt": "recomputed otherwise"}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	used, err := f.open(t).Use(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, e := range map[string]*cache.Entry{"published": published, "published second": other, "used": used} {
+		if e.Location != want {
+			t.Errorf("the %s entry's Location is %q, want %q (its files are in %s)", what, e.Location, want, e.Dir)
+		}
+	}
+}
