@@ -2,6 +2,8 @@ package s3store
 
 import (
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -104,5 +106,23 @@ func TestFromEnv(t *testing.T) {
 		if _, err := FromEnv(loc, env(bad)); !errors.As(err, &ue) {
 			t.Errorf("FromEnv(%v) = %v, want a *UserError", bad, err)
 		}
+	}
+}
+
+// TestRefusedCredentialsNameTheEndpoint: a server that refuses the
+// credentials is named, as an unknown bucket's is, so that a user whose
+// AWS_ENDPOINT_URL points at another server than meant can tell.
+func TestRefusedCredentialsNameTheEndpoint(t *testing.T) {
+	f := newFake(t)
+	f.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided.</Message></Error>`)
+		return true
+	})
+	_, err := Open(t.Context(), cache.Location{Bucket: testBucket, Prefix: "p"}, f.options(t))
+	var ue *UserError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "SignatureDoesNotMatch") || !strings.Contains(err.Error(), "endpoint "+f.srv.URL) || strings.Contains(err.Error(), "\n") {
+		t.Errorf("Open = %v; want a one-line *UserError naming SignatureDoesNotMatch and the endpoint %s", err, f.srv.URL)
 	}
 }

@@ -236,8 +236,8 @@ func (s *Store) openError(err error) error {
 	case resp.Code == "NoSuchBucket":
 		return userErrorf("%s: the bucket %s does not exist (endpoint %s)", s.loc, s.loc.Bucket, s.endpoint())
 	case resp.StatusCode >= 400 && resp.StatusCode < 500:
-		return userErrorf("%s: the server refused the credentials or the bucket (%s: %s); check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION",
-			s.loc, resp.Code, resp.Message)
+		return userErrorf("%s: the server refused the credentials or the bucket (%s: %s) at endpoint %s; check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION",
+			s.loc, resp.Code, resp.Message, s.endpoint())
 	}
 	return fmt.Errorf("%s: %w", s.loc, err)
 }
