@@ -106,7 +106,7 @@ func resultsError(path, out string, err error) error {
 }
 
 // openCache opens the cache at loc (see s3store.OpenCache), checking with
-// layout that a run may use the cache folder (cache.CheckUse); a
+// layout that a run may use the cache folder or prefix (CheckUse); a
 // problem with what the user gave is invalid input.
 func openCache(ctx context.Context, loc string, layout bool) (cache.Store, error) {
 	st, err := s3store.OpenCache(ctx, loc, os.Getenv)
@@ -114,9 +114,12 @@ func openCache(ctx context.Context, loc string, layout bool) (cache.Store, error
 		return nil, usagef("%v", err)
 	}
 	var nc *cache.NotCacheError
-	if fc, ok := st.(*cache.Cache); ok && layout {
-		if err = cache.CheckUse(fc.Dir()); errors.As(err, &nc) {
-			err = usagef("%v (see --cache, --results and $NNPIPE_CACHE)", err) // someone's folder, or a file
+	if err == nil && layout {
+		if err = st.CheckUse(); errors.As(err, &nc) {
+			err = usagef("%v (see --cache, --results and $NNPIPE_CACHE)", err) // someone's folder or prefix, or a file
+		}
+		if err != nil {
+			st.Close()
 		}
 	}
 	return st, err

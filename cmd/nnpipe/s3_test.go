@@ -561,3 +561,49 @@ func TestS3RunRefusedForBadDataLeavesNothing(t *testing.T) {
 		t.Errorf("left in the bucket: %v", objs)
 	}
 }
+
+// TestS3ARunRefusesAPrefixHoldingWhatTheCacheDoesNotMake runs, sweeps and
+// plans with a cache at a prefix that holds someone's objects (the
+// bucket's root, with another prefix's files beside it): as for a folder,
+// each is refused before any work, exit 2, one line naming the object,
+// and nothing is written. Mixed in, the cache's entries could never be
+// collected: cache gc, verify and du refuse such a prefix.
+func TestS3ARunRefusesAPrefixHoldingWhatTheCacheDoesNotMake(t *testing.T) {
+	s := newS3Server(t)
+	theirs := filepath.Join(s.root, "data", s3Bucket, "reports", "q3.csv")
+	if err := os.MkdirAll(filepath.Dir(theirs), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(theirs, []byte("a,b\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	results := filepath.Join(t.TempDir(), "results")
+	for _, args := range [][]string{{"run", "../../configs/book-ch7.yaml"}, {"sweep", smallSweep}, {"plan", smallSweep}} {
+		_, stderr, code := s.run("node", nil, append(args, "--cache", "s3://"+s3Bucket, "--results", results)...)
+		if code != exitInvalid || len(stderrLines(stderr)) != 1 || !strings.Contains(stderr, `holds "reports/"`) {
+			t.Errorf("%s: exit %d, stderr %q; want %d and one line naming reports/", args[0], code, stderr, exitInvalid)
+		}
+	}
+	var objs []string
+	filepath.WalkDir(filepath.Join(s.root, "data", s3Bucket), func(path string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() && path != theirs {
+			objs = append(objs, path)
+		}
+		return nil
+	})
+	if len(objs) != 0 {
+		t.Errorf("the refused commands wrote %d objects, the first %s", len(objs), objs[0])
+	}
+	for _, dir := range []string{results, filepath.Join(s.root, "copy-node")} {
+		if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s was made", dir)
+		}
+	}
+	// A prefix that holds nothing yet, or a cache, is used.
+	if _, stderr, code := s.run("node", nil, "run", "../../configs/book-ch7.yaml", "--quiet", "--cache", s3Cache, "--results", results); code != 0 {
+		t.Fatalf("run on an empty prefix: exit %d: %s", code, stderr)
+	}
+	if _, stderr, code := s.run("node", nil, "plan", "../../configs/book-ch7.yaml", "--cache", s3Cache); code != 0 {
+		t.Fatalf("plan on a cache: exit %d: %s", code, stderr)
+	}
+}

@@ -49,6 +49,11 @@ type Store interface {
 	// cache or holds what the cache does not make, which the cache
 	// commands refuse to work on.
 	CheckFolder() error
+	// CheckUse reports, as a *NotCacheError, a location that a run may not
+	// write into: one that holds what the cache does not make, whose
+	// entries mixed in could never be collected. One that holds nothing
+	// yet is fine. It writes nothing.
+	CheckUse() error
 	// Close releases what this process used to GC.
 	Close() error
 }
@@ -68,3 +73,7 @@ func (c *Cache) EntrySize(l Listed) int64 { return DirSize(l.Dir) }
 // CheckFolder reports whether the cache's folder is one that verifying,
 // sizing or collecting garbage may work on (see the function CheckFolder).
 func (c *Cache) CheckFolder() error { return CheckFolder(c.dir) }
+
+// CheckUse reports whether a run may use the cache's folder (see the
+// function CheckUse).
+func (c *Cache) CheckUse() error { return CheckUse(c.dir) }

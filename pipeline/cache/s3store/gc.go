@@ -152,6 +152,18 @@ func (s *Store) CheckFolder() error {
 	return nil
 }
 
+// CheckUse reports a location that a run may not write into: one that
+// holds what the cache does not make (a *cache.NotCacheError, as
+// CheckFolder says), whose entries mixed in could never be collected by
+// gc, which refuses it. A prefix that holds nothing yet is fine.
+func (s *Store) CheckUse() error {
+	var nc *cache.NotCacheError
+	if err := s.CheckFolder(); err != nil && !(errors.As(err, &nc) && nc.Missing) {
+		return err
+	}
+	return nil
+}
+
 // liveSet is what the live leases protect.
 type liveSet struct {
 	keys   map[string]bool

@@ -350,6 +350,25 @@ func TestCheckFolder(t *testing.T) {
 	}
 }
 
+// TestCheckUse: a run may use an empty prefix or a cache, not a prefix
+// that holds someone's objects, whose gc would refuse it.
+func TestCheckUse(t *testing.T) {
+	f := newFake(t)
+	s := f.open(t)
+	if err := s.CheckUse(); err != nil {
+		t.Errorf("CheckUse of an empty prefix: %v", err)
+	}
+	publish(t, s, key("1"), files1)
+	if err := s.CheckUse(); err != nil {
+		t.Errorf("CheckUse of a cache: %v", err)
+	}
+	f.write("photos/cat.jpg", []byte("meow"))
+	var nc *cache.NotCacheError
+	if err := s.CheckUse(); !errors.As(err, &nc) || !strings.Contains(err.Error(), `"photos/"`) {
+		t.Errorf("CheckUse of a prefix with someone's files = %v, want a *cache.NotCacheError naming photos/", err)
+	}
+}
+
 // TestAnEntryJSONOverTheLimitIsDamaged: an entry.json larger than the file
 // cache accepts (cache.MaxEntryJSON), even larger than the objects read
 // whole, is a damaged entry as in the file cache: a lookup misses, List
