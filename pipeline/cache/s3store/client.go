@@ -124,28 +124,47 @@ func (c *client) getUpTo(ctx context.Context, name string, limit int64) ([]byte,
 	return b, object{Name: name, Size: info.Size, ETag: info.ETag, LastModified: info.LastModified}, nil
 }
 
+// maxResumes bounds how many times get goes on with a body the network cut
+// short.
+const maxResumes = 2
+
 // get streams at most limit bytes of an object into w, and returns how
-// many it read.
+// many it read. A body cut short by the network (the connection reset or
+// closed before its end) is resumed where it stopped, up to maxResumes
+// times, with a GET of the rest: the objects get reads are named by their
+// digest, which the caller checks over the whole stream, so no mix of two
+// versions can pass.
 func (c *client) get(ctx context.Context, name string, w io.Writer, limit int64) (int64, error) {
 	if err := c.check(); err != nil {
 		return 0, err
 	}
 	ctx, kick, done := c.watch(ctx)
 	defer done()
-	obj, err := c.mc.GetObject(ctx, c.bucket, c.prefix+name, minio.GetObjectOptions{})
-	if err != nil {
-		return 0, c.fail(ctx, "get", name, err)
-	}
-	defer obj.Close()
-	n, err := io.Copy(writerOf{w}, io.LimitReader(&kickReader{obj, kick}, limit))
-	if err != nil {
-		var werr *writeError
-		if errors.As(err, &werr) {
-			return n, werr.err
+	var got int64
+	for resumes := 0; ; resumes++ {
+		opts := minio.GetObjectOptions{}
+		if got > 0 {
+			if err := opts.SetRange(got, 0); err != nil {
+				return got, err
+			}
 		}
-		return n, c.fail(ctx, "get", name, err)
+		body, _, _, err := minio.Core{Client: c.mc}.GetObject(ctx, c.bucket, c.prefix+name, opts)
+		if err != nil {
+			return got, c.fail(ctx, "get", name, err)
+		}
+		n, err := io.Copy(writerOf{w}, io.LimitReader(&kickReader{body, kick}, limit-got))
+		body.Close()
+		got += n
+		var werr *writeError
+		switch {
+		case err == nil:
+			return got, nil
+		case errors.As(err, &werr):
+			return got, werr.err
+		case n == 0 || resumes == maxResumes || ctx.Err() != nil:
+			return got, c.fail(ctx, "get", name, err)
+		}
 	}
-	return n, nil
 }
 
 // writeError marks an error of the writer get copies into, not of the

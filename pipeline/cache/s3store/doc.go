@@ -96,7 +96,9 @@
 //
 // Every request is given NNPIPE_S3_TIMEOUT (30 s by default) without
 // progress — no byte sent or received — before it is abandoned, and is
-// retried at most twice on network errors. A server that is down or stops
+// retried at most twice on network errors; a file's download that the
+// network cuts short goes on from where it stopped, at most twice (its
+// digest, checked over the whole, still decides). A server that is down or stops
 // answering mid-run makes the run fail with an error naming the request
 // (exit status 1), and publishes nothing partial. Bad credentials, an
 // unknown bucket or a refused request on opening are invalid input

@@ -6,8 +6,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -19,17 +21,40 @@ import (
 // are answered as they are.
 func faultOnce(f *fake, match func(*http.Request) bool, mangle func(w http.ResponseWriter, rec *httptest.ResponseRecorder)) *atomic.Bool {
 	var done atomic.Bool
+	fault(f, func(r *http.Request) bool { return match(r) && done.CompareAndSwap(false, true) }, mangle)
+	return &done
+}
+
+// fault makes the fake server answer every request for which match holds
+// with what mangle makes of the true answer.
+func fault(f *fake, match func(*http.Request) bool, mangle func(w http.ResponseWriter, rec *httptest.ResponseRecorder)) {
 	handler := f.srv.Config.Handler // the fake's own: the hook, then gofakes3
+	var inner atomic.Bool           // set while the true answer is made
 	f.setHook(func(w http.ResponseWriter, r *http.Request) bool {
-		if !match(r) || !done.CompareAndSwap(false, true) {
+		if inner.Load() || !match(r) {
 			return false
 		}
 		rec := httptest.NewRecorder()
-		handler.ServeHTTP(rec, r) // done is set: this passes through
+		inner.Store(true)
+		handler.ServeHTTP(rec, r)
+		inner.Store(false)
 		mangle(w, rec)
 		return true
 	})
-	return &done
+}
+
+// dropMidBody sends the first two bytes of the true answer under its
+// true Content-Length, then closes the connection.
+func dropMidBody(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	w.Write(rec.Body.Bytes()[:min(2, rec.Body.Len())])
+	w.(http.Flusher).Flush()
+	if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+		conn.Close()
+	}
 }
 
 func getOf(part string) func(*http.Request) bool {
@@ -48,10 +73,9 @@ func answer(w http.ResponseWriter, rec *httptest.ResponseRecorder, body []byte) 
 
 // TestFaultsInTransitAreNeverAHit downloads an entry through answers
 // changed on the way — a flipped byte, a body cut short under a matching
-// Content-Length, a body cut short under the true one (the connection
-// dropped) — and checks that none is taken for the entry: the first two
-// are a damaged entry (a miss, recomputed), the last an error; and the
-// next lookup, answered truly, is the entry as published.
+// Content-Length — and checks that neither is taken for the entry: each is
+// a damaged entry (a miss, recomputed), and the next lookup, answered
+// truly, is the entry as published.
 func TestFaultsInTransitAreNeverAHit(t *testing.T) {
 	cases := []struct {
 		name   string
@@ -67,18 +91,6 @@ func TestFaultsInTransitAreNeverAHit(t *testing.T) {
 		{"a body cut short, and its length", func(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
 			answer(w, rec, rec.Body.Bytes()[:2])
 		}, "has 2 bytes, want", true},
-		{"a connection dropped mid-body", func(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
-			for k, v := range rec.Header() {
-				w.Header()[k] = v
-			}
-			w.WriteHeader(rec.Code)
-			w.Write(rec.Body.Bytes()[:2])
-			w.(http.Flusher).Flush()
-			conn, _, err := w.(http.Hijacker).Hijack()
-			if err == nil {
-				conn.Close()
-			}
-		}, "unexpected EOF", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -149,4 +161,51 @@ func TestAnUploadChangedInTransitIsNeverAHit(t *testing.T) {
 		t.Fatalf("Use = %v, want the entry, a miss or a damaged entry", err)
 	}
 	t.Logf("publish: %v; lookup: %v", perr, err)
+}
+
+// TestADownloadCutShortIsResumed drops the connection in the middle of a
+// file's download: the download goes on from where it stopped (a ranged
+// GET; the file's digest still decides), so one dropped connection is not
+// a failed run. Dropped every time, the lookup fails with the network's
+// error after two resumptions: never a hit, nor a damaged entry.
+func TestADownloadCutShortIsResumed(t *testing.T) {
+	f := newFake(t)
+	k := key("resumed")
+	long := strings.Repeat("0123456789", 10)
+	files := map[string]string{"a.txt": "alpha", "long.txt": long}
+	publish(t, f.open(t), k, files)
+	longFile := "/files/" + digest([]byte(long))[:2] + "/"
+	var ranges []string
+	var mu sync.Mutex
+	isBeta := func(r *http.Request) bool {
+		if !getOf(longFile)(r) {
+			return false
+		}
+		mu.Lock()
+		ranges = append(ranges, r.Header.Get("Range"))
+		mu.Unlock()
+		return true
+	}
+	faultOnce(f, isBeta, dropMidBody)
+	got, err := f.open(t).Use(k)
+	if err != nil {
+		t.Fatalf("Use with one connection dropped mid-body: %v", err)
+	}
+	if c := contents(t, got); !equalMaps(c, files) {
+		t.Errorf("the hit holds %v, want %v", c, files)
+	}
+	if want := []string{"", "bytes=2-"}; !slices.Equal(ranges, want) {
+		t.Errorf("the file was asked for with ranges %q, want %q", ranges, want)
+	}
+
+	ranges = nil
+	fault(f, isBeta, dropMidBody)
+	_, err = f.open(t).Use(k)
+	var damaged *cache.DamagedError
+	if err == nil || errors.As(err, &damaged) || !strings.Contains(err.Error(), "unexpected EOF") {
+		t.Errorf("Use with every connection dropped = %v, want the network's error", err)
+	}
+	if len(ranges) != 3 {
+		t.Errorf("the file was asked for %d times (%q), want 3: once and two resumptions", len(ranges), ranges)
+	}
 }
