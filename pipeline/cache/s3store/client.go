@@ -130,8 +130,8 @@ const maxResumes = 2
 
 // get streams at most limit bytes of an object into w, and returns how
 // many it read. A body cut short by the network (the connection reset or
-// closed before its end) is resumed where it stopped, up to maxResumes
-// times, with a GET of the rest: the objects get reads are named by their
+// closed before its end, before its first byte included) is resumed where
+// it stopped, up to maxResumes times, with a GET of the rest: the objects get reads are named by their
 // digest, which the caller checks over the whole stream, so no mix of two
 // versions can pass.
 func (c *client) get(ctx context.Context, name string, w io.Writer, limit int64) (int64, error) {
@@ -161,7 +161,7 @@ func (c *client) get(ctx context.Context, name string, w io.Writer, limit int64)
 			return got, nil
 		case errors.As(err, &werr):
 			return got, werr.err
-		case n == 0 || resumes == maxResumes || ctx.Err() != nil:
+		case resumes == maxResumes || ctx.Err() != nil:
 			return got, c.fail(ctx, "get", name, err)
 		}
 	}

@@ -43,17 +43,19 @@ func fault(f *fake, match func(*http.Request) bool, mangle func(w http.ResponseW
 	})
 }
 
-// dropMidBody sends the first two bytes of the true answer under its
-// true Content-Length, then closes the connection.
-func dropMidBody(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
-	for k, v := range rec.Header() {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(rec.Code)
-	w.Write(rec.Body.Bytes()[:min(2, rec.Body.Len())])
-	w.(http.Flusher).Flush()
-	if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
-		conn.Close()
+// dropAfter returns a mangle that sends the first n bytes of the true
+// answer under its true Content-Length, then closes the connection.
+func dropAfter(n int) func(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
+	return func(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes()[:min(n, rec.Body.Len())])
+		w.(http.Flusher).Flush()
+		if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+			conn.Close()
+		}
 	}
 }
 
@@ -163,10 +165,10 @@ func TestAnUploadChangedInTransitIsNeverAHit(t *testing.T) {
 	t.Logf("publish: %v; lookup: %v", perr, err)
 }
 
-// TestADownloadCutShortIsResumed drops the connection in the middle of a
-// file's download: the download goes on from where it stopped (a ranged
-// GET; the file's digest still decides), so one dropped connection is not
-// a failed run. Dropped every time, the lookup fails with the network's
+// TestADownloadCutShortIsResumed drops the connection before or in the
+// middle of a file's body: the download goes on from where it stopped (a
+// GET of the rest; the file's digest still decides), so one dropped
+// connection is not a failed run. Dropped every time, the lookup fails with the network's
 // error after two resumptions: never a hit, nor a damaged entry.
 func TestADownloadCutShortIsResumed(t *testing.T) {
 	f := newFake(t)
@@ -177,7 +179,7 @@ func TestADownloadCutShortIsResumed(t *testing.T) {
 	longFile := "/files/" + digest([]byte(long))[:2] + "/"
 	var ranges []string
 	var mu sync.Mutex
-	isBeta := func(r *http.Request) bool {
+	isLongFile := func(r *http.Request) bool {
 		if !getOf(longFile)(r) {
 			return false
 		}
@@ -186,7 +188,17 @@ func TestADownloadCutShortIsResumed(t *testing.T) {
 		mu.Unlock()
 		return true
 	}
-	faultOnce(f, isBeta, dropMidBody)
+	// Before any byte of the body, the file is asked for again.
+	faultOnce(f, isLongFile, dropAfter(0))
+	if _, err := f.open(t).Use(k); err != nil {
+		t.Fatalf("Use with one connection dropped before the body: %v", err)
+	}
+	if want := []string{"", ""}; !slices.Equal(ranges, want) {
+		t.Errorf("the file was asked for with ranges %q, want %q", ranges, want)
+	}
+
+	ranges = nil
+	faultOnce(f, isLongFile, dropAfter(2))
 	got, err := f.open(t).Use(k)
 	if err != nil {
 		t.Fatalf("Use with one connection dropped mid-body: %v", err)
@@ -199,7 +211,7 @@ func TestADownloadCutShortIsResumed(t *testing.T) {
 	}
 
 	ranges = nil
-	fault(f, isBeta, dropMidBody)
+	fault(f, isLongFile, dropAfter(2))
 	_, err = f.open(t).Use(k)
 	var damaged *cache.DamagedError
 	if err == nil || errors.As(err, &damaged) || !strings.Contains(err.Error(), "unexpected EOF") {
