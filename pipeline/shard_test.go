@@ -85,6 +85,30 @@ func TestParseShard(t *testing.T) {
 		{shard: "auto", env: map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "99999999999999999999"}, bad: "too large"},
 		{shard: "auto", env: map[string]string{"SLURM_ARRAY_TASK_ID": "2"}, bad: "SLURM_ARRAY_TASK_COUNT is not"},
 		{shard: "auto", bad: "neither JOB_COMPLETION_INDEX"},
+
+		// An array whose task ids are not all shards: --array=1-4 with
+		// auto/4 (task 4 is no shard, and shard 0 no task) or a sparse
+		// array with plain auto refuse every task, not only the last.
+		{shard: "auto/4", env: map[string]string{"SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_MAX": "4"}, bad: "SLURM_ARRAY_TASK_MAX 4: with --shard auto/4 the task ids are the shards, 0 to 3"},
+		{shard: "auto/4", env: map[string]string{"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_MAX": "3"}, i: 3, n: 4},
+		{shard: "auto/4", env: map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "1", "SLURM_ARRAY_TASK_MIN": "2", "SLURM_ARRAY_TASK_MAX": "2"}, i: 2, n: 4},
+		{shard: "auto/4", env: map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_MAX": "x"}, bad: `SLURM_ARRAY_TASK_MAX "x" is not a number`},
+		{shard: "auto", env: map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_MAX": "5", "SLURM_ARRAY_TASK_STEP": "1"}, bad: "not a range"},
+		{shard: "auto", env: map[string]string{"SLURM_ARRAY_TASK_ID": "8", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_MAX": "12", "SLURM_ARRAY_TASK_STEP": "4"}, i: 2, n: 4},
+		{shard: "auto", env: map[string]string{"SLURM_ARRAY_TASK_ID": "4", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_MAX": "4", "SLURM_ARRAY_TASK_STEP": "1"}, i: 3, n: 4},
+
+		// A shard given by hand inside an Indexed Job or a job array must
+		// be the task's own: the same --shard in every task runs one
+		// shard over and over and the others never.
+		{shard: "1/4", env: map[string]string{"JOB_COMPLETION_INDEX": "3"}, bad: "JOB_COMPLETION_INDEX is 3"},
+		{shard: "3/4", env: map[string]string{"JOB_COMPLETION_INDEX": "3"}, i: 3, n: 4},
+		{shard: "1/4", env: map[string]string{"JOB_COMPLETION_INDEX": "x"}, bad: `JOB_COMPLETION_INDEX "x" is not a number`},
+		{shard: "1/4", env: map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "4"}, bad: "SLURM_ARRAY_TASK_ID is 2"},
+		{shard: "1/4", env: map[string]string{"SLURM_ARRAY_TASK_ID": "x"}, bad: `SLURM_ARRAY_TASK_ID "x" is not a number`},
+		{shard: "2/4", env: map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "4"}, i: 2, n: 4},
+		// --shard $((SLURM_ARRAY_TASK_ID - 1))/4 in an --array=1-4: the task's place in the array.
+		{shard: "1/4", env: map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_MAX": "4"}, i: 1, n: 4},
+		{shard: "0/4", env: map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_MAX": "4"}, bad: "SLURM_ARRAY_TASK_ID is 2"},
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%q %v", c.shard, c.env), func(t *testing.T) {

@@ -536,9 +536,16 @@ func Shard(trials []*Trial, i, n int) []*Trial {
 // 0 <= i < n. For auto, it reads the Kubernetes Indexed Job's
 // JOB_COMPLETION_INDEX (the count must then be given as auto/n) or Slurm's
 // SLURM_ARRAY_TASK_ID: with auto/n, it is the shard itself (an array
-// --array=0-(n-1), whose tasks can be resubmitted one by one); with auto,
-// less SLURM_ARRAY_TASK_MIN when it is set, of SLURM_ARRAY_TASK_COUNT
-// shards. They are read through getenv; each must be such a number too. Errors are one line naming what was wrong.
+// --array=0-(n-1), whose tasks can be resubmitted one by one, so
+// SLURM_ARRAY_TASK_MAX must be below n); with auto, less
+// SLURM_ARRAY_TASK_MIN when it is set, in steps of SLURM_ARRAY_TASK_STEP,
+// of SLURM_ARRAY_TASK_COUNT shards (a range: SLURM_ARRAY_TASK_MAX, when
+// set, must be its last task). An i/n given inside such a job must be the
+// task's own shard — JOB_COMPLETION_INDEX, or SLURM_ARRAY_TASK_ID or its
+// place in the array as auto counts it — since the same i/n in every
+// task would run one shard many times and the others never. The
+// variables are read through getenv; each must be such a number too.
+// Errors are one line naming what was wrong.
 func ParseShard(s string, getenv func(string) string) (i, n int, err error) {
 	spec, count, hasCount := strings.Cut(s, "/")
 	if spec == "auto" {
@@ -553,7 +560,88 @@ func ParseShard(s string, getenv func(string) string) (i, n int, err error) {
 	if n, err = parseShardNumber("--shard "+strconv.Quote(s)+": count", count); err != nil {
 		return 0, 0, err
 	}
-	return checkShard(fmt.Sprintf("--shard %q", s), i, n)
+	if i, n, err = checkShard(fmt.Sprintf("--shard %q", s), i, n); err != nil {
+		return 0, 0, err
+	}
+	if err := checkTaskShard(fmt.Sprintf("--shard %q", s), i, n, getenv); err != nil {
+		return 0, 0, err
+	}
+	return i, n, nil
+}
+
+// checkTaskShard refuses shard i of n, given by hand as flag, inside a
+// Kubernetes Indexed Job or a Slurm job array whose task is another shard.
+func checkTaskShard(flag string, i, n int, getenv func(string) string) error {
+	if idx := getenv("JOB_COMPLETION_INDEX"); idx != "" {
+		k, err := parseShardNumber(flag+": JOB_COMPLETION_INDEX", idx)
+		if err != nil {
+			return err
+		}
+		if k != i {
+			return fmt.Errorf("%s: JOB_COMPLETION_INDEX is %s in this Kubernetes Indexed Job, another shard: give --shard auto/%d, or run shard %d outside the job", flag, idx, n, i)
+		}
+		return nil
+	}
+	a, err := readSlurmArray(flag, getenv)
+	if err != nil || a == nil {
+		return err
+	}
+	if a.id == i {
+		return nil
+	}
+	if pos, ok := a.position(); ok && pos == i {
+		return nil
+	}
+	return fmt.Errorf("%s: SLURM_ARRAY_TASK_ID is %d in this Slurm job array, another shard: give --shard auto/%d (the task id is the shard), or run shard %d outside the array", flag, a.id, n, i)
+}
+
+// slurmArray is what a Slurm job array's task reads of it; a field is -1
+// when its variable is not set.
+type slurmArray struct {
+	id, count, min, max, step int
+}
+
+// readSlurmArray reads SLURM_ARRAY_TASK_ID, _COUNT, _MIN, _MAX and _STEP
+// through getenv, each a shard number (see parseShardNumber), what naming
+// the shard in errors. It returns nil without SLURM_ARRAY_TASK_ID.
+func readSlurmArray(what string, getenv func(string) string) (*slurmArray, error) {
+	idx := getenv("SLURM_ARRAY_TASK_ID")
+	if idx == "" {
+		return nil, nil
+	}
+	a := &slurmArray{}
+	for _, v := range []struct {
+		name string
+		to   *int
+	}{{"ID", &a.id}, {"COUNT", &a.count}, {"MIN", &a.min}, {"MAX", &a.max}, {"STEP", &a.step}} {
+		s := getenv("SLURM_ARRAY_TASK_" + v.name)
+		if s == "" {
+			*v.to = -1
+			continue
+		}
+		n, err := parseShardNumber(what+": SLURM_ARRAY_TASK_"+v.name, s)
+		if err != nil {
+			return nil, err
+		}
+		*v.to = n
+	}
+	return a, nil
+}
+
+// position returns the task's place in the array counted from its first
+// task in its steps, and false when the id is not on those steps.
+func (a *slurmArray) position() (int, bool) {
+	id, step := a.id, max(a.step, 1)
+	if a.min >= 0 {
+		if id < a.min {
+			return 0, false
+		}
+		id -= a.min
+	}
+	if id%step != 0 {
+		return 0, false
+	}
+	return id / step, true
 }
 
 func parseAutoShard(count string, hasCount bool, getenv func(string) string) (int, int, error) {
@@ -574,57 +662,53 @@ func parseAutoShard(count string, hasCount bool, getenv func(string) string) (in
 		}
 		return checkShard("--shard auto: JOB_COMPLETION_INDEX "+idx, i, n)
 	}
-	idx := getenv("SLURM_ARRAY_TASK_ID")
-	if idx == "" {
-		return 0, 0, errors.New("--shard auto: neither JOB_COMPLETION_INDEX (Kubernetes Indexed Job) nor SLURM_ARRAY_TASK_ID (Slurm job array) is set")
-	}
-	id, err := parseShardNumber("--shard auto: SLURM_ARRAY_TASK_ID", idx)
+	a, err := readSlurmArray("--shard auto", getenv)
 	if err != nil {
 		return 0, 0, err
 	}
-	if !hasCount {
-		c := getenv("SLURM_ARRAY_TASK_COUNT")
-		if c == "" {
-			return 0, 0, errors.New("--shard auto: SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not; give --shard auto/N")
+	if a == nil {
+		return 0, 0, errors.New("--shard auto: neither JOB_COMPLETION_INDEX (Kubernetes Indexed Job) nor SLURM_ARRAY_TASK_ID (Slurm job array) is set")
+	}
+	what := "--shard auto: SLURM_ARRAY_TASK_ID " + strconv.Itoa(a.id)
+	if hasCount {
+		// With a count (auto/N), the array's indices are the shards, so
+		// that a task resubmitted alone (sbatch --array=2) is still shard
+		// 2 of N. An array with a task past N-1 (--array=1-N) has a task
+		// that is no shard and a shard that is no task: every task is
+		// refused, not only that one after the others ran.
+		if a.max >= n {
+			return 0, 0, fmt.Errorf("--shard auto/%d: SLURM_ARRAY_TASK_MAX %d: with --shard auto/%d the task ids are the shards, 0 to %d; submit the array as --array=0-%d", n, a.max, n, n-1, n-1)
 		}
-		if n, err = parseShardNumber("--shard auto: SLURM_ARRAY_TASK_COUNT", c); err != nil {
-			return 0, 0, err
-		}
+		return checkShard(what, a.id, n)
+	}
+	if a.count < 0 {
+		return 0, 0, errors.New("--shard auto: SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not; give --shard auto/N")
 	}
 	// Without a count, the array is counted from its first index, in its
 	// steps (--array=1-8 gives shards 0 to 7, --array=0-6:2 shards 0 to
-	// 3). With one (auto/N), the array's
-	// indices are the shards, so that a task resubmitted alone
-	// (sbatch --array=2) is still shard 2 of N.
-	what := "--shard auto: SLURM_ARRAY_TASK_ID " + idx
-	if lo := getenv("SLURM_ARRAY_TASK_MIN"); lo != "" {
-		first, err := parseShardNumber("--shard auto: SLURM_ARRAY_TASK_MIN", lo)
-		if err != nil {
-			return 0, 0, err
-		}
-		if !hasCount {
-			if id < first {
-				return 0, 0, fmt.Errorf("%s is below SLURM_ARRAY_TASK_MIN %s", what, lo)
-			}
-			id -= first
-			what += " - SLURM_ARRAY_TASK_MIN " + lo
-		}
+	// 3), and must be such a range: the tasks of --array=0,2,5 would be
+	// shards 0, 2 and 5 of 3.
+	if a.step == 0 {
+		return 0, 0, errors.New("--shard auto: SLURM_ARRAY_TASK_STEP 0: want a step of 1 or more")
 	}
-	if st := getenv("SLURM_ARRAY_TASK_STEP"); st != "" && !hasCount {
-		step, err := parseShardNumber("--shard auto: SLURM_ARRAY_TASK_STEP", st)
-		if err != nil {
-			return 0, 0, err
+	if a.min >= 0 {
+		if a.id < a.min {
+			return 0, 0, fmt.Errorf("%s is below SLURM_ARRAY_TASK_MIN %d", what, a.min)
 		}
-		if step == 0 {
-			return 0, 0, errors.New("--shard auto: SLURM_ARRAY_TASK_STEP 0: want a step of 1 or more")
-		}
-		if id%step != 0 {
-			return 0, 0, fmt.Errorf("%s is not a multiple of SLURM_ARRAY_TASK_STEP %s: the array is not a range in steps; give --shard auto/N with indices 0 to N-1", what, st)
-		}
-		id /= step
-		what = "(" + what + ") / SLURM_ARRAY_TASK_STEP " + st
+		what += " - SLURM_ARRAY_TASK_MIN " + strconv.Itoa(a.min)
 	}
-	return checkShard(what, id, n)
+	if a.step > 0 {
+		what = "(" + what + ") / SLURM_ARRAY_TASK_STEP " + strconv.Itoa(a.step)
+	}
+	pos, ok := a.position()
+	if !ok {
+		return 0, 0, fmt.Errorf("%s: the id is not a multiple of SLURM_ARRAY_TASK_STEP %d: the array is not a range in steps; give --shard auto/N with indices 0 to N-1", what, a.step)
+	}
+	if a.min >= 0 && a.max >= 0 && a.count > 0 && a.max != a.min+max(a.step, 1)*(a.count-1) {
+		return 0, 0, fmt.Errorf("--shard auto: SLURM_ARRAY_TASK_COUNT %d from SLURM_ARRAY_TASK_MIN %d to _MAX %d in steps of %d: the array is not a range in steps, and its tasks would not be shards 0 to %d; give --shard auto/N with indices 0 to N-1",
+			a.count, a.min, a.max, max(a.step, 1), a.count-1)
+	}
+	return checkShard(what, pos, a.count)
 }
 
 // maxShardNumber bounds shard indexes and counts; far more shards than

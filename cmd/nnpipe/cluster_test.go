@@ -204,7 +204,7 @@ func TestShardAutoReadsTheClusterEnvironment(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			for _, k := range []string{"JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_STEP"} {
+			for _, k := range []string{"JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_MAX", "SLURM_ARRAY_TASK_STEP"} {
 				t.Setenv(k, c.env[k])
 			}
 			out, stderr, code := nnpipe(t, "sweep", smallSweep, "--shard", c.shard, "--results", t.TempDir(), "--set", "sweep.train.hidden=1", "--set", "sweep.train.init.seed=1,2,3")

@@ -121,6 +121,14 @@ func TestInvalidInputExitsTwoWithOneLineWritingNothing(t *testing.T) {
 			map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_ARRAY_TASK_MIN": "-1"}, `SLURM_ARRAY_TASK_MIN "-1" is not a number`},
 		{"sweep --shard auto, Slurm min above the id", []string{"sweep", smallSweep, "--shard", "auto", "--results", results},
 			map[string]string{"SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_ARRAY_TASK_MIN": "1"}, "below SLURM_ARRAY_TASK_MIN"},
+		{"sweep --shard auto/4 in an --array=1-4", []string{"sweep", smallSweep, "--shard", "auto/4", "--results", results},
+			map[string]string{"SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_MAX": "4"}, "submit the array as --array=0-3"},
+		{"sweep --shard auto in an array that is not a range", []string{"sweep", smallSweep, "--shard", "auto", "--results", results},
+			map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_MAX": "5", "SLURM_ARRAY_TASK_STEP": "1"}, "not a range in steps"},
+		{"sweep --shard 1/4 in another Kubernetes index", []string{"sweep", smallSweep, "--shard", "1/4", "--results", results},
+			map[string]string{"JOB_COMPLETION_INDEX": "3"}, `--shard "1/4": JOB_COMPLETION_INDEX is 3`},
+		{"sweep --shard 1/4 in another Slurm task", []string{"sweep", smallSweep, "--shard", "1/4", "--results", results},
+			map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_MAX": "3"}, `--shard "1/4": SLURM_ARRAY_TASK_ID is 2`},
 
 		{"validate without a config", []string{"validate"}, nil, "expected CONFIG"},
 		{"validate with an unknown flag", []string{"validate", "--frob", "testdata/ok.yaml"}, nil, "unknown flag: --frob"},
@@ -177,7 +185,7 @@ func TestInvalidInputExitsTwoWithOneLineWritingNothing(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			for _, k := range []string{"JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_STEP"} {
+			for _, k := range []string{"JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_MAX", "SLURM_ARRAY_TASK_STEP"} {
 				t.Setenv(k, c.env[k])
 			}
 			t.Setenv("NNPIPE_CACHE", "")
