@@ -246,5 +246,8 @@ func printSweepSummary(e *env, sw *results.Sweep) error {
 	fmt.Fprintf(e.stdout, "%s: %d ok, %d failed, %d not finished", report.Plural(len(sw.Rows)+sw.Pending, "trial", "trials"),
 		len(sw.Rows)-sw.Failed, sw.Failed, sw.Pending)
 	fmt.Fprintf(e.stdout, "; * marks the best mean test accuracy\nsweep directory: %s\n", sw.Dir)
+	if line := sw.PendingLine(); line != "" {
+		fmt.Fprintln(e.stdout, line)
+	}
 	return nil
 }

@@ -232,6 +232,55 @@ func TestCollectBeforeAnyTrialRanReportsThemPending(t *testing.T) {
 	}
 }
 
+// TestCollectNamesThePendingTrials runs one shard of three and collects:
+// the trials the other shards did not run are named, with their values,
+// in --json, in sweep.json and in the text output, so that a user knows
+// which to run again, not only how many.
+func TestCollectNamesThePendingTrials(t *testing.T) {
+	cacheDir, res := t.TempDir(), t.TempDir()
+	if _, stderr, code := nnpipe(t, "sweep", smallSweep, "--shard", "0/3", "--cache", cacheDir, "--results", res, "--quiet"); code != 0 {
+		t.Fatalf("shard 0/3: exit %d\n%s", code, stderr)
+	}
+	s, code, stderr := sweepJSONOf(t, smallSweep, "--collect", "--cache", cacheDir, "--results", res)
+	if code != 0 {
+		t.Fatalf("collect: exit %d\n%s", code, stderr)
+	}
+	if s.Pending != 4 || len(s.Trials) != 2 {
+		t.Fatalf("pending %d, trials %d; want shard 0's 2 trials collected and 4 pending", s.Pending, len(s.Trials))
+	}
+	seen := map[string]bool{}
+	for _, tr := range s.Trials {
+		seen[tr.TrialID] = true
+	}
+	if len(s.PendingTrials) != s.Pending {
+		t.Fatalf("pending_trials lists %d trials, want the %d pending", len(s.PendingTrials), s.Pending)
+	}
+	for _, p := range s.PendingTrials {
+		if seen[p.TrialID] || len(p.TrialID) != 12 || p.Status != results.StatusPending || p.Values["train.hidden"] == "" {
+			t.Errorf("pending trial %+v: want a trial not collected, with its id, status %q and values", p, results.StatusPending)
+		}
+		seen[p.TrialID] = true
+	}
+	if len(seen) != 6 {
+		t.Errorf("collected and pending trials are %d distinct ids, want the grid's 6", len(seen))
+	}
+	m, err := results.ReadSweepManifest(s.SweepDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(m.PendingTrials, s.PendingTrials) {
+		t.Errorf("sweep.json's pending_trials %+v differ from --json's %+v", m.PendingTrials, s.PendingTrials)
+	}
+	out, _, code := nnpipe(t, "sweep", smallSweep, "--collect", "--cache", cacheDir, "--results", res)
+	if code != 0 {
+		t.Fatalf("collect: exit %d", code)
+	}
+	first := s.PendingTrials[0]
+	if want := "not finished: " + first.TrialID + " ("; !strings.Contains(out, want) || !strings.Contains(out, "pending_trials") {
+		t.Errorf("the text output does not name the first pending trial (%q) and where the rest are listed:\n%s", want, out)
+	}
+}
+
 func TestShardFlagIsParsedOrRefused(t *testing.T) {
 	for _, arg := range []string{"3/3", "x/2", "1", "-1/2"} {
 		if _, stderr, code := nnpipe(t, "sweep", smallSweep, "--shard", arg, "--results", t.TempDir()); code != exitInvalid {

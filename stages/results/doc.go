@@ -91,7 +91,9 @@
 //	sweep.json          see SweepManifest: format, nnpipe version, sweep_id,
 //	                    name, created, axes (key, values as written), trials
 //	                    (trial_id, values: key -> value, status, error) and
-//	                    pending (the trials not finished)
+//	                    pending (how many trials are not finished) and
+//	                    pending_trials (those trials: trial_id, values,
+//	                    status pending)
 //	plots/sweep.png     test accuracy and cross-entropy against the first
 //	                    swept key that is not a repetition, mean ± std over the rest
 //	report.html         every trial as one self-contained page (see
@@ -104,8 +106,9 @@
 //
 // `run --json` prints RunJSON (run_dir, run_id, status, error, metrics:
 // metrics.json or null, stages: id, kind, key, cached, seconds); `sweep
-// --json` prints SweepJSON (sweep_dir, sweep_id, pending, and each trial's
-// trial_id, values, status, error, run_dir, metrics and stages); `sweep
+// --json` prints SweepJSON (sweep_dir, sweep_id, pending, each trial's
+// trial_id, values, status, error, run_dir, metrics and stages, and
+// pending_trials as sweep.json has them); `sweep
 // --shard --json` prints ShardJSON (shard, and each trial's trial_id,
 // values, status — ok, failed, diverged or not_run —, error, cached and
 // stages). The error is there in each, null when the status is ok

@@ -40,6 +40,9 @@ const (
 	StatusOK       = "ok"
 	StatusFailed   = pipeline.StatusFailed
 	StatusDiverged = pipeline.StatusDiverged
+	// StatusPending is a trial of sweep.json's pending_trials: neither
+	// finished nor failed when the sweep was collected.
+	StatusPending = "pending"
 )
 
 // Manifest is manifest.json.
@@ -88,6 +91,9 @@ type SweepManifest struct {
 	Axes    []SweepAxis   `json:"axes"`
 	Trials  []TrialRecord `json:"trials"` // the finished and failed trials; never null
 	Pending int           `json:"pending"`
+	// PendingTrials are the trials neither finished nor failed, in grid
+	// order, with status pending; never null.
+	PendingTrials []TrialRecord `json:"pending_trials"`
 }
 
 // SweepAxis is one swept key and its values, as written.

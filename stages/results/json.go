@@ -73,6 +73,8 @@ type SweepJSON struct {
 	SweepID  string           `json:"sweep_id"`
 	Pending  int              `json:"pending"`
 	Trials   []SweepTrialJSON `json:"trials"` // never null
+	// PendingTrials are the trials not finished, as sweep.json lists them.
+	PendingTrials []TrialRecord `json:"pending_trials"` // never null
 }
 
 // TrialJSON is a trial as the JSON outputs print it: its TrialRecord, but
@@ -100,7 +102,10 @@ type SweepTrialJSON struct {
 // JSON returns what `sweep --json` prints of sw, once committed and
 // rebased: it reads the metrics of the trials that finished ok.
 func (sw *Sweep) JSON() (SweepJSON, error) {
-	out := SweepJSON{SweepDir: sw.Dir, SweepID: sw.ID, Pending: sw.Pending, Trials: []SweepTrialJSON{}}
+	out := SweepJSON{SweepDir: sw.Dir, SweepID: sw.ID, Pending: sw.Pending, Trials: []SweepTrialJSON{}, PendingTrials: []TrialRecord{}}
+	for _, t := range sw.PendingTrials {
+		out.PendingTrials = append(out.PendingTrials, NewTrialRecord(t, StatusPending, ""))
+	}
 	for i, row := range sw.Rows {
 		t := SweepTrialJSON{TrialJSON: newTrialJSON(sw.Trials[i], row.Status, row.Error),
 			RunDir: sw.RunDirs[i], Stages: StagesJSON(sw.Results[i]), Metrics: json.RawMessage("null")}

@@ -33,7 +33,9 @@ type Sweep struct {
 	RunDirs []string
 	Results [][]*pipeline.StageResult
 	Pending int // trials neither finished nor failed
-	Failed  int
+	// PendingTrials are those trials, in grid order.
+	PendingTrials []*pipeline.Trial
+	Failed        int
 	// Probed is what the cache holds of every trial, by id.
 	Probed map[string]Probed
 	// Report, when set, writes the sweep directory's report.html.
@@ -120,7 +122,7 @@ func (c *SweepCollector) Collect(t *pipeline.Trial) {
 func (c *SweepCollector) Finish(ctx context.Context, jobs int) error {
 	sw := c.sw
 	m := SweepManifest{Format: Format, Nnpipe: c.version, SweepID: sw.ID, Name: sw.Name, Created: time.Now().UTC().Format(time.RFC3339),
-		Axes: []SweepAxis{}, Trials: []TrialRecord{}}
+		Axes: []SweepAxis{}, Trials: []TrialRecord{}, PendingTrials: []TrialRecord{}}
 	for _, a := range sw.Axes {
 		ax := SweepAxis{Key: a.Key}
 		for _, v := range a.Values {
@@ -150,6 +152,8 @@ func (c *SweepCollector) Finish(ctx context.Context, jobs int) error {
 		switch c.probed.Status {
 		case pipeline.ProbePending:
 			sw.Pending++
+			sw.PendingTrials = append(sw.PendingTrials, c.t)
+			m.PendingTrials = append(m.PendingTrials, NewTrialRecord(c.t, StatusPending, ""))
 			continue
 		case pipeline.ProbeFailed:
 			sw.Failed++
@@ -301,6 +305,27 @@ func (sw *Sweep) writeTables(rd *pipeline.RunDir, version string) error {
 		return fmt.Errorf("plot the sweep: %w", perr)
 	}
 	return err
+}
+
+// maxPendingNamed is how many pending trials PendingLine names.
+const maxPendingNamed = 3
+
+// PendingLine returns the line naming the sweep's pending trials — the
+// first few by id and values, and how many more sweep.json lists — or ""
+// when none is pending.
+func (sw *Sweep) PendingLine() string {
+	if len(sw.PendingTrials) == 0 {
+		return ""
+	}
+	var named []string
+	for _, t := range sw.PendingTrials[:min(len(sw.PendingTrials), maxPendingNamed)] {
+		named = append(named, t.ID+" ("+t.Label()+")")
+	}
+	more := ""
+	if rest := len(sw.PendingTrials) - len(named); rest > 0 {
+		more = fmt.Sprintf(" and %d more", rest)
+	}
+	return fmt.Sprintf("not finished: %s%s, listed in %s's pending_trials", strings.Join(named, ", "), more, SweepFile)
 }
 
 // FailedProblems lists the trials of the sweep that failed.
