@@ -109,6 +109,15 @@ func TestParseShard(t *testing.T) {
 		// --shard $((SLURM_ARRAY_TASK_ID - 1))/4 in an --array=1-4: the task's place in the array.
 		{shard: "1/4", env: map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_MAX": "4"}, i: 1, n: 4},
 		{shard: "0/4", env: map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_MAX": "4"}, bad: "SLURM_ARRAY_TASK_ID is 2"},
+		// The task's shard, but of another count than the array's: in an
+		// --array=0-7, --shard $SLURM_ARRAY_TASK_ID/4 fails tasks 4 to 7
+		// only; in an --array=1-4, --shard $((SLURM_ARRAY_TASK_ID - 1))/8
+		// leaves shards 4 to 7 to no task.
+		{shard: "2/4", env: map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "8", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_MAX": "7"}, bad: `--shard "2/4": the count 4 disagrees with this Slurm job array`},
+		{shard: "1/8", env: map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_MAX": "4"}, bad: `--shard "1/8": the count 8 disagrees with this Slurm job array`},
+		// A task resubmitted alone keeps its shard of the first array's count.
+		{shard: "2/4", env: map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "1", "SLURM_ARRAY_TASK_MIN": "2", "SLURM_ARRAY_TASK_MAX": "2"}, i: 2, n: 4},
+		{shard: "2/3", env: map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_MAX": "2"}, i: 2, n: 3},
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%q %v", c.shard, c.env), func(t *testing.T) {

@@ -541,9 +541,10 @@ func Shard(trials []*Trial, i, n int) []*Trial {
 // SLURM_ARRAY_TASK_MIN when it is set, in steps of SLURM_ARRAY_TASK_STEP,
 // of SLURM_ARRAY_TASK_COUNT shards (a range: SLURM_ARRAY_TASK_MAX, when
 // set, must be its last task). An i/n given inside such a job must be the
-// task's own shard — JOB_COMPLETION_INDEX, or SLURM_ARRAY_TASK_ID or its
-// place in the array as auto counts it — since the same i/n in every
-// task would run one shard many times and the others never. The
+// task's own shard — JOB_COMPLETION_INDEX, or SLURM_ARRAY_TASK_ID (of an n
+// past SLURM_ARRAY_TASK_MAX) or its place in the array as auto counts it
+// (of SLURM_ARRAY_TASK_COUNT) — since the same i/n in every task would run
+// one shard many times and the others never. The
 // variables are read through getenv; each must be such a number too.
 // Errors are one line naming what was wrong.
 func ParseShard(s string, getenv func(string) string) (i, n int, err error) {
@@ -586,11 +587,25 @@ func checkTaskShard(flag string, i, n int, getenv func(string) string) error {
 	if err != nil || a == nil {
 		return err
 	}
-	if a.id == i {
+	// The task's shard is its id, of a count past the array's last task
+	// (as auto/n reads it), or its place in the array, of the array's
+	// count (as auto does).
+	pos, onStep := a.position()
+	if (a.id == i && (a.max < 0 || a.max < n)) || (onStep && pos == i && (a.count < 0 || a.count == n)) {
 		return nil
 	}
-	if pos, ok := a.position(); ok && pos == i {
-		return nil
+	if a.id == i || (onStep && pos == i) {
+		var set []string
+		for _, v := range []struct {
+			name string
+			n    int
+		}{{"SLURM_ARRAY_TASK_COUNT", a.count}, {"SLURM_ARRAY_TASK_MAX", a.max}} {
+			if v.n >= 0 {
+				set = append(set, v.name+" "+strconv.Itoa(v.n))
+			}
+		}
+		return fmt.Errorf("%s: the count %d disagrees with this Slurm job array (%s): some of its tasks would be no shard, or some shards no task; give --shard auto/N with --array=0-(N-1)",
+			flag, n, strings.Join(set, ", "))
 	}
 	return fmt.Errorf("%s: SLURM_ARRAY_TASK_ID is %d in this Slurm job array, another shard: give --shard auto/%d (the task id is the shard), or run shard %d outside the array", flag, a.id, n, i)
 }

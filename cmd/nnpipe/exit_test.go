@@ -129,6 +129,8 @@ func TestInvalidInputExitsTwoWithOneLineWritingNothing(t *testing.T) {
 			map[string]string{"JOB_COMPLETION_INDEX": "3"}, `--shard "1/4": JOB_COMPLETION_INDEX is 3`},
 		{"sweep --shard 1/4 in another Slurm task", []string{"sweep", smallSweep, "--shard", "1/4", "--results", results},
 			map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_MAX": "3"}, `--shard "1/4": SLURM_ARRAY_TASK_ID is 2`},
+		{"sweep --shard 2/4 in an array of 8 tasks", []string{"sweep", smallSweep, "--shard", "2/4", "--results", results},
+			map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "8", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_MAX": "7"}, `--shard "2/4": the count 4 disagrees with this Slurm job array (SLURM_ARRAY_TASK_COUNT 8, SLURM_ARRAY_TASK_MAX 7)`},
 
 		{"validate without a config", []string{"validate"}, nil, "expected CONFIG"},
 		{"validate with an unknown flag", []string{"validate", "--frob", "testdata/ok.yaml"}, nil, "unknown flag: --frob"},
