@@ -146,20 +146,25 @@ func TestParseShard(t *testing.T) {
 // 0 <= i < n, i/n written back parses to the same shard, and an error is
 // one line.
 func FuzzParseShard(f *testing.F) {
-	f.Add("1/4", "", "", "", "")
-	f.Add("0/2/3", "", "", "", "")
-	f.Add("1x/4", "", "", "", "")
-	f.Add("auto/3", "2", "", "", "")
-	f.Add("auto", "", "3", "3", "1")
-	f.Add("auto", "", "-1", "3", "")
-	f.Add("auto/4", "", "7", "", "4")
-	f.Add("9223372036854775807/9223372036854775808", "", "", "", "")
-	f.Fuzz(func(t *testing.T, shard, k8sIndex, slurmID, slurmCount, slurmMin string) {
+	f.Add("1/4", "", "", "", "", "", "")
+	f.Add("0/2/3", "", "", "", "", "", "")
+	f.Add("1x/4", "", "", "", "", "", "")
+	f.Add("auto/3", "2", "", "", "", "", "")
+	f.Add("auto", "", "3", "3", "1", "", "")
+	f.Add("auto", "", "-1", "3", "", "", "")
+	f.Add("auto/4", "", "7", "", "4", "", "")
+	f.Add("auto", "", "8", "4", "0", "12", "4")
+	f.Add("2/4", "", "2", "8", "0", "7", "1")
+	f.Add("1/4", "", "2", "4", "1", "4", "1")
+	f.Add("9223372036854775807/9223372036854775808", "", "", "", "", "", "")
+	f.Fuzz(func(t *testing.T, shard, k8sIndex, slurmID, slurmCount, slurmMin, slurmMax, slurmStep string) {
 		env := envOf(map[string]string{
 			"JOB_COMPLETION_INDEX":   k8sIndex,
 			"SLURM_ARRAY_TASK_ID":    slurmID,
 			"SLURM_ARRAY_TASK_COUNT": slurmCount,
 			"SLURM_ARRAY_TASK_MIN":   slurmMin,
+			"SLURM_ARRAY_TASK_MAX":   slurmMax,
+			"SLURM_ARRAY_TASK_STEP":  slurmStep,
 		})
 		i, n, err := ParseShard(shard, env)
 		if err != nil {
@@ -185,7 +190,8 @@ func FuzzParseShard(f *testing.F) {
 			if !digitsOf(k8sIndex, i) {
 				t.Fatalf("ParseShard(%q) = %d, %d with JOB_COMPLETION_INDEX %q: accepted something other than digits", shard, i, n, k8sIndex)
 			}
-		case !allDigits(slurmID) || (slurmMin != "" && !allDigits(slurmMin)) || (rest == "" && !digitsOf(slurmCount, n)):
+		case !allDigits(slurmID) || (slurmMin != "" && !allDigits(slurmMin)) || (rest == "" && !digitsOf(slurmCount, n)) ||
+			(slurmMax != "" && !allDigits(slurmMax)) || (slurmStep != "" && !allDigits(slurmStep)):
 			t.Fatalf("ParseShard(%q) = %d, %d with SLURM_ARRAY_TASK_ID %q, _COUNT %q, _MIN %q: accepted something other than digits",
 				shard, i, n, slurmID, slurmCount, slurmMin)
 		case rest != "" && !digitsOf(slurmID, i):
