@@ -92,7 +92,7 @@ func runSweep(ctx context.Context, e *env, f *sweepFlags, path, cacheDir string)
 			return interruptedSweep(err, outcomes, len(selected))
 		}
 		// The shard as resolved, so that a log of --shard auto says which.
-		return reportShard(e, f, eng, fmt.Sprintf("%d/%d", shardI, shardN), outcomes)
+		return reportShard(e, f, eng, fmt.Sprintf("%d/%d", shardI, shardN), pipeline.SweepID(file.Sweep, trials), outcomes)
 	}
 	return runSweepDir(ctx, e, f, path, eng, file, trials)
 }
@@ -198,17 +198,17 @@ func (c collecting) Finished(o pipeline.TrialOutcome) {
 	c.sweepProgress.Finished(o)
 }
 
-// reportShard prints what the shard (as resolved: "1/4", not "auto/4") did,
-// and returns the problems of its trials.
-func reportShard(e *env, f *sweepFlags, eng *pipeline.Engine, shard string, outcomes []pipeline.TrialOutcome) error {
-	r := results.NewShardReport(eng, shard, outcomes)
+// reportShard prints what the shard (as resolved: "1/4", not "auto/4") of
+// the sweep sweepID did, and returns the problems of its trials.
+func reportShard(e *env, f *sweepFlags, eng *pipeline.Engine, shard, sweepID string, outcomes []pipeline.TrialOutcome) error {
+	r := results.NewShardReport(eng, shard, sweepID, outcomes)
 	if f.json {
 		if err := printJSON(e, r.JSON); err != nil {
 			return err
 		}
 	} else if !f.quiet {
-		fmt.Fprintf(e.stdout, "shard %s: %s, %d cached, %d failed, %d did not run; assemble with: nnpipe sweep --collect\n",
-			shard, report.Plural(len(outcomes), "trial", "trials"), r.Cached, len(r.Failed), len(r.NotRun))
+		fmt.Fprintf(e.stdout, "shard %s: %s, %d cached, %d failed, %d did not run; sweep %s, assemble with: nnpipe sweep --collect\n",
+			shard, report.Plural(len(outcomes), "trial", "trials"), r.Cached, len(r.Failed), len(r.NotRun), sweepID)
 	}
 	last := fmt.Sprintf("shard %s: %s", shard, pipeline.ProblemCounts(len(r.NotRun), len(r.Failed), len(outcomes)))
 	return pipeline.ReportProblems(r.NotRun, r.Failed, last, nil)

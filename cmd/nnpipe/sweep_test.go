@@ -281,6 +281,42 @@ func TestCollectNamesThePendingTrials(t *testing.T) {
 	}
 }
 
+// TestAShardNamesTheSweepItRan runs shards of one array with the config
+// as it is and as edited between tasks (another --set): each names the
+// sweep it ran, so that the one run with the other config is told from
+// the logs by an id other than the collected sweep's, whose trials it
+// did not run.
+func TestAShardNamesTheSweepItRan(t *testing.T) {
+	cacheDir, res := t.TempDir(), t.TempDir()
+	shard := func(i int, sets ...string) (shardJSON, string) {
+		t.Helper()
+		args := append([]string{"sweep", smallSweep, "--shard", fmt.Sprintf("%d/2", i), "--cache", cacheDir, "--results", res}, sets...)
+		var r shardJSON
+		out, stderr, code := nnpipe(t, append(args, "--json", "--quiet")...)
+		if code != 0 || json.Unmarshal([]byte(out), &r) != nil {
+			t.Fatalf("shard %d/2: exit %d\n%s%s", i, code, out, stderr)
+		}
+		text, _, _ := nnpipe(t, args...)
+		return r, text
+	}
+	first, text := shard(0)
+	edited, _ := shard(1, "--set", "train.steps=60")
+	s, code, stderr := sweepJSONOf(t, smallSweep, "--collect", "--cache", cacheDir, "--results", res)
+	if code != 0 {
+		t.Fatalf("collect: exit %d\n%s", code, stderr)
+	}
+	if first.SweepID != s.SweepID || !strings.Contains(text, "sweep "+s.SweepID) {
+		t.Errorf("shard 0/2 names sweep %q (text %q); want the collected sweep's %q", first.SweepID, text, s.SweepID)
+	}
+	if edited.SweepID == "" || edited.SweepID == s.SweepID {
+		t.Errorf("the shard run with another config names sweep %q; want an id other than the collected %q", edited.SweepID, s.SweepID)
+	}
+	if s.Pending != len(edited.Trials) || len(s.Trials) != len(first.Trials) {
+		t.Errorf("collected %d trials, %d pending; want shard 0's %d, and as many pending as the edited shard ran (%d)",
+			len(s.Trials), s.Pending, len(first.Trials), len(edited.Trials))
+	}
+}
+
 func TestShardFlagIsParsedOrRefused(t *testing.T) {
 	for _, arg := range []string{"3/3", "x/2", "1", "-1/2"} {
 		if _, stderr, code := nnpipe(t, "sweep", smallSweep, "--shard", arg, "--results", t.TempDir()); code != exitInvalid {

@@ -109,7 +109,7 @@
 // --json` prints SweepJSON (sweep_dir, sweep_id, pending, each trial's
 // trial_id, values, status, error, run_dir, metrics and stages, and
 // pending_trials as sweep.json has them); `sweep
-// --shard --json` prints ShardJSON (shard, and each trial's trial_id,
+// --shard --json` prints ShardJSON (shard, sweep_id, and each trial's trial_id,
 // values, status — ok, failed, diverged or not_run —, error, cached and
 // stages). The error is there in each, null when the status is ok
 // (ErrorJSON); sweep.json leaves it out instead.

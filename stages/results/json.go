@@ -128,8 +128,11 @@ const StatusNotRun = "not_run"
 // ShardJSON is what `sweep --shard --json` prints: the trials the shard
 // ran, with their outcome.
 type ShardJSON struct {
-	Shard  string           `json:"shard"`
-	Trials []ShardTrialJSON `json:"trials"` // never null
+	Shard string `json:"shard"`
+	// SweepID is the sweep the shard's trials belong to, the id of the
+	// sweep directory --collect writes of them (see pipeline.SweepID).
+	SweepID string           `json:"sweep_id"`
+	Trials  []ShardTrialJSON `json:"trials"` // never null
 }
 
 // ShardTrialJSON is a trial of ShardJSON: status ok, failed, diverged or
@@ -153,10 +156,11 @@ type ShardReport struct {
 	Failed []pipeline.TrialProblem // trials that ran and failed, as the cache records
 }
 
-// NewShardReport sorts the outcomes of the trials shard ran with eng into
-// finished, failed (the cache records their failure) and not run.
-func NewShardReport(eng *pipeline.Engine, shard string, outcomes []pipeline.TrialOutcome) *ShardReport {
-	r := &ShardReport{JSON: ShardJSON{Shard: shard, Trials: []ShardTrialJSON{}}}
+// NewShardReport sorts the outcomes of the trials shard of the sweep
+// sweepID ran with eng into finished, failed (the cache records their
+// failure) and not run.
+func NewShardReport(eng *pipeline.Engine, shard, sweepID string, outcomes []pipeline.TrialOutcome) *ShardReport {
+	r := &ShardReport{JSON: ShardJSON{Shard: shard, SweepID: sweepID, Trials: []ShardTrialJSON{}}}
 	for _, o := range outcomes {
 		t := NewShardTrial(o, StatusOK, "")
 		switch {

@@ -844,7 +844,7 @@ func TestTheJSONOutputsAlwaysHaveAnError(t *testing.T) {
 		t.Fatal(err)
 	}
 	outcomes := pipeline.RunTrials(context.Background(), eng, trials, 1, nil)
-	shard := results.NewShardReport(eng, "0/1", outcomes).JSON
+	shard := results.NewShardReport(eng, "0/1", "", outcomes).JSON
 	failed := results.NewShardTrial(outcomes[0], results.StatusFailed, "boom")
 
 	// errorOf decodes v's JSON as an object and returns its "error".
