@@ -204,3 +204,26 @@ func TestSlurmRunsTheShippedSweep(t *testing.T) {
 		t.Errorf("the summary collected on Slurm differs from a local one-process sweep's")
 	}
 }
+
+// TestSlurmRefusesTheShippedArrayNumberedFromOne submits
+// configs/cluster/sweep.sbatch (--shard auto/4) as --array=1-4, whose task
+// 4 is no shard and whose shard 0 is no task: every task must refuse it at
+// once, exit 2 naming SLURM_ARRAY_TASK_MAX, before any trial runs.
+func TestSlurmRefusesTheShippedArrayNumberedFromOne(t *testing.T) {
+	c := newSlurmCluster(t)
+	// Each task's errors in a log of its own (a later --error wins).
+	id, code := c.sbatch("from-one", "--array=1-4", "--error="+filepath.Join(c.shared, "logs", "from-one-%a.err"),
+		"configs/cluster/sweep.sbatch", "--set", "train.steps=20")
+	if code != exitInvalid {
+		t.Errorf("job %s: exit %d, want %d", id, code, exitInvalid)
+	}
+	want := "nnpipe: --shard auto/4: SLURM_ARRAY_TASK_MAX 4: with --shard auto/4 the task ids are the shards, 0 to 3; submit the array as --array=0-3\n"
+	for task := 1; task <= 4; task++ {
+		if got := c.log(fmt.Sprintf("from-one-%d", task), "err"); got != want {
+			t.Errorf("task %d printed %q; want %q", task, got, want)
+		}
+	}
+	if n := c.entries(); n != 0 {
+		t.Errorf("the array left %d cache entries; want none: no task may run a trial", n)
+	}
+}
