@@ -207,11 +207,9 @@ func reportShard(e *env, f *sweepFlags, eng *pipeline.Engine, shard, sweepID str
 			return err
 		}
 	} else if !f.quiet {
-		fmt.Fprintf(e.stdout, "shard %s: %s, %d cached, %d failed, %d did not run; sweep %s, assemble with: nnpipe sweep --collect\n",
-			shard, report.Plural(len(outcomes), "trial", "trials"), r.Cached, len(r.Failed), len(r.NotRun), sweepID)
+		fmt.Fprintln(e.stdout, r.Line())
 	}
-	last := fmt.Sprintf("shard %s: %s", shard, pipeline.ProblemCounts(len(r.NotRun), len(r.Failed), len(outcomes)))
-	return pipeline.ReportProblems(r.NotRun, r.Failed, last, nil)
+	return r.Problems()
 }
 
 // sweepFailure is the error of a sweep: every trial of this process that

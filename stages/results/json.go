@@ -3,10 +3,12 @@ package results
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/nnpipe/nnpipe/pipeline"
+	"github.com/nnpipe/nnpipe/stages/report"
 )
 
 // RunJSON is what `run --json` prints of a run: its directory and id, its
@@ -178,4 +180,18 @@ func NewShardReport(eng *pipeline.Engine, shard, sweepID string, outcomes []pipe
 		r.JSON.Trials = append(r.JSON.Trials, t)
 	}
 	return r
+}
+
+// Line is what `sweep --shard` prints of r: the shard as resolved, its
+// trials, and the sweep to assemble them into.
+func (r *ShardReport) Line() string {
+	return fmt.Sprintf("shard %s: %s, %d cached, %d failed, %d did not run; sweep %s, assemble with: nnpipe sweep --collect",
+		r.JSON.Shard, report.Plural(len(r.JSON.Trials), "trial", "trials"), r.Cached, len(r.Failed), len(r.NotRun), r.JSON.SweepID)
+}
+
+// Problems is the error of the shard's trials that failed or did not run,
+// nil when every one finished (see pipeline.ReportProblems).
+func (r *ShardReport) Problems() error {
+	last := fmt.Sprintf("shard %s: %s", r.JSON.Shard, pipeline.ProblemCounts(len(r.NotRun), len(r.Failed), len(r.JSON.Trials)))
+	return pipeline.ReportProblems(r.NotRun, r.Failed, last, nil)
 }
