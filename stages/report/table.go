@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
@@ -72,9 +73,11 @@ type Table struct {
 //
 //   - Text: a tablewriter box table with the header as given (no automatic
 //     upper-casing), numeric columns right-aligned, tabs shown as spaces,
-//     fitted into MaxWidth columns as described there;
+//     other control and bidirectional formatting characters as their Go
+//     escapes (\x1b, \u202e), fitted into MaxWidth columns as described there;
 //   - Markdown: a tablewriter Markdown table, numeric columns right-aligned,
-//     '|' in a cell escaped as `\|` and line breaks shown as spaces;
+//     '|' in a cell escaped as `\|`, line breaks shown as spaces and control
+//     characters escaped as in Text;
 //   - CSV: encoding/csv, the header then the rows, cells verbatim;
 //   - JSON: an array of objects, one per row, with the header cells as keys in
 //     header order. A Missing cell is null. A numeric column's cell is written
@@ -218,9 +221,48 @@ func renderBox(w io.Writer, header []string, rows [][]string, aligns []tw.Align)
 }
 
 // textCell makes a cell safe for a box table: tabs (whose width tablewriter
-// guesses from the environment) and carriage returns become spaces.
+// guesses from the environment) and carriage returns become spaces, and the
+// other characters a terminal would obey rather than show are escaped.
 func textCell(s string) string {
-	return strings.NewReplacer("\t", " ", "\r\n", "\n", "\r", " ").Replace(s)
+	return terminalSafe(strings.NewReplacer("\t", " ", "\r\n", "\n", "\r", " ").Replace(s))
+}
+
+// terminalSafe writes every control character but '\n' (C0, DEL, C1: the
+// start of an escape sequence that would recolour the terminal or set its
+// title) and every bidirectional formatting character (which would reorder
+// the line around it, U+202E among them) as a Go escape, \x1b or \u202e,
+// so that text from a user's data, such as a class name, shows as itself.
+func terminalSafe(s string) string {
+	if !strings.ContainsFunc(s, obeyed) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case !obeyed(r):
+			b.WriteRune(r)
+		case r < 0x80:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+	}
+	return b.String()
+}
+
+// obeyed reports whether a terminal acts on r instead of showing it: a
+// control character other than a line break, or a bidirectional mark,
+// embedding, override or isolate.
+func obeyed(r rune) bool {
+	switch {
+	case r == '\n':
+		return false
+	case unicode.IsControl(r):
+		return true
+	case r == 0x061c, r == 0x200e, r == 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return false
 }
 
 // columnWidths returns the display width of each column's widest line,
@@ -341,10 +383,10 @@ func anySlice(cells []string) []any {
 }
 
 // markdownCell escapes '|', which tablewriter's Markdown renderer would take
-// as a column break, and flattens line breaks, which a Markdown table row
-// cannot hold.
+// as a column break, flattens line breaks, which a Markdown table row
+// cannot hold, and escapes what a terminal would obey, as textCell does.
 func markdownCell(s string) string {
-	return strings.NewReplacer("|", `\|`, "\r\n", " ", "\n", " ", "\r", " ", "\t", " ").Replace(s)
+	return terminalSafe(strings.NewReplacer("|", `\|`, "\r\n", " ", "\n", " ", "\r", " ", "\t", " ").Replace(s))
 }
 
 func (t Table) writeMarkdown(w io.Writer) error {

@@ -409,3 +409,42 @@ func BenchmarkWriteText(b *testing.B) {
 		})
 	}
 }
+
+// TestTerminalFormatsShowControlCharactersAsEscapes: a class name or a
+// column name from a user's data reaches show's, predict's and compare's
+// tables; one holding a terminal escape sequence (a colour, a window title
+// set by OSC, an 8-bit CSI) or a bidirectional override must show as its
+// escape, not drive the terminal or reorder the line.
+func TestTerminalFormatsShowControlCharactersAsEscapes(t *testing.T) {
+	cases := []struct{ cell, shown string }{
+		{"a\x1b[31mred\x1b[0m", `a\x1b[31mred\x1b[0m`},
+		{"t\x1b]0;PWNED\x07", `t\x1b]0;PWNED\x07`},
+		{"c1\u009b31m", `c1\u009b31m`},
+		{"del\x7f", `del\x7f`},
+		{"x\u202etxt.exe", `x\u202etxt.exe`},
+		{"iso\u2066late\u2069", `iso\u2066late\u2069`},
+		{"back\\slash", `back\slash`},
+		{`</script>`, `</script>`},
+		{"café ±", "café ±"},
+	}
+	bad := func(r rune) bool {
+		return r == '\x1b' || r == '\x07' || r == '\x7f' || (r >= 0x80 && r < 0xa0) ||
+			(r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
+	}
+	for _, f := range []Format{Text, Markdown} {
+		for _, c := range cases {
+			tbl := Table{Header: []string{"class", "col " + c.cell}, Rows: [][]string{{c.cell, "1"}}, Numeric: []bool{false, true}}
+			var buf bytes.Buffer
+			if err := tbl.Write(&buf, f); err != nil {
+				t.Fatal(err)
+			}
+			out := buf.String()
+			if strings.ContainsFunc(out, bad) {
+				t.Errorf("Write(%s) of %q prints a control character:\n%q", f, c.cell, out)
+			}
+			if !strings.Contains(out, c.shown) || !strings.Contains(out, "col "+c.shown) {
+				t.Errorf("Write(%s) of %q does not show %s in the cell and the header:\n%s", f, c.cell, c.shown, out)
+			}
+		}
+	}
+}
