@@ -79,9 +79,10 @@ func Find(path string) ([]string, error) {
 }
 
 // findIn adds the summaries of the run and sweep directories under dir,
-// which is neither, to out.
+// which is neither, to out; a folder in it that is gone by the time it is
+// looked into is passed over.
 func findIn(dir string, out *[]string) error {
-	entries, err := os.ReadDir(dir)
+	entries, err := readDir(dir)
 	if err != nil {
 		return err
 	}
@@ -94,13 +95,18 @@ func findIn(dir string, out *[]string) error {
 		case hasSummary(p):
 			*out = append(*out, filepath.Join(p, SummaryFile))
 		case d.IsDir() && !IsRunOrSweep(p): // not a symbolic link: no loops
-			if err := findIn(p, out); err != nil {
+			// A folder removed since it was listed (runs cleaned up while
+			// report or compare reads the results) holds nothing to find.
+			if err := findIn(p, out); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return err
 			}
 		}
 	}
 	return nil
 }
+
+// readDir lists a folder for findIn; tests change what happens meanwhile.
+var readDir = os.ReadDir
 
 func invalidf(format string, args ...any) error {
 	return pipeline.Invalid(fmt.Errorf(format, args...))
