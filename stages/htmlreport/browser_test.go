@@ -712,3 +712,58 @@ func TestBrowserAValidationCurveIsDrawn(t *testing.T) {
 		t.Errorf("val_ce's %d values among %d points are not connected across the steps without a check: the chart draws no line of them", got.Values, got.Points)
 	}
 }
+
+// TestBrowserGroupsOfValuesNamedLikeObjectMembers: a parameter value is a
+// user's text (a label column named constructor, toString or __proto__);
+// grouped by it after another key, each value names a line of the group
+// charts, and every line is drawn. Such a name used to find the member of
+// every JavaScript object instead of its line: the charts threw a
+// TypeError and drew nothing.
+func TestBrowserGroupsOfValuesNamedLikeObjectMembers(t *testing.T) {
+	bctx := newBrowser(t)
+	labels := []string{"constructor", "toString", "__proto__", "hasOwnProperty", "valueOf"}
+	var seeds []int64
+	var ids, status, label, errs []string
+	var metric []float64
+	for i, l := range labels {
+		for s := range 2 {
+			ids = append(ids, fmt.Sprintf("t%d-%d", i, s))
+			status, errs, label, seeds = append(status, results.StatusOK), append(errs, ""), append(label, l), append(seeds, int64(s+1))
+			metric = append(metric, 0.5+0.1*float64(s)+0.01*float64(i))
+		}
+	}
+	fields := []dataset.Field{{Name: "trial_id", Type: dataset.String}, {Name: "status", Type: dataset.String},
+		{Name: "seed", Type: dataset.Int64}, {Name: "data.label", Type: dataset.String}}
+	cols := []any{ids, status, seeds, label}
+	for _, m := range results.MetricNames {
+		fields = append(fields, dataset.Field{Name: m, Type: dataset.Float64})
+		cols = append(cols, metric)
+	}
+	fields = append(fields, dataset.Field{Name: "error", Type: dataset.String})
+	cols = append(cols, errs)
+	dir := t.TempDir()
+	w, err := dataset.CreateTable(filepath.Join(dir, results.SummaryFile), fields, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Append(cols...); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "report.html")
+	if _, err := htmlreport.WriteFile(context.Background(), []string{dir}, out, htmlreport.Options{Version: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	b := open(t, bctx, out)
+	defer b.check(t) // an exception fails the test
+	// Group by seed, then data.label: the labels name the lines.
+	eval[any](t, b, `document.querySelectorAll('#group-keys input').forEach(box => { if (!box.checked) box.click(); })`)
+	for _, c := range []string{"group-acc", "group-ce"} {
+		got := eval[[]string](t, b, fmt.Sprintf(`window.nnpipe.chart(%q).getOption().series.filter(s => s.type === 'line' && s.data.length === 2).map(s => s.name)`, c))
+		if sort.Strings(got); !slices.Equal(got, slices.Sorted(slices.Values(labels))) {
+			t.Errorf("%s draws the lines %q, want one of two points for each of %q", c, got, labels)
+		}
+	}
+}

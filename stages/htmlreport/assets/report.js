@@ -358,7 +358,7 @@
   function groupChart(set, picked, metric) {
     var m = G.metrics.indexOf(metric), k = picked.length;
     var numeric = k > 0 && set.x.every(function (x) { return x !== null; });
-    var cats = [], series = [], byName = {};
+    var cats = [], series = [], byName = Object.create(null); // no member of every object: a name is a user's text
     set.rows.forEach(function (row, g) {
       var label = k > 0 ? row[0] : 'all';
       if (!numeric && cats.indexOf(label) < 0) cats.push(label);
