@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -11,7 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nnpipe/nnpipe/stages/comparison"
 	"github.com/nnpipe/nnpipe/stages/dataset"
+	"github.com/nnpipe/nnpipe/stages/results"
 )
 
 // TestTheEmbeddedEChartsIsTheRecordedFile checks the vendored library
@@ -215,11 +218,21 @@ func TestMarshalHTMLEscapesWhatCouldEndTheScript(t *testing.T) {
 func TestSubsetsAreEveryCombinationInOrder(t *testing.T) {
 	var got []string
 	for size := range 4 {
-		subsets(3, size, func(idx []int) { got = append(got, subsetID(idx)) })
+		subsets(3, size, func(idx []int) bool { got = append(got, subsetID(idx)); return true })
 	}
 	want := []string{"", "0", "1", "2", "0,1", "0,2", "1,2", "0,1,2"}
 	if !slices.Equal(got, want) {
 		t.Errorf("subsets = %q, want %q", got, want)
+	}
+	got = nil
+	subsets(4, 2, func(idx []int) bool { got = append(got, subsetID(idx)); return len(got) < 3 })
+	if want := []string{"0,1", "0,2", "0,3"}; !slices.Equal(got, want) {
+		t.Errorf("subsets stopped after the third = %q, want %q", got, want)
+	}
+	for n, want := range map[int]int64{0: 1, 3: 8, 39: 1 + 39 + 741 + 9139 + 82251, 1 << 20: 1 << 53} {
+		if s := smallSubsets(n); s != want {
+			t.Errorf("smallSubsets(%d) = %d, want %d", n, s, want)
+		}
 	}
 	for n, want := range map[int]int64{
 		maxGroupSizes:     0,
@@ -290,6 +303,49 @@ func TestTitleNameNamesTheFolderADotIs(t *testing.T) {
 		t.Setenv("PWD", dir) // as a shell that went through the link sets it
 		if got := titleName("."); got != "realdir" {
 			t.Errorf("titleName(.) in %s = %q, want realdir", dir, got)
+		}
+	}
+}
+
+// TestGroupingsOfManyVaryingColumnsStopOnceThePageIsFull: runs of configs
+// whose stages have other ids share no parameter column, so a few runs
+// vary in hundreds of columns; the subsets of up to maxGroupSizes of 400
+// keys number about 10^9. Once maxGroupings are computed the rest are only
+// counted: every subset of at most maxGroupSizes keys is computed or
+// counted as left, and the page is written at once. It used to visit every
+// subset, so that `report` of eight such runs took minutes, deaf to
+// Ctrl-C (go test's -timeout catches that here).
+func TestGroupingsOfManyVaryingColumnsStopOnceThePageIsFull(t *testing.T) {
+	const rows = 3
+	for _, keys := range []int{40, 400} {
+		fields := []dataset.Field{{Name: results.ColTrialID, Type: dataset.String}}
+		cols := []any{[]string{"a", "b", "c"}}
+		for k := range keys {
+			fields = append(fields, dataset.Field{Name: fmt.Sprintf("train%d.hidden", k), Type: dataset.Int64})
+			cols = append(cols, []int64{1, int64(k + 2), int64(2*k + 3)})
+		}
+		tbl := &dataset.Table{Fields: fields, Columns: cols, Rows: rows}
+		c := comparison.New(results.Schema(), []comparison.Source{{Name: "results", Tables: []*dataset.Table{tbl}}})
+		p := &page{}
+		p.table(c, make([]*run, rows))
+		p.groups(c, []string{"results"})
+		g := p.data.Groups
+		if len(g.Keys) != keys || len(g.Sets) != maxGroupings {
+			t.Fatalf("%d keys and %d groupings computed, want %d and %d", len(g.Keys), len(g.Sets), keys, maxGroupings)
+		}
+		small := int64(0)
+		for size, c := 0, int64(1); size <= maxGroupSizes; size++ { // C(keys, size)
+			small += c
+			c = c * int64(keys-size) / int64(size+1)
+		}
+		computed := int64(0)
+		for id := range g.Sets {
+			if id == "" || strings.Count(id, ",") < maxGroupSizes {
+				computed++
+			}
+		}
+		if want := min(small-computed+uncounted(keys), 1<<53); g.Left != want {
+			t.Errorf("%d keys: %d groupings left, want every subset not computed: %d", keys, g.Left, want)
 		}
 	}
 }

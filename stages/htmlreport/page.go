@@ -367,16 +367,10 @@ func (p *page) groups(c *comparison.Comparison, names []string) {
 		g.Command += " " + commandArg(s)
 	}
 	rows := 0
+	full := func() bool { return len(g.Sets) >= maxGroupings || rows >= maxGroupRows }
 	add := func(idx []int, always bool) {
 		id := subsetID(idx)
-		if _, done := g.Sets[id]; done {
-			return
-		}
-		// Once the page holds as many groupings or groups as it may,
-		// the rest are counted, not computed: with tens of varying
-		// columns there are tens of thousands of subsets.
-		if !always && (len(g.Sets) >= maxGroupings || rows >= maxGroupRows) {
-			g.Left++
+		if _, done := g.Sets[id]; done || (!always && full()) {
 			return
 		}
 		keys := make([]string, len(idx))
@@ -384,18 +378,48 @@ func (p *page) groups(c *comparison.Comparison, names []string) {
 			keys[i] = g.Keys[k]
 		}
 		set, n := groupSetOf(c, keys)
-		if set == nil || (!always && (rows+n > maxGroupRows || len(g.Sets) >= maxGroupings)) {
-			g.Left++
+		if set == nil || (!always && rows+n > maxGroupRows) {
 			return
 		}
 		rows += n
 		g.Sets[id] = set
 	}
 	add(g.Default, true)
-	for size := 0; size <= min(len(g.Keys), maxGroupSizes); size++ {
-		subsets(len(g.Keys), size, func(idx []int) { add(idx, false) })
+	// Once the page holds as many groupings or groups as it may, the rest
+	// are counted, not visited: with hundreds of varying columns (runs of
+	// configs whose stages have other ids) there are billions of subsets.
+	for size := 0; size <= min(len(g.Keys), maxGroupSizes) && !full(); size++ {
+		subsets(len(g.Keys), size, func(idx []int) bool {
+			add(idx, false)
+			return !full()
+		})
 	}
-	g.Left += uncounted(len(g.Keys))
+	// Every subset of at most maxGroupSizes keys not computed is left, and
+	// every larger one: at most 2^53 in all, what the page's script counts
+	// exactly.
+	left := smallSubsets(len(g.Keys))
+	for id := range g.Sets {
+		if id == "" || strings.Count(id, ",") < maxGroupSizes {
+			left--
+		}
+	}
+	g.Left = min(left+uncounted(len(g.Keys)), 1<<53)
+}
+
+// smallSubsets is the number of subsets of n keys with at most
+// maxGroupSizes keys, at most 2^53 (what the page's script counts
+// exactly).
+func smallSubsets(n int) int64 {
+	const most = 1 << 53
+	total, c := int64(0), int64(1) // C(n, size)
+	for size := 0; size <= min(n, maxGroupSizes); size++ {
+		total += c
+		if total >= most || c > most/int64(max(n, 1)) {
+			return most
+		}
+		c = c * int64(n-size) / int64(size+1)
+	}
+	return total
 }
 
 // uncounted is the number of subsets of n keys with more than
@@ -416,19 +440,22 @@ func uncounted(n int) int64 {
 	return total
 }
 
-// subsets calls fn with every subset of size of 0..n-1, in lexical order.
-func subsets(n, size int, fn func([]int)) {
+// subsets calls fn with every subset of size of 0..n-1, in lexical order,
+// until fn returns false.
+func subsets(n, size int, fn func([]int) bool) {
 	idx := make([]int, size)
-	var rec func(at, from int)
-	rec = func(at, from int) {
+	var rec func(at, from int) bool
+	rec = func(at, from int) bool {
 		if at == size {
-			fn(slices.Clone(idx))
-			return
+			return fn(slices.Clone(idx))
 		}
 		for i := from; i <= n-(size-at); i++ {
 			idx[at] = i
-			rec(at+1, i+1)
+			if !rec(at+1, i+1) {
+				return false
+			}
 		}
+		return true
 	}
 	rec(0, 0)
 }
