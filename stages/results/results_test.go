@@ -896,3 +896,48 @@ func collectSmall(t *testing.T, eng *pipeline.Engine, trials []*pipeline.Trial, 
 	}
 	return final, sw
 }
+
+// TestShowPrintsARunFromElsewhereAsText: a run directory copied from
+// someone else may hold a file, or a manifest whose name, status or error,
+// holds a terminal escape sequence or a bidirectional override; show
+// prints each quoted, as messages name such text, so that it cannot
+// recolour the terminal, set its title or reorder the line.
+func TestShowPrintsARunFromElsewhereAsText(t *testing.T) {
+	_, chain, res, _, _ := runSmall(t)
+	dir := filepath.Join(t.TempDir(), "small", "20250101T000000-abcdefab")
+	if _, err := results.WriteRun(dir, chain, res, results.Info{ID: "20250101T000000-abcdefab", Version: "test"}, true); err != nil {
+		t.Fatal(err)
+	}
+	file := "notes\x1b]0;pwned\x07.txt"
+	if err := os.WriteFile(filepath.Join(dir, file), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, results.ManifestFile)
+	var m map[string]any
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["name"], m["status"], m["error"] = "small\x1b[31m", "ok\u202e", "it failed \x1b[2J"
+	if b, err = json.Marshal(m); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := results.Show(&out, dir); err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(out.String(), "\x1b\x07\u202e") {
+		t.Errorf("Show prints a control character:\n%q", out.String())
+	}
+	for _, want := range []string{`"small\x1b[31m"`, `"ok\u202e"`, `"it failed \x1b[2J"`, `"notes\x1b]0;pwned\a.txt"`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("Show does not print %s:\n%s", want, out.String())
+		}
+	}
+}

@@ -42,9 +42,12 @@ func Show(w io.Writer, dir string) error {
 	if m.RunID == "" || m.Status == "" {
 		return invalidf("%s is not a finished run: its manifest.json names no run id or status", config.Shown(dir))
 	}
-	fmt.Fprintf(w, "run %s (%s), status %s, nnpipe %s, %s\n", m.RunID, m.Name, m.Status, m.Nnpipe, m.Created)
+	// A run directory may come from elsewhere: its text is shown as messages
+	// show a value, quoted when it holds what a terminal would obey.
+	shown := config.Shown
+	fmt.Fprintf(w, "run %s (%s), status %s, nnpipe %s, %s\n", shown(m.RunID), shown(m.Name), shown(m.Status), shown(m.Nnpipe), shown(m.Created))
 	if m.Error != "" {
-		fmt.Fprintf(w, "error: %s\n", m.Error)
+		fmt.Fprintf(w, "error: %s\n", shown(m.Error))
 	}
 	tbl, err := ReadSummary(filepath.Join(dir, SummaryFile))
 	switch {
@@ -95,13 +98,13 @@ func Show(w io.Writer, dir string) error {
 			}
 		}
 	}
-	fmt.Fprintf(w, "\nfiles in %s:\n", dir)
+	fmt.Fprintf(w, "\nfiles in %s:\n", shown(dir))
 	return WalkFiles(dir, func(rel string) error {
 		info, err := os.Stat(filepath.Join(dir, rel))
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "  %-28s %10s\n", rel, FormatBytes(info.Size()))
+		fmt.Fprintf(w, "  %-28s %10s\n", shown(rel), FormatBytes(info.Size()))
 		return nil
 	})
 }
