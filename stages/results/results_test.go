@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"maps"
 	"math"
 	"os"
@@ -938,6 +939,42 @@ func TestShowPrintsARunFromElsewhereAsText(t *testing.T) {
 	for _, want := range []string{`"small\x1b[31m"`, `"ok\u202e"`, `"it failed \x1b[2J"`, `"notes\x1b]0;pwned\a.txt"`} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("Show does not print %s:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestSummaryErrorsQuoteAPathThatIsNoPlainText: compare names a summary it
+// cannot read; in a folder whose name holds a terminal escape sequence or
+// a line break, the path is quoted as every message quotes such a path,
+// so the message stays one line and cannot drive the terminal. A missing
+// file is still one (show leaves it out silently).
+func TestSummaryErrorsQuoteAPathThatIsNoPlainText(t *testing.T) {
+	for _, name := range []string{"bad\x1b[31m", "two\nlines"} {
+		dir := filepath.Join(t.TempDir(), name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, results.SummaryFile)
+		_, err := results.ReadSummary(path)
+		if !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("ReadSummary of a missing %q = %v, want a missing file", path, err)
+		}
+		for _, content := range []string{"PAR1 torn", ""} {
+			if content == "" { // a Parquet file that is no summary
+				tw, err := dataset.CreateTable(path, []dataset.Field{{Name: "x", Type: dataset.Int64}}, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := tw.Close(); err != nil {
+					t.Fatal(err)
+				}
+			} else if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := results.ReadSummaries([]string{path})
+			if err == nil || strings.ContainsAny(err.Error(), "\x1b\n") || !strings.Contains(err.Error(), config.Shown(path)) {
+				t.Errorf("ReadSummaries of %q = %q, want the path quoted", content, err)
+			}
 		}
 	}
 }

@@ -259,13 +259,31 @@ func WriteSummary(path string, rows []*Row, version string) error {
 func ReadSummary(path string) (*dataset.Table, error) {
 	t, err := dataset.ReadTable(path)
 	if err != nil {
-		return nil, err
+		return nil, shownPathError(err, path)
 	}
 	if _, ok := t.Column(ColTrialID); !ok {
-		return nil, fmt.Errorf("%s: not a run or sweep summary (no %s column)", path, ColTrialID)
+		return nil, fmt.Errorf("%s: not a run or sweep summary (no %s column)", config.Shown(path), ColTrialID)
 	}
 	return t, nil
 }
+
+// shownPathError returns err with path named in its message as messages
+// name a path (config.Shown): quoted when it holds a line break or what a
+// terminal would obey, such as an escape sequence. err stays in the chain.
+func shownPathError(err error, path string) error {
+	if shown := config.Shown(path); shown != path {
+		return &pathShownError{err: err, msg: strings.ReplaceAll(err.Error(), path, shown)}
+	}
+	return err
+}
+
+type pathShownError struct {
+	err error
+	msg string
+}
+
+func (e *pathShownError) Error() string { return e.msg }
+func (e *pathShownError) Unwrap() error { return e.err }
 
 // ReadComparable reads a summary with ReadSummary for a comparison
 // (compare, report), refusing one with a column named like a column the
@@ -279,14 +297,14 @@ func ReadComparable(path string) (*dataset.Table, error) {
 	s := Schema()
 	for _, f := range t.Fields {
 		if s.Adds(f.Name) {
-			return nil, fmt.Errorf("%s: column %q is named like a column compare adds (%s)", path, f.Name, comparison.AddedColumns)
+			return nil, fmt.Errorf("%s: column %q is named like a column compare adds (%s)", config.Shown(path), f.Name, comparison.AddedColumns)
 		}
 		// A metric of text would be tabulated as a 0 and averaged.
 		switch {
 		case slices.Contains(MetricNames, f.Name) && f.Type != dataset.Float64:
-			return nil, fmt.Errorf("%s: column %q holds %s values, not the numbers of a metric", path, f.Name, f.Type)
+			return nil, fmt.Errorf("%s: column %q holds %s values, not the numbers of a metric", config.Shown(path), f.Name, f.Type)
 		case (f.Name == ColStatus || f.Name == ColError) && f.Type != dataset.String:
-			return nil, fmt.Errorf("%s: column %q holds %s values, not text", path, f.Name, f.Type)
+			return nil, fmt.Errorf("%s: column %q holds %s values, not text", config.Shown(path), f.Name, f.Type)
 		}
 	}
 	return t, nil
