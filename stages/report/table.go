@@ -229,9 +229,10 @@ func textCell(s string) string {
 
 // terminalSafe writes every control character but '\n' (C0, DEL, C1: the
 // start of an escape sequence that would recolour the terminal or set its
-// title) and every bidirectional formatting character (which would reorder
-// the line around it, U+202E among them) as a Go escape, \x1b or \u202e,
-// so that text from a user's data, such as a class name, shows as itself.
+// title), every bidirectional formatting character (which would reorder
+// the line around it, U+202E among them) and the line and paragraph
+// separators U+2028 and U+2029 as a Go escape, \x1b or \u202e, so that
+// text from a user's data, such as a class name, shows as itself.
 func terminalSafe(s string) string {
 	if !strings.ContainsFunc(s, obeyed) {
 		return s
@@ -251,15 +252,16 @@ func terminalSafe(s string) string {
 }
 
 // obeyed reports whether a terminal acts on r instead of showing it: a
-// control character other than a line break, or a bidirectional mark,
-// embedding, override or isolate.
+// control character other than a line break, a bidirectional mark,
+// embedding, override or isolate, or a line or paragraph separator.
 func obeyed(r rune) bool {
 	switch {
 	case r == '\n':
 		return false
 	case unicode.IsControl(r):
 		return true
-	case r == 0x061c, r == 0x200e, r == 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+	case r == 0x061c, r == 0x200e, r == 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069,
+		r == 0x2028, r == 0x2029:
 		return true
 	}
 	return false

@@ -423,13 +423,14 @@ func TestTerminalFormatsShowControlCharactersAsEscapes(t *testing.T) {
 		{"del\x7f", `del\x7f`},
 		{"x\u202etxt.exe", `x\u202etxt.exe`},
 		{"iso\u2066late\u2069", `iso\u2066late\u2069`},
+		{"line\u2028sep\u2029", `line\u2028sep\u2029`},
 		{"back\\slash", `back\slash`},
 		{`</script>`, `</script>`},
 		{"café ±", "café ±"},
 	}
 	bad := func(r rune) bool {
 		return r == '\x1b' || r == '\x07' || r == '\x7f' || (r >= 0x80 && r < 0xa0) ||
-			(r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
+			(r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == 0x2028 || r == 0x2029
 	}
 	for _, f := range []Format{Text, Markdown} {
 		for _, c := range cases {
