@@ -742,16 +742,7 @@ func TestBrowserGroupsOfValuesNamedLikeObjectMembers(t *testing.T) {
 	fields = append(fields, dataset.Field{Name: "error", Type: dataset.String})
 	cols = append(cols, errs)
 	dir := t.TempDir()
-	w, err := dataset.CreateTable(filepath.Join(dir, results.SummaryFile), fields, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Append(cols...); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeTable(t, filepath.Join(dir, results.SummaryFile), fields, cols)
 	out := filepath.Join(t.TempDir(), "report.html")
 	if _, err := htmlreport.WriteFile(context.Background(), []string{dir}, out, htmlreport.Options{Version: "test"}); err != nil {
 		t.Fatal(err)
@@ -765,5 +756,70 @@ func TestBrowserGroupsOfValuesNamedLikeObjectMembers(t *testing.T) {
 		if sort.Strings(got); !slices.Equal(got, slices.Sorted(slices.Values(labels))) {
 			t.Errorf("%s draws the lines %q, want one of two points for each of %q", c, got, labels)
 		}
+	}
+}
+
+// writeTable writes a Parquet table of fields and cols to path.
+func writeTable(t *testing.T, path string, fields []dataset.Field, cols []any) {
+	t.Helper()
+	w, err := dataset.CreateTable(path, fields, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Append(cols...); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBrowserTheGroupByCommandIsQuotedForTheShell: a grouping the page did
+// not compute is given as the compare command that prints it, for the
+// user to paste into a shell. A summary from elsewhere may name a column
+// $(touch pwned) or it's; the --group-by argument is quoted, so the shell
+// reads the keys as they are and runs nothing. It used to be printed as
+// it is.
+func TestBrowserTheGroupByCommandIsQuotedForTheShell(t *testing.T) {
+	bctx := newBrowser(t)
+	names := []string{"a.one", "a.two", "a.three", "a.four", "x$(touch pwned)`touch pwned`", "it's \"q\" ;touch pwned"}
+	fields := []dataset.Field{{Name: "trial_id", Type: dataset.String}}
+	cols := []any{[]string{"r1", "r2"}}
+	for k, name := range names {
+		fields = append(fields, dataset.Field{Name: name, Type: dataset.Int64})
+		cols = append(cols, []int64{1, int64(k + 2)})
+	}
+	dir := filepath.Join(t.TempDir(), "results")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeTable(t, filepath.Join(dir, results.SummaryFile), fields, cols)
+	out := filepath.Join(t.TempDir(), "report.html")
+	if _, err := htmlreport.WriteFile(context.Background(), []string{dir}, out, htmlreport.Options{Version: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	b := open(t, bctx, out)
+	defer b.check(t)
+	// Five keys: more than a grouping computed has, but the default of all six.
+	eval[any](t, b, `document.querySelectorAll('#group-keys input').forEach((box, k) => { if (box.checked !== (k > 0)) box.click(); })`)
+	note := eval[string](t, b, `document.getElementById('group-note').textContent`)
+	_, command, ok := strings.Cut(note, "Its table: nnpipe compare ")
+	if !ok {
+		t.Fatalf("the page gives no compare command: %q", note)
+	}
+	// The shell given the command's arguments prints them: the last is
+	// the keys, as they are, and nothing else ran.
+	sh := exec.Command("sh", "-c", `printf '%s\n' `+command)
+	sh.Dir = t.TempDir()
+	printed, err := sh.Output()
+	if err != nil {
+		t.Fatalf("sh -c %q: %v", command, err)
+	}
+	args := strings.Split(strings.TrimSuffix(string(printed), "\n"), "\n")
+	if want := strings.Join(names[1:], ","); len(args) != 3 || args[1] != "--group-by" || args[2] != want {
+		t.Errorf("the shell reads the command %q as %q, want [%s --group-by %s]", command, args, dir, want)
+	}
+	if _, err := os.Stat(filepath.Join(sh.Dir, "pwned")); err == nil {
+		t.Errorf("pasting the command %q into a shell ran what a column name holds", command)
 	}
 }

@@ -22,6 +22,11 @@
   }
   var ESC = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
   function esc(s) { return String(s).replace(/[&<>"']/g, function (c) { return ESC[c]; }); }
+  // shellQuote quotes s for a POSIX shell, as the page's Go side quotes the
+  // paths of the command it prints: a column name is a summary's text.
+  function shellQuote(s) {
+    return /^[A-Za-z0-9._\/\-+=:,@%]+$/.test(s) ? s : "'" + s.replace(/'/g, "'\\''") + "'";
+  }
   function plural(n, one, many) { return n + ' ' + (n === 1 ? one : many); }
 
   var cols = D.columns, text = D.text, nums = D.nums, n = text.length;
@@ -330,7 +335,7 @@
     gbody.textContent = '';
     $('group-note').hidden = !!set;
     if (!set) {
-      var by = picked.map(function (k) { return G.keys[k]; }).join(',');
+      var by = shellQuote(picked.map(function (k) { return G.keys[k]; }).join(','));
       $('group-note').textContent = 'This grouping was not computed when the page was written (' + G.left +
         ' groupings with too many groups in all were left out). Its table: ' + G.command + ' --group-by ' + by;
       [gAcc, gCE].forEach(function (c) { if (c) c.clear(); });
