@@ -823,3 +823,42 @@ func TestBrowserTheGroupByCommandIsQuotedForTheShell(t *testing.T) {
 		t.Errorf("pasting the command %q into a shell ran what a column name holds", command)
 	}
 }
+
+// TestBrowserTheStatusFilterSelectsEachStatus: a summary without a status
+// column (one kept by hand, say) beside a sweep's gives rows without a
+// status; each option of the status filter shows exactly its rows, those
+// without a status under "(no status)". That option used to be blank and
+// to show every row.
+func TestBrowserTheStatusFilterSelectsEachStatus(t *testing.T) {
+	bctx := newBrowser(t)
+	root := t.TempDir()
+	with, without := filepath.Join(root, "with"), filepath.Join(root, "without")
+	for _, dir := range []string{with, without} {
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	acc := dataset.Field{Name: "test_accuracy", Type: dataset.Float64}
+	writeTable(t, filepath.Join(with, results.SummaryFile),
+		[]dataset.Field{{Name: "trial_id", Type: dataset.String}, {Name: "status", Type: dataset.String}, acc},
+		[]any{[]string{"a", "b", "c"}, []string{"ok", "diverged", "ok"}, []float64{0.9, math.NaN(), 0.8}})
+	writeTable(t, filepath.Join(without, results.SummaryFile),
+		[]dataset.Field{{Name: "trial_id", Type: dataset.String}, acc},
+		[]any{[]string{"d", "e"}, []float64{0.7, 0.6}})
+	out := filepath.Join(t.TempDir(), "report.html")
+	if _, err := htmlreport.WriteFile(context.Background(), []string{with, without}, out, htmlreport.Options{Version: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	b := open(t, bctx, out)
+	defer b.check(t)
+	got := eval[[]string](t, b, `Array.from(document.getElementById('status').options).map((o, i) => {
+		const st = document.getElementById('status');
+		st.selectedIndex = i;
+		st.dispatchEvent(new Event('change'));
+		return o.text + ': ' + Array.from(document.querySelectorAll('#runs-table tbody tr:not([hidden])')).map(tr => tr.cells[0].textContent).join(' ');
+	})`)
+	want := []string{"all: a b c d e", "(no status): d e", "diverged: b", "ok: a c"}
+	if !slices.Equal(got, want) {
+		t.Errorf("the status filter shows %q, want %q", got, want)
+	}
+}

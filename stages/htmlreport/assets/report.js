@@ -113,12 +113,16 @@
   }
   buildHaystack();
 
-  var statuses = [];
+  var statuses = [], noStatus = '(no status)';
+  function statusOf(i) { return text[i][statusCol] === '' ? noStatus : text[i][statusCol]; }
   if (statusCol >= 0) {
     text.forEach(function (row) { if (statuses.indexOf(row[statusCol]) < 0) statuses.push(row[statusCol]); });
+    // A row of a summary without a status column has none: its option is
+    // named so, by a name no status has ('' is "all").
+    while (statuses.indexOf(noStatus) >= 0) noStatus = '(' + noStatus + ')';
     statuses.sort().forEach(function (s) {
-      var o = el('option', s);
-      o.value = s;
+      var o = el('option', s === '' ? noStatus : s);
+      o.value = s === '' ? noStatus : s;
       $('status').appendChild(o);
     });
   } else {
@@ -128,7 +132,7 @@
   function apply() {
     var q = state.filter.toLowerCase(), shown = 0;
     for (var i = 0; i < n; i++) {
-      var v = (!state.status || text[i][statusCol] === state.status) &&
+      var v = (!state.status || statusOf(i) === state.status) &&
         (!state.brush || state.brush.has(i)) && (!q || haystack[i].indexOf(q) >= 0);
       visible[i] = v;
       trs[i].hidden = !v;
