@@ -277,6 +277,8 @@ func shownPathError(err error, path string) error {
 	return err
 }
 
+// pathShownError is an error whose message names its file as
+// shownPathError says, unwrapping to the error it names it in.
 type pathShownError struct {
 	err error
 	msg string
