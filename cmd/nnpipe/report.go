@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/nnpipe/nnpipe/stages/htmlreport"
-	"github.com/nnpipe/nnpipe/stages/report"
 	"github.com/nnpipe/nnpipe/stages/results"
 	"github.com/spf13/cobra"
 )
@@ -39,7 +38,7 @@ holds only what nnpipe wrote there.`,
 			for _, s := range rep.Skipped {
 				fmt.Fprintf(e.stderr, "nnpipe: warning: skipped %s: %s\n", s.File, s.Reason)
 			}
-			fmt.Fprintf(e.stdout, "%s: %s\n", out, report.Plural(rep.Rows, "run", "runs"))
+			fmt.Fprintln(e.stdout, rep.Done(out))
 			return nil
 		},
 	}

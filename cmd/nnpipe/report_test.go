@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nnpipe/nnpipe/pipeline/config"
 	"github.com/nnpipe/nnpipe/stages/report"
 	"github.com/nnpipe/nnpipe/stages/results"
 )
@@ -111,5 +112,25 @@ func TestADirectorysReportIsWhatReportOfDotWritesInIt(t *testing.T) {
 				t.Errorf("report . in %s is not titled %s", c.dir, title)
 			}
 		})
+	}
+}
+
+// TestReportsDoneLineQuotesAnOutThatIsNoPlainText: the line report ends
+// with names the page as predict's names its output: quoted when the name
+// holds an escape sequence or a line break, which would otherwise reach
+// the terminal or split the line.
+func TestReportsDoneLineQuotesAnOutThatIsNoPlainText(t *testing.T) {
+	dir := t.TempDir()
+	res := filepath.Join(dir, "results")
+	runJSONOf(t, "testdata/ok.yaml", "--results", res)
+	for _, name := range []string{"page\x1b[31m.html", "two\nlines.html"} {
+		page := filepath.Join(dir, name)
+		stdout, stderr, code := nnpipe(t, "report", res, "-o", page)
+		if code != 0 {
+			t.Fatalf("report -o %q: exit %d\n%s", page, code, stderr)
+		}
+		if want := config.Shown(page) + ": 1 run\n"; stdout != want {
+			t.Errorf("report -o %q printed %q, want %q", page, stdout, want)
+		}
 	}
 }

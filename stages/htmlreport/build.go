@@ -14,6 +14,7 @@ import (
 	"github.com/nnpipe/nnpipe/pipeline/config"
 	"github.com/nnpipe/nnpipe/stages/comparison"
 	"github.com/nnpipe/nnpipe/stages/dataset"
+	"github.com/nnpipe/nnpipe/stages/report"
 	"github.com/nnpipe/nnpipe/stages/results"
 )
 
@@ -49,6 +50,13 @@ type Report struct {
 
 	title, version string
 	data, runs     []byte // the two JSON blocks, escaped for HTML
+}
+
+// Done is the line `nnpipe report` ends with, having written the page to
+// out: the file, named as messages name a path (quoted when it holds a line
+// break or an escape sequence), and how many runs it shows.
+func (r *Report) Done(out string) string {
+	return config.Shown(out) + ": " + report.Plural(r.Rows, "run", "runs")
 }
 
 // The roles of the table's columns, as the page knows them.
