@@ -340,7 +340,7 @@ func TestGroupingsOfManyVaryingColumnsStopOnceThePageIsFull(t *testing.T) {
 		}
 		computed := int64(0)
 		for id := range g.Sets {
-			if id == "" || strings.Count(id, ",") < maxGroupSizes {
+			if strings.Count(id, ",") < maxGroupSizes { // "" too: the empty subset
 				computed++
 			}
 		}

@@ -399,7 +399,7 @@ func (p *page) groups(c *comparison.Comparison, names []string) {
 	// exactly.
 	left := smallSubsets(len(g.Keys))
 	for id := range g.Sets {
-		if id == "" || strings.Count(id, ",") < maxGroupSizes {
+		if strings.Count(id, ",") < maxGroupSizes { // "" too: the empty subset
 			left--
 		}
 	}
