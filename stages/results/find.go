@@ -34,7 +34,11 @@ import (
 // runs or sweeps. A path that is none of these, or a summary.parquet that
 // is no regular file (a named pipe), is invalid input (pipeline.IsInvalid),
 // named in the error.
-func Find(path string) ([]string, error) {
+func Find(path string) ([]string, error) { return find(path, os.ReadDir) }
+
+// find is Find, listing folders with readDir (tests change what happens
+// between a listing and the look into a folder it listed).
+func find(path string, readDir func(string) ([]os.DirEntry, error)) ([]string, error) {
 	if path == "" { // filepath.Clean would make it the current folder
 		return nil, invalidf("an empty path: give a run, a sweep or a folder of them (. for the current folder)")
 	}
@@ -69,7 +73,7 @@ func Find(path string) ([]string, error) {
 		return nil, invalidf("%s: %s, not a file to read", config.Shown(filepath.Join(path, SummaryFile)), pipeline.FileKind(info.Mode()))
 	}
 	var out []string
-	if err := findIn(clean, &out); err != nil {
+	if err := findIn(clean, &out, readDir); err != nil {
 		return nil, fmt.Errorf("%s: %w", config.Shown(path), err)
 	}
 	if len(out) == 0 {
@@ -79,9 +83,9 @@ func Find(path string) ([]string, error) {
 }
 
 // findIn adds the summaries of the run and sweep directories under dir,
-// which is neither, to out; a folder in it that is gone by the time it is
-// looked into is passed over.
-func findIn(dir string, out *[]string) error {
+// which is neither, to out, listing folders with readDir; a folder in it
+// that is gone by the time it is looked into is passed over.
+func findIn(dir string, out *[]string, readDir func(string) ([]os.DirEntry, error)) error {
 	entries, err := readDir(dir)
 	if err != nil {
 		return err
@@ -97,16 +101,13 @@ func findIn(dir string, out *[]string) error {
 		case d.IsDir() && !IsRunOrSweep(p): // not a symbolic link: no loops
 			// A folder removed since it was listed (runs cleaned up while
 			// report or compare reads the results) holds nothing to find.
-			if err := findIn(p, out); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			if err := findIn(p, out, readDir); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return err
 			}
 		}
 	}
 	return nil
 }
-
-// readDir lists a folder for findIn; tests change what happens meanwhile.
-var readDir = os.ReadDir
 
 func invalidf(format string, args ...any) error {
 	return pipeline.Invalid(fmt.Errorf(format, args...))

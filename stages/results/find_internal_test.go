@@ -26,7 +26,7 @@ func TestFindPassesOverAFolderRemovedWhileItLooks(t *testing.T) {
 	for _, gone := range []string{filepath.Join(root, "a"), filepath.Join(root, "a", "run1")} {
 		t.Run(filepath.Base(gone), func(t *testing.T) {
 			removed := false
-			readDir = func(dir string) ([]os.DirEntry, error) {
+			readDir := func(dir string) ([]os.DirEntry, error) {
 				entries, err := os.ReadDir(dir)
 				if !removed && dir == filepath.Dir(gone) {
 					// Listed, then removed before Find looks into it.
@@ -38,8 +38,7 @@ func TestFindPassesOverAFolderRemovedWhileItLooks(t *testing.T) {
 				}
 				return entries, err
 			}
-			t.Cleanup(func() { readDir = os.ReadDir })
-			got, err := Find(root)
+			got, err := find(root, readDir)
 			if err != nil || !slices.Equal(got, []string{keep}) {
 				t.Errorf("Find(root) = %v, %v; want %v", got, err, []string{keep})
 			}
