@@ -371,8 +371,13 @@ func (c *Cache) TempDir() (string, error) {
 }
 
 // maxTempAttempts bounds tempDir's retries when another process removes
-// the empty temporary folder at the moment it is used.
-const maxTempAttempts = 100
+// the empty temporary folder at the moment it is used. Every retry follows
+// a removal of that folder by another run, one per failed stage, so the
+// retries are bounded by the others' work, not by how the scheduler
+// interleaves them: on a loaded machine one maker can lose the race many
+// times in a row (100 retries were seen to run out). The bound is only
+// against a file system that never keeps the folder.
+const maxTempAttempts = 1 << 16
 
 func (c *Cache) tempDir(prefix string) (string, error) {
 	name := prefix + randomSuffix()

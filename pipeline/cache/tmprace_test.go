@@ -11,8 +11,10 @@ import (
 // four goroutines while each removes its own again and then the tmp folder
 // when that leaves it empty, as a failed stage does (the engine's
 // discardTemp): making one must never fail because another goroutine
-// removed or made the tmp folder in between. The race is one of timing:
-// without the retries, most runs hit it (4 goroutines, 500 folders each).
+// removed or made the tmp folder in between. Without the retries most
+// runs hit the race (4 goroutines, 500 folders each); with them, each
+// retry follows one of the at most 2,000 removals the goroutines make, so
+// the verdict does not depend on how they are scheduled.
 func TestTempDirsBesideFailedRunsRemovingTheTmpFolder(t *testing.T) {
 	dir := t.TempDir()
 	c := Open(dir)
