@@ -123,7 +123,7 @@ func runSweepDir(ctx context.Context, e *env, f *sweepFlags, path string, eng *p
 		}
 	}
 	if err := rd.Finish(col.Finish(ctx, f.jobs)); err != nil {
-		return sweepFailure(path, results.Unaccounted(outcomes, nil), nil, len(trials), fmt.Errorf("%s: %w", config.Shown(path), err))
+		return results.SweepFailure(path, results.Unaccounted(outcomes, nil), nil, len(trials), fmt.Errorf("%s: %w", config.Shown(path), err))
 	}
 	sw.Dir = rd.Final()
 	sw.Rebase()
@@ -136,10 +136,10 @@ func runSweepDir(ctx context.Context, e *env, f *sweepFlags, path string, eng *p
 		if err != nil {
 			return err
 		}
-	} else if err := printSweepSummary(e, sw); err != nil {
+	} else if err := sw.WriteText(e.stdout); err != nil {
 		return err
 	}
-	return sweepFailure(path, results.Unaccounted(outcomes, sw), sw, len(trials), nil)
+	return results.SweepFailure(path, results.Unaccounted(outcomes, sw), sw, len(trials), nil)
 }
 
 // checkModes refuses flags that the chosen mode would ignore: a shard
@@ -210,42 +210,4 @@ func reportShard(e *env, f *sweepFlags, eng *pipeline.Engine, shard, sweepID str
 		fmt.Fprintln(e.stdout, r.Line())
 	}
 	return r.Problems()
-}
-
-// sweepFailure is the error of a sweep: every trial of this process that
-// did not run, every failed trial of the collected sweep sw (nil if it
-// could not be collected, for the reason cause), one line per distinct
-// problem, and a count; nil when there is nothing to report.
-func sweepFailure(path string, notRun []pipeline.TrialProblem, sw *results.Sweep, total int, cause error) error {
-	var failed []pipeline.TrialProblem
-	if sw != nil {
-		failed = sw.FailedProblems()
-	}
-	if len(notRun) == 0 && cause != nil {
-		return cause
-	}
-	last := fmt.Sprintf("%s: %s", path, pipeline.ProblemCounts(len(notRun), len(failed), total))
-	if cause != nil {
-		last = cause.Error()
-	}
-	return pipeline.ReportProblems(notRun, failed, last, cause)
-}
-
-func printSweepSummary(e *env, sw *results.Sweep) error {
-	if len(sw.Rows) > 0 {
-		t, err := sw.Table()
-		if err != nil {
-			return err
-		}
-		if err := t.Write(e.stdout, report.Text); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintf(e.stdout, "%s: %d ok, %d failed, %d not finished", report.Plural(len(sw.Rows)+sw.Pending, "trial", "trials"),
-		len(sw.Rows)-sw.Failed, sw.Failed, sw.Pending)
-	fmt.Fprintf(e.stdout, "; * marks the best mean test accuracy\nsweep directory: %s\n", sw.Dir)
-	if line := sw.PendingLine(); line != "" {
-		fmt.Fprintln(e.stdout, line)
-	}
-	return nil
 }

@@ -684,22 +684,9 @@ func TestShowOfADamagedRunNotesWhatItCannotPrint(t *testing.T) {
 			}
 		}, "files in "},
 		{"metrics of fewer classes than the matrix", func(t *testing.T, dir string) {
-			path := filepath.Join(dir, results.MetricsFile)
-			var m map[string]any
-			b, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(b, &m); err != nil {
-				t.Fatal(err)
-			}
-			m["classes"] = m["classes"].([]any)[:1]
-			if b, err = json.Marshal(m); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, b, 0o644); err != nil {
-				t.Fatal(err)
-			}
+			editJSON(t, filepath.Join(dir, results.MetricsFile), func(m map[string]any) {
+				m["classes"] = m["classes"].([]any)[:1]
+			})
 		}, "train: left out: metrics.json: 1 classes, but a confusion matrix of 2 rows"},
 		{"a summary of no rows", func(t *testing.T, dir string) {
 			tw, err := dataset.CreateTable(filepath.Join(dir, results.SummaryFile), []dataset.Field{{Name: results.ColTrialID, Type: dataset.String}}, nil)
@@ -913,22 +900,9 @@ func TestShowPrintsARunFromElsewhereAsText(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, file), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, results.ManifestFile)
-	var m map[string]any
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	m["name"], m["status"], m["error"] = "small\x1b[31m", "ok\u202e", "it failed \x1b[2J"
-	if b, err = json.Marshal(m); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	editJSON(t, filepath.Join(dir, results.ManifestFile), func(m map[string]any) {
+		m["name"], m["status"], m["error"] = "small\x1b[31m", "ok\u202e", "it failed \x1b[2J"
+	})
 	var out strings.Builder
 	if err := results.Show(&out, dir); err != nil {
 		t.Fatal(err)
@@ -976,5 +950,25 @@ func TestSummaryErrorsQuoteAPathThatIsNoPlainText(t *testing.T) {
 				t.Errorf("ReadSummaries of %q = %q, want the path quoted", content, err)
 			}
 		}
+	}
+}
+
+// editJSON rewrites the JSON object in the file at path as edit changes it.
+func editJSON(t *testing.T, path string, edit func(map[string]any)) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	edit(m)
+	if b, err = json.Marshal(m); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

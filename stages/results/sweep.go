@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -514,4 +515,46 @@ func (sw *Sweep) plot(path string) error {
 		return err
 	}
 	return report.Sweep(path, keys[0], pts, report.Size{})
+}
+
+// SweepFailure is the error of a sweep: every trial of this process that
+// did not run, every failed trial of the collected sweep sw (nil if it
+// could not be collected, for the reason cause), one line per distinct
+// problem, and a count naming the config path; nil when there is nothing
+// to report.
+func SweepFailure(path string, notRun []pipeline.TrialProblem, sw *Sweep, total int, cause error) error {
+	var failed []pipeline.TrialProblem
+	if sw != nil {
+		failed = sw.FailedProblems()
+	}
+	if len(notRun) == 0 && cause != nil {
+		return cause
+	}
+	last := fmt.Sprintf("%s: %s", path, pipeline.ProblemCounts(len(notRun), len(failed), total))
+	if cause != nil {
+		last = cause.Error()
+	}
+	return pipeline.ReportProblems(notRun, failed, last, cause)
+}
+
+// WriteText writes what `sweep` prints of the collected sweep: its table
+// (when a trial finished), the counts of trials by outcome, the sweep
+// directory and the trials not finished.
+func (sw *Sweep) WriteText(w io.Writer) error {
+	if len(sw.Rows) > 0 {
+		t, err := sw.Table()
+		if err != nil {
+			return err
+		}
+		if err := t.Write(w, report.Text); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(w, "%s: %d ok, %d failed, %d not finished", report.Plural(len(sw.Rows)+sw.Pending, "trial", "trials"),
+		len(sw.Rows)-sw.Failed, sw.Failed, sw.Pending)
+	fmt.Fprintf(w, "; * marks the best mean test accuracy\nsweep directory: %s\n", sw.Dir)
+	if line := sw.PendingLine(); line != "" {
+		fmt.Fprintln(w, line)
+	}
+	return nil
 }
